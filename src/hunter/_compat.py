@@ -1,0 +1,37 @@
+"""Interpreter facts and per-version quirks, as named flags, so other modules never compare versions."""
+
+from __future__ import annotations
+
+import dis
+import sys
+
+PY_VERSION = sys.version_info[:2]
+
+#: PEP 669 (``sys.monitoring``) exists from 3.12 on; the monitoring backend needs it.
+HAS_MONITORING: bool = hasattr(sys, "monitoring")
+
+#: 3.11 starts module code with a RESUME at line 0, so the module's ``call`` event reports line 0.
+MODULE_CALL_AT_LINE_ZERO: bool = PY_VERSION >= (3, 11)
+
+#: 3.12 inlines list/dict/set comprehensions (PEP 709): no separate ``<listcomp>`` frame.
+INLINED_COMPREHENSIONS: bool = PY_VERSION >= (3, 12)
+
+#: Frozen stdlib modules (``<frozen posixpath>``) get a real ``__file__`` from 3.11 on.
+FROZEN_MODULES_HAVE_FILE: bool = PY_VERSION >= (3, 11)
+
+
+def _opcodes(*names: str) -> frozenset[int]:
+    return frozenset(dis.opmap[name] for name in names if name in dis.opmap)
+
+
+#: Instructions a frame leaves through normally (a value is returned or yielded). A ``return`` event
+#: whose last instruction is anything else means an exception is propagating out of the frame.
+#: RETURN_CONST is new in 3.12; INSTRUMENTED_* variants can show up in 3.12+ when co_code is read raw.
+NORMAL_EXIT_OPCODES: frozenset[int] = _opcodes(
+    "RETURN_VALUE",
+    "RETURN_CONST",
+    "YIELD_VALUE",
+    "INSTRUMENTED_RETURN_VALUE",
+    "INSTRUMENTED_RETURN_CONST",
+    "INSTRUMENTED_YIELD_VALUE",
+)

@@ -1,0 +1,65 @@
+"""Per-code-object verdicts of the active predicate, cached without keeping code objects alive."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from types import CodeType, FrameType
+from typing import Any
+
+from ._verdict import NEVER, Verdict, verdict_of
+from .event import Event
+
+#: Event kinds a backend asks about, in the order of the verdict tuples.
+KINDS = ("call", "line", "return", "exception")
+
+Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]
+
+
+class VerdictCache:
+    """Maps a code object to the predicate's verdict for each event kind, computed from its first frame.
+
+    Module and file name come from the frame's globals, so a code object run under two different
+    ``__name__`` values (rare: exec of one code in two namespaces) is judged by the first one seen.
+    """
+
+    def __init__(self, predicate: Callable[[Event], Any], threading_support: bool | None) -> None:
+        self._predicate = predicate
+        self._threading_support = threading_support
+        self._entries: dict[int, tuple[weakref.ref[CodeType], Verdicts]] = {}
+
+    def get(self, code: CodeType, frame: FrameType) -> Verdicts:
+        """The verdicts for ``code`` (computed from ``frame`` the first time)."""
+        entry = self._entries.get(id(code))
+        if entry is not None and entry[0]() is code:
+            return entry[1]
+        verdicts = self._compute(frame)
+        key = id(code)
+        entries = self._entries
+        try:
+            ref = weakref.ref(code, lambda _ref, key=key: entries.pop(key, None))
+        except TypeError:  # not weak-referenceable: don't cache
+            return verdicts
+        entries[key] = (ref, verdicts)
+        return verdicts
+
+    def _compute(self, frame: FrameType) -> Verdicts:
+        facts = Event(frame, "call", None, 0, 0, self._threading_support)
+        verdicts = []
+        for kind in KINDS:
+            facts.kind = kind
+            try:
+                verdicts.append(verdict_of(self._predicate, facts))
+            except Exception:  # noqa: BLE001 - an odd predicate must not break tracing; just don't prune
+                from ._verdict import EFFECT
+
+                verdicts.append(EFFECT)
+        return tuple(verdicts)  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def nothing_after_call(verdicts: Verdicts) -> bool:
+    """True when no line, return or exception event of the code can matter."""
+    return verdicts[1] is NEVER and verdicts[2] is NEVER and verdicts[3] is NEVER

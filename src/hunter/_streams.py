@@ -1,0 +1,50 @@
+"""Output streams for the printers: resolving paths, one lock for whole lines, and broken-stream errors."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from typing import IO, Any
+
+#: Files opened from a path are shared by every action that names the same path.
+_opened: dict[str, IO[str]] = {}
+#: One lock for all printer output: a line is written whole, never interleaved with another thread's.
+write_lock = threading.RLock()
+
+
+class OutputError(Exception):
+    """The output stream of an action is closed or broken; the tracer stops with one message."""
+
+
+def resolve_stream(stream: Any) -> Any:
+    """A writable stream for the ``stream`` option: a file-like object, or a path opened for appending."""
+    if isinstance(stream, str):
+        file = _opened.get(stream)
+        if file is None or file.closed:
+            # Line buffered: someone tailing the file of a hung program must see every line so far.
+            file = _opened[stream] = open(stream, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+        return file
+    if not hasattr(stream, "write"):
+        raise TypeError(f"stream must be a path or a file-like object with a write() method, not {stream!r}")
+    return stream
+
+
+def write(stream: Any, text: str) -> None:
+    """Write ``text`` in one piece; a closed or failing stream becomes an OutputError."""
+    try:
+        with write_lock:
+            stream.write(text)
+    except (ValueError, OSError) as exc:
+        raise OutputError(f"cannot write to {stream!r}: {exc}") from exc
+
+
+def flush_all() -> None:
+    """Flush the files this module opened (at tracer stop and interpreter exit)."""
+    for file in list(_opened.values()):
+        try:
+            file.flush()
+        except (ValueError, OSError):
+            pass
+
+
+atexit.register(flush_all)

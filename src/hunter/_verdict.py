@@ -1,0 +1,72 @@
+"""Static verdicts: what a predicate can tell about a code object before any of its events happen.
+
+The backends ask a predicate once per (code object, event kind) and switch events off where the answer
+is NEVER. The four answers form a small algebra that And/Or/Not combine.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Verdict(IntEnum):
+    """What a predicate will answer for every event of one code object and kind."""
+
+    #: Always false and without side effects: the event need not be delivered at all.
+    NEVER = 0
+    #: Always true and without side effects.
+    ALWAYS = 1
+    #: Depends on the event (line, locals, depth...), but calling it changes nothing.
+    MAYBE = 2
+    #: Must be called: it keeps state or acts (From, Backlog, actions, arbitrary callables).
+    EFFECT = 3
+
+
+NEVER, ALWAYS, MAYBE, EFFECT = Verdict.NEVER, Verdict.ALWAYS, Verdict.MAYBE, Verdict.EFFECT
+
+#: Event fields that are fixed for a code object (given the event kind), so a Query can decide them early.
+STATIC_FIELDS = frozenset({"function", "module", "filename", "stdlib", "kind", "builtin"})
+
+
+def verdict_of(predicate: object, facts: object) -> Verdict:
+    """The verdict of any predicate; plain callables can't be inspected and must always run."""
+    method = getattr(type(predicate), "_verdict", None)
+    if method is None:
+        return EFFECT
+    return method(predicate, facts)
+
+
+def combine_and(verdicts: list[Verdict]) -> Verdict:
+    """And evaluates left to right and stops at the first false child."""
+    effect = maybe = False
+    for verdict in verdicts:
+        if verdict is NEVER:
+            # Children before this one still run in the real And, so their effects must happen.
+            return EFFECT if effect else NEVER
+        if verdict is EFFECT:
+            effect = True
+        elif verdict is MAYBE:
+            maybe = True
+    return EFFECT if effect else MAYBE if maybe else ALWAYS
+
+
+def combine_or(verdicts: list[Verdict]) -> Verdict:
+    """Or evaluates left to right and stops at the first true child."""
+    effect = maybe = False
+    for verdict in verdicts:
+        if verdict is ALWAYS:
+            return EFFECT if effect else ALWAYS
+        if verdict is EFFECT:
+            effect = True
+        elif verdict is MAYBE:
+            maybe = True
+    return EFFECT if effect else MAYBE if maybe else NEVER
+
+
+def negate(verdict: Verdict) -> Verdict:
+    """Not swaps the certain answers and keeps the uncertain ones."""
+    if verdict is NEVER:
+        return ALWAYS
+    if verdict is ALWAYS:
+        return NEVER
+    return verdict

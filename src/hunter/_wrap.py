@@ -1,0 +1,120 @@
+"""hunter.wrap: trace only inside calls of one function (plain, generator, coroutine or async generator)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import types
+from collections.abc import Callable, Generator
+from typing import Any
+
+from .predicates import Query
+
+#: ``local=True``: the function's own frame (call at depth 0, lines at 1) and the calls it makes (depth 1).
+_LOCAL = Query(depth_lt=2)
+
+
+def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str, Any]) -> Callable[..., Any]:
+    """A function like ``func`` that traces each of its runs (each resumption, for generators and coroutines)."""
+    from . import trace
+
+    def start() -> Any:
+        options = dict(trace_options)
+        predicates = (_LOCAL,) if local else ()
+        # Tracing starts in the wrapper, so the wrapped function's frame is the first new one: depth 0.
+        return trace(*predicates, **options)
+
+    def step(send: Callable[[Any], Any], value: Any) -> Any:
+        tracer = start()
+        try:
+            return send(value)
+        finally:
+            tracer.stop()
+
+    @types.coroutine
+    def drive(awaitable: Any) -> Generator[Any, Any, Any]:
+        # Steps a coroutine (or an async generator's asend/athrow awaitable) by hand, tracing each step,
+        # and passes what it yields (futures) up to the event loop.
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                if error is None:
+                    item = step(awaitable.send, value)
+                else:
+                    item = step(awaitable.throw, error)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                value, error = (yield item), None
+            except GeneratorExit:
+                awaitable.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: forward it
+                value, error = None, exc
+
+    if inspect.isasyncgenfunction(func):
+
+        @functools.wraps(func)
+        async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            agen = func(*args, **kwargs)
+            value: Any = None
+            error: BaseException | None = None
+            while True:
+                try:
+                    awaitable = agen.asend(value) if error is None else agen.athrow(error)
+                    item = await drive(awaitable)
+                except StopAsyncIteration:
+                    return
+                try:
+                    value, error = (yield item), None
+                except GeneratorExit:
+                    await agen.aclose()
+                    raise
+                except BaseException as exc:  # noqa: BLE001
+                    value, error = None, exc
+
+        return async_generator_wrapper
+
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
+            return await drive(func(*args, **kwargs))
+
+        return coroutine_wrapper
+
+    if inspect.isgeneratorfunction(func):
+
+        @functools.wraps(func)
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+            generator = func(*args, **kwargs)
+            value: Any = None
+            error: BaseException | None = None
+            while True:
+                try:
+                    if error is None:
+                        item = step(generator.send, value)
+                    else:
+                        item = step(generator.throw, error)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    value, error = (yield item), None
+                except GeneratorExit:
+                    generator.close()
+                    raise
+                except BaseException as exc:  # noqa: BLE001
+                    value, error = None, exc
+
+        return generator_wrapper
+
+    @functools.wraps(func)
+    def function_wrapper(*args: Any, **kwargs: Any) -> Any:
+        tracer = start()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            tracer.stop()
+
+    return function_wrapper

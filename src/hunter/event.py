@@ -1,0 +1,280 @@
+"""Event: one interpreter callback, with lazily computed and cached fields."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from types import CodeType, FrameType
+from typing import TYPE_CHECKING, Any
+
+from . import _source
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+__all__ = ["Event"]
+
+_C_KINDS = {"c_call": "call", "c_return": "return", "c_exception": "exception"}
+_MISSING: Any = object()
+_main_thread = threading.main_thread
+
+
+class _lazy:
+    """A cached field: computed on first access, then stored in the instance dict (which wins from then on)."""
+
+    def __init__(self, func: Callable[[Event], Any]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, instance: Event | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
+class Event:
+    """A trace event. Fields are computed on first access and cached; asking for none costs nothing."""
+
+    #: Names a Query can test (``FIELD`` / ``FIELD_OPERATOR`` keywords); one list serves both.
+    FIELDS = (
+        "function",
+        "module",
+        "lineno",
+        "globals",
+        "stdlib",
+        "arg",
+        "locals",
+        "kind",
+        "filename",
+        "source",
+        "fullsource",
+        "threadname",
+        "threadid",
+        "instruction",
+        "depth",
+        "calls",
+        "builtin",
+    )
+
+    frame: FrameType | None
+    kind: str
+    arg: Any
+    builtin: bool
+    detached: bool = False
+    threading_support: bool | None
+
+    def __init__(
+        self,
+        frame: FrameType | None,
+        kind: str,
+        arg: Any,
+        depth: int | None = None,
+        calls: int | None = None,
+        threading_support: bool | None = _MISSING,
+        tracer: Tracer | None = None,
+    ) -> None:
+        self.frame = frame
+        if kind in _C_KINDS:
+            self.kind = _C_KINDS[kind]
+            self.builtin = True
+        else:
+            self.kind = kind
+            self.builtin = False
+        self.arg = arg
+        self._tracer = tracer
+        if depth is not None:
+            self.depth = depth
+        if calls is not None:
+            self.calls = calls
+        if threading_support is _MISSING:
+            threading_support = tracer.threading_support if tracer is not None else None
+        self.threading_support = threading_support
+
+    # -- fields that need the tracer ---------------------------------------------------------------------
+
+    @_lazy
+    def depth(self) -> int:
+        """Call depth relative to where tracing started (line events count one deeper than their call)."""
+        if self._tracer is None or self.frame is None:
+            return 0
+        frames = self._tracer._new_frames_on_stack(self.frame)
+        # A call/return belongs to the level of its caller, its lines to the level below (as hunter 3.9).
+        if self.kind in ("call", "return") and not self.builtin:
+            frames -= 1
+        return max(frames, 0)
+
+    @_lazy
+    def calls(self) -> int:
+        """How many call events the tracer saw before this one."""
+        return self._tracer.calls if self._tracer is not None else 0
+
+    # -- fields from the frame ----------------------------------------------------------------------------
+
+    @_lazy
+    def code(self) -> CodeType:
+        """The code object being run."""
+        return self.frame.f_code  # type: ignore[union-attr]
+
+    @_lazy
+    def function(self) -> str:
+        """The function name (``co_name``; the C function's name for builtin events)."""
+        if self.builtin:
+            return getattr(self.arg, "__name__", "?")
+        return self.code.co_name
+
+    @_lazy
+    def module(self) -> str:
+        """The module name from the frame's globals (``'?'`` when missing)."""
+        if self.builtin:
+            module = getattr(self.arg, "__module__", None)
+            return module if isinstance(module, str) else "?"
+        return _source.frame_module(self.frame)  # type: ignore[arg-type]
+
+    @_lazy
+    def filename(self) -> str:
+        """The source file of the code (frozen and compiled modules mapped to their ``.py``)."""
+        return _source.code_filename(self.code, self.frame.f_globals)  # type: ignore[union-attr]
+
+    @_lazy
+    def lineno(self) -> int:
+        """The current line number."""
+        return self.frame.f_lineno or 0  # type: ignore[union-attr]
+
+    @_lazy
+    def globals(self) -> dict[str, Any]:
+        """The frame's global namespace."""
+        return self.frame.f_globals  # type: ignore[union-attr]
+
+    @_lazy
+    def locals(self) -> Any:
+        """The frame's local namespace."""
+        return self.frame.f_locals  # type: ignore[union-attr]
+
+    @_lazy
+    def stdlib(self) -> bool:
+        """Whether the code belongs to the standard library."""
+        return _source.is_stdlib(self.filename, self.module)
+
+    @_lazy
+    def source(self) -> str:
+        """The current source line (``??? NO SOURCE: ...`` when unavailable)."""
+        try:
+            return _source.source_line(self.filename, self.lineno, self._module_globals())
+        except Exception as exc:  # noqa: BLE001 - a loader can fail in any way; the program must not
+            return f"??? NO SOURCE: {exc!r}"
+
+    @_lazy
+    def fullsource(self) -> str:
+        """The current statement; for ``call`` events the whole definition header with its decorators."""
+        try:
+            if self.kind == "call" and self.code.co_name != "<module>":
+                header = _source.definition_source(self.filename, self.lineno, self._module_globals())
+                if header is not None:
+                    return header
+            return _source.source_line(self.filename, self.lineno, self._module_globals())
+        except Exception as exc:  # noqa: BLE001
+            return f"??? NO SOURCE: {exc!r}"
+
+    def _module_globals(self) -> dict[str, Any] | None:
+        # linecache uses the globals' __loader__ for zip/egg sources; detached events only have the file.
+        return self.frame.f_globals if self.frame is not None else None
+
+    @_lazy
+    def threadid(self) -> int | None:
+        """The current thread's ident, ``None`` for the main thread."""
+        ident = threading.get_ident()
+        return None if ident == _main_thread().ident else ident
+
+    @_lazy
+    def threadname(self) -> str:
+        """The current thread's name."""
+        return threading.current_thread().name
+
+    @_lazy
+    def instruction(self) -> int | None:
+        """The opcode of the instruction being run."""
+        frame = self.frame
+        if frame is None or frame.f_lasti < 0:
+            return None
+        return frame.f_code.co_code[frame.f_lasti]
+
+    @_lazy
+    def function_object(self) -> Any:
+        """The function object being run, when it can be found without side effects, else None."""
+        if self.builtin:
+            return self.arg
+        code = self.code
+        name = code.co_name
+        if name.startswith("<"):
+            return None
+        candidate = self.frame.f_globals.get(name)  # type: ignore[union-attr]
+        if getattr(candidate, "__code__", None) is code:
+            return candidate
+        if code.co_argcount and code.co_varnames:
+            first = self.frame.f_locals.get(code.co_varnames[0])  # type: ignore[union-attr]
+            owner = first if isinstance(first, type) else type(first)
+            for klass in owner.__mro__:
+                attr = klass.__dict__.get(name)
+                func = getattr(attr, "__func__", None) or getattr(attr, "fget", None) or attr
+                if getattr(func, "__code__", None) is code:
+                    return func
+        return None
+
+    # -- copies ---------------------------------------------------------------------------------------------
+
+    def detach(self, value_filter: Callable[[Any], Any] | None = None) -> Event:
+        """A copy that holds no frame and no live objects (values dropped, or passed through value_filter)."""
+        event = Event.__new__(Event)
+        data = event.__dict__
+        data["frame"] = None
+        data["_tracer"] = None
+        data["detached"] = True
+        for name in (
+            "kind",
+            "builtin",
+            "threading_support",
+            "depth",
+            "calls",
+            "code",
+            "function",
+            "module",
+            "filename",
+            "lineno",
+            "stdlib",
+            "threadid",
+            "threadname",
+            "instruction",
+        ):
+            data[name] = getattr(self, name)
+        data["function_object"] = None
+        # source/fullsource stay lazy: they need only kind, filename and lineno (linecache reads the file).
+        if value_filter is None:
+            data["arg"] = None
+            data["globals"] = {}
+            data["locals"] = {}
+        else:
+            data["arg"] = value_filter(self.arg)
+            data["globals"] = {key: value_filter(value) for key, value in self.globals.items()}
+            data["locals"] = {key: value_filter(value) for key, value in self.locals.items()}
+        return event
+
+    def clone(self) -> Event:
+        """A shallow copy (cached fields included)."""
+        event = Event.__new__(Event)
+        event.__dict__.update(self.__dict__)
+        return event
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("hunter events hold live frames and cannot be pickled; use event.detach() and copy fields")
+
+    def __repr__(self) -> str:
+        return (
+            f"<Event kind={self.kind!r} function={self.function!r} module={self.module!r} "
+            f"filename={self.filename!r} lineno={self.lineno}>"
+        )

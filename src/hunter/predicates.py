@@ -1,0 +1,576 @@
+"""The query language: Query, And, Or, Not, When, From and Backlog, with value equality and static verdicts."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ._verdict import ALWAYS, EFFECT, MAYBE, NEVER, STATIC_FIELDS, Verdict, combine_and, combine_or, negate, verdict_of
+from .actions import Action, CallPrinter, CodePrinter, ColorStreamAction
+from .event import Event
+
+__all__ = ["And", "Backlog", "From", "Not", "Or", "Q", "Query", "When"]
+
+Predicate = Callable[[Event], Any]
+
+_FIELDS = frozenset(Event.FIELDS)
+_OPERATOR_ALIASES = {
+    "": "eq",
+    "in": "in",
+    "contains": "contains",
+    "has": "contains",
+    "startswith": "startswith",
+    "sw": "startswith",
+    "endswith": "endswith",
+    "ew": "endswith",
+    "regex": "regex",
+    "rx": "regex",
+    "lt": "lt",
+    "lte": "lte",
+    "gt": "gt",
+    "gte": "gte",
+}
+# Display order of the operator groups in str()/repr() (hunter 3.9's format).
+_OPERATOR_ORDER = ("eq", "in", "contains", "startswith", "endswith", "regex", "lt", "lte", "gt", "gte")
+_STRING_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def _check_value(key: str, operator: str, value: Any) -> Any:
+    """Validate and normalise one query value; a wrong type is a ValueError naming the keyword."""
+    if operator in ("startswith", "endswith"):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, _STRING_SEQUENCES) and all(isinstance(item, str) for item in value):
+            return value if isinstance(value, tuple) else tuple(value)
+        raise ValueError(f"Value {value!r} for {key!r} must be a string or a list/tuple/set of strings.")
+    if operator == "regex":
+        if isinstance(value, re.Pattern):
+            return value
+        if isinstance(value, str):
+            try:
+                return re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"Value {value!r} for {key!r} is not a valid regular expression: {exc}") from None
+        raise ValueError(f"Value {value!r} for {key!r} must be a string or a compiled regular expression.")
+    if operator == "in":
+        if not hasattr(type(value), "__contains__"):
+            raise ValueError(f"Value {value!r} for {key!r} must be a container (list, tuple, set, string...).")
+        return value
+    if operator == "contains":
+        if isinstance(value, _STRING_SEQUENCES) and not all(isinstance(item, str) for item in value):
+            raise ValueError(f"Value {value!r} for {key!r} must be a string or a list/tuple/set of strings.")
+        return value
+    if operator in ("lt", "lte", "gt", "gte"):
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            return value
+        raise ValueError(f"Value {value!r} for {key!r} must be a number or a string.")
+    return value
+
+
+def _test(operator: str, actual: Any, expected: Any) -> bool:
+    if operator == "eq":
+        return actual == expected
+    if operator == "in":
+        return actual in expected
+    if operator == "contains":
+        if isinstance(expected, _STRING_SEQUENCES):
+            return any(item in actual for item in expected)
+        return expected in actual
+    if operator == "startswith":
+        return actual.startswith(expected)
+    if operator == "endswith":
+        return actual.endswith(expected)
+    if operator == "regex":
+        return expected.match(actual) is not None
+    if operator == "lt":
+        return actual < expected
+    if operator == "lte":
+        return actual <= expected
+    if operator == "gt":
+        return actual > expected
+    return actual >= expected  # gte
+
+
+def parse_query_key(key: str) -> tuple[str, str]:
+    """Split a Query keyword into (field, operator); an unknown field or operator is a TypeError naming it."""
+    field, _, suffix = key.partition("_")
+    if field not in _FIELDS:
+        raise TypeError(
+            f"Unexpected argument {key!r}. Must be one of {sorted(_FIELDS)} (with an optional operator suffix)."
+        )
+    operator = _OPERATOR_ALIASES.get(suffix)
+    if operator is None:
+        raise TypeError(
+            f"Unexpected operator {suffix!r} in {key!r}. Must be one of "
+            f"{sorted(alias for alias in _OPERATOR_ALIASES if alias)}."
+        )
+    return field, operator
+
+
+class _Composable:
+    """The &, | and ~ operators shared by every built-in predicate (and reflected for plain callables)."""
+
+    def __and__(self, other: Predicate) -> Predicate:
+        return _make_and(self, other)
+
+    def __rand__(self, other: Predicate) -> Predicate:
+        return _make_and(other, self)
+
+    def __or__(self, other: Predicate) -> Predicate:
+        return _make_or(self, other)
+
+    def __ror__(self, other: Predicate) -> Predicate:
+        return _make_or(other, self)
+
+    def __invert__(self) -> Predicate:
+        return Not(self)
+
+    def _verdict(self, facts: Event) -> Verdict:
+        return EFFECT
+
+
+class Query(_Composable):
+    """A conjunction of field tests: ``Query(module="app", function_startswith="test_", depth_lt=3)``."""
+
+    def __init__(self, **query: Any) -> None:
+        groups: dict[str, dict[str, Any]] = {operator: {} for operator in _OPERATOR_ORDER}
+        for key, value in query.items():
+            field, operator = parse_query_key(key)
+            groups[operator][field] = _check_value(key, operator, value)
+        for operator in _OPERATOR_ORDER:
+            setattr(self, f"query_{operator}", tuple(sorted(groups[operator].items())))
+        # Flat list for the hot path; static fields first, they are the cheapest to compute.
+        checks = [(field, operator, value) for operator in _OPERATOR_ORDER for field, value in groups[operator].items()]
+        checks.sort(key=lambda check: check[0] not in STATIC_FIELDS)
+        self._checks: tuple[tuple[str, str, Any], ...] = tuple(checks)
+
+    def __call__(self, event: Event) -> bool:
+        for field, operator, expected in self._checks:
+            actual = getattr(event, field)
+            if operator == "eq":
+                if actual != expected:
+                    return False
+            elif not _test(operator, actual, expected):
+                return False
+        return True
+
+    def _verdict(self, facts: Event) -> Verdict:
+        static = True
+        for field, operator, expected in self._checks:
+            if field in STATIC_FIELDS:
+                try:
+                    if not _test(operator, getattr(facts, field), expected):
+                        return NEVER
+                except Exception:  # noqa: BLE001 - let the real event raise, where the user sees it
+                    static = False
+            else:
+                static = False
+        return ALWAYS if static else MAYBE
+
+    def _items(self) -> list[tuple[str, str, Any]]:
+        return [
+            (operator, field, value)
+            for operator in _OPERATOR_ORDER
+            for field, value in getattr(self, f"query_{operator}")
+        ]
+
+    def __str__(self) -> str:
+        parts = [
+            f"{field}{'' if operator == 'eq' else '_' + operator}={value!r}" for operator, field, value in self._items()
+        ]
+        return f"Query({', '.join(parts)})"
+
+    def __repr__(self) -> str:
+        groups = " ".join(
+            f"query_{operator}={getattr(self, f'query_{operator}')!r}"
+            for operator in _OPERATOR_ORDER
+            if getattr(self, f"query_{operator}")
+        )
+        return f"<hunter.predicates.Query: {groups}>"
+
+    def _key(self) -> tuple:
+        return tuple((operator, field, _hashable(value)) for operator, field, value in self._items())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Query) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(("Query", self._key()))
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, set)):
+        return ("list" if isinstance(value, list) else "set", tuple(_hashable(item) for item in value))
+    if isinstance(value, dict):
+        return tuple(sorted((key, _hashable(item)) for key, item in value.items()))
+    return value
+
+
+class And(_Composable):
+    """True when every predicate is true (evaluated left to right, stopping at the first false)."""
+
+    def __init__(self, *predicates: Predicate) -> None:
+        self.predicates = predicates
+
+    def __call__(self, event: Event) -> bool:
+        for predicate in self.predicates:
+            if not predicate(event):
+                return False
+        return True
+
+    def _verdict(self, facts: Event) -> Verdict:
+        return combine_and([verdict_of(predicate, facts) for predicate in self.predicates])
+
+    def __and__(self, other: Predicate) -> Predicate:
+        return _make_and(self, other)
+
+    def __str__(self) -> str:
+        return f"And({', '.join(str(p) for p in self.predicates)})"
+
+    def __repr__(self) -> str:
+        return f"<hunter.predicates.And: predicates={self.predicates!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, And) and self.predicates == other.predicates
+
+    def __hash__(self) -> int:
+        return hash(("And", self.predicates))
+
+
+class Or(_Composable):
+    """True when any predicate is true (evaluated left to right, stopping at the first true)."""
+
+    def __init__(self, *predicates: Predicate) -> None:
+        self.predicates = predicates
+
+    def __call__(self, event: Event) -> bool:
+        for predicate in self.predicates:
+            if predicate(event):
+                return True
+        return False
+
+    def _verdict(self, facts: Event) -> Verdict:
+        return combine_or([verdict_of(predicate, facts) for predicate in self.predicates])
+
+    def __str__(self) -> str:
+        return f"Or({', '.join(str(p) for p in self.predicates)})"
+
+    def __repr__(self) -> str:
+        return f"<hunter.predicates.Or: predicates={self.predicates!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Or) and self.predicates == other.predicates
+
+    def __hash__(self) -> int:
+        return hash(("Or", self.predicates))
+
+
+class Not(_Composable):
+    """Negates a predicate."""
+
+    def __init__(self, predicate: Predicate) -> None:
+        self.predicate = predicate
+
+    def __call__(self, event: Event) -> bool:
+        return not self.predicate(event)
+
+    def _verdict(self, facts: Event) -> Verdict:
+        return negate(verdict_of(self.predicate, facts))
+
+    def __invert__(self) -> Predicate:
+        return self.predicate
+
+    def __or__(self, other: Predicate) -> Predicate:
+        if isinstance(other, Not):  # De Morgan: keeps a chain of negations flat
+            return Not(_make_and(self.predicate, other.predicate))
+        return _make_or(self, other)
+
+    def __and__(self, other: Predicate) -> Predicate:
+        if isinstance(other, Not):
+            return Not(_make_or(self.predicate, other.predicate))
+        return _make_and(self, other)
+
+    def __str__(self) -> str:
+        return f"Not({self.predicate})"
+
+    def __repr__(self) -> str:
+        return f"<hunter.predicates.Not: predicate={self.predicate!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Not) and self.predicate == other.predicate
+
+    def __hash__(self) -> int:
+        return hash(("Not", self.predicate))
+
+
+def _instantiate(action: Any) -> Any:
+    """Action classes are accepted where instances are expected."""
+    if isinstance(action, type) and issubclass(action, Action):
+        return action()
+    return action
+
+
+class When(_Composable):
+    """Runs the actions when the condition is true; returns the condition's value."""
+
+    def __init__(self, condition: Predicate, *actions: Callable[[Event], Any]) -> None:
+        if not actions:
+            raise TypeError("Must give at least one action.")
+        self.condition = condition
+        self.actions = tuple(_instantiate(action) for action in actions)
+
+    def __call__(self, event: Event) -> Any:
+        if self.condition(event):
+            for action in self.actions:
+                action(event)
+            return True
+        return False
+
+    def _verdict(self, facts: Event) -> Verdict:
+        verdict = verdict_of(self.condition, facts)
+        return NEVER if verdict is NEVER else EFFECT
+
+    def __str__(self) -> str:
+        return f"When({self.condition}, {', '.join(str(action) for action in self.actions)})"
+
+    def __repr__(self) -> str:
+        return f"<hunter.predicates.When: condition={self.condition!r}, actions={self.actions!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, When) and (self.condition, self.actions) == (other.condition, other.actions)
+
+    def __hash__(self) -> int:
+        return hash(("When", self.condition, self.actions))
+
+
+class From(_Composable):
+    """Passes nothing until ``condition`` matches, then events at or below that call (through ``predicate``)."""
+
+    def __init__(self, condition: Predicate, predicate: Predicate | None = None, watermark: int = 0) -> None:
+        self.condition = condition
+        self.predicate = predicate
+        self.watermark = watermark
+        self.origin_depth: int | None = None
+        self.origin_calls: int | None = None
+
+    def __call__(self, event: Event) -> bool:
+        if self.origin_depth is None:
+            if not self.condition(event):
+                return False
+            self.origin_depth = event.depth
+            self.origin_calls = event.calls
+            delta_depth = delta_calls = 0
+        else:
+            delta_depth = event.depth - self.origin_depth
+            delta_calls = event.calls - self.origin_calls  # type: ignore[operator]
+            if delta_depth < self.watermark:
+                # Back above the starting call: wait for the condition again.
+                self.origin_depth = self.origin_calls = None
+                return False
+        if self.predicate is None:
+            return True
+        relative = event.clone()
+        relative.depth = delta_depth
+        relative.calls = delta_calls
+        return bool(self.predicate(relative))
+
+    def __str__(self) -> str:
+        return f"From({self.condition}, {self.predicate}, watermark={self.watermark})"
+
+    def __repr__(self) -> str:
+        return (
+            f"<hunter.predicates.From: condition={self.condition!r}, predicate={self.predicate!r}, "
+            f"watermark={self.watermark}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, From) and (self.condition, self.predicate, self.watermark) == (
+            other.condition,
+            other.predicate,
+            other.watermark,
+        )
+
+    def __hash__(self) -> int:
+        return hash(("From", self.condition, self.predicate, self.watermark))
+
+
+class Backlog(_Composable):
+    """Keeps the last ``size`` events and replays them through ``action`` when the condition matches."""
+
+    def __init__(
+        self,
+        condition: Predicate,
+        size: int = 100,
+        stack: int = 10,
+        vars: bool = False,
+        strip: bool = True,
+        action: Any = None,
+        filter: Predicate | None = None,
+    ) -> None:
+        self.action = _instantiate(action if action is not None else CallPrinter)
+        if not isinstance(self.action, ColorStreamAction):
+            raise TypeError(f"Action {self.action!r} must be a ColorStreamAction.")
+        self.condition = condition
+        self.size = size
+        self.stack = stack
+        self.vars = vars
+        self.strip = strip
+        self._filter = filter
+        self.queue: deque[Event] = deque(maxlen=size)
+
+    def __call__(self, event: Event) -> bool:
+        result = self.condition(event)
+        if result:
+            if self.queue:
+                self._replay(event)
+        else:
+            if self.strip and event.depth < 1:
+                # Back at the top: what piled up is most likely a stream of uninteresting returns.
+                self.queue.clear()
+            if self._filter is None or self._filter(event):
+                detached = event.detach(self.action.try_repr if self.vars else None)
+                # Kept so a replay can make up the calls above a backlog that starts mid-function;
+                # bounded by ``size`` like the queue itself.
+                detached._origin_frame = event.frame
+                self.queue.append(detached)
+        return result
+
+    def _replay(self, event: Event) -> None:
+        self.action.cleanup()
+        for made_up in self._missing_calls(self.queue[0], event):
+            if self._filter is None or self._filter(made_up):
+                self.action(made_up)
+        for queued in self.queue:
+            self.action(queued)
+        self.queue.clear()
+
+    def _missing_calls(self, first: Event, current: Event) -> list[Event]:
+        """Made-up call events for a backlog that starts inside a function that is still running.
+
+        A backlog starting with a ``call`` is a complete subtree, and one starting in a function that has
+        already returned is history; but when it starts mid-way through a function still on the stack,
+        that function's call (and its callers', up to ``stack`` in all) are made up so the tree reads right.
+        """
+        origin = getattr(first, "_origin_frame", None)
+        if first.kind == "call" or origin is None or self.stack < 1:
+            return []
+        running = current.frame
+        while running is not None and running is not origin:
+            running = running.f_back
+        if running is None:
+            return []
+        made_up: list[Event] = []
+        depth = first.depth - 1
+        frame = origin
+        while frame is not None and len(made_up) < self.stack and depth >= 0:
+            stub = Event(frame, "call", None, depth, -1, first.threading_support)
+            made_up.append(stub.detach(self.action.try_repr if self.vars else None))
+            frame = frame.f_back
+            depth -= 1
+        made_up.reverse()
+        return made_up
+
+    def filter(self, *predicates: Predicate, **query: Any) -> Backlog:
+        """A Backlog like this one that stores only the events matching the given predicates."""
+        from . import _prepare_filter
+
+        new_filter = _prepare_filter(*predicates, **query)
+        if self._filter is not None:
+            new_filter = _make_and(self._filter, new_filter)
+        return Backlog(self.condition, self.size, self.stack, self.vars, self.strip, self.action, new_filter)
+
+    def __str__(self) -> str:
+        return (
+            f"Backlog({self.condition}, size={self.size}, stack={self.stack}, vars={self.vars}, "
+            f"action={self.action}, filter={self._filter})"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<hunter.predicates.Backlog: condition={self.condition!r}, size={self.size}, stack={self.stack}, "
+            f"vars={self.vars}, action={self.action!r}, filter={self._filter!r}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Backlog) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(("Backlog", self._key()))
+
+    def _key(self) -> tuple:
+        return (self.condition, self.size, self.stack, self.vars, self.strip, self.action, self._filter)
+
+
+def _flatten(kind: type, predicates: Iterable[Predicate]) -> tuple[Predicate, ...]:
+    flat: list[Predicate] = []
+    for predicate in predicates:
+        if type(predicate) is kind:
+            flat.extend(predicate.predicates)  # type: ignore[attr-defined]
+        else:
+            flat.append(predicate)
+    return tuple(flat)
+
+
+def _make_and(*predicates: Predicate) -> Predicate:
+    flat = _flatten(And, predicates)
+    return flat[0] if len(flat) == 1 else And(*flat)
+
+
+def _make_or(*predicates: Predicate) -> Predicate:
+    flat = _flatten(Or, predicates)
+    return flat[0] if len(flat) == 1 else Or(*flat)
+
+
+def _positional_and_keywords(predicates: tuple, query: dict) -> list[Predicate]:
+    for predicate in predicates:
+        if not callable(predicate):
+            raise TypeError(f"Predicate {predicate!r} is not callable.")
+    return [*predicates, *(Query(**{key: value}) for key, value in query.items())]
+
+
+def Q(*predicates: Predicate, **query: Any) -> Predicate:
+    """Build a predicate: keywords make a Query, positionals are ANDed, ``action(s)=`` wraps it in When."""
+    actions = list(query.pop("actions", []))
+    if "action" in query:
+        actions.append(query.pop("action"))
+    for action in actions:
+        if not callable(action):
+            raise TypeError(f"Action {action!r} is not callable.")
+    for predicate in predicates:
+        if not callable(predicate):
+            raise TypeError(f"Predicate {predicate!r} is not callable.")
+    if predicates:
+        parts = [_instantiate(predicate) for predicate in predicates]
+        if any(isinstance(part, (CallPrinter, CodePrinter)) for part in parts):
+            # A printer given as a filter already prints everything that reaches it: don't print twice.
+            actions = [
+                action
+                for action in actions
+                if not (action in (CallPrinter, CodePrinter) or isinstance(action, (CallPrinter, CodePrinter)))
+            ]
+        if query:
+            parts.append(Query(**query))
+        result: Predicate = _make_and(*parts)
+    else:
+        result = Query(**query)
+    if actions:
+        result = When(result, *actions)
+    return result
+
+
+def make_and(*predicates: Predicate, **query: Any) -> Predicate:
+    """``And`` helper: each keyword becomes its own Query; nested Ands flatten; one argument comes back as is."""
+    return _make_and(*_positional_and_keywords(predicates, query))
+
+
+def make_or(*predicates: Predicate, **query: Any) -> Predicate:
+    """``Or`` helper: each keyword becomes its own Query; nested Ors flatten; one argument comes back as is."""
+    return _make_or(*_positional_and_keywords(predicates, query))
+
+
+def make_not(*predicates: Predicate, **query: Any) -> Predicate:
+    """``Not`` helper: several arguments become ``Not(And(...))``."""
+    parts = _positional_and_keywords(predicates, query)
+    return Not(_make_and(*parts))

@@ -1,0 +1,184 @@
+"""Tracer: lifecycle, thread options, call depth and counts, and what happens when a handler fails."""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from . import _streams
+from .backends import Backend, choose, load
+from .event import Event
+
+__all__ = ["Tracer"]
+
+#: Tracers that are running, so that interpreter exit can stop them (and flush their output).
+_running: set[Tracer] = set()
+_running_lock = threading.Lock()
+
+
+class Tracer:
+    """Installs a predicate on an interpreter hook (a backend) and feeds it events."""
+
+    def __init__(
+        self, threading_support: bool | None = None, profiling_mode: bool = False, backend: str | None = None
+    ) -> None:
+        self._threading_support = threading_support
+        self._profiling_mode = bool(profiling_mode)
+        self._backend_name, self._backend_reason = choose(backend, self._profiling_mode)
+        self._handler: Callable[[Event], Any] | None = None
+        self._backend: Backend | None = None
+        self._base_frames: dict[int, FrameType] = {}
+        self.calls = 0
+
+    # -- read-only state -------------------------------------------------------------------------------------
+
+    @property
+    def handler(self) -> Callable[[Event], Any] | None:
+        """The predicate installed by :meth:`trace` (None when stopped)."""
+        return self._handler
+
+    @property
+    def previous(self) -> object:
+        """The trace function that was installed before this tracer (restored by :meth:`stop`)."""
+        return self._backend.previous if self._backend is not None else None
+
+    @property
+    def threading_support(self) -> bool | None:
+        """None: trace new threads, show thread names once there are two; True: always show; False: this thread."""
+        return self._threading_support
+
+    @property
+    def profiling_mode(self) -> bool:
+        """Whether profile events (calls and returns, C functions included) are used instead of line tracing."""
+        return self._profiling_mode
+
+    @property
+    def backend(self) -> str:
+        """Which backend runs: ``'settrace'`` or ``'monitoring'``."""
+        return self._backend_name
+
+    @property
+    def backend_reason(self) -> str:
+        """Why that backend was chosen."""
+        return self._backend_reason
+
+    @property
+    def depth(self) -> int:
+        """The call depth of the code calling this property, relative to where tracing started."""
+        return max(self._new_frames_on_stack(sys._getframe(1)) - 1, 0)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def trace(self, predicate: Callable[[Event], Any]) -> Tracer:
+        """Start delivering events to ``predicate`` (already built: no option processing here)."""
+        if self._backend is not None:
+            self.stop()
+        self._handler = predicate
+        self._base_frames = self._current_stacks()
+        backend = load(self._backend_name)(self)
+        self._backend = backend
+        with _running_lock:
+            _running.add(self)
+        backend.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop tracing and restore the previous trace function; safe to call twice or from an action."""
+        backend = self._backend
+        if backend is None:
+            return
+        self._backend = None
+        try:
+            backend.stop()
+        finally:
+            self._handler = None
+            self._base_frames = {}
+            with _running_lock:
+                _running.discard(self)
+            _streams.flush_all()
+
+    def __enter__(self) -> Tracer:  # noqa: PYI034 - Self needs 3.11
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self._backend is not None else "stopped"
+        return (
+            f"<hunter.tracer.Tracer {state} backend={self._backend_name!r} handler={self._handler!r} "
+            f"threading_support={self._threading_support} profiling_mode={self._profiling_mode}>"
+        )
+
+    # -- used by backends and events -------------------------------------------------------------------------
+
+    @staticmethod
+    def _current_stacks() -> dict[int, FrameType]:
+        """Every frame on every thread's stack now: these are above where tracing started."""
+        frames: dict[int, FrameType] = {}
+        for top in sys._current_frames().values():
+            frame: FrameType | None = top
+            while frame is not None:
+                frames[id(frame)] = frame
+                frame = frame.f_back
+        return frames
+
+    def _new_frames_on_stack(self, frame: FrameType) -> int:
+        """How many frames from ``frame`` up were entered after tracing started.
+
+        Computed from the frame chain on demand, so backends need not see every call and return
+        (they skip whole code objects that can't match). The frames that existed at start are held
+        until stop, which keeps their ids from being reused by new frames meanwhile.
+        """
+        base = self._base_frames
+        count = 0
+        current: FrameType | None = frame
+        while current is not None:
+            if base.get(id(current)) is current:
+                break
+            count += 1
+            current = current.f_back
+        return count
+
+    def _handler_failed(self, event: Event, exc: Exception) -> None:
+        """Report a failing predicate/action once and stop; the traced program goes on."""
+        handler = self._handler
+        self.stop()
+        if isinstance(exc, _streams.OutputError):
+            _report(f"hunter: tracing stopped: {exc}\n")
+            return
+        import hunter
+
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        text += f"Disabling tracer because handler {handler!r} failed ({exc!r}) at {event!r}.\n\n"
+        _report(text, hunter._default_stream)
+
+
+def _report(text: str, stream: Any = None) -> None:
+    for target in (stream, sys.stderr, sys.__stderr__):
+        if target is None:
+            continue
+        try:
+            target.write(text)
+            target.flush()
+            return
+        except Exception:  # noqa: BLE001, S112 - try the next stream; never raise into the program
+            continue
+
+
+def _stop_all_at_exit() -> None:
+    with _running_lock:
+        tracers = list(_running)
+    for tracer in tracers:
+        try:
+            tracer.stop()
+        except Exception:  # noqa: BLE001, S112 - exit must go on
+            continue
+
+
+atexit.register(_stop_all_at_exit)
