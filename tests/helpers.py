@@ -1,0 +1,91 @@
+"""Shared helpers for tests that run Python in a subprocess and compare its output."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+REFERENCE = TESTS / "reference"
+
+# Variables that would change what a child interpreter traces or imports: a test states them explicitly.
+_INHERITED_NOISE = ("PYTHONHUNTER", "PYTHONHUNTERCONFIG", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
+
+_ADDRESS = re.compile(r"0x[0-9a-f]{6,}")
+
+
+def normalize(text: str) -> str:
+    """Replace memory addresses (``0x`` and 6+ hex digits) with ``0x?``, as reference/README.md prescribes."""
+    return _ADDRESS.sub("0x?", text)
+
+
+def backend_under_test() -> str | None:
+    """Return the backend the suite runs under (``HUNTER_TEST_BACKEND``), or None when the default is used."""
+    return os.environ.get("HUNTER_TEST_BACKEND") or None
+
+
+def child_env(env: Mapping[str, str | None] | None = None, *, backend: bool = True) -> dict[str, str]:
+    """Return an environment for a child interpreter: ours minus tracing noise, plus ``env``.
+
+    A value of None in ``env`` removes that variable. With ``backend`` (the default) and no explicit
+    ``PYTHONHUNTERCONFIG``, the child is configured to use the backend under test, so that subprocess
+    tests exercise the same backend as in-process ones.
+    """
+    result = {key: value for key, value in os.environ.items() if key not in _INHERITED_NOISE}
+    # Output is compared as text: make the child's encoding independent of the machine's locale.
+    result["PYTHONIOENCODING"] = "utf-8"
+    chosen = backend_under_test()
+    if backend and chosen and (env is None or "PYTHONHUNTERCONFIG" not in env):
+        result["PYTHONHUNTERCONFIG"] = f'backend="{chosen}"'
+    for key, value in (env or {}).items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
+def run_python(
+    code_or_args: str | Sequence[str | os.PathLike[str]],
+    *,
+    env: Mapping[str, str | None] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    python: str | os.PathLike[str] = sys.executable,
+    backend: bool = True,
+    timeout: float = 120,
+    input: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -c CODE`` (a string) or ``python *ARGS`` (a sequence) and return its decoded output.
+
+    ``env`` is applied on top of :func:`child_env`. Output is decoded here rather than by subprocess so that
+    line endings arrive exactly as written (text mode would translate them) and odd bytes never raise.
+    """
+    if isinstance(code_or_args, str):
+        argv = [os.fspath(python), "-c", code_or_args]
+    else:
+        argv = [os.fspath(python), *(os.fspath(arg) for arg in code_or_args)]
+    completed = subprocess.run(
+        argv,
+        cwd=cwd,
+        env=child_env(env, backend=backend),
+        input=None if input is None else input.encode("utf-8"),
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        completed.args,
+        completed.returncode,
+        completed.stdout.decode("utf-8", "backslashreplace"),
+        completed.stderr.decode("utf-8", "backslashreplace"),
+    )
+
+
+def describe(result: subprocess.CompletedProcess[str]) -> str:
+    """Return a readable account of a finished subprocess, for assertion messages."""
+    return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout}--- stderr ---\n{result.stderr}"

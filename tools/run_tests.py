@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""Run the test suite on every supported CPython (3.10-3.13) and every backend each of them has.
+
+Usage: python tools/run_tests.py [--python 3.X]... [--backend settrace|monitoring]... [--reinstall] [-- PYTEST ARGS]
+
+Each interpreter gets its own virtualenv in .venvs/py3.X with the project installed editable plus the [test]
+extra. Without --python every supported version must be present, or the run fails: a green run must mean the
+suite passed everywhere. Exit status is 0 only when every run passed and ran at least one test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENVS = ROOT / ".venvs"
+VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+# sys.monitoring exists from 3.12 on; older interpreters only have the settrace backend.
+BACKENDS = {
+    "3.10": ("settrace",),
+    "3.11": ("settrace",),
+    "3.12": ("settrace", "monitoring"),
+    "3.13": ("settrace", "monitoring"),
+}
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "-rfE")
+# Files whose change means the installed metadata (entry points, the .pth hook, extras) may be stale. Source
+# files don't count: the install is editable.
+INSTALL_INPUTS = ("pyproject.toml", "MANIFEST.in", "_build/hunter_build.py", "src/hunter.pth")
+# Settings of the developer's shell that would change what the suite traces or imports.
+SCRUBBED_ENV = (
+    "PYTHONHUNTER",
+    "PYTHONHUNTERCONFIG",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "VIRTUAL_ENV",
+    "HUNTER_TEST_BACKEND",
+    "PYTEST_ADDOPTS",
+)
+COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)\b")
+
+
+@dataclass
+class Run:
+    """One pytest run: an interpreter version and a backend, and what came of it."""
+
+    version: str
+    backend: str
+    result: str = "not run"
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run passed and ran at least one test."""
+        return self.result == "passed"
+
+
+def version_of(python: str) -> str | None:
+    """Return the "major.minor" of an interpreter, or None if it does not run (e.g. a pyenv shim to nothing)."""
+    try:
+        result = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def pyenv_roots() -> list[Path]:
+    """Return the places pyenv may keep its versions: $PYENV_ROOT, `pyenv root` and ~/.pyenv."""
+    roots = []
+    if os.environ.get("PYENV_ROOT"):
+        roots.append(Path(os.environ["PYENV_ROOT"]))
+    if shutil.which("pyenv"):
+        try:
+            out = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=30, check=False)
+            if out.returncode == 0 and out.stdout.strip():
+                roots.append(Path(out.stdout.strip()))
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    roots.append(Path.home() / ".pyenv")
+    return list(dict.fromkeys(roots))
+
+
+def find_interpreter(version: str) -> str | None:
+    """Find a CPython of ``version``: the newest pyenv patch release first, then python3.X on PATH."""
+    candidates: list[str] = []
+    for root in pyenv_roots():
+        found = glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", "python"))
+        # Only plain releases like 3.12.1 (not 3.13.0t free-threaded builds or 3.12-dev), newest patch first.
+        releases = [
+            path for path in found if re.fullmatch(rf"{re.escape(version)}\.\d+", Path(path).parent.parent.name)
+        ]
+        releases.sort(key=lambda path: int(Path(path).parent.parent.name.rsplit(".", 1)[1]), reverse=True)
+        candidates += releases
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(on_path)
+    # A candidate must actually run and be the version asked for: pyenv shims exist for versions not enabled.
+    return next((python for python in candidates if version_of(python) == version), None)
+
+
+def venv_python(venv: Path) -> Path:
+    """Return the interpreter inside a virtualenv."""
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def install_stamp(python: str) -> str:
+    """Return a fingerprint of what the install depends on: the base interpreter and the packaging files."""
+    digest = hashlib.sha256(os.path.realpath(python).encode())
+    for name in INSTALL_INPUTS:
+        path = ROOT / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+    return digest.hexdigest()
+
+
+def prepare_venv(version: str, python: str, reinstall: bool) -> Path | None:
+    """Create or refresh .venvs/py3.X with the project installed editable; return its python or None on failure."""
+    venv = VENVS / f"py{version}"
+    target = venv_python(venv)
+    stamp_file = venv / ".hunter-install-stamp"
+    stamp = install_stamp(python)
+    # A venv whose interpreter no longer runs (its base was removed or upgraded) is rebuilt from scratch.
+    if not target.exists() or version_of(str(target)) != version:
+        print(f"[{version}] creating {venv.relative_to(ROOT)}", flush=True)
+        if subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=False).returncode != 0:
+            return None
+    elif not reinstall and stamp_file.exists() and stamp_file.read_text() == stamp:
+        return target
+    print(f"[{version}] installing the project (pip install -e .[test])", flush=True)
+    stamp_file.unlink(missing_ok=True)
+    command = [str(target), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", f"{ROOT}[test]"]
+    if subprocess.run(command, cwd=ROOT, env=clean_env(), check=False).returncode != 0:
+        return None
+    stamp_file.write_text(stamp)
+    return target
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """Return our environment without settings that would leak into the suite, plus ``extra``."""
+    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
+    env.update(extra)
+    return env
+
+
+def run_pytest(run: Run, python: Path, pytest_args: list[str]) -> None:
+    """Run pytest for one (version, backend) pair, echoing its output and recording its counts."""
+    print(f"\n===== Python {run.version}, backend {run.backend} =====", flush=True)
+    command = [str(python), "-m", "pytest", *PYTEST_ARGS, *pytest_args]
+    started = time.monotonic()
+    lines: list[str] = []
+    with subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=clean_env(HUNTER_TEST_BACKEND=run.backend),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="backslashreplace",
+        bufsize=1,
+    ) as process:
+        assert process.stdout is not None
+        # Echo as it comes (a long run should show progress) and keep the text to find pytest's summary.
+        for line in process.stdout:
+            sys.stdout.write(line)
+            lines.append(line)
+        returncode = process.wait()
+    sys.stdout.flush()
+    run.seconds = time.monotonic() - started
+    run.counts = summary_counts(lines)
+    ran = run.counts.get("passed", 0) + run.counts.get("failed", 0) + run.counts.get("errors", 0)
+    if returncode == 0 and ran:
+        run.result = "passed"
+    elif returncode == 5 or (returncode == 0 and not ran):
+        run.result = "no tests ran"
+    else:
+        run.result = f"failed (exit {returncode})"
+
+
+def summary_counts(lines: list[str]) -> dict[str, int]:
+    """Parse pytest's closing summary line ("3 passed, 1 failed, 2 errors in 1.2s") into counts."""
+    for line in reversed(lines):
+        found = COUNT.findall(line)
+        if found and re.search(r"\bin [\d.]+s\b", line):
+            counts: dict[str, int] = {}
+            for number, word in found:
+                key = "errors" if word.startswith("error") else word
+                counts[key] = counts.get(key, 0) + int(number)
+            return counts
+    return {}
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Split our options from the pytest arguments that follow ``--``."""
+    pytest_args: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, pytest_args = argv[:cut], argv[cut + 1 :]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", action="append", choices=VERSIONS, help="run only this version (repeatable)")
+    parser.add_argument(
+        "--backend", action="append", choices=("settrace", "monitoring"), help="run only this backend (repeatable)"
+    )
+    parser.add_argument("--reinstall", action="store_true", help="reinstall the project in every virtualenv")
+    return parser.parse_args(argv), pytest_args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected (version, backend) pairs and print a summary; return the exit status."""
+    options, pytest_args = parse_args(sys.argv[1:] if argv is None else argv)
+    versions = [version for version in VERSIONS if not options.python or version in options.python]
+    # A full run insists on every interpreter, and so does an explicit --python; a run narrowed with --backend
+    # alone may go on without an interpreter that is absent from a development machine.
+    full = not options.python and not options.backend
+    runs: list[Run] = []
+    problems: list[str] = []
+    for version in versions:
+        backends = [backend for backend in BACKENDS[version] if not options.backend or backend in options.backend]
+        if not backends:
+            continue
+        python = find_interpreter(version)
+        if python is None:
+            message = f"Python {version} not found (looked in pyenv's versions and for python{version} on PATH)"
+            print(f"[{version}] {message}", flush=True)
+            if full or options.python:
+                problems.append(message)
+                runs += [Run(version, backend, "missing interpreter") for backend in backends]
+            continue
+        print(f"[{version}] using {python}", flush=True)
+        target = prepare_venv(version, python, options.reinstall)
+        if target is None:
+            problems.append(f"Python {version}: could not create the virtualenv or install the project")
+            runs += [Run(version, backend, "install failed") for backend in backends]
+            continue
+        for backend in backends:
+            run = Run(version, backend)
+            run_pytest(run, target, pytest_args)
+            runs.append(run)
+
+    print("\n===== summary =====")
+    print(f"{'python':<8} {'backend':<11} {'result':<22} {'seconds':>8}  counts")
+    for run in runs:
+        counts = ", ".join(f"{number} {word}" for word, number in run.counts.items())
+        print(f"{run.version:<8} {run.backend:<11} {run.result:<22} {run.seconds:>8.1f}  {counts}")
+    for problem in problems:
+        print(f"error: {problem}")
+    if not runs:
+        print("error: nothing was run (check --python and --backend)")
+    passed = sum(run.counts.get("passed", 0) for run in runs)
+    # A run that went wrong without pytest counting a failure (a missing interpreter, a failed install, no test
+    # collected, a crash) still counts as one failure, so that the closing line never says "0 failed" for a red run.
+    failed = sum(max(run.counts.get("failed", 0) + run.counts.get("errors", 0), 0 if run.ok else 1) for run in runs)
+    skipped = sum(run.counts.get("skipped", 0) for run in runs)
+    # The closing line sums pytest's own counts over all runs; CI reads it as the verdict of the whole suite.
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""), flush=True)
+    return 0 if runs and all(run.ok for run in runs) and not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
