@@ -1,0 +1,41 @@
+"""Suite-wide setup: run every in-process trace on the backend under test (HUNTER_TEST_BACKEND)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+import hunter
+from hunter import config
+
+BACKEND = os.environ.get("HUNTER_TEST_BACKEND") or None
+
+
+def _configure() -> None:
+    if BACKEND:
+        hunter.load_config(backend=BACKEND)
+    else:
+        hunter.load_config()
+
+
+@pytest.fixture(autouse=True)
+def backend_config() -> Iterator[str]:
+    """Each test starts with only the backend configured, and stray tracers are stopped afterwards."""
+    _configure()
+    yield BACKEND or hunter.Tracer().backend
+    if hunter._last_tracer is not None:
+        hunter._last_tracer.stop()
+        hunter._last_tracer = None
+    _configure()
+
+
+@pytest.fixture
+def backend(backend_config: str) -> str:
+    """The backend name under test; pass it to Tracer(backend=...) when building tracers by hand."""
+    return backend_config
+
+
+def pytest_report_header() -> str:
+    return f"hunter backend under test: {BACKEND or 'default'} (config: {config.default_trace_args})"
