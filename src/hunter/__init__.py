@@ -24,7 +24,8 @@ from .actions import (
 )
 from .event import Event
 from .predicates import Backlog as _Backlog
-from .predicates import From, Q, Query, When, make_and, make_not, make_or
+from .predicates import From as _From
+from .predicates import Q, Query, When, make_and, make_not, make_or
 from .tracer import Tracer
 
 __version__ = "0.1.0"
@@ -92,6 +93,28 @@ def Or(*predicates: Callable[[Event], Any], **query: Any) -> Callable[[Event], A
 def Not(*predicates: Callable[[Event], Any], **query: Any) -> Callable[[Event], Any]:
     """The negation of the predicate (several are ANDed first: ``Not(And(...))``)."""
     return make_not(*predicates, **query)
+
+
+def From(
+    condition: Callable[[Event], Any] | None = None,
+    predicate: Callable[[Event], Any] | None = None,
+    watermark: int = 0,
+    **query: Any,
+) -> _From:
+    """Pass nothing until ``condition`` matches, then the events at or below that call (through ``predicate``).
+
+    Keywords starting with ``depth`` or ``calls`` (relative to the starting call) go into ``predicate``, the rest
+    into ``condition``.
+    """
+    relative = {key: value for key, value in query.items() if key.startswith(("depth", "calls"))}
+    absolute = {key: value for key, value in query.items() if key not in relative}
+    if absolute:
+        condition = Q(condition, **absolute) if condition is not None else Q(**absolute)
+    if relative:
+        predicate = Q(predicate, **relative) if predicate is not None else Q(**relative)
+    if condition is None:
+        raise TypeError("From() needs a condition: a predicate or query keywords.")
+    return _From(condition, predicate, watermark)
 
 
 def Backlog(
