@@ -1,0 +1,523 @@
+"""The side of hunter-trace that runs inside the traced process: entry points, the session thread, the output stream.
+
+How it stays out of the way of the program it runs in:
+
+* The entry points (the signal handler of :func:`hunter.remote.install`, the code injected through
+  gdb or ``sys.remote_exec``) run on the main thread between two bytecodes, wherever the program
+  happened to be: inside a ``with lock:`` block, half-way through writing a line, inside an import.
+  They therefore take no lock, import nothing, write nothing and do no I/O: they only start a
+  thread with ``_thread.start_new_thread`` (the ``threading`` module would take its own
+  ``_active_limbo_lock``, which the interrupted code may be holding: a deadlock).
+* The session thread does the rest: finds the socket, checks the peer, reads the options, builds
+  the tracer, streams the output, and stops the tracer when the CLI quits or disappears.
+* Only ``sys.settrace`` is per thread. With the settrace backend the tracer must be started and
+  stopped *on the main thread*; the session thread queues that work and wakes the main thread with
+  our own signal (which also interrupts a blocking system call) or, when no handler of ours is
+  installed, with ``Py_AddPendingCall``. The monitoring backend (3.12+) is global and started
+  from the session thread directly, so a main thread stuck in C code does not matter.
+* Nothing is ever printed to the program's own stdout/stderr; problems are reported to the CLI.
+"""
+
+from __future__ import annotations
+
+import _thread
+import atexit
+import collections
+import os
+import socket
+import stat
+import struct
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import _remote_channel as channel
+
+__all__ = ["bootstrap", "handle_signal", "install_handler", "uninstall_handler"]
+
+#: Modules of ours whose frames must never show in the trace (the session thread runs them while traced).
+OWN_MODULES = ("hunter._remote_agent", "hunter._remote_channel", "hunter.remote")
+#: How long the target waits for the CLI's request after connecting.
+REQUEST_TIMEOUT = 10.0
+#: How long a traced thread may block writing output that the CLI does not read before the session is dropped.
+#: The program's threads wait while the CLI is stalled (e.g. a paused terminal); after this they run on untraced.
+SEND_TIMEOUT = 10.0
+#: How long the session thread waits for the main thread to start or stop a settrace tracer.
+MAIN_THREAD_TIMEOUT = 10.0
+
+
+class _State:
+    """Module state; plain attributes, read and written under the GIL only (the signal handler takes no lock)."""
+
+    signum: int | None = None  # the signal our handler is installed for (None: not installed)
+    previous_handler: Any = None  # what install_handler() replaced, restored by uninstall_handler()
+    busy = False  # a session thread exists (connecting or attached): further attach signals are ignored
+    session: _Session | None = None
+
+
+_state = _State()
+#: Work that must run on the main thread (starting/stopping a settrace tracer); deque operations are atomic.
+_main_tasks: collections.deque[_MainTask] = collections.deque()
+_pending_call_callback: Any = None
+
+
+# -- entry points (main thread, minimal work) ------------------------------------------------------------------
+
+
+def handle_signal(signum: int, frame: Any) -> None:
+    """The signal handler: run queued main-thread work, or start a session thread (never blocks)."""
+    if _run_main_tasks():
+        return  # our own wake-up call, not a request to attach
+    _start_session_thread(None)
+    previous = _state.previous_handler
+    if callable(previous):
+        previous(signum, frame)
+
+
+def bootstrap(path: str) -> None:
+    """Entry point for code injected by gdb or sys.remote_exec, run in a thread of its own: attach to ``path``."""
+    if _state.busy:
+        return
+    _state.busy = True
+    _session_thread(path)
+
+
+def _start_session_thread(path: str | None) -> None:
+    if _state.busy:
+        return
+    _state.busy = True
+    try:
+        _thread.start_new_thread(_session_thread, (path,))
+    except RuntimeError:  # interpreter shutting down: no new threads
+        _state.busy = False
+
+
+def install_handler(signum: int) -> None:
+    """Install :func:`handle_signal` for ``signum`` (main thread only), keeping the previous handler."""
+    import signal
+
+    if _state.signum == signum and signal.getsignal(signum) is handle_signal:
+        return
+    if _state.signum is not None:
+        uninstall_handler()
+    previous = signal.signal(signum, handle_signal)
+    _state.previous_handler = previous
+    _state.signum = signum
+
+
+def uninstall_handler() -> None:
+    """Restore the handler that install_handler() replaced and end an active session (main thread only)."""
+    import signal
+
+    signum = _state.signum
+    if signum is None:
+        return
+    if signal.getsignal(signum) is handle_signal:
+        previous = _state.previous_handler
+        signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+    _state.signum = None
+    _state.previous_handler = None
+    session = _state.session
+    if session is not None:
+        session.end(None)
+
+
+# -- running work on the main thread -----------------------------------------------------------------------------
+
+
+class _MainTask:
+    """A function to run on the main thread, and a lock released when it ran."""
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        self.function = function
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.function()
+        except BaseException as exc:  # noqa: BLE001 - reported to the session, never raised into the program
+            self.error = exc
+        finally:
+            self.done.release()
+
+    def wait(self, timeout: float) -> bool:
+        return self.done.acquire(timeout=timeout)
+
+
+def _run_main_tasks() -> bool:
+    ran = False
+    while True:
+        try:
+            task = _main_tasks.popleft()
+        except IndexError:
+            return ran
+        ran = True
+        task.run()
+
+
+def _call_on_main_thread(function: Callable[[], Any]) -> _MainTask:
+    """Queue ``function`` for the main thread and wake it up; the caller waits on the returned task."""
+    import signal
+    import threading
+
+    task = _MainTask(function)
+    _main_tasks.append(task)
+    if threading.current_thread() is threading.main_thread():
+        _run_main_tasks()
+        return task
+    signum = _state.signum
+    if signum is not None and signal.getsignal(signum) is handle_signal:
+        # A real signal also interrupts a blocking system call of the main thread (PEP 475 retries it
+        # after running handlers), so the work runs promptly even in a program that sleeps or waits.
+        os.kill(os.getpid(), signum)
+    else:
+        _add_pending_call()
+    return task
+
+
+def _add_pending_call() -> None:
+    """Ask the interpreter to call :func:`_run_main_tasks` on the main thread at its next safe point."""
+    global _pending_call_callback
+    import ctypes
+
+    prototype = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+    if _pending_call_callback is None:
+
+        def callback(_arg: object) -> int:
+            _run_main_tasks()
+            return 0  # -1 would mean "exception set" to the interpreter
+
+        # Kept in a global: the C side holds only a raw pointer to it.
+        _pending_call_callback = prototype(callback)
+    add = ctypes.pythonapi.Py_AddPendingCall
+    add.argtypes = [prototype, ctypes.c_void_p]
+    add.restype = ctypes.c_int
+    if add(_pending_call_callback, None) != 0:
+        raise RuntimeError("the interpreter's pending call queue is full")
+
+
+# -- the session ---------------------------------------------------------------------------------------------------
+
+
+def _session_thread(path: str | None) -> None:
+    session = None
+    try:
+        sock = _connect(path)
+        if sock is None:
+            return
+        session = _Session(sock)
+        _state.session = session
+        session.run()
+    except BaseException:  # noqa: BLE001, S110 - never disturb the program; the CLI sees the channel close
+        pass
+    finally:
+        if session is None:
+            _state.busy = False
+        else:
+            # end() frees the slot (busy) itself, before saying goodbye; a newer session may own it by now.
+            try:
+                session.end(None)
+            except BaseException:  # noqa: BLE001, S110
+                pass
+            if _state.session is session:
+                _state.session = None
+
+
+def _connect(path: str | None) -> socket.socket | None:
+    """Connect to a waiting hunter-trace; None when none waits for this process (e.g. a stray signal)."""
+    uid = os.geteuid()
+    if path is not None:
+        candidates = [path]
+    else:
+        name = channel.socket_name(os.getpid())
+        candidates = [os.path.join(directory, name) for directory in channel.candidate_dirs(uid)]
+    for candidate in candidates:
+        try:
+            channel.check_private_dir(os.path.dirname(candidate), uid)
+            info = os.lstat(candidate)
+        except (OSError, channel.ChannelError):
+            continue
+        if not stat.S_ISSOCK(info.st_mode) or info.st_uid != uid:
+            continue
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(REQUEST_TIMEOUT)
+            sock.connect(candidate)
+            peer = channel.peer_credentials(sock)
+            if peer.uid not in (uid, 0):
+                raise channel.ChannelError(f"peer uid {peer.uid} is not ours")
+        except (OSError, channel.ChannelError):
+            sock.close()
+            continue
+        return sock
+    return None
+
+
+class SocketStream:
+    """The file-like object the printers write to: each write becomes one OUTPUT message to the CLI."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, session: _Session, colors: bool) -> None:
+        self._session = session
+        self._colors = colors
+        self.closed = False
+
+    def write(self, text: str) -> int:
+        """Send ``text``; once the channel is closed or broken, drop it silently (the session is ending)."""
+        if not self.closed:
+            try:
+                self._session.send(channel.OUTPUT, text.encode("utf-8", "replace"))
+            except OSError:
+                # The CLI is gone or stalled for SEND_TIMEOUT: end the session instead of raising into
+                # the tracer (which would print a message into the program's own stderr).
+                self.closed = True
+                self._session.abort()
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def isatty(self) -> bool:
+        """Whether the CLI's terminal wants colours."""
+        return self._colors
+
+    def __repr__(self) -> str:
+        return f"<hunter-trace stream of process {os.getpid()}>"
+
+
+class _Session:
+    """One attached hunter-trace: handshake, tracer lifecycle, and the wait for QUIT or a closed channel."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = channel.FrameReader(sock)
+        self.send_lock = _thread.allocate_lock()
+        self.stream: SocketStream | None = None
+        self.tracer: Any = None
+        self.main_thread_backend = False
+        self.ended = False
+        self.pid = os.getpid()
+
+    # -- I/O --
+
+    def send(self, kind: bytes, payload: bytes = b"") -> None:
+        with self.send_lock:
+            channel.send_frame(self.sock, kind, payload)
+
+    def send_json(self, kind: bytes, data: dict[str, Any]) -> None:
+        import json
+
+        self.send(kind, json.dumps(data).encode())
+
+    def abort(self) -> None:
+        """Wake the session thread (blocked reading) so that it stops the tracer; callable from any thread."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # -- lifecycle --
+
+    def run(self) -> None:
+        import json
+        import platform
+
+        import hunter
+
+        self.send_json(
+            channel.HELLO,
+            {
+                "pid": self.pid,
+                "python": platform.python_version(),
+                "implementation": platform.python_implementation(),
+                "executable": sys.executable,
+                "hunter": getattr(hunter, "__version__", "?"),
+            },
+        )
+        frame = self.reader.read(deadline=time.monotonic() + REQUEST_TIMEOUT)
+        if frame is None or frame.kind != channel.REQUEST:
+            return
+        request = json.loads(frame.payload)
+        try:
+            self.start(str(request["options"]), bool(request.get("colors")))
+        except Exception as exc:  # noqa: BLE001 - bad options or a tracer that can't start: tell the CLI
+            self.send(channel.ERROR, _one_line(exc).encode())
+            self.stop()
+            return
+        # From here on the socket blocks; a stalled CLI makes sends fail after SEND_TIMEOUT (SO_SNDTIMEO).
+        self.sock.settimeout(None)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(SEND_TIMEOUT))
+        self.send_json(
+            channel.ACCEPTED,
+            {"backend": self.tracer.backend, "all_threads": self.tracer.backend == "monitoring"},
+        )
+        quit_requested = False
+        while True:
+            try:
+                frame = self.reader.read()
+            except (OSError, channel.ChannelError):
+                frame = None
+            if frame is None:
+                break  # the CLI is gone (killed, closed): stop and run on
+            if frame.kind == channel.QUIT:
+                quit_requested = True
+                break
+        self.end(channel.BYE if quit_requested else None)
+
+    def start(self, options: str, colors: bool) -> None:
+        """Parse the options as trace() would, send every printer's output to the CLI, start the tracer."""
+        import hunter
+        from hunter.backends import choose
+        from hunter.config import THREADING_ALIASES, parse_trace_arguments
+        from hunter.tracer import Tracer
+
+        args, kwargs = parse_trace_arguments(options)
+        # The same option handling as hunter.trace(), split so that the printers can be pointed at the
+        # CLI before the first event and the tracer can be started on the thread its backend needs.
+        predicates, kwargs = hunter._apply_config(args, dict(kwargs))
+        kwargs.pop("clear_env_var", None)  # the target's environment is not ours to change
+        threading_support = None
+        for alias in THREADING_ALIASES:
+            if alias in kwargs:
+                threading_support = kwargs.pop(alias)
+        profiling_mode = bool(kwargs.pop("profile", False))
+        backend = kwargs.pop("backend", None)
+        choose(backend, profiling_mode)  # raises a clear BackendError before anything starts
+        predicate = hunter._prepare_predicate(*predicates, **kwargs)
+        self.stream = SocketStream(self, colors)
+        _redirect_printers(predicate, self.stream, colors)
+        # Our own frames (the session thread is traced too with the monitoring backend) never match.
+        predicate = hunter.And(hunter.Not(hunter.Query(module_in=OWN_MODULES)), predicate)
+        tracer = Tracer(threading_support=threading_support, profiling_mode=profiling_mode, backend=backend)
+        self.tracer = tracer
+        if tracer.backend == "settrace":
+            self.main_thread_backend = True
+            task = _call_on_main_thread(lambda: tracer.trace(predicate))
+            if not task.wait(MAIN_THREAD_TIMEOUT):
+                raise TimeoutError(
+                    f"the main thread did not run Python code for {MAIN_THREAD_TIMEOUT:g}s "
+                    "(busy in C code?), so the settrace backend could not start"
+                )
+            if task.error is not None:
+                raise task.error
+        else:
+            tracer.trace(predicate)
+
+    def stop(self) -> None:
+        """Stop the tracer (on the main thread for settrace), restoring what was installed before."""
+        if self.stream is not None:
+            self.stream.closed = True  # nothing more is sent, whatever the tracer still does
+        tracer = self.tracer
+        if tracer is None:
+            return
+        self.tracer = None
+        if self.main_thread_backend:
+            task = _call_on_main_thread(tracer.stop)
+            task.wait(MAIN_THREAD_TIMEOUT)
+        else:
+            tracer.stop()
+
+    def end(self, last: bytes | None) -> None:
+        """Stop tracing, say ``last`` (BYE/EXITING) when given, and close the channel; idempotent."""
+        if self.ended:
+            return
+        self.ended = True
+        try:
+            self.stop()
+        finally:
+            # Free the slot before saying goodbye: the CLI may attach again as soon as it hears BYE.
+            _state.busy = False
+            if last is not None:
+                try:
+                    self.send(last)
+                except OSError:
+                    pass
+            self.abort()
+            self.sock.close()
+
+
+def _redirect_printers(root: Any, stream: SocketStream, colors: bool) -> None:
+    """Point every printer action inside the predicate tree at the CLI (colours as the CLI's terminal wants)."""
+    from hunter.actions import ColorStreamAction
+
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        obj = pending.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, (tuple, list, set, frozenset)):
+            pending.extend(obj)
+            continue
+        if isinstance(obj, dict):
+            pending.extend(obj.values())
+            continue
+        # Only hunter's own predicates and actions are walked: user objects are never inspected.
+        if not type(obj).__module__.startswith("hunter."):
+            continue
+        if isinstance(obj, ColorStreamAction):
+            obj.force_colors = colors
+            obj.stream = stream
+        pending.extend(getattr(obj, "__dict__", {}).values())
+        for name in getattr(type(obj), "__slots__", ()):
+            if hasattr(obj, name):
+                pending.append(getattr(obj, name))
+
+
+def _timeval(seconds: float) -> bytes:
+    whole = int(seconds)
+    return struct.pack("@ll", whole, int((seconds - whole) * 1_000_000))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    message = text[0] if text else ""
+    name = type(exc).__name__
+    if name in ("ConfigError",):
+        return f"invalid options: {message}"
+    return f"{name}: {message}" if message else name
+
+
+def _at_exit() -> None:
+    # Runs before the core's own exit hook (registered earlier, atexit is LIFO): tell the CLI why the
+    # channel is about to close, so it can say "process exited" rather than "connection lost".
+    session = _state.session
+    if session is not None:
+        session.end(channel.EXITING)
+
+
+def _after_fork_in_child() -> None:
+    # The child shares the parent's socket: it must neither write into the parent's session nor keep
+    # the connection open after the parent is gone. Close our copy (no shutdown: that would cut the
+    # parent's session too) and stop tracing in the child.
+    session = _state.session
+    _state.session = None
+    _state.busy = False
+    _main_tasks.clear()
+    if session is None:
+        return
+    session.ended = True
+    if session.stream is not None:
+        session.stream.closed = True
+    try:
+        session.sock.close()
+    except OSError:
+        pass
+    tracer = session.tracer
+    session.tracer = None
+    if tracer is not None:
+        try:
+            tracer.stop()
+        except Exception:  # noqa: BLE001, S110 - the child must run on whatever happens
+            pass
+
+
+atexit.register(_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,201 @@
+"""Getting a few lines of Python to run in a process that did not prepare for hunter-trace: gdb and sys.remote_exec.
+
+Both ways run the same small bootstrap (:func:`bootstrap_source`) at a safe point of the target: it
+starts one thread and returns; that thread imports hunter and connects back to the CLI's socket.
+
+gdb: we do not call into the interpreter from gdb while the process is stopped at an arbitrary
+instruction (it may hold the GIL half-way through an update, or be inside malloc). Instead gdb only
+
+1. maps one fresh page with ``mmap`` (a plain system call: takes no lock, unlike ``malloc``, which
+   gdb would otherwise call to store a string literal and which deadlocks if the process was
+   stopped inside malloc),
+2. writes the bootstrap (as ``exec(bytes.fromhex(...))``: plain ASCII, nothing to escape) into it,
+3. calls ``Py_AddPendingCall(PyRun_SimpleString, page)``, which CPython documents as callable from
+   any thread without the GIL. The interpreter runs it on the main thread between two bytecodes,
+   exactly where a Python signal handler would run. If the main thread is blocked in a system call
+   or in C code, it runs when that returns (like ``sys.remote_exec``, PEP 768).
+
+The page (one per attach) is never unmapped: the interpreter reads it after gdb has left.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+__all__ = ["InjectError", "bootstrap_source", "gdb_inject", "remote_exec_inject"]
+
+
+class InjectError(Exception):
+    """Injection failed; the message is one line for the user and the target was left as it was."""
+
+
+def hunter_search_path() -> str:
+    """The directory holding this hunter package (added to the target's sys.path while importing, if needed)."""
+    import hunter
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(hunter.__file__)))
+
+
+def bootstrap_source(socket_path: str) -> str:
+    """The Python code run in the target: start a thread that loads hunter and connects to ``socket_path``.
+
+    On the target's main thread it only starts a thread (``_thread``, never ``threading``, whose locks
+    the interrupted code may hold) and binds no name in ``__main__``. If hunter cannot be imported
+    there (another environment, an old Python), the thread reports why over the socket.
+    """
+    return f"""\
+import _thread
+
+def _hunter_remote_bootstrap(path={socket_path!r}, extra={hunter_search_path()!r}):
+    try:
+        import sys
+        try:
+            import hunter._remote_agent as agent
+        except ImportError:
+            if extra in sys.path or 'hunter' in sys.modules:
+                raise
+            # The target's own environment lacks hunter: borrow the CLI's copy just for this import.
+            sys.path.insert(0, extra)
+            try:
+                import hunter._remote_agent as agent
+            finally:
+                if extra in sys.path:
+                    sys.path.remove(extra)
+        agent.bootstrap(path)
+    except BaseException as exc:
+        try:
+            import socket
+            import struct
+            message = ('cannot load hunter in the target: %s: %s' % (type(exc).__name__, exc)).encode()
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(5)
+            sock.connect(path)
+            sock.sendall(struct.pack('>cI', b'E', len(message)) + message)
+            sock.close()
+        except BaseException:
+            pass
+
+_thread.start_new_thread(_hunter_remote_bootstrap, ())
+"""
+
+
+def _one_statement(source: str) -> str:
+    """``source`` as one ASCII statement that runs it in a fresh namespace (nothing lands in ``__main__``)."""
+    return f"exec(bytes.fromhex('{source.encode().hex()}'),{{'__name__':'hunter_remote_bootstrap'}})"
+
+
+def _yama_hint() -> str:
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as file:
+            scope = file.read().strip()
+    except OSError:
+        return "the kernel or container does not allow ptrace here (CAP_SYS_PTRACE, seccomp)"
+    if scope == "0":
+        return "the kernel or container does not allow ptrace here (CAP_SYS_PTRACE, seccomp)"
+    return (
+        f"/proc/sys/kernel/yama/ptrace_scope is {scope}: run hunter-trace as root, or allow it with "
+        "'sysctl kernel.yama.ptrace_scope=0', or prepare the target (hunter.remote.install())"
+    )
+
+
+def gdb_inject(pid: int, socket_path: str, timeout: float, gdb: str = "gdb") -> None:
+    """Make process ``pid`` run the bootstrap through gdb; InjectError with a clear reason otherwise."""
+    executable = shutil.which(gdb)
+    if executable is None:
+        raise InjectError(f"--gdb needs gdb, and {gdb!r} was not found on PATH (install gdb, or prepare the target)")
+    statement = _one_statement(bootstrap_source(socket_path))
+    command_file = socket_path + ".gdb"
+    size = len(statement) + 1
+    page = (size // 4096 + 1) * 4096
+    # Each step in a command file: the first error stops the rest (separate -ex commands would go on).
+    # 3 = PROT_READ|PROT_WRITE, 0x22 = MAP_PRIVATE|MAP_ANONYMOUS (Linux values; --gdb is Linux only).
+    commands = f"""\
+set $hunter_page = (long) mmap(0, {page}, 3, 0x22, -1, 0)
+if $hunter_page == -1 || $hunter_page == 0
+  echo hunter-error: mmap failed\\n
+else
+  set {{char[{size}]}} $hunter_page = "{statement}"
+  printf "hunter-pending-call=%d\\n", (int) Py_AddPendingCall((int (*)(void *)) PyRun_SimpleString, (void *) $hunter_page)
+end
+detach
+"""
+    argv = [
+        executable,
+        "-nx",  # no ~/.gdbinit: nothing of the user's setup runs inside the target
+        "-batch",
+        "-q",
+        "-iex",
+        "set auto-load off",  # no python-gdb.py or other scripts from the target's libraries
+        "-iex",
+        "set debuginfod enabled off",  # never fetch symbols over the network (older gdb: harmless error)
+        "-iex",
+        "set unwindonsignal on",  # if the call is interrupted, gdb restores the thread as it was
+        "-p",
+        str(pid),
+        "-ex",
+        f"source {command_file}",
+    ]
+    # The command file sits next to the socket, in the private directory; gdb reads it once.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(command_file, flags, 0o600), "w") as file:
+        file.write(commands)
+    try:
+        process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # SIGINT makes gdb interrupt the call and (unwindonsignal) put the thread back; it then detaches.
+            process.send_signal(signal.SIGINT)
+            try:
+                output, _ = process.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+            raise InjectError(f"gdb did not finish within {timeout:g}s (the target may be stuck in a lock)") from None
+    finally:
+        try:
+            os.unlink(command_file)
+        except OSError:
+            pass
+    _check_gdb_output(pid, output)
+
+
+def _check_gdb_output(pid: int, output: str) -> None:
+    match = re.search(r"hunter-pending-call=(-?\d+)", output)
+    if match is not None:
+        if match.group(1) != "0":
+            raise InjectError(f"the interpreter of process {pid} refused the pending call (queue full?); try again")
+        return
+    if "ptrace: Operation not permitted" in output or "Could not attach to process" in output:
+        raise InjectError(f"gdb is not allowed to attach to process {pid}: {_yama_hint()}")
+    if "ptrace: No such process" in output:
+        raise InjectError(f"there is no process {pid}")
+    if re.search(r'No symbol "(Py_AddPendingCall|PyRun_SimpleString)"', output):
+        raise InjectError(f"process {pid} is not a Python process (gdb found no Py_AddPendingCall in it)")
+    if "hunter-error: mmap failed" in output:
+        raise InjectError(f"could not map memory in process {pid}")
+    last = [line for line in output.strip().splitlines() if line.strip()]
+    detail = last[-1] if last else "no output"
+    raise InjectError(f"gdb could not inject into process {pid}: {detail}")
+
+
+def remote_exec_inject(pid: int, script_path: str, socket_path: str) -> None:
+    """Python 3.14+: write the bootstrap to ``script_path`` and have the target run it via sys.remote_exec."""
+    remote_exec = getattr(sys, "remote_exec", None)
+    if remote_exec is None:
+        raise InjectError("sys.remote_exec needs Python 3.14+")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(script_path, flags, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(_one_statement(bootstrap_source(socket_path)) + "\n")
+    try:
+        remote_exec(pid, script_path)
+    except Exception as exc:  # noqa: BLE001 - any refusal (version, permissions, disabled) is reported
+        raise InjectError(f"sys.remote_exec could not reach process {pid}: {exc}") from None

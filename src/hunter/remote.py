@@ -1,0 +1,489 @@
+"""Attaching to a running process: ``install()`` prepares a process, ``hunter-trace -p PID`` traces it from outside.
+
+See docs/remote.md for how the pieces fit and what is safe to interrupt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal as _signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from typing import IO, Any
+
+from . import _remote_agent as _agent
+from . import _remote_channel as _channel
+
+__all__ = ["DEFAULT_SIGNAL", "ENVIRONMENT_VARIABLE", "activate_from_environment", "install", "main", "uninstall"]
+
+#: SIGURG is ignored by default (an unprepared process that gets it by mistake is not harmed), is not used
+#: by the Python runtime, and is only sent by the kernel for out-of-band socket data, which is rare and
+#: harmless here (a stray signal makes the target look for a session socket, find none and do nothing).
+DEFAULT_SIGNAL: int = getattr(_signal, "SIGURG", 0)
+#: Set to 1 (or a signal name/number) to call install() at interpreter start-up (through the .pth hook).
+ENVIRONMENT_VARIABLE = "PYTHONHUNTER_REMOTE"
+
+_EXIT_OK = 0
+_EXIT_LOST = 1
+_EXIT_ERROR = 2
+
+
+# -- the target side ----------------------------------------------------------------------------------------------
+
+
+def _parse_signal(value: int | str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = str(value).strip().upper()
+        if text.isdigit():
+            number = int(text)
+        else:
+            name = text if text.startswith("SIG") else f"SIG{text}"
+            number = getattr(_signal, name, None)  # type: ignore[assignment]
+            if not isinstance(number, int) or name.startswith("SIG_"):
+                raise ValueError(f"unknown signal {value!r}")
+    valid = getattr(_signal, "valid_signals", lambda: range(1, 65))()
+    if number not in valid:
+        raise ValueError(f"unknown signal {value!r}")
+    if number in (getattr(_signal, "SIGKILL", -1), getattr(_signal, "SIGSTOP", -1)):
+        raise ValueError(f"signal {value!r} cannot be caught")
+    return int(number)
+
+
+def install(signal: int | str = DEFAULT_SIGNAL) -> None:
+    """Let ``hunter-trace -p PID`` attach to this process: handle ``signal`` (main thread only)."""
+    if not hasattr(socket, "AF_UNIX"):
+        raise RuntimeError("hunter.remote needs Unix sockets, which this platform lacks")
+    _agent.install_handler(_parse_signal(signal))
+
+
+def uninstall() -> None:
+    """Undo install(): restore the previous signal handler and end an attached session (main thread only)."""
+    _agent.uninstall_handler()
+
+
+def activate_from_environment() -> None:
+    """Call install() when PYTHONHUNTER_REMOTE asks for it (from the .pth hook); never raises."""
+    value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    if value.lower() in ("", "0", "no", "false", "off"):
+        return
+    try:
+        install() if value.lower() in ("1", "yes", "true", "on") else install(value)
+    except Exception as exc:  # noqa: BLE001 - the program must start anyway
+        sys.stderr.write(f"Failed to install hunter-trace support from {ENVIRONMENT_VARIABLE}={value!r}: {exc}\n")
+
+
+# -- the CLI -----------------------------------------------------------------------------------------------------------
+
+
+class AttachError(Exception):
+    """Attaching failed before tracing started; the message is one line and the target was not changed."""
+
+
+class _Detach(Exception):
+    """SIGTERM or SIGHUP: detach as on Ctrl-C."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hunter-trace",
+        description="Trace a running Python process and stream its trace output here. Ctrl-C detaches; "
+        "the process runs on.",
+        epilog="OPTIONS are what you would write between the parentheses of hunter.trace(...), as in "
+        "PYTHONHUNTER, e.g.: hunter-trace -p 1234 'module=\"app\"' 'action=CallPrinter'",
+    )
+    parser.add_argument("-p", "--pid", type=int, required=True, help="the process to trace")
+    parser.add_argument(
+        "-t", "--timeout", type=float, default=10.0, help="seconds to wait for the process to answer (default: 10)"
+    )
+    parser.add_argument(
+        "--gdb", action="store_true", help="inject with gdb (for a process that did not call hunter.remote.install())"
+    )
+    parser.add_argument(
+        "-s",
+        "--signal",
+        default=None,
+        help="the signal the process listens on (default: SIGURG, as hunter.remote.install())",
+    )
+    parser.add_argument("options", nargs="*", help="trace() arguments, joined with ', '")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``hunter-trace`` command: attach to ``-p PID``, stream its trace here until Ctrl-C."""
+    args = _parser().parse_args(argv)
+    options = ", ".join(args.options)
+    try:
+        from .config import ConfigError, parse_trace_arguments
+
+        try:
+            # Checked here first: a mistake is reported before the target is touched at all.
+            parse_trace_arguments(options)
+        except ConfigError as exc:
+            raise AttachError(f"invalid options {options!r}: {exc}") from None
+        signum = _parse_signal(args.signal) if args.signal is not None else DEFAULT_SIGNAL
+        if args.timeout <= 0:
+            raise AttachError("the timeout must be positive")
+        session = _CLISession(args.pid, args.timeout, args.gdb, signum, args.signal is not None)
+        return session.run(options)
+    except (AttachError, ValueError) as exc:
+        sys.stderr.write(f"hunter-trace: {exc}\n")
+        return _EXIT_ERROR
+
+
+def _wants_colors(stream: IO[Any]) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout once more at exit; with the reader gone that would print a BrokenPipeError.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _proc_status(pid: int) -> dict[str, str]:
+    try:
+        with open(f"/proc/{pid}/status") as file:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in file if ":\t" in line)
+    except OSError:
+        return {}
+
+
+def _process_gone(pid: int) -> bool:
+    """True when the process no longer exists or is a zombie waiting to be reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    state = _proc_status(pid).get("State", "")
+    return state.startswith(("Z", "X"))
+
+
+def _looks_like_python(pid: int) -> bool | None:
+    """Whether the process maps a Python interpreter (None when /proc cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/maps") as file:
+            maps = file.read()
+    except OSError:
+        return None
+    return "python" in maps.lower()
+
+
+def _handles_signal(pid: int, signum: int) -> bool | None:
+    """Whether the process has a handler for ``signum`` (SigCgt in /proc; None when unknown)."""
+    caught = _proc_status(pid).get("SigCgt")
+    if caught is None:
+        return None
+    return bool(int(caught, 16) >> (signum - 1) & 1)
+
+
+class _CLISession:
+    """One run of hunter-trace: checks, the listening socket, triggering the target, streaming, detaching."""
+
+    def __init__(self, pid: int, timeout: float, use_gdb: bool, signum: int, signal_given: bool) -> None:
+        self.pid = pid
+        self.timeout = timeout
+        self.use_gdb = use_gdb
+        self.signum = signum
+        self.signal_given = signal_given
+        self.listener: socket.socket | None = None
+        self.socket_path: str | None = None
+        self.script_path: str | None = None
+        self.stdout = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+
+    # -- checks before touching the target --
+
+    def target_uid(self) -> tuple[int, int]:
+        pid = self.pid
+        if pid <= 0:
+            raise AttachError(f"invalid process id {pid}")
+        if pid == os.getpid():
+            raise AttachError("hunter-trace cannot attach to itself")
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            raise AttachError(f"there is no process {pid}") from None
+        except PermissionError:
+            raise AttachError(f"not allowed to attach to process {pid}: it belongs to another user") from None
+        status = _proc_status(pid)
+        if status.get("State", "").startswith(("Z", "X")):
+            raise AttachError(f"process {pid} has exited")
+        if "Uid" in status and "Gid" in status:
+            uid = int(status["Uid"].split()[1])  # effective uid: what the target's files and checks use
+            gid = int(status["Gid"].split()[1])
+        else:
+            uid, gid = os.geteuid(), os.getegid()
+        if uid != os.geteuid() and os.geteuid() != 0:
+            raise AttachError(
+                f"not allowed to attach to process {pid}: it belongs to uid {uid}, you are {os.geteuid()}"
+            )
+        return uid, gid
+
+    def listen(self, uid: int, gid: int) -> None:
+        """Create the session socket in the first safe private directory of the target's user."""
+        problems = []
+        for directory in _channel.candidate_dirs(uid):
+            try:
+                _channel.make_private_dir(directory, uid, gid)
+            except _channel.ChannelError as exc:
+                problems.append(str(exc))
+                continue
+            path = os.path.join(directory, _channel.socket_name(self.pid))
+            self._claim(path)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            old_umask = os.umask(0o177)  # the socket file is born 0600: no window where others may connect
+            try:
+                listener.bind(path)
+            finally:
+                os.umask(old_umask)
+            self.listener, self.socket_path = listener, path
+            os.chmod(path, 0o600)
+            if os.geteuid() != uid:
+                os.lchown(path, uid, gid)  # root attaching to another user's process: the target must connect
+            listener.listen(4)
+            return
+        raise AttachError("no safe directory for the session socket: " + "; ".join(problems))
+
+    def _claim(self, path: str) -> None:
+        if not os.path.lexists(path):
+            return
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.settimeout(1.0)
+        try:
+            probe.connect(path)
+        except OSError as exc:
+            if not _channel.is_connection_refused(exc):
+                raise AttachError(f"another hunter-trace seems attached to process {self.pid} ({path})") from None
+            os.unlink(path)  # left behind by a hunter-trace that was killed
+        else:
+            raise AttachError(f"another hunter-trace is attached to process {self.pid} ({path})")
+        finally:
+            probe.close()
+
+    def cleanup(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+        for path in (self.socket_path, self.script_path):
+            if path is not None:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+    # -- getting the target to connect --
+
+    def trigger(self) -> None:
+        from . import _remote_inject as inject
+
+        assert self.socket_path is not None
+        pid = self.pid
+        if self.use_gdb:
+            if _looks_like_python(pid) is False:
+                raise AttachError(f"process {pid} is not a Python process (no Python interpreter in its memory map)")
+            try:
+                inject.gdb_inject(pid, self.socket_path, self.timeout)
+            except inject.InjectError as exc:
+                raise AttachError(str(exc)) from None
+            return
+        handles = _handles_signal(pid, self.signum)
+        name = _signal.Signals(self.signum).name
+        if handles is False and not self.signal_given and hasattr(sys, "remote_exec"):
+            # Python 3.14+: no preparation needed when both sides run the same Python version.
+            self.script_path = self.socket_path + ".py"
+            try:
+                inject.remote_exec_inject(pid, self.script_path, self.socket_path)
+            except inject.InjectError as exc:
+                raise AttachError(f"{exc}; prepare the target with hunter.remote.install() or use --gdb") from None
+            return
+        if handles is False:
+            if _looks_like_python(pid) is False:
+                raise AttachError(f"process {pid} is not a Python process")
+            raise AttachError(
+                f"process {pid} does not handle {name}, so it is not prepared for hunter-trace: call "
+                f"hunter.remote.install() in it or start it with {ENVIRONMENT_VARIABLE}=1 (with -s if it uses "
+                "another signal), or attach with --gdb"
+            )
+        try:
+            os.kill(pid, self.signum)
+        except ProcessLookupError:
+            raise AttachError(f"there is no process {pid}") from None
+        except PermissionError:
+            raise AttachError(f"not allowed to signal process {pid}") from None
+
+    def accept(self, uid: int) -> socket.socket:
+        """Wait for the target to connect; only the target itself (same pid and uid) is accepted."""
+        assert self.listener is not None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AttachError(self._no_answer_message())
+            self.listener.settimeout(remaining)
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            peer = _channel.peer_credentials(conn)
+            if peer.uid == uid and (peer.pid is None or peer.pid == self.pid):
+                return conn
+            sys.stderr.write(f"hunter-trace: refused a connection from pid {peer.pid} (uid {peer.uid})\n")
+            conn.close()
+
+    def _no_answer_message(self) -> str:
+        if _process_gone(self.pid):
+            return f"process {self.pid} exited before it answered"
+        if self.use_gdb or self.script_path is not None:
+            return (
+                f"process {self.pid} did not connect back within {self.timeout:g}s: its main thread has not run "
+                "Python code since (blocked in a system call or C code?); the injected code runs when it does"
+            )
+        return (
+            f"process {self.pid} did not answer within {self.timeout:g}s: its main thread has not run Python "
+            "code (busy in C code?), or it is already being traced"
+        )
+
+    # -- the session --
+
+    def run(self, options: str) -> int:
+        uid, gid = self.target_uid()
+        detach_signals = [s for s in ("SIGTERM", "SIGHUP") if hasattr(_signal, s)]
+        previous = {name: _signal.signal(getattr(_signal, name), self._on_detach_signal) for name in detach_signals}
+        # Ctrl-C detaches even when started with SIGINT ignored (as shells do for background jobs).
+        previous["SIGINT"] = _signal.signal(_signal.SIGINT, _signal.default_int_handler)
+        try:
+            self.listen(uid, gid)
+            self.trigger()
+            conn = self.accept(uid)
+            try:
+                return self.stream(conn, options)
+            finally:
+                conn.close()
+        except (KeyboardInterrupt, _Detach):
+            sys.stderr.write("hunter-trace: interrupted before attaching\n")
+            return _EXIT_ERROR
+        finally:
+            self.cleanup()
+            for name, handler in previous.items():
+                _signal.signal(getattr(_signal, name), handler)
+
+    @staticmethod
+    def _on_detach_signal(signum: int, frame: object) -> None:
+        raise _Detach(signum)
+
+    def handshake(self, conn: socket.socket, reader: _channel.FrameReader, options: str) -> dict[str, Any]:
+        # Generous: with the settrace backend the target waits for its main thread to start the tracer.
+        deadline = time.monotonic() + self.timeout + _agent.MAIN_THREAD_TIMEOUT + 5
+        try:
+            frame = reader.read(deadline)
+            if frame is not None and frame.kind == _channel.ERROR:
+                raise AttachError(frame.payload.decode(errors="replace"))
+            if frame is None or frame.kind != _channel.HELLO:
+                raise AttachError(f"process {self.pid} closed the connection before saying hello")
+            hello = json.loads(frame.payload)
+            request = {"options": options, "colors": _wants_colors(sys.stdout)}
+            _channel.send_frame(conn, _channel.REQUEST, json.dumps(request).encode())
+            frame = reader.read(deadline)
+        except TimeoutError:
+            raise AttachError(f"process {self.pid} stopped answering while attaching") from None
+        except (OSError, _channel.ChannelError) as exc:
+            raise AttachError(f"lost the connection to process {self.pid} while attaching: {exc}") from None
+        if frame is None:
+            raise AttachError(f"process {self.pid} closed the connection while attaching")
+        if frame.kind == _channel.ERROR:
+            raise AttachError(f"process {self.pid} refused: {frame.payload.decode(errors='replace')}")
+        if frame.kind != _channel.ACCEPTED:
+            raise AttachError(f"unexpected answer from process {self.pid}")
+        accepted = json.loads(frame.payload)
+        return {**hello, **accepted}
+
+    def stream(self, conn: socket.socket, options: str) -> int:
+        reader = _channel.FrameReader(conn)
+        info = self.handshake(conn, reader, options)
+        threads = "all threads" if info.get("all_threads") else "the main thread and threads started from now on"
+        sys.stderr.write(
+            f"hunter-trace: attached to process {self.pid} (Python {info.get('python', '?')}, "
+            f"{info.get('backend', '?')} backend, tracing {threads}); Ctrl-C detaches\n"
+        )
+        sys.stderr.flush()
+        try:
+            return self._pump(reader, until_bye=False)
+        except (KeyboardInterrupt, _Detach):
+            return self.detach(conn, reader)
+        except BrokenPipeError:
+            # Our stdout was closed (e.g. piped into head): detach quietly, like a Ctrl-C.
+            self.stdout = None
+            _silence_stdout()
+            return self.detach(conn, reader)
+
+    def _pump(self, reader: _channel.FrameReader, until_bye: bool, deadline: float | None = None) -> int:
+        while True:
+            try:
+                frame = reader.read(deadline)
+            except (OSError, _channel.ChannelError):
+                frame = None
+            if frame is None:
+                return self._lost()
+            if frame.kind == _channel.OUTPUT:
+                self._write(frame.payload)
+            elif frame.kind == _channel.NOTE:
+                sys.stderr.write(f"hunter-trace: {frame.payload.decode(errors='replace')}\n")
+            elif frame.kind == _channel.EXITING:
+                sys.stderr.write(f"hunter-trace: process {self.pid} exited\n")
+                return _EXIT_LOST
+            elif frame.kind == _channel.BYE and until_bye:
+                sys.stderr.write(f"hunter-trace: detached from process {self.pid}; it runs on untraced\n")
+                return _EXIT_OK
+            elif frame.kind == _channel.ERROR:
+                sys.stderr.write(f"hunter-trace: process {self.pid}: {frame.payload.decode(errors='replace')}\n")
+                return _EXIT_LOST
+
+    def _write(self, data: bytes) -> None:
+        if self.stdout is not None:
+            self.stdout.write(data)
+            self.stdout.flush()
+
+    def _lost(self) -> int:
+        # The kernel closes the socket when the target dies; give it a moment to become a zombie or vanish.
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            if _process_gone(self.pid):
+                sys.stderr.write(f"hunter-trace: process {self.pid} exited\n")
+                return _EXIT_LOST
+            time.sleep(0.02)
+        sys.stderr.write(f"hunter-trace: process {self.pid} closed the connection; tracing there has stopped\n")
+        return _EXIT_LOST
+
+    def detach(self, conn: socket.socket, reader: _channel.FrameReader) -> int:
+        """Ask the target to stop tracing and wait (briefly) for it to confirm; a second Ctrl-C just leaves."""
+        try:
+            _channel.send_frame(conn, _channel.QUIT)
+            return self._pump(reader, until_bye=True, deadline=time.monotonic() + _agent.MAIN_THREAD_TIMEOUT + 5)
+        except TimeoutError:
+            sys.stderr.write(
+                f"hunter-trace: process {self.pid} did not confirm; it stops tracing when it sees the closed channel\n"
+            )
+            return _EXIT_OK
+        except (KeyboardInterrupt, _Detach, OSError):
+            return _EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
