@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from types import CodeType, FrameType
+from types import CodeType, FrameType, FunctionType
 from typing import TYPE_CHECKING, Any
 
 from . import _source
@@ -210,17 +210,22 @@ class Event:
         name = code.co_name
         if name.startswith("<"):
             return None
+        # Only exact types are inspected: getattr or isinstance on an arbitrary object could run its
+        # __getattr__/__getattribute__/__class__ (a class-based decorator or a proxy) and change the program.
         candidate = self.frame.f_globals.get(name)  # type: ignore[union-attr]
-        if getattr(candidate, "__code__", None) is code:
+        if type(candidate) is FunctionType and candidate.__code__ is code:
             return candidate
         if code.co_argcount and code.co_varnames:
             first = self.frame.f_locals.get(code.co_varnames[0])  # type: ignore[union-attr]
-            owner = first if isinstance(first, type) else type(first)
+            owner = first if issubclass(type(first), type) else type(first)
             for klass in owner.__mro__:
                 attr = klass.__dict__.get(name)
-                func = getattr(attr, "__func__", None) or getattr(attr, "fget", None) or attr
-                if getattr(func, "__code__", None) is code:
-                    return func
+                if type(attr) in (classmethod, staticmethod):
+                    attr = attr.__func__
+                elif type(attr) is property:
+                    attr = attr.fget
+                if type(attr) is FunctionType and attr.__code__ is code:
+                    return attr
         return None
 
     # -- copies ---------------------------------------------------------------------------------------------
