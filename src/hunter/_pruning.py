@@ -26,25 +26,31 @@ class VerdictCache:
     def __init__(self, predicate: Callable[[Event], Any], threading_support: bool | None) -> None:
         self._predicate = predicate
         self._threading_support = threading_support
-        self._entries: dict[int, tuple[weakref.ref[CodeType], Verdicts]] = {}
+        self._entries: dict[int, tuple[weakref.ref[CodeType], Verdicts, dict[str, Any]]] = {}
 
     def get(self, code: CodeType, frame: FrameType) -> Verdicts:
         """The verdicts for ``code`` (computed from ``frame`` the first time)."""
-        entry = self._entries.get(id(code))
-        if entry is not None and entry[0]() is code:
-            return entry[1]
-        verdicts = self._compute(frame)
+        return self.lookup(code, frame)[0]
+
+    def lookup(self, code: CodeType, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
+        """The verdicts for ``code`` and its static event fields (module, filename, stdlib) to pre-fill events."""
         key = id(code)
+        entry = self._entries.get(key)
+        if entry is not None and entry[0]() is code:
+            return entry[1], entry[2]
+        verdicts, static = self._compute(frame)
         entries = self._entries
         try:
             ref = weakref.ref(code, lambda _ref, key=key: entries.pop(key, None))
         except TypeError:  # not weak-referenceable: don't cache
-            return verdicts
-        entries[key] = (ref, verdicts)
-        return verdicts
+            return verdicts, static
+        entries[key] = (ref, verdicts, static)
+        return verdicts, static
 
-    def _compute(self, frame: FrameType) -> Verdicts:
+    def _compute(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
         facts = Event(frame, "call", None, 0, 0, self._threading_support)
+        # Fixed per code object and costly to derive per event (globals lookup, path checks): done once.
+        static = {"module": facts.module, "filename": facts.filename, "stdlib": facts.stdlib}
         verdicts = []
         for kind in KINDS:
             facts.kind = kind
@@ -54,7 +60,7 @@ class VerdictCache:
                 from ._verdict import EFFECT
 
                 verdicts.append(EFFECT)
-        return tuple(verdicts)  # type: ignore[return-value]
+        return tuple(verdicts), static  # type: ignore[return-value]
 
     def __len__(self) -> int:
         return len(self._entries)

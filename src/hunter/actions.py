@@ -10,7 +10,7 @@ from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from . import _colors, _defaults, _streams
+from . import _colors, _defaults, _source, _streams
 from ._compat import NORMAL_EXIT_OPCODES
 from ._streams import OutputError
 from .event import Event
@@ -281,9 +281,11 @@ class CallPrinter(CodePrinter):
         tags = self.tags
         kind = event.kind
         stack = self._stacks[threading.get_ident()]
-        if stack:
+        if stack and stack[-1] != self._expected_top(event):
             # Calls whose returns were filtered out would otherwise indent forever: an event can't sit
             # deeper than its real call depth (hunter 3.9 grows without bound under kind="call").
+            # Only checked when the open call on top isn't this frame's (or its caller's): the depth
+            # costs a walk up the stack.
             level = event.depth if kind in ("call", "return") else event.depth - 1
             limit = level if kind == "call" else level + 1
             if len(stack) > limit >= 0:
@@ -305,6 +307,16 @@ class CallPrinter(CodePrinter):
             return f"{prefix}{indent}{marker}{tags['NORMAL']} {event.function}: {tags['RESET']}{shown}\n"
         indent = "   " * len(stack)
         return f"{prefix}{tags['RESET']}{indent}{self.try_source(event).strip()}{tags['RESET']}\n"
+
+    @staticmethod
+    def _expected_top(event: Event) -> tuple[str, str] | None:
+        """The open call that should be on top of the stack for this event, if the stack is consistent."""
+        if event.kind != "call":
+            return (event.module, event.function)
+        caller = event.frame.f_back if event.frame is not None else None
+        if caller is None:
+            return None
+        return (_source.frame_module(caller), caller.f_code.co_name)
 
     def _arguments(self, event: Event) -> str:
         if event.builtin:

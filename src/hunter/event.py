@@ -75,7 +75,10 @@ class Event:
         calls: int | None = None,
         threading_support: bool | None = _MISSING,
         tracer: Tracer | None = None,
+        static: dict[str, Any] | None = None,
     ) -> None:
+        if static is not None:  # fields a backend already knows for this code object
+            self.__dict__.update(static)
         self.frame = frame
         if kind in _C_KINDS:
             self.kind = _C_KINDS[kind]

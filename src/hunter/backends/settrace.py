@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
+import weakref
 from collections.abc import Callable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any
 
 from .._pruning import VerdictCache, nothing_after_call
@@ -17,20 +19,26 @@ if TYPE_CHECKING:
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
+_new_event = object.__new__
+
 
 class SettraceBackend:
-    """Delivers settrace/setprofile callbacks as events, skipping code that the predicate rules out."""
+    """Delivers settrace/setprofile callbacks as events, skipping code that the predicate rules out.
+
+    The callbacks are closures over plain locals (no attribute lookups per event), and each code
+    object gets its own local trace function holding the event fields that are fixed for it.
+    """
 
     name = "settrace"
 
     def __init__(self, tracer: Tracer) -> None:
         self._tracer = tracer
-        self._handler = tracer._handler
         self._threading_support = tracer.threading_support
-        self._verdicts = VerdictCache(self._handler, self._threading_support)
+        self._verdicts = VerdictCache(tracer._handler, self._threading_support)  # type: ignore[arg-type]
         self._previous: TraceFunction | None = None
         self._threading_previous: TraceFunction | None = None
-        self._running = False
+        self._running = [False]
+        self._global, self._profile = self._make_callbacks()
 
     @property
     def previous(self) -> TraceFunction | None:
@@ -39,7 +47,7 @@ class SettraceBackend:
 
     def start(self) -> None:
         """Install the hooks for this thread and, unless threading_support is False, for new threads."""
-        self._running = True
+        self._running[0] = True
         threads = self._threading_support is not False
         if self._tracer.profiling_mode:
             self._previous = sys.getprofile()
@@ -56,7 +64,7 @@ class SettraceBackend:
 
     def stop(self) -> None:
         """Put back the previous hooks."""
-        self._running = False
+        self._running[0] = False
         threads = self._threading_support is not False
         if self._tracer.profiling_mode:
             sys.setprofile(self._previous)
@@ -67,54 +75,96 @@ class SettraceBackend:
             if threads:
                 threading.settrace(self._threading_previous)  # type: ignore[arg-type]
 
-    def _deliver(self, frame: FrameType, kind: str, arg: Any) -> bool:
-        """Run the predicate on one event; False when tracing must end (stopped or failed)."""
+    def _make_callbacks(self) -> tuple[TraceFunction, TraceFunction]:
         tracer = self._tracer
-        event = Event(frame, kind, arg, None, None, self._threading_support, tracer)
-        try:
-            self._handler(event)
-        except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
-            tracer._handler_failed(event, exc)
-            return False
-        return self._running
+        handler = tracer._handler
+        failed = tracer._handler_failed
+        running = self._running
+        lookup = self._verdicts.lookup
+        base = {"_tracer": tracer, "threading_support": self._threading_support, "builtin": False}
+        # Per code object: (verdicts, the event fields fixed for it, its local trace function, a weak
+        # reference that proves the id still belongs to the same code object).
+        per_code: dict[int, tuple[Any, dict[str, Any], TraceFunction | None, weakref.ref[CodeType]]] = {}
 
-    def _global(self, frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
-        # Only 'call' events reach the global trace function; the return value decides the frame's fate.
-        tracer = self._tracer
-        calls = tracer.calls
-        tracer.calls = calls + 1
-        verdicts = self._verdicts.get(frame.f_code, frame)
-        if verdicts[0] is not NEVER:
-            event = Event(frame, kind, arg, None, calls, self._threading_support, tracer)
+        def emit(fields: dict[str, Any]) -> bool:
+            # Events are built straight from a dict: much cheaper than Event.__init__ on the hot path.
+            event = _new_event(Event)
+            event.__dict__ = fields
             try:
-                self._handler(event)
-            except Exception as exc:  # noqa: BLE001
-                tracer._handler_failed(event, exc)
-                return None
-            if not self._running:
-                return None
-        if nothing_after_call(verdicts):
-            return None  # no local trace function: the frame's lines and return cost nothing
-        if verdicts[1] is NEVER:
-            frame.f_trace_lines = False  # returns and exceptions still come, lines don't
-        return self._local
+                handler(event)
+            except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+                failed(event, exc)
+                return False
+            return running[0]
 
-    def _local(self, frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
-        if self._deliver(frame, kind, arg):
-            return self._local
-        return None
+        def forget(_ref: object, key: int) -> None:
+            per_code.pop(key, None)
 
-    def _profile(self, frame: FrameType, kind: str, arg: Any) -> None:
-        tracer = self._tracer
-        if kind == "call":
+        def code_info(frame: FrameType) -> tuple[Any, dict[str, Any], TraceFunction | None, Any]:
+            code = frame.f_code
+            key = id(code)
+            info = per_code.get(key)
+            if info is not None and info[3]() is code:
+                return info
+            verdicts, static = lookup(code, frame)
+            fields = {**base, **static}
+            local = None if nothing_after_call(verdicts) else make_local(fields)
+            info = (verdicts, fields, local, weakref.ref(code, functools.partial(forget, key=key)))
+            per_code[key] = info
+            return info
+
+        def make_local(fields: dict[str, Any]) -> TraceFunction:
+            def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
+                event_fields = fields.copy()
+                event_fields["frame"] = frame
+                event_fields["kind"] = kind
+                event_fields["arg"] = arg
+                return local if emit(event_fields) else None
+
+            return local
+
+        def global_trace(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
+            # Only 'call' events reach the global trace function; its return value decides the frame's fate.
             calls = tracer.calls
             tracer.calls = calls + 1
-            if self._verdicts.get(frame.f_code, frame)[0] is NEVER:
+            verdicts, fields, local, _ = code_info(frame)
+            if verdicts[0] is not NEVER:
+                event_fields = fields.copy()
+                event_fields["frame"] = frame
+                event_fields["kind"] = kind
+                event_fields["arg"] = arg
+                event_fields["calls"] = calls
+                if not emit(event_fields):
+                    return None
+            if local is not None and verdicts[1] is NEVER:
+                frame.f_trace_lines = False  # returns and exceptions still come, lines don't
+            return local  # None: the frame's lines and return cost nothing
+
+        def profile(frame: FrameType, kind: str, arg: Any) -> None:
+            if kind == "call":
+                calls = tracer.calls
+                tracer.calls = calls + 1
+                verdicts, fields, _, _ = code_info(frame)
+                if verdicts[0] is NEVER:
+                    return
+                event_fields = fields.copy()
+                event_fields["calls"] = calls
+            elif kind == "return":
+                verdicts, fields, _, _ = code_info(frame)
+                if verdicts[2] is NEVER:
+                    return
+                event_fields = fields.copy()
+            else:
+                # C functions: module and name come from the function object, so nothing is pre-filled.
+                event = Event(frame, kind, arg, None, None, base["threading_support"], tracer)
+                try:
+                    handler(event)
+                except Exception as exc:  # noqa: BLE001
+                    failed(event, exc)
                 return
-        elif kind == "return" and self._verdicts.get(frame.f_code, frame)[2] is NEVER:
-            return
-        event = Event(frame, kind, arg, None, None, self._threading_support, tracer)
-        try:
-            self._handler(event)
-        except Exception as exc:  # noqa: BLE001
-            tracer._handler_failed(event, exc)
+            event_fields["frame"] = frame
+            event_fields["kind"] = kind
+            event_fields["arg"] = arg
+            emit(event_fields)
+
+        return global_trace, profile
