@@ -44,6 +44,11 @@ def _stdlib_prefixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
     if user_site:
         excluded.add(os.path.realpath(user_site))
     excluded.add(os.path.realpath(_HERE))
+    # In a virtualenv, sys.prefix is the environment's own folder; the stdlib stays under base_prefix. Anything
+    # else in the environment (``pip install -e`` checkouts in ``<venv>/src``, scripts, the project itself) is
+    # user code, never stdlib.
+    bases = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.base_exec_prefix)}
+    excluded.update(os.path.realpath(p) for p in (sys.prefix, sys.exec_prefix) if os.path.realpath(p) not in bases)
     return tuple(root.rstrip(os.sep) + os.sep for root in roots), tuple(
         path.rstrip(os.sep) + os.sep for path in excluded
     )
