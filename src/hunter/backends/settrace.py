@@ -119,9 +119,21 @@ class SettraceBackend:
                 event_fields["frame"] = frame
                 event_fields["kind"] = kind
                 event_fields["arg"] = arg
-                return local if emit(event_fields) else None
+                if not emit(event_fields):
+                    return None
+                return hand_over(frame) or local
 
             return local
+
+        def hand_over(frame: FrameType) -> TraceFunction | None:
+            # An action that installed its own tracer (Debugger's pdb.set_trace) set frame.f_trace; our return
+            # value would overwrite it, so give the frame to the newcomer instead.
+            current = frame.f_trace
+            if current is not None and getattr(current, "__code__", None) is not local_code:
+                return current
+            return None
+
+        local_code = make_local({}).__code__
 
         def global_trace(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
             # Only 'call' events reach the global trace function; its return value decides the frame's fate.
@@ -136,6 +148,9 @@ class SettraceBackend:
                 event_fields["calls"] = calls
                 if not emit(event_fields):
                     return None
+                newcomer = hand_over(frame)
+                if newcomer is not None:
+                    return newcomer
             if local is not None and verdicts[1] is NEVER:
                 frame.f_trace_lines = False  # returns and exceptions still come, lines don't
             return local  # None: the frame's lines and return cost nothing
