@@ -122,7 +122,10 @@ class ColorStreamAction(Action):
             value = hunter._default_stream
         self._stream = _streams.resolve_stream(value)
         self._colored = _colors.wants_colors(self._stream, self.force_colors)
-        self.tags = _colors.COLOR_TAGS if self._colored else _colors.NO_COLOR_TAGS
+        self.tags = tags = _colors.COLOR_TAGS if self._colored else _colors.NO_COLOR_TAGS
+        # Per-event formatting reuses these instead of re-deriving columns that never change.
+        self._padded_filenames: dict[str, str] = {}
+        self._kind_columns = {kind: f"{tags['KIND']}{kind:9} " for kind in ("call", "line", "return", "exception")}
 
     def __str__(self) -> str:
         return (
@@ -197,6 +200,17 @@ class ColorStreamAction(Action):
         tags = self.tags
         return f"{filename:>{align}}{tags['COLON']}:{tags['LINENO']}{event.lineno:<5} "
 
+    def _prefix(self, event: Event) -> str:
+        """The pid, thread, ``filename:lineno`` and kind columns of an event's first line, in one string."""
+        filename = event.filename
+        padded = self._padded_filenames.get(filename)
+        if padded is None:
+            if len(self._padded_filenames) > 10_000:  # bounded: a program may exec code under many names
+                self._padded_filenames.clear()
+            padded = self._padded_filenames[filename] = self.filename_prefix(event).rpartition(":")[0] + ":"
+        pid = self.pid_prefix() if self.force_pid or _forked else ""
+        return f"{pid}{self.thread_prefix(event)}{padded}{self.tags['LINENO']}{event.lineno:<5} {self._kind_columns[event.kind]}"
+
     def pid_prefix(self) -> str:
         """A ``[pid]`` column when forced or after a fork (so lines from several processes can be told apart)."""
         if self.force_pid or _forked:
@@ -242,12 +256,9 @@ class CodePrinter(ColorStreamAction):
         """The lines for one event; ``value`` is the already formatted return/exception value, if any."""
         tags = self.tags
         lines = self._source_lines(event)
-        pid = self.pid_prefix()
-        head = f"{pid}{self.thread_prefix(event)}"
-        blank = f"{pid}{self._blank_thread_prefix(event)}{self.filename_prefix()}"
-        text = [
-            f"{head}{self.filename_prefix(event)}{tags['KIND']}{event.kind:9} {tags['RESET']}{lines[0]}{tags['RESET']}\n"
-        ]
+        text = [f"{self._prefix(event)}{tags['RESET']}{lines[0]}{tags['RESET']}\n"]
+        if len(lines) > 1 or value is not None:
+            blank = f"{self.pid_prefix()}{self._blank_thread_prefix(event)}{self.filename_prefix()}"
         if len(lines) > 1:
             for line in lines[1:-1]:
                 text.append(f"{blank}{tags['KIND']}{'   |':9} {tags['RESET']}{line}{tags['RESET']}\n")
@@ -290,7 +301,7 @@ class CallPrinter(CodePrinter):
             limit = level if kind == "call" else level + 1
             if len(stack) > limit >= 0:
                 del stack[limit:]
-        prefix = f"{self.pid_prefix()}{self.thread_prefix(event)}{self.filename_prefix(event)}{tags['KIND']}{kind:9} "
+        prefix = self._prefix(event)
         if kind == "call":
             indent = "   " * len(stack)
             stack.append((event.module, event.function))
@@ -377,8 +388,7 @@ class VarsPrinter(ColorStreamAction):
             except Exception as exc:  # noqa: BLE001
                 value = f"{tags['FAILED']}!!! FAILED EVAL: {safe_repr(exc)}{tags['RESET']}"
             if index == 0:
-                start = f"{self.pid_prefix()}{self.thread_prefix(event)}{self.filename_prefix(event)}"
-                start += f"{tags['KIND']}{event.kind:9} {tags['RESET']}"
+                start = f"{self._prefix(event)}{tags['RESET']}"
             else:
                 start = f"{self.pid_prefix()}{self._blank_thread_prefix(event)}{self.filename_prefix()}"
                 start += f"{tags['CONT']}{'...':9} {tags['RESET']}"
@@ -425,8 +435,7 @@ class VarsSnooper(ColorStreamAction):
                 self._snapshots.popitem(last=False)
         if not changes:
             return
-        head = f"{self.pid_prefix()}{self.thread_prefix(event)}{self.filename_prefix(event)}"
-        head += f"{tags['KIND']}{event.kind:9} {tags['RESET']}"
+        head = f"{self._prefix(event)}{tags['RESET']}"
         cont = f"{self.pid_prefix()}{self._blank_thread_prefix(event)}{self.filename_prefix()}"
         cont += f"{tags['CONT']}{'...':9} {tags['RESET']}"
         self.write("".join(f"{head if i == 0 else cont}{change}\n" for i, change in enumerate(changes)))
