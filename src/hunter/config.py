@@ -67,7 +67,14 @@ def parse_trace_arguments(text: str, namespace: dict[str, Any] | None = None) ->
         # The closing parenthesis sits on its own line so a trailing comment can't swallow it.
         tree = ast.parse(f"_({text}\n)", mode="eval")
     except SyntaxError as exc:
-        position = f"column {max((exc.offset or 1) - 2, 1)}" if (exc.lineno or 1) == 1 else f"line {exc.lineno}"
+        # Line 1 is "_(" + the value; anything later is the closing parenthesis we added: the value's end.
+        lines = text.count("\n") + 1
+        if (exc.lineno or 1) == 1:
+            position = f"column {max((exc.offset or 1) - 2, 1)}"
+        elif (exc.lineno or 1) <= lines:
+            position = f"line {exc.lineno}, column {exc.offset or 1}"
+        else:
+            position = "the end of the value"
         raise ConfigError(f"invalid syntax at {position}: {exc.msg}") from None
     call = tree.body
     if not isinstance(call, ast.Call):  # e.g. a value like ") or (x" that closes the call early
@@ -142,6 +149,17 @@ def _is_query_keyword(key: str) -> bool:
     return True
 
 
+def _check_query_value(key: str, value: Any) -> str | None:
+    """Why a query keyword's value is unusable (the ValueError a Query would raise), or None."""
+    from .predicates import Query
+
+    try:
+        Query(**{key: value})
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def load_config(*args: Any, **kwargs: Any) -> None:
     """Set the defaults of trace() and of actions; with no arguments, read PYTHONHUNTERCONFIG."""
     global default_trace_args
@@ -187,7 +205,11 @@ def load_config(*args: Any, **kwargs: Any) -> None:
                     continue
             options[key] = value
         elif _is_query_keyword(key):
-            options[key] = value
+            problem = _check_query_value(key, value)
+            if problem:
+                _discard(origin, f"{key}={value!r}", problem)
+            else:
+                options[key] = value
         else:
             _discard(origin, f"{key}={value!r}", "Unknown option")
     default_config.clear()
