@@ -181,7 +181,7 @@ def load_config(*args: Any, **kwargs: Any) -> None:
         if callable(value):
             predicates.append(value)
         else:
-            _discard(origin, f"{value!r} (position {position})", "Not a callable")
+            _discard(origin, f"{value} (position {position})", "Not a callable")
     for key, value in kwargs.items():
         if key in PRINTER_OPTIONS:
             problem = _check_printer_option(key, value)
