@@ -277,8 +277,9 @@ class CodePrinter(ColorStreamAction):
 class CallPrinter(CodePrinter):
     """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth."""
 
-    #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree).
-    _stacks: ClassVar[defaultdict[int, list[tuple[str, str]]]] = defaultdict(list)
+    #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree):
+    #: ``(module, function, id of the frame)`` of each printed call whose return wasn't printed yet.
+    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None]]]] = defaultdict(list)
 
     @classmethod
     def cleanup(cls) -> None:  # type: ignore[override]
@@ -292,11 +293,11 @@ class CallPrinter(CodePrinter):
         tags = self.tags
         kind = event.kind
         stack = self._stacks[threading.get_ident()]
-        if stack and stack[-1] != self._expected_top(event):
+        if stack and not self._top_is_current(event, stack[-1]):
             # Calls whose returns were filtered out would otherwise indent forever: an event can't sit
             # deeper than its real call depth (hunter 3.9 grows without bound under kind="call").
-            # Only checked when the open call on top isn't this frame's (or its caller's): the depth
-            # costs a walk up the stack.
+            # Skipped when the open call on top is this frame's (or its caller's): the stack is consistent
+            # then, and the depth costs a walk up the stack.
             level = event.depth if kind in ("call", "return") else event.depth - 1
             limit = level if kind == "call" else level + 1
             if len(stack) > limit >= 0:
@@ -304,7 +305,7 @@ class CallPrinter(CodePrinter):
         prefix = self._prefix(event)
         if kind == "call":
             indent = "   " * len(stack)
-            stack.append((event.module, event.function))
+            stack.append((event.module, event.function, None if event.frame is None else id(event.frame)))
             return (
                 f"{prefix}{indent}{tags['CALL']}=>{tags['NORMAL']} {event.function}("
                 f"{self._arguments(event)}{tags['CALL']}{tags['NORMAL']}){tags['RESET']}\n"
@@ -313,21 +314,34 @@ class CallPrinter(CodePrinter):
             indent = "   " * (len(stack) - 1)
             marker = f"{tags['RETURN']}<=" if kind == "return" else f"{tags['EXCEPTION']} !"
             shown = self.try_repr(event.arg) if value is None else value
-            if kind == "return" and stack and stack[-1] == (event.module, event.function):
+            if kind == "return" and stack and stack[-1][:2] == (event.module, event.function):
                 stack.pop()
             return f"{prefix}{indent}{marker}{tags['NORMAL']} {event.function}: {tags['RESET']}{shown}\n"
         indent = "   " * len(stack)
         return f"{prefix}{tags['RESET']}{indent}{self.try_source(event).strip()}{tags['RESET']}\n"
 
     @staticmethod
-    def _expected_top(event: Event) -> tuple[str, str] | None:
-        """The open call that should be on top of the stack for this event, if the stack is consistent."""
-        if event.kind != "call":
-            return (event.module, event.function)
-        caller = event.frame.f_back if event.frame is not None else None
-        if caller is None:
-            return None
-        return (_source.frame_module(caller), caller.f_code.co_name)
+    def _top_is_current(event: Event, top: tuple[str, str, int | None]) -> bool:
+        """Whether the open call on top of the stack is the event's frame (for a call: its caller's frame).
+
+        Frames are matched by id *and* name: names alone match a returned call of the same function (a
+        recursive function under kind="call" would indent forever), an id alone could be a dead frame's
+        memory reused by a new one.
+        """
+        frame = event.frame
+        if frame is None:  # detached (a Backlog replay): only the stored depth can tell
+            return False
+        top_module, top_function, top_id = top
+        if event.kind == "call":
+            # A Python call's caller is the previous frame; a C function's (profile mode) is the event's frame.
+            caller = frame if event.builtin else frame.f_back
+            return (
+                caller is not None
+                and id(caller) == top_id
+                and caller.f_code.co_name == top_function
+                and _source.frame_module(caller) == top_module
+            )
+        return id(frame) == top_id and event.function == top_function and event.module == top_module
 
     def _arguments(self, event: Event) -> str:
         if event.builtin:
