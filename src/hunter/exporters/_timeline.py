@@ -1,0 +1,495 @@
+"""Shared machinery of the timeline exporters: per-process files, whole-line batched writes, fork and exit."""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import sys
+import threading
+import time
+import weakref
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from ..actions import Action, OutputError
+from ..util import safe_repr
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["TimelineWriter", "per_process_path", "value_json", "value_repr"]
+
+#: Names the file a timeline writer owns in this process tree: ``{abspath: [pid, run token, origin ns]}``.
+#: A traced child process (PYTHONHUNTER is inherited) finds its parent's entry here and writes a file of
+#: its own instead of clobbering the parent's, on the same time axis as the parent.
+ROOTS_ENV = "HUNTER_TIMELINE_ROOTS"
+
+_perf_ns = time.perf_counter_ns
+# json's C-accelerated string escaper; ASCII-only output means odd file names (lone surrogates from
+# undecodable paths) can never make a write fail.
+_escape = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+
+#: Writers that are open, for the fork and exit hooks (weak: an exporter nobody uses may go away).
+_live: weakref.WeakSet[TimelineWriter] = weakref.WeakSet()
+
+
+def escape(text: str) -> str:
+    """``text`` as a JSON string literal (quotes included), ASCII only."""
+    return _escape(text)
+
+
+def per_process_path(path: str, pid: int) -> str:
+    """The file another process writes instead of ``path``: ``out.json`` -> ``out.<pid>.json``."""
+    stem, ext = os.path.splitext(path)
+    return f"{stem}.{pid}{ext}"
+
+
+# -- values --------------------------------------------------------------------------------------------------
+
+_SCALARS = frozenset({int, float, bool, type(None), complex})
+_SEQUENCES = {
+    list: ("[", "]"),
+    tuple: ("(", ")"),
+    set: ("{", "}"),
+    frozenset: ("frozenset({", "})"),
+    deque: ("deque([", "])"),
+}
+#: How many items of a container are shown; the rest becomes ``...``. safe_repr would walk all of them,
+#: and an exporter reprs the arguments of every call, so a big list argument must not cost its size.
+_MAX_ITEMS = 16
+
+
+def _bounded(value: Any, limit: int, depth: int) -> str:
+    kind = type(value)
+    if kind in _SCALARS:
+        return repr(value)
+    if kind is str or kind is bytes:
+        return repr(value[:limit]) + ("..." if len(value) > limit else "")
+    if depth <= 0:
+        return "..."
+    if kind in _SEQUENCES:
+        opening, closing = _SEQUENCES[kind]
+        if not value:
+            return safe_repr(value)
+        items = [_bounded(item, limit, depth - 1) for _, item in zip(range(_MAX_ITEMS), value)]
+        if len(value) > _MAX_ITEMS:
+            items.append("...")
+        elif kind is tuple and len(value) == 1:
+            return f"({items[0]},)"
+        return opening + ", ".join(items) + closing
+    if kind is dict:
+        items = [
+            f"{_bounded(key, limit, depth - 1)}: {_bounded(item, limit, depth - 1)}"
+            for _, (key, item) in zip(range(_MAX_ITEMS), value.items())
+        ]
+        if len(value) > _MAX_ITEMS:
+            items.append("...")
+        return "{" + ", ".join(items) + "}"
+    return safe_repr(value)
+
+
+#: Types whose repr is plain ASCII without quotes or backslashes: JSON-safe as is.
+_BARE = frozenset({int, float, bool, type(None)})
+_SMALL_INT = 10**15
+
+
+def value_json(value: Any, limit: int) -> str:
+    """``value_repr`` as a JSON string literal, with a fast path for the small scalars most arguments are."""
+    kind = type(value)
+    if kind in _BARE and (kind is not int or -_SMALL_INT < value < _SMALL_INT):
+        return f'"{value!r}"'
+    return _escape(value_repr(value, limit))
+
+
+def value_repr(value: Any, limit: int) -> str:
+    """A short repr that runs no user code (``safe_repr`` rules) and costs little whatever the value's size."""
+    try:
+        text = _bounded(value, limit, 3)
+    except Exception as exc:  # noqa: BLE001 - e.g. int too large to print (3.11+): say so, never raise
+        return f"!!! FAILED REPR: {type(exc).__name__}"
+    if len(text) > limit:
+        half = limit // 2
+        text = f"{text[:half]} [...] {text[-half:]}"
+    return text
+
+
+def process_label() -> str:
+    """What a trace viewer should call this process: its command line, shortened."""
+    argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
+    words = [os.path.basename(argv[0]), *argv[1:]] if argv else ["python"]
+    label = " ".join(words)
+    return label if len(label) <= 120 else label[:117] + "..."
+
+
+# -- the writer ----------------------------------------------------------------------------------------------
+
+
+class ThreadState:
+    """What a writer keeps per thread: lines not written yet, and format pieces that embed pid/tid."""
+
+    __slots__ = ("buf", "exc", "extra", "limit", "prefix", "stack", "tid")
+
+    def __init__(self, tid: int) -> None:
+        self.tid = tid
+        self.buf: list[str] = []
+        self.stack: list[int] = []
+        self.exc: tuple[int, str] | None = None
+        self.limit = 256
+        self.prefix: Any = None
+        self.extra: Any = None
+
+
+class TimelineWriter(Action):
+    """Base of the exporters: owns the output file(s) and gets lines to them whole, in batches.
+
+    Events are turned into complete lines by the subclass and appended to a per-thread list (no lock on
+    the hot path); a list is written with a single ``write()`` once it holds ``batch`` lines, when the
+    tracer stops, before a fork and at exit. So a file cut off by a crash holds only whole lines.
+    """
+
+    #: Text that starts and ends a file.
+    header = ""
+    footer = ""
+    #: True: every process of a run appends to the one file (O_APPEND keeps each write whole), so a fork
+    #: child keeps the inherited file. False: each process writes a file of its own (``out.<pid>.json``).
+    shared_file = False
+
+    def __init__(self, path: Any, *, args: bool = True, repr_limit: int = 256, batch: int = 256) -> None:
+        if not isinstance(repr_limit, int) or isinstance(repr_limit, bool) or repr_limit < 8:
+            raise ValueError(f"repr_limit must be a whole number of at least 8, not {repr_limit!r}")
+        if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+            raise ValueError(f"batch must be a whole number of at least 1, not {batch!r}")
+        self.args = bool(args)
+        self.repr_limit = repr_limit
+        self.batch = batch
+        self._lock = threading.Lock()
+        self._states: dict[int, ThreadState] = {}
+        self._closed = False
+        self._owns_file = False
+        self._file: Any = None
+        self._text_mode = False
+        self.token = ""
+        self.origin_ns = 0
+        self.root = True
+        self._base = 0
+        self._fork_ident = 0
+        self._label = ""
+        if isinstance(path, (str, os.PathLike)):
+            self.path: str | None = os.path.abspath(os.fspath(path))
+            self.root, self.token, self.origin_ns = _claim(self.path)
+            self.filename = self.path if self.root or self.shared_file else per_process_path(self.path, os.getpid())
+            self._open_path(self.filename, truncate=self.root)
+        elif hasattr(path, "write"):
+            self.path = None
+            self.filename = getattr(path, "name", None) if isinstance(getattr(path, "name", None), str) else None
+            self.token, self.origin_ns = os.urandom(8).hex(), time.time_ns()
+            self._file = path
+            self._text_mode = not _is_binary(path)
+        else:
+            raise TypeError(f"expected a path or a writable file object, not {path!r}")
+        self.pid = os.getpid()
+        # Timestamps count from the root process's origin, so that the files of one run share a time
+        # axis; plus 1 µs, so that they never go below 1000 ns (the exporters cut digits, see ChromeTrace).
+        self._base = _perf_ns() - max(time.time_ns() - self.origin_ns, 0) - 1000
+        self._label = process_label()
+        self._start_file()
+        _live.add(self)
+
+    # -- Action protocol --------------------------------------------------------------------------------
+
+    def __call__(self, event: Any) -> None:  # pragma: no cover - subclasses implement
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        target = self.path if self.path is not None else self._file
+        return f"{type(self).__name__}({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch})"
+
+    __str__ = __repr__
+    # Two writers are never interchangeable (each owns a file), so compare by identity, not by settings.
+    __eq__ = object.__eq__  # type: ignore[assignment]
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` ran (events arriving afterwards are ignored)."""
+        return self._closed
+
+    # -- subclass hooks ---------------------------------------------------------------------------------
+
+    def _file_start_lines(self) -> list[str]:
+        """Lines that open a file (after ``header``)."""
+        return []
+
+    def _thread_start(self, state: ThreadState, event: Any) -> None:
+        """Set up a new thread's state (and queue its metadata lines)."""
+
+    def _thread_end(self, state: ThreadState, ts_us: float) -> None:
+        """Queue whatever closes a thread's open records at ``close()``."""
+
+    def _thread_forked(self, state: ThreadState, ts_us: float) -> None:
+        """Re-queue a thread's open records in a forked child's fresh file."""
+
+    # -- time -------------------------------------------------------------------------------------------
+
+    def now_us(self) -> float:
+        """Microseconds since the root process's origin (shared by all processes of one run)."""
+        return (_perf_ns() - self._base) / 1000
+
+    # -- per-thread state -------------------------------------------------------------------------------
+
+    def _new_state(self, ident: int, event: Any) -> ThreadState | None:
+        """Slow path of the first event of a thread (``ident``: threading.get_ident()), or any after close."""
+        if self._closed:
+            return None
+        state = ThreadState(threading.get_native_id())
+        self._thread_start(state, event)
+        with self._lock:
+            if self._closed:
+                return None
+            self._states[ident] = state
+        return state
+
+    # -- writing ----------------------------------------------------------------------------------------
+
+    def _flush(self, state: ThreadState) -> None:
+        """Write a thread's queued lines in one piece."""
+        lines = state.buf
+        with self._lock:
+            # Take a prefix instead of swapping lists: another thread (close, fork) may flush this
+            # list while its own thread is still appending, and no line may get lost in between.
+            count = len(lines)
+            if not count:
+                return
+            text = "".join(lines[:count])
+            del lines[:count]
+            self._write(text)
+
+    def flush(self) -> None:
+        """Write every queued line now."""
+        with self._lock:
+            states = list(self._states.values())
+        for state in states:
+            self._flush(state)
+
+    def _write(self, text: str) -> None:
+        """Write text (whole lines) to the file; the caller holds the lock."""
+        file = self._file
+        if file is None:
+            return
+        try:
+            if self._text_mode:
+                file.write(text)
+                file.flush()
+            else:
+                data = text.encode("ascii", "backslashreplace")
+                if self._owns_file:
+                    view = memoryview(data)
+                    while view:  # a raw write may take less than all of it (rare, e.g. a signal)
+                        written = file.write(view)
+                        if not written:
+                            raise OSError("the file accepts no more data")
+                        view = view[written:]
+                else:
+                    file.write(data)
+                    file.flush()
+        except (OSError, ValueError) as exc:
+            self._closed = True
+            self._states = {}
+            raise OutputError(f"cannot write the timeline to {self.filename or file!r}: {exc}") from exc
+
+    def _open_path(self, filename: str, truncate: bool) -> None:
+        # Unbuffered: batching is ours, so a write() call always hands whole lines to the OS. O_APPEND:
+        # processes sharing a file (shared_file) each add whole batches at its end, never overwrite.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if truncate else 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(filename, flags, 0o666)
+        self._file = open(fd, "ab", buffering=0)  # noqa: SIM115
+        self._owns_file = True
+        self._text_mode = False
+
+    def _start_file(self) -> None:
+        with self._lock:
+            self._write(self.header + "".join(self._file_start_lines()))
+
+    def close(self) -> None:
+        """Finish every thread's open records, write everything queued and the footer, close the file."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            states = list(self._states.values())
+            self._states = {}
+        ts = self.now_us()
+        try:
+            for state in states:
+                self._thread_end(state, ts)
+            with self._lock:
+                text = "".join(line for state in states for line in list(state.buf))
+                for state in states:
+                    state.buf.clear()
+                self._write(text + self.footer)
+        except OutputError:
+            pass
+        finally:
+            _live.discard(self)
+            if self._owns_file and self._file is not None:
+                try:
+                    self._file.close()
+                except OSError:
+                    pass
+
+    # -- fork -------------------------------------------------------------------------------------------
+
+    def _before_fork(self) -> None:
+        if self._closed:
+            return
+        self._fork_ident = threading.get_ident()
+        try:
+            self.flush()
+        except OutputError:
+            pass
+
+    def _after_fork_in_child(self) -> None:
+        if self._closed:
+            return
+        self._lock = threading.Lock()  # the parent's may have been held by a thread that doesn't exist here
+        # The forking thread is the only one left; threading.get_ident() stays the same across fork.
+        state = self._states.get(self._fork_ident)
+        self._states = {}
+        self.pid = os.getpid()
+        if self.path is None:
+            # A file object is shared with the parent; without a path there is no file of our own to use.
+            self._closed = True
+            self._file = None
+            return
+        self.root = False
+        if self.shared_file:
+            # The inherited descriptor appends to the same file: go on with it.
+            if state is not None:
+                state.buf.clear()
+                state.tid = threading.get_native_id()
+                self._thread_start(state, None)
+                self._states[self._fork_ident] = state
+            return
+        if self._owns_file and self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass
+        self.filename = per_process_path(self.path, self.pid)
+        self._label = f"{self._label} [fork]"
+        try:
+            self._open_path(self.filename, truncate=True)
+            self._start_file()
+        except (OSError, OutputError):
+            self._closed = True
+            self._file = None
+            return
+        if state is not None:
+            state.buf.clear()
+            state.tid = threading.get_native_id()
+            self._thread_start(state, None)
+            self._thread_forked(state, self.now_us())
+            self._states[self._fork_ident] = state
+
+
+def _is_binary(file: Any) -> bool:
+    import io
+
+    if isinstance(file, io.TextIOBase):
+        return False
+    return isinstance(file, (io.RawIOBase, io.BufferedIOBase)) or "b" in getattr(file, "mode", "")
+
+
+def _claim(path: str) -> tuple[bool, str, int]:
+    """Decide whether this process writes ``path`` itself (the root) or a per-process file next to it."""
+    try:
+        roots = json.loads(os.environ.get(ROOTS_ENV) or "{}")
+    except ValueError:
+        roots = {}
+    if not isinstance(roots, dict):
+        roots = {}
+    entry = roots.get(path)
+    if (
+        isinstance(entry, list)
+        and len(entry) == 3
+        and entry[0] != os.getpid()
+        and isinstance(entry[1], str)
+        and isinstance(entry[2], int)
+    ):
+        return False, entry[1], entry[2]
+    token, origin = os.urandom(8).hex(), time.time_ns()
+    if os.environ.get("PYTHONHUNTER"):
+        # Only a run whose children are traced needs the note: otherwise no other process can be told
+        # to write the same file, and the environment stays exactly as the program left it.
+        roots[path] = [os.getpid(), token, origin]
+        os.environ[ROOTS_ENV] = json.dumps(roots)
+    return True, token, origin
+
+
+def _before_fork() -> None:
+    for writer in list(_live):
+        writer._before_fork()
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_live):
+        writer._after_fork_in_child()
+
+
+def _close_all() -> None:
+    for writer in list(_live):
+        try:
+            writer.close()
+        except Exception:  # noqa: BLE001, S112 - exit must go on
+            continue
+
+
+_os_exit = os._exit
+
+
+def _exit_closing_timelines(status: int) -> None:
+    """``os._exit`` that first closes the open timelines (then exits exactly as the original would)."""
+    _close_all()
+    _os_exit(status)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+atexit.register(_close_all)
+# os._exit() skips atexit, and it is how forked workers end (multiprocessing's fork start method, pre-fork
+# servers): without this, the last batch of their events would be lost. Nothing else changes: same call.
+_exit_closing_timelines.__wrapped__ = _os_exit  # type: ignore[attr-defined]
+os._exit = _exit_closing_timelines
+
+
+def iter_lines(path: str) -> Any:
+    """The complete lines of a file (a last line without its newline was cut off and is skipped)."""
+    with open(path, encoding="ascii", errors="replace", newline="\n") as file:
+        for line in file:
+            if line.endswith("\n"):
+                yield line
+
+
+def sibling_files(path: str) -> list[tuple[int, str]]:
+    """The per-process files written next to ``path``, as ``(pid, filename)``, by pid."""
+    directory, name = os.path.split(path)
+    stem, ext = os.path.splitext(name)
+    pattern = re.compile(re.escape(stem) + r"\.(\d+)" + re.escape(ext) + r"\Z")
+    found = []
+    try:
+        names = os.listdir(directory or ".")
+    except OSError:
+        return []
+    for candidate in names:
+        match = pattern.match(candidate)
+        if match:
+            found.append((int(match.group(1)), os.path.join(directory, candidate)))
+    return sorted(found)

@@ -1,0 +1,402 @@
+"""Chrome Trace Event Format exporter: a streaming JSON array of events that Perfetto and chrome://tracing open."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+import time
+from types import CodeType, FrameType
+from typing import Any, TextIO
+
+from .._compat import NORMAL_EXIT_OPCODES
+from ..event import Event
+from ._timeline import ThreadState, TimelineWriter, escape, iter_lines, sibling_files, value_json, value_repr
+
+__all__ = ["ChromeTrace", "merge", "read_events"]
+
+_get_ident = threading.get_ident
+_perf_ns = time.perf_counter_ns
+_CO_VARARGS = 0x04
+_CO_VARKEYWORDS = 0x08
+#: Code objects described at most this many at a time (the cache holds them, so it must not grow forever).
+_MAX_CODES = 20_000
+
+
+class ChromeTrace(TimelineWriter):
+    """Writes calls as ``B``/``E`` duration events, exceptions as instant events, one JSON object per line.
+
+    The file is ``[`` and then one event per line, every line after the first starting with a comma, so
+    that whatever was written so far is a JSON array missing only its closing bracket (which the format
+    allows); :meth:`close` (called at exit) adds it. Every ``B`` gets an ``E``: frames still running when
+    tracing ends are closed then. Another process of the same run (a traced child) writes
+    ``<name>.<pid>.json`` next to the file; :func:`merge` folds those into the main file.
+    """
+
+    header = "[\n"
+    footer = "]\n"
+
+    def __init__(self, path: Any, *, args: bool = True, repr_limit: int = 256, batch: int = 256) -> None:
+        self._codes: dict[int, tuple[CodeType, str, tuple[tuple[str, str], ...], str]] = {}
+        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch)
+
+    # -- file and thread setup --------------------------------------------------------------------------
+
+    def _file_start_lines(self) -> list[str]:
+        # The first element (no leading comma). The run token lets merge() tell this run's files apart.
+        label = escape(self._label)
+        line = (
+            f'{{"ph":"M","name":"process_name","pid":{self.pid},"tid":{self.pid},"ts":0,'
+            f'"args":{{"name":{label},"hunter_run":{escape(self.token)}}}}}\n'
+        )
+        return [line]
+
+    def _thread_start(self, state: ThreadState, event: Any) -> None:
+        pid, tid = self.pid, state.tid
+        state.prefix = (
+            f',{{"ph":"B","pid":{pid},"tid":{tid},"ts":',
+            f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":',
+            f',{{"ph":"i","s":"t","pid":{pid},"tid":{tid},"ts":',
+        )
+        # True until a return event shows up: then returns can be trusted to close calls. Without them
+        # (a kind="call" filter) each call must check which of the open calls are still running.
+        state.extra = True
+        name = event.threadname if event is not None else threading.current_thread().name
+        state.buf.append(
+            f',{{"ph":"M","name":"thread_name","pid":{pid},"tid":{tid},"ts":0,"args":{{"name":{escape(name)}}}}}\n'
+        )
+
+    def _thread_end(self, state: ThreadState, ts_us: float) -> None:
+        end = state.prefix[1]
+        for _ in state.stack:
+            state.buf.append(f'{end}{ts_us},"args":{{"unfinished":"tracing ended"}}}}\n')
+        state.stack.clear()
+
+    def _thread_forked(self, state: ThreadState, ts_us: float) -> None:
+        # The child goes on inside the calls that were open at the fork: open them again in its own file,
+        # so that their returns have something to close. Their names come from the frames still on our stack.
+        frames: dict[int, FrameType] = {}
+        frame: FrameType | None = sys._getframe()
+        while frame is not None:
+            frames[id(frame)] = frame
+            frame = frame.f_back
+        begin = state.prefix[0]
+        for key in state.stack:
+            frame = frames.get(abs(key))
+            if key < 0 or frame is None:
+                static = '"name":"(running at fork)","cat":"?","args":{"location":"?"'
+            else:
+                static = self._describe(frame.f_code, Event(frame, "call", None))[1]
+            state.buf.append(f"{begin}{ts_us},{static}}}}}\n")
+
+    # -- events -----------------------------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        """Turn one event into a timeline line (line events are ignored)."""
+        kind = event.kind
+        if kind == "line":
+            return
+        ident = _get_ident()  # not get_native_id(): that one is a system call every time
+        state = self._states.get(ident)
+        if state is None:
+            state = self._new_state(ident, event)
+            if state is None:
+                return
+        frame = event.frame
+        stack = state.stack
+        if kind == "call":
+            if event.builtin:
+                key = -id(frame)
+                static = self._builtin_static(event)
+                arguments = ""
+            else:
+                code = frame.f_code  # type: ignore[union-attr]
+                entry = self._codes.get(id(code))
+                if entry is None or entry[0] is not code:
+                    entry = self._describe(code, event)
+                key = id(frame)
+                static = entry[1]
+                arguments = self._arguments(frame, entry[2]) if self.args and entry[2] else ""
+            if stack:
+                if state.extra:
+                    self._check_caller(state, frame)
+                elif len(stack) >= state.limit:
+                    self._prune(state, frame)
+            # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float
+            # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
+            ts = str(_perf_ns() - self._base)
+            state.buf.append(f"{state.prefix[0]}{ts[:-3]}.{ts[-3:]},{static}{arguments}}}}}\n")
+            stack.append(key)
+        elif kind == "return":
+            state.extra = False
+            if not stack:
+                return  # the call happened before tracing started
+            key = -id(frame) if event.builtin else id(frame)
+            if stack[-1] != key:
+                if key not in stack:
+                    return
+                self._unwind_to(state, key)
+            stack.pop()
+            if self.args and not event.builtin:
+                exc = state.exc
+                if exc is not None and exc[0] == key:
+                    state.exc = None
+                    if event.arg is None and not _normal_exit(frame):
+                        result = f',"args":{{"exception":{escape(exc[1])}}}'
+                    else:
+                        result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}'
+                else:
+                    result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}'
+            else:
+                result = ""
+            ts = str(_perf_ns() - self._base)
+            state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]}{result}}}\n")
+        elif kind == "exception":
+            self._exception(state, event)
+        if len(state.buf) >= self.batch:
+            self._flush(state)
+
+    def _exception(self, state: ThreadState, event: Event) -> None:
+        frame = event.frame
+        key = -id(frame) if event.builtin else id(frame)
+        try:
+            exc_type, value = event.arg[0], event.arg[1]
+            name = type.__dict__["__name__"].__get__(exc_type) if isinstance(exc_type, type) else "exception"
+        except Exception:  # noqa: BLE001 - an odd arg: still record that something was raised
+            name, value = "exception", None
+        text = value_repr(value, self.repr_limit)
+        state.exc = (key, text)
+        location = f"{self._location_file(event)}:{event.lineno}"
+        state.buf.append(
+            f'{state.prefix[2]}{self.now_us()},"name":{escape(name)},"cat":"exception",'
+            f'"args":{{"exception":{escape(text)},"location":{escape(location)}}}}}\n'
+        )
+
+    # -- helpers ----------------------------------------------------------------------------------------
+
+    def _describe(self, code: CodeType, event: Event) -> tuple[CodeType, str, tuple[tuple[str, str], ...], str]:
+        """The fixed parts of a code object's ``B`` events, cached per code object."""
+        module = event.module
+        filename = event.filename
+        name = getattr(code, "co_qualname", code.co_name)
+        if code.co_name == "<module>":
+            name = f"<module {module}>"
+        static = (
+            f'"name":{escape(name)},"cat":{escape(module)},'
+            f'"args":{{"location":{escape(f"{filename}:{code.co_firstlineno}")}'
+        )
+        count = code.co_argcount + code.co_kwonlyargcount
+        names = list(code.co_varnames[:count])
+        if code.co_flags & _CO_VARARGS:
+            names.append(code.co_varnames[count])
+            count += 1
+        if code.co_flags & _CO_VARKEYWORDS:
+            names.append(code.co_varnames[count])
+        spec = tuple((name, f",{escape(name)}:") for name in names)
+        entry = (code, static, spec, filename)
+        codes = self._codes
+        if len(codes) >= _MAX_CODES:
+            codes.clear()
+        # Keyed by id() because hashing a code object hashes its whole contents; the entry holds the code
+        # object itself, so the id can't be reused by another code while the entry exists.
+        codes[id(code)] = entry
+        return entry
+
+    def _location_file(self, event: Event) -> str:
+        if event.builtin:
+            return "?"
+        code = event.frame.f_code  # type: ignore[union-attr]
+        entry = self._codes.get(id(code))
+        if entry is None or entry[0] is not code:
+            entry = self._describe(code, event)
+        return entry[3]
+
+    @staticmethod
+    def _builtin_static(event: Event) -> str:
+        return f'"name":{escape(event.function)},"cat":{escape(event.module)},"args":{{"builtin":true'
+
+    def _arguments(self, frame: Any, spec: tuple[tuple[str, str], ...]) -> str:
+        """``,"name":"repr"`` for each parameter of the called function."""
+        try:
+            f_locals = frame.f_locals
+            limit = self.repr_limit
+            parts = []
+            for name, key in spec:
+                try:
+                    value = f_locals[name]
+                except KeyError:  # e.g. a parameter deleted before a generator resumed
+                    continue
+                parts.append(key + value_json(value, limit))
+            return "".join(parts)
+        except Exception:  # noqa: BLE001 - an odd frame (exotic locals mapping): record the call without them
+            return ""
+
+    def _check_caller(self, state: ThreadState, frame: Any) -> None:
+        """Without return events, close the open calls that the new call shows to have ended."""
+        back = frame.f_back
+        if back is not None:
+            top = state.stack[-1]
+            if top == id(back) or top == -id(back):
+                return
+        self._prune(state, frame)
+
+    def _prune(self, state: ThreadState, frame: Any) -> None:
+        """Close open calls that are not callers of ``frame`` any more (their returns never came)."""
+        callers: set[int] = set()
+        current = frame.f_back
+        while current is not None:
+            callers.add(id(current))
+            current = current.f_back
+        stack = state.stack
+        keep = 0
+        for key in stack:
+            if abs(key) not in callers:
+                break
+            keep += 1
+        if keep < len(stack):
+            self._end_open(state, len(stack) - keep, "return not seen")
+        # Legitimately deep recursion must not make every call walk the whole stack again.
+        state.limit = max(256, 2 * len(stack))
+
+    def _unwind_to(self, state: ThreadState, key: int) -> None:
+        """A return of a frame below the top: the calls above it ended without a return event."""
+        stack = state.stack
+        count = 0
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index] == key:
+                break
+            count += 1
+        self._end_open(state, count, "return not seen")
+
+    def _end_open(self, state: ThreadState, count: int, why: str) -> None:
+        ts = self.now_us()
+        end = state.prefix[1]
+        for _ in range(count):
+            state.stack.pop()
+            state.buf.append(f'{end}{ts},"args":{{"unfinished":{escape(why)}}}}}\n')
+
+
+def _normal_exit(frame: Any) -> bool:
+    """Whether a frame's last instruction returns or yields (else an exception is propagating out)."""
+    try:
+        return frame.f_code.co_code[frame.f_lasti] in NORMAL_EXIT_OPCODES
+    except (IndexError, AttributeError):
+        return True
+
+
+# -- reading and merging -------------------------------------------------------------------------------------
+
+_EVENT_HEAD = re.compile(r',?\{"ph":"(.)","pid":(-?\d+),"tid":(-?\d+),"ts":([-+0-9.eE]+)')
+
+
+def read_events(path: str) -> list[dict[str, Any]]:
+    """All events of a trace file, tolerating a missing ``]`` and a cut-off last line (as viewers do)."""
+    events = []
+    for line in iter_lines(path):
+        text = line.strip()
+        if text in ("[", "]", ""):
+            continue
+        try:
+            events.append(json.loads(text.lstrip(",")))
+        except ValueError:
+            continue
+    return events
+
+
+def _run_token(path: str) -> str | None:
+    """The run token in a trace file's process_name event (its second line)."""
+    try:
+        with open(path, encoding="ascii", errors="replace") as file:
+            file.readline()
+            second = file.readline()
+        event = json.loads(second.lstrip(","))
+        token = event["args"]["hunter_run"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return token if isinstance(token, str) else None
+
+
+def _is_complete(path: str) -> bool:
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            size = file.tell()
+            file.seek(max(size - 3, 0))
+            return file.read().endswith(b"]\n")
+    except OSError:
+        return False
+
+
+def _still_running(pid: int) -> bool:
+    if os.name != "posix":
+        return False  # no cheap, harmless probe elsewhere; an unfinished file merges as it is
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _copy(source: str, out: TextIO, first: bool) -> None:
+    """Append one file's events to ``out``; calls left open by a crashed process get closing events."""
+    depth: dict[tuple[str, str], int] = {}
+    last_ts: dict[tuple[str, str], str] = {}
+    leading = first
+    for line in iter_lines(source):
+        text = line.strip()
+        if text in ("[", "]", ""):
+            continue
+        match = _EVENT_HEAD.match(text)
+        if match:
+            where = (match.group(2), match.group(3))
+            last_ts[where] = match.group(4)
+            if match.group(1) == "B":
+                depth[where] = depth.get(where, 0) + 1
+            elif match.group(1) == "E" and depth.get(where):
+                depth[where] -= 1
+        if leading:
+            leading = False
+            out.write(text + "\n")
+        else:
+            out.write(("" if text.startswith(",") else ",") + text + "\n")
+    for (pid, tid), count in depth.items():
+        end = f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":{last_ts[(pid, tid)]},"args":{{"unfinished":"process ended"}}}}\n'
+        out.write(end * count)
+
+
+def merge(path: str) -> tuple[list[str], list[str]]:
+    """Fold the per-process files of the run that wrote ``path`` into it; returns ``(merged, still_running)``.
+
+    A child's file is taken when it belongs to the same run (same token). Files of finished processes are
+    removed once merged; a process still running (e.g. multiprocessing's resource tracker, which outlives
+    the main program by a moment) gets what it wrote so far merged, and its file stays.
+    """
+    path = os.path.abspath(path)
+    token = _run_token(path)
+    if token is None:
+        return [], []
+    merged, running = [], []
+    for pid, name in sibling_files(path):
+        if _run_token(name) != token:
+            continue
+        (merged if _is_complete(name) or not _still_running(pid) else running).append(name)
+    if not merged and not running:
+        return [], []
+    temporary = f"{path}.merging"
+    with open(temporary, "w", encoding="ascii", newline="\n") as out:
+        out.write("[\n")
+        _copy(path, out, first=True)
+        for name in merged + running:
+            _copy(name, out, first=False)
+        out.write("]\n")
+    os.replace(temporary, path)
+    for name in merged:
+        try:
+            os.remove(name)
+        except OSError:
+            pass
+    return merged, running
