@@ -1,0 +1,580 @@
+"""``python -m hunter`` / ``hunter``: run a script or module the way ``python`` would, traced."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import atexit
+import builtins
+import importlib.machinery
+import os
+import re
+import sys
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+__all__ = ["main"]
+
+EXAMPLES = """\
+examples:
+  hunter app.py                              trace everything app.py does (calls, lines, returns)
+  hunter --no-stdlib app.py --verbose        skip the standard library; app.py gets --verbose
+  hunter --module app -m app.cli serve       trace the app package while running `python -m app.cli serve`
+  hunter -q 'module="app", function="handle"' --action code app.py
+  hunter -q 'Q(kind="exception") | Q(function="retry")' -o trace.txt app.py
+  hunter --action vars x self.total -- app.py
+  hunter --format chrome -o timeline.json app.py   then open timeline.json in https://ui.perfetto.dev
+  hunter --format jsonl -o events.jsonl --kind call app.py
+
+Queries use the PYTHONHUNTER syntax (what goes between the parentheses of hunter.trace(...)); several -q
+and the filter flags must all match. Child processes (subprocess, multiprocessing) are traced too, through
+the PYTHONHUNTER environment variable, unless --no-children.
+"""
+
+#: Options that take a value, and those that don't: needed to find where hunter's options end and the
+#: program's arguments begin (python's own rule: at the script name or -m).
+_VALUE_OPTIONS = frozenset({"-q", "--query", "--module", "--function", "--kind", "--depth-lt", "-o", "--output"})
+_VALUE_OPTIONS |= {"--backend", "--format", "--action"}
+_FLAG_OPTIONS = frozenset({"-h", "--help", "--version", "--stdlib", "--no-stdlib", "--threads", "--no-children"})
+_ACTIONS = {"call": "CallPrinter", "code": "CodePrinter", "vars": "VarsPrinter", "snoop": "VarsSnooper"}
+_ACTIONS["errors"] = "ErrorSnooper"
+_KINDS = ("call", "line", "return", "exception")
+_FORMATS = ("text", "chrome", "jsonl")
+_DEFAULT_OUTPUT = {"chrome": "hunter-trace.json", "jsonl": "hunter-trace.jsonl"}
+_HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class UsageError(Exception):
+    """A bad command line: reported in one line, exit status 2, nothing run."""
+
+
+@dataclass
+class Target:
+    """What to run: a script (``kind='script'``; ``'-'`` for stdin) or a module (``kind='module'``)."""
+
+    kind: str
+    name: str
+    args: list[str] = field(default_factory=list)
+
+
+# -- command line ------------------------------------------------------------------------------------------
+
+
+def _prog() -> str:
+    if os.path.basename(sys.argv[0]) == "__main__.py":
+        return "python -m hunter"
+    return os.path.basename(sys.argv[0]) or "hunter"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser for hunter's own options (the program and its arguments are split off before)."""
+    prog = _prog()
+    parser = _Parser(
+        prog=prog,
+        usage=f"{prog} [OPTIONS] [--] script.py [args...]\n       {prog} [OPTIONS] -m module [args...]",
+        description="Run a Python program the way `python` would, and trace it.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+        add_help=False,
+    )
+    what = parser.add_argument_group("what to trace (all must match)")
+    what.add_argument(
+        "-q",
+        "--query",
+        action="append",
+        default=[],
+        metavar="QUERY",
+        help="a query in the PYTHONHUNTER syntax, e.g. 'module=\"app\", stdlib=False' (repeatable)",
+    )
+    what.add_argument(
+        "--module",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only code of this module or its submodules (repeatable: any of them)",
+    )
+    what.add_argument("--function", action="append", default=[], metavar="NAME", help="only this function (repeatable)")
+    stdlib = what.add_mutually_exclusive_group()
+    stdlib.add_argument("--stdlib", dest="stdlib", action="store_const", const=True, help="only the standard library")
+    stdlib.add_argument(
+        "--no-stdlib", dest="stdlib", action="store_const", const=False, help="leave out the standard library"
+    )
+    what.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="only these events: call, line, return, exception (repeatable or comma-separated)",
+    )
+    what.add_argument("--depth-lt", type=int, metavar="N", help="only events less than N calls deep")
+    out = parser.add_argument_group("what to do with the events")
+    out.add_argument(
+        "--action",
+        nargs="+",
+        metavar="ACTION",
+        help="text output: call (default), code, vars NAME... (end the names with --), snoop, errors",
+    )
+    out.add_argument(
+        "--format",
+        choices=_FORMATS,
+        default="text",
+        help="text (default), chrome (a timeline for Perfetto / chrome://tracing) or jsonl (one event per line)",
+    )
+    out.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help=f"where to write (default: stderr for text, {_DEFAULT_OUTPUT['chrome']} / {_DEFAULT_OUTPUT['jsonl']})",
+    )
+    how = parser.add_argument_group("how")
+    how.add_argument("--threads", action="store_true", help="always show the thread column")
+    how.add_argument("--backend", choices=("settrace", "monitoring"), help="the tracing backend (default: the best)")
+    how.add_argument("--no-children", action="store_true", help="don't trace child processes")
+    how.add_argument("-h", "--help", action="help", help="show this help and exit")
+    how.add_argument("--version", action="store_true", help="show hunter's version and exit")
+    return parser
+
+
+def split_argv(argv: Sequence[str]) -> tuple[list[str], Target | None]:
+    """Split the command line into hunter's options and the target, by python's rule: options end at the
+    script name, ``-m MODULE``, ``-`` or ``--``."""
+    options: list[str] = []
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token == "--":
+            rest = argv[index + 1 :]
+            if not rest:
+                return options, None
+            return options, Target("script", rest[0], list(rest[1:]))
+        if token == "-":
+            return options, Target("script", "-", list(argv[index + 1 :]))
+        if token == "-m" or (token.startswith("-m") and not token.startswith("--")):
+            if token == "-m":
+                if index + 1 >= len(argv):
+                    raise UsageError("argument -m: expected a module name")
+                return options, Target("module", argv[index + 1], list(argv[index + 2 :]))
+            return options, Target("module", token[2:], list(argv[index + 1 :]))
+        if not token.startswith("-"):
+            return options, Target("script", token, list(argv[index + 1 :]))
+        options.append(token)
+        index += 1
+        name = token.split("=", 1)[0]
+        if name == "--action" and "=" not in token:
+            # Takes a printer name, and for `vars` the names to show: everything up to the next option.
+            if index < len(argv):
+                options.append(argv[index])
+                index += 1
+                if options[-1] == "vars":
+                    while index < len(argv) and not argv[index].startswith("-"):
+                        options.append(argv[index])
+                        index += 1
+        elif name in _VALUE_OPTIONS and "=" not in token and index < len(argv):
+            options.append(argv[index])  # (-qVALUE / -oFILE carry their value glued on: nothing to take)
+            index += 1
+    return options, None
+
+
+# -- turning options into trace() arguments ----------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """Everything decided from the command line before anything runs."""
+
+    target: Target
+    trace_text: str
+    child_text: str
+    output: str | None
+    format: str
+    children: bool
+
+
+def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Validate one -q text; split it into positional, query-keyword and option-keyword source texts."""
+    import hunter
+    from hunter.config import TRACER_OPTIONS, ConfigError, parse_trace_arguments
+
+    try:
+        args, kwargs = parse_trace_arguments(text)
+    except ConfigError as exc:
+        raise UsageError(f"bad --query {text!r}: {exc}") from None
+    query = {key: value for key, value in kwargs.items() if key not in TRACER_OPTIONS}
+    try:
+        hunter._prepare_predicate(*args, **query)
+        if "backend" in kwargs:
+            from hunter.backends import choose
+
+            choose(kwargs["backend"], bool(kwargs.get("profile")))
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"bad --query {text!r}: {exc}") from None
+    # Keep the source text of every part, so that the children get the very same query.
+    tree = ast.parse(f"_({text}\n)", mode="eval")
+    source = f"_({text}\n)"
+    call = tree.body
+    assert isinstance(call, ast.Call)
+    positional = [_segment(source, node) for node in call.args]
+    query_parts: list[tuple[str, str]] = []
+    option_parts: list[tuple[str, str]] = []
+    for keyword in call.keywords:
+        value = _segment(source, keyword.value)
+        if keyword.arg is None:
+            query_parts.append(("**", value))
+        elif keyword.arg in TRACER_OPTIONS or keyword.arg in ("action", "actions"):
+            option_parts.append((keyword.arg, value))
+        else:
+            query_parts.append((keyword.arg, value))
+    return positional, query_parts, option_parts
+
+
+def _segment(source: str, node: ast.AST) -> str:
+    text = ast.get_source_segment(source, node)
+    if isinstance(node, ast.Starred):
+        return text or ""
+    return f"({text})" if text and "\n" in text else text or ""
+
+
+def _kinds(values: list[str]) -> list[str]:
+    kinds = [kind.strip() for value in values for kind in value.split(",") if kind.strip()]
+    for kind in kinds:
+        if kind not in _KINDS:
+            raise UsageError(f"argument --kind: invalid choice: {kind!r} (choose from {', '.join(_KINDS)})")
+    return list(dict.fromkeys(kinds))
+
+
+def _action_text(options: argparse.Namespace, output: str | None, child: bool) -> str:
+    """The action of the trace, as PYTHONHUNTER source text."""
+    if options.format == "chrome":
+        return f"ChromeTrace({output!r})"
+    if options.format == "jsonl":
+        return f"JSONLines({output!r})"
+    words = options.action or ["call"]
+    name, names = words[0], words[1:]
+    arguments = [repr(item) for item in names]
+    if output is not None:
+        arguments.append(f"stream={output!r}")
+    if child:
+        # A child's lines end up next to the parent's: say which process wrote each.
+        arguments.append("force_pid=True")
+    return f"{_ACTIONS[name]}({', '.join(arguments)})"
+
+
+def make_plan(argv: Sequence[str]) -> Plan:
+    """Parse and check the command line (raises UsageError; runs nothing)."""
+    option_words, target = split_argv(argv)
+    parser = build_parser()
+    options = parser.parse_args(option_words)
+    if options.version:
+        print(f"hunter {_version()}")
+        raise SystemExit(0)
+    if target is None:
+        raise UsageError("no script or -m module given (after --action vars NAME..., put -- before the script)")
+    if options.action is not None:
+        if options.format != "text":
+            raise UsageError(f"--action applies to --format text, not --format {options.format}")
+        if options.action[0] not in _ACTIONS:
+            raise UsageError(
+                f"argument --action: invalid choice: {options.action[0]!r} (choose from call, code, "
+                "vars, snoop, errors)"
+            )
+        if options.action[0] == "vars":
+            if len(options.action) < 2:
+                raise UsageError("--action vars needs at least one NAME")
+            for name in options.action[1:]:
+                try:
+                    compile(name, "<vars>", "eval")
+                except SyntaxError:
+                    raise UsageError(f"--action vars: {name!r} is not a Python expression") from None
+        elif len(options.action) > 1:
+            raise UsageError(f"--action {options.action[0]} takes no names (got {' '.join(options.action[1:])})")
+    positional: list[str] = []
+    query: list[str] = []
+    tracer_options: dict[str, str] = {}
+    for text in options.query:
+        parts, query_parts, option_parts = _check_query(text)
+        positional.extend(parts)
+        if query_parts:
+            positional.append("Q(" + ", ".join(v if k == "**" else f"{k}={v}" for k, v in query_parts) + ")")
+        for key, value in option_parts:
+            if key in tracer_options:
+                raise UsageError(f"option {key!r} given in more than one --query")
+            tracer_options[key] = value
+    if options.module:
+        for module in options.module:
+            if not re.fullmatch(r"[\w.]+", module):
+                raise UsageError(f"argument --module: {module!r} is not a module name")
+        pattern = "(?:" + "|".join(re.escape(module) for module in options.module) + r")(?:\.|$)"
+        query.append(f"module_regex={pattern!r}")
+    if options.function:
+        query.append(f"function_in={tuple(options.function)!r}")
+    if options.stdlib is not None:
+        query.append(f"stdlib={options.stdlib!r}")
+    kinds = _kinds(options.kind)
+    if not kinds and options.format == "chrome":
+        # The timeline is made of calls; line events would only cost time.
+        kinds = ["call", "return", "exception"]
+    if kinds:
+        query.append(f"kind_in={tuple(kinds)!r}")
+    if options.depth_lt is not None:
+        query.append(f"depth_lt={options.depth_lt!r}")
+    user_actions = [key for key in tracer_options if key in ("action", "actions")]
+    if user_actions and (options.action or options.format != "text" or options.output):
+        raise UsageError("a --query that names its own action can't be combined with --action, --format or -o")
+    if options.threads:
+        tracer_options.setdefault("threading_support", "True")
+    if options.backend:
+        if "backend" in tracer_options:
+            raise UsageError("--backend given both as an option and in a --query")
+        from hunter.backends import BackendError, choose
+
+        try:
+            choose(options.backend, False)
+        except BackendError as exc:
+            raise UsageError(str(exc)) from None
+        tracer_options["backend"] = repr(options.backend)
+    output = options.output
+    if output is None:
+        output = _DEFAULT_OUTPUT.get(options.format)
+    if output is not None:
+        output = os.path.abspath(output)
+    # hunter's own code and the runpy frames that start a -m module are machinery, not the program.
+    exclude = f"Not(Or(module='runpy', filename_startswith={_HUNTER_DIR!r}))"
+    common = [exclude, *positional]
+    if query:
+        common.append("Q(" + ", ".join(query) + ")")
+    common.extend(f"{key}={value}" for key, value in tracer_options.items())
+
+    def text(child: bool) -> str:
+        parts = list(common)
+        if not user_actions:
+            parts.append(f"action={_action_text(options, output, child)}")
+        return ", ".join(parts)
+
+    return Plan(
+        target=target,
+        trace_text=text(False),
+        child_text=text(True),
+        output=output,
+        format=options.format,
+        children=not options.no_children,
+    )
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("hunter")
+    except Exception:  # noqa: BLE001 - not installed as a distribution (e.g. run from a source tree)
+        import hunter
+
+        return getattr(hunter, "__version__", "unknown")
+
+
+# -- running -----------------------------------------------------------------------------------------------
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+    raise SystemExit(status)
+
+
+def _main_module(filename: str | None, loader: Any) -> types.ModuleType:
+    """A fresh ``__main__`` module, with the attributes python gives it before running the program."""
+    module = types.ModuleType("__main__")
+    module.__loader__ = loader
+    if sys.version_info < (3, 14):
+        module.__annotations__ = {}  # python creates it for __main__ up to 3.13 (PEP 649 changes that)
+    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    if filename is not None:
+        module.__file__ = filename
+        module.__cached__ = None  # type: ignore[attr-defined]
+    return module
+
+
+def _set_path0(path0: str | None) -> None:
+    """Make sys.path[0] what python would have put there for the program (not hunter's own entry)."""
+    if getattr(sys.flags, "safe_path", False) or sys.flags.isolated:
+        return  # -P / -I: python adds no entry, and hunter's launcher added none either
+    if path0 is None:
+        return
+    if sys.path:
+        sys.path[0] = path0
+    else:
+        sys.path.insert(0, path0)
+
+
+def _trim_traceback(tb: types.TracebackType | None, runner: types.CodeType) -> types.TracebackType | None:
+    """The part of a traceback below the frame that ran the program (hunter's and runpy's frames go)."""
+    current = tb
+    while current is not None:
+        if current.tb_frame.f_code is runner:
+            return current.tb_next
+        current = current.tb_next
+    return tb
+
+
+def _install_excepthook(runner: types.CodeType) -> None:
+    """Have the uncaught exception shown as python would: without the launcher's frames."""
+    original = sys.excepthook
+
+    def excepthook(exc_type: type[BaseException], exc: BaseException, tb: types.TracebackType | None) -> Any:
+        trimmed = _trim_traceback(tb, runner)
+        if exc is not None and trimmed is not tb:
+            # The default hook prints the exception's own __traceback__ when it has one: trim that too.
+            exc.__traceback__ = trimmed
+        return original(exc_type, exc, trimmed)
+
+    sys.excepthook = excepthook
+
+
+class Session:
+    """One traced run: environment for the children, the tracer, and the finishing work at exit."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.tracer: Any = None
+        self.exporters: list[Any] = []
+        self.finished = False
+        self.args: tuple = ()
+        self.kwargs: dict[str, Any] = {}
+
+    def prepare(self) -> None:
+        """Set up the children's environment and build the trace() arguments (the output file is made here)."""
+        import hunter
+        from hunter.config import ConfigError, parse_trace_arguments
+
+        plan = self.plan
+        if getattr(hunter, "_last_tracer", None) is not None:
+            # PYTHONHUNTER was set for this very process: the command line wins.
+            hunter.stop()
+        if plan.children:
+            os.environ["PYTHONHUNTER"] = plan.child_text
+        else:
+            os.environ.pop("PYTHONHUNTER", None)
+        if plan.format == "text" and plan.output is not None:
+            open(plan.output, "w").close()  # like a shell redirection: this run's lines only
+        try:
+            self.args, self.kwargs = parse_trace_arguments(plan.trace_text)
+        except ConfigError as exc:  # pragma: no cover - every part was checked on its own already
+            _fail(f"hunter: error: {exc}", 2)
+        actions = self.kwargs.get("actions") or [self.kwargs.get("action")]
+        from hunter.exporters._timeline import TimelineWriter
+
+        self.exporters = [action for action in actions if isinstance(action, TimelineWriter)]
+        atexit.register(self.finish)
+
+    def start(self) -> None:
+        """Start tracing: the very last thing before the program's first line."""
+        import hunter
+
+        self.tracer = hunter.trace(*self.args, **self.kwargs)
+
+    def finish(self) -> None:
+        """At exit (after the program's own exit handlers): stop, close the files, merge the children's."""
+        if self.finished:
+            return
+        self.finished = True
+        if self.tracer is not None:
+            self.tracer.stop()
+        for exporter in self.exporters:
+            exporter.close()
+        if self.plan.format == "chrome" and self.plan.output is not None:
+            from hunter.exporters.chrome import merge
+
+            try:
+                merged, running = merge(self.plan.output)
+            except OSError as exc:
+                sys.stderr.write(f"hunter: could not merge the child processes' timelines: {exc}\n")
+                merged, running = [], []
+            count = len(merged) + len(running)
+            note = f" ({count + 1} processes)" if count else ""
+            sys.stderr.write(f"hunter: timeline written to {self.plan.output}{note}\n")
+        elif self.plan.format == "jsonl" and self.plan.output is not None:
+            sys.stderr.write(f"hunter: events written to {self.plan.output}\n")
+
+
+def _run(session: Session, target: Target) -> None:
+    """Run the program as python would (this frame is where tracebacks are cut)."""
+    if target.kind == "module":
+        sys.argv = ["-m", *target.args]  # what python shows while the module's package is imported
+        _set_path0(os.getcwd())
+        sys.modules["__main__"] = _main_module(None, importlib.machinery.BuiltinImporter)
+        import runpy
+
+        session.start()
+        run_as_main = getattr(runpy, "_run_module_as_main", None)
+        if run_as_main is not None:
+            # What `python -m` itself calls: same sys.argv[0], __main__, error messages and traceback.
+            run_as_main(target.name, alter_argv=True)
+        else:  # pragma: no cover - a future Python without it
+            runpy.run_module(target.name, run_name="__main__", alter_sys=True)
+        return
+    if target.name == "-":
+        source: bytes | str = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        code = compile(source, "<stdin>", "exec", dont_inherit=True)
+        module = _main_module("<stdin>", importlib.machinery.BuiltinImporter)
+        sys.argv = ["-", *target.args]
+        _set_path0("")
+        sys.modules["__main__"] = module
+        session.start()
+        exec(code, module.__dict__)  # noqa: S102 - running the user's program is the point
+        return
+    filename = os.path.abspath(target.name)
+    import pkgutil
+
+    if os.path.exists(filename) and pkgutil.get_importer(filename) is not None:
+        # A directory or zip file with a __main__.py: python puts it on sys.path and runs __main__ from it.
+        sys.argv = [target.name, *target.args]
+        sys.path.insert(0, filename) if getattr(sys.flags, "safe_path", False) else _set_path0(filename)
+        sys.modules["__main__"] = _main_module(None, importlib.machinery.BuiltinImporter)
+        import runpy
+
+        session.start()
+        runpy._run_module_as_main("__main__", alter_argv=False)  # type: ignore[attr-defined]
+        return
+    with open(filename, "rb") as file:
+        source = file.read()
+    code = compile(source, filename, "exec", dont_inherit=True)
+    module = _main_module(filename, importlib.machinery.SourceFileLoader("__main__", filename))
+    sys.argv = [target.name, *target.args]
+    _set_path0(os.path.dirname(os.path.realpath(filename)))
+    sys.modules["__main__"] = module
+    session.start()
+    exec(code, module.__dict__)  # noqa: S102
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``python -m hunter`` and the ``hunter`` command."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        plan = make_plan(args)
+    except UsageError as exc:
+        _fail(f"{_prog()}: error: {exc} (see {_prog()} --help)", 2)
+    target = plan.target
+    if target.kind == "script" and target.name != "-":
+        filename = os.path.abspath(target.name)
+        try:
+            os.stat(filename)
+        except OSError as exc:
+            # Word for word what python says, under the name python was started as.
+            program = (getattr(sys, "orig_argv", None) or [sys.executable])[0]
+            _fail(f"{program}: can't open file {filename!r}: [Errno {exc.errno}] {exc.strerror}", 2)
+    session = Session(plan)
+    session.prepare()
+    try:
+        _run(session, target)
+    except SystemExit:
+        raise
+    except BaseException:
+        _install_excepthook(_run.__code__)
+        raise
