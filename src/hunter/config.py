@@ -44,6 +44,9 @@ default_config: dict[str, Any] = {}
 default_trace_args: tuple[tuple, dict[str, Any]] | None = None
 
 
+_activated = False
+
+
 class ConfigError(ValueError):
     """A PYTHONHUNTER-style argument list that can't be parsed or evaluated; the message is one line."""
 
@@ -106,9 +109,12 @@ def parse_trace_arguments(text: str, namespace: dict[str, Any] | None = None) ->
 
 def activate_from_environment() -> None:
     """Start tracing as PYTHONHUNTER says (called by the .pth hook); a bad value prints one line, never raises."""
+    global _activated
     value = os.environ.get("PYTHONHUNTER", "")
-    if not value.strip():
+    if not value.strip() or _activated:
         return
+    # Once per process: site.py may read a .pth twice (a venv's site-packages listed twice).
+    _activated = True
     try:
         import hunter
 

@@ -44,25 +44,30 @@ def choose(requested: str | None, profiling_mode: bool) -> tuple[str, str]:
     if requested is not None:
         if requested not in BACKENDS:
             raise BackendError(f"Unknown backend {requested!r}: choose one of {', '.join(BACKENDS)}.")
-        if requested == "monitoring" and not _monitoring_available():
-            raise BackendError(
-                f"The 'monitoring' backend needs sys.monitoring (Python 3.12+); this is Python "
-                f"{sys.version_info.major}.{sys.version_info.minor}. Use backend='settrace'."
-            )
+        if requested == "monitoring":
+            problem = _monitoring_problem()
+            if problem:
+                raise BackendError(f"The 'monitoring' backend can't be used: {problem}. Use backend='settrace'.")
         return requested, "requested"
     if _monitoring_available():
         return "monitoring", "default on Python 3.12+ (sys.monitoring)"
     return "settrace", "sys.monitoring is not available before Python 3.12"
 
 
-def _monitoring_available() -> bool:
+def _monitoring_problem() -> str | None:
+    """Why the monitoring backend can't run here, or None when it can."""
     if not HAS_MONITORING:
-        return False
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return f"it needs sys.monitoring (Python 3.12+) and this is Python {version}"
     try:
         from . import monitoring  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    except ImportError as exc:
+        return f"it failed to load ({exc})"
+    return None
+
+
+def _monitoring_available() -> bool:
+    return _monitoring_problem() is None
 
 
 def load(name: str) -> type[Backend]:
