@@ -70,3 +70,18 @@ def negate(verdict: Verdict) -> Verdict:
     if verdict is ALWAYS:
         return NEVER
     return verdict
+
+
+def reads_calls(obj: object) -> bool:
+    """Whether a predicate or action may read ``event.calls`` (the one field that needs every call counted).
+
+    Built-in predicates and actions say so through a ``_reads_calls`` method; built-in actions (defined in
+    ``hunter.actions``) don't read it. Anything else is opaque and assumed to read it.
+    """
+    method = getattr(type(obj), "_reads_calls", None)
+    if method is None:
+        return True
+    try:
+        return bool(method(obj))
+    except Exception:  # noqa: BLE001 - an odd object: assume the worst, which is always correct
+        return True

@@ -7,7 +7,19 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._verdict import ALWAYS, EFFECT, MAYBE, NEVER, STATIC_FIELDS, Verdict, combine_and, combine_or, negate, verdict_of
+from ._verdict import (
+    ALWAYS,
+    EFFECT,
+    MAYBE,
+    NEVER,
+    STATIC_FIELDS,
+    Verdict,
+    combine_and,
+    combine_or,
+    negate,
+    reads_calls,
+    verdict_of,
+)
 from .actions import Action, CallPrinter, CodePrinter, ColorStreamAction
 from .event import Event
 
@@ -130,6 +142,10 @@ class _Composable:
     def _verdict(self, facts: Event) -> Verdict:
         return EFFECT
 
+    def _reads_calls(self) -> bool:
+        # Unknown subclasses may read anything.
+        return True
+
 
 class Query(_Composable):
     """A conjunction of field tests: ``Query(module="app", function_startswith="test_", depth_lt=3)``."""
@@ -168,6 +184,9 @@ class Query(_Composable):
             else:
                 static = False
         return ALWAYS if static else MAYBE
+
+    def _reads_calls(self) -> bool:
+        return any(field == "calls" for field, _, _ in self._checks)
 
     def _items(self) -> list[tuple[str, str, Any]]:
         return [
@@ -223,6 +242,9 @@ class And(_Composable):
     def _verdict(self, facts: Event) -> Verdict:
         return combine_and([verdict_of(predicate, facts) for predicate in self.predicates])
 
+    def _reads_calls(self) -> bool:
+        return any(reads_calls(predicate) for predicate in self.predicates)
+
     def __and__(self, other: Predicate) -> Predicate:
         return _make_and(self, other)
 
@@ -254,6 +276,9 @@ class Or(_Composable):
     def _verdict(self, facts: Event) -> Verdict:
         return combine_or([verdict_of(predicate, facts) for predicate in self.predicates])
 
+    def _reads_calls(self) -> bool:
+        return any(reads_calls(predicate) for predicate in self.predicates)
+
     def __str__(self) -> str:
         return f"Or({', '.join(str(p) for p in self.predicates)})"
 
@@ -278,6 +303,9 @@ class Not(_Composable):
 
     def _verdict(self, facts: Event) -> Verdict:
         return negate(verdict_of(self.predicate, facts))
+
+    def _reads_calls(self) -> bool:
+        return reads_calls(self.predicate)
 
     def __invert__(self) -> Predicate:
         return self.predicate
@@ -332,6 +360,9 @@ class When(_Composable):
         verdict = verdict_of(self.condition, facts)
         return NEVER if verdict is NEVER else EFFECT
 
+    def _reads_calls(self) -> bool:
+        return reads_calls(self.condition) or any(reads_calls(action) for action in self.actions)
+
     def __str__(self) -> str:
         return f"When({self.condition}, {', '.join(str(action) for action in self.actions)})"
 
@@ -375,6 +406,9 @@ class From(_Composable):
         relative.depth = delta_depth
         relative.calls = delta_calls
         return bool(self.predicate(relative))
+
+    def _reads_calls(self) -> bool:
+        return True  # it records the call count where the condition matched and passes counts relative to it
 
     def __str__(self) -> str:
         return f"From({self.condition}, {self.predicate}, watermark={self.watermark})"
@@ -436,6 +470,9 @@ class Backlog(_Composable):
                 detached._origin_frame = event.frame
                 self.queue.append(detached)
         return result
+
+    def _reads_calls(self) -> bool:
+        return True  # stored events are detached copies, calls included, and replayed to the action
 
     def _replay(self, event: Event) -> None:
         self.action.cleanup()
