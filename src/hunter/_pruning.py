@@ -7,7 +7,7 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
-from ._verdict import NEVER, Verdict, verdict_of
+from ._verdict import EFFECT, NEVER, Verdict, verdict_of
 from .event import Event
 
 #: Event kinds a backend asks about, in the order of the verdict tuples.
@@ -57,8 +57,6 @@ class VerdictCache:
             try:
                 verdicts.append(verdict_of(self._predicate, facts))
             except Exception:  # noqa: BLE001 - an odd predicate must not break tracing; just don't prune
-                from ._verdict import EFFECT
-
                 verdicts.append(EFFECT)
         return tuple(verdicts), static  # type: ignore[return-value]
 
@@ -69,3 +67,30 @@ class VerdictCache:
 def nothing_after_call(verdicts: Verdicts) -> bool:
     """True when no line, return or exception event of the code can matter."""
     return verdicts[1] is NEVER and verdicts[2] is NEVER and verdicts[3] is NEVER
+
+
+class _KindFacts:
+    """Facts about an event kind alone: every field but ``kind`` and ``builtin`` is unknown (reading it raises)."""
+
+    def __init__(self, kind: str, builtin: bool, threading_support: bool | None) -> None:
+        self.kind = kind
+        self.builtin = builtin
+        self.threading_support = threading_support
+
+    def __getattr__(self, name: str) -> Any:
+        raise LookupError(f"{name} is not known without a code object")
+
+
+def kind_verdicts(predicate: Callable[[Event], Any], threading_support: bool | None, builtin: bool = False) -> Verdicts:
+    """The predicate's verdict per event kind for any code at all: NEVER means no code object can match that kind.
+
+    Query treats a field it can't read as undecided, so only tests on ``kind`` (and ``builtin``) can rule a
+    kind out. Backends use this to leave interpreter-wide events (exceptions, C calls) switched off.
+    """
+    verdicts = []
+    for kind in KINDS:
+        try:
+            verdicts.append(verdict_of(predicate, _KindFacts(kind, builtin, threading_support)))
+        except Exception:  # noqa: BLE001 - undecidable: keep the kind
+            verdicts.append(EFFECT)
+    return tuple(verdicts)  # type: ignore[return-value]
