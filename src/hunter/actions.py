@@ -170,6 +170,15 @@ class ColorStreamAction(Action):
             text = safe_repr(text)
         return shorten(text, self.repr_limit)
 
+    def _value_repr(self, event: Event, value: Any) -> str:
+        """A value of the event for display: a detached event's values went through its value_filter already.
+
+        ``Backlog(vars=True)`` stores ``try_repr`` texts: repr'ing them again would show ``n='1'`` for ``n=1``.
+        """
+        if event.detached and type(value) is str:
+            return value
+        return self.try_repr(value)
+
     def try_str(self, obj: Any) -> str:
         """``str(obj)`` cut to ``repr_limit``; a failing str gives ``!!! FAILED STR: ...``."""
         try:
@@ -253,7 +262,7 @@ class CodePrinter(ColorStreamAction):
 
     def _value_text(self, event: Event) -> str | None:
         if event.kind in ("return", "exception"):
-            return self.try_repr(event.arg)
+            return self._value_repr(event, event.arg)
         return None
 
     def _render(self, event: Event, value: str | None) -> str:
@@ -317,7 +326,7 @@ class CallPrinter(CodePrinter):
         if kind == "return" or kind == "exception":
             indent = "   " * (len(stack) - 1)
             marker = f"{tags['RETURN']}<=" if kind == "return" else f"{tags['EXCEPTION']} !"
-            shown = self.try_repr(event.arg) if value is None else value
+            shown = self._value_repr(event, event.arg) if value is None else value
             if kind == "return" and stack and stack[-1][:2] == (event.module, event.function):
                 stack.pop()
             return f"{prefix}{indent}{marker}{tags['NORMAL']} {event.function}: {tags['RESET']}{shown}\n"
@@ -368,7 +377,7 @@ class CallPrinter(CodePrinter):
         parts = []
         for star, name in arguments:
             try:
-                value = self.try_repr(local_values[name])
+                value = self._value_repr(event, local_values[name])
             except KeyError:
                 value = "<not found>"
             parts.append(f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}{value}")
