@@ -1,0 +1,760 @@
+"""The query language: Query operators, And/Or/Not algebra, Q(), When, From, Backlog and static verdicts."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Callable, Iterator
+from types import ModuleType, SimpleNamespace
+
+import pytest
+from programs import block, lines, load, output_of
+
+import hunter
+from hunter import And, Backlog, From, Not, Or, Q, Query, When
+from hunter import predicates as hp
+from hunter._verdict import ALWAYS, EFFECT, MAYBE, NEVER, combine_and, combine_or, negate, verdict_of
+from hunter.actions import CallPrinter, CodePrinter, Debugger, VarsPrinter
+from hunter.event import Event
+
+
+def fake(**fields: object) -> SimpleNamespace:
+    """A stand-in event: a Query only reads attributes, so operator tests need no live frame."""
+    return SimpleNamespace(**fields)
+
+
+@pytest.fixture(autouse=True)
+def fresh_call_stacks() -> Iterator[None]:
+    """CallPrinter keeps open calls per thread across tracers; each test starts its tree from nothing."""
+    CallPrinter.cleanup()
+    yield
+    CallPrinter.cleanup()
+
+
+# -- Query operators -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "matching", "not_matching"),
+    [
+        ({"module": "app"}, "app", "app.sub"),
+        ({"module_in": ["a", "app"]}, "app", "ap"),
+        ({"module_in": ("a", "app")}, "app", "b"),
+        ({"module_in": {"a", "app"}}, "app", "b"),
+        ({"module_in": "my.app.core"}, "app", "web"),  # substring of a string container
+        ({"module_contains": "pp"}, "app", "apx"),
+        ({"module_has": "pp"}, "app", "apx"),
+        ({"module_contains": ["importlib"]}, "x.importlib._bootstrap", "xml.dom"),
+        ({"module_contains": ("zz", "lib")}, "importlib", "json"),
+        ({"module_has": {"zz", "lib"}}, "importlib", "json"),
+        ({"module_startswith": "ap"}, "app", "xapp"),
+        ({"module_sw": "ap"}, "app", "xapp"),
+        ({"module_startswith": ("x", "ap")}, "app", "bpp"),
+        ({"module_sw": ["x", "ap"]}, "app", "bpp"),
+        ({"module_endswith": "pp"}, "app", "ppa"),
+        ({"module_ew": "pp"}, "app", "ppa"),
+        ({"module_endswith": ("x", "pp")}, "app", "apq"),
+        ({"module_ew": ["x", "pp"]}, "app", "apq"),
+        ({"module_regex": "a.p"}, "app.core", "xapp"),  # anchored at the start like re.match...
+        ({"module_rx": "a.p"}, "app.core", "xapp"),
+        ({"module_rx": re.compile(r"\w+\.core")}, "app.core", "app"),
+        ({"module_regex": "app$"}, "app", "apple"),
+    ],
+)
+def test_string_operators(query: dict[str, object], matching: str, not_matching: str) -> None:
+    predicate = Query(**query)
+    assert predicate(fake(module=matching)) is True
+    assert predicate(fake(module=not_matching)) is False
+
+
+def test_regex_is_match_not_fullmatch() -> None:
+    # ...but not at the end: re.match semantics, a prefix is enough.
+    assert Q(function_regex="test_")(fake(function="test_things")) is True
+    assert Q(function_regex="test_")(fake(function="my_test_things")) is False
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "true_for", "false_for"),
+    [
+        ("lineno_lt", 10, 9, 10),
+        ("lineno_lte", 10, 10, 11),
+        ("lineno_gt", 10, 11, 10),
+        ("lineno_gte", 10, 10, 9),
+        ("depth_lt", 2, 1, 2),
+        ("calls_gte", 3, 3, 2),
+        ("lineno", 10, 10, 11),
+        ("function_lt", "m", "f", "x"),  # strings compare too
+    ],
+)
+def test_comparison_operators(key: str, value: object, true_for: object, false_for: object) -> None:
+    field = key.partition("_")[0]
+    predicate = Query(**{key: value})
+    assert predicate(fake(**{field: true_for})) is True
+    assert predicate(fake(**{field: false_for})) is False
+
+
+def test_contains_on_a_container_field() -> None:
+    # On a dict field, contains is a membership test of the key.
+    predicate = Q(locals_contains="token")
+    assert predicate(fake(locals={"token": 1})) is True
+    assert predicate(fake(locals={"other": 1})) is False
+
+
+def test_all_conditions_must_hold() -> None:
+    predicate = Q(module="app", function_sw="get_", lineno_gt=10)
+    assert predicate(fake(module="app", function="get_user", lineno=11)) is True
+    assert predicate(fake(module="app", function="get_user", lineno=10)) is False
+    assert predicate(fake(module="app", function="set_user", lineno=11)) is False
+    assert predicate(fake(module="web", function="get_user", lineno=11)) is False
+
+
+def test_negated_list_contains_is_the_talks_query() -> None:
+    # The talk's walkthrough query; hunter 3.9 crashes on it with a TypeError.
+    predicate = ~Q(module_contains=["importlib"])
+    assert predicate(fake(module="importlib._bootstrap")) is False
+    assert predicate(fake(module="app")) is True
+
+
+def test_query_on_real_events() -> None:
+    module = load(
+        "qsample",
+        """
+        def target(a):
+            return a * 2
+
+        def main():
+            return target(21)
+        """,
+    )
+    seen: list[tuple[str, str, int]] = []
+    predicate = Q(module="qsample", function_in=("target",), kind_in=["call", "return"])
+    with hunter.trace(predicate, action=lambda event: seen.append((event.kind, event.function, event.lineno))):
+        module.main()
+    assert seen == [("call", "target", 2), ("return", "target", 3)]
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [("modul", "modul"), ("fnction_in", "fnction_in"), ("module_contain", "contain"), ("depth_less", "less")],
+)
+def test_unknown_field_or_operator_is_a_type_error_naming_it(key: str, name: str) -> None:
+    with pytest.raises(TypeError, match=re.escape(repr(name))):
+        Query(**{key: "x"})
+    with pytest.raises(TypeError, match=re.escape(repr(name))):
+        Q(**{key: "x"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("module_startswith", 1),
+        ("module_sw", ["a", 2]),
+        ("module_endswith", None),
+        ("module_ew", {"a": 1}),
+        ("module_regex", 5),
+        ("module_rx", "(unclosed"),
+        ("module_in", 3),
+        ("depth_lt", [1]),
+        ("depth_gte", None),
+        ("module_contains", ["a", 1]),
+    ],
+)
+def test_bad_value_type_is_a_value_error(key: str, value: object) -> None:
+    with pytest.raises(ValueError, match=re.escape(repr(key))):
+        Query(**{key: value})
+
+
+# -- And / Or / Not -------------------------------------------------------------------------------------------
+
+A = Q(module="a")
+B = Q(function="b")
+C = Q(kind="call")
+
+
+def test_not_of_not_is_the_original() -> None:
+    assert ~Not(A) is A
+    assert ~~A is A
+
+
+def test_de_morgan_flattening() -> None:
+    assert Not(A) | Not(B) == Not(And(A, B))
+    assert Not(A) & Not(B) == Not(Or(A, B))
+    assert type(Not(A) | Not(B)) is hp.Not
+    assert type((Not(A) | Not(B)).predicate) is hp.And
+
+
+def test_and_or_flatten() -> None:
+    assert (A & B) & C == hp.And(A, B, C)
+    assert A & (B & C) == hp.And(A, B, C)
+    assert (A | B) | C == hp.Or(A, B, C)
+    assert And(And(A, B), C) == hp.And(A, B, C)
+    assert Or(A, Or(B, C)) == hp.Or(A, B, C)
+    # Different operators don't merge.
+    assert (A & B) | C == hp.Or(hp.And(A, B), C)
+    assert (A | B) & C == hp.And(hp.Or(A, B), C)
+
+
+def test_helpers_with_keywords_make_one_query_each() -> None:
+    assert And(module="a", function="b") == hp.And(Q(module="a"), Q(function="b"))
+    assert Or(module="a", function="b") == hp.Or(Q(module="a"), Q(function="b"))
+    assert Not(module="a") == hp.Not(Q(module="a"))
+    assert Not(A, function="b") == hp.Not(hp.And(A, Q(function="b")))
+    assert Not(A, B) == hp.Not(hp.And(A, B))
+
+
+def test_helpers_unwrap_a_single_argument() -> None:
+    assert And(A) is A
+    assert Or(A) is A
+    assert Or(And(A)) is A
+    assert And(module="a") == A
+
+
+def test_helpers_reject_non_callables() -> None:
+    with pytest.raises(TypeError):
+        And(A, "module")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Or(1)  # type: ignore[arg-type]
+
+
+def test_reflected_operators_with_plain_callables() -> None:
+    def plain(event: object) -> bool:
+        return getattr(event, "lineno", 0) > 5
+
+    combined_and = plain & Q(module="a")
+    combined_or = plain | Q(module="a")
+    assert combined_and == hp.And(plain, Q(module="a"))
+    assert combined_or == hp.Or(plain, Q(module="a"))
+    assert (Q(module="a") & plain) == hp.And(Q(module="a"), plain)
+    assert (Q(module="a") | plain) == hp.Or(Q(module="a"), plain)
+    assert combined_and(fake(module="a", lineno=6)) is True
+    assert combined_and(fake(module="a", lineno=5)) is False
+    assert combined_or(fake(module="b", lineno=6)) is True
+    assert combined_or(fake(module="b", lineno=1)) is False
+    # A lambda on the left of a chain joins the flat And.
+    assert ((lambda e: True) & A & B).predicates[1:] == (A, B)  # type: ignore[union-attr]
+
+
+def test_and_or_not_evaluate_short_circuit() -> None:
+    calls: list[str] = []
+
+    def record(name: str, result: bool) -> Callable[[object], bool]:
+        def predicate(event: object) -> bool:
+            calls.append(name)
+            return result
+
+        return predicate
+
+    assert And(record("a", False), record("b", True))(fake()) is False
+    assert calls == ["a"]
+    calls.clear()
+    assert Or(record("a", True), record("b", False))(fake()) is True
+    assert calls == ["a"]
+    calls.clear()
+    assert Not(record("a", True))(fake()) is False
+    assert calls == ["a"]
+
+
+def test_equality_and_hashing_by_value() -> None:
+    assert Q(module="a", function="b") == Q(function="b", module="a")
+    assert hash(Q(module="a", function="b")) == hash(Q(function="b", module="a"))
+    assert Q(module="a") != Q(module="b")
+    assert Q(module="a") != Q(module_sw="a")
+    assert Q(module_in=["a", "b"]) == Q(module_in=["a", "b"])
+    assert hash(Q(module_in=["a", "b"])) == hash(Q(module_in=["a", "b"]))
+    assert And(A, B) == And(A, B) and hash(And(A, B)) == hash(And(A, B))
+    assert And(A, B) != And(B, A)
+    assert And(A, B) != Or(A, B)
+    assert Not(A) == Not(Q(module="a")) and hash(Not(A)) == hash(Not(Q(module="a")))
+    assert When(A, CallPrinter) == When(A, CallPrinter)
+    assert From(A, B) == From(A, B) and hash(From(A, B)) == hash(From(A, B))
+    assert From(A, B) != From(A, B, watermark=1)
+    # Usable as set members and dict keys.
+    assert len({Q(module="a"), Q(module="a"), Not(A), Not(A), A & B, A & B}) == 3
+
+
+# -- Q() ------------------------------------------------------------------------------------------------------
+
+
+def test_q_keywords_make_a_query() -> None:
+    assert Q(module="a", function="b") == Query(module="a", function="b")
+    assert type(Q(module="a")) is Query
+
+
+def test_q_positionals_are_anded_with_the_keywords() -> None:
+    assert Q(A, B) == hp.And(A, B)
+    assert Q(A) is A
+    assert Q(A, function="x") == hp.And(A, Query(function="x"))
+
+
+def test_q_action_wraps_in_when() -> None:
+    printer = CallPrinter(stream=io.StringIO())
+    result = Q(module="a", action=printer)
+    assert type(result) is hp.When
+    assert result.condition == Q(module="a")  # type: ignore[union-attr]
+    assert result.actions == (printer,)  # type: ignore[union-attr]
+    several = Q(module="a", actions=[printer, CodePrinter(stream=io.StringIO())])
+    assert type(several) is hp.When
+    assert [type(action) for action in several.actions] == [CallPrinter, CodePrinter]  # type: ignore[union-attr]
+
+
+def test_q_instantiates_action_classes() -> None:
+    result = Q(module="a", action=CodePrinter)
+    assert type(result.actions[0]) is CodePrinter  # type: ignore[union-attr]
+    result = Q(module="a", actions=[CallPrinter, VarsPrinter("x")])
+    assert [type(action) for action in result.actions] == [CallPrinter, VarsPrinter]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("bad", ["module", 1, None, ("a",)])
+def test_q_positional_non_callable_is_a_type_error(bad: object) -> None:
+    with pytest.raises(TypeError):
+        Q(bad)  # type: ignore[arg-type]
+
+
+def test_q_non_callable_action_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        Q(module="a", action="print")
+
+
+def test_q_drops_a_duplicate_printer_when_one_is_given_positionally() -> None:
+    positional = CallPrinter(stream=io.StringIO())
+    result = Q(A, positional, action=CallPrinter)
+    # The printer given as a predicate already prints everything that reaches it.
+    assert result == hp.And(A, positional)
+    result = Q(A, positional, actions=[CodePrinter, Debugger])
+    assert type(result) is hp.When
+    assert [type(action) for action in result.actions] == [Debugger]  # type: ignore[union-attr]
+
+
+def test_q_with_positional_printer_prints_once() -> None:
+    module = load(
+        "dupsample",
+        """
+        def main():
+            return 1
+        """,
+    )
+    stream = io.StringIO()
+    # The positional printer is a filter step: it prints every event reaching it (kind="call" comes after
+    # it), and the action=CallPrinter class is dropped, so each event shows once.
+    with hunter.trace(Q(module="dupsample"), CallPrinter(stream=stream), kind="call", action=CallPrinter):
+        module.main()
+    assert lines(stream.getvalue()) == block(
+        """
+                                    dupsample.py:2     call      => main()
+                                    dupsample.py:3     line         return 1
+                                    dupsample.py:3     return    <= main: 1
+        """
+    )
+
+
+# -- When -----------------------------------------------------------------------------------------------------
+
+
+def test_when_runs_actions_only_when_true_and_returns_the_condition() -> None:
+    ran: list[str] = []
+    when = When(Q(module="a"), lambda event: ran.append("first"), lambda event: ran.append("second"))
+    assert when(fake(module="b")) is False
+    assert ran == []
+    assert when(fake(module="a")) is True
+    assert ran == ["first", "second"]
+
+
+def test_when_instantiates_action_classes() -> None:
+    when = When(A, CallPrinter)
+    assert type(when.actions[0]) is CallPrinter
+
+
+# -- From -----------------------------------------------------------------------------------------------------
+
+FROM_PROGRAM = """
+def leaf(x):
+    return x * 2
+
+def mid(x):
+    a = leaf(x)
+    return leaf(a)
+
+def top():
+    mid(1)
+    return 0
+
+def main():
+    leaf(0)
+    top()
+    leaf(5)
+"""
+
+
+@pytest.fixture
+def from_program() -> ModuleType:
+    return load("fromsample", FROM_PROGRAM)
+
+
+def test_from_passes_nothing_before_the_condition(from_program: ModuleType) -> None:
+    output = output_of(from_program.main, From(Q(function="mid")), module="fromsample")
+    # leaf(0) before mid is not shown; from mid on everything at or below mid's level is.
+    assert lines(output) == block(
+        """
+                                   fromsample.py:5     call      => mid(x=1)
+                                   fromsample.py:6     line         a = leaf(x)
+                                   fromsample.py:2     call         => leaf(x=1)
+                                   fromsample.py:3     line            return x * 2
+                                   fromsample.py:3     return       <= leaf: 2
+                                   fromsample.py:7     line         return leaf(a)
+                                   fromsample.py:2     call         => leaf(x=2)
+                                   fromsample.py:3     line            return x * 2
+                                   fromsample.py:3     return       <= leaf: 4
+                                   fromsample.py:7     return    <= mid: 4
+                                   fromsample.py:11    line      return 0
+        """
+    )
+
+
+def test_from_with_relative_predicate(from_program: ModuleType) -> None:
+    # depth and calls are relative to the starting call: depth_lt=1 keeps mid's own call and return.
+    output = output_of(from_program.main, From(Q(function="mid"), Q(depth_lt=1)), module="fromsample")
+    assert lines(output) == block(
+        """
+                                   fromsample.py:5     call      => mid(x=1)
+                                   fromsample.py:7     return    <= mid: 4
+                                   fromsample.py:11    line      return 0
+        """
+    )
+    calls = output_of(from_program.main, From(Q(function="mid"), Q(calls_lt=2)), module="fromsample")
+    assert [line.split()[-1] for line in lines(calls) if "=>" in line] == ["mid(x=1)", "leaf(x=1)"]
+
+
+def test_from_keywords_split_between_condition_and_predicate(from_program: ModuleType) -> None:
+    predicate = From(function="mid", depth_lt=1)
+    assert predicate == hp.From(Q(function="mid"), Q(depth_lt=1))
+    assert From(Q(function="mid"), calls_gt=2, watermark=1) == hp.From(Q(function="mid"), Q(calls_gt=2), 1)
+    output = output_of(from_program.main, predicate, module="fromsample")
+    assert output == output_of(from_program.main, From(Q(function="mid"), Q(depth_lt=1)), module="fromsample")
+
+
+def test_from_needs_a_condition() -> None:
+    with pytest.raises(TypeError):
+        From()
+
+
+def test_from_with_watermark(from_program: ModuleType) -> None:
+    # watermark=1: the events of the starting call's own level (its return, its caller's lines) end it.
+    output = output_of(from_program.main, From(Q(function="mid"), watermark=1), module="fromsample")
+    assert lines(output) == block(
+        """
+                                   fromsample.py:5     call      => mid(x=1)
+                                   fromsample.py:6     line         a = leaf(x)
+                                   fromsample.py:2     call         => leaf(x=1)
+                                   fromsample.py:3     line            return x * 2
+                                   fromsample.py:3     return       <= leaf: 2
+                                   fromsample.py:7     line         return leaf(a)
+                                   fromsample.py:2     call         => leaf(x=2)
+                                   fromsample.py:3     line            return x * 2
+                                   fromsample.py:3     return       <= leaf: 4
+        """
+    )
+
+
+def test_from_starts_again_after_leaving() -> None:
+    module = load(
+        "fromagain",
+        """
+        def inner():
+            return 1
+
+        def target():
+            return inner()
+
+        def via():
+            return target()
+
+        def main():
+            via()
+            inner()
+            via()
+        """,
+    )
+    output = output_of(module.main, From(Q(function="target"), Q(depth_lt=1)), module="fromagain")
+    # inner() inside target is one level below (depth_lt=1 hides it); via's return goes above the start and
+    # ends it, so main's own inner() is not shown; the second target() starts it again.
+    assert lines(output) == block(
+        """
+                                    fromagain.py:5     call      => target()
+                                    fromagain.py:6     return    <= target: 1
+                                    fromagain.py:5     call      => target()
+                                    fromagain.py:6     return    <= target: 1
+        """
+    )
+
+
+# -- Backlog --------------------------------------------------------------------------------------------------
+
+BACKLOG_PROGRAM = """
+def fail():
+    raise ValueError("x")
+
+def work(n):
+    total = n
+    total += 1
+    try:
+        fail()
+    except ValueError:
+        pass
+    return total
+
+def main():
+    work(1)
+"""
+
+
+def test_backlog_replays_the_events_before_the_match() -> None:
+    module = load("backlogsample", BACKLOG_PROGRAM)
+    stream = io.StringIO()
+    backlog = Backlog(Q(kind="exception", function="fail"), size=3, action=CallPrinter(stream=stream))
+    with hunter.trace(backlog, module="backlogsample", action=CallPrinter(stream=stream)):
+        module.main()
+    # The backlog starts mid-way through work(): its call (and main's) are made up, then the three stored
+    # events, then the matching event itself (printed by the tracer's own action).
+    assert lines(output_from(stream)) == block(
+        """
+                                backlogsample.py:15    call      => main()
+                                backlogsample.py:9     call         => work(n=<not found>)
+                                backlogsample.py:9     line            fail()
+                                backlogsample.py:2     call            => fail()
+                                backlogsample.py:3     line               raise ValueError("x")
+                                backlogsample.py:3     exception        ! fail: (<class 'ValueError'>, ValueError('x'), <traceback object at 0x?>)
+        """
+    )
+
+
+def output_from(stream: io.StringIO) -> str:
+    from helpers import normalize
+
+    return normalize(stream.getvalue())
+
+
+def test_backlog_vars_keeps_values() -> None:
+    module = load("backlogsample", BACKLOG_PROGRAM)
+    outputs = []
+    for keep in (True, False):
+        stream = io.StringIO()
+        backlog = Backlog(Q(kind="exception", function="fail"), size=3, vars=keep, action=CallPrinter(stream=stream))
+        with hunter.trace(backlog, module="backlogsample", action=lambda event: None):
+            module.main()
+        CallPrinter.cleanup()
+        outputs.append(lines(stream.getvalue()))
+    # With vars=True the made-up call of work() shows its argument as it was (an int, not the text '1').
+    assert outputs[0] == block(
+        """
+                                backlogsample.py:15    call      => main()
+                                backlogsample.py:9     call         => work(n=1)
+                                backlogsample.py:9     line            fail()
+                                backlogsample.py:2     call            => fail()
+                                backlogsample.py:3     line               raise ValueError("x")
+        """
+    )
+    assert outputs[1][1] == "                        backlogsample.py:9     call         => work(n=<not found>)"
+    assert outputs[1][2:] == outputs[0][2:]
+
+
+def test_backlog_starting_with_a_call_makes_nothing_up() -> None:
+    module = load("backlogsample", BACKLOG_PROGRAM)
+    stream = io.StringIO()
+    backlog = Backlog(Q(kind="exception", function="fail"), size=2, action=CallPrinter(stream=stream))
+    with hunter.trace(backlog, module="backlogsample", action=lambda event: None):
+        module.main()
+    assert lines(stream.getvalue()) == block(
+        """
+                                backlogsample.py:2     call      => fail()
+                                backlogsample.py:3     line         raise ValueError("x")
+        """
+    )
+
+
+def test_backlog_size_limits_what_is_kept() -> None:
+    module = load("backlogsample", BACKLOG_PROGRAM)
+    for size in (1, 4):
+        stream = io.StringIO()
+        backlog = Backlog(Q(kind="exception", function="fail"), size=size, stack=0, action=CallPrinter(stream=stream))
+        with hunter.trace(backlog, module="backlogsample", action=lambda event: None):
+            module.main()
+        CallPrinter.cleanup()
+        assert len(lines(stream.getvalue())) == size
+
+
+def test_backlog_filter_stores_only_matching_events() -> None:
+    module = load("backlogsample", BACKLOG_PROGRAM)
+    stream = io.StringIO()
+    backlog = Backlog(Q(kind="exception", function="fail"), size=10, stack=0, action=CallPrinter(stream=stream))
+    filtered = backlog.filter(kind="line")
+    assert type(filtered) is hunter._Backlog
+    assert filtered is not backlog
+    with hunter.trace(filtered, module="backlogsample", action=lambda event: None):
+        module.main()
+    # stack=0: no made-up calls; only main's and work's and fail's lines were stored.
+    assert lines(stream.getvalue()) == block(
+        """
+                                backlogsample.py:15    line      work(1)
+                                backlogsample.py:6     line      total = n
+                                backlogsample.py:7     line      total += 1
+                                backlogsample.py:8     line      try:
+                                backlogsample.py:9     line      fail()
+                                backlogsample.py:3     line      raise ValueError("x")
+        """
+    )
+    # Filters chain: both must hold.
+    chained = filtered.filter(lineno_gt=6)
+    assert chained._filter == hp.And(Q(kind="line"), Q(lineno_gt=6))
+
+
+def test_backlog_needs_a_printer_action() -> None:
+    with pytest.raises(TypeError):
+        Backlog(A, action=lambda event: None)
+
+
+def test_backlog_returns_the_condition() -> None:
+    backlog = Backlog(Q(kind="exception"), size=2, action=CallPrinter(stream=io.StringIO()))
+    assert backlog.condition == Q(kind="exception")
+    assert backlog.size == 2 and backlog.stack == 10 and backlog.vars is False
+
+
+# -- static verdicts ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def facts() -> Event:
+    """An event of a known code object (module 'verdictsample', function 'target') to ask verdicts about."""
+    module = load(
+        "verdictsample",
+        """
+        import sys
+
+        def target():
+            return sys._getframe()
+        """,
+    )
+    return Event(module.target(), "call", None, 0, 0, None)
+
+
+@pytest.mark.parametrize(
+    ("predicate", "expected"),
+    [
+        (Q(module="verdictsample"), ALWAYS),
+        (Q(module="other"), NEVER),
+        (Q(module_sw="verdict", function="target"), ALWAYS),
+        (Q(module="verdictsample", function="other"), NEVER),
+        (Q(filename_endswith="verdictsample.py"), ALWAYS),
+        (Q(stdlib=True), NEVER),
+        (Q(stdlib=False), ALWAYS),
+        (Q(kind="call"), ALWAYS),
+        (Q(kind="line"), NEVER),
+        (Q(builtin=True), NEVER),
+        (Q(module="verdictsample", lineno_gt=3), MAYBE),  # lineno varies: can't be decided early
+        (Q(module="other", lineno_gt=3), NEVER),  # ...unless a static field rules it out
+        (Q(depth_lt=2), MAYBE),
+        (Q(arg=None), MAYBE),
+    ],
+)
+def test_query_verdicts(facts: Event, predicate: object, expected: object) -> None:
+    assert verdict_of(predicate, facts) is expected
+
+
+def test_verdict_depends_on_the_kind(facts: Event) -> None:
+    predicate = Q(module="verdictsample", kind_in=["call", "return"])
+    assert verdict_of(predicate, facts) is ALWAYS
+    facts.kind = "line"
+    assert verdict_of(predicate, facts) is NEVER
+
+
+@pytest.mark.parametrize(
+    ("predicate", "expected"),
+    [
+        (Not(Q(module="other")), ALWAYS),
+        (Not(Q(module="verdictsample")), NEVER),
+        (Not(Q(depth_lt=2)), MAYBE),
+        (Q(module="verdictsample") & Q(depth_lt=2), MAYBE),
+        (Q(module="other") & Q(depth_lt=2), NEVER),
+        (Q(module="verdictsample") & Q(function="target"), ALWAYS),
+        (Q(module="other") | Q(depth_lt=2), MAYBE),
+        (Q(module="other") | Q(function="other"), NEVER),
+        (Q(module="verdictsample") | Q(depth_lt=2), ALWAYS),
+        (~Q(module_contains=["verdict"]), NEVER),
+        (When(Q(module="other"), CallPrinter), NEVER),  # actions never run when the condition can't hold
+        (When(Q(module="verdictsample"), CallPrinter), EFFECT),
+    ],
+)
+def test_combined_verdicts(facts: Event, predicate: object, expected: object) -> None:
+    assert verdict_of(predicate, facts) is expected
+
+
+def test_stateful_predicates_are_never_never(facts: Event) -> None:
+    def plain(event: object) -> bool:
+        return False
+
+    stateful = [
+        plain,
+        From(Q(module="other")),
+        Backlog(Q(module="other"), action=CallPrinter(stream=io.StringIO())),
+        CallPrinter(stream=io.StringIO()),
+    ]
+    for predicate in stateful:
+        assert verdict_of(predicate, facts) is EFFECT, predicate
+        # A stateful child that runs before a NEVER child must still run: the whole And has an effect.
+        assert verdict_of(And(predicate, Q(module="other")), facts) is EFFECT, predicate
+        assert verdict_of(Or(predicate, Q(module="verdictsample")), facts) is EFFECT, predicate
+        assert verdict_of(Not(predicate), facts) is EFFECT, predicate
+    # After a NEVER child an And stops: the stateful child never runs, so nothing happens at all.
+    assert verdict_of(And(Q(module="other"), plain), facts) is NEVER
+    # After an ALWAYS child an Or stops.
+    assert verdict_of(Or(Q(module="verdictsample"), plain), facts) is ALWAYS
+
+
+def test_verdict_combination_rules() -> None:
+    assert combine_and([ALWAYS, ALWAYS]) is ALWAYS
+    assert combine_and([ALWAYS, MAYBE]) is MAYBE
+    assert combine_and([MAYBE, NEVER]) is NEVER
+    assert combine_and([EFFECT, NEVER]) is EFFECT
+    assert combine_and([NEVER, EFFECT]) is NEVER
+    assert combine_and([MAYBE, EFFECT]) is EFFECT
+    assert combine_or([NEVER, NEVER]) is NEVER
+    assert combine_or([NEVER, MAYBE]) is MAYBE
+    assert combine_or([MAYBE, ALWAYS]) is ALWAYS
+    assert combine_or([EFFECT, ALWAYS]) is EFFECT
+    assert combine_or([ALWAYS, EFFECT]) is ALWAYS
+    assert combine_or([NEVER, EFFECT]) is EFFECT
+    assert [negate(verdict) for verdict in (NEVER, ALWAYS, MAYBE, EFFECT)] == [ALWAYS, NEVER, MAYBE, EFFECT]
+
+
+def test_pruned_code_is_still_right_for_stateful_predicates() -> None:
+    module = load(
+        "prunesample",
+        """
+        def helper():
+            return 1
+
+        def main():
+            helper()
+            helper()
+        """,
+    )
+    seen: list[str] = []
+
+    def record(event: Event) -> bool:
+        seen.append(event.kind)
+        return False
+
+    # The plain callable runs first: it must see every event, even of code the Query rules out.
+    with hunter.trace(And(record, Q(module="nothing-matches")), action=CallPrinter(stream=io.StringIO())):
+        module.main()
+    assert seen.count("call") >= 3
+    assert seen.count("line") >= 3
+
+
+def test_module_attribute_spelling() -> None:
+    # Helpers exported at the top level behave like the classes of hunter.predicates.
+    assert hunter.Query is Query
+    assert hunter.When is When
+    assert isinstance(hunter.From(A), hp.From)
+    assert isinstance(hunter.Backlog(A), hp.Backlog)
+    assert sys.modules["hunter.predicates"] is hp
