@@ -165,7 +165,11 @@ class TimelineWriter(Action):
         self.repr_limit = repr_limit
         self.batch = batch
         self._lock = threading.Lock()
+        #: Every thread's state, by threading.get_ident() (for flushing and closing from any thread).
         self._states: dict[int, ThreadState] = {}
+        #: The current thread's state, for the hot path. Thread-local rather than looked up by ident:
+        #: idents are reused as soon as a thread ends, and a new thread must not inherit a dead one's track.
+        self._local = threading.local()
         self._closed = False
         self._owns_file = False
         self._file: Any = None
@@ -245,16 +249,24 @@ class TimelineWriter(Action):
 
     # -- per-thread state -------------------------------------------------------------------------------
 
-    def _new_state(self, ident: int, event: Any) -> ThreadState | None:
-        """Slow path of the first event of a thread (``ident``: threading.get_ident()), or any after close."""
+    def _new_state(self, event: Any) -> ThreadState | None:
+        """Slow path of the first event of a thread (or of any event after close)."""
         if self._closed:
             return None
+        ident = threading.get_ident()
         state = ThreadState(threading.get_native_id())
         self._thread_start(state, event)
         with self._lock:
             if self._closed:
                 return None
+            finished = self._states.get(ident)
+            if finished is not None:
+                # The ident belonged to a thread that has ended: write what it left (and close its calls).
+                self._thread_end(finished, self.now_us())
+                self._write("".join(finished.buf))
+                finished.buf.clear()
             self._states[ident] = state
+        self._local.state = state
         return state
 
     # -- writing ----------------------------------------------------------------------------------------
@@ -303,6 +315,7 @@ class TimelineWriter(Action):
         except (OSError, ValueError) as exc:
             self._closed = True
             self._states = {}
+            self._local = threading.local()
             raise OutputError(f"cannot write the timeline to {self.filename or file!r}: {exc}") from exc
 
     def _open_path(self, filename: str, truncate: bool) -> None:
@@ -326,6 +339,7 @@ class TimelineWriter(Action):
             self._closed = True
             states = list(self._states.values())
             self._states = {}
+            self._local = threading.local()  # every thread's next event takes the slow path, and stops
         ts = self.now_us()
         try:
             for state in states:
@@ -363,6 +377,7 @@ class TimelineWriter(Action):
         # The forking thread is the only one left; threading.get_ident() stays the same across fork.
         state = self._states.get(self._fork_ident)
         self._states = {}
+        self._local = threading.local()
         self.pid = os.getpid()
         if self.path is None:
             # A file object is shared with the parent; without a path there is no file of our own to use.
@@ -377,6 +392,7 @@ class TimelineWriter(Action):
                 state.tid = threading.get_native_id()
                 self._thread_start(state, None)
                 self._states[self._fork_ident] = state
+                self._local.state = state
             return
         if self._owns_file and self._file is not None:
             try:
@@ -398,6 +414,7 @@ class TimelineWriter(Action):
             self._thread_start(state, None)
             self._thread_forked(state, self.now_us())
             self._states[self._fork_ident] = state
+            self._local.state = state
 
 
 def _is_binary(file: Any) -> bool:

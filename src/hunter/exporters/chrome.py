@@ -17,7 +17,6 @@ from ._timeline import ThreadState, TimelineWriter, escape, iter_lines, sibling_
 
 __all__ = ["ChromeTrace", "merge", "read_events"]
 
-_get_ident = threading.get_ident
 _perf_ns = time.perf_counter_ns
 _CO_VARARGS = 0x04
 _CO_VARKEYWORDS = 0x08
@@ -98,10 +97,10 @@ class ChromeTrace(TimelineWriter):
         kind = event.kind
         if kind == "line":
             return
-        ident = _get_ident()  # not get_native_id(): that one is a system call every time
-        state = self._states.get(ident)
-        if state is None:
-            state = self._new_state(ident, event)
+        try:
+            state = self._local.state
+        except AttributeError:
+            state = self._new_state(event)
             if state is None:
                 return
         frame = event.frame

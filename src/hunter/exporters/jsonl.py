@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from typing import Any
 
@@ -12,7 +11,6 @@ from ._timeline import ThreadState, TimelineWriter, value_repr
 
 __all__ = ["JSONLines"]
 
-_get_ident = threading.get_ident
 _perf_ns = time.perf_counter_ns
 _CO_VARARGS = 0x04
 _CO_VARKEYWORDS = 0x08
@@ -51,10 +49,10 @@ class JSONLines(TimelineWriter):
 
     def __call__(self, event: Event) -> None:
         """Write one event as a JSON line."""
-        ident = _get_ident()
-        state = self._states.get(ident)
-        if state is None:
-            state = self._new_state(ident, event)
+        try:
+            state = self._local.state
+        except AttributeError:
+            state = self._new_state(event)
             if state is None:
                 return
         kind = event.kind

@@ -1,0 +1,693 @@
+"""Timeline exporters: the files ChromeTrace and JSONLines write, checked structurally."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import describe, run_python
+
+from hunter.exporters import ChromeTrace, JSONLines, merge, read_events
+from hunter.exporters._timeline import ROOTS_ENV, per_process_path, value_repr
+
+HAS_FORK = hasattr(os, "fork")
+
+# A program whose call structure is known: plain calls, a generator resumed three times, an exception that
+# propagates out of one function and is caught by its caller.
+PROGRAM = """\
+import sys
+
+def leaf(x):
+    return x * 2
+
+def middle(a, b=3):
+    return leaf(a) + leaf(b)
+
+def gen(n):
+    for i in range(n):
+        yield leaf(i)
+
+def fails():
+    raise ValueError("bad value")
+
+def catches():
+    try:
+        fails()
+    except ValueError:
+        return "caught"
+
+def main():
+    middle(1)
+    for _ in gen(2):
+        pass
+    return catches()
+"""
+
+#: The call tree of main() as (name, children).
+EXPECTED_MAIN = (
+    "main",
+    [
+        ("middle", [("leaf", []), ("leaf", [])]),
+        ("gen", [("leaf", [])]),
+        ("gen", [("leaf", [])]),
+        ("gen", []),
+        ("catches", [("fails", [])]),
+    ],
+)
+
+
+class Node:
+    """One B..E slice: its B event, its E event, instant events inside it, and children."""
+
+    def __init__(self, begin: dict[str, Any]) -> None:
+        self.begin = begin
+        self.end: dict[str, Any] = {}
+        self.instants: list[dict[str, Any]] = []
+        self.children: list[Node] = []
+
+    @property
+    def name(self) -> str:
+        return self.begin["name"]
+
+    def shape(self) -> tuple[str, list[Any]]:
+        return (self.name, [child.shape() for child in self.children])
+
+
+def check_timeline(events: list[dict[str, Any]]) -> dict[tuple[int, int], list[Node]]:
+    """Assert the structural rules of a timeline and return the call forest of each (pid, tid)."""
+    stacks: dict[tuple[int, int], list[Node]] = {}
+    roots: dict[tuple[int, int], list[Node]] = {}
+    last_ts: dict[tuple[int, int], float] = {}
+    thread_names: set[tuple[int, int]] = set()
+    process_names: set[int] = set()
+    for event in events:
+        assert {"ph", "pid", "tid", "ts"} <= event.keys(), event
+        where = (event["pid"], event["tid"])
+        if event["ph"] == "M":
+            assert event["name"] in ("process_name", "thread_name"), event
+            assert isinstance(event["args"]["name"], str)
+            (thread_names.add(where) if event["name"] == "thread_name" else process_names.add(event["pid"]))
+            continue
+        assert isinstance(event["ts"], (int, float)), event
+        assert event["ts"] >= last_ts.get(where, 0), f"time went backwards in thread {where}: {event}"
+        last_ts[where] = event["ts"]
+        stack = stacks.setdefault(where, [])
+        if event["ph"] == "B":
+            assert isinstance(event["name"], str) and event["name"], event
+            node = Node(event)
+            (stack[-1].children if stack else roots.setdefault(where, [])).append(node)
+            stack.append(node)
+        elif event["ph"] == "E":
+            assert stack, f"E without B in thread {where}: {event}"
+            stack.pop().end = event
+        elif event["ph"] == "i":
+            assert event.get("s") == "t", event
+            if stack:
+                stack[-1].instants.append(event)
+        else:
+            pytest.fail(f"unexpected event type: {event}")
+    for where, stack in stacks.items():
+        assert not stack, f"B without E in thread {where}: {[node.name for node in stack]}"
+        assert where in thread_names, f"no thread_name for {where}"
+        assert where[0] in process_names, f"no process_name for pid {where[0]}"
+    return roots
+
+
+def load_strict(path: Path) -> list[dict[str, Any]]:
+    """The file as strict JSON (what a clean close must produce)."""
+    data = json.loads(path.read_text())
+    assert isinstance(data, list)
+    return data
+
+
+def write_program(tmp_path: Path, body: str) -> Path:
+    script = tmp_path / "app.py"
+    script.write_text(PROGRAM + textwrap.dedent(body))
+    return script
+
+
+def run(script: Path, *args: str, env: dict[str, str | None] | None = None) -> Any:
+    result = run_python([script, *args], env=env, cwd=script.parent)
+    assert result.returncode == 0, describe(result)
+    return result
+
+
+def find(roots: dict[tuple[int, int], list[Node]], name: str) -> list[tuple[int, Node]]:
+    """Every slice called ``name`` (not looking inside those), with its pid, wherever it sits in the forests."""
+    found = []
+    pending = [(pid, node) for (pid, _tid), nodes in roots.items() for node in nodes]
+    while pending:
+        pid, node = pending.pop(0)
+        if node.name == name:
+            found.append((pid, node))
+        else:
+            pending.extend((pid, child) for child in node.children)
+    return found
+
+
+def main_trees(roots: dict[tuple[int, int], list[Node]]) -> list[tuple[str, list[Any]]]:
+    """The shapes of every main() call."""
+    return [node.shape() for _pid, node in find(roots, "main")]
+
+
+# -- the API ---------------------------------------------------------------------------------------------------
+
+
+def test_calls_nest_as_the_program_calls_with_arguments_and_return_values(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import ChromeTrace
+        out = ChromeTrace(sys.argv[1])
+        with hunter.trace(module="__main__", action=out):
+            main()
+        out.close()
+        """,
+    )
+    target = tmp_path / "out.json"
+    run(script, str(target))
+    roots = check_timeline(load_strict(target))
+    [forest] = roots.values()
+    assert [node.shape() for node in forest] == [EXPECTED_MAIN]
+    main = forest[0]
+    middle, gen1, gen2, gen3, catches = main.children
+    assert middle.begin["args"]["a"] == "1"
+    assert middle.begin["args"]["b"] == "3"
+    assert middle.begin["args"]["location"].endswith("app.py:6")
+    assert middle.begin["cat"] == "__main__"
+    assert [leaf.end["args"]["return"] for leaf in middle.children] == ["2", "6"]
+    assert middle.end["args"]["return"] == "8"
+    # A generator's slices end at each yield, with the yielded value.
+    assert [gen.end["args"]["return"] for gen in (gen1, gen2, gen3)] == ["0", "2", "None"]
+    fails = catches.children[0]
+    assert [instant["name"] for instant in fails.instants] == ["ValueError"]
+    assert fails.instants[0]["args"]["exception"] == "ValueError('bad value')"
+    assert fails.end["args"] == {"exception": "ValueError('bad value')"}
+    assert catches.end["args"]["return"] == "'caught'"
+    assert main.end["args"]["return"] == "'caught'"
+
+
+def test_without_return_events_calls_still_nest_and_close(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import ChromeTrace
+        out = ChromeTrace(sys.argv[1])
+        with hunter.trace(module="__main__", kind="call", action=out):
+            main()
+        out.close()
+        """,
+    )
+    target = tmp_path / "out.json"
+    run(script, str(target))
+    roots = check_timeline(load_strict(target))
+    assert main_trees(roots) == [EXPECTED_MAIN]
+
+
+def test_args_false_records_no_values(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import ChromeTrace
+        with ChromeTrace(sys.argv[1], args=False) as out, hunter.trace(module="__main__", action=out):
+            main()
+        """,
+    )
+    target = tmp_path / "out.json"
+    run(script, str(target))
+    events = load_strict(target)
+    roots = check_timeline(events)
+    assert main_trees(roots) == [EXPECTED_MAIN]
+    begins = [event for event in events if event["ph"] == "B"]
+    assert all(set(event["args"]) == {"location"} for event in begins)
+    assert all("return" not in event.get("args", {}) for event in events if event["ph"] == "E")
+
+
+def test_threads_get_their_own_balanced_tracks(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import threading
+        import hunter
+        from hunter import ChromeTrace
+        out = ChromeTrace(sys.argv[1], batch=1)
+        with hunter.trace(module="__main__", action=out):
+            threads = [threading.Thread(target=main, name=f"worker-{i}") for i in range(4)]
+            for thread in threads:
+                thread.start()
+            main()
+            for thread in threads:
+                thread.join()
+        out.close()
+        """,
+    )
+    target = tmp_path / "out.json"
+    run(script, str(target))
+    events = load_strict(target)
+    roots = check_timeline(events)
+    per_thread = {where: [node.shape() for node in nodes if node.name == "main"] for where, nodes in roots.items()}
+    per_thread = {where: trees for where, trees in per_thread.items() if trees}
+    assert len(per_thread) == 5
+    assert all(trees == [EXPECTED_MAIN] for trees in per_thread.values())
+    names = {event["args"]["name"] for event in events if event["ph"] == "M" and event["name"] == "thread_name"}
+    assert {"MainThread", "worker-0", "worker-1", "worker-2", "worker-3"} <= names
+
+
+def test_a_file_cut_off_by_a_kill_still_loads(tmp_path: Path) -> None:
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("needs SIGKILL")
+    script = write_program(
+        tmp_path,
+        """
+        import os, signal
+        import hunter
+        from hunter import ChromeTrace
+
+        def die():
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        out = ChromeTrace(sys.argv[1], batch=1)
+        hunter.trace(module="__main__", action=out)
+        main()
+        die()
+        """,
+    )
+    target = tmp_path / "out.json"
+    result = run_python([script, str(target)], cwd=tmp_path)
+    assert result.returncode == -signal.SIGKILL, describe(result)
+    text = target.read_text()
+    assert not text.rstrip().endswith("]")
+    with pytest.raises(ValueError):
+        json.loads(text)
+    # What a viewer does with a missing bracket; true at every line, wherever the cut fell.
+    lines = text.splitlines(keepends=True)
+    for count in range(1, len(lines) + 1):
+        assert isinstance(json.loads("".join(lines[:count]) + "]"), list)
+    events = json.loads(text + "]")
+    assert events == read_events(str(target))
+    names = [event.get("name") for event in events if event["ph"] == "B"]
+    assert names[-1] == "die"
+    assert names.count("leaf") == 4
+
+
+def test_os_exit_still_closes_the_file(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import os
+        import hunter
+        from hunter import ChromeTrace
+
+        def leave():
+            os._exit(3)
+
+        hunter.trace(module="__main__", action=ChromeTrace(sys.argv[1]))
+        main()
+        leave()
+        """,
+    )
+    target = tmp_path / "out.json"
+    result = run_python([script, str(target)], cwd=tmp_path)
+    assert result.returncode == 3, describe(result)
+    roots = check_timeline(load_strict(target))
+    forest = [node.shape() for nodes in roots.values() for node in nodes]
+    assert forest == [EXPECTED_MAIN, ("leave", [])]
+    leave = [node for nodes in roots.values() for node in nodes][-1]
+    assert leave.end["args"] == {"unfinished": "tracing ended"}
+
+
+def test_truncated_last_line_is_skipped_by_read_events(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    ChromeTrace(str(target)).close()
+    complete = target.read_text()
+    target.write_text(complete.rstrip("]\n") + '\n,{"ph":"B","pid":1,"tid":1,"ts":3.0,"na')
+    events = read_events(str(target))
+    assert [event["name"] for event in events] == ["process_name"]
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="needs os.fork")
+def test_fork_child_writes_its_own_file_which_merges(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import os
+        import hunter
+        from hunter import ChromeTrace
+
+        def spawn_worker():
+            pid = os.fork()
+            if pid == 0:
+                main()
+                sys.exit(0)
+            os.waitpid(pid, 0)
+            return pid
+
+        out = ChromeTrace(sys.argv[1])
+        with hunter.trace(module="__main__", action=out):
+            child = spawn_worker()
+            main()
+        out.close()
+        print(child)
+        """,
+    )
+    target = tmp_path / "out.json"
+    result = run(script, str(target))
+    child = int(result.stdout.strip())
+    child_file = Path(per_process_path(str(target), child))
+    assert child_file.exists()
+    child_roots = check_timeline(load_strict(child_file))
+    # The child opens again the calls it was inside when it forked, so that their returns close something.
+    [child_forest] = child_roots.values()
+    assert [node.name for node in child_forest] == ["spawn_worker"]
+    assert [child.shape() for child in child_forest[0].children] == [EXPECTED_MAIN]
+    merged, running = merge(str(target))
+    assert merged == [str(child_file)] and running == []
+    assert not child_file.exists()
+    events = load_strict(target)
+    roots = check_timeline(events)
+    assert {pid for pid, _ in roots} == {child, int(events[0]["pid"])}
+    assert len(main_trees(roots)) == 2
+    assert merge(str(target)) == ([], [])  # nothing left to merge
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="needs os.fork")
+def test_multiprocessing_children_from_pythonhunter_get_files_of_their_own(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import multiprocessing
+
+        if __name__ == "__main__":
+            for method in ("fork", "spawn"):
+                process = multiprocessing.get_context(method).Process(target=main)
+                process.start()
+                process.join()
+                assert process.exitcode == 0
+            main()
+        """,
+    )
+    target = tmp_path / "out.json"
+    query = f'module_in=["__main__", "__mp_main__"], action=ChromeTrace({str(target)!r})'
+    run(script, env={"PYTHONHUNTER": query})
+    merged, _running = merge(str(target))
+    assert len(merged) >= 2
+    events = load_strict(target)
+    roots = check_timeline(events)
+    assert len({pid for pid, _node in find(roots, "main")}) == 3
+    assert main_trees(roots) == [EXPECTED_MAIN] * 3
+    # One time axis (microseconds since the run started): the children start after the parent.
+    parent = events[0]["pid"]
+    starts = {}
+    for event in events:
+        if event["ph"] == "B":
+            starts.setdefault(event["pid"], event["ts"])
+    assert all(starts[parent] < start for pid, start in starts.items() if pid != parent)
+    assert max(starts.values()) < 600 * 1_000_000
+
+
+def test_pythonhunter_activation_writes_a_complete_file(tmp_path: Path) -> None:
+    script = write_program(tmp_path, "main()\n")
+    target = tmp_path / "out.json"
+    run(script, env={"PYTHONHUNTER": f'module="__main__", action=ChromeTrace({str(target)!r})'})
+    roots = check_timeline(load_strict(target))
+    forest = [node.shape() for nodes in roots.values() for node in nodes]
+    assert forest == [("<module __main__>", [EXPECTED_MAIN])]
+
+
+def test_a_plain_child_process_does_not_clobber_the_parent_file(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import subprocess
+        main()
+        subprocess.run([sys.executable, __file__.replace("app.py", "child.py")], check=True)
+        """,
+    )
+    (tmp_path / "child.py").write_text("def child_main():\n    return 1\n\nchild_main()\n")
+    target = tmp_path / "out.json"
+    run(script, env={"PYTHONHUNTER": f'module="__main__", action=ChromeTrace({str(target)!r})'})
+    parent = load_strict(target)
+    assert "main" in {event.get("name") for event in parent}
+    merged, _ = merge(str(target))
+    assert len(merged) == 1
+    names = {event.get("name") for event in load_strict(target)}
+    assert {"main", "child_main"} <= names
+
+
+# -- JSON Lines ------------------------------------------------------------------------------------------------
+
+
+def test_jsonl_has_one_detached_event_per_line(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import JSONLines
+        with JSONLines(sys.argv[1]) as out, hunter.trace(module="__main__", action=out):
+            main()
+        """,
+    )
+    target = tmp_path / "out.jsonl"
+    run(script, str(target))
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    assert records
+    keys = {"time", "pid", "tid", "threadid", "threadname", "kind", "builtin", "function", "module", "filename"}
+    keys |= {"lineno", "depth", "calls", "stdlib", "source"}
+    assert all(keys <= record.keys() for record in records)
+    assert {record["kind"] for record in records} == {"call", "line", "return", "exception"}
+    assert [record["time"] for record in records] == sorted(record["time"] for record in records)
+    calls = [record for record in records if record["kind"] == "call"]
+    assert [record["function"] for record in calls][:4] == ["main", "middle", "leaf", "leaf"]
+    assert calls[1]["args"] == {"a": "1", "b": "3"}
+    assert calls[1]["depth"] == calls[0]["depth"] + 1
+    returns = [record for record in records if record["kind"] == "return" and record["function"] == "leaf"]
+    assert [record["arg"] for record in returns][:2] == ["2", "6"]
+    [exception] = [record for record in records if record["kind"] == "exception" and record["function"] == "fails"]
+    assert exception["exception"] == "ValueError"
+    assert exception["arg"] == "ValueError('bad value')"
+    assert exception["source"].strip() == 'raise ValueError("bad value")'
+    assert all(record["filename"].endswith("app.py") and record["stdlib"] is False for record in records)
+
+
+@pytest.mark.skipif(not HAS_FORK, reason="needs os.fork")
+def test_jsonl_processes_append_whole_lines_to_one_file(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import os, subprocess
+
+        if __name__ == "__main__":
+            pid = os.fork()
+            if pid == 0:
+                for _ in range(50):
+                    main()
+                os._exit(0)
+            subprocess.run([sys.executable, __file__.replace("app.py", "child.py")], check=True)
+            for _ in range(50):
+                main()
+            os.waitpid(pid, 0)
+            print(pid)
+        """,
+    )
+    (tmp_path / "child.py").write_text("import app\nfor _ in range(50):\n    app.main()\n")
+    target = tmp_path / "out.jsonl"
+    query = f'module_in=["app", "__main__"], kind="call", function="leaf", action=JSONLines({str(target)!r}, batch=7)'
+    result = run(script, env={"PYTHONHUNTER": query})
+    fork_child = int(result.stdout.strip())
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    per_pid: dict[int, int] = {}
+    for record in records:
+        per_pid[record["pid"]] = per_pid.get(record["pid"], 0) + 1
+    assert len(per_pid) == 3
+    assert fork_child in per_pid
+    assert sorted(per_pid.values()) == [200, 200, 200]
+
+
+# -- robustness and helpers ------------------------------------------------------------------------------------
+
+
+class Loud:
+    """A value whose repr and eq must never run while it is exported."""
+
+    calls = 0
+
+    def __repr__(self) -> str:
+        Loud.calls += 1
+        raise RuntimeError("repr called")
+
+    def __eq__(self, other: object) -> bool:
+        Loud.calls += 1
+        raise RuntimeError("eq called")
+
+    __hash__ = object.__hash__
+
+
+def test_value_repr_runs_no_user_code_and_stays_small() -> None:
+    assert value_repr(Loud(), 100).startswith("<test_exporters.Loud object at 0x")
+    assert value_repr([Loud()], 100).startswith("[<test_exporters.Loud object at 0x")
+    assert Loud.calls == 0
+    big = value_repr(list(range(1_000_000)), 300)
+    assert big == "[" + ", ".join(str(i) for i in range(16)) + ", ...]"
+    assert len(value_repr("x" * 10_000, 50)) <= 60
+    assert value_repr({"a": (1,)}, 100) == "{'a': (1,)}"
+    assert value_repr(10**5000, 100).startswith(("!!! FAILED REPR", "1"))  # int too large to print (3.11+)
+    assert len(value_repr([[["x" * 100] * 16] * 16] * 16, 200)) <= 210
+
+
+def test_exporting_odd_values_never_raises(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import ChromeTrace, JSONLines
+        from test_exporters_values import Loud
+
+        def takes(value, *rest, **named):
+            return value
+
+        def explode():
+            raise Loud.Error(Loud())
+
+        out = ChromeTrace(sys.argv[1])
+        lines = JSONLines(sys.argv[2])
+        with hunter.trace(module="__main__", actions=[out, lines]):
+            takes(Loud(), Loud(), key=Loud())
+            takes(10**5000)
+            takes("\\ud800 \\x00 \\"quoted\\" \\\\ é")
+            try:
+                explode()
+            except Loud.Error:
+                pass
+        out.close()
+        lines.close()
+        print(Loud.calls)
+        """,
+    )
+    (tmp_path / "test_exporters_values.py").write_text(
+        textwrap.dedent(
+            """
+            class Loud:
+                calls = 0
+                class Error(Exception):
+                    pass
+                def __repr__(self):
+                    Loud.calls += 1
+                    raise RuntimeError("repr called")
+            """
+        )
+    )
+    result = run(script, str(tmp_path / "out.json"), str(tmp_path / "out.jsonl"))
+    assert result.stdout.strip() == "0"
+    assert "Disabling tracer" not in result.stderr
+    events = load_strict(tmp_path / "out.json")
+    check_timeline(events)
+    calls = [event for event in events if event["ph"] == "B" and event["name"] == "takes"]
+    assert calls[0]["args"]["rest"].startswith("(<test_exporters_values.Loud object at 0x")
+    assert calls[2]["args"]["value"] == "'\\ud800 \\x00 \"quoted\" \\\\ é'"
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert any(record.get("exception") == "Error" for record in records)
+
+
+def test_writers_compare_by_identity_and_show_their_settings(tmp_path: Path) -> None:
+    path = str(tmp_path / "x.json")
+    with ChromeTrace(path, args=False) as first, ChromeTrace(path) as second:
+        assert first != second
+        assert first == first  # noqa: PLR0124
+        assert repr(first) == f"ChromeTrace({path!r}, args=False, repr_limit=256, batch=256)"
+    with JSONLines(str(tmp_path / "x.jsonl"), source=False) as lines:
+        assert "source=False" in repr(lines)
+    with pytest.raises(ValueError, match="repr_limit"):
+        ChromeTrace(path, repr_limit=0)
+    with pytest.raises(TypeError, match="path or a writable file"):
+        ChromeTrace(42)
+
+
+def test_a_file_object_is_written_but_not_closed(tmp_path: Path) -> None:
+    import io
+
+    import hunter
+
+    stream = io.StringIO()
+
+    def work(value: int) -> int:
+        return value + 1
+
+    with ChromeTrace(stream) as out, hunter.trace(function="work", action=out):
+        work(1)
+    assert not stream.closed
+    events = json.loads(stream.getvalue())
+    check_timeline(events)
+    assert [event["ph"] for event in events if event["ph"] != "M"] == ["B", "E"]
+
+
+def test_merge_takes_only_files_of_the_same_run(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    with ChromeTrace(str(target)):
+        pass
+    token = json.loads(target.read_text().splitlines()[1])["args"]["hunter_run"]
+
+    def child_file(pid: int, run_token: str, closed: bool) -> Path:
+        path = Path(per_process_path(str(target), pid))
+        head = f'[\n{{"ph":"M","name":"process_name","pid":{pid},"tid":{pid},"ts":0,"args":{{"name":"c","hunter_run":"{run_token}"}}}}\n'
+        body = f',{{"ph":"M","name":"thread_name","pid":{pid},"tid":{pid},"ts":0,"args":{{"name":"MainThread"}}}}\n'
+        body += f',{{"ph":"B","pid":{pid},"tid":{pid},"ts":5.5,"name":"f","cat":"m","args":{{}}}}\n'
+        path.write_text(head + body + ("]\n" if closed else ""))
+        return path
+
+    stale = child_file(999_999_991, "other-run", closed=True)
+    done = child_file(999_999_992, token, closed=True)
+    crashed = child_file(999_999_993, token, closed=False)
+    alive = child_file(os.getpid(), token, closed=False)
+    merged, running = merge(str(target))
+    assert sorted(merged) == sorted([str(done), str(crashed)])
+    assert running == ([str(alive)] if os.name == "posix" else [])
+    assert stale.exists() and not done.exists() and not crashed.exists()
+    assert alive.exists() == (os.name == "posix")
+    events = load_strict(target)
+    check_timeline(events)  # the open calls of the crashed and the running process got closing events
+    assert {event["pid"] for event in events} >= {999_999_992, 999_999_993}
+    assert 999_999_991 not in {event["pid"] for event in events}
+
+
+def test_children_find_the_root_in_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.json"
+    monkeypatch.setenv("PYTHONHUNTER", "module='x'")
+    monkeypatch.delenv(ROOTS_ENV, raising=False)
+    with ChromeTrace(str(target)) as root:
+        assert root.root and root.filename == str(target)
+        roots = json.loads(os.environ[ROOTS_ENV])
+        assert roots[str(target)][0] == os.getpid()
+        # Another process of the run sees the entry (here: pretend the root has another pid).
+        roots[str(target)][0] = os.getpid() + 1
+        monkeypatch.setenv(ROOTS_ENV, json.dumps(roots))
+        with ChromeTrace(str(target)) as child:
+            assert not child.root
+            assert child.filename == per_process_path(str(target), os.getpid())
+            assert child.token == root.token and child.origin_ns == root.origin_ns
+    monkeypatch.delenv("PYTHONHUNTER")
+    monkeypatch.delenv(ROOTS_ENV)
+    with ChromeTrace(str(tmp_path / "quiet.json")):
+        assert ROOTS_ENV not in os.environ  # no traced children: the environment is left alone
+
+
+def test_per_process_path() -> None:
+    assert per_process_path("/a/out.json", 12) == "/a/out.12.json"
+    assert per_process_path("/a/out", 12) == "/a/out.12"
+    assert per_process_path("/a.b/trace.tar.json", 7) == "/a.b/trace.tar.7.json"
+
+
+def test_exporters_are_public_names() -> None:
+    import hunter
+
+    assert hunter.ChromeTrace is ChromeTrace
+    assert hunter.JSONLines is JSONLines
+    assert sys.modules["hunter.exporters"].__all__ == ["ChromeTrace", "JSONLines", "merge", "read_events"]
