@@ -165,7 +165,7 @@ class Event:
     def source(self) -> str:
         """The current source line (``??? NO SOURCE: ...`` when unavailable)."""
         try:
-            return _source.source_line(self.filename, self.lineno, self._module_globals())
+            return _source.source_line(self.filename, self.lineno, self._module_globals()) or self._no_source()
         except Exception as exc:  # noqa: BLE001 - a loader can fail in any way; the program must not
             return f"??? NO SOURCE: {exc!r}"
 
@@ -177,9 +177,13 @@ class Event:
                 header = _source.definition_source(self.filename, self.lineno, self._module_globals())
                 if header is not None:
                     return header
-            return _source.source_line(self.filename, self.lineno, self._module_globals())
+            return _source.source_line(self.filename, self.lineno, self._module_globals()) or self._no_source()
         except Exception as exc:  # noqa: BLE001
             return f"??? NO SOURCE: {exc!r}"
+
+    def _no_source(self) -> str:
+        # linecache answers '' for a file it can't read (missing, <string>, line 0 of a module's call event).
+        return f"??? NO SOURCE: Source code string for {self.filename!r} is empty."
 
     def _module_globals(self) -> dict[str, Any] | None:
         # linecache uses the globals' __loader__ for zip/egg sources; detached events only have the file.
