@@ -35,3 +35,10 @@ NORMAL_EXIT_OPCODES: frozenset[int] = _opcodes(
     "INSTRUMENTED_RETURN_CONST",
     "INSTRUMENTED_YIELD_VALUE",
 )
+
+#: 3.12/3.13 (PEP 669): an instruction that carries LINE instrumentation runs without its own
+#: STOP_ITERATION instrumentation (an END_FOR that starts a line, e.g. the end of a ``for`` loop over a
+#: generator, reports no artificial StopIteration then). sys.settrace is built on sys.monitoring with
+#: LINE on everywhere, so it never reports those; the monitoring backend turns LINE on wherever it
+#: turns STOP_ITERATION on, to report exactly the same exceptions.
+STOP_ITERATION_NEEDS_LINE_EVENTS: bool = HAS_MONITORING
