@@ -41,23 +41,36 @@ _PLAIN_REPR_TYPES: frozenset[type] = frozenset(
     }
 )
 
+# Types are looked up by id: ``klass in a_set`` would hash the class, which runs a metaclass's __hash__/__eq__.
+_PLAIN_REPR_IDS: frozenset[int] = frozenset(map(id, _PLAIN_REPR_TYPES))
+_DICT_SUBCLASS_IDS: frozenset[int] = frozenset(map(id, (OrderedDict, Counter, defaultdict)))
+
 _BASE_EXCEPTION_ARGS = BaseException.__dict__["args"]
+# The C getters of type: ``klass.__module__`` would go through a metaclass's __getattribute__.
+_TYPE_MODULE = type.__dict__["__module__"].__get__
+_TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
+
+
+def _type_name(klass: type) -> str:
+    """``module.Qualname`` of a class (``Qualname`` for builtins), read without running any metaclass code."""
+    name = _TYPE_QUALNAME(klass)
+    module = _TYPE_MODULE(klass)
+    if type(module) is not str or module == "builtins":
+        return name
+    return f"{module}.{name}"
 
 
 def _generic(obj: object) -> str:
     """The ``<module.Class object at 0x...>`` form, built from the type only (no attribute access on obj)."""
-    klass = type(obj)
-    module = klass.__module__
-    name = klass.__qualname__
-    if module in ("builtins", None):
-        return f"<{name} object at 0x{id(obj):x}>"
-    return f"<{module}.{name} object at 0x{id(obj):x}>"
+    return f"<{_type_name(type(obj))} object at 0x{id(obj):x}>"
 
 
 def safe_repr(obj: Any, maxdepth: int = 5) -> str:
     """A repr that never calls user code: containers recurse, unknown objects show only type and address."""
+    # Only type(obj) is consulted, with identity and issubclass tests: isinstance() would read obj.__class__,
+    # which runs a __getattribute__ override or a __class__ property of the object (proxies and mocks have them).
     klass = type(obj)
-    if klass in _PLAIN_REPR_TYPES:
+    if id(klass) in _PLAIN_REPR_IDS:
         return repr(obj)
     if maxdepth < 1:
         return "..."
@@ -74,18 +87,18 @@ def safe_repr(obj: Any, maxdepth: int = 5) -> str:
         return "{" + ", ".join(safe_repr(item, depth) for item in obj) + "}" if obj else "set()"
     if klass is frozenset:
         return "frozenset({" + ", ".join(safe_repr(item, depth) for item in obj) + "})" if obj else "frozenset()"
-    if klass in (OrderedDict, Counter, defaultdict):
+    if id(klass) in _DICT_SUBCLASS_IDS:
         inner = ", ".join(f"{safe_repr(k, depth)}: {safe_repr(v, depth)}" for k, v in obj.items())
         return f"{klass.__name__}({{{inner}}})"
     if klass is deque:
         return "deque([" + ", ".join(safe_repr(item, depth) for item in obj) + "])"
-    if isinstance(obj, type):
+    if issubclass(klass, type):
         # type.__repr__ reads __module__/__qualname__ from the type's own dict: no metaclass code runs.
         return type.__repr__(obj)
-    if isinstance(obj, BaseException):
+    if issubclass(klass, BaseException):
         # Read args through the C descriptor so a subclass property cannot run.
         args = _BASE_EXCEPTION_ARGS.__get__(obj)
-        return f"{klass.__qualname__}({', '.join(safe_repr(arg, depth) for arg in args)})"
+        return f"{_TYPE_QUALNAME(klass)}({', '.join(safe_repr(arg, depth) for arg in args)})"
     if klass is types.ModuleType:
         # Module repr consults __spec__/__loader__, which can reach a module-level __getattr__.
         return f"<module {obj.__dict__.get('__name__', '?')!r}>"
