@@ -517,7 +517,9 @@ class ErrorSnooper(CodePrinter):
         key = (thread, id(event.frame))
         if kind == "exception":
             if key not in self._snoops:  # a second exception in the same frame is just part of the story
-                self._snoops[key] = _Snoop(record, list(backlog), level)
+                # The backlog ends with this event, unless max_backlog=0 keeps nothing: the trigger always shows.
+                shown = list(backlog) if backlog and backlog[-1] is record else [*backlog, record]
+                self._snoops[key] = _Snoop(record, shown, level)
         elif kind == "return":
             snoop = self._snoops.pop(key, None)
             # Leaving through RETURN/YIELD means the exception was handled here; anything else re-raised it.
