@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable
 from types import CodeType, FrameType
@@ -41,7 +42,9 @@ class VerdictCache:
         verdicts, static = self._compute(frame)
         entries = self._entries
         try:
-            ref = weakref.ref(code, lambda _ref, key=key: entries.pop(key, None))
+            # A C callable (dict.pop(key, ref)) as the callback: a Python one would show up in traces when
+            # a code object dies while tracing.
+            ref = weakref.ref(code, functools.partial(entries.pop, key))
         except TypeError:  # not weak-referenceable: don't cache
             return verdicts, static
         entries[key] = (ref, verdicts, static)

@@ -97,9 +97,6 @@ class SettraceBackend:
                 return False
             return running[0]
 
-        def forget(_ref: object, key: int) -> None:
-            per_code.pop(key, None)
-
         def code_info(frame: FrameType) -> tuple[Any, dict[str, Any], TraceFunction | None, Any]:
             code = frame.f_code
             key = id(code)
@@ -109,7 +106,8 @@ class SettraceBackend:
             verdicts, static = lookup(code, frame)
             fields = {**base, **static}
             local = None if nothing_after_call(verdicts) else make_local(fields)
-            info = (verdicts, fields, local, weakref.ref(code, functools.partial(forget, key=key)))
+            # The weakref callback is C (dict.pop(key, ref)): a Python one would be traced when a code dies.
+            info = (verdicts, fields, local, weakref.ref(code, functools.partial(per_code.pop, key)))
             per_code[key] = info
             return info
 
