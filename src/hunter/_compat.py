@@ -42,3 +42,9 @@ NORMAL_EXIT_OPCODES: frozenset[int] = _opcodes(
 #: LINE on everywhere, so it never reports those; the monitoring backend turns LINE on wherever it
 #: turns STOP_ITERATION on, to report exactly the same exceptions.
 STOP_ITERATION_NEEDS_LINE_EVENTS: bool = HAS_MONITORING
+
+#: 3.13+: the LINE event of a code object's first line, when that line is the ``def``/``lambda`` line,
+#: only fires while the code's RESUME instruction is instrumented (CPython gh-155992: RESUME is specialized
+#: otherwise and the line check misses it). sys.settrace keeps PY_START/PY_RESUME on everywhere, so the
+#: monitoring backend must not DISABLE them in code whose lines it reports.
+LINE_EVENTS_NEED_RESUME_EVENTS: bool = PY_VERSION >= (3, 13)

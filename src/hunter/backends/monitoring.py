@@ -32,7 +32,7 @@ from collections.abc import Callable
 from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import TYPE_CHECKING, Any
 
-from .._compat import HAS_MONITORING, STOP_ITERATION_NEEDS_LINE_EVENTS
+from .._compat import HAS_MONITORING, LINE_EVENTS_NEED_RESUME_EVENTS, STOP_ITERATION_NEEDS_LINE_EVENTS
 from .._pruning import KINDS, VerdictCache, kind_verdicts
 from .._verdict import NEVER, reads_calls
 from ..event import Event
@@ -62,8 +62,9 @@ _new_event = object.__new__
 
 # Slots of the per-code-object record: pre-filled event fields per kind (None: that kind can't match),
 # whether frames of the code were running when tracing started, the local events switched on, a weak
-# reference that keeps the record from keeping the code alive, and the offset -> line table for JUMP.
-_CALL, _LINE, _RETURN, _EXCEPTION, _MIXED, _MASK, _REF, _LINES = range(8)
+# reference that keeps the record from keeping the code alive, the offset -> line table for JUMP, and
+# whether PY_START/PY_RESUME must stay on even though its calls can't match.
+_CALL, _LINE, _RETURN, _EXCEPTION, _MIXED, _MASK, _REF, _LINES, _KEEP = range(9)
 
 #: Started backends, oldest first. The last one runs; the others wait until it stops, as an older
 #: ``sys.settrace`` function does until a newer tracer restores it.
@@ -120,13 +121,16 @@ class MonitoringBackend:
             self._previous_tracer = previous._tracer if previous is not None else None
             _stack.append(self)
             try:
-                self._activate(first=True)
+                tool = self._activate(first=True)
             except BaseException:
                 _stack.remove(self)
                 self._release()
                 if previous is not None:
-                    previous._activate(first=False)
+                    previous._resume()
                 raise
+        # The very last statement, outside the lock: anything after it (even releasing the lock) would be
+        # traced, where settrace's start shows nothing after its own sys.settrace() call.
+        _monitoring.set_events(tool, self._global_events)
 
     def stop(self) -> None:
         """Switch everything off, free the tool id, and let the tracer that ran before this one resume."""
@@ -177,7 +181,8 @@ class MonitoringBackend:
                 mask |= _E.LINE
         return mask
 
-    def _activate(self, first: bool) -> None:
+    def _activate(self, first: bool) -> int:
+        """Take a tool id and prepare everything but the interpreter-wide events; returns the tool id."""
         tool = self._tool
         if tool is None:
             tool = self._tool = _acquire(self)
@@ -209,7 +214,7 @@ class MonitoringBackend:
             while frame is not None:
                 self._discover(frame.f_code, frame)
                 frame = frame.f_back
-        _monitoring.set_events(tool, self._global_events)
+        return tool
 
     def _suspend(self) -> None:
         """A newer tracer takes over: switch off, but keep the tool id, the callbacks and what was learnt."""
@@ -222,7 +227,7 @@ class MonitoringBackend:
 
     def _resume(self) -> None:
         try:
-            self._activate(first=False)
+            _monitoring.set_events(self._activate(first=False), self._global_events)
         except Exception as exc:  # noqa: BLE001 - e.g. no tool id left: this tracer can't go on
             self._tracer.stop()
             from ..tracer import _report
@@ -275,13 +280,15 @@ class MonitoringBackend:
                 "builtin": False,
                 **static,
             }
-            info = [None] * 8
+            info = [None] * 9
             for index, kind in enumerate(KINDS):
                 if verdicts[index] is not NEVER:
                     info[index] = {**base, "kind": kind}
-            info[_MIXED] = key in self._untraced_codes
+            info[_MIXED] = mixed = key in self._untraced_codes
             info[_MASK] = mask = self._local_mask(verdicts)
-            info[_REF] = weakref.ref(code, functools.partial(_forget, self._per_code, key))
+            info[_KEEP] = mixed or self._count_calls or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
+            # The callback is a C function (dict.pop(key, ref)): a Python one would show up in traces.
+            info[_REF] = weakref.ref(code, functools.partial(self._per_code.pop, key))
             self._per_code[key] = info
             tool = self._tool
             if mask and tool is not None:
@@ -326,10 +333,10 @@ class MonitoringBackend:
                     return None
             fields = info[_CALL]
             if fields is None:
+                if not info[_KEEP]:
+                    return disable  # no call of this code can match: never come back here
                 if info[_MIXED]:
                     untraced_pop(id(getframe(1)), None)
-                elif not count_calls:
-                    return disable  # no call of this code can match: never come back here
                 if count_calls and (only is None or get_ident() == only):
                     tracer.calls += 1
                 return None
@@ -603,10 +610,6 @@ class MonitoringBackend:
             _E.C_RETURN: c_event("c_return"),
             _E.C_RAISE: c_event("c_exception"),
         }
-
-
-def _forget(per_code: dict[int, list[Any]], key: int, _ref: object) -> None:
-    per_code.pop(key, None)
 
 
 def _line_table(code: CodeType) -> dict[int, int]:
