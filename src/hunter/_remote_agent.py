@@ -165,7 +165,11 @@ def _call_on_main_thread(function: Callable[[], Any]) -> _MainTask:
 
     task = _MainTask(function)
     _main_tasks.append(task)
-    if threading.current_thread() is threading.main_thread():
+    # 3.13+ knows the main thread for sure; before, threading's idea of it is right as long as threading
+    # was first imported on the main thread (install() and the injected bootstrap make sure of that).
+    get_main_ident = getattr(_thread, "_get_main_thread_ident", None)
+    main_ident = get_main_ident() if get_main_ident is not None else threading.main_thread().ident
+    if _thread.get_ident() == main_ident:
         _run_main_tasks()
         return task
     signum = _state.signum

@@ -50,6 +50,9 @@ def bootstrap_source(socket_path: str) -> str:
     """
     return f"""\
 import _thread
+# threading must first be imported by the main thread: imported first from another thread, it takes that
+# thread for the main one (wrong main_thread(), and a confused threading._shutdown() at exit).
+import threading
 
 def _hunter_remote_bootstrap(path={socket_path!r}, extra={hunter_search_path()!r}):
     try:
