@@ -308,10 +308,15 @@ def make_plan(argv: Sequence[str]) -> Plan:
                 raise UsageError(f"option {key!r} given in more than one --query")
             tracer_options[key] = value
     if options.module:
-        for module in options.module:
+        modules = list(options.module)
+        for module in modules:
             if not re.fullmatch(r"[\w.]+", module):
                 raise UsageError(f"argument --module: {module!r} is not a module name")
-        pattern = "(?:" + "|".join(re.escape(module) for module in options.module) + r")(?:\.|$)"
+        if target.kind == "module" and any(_within(target.name, module) for module in modules):
+            # `--module app -m app.cli`: app.cli runs as __main__ (as __mp_main__ in multiprocessing's spawned
+            # children), and it is part of app all the same.
+            modules += ["__main__", "__mp_main__"]
+        pattern = "(?:" + "|".join(re.escape(module) for module in modules) + r")(?:\.|$)"
         query.append(f"module_regex={pattern!r}")
     if options.function:
         query.append(f"function_in={tuple(options.function)!r}")
@@ -366,6 +371,11 @@ def make_plan(argv: Sequence[str]) -> Plan:
         format=options.format,
         children=not options.no_children,
     )
+
+
+def _within(module: str, package: str) -> bool:
+    """Whether ``module`` is ``package`` or one of its submodules."""
+    return module == package or module.startswith(package + ".")
 
 
 def _version() -> str:
@@ -449,7 +459,10 @@ class Session:
         self.kwargs: dict[str, Any] = {}
 
     def prepare(self) -> None:
-        """Set up the children's environment and build the trace() arguments (the output file is made here)."""
+        """Set up the children's environment and build the trace() arguments (the output file is made here).
+
+        Exits with status 2 when the output file can't be written: nothing has run yet.
+        """
         import hunter
         from hunter.config import ConfigError, parse_trace_arguments
 
@@ -461,12 +474,13 @@ class Session:
             os.environ["PYTHONHUNTER"] = plan.child_text
         else:
             os.environ.pop("PYTHONHUNTER", None)
-        if plan.format == "text" and plan.output is not None:
-            open(plan.output, "w").close()  # like a shell redirection: this run's lines only
         try:
+            if plan.format == "text" and plan.output is not None:
+                open(plan.output, "w").close()  # like a shell redirection: this run's lines only
             self.args, self.kwargs = parse_trace_arguments(plan.trace_text)
-        except ConfigError as exc:  # pragma: no cover - every part was checked on its own already
-            _fail(f"hunter: error: {exc}", 2)
+        except (OSError, ConfigError) as exc:
+            # Only the output file can fail here (every query was checked on its own already).
+            _fail(f"{_prog()}: error: can't write {plan.output}: {exc}", 2)
         actions = self.kwargs.get("actions") or [self.kwargs.get("action")]
         from hunter.exporters._timeline import TimelineWriter
 
@@ -499,6 +513,11 @@ class Session:
             count = len(merged) + len(running)
             note = f" ({count + 1} processes)" if count else ""
             sys.stderr.write(f"hunter: timeline written to {self.plan.output}{note}\n")
+            if running:
+                sys.stderr.write(
+                    f"hunter: {len(running)} child process(es) still running: what they wrote so far is in it, "
+                    f"the rest will be in {', '.join(running)}\n"
+                )
         elif self.plan.format == "jsonl" and self.plan.output is not None:
             sys.stderr.write(f"hunter: events written to {self.plan.output}\n")
 

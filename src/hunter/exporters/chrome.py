@@ -371,8 +371,9 @@ def merge(path: str) -> tuple[list[str], list[str]]:
     """Fold the per-process files of the run that wrote ``path`` into it; returns ``(merged, still_running)``.
 
     A child's file is taken when it belongs to the same run (same token). Files of finished processes are
-    removed once merged; a process still running (e.g. multiprocessing's resource tracker, which outlives
-    the main program by a moment) gets what it wrote so far merged, and its file stays.
+    removed once merged. A process still running gets what it wrote so far merged and its file stays, unless
+    it wrote no event at all (e.g. multiprocessing's resource tracker, which outlives the main program by a
+    moment and whose own code a query rarely selects): that file is just removed.
     """
     path = os.path.abspath(path)
     token = _run_token(path)
@@ -382,7 +383,12 @@ def merge(path: str) -> tuple[list[str], list[str]]:
     for pid, name in sibling_files(path):
         if _run_token(name) != token:
             continue
-        (merged if _is_complete(name) or not _still_running(pid) else running).append(name)
+        if _is_complete(name) or not _still_running(pid):
+            merged.append(name)
+        elif _has_events(name):
+            running.append(name)
+        else:
+            _remove(name)
     if not merged and not running:
         return [], []
     temporary = f"{path}.merging"
@@ -394,8 +400,17 @@ def merge(path: str) -> tuple[list[str], list[str]]:
         out.write("]\n")
     os.replace(temporary, path)
     for name in merged:
-        try:
-            os.remove(name)
-        except OSError:
-            pass
+        _remove(name)
     return merged, running
+
+
+def _has_events(path: str) -> bool:
+    """Whether a trace file holds anything but metadata."""
+    return any((match := _EVENT_HEAD.match(line)) and match.group(1) != "M" for line in iter_lines(path))
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
