@@ -1,0 +1,1136 @@
+"""The actions: whole outputs of every printer, value formatting, safe_repr, colours, columns, streams and helpers."""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import decimal
+import io
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from helpers import describe, normalize, run_python
+from programs import block, lines, load, output_of
+
+import hunter
+from hunter import Q
+from hunter.actions import (
+    Action,
+    CallPrinter,
+    CodePrinter,
+    ColorStreamAction,
+    Debugger,
+    ErrorSnooper,
+    StackPrinter,
+    Stop,
+    VarsPrinter,
+    VarsSnooper,
+)
+from hunter.util import safe_repr
+
+BANK = """
+class Account:
+    def __init__(self, owner, balance=0):
+        self.owner = owner
+        self.balance = balance
+
+    def deposit(self, amount):
+        if amount <= 0:
+            raise ValueError("amount must be positive")
+        self.balance += amount
+        return self.balance
+
+
+def describe(*accounts, sep=", ", **extra):
+    names = []
+    for account in accounts:
+        names.append(account.owner)
+    return sep.join(names) + str(extra)
+
+
+def main():
+    a = Account("ada", 10)
+    a.deposit(5)
+    try:
+        a.deposit(-1)
+    except ValueError:
+        pass
+    return describe(a, Account("bob"), sep="; ", tag=1)
+"""
+
+
+@pytest.fixture(autouse=True)
+def fresh_call_stacks() -> Iterator[None]:
+    """CallPrinter keeps open calls per thread across tracers; each test starts its tree from nothing."""
+    CallPrinter.cleanup()
+    yield
+    CallPrinter.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def no_color_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's NO_COLOR/FORCE_COLOR must not change what these tests see."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+
+
+@pytest.fixture
+def bank() -> ModuleType:
+    return load("bank", BANK)
+
+
+def printer(action_class: type, **options: Any) -> Any:
+    """A factory for output_of(): the action with the given options, writing to the stream output_of passes."""
+    return lambda stream: action_class(stream=stream, **options)
+
+
+# -- whole outputs of the printers ----------------------------------------------------------------------------
+
+
+def test_call_printer(bank: ModuleType) -> None:
+    assert lines(output_of(bank.main, module="bank")) == block(
+        """
+                                         bank.py:21    call      => main()
+                                         bank.py:22    line         a = Account("ada", 10)
+                                         bank.py:3     call         => __init__(self=<bank.Account object at 0x?>, owner='ada', balance=10)
+                                         bank.py:4     line            self.owner = owner
+                                         bank.py:5     line            self.balance = balance
+                                         bank.py:5     return       <= __init__: None
+                                         bank.py:23    line         a.deposit(5)
+                                         bank.py:7     call         => deposit(self=<bank.Account object at 0x?>, amount=5)
+                                         bank.py:8     line            if amount <= 0:
+                                         bank.py:10    line            self.balance += amount
+                                         bank.py:11    line            return self.balance
+                                         bank.py:11    return       <= deposit: 15
+                                         bank.py:24    line         try:
+                                         bank.py:25    line         a.deposit(-1)
+                                         bank.py:7     call         => deposit(self=<bank.Account object at 0x?>, amount=-1)
+                                         bank.py:8     line            if amount <= 0:
+                                         bank.py:9     line            raise ValueError("amount must be positive")
+                                         bank.py:9     exception     ! deposit: (<class 'ValueError'>, ValueError('amount must be positive'), <traceback object at 0x?>)
+                                         bank.py:9     return       <= deposit: None
+                                         bank.py:25    exception  ! main: (<class 'ValueError'>, ValueError('amount must be positive'), <traceback object at 0x?>)
+                                         bank.py:26    line         except ValueError:
+                                         bank.py:27    line         pass
+                                         bank.py:28    line         return describe(a, Account("bob"), sep="; ", tag=1)
+                                         bank.py:3     call         => __init__(self=<bank.Account object at 0x?>, owner='bob', balance=0)
+                                         bank.py:4     line            self.owner = owner
+                                         bank.py:5     line            self.balance = balance
+                                         bank.py:5     return       <= __init__: None
+                                         bank.py:14    call         => describe(*accounts=(<bank.Account object at 0x?>, <bank.Account object at 0x?>), sep='; ', **extra={'tag': 1})
+                                         bank.py:15    line            names = []
+                                         bank.py:16    line            for account in accounts:
+                                         bank.py:17    line            names.append(account.owner)
+                                         bank.py:16    line            for account in accounts:
+                                         bank.py:17    line            names.append(account.owner)
+                                         bank.py:16    line            for account in accounts:
+                                         bank.py:18    line            return sep.join(names) + str(extra)
+                                         bank.py:18    return       <= describe: "ada; bob{'tag': 1}"
+                                         bank.py:28    return    <= main: "ada; bob{'tag': 1}"
+        """
+    )
+
+
+def test_call_printer_keyword_only_arguments() -> None:
+    module = load(
+        "kwonly",
+        """
+        def f(a, /, b, *rest, c, d=4, **more):
+            return a
+
+        def main():
+            f(1, 2, 3, c=5, e=6)
+        """,
+    )
+    output = output_of(module.main, module="kwonly", function="f", kind="call")
+    assert lines(output) == block(
+        """
+                                       kwonly.py:2     call      => f(a=1, b=2, *rest=(3,), c=5, d=4, **more={'e': 6})
+        """
+    )
+
+
+def test_vars_printer(bank: ModuleType) -> None:
+    # Only events where every name the expressions use exists (deposit's frames) are shown.
+    output = output_of(
+        bank.main,
+        module="bank",
+        action=lambda stream: VarsPrinter("amount", "self.balance", "amount * 2", stream=stream),
+    )
+    assert lines(output) == block(
+        """
+                                         bank.py:7     call      [amount => 5]
+                                                       ...       [self.balance => 10]
+                                                       ...       [amount * 2 => 10]
+                                         bank.py:8     line      [amount => 5]
+                                                       ...       [self.balance => 10]
+                                                       ...       [amount * 2 => 10]
+                                         bank.py:10    line      [amount => 5]
+                                                       ...       [self.balance => 10]
+                                                       ...       [amount * 2 => 10]
+                                         bank.py:11    line      [amount => 5]
+                                                       ...       [self.balance => 15]
+                                                       ...       [amount * 2 => 10]
+                                         bank.py:11    return    [amount => 5]
+                                                       ...       [self.balance => 15]
+                                                       ...       [amount * 2 => 10]
+                                         bank.py:7     call      [amount => -1]
+                                                       ...       [self.balance => 15]
+                                                       ...       [amount * 2 => -2]
+                                         bank.py:8     line      [amount => -1]
+                                                       ...       [self.balance => 15]
+                                                       ...       [amount * 2 => -2]
+                                         bank.py:9     line      [amount => -1]
+                                                       ...       [self.balance => 15]
+                                                       ...       [amount * 2 => -2]
+                                         bank.py:9     exception [amount => -1]
+                                                       ...       [self.balance => 15]
+                                                       ...       [amount * 2 => -2]
+                                         bank.py:9     return    [amount => -1]
+                                                       ...       [self.balance => 15]
+                                                       ...       [amount * 2 => -2]
+        """
+    )
+
+
+def test_vars_printer_failing_expression() -> None:
+    module = load(
+        "varsfail",
+        """
+        def f(x):
+            return x
+        """,
+    )
+    output = output_of(
+        lambda: module.f(None),
+        module="varsfail",
+        kind="call",
+        action=lambda stream: VarsPrinter("x", "len(x)", stream=stream),
+    )
+    assert lines(output) == block(
+        """
+                                     varsfail.py:2     call      [x => None]
+                                                       ...       [len(x) => !!! FAILED EVAL: TypeError("object of type 'NoneType' has no len()")]
+        """
+    )
+
+
+def test_vars_printer_needs_names() -> None:
+    with pytest.raises(TypeError):
+        VarsPrinter()
+
+
+def test_vars_snooper(bank: ModuleType) -> None:
+    assert lines(output_of(bank.main, module="bank", action=VarsSnooper)) == block(
+        """
+                                         bank.py:3     call      [balance := 10]
+                                                       ...       [owner := 'ada']
+                                                       ...       [self := <bank.Account object at 0x?>]
+                                         bank.py:23    line      [a := <bank.Account object at 0x?>]
+                                         bank.py:7     call      [amount := 5]
+                                                       ...       [self := <bank.Account object at 0x?>]
+                                         bank.py:7     call      [amount := -1]
+                                                       ...       [self := <bank.Account object at 0x?>]
+                                         bank.py:3     call      [balance := 0]
+                                                       ...       [owner := 'bob']
+                                                       ...       [self := <bank.Account object at 0x?>]
+                                         bank.py:14    call      [accounts := (<bank.Account object at 0x?>, <bank.Account object at 0x?>)]
+                                                       ...       [extra := {'tag': 1}]
+                                                       ...       [sep := '; ']
+                                         bank.py:16    line      [names := []]
+                                         bank.py:17    line      [account := <bank.Account object at 0x?>]
+                                         bank.py:16    line      [names : [] => ['ada']]
+                                         bank.py:17    line      [account : <bank.Account object at 0x?> => <bank.Account object at 0x?>]
+                                         bank.py:16    line      [names : ['ada'] => ['ada', 'bob']]
+        """
+    )
+
+
+CODE = """
+def deco(func):
+    return func
+
+@deco
+@deco
+def area(
+    width,
+    height=2,
+):
+    return width * height
+
+class Box:
+    @staticmethod
+    @deco
+    def volume(w, h, d):
+        return area(w, h) * d
+
+def main():
+    total = Box.volume(
+        1,
+        2,
+        3,
+    )
+    return total
+"""
+
+
+def test_code_printer_multiline_statements_and_decorators() -> None:
+    module = load("codesample", CODE)
+    # A call shows the definition header from the first decorator to the def line (continued with | and *);
+    # each line of a multi-line statement is its own event.
+    assert lines(output_of(module.main, module="codesample", action=CodePrinter)) == block(
+        """
+                                   codesample.py:19    call      def main():
+                                   codesample.py:20    line          total = Box.volume(
+                                   codesample.py:21    line              1,
+                                   codesample.py:22    line              2,
+                                   codesample.py:23    line              3,
+                                   codesample.py:20    line          total = Box.volume(
+                                   codesample.py:14    call          @staticmethod
+                                                          |          @deco
+                                                          *          def volume(w, h, d):
+                                   codesample.py:17    line              return area(w, h) * d
+                                   codesample.py:5     call      @deco
+                                                          |      @deco
+                                                          *      def area(
+                                   codesample.py:11    line          return width * height
+                                   codesample.py:11    return        return width * height
+                                                       ...       return value: 2
+                                   codesample.py:17    return            return area(w, h) * d
+                                                       ...       return value: 6
+                                   codesample.py:25    line          return total
+                                   codesample.py:25    return        return total
+                                                       ...       return value: 6
+        """
+    )
+
+
+def test_code_printer_exception_value(bank: ModuleType) -> None:
+    output = output_of(bank.main, module="bank", function="deposit", kind="exception", action=CodePrinter)
+    assert lines(output) == block(
+        """
+                                         bank.py:9     exception             raise ValueError("amount must be positive")
+                                                       ...       exception value: (<class 'ValueError'>, ValueError('amount must be positive'), <traceback object at 0x?>)
+        """
+    )
+
+
+def test_code_printer_without_source() -> None:
+    code = compile("def f():\n    return 1\n", "<made up>", "exec")
+    namespace: dict[str, Any] = {"__name__": "madeup"}
+    exec(code, namespace)  # noqa: S102
+    output = output_of(namespace["f"], module="madeup", kind="call", action=CodePrinter)
+    assert lines(output) == block(
+        """
+                                       <made up>:1     call      ??? NO SOURCE: Source code string for '<made up>' is empty.
+        """
+    )
+
+
+SNOOP = """
+def fail(n):
+    raise ValueError(n)
+
+def swallow():
+    try:
+        fail(1)
+    except ValueError:
+        pass
+    return "ok"
+
+def reraise():
+    try:
+        fail(2)
+    except ValueError:
+        raise
+
+def main():
+    swallow()
+    try:
+        reraise()
+    except ValueError:
+        pass
+"""
+
+
+def test_error_snooper() -> None:
+    module = load("snoopsample", SNOOP)
+    # swallow() swallowed ValueError(1); reraise() re-raised ValueError(2), which main() then swallowed.
+    output = output_of(module.main, module="snoopsample", action=printer(ErrorSnooper, max_backlog=3))
+    assert lines(output) == block(
+        """
+        >>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>> tracing swallow on (<class 'ValueError'>, ValueError(1), <traceback object at 0x?>)
+                                  snoopsample.py:3     exception     raise ValueError(n)
+                                                       ...       exception value: (<class 'ValueError'>, ValueError(1), <traceback object at 0x?>)
+                                  snoopsample.py:3     return        raise ValueError(n)
+                                                       ...       return value: None
+                                  snoopsample.py:7     exception         fail(1)
+                                                       ...       exception value: (<class 'ValueError'>, ValueError(1), <traceback object at 0x?>)
+                                  snoopsample.py:8     line          except ValueError:
+                                  snoopsample.py:9     line              pass
+                                  snoopsample.py:10    line          return "ok"
+                                  snoopsample.py:10    return        return "ok"
+                                                       ...       return value: 'ok'
+        ---------------------------------------------- function exit
+        >>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>> tracing main on (<class 'ValueError'>, ValueError(2), <traceback object at 0x?>)
+                                  snoopsample.py:16    line              raise
+                                  snoopsample.py:16    return            raise
+                                                       ...       return value: None
+                                  snoopsample.py:21    exception         reraise()
+                                                       ...       exception value: (<class 'ValueError'>, ValueError(2), <traceback object at 0x?>)
+                                  snoopsample.py:22    line          except ValueError:
+                                  snoopsample.py:23    line              pass
+                                  snoopsample.py:23    return            pass
+                                                       ...       return value: None
+        ---------------------------------------------- function exit
+        """
+    )
+
+
+def test_error_snooper_limits_events() -> None:
+    module = load("snoopsample", SNOOP)
+    output = output_of(module.swallow, module="snoopsample", action=printer(ErrorSnooper, max_backlog=1, max_events=2))
+    assert lines(output) == block(
+        """
+        >>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>> tracing swallow on (<class 'ValueError'>, ValueError(1), <traceback object at 0x?>)
+                                  snoopsample.py:7     exception         fail(1)
+                                                       ...       exception value: (<class 'ValueError'>, ValueError(1), <traceback object at 0x?>)
+                                  snoopsample.py:8     line          except ValueError:
+                                  snoopsample.py:9     line              pass
+        ---------------------------------------------- 2 more events not shown
+        ---------------------------------------------- function exit
+        """
+    )
+
+
+def test_error_snooper_max_depth_and_empty_backlog() -> None:
+    module = load(
+        "depthsnoop",
+        """
+        def leaf():
+            return 1
+
+        def helper():
+            return leaf()
+
+        def swallow():
+            try:
+                raise KeyError("k")
+            except KeyError:
+                helper()
+            return 2
+        """,
+    )
+    output = output_of(module.swallow, module="depthsnoop", action=printer(ErrorSnooper, max_depth=1, max_backlog=0))
+    # helper() is one level below swallow() and shows; leaf() is two levels below and doesn't. With no backlog the
+    # exception itself still starts the report.
+    assert lines(output) == block(
+        """
+        >>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>> tracing swallow on (<class 'KeyError'>, KeyError('k'), <traceback object at 0x?>)
+                                   depthsnoop.py:10    exception         raise KeyError("k")
+                                                       ...       exception value: (<class 'KeyError'>, KeyError('k'), <traceback object at 0x?>)
+                                   depthsnoop.py:11    line          except KeyError:
+                                   depthsnoop.py:12    line              helper()
+                                   depthsnoop.py:5     call      def helper():
+                                   depthsnoop.py:6     line          return leaf()
+                                   depthsnoop.py:6     return        return leaf()
+                                                       ...       return value: 1
+                                   depthsnoop.py:13    line          return 2
+                                   depthsnoop.py:13    return        return 2
+                                                       ...       return value: 2
+        ---------------------------------------------- function exit
+        """
+    )
+
+
+def test_error_snooper_ignores_propagated_exceptions() -> None:
+    module = load("snoopsample", SNOOP)
+
+    def run() -> None:
+        try:
+            module.reraise()
+        except ValueError:
+            pass
+
+    assert output_of(run, module="snoopsample", action=ErrorSnooper) == ""
+
+
+def test_stack_printer() -> None:
+    module = load("snoopsample", SNOOP)
+    output = output_of(
+        module.main, module="snoopsample", kind="call", function="fail", action=printer(StackPrinter, depth=2)
+    )
+    assert lines(output) == block(
+        """
+                                  snoopsample.py:2:fail <= snoopsample.py:7:swallow <= snoopsample.py:19:main
+                                  snoopsample.py:2:fail <= snoopsample.py:14:reraise <= snoopsample.py:21:main
+        """
+    )
+
+
+def test_stack_printer_limit_keeps_path_tails(tmp_path: Path) -> None:
+    folder = tmp_path / "deep" / "pkg"
+    folder.mkdir(parents=True)
+    source = "def f():\n    return 1\n\ndef g():\n    return f()\n"
+    (folder / "stackmod.py").write_text(source)
+    namespace: dict[str, Any] = {"__name__": "stackmod"}
+    exec(compile(source, str(folder / "stackmod.py"), "exec"), namespace)  # noqa: S102
+    one = output_of(
+        namespace["g"], module="stackmod", function="f", kind="call", action=printer(StackPrinter, depth=1, limit=1)
+    )
+    two = output_of(namespace["g"], module="stackmod", function="f", kind="call", action=printer(StackPrinter, depth=1))
+    assert lines(one) == [f"{'stackmod.py':>40}:1:f <= stackmod.py:5:g"]
+    assert lines(two) == [f"{'pkg/stackmod.py':>40}:1:f <= pkg/stackmod.py:5:g"]
+
+
+# -- value formatting ------------------------------------------------------------------------------------------
+
+VALUES = """
+class Loud:
+    def __repr__(self):
+        return "Loud!"
+
+class Broken:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+def show(value):
+    return value
+
+def main():
+    show("x" * 50)
+    show(Loud())
+    show(Broken())
+"""
+
+
+def test_repr_limit_keeps_both_ends() -> None:
+    module = load("valuesample", VALUES)
+    output = output_of(module.main, module="valuesample", function="show", action=printer(CallPrinter, repr_limit=20))
+    assert lines(output)[:3] == block(
+        """
+                                  valuesample.py:10    call      => show(value='xxxxxxxxx [...] xxxxxxxxx')
+                                  valuesample.py:11    line         return value
+                                  valuesample.py:11    return    <= show: 'xxxxxxxxx [...] xxxxxxxxx'
+        """
+    )
+
+
+def test_safe_repr_is_the_default_and_never_calls_user_repr() -> None:
+    module = load("valuesample", VALUES)
+    output = output_of(module.main, module="valuesample", function_in=["main", "show"], kind="call")
+    assert lines(output) == block(
+        """
+                                  valuesample.py:13    call      => main()
+                                  valuesample.py:10    call         => show(value='xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')
+                                  valuesample.py:10    call         => show(value=<valuesample.Loud object at 0x?>)
+                                  valuesample.py:10    call         => show(value=<valuesample.Broken object at 0x?>)
+        """
+    )
+
+
+def test_repr_func_repr_and_failed_repr() -> None:
+    module = load("valuesample", VALUES)
+    output = output_of(
+        module.main, module="valuesample", function="show", action=printer(CallPrinter, repr_func="repr", repr_limit=30)
+    )
+    assert lines(output) == block(
+        """
+                                  valuesample.py:10    call      => show(value='xxxxxxxxxxxxxx [...] xxxxxxxxxxxxxx')
+                                  valuesample.py:11    line         return value
+                                  valuesample.py:11    return    <= show: 'xxxxxxxxxxxxxx [...] xxxxxxxxxxxxxx'
+                                  valuesample.py:10    call      => show(value=Loud!)
+                                  valuesample.py:11    line         return value
+                                  valuesample.py:11    return    <= show: Loud!
+                                  valuesample.py:10    call      => show(value=!!! FAILED REPR: RuntimeError('no repr'))
+                                  valuesample.py:11    line         return value
+                                  valuesample.py:11    return    <= show: !!! FAILED REPR: RuntimeError('no repr')
+        """
+    )
+
+
+def test_repr_func_callable() -> None:
+    module = load("valuesample", VALUES)
+    output = output_of(
+        module.main,
+        module="valuesample",
+        function="show",
+        kind="call",
+        action=printer(CodePrinter, repr_func=lambda value: f"<{type(value).__name__}>"),
+    )
+    returns = output_of(
+        module.main,
+        module="valuesample",
+        function="show",
+        kind="return",
+        action=printer(CodePrinter, repr_func=lambda value: f"<{type(value).__name__}>"),
+    )
+    assert len(lines(output)) == 3
+    assert [line for line in lines(returns) if "...       return value" in line] == [
+        f"{'':47}...       return value: <str>",
+        f"{'':47}...       return value: <Loud>",
+        f"{'':47}...       return value: <Broken>",
+    ]
+
+
+def test_bad_repr_func_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        CallPrinter(stream=io.StringIO(), repr_func="str")
+
+
+def test_try_helpers() -> None:
+    action = CodePrinter(stream=io.StringIO(), repr_limit=10)
+
+    class NoStr:
+        def __str__(self) -> str:
+            raise KeyError("s")
+
+    assert action.try_repr("a" * 30) == "'aaaa [...] aaaa'"
+    assert action.try_str("b" * 30) == "bbbbb [...] bbbbb"
+    assert action.try_str(NoStr()) == "!!! FAILED STR: KeyError('s')"
+    assert CodePrinter(stream=io.StringIO(), repr_func="repr").try_repr(_BrokenRepr()) == (
+        "!!! FAILED REPR: RuntimeError('broken')"
+    )
+
+
+class _BrokenRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("broken")
+
+
+class _Plain:
+    pass
+
+
+class _Exc(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, "1"),
+        (1.5, "1.5"),
+        (2j, "2j"),
+        (True, "True"),
+        (None, "None"),
+        ("s", "'s'"),
+        (b"b", "b'b'"),
+        (bytearray(b"x"), "bytearray(b'x')"),
+        (range(3), "range(0, 3)"),
+        (slice(1, 2), "slice(1, 2, None)"),
+        (..., "Ellipsis"),
+        ([1, [2, (3,)]], "[1, [2, (3,)]]"),
+        ((1,), "(1,)"),
+        ((), "()"),
+        ({"a": {1}}, "{'a': {1}}"),
+        (set(), "set()"),
+        (frozenset({1}), "frozenset({1})"),
+        (frozenset(), "frozenset()"),
+        (collections.OrderedDict(a=1), "OrderedDict({'a': 1})"),
+        (collections.Counter("aa"), "Counter({'a': 2})"),
+        (collections.defaultdict(list, a=[1]), "defaultdict({'a': [1]})"),
+        (collections.deque([1, 2]), "deque([1, 2])"),
+        (datetime.date(2020, 1, 2), "datetime.date(2020, 1, 2)"),
+        (datetime.datetime(2020, 1, 2, 3, 4), "datetime.datetime(2020, 1, 2, 3, 4)"),
+        (datetime.time(1, 2), "datetime.time(1, 2)"),
+        (datetime.timedelta(days=1), "datetime.timedelta(days=1)"),
+        (datetime.timezone.utc, "datetime.timezone.utc"),
+        (decimal.Decimal("1.5"), "Decimal('1.5')"),
+        (re.compile("a+"), "re.compile('a+')"),
+        (_Exc("x", 1), "_Exc('x', 1)"),
+        (ValueError(), "ValueError()"),
+        (_Plain, "<class 'test_actions._Plain'>"),
+        (int, "<class 'int'>"),
+        (len, "<built-in function len>"),
+        (sys, "<module 'sys'>"),
+        ([[[[[[1]]]]]], "[[[[[...]]]]]"),  # maxdepth=5
+    ],
+)
+def test_safe_repr_kinds(value: object, expected: str) -> None:
+    assert safe_repr(value) == expected
+
+
+def test_safe_repr_of_objects_functions_and_methods() -> None:
+    plain = _Plain()
+    assert safe_repr(plain) == f"<test_actions._Plain object at 0x{id(plain):x}>"
+    assert safe_repr(object()).startswith("<object object at 0x")
+    assert safe_repr(test_safe_repr_kinds) == repr(test_safe_repr_kinds)
+    method = Stop().__call__
+    assert re.fullmatch(
+        r"<bound method Stop.__call__ of <hunter.actions.Stop object at 0x[0-9a-f]+>>", safe_repr(method)
+    )
+    assert safe_repr([plain], maxdepth=1) == "[...]"
+    assert safe_repr({"k": [[1]]}, maxdepth=2) == "{'k': [...]}"
+    assert safe_repr({"k": [1, 2]}, maxdepth=2) == "{'k': [1, 2]}"  # scalars always show
+
+
+def test_safe_repr_never_runs_user_code() -> None:
+    calls: list[object] = []
+
+    class Meta(type):
+        def __eq__(cls, other: object) -> bool:
+            calls.append("metaclass __eq__")
+            return False
+
+        def __hash__(cls) -> int:
+            calls.append("metaclass __hash__")
+            return 1
+
+        def __getattribute__(cls, name: str) -> Any:
+            calls.append(("metaclass __getattribute__", name))
+            return type.__getattribute__(cls, name)
+
+        def __repr__(cls) -> str:
+            calls.append("metaclass __repr__")
+            return "Meta!"
+
+    class Nosy(metaclass=Meta):
+        def __repr__(self) -> str:
+            calls.append("__repr__")
+            return "Nosy!"
+
+        def __eq__(self, other: object) -> bool:
+            calls.append("__eq__")
+            return False
+
+        def __hash__(self) -> int:
+            calls.append("__hash__")
+            return 1
+
+        def __getattribute__(self, name: str) -> Any:
+            calls.append(("__getattribute__", name))
+            return object.__getattribute__(self, name)
+
+        def __getattr__(self, name: str) -> Any:
+            calls.append(("__getattr__", name))
+            raise AttributeError(name)
+
+        def method(self) -> None:
+            pass
+
+    class Proxy:
+        @property  # type: ignore[misc]
+        def __class__(self) -> type:  # a proxy lying about its class, as wrapt's do
+            calls.append("__class__")
+            return int
+
+    class ListSubclass(list):  # type: ignore[type-arg]
+        def __repr__(self) -> str:
+            calls.append("list subclass __repr__")
+            return "L!"
+
+    class Error(Exception):
+        @property
+        def args(self) -> Any:  # type: ignore[override]
+            calls.append("args property")
+            return ()
+
+    nosy = object.__new__(Nosy)
+    values = [nosy, Nosy, Proxy(), ListSubclass([1]), [nosy], {1: nosy}, (nosy,), Error("e"), nosy.method]
+    calls.clear()  # building the values above ran some of it
+    texts = [safe_repr(value) for value in values]
+    assert calls == []
+    assert texts[0].startswith("<test_actions.test_safe_repr_never_runs_user_code.<locals>.Nosy object at 0x")
+    assert texts[1] == "<class 'test_actions.test_safe_repr_never_runs_user_code.<locals>.Nosy'>"
+    assert texts[2].startswith("<test_actions.test_safe_repr_never_runs_user_code.<locals>.Proxy object at 0x")
+    assert texts[3].startswith("<test_actions.test_safe_repr_never_runs_user_code.<locals>.ListSubclass object")
+    assert texts[7].endswith(".<locals>.Error('e')")
+
+
+# -- colours ---------------------------------------------------------------------------------------------------
+
+COLOR_PROGRAM = """
+def g(x):
+    return x
+
+def main():
+    g(1)
+"""
+
+COLORED = (
+    "                               colors.py\x1b[1m\x1b[30m:\x1b[0m2     \x1b[36mcall      \x1b[1m\x1b[34m=>\x1b[22m g("
+    "\x1b[1m\x1b[35m\x1b[22m\x1b[35mx\x1b[1m\x1b[35m=\x1b[0m1\x1b[1m\x1b[34m\x1b[22m)\x1b[0m\n"
+    "                               colors.py\x1b[1m\x1b[30m:\x1b[0m3     \x1b[36mline      \x1b[0m   return x\x1b[0m\n"
+    "                               colors.py\x1b[1m\x1b[30m:\x1b[0m3     \x1b[36mreturn    \x1b[1m\x1b[32m<=\x1b[22m g: "
+    "\x1b[0m1\n"
+)
+PLAIN = (
+    "                               colors.py:2     call      => g(x=1)\n"
+    "                               colors.py:3     line         return x\n"
+    "                               colors.py:3     return    <= g: 1\n"
+)
+
+
+class TerminalStream(io.StringIO):
+    """A StringIO that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def colored_output(stream: io.StringIO | None = None, **options: Any) -> str:
+    module = load("colors", COLOR_PROGRAM)
+    stream = stream if stream is not None else io.StringIO()
+    with hunter.trace(module="colors", function="g", action=CallPrinter(stream=stream, **options)):
+        module.main()
+    CallPrinter.cleanup()
+    return stream.getvalue()
+
+
+def test_force_colors() -> None:
+    assert colored_output(force_colors=True) == COLORED
+    assert colored_output() == PLAIN
+
+
+def test_terminal_gets_colors() -> None:
+    assert colored_output(TerminalStream()) == COLORED
+
+
+def test_no_color_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert colored_output(TerminalStream()) == PLAIN
+    # An explicit option wins over the environment.
+    assert colored_output(TerminalStream(), force_colors=True) == COLORED
+
+
+def test_force_color_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert colored_output() == COLORED
+
+
+def test_output_with_color_tags() -> None:
+    colored = CallPrinter(stream=io.StringIO(), force_colors=True)
+    plain = CallPrinter(stream=io.StringIO())
+    template = "{BRIGHT}{fore(BLUE)}{0}{RESET} {back(RED)}{name}{RESET}\n"
+    colored.output(template, "first", name="second")
+    plain.output(template, "first", name="second")
+    assert colored.stream.getvalue() == "\x1b[1m\x1b[34mfirst\x1b[0m \x1b[41msecond\x1b[0m\n"
+    assert plain.stream.getvalue() == "first second\n"
+
+
+# -- columns: filename, pid, threads ------------------------------------------------------------------------------
+
+
+def test_filename_column_alignment_and_truncation() -> None:
+    module = load("a_rather_long_module_name", COLOR_PROGRAM)
+    output = output_of(
+        module.main, module="a_rather_long_module_name", kind="call", action=printer(CallPrinter, filename_alignment=15)
+    )
+    assert lines(output) == block(
+        """
+        [...]le_name.py:5     call      => main()
+        [...]le_name.py:2     call         => g(x=1)
+        """
+    )
+    action = CallPrinter(stream=io.StringIO(), filename_alignment=15)
+    assert action.filename_prefix() == " " * 22
+
+
+def test_force_pid() -> None:
+    module = load("colors", COLOR_PROGRAM)
+    output = output_of(module.main, module="colors", function="g", action=printer(CallPrinter, force_pid=True))
+    pid = f"[{os.getpid()}]"
+    assert lines(output) == [
+        f"{pid:9}{'colors.py':>40}:2     call      => g(x=1)",
+        f"{pid:9}{'colors.py':>40}:3     line         return x",
+        f"{pid:9}{'colors.py':>40}:3     return    <= g: 1",
+    ]
+    assert CallPrinter(stream=io.StringIO(), force_pid=True, pid_alignment=12).pid_prefix() == f"{pid:12}"
+    assert CallPrinter(stream=io.StringIO()).pid_prefix() == ""
+
+
+FORK_PROGRAM = """
+import os, sys
+import hunter
+
+def g(x):
+    return x
+
+hunter.trace(module="__main__", function="g", kind="call", action=hunter.CallPrinter(stream=sys.stdout))
+g(1)
+sys.stdout.flush()
+child = os.fork()
+if child == 0:
+    g(2)
+    sys.stdout.write(f"child {os.getpid()}\\n")
+    sys.stdout.flush()
+    os._exit(0)
+os.waitpid(child, 0)
+g(3)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_pid_column_after_fork() -> None:
+    result = run_python(FORK_PROGRAM)
+    assert result.returncode == 0, describe(result)
+    child_pid = re.search(r"^child (\d+)$", result.stdout, re.MULTILINE)
+    assert child_pid, describe(result)
+    pid = f"[{child_pid.group(1)}]"
+    # Only the child's lines say which process wrote them: the parent's output is unchanged.
+    assert lines(result.stdout) == [
+        f"{'<string>':>40}:5     call      => g(x=1)",
+        f"{pid:9}{'<string>':>40}:5     call      => g(x=2)",
+        f"child {child_pid.group(1)}",
+        f"{'<string>':>40}:5     call      => g(x=3)",
+    ]
+
+
+THREADS = """
+import threading
+
+def g(x):
+    return x
+
+def main():
+    g(1)
+    worker = threading.Thread(target=g, args=(2,), name="worker")
+    worker.start()
+    worker.join()
+    g(3)
+"""
+
+
+FILE_G = f"{'threads.py':>40}:4     call      "
+
+
+@pytest.mark.parametrize(
+    ("support", "expected"),
+    [
+        (
+            None,  # the column shows once a second thread was seen
+            [
+                f"{FILE_G}=> g(x=1)",
+                f"{'worker':12}{FILE_G}=> g(x=2)",
+                f"{'MainThread':12}{FILE_G}   => g(x=3)",
+            ],
+        ),
+        (
+            True,
+            [
+                f"{'MainThread':12}{FILE_G}=> g(x=1)",
+                f"{'worker':12}{FILE_G}=> g(x=2)",
+                f"{'MainThread':12}{FILE_G}   => g(x=3)",
+            ],
+        ),
+        (
+            False,  # only the thread that started tracing is traced
+            [
+                f"{FILE_G}=> g(x=1)",
+                f"{FILE_G}   => g(x=3)",
+            ],
+        ),
+    ],
+)
+def test_thread_column(support: bool | None, expected: list[str]) -> None:
+    module = load("threads", THREADS)
+    output = output_of(module.main, module="threads", function="g", kind="call", threading_support=support)
+    # Each thread has its own tree: the worker's call starts at the left. In the main thread g(1)'s return
+    # was filtered out, so g(3) sits one level deeper (as hunter 3.9 would), which its real depth allows.
+    assert lines(output) == expected
+
+
+def test_thread_alignment() -> None:
+    module = load("threads", THREADS)
+    output = output_of(
+        module.main,
+        module="threads",
+        function="g",
+        kind="call",
+        threading_support=True,
+        action=printer(CallPrinter, thread_alignment=4, filename_alignment=10),
+    )
+    assert lines(output) == [
+        "Mainthreads.py:4     call      => g(x=1)",
+        "workthreads.py:4     call      => g(x=2)",
+        "Mainthreads.py:4     call         => g(x=3)",
+    ]
+
+
+# -- streams ---------------------------------------------------------------------------------------------------
+
+
+def test_stream_given_as_a_path_is_appended_and_shared(tmp_path: Path) -> None:
+    module = load("colors", COLOR_PROGRAM)
+    path = tmp_path / "trace.txt"
+    path.write_text("existing line\n")
+    calls = CallPrinter(stream=str(path))
+    code = CodePrinter(stream=str(path))
+    assert calls.stream is code.stream
+    with hunter.trace(module="colors", function="g", kind="call", actions=[calls, code]):
+        module.main()
+    assert lines(path.read_text()) == block(
+        """
+        existing line
+                                       colors.py:2     call      => g(x=1)
+                                       colors.py:2     call      def g(x):
+        """
+    )
+
+
+def test_default_stream_is_hunter_default_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(hunter, "_default_stream", stream)
+    assert CallPrinter().stream is stream
+
+
+def test_stream_must_be_writable() -> None:
+    with pytest.raises(TypeError):
+        CallPrinter(stream=42)
+
+
+# -- other actions -------------------------------------------------------------------------------------------
+
+
+def test_debugger_uses_the_given_class() -> None:
+    module = load("colors", COLOR_PROGRAM)
+    made: list[tuple[str, Any]] = []
+
+    class FakeDebugger:
+        def __init__(self, **kwargs: Any) -> None:
+            made.append(("init", kwargs))
+
+        def set_trace(self, frame: Any) -> None:
+            made.append(("set_trace", (frame.f_code.co_name, dict(frame.f_locals))))
+
+    with hunter.trace(module="colors", function="g", kind="call", action=Debugger(klass=FakeDebugger, skip=["x*"])):
+        module.main()
+    assert made == [("init", {"skip": ["x*"]}), ("set_trace", ("g", {"x": 1}))]
+
+
+def test_debugger_defaults_to_pdb() -> None:
+    import pdb  # noqa: T100
+
+    assert Debugger().klass is pdb.Pdb
+
+
+def test_stop_action_stops_the_tracer() -> None:
+    module = load(
+        "stopsample",
+        """
+        def f(i):
+            return i
+
+        def main():
+            for i in range(10):
+                f(i)
+        """,
+    )
+    stream = io.StringIO()
+    tracer = hunter.trace(
+        ~Q(calls_gt=3, action=Stop), module="stopsample", kind="call", action=CallPrinter(stream=stream)
+    )
+    try:
+        module.main()
+    finally:
+        hunter.stop()
+    # main is call 0, f(0)..f(2) calls 1..3; the 5th call stops the tracer before it prints.
+    assert lines(stream.getvalue()) == block(
+        """
+                                   stopsample.py:5     call      => main()
+                                   stopsample.py:2     call         => f(i=0)
+                                   stopsample.py:2     call         => f(i=1)
+                                   stopsample.py:2     call         => f(i=2)
+        """
+    )
+    assert tracer.handler is None
+
+
+def test_custom_action_is_any_callable() -> None:
+    module = load("colors", COLOR_PROGRAM)
+    seen: list[str] = []
+
+    class Counter(Action):
+        def __call__(self, event: Any) -> None:
+            seen.append(event.kind)
+
+    with hunter.trace(module="colors", function="g", actions=[Counter(), lambda event: seen.append("lambda")]):
+        module.main()
+    assert seen == ["call", "lambda", "line", "lambda", "return", "lambda"]
+    with pytest.raises(NotImplementedError):
+        Action()(None)  # type: ignore[arg-type]
+
+
+def test_printers_are_color_stream_actions() -> None:
+    for klass in (CallPrinter, CodePrinter, VarsSnooper, ErrorSnooper, StackPrinter):
+        assert issubclass(klass, ColorStreamAction)
+    assert issubclass(VarsPrinter, ColorStreamAction)
+
+
+# -- CallPrinter indentation -----------------------------------------------------------------------------------
+
+LOOP = """
+def f(i):
+    return i
+
+def main():
+    for i in range(100):
+        f(i)
+"""
+
+
+def test_indentation_does_not_grow_when_returns_are_filtered_out() -> None:
+    module = load("loopsample", LOOP)
+    output = lines(output_of(module.main, module="loopsample", kind="call"))
+    assert output[0] == "                           loopsample.py:5     call      => main()"
+    assert output[1:] == [
+        f"                           loopsample.py:2     call         => f(i={i})" for i in range(100)
+    ]
+
+
+def test_indentation_stays_within_the_real_depth() -> None:
+    module = load("loopsample", LOOP)
+    output = lines(output_of(module.main, module="loopsample", function="f", kind="call"))
+    # hunter 3.9 indents one more level at every call; here it can't go past f's real depth (1).
+    indents = {len(line.split("call", 1)[1]) - len(line.split("call", 1)[1].lstrip()) for line in output}
+    assert len(output) == 100
+    assert indents <= {6, 9}
+    assert output[-1] == "                           loopsample.py:2     call         => f(i=99)"
+
+
+def test_indentation_of_a_recursive_function() -> None:
+    module = load(
+        "recursion",
+        """
+        def f(n):
+            if n:
+                for i in range(5):
+                    f(n - 1)
+
+        def main():
+            f(1)
+        """,
+    )
+    assert lines(output_of(module.main, module="recursion", kind="call")) == block(
+        """
+                                    recursion.py:7     call      => main()
+                                    recursion.py:2     call         => f(n=1)
+                                    recursion.py:2     call            => f(n=0)
+                                    recursion.py:2     call            => f(n=0)
+                                    recursion.py:2     call            => f(n=0)
+                                    recursion.py:2     call            => f(n=0)
+                                    recursion.py:2     call            => f(n=0)
+        """
+    )
+
+
+def test_cleanup_forgets_open_calls() -> None:
+    module = load("loopsample", LOOP)
+    output_of(module.main, module="loopsample", kind="call")
+    assert CallPrinter._stacks  # the calls whose returns were filtered out are still open
+    CallPrinter.cleanup()
+    assert not CallPrinter._stacks
+    output = output_of(lambda: module.f(1), module="loopsample", kind="call")
+    assert lines(output) == ["                           loopsample.py:2     call      => f(i=1)"]
+
+
+def test_normalize_helper_masks_addresses() -> None:
+    # The whole-output comparisons above rely on it.
+    assert normalize("<x at 0x7f00deadbeef> 0x12") == "<x at 0x?> 0x12"
