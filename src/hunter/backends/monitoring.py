@@ -56,15 +56,33 @@ _MISSING = _monitoring.MISSING
 TOOL_IDS = (3, 4)
 TOOL_NAME = "hunter"
 
+#: Every event a backend registers a callback for; the ones a call to register_callback() itself fires first.
+_ALL_EVENTS = (
+    _E.LINE,
+    _E.CALL,
+    _E.C_RETURN,
+    _E.C_RAISE,
+    _E.JUMP,
+    _E.PY_START,
+    _E.PY_RESUME,
+    _E.PY_RETURN,
+    _E.PY_YIELD,
+    _E.PY_THROW,
+    _E.PY_UNWIND,
+    _E.RAISE,
+    _E.STOP_ITERATION,
+)
+
 _getframe = sys._getframe
 _get_ident = threading.get_ident
 _new_event = object.__new__
 
 # Slots of the per-code-object record: pre-filled event fields per kind (None: that kind can't match),
 # whether frames of the code were running when tracing started, the local events switched on, a weak
-# reference that keeps the record from keeping the code alive, the offset -> line table for JUMP, and
-# whether PY_START/PY_RESUME must stay on even though its calls can't match.
-_CALL, _LINE, _RETURN, _EXCEPTION, _MIXED, _MASK, _REF, _LINES, _KEEP = range(9)
+# reference that keeps the record from keeping the code alive, the offset -> line table for JUMP,
+# whether PY_START/PY_RESUME must stay on even though its calls can't match, and a hook for the code
+# objects that start threads.
+_CALL, _LINE, _RETURN, _EXCEPTION, _MIXED, _MASK, _REF, _LINES, _KEEP, _HOOK = range(10)
 
 #: Started backends, oldest first. The last one runs; the others wait until it stops, as an older
 #: ``sys.settrace`` function does until a newer tracer restores it.
@@ -102,6 +120,11 @@ class MonitoringBackend:
         self._frames_at_suspend: dict[int, FrameType] = {}
         self._previous_tracer: Tracer | None = None
         self._callbacks: dict[int, Callable[..., Any]] = {}
+        # Threads that started after tracing did and haven't reached the point where threading.settrace
+        # would hook them (see _make_thread_start_hooks).
+        self._unarmed: set[int] = set()
+        self._thread_start = _thread_start_facts() if self._threading_support is not False else None
+        self._thread_start_hooks: dict[int, tuple[CodeType, Callable[[int | None, FrameType], None], bool]] = {}
 
     # -- Backend protocol ------------------------------------------------------------------------------------
 
@@ -134,6 +157,8 @@ class MonitoringBackend:
 
     def stop(self) -> None:
         """Switch everything off, free the tool id, and let the tracer that ran before this one resume."""
+        if self._tool is not None:
+            _silence(self._tool)  # first: stopping itself should hardly show in the trace
         with _lock:
             if self not in _stack:
                 return
@@ -144,6 +169,7 @@ class MonitoringBackend:
             self._untraced.clear()
             self._untraced_codes.clear()
             self._frames_at_suspend.clear()
+            self._unarmed.clear()
             if was_running and _stack:
                 _stack[-1]._resume()
 
@@ -164,21 +190,6 @@ class MonitoringBackend:
                 mask |= _E.CALL  # C_RETURN and C_RAISE come with CALL
         elif kinds[3] is not NEVER:
             mask |= _E.RAISE
-        return mask
-
-    def _local_mask(self, verdicts: tuple[Any, ...]) -> int:
-        """The events to switch on for one code object, from its verdicts per kind."""
-        mask = 0
-        if verdicts[2] is not NEVER:
-            mask |= _E.PY_RETURN | _E.PY_YIELD
-        if self._profiling:
-            return mask
-        if verdicts[1] is not NEVER:
-            mask |= _E.LINE | _E.JUMP
-        if verdicts[3] is not NEVER:
-            mask |= _E.STOP_ITERATION
-            if STOP_ITERATION_NEEDS_LINE_EVENTS:
-                mask |= _E.LINE
         return mask
 
     def _activate(self, first: bool) -> int:
@@ -262,7 +273,7 @@ class MonitoringBackend:
             self._untraced_codes.add(key)
             info = self._per_code.get(key)
             if info is not None:
-                info[_MIXED] = True
+                info[_MIXED] = info[_KEEP] = True
 
     # -- per code object ----------------------------------------------------------------------------------------
 
@@ -280,13 +291,29 @@ class MonitoringBackend:
                 "builtin": False,
                 **static,
             }
-            info = [None] * 9
+            info = [None] * 10
             for index, kind in enumerate(KINDS):
                 if verdicts[index] is not NEVER:
                     info[index] = {**base, "kind": kind}
+            role = self._thread_start_hooks.get(key) if self._thread_start is not None else None
+            if role is not None and role[0] is code:
+                # A thread's bootstrap frames: settrace never reports their calls (the thread gets its trace
+                # function later, inside Thread._bootstrap_inner) nor, in line mode, anything else of them.
+                info[_CALL] = None
+                if not self._profiling:
+                    info[_LINE] = info[_RETURN] = info[_EXCEPTION] = None
+                info[_HOOK] = role[1]
+            mask = self._local_mask(info)
+            if role is not None and role[2]:
+                mask |= _E.LINE  # Thread._bootstrap_inner: its lines tell when settrace would start tracing
             info[_MIXED] = mixed = key in self._untraced_codes
-            info[_MASK] = mask = self._local_mask(verdicts)
-            info[_KEEP] = mixed or self._count_calls or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
+            info[_MASK] = mask
+            info[_KEEP] = (
+                mixed
+                or self._count_calls
+                or info[_HOOK] is not None
+                or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
+            )
             # The callback is a C function (dict.pop(key, ref)): a Python one would show up in traces.
             info[_REF] = weakref.ref(code, functools.partial(self._per_code.pop, key))
             self._per_code[key] = info
@@ -296,6 +323,56 @@ class MonitoringBackend:
         except Exception:  # noqa: BLE001 - never raise into the traced program; this code just isn't traced
             return None
         return info
+
+    def _local_mask(self, info: list[Any]) -> int:
+        """The events to switch on for one code object: those of the kinds that can match there."""
+        mask = 0
+        if info[_RETURN] is not None:
+            mask |= _E.PY_RETURN | _E.PY_YIELD
+        if self._profiling:
+            return mask
+        if info[_LINE] is not None:
+            mask |= _E.LINE | _E.JUMP
+        if info[_EXCEPTION] is not None:
+            mask |= _E.STOP_ITERATION
+            if STOP_ITERATION_NEEDS_LINE_EVENTS:
+                mask |= _E.LINE
+        return mask
+
+    def _make_thread_start_hooks(self, unarmed: set[int], emit_c_event: Callable[..., None]) -> None:
+        """Hooks on Thread._bootstrap/_bootstrap_inner that hold back a new thread's events until settrace would.
+
+        ``threading.settrace``/``setprofile`` install the hook inside ``_bootstrap_inner``, just before
+        ``run()``: what a new thread does before (setting its ident, signalling that it started) is never
+        reported. sys.monitoring sees it all, so a thread is "unarmed" from its first call until its
+        ``_bootstrap_inner`` passes that point (seen through a LINE event there).
+        """
+        facts = self._thread_start
+        if facts is None:
+            return
+        bootstrap, inner, trace_line, profile_line = facts
+        arm_after = profile_line if self._profiling else trace_line
+        get_ident = _get_ident
+        profiling = self._profiling
+
+        def on_bootstrap(line: int | None, frame: FrameType) -> None:
+            if line is None:  # PY_START: a new thread
+                unarmed.add(get_ident())
+
+        def on_bootstrap_inner(line: int | None, frame: FrameType) -> None:
+            if line is None or line <= arm_after:
+                return
+            ident = get_ident()
+            if ident in unarmed:
+                unarmed.discard(ident)
+                if profiling:
+                    # setprofile's own return is the first thing a profiled thread reports.
+                    emit_c_event(frame, "c_return", sys.setprofile, profile_line)
+
+        self._thread_start_hooks = {
+            id(bootstrap): (bootstrap, on_bootstrap, False),
+            id(inner): (inner, on_bootstrap_inner, True),
+        }
 
     # -- callbacks ---------------------------------------------------------------------------------------------
 
@@ -309,11 +386,13 @@ class MonitoringBackend:
         untraced = self._untraced
         untraced_get = untraced.get
         untraced_pop = untraced.pop
+        unarmed = self._unarmed
         count_calls = self._count_calls
         getframe = _getframe
         get_ident = _get_ident
         new_event = _new_event
         disable = _DISABLE
+        self._make_thread_start_hooks(unarmed, None)  # type: ignore[arg-type]
 
         def emit(fields: dict[str, Any]) -> None:
             # Events are built straight from a dict of pre-filled fields: much cheaper than Event.__init__.
@@ -335,12 +414,18 @@ class MonitoringBackend:
             if fields is None:
                 if not info[_KEEP]:
                     return disable  # no call of this code can match: never come back here
+                hook = info[_HOOK]
+                if hook is not None:
+                    hook(None, getframe(1))
+                    return None
                 if info[_MIXED]:
                     untraced_pop(id(getframe(1)), None)
-                if count_calls and (only is None or get_ident() == only):
+                if count_calls and (only is None or get_ident() == only) and not (unarmed and get_ident() in unarmed):
                     tracer.calls += 1
                 return None
             if only is not None and get_ident() != only:
+                return None
+            if unarmed and get_ident() in unarmed:
                 return None
             frame = getframe(1)
             if info[_MIXED]:
@@ -364,6 +449,8 @@ class MonitoringBackend:
                 if info is None:
                     return
             if only is not None and get_ident() != only:
+                return
+            if unarmed and get_ident() in unarmed:
                 return
             frame = getframe(1)
             untraced_pop(id(frame), None)
@@ -391,6 +478,8 @@ class MonitoringBackend:
                 return None
             if only is not None and get_ident() != only:
                 return None
+            if unarmed and get_ident() in unarmed:
+                return None
             event_fields = fields.copy()
             event_fields["frame"] = frame
             event_fields["arg"] = value
@@ -410,6 +499,8 @@ class MonitoringBackend:
                 return
             if only is not None and get_ident() != only:
                 return
+            if unarmed and get_ident() in unarmed:
+                return
             event_fields = fields.copy()
             event_fields["frame"] = frame
             event_fields["arg"] = None
@@ -428,6 +519,8 @@ class MonitoringBackend:
                 return
             if only is not None and get_ident() != only:
                 return
+            if unarmed and get_ident() in unarmed:
+                return
             event_fields = fields.copy()
             event_fields["frame"] = frame
             event_fields["arg"] = (type(exc), exc, exc.__traceback__)
@@ -439,13 +532,18 @@ class MonitoringBackend:
                 return None
             fields = info[_LINE]
             if fields is None:
-                # LINE is on only so that STOP_ITERATION fires where settrace's does (see _compat); it
-                # must not be DISABLEd either, or the instrumentation (and those events) would change.
+                # LINE is on only so that STOP_ITERATION fires where settrace's does (see _compat), or to
+                # watch a thread start; it must not be DISABLEd (that would change those events).
+                hook = info[_HOOK]
+                if hook is not None:
+                    hook(line, getframe(1))
                 return None
             frame = getframe(1)
             if info[_MIXED] and untraced_get(id(frame)) is frame:
                 return None
             if only is not None and get_ident() != only:
+                return None
+            if unarmed and get_ident() in unarmed:
                 return None
             event_fields = fields.copy()
             event_fields["frame"] = frame
@@ -476,6 +574,8 @@ class MonitoringBackend:
                 return None
             if only is not None and get_ident() != only:
                 return None
+            if unarmed and get_ident() in unarmed:
+                return None
             event_fields = info[_LINE].copy()
             event_fields["frame"] = frame
             event_fields["arg"] = None
@@ -504,6 +604,7 @@ class MonitoringBackend:
         threading_support = self._threading_support
         get_info = self._per_code.get
         discover = self._discover
+        unarmed = self._unarmed
         count_calls = self._count_calls
         getframe = _getframe
         get_ident = _get_ident
@@ -518,35 +619,67 @@ class MonitoringBackend:
             except Exception as exc:  # noqa: BLE001
                 failed(event, exc)
 
-        def deliver_call(code: CodeType, can_disable: bool) -> Any:
+        def emit_c_event(frame: FrameType, kind: str, function: Any, lineno: int | None = None) -> None:
+            event = Event(frame, kind, function, None, None, threading_support, tracer)
+            if lineno is not None:
+                event.lineno = lineno
+            try:
+                handler(event)
+            except Exception as exc:  # noqa: BLE001
+                failed(event, exc)
+
+        self._make_thread_start_hooks(unarmed, emit_c_event)
+
+        def on_start(code: CodeType, offset: int) -> Any:
+            # PY_START and PY_RESUME (DISABLEd where calls can't match) and PY_THROW (can't be): calls.
             info = get_info(id(code))
             if info is None:
-                info = discover(code, getframe(2))
+                info = discover(code, getframe(1))
                 if info is None:
                     return None
             fields = info[_CALL]
             if fields is None:
-                if not count_calls:
-                    return disable if can_disable else None
-                if only is None or get_ident() == only:
+                if not info[_KEEP]:
+                    return disable
+                hook = info[_HOOK]
+                if hook is not None:
+                    hook(None, getframe(1))
+                elif count_calls and (only is None or get_ident() == only) and not (unarmed and get_ident() in unarmed):
                     tracer.calls += 1
                 return None
             if only is not None and get_ident() != only:
                 return None
+            if unarmed and get_ident() in unarmed:
+                return None
             calls = tracer.calls
             tracer.calls = calls + 1
             event_fields = fields.copy()
-            event_fields["frame"] = getframe(2)
+            event_fields["frame"] = getframe(1)
             event_fields["arg"] = None
             event_fields["calls"] = calls
             emit(event_fields)
             return None
 
-        def on_start(code: CodeType, offset: int) -> Any:
-            return deliver_call(code, True)
-
         def on_throw(code: CodeType, offset: int, exc: BaseException) -> None:
-            deliver_call(code, False)
+            info = get_info(id(code))
+            if info is None:
+                info = discover(code, getframe(1))
+                if info is None:
+                    return
+            if only is not None and get_ident() != only:
+                return
+            if unarmed and get_ident() in unarmed:
+                return
+            calls = tracer.calls
+            tracer.calls = calls + 1
+            fields = info[_CALL]
+            if fields is None:
+                return
+            event_fields = fields.copy()
+            event_fields["frame"] = getframe(1)
+            event_fields["arg"] = None
+            event_fields["calls"] = calls
+            emit(event_fields)
 
         def on_return(code: CodeType, offset: int, value: Any) -> None:
             info = get_info(id(code))
@@ -556,6 +689,8 @@ class MonitoringBackend:
             if fields is None:
                 return
             if only is not None and get_ident() != only:
+                return
+            if unarmed and get_ident() in unarmed:
                 return
             event_fields = fields.copy()
             event_fields["frame"] = getframe(1)
@@ -572,10 +707,21 @@ class MonitoringBackend:
                 return
             if only is not None and get_ident() != only:
                 return
+            if unarmed and get_ident() in unarmed:
+                return
             event_fields = fields.copy()
             event_fields["frame"] = getframe(1)
             event_fields["arg"] = None
             emit(event_fields)
+
+        def on_line(code: CodeType, line: int) -> Any:
+            # Only Thread._bootstrap_inner has LINE on in profile mode (to see a new thread start).
+            info = get_info(id(code))
+            hook = info[_HOOK] if info is not None else None
+            if hook is None:
+                return disable
+            hook(line, getframe(1))
+            return None
 
         def c_event(kind: str) -> Callable[..., None]:
             def callback(code: CodeType, offset: int, function: Any, arg0: Any) -> None:
@@ -591,11 +737,9 @@ class MonitoringBackend:
                     return
                 if only is not None and get_ident() != only:
                     return
-                event = Event(getframe(1), kind, function, None, None, threading_support, tracer)
-                try:
-                    handler(event)
-                except Exception as exc:  # noqa: BLE001
-                    failed(event, exc)
+                if unarmed and get_ident() in unarmed:
+                    return
+                emit_c_event(getframe(1), kind, function)
 
             return callback
 
@@ -606,10 +750,17 @@ class MonitoringBackend:
             _E.PY_RETURN: on_return,
             _E.PY_YIELD: on_return,
             _E.PY_UNWIND: on_unwind,
+            _E.LINE: on_line,
             _E.CALL: c_event("c_call"),
             _E.C_RETURN: c_event("c_return"),
             _E.C_RAISE: c_event("c_exception"),
         }
+
+
+def _silence(tool: int) -> None:
+    """No more callbacks for this tool id, at once (local events included), whatever is switched on."""
+    for event in _ALL_EVENTS:
+        _monitoring.register_callback(tool, event, None)
 
 
 def _line_table(code: CodeType) -> dict[int, int]:
@@ -620,6 +771,27 @@ def _line_table(code: CodeType) -> dict[int, int]:
         for offset in range(start, end, 2):
             table[offset] = value
     return table
+
+
+@functools.cache
+def _thread_start_facts() -> tuple[CodeType, CodeType, int, int] | None:
+    """Thread._bootstrap and _bootstrap_inner's code, and the last lines that install settrace/setprofile hooks.
+
+    None when threading looks different from what this module knows (then new threads are traced from
+    their first call, like threads not started through threading).
+    """
+    import dis
+
+    try:
+        bootstrap = threading.Thread._bootstrap.__code__  # type: ignore[attr-defined]
+        inner = threading.Thread._bootstrap_inner.__code__  # type: ignore[attr-defined]
+        lines: dict[str, int] = {}
+        for instruction in dis.get_instructions(inner):
+            if instruction.argval in ("_trace_hook", "_profile_hook") and instruction.positions is not None:
+                lines[instruction.argval] = max(lines.get(instruction.argval, 0), instruction.positions.lineno or 0)
+        return bootstrap, inner, lines["_trace_hook"], lines["_profile_hook"]
+    except (AttributeError, KeyError):
+        return None
 
 
 def _all_frames() -> dict[int, FrameType]:
