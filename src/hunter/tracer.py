@@ -84,7 +84,16 @@ class Tracer:
         self._backend = backend
         with _running_lock:
             _running.add(self)
-        backend.start()
+        try:
+            backend.start()
+        except BaseException:
+            # E.g. the monitoring backend found no free tool id: leave this tracer stopped, not half-started.
+            self._backend = None
+            self._handler = None
+            self._base_frames = {}
+            with _running_lock:
+                _running.discard(self)
+            raise
         return self
 
     def stop(self) -> None:
