@@ -291,8 +291,9 @@ class CallPrinter(CodePrinter):
     """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth."""
 
     #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree):
-    #: ``(module, function, id of the frame)`` of each printed call whose return wasn't printed yet.
-    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None]]]] = defaultdict(list)
+    #: ``(module, function, id of the frame, builtin)`` of each printed call whose return wasn't printed yet (for
+    #: a C function in profile mode, the frame is the Python frame that called it).
+    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None, bool]]]] = defaultdict(list)
 
     @classmethod
     def cleanup(cls) -> None:  # type: ignore[override]
@@ -318,7 +319,8 @@ class CallPrinter(CodePrinter):
         prefix = self._prefix(event)
         if kind == "call":
             indent = "   " * len(stack)
-            stack.append((event.module, event.function, None if event.frame is None else id(event.frame)))
+            frame_id = None if event.frame is None else id(event.frame)
+            stack.append((event.module, event.function, frame_id, event.builtin))
             return (
                 f"{prefix}{indent}{tags['CALL']}=>{tags['NORMAL']} {event.function}("
                 f"{self._arguments(event)}{tags['CALL']}{tags['NORMAL']}){tags['RESET']}\n"
@@ -334,7 +336,7 @@ class CallPrinter(CodePrinter):
         return f"{prefix}{tags['RESET']}{indent}{self.try_source(event).strip()}{tags['RESET']}\n"
 
     @staticmethod
-    def _top_is_current(event: Event, top: tuple[str, str, int | None]) -> bool:
+    def _top_is_current(event: Event, top: tuple[str, str, int | None, bool]) -> bool:
         """Whether the open call on top of the stack is the event's frame (for a call: its caller's frame).
 
         Frames are matched by id *and* name: names alone match a returned call of the same function (a
@@ -344,17 +346,23 @@ class CallPrinter(CodePrinter):
         frame = event.frame
         if frame is None:  # detached (a Backlog replay): only the stored depth can tell
             return False
-        top_module, top_function, top_id = top
+        top_module, top_function, top_id, top_builtin = top
         if event.kind == "call":
             # A Python call's caller is the previous frame; a C function's (profile mode) is the event's frame.
             caller = frame if event.builtin else frame.f_back
-            return (
-                caller is not None
-                and id(caller) == top_id
-                and caller.f_code.co_name == top_function
-                and _source.frame_module(caller) == top_module
-            )
-        return id(frame) == top_id and event.function == top_function and event.module == top_module
+            if caller is None or id(caller) != top_id:
+                return False
+            if top_builtin:
+                # A C function called from the caller's frame is still running: it is what calls this function
+                # (sorted() calling a key function). C functions have no frame, so the depth can't tell.
+                return not event.builtin
+            return caller.f_code.co_name == top_function and _source.frame_module(caller) == top_module
+        return (
+            id(frame) == top_id
+            and top_builtin == event.builtin
+            and event.function == top_function
+            and event.module == top_module
+        )
 
     def _arguments(self, event: Event) -> str:
         if event.builtin:
