@@ -69,7 +69,9 @@ class Tracer:
 
     @property
     def depth(self) -> int:
-        """The call depth of the code calling this property, relative to where tracing started."""
+        """The call depth of the code calling this property, relative to where tracing started (0 when stopped)."""
+        if self._backend is None:  # no start to count from: every frame on the stack would count
+            return 0
         return max(self._new_frames_on_stack(sys._getframe(1)) - 1, 0)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
