@@ -113,6 +113,11 @@ class SettraceBackend:
 
         def make_local(fields: dict[str, Any]) -> TraceFunction:
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
+                if not running[0]:
+                    # Stopped, but this frame still points here: when stop() put back a previous trace function
+                    # (a debugger, coverage), CPython goes on calling the frames' own ones. Let go of the frame.
+                    frame.f_trace = None
+                    return None
                 event_fields = fields.copy()
                 event_fields["frame"] = frame
                 event_fields["kind"] = kind
