@@ -1,0 +1,601 @@
+"""Tracer: starting and stopping, state, threads, profile mode, failures, concurrency, exit, and settrace pruning."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import Any
+
+import pytest
+from helpers import describe, normalize, run_python
+from programs import block, lines, load, output_of
+
+import hunter
+from hunter import Q
+from hunter.actions import CallPrinter
+from hunter.event import Event
+
+PROGRAM = """
+import sys
+
+def leaf(x):
+    return x + 1
+
+def middle(x):
+    return leaf(x) * 2
+
+def main():
+    return middle(1)
+
+def own_frame():
+    return sys._getframe()
+"""
+
+
+@pytest.fixture(autouse=True)
+def fresh_call_stacks() -> Iterator[None]:
+    """CallPrinter keeps open calls per thread across tracers; each test starts its tree from nothing."""
+    CallPrinter.cleanup()
+    yield
+    CallPrinter.cleanup()
+
+
+@pytest.fixture
+def program() -> ModuleType:
+    return load("tracersample", PROGRAM)
+
+
+def _previous(frame: FrameType, event: str, arg: Any) -> None:
+    """A stand-in for a trace function installed before hunter (a debugger, coverage)."""
+
+
+# -- trace() / stop() ----------------------------------------------------------------------------------------
+
+
+def test_trace_and_stop(program: ModuleType) -> None:
+    stream = io.StringIO()
+    tracer = hunter.trace(module="tracersample", kind="call", action=CallPrinter(stream=stream))
+    assert isinstance(tracer, hunter.Tracer)
+    assert tracer.handler is not None
+    program.leaf(1)
+    hunter.stop()
+    assert tracer.handler is None
+    program.leaf(2)
+    assert lines(stream.getvalue()) == [f"{'tracersample.py':>40}:4     call      => leaf(x=1)"]
+
+
+def test_stop_without_a_tracer_warns() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hunter.stop()
+    assert [warning.category for warning in caught] == [UserWarning]
+    assert caught[0].filename == __file__  # points at the caller
+
+
+def test_stop_twice_warns_the_second_time(program: ModuleType) -> None:
+    hunter.trace(module="tracersample", action=lambda event: None)
+    hunter.stop()
+    with pytest.warns(UserWarning):
+        hunter.stop()
+
+
+def test_context_manager(program: ModuleType) -> None:
+    stream = io.StringIO()
+    with hunter.trace(module="tracersample", function="leaf", kind="call", action=CallPrinter(stream=stream)) as tracer:
+        assert tracer.handler is not None
+        program.leaf(1)
+    assert tracer.handler is None
+    program.leaf(2)
+    assert lines(stream.getvalue()) == [f"{'tracersample.py':>40}:4     call      => leaf(x=1)"]
+
+
+def test_trace_without_arguments_traces_everything(program: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(hunter, "_default_stream", stream)
+    tracer = hunter.trace()
+    program.main()
+    tracer.stop()
+    text = stream.getvalue()
+    for function in ("main", "middle", "leaf"):
+        assert f"=> {function}(" in text
+    assert "return x + 1" in text
+
+
+def test_action_class_is_instantiated(program: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    monkeypatch.setattr(hunter, "_default_stream", stream)
+    with hunter.trace(module="tracersample", function="leaf", kind="call", action=hunter.CodePrinter):
+        program.leaf(1)
+    assert lines(stream.getvalue()) == [f"{'tracersample.py':>40}:4     call      def leaf(x):"]
+
+
+def test_threading_support_aliases(program: ModuleType) -> None:
+    for alias in ("threading_support", "threads_support", "thread_support", "threadingsupport", "threadssupport"):
+        with hunter.trace(module="tracersample", action=lambda event: None, **{alias: False}) as tracer:
+            assert tracer.threading_support is False
+    for alias in ("threadsupport", "threading", "threads", "thread"):
+        with hunter.trace(module="tracersample", action=lambda event: None, **{alias: True}) as tracer:
+            assert tracer.threading_support is True
+
+
+# -- Tracer ---------------------------------------------------------------------------------------------------
+
+
+def test_tracer_restores_the_previous_trace_function(program: ModuleType, backend: str) -> None:
+    sys.settrace(_previous)
+    try:
+        tracer = hunter.Tracer(backend=backend)
+        seen: list[str] = []
+        assert tracer.trace(Q(module="tracersample", action=lambda event: seen.append(event.kind))) is tracer
+        program.leaf(1)
+        if backend == "settrace":
+            assert tracer.previous is _previous
+            assert sys.gettrace() is not _previous
+        tracer.stop()
+        assert sys.gettrace() is _previous
+    finally:
+        sys.settrace(None)
+    assert seen == ["call", "line", "return"]
+
+
+def test_tracer_without_previous(program: ModuleType, backend: str) -> None:
+    assert sys.gettrace() is None
+    tracer = hunter.Tracer(backend=backend).trace(Q(module="tracersample", action=lambda event: None))
+    assert tracer.previous is None
+    tracer.stop()
+    assert sys.gettrace() is None
+    tracer.stop()  # a second stop does nothing
+
+
+def test_tracer_as_context_manager(program: ModuleType, backend: str) -> None:
+    seen: list[str] = []
+    with hunter.Tracer(backend=backend).trace(Q(module="tracersample", action=lambda e: seen.append(e.function))):
+        program.main()
+    program.main()
+    assert seen == ["main", "main", "middle", "middle", "leaf", "leaf", "leaf", "middle", "main"]
+
+
+def test_tracer_state(program: ModuleType, backend: str) -> None:
+    tracer = hunter.Tracer(threading_support=False, profiling_mode=False, backend=backend)
+    assert (tracer.handler, tracer.previous, tracer.threading_support, tracer.profiling_mode) == (
+        None,
+        None,
+        False,
+        False,
+    )
+    assert (tracer.depth, tracer.calls) == (0, 0)
+    assert tracer.backend == backend
+    assert isinstance(tracer.backend_reason, str) and tracer.backend_reason
+    predicate = Q(module="tracersample", action=lambda event: None)
+    tracer.trace(predicate)
+    try:
+        program.main()
+        calls = tracer.calls  # a plain read: reading a property first would be a (counted) Python call
+        assert tracer.handler is predicate
+    finally:
+        tracer.stop()
+    assert calls == 3
+    assert hunter.Tracer(profiling_mode=True).profiling_mode is True
+
+
+@pytest.mark.parametrize(
+    "attribute", ["handler", "previous", "threading_support", "profiling_mode", "depth", "backend", "backend_reason"]
+)
+def test_tracer_state_is_read_only(attribute: str) -> None:
+    tracer = hunter.Tracer()
+    with pytest.raises(AttributeError):
+        setattr(tracer, attribute, 1)
+
+
+def test_tracer_depth_is_the_callers_depth(backend: str) -> None:
+    depths: list[int] = []
+    tracer = hunter.Tracer(backend=backend).trace(Q(module="nothing", action=lambda event: None))
+
+    def outer() -> None:
+        depths.append(tracer.depth)
+        inner()
+
+    def inner() -> None:
+        depths.append(tracer.depth)
+
+    depths.append(tracer.depth)
+    outer()
+    tracer.stop()
+    assert depths == [0, 0, 1]
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="nope"):
+        hunter.Tracer(backend="nope")
+
+
+# -- threads ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("support", "traced"), [(None, True), (True, True), (False, False)])
+def test_threads_started_later(program: ModuleType, support: bool | None, traced: bool) -> None:
+    seen: list[str] = []
+    with hunter.trace(
+        module="tracersample",
+        function="leaf",
+        kind="call",
+        action=lambda e: seen.append(e.threadname),
+        threading=support,
+    ):
+        thread = threading.Thread(target=program.leaf, args=(1,), name="later")
+        thread.start()
+        thread.join()
+        program.leaf(2)
+    assert seen == (["later", "MainThread"] if traced else ["MainThread"])
+
+
+# -- profile mode ---------------------------------------------------------------------------------------------
+
+
+def test_profile_mode_output() -> None:
+    module = load(
+        "profilesample",
+        """
+        def square(x):
+            return x * x
+
+        def main():
+            values = sorted([3, 1, 2])
+            total = sum(map(square, values))
+            return len(str(total))
+        """,
+    )
+    output = output_of(module.main, Q(module="profilesample") | Q(builtin=True, module="builtins"), profile=True)
+    # C functions show as calls and returns (their "return value" is the function: the interpreter gives nothing
+    # else); Python functions they call sit under them; there are no line events.
+    assert lines(output) == block(
+        """
+                                profilesample.py:5     call      => main()
+                                profilesample.py:6     call         => sorted()
+                                profilesample.py:6     return       <= sorted: <built-in function sorted>
+                                profilesample.py:7     call         => sum()
+                                profilesample.py:2     call            => square(x=1)
+                                profilesample.py:3     return          <= square: 1
+                                profilesample.py:2     call            => square(x=2)
+                                profilesample.py:3     return          <= square: 4
+                                profilesample.py:2     call            => square(x=3)
+                                profilesample.py:3     return          <= square: 9
+                                profilesample.py:7     return       <= sum: <built-in function sum>
+                                profilesample.py:8     call         => len()
+                                profilesample.py:8     return       <= len: <built-in function len>
+                                profilesample.py:8     return    <= main: 2
+        """
+    )
+
+
+def test_profile_mode_builtin_events(program: ModuleType) -> None:
+    seen: list[tuple[str, str, bool]] = []
+    with hunter.trace(
+        Q(module="tracersample") | Q(module="builtins"),
+        action=lambda e: seen.append((e.kind, e.function, e.builtin)),
+        profile=True,
+    ) as tracer:
+        assert tracer.profiling_mode is True
+        program.main()
+        len([])
+    assert ("call", "len", True) in seen
+    assert ("return", "len", True) in seen
+    assert [item for item in seen if not item[2]] == [
+        ("call", "main", False),
+        ("call", "middle", False),
+        ("call", "leaf", False),
+        ("return", "leaf", False),
+        ("return", "middle", False),
+        ("return", "main", False),
+    ]
+
+
+# -- clear_env_var ------------------------------------------------------------------------------------------------
+
+
+def test_clear_env_var(program: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONHUNTER", 'module="x"')
+    with hunter.trace(module="tracersample", action=lambda event: None):
+        pass
+    assert os.environ["PYTHONHUNTER"] == 'module="x"'
+    with hunter.trace(module="tracersample", action=lambda event: None, clear_env_var=True):
+        pass
+    assert "PYTHONHUNTER" not in os.environ
+
+
+# -- failures ---------------------------------------------------------------------------------------------------
+
+FAILING_HANDLER = """
+import hunter
+
+def boom(event):
+    if event.kind == "line":
+        raise RuntimeError("bad handler")
+
+def f():
+    x = 1
+    return x
+
+hunter.trace(function="f", action=boom)
+print("f returned", f())
+print("again", f())
+"""
+
+
+def test_failing_handler_is_reported_and_the_program_goes_on() -> None:
+    result = run_python(FAILING_HANDLER)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "f returned 1\nagain 1\n"
+    stderr = normalize(result.stderr)
+    assert stderr.startswith("Traceback (most recent call last):\n"), describe(result)
+    assert '  File "<string>", line 6, in boom\n' in stderr  # (3.13 shows the source line after it)
+    assert "\nRuntimeError: bad handler\nDisabling tracer because" in stderr
+    handler = (
+        "<hunter.predicates.When: condition=<hunter.predicates.Query: query_eq=(('function', 'f'),)>, "
+        "actions=(<function boom at 0x?>,)>"
+    )
+    event = "<Event kind='line' function='f' module='__main__' filename='<string>' lineno=9>"
+    assert stderr.endswith(
+        f"Disabling tracer because handler {handler} failed (RuntimeError('bad handler')) at {event}.\n\n"
+    ), describe(result)
+    assert stderr.count("Disabling tracer") == 1
+
+
+def test_failing_handler_in_process(program: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(event: Event) -> None:
+        raise KeyError("nope")
+
+    stream = io.StringIO()
+    monkeypatch.setattr(hunter, "_default_stream", stream)  # the report goes where actions print by default
+    tracer = hunter.trace(module="tracersample", action=boom)
+    assert program.main() == 4  # the program goes on
+    assert tracer.handler is None
+    err = stream.getvalue()
+    assert "KeyError: 'nope'" in err
+    assert re.search(r"Disabling tracer because handler .* failed \(KeyError\('nope'\)\) at <Event kind='call'", err)
+
+
+def test_stop_from_inside_an_action(program: ModuleType) -> None:
+    seen: list[str] = []
+
+    def stop_at_leaf(event: Event) -> None:
+        seen.append(event.function)
+        if event.function == "leaf":
+            hunter.stop()
+
+    hunter.trace(module="tracersample", kind="call", action=stop_at_leaf)
+    assert program.main() == 4
+    program.main()
+    assert seen == ["main", "middle", "leaf"]
+
+
+def test_tracer_stop_from_inside_an_action(program: ModuleType, backend: str) -> None:
+    seen: list[str] = []
+    tracer = hunter.Tracer(backend=backend)
+
+    def stop_at_middle(event: Event) -> None:
+        seen.append(f"{event.kind} {event.function}")
+        if event.function == "middle":
+            tracer.stop()
+
+    tracer.trace(Q(module="tracersample", action=stop_at_middle))
+    assert program.main() == 4
+    assert seen == ["call main", "line main", "call middle"]
+    assert tracer.handler is None
+
+
+STOPPER = """
+def stop_here(tracer):
+    tracer.stop()
+    after = 1
+    return after
+"""
+
+
+def test_no_events_after_stop_when_a_previous_trace_function_is_back(backend: str) -> None:
+    module = load("stopper", STOPPER)
+    seen: list[tuple[str, int]] = []
+    sys.settrace(_previous)  # as under coverage or a debugger
+    try:
+        tracer = hunter.Tracer(backend=backend)
+        tracer.trace(Q(module="stopper", action=lambda event: seen.append((event.kind, event.lineno))))
+        assert module.stop_here(tracer) == 1
+    finally:
+        sys.settrace(None)
+    # The frame was being traced when stop() put the previous trace function back: its later lines and its
+    # return must not reach the stopped tracer's handler.
+    assert seen == [("call", 2), ("line", 3)]
+
+
+class _ClosedLater(io.StringIO):
+    """A stream that breaks after the first write."""
+
+    def write(self, text: str) -> int:
+        if self.getvalue():
+            raise OSError(32, "Broken pipe")
+        return super().write(text)
+
+
+@pytest.mark.parametrize("broken", ["closed", "failing"])
+def test_broken_stream_stops_tracing_with_one_message(
+    program: ModuleType, broken: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stream: io.StringIO = io.StringIO() if broken == "closed" else _ClosedLater()
+    if broken == "closed":
+        stream.close()
+    tracer = hunter.trace(module="tracersample", action=CallPrinter(stream=stream))
+    assert program.main() == 4
+    assert program.main() == 4
+    assert tracer.handler is None
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("hunter: tracing stopped: cannot write to ")
+
+
+class _Chopping(io.StringIO):
+    """A stream whose write() is not atomic: it stores one character at a time (a thread can switch between)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        for char in text:
+            super().write(char)
+        return len(text)
+
+
+def test_threads_never_interleave_within_a_line() -> None:
+    module = load(
+        "concurrent",
+        """
+        def work(n):
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+        """,
+    )
+    stream = _Chopping()
+    threads = [threading.Thread(target=module.work, args=(30,), name=f"worker-{i}") for i in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to give interleaving every chance
+    try:
+        with hunter.trace(module="concurrent", action=CallPrinter(stream=stream), threading_support=True):
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    output = lines(stream.getvalue())
+    # Per thread: call, 1 + 31 loop lines + 30 body lines + return line, return = 65 lines, one write each.
+    assert len(output) == 8 * 65 == stream.writes
+    pattern = re.compile(
+        r"worker-\d {5}\s+concurrent\.py:\d +(call|line|return) +"
+        r"( *=> work\(n=30\)| *total = 0| *for i in range\(n\):| *total \+= i| *return total| *<= work: 435)"
+    )
+    bad = [line for line in output if not pattern.fullmatch(line)]
+    assert bad == []
+    for i in range(8):
+        assert sum(line.startswith(f"worker-{i} ") for line in output) == 65
+
+
+AT_EXIT = """
+import atexit, sys
+import hunter
+
+class Finalized:
+    def __del__(self):
+        goodbye()
+
+def goodbye():
+    pass
+
+def work():
+    return 1
+
+def at_exit():
+    work()
+
+keep = Finalized()
+hunter.trace(module="__main__", kind="call", action=hunter.CallPrinter(stream=sys.argv[1]))
+atexit.register(at_exit)
+work()
+print("main done")
+"""
+
+
+def test_tracers_stop_at_exit_and_output_is_flushed(tmp_path: Path) -> None:
+    script = tmp_path / "exiting.py"
+    script.write_text(AT_EXIT)
+    out = tmp_path / "trace.txt"
+    result = run_python([script, out])
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "main done\n"
+    assert result.stderr == ""
+    # The atexit handler registered after tracing started runs first and is traced; tracing stops before the
+    # interpreter tears down (so Finalized.__del__ at shutdown is not).
+    assert [line.split("call", 1)[1].strip() for line in lines(out.read_text())] == [
+        "=> work()",
+        "=> at_exit()",
+        "=> work()",
+    ]
+
+
+def test_code_run_by_actions_is_not_traced(program: ModuleType) -> None:
+    stream = io.StringIO()
+    printer = CallPrinter(stream=stream)
+
+    def action(event: Event) -> None:
+        printer(event)
+        program.leaf(100)  # the action itself runs traced-module code
+
+    with hunter.trace(module="tracersample", function="middle", kind="call", action=action):
+        program.middle(1)
+    assert lines(stream.getvalue()) == [f"{'tracersample.py':>40}:7     call      => middle(x=1)"]
+
+
+# -- pruning (settrace backend) -----------------------------------------------------------------------------------
+
+
+def frame_trace_functions(program: ModuleType, predicate: Any) -> tuple[Any, Any]:
+    """frame.f_trace seen from inside own_frame() under the settrace backend with the given predicate."""
+    tracer = hunter.Tracer(backend="settrace").trace(predicate)
+    try:
+        frame = program.own_frame()
+        other = load("tracerother", "import sys\n\ndef own_frame():\n    return sys._getframe()\n").own_frame()
+    finally:
+        tracer.stop()
+    return frame.f_trace, other.f_trace
+
+
+def test_code_that_cannot_match_gets_no_local_trace_function(program: ModuleType) -> None:
+    inside, outside = frame_trace_functions(program, Q(module="tracersample", action=lambda event: None))
+    assert inside is not None
+    assert outside is None
+    # call events only: nothing after the call can match, so no frame is traced line by line.
+    inside, outside = frame_trace_functions(program, Q(module="tracersample", kind="call", action=lambda event: None))
+    assert (inside, outside) == (None, None)
+    # A stateful predicate sees every event: nothing is pruned.
+    inside, outside = frame_trace_functions(program, lambda event: None)
+    assert inside is not None and outside is not None
+
+
+def test_pruned_code_keeps_depth_and_calls_right(program: ModuleType) -> None:
+    relay = load(
+        "tracerrelay",
+        """
+        def relay(func, x):
+            return func(x)
+
+        def twice(func, x):
+            relay(func, x)
+            return relay(func, x)
+        """,
+    )
+    rows: list[tuple[str, str, int, int]] = []
+    tracer = hunter.Tracer(backend="settrace").trace(
+        Q(module="tracersample", function="leaf", action=lambda e: rows.append((e.kind, e.function, e.depth, e.calls)))
+    )
+    try:
+        relay.twice(program.leaf, 1)
+    finally:
+        tracer.stop()
+    # twice (0) -> relay (1) -> leaf (2); relay and twice are pruned but counted, in depth and in calls.
+    assert rows == [
+        ("call", "leaf", 2, 2),
+        ("line", "leaf", 3, 3),
+        ("return", "leaf", 2, 3),
+        ("call", "leaf", 2, 4),
+        ("line", "leaf", 3, 5),
+        ("return", "leaf", 2, 5),
+    ]
