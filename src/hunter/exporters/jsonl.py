@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import threading
 import time
+from types import CodeType
 from typing import Any
 
 from ..event import Event
-from ._timeline import ThreadState, TimelineWriter, value_repr
+from ._timeline import ThreadState, TimelineWriter, escape, value_json, value_repr
 
 __all__ = ["JSONLines"]
 
 _perf_ns = time.perf_counter_ns
 _CO_VARARGS = 0x04
 _CO_VARKEYWORDS = 0x08
-_dumps = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), check_circular=False).encode
+#: Code objects described at most this many at a time (the cache holds them, so it must not grow forever).
+_MAX_CODES = 20_000
 
 
 class JSONLines(TimelineWriter):
@@ -33,6 +35,7 @@ class JSONLines(TimelineWriter):
         self, path: Any, *, args: bool = True, source: bool = True, repr_limit: int = 256, batch: int = 128
     ) -> None:
         self.source = bool(source)
+        self._codes: dict[int, tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]] = {}
         super().__init__(path, args=args, repr_limit=repr_limit, batch=batch)
 
     def __repr__(self) -> str:
@@ -45,7 +48,15 @@ class JSONLines(TimelineWriter):
     __str__ = __repr__
 
     def _thread_start(self, state: ThreadState, event: Any) -> None:
-        state.prefix = self.pid
+        # The fields that stay the same for all of a thread's events, as a ready-made piece of JSON.
+        if event is not None:
+            threadid, name = event.threadid, event.threadname
+        else:  # a forked child's thread: the main thread from now on
+            threadid, name = None, threading.current_thread().name
+        state.prefix = (
+            f'"pid":{self.pid},"tid":{state.tid},"threadid":{"null" if threadid is None else threadid},'
+            f'"threadname":{escape(name)}'
+        )
 
     def __call__(self, event: Event) -> None:
         """Write one event as a JSON line."""
@@ -55,55 +66,85 @@ class JSONLines(TimelineWriter):
             state = self._new_state(event)
             if state is None:
                 return
+        now = self.origin_ns + _perf_ns() - self._base
         kind = event.kind
-        record = {
-            "time": (self.origin_ns + _perf_ns() - self._base) / 1e9,
-            "pid": state.prefix,
-            "tid": state.tid,
-            "threadid": event.threadid,
-            "threadname": event.threadname,
-            "kind": kind,
-            "builtin": event.builtin,
-            "function": event.function,
-            "module": event.module,
-            "filename": event.filename,
-            "lineno": event.lineno,
-            "depth": event.depth,
-            "calls": event.calls,
-            "stdlib": event.stdlib,
-        }
+        if event.builtin:
+            entry = self._builtin_entry(event)
+        else:
+            code = event.frame.f_code  # type: ignore[union-attr]
+            entry = self._codes.get(id(code))
+            if entry is None or entry[0] is not code:
+                entry = self._describe(code, event)
+        lineno = event.lineno
         if self.source:
-            record["source"] = event.source
+            sources = entry[2]
+            source = sources.get(lineno)
+            if source is None:
+                source = sources[lineno] = f',"source":{escape(event.source)}'
+        else:
+            source = ""
         limit = self.repr_limit
-        if kind == "return":
-            record["arg"] = None if event.builtin else value_repr(event.arg, limit)
+        if kind == "line":
+            extra = ""
+        elif kind == "return":
+            extra = ',"arg":null' if event.builtin else f',"arg":{value_json(event.arg, limit)}'
         elif kind == "exception":
-            try:
-                exc_type, value = event.arg[0], event.arg[1]
-                record["exception"] = type.__dict__["__name__"].__get__(exc_type)
-                record["arg"] = value_repr(value, limit)
-            except Exception:  # noqa: BLE001 - an odd arg: keep the line, without details
-                record["arg"] = None
-        elif kind == "call" and self.args and not event.builtin:
-            record["args"] = self._arguments(event)
-        state.buf.append(_dumps(record) + "\n")
+            extra = _exception_fields(event.arg, limit)
+        elif kind == "call" and self.args and entry[3]:
+            extra = self._arguments(event.frame, entry[3])
+        else:
+            extra = ""
+        state.buf.append(
+            f'{{"time":{now / 1e9},{state.prefix},"kind":"{kind}","builtin":{"true" if event.builtin else "false"},'
+            f'{entry[1]},"lineno":{lineno},"depth":{event.depth},"calls":{event.calls}{source}{extra}}}\n'
+        )
         if len(state.buf) >= self.batch:
             self._flush(state)
 
-    def _arguments(self, event: Event) -> dict[str, str]:
-        """The called function's parameters and the reprs of their values."""
+    def _describe(self, code: CodeType, event: Event) -> tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]:
+        """The fields of a code object's events that never change, cached per code object."""
+        static = (
+            f'"function":{escape(event.function)},"module":{escape(event.module)},'
+            f'"filename":{escape(event.filename)},"stdlib":{"true" if event.stdlib else "false"}'
+        )
+        count = code.co_argcount + code.co_kwonlyargcount
+        count += bool(code.co_flags & _CO_VARARGS) + bool(code.co_flags & _CO_VARKEYWORDS)
+        spec = tuple((name, f"{escape(name)}:") for name in code.co_varnames[:count])
+        entry = (code, static, {}, spec)
+        codes = self._codes
+        if len(codes) >= _MAX_CODES:
+            codes.clear()
+        # By id(): hashing a code object hashes all of it. The entry keeps the code, so the id stays its own.
+        codes[id(code)] = entry
+        return entry
+
+    def _builtin_entry(self, event: Event) -> tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]:
+        static = (
+            f'"function":{escape(event.function)},"module":{escape(event.module)},'
+            f'"filename":{escape(event.filename)},"stdlib":{"true" if event.stdlib else "false"}'
+        )
+        return (None, static, {}, ())
+
+    def _arguments(self, frame: Any, spec: tuple[tuple[str, str], ...]) -> str:
+        """``,"args":{...}``: the called function's parameters and the reprs of their values."""
         try:
-            code = event.frame.f_code  # type: ignore[union-attr]
-            count = code.co_argcount + code.co_kwonlyargcount
-            count += bool(code.co_flags & _CO_VARARGS) + bool(code.co_flags & _CO_VARKEYWORDS)
-            f_locals = event.frame.f_locals  # type: ignore[union-attr]
+            f_locals = frame.f_locals
             limit = self.repr_limit
-            result = {}
-            for name in code.co_varnames[:count]:
+            parts = []
+            for name, key in spec:
                 try:
-                    result[name] = value_repr(f_locals[name], limit)
+                    value = f_locals[name]
                 except KeyError:
                     continue
-            return result
+                parts.append(key + value_json(value, limit))
+            return ',"args":{' + ",".join(parts) + "}"
         except Exception:  # noqa: BLE001 - never fail the traced program over an odd frame
-            return {}
+            return ',"args":{}'
+
+
+def _exception_fields(arg: Any, limit: int) -> str:
+    try:
+        name = type.__dict__["__name__"].__get__(arg[0])
+        return f',"exception":{escape(name)},"arg":{escape(value_repr(arg[1], limit))}'
+    except Exception:  # noqa: BLE001 - an odd arg: keep the line, without details
+        return ',"arg":null'
