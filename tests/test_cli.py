@@ -395,6 +395,40 @@ def test_chrome_format_makes_one_timeline_of_all_processes(project: Path) -> Non
     assert not list(project.glob("timeline.*.json"))  # all merged
 
 
+@pytest.mark.skipif(not HAS_FORK, reason="needs os.fork")
+def test_chrome_format_with_a_forked_child_that_exits_normally(project: Path) -> None:
+    # The child runs the exit handlers it inherited: it must not merge (nor announce) the run's timeline.
+    (project / "prog.py").write_text(
+        PROGRAM
+        + textwrap.dedent(
+            """
+            import os
+            pid = os.fork()
+            if pid == 0:
+                main()
+                sys.exit(0)
+            os.waitpid(pid, 0)
+            main()
+            """
+        )
+    )
+    out = project / "timeline.json"
+    result = hunter("--format", "chrome", "--module", "__main__", "-o", out, "prog.py", cwd=project)
+    assert result.returncode == 0, describe(result)
+    assert result.stderr == f"hunter: timeline written to {out} (2 processes)\n"
+    roots = check_timeline(load_strict(out))
+    assert len({pid for pid, _tid in roots}) == 2
+    assert main_trees(roots) == [EXPECTED_MAIN, EXPECTED_MAIN]
+    assert not list(project.glob("timeline.*.json"))
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a user that file modes apply to")
+def test_unreadable_script_is_python_s_message(project: Path) -> None:
+    (project / "secret.py").write_text("print(1)\n")
+    (project / "secret.py").chmod(0)
+    same(python("secret.py", cwd=project), hunter("secret.py", cwd=project))
+
+
 def test_chrome_format_default_file_and_uncaught_exception(project: Path) -> None:
     (project / "prog.py").write_text("def f():\n    raise ValueError('x')\n\ndef g():\n    f()\n\ng()\n")
     result = hunter("--format", "chrome", "prog.py", cwd=project)

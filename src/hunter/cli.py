@@ -57,6 +57,8 @@ class Target:
     kind: str
     name: str
     args: list[str] = field(default_factory=list)
+    #: A script file's contents, read before anything runs (so that an unreadable one fails as python's does).
+    source: bytes | None = field(default=None, compare=False, repr=False)
 
 
 # -- command line ------------------------------------------------------------------------------------------
@@ -452,6 +454,7 @@ class Session:
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        self.pid = os.getpid()
         self.tracer: Any = None
         self.exporters: list[Any] = []
         self.finished = False
@@ -502,6 +505,10 @@ class Session:
             self.tracer.stop()
         for exporter in self.exporters:
             exporter.close()
+        if os.getpid() != self.pid:
+            # A forked child of the program that exits normally runs our exit handler too: its own file is
+            # closed now, and the merge is the main process's job (it would replace the file under its feet).
+            return
         if self.plan.format == "chrome" and self.plan.output is not None:
             from hunter.exporters.chrome import merge
 
@@ -549,9 +556,7 @@ def _run(session: Session, target: Target) -> None:
         exec(code, module.__dict__)  # noqa: S102 - running the user's program is the point
         return
     filename = os.path.abspath(target.name)
-    import pkgutil
-
-    if os.path.exists(filename) and pkgutil.get_importer(filename) is not None:
+    if target.source is None:
         # A directory or zip file with a __main__.py: python puts it on sys.path and runs __main__ from it.
         sys.argv = [target.name, *target.args]
         sys.path.insert(0, filename) if getattr(sys.flags, "safe_path", False) else _set_path0(filename)
@@ -561,15 +566,20 @@ def _run(session: Session, target: Target) -> None:
         session.start()
         runpy._run_module_as_main("__main__", alter_argv=False)  # type: ignore[attr-defined]
         return
-    with open(filename, "rb") as file:
-        source = file.read()
-    code = compile(source, filename, "exec", dont_inherit=True)
+    code = compile(target.source, filename, "exec", dont_inherit=True)
     module = _main_module(filename, importlib.machinery.SourceFileLoader("__main__", filename))
     sys.argv = [target.name, *target.args]
     _set_path0(os.path.dirname(os.path.realpath(filename)))
     sys.modules["__main__"] = module
     session.start()
     exec(code, module.__dict__)  # noqa: S102
+
+
+def _is_runnable_container(filename: str) -> bool:
+    """Whether python would run ``filename`` as a directory or zip file holding a ``__main__`` module."""
+    import pkgutil
+
+    return os.path.exists(filename) and pkgutil.get_importer(filename) is not None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -583,7 +593,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if target.kind == "script" and target.name != "-":
         filename = os.path.abspath(target.name)
         try:
-            os.stat(filename)
+            if not _is_runnable_container(filename):
+                with open(filename, "rb") as file:
+                    target.source = file.read()
         except OSError as exc:
             # Word for word what python says, under the name python was started as.
             program = (getattr(sys, "orig_argv", None) or [sys.executable])[0]
