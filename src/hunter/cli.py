@@ -33,13 +33,18 @@ and the filter flags must all match. Child processes (subprocess, multiprocessin
 the PYTHONHUNTER environment variable, unless --no-children.
 """
 
-#: Options that take a value, and those that don't: needed to find where hunter's options end and the
-#: program's arguments begin (python's own rule: at the script name or -m).
-_VALUE_OPTIONS = frozenset({"-q", "--query", "--module", "--function", "--kind", "--depth-lt", "-o", "--output"})
-_VALUE_OPTIONS |= {"--backend", "--format", "--action"}
-_FLAG_OPTIONS = frozenset({"-h", "--help", "--version", "--stdlib", "--no-stdlib", "--threads", "--no-children"})
-_ACTIONS = {"call": "CallPrinter", "code": "CodePrinter", "vars": "VarsPrinter", "snoop": "VarsSnooper"}
-_ACTIONS["errors"] = "ErrorSnooper"
+#: Options that take a value: needed to find where hunter's options end and the program's arguments begin
+#: (python's own rule: at the script name or -m), before argparse sees only hunter's part.
+_VALUE_OPTIONS = frozenset(
+    {"-q", "--query", "--module", "--function", "--kind", "--depth-lt", "-o", "--output", "--backend", "--format"}
+)
+_ACTIONS = {
+    "call": "CallPrinter",
+    "code": "CodePrinter",
+    "vars": "VarsPrinter",
+    "snoop": "VarsSnooper",
+    "errors": "ErrorSnooper",
+}
 _KINDS = ("call", "line", "return", "exception")
 _FORMATS = ("text", "chrome", "jsonl")
 _DEFAULT_OUTPUT = {"chrome": "hunter-trace.json", "jsonl": "hunter-trace.jsonl"}
@@ -304,7 +309,7 @@ def make_plan(argv: Sequence[str]) -> Plan:
         parts, query_parts, option_parts = _check_query(text)
         positional.extend(parts)
         if query_parts:
-            positional.append("Q(" + ", ".join(v if k == "**" else f"{k}={v}" for k, v in query_parts) + ")")
+            positional.append("Q(" + ", ".join(f"**{v}" if k == "**" else f"{k}={v}" for k, v in query_parts) + ")")
         for key, value in option_parts:
             if key in tracer_options:
                 raise UsageError(f"option {key!r} given in more than one --query")
@@ -336,7 +341,11 @@ def make_plan(argv: Sequence[str]) -> Plan:
     if user_actions and (options.action or options.format != "text" or options.output):
         raise UsageError("a --query that names its own action can't be combined with --action, --format or -o")
     if options.threads:
-        tracer_options.setdefault("threading_support", "True")
+        from hunter.config import THREADING_ALIASES
+
+        if any(alias in tracer_options for alias in THREADING_ALIASES):
+            raise UsageError("--threads given both as an option and in a --query")
+        tracer_options["threading_support"] = "True"
     if options.backend:
         if "backend" in tracer_options:
             raise UsageError("--backend given both as an option and in a --query")
@@ -482,8 +491,9 @@ class Session:
                 open(plan.output, "w").close()  # like a shell redirection: this run's lines only
             self.args, self.kwargs = parse_trace_arguments(plan.trace_text)
         except (OSError, ConfigError) as exc:
-            # Only the output file can fail here (every query was checked on its own already).
-            _fail(f"{_prog()}: error: can't write {plan.output}: {exc}", 2)
+            # In practice the output file (every query was checked on its own already); nothing has run.
+            # (The column of a ConfigError points into text the user never wrote: leave it out.)
+            _fail(f"{_prog()}: error: {re.sub(r' [(]at column [0-9]+[)]$', '', str(exc))}", 2)
         actions = self.kwargs.get("actions") or [self.kwargs.get("action")]
         from hunter.exporters._timeline import TimelineWriter
 
