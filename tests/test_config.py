@@ -1,0 +1,387 @@
+"""Activation from PYTHONHUNTER, defaults from PYTHONHUNTERCONFIG and load_config(), and the module-level helpers."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import backend_under_test, describe, normalize, run_python
+from programs import lines
+
+import hunter
+from hunter import Q, config
+from hunter import predicates as hp
+from hunter.actions import CallPrinter, CodePrinter, Debugger
+
+PROGRAM = """
+def f(x):
+    return x
+
+f(1)
+print("done")
+"""
+
+
+def with_backend(value: str) -> str:
+    """A PYTHONHUNTERCONFIG value that also selects the backend under test (an explicit config replaces it)."""
+    chosen = backend_under_test()
+    return f'{value}, backend="{chosen}"' if chosen else value
+
+
+def call_line(function: str, lineno: int, arguments: str, filename: str = "<string>") -> str:
+    return f"{filename:>40}:{lineno:<5} call      => {function}({arguments})"
+
+
+# -- PYTHONHUNTER ---------------------------------------------------------------------------------------------
+
+
+def test_valid_value_traces_the_program(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(PROGRAM)
+    # Run as __main__ under the relative name prog.py (python prog.py would make it absolute).
+    run = "exec(compile(open('prog.py').read(), 'prog.py', 'exec'))"
+    result = run_python(run, cwd=tmp_path, env={"PYTHONHUNTER": 'module="__main__", function="f"'})
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "done\n"
+    assert lines(result.stderr) == [
+        call_line("f", 2, "x=1", "prog.py"),
+        f"{'prog.py':>40}:3     line         return x",
+        f"{'prog.py':>40}:3     return    <= f: 1",
+    ]
+
+
+def test_value_with_positional_predicates_and_actions() -> None:
+    value = 'Q(module="__main__"), ~Q(kind="line"), function_in=["f"], action=CallPrinter(repr_limit=3)'
+    result = run_python(PROGRAM.replace("f(1)", "f(12345)"), env={"PYTHONHUNTER": value})
+    assert result.returncode == 0, describe(result)
+    assert lines(result.stderr) == [
+        call_line("f", 2, "x=1 [...] 5"),
+        f"{'<string>':>40}:3     return    <= f: 1 [...] 5",
+    ]
+
+
+def test_unset_or_blank_value_does_nothing() -> None:
+    code = "import sys; print('hunter' in sys.modules, sys.gettrace())"
+    # Unset or empty: the start-up hook doesn't even import hunter.
+    for env in ({"PYTHONHUNTER": None}, {"PYTHONHUNTER": ""}):
+        result = run_python(code, env=env)
+        assert (result.returncode, result.stdout, result.stderr) == (0, "False None\n", ""), describe(result)
+    result = run_python(code, env={"PYTHONHUNTER": "   "})
+    assert (result.returncode, result.stdout, result.stderr) == (0, "True None\n", ""), describe(result)
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (
+            'module="__main__" function="f"',
+            "invalid syntax at column 8: invalid syntax. Perhaps you forgot a comma?",
+        ),
+        (
+            'module="__main__",\n   bad bad',
+            "invalid syntax at line 2, column 4: invalid syntax. Perhaps you forgot a comma?",
+        ),
+        # 3.12+ points at the keyword that lacks its value, as Python itself does.
+        ("module=", r"invalid syntax at (the end of the value: invalid syntax|column 1: expected argument value)"),
+        ("x=1)+(2", "expected a list of arguments, as inside trace(...)"),
+        ("action=Nope", "NameError: name 'Nope' is not defined (at column 8)"),
+        ("modul='x'", "TypeError: Unexpected argument 'modul'."),
+        ("1,", "TypeError: Predicate 1 is not callable."),
+        ('module="a", module="b"', "keyword argument 'module' given twice"),
+        ("module_sw=1", "ValueError: Value 1 for 'module_sw' must be a string or a list/tuple/set of strings."),
+    ],
+)
+def test_bad_value_prints_one_line(value: str, error: str, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    # What the start-up hook runs, in-process (the subprocess test below covers the hook itself).
+    monkeypatch.setenv("PYTHONHUNTER", value)
+    monkeypatch.setattr(config, "_activated", False)  # it runs once per process
+    config.activate_from_environment()
+    assert hunter._last_tracer is None
+    err = capsys.readouterr().err
+    prefix = f"Failed to load hunter from PYTHONHUNTER environ variable {value!r}: "
+    assert err.startswith(prefix), err
+    assert re.match(error if error.startswith("invalid syntax at (") else re.escape(error), err[len(prefix) :]), err
+    assert err.count("\n") == 1, err
+
+
+def test_bad_value_and_the_program_runs_untraced() -> None:
+    result = run_python(PROGRAM, env={"PYTHONHUNTER": 'module="__main__" function="f"'})
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "done\n"
+    assert result.stderr == (
+        'Failed to load hunter from PYTHONHUNTER environ variable \'module="__main__" function="f"\': '
+        "invalid syntax at column 8: invalid syntax. Perhaps you forgot a comma?\n"
+    )
+
+
+def test_only_public_names_are_in_scope() -> None:
+    # hunter's own modules and private names are not: the value is what goes inside trace(...).
+    for name in ("config", "_prepare_predicate", "hunter"):
+        result = run_python(PROGRAM, env={"PYTHONHUNTER": f"{name}"})
+        assert result.stderr.startswith(
+            f"Failed to load hunter from PYTHONHUNTER environ variable {name!r}: NameError: name {name!r} is not defined"
+        ), describe(result)
+        assert result.stdout == "done\n"
+
+
+def test_child_processes_are_traced_too() -> None:
+    code = (
+        "import subprocess, sys\n"
+        "child = subprocess.run([sys.executable, '-c', 'def g():\\n    pass\\ng()\\n'], capture_output=True, text=True)\n"
+        "print(repr(child.stderr))\n"
+    )
+    value = 'module="__main__", function="g", kind="call"'
+    inherited = run_python(code, env={"PYTHONHUNTER": value})
+    assert inherited.returncode == 0, describe(inherited)
+    assert inherited.stdout == repr(call_line("g", 1, "") + "\n") + "\n"
+    cleared = run_python(code, env={"PYTHONHUNTER": value + ", clear_env_var=True"})
+    assert cleared.returncode == 0, describe(cleared)
+    assert cleared.stdout == "''\n"
+
+
+# -- parse_trace_arguments ------------------------------------------------------------------------------------
+
+
+def test_parse_trace_arguments() -> None:
+    args, kwargs = config.parse_trace_arguments('Q(module="a"), ~Q(kind="line"), function_in=["f", "g"], depth_lt=3')
+    assert args == (Q(module="a"), hp.Not(Q(kind="line")))
+    assert kwargs == {"function_in": ["f", "g"], "depth_lt": 3}
+
+
+def test_parse_trace_arguments_unpacking_and_comments() -> None:
+    args, kwargs = config.parse_trace_arguments('*[Q(module="a")], **{"kind": "call"}  # a trailing comment')
+    assert args == (Q(module="a"),)
+    assert kwargs == {"kind": "call"}
+    assert config.parse_trace_arguments("") == ((), {})
+
+
+def test_parse_trace_arguments_with_a_namespace() -> None:
+    args, kwargs = config.parse_trace_arguments("thing, size=big", {"thing": len, "big": 99})
+    assert (args, kwargs) == ((len,), {"size": 99})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a b", r"invalid syntax at column 1"),
+        ("x=", r"invalid syntax at (the end of the value|column 1)"),
+        ("undefined_name", r"NameError: name 'undefined_name' is not defined \(at column 1\)"),
+        ("module=1/0", r"ZeroDivisionError: division by zero \(at column 8\)"),
+    ],
+)
+def test_parse_trace_arguments_errors(text: str, message: str) -> None:
+    with pytest.raises(config.ConfigError, match=message):
+        config.parse_trace_arguments(text)
+
+
+# -- PYTHONHUNTERCONFIG --------------------------------------------------------------------------------------
+
+REPORT = """
+import sys
+import hunter
+print(repr(hunter._default_trace_args), repr(hunter._default_config), sys.gettrace())
+"""
+
+
+def run_with_config(value: str, code: str = REPORT, **env: str) -> Any:
+    return run_python(code, env={"PYTHONHUNTERCONFIG": value, **env})
+
+
+def test_config_never_starts_tracing_by_itself() -> None:
+    result = run_with_config('module="__main__", threading_support=False, repr_limit=7')
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "((), {'module': '__main__', 'threading_support': False}) {'repr_limit': 7} None\n"
+    assert result.stderr == ""
+
+
+def test_config_is_not_even_read_without_pythonhunter() -> None:
+    # Without PYTHONHUNTER the start-up hook does nothing at all, however bad the config.
+    result = run_with_config("this is not valid", code="import sys; print('hunter' in sys.modules)")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "False\n", ""), describe(result)
+
+
+def test_config_defaults_apply_to_environment_activation() -> None:
+    result = run_with_config(
+        with_backend('module="__main__", kind="call", repr_limit=5'), code=PROGRAM, PYTHONHUNTER='function="f"'
+    )
+    assert result.returncode == 0, describe(result)
+    assert lines(result.stderr) == [call_line("f", 2, "x=1")]
+    result = run_with_config(
+        with_backend('module="__main__", kind="call", repr_limit=5'),
+        code=PROGRAM.replace("f(1)", "f('abcdefghij')"),
+        PYTHONHUNTER='function="f"',
+    )
+    assert lines(result.stderr) == [call_line("f", 2, "x='a [...] j'")]
+
+
+def test_explicit_options_win_over_config() -> None:
+    result = run_with_config(
+        with_backend('module="__main__", kind="call", repr_limit=5'),
+        code=PROGRAM,
+        PYTHONHUNTER='function="f", kind="return", action=CallPrinter(repr_limit=50)',
+    )
+    assert lines(result.stderr) == [f"{'<string>':>40}:3     return    <= f: 1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("foo=1", "Discarded config from PYTHONHUNTERCONFIG foo=1: Unknown option"),
+        ("foo='x'", "Discarded config from PYTHONHUNTERCONFIG foo='x': Unknown option"),
+        ("1", "Discarded config from PYTHONHUNTERCONFIG 1 (position 0): Not a callable"),
+        ("Q(module='a'), 'text'", "Discarded config from PYTHONHUNTERCONFIG text (position 1): Not a callable"),
+        ('repr_limit="x"', "Discarded config from PYTHONHUNTERCONFIG repr_limit='x': "),
+        ("force_colors=3", "Discarded config from PYTHONHUNTERCONFIG force_colors=3: "),
+        ("repr_func='str'", "Discarded config from PYTHONHUNTERCONFIG repr_func='str': "),
+        ("filename_alignment=-1", "Discarded config from PYTHONHUNTERCONFIG filename_alignment=-1: "),
+    ],
+)
+def test_discarded_config(value: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    monkeypatch.setenv("PYTHONHUNTERCONFIG", value)
+    hunter.load_config()
+    err = capsys.readouterr().err
+    assert err.startswith(message), err
+    assert err.count("\n") == 1, err
+
+
+def test_discarded_values_leave_the_rest() -> None:
+    result = run_with_config('repr_limit="x", module="__main__", force_pid=True, bogus=2')
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "((), {'module': '__main__'}) {'force_pid': True} None\n"
+    assert [line.split(":")[0] for line in lines(result.stderr)] == [
+        "Discarded config from PYTHONHUNTERCONFIG repr_limit='x'",
+        "Discarded config from PYTHONHUNTERCONFIG bogus=2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "exception"),
+    [
+        ("a b", "ConfigError('invalid syntax at column 1: invalid syntax. Perhaps you forgot a comma?')"),
+        ("x=nope", "ConfigError(\"NameError: name 'nope' is not defined (at column 3)\")"),
+    ],
+)
+def test_config_that_fails_to_load(value: str, exception: str, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    before = (hunter._default_trace_args, dict(hunter._default_config))
+    monkeypatch.setenv("PYTHONHUNTERCONFIG", value)
+    hunter.load_config()
+    err = capsys.readouterr().err
+    assert err == f"Failed to load hunter config from PYTHONHUNTERCONFIG {value!r}: {exception}\n"
+    assert (hunter._default_trace_args, hunter._default_config) == before
+
+
+def test_printer_defaults_from_the_environment(tmp_path: Path) -> None:
+    out = tmp_path / "trace.txt"
+    code = PROGRAM + "import hunter\nprint(hunter.CallPrinter().stream.name)\n"
+    result = run_with_config(
+        with_backend(f"stream={str(out)!r}, force_pid=True, filename_alignment=12"),
+        code=code,
+        PYTHONHUNTER='module="__main__", function="f", kind="call"',
+    )
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == f"done\n{out}\n"
+    assert result.stderr == ""
+    assert re.fullmatch(r"\[\d+\] *    <string>:2     call      => f\(x=1\)\n", out.read_text())
+
+
+# -- load_config() and the module-level helpers -----------------------------------------------------------------
+
+
+def configure(*args: Any, **kwargs: Any) -> None:
+    """load_config(), keeping the backend under test selected as tests/conftest.py does."""
+    chosen = backend_under_test()
+    hunter.load_config(*args, **kwargs, **({"backend": chosen} if chosen else {}))
+
+
+def configured_options() -> dict[str, Any]:
+    """The configured trace() options, without the backend choice tests/conftest.py adds."""
+    assert hunter._default_trace_args is not None
+    return {key: value for key, value in hunter._default_trace_args[1].items() if key != "backend"}
+
+
+def test_load_config_programmatic() -> None:
+    configure(Q(module="a"), threading_support=False, kind="call", repr_limit=9, force_colors=True)
+    assert hunter._default_trace_args[0] == (Q(module="a"),)  # type: ignore[index]
+    assert configured_options() == {"threading_support": False, "kind": "call"}
+    assert hunter._default_config == {"repr_limit": 9, "force_colors": True}
+    action = CodePrinter(stream=io.StringIO())
+    assert (action.repr_limit, action.force_colors) == (9, True)
+    # Explicit action options win.
+    assert CodePrinter(stream=io.StringIO(), repr_limit=3).repr_limit == 3
+    # Loading again replaces everything.
+    hunter.load_config(filename_alignment=20)
+    assert hunter._default_trace_args is None
+    assert hunter._default_config == {"filename_alignment": 20}
+    assert CallPrinter(stream=io.StringIO()).repr_limit == 1024
+
+
+def test_load_config_discards_with_messages(capsys: pytest.CaptureFixture[str]) -> None:
+    hunter.load_config(1, nope=2, repr_limit="x")
+    err = capsys.readouterr().err
+    assert "1 (position 0): Not a callable" in err
+    assert "nope=2: Unknown option" in err
+    assert "repr_limit='x'" in err
+    assert hunter._default_trace_args is None
+    assert hunter._default_config == {}
+
+
+def test_load_config_debugger_class() -> None:
+    class FakeDebugger:
+        pass
+
+    hunter.load_config(klass=FakeDebugger)
+    assert Debugger().klass is FakeDebugger
+    assert hunter._default_config == {"klass": FakeDebugger}
+
+
+def test_configured_query_is_added_to_every_trace() -> None:
+    module_code = "def f():\n    return 1\n\ndef g():\n    return 2\n"
+    namespace: dict[str, Any] = {"__name__": "configsample"}
+    exec(compile(module_code, "configsample.py", "exec"), namespace)  # noqa: S102
+    configure(module="configsample", kind="call")
+    stream = io.StringIO()
+    with hunter.trace(action=CallPrinter(stream=stream)):
+        namespace["f"]()
+        namespace["g"]()
+    assert lines(normalize(stream.getvalue())) == [
+        f"{'configsample.py':>40}:1     call      => f()",
+        f"{'configsample.py':>40}:4     call      => g()",
+    ]
+
+
+def test_configured_tracer_options() -> None:
+    configure(threads=False, profile=True)
+    with hunter.trace(action=lambda event: None) as tracer:
+        assert tracer.threading_support is False
+        assert tracer.profiling_mode is True
+    with hunter.trace(action=lambda event: None, threading_support=True) as tracer:
+        assert tracer.threading_support is True
+
+
+def test_apply_config() -> None:
+    hunter.load_config(repr_limit=100)  # nothing for trace()
+    assert hunter._apply_config((), {"module": "x"}) == ((), {"module": "x"})
+    hunter.load_config(Q(function="f"), module="a", kind="call", threads=False)
+    predicates, options = hunter._apply_config((Q(lineno=1),), {"module": "b", "threading_support": True})
+    assert predicates == (Q(function="f"), Q(lineno=1))
+    # Explicit options win, and any spelling of threading_support replaces the configured one.
+    assert options == {"module": "b", "kind": "call", "threading_support": True}
+
+
+def test_prepare_predicate() -> None:
+    prepared = hunter._prepare_predicate(module="a")
+    assert type(prepared) is hp.When
+    assert prepared.condition == Q(module="a")
+    assert [type(action) for action in prepared.actions] == [CallPrinter]
+    printer = CodePrinter(stream=io.StringIO())
+    assert hunter._prepare_predicate(Q(module="a"), function="f", action=printer) == hp.When(
+        hp.And(Q(module="a"), Q(function="f")), printer
+    )
+
+
+def test_default_stream_is_stderr() -> None:
+    import sys
+
+    assert hunter._default_stream is sys.stderr
