@@ -8,10 +8,13 @@ import types
 from collections.abc import Callable, Generator
 from typing import Any
 
-from .predicates import Query
+from .predicates import Not, Query
 
 #: ``local=True``: the function's own frame (call at depth 0, lines at 1) and the calls it makes (depth 1).
 _LOCAL = Query(depth_lt=2)
+#: The tracer is stopped by the wrapper after each run: its stop() (and anything of hunter's) is not the wrapped
+#: function's doing. A static test of the module, so hunter's code is pruned rather than filtered event by event.
+_NOT_HUNTER = Not(Query(module_regex=r"hunter(\.|$)"))
 
 
 def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str, Any]) -> Callable[..., Any]:
@@ -20,7 +23,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
 
     def start() -> Any:
         options = dict(trace_options)
-        predicates = (_LOCAL,) if local else ()
+        predicates = (_NOT_HUNTER, _LOCAL) if local else (_NOT_HUNTER,)
         # Tracing starts in the wrapper, so the wrapped function's frame is the first new one: depth 0.
         return trace(*predicates, **options)
 
