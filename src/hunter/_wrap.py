@@ -51,7 +51,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
             try:
                 value, error = (yield item), None
             except GeneratorExit:
-                awaitable.close()
+                step(lambda _value: awaitable.close(), None)  # finally blocks run: a resumption too
                 raise
             except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: forward it
                 value, error = None, exc
@@ -72,7 +72,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
                 try:
                     value, error = (yield item), None
                 except GeneratorExit:
-                    await agen.aclose()
+                    await drive(agen.aclose())
                     raise
                 except BaseException as exc:  # noqa: BLE001
                     value, error = None, exc
@@ -105,7 +105,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
                 try:
                     value, error = (yield item), None
                 except GeneratorExit:
-                    generator.close()
+                    step(lambda _value: generator.close(), None)  # finally blocks run: a resumption too
                     raise
                 except BaseException as exc:  # noqa: BLE001
                     value, error = None, exc
