@@ -28,12 +28,12 @@ MODES = ("untraced", "tracer", "chrome", "chrome-noargs", "jsonl")
 
 
 def tiny_calls() -> Callable[[], Any]:
-    """Many tiny calls: naive recursive Fibonacci (about 29,000 calls of a two-line function)."""
+    """Many tiny calls: naive recursive Fibonacci (about 75,000 calls of a two-line function)."""
 
     def fib(n: int) -> int:
         return n if n < 2 else fib(n - 1) + fib(n - 2)
 
-    return lambda: fib(21)
+    return lambda: fib(23)
 
 
 def ordinary() -> Callable[[], Any]:
@@ -49,7 +49,7 @@ def ordinary() -> Callable[[], Any]:
         def total(self) -> float:
             return self.quantity * self.price
 
-    lines = [f"customer{i % 37},item{i % 11},{i % 7 + 1},{(i % 13) * 1.25 + 0.5}" for i in range(1500)]
+    lines = [f"customer{i % 37},item{i % 11},{i % 7 + 1},{(i % 13) * 1.25 + 0.5}" for i in range(5000)]
     text = "\n".join(lines)
 
     def parse(blob: str) -> list[Order]:
