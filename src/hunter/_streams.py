@@ -47,4 +47,15 @@ def flush_all() -> None:
             pass
 
 
-atexit.register(flush_all)
+def _close_all() -> None:
+    # At exit (after the tracers stopped: this handler was registered first, so it runs last) the files opened
+    # from paths are closed, not just flushed: left to the garbage collector they'd warn "unclosed file".
+    for file in list(_opened.values()):
+        try:
+            file.close()
+        except (ValueError, OSError):
+            pass
+    _opened.clear()
+
+
+atexit.register(_close_all)
