@@ -597,6 +597,37 @@ def test_exporting_odd_values_never_raises(tmp_path: Path) -> None:
     assert any(record.get("exception") == "Error" for record in records)
 
 
+def test_detached_events_are_exported_too(tmp_path: Path) -> None:
+    # Events copied with event.detach() have no frame: calls and returns pair up by depth.
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import ChromeTrace, JSONLines
+        out = ChromeTrace(sys.argv[1])
+        lines = JSONLines(sys.argv[2])
+
+        def forward(event):
+            out(event.detach())
+            lines(event.detach(repr))
+
+        with hunter.trace(module="__main__", action=forward):
+            main()
+        out.close()
+        lines.close()
+        """,
+    )
+    run(script, str(tmp_path / "out.json"), str(tmp_path / "out.jsonl"))
+    roots = check_timeline(load_strict(tmp_path / "out.json"))
+    assert main_trees(roots) == [EXPECTED_MAIN]
+    [(_pid, fails)] = find(roots, "fails")
+    assert [instant["name"] for instant in fails.instants] == ["exception"]  # a detached event has no value
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [record["function"] for record in records if record["kind"] == "call"][:3] == ["main", "middle", "leaf"]
+    assert "args" not in records[0]
+    assert [record["arg"] for record in records if record["kind"] == "return"][:1] == ["'2'"]  # repr of repr
+
+
 def test_writers_compare_by_identity_and_show_their_settings(tmp_path: Path) -> None:
     path = str(tmp_path / "x.json")
     with ChromeTrace(path, args=False) as first, ChromeTrace(path) as second:

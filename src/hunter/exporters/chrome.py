@@ -20,6 +20,8 @@ __all__ = ["ChromeTrace", "merge", "read_events"]
 _perf_ns = time.perf_counter_ns
 _CO_VARARGS = 0x04
 _CO_VARKEYWORDS = 0x08
+#: Stack keys of detached events: below every -id(frame) a builtin call uses, one per depth.
+_DETACHED = -(1 << 62)
 #: Code objects described at most this many at a time (the cache holds them, so it must not grow forever).
 _MAX_CODES = 20_000
 
@@ -104,6 +106,11 @@ class ChromeTrace(TimelineWriter):
             if state is None:
                 return
         frame = event.frame
+        if frame is None:
+            self._detached(state, event)
+            if len(state.buf) >= self.batch:
+                self._flush(state)
+            return
         stack = state.stack
         if kind == "call":
             if event.builtin:
@@ -157,9 +164,37 @@ class ChromeTrace(TimelineWriter):
         if len(state.buf) >= self.batch:
             self._flush(state)
 
+    def _detached(self, state: ThreadState, event: Event) -> None:
+        """An event without a frame (``event.detach()``): calls and returns are matched by their depth."""
+        kind = event.kind
+        key = _DETACHED - event.depth
+        stack = state.stack
+        if kind == "call":
+            code = event.code
+            if event.builtin or code is None:
+                static = self._builtin_static(event)
+            else:
+                entry = self._codes.get(id(code))
+                static = (entry if entry is not None and entry[0] is code else self._describe(code, event))[1]
+            state.buf.append(f"{state.prefix[0]}{self.now_us()},{static}}}}}\n")
+            stack.append(key)
+        elif kind == "return":
+            if key not in stack:
+                return
+            if stack[-1] != key:
+                self._unwind_to(state, key)
+            stack.pop()
+            result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}' if self.args else ""
+            state.buf.append(f"{state.prefix[1]}{self.now_us()}{result}}}\n")
+        elif kind == "exception":
+            self._exception(state, event)
+
     def _exception(self, state: ThreadState, event: Event) -> None:
         frame = event.frame
-        key = -id(frame) if event.builtin else id(frame)
+        if frame is None:
+            key = _DETACHED - event.depth
+        else:
+            key = -id(frame) if event.builtin else id(frame)
         try:
             exc_type, value = event.arg[0], event.arg[1]
             name = type.__dict__["__name__"].__get__(exc_type) if isinstance(exc_type, type) else "exception"
@@ -204,9 +239,9 @@ class ChromeTrace(TimelineWriter):
         return entry
 
     def _location_file(self, event: Event) -> str:
-        if event.builtin:
+        code = event.code
+        if event.builtin or code is None:
             return "?"
-        code = event.frame.f_code  # type: ignore[union-attr]
         entry = self._codes.get(id(code))
         if entry is None or entry[0] is not code:
             entry = self._describe(code, event)

@@ -68,10 +68,10 @@ class JSONLines(TimelineWriter):
                 return
         now = self.origin_ns + _perf_ns() - self._base
         kind = event.kind
-        if event.builtin:
+        code = event.code  # (a detached event has no frame, but keeps its code)
+        if event.builtin or code is None:
             entry = self._builtin_entry(event)
         else:
-            code = event.frame.f_code  # type: ignore[union-attr]
             entry = self._codes.get(id(code))
             if entry is None or entry[0] is not code:
                 entry = self._describe(code, event)
@@ -90,7 +90,7 @@ class JSONLines(TimelineWriter):
             extra = ',"arg":null' if event.builtin else f',"arg":{value_json(event.arg, limit)}'
         elif kind == "exception":
             extra = _exception_fields(event.arg, limit)
-        elif kind == "call" and self.args and entry[3]:
+        elif kind == "call" and self.args and entry[3] and event.frame is not None:
             extra = self._arguments(event.frame, entry[3])
         else:
             extra = ""
