@@ -145,8 +145,9 @@ class TimelineWriter(Action):
     """Base of the exporters: owns the output file(s) and gets lines to them whole, in batches.
 
     Events are turned into complete lines by the subclass and appended to a per-thread list (no lock on
-    the hot path); a list is written with a single ``write()`` once it holds ``batch`` lines, when the
-    tracer stops, before a fork and at exit. So a file cut off by a crash holds only whole lines.
+    the hot path); a list is written with a single ``write()`` once it holds ``batch`` lines, and on
+    :meth:`flush`, before a fork, at :meth:`close`, at exit and at ``os._exit()``. So a file cut off by a
+    crash holds only whole lines.
     """
 
     #: Text that starts and ends a file.
