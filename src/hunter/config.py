@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import io
 import os
 import sys
+import tokenize
 from collections.abc import Callable
 from typing import Any
 
@@ -64,12 +66,35 @@ def public_namespace() -> dict[str, Any]:
     return namespace
 
 
+def _unclosed_bracket(text: str) -> tuple[int, int, str] | None:
+    """The innermost bracket the value opens and never closes: its line, column (both from 1) and character."""
+    opened: list[tokenize.TokenInfo] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.OP and token.string in "([{":
+                opened.append(token)
+            elif token.type == tokenize.OP and token.string in ")]}" and opened:
+                opened.pop()
+    except (tokenize.TokenError, SyntaxError):  # the end of the text inside brackets: expected here
+        pass
+    if not opened:
+        return None
+    line, column = opened[-1].start
+    return line, column + 1, opened[-1].string
+
+
 def parse_trace_arguments(text: str, namespace: dict[str, Any] | None = None) -> tuple[tuple, dict[str, Any]]:
     """Parse ``'module="x", action=CallPrinter'`` (what goes between the parentheses of ``trace(...)``)."""
     try:
         # The closing parenthesis sits on its own line so a trailing comment can't swallow it.
         tree = ast.parse(f"_({text}\n)", mode="eval")
     except SyntaxError as exc:
+        unclosed = _unclosed_bracket(text) if "never closed" in exc.msg or "does not match" in exc.msg else None
+        if unclosed is not None:
+            # The parser blames our own "_(" (or the ")" we added), which the user never wrote: point at theirs.
+            line, column, bracket = unclosed
+            position = f"column {column}" if line == 1 else f"line {line}, column {column}"
+            raise ConfigError(f"invalid syntax at {position}: {bracket!r} was never closed") from None
         # Line 1 is "_(" + the value; anything later is the closing parenthesis we added: the value's end.
         lines = text.count("\n") + 1
         if (exc.lineno or 1) == 1:
