@@ -169,6 +169,11 @@ def test_parse_trace_arguments_with_a_namespace() -> None:
         ("x=", r"invalid syntax at (the end of the value|column 1)"),
         ("undefined_name", r"NameError: name 'undefined_name' is not defined \(at column 1\)"),
         ("module=1/0", r"ZeroDivisionError: division by zero \(at column 8\)"),
+        # Unclosed brackets are the user's, not the parenthesis the value is wrapped in to be parsed.
+        ("foo(", r"invalid syntax at column 4: '\(' was never closed$"),
+        ("module=[1, 2", r"invalid syntax at column 8: '\[' was never closed$"),
+        ('module="x",\n  function_in=["a", "b"', r"invalid syntax at line 2, column 15: '\[' was never closed$"),
+        ('x=")"(', r"invalid syntax at column 6: '\(' was never closed$"),
     ],
 )
 def test_parse_trace_arguments_errors(text: str, message: str) -> None:
