@@ -208,6 +208,7 @@ class _CLISession:
         self.socket_path: str | None = None
         self.script_path: str | None = None
         self.stdout = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+        self.early_output: list[bytes] = []
 
     # -- checks before touching the target --
 
@@ -401,6 +402,10 @@ class _CLISession:
             request = {"options": options, "colors": _wants_colors(sys.stdout)}
             _channel.send_frame(conn, _channel.REQUEST, json.dumps(request).encode())
             frame = reader.read(deadline)
+            # The tracer runs before the target gets to say so: keep its first lines for after our banner.
+            while frame is not None and frame.kind == _channel.OUTPUT:
+                self.early_output.append(frame.payload)
+                frame = reader.read(deadline)
         except TimeoutError:
             raise AttachError(f"process {self.pid} stopped answering while attaching") from None
         except (OSError, _channel.ChannelError) as exc:
@@ -424,6 +429,8 @@ class _CLISession:
         )
         sys.stderr.flush()
         try:
+            for data in self.early_output:
+                self._write(data)
             return self._pump(reader, until_bye=False)
         except (KeyboardInterrupt, _Detach):
             return self.detach(conn, reader)

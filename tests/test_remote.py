@@ -1,0 +1,979 @@
+"""hunter-trace -p PID: attaching to real running processes, detaching, failures, and the channel's security."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from helpers import child_env
+
+from hunter import _remote_agent, _remote_channel, _remote_inject, remote
+
+pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_UNIX") or sys.platform != "linux", reason="Linux only")
+
+#: Generous: a deadline, never a pause. Slow CI machines wait longer, fast ones don't wait at all.
+DEADLINE = 60.0
+
+TARGET = textwrap.dedent(
+    """\
+    import os, sys, threading, time
+
+    if os.environ.get("TARGET_PREPARED"):
+        import hunter.remote
+        hunter.remote.install(os.environ.get("TARGET_SIGNAL", "SIGURG"))
+
+    def own_trace(frame, event, arg):
+        return None
+
+    if os.environ.get("TARGET_OWN_TRACE"):
+        sys.settrace(own_trace)
+
+    def leaf(x):
+        return x * 2
+
+    def middle(x):
+        return leaf(x) + 1
+
+    def state():
+        trace = sys.gettrace()
+        text = "own" if trace is own_trace else "none" if trace is None else "other"
+        monitoring = getattr(sys, "monitoring", None)
+        if monitoring is not None and any(monitoring.get_tool(i) is not None for i in range(6)):
+            text += "+mon"
+        return text
+
+    stop = threading.Event()
+    mutex = ctypes = None
+
+    def commands():
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "exit":
+                stop.set()
+            elif command == "unlock":
+                ctypes.CDLL(None).pthread_mutex_unlock(mutex)
+
+    threading.Thread(target=commands, daemon=True).start()
+    mode = os.environ.get("TARGET_MAIN", "loop")
+
+    def heartbeats(use_threads):
+        n = 0
+        while not stop.is_set():
+            if use_threads:
+                # New threads: traced by either backend (settrace traces threads started after attaching).
+                worker = threading.Thread(target=middle, args=(n,))
+                worker.start()
+                worker.join()
+                print(f"heartbeat {n}", flush=True)
+            else:
+                middle(n)
+                print(f"heartbeat {n} {state()}", flush=True)
+            n += 1
+            time.sleep(0.01)
+
+    print("ready", os.getpid(), flush=True)
+    if mode == "loop":
+        heartbeats(False)
+    else:
+        threading.Thread(target=heartbeats, args=(True,), daemon=True).start()
+        if mode == "read":
+            read_end, write_end = os.pipe()
+            os.read(read_end, 1)  # never written: blocked in a system call for good
+        elif mode == "lock":
+            lock = threading.Lock()
+            lock.acquire()
+            lock.acquire()  # held by ourselves: blocked on a lock for good
+        elif mode == "cmutex":
+            import ctypes
+            mutex = ctypes.create_string_buffer(64)  # PTHREAD_MUTEX_INITIALIZER is all zeros in glibc
+            libc = ctypes.CDLL(None)
+            libc.pthread_mutex_lock(mutex)
+            print("in C", flush=True)
+            libc.pthread_mutex_lock(mutex)  # blocked in C (a futex wait signals don't end) until "unlock"
+            print("out of C", flush=True)
+            stop.wait()
+    """
+)
+
+
+class Lines:
+    """Collects the lines of a pipe in a thread, so that tests can wait for a line with a deadline."""
+
+    def __init__(self, stream: object, context: Callable[[], str] | None = None) -> None:
+        self.context = context  # more to show when a wait fails (the CLI's stderr)
+        self.lines: list[str] = []
+        self.closed = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: object) -> None:
+        for raw in iter(stream.readline, b""):  # type: ignore[attr-defined]
+            with self._cond:
+                self.lines.append(raw.decode("utf-8", "replace"))
+                self._cond.notify_all()
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def wait_for(self, condition: Callable[[list[str]], bool], what: str, timeout: float = DEADLINE) -> None:
+        """Wait until ``condition(lines)`` holds; fail with the lines so far after ``timeout`` or at end of output."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not condition(self.lines):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.closed:
+                    extra = self.context() if self.context is not None else ""
+                    pytest.fail(
+                        f"no {what} (output {'ended' if self.closed else 'timed out'}); last lines:\n"
+                        f"{''.join(self.lines[-40:])}{extra}"
+                    )
+                self._cond.wait(remaining)
+
+    def wait_line(self, text: str, start: int = 0, timeout: float = DEADLINE) -> int:
+        """Wait for a line containing ``text`` at index ``start`` or later; return its index."""
+        found: list[int] = []
+
+        def condition(lines: list[str]) -> bool:
+            for index in range(start, len(lines)):
+                if text in lines[index]:
+                    found.append(index)
+                    return True
+            return False
+
+        self.wait_for(condition, repr(text), timeout)
+        return found[0]
+
+    def wait_closed(self, timeout: float = DEADLINE) -> None:
+        self.wait_for(lambda lines: self.closed, "end of output", timeout)
+
+    def text(self) -> str:
+        with self._cond:
+            return "".join(self.lines)
+
+
+class Target:
+    """A real Python process running TARGET, with its stdout collected."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str | None] | None = None, python: str = sys.executable):
+        script = tmp_path / "target.py"
+        script.write_text(TARGET)
+        self.process = subprocess.Popen(
+            [python, "-u", str(script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=child_env(env),
+            cwd=tmp_path,
+        )
+        self._beats: list[tuple[int, str]] = []
+        self._parsed = 0
+        self.out = Lines(self.process.stdout)
+        self.err = Lines(self.process.stderr)
+        self.out.wait_line("ready")
+        self.pid = self.process.pid
+
+    def heartbeats(self) -> list[tuple[int, str]]:
+        """The heartbeats so far as (number, trace state); parsed incrementally (there are thousands)."""
+        lines = self.out.lines
+        while self._parsed < len(lines):
+            line = lines[self._parsed]
+            self._parsed += 1
+            if line.startswith("heartbeat "):
+                parts = line.split()
+                self._beats.append((int(parts[1]), parts[2] if len(parts) > 2 else ""))
+        return self._beats
+
+    def wait_beats(self, count: int, what: str = "heartbeats") -> None:
+        """Wait until ``count`` more heartbeats arrived (proof that the program runs on)."""
+        before = len(self.heartbeats())
+        self.out.wait_for(lambda lines: len(self.heartbeats()) >= before + count, f"{count} more {what}")
+
+    def wait_state(self, state: str) -> None:
+        """Wait for a heartbeat that reports the given trace state (loop mode)."""
+        self.out.wait_for(lambda lines: any(s == state for _, s in self.heartbeats()[-3:]), f"state {state!r}")
+
+    def assert_output_intact(self) -> None:
+        """Every heartbeat is there, in order, and nothing else was written to the program's stdout/stderr."""
+        beats = [n for n, _ in self.heartbeats()]
+        assert beats == list(range(len(beats))), "heartbeats lost or out of order"
+        others = [
+            line
+            for line in self.out.text().splitlines()
+            if not line.startswith(("heartbeat ", "ready", "in C", "out "))
+        ]
+        assert others == []
+        assert self.err.text() == ""
+
+    def send(self, command: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{command}\n".encode())
+        self.process.stdin.flush()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(DEADLINE)
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+class CLI:
+    """A running ``hunter-trace`` (python -m hunter.remote) with stdout and stderr collected."""
+
+    def __init__(self, args: Sequence[str], env: dict[str, str | None] | None = None, stdout: int | None = None):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "hunter.remote", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE if stdout is None else stdout,
+            stderr=subprocess.PIPE,
+            env=child_env(env),
+        )
+        self.err = Lines(self.process.stderr)
+        self.out = Lines(self.process.stdout, lambda: "--- stderr ---\n" + self.err.text()) if stdout is None else None
+
+    def wait(self) -> int:
+        code = self.process.wait(DEADLINE)
+        self.err.wait_closed()
+        if self.out is not None:
+            self.out.wait_closed()
+        return code
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.wait()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(DEADLINE)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def describe(self) -> str:
+        out = self.out.text() if self.out is not None else ""
+        return f"exit code {self.process.returncode}\n--- stdout ---\n{out[-3000:]}--- stderr ---\n{self.err.text()}"
+
+
+@pytest.fixture
+def cleanup() -> object:
+    """Kills whatever a test started, whatever happened."""
+    things: list[Target | CLI] = []
+    yield things.append
+    for thing in reversed(things):
+        thing.close()
+
+
+def start_target(tmp_path: Path, cleanup: Callable[[object], None], **env: str | None) -> Target:
+    target = Target(tmp_path, env)
+    cleanup(target)
+    return target
+
+
+def start_cli(cleanup: Callable[[object], None], *args: str, **kw: object) -> CLI:
+    cli = CLI(args, **kw)  # type: ignore[arg-type]
+    cleanup(cli)
+    return cli
+
+
+def gdb_usable() -> str | None:
+    """Why --gdb can't be tested here (None when it can)."""
+    if shutil.which("gdb") is None:
+        return "gdb is not installed"
+    try:
+        scope = Path("/proc/sys/kernel/yama/ptrace_scope").read_text().strip()
+    except OSError:
+        scope = "0"
+    if scope == "3" or (scope != "0" and os.geteuid() != 0):
+        return f"ptrace is restricted (kernel.yama.ptrace_scope={scope})"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        probe = subprocess.run(
+            ["gdb", "-nx", "-batch", "-p", str(sleeper.pid), "-ex", "detach"],
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+            check=False,
+        )
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    if "Operation not permitted" in probe.stdout + probe.stderr:
+        return "ptrace is not permitted here (container without CAP_SYS_PTRACE?)"
+    return None
+
+
+# -- attaching to a prepared process (signal) -------------------------------------------------------------------
+
+
+def test_signal_attach_streams_detaches_and_restores_previous_trace(tmp_path, cleanup, backend):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1")
+    target.wait_state("own")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(x=")
+    cli.out.wait_line("<= leaf: ")
+    cli.err.wait_line(f"attached to process {target.pid}")
+    traced_state = "other" if backend == "settrace" else "own+mon"
+    target.wait_state(traced_state)
+    assert cli.interrupt() == 0, cli.describe()
+    assert "detached" in cli.err.text()
+    # Only leaf's events were asked for; none of hunter's own frames show.
+    assert all("target.py:1" in line for line in cli.out.lines), cli.describe()
+    target.wait_state("own")  # the program's own trace function is back, nothing of ours remains
+    target.wait_beats(20)
+    target.assert_output_intact()
+
+
+def test_reattach_many_times(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    for round in range(3):
+        cli = start_cli(cleanup, "-p", str(target.pid), 'function="middle"', "action=CodePrinter")
+        assert cli.out is not None
+        cli.out.wait_line("def middle(x):")
+        assert cli.interrupt() == 0, f"round {round}: {cli.describe()}"
+        target.wait_state("none")
+    target.wait_beats(10)
+    target.assert_output_intact()
+
+
+def test_cli_killed_target_stops_tracing_and_runs_on(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    cli.process.kill()
+    cli.process.wait(DEADLINE)
+    target.wait_state("own")
+    target.wait_beats(30)
+    target.assert_output_intact()
+    # And the next hunter-trace attaches as if nothing happened (the stale socket file is replaced).
+    again = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert again.out is not None
+    again.out.wait_line("=> leaf(")
+    assert again.interrupt() == 0, again.describe()
+    target.assert_output_intact()
+
+
+def test_target_killed_while_attached(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    target.process.kill()
+    assert cli.wait() == 1, cli.describe()
+    assert f"process {target.pid} exited" in cli.err.text()
+
+
+def test_target_exits_normally_while_attached(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    target.send("exit")
+    assert target.process.wait(DEADLINE) == 0
+    assert cli.wait() == 1, cli.describe()
+    assert f"process {target.pid} exited" in cli.err.text()
+    target.out.wait_closed()
+    target.err.wait_closed()
+    target.assert_output_intact()
+
+
+def test_second_cli_is_refused_while_one_is_attached(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    first = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert first.out is not None
+    first.out.wait_line("=> leaf(")
+    second = start_cli(cleanup, "-p", str(target.pid))
+    assert second.wait() == 2, second.describe()
+    assert "another hunter-trace is attached" in second.err.text()
+    seen = len(first.out.lines)
+    first.out.wait_line("=> leaf(", start=seen)  # the first session is unaffected
+    assert first.interrupt() == 0
+
+
+def test_custom_signal(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_SIGNAL="SIGUSR2")
+    cli = start_cli(cleanup, "-p", str(target.pid), "-s", "USR2", 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    assert cli.interrupt() == 0
+    # Without -s the default signal is not handled: one clear message, and SIGUSR2's target is untouched.
+    wrong = start_cli(cleanup, "-p", str(target.pid))
+    assert wrong.wait() == 2, wrong.describe()
+    assert "does not handle SIGURG" in wrong.err.text()
+    target.wait_beats(5)
+    target.assert_output_intact()
+
+
+def test_environment_variable_prepares_the_process(tmp_path, cleanup):
+    script = "import hunter.remote; hunter.remote.activate_from_environment(); exec(open('target.py').read())"
+    (tmp_path / "target.py").write_text(TARGET)
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env({"PYTHONHUNTER_REMOTE": "SIGUSR1"}),
+        cwd=tmp_path,
+    )
+    out = Lines(process.stdout)
+    try:
+        out.wait_line("ready")
+        cli = start_cli(cleanup, "-p", str(process.pid), "-s", "SIGUSR1", 'function="leaf"')
+        assert cli.out is not None
+        cli.out.wait_line("=> leaf(")
+        assert cli.interrupt() == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_bad_environment_variable_prints_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "import hunter.remote; hunter.remote.activate_from_environment(); print('ran')"],
+        env=child_env({"PYTHONHUNTER_REMOTE": "SIGNOPE"}),
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+    assert result.stdout == "ran\n"
+    assert (
+        result.stderr
+        == "Failed to install hunter-trace support from PYTHONHUNTER_REMOTE='SIGNOPE': unknown signal 'SIGNOPE'\n"
+    )
+
+
+@pytest.mark.skipif(
+    "PYTHONHUNTER_REMOTE" not in (Path(remote.__file__).parent.parent / "hunter.pth").read_text()
+    if (Path(remote.__file__).parent.parent / "hunter.pth").exists()
+    else True,
+    reason="the hunter.pth start-up hook does not read PYTHONHUNTER_REMOTE yet",
+)
+def test_environment_variable_through_pth_hook(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, PYTHONHUNTER_REMOTE="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    assert cli.interrupt() == 0
+
+
+# -- what the target may be doing when the signal comes -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["read", "lock"])
+def test_attach_while_main_thread_blocked(tmp_path, cleanup, mode):
+    # The main thread sits in a system call or on a lock: the signal interrupts it, the handler runs, the
+    # call is resumed (PEP 475); threads started by the program are traced and nothing is disturbed.
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_MAIN=mode)
+    target.wait_beats(3)
+    for _ in range(2):
+        cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+        assert cli.out is not None
+        cli.out.wait_line("=> leaf(")
+        assert cli.interrupt() == 0, cli.describe()
+    target.wait_beats(10)
+    assert target.alive()
+    target.assert_output_intact()
+
+
+def test_main_thread_stuck_in_c_code(tmp_path, cleanup):
+    # Python runs signal handlers between bytecodes only: while the main thread is inside a C call that
+    # doesn't return, the attach times out with a clear message and nothing else happens. When the call
+    # returns, the late handler finds no waiting hunter-trace and does nothing; attaching then works.
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_MAIN="cmutex")
+    target.out.wait_line("in C")
+    cli = start_cli(cleanup, "-p", str(target.pid), "-t", "2", 'function="leaf"')
+    assert cli.wait() == 2, cli.describe()
+    assert "did not answer within 2s" in cli.err.text()
+    target.wait_beats(5)
+    target.send("unlock")
+    target.out.wait_line("out of C")
+    target.wait_beats(5)
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    assert cli.interrupt() == 0, cli.describe()
+    target.wait_beats(5)
+    target.assert_output_intact()
+
+
+# -- gdb -------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gdb_reason() -> str | None:
+    return gdb_usable()
+
+
+def test_gdb_attach_unprepared_process(tmp_path, cleanup, gdb_reason):
+    if gdb_reason:
+        pytest.skip(gdb_reason)
+    target = start_target(tmp_path, cleanup, TARGET_OWN_TRACE="1")
+    for _ in range(2):
+        cli = start_cli(cleanup, "-p", str(target.pid), "--gdb", 'function="leaf"')
+        assert cli.out is not None
+        cli.out.wait_line("=> leaf(x=")
+        assert cli.interrupt() == 0, cli.describe()
+        target.wait_state("own")
+    # Killing the CLI works the same as with a prepared process.
+    cli = start_cli(cleanup, "-p", str(target.pid), "--gdb", 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(x=")
+    cli.process.kill()
+    target.wait_state("own")
+    target.wait_beats(10)
+    target.assert_output_intact()
+
+
+def test_gdb_refuses_a_process_that_is_not_python(cleanup, gdb_reason):
+    if gdb_reason:
+        pytest.skip(gdb_reason)
+    sleeper = subprocess.Popen(["sleep", "600"])
+    try:
+        cli = start_cli(cleanup, "-p", str(sleeper.pid), "--gdb")
+        assert cli.wait() == 2, cli.describe()
+        assert "is not a Python process" in cli.err.text()
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_gdb_missing(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup)
+    cli = start_cli(cleanup, "-p", str(target.pid), "--gdb", env={"PATH": str(tmp_path)})
+    assert cli.wait() == 2, cli.describe()
+    assert "needs gdb" in cli.err.text()
+    target.wait_beats(3)
+    target.assert_output_intact()
+
+
+def test_gdb_output_is_explained():
+    ok = "...\nhunter-pending-call=0\n[Inferior 1 (process 1) detached]\n"
+    _remote_inject._check_gdb_output(1, ok)
+    cases = {
+        "ptrace: Operation not permitted.\n": "not allowed to attach",
+        'No symbol "Py_AddPendingCall" in current context.\n': "is not a Python process",
+        "ptrace: No such process.\n": "there is no process",
+        "hunter-pending-call=-1\n": "refused the pending call",
+        "something else entirely\n": "something else entirely",
+    }
+    for output, expected in cases.items():
+        with pytest.raises(_remote_inject.InjectError, match=expected):
+            _remote_inject._check_gdb_output(1, output)
+
+
+def test_bootstrap_is_one_ascii_statement_binding_nothing():
+    statement = _remote_inject._one_statement(_remote_inject.bootstrap_source("/nonexistent/hunter-1.sock"))
+    assert statement.isascii()
+    assert '"' not in statement and "\\" not in statement  # nothing for gdb's string literal to escape
+    namespace: dict[str, object] = {}
+    started: list[object] = []
+    # Run it with a stand-in _thread: it must only start the thread, and leave no name behind.
+    fake = type(sys)("_thread")
+    fake.start_new_thread = lambda function, args: started.append(function)  # type: ignore[attr-defined]
+    saved = sys.modules["_thread"]
+    sys.modules["_thread"] = fake
+    try:
+        exec(statement, namespace)  # noqa: S102 - running the injected statement is the point
+    finally:
+        sys.modules["_thread"] = saved
+    assert set(namespace) == {"__builtins__"}
+    assert len(started) == 1
+
+
+# -- refusals that leave the target untouched ------------------------------------------------------------------------
+
+
+def test_unprepared_python_process_is_untouched(tmp_path, cleanup):
+    if hasattr(sys, "remote_exec"):
+        pytest.skip("Python 3.14+ attaches to unprepared processes with sys.remote_exec")
+    target = start_target(tmp_path, cleanup)
+    cli = start_cli(cleanup, "-p", str(target.pid))
+    assert cli.wait() == 2, cli.describe()
+    assert "not prepared for hunter-trace" in cli.err.text()
+    assert len(cli.err.lines) == 1
+    target.wait_beats(5)
+    target.assert_output_intact()
+
+
+def test_not_a_python_process(cleanup):
+    sleeper = subprocess.Popen(["sleep", "600"])
+    try:
+        cli = start_cli(cleanup, "-p", str(sleeper.pid))
+        assert cli.wait() == 2, cli.describe()
+        assert cli.err.text() == f"hunter-trace: process {sleeper.pid} is not a Python process\n"
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_no_such_process(cleanup):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    cli = start_cli(cleanup, "-p", str(gone.pid))
+    assert cli.wait() == 2, cli.describe()
+    assert cli.err.text() == f"hunter-trace: there is no process {gone.pid}\n"
+
+
+def test_bad_options_are_refused_before_touching_the_target(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), "function=(")
+    assert cli.wait() == 2, cli.describe()
+    assert cli.err.text().startswith("hunter-trace: invalid options 'function=(': ")
+    assert len(cli.err.lines) == 1
+    target.wait_beats(5)
+    assert {state for _, state in target.heartbeats()} == {"own"}
+    target.assert_output_intact()
+
+
+def test_options_the_target_rejects(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'backend="nope"')
+    assert cli.wait() == 2, cli.describe()
+    assert f"process {target.pid} refused: " in cli.err.text()
+    assert "nope" in cli.err.text()
+    target.wait_beats(5)
+    assert {state for _, state in target.heartbeats()} == {"own"}
+    target.assert_output_intact()
+
+
+def test_cannot_attach_to_itself():
+    assert remote.main(["-p", str(os.getpid())]) == 2
+
+
+# -- output --------------------------------------------------------------------------------------------------------
+
+
+def test_colours_on_a_terminal_only(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    plain = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"', env={"NO_COLOR": None, "FORCE_COLOR": None})
+    assert plain.out is not None
+    plain.out.wait_line("=> leaf(")
+    assert plain.interrupt() == 0
+    assert "\x1b[" not in plain.out.text()
+
+    leader, follower = os.openpty()
+    try:
+        tty = start_cli(
+            cleanup,
+            "-p",
+            str(target.pid),
+            'function="leaf"',
+            env={"NO_COLOR": None, "FORCE_COLOR": None},
+            stdout=follower,
+        )
+        os.close(follower)
+        received = bytearray()
+        deadline = time.monotonic() + DEADLINE
+        while b"leaf" not in received and time.monotonic() < deadline:
+            try:
+                received += os.read(leader, 65536)
+            except OSError:
+                break
+        assert tty.interrupt() == 0
+    finally:
+        os.close(leader)
+    assert b"leaf" in received
+    assert b"\x1b[" in received
+
+
+# -- the channel's security ------------------------------------------------------------------------------------------
+
+
+def test_private_dir_checks(tmp_path):
+    uid = os.geteuid()
+    good = tmp_path / "good"
+    _remote_channel.make_private_dir(str(good), uid, os.getegid())
+    assert stat.S_IMODE(good.stat().st_mode) == 0o700
+    _remote_channel.check_private_dir(str(good), uid)
+
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    loose.chmod(0o755)
+    with pytest.raises(_remote_channel.ChannelError, match="lets other users in"):
+        _remote_channel.make_private_dir(str(loose), uid, os.getegid())
+
+    link = tmp_path / "link"
+    link.symlink_to(good)
+    with pytest.raises(_remote_channel.ChannelError, match="symbolic link"):
+        _remote_channel.check_private_dir(str(link), uid)
+
+    with pytest.raises(_remote_channel.ChannelError, match="belongs to uid"):
+        _remote_channel.check_private_dir(str(good), uid + 1)
+
+
+def test_socket_is_private(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    uid = os.geteuid()
+    found = []
+    for directory in _remote_channel.candidate_dirs(uid):
+        path = Path(directory) / _remote_channel.socket_name(target.pid)
+        if path.exists():
+            found.append(path)
+            assert stat.S_ISSOCK(path.lstat().st_mode)
+            assert stat.S_IMODE(path.lstat().st_mode) == 0o600
+            assert stat.S_IMODE(Path(directory).lstat().st_mode) == 0o700
+            assert Path(directory).lstat().st_uid == uid
+    assert len(found) == 1
+    assert cli.interrupt() == 0
+    assert not found[0].exists()  # removed on the way out
+
+
+def _nobody() -> tuple[int, int]:
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no 'nobody' user here")
+    return entry.pw_uid, entry.pw_gid
+
+
+def _as_other_user(function: Callable[[], object]) -> int:
+    """Fork a child that becomes 'nobody' and runs ``function``; return its pid.
+
+    A fork, not a new interpreter: the interpreters here live under /root, which 'nobody' can't enter.
+    The child exits 0 when ``function`` returns, 1 when it raised PermissionError, 2 on anything else.
+    """
+    uid, gid = _nobody()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() in a process with threads
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 2
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            function()
+            code = 0
+        except PermissionError:
+            code = 1
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _exit_code(pid: int) -> int:
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+@pytest.fixture
+def open_tmp() -> object:
+    """A scratch directory that other users can traverse (pytest's own are private to us)."""
+    path = Path(tempfile.mkdtemp(prefix="hunter-remote-test-", dir="/tmp"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching to another uid needs root")
+
+
+@needs_root
+def test_other_user_cannot_connect_to_a_session_socket(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    path = next(
+        str(Path(d) / _remote_channel.socket_name(target.pid))
+        for d in _remote_channel.candidate_dirs(os.geteuid())
+        if (Path(d) / _remote_channel.socket_name(target.pid)).exists()
+    )
+
+    # EACCES: the directory is closed to other users, so they can neither connect nor look inside.
+    assert _exit_code(_as_other_user(lambda: socket.socket(socket.AF_UNIX).connect(path))) == 1
+    assert _exit_code(_as_other_user(lambda: os.listdir(os.path.dirname(path)))) == 1
+    seen = len(cli.out.lines)
+    cli.out.wait_line("=> leaf(", start=seen)
+    assert cli.interrupt() == 0
+
+
+@needs_root
+def test_cli_refuses_a_peer_of_another_uid(open_tmp, capsys):
+    uid, _ = _nobody()
+    path = str(open_tmp / "s.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o777)  # only for this test: let the other user reach the CLI's check
+    listener.listen(4)
+    session = remote._CLISession(os.getpid(), 3.0, False, signal.SIGURG, False)
+    session.listener = listener
+
+    def intrude() -> None:
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(path)
+        sock.recv(1)  # hold the connection until the CLI drops it
+
+    intruder = _as_other_user(intrude)
+    try:
+        with pytest.raises(remote.AttachError, match="did not answer"):
+            session.accept(os.geteuid())
+        assert _exit_code(intruder) == 0  # it got in (to this deliberately open socket), then was dropped
+    finally:
+        listener.close()
+    assert f"refused a connection from pid {intruder} (uid {uid})" in capsys.readouterr().err
+
+
+@needs_root
+def test_target_refuses_a_socket_of_another_uid(open_tmp):
+    uid, gid = _nobody()
+    ours = open_tmp / "ours"
+    _remote_channel.make_private_dir(str(ours), os.geteuid(), os.getegid())
+    theirs = open_tmp / "theirs"
+    theirs.mkdir(mode=0o700)
+    os.chown(theirs, uid, gid)
+    theirs_socket = theirs / "s.sock"
+    ready_read, ready_write = os.pipe()
+
+    def listen() -> None:
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(str(theirs_socket))
+        listener.listen(4)
+        os.write(ready_write, b"x")
+        while True:
+            listener.accept()[0].close()
+
+    listener = _as_other_user(listen)
+    try:
+        assert os.read(ready_read, 1) == b"x"
+        # In a directory of another user: refused before connecting.
+        assert _remote_agent._connect(str(theirs_socket)) is None
+        # Moved into our own private directory and handed to us, the listener is still another user's
+        # process: the SO_PEERCRED check refuses it.
+        planted = ours / "s.sock"
+        os.rename(theirs_socket, planted)
+        os.chown(planted, os.geteuid(), os.getegid())
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.connect(str(planted))
+        assert _remote_channel.peer_credentials(probe).uid == uid  # really another uid at the other end
+        probe.close()
+        assert _remote_agent._connect(str(planted)) is None
+    finally:
+        os.kill(listener, signal.SIGKILL)
+        _exit_code(listener)
+        os.close(ready_read)
+        os.close(ready_write)
+
+
+# -- small pieces ------------------------------------------------------------------------------------------------------
+
+
+def test_frames_survive_any_split():
+    left, right = socket.socketpair()
+    try:
+        payloads = [b"", b"x", "é\n".encode() * 1000]
+        data = b"".join(struct.pack(">cI", b"O", len(p)) + p for p in payloads)
+        reader = _remote_channel.FrameReader(right)
+
+        def write() -> None:
+            for index in range(0, len(data), 7):  # tiny pieces: headers and payloads split everywhere
+                left.sendall(data[index : index + 7])
+            left.close()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        got = [reader.read(time.monotonic() + DEADLINE) for _ in payloads]
+        assert [frame.payload for frame in got if frame] == payloads
+        assert reader.read(time.monotonic() + DEADLINE) is None
+        writer.join(DEADLINE)
+    finally:
+        right.close()
+
+
+def test_frame_reader_rejects_huge_frames():
+    left, right = socket.socketpair()
+    try:
+        left.sendall(struct.pack(">cI", b"O", _remote_channel.MAX_FRAME + 1))
+        with pytest.raises(_remote_channel.ChannelError):
+            _remote_channel.FrameReader(right).read(time.monotonic() + DEADLINE)
+    finally:
+        left.close()
+        right.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("SIGURG", signal.SIGURG), ("urg", signal.SIGURG), ("10", 10), (signal.SIGUSR2, signal.SIGUSR2)],
+)
+def test_parse_signal(value, expected):
+    assert remote._parse_signal(value) == expected
+
+
+@pytest.mark.parametrize("value", ["SIGNOPE", "SIG_IGN", "0", "KILL", 999])
+def test_parse_signal_rejects(value):
+    with pytest.raises(ValueError):
+        remote._parse_signal(value)
+
+
+def test_hello_describes_the_target(tmp_path, cleanup):
+    # The handshake as the CLI sees it, driven by hand over the real channel.
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    session = remote._CLISession(target.pid, DEADLINE, False, signal.SIGURG, False)
+    uid, gid = session.target_uid()
+    session.listen(uid, gid)
+    try:
+        session.trigger()
+        conn = session.accept(uid)
+        reader = _remote_channel.FrameReader(conn)
+        hello = reader.read(time.monotonic() + DEADLINE)
+        assert hello is not None and hello.kind == _remote_channel.HELLO
+        facts = json.loads(hello.payload)
+        assert facts["pid"] == target.pid
+        assert facts["python"] == ".".join(map(str, sys.version_info[:3]))
+        conn.close()  # no request: the target gives up on this session and runs on
+    finally:
+        session.cleanup()
+    target.wait_beats(5)
+    again = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert again.out is not None
+    again.out.wait_line("=> leaf(")
+    assert again.interrupt() == 0
+    target.assert_output_intact()
+
+
+def test_main_thread_work_from_a_pending_call():
+    # What the injected bootstrap relies on when no signal handler of ours is installed (settrace backend).
+    assert _remote_agent._state.signum is None
+    ran_on: list[int] = []
+    result: list[bool] = []
+
+    def worker() -> None:
+        task = _remote_agent._call_on_main_thread(lambda: ran_on.append(threading.get_ident()))
+        result.append(task.wait(DEADLINE))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + DEADLINE
+    while thread.is_alive() and time.monotonic() < deadline:
+        thread.join(0.01)  # the main thread runs bytecode here, so the pending call gets its chance
+    assert result == [True]
+    assert ran_on == [threading.main_thread().ident]
