@@ -44,6 +44,10 @@ TARGET = textwrap.dedent(
     if os.environ.get("TARGET_OWN_TRACE"):
         sys.settrace(own_trace)
 
+    def say(text):
+        # One write per line: print() writes the text and the newline separately, which threads interleave.
+        sys.stdout.write(text + "\\n")
+
     def leaf(x):
         return x * 2
 
@@ -80,14 +84,14 @@ TARGET = textwrap.dedent(
                 worker = threading.Thread(target=middle, args=(n,))
                 worker.start()
                 worker.join()
-                print(f"heartbeat {n}", flush=True)
+                say(f"heartbeat {n}")
             else:
                 middle(n)
-                print(f"heartbeat {n} {state()}", flush=True)
+                say(f"heartbeat {n} {state()}")
             n += 1
             time.sleep(0.01)
 
-    print("ready", os.getpid(), flush=True)
+    say(f"ready {os.getpid()}")
     if mode == "loop":
         heartbeats(False)
     else:
@@ -104,9 +108,9 @@ TARGET = textwrap.dedent(
             mutex = ctypes.create_string_buffer(64)  # PTHREAD_MUTEX_INITIALIZER is all zeros in glibc
             libc = ctypes.CDLL(None)
             libc.pthread_mutex_lock(mutex)
-            print("in C", flush=True)
+            say("in C")
             libc.pthread_mutex_lock(mutex)  # blocked in C (a futex wait signals don't end) until "unlock"
-            print("out of C", flush=True)
+            say("out of C")
             stop.wait()
     """
 )
@@ -184,8 +188,8 @@ class Target:
         )
         self._beats: list[tuple[int, str]] = []
         self._parsed = 0
-        self.out = Lines(self.process.stdout)
         self.err = Lines(self.process.stderr)
+        self.out = Lines(self.process.stdout, lambda: "--- target's stderr ---\n" + self.err.text())
         self.out.wait_line("ready")
         self.pid = self.process.pid
 
