@@ -186,6 +186,68 @@ def test_no_free_tool_id_is_a_clear_error_and_the_tracer_stays_stopped() -> None
         sys.monitoring.free_tool_id(4)
 
 
+# -- frames -----------------------------------------------------------------------------------------------------
+
+FRAMES = """
+def gen():
+    try:
+        yield 1
+    except KeyError:
+        yield 2
+
+def delegate():
+    yield from gen()
+
+def raiser():
+    raise KeyError("k")
+
+def unwinds():
+    raiser()
+
+def run():
+    g = delegate()
+    next(g)
+    g.throw(KeyError)
+    try:
+        unwinds()
+    except KeyError:
+        pass
+    for _ in gen():
+        pass
+    return len("abc")
+"""
+
+
+@needs_monitoring
+@pytest.mark.parametrize("profile", [False, True], ids=["trace", "profile"])
+def test_every_event_carries_the_frame_of_the_code_it_reports(profile: bool) -> None:
+    frames = load("monframes", FRAMES)
+    seen: list[tuple[str, str, str, bool]] = []
+
+    def record(event: Any) -> None:
+        seen.append((event.kind, event.function, event.frame.f_code.co_name, event.builtin))
+
+    # filename, not module: a builtin's module is its own ("builtins"), its file the caller's.
+    with trace_monitoring(filename="monframes.py", action=record, profile=profile):
+        frames.run()
+    assert seen
+    kinds = {kind for kind, *_ in seen}
+    assert kinds == ({"call", "return"} if profile else {"call", "line", "return", "exception"})
+    for kind, function, code_name, builtin in seen:
+        if builtin:
+            assert function in ("next", "throw", "len") and code_name == "run", (kind, function, code_name)
+        else:
+            assert function == code_name, (kind, function, code_name)
+    # generator.throw() is a call of the generator (PY_THROW), the exception then shows in it and in delegate
+    assert ("call", "gen", "gen", False) in seen
+    if not profile:
+        assert ("exception", "raiser", "raiser", False) in seen
+        assert ("exception", "unwinds", "unwinds", False) in seen
+        assert ("return", "unwinds", "unwinds", False) in seen  # PY_UNWIND: a return with None
+    else:
+        assert ("call", "len", "run", True) in seen
+
+
 # -- pruning ---------------------------------------------------------------------------------------------------
 
 
