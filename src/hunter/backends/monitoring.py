@@ -88,11 +88,12 @@ _CALL, _LINE, _RETURN, _EXCEPTION, _MIXED, _MASK, _REF, _LINES, _KEEP, _HOOK = r
 #: ``sys.settrace`` function does until a newer tracer restores it.
 _stack: list[MonitoringBackend] = []
 _lock = threading.RLock()
-#: Per tool id: who may have left DISABLEd locations on it since the last ``restart_events()``. DISABLE
-#: outlives ``free_tool_id`` (3.12/3.13 keep it in the code objects), so a backend taking an id that
-#: someone else may have used must restart events, or it would never see those locations.
+#: Per tool id: who may have left DISABLEd locations on it since the last ``restart_events()`` (a weak
+#: reference to a backend; _FOREIGN before hunter ever used the id; None: nobody). DISABLE outlives
+#: ``free_tool_id`` (3.12/3.13 keep it in the code objects), so a backend taking an id that someone else
+#: may have used must restart events, or it would never see those locations.
 _FOREIGN = object()
-_disabled_by: dict[int, object] = dict.fromkeys(TOOL_IDS, _FOREIGN)
+_disabled_by: dict[int, Any] = dict.fromkeys(TOOL_IDS, _FOREIGN)
 
 
 class MonitoringBackend:
@@ -199,13 +200,14 @@ class MonitoringBackend:
             tool = self._tool = _acquire(self)
             for event, callback in self._callbacks.items():
                 _monitoring.register_callback(tool, event, callback)
-        if _disabled_by.get(tool) not in (None, self):
+        owner = _disabled_by.get(tool)
+        if owner is not None and (owner is _FOREIGN or owner() is not self):
             # Someone else may have DISABLEd locations for this id: re-arm them (every tool's, unavoidably;
             # the others just get their already-disabled events once more and disable them again).
             _monitoring.restart_events()
             for key in _disabled_by:
                 _disabled_by[key] = None
-        _disabled_by[tool] = self
+        _disabled_by[tool] = weakref.ref(self)  # weak: a stopped tracer's actions and state may be big
         if not self._profiling:
             frames = _all_frames()
             if not first:
@@ -295,8 +297,10 @@ class MonitoringBackend:
             for index, kind in enumerate(KINDS):
                 if verdicts[index] is not NEVER:
                     info[index] = {**base, "kind": kind}
-            role = self._thread_start_hooks.get(key) if self._thread_start is not None else None
-            if role is not None and role[0] is code:
+            role = self._thread_start_hooks.get(key)
+            if role is not None and role[0] is not code:
+                role = None
+            if role is not None:
                 # A thread's bootstrap frames: settrace never reports their calls (the thread gets its trace
                 # function later, inside Thread._bootstrap_inner) nor, in line mode, anything else of them.
                 info[_CALL] = None
