@@ -196,10 +196,11 @@ class MonitoringBackend:
     def _activate(self, first: bool) -> int:
         """Take a tool id and prepare everything but the interpreter-wide events; returns the tool id."""
         tool = self._tool
-        if tool is None:
+        reacquired = tool is None
+        if reacquired:
             tool = self._tool = _acquire(self)
-            for event, callback in self._callbacks.items():
-                _monitoring.register_callback(tool, event, callback)
+        for event, callback in self._callbacks.items():
+            _monitoring.register_callback(tool, event, callback)
         owner = _disabled_by.get(tool)
         if owner is not None and (owner is _FOREIGN or owner() is not self):
             # Someone else may have DISABLEd locations for this id: re-arm them (every tool's, unavoidably;
@@ -216,7 +217,8 @@ class MonitoringBackend:
                 frames = {key: frame for key, frame in frames.items() if key not in self._frames_at_suspend}
             self._untrace(frames)
         self._frames_at_suspend = {}
-        if not first:
+        if not first and reacquired:
+            # The id was lent to a newer tracer meanwhile, which cleared our local events: put them back.
             for info in list(self._per_code.values()):
                 code = info[_REF]()
                 if code is not None and info[_MASK]:
@@ -230,12 +232,17 @@ class MonitoringBackend:
         return tool
 
     def _suspend(self) -> None:
-        """A newer tracer takes over: switch off, but keep the tool id, the callbacks and what was learnt."""
+        """A newer tracer takes over: switch off, but keep the tool id, the local events and what was learnt.
+
+        Unregistering the callbacks silences the local events at once (an event without a callback costs
+        the interpreter next to nothing), so suspending and resuming cost the same however many code
+        objects this tracer switched events on for, and its DISABLEd locations stay disabled.
+        """
         tool = self._tool
         if tool is None:
             return
         _monitoring.set_events(tool, 0)
-        self._clear_local_events(tool)
+        _silence(tool)
         self._frames_at_suspend = _all_frames()
 
     def _resume(self) -> None:
