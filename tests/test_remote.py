@@ -981,3 +981,65 @@ def test_main_thread_work_from_a_pending_call():
         thread.join(0.01)  # the main thread runs bytecode here, so the pending call gets its chance
     assert result == [True]
     assert ran_on == [threading.main_thread().ident]
+
+
+FORKING = textwrap.dedent(
+    """\
+    import os, sys, threading, time
+    import hunter.remote
+    hunter.remote.install()
+
+    def leaf(x):
+        return x
+
+    fork = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.readline(), fork.set()), daemon=True).start()
+    sys.stdout.write(f"ready {os.getpid()}\\n")
+    while not fork.is_set():
+        leaf(1)
+        time.sleep(0.01)
+    if os.fork() == 0:
+        sys.stdout.write(f"child {os.getpid()}\\n")
+        while True:
+            leaf(2)
+            time.sleep(0.01)
+    while True:
+        leaf(1)
+        time.sleep(0.01)
+    """
+)
+
+
+def test_forked_child_stays_out_of_the_session(tmp_path, cleanup):
+    # The child shares the socket: it must not write into the session, nor keep it open once the parent dies.
+    (tmp_path / "forking.py").write_text(FORKING)
+    parent = subprocess.Popen(
+        [sys.executable, "-u", str(tmp_path / "forking.py")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+    )
+    out = Lines(parent.stdout)
+    child_pid = None
+    try:
+        out.wait_line("ready")
+        cli = start_cli(cleanup, "-p", str(parent.pid), 'function="leaf"')
+        assert cli.out is not None
+        cli.out.wait_line("=> leaf(x=1)")
+        assert parent.stdin is not None
+        parent.stdin.write(b"fork\n")
+        parent.stdin.flush()
+        child_pid = int(out.lines[out.wait_line("child ")].split()[1])
+        seen = len(cli.out.lines)
+        cli.out.wait_line("=> leaf(x=1)", start=seen + 10)  # the parent's session goes on
+        parent.kill()
+        assert cli.wait() == 1, cli.describe()
+        assert f"process {parent.pid} exited" in cli.err.text()
+        assert "x=2" not in cli.out.text()
+        os.kill(child_pid, 0)  # the child runs on
+    finally:
+        parent.kill()
+        parent.wait()
+        if child_pid is not None:
+            os.kill(child_pid, signal.SIGKILL)
