@@ -303,7 +303,7 @@ class MonitoringBackend:
             info = [None] * 10
             for index, kind in enumerate(KINDS):
                 if verdicts[index] is not NEVER:
-                    info[index] = {**base, "kind": kind}
+                    info[index] = {**base, "kind": kind, "arg": None}  # calls and lines keep arg=None
             role = self._thread_start_hooks.get(key)
             if role is not None and role[0] is not code:
                 role = None
@@ -447,9 +447,13 @@ class MonitoringBackend:
             tracer.calls = calls + 1
             event_fields = fields.copy()
             event_fields["frame"] = frame
-            event_fields["arg"] = None
             event_fields["calls"] = calls
-            emit(event_fields)
+            event = new_event(Event)
+            event.__dict__ = event_fields
+            try:
+                handler(event)
+            except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+                failed(event, exc)
             return None
 
         def on_throw(code: CodeType, offset: int, exc: BaseException) -> None:
@@ -472,7 +476,6 @@ class MonitoringBackend:
                 return
             event_fields = fields.copy()
             event_fields["frame"] = frame
-            event_fields["arg"] = None
             event_fields["calls"] = calls
             emit(event_fields)
 
@@ -494,7 +497,12 @@ class MonitoringBackend:
             event_fields = fields.copy()
             event_fields["frame"] = frame
             event_fields["arg"] = value
-            emit(event_fields)
+            event = new_event(Event)
+            event.__dict__ = event_fields
+            try:
+                handler(event)
+            except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+                failed(event, exc)
             return None
 
         def on_unwind(code: CodeType, offset: int, exc: BaseException) -> None:
@@ -558,10 +566,15 @@ class MonitoringBackend:
                 return None
             event_fields = fields.copy()
             event_fields["frame"] = frame
-            event_fields["arg"] = None
             # settrace sets the frame's f_lineno to the LINE event's line while its function runs.
             event_fields["lineno"] = line
-            emit(event_fields)
+            # emit() inlined: this is the hottest path.
+            event = new_event(Event)
+            event.__dict__ = event_fields
+            try:
+                handler(event)
+            except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+                failed(event, exc)
             return None
 
         def on_jump(code: CodeType, source: int, target: int) -> Any:
@@ -589,7 +602,6 @@ class MonitoringBackend:
                 return None
             event_fields = info[_LINE].copy()
             event_fields["frame"] = frame
-            event_fields["arg"] = None
             event_fields["lineno"] = line
             emit(event_fields)
             return None
@@ -666,7 +678,6 @@ class MonitoringBackend:
             tracer.calls = calls + 1
             event_fields = fields.copy()
             event_fields["frame"] = getframe(1)
-            event_fields["arg"] = None
             event_fields["calls"] = calls
             emit(event_fields)
             return None
@@ -688,7 +699,6 @@ class MonitoringBackend:
                 return
             event_fields = fields.copy()
             event_fields["frame"] = getframe(1)
-            event_fields["arg"] = None
             event_fields["calls"] = calls
             emit(event_fields)
 
