@@ -569,3 +569,23 @@ def test_a_handler_stopping_the_tracer_from_an_exception_event(mod: Any) -> None
         mod.leaf(1)
     assert sys.monitoring.get_tool(3) is None
     assert "leaf" not in stream.getvalue()
+
+
+def test_threads_started_while_tracing_report_nothing_after_stop(mod: Any, backend: str) -> None:
+    # settrace: such threads keep the trace function threading.settrace gave them; it must go quiet.
+    go, done = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        go.wait()
+        mod.leaf(99)
+        done.set()
+
+    stream = io.StringIO()
+    tracer = hunter.trace(module="monmod", kind="call", backend=backend, action=CallPrinter(stream=stream))
+    thread = threading.Thread(target=worker)
+    thread.start()
+    tracer.stop()
+    go.set()
+    done.wait()
+    thread.join()
+    assert "leaf" not in stream.getvalue()

@@ -140,6 +140,10 @@ class SettraceBackend:
 
         def global_trace(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
             # Only 'call' events reach the global trace function; its return value decides the frame's fate.
+            if not running[0]:
+                # Stopped: threads started while tracing keep this function (threading.settrace gave it to
+                # them, and stop() can only reset the current thread); they must not report anything more.
+                return None
             calls = tracer.calls
             tracer.calls = calls + 1
             verdicts, fields, local, _ = code_info(frame)
@@ -159,6 +163,8 @@ class SettraceBackend:
             return local  # None: the frame's lines and return cost nothing
 
         def profile(frame: FrameType, kind: str, arg: Any) -> None:
+            if not running[0]:
+                return  # stopped: see global_trace
             if kind == "call":
                 calls = tracer.calls
                 tracer.calls = calls + 1
