@@ -248,6 +248,20 @@ def test_every_event_carries_the_frame_of_the_code_it_reports(profile: bool) -> 
         assert ("call", "len", "run", True) in seen
 
 
+@needs_monitoring
+def test_stop_copes_with_a_tool_id_freed_behind_its_back(mod: Any) -> None:
+    tracer = trace_monitoring(module="monmod", action=CallPrinter(stream=io.StringIO()))
+    mod.leaf(1)
+    sys.monitoring.set_events(3, 0)
+    sys.monitoring.free_tool_id(3)  # a misbehaving neighbour
+    sys.monitoring.use_tool_id(3, "squatter")
+    try:
+        tracer.stop()  # must not raise, nor touch the squatter's id
+        assert sys.monitoring.get_tool(3) == "squatter"
+    finally:
+        sys.monitoring.free_tool_id(3)
+
+
 # -- pruning ---------------------------------------------------------------------------------------------------
 
 

@@ -260,13 +260,16 @@ class MonitoringBackend:
         if tool is None:
             return
         self._tool = None
+        if _monitoring.get_tool(tool) != TOOL_NAME:
+            return  # someone freed (or even took) our id meanwhile: nothing of ours is left to switch off
         try:
             _monitoring.set_events(tool, 0)
             self._clear_local_events(tool)
             for event in self._callbacks:
                 _monitoring.register_callback(tool, event, None)
-        finally:
-            _monitoring.free_tool_id(tool)
+        except ValueError:  # freed meanwhile, by another thread: same as above
+            return
+        _monitoring.free_tool_id(tool)
 
     def _clear_local_events(self, tool: int) -> None:
         for info in list(self._per_code.values()):
