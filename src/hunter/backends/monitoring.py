@@ -261,7 +261,13 @@ class MonitoringBackend:
             return
         self._tool = None
         if _monitoring.get_tool(tool) != TOOL_NAME:
-            return  # someone freed (or even took) our id meanwhile: nothing of ours is left to switch off
+            # Someone freed (or even took) our id meanwhile. Its callbacks are kept per id: take ours out,
+            # put back anything that isn't ours, and touch nothing else.
+            for event, callback in self._callbacks.items():
+                previous = _monitoring.register_callback(tool, event, None)
+                if previous is not None and previous is not callback:
+                    _monitoring.register_callback(tool, event, previous)
+            return
         try:
             _monitoring.set_events(tool, 0)
             self._clear_local_events(tool)
