@@ -255,12 +255,14 @@ def test_stop_copes_with_a_tool_id_freed_behind_its_back(mod: Any) -> None:
     sys.monitoring.set_events(3, 0)
     sys.monitoring.free_tool_id(3)  # a misbehaving neighbour
     sys.monitoring.use_tool_id(3, "squatter")
+    sys.monitoring.register_callback(3, sys.monitoring.events.RAISE, print)
     try:
         tracer.stop()  # must not raise, nor touch the squatter's id
         assert sys.monitoring.get_tool(3) == "squatter"
         # ...but our callbacks are gone from it: the stopped tracer hears nothing more.
         assert sys.monitoring.register_callback(3, sys.monitoring.events.LINE, None) is None
         assert sys.monitoring.register_callback(3, sys.monitoring.events.PY_START, None) is None
+        assert sys.monitoring.register_callback(3, sys.monitoring.events.RAISE, None) is print  # theirs stays
     finally:
         sys.monitoring.free_tool_id(3)
 

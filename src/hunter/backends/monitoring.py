@@ -789,6 +789,8 @@ class MonitoringBackend:
 
 def _silence(tool: int) -> None:
     """No more callbacks for this tool id, at once (local events included), whatever is switched on."""
+    if _monitoring.get_tool(tool) != TOOL_NAME:
+        return  # not ours any more (see _release)
     for event in _ALL_EVENTS:
         _monitoring.register_callback(tool, event, None)
 
