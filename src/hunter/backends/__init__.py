@@ -32,7 +32,7 @@ class Backend(Protocol):
 
     @property
     def previous(self) -> object:
-        """The trace/profile function that was installed before (None for monitoring)."""
+        """What was installed before and comes back on stop: a trace/profile function (settrace), a Tracer (monitoring)."""
 
 
 class BackendError(ValueError):
