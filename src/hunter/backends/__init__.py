@@ -32,7 +32,7 @@ class Backend(Protocol):
 
     @property
     def previous(self) -> object:
-        """What comes back on stop: the previous trace/profile function (settrace), the suspended Tracer (monitoring)."""
+        """What comes back on stop: the previous trace function (settrace), the suspended Tracer (monitoring)."""
 
 
 class BackendError(ValueError):
