@@ -212,6 +212,36 @@ def test_without_return_events_calls_still_nest_and_close(tmp_path: Path) -> Non
     assert main_trees(roots) == [EXPECTED_MAIN]
 
 
+def test_profile_mode_shows_builtin_calls_around_the_python_calls_they_make(tmp_path: Path) -> None:
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import ChromeTrace, Q
+
+        def key(x):
+            return -x
+
+        def more():
+            return sorted([3, 1, 2], key=key), len("abc")
+
+        out = ChromeTrace(sys.argv[1])
+        query = Q(module="__main__") | Q(builtin=True, function_in=["sorted", "len"])
+        with hunter.trace(query, profile=True, action=out):
+            main()
+            more()
+        out.close()
+        """,
+    )
+    target = tmp_path / "out.json"
+    run(script, str(target))
+    roots = check_timeline(load_strict(target))
+    forest = [node.shape() for nodes in roots.values() for node in nodes]
+    assert forest == [EXPECTED_MAIN, ("more", [("sorted", [("key", [])] * 3), ("len", [])])]
+    [(_pid, length)] = find(roots, "len")
+    assert length.begin["cat"] == "builtins" and length.begin["args"] == {"builtin": True}
+
+
 def test_args_false_records_no_values(tmp_path: Path) -> None:
     script = write_program(
         tmp_path,
