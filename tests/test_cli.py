@@ -198,6 +198,8 @@ def test_installed_command_runs_programs_too(project: Path) -> None:
         (["--action", "vars", "1+", "--", "prog.py"], "not a Python expression"),
         (["--format", "chrome", "--action", "code", "prog.py"], "--action applies to --format text"),
         (["--module", "a b", "prog.py"], "not a module name"),
+        (["--threads", "-q", "threads=False", "prog.py"], "--threads given both"),
+        (["-q", "threads=True", "-q", "threads=False", "prog.py"], "given in more than one --query"),
         (["--stdlib", "--no-stdlib", "prog.py"], "not allowed with argument"),
         (["-o", "/nonexistent-dir/x/out.txt", "prog.py"], "out.txt"),
         ([], "no script or -m module given"),
@@ -289,6 +291,15 @@ def test_filter_flags(project: Path) -> None:
         "<= main: 'caught'",
         "<= <module>: None",
     ]
+
+
+def test_query_with_positional_predicates_and_double_star(project: Path) -> None:
+    out = project / "t.txt"
+    result = hunter("-q", "Q(function='leaf') | Q(function='fails'), **{'kind': 'call'}", "-o", out, "app.py",
+                    cwd=project)  # fmt: skip
+    assert result.returncode == 0, describe(result)
+    functions = [line.split("=> ")[1].split("(")[0] for line in trace_lines(out)]
+    assert functions == ["leaf", "leaf", "leaf", "leaf", "fails"]
 
 
 def test_several_queries_must_all_match(project: Path) -> None:
