@@ -134,13 +134,10 @@ def test_script_from_stdin(project: Path) -> None:
         "import sys\ndef hook(*a):\n    print('custom hook', a[0].__name__)\nsys.excepthook = hook\n1/0\n",
         "x = (\n",
         "import atexit\natexit.register(print, 'at exit')\nprint('body')\n",
-        pytest.param(
+        (
             "import threading\ngo = threading.Event()\n"
             "t = threading.Thread(target=lambda: go.wait() and print('thread done'))\nt.start()\n"
-            "print('main done', flush=True)\ngo.set()\n",
-            # The core's event.threadname calls threading.current_thread() for the events a thread has after it
-            # left threading._active; that makes a _DummyThread, which 3.13 fails to delete at exit (a message).
-            marks=pytest.mark.xfail(sys.version_info >= (3, 13), reason="core: threadname makes dummy threads"),
+            "print('main done', flush=True)\ngo.set()\n"
         ),
     ],
     ids=["exit-3", "exit-message", "exit-nested", "os-exit", "chained", "excepthook", "syntax", "atexit", "thread"],

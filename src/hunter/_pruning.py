@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import weakref
 from collections.abc import Callable
 from types import CodeType, FrameType
@@ -15,6 +16,13 @@ from .event import Event
 KINDS = ("call", "line", "return", "exception")
 
 Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]
+
+
+_HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _is_hunter_code(filename: str) -> bool:
+    return filename.startswith(_HUNTER_DIR)
 
 
 class VerdictCache:
@@ -54,6 +62,9 @@ class VerdictCache:
         facts = Event(frame, "call", None, 0, 0, self._threading_support)
         # Fixed per code object and costly to derive per event (globals lookup, path checks): done once.
         static = {"module": facts.module, "filename": facts.filename, "stdlib": facts.stdlib}
+        if _is_hunter_code(frame.f_code.co_filename):
+            # hunter's own machinery (a tracer stopping itself, wrap's bookkeeping) is never the program's doing.
+            return (NEVER, NEVER, NEVER, NEVER), static
         verdicts = []
         for kind in KINDS:
             facts.kind = kind

@@ -55,6 +55,7 @@ def _stdlib_prefixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 _STDLIB_ROOTS, _NOT_STDLIB = _stdlib_prefixes()
+_STDLIB_NAMES = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 @lru_cache(maxsize=4096)
@@ -65,7 +66,9 @@ def is_stdlib(filename: str, module: str) -> bool:
     if filename.startswith("<frozen "):
         return True
     if not filename or filename[0] == "<":
-        return False
+        # Code compiled from a string: it belongs where it runs (site's .pth lines, namedtuple's methods).
+        root = module.partition(".")[0]
+        return root in _STDLIB_NAMES or module.startswith("namedtuple_")
     path = os.path.realpath(os.path.abspath(filename))
     # Site-packages (and our own folder) sit *inside* the prefix, so exclusions win over roots.
     if any(path.startswith(excluded) for excluded in _NOT_STDLIB):

@@ -198,7 +198,10 @@ class Event:
     @_lazy
     def threadname(self) -> str:
         """The current thread's name."""
-        return threading.current_thread().name
+        # current_thread() would create (and leak) a _DummyThread for a thread that already left
+        # threading's registry (events during its shutdown); look it up without side effects.
+        thread = threading._active.get(threading.get_ident())  # type: ignore[attr-defined]
+        return thread.name if thread is not None else f"Thread-{threading.get_ident()}"
 
     @_lazy
     def instruction(self) -> int | None:

@@ -33,7 +33,7 @@ class Tracer:
         self._handler: Callable[[Event], Any] | None = None
         self._backend: Backend | None = None
         self._base_frames: dict[int, FrameType] = {}
-        self.calls = 0
+        self._calls = 0  # written by the backends on every call event
 
     # -- read-only state -------------------------------------------------------------------------------------
 
@@ -56,6 +56,11 @@ class Tracer:
     def profiling_mode(self) -> bool:
         """Whether profile events (calls and returns, C functions included) are used instead of line tracing."""
         return self._profiling_mode
+
+    @property
+    def calls(self) -> int:
+        """How many call events were seen since tracing started."""
+        return self._calls
 
     @property
     def backend(self) -> str:

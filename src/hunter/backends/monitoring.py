@@ -441,7 +441,7 @@ class MonitoringBackend:
                 if info[_MIXED]:
                     untraced_pop(id(getframe(1)), None)
                 if count_calls and (only is None or get_ident() == only) and not (unarmed and get_ident() in unarmed):
-                    tracer.calls += 1
+                    tracer._calls += 1
                 return None
             if only is not None and get_ident() != only:
                 return None
@@ -452,8 +452,8 @@ class MonitoringBackend:
                 # A generator that was running when tracing started, resumed: settrace's global trace
                 # function sees this resumption and traces the frame from here on.
                 untraced_pop(id(frame), None)
-            calls = tracer.calls
-            tracer.calls = calls + 1
+            calls = tracer._calls
+            tracer._calls = calls + 1
             event_fields = fields.copy()
             event_fields["frame"] = frame
             event_fields["calls"] = calls
@@ -478,8 +478,8 @@ class MonitoringBackend:
                 return
             frame = getframe(1)
             untraced_pop(id(frame), None)
-            calls = tracer.calls
-            tracer.calls = calls + 1
+            calls = tracer._calls
+            tracer._calls = calls + 1
             fields = info[_CALL]
             if fields is None:
                 return
@@ -677,14 +677,14 @@ class MonitoringBackend:
                 if hook is not None:
                     hook(None, getframe(1))
                 elif count_calls and (only is None or get_ident() == only) and not (unarmed and get_ident() in unarmed):
-                    tracer.calls += 1
+                    tracer._calls += 1
                 return None
             if only is not None and get_ident() != only:
                 return None
             if unarmed and get_ident() in unarmed:
                 return None
-            calls = tracer.calls
-            tracer.calls = calls + 1
+            calls = tracer._calls
+            tracer._calls = calls + 1
             event_fields = fields.copy()
             event_fields["frame"] = getframe(1)
             event_fields["calls"] = calls
@@ -701,8 +701,8 @@ class MonitoringBackend:
                 return
             if unarmed and get_ident() in unarmed:
                 return
-            calls = tracer.calls
-            tracer.calls = calls + 1
+            calls = tracer._calls
+            tracer._calls = calls + 1
             fields = info[_CALL]
             if fields is None:
                 return

@@ -144,8 +144,8 @@ class SettraceBackend:
                 # Stopped: threads started while tracing keep this function (threading.settrace gave it to
                 # them, and stop() can only reset the current thread); they must not report anything more.
                 return None
-            calls = tracer.calls
-            tracer.calls = calls + 1
+            calls = tracer._calls
+            tracer._calls = calls + 1
             verdicts, fields, local, _ = code_info(frame)
             if verdicts[0] is not NEVER:
                 event_fields = fields.copy()
@@ -166,8 +166,8 @@ class SettraceBackend:
             if not running[0]:
                 return  # stopped: see global_trace
             if kind == "call":
-                calls = tracer.calls
-                tracer.calls = calls + 1
+                calls = tracer._calls
+                tracer._calls = calls + 1
                 verdicts, fields, _, _ = code_info(frame)
                 if verdicts[0] is NEVER:
                     return
