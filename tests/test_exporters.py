@@ -752,3 +752,19 @@ def test_exporters_are_public_names() -> None:
     assert hunter.ChromeTrace is ChromeTrace
     assert hunter.JSONLines is JSONLines
     assert sys.modules["hunter.exporters"].__all__ == ["ChromeTrace", "JSONLines", "merge", "read_events"]
+
+
+def test_stopping_the_tracer_flushes_the_exporter(tmp_path: Path) -> None:
+    import hunter
+
+    def leaf(x: int) -> int:
+        return x + 1
+
+    path = tmp_path / "flushed.jsonl"
+    exporter = JSONLines(str(path))
+    with hunter.trace(function="leaf", kind="call", action=exporter):
+        leaf(1)
+    # Still open (no close(), no exit): the batched line must be on disk once the tracer stopped.
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["function"] for line in lines] == ["leaf"]
+    exporter.close()

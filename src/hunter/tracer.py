@@ -109,9 +109,11 @@ class Tracer:
         if backend is None:
             return
         self._backend = None
+        handler = self._handler
         try:
             backend.stop()
         finally:
+            _flush_actions(handler)
             self._handler = None
             self._base_frames = {}
             with _running_lock:
@@ -173,6 +175,26 @@ class Tracer:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         text += f"Disabling tracer because handler {handler!r} failed ({exc!r}) at {event!r}.\n\n"
         _report(text, hunter._default_stream)
+
+
+def _flush_actions(predicate: Any, _depth: int = 0) -> None:
+    """Flush what the actions in a predicate tree buffered (exporters batch their lines), so output is complete
+    when the tracer stops rather than only at exit."""
+    if predicate is None or _depth > 50:
+        return
+    flush = getattr(type(predicate), "flush", None)
+    if callable(flush):
+        try:
+            flush(predicate)
+        except Exception:  # noqa: BLE001, S110 - stopping must go on; the exporter reports its own failures
+            pass
+    for name in ("predicates", "actions"):
+        for child in getattr(predicate, name, None) or ():
+            _flush_actions(child, _depth + 1)
+    for name in ("predicate", "condition", "action"):
+        child = getattr(predicate, name, None)
+        if child is not None and child is not predicate:
+            _flush_actions(child, _depth + 1)
 
 
 def _report(text: str, stream: Any = None) -> None:
