@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,11 @@ BACKENDS = {
     "3.12": ("settrace", "monitoring"),
     "3.13": ("settrace", "monitoring"),
 }
-PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "-rfE")
+# faulthandler_timeout: a test stuck for minutes dumps every thread's stack, so a hang explains itself.
+PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "-rfE", "-o", "faulthandler_timeout=300")
+#: A whole run may take this long before it is killed: CI has 90 minutes for six runs, and a hung run must
+#: end as a failure that says so rather than use them all up.
+RUN_TIMEOUT = 15 * 60
 # Files whose change means the installed metadata (entry points, the .pth hook, extras) may be stale. Source
 # files don't count: the install is editable.
 INSTALL_INPUTS = ("pyproject.toml", "MANIFEST.in", "_build/hunter_build.py", "src/hunter.pth")
@@ -174,11 +179,17 @@ def run_pytest(run: Run, python: Path, pytest_args: list[str]) -> None:
         bufsize=1,
     ) as process:
         assert process.stdout is not None
+        watchdog = threading.Timer(RUN_TIMEOUT, process.kill)
+        watchdog.daemon = True
+        watchdog.start()
         # Echo as it comes (a long run should show progress) and keep the text to find pytest's summary.
         for line in process.stdout:
             sys.stdout.write(line)
             lines.append(line)
         returncode = process.wait()
+        watchdog.cancel()
+    if time.monotonic() - started >= RUN_TIMEOUT:
+        print(f"\n!!!!! killed after {RUN_TIMEOUT} s: the run hung", flush=True)
     sys.stdout.flush()
     run.seconds = time.monotonic() - started
     run.counts = summary_counts(lines)
