@@ -86,7 +86,7 @@ class Tracer:
         if self._backend is not None:
             self.stop()
         self._handler = predicate
-        self._base_frames = self._current_stacks()
+        self._base_frames = current_stacks()
         backend = load(self._backend_name)(self)
         self._backend = backend
         with _running_lock:
@@ -135,17 +135,6 @@ class Tracer:
 
     # -- used by backends and events -------------------------------------------------------------------------
 
-    @staticmethod
-    def _current_stacks() -> dict[int, FrameType]:
-        """Every frame on every thread's stack now: these are above where tracing started."""
-        frames: dict[int, FrameType] = {}
-        for top in sys._current_frames().values():
-            frame: FrameType | None = top
-            while frame is not None:
-                frames[id(frame)] = frame
-                frame = frame.f_back
-        return frames
-
     def _new_frames_on_stack(self, frame: FrameType) -> int:
         """How many frames from ``frame`` up were entered after tracing started.
 
@@ -175,6 +164,17 @@ class Tracer:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         text += f"Disabling tracer because handler {handler!r} failed ({exc!r}) at {event!r}.\n\n"
         _report(text, hunter._default_stream)
+
+
+def current_stacks() -> dict[int, FrameType]:
+    """Every frame on every thread's stack now (by id): the frames above where tracing starts."""
+    frames: dict[int, FrameType] = {}
+    for top in sys._current_frames().values():
+        frame: FrameType | None = top
+        while frame is not None:
+            frames[id(frame)] = frame
+            frame = frame.f_back
+    return frames
 
 
 def _flush_actions(predicate: Any, _depth: int = 0) -> None:

@@ -36,6 +36,7 @@ from .._compat import HAS_MONITORING, LINE_EVENTS_NEED_RESUME_EVENTS, STOP_ITERA
 from .._pruning import KINDS, VerdictCache, kind_verdicts
 from .._verdict import NEVER, reads_calls
 from ..event import Event
+from ..tracer import current_stacks as _current_stacks
 from . import BackendError
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ class MonitoringBackend:
                 _disabled_by[key] = None
         _disabled_by[tool] = weakref.ref(self)  # weak: a stopped tracer's actions and state may be big
         if not self._profiling:
-            frames = _all_frames()
+            frames = _current_stacks()
             if not first:
                 # Frames that started while a newer tracer ran belong to it (settrace gave them its local
                 # trace function): they stay silent here, as they would after settrace restores this tracer.
@@ -243,7 +244,7 @@ class MonitoringBackend:
             return
         _monitoring.set_events(tool, 0)
         _silence(tool)
-        self._frames_at_suspend = _all_frames()
+        self._frames_at_suspend = _current_stacks()
 
     def _resume(self) -> None:
         try:
@@ -824,17 +825,6 @@ def _thread_start_facts() -> tuple[CodeType, CodeType, int, int] | None:
         return bootstrap, inner, lines["_trace_hook"], lines["_profile_hook"]
     except (AttributeError, KeyError):
         return None
-
-
-def _all_frames() -> dict[int, FrameType]:
-    """Every frame on every thread's stack now."""
-    frames: dict[int, FrameType] = {}
-    for top in sys._current_frames().values():
-        frame: FrameType | None = top
-        while frame is not None:
-            frames[id(frame)] = frame
-            frame = frame.f_back
-    return frames
 
 
 def _acquire(backend: MonitoringBackend) -> int:
