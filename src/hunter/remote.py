@@ -67,11 +67,17 @@ def uninstall() -> None:
     _agent.uninstall_handler()
 
 
+_activated = False
+
+
 def activate_from_environment() -> None:
     """Call install() when PYTHONHUNTER_REMOTE asks for it (from the .pth hook); never raises."""
+    global _activated
     value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
-    if value.lower() in ("", "0", "no", "false", "off"):
+    if value.lower() in ("", "0", "no", "false", "off") or _activated:
         return
+    # Once per process: the .pth hook already ran it at start-up (and site.py may read a .pth twice).
+    _activated = True
     try:
         install() if value.lower() in ("1", "yes", "true", "on") else install(value)
     except Exception as exc:  # noqa: BLE001 - the program must start anyway
