@@ -103,6 +103,26 @@ def value_json(value: Any, limit: int) -> str:
     return _escape(value_repr(value, limit))
 
 
+def argument_fields(frame: Any, spec: tuple[tuple[str, str], ...], limit: int) -> list[str] | None:
+    """``key + value_json`` for each parameter of the called function (spec: name and its JSON key prefix).
+
+    A parameter that is gone (deleted before a generator resumed) is left out; None when the frame's locals
+    can't be read at all (an exotic mapping), so the call is recorded without them.
+    """
+    try:
+        f_locals = frame.f_locals
+        parts = []
+        for name, key in spec:
+            try:
+                value = f_locals[name]
+            except KeyError:
+                continue
+            parts.append(key + value_json(value, limit))
+        return parts
+    except Exception:  # noqa: BLE001 - never fail the traced program over an odd frame
+        return None
+
+
 def value_repr(value: Any, limit: int) -> str:
     """A short repr that runs no user code (``safe_repr`` rules) and costs little whatever the value's size."""
     try:

@@ -13,7 +13,16 @@ from typing import Any, TextIO
 
 from .._compat import NORMAL_EXIT_OPCODES
 from ..event import Event
-from ._timeline import ThreadState, TimelineWriter, escape, iter_lines, sibling_files, value_json, value_repr
+from ._timeline import (
+    ThreadState,
+    TimelineWriter,
+    argument_fields,
+    escape,
+    iter_lines,
+    sibling_files,
+    value_json,
+    value_repr,
+)
 
 __all__ = ["ChromeTrace", "merge", "read_events"]
 
@@ -257,19 +266,8 @@ class ChromeTrace(TimelineWriter):
 
     def _arguments(self, frame: Any, spec: tuple[tuple[str, str], ...]) -> str:
         """``,"name":"repr"`` for each parameter of the called function."""
-        try:
-            f_locals = frame.f_locals
-            limit = self.repr_limit
-            parts = []
-            for name, key in spec:
-                try:
-                    value = f_locals[name]
-                except KeyError:  # e.g. a parameter deleted before a generator resumed
-                    continue
-                parts.append(key + value_json(value, limit))
-            return "".join(parts)
-        except Exception:  # noqa: BLE001 - an odd frame (exotic locals mapping): record the call without them
-            return ""
+        parts = argument_fields(frame, spec, self.repr_limit)
+        return "".join(parts) if parts else ""
 
     def _check_caller(self, state: ThreadState, frame: Any) -> None:
         """Without return events, close the open calls that the new call shows to have ended."""

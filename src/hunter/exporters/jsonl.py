@@ -8,7 +8,7 @@ from types import CodeType
 from typing import Any
 
 from ..event import Event
-from ._timeline import ThreadState, TimelineWriter, escape, value_json, value_repr
+from ._timeline import ThreadState, TimelineWriter, argument_fields, escape, value_json, value_repr
 
 __all__ = ["JSONLines"]
 
@@ -127,19 +127,8 @@ class JSONLines(TimelineWriter):
 
     def _arguments(self, frame: Any, spec: tuple[tuple[str, str], ...]) -> str:
         """``,"args":{...}``: the called function's parameters and the reprs of their values."""
-        try:
-            f_locals = frame.f_locals
-            limit = self.repr_limit
-            parts = []
-            for name, key in spec:
-                try:
-                    value = f_locals[name]
-                except KeyError:
-                    continue
-                parts.append(key + value_json(value, limit))
-            return ',"args":{' + ",".join(parts) + "}"
-        except Exception:  # noqa: BLE001 - never fail the traced program over an odd frame
-            return ',"args":{}'
+        parts = argument_fields(frame, spec, self.repr_limit)
+        return ',"args":{' + ",".join(parts or ()) + "}"
 
 
 def _exception_fields(arg: Any, limit: int) -> str:
