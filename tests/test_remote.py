@@ -23,7 +23,12 @@ from pathlib import Path
 import pytest
 from helpers import child_env
 
-from hunter import _remote_agent, _remote_channel, _remote_inject, remote
+import hunter.remote
+from hunter.remote import agent as _remote_agent
+from hunter.remote import api
+from hunter.remote import channel as _remote_channel
+from hunter.remote import cli as remote
+from hunter.remote import inject as _remote_inject
 
 pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_UNIX") or sys.platform != "linux", reason="Linux only")
 
@@ -471,8 +476,8 @@ def test_bad_environment_variable_prints_one_line(tmp_path):
 
 
 @pytest.mark.skipif(
-    "PYTHONHUNTER_REMOTE" not in (Path(remote.__file__).parent.parent / "hunter.pth").read_text()
-    if (Path(remote.__file__).parent.parent / "hunter.pth").exists()
+    "PYTHONHUNTER_REMOTE" not in (Path(hunter.remote.__file__).parents[2] / "hunter.pth").read_text()
+    if (Path(hunter.remote.__file__).parents[2] / "hunter.pth").exists()
     else True,
     reason="the hunter.pth start-up hook does not read PYTHONHUNTER_REMOTE yet",
 )
@@ -668,6 +673,17 @@ def test_options_the_target_rejects(tmp_path, cleanup):
 
 def test_cannot_attach_to_itself():
     assert remote.main(["-p", str(os.getpid())]) == 2
+
+
+def test_command_entry_points():
+    # The installed script, python -m hunter.remote and hunter.remote.main all run the same command.
+    assert hunter.remote.main is remote.main
+    script = Path(sys.executable).parent / "hunter-trace"
+    for argv in ([str(script)], [sys.executable, "-m", "hunter.remote"]):
+        result = subprocess.run(
+            [*argv, "-p", "0"], capture_output=True, text=True, timeout=DEADLINE, check=False, env=child_env()
+        )
+        assert (result.returncode, result.stderr) == (2, "hunter-trace: invalid process id 0\n")
 
 
 # -- output --------------------------------------------------------------------------------------------------------
@@ -929,13 +945,13 @@ def test_frame_reader_rejects_huge_frames():
     [("SIGURG", signal.SIGURG), ("urg", signal.SIGURG), ("10", 10), (signal.SIGUSR2, signal.SIGUSR2)],
 )
 def test_parse_signal(value, expected):
-    assert remote._parse_signal(value) == expected
+    assert api.parse_signal(value) == expected
 
 
 @pytest.mark.parametrize("value", ["SIGNOPE", "SIG_IGN", "0", "KILL", 999])
 def test_parse_signal_rejects(value):
     with pytest.raises(ValueError):
-        remote._parse_signal(value)
+        api.parse_signal(value)
 
 
 def test_hello_describes_the_target(tmp_path, cleanup):

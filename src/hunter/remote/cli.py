@@ -1,7 +1,4 @@
-"""Attaching to a running process: ``install()`` prepares a process, ``hunter-trace -p PID`` traces it from outside.
-
-See docs/remote.md for how the pieces fit and what is safe to interrupt.
-"""
+"""The ``hunter-trace`` command: attach to ``-p PID``, stream its trace output here, detach on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -13,78 +10,17 @@ import socket
 import sys
 import time
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import Any
 
-from . import _remote_agent as _agent
-from . import _remote_channel as _channel
+from .. import _colors
+from . import agent, channel
+from .api import DEFAULT_SIGNAL, ENVIRONMENT_VARIABLE, parse_signal
 
-__all__ = ["DEFAULT_SIGNAL", "ENVIRONMENT_VARIABLE", "activate_from_environment", "install", "main", "uninstall"]
-
-#: SIGURG is ignored by default (an unprepared process that gets it by mistake is not harmed), is not used
-#: by the Python runtime, and is only sent by the kernel for out-of-band socket data, which is rare and
-#: harmless here (a stray signal makes the target look for a session socket, find none and do nothing).
-DEFAULT_SIGNAL: int = getattr(_signal, "SIGURG", 0)
-#: Set to 1 (or a signal name/number) to call install() at interpreter start-up (through the .pth hook).
-ENVIRONMENT_VARIABLE = "PYTHONHUNTER_REMOTE"
+__all__ = ["AttachError", "main"]
 
 _EXIT_OK = 0
 _EXIT_LOST = 1
 _EXIT_ERROR = 2
-
-
-# -- the target side ----------------------------------------------------------------------------------------------
-
-
-def _parse_signal(value: int | str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        text = str(value).strip().upper()
-        if text.isdigit():
-            number = int(text)
-        else:
-            name = text if text.startswith("SIG") else f"SIG{text}"
-            number = getattr(_signal, name, None)  # type: ignore[assignment]
-            if not isinstance(number, int) or name.startswith("SIG_"):
-                raise ValueError(f"unknown signal {value!r}")
-    valid = getattr(_signal, "valid_signals", lambda: range(1, 65))()
-    if number not in valid:
-        raise ValueError(f"unknown signal {value!r}")
-    if number in (getattr(_signal, "SIGKILL", -1), getattr(_signal, "SIGSTOP", -1)):
-        raise ValueError(f"signal {value!r} cannot be caught")
-    return int(number)
-
-
-def install(signal: int | str = DEFAULT_SIGNAL) -> None:
-    """Let ``hunter-trace -p PID`` attach to this process: handle ``signal`` (main thread only)."""
-    if not hasattr(socket, "AF_UNIX"):
-        raise RuntimeError("hunter.remote needs Unix sockets, which this platform lacks")
-    _agent.install_handler(_parse_signal(signal))
-
-
-def uninstall() -> None:
-    """Undo install(): restore the previous signal handler and end an attached session (main thread only)."""
-    _agent.uninstall_handler()
-
-
-_activated = False
-
-
-def activate_from_environment() -> None:
-    """Call install() when PYTHONHUNTER_REMOTE asks for it (from the .pth hook); never raises."""
-    global _activated
-    value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
-    if value.lower() in ("", "0", "no", "false", "off") or _activated:
-        return
-    # Once per process: the .pth hook already ran it at start-up (and site.py may read a .pth twice).
-    _activated = True
-    try:
-        install() if value.lower() in ("1", "yes", "true", "on") else install(value)
-    except Exception as exc:  # noqa: BLE001 - the program must start anyway
-        sys.stderr.write(f"Failed to install hunter-trace support from {ENVIRONMENT_VARIABLE}={value!r}: {exc}\n")
-
-
-# -- the CLI -----------------------------------------------------------------------------------------------------------
 
 
 class AttachError(Exception):
@@ -125,14 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     options = ", ".join(args.options)
     try:
-        from .config import ConfigError, parse_trace_arguments
+        from ..config import ConfigError, parse_trace_arguments
 
         try:
             # Checked here first: a mistake is reported before the target is touched at all.
             parse_trace_arguments(options)
         except ConfigError as exc:
             raise AttachError(f"invalid options {options!r}: {exc}") from None
-        signum = _parse_signal(args.signal) if args.signal is not None else DEFAULT_SIGNAL
+        signum = parse_signal(args.signal) if args.signal is not None else DEFAULT_SIGNAL
         if args.timeout <= 0:
             raise AttachError("the timeout must be positive")
         session = _CLISession(args.pid, args.timeout, args.gdb, signum, args.signal is not None)
@@ -140,17 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AttachError, ValueError) as exc:
         sys.stderr.write(f"hunter-trace: {exc}\n")
         return _EXIT_ERROR
-
-
-def _wants_colors(stream: IO[Any]) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _silence_stdout() -> None:
@@ -247,13 +172,13 @@ class _CLISession:
     def listen(self, uid: int, gid: int) -> None:
         """Create the session socket in the first safe private directory of the target's user."""
         problems = []
-        for directory in _channel.candidate_dirs(uid):
+        for directory in channel.candidate_dirs(uid):
             try:
-                _channel.make_private_dir(directory, uid, gid)
-            except _channel.ChannelError as exc:
+                channel.make_private_dir(directory, uid, gid)
+            except channel.ChannelError as exc:
                 problems.append(str(exc))
                 continue
-            path = os.path.join(directory, _channel.socket_name(self.pid))
+            path = os.path.join(directory, channel.socket_name(self.pid))
             self._claim(path)
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             old_umask = os.umask(0o177)  # the socket file is born 0600: no window where others may connect
@@ -277,7 +202,7 @@ class _CLISession:
         try:
             probe.connect(path)
         except OSError as exc:
-            if not _channel.is_connection_refused(exc):
+            if not channel.is_connection_refused(exc):
                 raise AttachError(f"another hunter-trace seems attached to process {self.pid} ({path})") from None
             os.unlink(path)  # left behind by a hunter-trace that was killed
         else:
@@ -298,7 +223,7 @@ class _CLISession:
     # -- getting the target to connect --
 
     def trigger(self) -> None:
-        from . import _remote_inject as inject
+        from . import inject
 
         assert self.socket_path is not None
         pid = self.pid
@@ -348,7 +273,7 @@ class _CLISession:
                 conn, _ = self.listener.accept()
             except TimeoutError:
                 continue
-            peer = _channel.peer_credentials(conn)
+            peer = channel.peer_credentials(conn)
             if peer.uid == uid and (peer.pid is None or peer.pid == self.pid):
                 return conn
             sys.stderr.write(f"hunter-trace: refused a connection from pid {peer.pid} (uid {peer.uid})\n")
@@ -395,38 +320,38 @@ class _CLISession:
     def _on_detach_signal(signum: int, frame: object) -> None:
         raise _Detach(signum)
 
-    def handshake(self, conn: socket.socket, reader: _channel.FrameReader, options: str) -> dict[str, Any]:
+    def handshake(self, conn: socket.socket, reader: channel.FrameReader, options: str) -> dict[str, Any]:
         # Generous: with the settrace backend the target waits for its main thread to start the tracer.
-        deadline = time.monotonic() + self.timeout + _agent.MAIN_THREAD_TIMEOUT + 5
+        deadline = time.monotonic() + self.timeout + agent.MAIN_THREAD_TIMEOUT + 5
         try:
             frame = reader.read(deadline)
-            if frame is not None and frame.kind == _channel.ERROR:
+            if frame is not None and frame.kind == channel.ERROR:
                 raise AttachError(frame.payload.decode(errors="replace"))
-            if frame is None or frame.kind != _channel.HELLO:
+            if frame is None or frame.kind != channel.HELLO:
                 raise AttachError(f"process {self.pid} closed the connection before saying hello")
             hello = json.loads(frame.payload)
-            request = {"options": options, "colors": _wants_colors(sys.stdout)}
-            _channel.send_frame(conn, _channel.REQUEST, json.dumps(request).encode())
+            request = {"options": options, "colors": _colors.wants_colors(sys.stdout, False)}
+            channel.send_frame(conn, channel.REQUEST, json.dumps(request).encode())
             frame = reader.read(deadline)
             # The tracer runs before the target gets to say so: keep its first lines for after our banner.
-            while frame is not None and frame.kind == _channel.OUTPUT:
+            while frame is not None and frame.kind == channel.OUTPUT:
                 self.early_output.append(frame.payload)
                 frame = reader.read(deadline)
         except TimeoutError:
             raise AttachError(f"process {self.pid} stopped answering while attaching") from None
-        except (OSError, _channel.ChannelError) as exc:
+        except (OSError, channel.ChannelError) as exc:
             raise AttachError(f"lost the connection to process {self.pid} while attaching: {exc}") from None
         if frame is None:
             raise AttachError(f"process {self.pid} closed the connection while attaching")
-        if frame.kind == _channel.ERROR:
+        if frame.kind == channel.ERROR:
             raise AttachError(f"process {self.pid} refused: {frame.payload.decode(errors='replace')}")
-        if frame.kind != _channel.ACCEPTED:
+        if frame.kind != channel.ACCEPTED:
             raise AttachError(f"unexpected answer from process {self.pid}")
         accepted = json.loads(frame.payload)
         return {**hello, **accepted}
 
     def stream(self, conn: socket.socket, options: str) -> int:
-        reader = _channel.FrameReader(conn)
+        reader = channel.FrameReader(conn)
         info = self.handshake(conn, reader, options)
         threads = "all threads" if info.get("all_threads") else "the main thread and threads started from now on"
         sys.stderr.write(
@@ -446,25 +371,25 @@ class _CLISession:
             _silence_stdout()
             return self.detach(conn, reader)
 
-    def _pump(self, reader: _channel.FrameReader, until_bye: bool, deadline: float | None = None) -> int:
+    def _pump(self, reader: channel.FrameReader, until_bye: bool, deadline: float | None = None) -> int:
         while True:
             try:
                 frame = reader.read(deadline)
-            except (OSError, _channel.ChannelError):
+            except (OSError, channel.ChannelError):
                 frame = None
             if frame is None:
                 return self._lost()
-            if frame.kind == _channel.OUTPUT:
+            if frame.kind == channel.OUTPUT:
                 self._write(frame.payload)
-            elif frame.kind == _channel.NOTE:
+            elif frame.kind == channel.NOTE:
                 sys.stderr.write(f"hunter-trace: {frame.payload.decode(errors='replace')}\n")
-            elif frame.kind == _channel.EXITING:
+            elif frame.kind == channel.EXITING:
                 sys.stderr.write(f"hunter-trace: process {self.pid} exited\n")
                 return _EXIT_LOST
-            elif frame.kind == _channel.BYE and until_bye:
+            elif frame.kind == channel.BYE and until_bye:
                 sys.stderr.write(f"hunter-trace: detached from process {self.pid}; it runs on untraced\n")
                 return _EXIT_OK
-            elif frame.kind == _channel.ERROR:
+            elif frame.kind == channel.ERROR:
                 sys.stderr.write(f"hunter-trace: process {self.pid}: {frame.payload.decode(errors='replace')}\n")
                 return _EXIT_LOST
 
@@ -484,11 +409,11 @@ class _CLISession:
         sys.stderr.write(f"hunter-trace: process {self.pid} closed the connection; tracing there has stopped\n")
         return _EXIT_LOST
 
-    def detach(self, conn: socket.socket, reader: _channel.FrameReader) -> int:
+    def detach(self, conn: socket.socket, reader: channel.FrameReader) -> int:
         """Ask the target to stop tracing and wait (briefly) for it to confirm; a second Ctrl-C just leaves."""
         try:
-            _channel.send_frame(conn, _channel.QUIT)
-            return self._pump(reader, until_bye=True, deadline=time.monotonic() + _agent.MAIN_THREAD_TIMEOUT + 5)
+            channel.send_frame(conn, channel.QUIT)
+            return self._pump(reader, until_bye=True, deadline=time.monotonic() + agent.MAIN_THREAD_TIMEOUT + 5)
         except TimeoutError:
             sys.stderr.write(
                 f"hunter-trace: process {self.pid} did not confirm; it stops tracing when it sees the closed channel\n"
@@ -496,7 +421,3 @@ class _CLISession:
             return _EXIT_OK
         except (KeyboardInterrupt, _Detach, OSError):
             return _EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -58,14 +58,14 @@ def _hunter_remote_bootstrap(path={socket_path!r}, extra={hunter_search_path()!r
     try:
         import sys
         try:
-            import hunter._remote_agent as agent
+            import hunter.remote.agent as agent
         except ImportError:
             if extra in sys.path or 'hunter' in sys.modules:
                 raise
             # The target's own environment lacks hunter: borrow the CLI's copy just for this import.
             sys.path.insert(0, extra)
             try:
-                import hunter._remote_agent as agent
+                import hunter.remote.agent as agent
             finally:
                 if extra in sys.path:
                     sys.path.remove(extra)

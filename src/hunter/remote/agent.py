@@ -32,12 +32,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import _remote_channel as channel
+from . import channel
 
 __all__ = ["bootstrap", "handle_signal", "install_handler", "uninstall_handler"]
 
 #: Modules of ours whose frames must never show in the trace (the session thread runs them while traced).
-OWN_MODULES = ("hunter._remote_agent", "hunter._remote_channel", "hunter.remote")
+OWN_MODULES = ("hunter.remote", "hunter.remote.agent", "hunter.remote.api", "hunter.remote.channel")
 #: How long the target waits for the CLI's request after connecting.
 REQUEST_TIMEOUT = 10.0
 #: How long a traced thread may block writing output that the CLI does not read before the session is dropped.
@@ -376,28 +376,14 @@ class _Session:
     def start(self, options: str, colors: bool) -> None:
         """Parse the options as trace() would, send every printer's output to the CLI, start the tracer."""
         import hunter
-        from hunter.backends import choose
-        from hunter.config import THREADING_ALIASES, parse_trace_arguments
         from hunter.tracer import Tracer
 
-        args, kwargs = parse_trace_arguments(options)
-        # The same option handling as hunter.trace(), split so that the printers can be pointed at the
-        # CLI before the first event and the tracer can be started on the thread its backend needs.
-        predicates, kwargs = hunter._apply_config(args, dict(kwargs))
-        kwargs.pop("clear_env_var", None)  # the target's environment is not ours to change
-        threading_support = None
-        for alias in THREADING_ALIASES:
-            if alias in kwargs:
-                threading_support = kwargs.pop(alias)
-        profiling_mode = bool(kwargs.pop("profile", False))
-        backend = kwargs.pop("backend", None)
-        choose(backend, profiling_mode)  # raises a clear BackendError before anything starts
-        predicate = hunter._prepare_predicate(*predicates, **kwargs)
+        predicate, tracer_options = trace_arguments(options)
         self.stream = SocketStream(self, colors)
         _redirect_printers(predicate, self.stream, colors)
         # Our own frames (the session thread is traced too with the monitoring backend) never match.
         predicate = hunter.And(hunter.Not(hunter.Query(module_in=OWN_MODULES)), predicate)
-        tracer = Tracer(threading_support=threading_support, profiling_mode=profiling_mode, backend=backend)
+        tracer = Tracer(**tracer_options)
         self.tracer = tracer
         if tracer.backend == "settrace":
             self.main_thread_backend = True
@@ -443,6 +429,31 @@ class _Session:
                     pass
             self.abort()
             self.sock.close()
+
+
+def trace_arguments(options: str) -> tuple[Any, dict[str, Any]]:
+    """The predicate and the Tracer's keyword arguments for a session's options, as ``hunter.trace()`` makes them.
+
+    The same option handling as hunter.trace() (a copy, until one shared function does both), split so that
+    the printers can be pointed at the CLI before the first event and the tracer can be started on the
+    thread its backend needs.
+    """
+    import hunter
+    from hunter.backends import choose
+    from hunter.config import THREADING_ALIASES, parse_trace_arguments
+
+    args, kwargs = parse_trace_arguments(options)
+    predicates, kwargs = hunter._apply_config(args, dict(kwargs))
+    kwargs.pop("clear_env_var", None)  # the target's environment is not ours to change
+    threading_support = None
+    for alias in THREADING_ALIASES:
+        if alias in kwargs:
+            threading_support = kwargs.pop(alias)
+    profiling_mode = bool(kwargs.pop("profile", False))
+    backend = kwargs.pop("backend", None)
+    choose(backend, profiling_mode)  # raises a clear BackendError before anything starts
+    predicate = hunter._prepare_predicate(*predicates, **kwargs)
+    return predicate, {"threading_support": threading_support, "profiling_mode": profiling_mode, "backend": backend}
 
 
 def _redirect_printers(root: Any, stream: SocketStream, colors: bool) -> None:

@@ -1,0 +1,76 @@
+"""The target side's public API: ``install()`` prepares a process for ``hunter-trace -p PID``."""
+
+from __future__ import annotations
+
+import os
+import signal as _signal
+import socket
+import sys
+
+from . import agent
+
+__all__ = [
+    "DEFAULT_SIGNAL",
+    "ENVIRONMENT_VARIABLE",
+    "activate_from_environment",
+    "install",
+    "parse_signal",
+    "uninstall",
+]
+
+#: SIGURG is ignored by default (an unprepared process that gets it by mistake is not harmed), is not used
+#: by the Python runtime, and is only sent by the kernel for out-of-band socket data, which is rare and
+#: harmless here (a stray signal makes the target look for a session socket, find none and do nothing).
+DEFAULT_SIGNAL: int = getattr(_signal, "SIGURG", 0)
+#: Set to 1 (or a signal name/number) to call install() at interpreter start-up (through the .pth hook).
+ENVIRONMENT_VARIABLE = "PYTHONHUNTER_REMOTE"
+
+
+def parse_signal(value: int | str) -> int:
+    """The signal number for a name (``"SIGUSR2"``, ``"usr2"``) or number; ValueError when it can't be caught."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = str(value).strip().upper()
+        if text.isdigit():
+            number = int(text)
+        else:
+            name = text if text.startswith("SIG") else f"SIG{text}"
+            number = getattr(_signal, name, None)  # type: ignore[assignment]
+            if not isinstance(number, int) or name.startswith("SIG_"):
+                raise ValueError(f"unknown signal {value!r}")
+    valid = getattr(_signal, "valid_signals", lambda: range(1, 65))()
+    if number not in valid:
+        raise ValueError(f"unknown signal {value!r}")
+    if number in (getattr(_signal, "SIGKILL", -1), getattr(_signal, "SIGSTOP", -1)):
+        raise ValueError(f"signal {value!r} cannot be caught")
+    return int(number)
+
+
+def install(signal: int | str = DEFAULT_SIGNAL) -> None:
+    """Let ``hunter-trace -p PID`` attach to this process: handle ``signal`` (main thread only)."""
+    if not hasattr(socket, "AF_UNIX"):
+        raise RuntimeError("hunter.remote needs Unix sockets, which this platform lacks")
+    agent.install_handler(parse_signal(signal))
+
+
+def uninstall() -> None:
+    """Undo install(): restore the previous signal handler and end an attached session (main thread only)."""
+    agent.uninstall_handler()
+
+
+_activated = False
+
+
+def activate_from_environment() -> None:
+    """Call install() when PYTHONHUNTER_REMOTE asks for it (from the .pth hook); never raises."""
+    global _activated
+    value = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    if value.lower() in ("", "0", "no", "false", "off") or _activated:
+        return
+    # Once per process: the .pth hook already ran it at start-up (and site.py may read a .pth twice).
+    _activated = True
+    try:
+        install() if value.lower() in ("1", "yes", "true", "on") else install(value)
+    except Exception as exc:  # noqa: BLE001 - the program must start anyway
+        sys.stderr.write(f"Failed to install hunter-trace support from {ENVIRONMENT_VARIABLE}={value!r}: {exc}\n")
