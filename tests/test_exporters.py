@@ -768,3 +768,25 @@ def test_stopping_the_tracer_flushes_the_exporter(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     assert [json.loads(line)["function"] for line in lines] == ["leaf"]
     exporter.close()
+
+
+def test_importing_the_exporters_patches_nothing(tmp_path: Path) -> None:
+    # PYTHONHUNTER activation imports hunter.exporters (the config namespace has ChromeTrace): a traced process
+    # that never creates an exporter must keep its own os._exit, fork hooks and exit handlers.
+    code = textwrap.dedent(
+        """
+        import atexit, os, sys
+        original = getattr(sys.modules[os.name], "_exit")  # posix._exit / nt._exit: the real one
+        import hunter.exporters
+        print(os._exit is original, atexit._ncallbacks())
+        hunter.exporters.ChromeTrace(os.path.join(os.getcwd(), "out.json")).close()
+        print(os._exit is original, os._exit.__wrapped__ is original)
+        """
+    )
+    result = run_python(code, cwd=tmp_path, env={"PYTHONHUNTER": 'module="nothing.here"'})
+    assert result.returncode == 0, describe(result)
+    before, after = result.stdout.splitlines()
+    assert before.split()[0] == "True"
+    assert after == "False True"
+    baseline = run_python("import atexit, hunter; print(atexit._ncallbacks())", cwd=tmp_path)
+    assert before.split()[1] == baseline.stdout.strip()

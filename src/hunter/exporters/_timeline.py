@@ -220,6 +220,7 @@ class TimelineWriter(Action):
         self._base = _perf_ns() - max(time.time_ns() - self.origin_ns, 0) - 1000
         self._label = process_label()
         self._start_file()
+        _install_process_hooks()
         _live.add(self)
 
     # -- Action protocol --------------------------------------------------------------------------------
@@ -491,6 +492,7 @@ def _close_all() -> None:
 
 
 _os_exit = os._exit
+_hooks_installed = False
 
 
 def _exit_closing_timelines(status: int) -> None:
@@ -499,13 +501,22 @@ def _exit_closing_timelines(status: int) -> None:
     _os_exit(status)
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
-atexit.register(_close_all)
-# os._exit() skips atexit, and it is how forked workers end (multiprocessing's fork start method, pre-fork
-# servers): without this, the last batch of their events would be lost. Nothing else changes: same call.
 _exit_closing_timelines.__wrapped__ = _os_exit  # type: ignore[attr-defined]
-os._exit = _exit_closing_timelines
+
+
+def _install_process_hooks() -> None:
+    """Hook fork and exit, once, when the first writer is created (importing the package changes nothing)."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+    atexit.register(_close_all)
+    # os._exit() skips atexit, and it is how forked workers end (multiprocessing's fork start method, pre-fork
+    # servers): without this, the last batch of their events would be lost. Nothing else changes: same call.
+    if os._exit is _os_exit:
+        os._exit = _exit_closing_timelines
 
 
 def iter_lines(path: str) -> Any:
