@@ -105,6 +105,8 @@ def check_timeline(events: list[dict[str, Any]]) -> dict[tuple[int, int], list[N
             stack.append(node)
         elif event["ph"] == "E":
             assert stack, f"E without B in thread {where}: {event}"
+            # speedscope pairs an E with the B on top of its stack by name, and ignores it when they differ.
+            assert event.get("name") == stack[-1].name, f"E names {event.get('name')!r}, open: {stack[-1].name!r}"
             stack.pop().end = event
         elif event["ph"] == "i":
             assert event.get("s") == "t", event
@@ -116,13 +118,86 @@ def check_timeline(events: list[dict[str, Any]]) -> dict[tuple[int, int], list[N
         assert not stack, f"B without E in thread {where}: {[node.name for node in stack]}"
         assert where in thread_names, f"no thread_name for {where}"
         assert where[0] in process_names, f"no process_name for pid {where[0]}"
+    shapes = {where: [node.shape() for node in nodes] for where, nodes in roots.items()}
+    assert speedscope_forests(events) == shapes
+    assert perfetto_forests(events) == shapes
     return roots
 
 
-def load_strict(path: Path) -> list[dict[str, Any]]:
-    """The file as strict JSON (what a clean close must produce)."""
+def speedscope_forests(events: list[dict[str, Any]]) -> dict[tuple[int, int], list[Any]]:
+    """The call trees speedscope's Trace Event importer builds from the events (B/E/X; others ignored).
+
+    Modelled on its documented algorithm: per thread, a queue of B and a queue of E events, each in time
+    order (stable); the earlier front is taken, and at equal times B first only when both fronts have the same
+    name; an E whose name differs from the open B on top of the stack is ignored (it warns, the call stays
+    open). Any warning it would print fails here.
+    """
+    per_thread: dict[tuple[int, int], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+    for event in events:
+        if event["ph"] in ("B", "E"):
+            begins, ends = per_thread.setdefault((event["pid"], event["tid"]), ([], []))
+            (begins if event["ph"] == "B" else ends).append(event)
+    forests: dict[tuple[int, int], list[Any]] = {}
+    for where, (begins, ends) in per_thread.items():
+        begins = sorted(begins, key=lambda event: event["ts"])
+        ends = sorted(ends, key=lambda event: event["ts"])
+        roots: list[Any] = []
+        stack: list[tuple[str, list[Any]]] = []
+        while begins or ends:
+            take_begin = not ends or (
+                begins
+                and (
+                    begins[0]["ts"] < ends[0]["ts"]
+                    or (begins[0]["ts"] == ends[0]["ts"] and begins[0]["name"] == ends[0].get("name"))
+                )
+            )
+            if take_begin:
+                node: tuple[str, list[Any]] = (begins.pop(0)["name"], [])
+                (stack[-1][1] if stack else roots).append(node)
+                stack.append(node)
+                continue
+            end = ends.pop(0)
+            assert stack, f"speedscope: an E with an empty stack in {where}: {end}"
+            assert end.get("name") == stack[-1][0], f"speedscope ignores E {end.get('name')!r}, open: {stack[-1][0]!r}"
+            stack.pop()
+        assert not stack, f"speedscope: still open at the end of {where}: {[name for name, _ in stack]}"
+        forests[where] = roots
+    return forests
+
+
+def perfetto_forests(events: list[dict[str, Any]]) -> dict[tuple[int, int], list[Any]]:
+    """The call trees Perfetto's JSON importer builds: events sorted by time (stable), an E closes the last B."""
+    forests: dict[tuple[int, int], list[Any]] = {}
+    stacks: dict[tuple[int, int], list[tuple[str, list[Any]]]] = {}
+    for event in sorted(events, key=lambda event: event.get("ts", 0)):
+        where = (event["pid"], event["tid"])
+        assert isinstance(event["pid"], int) and isinstance(event["tid"], int), event
+        if event["ph"] == "M":
+            assert isinstance(event["args"]["name"], str), event
+        elif event["ph"] == "i":
+            assert event["s"] in ("g", "p", "t") and isinstance(event["name"], str), event
+        elif event["ph"] == "B":
+            node: tuple[str, list[Any]] = (event["name"], [])
+            stack = stacks.setdefault(where, [])
+            (stack[-1][1] if stack else forests.setdefault(where, [])).append(node)
+            stack.append(node)
+        elif event["ph"] == "E":
+            assert stacks.get(where), f"Perfetto: an E without an open slice in {where}: {event}"
+            stacks[where].pop()
+    assert not any(stacks.values()), "Perfetto: slices left open"
+    return forests
+
+
+def load_strict(path: Path, form: str = "array") -> list[dict[str, Any]]:
+    """The file as strict JSON (what a clean close must produce), in the given form; its events."""
     data = json.loads(path.read_text())
+    if form == "object":
+        assert isinstance(data, dict) and data["displayTimeUnit"] in ("ms", "ns"), data
+        assert isinstance(data["otherData"], dict)
+        data = data["traceEvents"]
     assert isinstance(data, list)
+    # What every viewer needs of every element (speedscope rejects the whole file otherwise).
+    assert all(isinstance(event, dict) and "ph" in event and "ts" in event for event in data)
     return data
 
 
@@ -790,3 +865,34 @@ def test_importing_the_exporters_patches_nothing(tmp_path: Path) -> None:
     assert after == "False True"
     baseline = run_python("import atexit, hunter; print(atexit._ncallbacks())", cwd=tmp_path)
     assert before.split()[1] == baseline.stdout.strip()
+
+
+def test_object_form_holds_the_same_events_and_repairs_when_cut_off(tmp_path: Path) -> None:
+    # Some tools (vizviewer) only accept {"traceEvents": [...]}; it streams just like the array form.
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import ChromeTrace
+        with ChromeTrace(sys.argv[1], form="object") as out, hunter.trace(module="__main__", action=out):
+            main()
+        """,
+    )
+    target = tmp_path / "out.json"
+    run(script, str(target))
+    events = load_strict(target, form="object")
+    assert main_trees(check_timeline(events)) == [EXPECTED_MAIN]
+    assert read_events(str(target)) == events
+    # Cut off (a crash): read_events still takes every whole line, and merge() writes a complete object.
+    lines = target.read_text().splitlines(keepends=True)
+    target.write_text("".join(lines[:-3]))
+    assert read_events(str(target)) == events[:-2]
+    child = Path(per_process_path(str(target), 999_999_997))
+    child.write_text("".join(lines[:2]).replace(f'"pid":{events[0]["pid"]}', '"pid":999999997'))
+    merged, _ = merge(str(target))
+    assert merged == [str(child)]
+    repaired = load_strict(target, form="object")
+    assert len(repaired) == len(events) - 2 + 1 + 2  # the child's process_name; two closing events
+    check_timeline(repaired)
+    with pytest.raises(ValueError, match="form"):
+        ChromeTrace(str(target), form="list")

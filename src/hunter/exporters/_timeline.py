@@ -149,12 +149,14 @@ def process_label() -> str:
 class ThreadState:
     """What a writer keeps per thread: lines not written yet, and format pieces that embed pid/tid."""
 
-    __slots__ = ("buf", "exc", "extra", "limit", "prefix", "stack", "tid")
+    __slots__ = ("buf", "exc", "extra", "limit", "names", "prefix", "stack", "tid")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
         self.buf: list[str] = []
+        #: The open calls (a key per frame) and, for their end events, their names.
         self.stack: list[int] = []
+        self.names: list[str] = []
         self.exc: tuple[int, str] | None = None
         self.limit = 256
         self.prefix: Any = None
@@ -177,12 +179,15 @@ class TimelineWriter(Action):
     #: child keeps the inherited file. False: each process writes a file of its own (``out.<pid>.json``).
     shared_file = False
 
-    def __init__(self, path: Any, *, args: bool = True, repr_limit: int = 256, batch: int = 256) -> None:
+    def __init__(
+        self, path: Any, *, args: bool = True, repr_limit: int = 256, batch: int = 256, signals: bool = False
+    ) -> None:
         if not isinstance(repr_limit, int) or isinstance(repr_limit, bool) or repr_limit < 8:
             raise ValueError(f"repr_limit must be a whole number of at least 8, not {repr_limit!r}")
         if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
             raise ValueError(f"batch must be a whole number of at least 1, not {batch!r}")
         self.args = bool(args)
+        self.signals = bool(signals)
         self.repr_limit = repr_limit
         self.batch = batch
         self._lock = threading.Lock()

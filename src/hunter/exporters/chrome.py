@@ -27,6 +27,10 @@ from ._timeline import (
 __all__ = ["ChromeTrace", "merge", "read_events"]
 
 _perf_ns = time.perf_counter_ns
+#: The two layouts of the Chrome Trace Event Format: a bare JSON array, or an object holding it.
+FORMS = ("array", "object")
+OBJECT_HEADER = '{"displayTimeUnit":"ms","otherData":{"producer":"hunter"},"traceEvents":[\n'
+OBJECT_FOOTER = "]}\n"
 _CO_VARARGS = 0x04
 _CO_VARKEYWORDS = 0x08
 #: Stack keys of detached events: below every -id(frame) a builtin call uses, one per depth.
@@ -52,9 +56,36 @@ class ChromeTrace(TimelineWriter):
     header = "[\n"
     footer = "]\n"
 
-    def __init__(self, path: Any, *, args: bool = True, repr_limit: int = 256, batch: int = 256) -> None:
-        self._codes: dict[int, tuple[CodeType, str, tuple[tuple[str, str], ...], str]] = {}
-        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch)
+    def __init__(
+        self,
+        path: Any,
+        *,
+        args: bool = True,
+        repr_limit: int = 256,
+        batch: int = 256,
+        form: str = "array",
+        signals: bool = False,
+    ) -> None:
+        if form not in FORMS:
+            raise ValueError(f"form must be one of {', '.join(map(repr, FORMS))}, not {form!r}")
+        self.form = form
+        if form == "object":
+            # The JSON Object Format (some tools accept nothing else): the same streamed lines inside
+            # "traceEvents". Cut off by a crash it is not valid JSON until read_events()/merge() repair it.
+            self.header = OBJECT_HEADER
+            self.footer = OBJECT_FOOTER
+        self._codes: dict[int, tuple[CodeType, str, tuple[tuple[str, str], ...], str, str]] = {}
+        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals)
+
+    def __repr__(self) -> str:
+        target = self.path if self.path is not None else self._file
+        extra = "" if self.form == "array" else f", form={self.form!r}"
+        return (
+            f"ChromeTrace({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch}{extra}"
+            f"{', signals=True' if self.signals else ''})"
+        )
+
+    __str__ = __repr__
 
     # -- file and thread setup --------------------------------------------------------------------------
 
@@ -84,9 +115,10 @@ class ChromeTrace(TimelineWriter):
 
     def _thread_end(self, state: ThreadState, ts_us: float) -> None:
         end = state.prefix[1]
-        for _ in state.stack:
-            state.buf.append(f'{end}{ts_us},"args":{{"unfinished":"tracing ended"}}}}\n')
+        for name in reversed(state.names):
+            state.buf.append(f'{end}{ts_us},{name},"args":{{"unfinished":"tracing ended"}}}}\n')
         state.stack.clear()
+        state.names.clear()
 
     def _thread_forked(self, state: ThreadState, ts_us: float) -> None:
         # The child goes on inside the calls that were open at the fork: open them again in its own file,
@@ -97,10 +129,11 @@ class ChromeTrace(TimelineWriter):
             frames[id(frame)] = frame
             frame = frame.f_back
         begin = state.prefix[0]
-        for key in state.stack:
+        for index, key in enumerate(state.stack):
             frame = frames.get(abs(key))
             if key < 0 or frame is None:
                 static = '"name":"(running at fork)","cat":"?","args":{"location":"?"'
+                state.names[index] = '"name":"(running at fork)"'
             else:
                 static = self._describe(frame.f_code, Event(frame, "call", None))[1]
             state.buf.append(f"{begin}{ts_us},{static}}}}}\n")
@@ -128,6 +161,7 @@ class ChromeTrace(TimelineWriter):
         if kind == "call":
             if event.builtin:
                 key = -id(frame)
+                name = _name_field(event.function)
                 static = self._builtin_static(event)
                 arguments = ""
             else:
@@ -137,6 +171,7 @@ class ChromeTrace(TimelineWriter):
                     entry = self._describe(code, event)
                 key = id(frame)
                 static = entry[1]
+                name = entry[4]
                 arguments = self._arguments(frame, entry[2]) if self.args and entry[2] else ""
             if stack:
                 if state.extra:
@@ -148,6 +183,7 @@ class ChromeTrace(TimelineWriter):
             ts = str(_perf_ns() - self._base)
             state.buf.append(f"{state.prefix[0]}{ts[:-3]}.{ts[-3:]},{static}{arguments}}}}}\n")
             stack.append(key)
+            state.names.append(name)
         elif kind == "return":
             state.extra = False
             if not stack:
@@ -158,6 +194,7 @@ class ChromeTrace(TimelineWriter):
                     return
                 self._unwind_to(state, key)
             stack.pop()
+            name = state.names.pop()
             if self.args and not event.builtin:
                 exc = state.exc
                 if exc is not None and exc[0] == key:
@@ -171,7 +208,7 @@ class ChromeTrace(TimelineWriter):
             else:
                 result = ""
             ts = str(_perf_ns() - self._base)
-            state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]}{result}}}\n")
+            state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{name}{result}}}\n")
         elif kind == "exception":
             self._exception(state, event)
         if len(state.buf) >= self.batch:
@@ -186,19 +223,24 @@ class ChromeTrace(TimelineWriter):
             code = event.code
             if event.builtin or code is None:
                 static = self._builtin_static(event)
+                name = _name_field(event.function)
             else:
                 entry = self._codes.get(id(code))
-                static = (entry if entry is not None and entry[0] is code else self._describe(code, event))[1]
+                if entry is None or entry[0] is not code:
+                    entry = self._describe(code, event)
+                static, name = entry[1], entry[4]
             state.buf.append(f"{state.prefix[0]}{self.now_us()},{static}}}}}\n")
             stack.append(key)
+            state.names.append(name)
         elif kind == "return":
             if key not in stack:
                 return
             if stack[-1] != key:
                 self._unwind_to(state, key)
             stack.pop()
+            name = state.names.pop()
             result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}' if self.args else ""
-            state.buf.append(f"{state.prefix[1]}{self.now_us()}{result}}}\n")
+            state.buf.append(f"{state.prefix[1]}{self.now_us()},{name}{result}}}\n")
         elif kind == "exception":
             self._exception(state, event)
 
@@ -223,7 +265,7 @@ class ChromeTrace(TimelineWriter):
 
     # -- helpers ----------------------------------------------------------------------------------------
 
-    def _describe(self, code: CodeType, event: Event) -> tuple[CodeType, str, tuple[tuple[str, str], ...], str]:
+    def _describe(self, code: CodeType, event: Event) -> tuple[CodeType, str, tuple[tuple[str, str], ...], str, str]:
         """The fixed parts of a code object's ``B`` events, cached per code object."""
         module = event.module
         filename = event.filename
@@ -231,7 +273,7 @@ class ChromeTrace(TimelineWriter):
         if code.co_name == "<module>":
             name = f"<module {module}>"
         static = (
-            f'"name":{escape(name)},"cat":{escape(module)},'
+            f'{_name_field(name)},"cat":{escape(module)},'
             f'"args":{{"location":{escape(f"{filename}:{code.co_firstlineno}")}'
         )
         count = code.co_argcount + code.co_kwonlyargcount
@@ -242,7 +284,7 @@ class ChromeTrace(TimelineWriter):
         if code.co_flags & _CO_VARKEYWORDS:
             names.append(code.co_varnames[count])
         spec = tuple((name, f",{escape(name)}:") for name in names)
-        entry = (code, static, spec, filename)
+        entry = (code, static, spec, filename, _name_field(name))
         codes = self._codes
         if len(codes) >= _MAX_CODES:
             codes.clear()
@@ -311,7 +353,13 @@ class ChromeTrace(TimelineWriter):
         end = state.prefix[1]
         for _ in range(count):
             state.stack.pop()
-            state.buf.append(f'{end}{ts},"args":{{"unfinished":{escape(why)}}}}}\n')
+            name = state.names.pop()
+            state.buf.append(f'{end}{ts},{name},"args":{{"unfinished":{escape(why)}}}}}\n')
+
+
+def _name_field(name: str) -> str:
+    """The ``"name":...`` member of a call's B and E events (viewers such as speedscope pair them by name)."""
+    return f'"name":{escape(name)}'
 
 
 def _normal_exit(frame: Any) -> bool:
@@ -324,21 +372,38 @@ def _normal_exit(frame: Any) -> bool:
 
 # -- reading and merging -------------------------------------------------------------------------------------
 
-_EVENT_HEAD = re.compile(r',?\{"ph":"(.)","pid":(-?\d+),"tid":(-?\d+),"ts":([-+0-9.eE]+)')
+_EVENT_HEAD = re.compile(
+    r',?\{"ph":"(.)",(?:"s":".",)?"pid":(-?\d+),"tid":(-?\d+),"ts":([-+0-9.eE]+)(?:,("name":"(?:[^"\\]|\\.)*"))?'
+)
+
+
+def _is_event_line(text: str) -> bool:
+    """Whether a (stripped) line of a trace file is an event, not the array's or the object's framing."""
+    return text.startswith(('{"ph"', ',{"ph"'))
 
 
 def read_events(path: str) -> list[dict[str, Any]]:
-    """All events of a trace file, tolerating a missing ``]`` and a cut-off last line (as viewers do)."""
+    """All events of a trace file (either form), tolerating a missing end and a cut-off last line (as viewers do)."""
     events = []
     for line in iter_lines(path):
         text = line.strip()
-        if text in ("[", "]", ""):
+        if not _is_event_line(text):
             continue
         try:
             events.append(json.loads(text.lstrip(",")))
         except ValueError:
             continue
     return events
+
+
+def file_form(path: str) -> str:
+    """``'object'`` when a trace file starts as the JSON Object Format, else ``'array'``."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(64)
+    except OSError:
+        return "array"
+    return "object" if start.lstrip().startswith(b"{") and not start.lstrip().startswith(b'{"ph"') else "array"
 
 
 def _run_token(path: str) -> str | None:
@@ -359,8 +424,8 @@ def _is_complete(path: str) -> bool:
         with open(path, "rb") as file:
             file.seek(0, os.SEEK_END)
             size = file.tell()
-            file.seek(max(size - 3, 0))
-            return file.read().endswith(b"]\n")
+            file.seek(max(size - 4, 0))
+            return file.read().endswith((b"]\n", b"]}\n"))
     except OSError:
         return False
 
@@ -379,29 +444,32 @@ def _still_running(pid: int) -> bool:
 
 def _copy(source: str, out: TextIO, first: bool) -> None:
     """Append one file's events to ``out``; calls left open by a crashed process get closing events."""
-    depth: dict[tuple[str, str], int] = {}
+    open_calls: dict[tuple[str, str], list[str]] = {}
     last_ts: dict[tuple[str, str], str] = {}
     leading = first
     for line in iter_lines(source):
         text = line.strip()
-        if text in ("[", "]", ""):
+        if not _is_event_line(text):
             continue
         match = _EVENT_HEAD.match(text)
         if match:
             where = (match.group(2), match.group(3))
             last_ts[where] = match.group(4)
             if match.group(1) == "B":
-                depth[where] = depth.get(where, 0) + 1
-            elif match.group(1) == "E" and depth.get(where):
-                depth[where] -= 1
+                open_calls.setdefault(where, []).append(match.group(5) or '"name":"?"')
+            elif match.group(1) == "E" and open_calls.get(where):
+                open_calls[where].pop()
         if leading:
             leading = False
             out.write(text + "\n")
         else:
             out.write(("" if text.startswith(",") else ",") + text + "\n")
-    for (pid, tid), count in depth.items():
-        end = f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":{last_ts[(pid, tid)]},"args":{{"unfinished":"process ended"}}}}\n'
-        out.write(end * count)
+    for (pid, tid), names in open_calls.items():
+        out.writelines(
+            f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":{last_ts[(pid, tid)]},{name},'
+            '"args":{"unfinished":"process ended"}}\n'
+            for name in reversed(names)
+        )
 
 
 def merge(path: str) -> tuple[list[str], list[str]]:
@@ -429,12 +497,13 @@ def merge(path: str) -> tuple[list[str], list[str]]:
     if not merged and not running:
         return [], []
     temporary = f"{path}.merging"
+    obj = file_form(path) == "object"
     with open(temporary, "w", encoding="ascii", newline="\n") as out:
-        out.write("[\n")
+        out.write(OBJECT_HEADER if obj else "[\n")
         _copy(path, out, first=True)
         for name in merged + running:
             _copy(name, out, first=False)
-        out.write("]\n")
+        out.write(OBJECT_FOOTER if obj else "]\n")
     os.replace(temporary, path)
     for name in merged:
         _remove(name)

@@ -32,17 +32,24 @@ class JSONLines(TimelineWriter):
     shared_file = True
 
     def __init__(
-        self, path: Any, *, args: bool = True, source: bool = True, repr_limit: int = 256, batch: int = 128
+        self,
+        path: Any,
+        *,
+        args: bool = True,
+        source: bool = True,
+        repr_limit: int = 256,
+        batch: int = 128,
+        signals: bool = False,
     ) -> None:
         self.source = bool(source)
         self._codes: dict[int, tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]] = {}
-        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch)
+        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals)
 
     def __repr__(self) -> str:
         target = self.path if self.path is not None else self._file
         return (
             f"JSONLines({target!r}, args={self.args}, source={self.source}, repr_limit={self.repr_limit}, "
-            f"batch={self.batch})"
+            f"batch={self.batch}{', signals=True' if self.signals else ''})"
         )
 
     __str__ = __repr__
