@@ -423,8 +423,15 @@ def test_chrome_format_with_a_forked_child_that_exits_normally(project: Path) ->
     out = project / "timeline.json"
     result = hunter("--format", "chrome", "--module", "__main__", "-o", out, "prog.py", cwd=project)
     assert result.returncode == 0, describe(result)
-    assert result.stderr == f"hunter: timeline written to {out} (2 processes)\n"
-    roots = check_timeline(load_strict(out))
+    events = load_strict(out)
+    count = len([event for event in events if event["ph"] != "M"])
+    size = out.stat().st_size
+    # One summary line, with what the file holds and how to open it.
+    assert result.stderr == (
+        f"hunter: timeline written to {out}: {count} events, 2 threads, 2 processes, {size / 1000:.1f} kB; "
+        f"view it with: python -m hunter view {out} (or open it in https://ui.perfetto.dev)\n"
+    )
+    roots = check_timeline(events)
     assert len({pid for pid, _tid in roots}) == 2
     assert main_trees(roots) == [EXPECTED_MAIN, EXPECTED_MAIN]
     assert not list(project.glob("timeline.*.json"))
@@ -455,6 +462,10 @@ def test_jsonl_format(project: Path) -> None:
     result = hunter("--format", "jsonl", "-o", out, "--module", "__main__", "app.py", cwd=project)
     assert result.returncode == 0, describe(result)
     records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert result.stderr.endswith(
+        f"hunter: events written to {out}: {len(records):,} events, 1 thread, 1 process, "
+        f"{out.stat().st_size / 1000:.1f} kB; view it with: python -m hunter view {out}\n"
+    )
     assert records[0]["kind"] == "call" and records[0]["function"] == "<module>"
     assert {record["kind"] for record in records} == {"call", "line", "return", "exception"}
 

@@ -259,10 +259,11 @@ def _kinds(values: list[str]) -> list[str]:
 
 def _action_text(options: argparse.Namespace, output: str | None, child: bool) -> str:
     """The action of the trace, as PYTHONHUNTER source text."""
+    # signals=True: SIGTERM/SIGHUP close the file before the process ends (in the children too).
     if options.format == "chrome":
-        return f"ChromeTrace({output!r})"
+        return f"ChromeTrace({output!r}, signals=True)"
     if options.format == "jsonl":
-        return f"JSONLines({output!r})"
+        return f"JSONLines({output!r}, signals=True)"
     words = options.action or ["call"]
     name, names = words[0], words[1:]
     arguments = [repr(item) for item in names]
@@ -463,6 +464,7 @@ class Session:
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        self.prog = _prog()  # (sys.argv becomes the program's)
         self.pid = os.getpid()
         self.tracer: Any = None
         self.exporters: list[Any] = []
@@ -499,6 +501,8 @@ class Session:
 
         self.exporters = [action for action in actions if isinstance(action, TimelineWriter)]
         atexit.register(self.finish)
+        if self.exporters:
+            _handle_fatal_signals(self.finish)
 
     def start(self) -> None:
         """Start tracing: the very last thing before the program's first line."""
@@ -519,24 +523,47 @@ class Session:
             # A forked child of the program that exits normally runs our exit handler too: its own file is
             # closed now, and the merge is the main process's job (it would replace the file under its feet).
             return
-        if self.plan.format == "chrome" and self.plan.output is not None:
-            from hunter.exporters.chrome import merge
+        for exporter in self.exporters:
+            _finish_timeline(exporter, self.prog)
 
-            try:
-                merged, running = merge(self.plan.output)
-            except OSError as exc:
-                sys.stderr.write(f"hunter: could not merge the child processes' timelines: {exc}\n")
-                merged, running = [], []
-            count = len(merged) + len(running)
-            note = f" ({count + 1} processes)" if count else ""
-            sys.stderr.write(f"hunter: timeline written to {self.plan.output}{note}\n")
-            if running:
-                sys.stderr.write(
-                    f"hunter: {len(running)} child process(es) still running: what they wrote so far is in it, "
-                    f"the rest will be in {', '.join(running)}\n"
-                )
-        elif self.plan.format == "jsonl" and self.plan.output is not None:
-            sys.stderr.write(f"hunter: events written to {self.plan.output}\n")
+
+# -- timelines ---------------------------------------------------------------------------------------------
+
+
+def _handle_fatal_signals(finish: Any) -> None:
+    """SIGTERM and SIGHUP: ``finish`` (stop, close, merge, summary), then end by the signal as python would."""
+    from hunter.exporters import _signals
+
+    _signals.add_hook(finish)
+    _signals.handle_fatal_signals()
+
+
+def _finish_timeline(exporter: Any, prog: str) -> None:
+    """Merge the child processes' files into a closed timeline, then print the one-line summary."""
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters._summary import summarize
+
+    path = exporter.path
+    if path is None:
+        return  # a file object the program gave: not ours to describe
+    running: list[str] = []
+    if isinstance(exporter, ChromeTrace):
+        from hunter.exporters.chrome import merge
+
+        try:
+            _merged, running = merge(path)
+        except OSError as exc:
+            sys.stderr.write(f"hunter: could not merge the child processes' timelines: {exc}\n")
+    what = "timeline" if isinstance(exporter, ChromeTrace) else "events"
+    how = f"view it with: {prog} view {path}"
+    if isinstance(exporter, ChromeTrace):
+        how += " (or open it in https://ui.perfetto.dev)"
+    sys.stderr.write(f"hunter: {what} written to {path}: {summarize(path).text()}; {how}\n")
+    if running:
+        sys.stderr.write(
+            f"hunter: {len(running)} child process(es) still running: what they wrote so far is in it, "
+            f"the rest will be in {', '.join(running)}\n"
+        )
 
 
 def _run(session: Session, target: Target) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..actions import Action, OutputError
 from ..util import safe_repr
+from . import _signals
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -27,6 +28,9 @@ __all__ = ["TimelineWriter", "per_process_path", "value_json", "value_repr"]
 ROOTS_ENV = "HUNTER_TIMELINE_ROOTS"
 
 _perf_ns = time.perf_counter_ns
+#: Queued lines are written at least this often (checked at each event), besides whenever a batch is full:
+#: a process killed outright (SIGKILL) loses at most the events of its last moments.
+FLUSH_INTERVAL_NS = 200_000_000
 # json's C-accelerated string escaper; ASCII-only output means odd file names (lone surrogates from
 # undecodable paths) can never make a write fail.
 _escape = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
@@ -175,6 +179,8 @@ class TimelineWriter(Action):
     #: Text that starts and ends a file.
     header = ""
     footer = ""
+    #: When the next write of everything queued is due (``perf_counter_ns``); 0 makes the next event do it.
+    _due = 0
     #: True: every process of a run appends to the one file (O_APPEND keeps each write whole), so a fork
     #: child keeps the inherited file. False: each process writes a file of its own (``out.<pid>.json``).
     shared_file = False
@@ -224,9 +230,16 @@ class TimelineWriter(Action):
         # axis; plus 1 µs, so that they never go below 1000 ns (the exporters cut digits, see ChromeTrace).
         self._base = _perf_ns() - max(time.time_ns() - self.origin_ns, 0) - 1000
         self._label = process_label()
+        self._due = _perf_ns() + FLUSH_INTERVAL_NS
         self._start_file()
         _install_process_hooks()
         _live.add(self)
+        if self.signals:
+            _signals.handle_fatal_signals()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _register_methods(cls)
 
     # -- Action protocol --------------------------------------------------------------------------------
 
@@ -317,6 +330,17 @@ class TimelineWriter(Action):
             states = list(self._states.values())
         for state in states:
             self._flush(state)
+        _signals.pending()
+
+    def _flush_some(self, state: ThreadState, now: int) -> None:
+        """After an event (``now``: its perf_counter_ns): write every thread's lines when the flush interval has
+        passed, else this thread's full batch; then act on a signal that arrived meanwhile."""
+        if now >= self._due:
+            self._due = now + FLUSH_INTERVAL_NS
+            self.flush()
+        elif len(state.buf) >= self.batch:
+            self._flush(state)
+            _signals.pending()
 
     def _write(self, text: str) -> None:
         """Write text (whole lines) to the file; the caller holds the lock."""
@@ -385,6 +409,7 @@ class TimelineWriter(Action):
                     self._file.close()
                 except OSError:
                     pass
+        _signals.pending()
 
     # -- fork -------------------------------------------------------------------------------------------
 
@@ -496,6 +521,32 @@ def _close_all() -> None:
             continue
 
 
+def _flush_all() -> None:
+    for writer in list(_live):
+        try:
+            writer.flush()
+        except Exception:  # noqa: BLE001, S112 - a checkpoint must never fail the program
+            continue
+
+
+def _due_now() -> None:
+    for writer in list(_live):
+        writer._due = 0
+
+
+def _register_methods(cls: type) -> None:
+    """Note the code of a writer class's methods: a signal that interrupts one of them waits (see _signals)."""
+    for value in vars(cls).values():
+        code = getattr(getattr(value, "__func__", value), "__code__", None)
+        if code is not None:
+            _signals.writer_codes.add(code)
+
+
+_signals.close_all = _close_all
+_signals.flush_all = _flush_all
+_signals.on_defer = _due_now
+
+
 _os_exit = os._exit
 _hooks_installed = False
 
@@ -522,6 +573,10 @@ def _install_process_hooks() -> None:
     # servers): without this, the last batch of their events would be lost. Nothing else changes: same call.
     if os._exit is _os_exit:
         os._exit = _exit_closing_timelines
+
+
+_register_methods(TimelineWriter)
+_register_methods(ThreadState)
 
 
 def iter_lines(path: str) -> Any:

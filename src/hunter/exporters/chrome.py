@@ -154,8 +154,7 @@ class ChromeTrace(TimelineWriter):
         frame = event.frame
         if frame is None:
             self._detached(state, event)
-            if len(state.buf) >= self.batch:
-                self._flush(state)
+            self._flush_some(state, _perf_ns())
             return
         stack = state.stack
         if kind == "call":
@@ -180,14 +179,15 @@ class ChromeTrace(TimelineWriter):
                     self._prune(state, frame)
             # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float
             # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
-            ts = str(_perf_ns() - self._base)
+            now = _perf_ns()
+            ts = str(now - self._base)
             state.buf.append(f"{state.prefix[0]}{ts[:-3]}.{ts[-3:]},{static}{arguments}}}}}\n")
             stack.append(key)
             state.names.append(name)
         elif kind == "return":
             state.extra = False
             if not stack:
-                return  # the call happened before tracing started
+                return  # the call happened before tracing started (nothing was queued)
             key = -id(frame) if event.builtin else id(frame)
             if stack[-1] != key:
                 if key not in stack:
@@ -207,12 +207,15 @@ class ChromeTrace(TimelineWriter):
                     result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}'
             else:
                 result = ""
-            ts = str(_perf_ns() - self._base)
+            now = _perf_ns()
+            ts = str(now - self._base)
             state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{name}{result}}}\n")
-        elif kind == "exception":
-            self._exception(state, event)
-        if len(state.buf) >= self.batch:
-            self._flush(state)
+        else:
+            if kind == "exception":
+                self._exception(state, event)
+            now = _perf_ns()
+        if len(state.buf) >= self.batch or now >= self._due:
+            self._flush_some(state, now)
 
     def _detached(self, state: ThreadState, event: Event) -> None:
         """An event without a frame (``event.detach()``): calls and returns are matched by their depth."""

@@ -73,7 +73,8 @@ class JSONLines(TimelineWriter):
             state = self._new_state(event)
             if state is None:
                 return
-        now = self.origin_ns + _perf_ns() - self._base
+        clock = _perf_ns()
+        now = self.origin_ns + clock - self._base
         kind = event.kind
         code = event.code  # (a detached event has no frame, but keeps its code)
         if event.builtin or code is None:
@@ -105,8 +106,8 @@ class JSONLines(TimelineWriter):
             f'{{"time":{now / 1e9},{state.prefix},"kind":"{kind}","builtin":{"true" if event.builtin else "false"},'
             f'{entry[1]},"lineno":{lineno},"depth":{event.depth},"calls":{event.calls}{source}{extra}}}\n'
         )
-        if len(state.buf) >= self.batch:
-            self._flush(state)
+        if len(state.buf) >= self.batch or clock >= self._due:
+            self._flush_some(state, clock)
 
     def _describe(self, code: CodeType, event: Event) -> tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]:
         """The fields of a code object's events that never change, cached per code object."""

@@ -1,0 +1,75 @@
+"""What a finished timeline file holds, in one line: events, threads, processes and size."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+__all__ = ["TimelineSummary", "summarize"]
+
+_METADATA = re.compile(rb',?\{"ph":"M","name":"(process_name|thread_name)","pid":(-?\d+),"tid":(-?\d+)')
+_EVENT = re.compile(rb',?\{"ph":"[^M]"')
+_JSONL_WHERE = re.compile(rb'"pid":(-?\d+),"tid":(-?\d+)')
+
+
+@dataclass
+class TimelineSummary:
+    """Counts of a timeline file."""
+
+    events: int
+    threads: int
+    processes: int
+    size: int
+
+    def text(self) -> str:
+        """``12,345 events, 3 threads, 2 processes, 1.2 MB``."""
+        return (
+            f"{_count(self.events, 'event')}, {_count(self.threads, 'thread')}, "
+            f"{_count(self.processes, 'process', 'processes')}, {_size(self.size)}"
+        )
+
+
+def summarize(path: str) -> TimelineSummary:
+    """Count the events, threads and processes of a Chrome trace or JSON Lines file (whole lines only)."""
+    events = 0
+    threads: set[tuple[bytes, bytes]] = set()
+    processes: set[bytes] = set()
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as file:
+            for line in file:
+                if not line.endswith(b"\n"):
+                    break  # cut off
+                if line.startswith(b'{"time"'):  # JSON Lines: every line is an event
+                    events += 1
+                    where = _JSONL_WHERE.search(line)
+                    if where:
+                        threads.add((where.group(1), where.group(2)))
+                        processes.add(where.group(1))
+                elif _EVENT.match(line):
+                    events += 1
+                else:
+                    metadata = _METADATA.match(line)
+                    if metadata is None:
+                        continue
+                    if metadata.group(1) == b"process_name":
+                        processes.add(metadata.group(2))
+                    else:
+                        threads.add((metadata.group(2), metadata.group(3)))
+    except OSError:
+        return TimelineSummary(events, len(threads), len(processes), 0)
+    return TimelineSummary(events, len(threads), len(processes), size)
+
+
+def _count(number: int, singular: str, plural: str = "") -> str:
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+
+
+def _size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{size:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} bytes"  # pragma: no cover - the loop always returns
