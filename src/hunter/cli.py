@@ -530,6 +530,13 @@ class Session:
 # -- timelines ---------------------------------------------------------------------------------------------
 
 
+def _view(args: list[str]) -> NoReturn:
+    """``hunter view FILE``: the timeline as a flame chart in the browser (a script called ``view``: ``-- view``)."""
+    from hunter.exporters.viewer import main as view
+
+    raise SystemExit(view(args, _prog()))
+
+
 def _handle_fatal_signals(finish: Any) -> None:
     """SIGTERM and SIGHUP: ``finish`` (stop, close, merge, summary), then end by the signal as python would."""
     from hunter.exporters import _signals
@@ -622,6 +629,8 @@ def _is_runnable_container(filename: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m hunter`` and the ``hunter`` command."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["view"]:
+        _view(args[1:])
     try:
         plan = make_plan(args)
     except UsageError as exc:

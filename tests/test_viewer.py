@@ -1,0 +1,201 @@
+"""``hunter view``: the offline flame chart, checked as data and, where Chromium is installed, as pixels."""
+
+from __future__ import annotations
+
+import colorsys
+import json
+import math
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import urllib.request
+import zlib
+from pathlib import Path
+
+import pytest
+from helpers import child_env, describe, run_python
+
+from hunter.exporters.viewer import build_model, render_html
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: The page's layout (see viewer.py): the bar above the chart, the time axis, a track's header, a row.
+BAR, AXIS, HEADER, ROW = 29, 20, 18, 16
+
+
+def write_trace(path: Path) -> None:
+    """One thread: ``outer`` over the whole 1000 µs, ``inner`` from 500 to 750 µs, an exception at 600 µs."""
+    lines = [
+        '{"ph":"M","name":"process_name","pid":7,"tid":7,"ts":0,"args":{"name":"python demo.py"}}',
+        ',{"ph":"M","name":"thread_name","pid":7,"tid":7,"ts":0,"args":{"name":"MainThread"}}',
+        ',{"ph":"B","pid":7,"tid":7,"ts":2000.0,"name":"outer","cat":"demo","args":{"location":"demo.py:1"}}',
+        ',{"ph":"B","pid":7,"tid":7,"ts":2500.0,"name":"inner","cat":"demo","args":{"x":"1"}}',
+        ',{"ph":"i","s":"t","pid":7,"tid":7,"ts":2600.0,"name":"KeyError","cat":"exception","args":{}}',
+        ',{"ph":"E","pid":7,"tid":7,"ts":2750.0,"name":"inner","args":{"return":"2"}}',
+        ',{"ph":"E","pid":7,"tid":7,"ts":3000.0,"name":"outer","args":{"return":"None"}}',
+    ]
+    path.write_text("[\n" + "\n".join(lines) + "\n]\n")
+
+
+def test_the_model_pairs_calls_per_thread(tmp_path: Path) -> None:
+    trace = tmp_path / "t.json"
+    write_trace(trace)
+    model = build_model(str(trace))
+    assert model["span"] == 1000.0
+    [track] = model["tracks"]
+    assert track["label"] == "python demo.py (pid 7) / MainThread (tid 7)"
+    names = model["names"]
+    assert [(start, length, depth, names[name]) for start, length, depth, name, _ in track["slices"]] == [
+        (0.0, 1000.0, 0, "outer"),
+        (500.0, 250.0, 1, "inner"),
+    ]
+    assert json.loads(model["details"][1]) == {"cat": "demo", "x": "1", "return": "2"}
+    assert [(ts, depth, names[name]) for ts, depth, name in track["instants"]] == [(600.0, 2, "KeyError")]
+    # A cut-off file (a killed process): its open calls end at its last event.
+    trace.write_text("".join(trace.read_text().splitlines(keepends=True)[:6]))
+    [track] = build_model(str(trace))["tracks"]
+    assert [row[:3] for row in track["slices"]] == [[0.0, 600.0, 0], [500.0, 100.0, 1]]
+
+
+def test_the_page_is_self_contained(tmp_path: Path) -> None:
+    trace = tmp_path / "t.json"
+    write_trace(trace)
+    page = render_html(str(trace))
+    assert not re.search(r"(src|href)=|https?://|@import|fetch\(|XMLHttpRequest", page)  # nothing from outside
+    data = re.search(r'<script id="data" type="application/json">(.*?)</script>', page, re.DOTALL)
+    assert data is not None and json.loads(data.group(1)) == build_model(str(trace))
+
+
+def test_view_writes_a_page_and_serves_it_on_loopback_only(tmp_path: Path) -> None:
+    trace = tmp_path / "t.json"
+    write_trace(trace)
+    result = run_python(["-m", "hunter", "view", trace, "-o", tmp_path / "t.html"], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    assert (tmp_path / "t.html").read_text() == render_html(str(trace))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hunter", "view", "--no-browser", str(trace)],
+        cwd=tmp_path,
+        env=child_env(),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        match = re.match(r"hunter: serving the timeline at (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)$", line)
+        assert match, line
+        with urllib.request.urlopen(match.group(1), timeout=30) as response:
+            assert response.read().decode() == render_html(str(trace))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    missing = run_python(["-m", "hunter", "view", tmp_path / "nope.json"], cwd=tmp_path)
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def read_png(path: Path) -> tuple[int, int, list[bytearray], int]:
+    """Width, height, rows of pixel bytes and bytes per pixel of an 8-bit, non-interlaced RGB(A) PNG."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, chunks, header = 8, [], b""
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind, body = data[offset + 4 : offset + 8], data[offset + 8 : offset + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            chunks.append(body)
+        offset += 12 + length
+    width, height, depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert depth == 8 and color_type in (2, 6) and interlace == 0
+    size = 3 if color_type == 2 else 4
+    raw, stride, rows, previous = zlib.decompress(b"".join(chunks)), width * size, [], bytearray(width * size)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for i in range(stride):
+            left = line[i - size] if i >= size else 0
+            up, corner = previous[i], previous[i - size] if i >= size else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                guess = left + up - corner
+                best = min((abs(guess - left), 0, left), (abs(guess - up), 1, up), (abs(guess - corner), 2, corner))
+                line[i] = (line[i] + best[2]) & 255
+        rows.append(line)
+        previous = line
+    return width, height, rows, size
+
+
+def name_color(name: str) -> tuple[int, int, int]:
+    """The colour the page gives a function (the same string hash and HSL as its script)."""
+    value = 0
+    for char in name:
+        value = (value * 31 + ord(char)) & 0xFFFFFFFF
+    if value >= 1 << 31:
+        value -= 1 << 32
+    hue = (int(math.fmod(value, 360)) + 360) % 360  # JavaScript's % keeps the dividend's sign, as fmod does
+    red, green, blue = colorsys.hls_to_rgb(hue / 360, 0.62, 0.6)
+    return round(red * 255), round(green * 255), round(blue * 255)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (Debian's chromium package)")
+def test_headless_chromium_draws_the_calls_where_the_data_says(tmp_path: Path) -> None:
+    trace = tmp_path / "t.json"
+    write_trace(trace)
+    page = tmp_path / "t.html"
+    page.write_text(render_html(str(trace)))
+    shot = tmp_path / "shot.png"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1000,300",
+        "--force-device-scale-factor=1",
+        "--hide-scrollbars",
+    ]
+    assert CHROMIUM is not None
+    run = subprocess.run(
+        [CHROMIUM, *flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=False
+    )
+    assert run.returncode == 0 and shot.exists(), run.stderr.decode(errors="replace")[-2000:]
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, timeout=120, check=False
+    ).stdout.decode()
+    # The script ran over the data: both calls drawn, and the header says what the file holds.
+    assert "<title>hunter view: 2 calls drawn</title>" in dom
+    assert 'data-drawn="2"' in dom
+    assert "1 thread, 2 calls, 1.000 ms" in dom
+    width, height, rows, size = read_png(shot)
+    assert (width, height) == (1000, 300)
+
+    def pixel(x: int, y: int) -> tuple[int, int, int]:
+        red, green, blue = rows[y][x * size : x * size + 3]
+        return red, green, blue
+
+    def near(actual: tuple[int, int, int], expected: tuple[int, int, int]) -> bool:
+        return all(abs(a - b) <= 12 for a, b in zip(actual, expected))  # (the browser rounds HSL its own way)
+
+    track = BAR + AXIS + HEADER  # top of the thread's first row
+    outer, inner = name_color("outer"), name_color("inner")
+    assert sum(abs(a - b) for a, b in zip(outer, inner)) > 60
+    # outer spans the whole width on row 0; inner covers 500..750 µs of 1000 µs on row 1, and nothing else does.
+    for x in (5, 300, 600, 995):
+        assert near(pixel(x, track + ROW // 2), outer), (x, pixel(x, track + ROW // 2))
+    for x in (505, 560, 740):
+        assert near(pixel(x, track + ROW + ROW // 2), inner), (x, pixel(x, track + ROW + ROW // 2))
+    for x in (300, 495, 760, 900):
+        assert not near(pixel(x, track + ROW + ROW // 2), inner), x
+    # The exception: a red marker at 600 µs on the row below inner.
+    red = pixel(600, track + 2 * ROW + 5)
+    assert red[0] > 180 and red[1] < 60 and red[2] < 60, red
