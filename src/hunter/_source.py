@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import linecache
 import os
 import re
@@ -143,6 +144,25 @@ def definition_source(filename: str, lineno: int, frame_globals: dict[str, Any] 
     except (tokenize.TokenError, SyntaxError, StopIteration):
         pass
     return None
+
+
+def parameters(code: CodeType) -> tuple[tuple[str, str], ...]:
+    """A function's parameters in signature order, each with its star: ``('', 'a'), ('*', 'args'), ('**', 'kw')``.
+
+    Positional ones, then ``*args``, then keyword-only ones, then ``**kwargs`` (``co_varnames`` keeps the two
+    starred ones after the keyword-only ones).
+    """
+    names = code.co_varnames
+    positional, keyword_only, flags = code.co_argcount, code.co_kwonlyargcount, code.co_flags
+    found = [("", name) for name in names[:positional]]
+    index = positional + keyword_only
+    if flags & inspect.CO_VARARGS:
+        found.append(("*", names[index]))
+        index += 1
+    found.extend(("", name) for name in names[positional : positional + keyword_only])
+    if flags & inspect.CO_VARKEYWORDS:
+        found.append(("**", names[index]))
+    return tuple(found)
 
 
 def frame_module(frame: FrameType) -> str:

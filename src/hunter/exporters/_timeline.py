@@ -11,8 +11,10 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from types import CodeType
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from .._source import parameters
 from ..actions import Action, OutputError
 from ..util import safe_repr
 from . import _signals
@@ -33,7 +35,7 @@ _perf_ns = time.perf_counter_ns
 FLUSH_INTERVAL_NS = 200_000_000
 # json's C-accelerated string escaper; ASCII-only output means odd file names (lone surrogates from
 # undecodable paths) can never make a write fail.
-_escape = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_escape = json.encoder.encode_basestring_ascii
 
 #: Writers that are open, for the fork and exit hooks (weak: an exporter nobody uses may go away).
 _live: weakref.WeakSet[TimelineWriter] = weakref.WeakSet()
@@ -53,7 +55,7 @@ def per_process_path(path: str, pid: int) -> str:
 # -- values --------------------------------------------------------------------------------------------------
 
 _SCALARS = frozenset({int, float, bool, type(None), complex})
-_SEQUENCES = {
+_SEQUENCES: dict[type, tuple[str, str]] = {
     list: ("[", "]"),
     tuple: ("(", ")"),
     set: ("{", "}"),
@@ -105,6 +107,25 @@ def value_json(value: Any, limit: int) -> str:
     if kind in _BARE and (kind is not int or -_SMALL_INT < value < _SMALL_INT):
         return f'"{value!r}"'
     return _escape(value_repr(value, limit))
+
+
+#: Code objects an exporter describes at most this many at a time (its cache holds them: it must not grow forever).
+MAX_CODES = 20_000
+
+
+def remember_code(codes: dict[int, Any], code: CodeType, entry: Any) -> Any:
+    """Cache an exporter's description of a code object (``entry``, whose first item is the code) and return it."""
+    if len(codes) >= MAX_CODES:
+        codes.clear()
+    # Keyed by id() because hashing a code object hashes its whole contents; the entry holds the code object
+    # itself, so the id can't be reused by another code while the entry exists.
+    codes[id(code)] = entry
+    return entry
+
+
+def argument_spec(code: CodeType) -> tuple[tuple[str, str], ...]:
+    """For :func:`argument_fields`: each parameter's name and its JSON key with a leading comma."""
+    return tuple((name, f",{_escape(name)}:") for _star, name in parameters(code))
 
 
 def argument_fields(frame: Any, spec: tuple[tuple[str, str], ...], limit: int) -> list[str] | None:
@@ -215,7 +236,9 @@ class TimelineWriter(Action):
         if isinstance(path, (str, os.PathLike)):
             self.path: str | None = os.path.abspath(os.fspath(path))
             self.root, self.token, self.origin_ns = _claim(self.path)
-            self.filename = self.path if self.root or self.shared_file else per_process_path(self.path, os.getpid())
+            self.filename: str | None = (
+                self.path if self.root or self.shared_file else per_process_path(self.path, os.getpid())
+            )
             self._open_path(self.filename, truncate=self.root)
         elif hasattr(path, "write"):
             self.path = None
@@ -252,8 +275,8 @@ class TimelineWriter(Action):
 
     __str__ = __repr__
     # Two writers are never interchangeable (each owns a file), so compare by identity, not by settings.
-    __eq__ = object.__eq__  # type: ignore[assignment]
-    __hash__ = object.__hash__  # type: ignore[assignment]
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     def __enter__(self) -> Self:
         return self
@@ -551,7 +574,7 @@ _os_exit = os._exit
 _hooks_installed = False
 
 
-def _exit_closing_timelines(status: int) -> None:
+def _exit_closing_timelines(status: int) -> NoReturn:
     """``os._exit`` that first closes the open timelines (then exits exactly as the original would)."""
     _close_all()
     _os_exit(status)

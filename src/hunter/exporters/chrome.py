@@ -17,8 +17,10 @@ from ._timeline import (
     ThreadState,
     TimelineWriter,
     argument_fields,
+    argument_spec,
     escape,
     iter_lines,
+    remember_code,
     sibling_files,
     value_json,
     value_repr,
@@ -31,12 +33,8 @@ _perf_ns = time.perf_counter_ns
 FORMS = ("array", "object")
 OBJECT_HEADER = '{"displayTimeUnit":"ms","otherData":{"producer":"hunter"},"traceEvents":[\n'
 OBJECT_FOOTER = "]}\n"
-_CO_VARARGS = 0x04
-_CO_VARKEYWORDS = 0x08
 #: Stack keys of detached events: below every -id(frame) a builtin call uses, one per depth.
 _DETACHED = -(1 << 62)
-#: Code objects described at most this many at a time (the cache holds them, so it must not grow forever).
-_MAX_CODES = 20_000
 
 
 class ChromeTrace(TimelineWriter):
@@ -164,7 +162,7 @@ class ChromeTrace(TimelineWriter):
                 static = self._builtin_static(event)
                 arguments = ""
             else:
-                code = frame.f_code  # type: ignore[union-attr]
+                code = frame.f_code
                 entry = self._codes.get(id(code))
                 if entry is None or entry[0] is not code:
                     entry = self._describe(code, event)
@@ -279,22 +277,8 @@ class ChromeTrace(TimelineWriter):
             f'{_name_field(name)},"cat":{escape(module)},'
             f'"args":{{"location":{escape(f"{filename}:{code.co_firstlineno}")}'
         )
-        count = code.co_argcount + code.co_kwonlyargcount
-        names = list(code.co_varnames[:count])
-        if code.co_flags & _CO_VARARGS:
-            names.append(code.co_varnames[count])
-            count += 1
-        if code.co_flags & _CO_VARKEYWORDS:
-            names.append(code.co_varnames[count])
-        spec = tuple((name, f",{escape(name)}:") for name in names)
-        entry = (code, static, spec, filename, _name_field(name))
-        codes = self._codes
-        if len(codes) >= _MAX_CODES:
-            codes.clear()
-        # Keyed by id() because hashing a code object hashes its whole contents; the entry holds the code
-        # object itself, so the id can't be reused by another code while the entry exists.
-        codes[id(code)] = entry
-        return entry
+        entry = (code, static, argument_spec(code), filename, _name_field(name))
+        return remember_code(self._codes, code, entry)  # type: ignore[no-any-return]
 
     def _location_file(self, event: Event) -> str:
         code = event.code

@@ -8,15 +8,20 @@ from types import CodeType
 from typing import Any
 
 from ..event import Event
-from ._timeline import ThreadState, TimelineWriter, argument_fields, escape, value_json, value_repr
+from ._timeline import (
+    ThreadState,
+    TimelineWriter,
+    argument_fields,
+    argument_spec,
+    escape,
+    remember_code,
+    value_json,
+    value_repr,
+)
 
 __all__ = ["JSONLines"]
 
 _perf_ns = time.perf_counter_ns
-_CO_VARARGS = 0x04
-_CO_VARKEYWORDS = 0x08
-#: Code objects described at most this many at a time (the cache holds them, so it must not grow forever).
-_MAX_CODES = 20_000
 
 
 class JSONLines(TimelineWriter):
@@ -80,9 +85,8 @@ class JSONLines(TimelineWriter):
         if event.builtin or code is None:
             entry = self._builtin_entry(event)
         else:
-            entry = self._codes.get(id(code))
-            if entry is None or entry[0] is not code:
-                entry = self._describe(code, event)
+            known = self._codes.get(id(code))
+            entry = known if known is not None and known[0] is code else self._describe(code, event)
         lineno = event.lineno
         if self.source:
             sources = entry[2]
@@ -115,16 +119,7 @@ class JSONLines(TimelineWriter):
             f'"function":{escape(event.function)},"module":{escape(event.module)},'
             f'"filename":{escape(event.filename)},"stdlib":{"true" if event.stdlib else "false"}'
         )
-        count = code.co_argcount + code.co_kwonlyargcount
-        count += bool(code.co_flags & _CO_VARARGS) + bool(code.co_flags & _CO_VARKEYWORDS)
-        spec = tuple((name, f"{escape(name)}:") for name in code.co_varnames[:count])
-        entry = (code, static, {}, spec)
-        codes = self._codes
-        if len(codes) >= _MAX_CODES:
-            codes.clear()
-        # By id(): hashing a code object hashes all of it. The entry keeps the code, so the id stays its own.
-        codes[id(code)] = entry
-        return entry
+        return remember_code(self._codes, code, (code, static, {}, argument_spec(code)))  # type: ignore[no-any-return]
 
     def _builtin_entry(self, event: Event) -> tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]:
         static = (
@@ -136,7 +131,7 @@ class JSONLines(TimelineWriter):
     def _arguments(self, frame: Any, spec: tuple[tuple[str, str], ...]) -> str:
         """``,"args":{...}``: the called function's parameters and the reprs of their values."""
         parts = argument_fields(frame, spec, self.repr_limit)
-        return ',"args":{' + ",".join(parts or ()) + "}"
+        return ',"args":{' + "".join(parts or ())[1:] + "}"  # (each part starts with a comma)
 
 
 def _exception_fields(arg: Any, limit: int) -> str:

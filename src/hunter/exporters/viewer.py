@@ -122,13 +122,14 @@ def build_model(path: str) -> dict[str, Any]:
             entry["slices"].append(row)
             entry["depth"] = max(entry["depth"], len(stack))
         elif phase == "E":
-            stack = stacks.get(where)
-            if stack:
-                row = stack.pop()
+            open_calls = stacks.get(where)
+            if open_calls:
+                row = open_calls.pop()
                 row[1] = ts - row[0]
                 ending = event.get("args") or {}
                 if ending:
-                    details[row[4]] = (details[row[4]][:-1] + ", " + json.dumps(ending)[1:])[:_DETAIL_LIMIT]
+                    index = int(row[4])
+                    details[index] = (details[index][:-1] + ", " + json.dumps(ending)[1:])[:_DETAIL_LIMIT]
         elif phase in ("i", "I"):
             stack = stacks.get(where) or []
             track(where)["instants"].append([ts, len(stack), name_index(str(event.get("name", "?")))])
