@@ -367,19 +367,7 @@ class CallPrinter(CodePrinter):
     def _arguments(self, event: Event) -> str:
         if event.builtin:
             return ""
-        code = event.code
-        names = code.co_varnames
-        flags = code.co_flags
-        positional = code.co_argcount
-        keyword_only = code.co_kwonlyargcount
-        arguments = [("", name) for name in names[:positional]]
-        index = positional + keyword_only
-        if flags & 0x04:  # CO_VARARGS
-            arguments.append(("*", names[index]))
-            index += 1
-        arguments.extend(("", name) for name in names[positional : positional + keyword_only])
-        if flags & 0x08:  # CO_VARKEYWORDS
-            arguments.append(("**", names[index]))
+        arguments = _source.parameters(event.code)
         local_values = event.locals
         tags = self.tags
         parts = []
