@@ -39,6 +39,12 @@ TARGET = textwrap.dedent(
     """\
     import os, sys, threading, time
 
+    signalled = []
+    if os.environ.get("TARGET_COUNT_SIGNALS"):
+        import signal
+        # Kept by install() as the previous handler, which it calls: every attach signal shows in the heartbeats.
+        signal.signal(signal.SIGURG, lambda signum, frame: signalled.append(signum))
+
     if os.environ.get("TARGET_PREPARED"):
         import hunter.remote
         hunter.remote.install(os.environ.get("TARGET_SIGNAL", "SIGURG"))
@@ -65,6 +71,8 @@ TARGET = textwrap.dedent(
         monitoring = getattr(sys, "monitoring", None)
         if monitoring is not None and any(monitoring.get_tool(i) is not None for i in range(6)):
             text += "+mon"
+        if signalled:
+            text += "+sig"
         return text
 
     stop = threading.Event()
@@ -180,9 +188,15 @@ class Lines:
 class Target:
     """A real Python process running TARGET, with its stdout collected."""
 
-    def __init__(self, tmp_path: Path, env: dict[str, str | None] | None = None, python: str = sys.executable):
+    def __init__(
+        self,
+        tmp_path: Path,
+        env: dict[str, str | None] | None = None,
+        python: str = sys.executable,
+        source: str = TARGET,
+    ) -> None:
         script = tmp_path / "target.py"
-        script.write_text(TARGET)
+        script.write_text(source)
         self.process = subprocess.Popen(
             [python, "-u", str(script)],
             stdin=subprocess.PIPE,
@@ -349,7 +363,9 @@ def test_signal_attach_streams_detaches_and_restores_previous_trace(tmp_path, cl
     assert cli.interrupt() == 0, cli.describe()
     assert "detached" in cli.err.text()
     # Only leaf's events were asked for; none of hunter's own frames show.
-    assert all("target.py:1" in line for line in cli.out.lines), cli.describe()
+    assert all("/target.py:" in line and "leaf" in line or "return x * 2" in line for line in cli.out.lines), (
+        cli.describe()
+    )
     target.wait_state("own")  # the program's own trace function is back, nothing of ours remains
     target.wait_beats(20)
     target.assert_output_intact()
@@ -649,25 +665,49 @@ def test_no_such_process(cleanup):
     assert cli.err.text() == f"hunter-trace: there is no process {gone.pid}\n"
 
 
-def test_bad_options_are_refused_before_touching_the_target(tmp_path, cleanup):
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="needs a Python without sys.monitoring")
+def test_options_the_target_rejects(tmp_path, cleanup):
+    # The CLI checks a backend by name only (the target may run another Python); the target says it can't.
     target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1")
-    cli = start_cli(cleanup, "-p", str(target.pid), "function=(")
+    cli = start_cli(cleanup, "-p", str(target.pid), 'backend="monitoring"')
     assert cli.wait() == 2, cli.describe()
-    assert cli.err.text().startswith("hunter-trace: invalid options 'function=(': ")
-    assert len(cli.err.lines) == 1
+    assert cli.err.text().startswith(f"hunter-trace: process {target.pid} refused: ")
+    assert "monitoring" in cli.err.text()
     target.wait_beats(5)
     assert {state for _, state in target.heartbeats()} == {"own"}
     target.assert_output_intact()
 
 
-def test_options_the_target_rejects(tmp_path, cleanup):
-    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1")
-    cli = start_cli(cleanup, "-p", str(target.pid), 'backend="nope"')
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        ('backend="nope"', "Unknown backend 'nope'"),
+        ('modul="app"', "modul"),
+        ("action=CallPrinter(nope=1)", "nope"),
+        ("function=(", "invalid syntax"),
+    ],
+)
+def test_bad_options_never_signal_the_target(tmp_path, cleanup, options, problem):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1", TARGET_COUNT_SIGNALS="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), options)
     assert cli.wait() == 2, cli.describe()
-    assert f"process {target.pid} refused: " in cli.err.text()
-    assert "nope" in cli.err.text()
+    assert len(cli.err.lines) == 1, cli.describe()
+    assert cli.err.text().startswith(f"hunter-trace: invalid options {options!r}: "), cli.describe()
+    assert problem in cli.err.text()
     target.wait_beats(5)
-    assert {state for _, state in target.heartbeats()} == {"own"}
+    assert {state for _, state in target.heartbeats()} == {"own"}  # no "+sig": no signal ever arrived
+    target.assert_output_intact()
+
+
+def test_bad_options_are_refused_before_gdb(tmp_path, cleanup):
+    # gdb is not even looked for: the options are wrong first.
+    target = start_target(tmp_path, cleanup)
+    cli = start_cli(cleanup, "-p", str(target.pid), "--gdb", 'backend="nope"', env={"PATH": str(tmp_path)})
+    assert cli.wait() == 2, cli.describe()
+    assert cli.err.text().startswith("hunter-trace: invalid options 'backend=\"nope\"': Unknown backend"), (
+        cli.describe()
+    )
+    target.wait_beats(3)
     target.assert_output_intact()
 
 
@@ -728,7 +768,7 @@ def test_colours_on_a_terminal_only(tmp_path, cleanup):
 def test_private_dir_checks(tmp_path):
     uid = os.geteuid()
     good = tmp_path / "good"
-    _remote_channel.make_private_dir(str(good), uid, os.getegid())
+    _remote_channel.make_private_dir(str(good))
     assert stat.S_IMODE(good.stat().st_mode) == 0o700
     _remote_channel.check_private_dir(str(good), uid)
 
@@ -736,7 +776,7 @@ def test_private_dir_checks(tmp_path):
     loose.mkdir()
     loose.chmod(0o755)
     with pytest.raises(_remote_channel.ChannelError, match="lets other users in"):
-        _remote_channel.make_private_dir(str(loose), uid, os.getegid())
+        _remote_channel.make_private_dir(str(loose))
 
     link = tmp_path / "link"
     link.symlink_to(good)
@@ -867,7 +907,7 @@ def test_cli_refuses_a_peer_of_another_uid(open_tmp, capsys):
 def test_target_refuses_a_socket_of_another_uid(open_tmp):
     uid, gid = _nobody()
     ours = open_tmp / "ours"
-    _remote_channel.make_private_dir(str(ours), os.geteuid(), os.getegid())
+    _remote_channel.make_private_dir(str(ours))
     theirs = open_tmp / "theirs"
     theirs.mkdir(mode=0o700)
     os.chown(theirs, uid, gid)
@@ -1059,3 +1099,340 @@ def test_forked_child_stays_out_of_the_session(tmp_path, cleanup):
         parent.wait()
         if child_pid is not None:
             os.kill(child_pid, signal.SIGKILL)
+
+
+# -- a hostile target --------------------------------------------------------------------------------------------
+
+#: A process that answers hunter-trace's signal like a prepared target, then speaks the protocol as
+#: FAKE_SCENARIO says: the CLI must show nothing a terminal would act on, and fail on garbage with one line.
+FAKE_TARGET = textwrap.dedent(
+    """\
+    import json, os, signal, socket, struct, sys
+    from hunter.remote import channel
+
+    EVIL = "\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred\\x1b[0m\\r\\x9b6n\\x7f"
+    signal.signal(signal.SIGURG, lambda signum, frame: None)  # shows as handled in /proc: "prepared"
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGURG})
+    sys.stdout.write("ready\\n")
+    signal.sigwait({signal.SIGURG})
+    name = channel.socket_name(os.getpid())
+    path = next(
+        os.path.join(d, name) for d in channel.candidate_dirs(os.geteuid()) if os.path.exists(os.path.join(d, name))
+    )
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(path)
+    reader = channel.FrameReader(sock)
+
+    def send(kind, payload):
+        sock.sendall(struct.pack(">cI", kind, len(payload)) + payload)
+
+    scenario = os.environ["FAKE_SCENARIO"]
+    hello = {"pid": os.getpid(), "python": "3" + EVIL, "backend": EVIL}
+    answer = {"backend": "monitoring" + EVIL, "all_threads": True}
+    try:
+        send(b"H", b"[1, 2]" if scenario == "list-hello" else json.dumps(hello).encode())
+        reader.read()  # the request
+        if scenario == "refuse":
+            send(b"E", ("no: " + EVIL).encode())
+        elif scenario == "bad-answer":
+            send(b"A", b"\\xff{")
+        else:
+            send(b"A", json.dumps(answer).encode())
+        if scenario == "escapes":
+            send(b"O", ("line " + EVIL + "\\tend\\n").encode())
+            send(b"N", ("note " + EVIL).encode())
+            send(b"E", ("error " + EVIL).encode())
+        elif scenario == "huge-frame":
+            sock.sendall(struct.pack(">cI", b"O", 2**31))
+        sock.recv(1)  # until the CLI closes
+    except OSError:
+        pass
+    """
+)
+ESCAPED = "\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mred\\x1b[0m\\x0d\\x9b6n\\x7f"
+
+
+def start_fake_target(tmp_path: Path, cleanup: Callable[[object], None], scenario: str) -> Target:
+    target = Target(tmp_path, {"FAKE_SCENARIO": scenario}, source=FAKE_TARGET)
+    cleanup(target)
+    return target
+
+
+def test_hostile_target_cannot_reach_the_terminal(tmp_path, cleanup):
+    target = start_fake_target(tmp_path, cleanup, "escapes")
+    cli = start_cli(cleanup, "-p", str(target.pid), env={"NO_COLOR": None, "FORCE_COLOR": None})
+    assert cli.wait() == 1, cli.describe()
+    assert cli.out is not None
+    assert cli.out.text() == f"line {ESCAPED}\tend\n"
+    assert cli.err.text() == (
+        f"hunter-trace: attached to process {target.pid} (Python 3{ESCAPED}, monitoring{ESCAPED} backend, "
+        "tracing all threads); Ctrl-C detaches\n"
+        f"hunter-trace: note {ESCAPED}\n"
+        f"hunter-trace: process {target.pid}: error {ESCAPED}\n"
+    )
+
+
+def test_hostile_target_gets_only_colours_through_when_colours_are_on(tmp_path, cleanup):
+    # hunter's printers use SGR colour codes (ESC [ ... m) and nothing else: with colours on, only those pass.
+    target = start_fake_target(tmp_path, cleanup, "escapes")
+    cli = start_cli(cleanup, "-p", str(target.pid), env={"NO_COLOR": None, "FORCE_COLOR": "1"})
+    assert cli.wait() == 1, cli.describe()
+    assert cli.out is not None
+    assert cli.out.text() == "line \\x1b]0;owned\\x07\\x1b[2J\x1b[31mred\x1b[0m\\x0d\\x9b6n\\x7f\tend\n"
+    assert "\x1b" not in cli.err.text()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code", "message"),
+    [
+        ("list-hello", 2, "process {pid} sent a malformed hello; is it really hunter?"),
+        ("bad-answer", 2, "process {pid} sent a malformed answer; is it really hunter?"),
+        ("refuse", 2, "process {pid} refused: no: " + ESCAPED),
+        ("huge-frame", 1, "process {pid} broke the protocol (refusing a message of 2147483648 bytes); detaching"),
+    ],
+)
+def test_malformed_frames_get_one_clear_line(tmp_path, cleanup, scenario, code, message):
+    target = start_fake_target(tmp_path, cleanup, scenario)
+    cli = start_cli(cleanup, "-p", str(target.pid))
+    assert cli.wait() == code, cli.describe()
+    last = cli.err.lines[-1]
+    assert last == f"hunter-trace: {message.format(pid=target.pid)}\n", cli.describe()
+    assert "Traceback" not in cli.err.text()
+
+
+# -- nothing reaches the program's stderr --------------------------------------------------------------------------
+
+FORK_ON_SIGNAL = textwrap.dedent(
+    """\
+    import os, signal, sys, time
+    import hunter.remote
+    hunter.remote.install()
+
+    def leaf(x):
+        return x
+
+    forks = []
+    signal.signal(signal.SIGUSR1, lambda signum, frame: forks.append(signum))
+    sys.stdout.write(f"ready {os.getpid()}\\n")
+    n = 0
+    while True:  # one thread only: the program itself never makes fork() warn
+        leaf(n)
+        if forks:
+            forks.clear()
+            child = os.fork()
+            if child == 0:
+                os._exit(0)
+            os.waitpid(child, 0)
+            sys.stdout.write("forked\\n")
+        sys.stdout.write(f"heartbeat {n}\\n")
+        n += 1
+        time.sleep(0.01)
+    """
+)
+
+
+def test_fork_while_attached_prints_nothing_in_the_program(tmp_path, cleanup):
+    # 3.12+ warns on stderr when a process with several threads forks; hunter's session thread must not cause it.
+    target = Target(tmp_path, source=FORK_ON_SIGNAL)
+    cleanup(target)
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    for round in range(2):
+        seen = len(target.out.lines)
+        target.process.send_signal(signal.SIGUSR1)
+        target.out.wait_line("forked", start=seen)
+    assert cli.interrupt() == 0, cli.describe()
+    seen = len(target.out.lines)
+    target.process.send_signal(signal.SIGUSR1)
+    target.out.wait_line("forked", start=seen)
+    target.wait_beats(5)
+    assert target.err.text() == ""
+
+
+def test_failing_predicate_is_reported_to_the_cli_not_the_program(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), "lambda event: 1 / 0")
+    # The first event may come before the target said it is tracing (a refusal, exit 2) or after (exit 1).
+    code = cli.wait()
+    assert code in (1, 2), cli.describe()
+    intro = f"process {target.pid}: " if code == 1 else f"process {target.pid} refused: "
+    assert cli.err.lines[-1] == f"hunter-trace: {intro}tracing stopped: ZeroDivisionError: division by zero\n"
+    assert cli.out is not None
+    if code == 1:
+        assert "Disabling tracer because handler" in cli.out.text()
+    target.wait_state("own")
+    target.wait_beats(10)
+    target.assert_output_intact()  # the program's stderr included
+
+
+# -- root attaching to another user's process ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def nobody_sleeper() -> object:
+    """A process of user 'nobody' (not Python: for the tests that never get as far as talking to it)."""
+    uid, gid = _nobody()
+    process = subprocess.Popen(["sleep", "600"], user=uid, group=gid, extra_groups=[])
+    yield process
+    process.kill()
+    process.wait()
+
+
+def _nobody_dir() -> Path:
+    """/tmp/hunter-<nobody>: where root used to put its sessions with nobody's processes; made by nobody."""
+    uid, _ = _nobody()
+    path = Path(f"/tmp/hunter-{uid}")
+    if path.is_symlink() or (path.exists() and path.lstat().st_uid != uid):
+        shutil.rmtree(path) if not path.is_symlink() else path.unlink()
+    assert _exit_code(_as_other_user(lambda: os.makedirs(path, mode=0o700, exist_ok=True))) == 0
+    return path
+
+
+@needs_root
+def test_root_listens_only_in_its_own_directory(nobody_sleeper, open_tmp, monkeypatch):
+    # The attack: right after bind(), the target's user swaps a symlink in for the socket; anything root then
+    # does by that name (chmod, chown) would hit the link's target. root's directory gives them no way in.
+    uid, gid = _nobody()
+    attacker_dir = _nobody_dir()
+    victim = open_tmp / "victim"
+    victim.write_text("root's own file\n")
+    victim.chmod(0o644)
+    swaps: list[int] = []
+    real_bind = socket.socket.bind
+
+    def bind_then_swap(self: socket.socket, address: object) -> None:
+        real_bind(self, address)
+        if self.family == socket.AF_UNIX and isinstance(address, str):
+
+            def swap() -> None:
+                os.rename(address, address + ".moved")
+                os.symlink(victim, address)
+
+            swaps.append(_exit_code(_as_other_user(swap)))
+
+    session = remote._CLISession(nobody_sleeper.pid, DEADLINE, False, signal.SIGURG, False)
+    monkeypatch.setattr(socket.socket, "bind", bind_then_swap)
+    try:
+        session.listen(uid, gid)
+    finally:
+        monkeypatch.undo()
+        session.cleanup()
+        for leftover in attacker_dir.glob(f"hunter-{nobody_sleeper.pid}.*"):
+            leftover.unlink()
+    assert swaps == [1]  # PermissionError: the attacker can't rename anything in root's directory
+    info = victim.stat()
+    assert (stat.S_IMODE(info.st_mode), info.st_uid) == (0o644, 0)
+    assert session.socket_path is not None
+    directory = Path(session.socket_path).parent
+    assert str(directory) in _remote_channel.ROOT_DIRS
+    assert (directory.lstat().st_uid, stat.S_IMODE(directory.lstat().st_mode)) == (0, 0o711)
+
+
+@needs_root
+def test_gdb_commands_are_never_read_from_the_target_users_directory(nobody_sleeper, open_tmp, monkeypatch, gdb_reason):
+    # The attack: the target's user writes gdb commands where root's hunter-trace used to put its command
+    # file (in that user's directory) just as gdb starts; gdb runs as root and would run them.
+    if gdb_reason:
+        pytest.skip(gdb_reason)
+    uid, gid = _nobody()
+    attacker_dir = _nobody_dir()
+    marker = open_tmp / "ran-as-root"
+    planted = attacker_dir / f"hunter-{nobody_sleeper.pid}.sock.gdb"
+
+    def plant() -> None:
+        fd = os.open(planted, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        os.write(fd, f"shell touch {marker}\n".encode())
+        os.close(fd)
+
+    assert _exit_code(_as_other_user(plant)) == 0
+    real_popen = subprocess.Popen
+
+    def popen_as_the_attacker_strikes(*args: object, **kwargs: object) -> object:
+        assert _exit_code(_as_other_user(plant)) == 0
+        return real_popen(*args, **kwargs)  # type: ignore[call-overload]
+
+    session = remote._CLISession(nobody_sleeper.pid, DEADLINE, True, signal.SIGURG, False)
+    try:
+        session.listen(uid, gid)
+        assert session.socket_path is not None
+        monkeypatch.setattr(subprocess, "Popen", popen_as_the_attacker_strikes)
+        with pytest.raises(_remote_inject.InjectError, match="not a Python process"):  # sleep(1) has no Python
+            _remote_inject.gdb_inject(nobody_sleeper.pid, session.socket_path, DEADLINE)
+    finally:
+        monkeypatch.undo()
+        session.cleanup()
+        planted.unlink(missing_ok=True)
+    assert not marker.exists()
+
+
+def leaf(x: int) -> int:
+    return x * 2
+
+
+class ForkedTarget:
+    """A Python process of user 'nobody': a fork of this test process ('nobody' can't run our interpreters)."""
+
+    def __init__(self, prepared: bool) -> None:
+        uid, gid = _nobody()
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() in a process with threads
+            pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            try:
+                os.dup2(out_write, 1)
+                os.dup2(err_write, 2)
+                os.setgroups([])
+                os.setgid(gid)
+                os.setuid(uid)
+                if prepared:
+                    hunter.remote.install()
+                n = 0
+                while True:
+                    leaf(n)
+                    os.write(1, f"heartbeat {n}\n".encode())
+                    n += 1
+                    time.sleep(0.01)
+            finally:
+                os._exit(1)
+        os.close(out_write)
+        os.close(err_write)
+        self.pid = pid
+        self.out = Lines(os.fdopen(out_read, "rb"))
+        self.err = Lines(os.fdopen(err_read, "rb"))
+
+    def close(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        _exit_code(self.pid)
+
+
+@needs_root
+@pytest.mark.parametrize("route", ["signal", "gdb"])
+def test_root_attaches_to_another_users_process(cleanup, route, gdb_reason):
+    if route == "gdb" and gdb_reason:
+        pytest.skip(gdb_reason)
+    # What the agent imports on attach, loaded here first: the forked child can't read our interpreter's files.
+    import ctypes  # noqa: F401
+    import json  # noqa: F401
+    import platform  # noqa: F401
+
+    import hunter.backends.settrace
+    import hunter.tracer
+
+    if sys.version_info >= (3, 12):
+        import hunter.backends.monitoring  # noqa: F401
+    attacker_dir = _nobody_dir()
+    before = sorted(os.listdir(attacker_dir))
+    target = ForkedTarget(prepared=route == "signal")
+    cleanup(target)
+    target.out.wait_line("heartbeat 1")
+    cli = start_cli(cleanup, "-p", str(target.pid), *(["--gdb"] if route == "gdb" else []), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(x=")
+    assert cli.interrupt() == 0, cli.describe()
+    seen = len(target.out.lines)
+    target.out.wait_line("heartbeat", start=seen + 5)  # runs on
+    assert sorted(os.listdir(attacker_dir)) == before  # root made, changed and removed nothing in there
+    assert target.err.text() == ""

@@ -237,10 +237,10 @@ def _connect(path: str | None) -> socket.socket | None:
         candidates = [path]
     else:
         name = channel.socket_name(os.getpid())
-        candidates = [os.path.join(directory, name) for directory in channel.candidate_dirs(uid)]
+        candidates = [os.path.join(directory, name) for directory in channel.session_dirs(uid)]
     for candidate in candidates:
         try:
-            channel.check_private_dir(os.path.dirname(candidate), uid)
+            channel.check_session_dir(os.path.dirname(candidate), uid)
             info = os.lstat(candidate)
         except (OSError, channel.ChannelError):
             continue
@@ -376,14 +376,14 @@ class _Session:
     def start(self, options: str, colors: bool) -> None:
         """Parse the options as trace() would, send every printer's output to the CLI, start the tracer."""
         import hunter
-        from hunter.tracer import Tracer
 
         predicate, tracer_options = trace_arguments(options)
         self.stream = SocketStream(self, colors)
         _redirect_printers(predicate, self.stream, colors)
         # Our own frames (the session thread is traced too with the monitoring backend) never match.
         predicate = hunter.And(hunter.Not(hunter.Query(module_in=OWN_MODULES)), predicate)
-        tracer = Tracer(**tracer_options)
+        tracer = _session_tracer_class()(**tracer_options)
+        tracer.session = self
         self.tracer = tracer
         if tracer.backend == "settrace":
             self.main_thread_backend = True
@@ -397,6 +397,17 @@ class _Session:
                 raise task.error
         else:
             tracer.trace(predicate)
+
+    def tracing_failed(self, text: str, summary: str) -> None:
+        """A predicate or action raised (the tracer has stopped): tell the CLI, end the session; any thread."""
+        if self.stream is not None:
+            self.stream.closed = True
+        try:
+            self.send(channel.OUTPUT, text.encode("utf-8", "replace"))
+            self.send(channel.ERROR, summary.encode("utf-8", "replace"))
+        except OSError:
+            pass
+        self.abort()  # the session thread wakes up, cleans up and frees the slot
 
     def stop(self) -> None:
         """Stop the tracer (on the main thread for settrace), restoring what was installed before."""
@@ -431,15 +442,16 @@ class _Session:
             self.sock.close()
 
 
-def trace_arguments(options: str) -> tuple[Any, dict[str, Any]]:
+def trace_arguments(options: str, backend_here: bool = True) -> tuple[Any, dict[str, Any]]:
     """The predicate and the Tracer's keyword arguments for a session's options, as ``hunter.trace()`` makes them.
 
     The same option handling as hunter.trace() (a copy, until one shared function does both), split so that
     the printers can be pointed at the CLI before the first event and the tracer can be started on the
-    thread its backend needs.
+    thread its backend needs. ``backend_here=False`` (the CLI checking the options before attaching) checks
+    a requested backend by name only: the target may run another Python version than the CLI.
     """
     import hunter
-    from hunter.backends import choose
+    from hunter.backends import BACKENDS, choose
     from hunter.config import THREADING_ALIASES, parse_trace_arguments
 
     args, kwargs = parse_trace_arguments(options)
@@ -451,9 +463,35 @@ def trace_arguments(options: str) -> tuple[Any, dict[str, Any]]:
             threading_support = kwargs.pop(alias)
     profiling_mode = bool(kwargs.pop("profile", False))
     backend = kwargs.pop("backend", None)
-    choose(backend, profiling_mode)  # raises a clear BackendError before anything starts
+    if backend_here or backend not in BACKENDS:
+        choose(backend, profiling_mode)  # raises a clear BackendError before anything starts
     predicate = hunter._prepare_predicate(*predicates, **kwargs)
     return predicate, {"threading_support": threading_support, "profiling_mode": profiling_mode, "backend": backend}
+
+
+_tracer_class: Any = None
+
+
+def _session_tracer_class() -> Any:
+    """The Tracer of a session: a failing predicate or action is reported to the CLI, not to the program's stderr."""
+    global _tracer_class
+    if _tracer_class is None:
+        import traceback
+
+        from hunter.tracer import Tracer
+
+        class SessionTracer(Tracer):
+            session: _Session
+
+            def _handler_failed(self, event: Any, exc: Exception) -> None:
+                handler = self.handler
+                self.stop()
+                text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+                text += f"Disabling tracer because handler {handler!r} failed ({exc!r}) at {event!r}.\n"
+                self.session.tracing_failed(text, f"tracing stopped: {_one_line(exc)}")
+
+        _tracer_class = SessionTracer
+    return _tracer_class
 
 
 def _redirect_printers(root: Any, stream: SocketStream, colors: bool) -> None:
@@ -511,6 +549,7 @@ def _after_fork_in_child() -> None:
     # The child shares the parent's socket: it must neither write into the parent's session nor keep
     # the connection open after the parent is gone. Close our copy (no shutdown: that would cut the
     # parent's session too) and stop tracing in the child.
+    _drop_fork_filter()
     session = _state.session
     _state.session = None
     _state.busy = False
@@ -533,6 +572,49 @@ def _after_fork_in_child() -> None:
             pass
 
 
+#: The warning filter _before_fork() put in place for one fork (None: none).
+_fork_filter: Any = None
+
+
+def _before_fork() -> None:
+    # Python 3.12+ warns a program that forks while it has other threads ("... is multi-threaded, use of fork()
+    # may lead to deadlocks in the child"), on its stderr. When the session thread is the only other thread, the
+    # warning is about us, not the program, and our side is fork-safe (the child drops the session without
+    # taking its locks): keep it quiet for this one fork. A program with threads of its own still gets it.
+    global _fork_filter
+    if not _state.busy or _fork_filter is not None or sys.version_info < (3, 12):
+        return
+    try:
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        return
+    if threads > 2:
+        return
+    import warnings
+
+    warnings.filterwarnings("ignore", r"This process \(pid=\d+\) is multi-threaded", DeprecationWarning)
+    _fork_filter = warnings.filters[0]
+
+
+def _drop_fork_filter() -> None:
+    # After the fork, in the parent and in the child (which inherited the filter list).
+    global _fork_filter
+    fork_filter, _fork_filter = _fork_filter, None
+    if fork_filter is None:
+        return
+    import warnings
+
+    filters: Any = warnings.filters
+    try:
+        filters.remove(fork_filter)
+    except ValueError:
+        pass
+    # Forget what was decided while the filter was in place (filterwarnings() does the same when it adds one).
+    mutated = getattr(warnings, "_filters_mutated", None)
+    if mutated is not None:
+        mutated()
+
+
 atexit.register(_at_exit)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_drop_fork_filter, after_in_child=_after_fork_in_child)

@@ -18,9 +18,14 @@ __all__ = [
     "PeerCredentials",
     "candidate_dirs",
     "check_private_dir",
+    "check_root_dir",
+    "check_session_dir",
     "make_private_dir",
+    "make_root_dir",
     "peer_credentials",
+    "root_dirs",
     "send_frame",
+    "session_dirs",
     "socket_name",
 ]
 
@@ -65,7 +70,7 @@ def socket_name(pid: int) -> str:
 
 
 def candidate_dirs(uid: int) -> list[str]:
-    """Directories where a session socket for a process of user ``uid`` may live, preferred first.
+    """The private directories of user ``uid`` where its own session sockets may live, preferred first.
 
     Only paths computed from the uid are used, never TMPDIR or XDG_RUNTIME_DIR: the target may run
     with a different environment than the CLI (a service, cron), and both sides must look in the
@@ -80,6 +85,35 @@ def candidate_dirs(uid: int) -> list[str]:
     return dirs
 
 
+#: Where root puts the sockets of its sessions with other users' processes, preferred first. root never
+#: creates or changes anything in a directory another user owns (that user could swap in a symlink), so
+#: these are root's own: mode 0711, any user can reach a socket inside by name but nobody can list or change
+#: them. The socket itself belongs to the target's user with mode 0600: only that user (and root) can connect.
+ROOT_DIRS = ("/run/hunter-trace", "/tmp/hunter-trace")
+ROOT_DIR_MODE = 0o711
+
+
+def root_dirs() -> list[str]:
+    """The usable :data:`ROOT_DIRS` (``/run`` only where it is root's and closed to others)."""
+    dirs = []
+    for path in ROOT_DIRS:
+        parent = os.path.dirname(path)
+        try:
+            info = os.lstat(parent)
+        except OSError:
+            continue
+        # Others must not be able to rename root's directory away: the parent is closed to them, or sticky.
+        closed = not info.st_mode & 0o022 or info.st_mode & stat.S_ISVTX
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == 0 and closed:
+            dirs.append(path)
+    return dirs
+
+
+def session_dirs(uid: int) -> list[str]:
+    """Where a process of user ``uid`` looks for a waiting hunter-trace: its own directories, then root's."""
+    return candidate_dirs(uid) + (root_dirs() if uid != 0 else [])
+
+
 def _is_private_dir(path: str, uid: int) -> bool:
     try:
         check_private_dir(path, uid)
@@ -88,8 +122,7 @@ def _is_private_dir(path: str, uid: int) -> bool:
     return True
 
 
-def check_private_dir(path: str, uid: int) -> None:
-    """Raise ChannelError unless ``path`` is a real directory (not a symlink) of ``uid`` closed to others."""
+def _check_real_dir(path: str, uid: int) -> os.stat_result:
     try:
         info = os.lstat(path)
     except OSError as exc:
@@ -100,24 +133,60 @@ def check_private_dir(path: str, uid: int) -> None:
         raise ChannelError(f"refusing {path}: it is not a directory")
     if info.st_uid != uid:
         raise ChannelError(f"refusing {path}: it belongs to uid {info.st_uid}, not {uid}")
+    return info
+
+
+def check_private_dir(path: str, uid: int) -> None:
+    """Raise ChannelError unless ``path`` is a real directory (not a symlink) of ``uid`` closed to others."""
+    info = _check_real_dir(path, uid)
     if info.st_mode & 0o077:
         raise ChannelError(f"refusing {path}: mode {stat.S_IMODE(info.st_mode):04o} lets other users in (need 0700)")
 
 
-def make_private_dir(path: str, uid: int, gid: int) -> None:
-    """Create ``path`` as a 0700 directory of ``uid`` (or accept an existing safe one); ChannelError if unsafe."""
+def check_root_dir(path: str) -> None:
+    """Raise ChannelError unless ``path`` is a real directory of root with mode 0711 (reachable, not listable)."""
+    info = _check_real_dir(path, 0)
+    if stat.S_IMODE(info.st_mode) != ROOT_DIR_MODE:
+        raise ChannelError(f"refusing {path}: mode {stat.S_IMODE(info.st_mode):04o} (need {ROOT_DIR_MODE:04o})")
+
+
+def check_session_dir(path: str, uid: int) -> None:
+    """Raise ChannelError unless a session socket for a process of ``uid`` can be trusted in directory ``path``."""
+    if uid != 0 and os.path.normpath(path) in ROOT_DIRS:
+        check_root_dir(path)
+    else:
+        check_private_dir(path, uid)
+
+
+def make_private_dir(path: str) -> None:
+    """Create ``path`` as a 0700 directory of ours (or accept an existing safe one); ChannelError if unsafe."""
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
-        pass  # someone made it earlier (us, or an attacker): the checks below decide
+        pass  # someone made it earlier (us, or an attacker): the check below decides
+    except OSError as exc:
+        raise ChannelError(f"cannot create {path}: {exc.strerror}") from None
+    check_private_dir(path, os.geteuid())
+
+
+def make_root_dir(path: str) -> None:
+    """(root) Create ``path`` as one of :data:`ROOT_DIRS`, mode 0711 (or accept an existing safe one)."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass  # the check below decides; nobody but root can have made it in /run, and /tmp is sticky
     except OSError as exc:
         raise ChannelError(f"cannot create {path}: {exc.strerror}") from None
     else:
-        if os.geteuid() != uid:
-            # root attaching to another user's process: the target must be able to enter the directory.
-            # lchown cannot follow a symlink planted meanwhile; the check below re-verifies the result.
-            os.lchown(path, uid, gid)
-    check_private_dir(path, uid)
+        # Opened without following links and changed through the descriptor: a name another user swapped
+        # in meanwhile is never what gets the new mode. (mkdir's mode is cut by the umask, hence the chmod.)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            if os.fstat(fd).st_uid == 0:
+                os.fchmod(fd, ROOT_DIR_MODE)
+        finally:
+            os.close(fd)
+    check_root_dir(path)
 
 
 def peer_credentials(sock: socket.socket) -> PeerCredentials:

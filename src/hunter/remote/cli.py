@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _colors
-from . import agent, channel
+from . import agent, channel, terminal
 from .api import DEFAULT_SIGNAL, ENVIRONMENT_VARIABLE, parse_signal
 
 __all__ = ["AttachError", "main"]
@@ -61,21 +61,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     options = ", ".join(args.options)
     try:
-        from ..config import ConfigError, parse_trace_arguments
-
-        try:
-            # Checked here first: a mistake is reported before the target is touched at all.
-            parse_trace_arguments(options)
-        except ConfigError as exc:
-            raise AttachError(f"invalid options {options!r}: {exc}") from None
+        # Everything is checked before the target is touched at all (no signal sent, no gdb started).
+        check_options(options)
         signum = parse_signal(args.signal) if args.signal is not None else DEFAULT_SIGNAL
         if args.timeout <= 0:
             raise AttachError("the timeout must be positive")
         session = _CLISession(args.pid, args.timeout, args.gdb, signum, args.signal is not None)
         return session.run(options)
     except (AttachError, ValueError) as exc:
-        sys.stderr.write(f"hunter-trace: {exc}\n")
+        _say(str(exc))
         return _EXIT_ERROR
+
+
+def check_options(options: str) -> None:
+    """Build the session's predicate here as the target will, so that a mistake is one line before attaching."""
+    try:
+        # The backend is checked by name only: the target may run another Python version than this one.
+        agent.trace_arguments(options, backend_here=False)
+    except Exception as exc:  # noqa: BLE001 - whatever the options raise, it is the user's mistake to show
+        message = str(exc).strip().splitlines()
+        detail = message[0] if message else type(exc).__name__
+        if not isinstance(exc, (ValueError, TypeError)):
+            detail = f"{type(exc).__name__}: {detail}"
+        raise AttachError(f"invalid options {options!r}: {detail}") from None
+
+
+def _say(message: str) -> None:
+    """One status line on stderr; text that came from the target is shown with its control characters escaped."""
+    sys.stderr.write(f"hunter-trace: {terminal.clean_line(message)}\n")
+    sys.stderr.flush()
+
+
+def _text(payload: bytes) -> str:
+    return payload.decode("utf-8", "replace").strip()
 
 
 def _silence_stdout() -> None:
@@ -138,8 +156,10 @@ class _CLISession:
         self.listener: socket.socket | None = None
         self.socket_path: str | None = None
         self.script_path: str | None = None
+        self.target_owner: tuple[int, int] | None = None  # (uid, gid) of a target of another user
         self.stdout = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
         self.early_output: list[bytes] = []
+        self.colors = _colors.wants_colors(sys.stdout, False)  # asked of the target; SGR codes pass only then
 
     # -- checks before touching the target --
 
@@ -170,11 +190,12 @@ class _CLISession:
         return uid, gid
 
     def listen(self, uid: int, gid: int) -> None:
-        """Create the session socket in the first safe private directory of the target's user."""
+        """Create the session socket in the first safe directory of ours (never in a directory of another user)."""
         problems = []
-        for directory in channel.candidate_dirs(uid):
+        for_another_user = uid != os.geteuid()  # root attaching to another user's process
+        for directory in channel.root_dirs() if for_another_user else channel.candidate_dirs(uid):
             try:
-                channel.make_private_dir(directory, uid, gid)
+                channel.make_root_dir(directory) if for_another_user else channel.make_private_dir(directory)
             except channel.ChannelError as exc:
                 problems.append(str(exc))
                 continue
@@ -187,9 +208,10 @@ class _CLISession:
             finally:
                 os.umask(old_umask)
             self.listener, self.socket_path = listener, path
-            os.chmod(path, 0o600)
-            if os.geteuid() != uid:
-                os.lchown(path, uid, gid)  # root attaching to another user's process: the target must connect
+            if for_another_user:
+                self.target_owner = (uid, gid)
+                # The target must be able to connect; in root's own directory nobody can have swapped the name.
+                os.lchown(path, uid, gid)
             listener.listen(4)
             return
         raise AttachError("no safe directory for the session socket: " + "; ".join(problems))
@@ -241,7 +263,7 @@ class _CLISession:
             # Python 3.14+: no preparation needed when both sides run the same Python version.
             self.script_path = self.socket_path + ".py"
             try:
-                inject.remote_exec_inject(pid, self.script_path, self.socket_path)
+                inject.remote_exec_inject(pid, self.script_path, self.socket_path, self.target_owner)
             except inject.InjectError as exc:
                 raise AttachError(f"{exc}; prepare the target with hunter.remote.install() or use --gdb") from None
             return
@@ -276,7 +298,7 @@ class _CLISession:
             peer = channel.peer_credentials(conn)
             if peer.uid == uid and (peer.pid is None or peer.pid == self.pid):
                 return conn
-            sys.stderr.write(f"hunter-trace: refused a connection from pid {peer.pid} (uid {peer.uid})\n")
+            _say(f"refused a connection from pid {peer.pid} (uid {peer.uid})")
             conn.close()
 
     def _no_answer_message(self) -> str:
@@ -309,7 +331,7 @@ class _CLISession:
             finally:
                 conn.close()
         except (KeyboardInterrupt, _Detach):
-            sys.stderr.write("hunter-trace: interrupted before attaching\n")
+            _say("interrupted before attaching")
             return _EXIT_ERROR
         finally:
             self.cleanup()
@@ -321,16 +343,17 @@ class _CLISession:
         raise _Detach(signum)
 
     def handshake(self, conn: socket.socket, reader: channel.FrameReader, options: str) -> dict[str, Any]:
+        """Say hello, send the request, wait for ACCEPTED; the target's facts (checked: it may be hostile)."""
         # Generous: with the settrace backend the target waits for its main thread to start the tracer.
         deadline = time.monotonic() + self.timeout + agent.MAIN_THREAD_TIMEOUT + 5
         try:
             frame = reader.read(deadline)
             if frame is not None and frame.kind == channel.ERROR:
-                raise AttachError(frame.payload.decode(errors="replace"))
+                raise AttachError(_text(frame.payload))
             if frame is None or frame.kind != channel.HELLO:
                 raise AttachError(f"process {self.pid} closed the connection before saying hello")
-            hello = json.loads(frame.payload)
-            request = {"options": options, "colors": _colors.wants_colors(sys.stdout, False)}
+            hello = self._facts(frame.payload, "hello")
+            request = {"options": options, "colors": self.colors}
             channel.send_frame(conn, channel.REQUEST, json.dumps(request).encode())
             frame = reader.read(deadline)
             # The tracer runs before the target gets to say so: keep its first lines for after our banner.
@@ -344,21 +367,28 @@ class _CLISession:
         if frame is None:
             raise AttachError(f"process {self.pid} closed the connection while attaching")
         if frame.kind == channel.ERROR:
-            raise AttachError(f"process {self.pid} refused: {frame.payload.decode(errors='replace')}")
+            raise AttachError(f"process {self.pid} refused: {_text(frame.payload)}")
         if frame.kind != channel.ACCEPTED:
             raise AttachError(f"unexpected answer from process {self.pid}")
-        accepted = json.loads(frame.payload)
-        return {**hello, **accepted}
+        return {**hello, **self._facts(frame.payload, "answer")}
+
+    def _facts(self, payload: bytes, what: str) -> dict[str, Any]:
+        try:
+            facts = json.loads(payload)
+        except ValueError:  # not JSON, or not UTF-8
+            facts = None
+        if not isinstance(facts, dict):
+            raise AttachError(f"process {self.pid} sent a malformed {what}; is it really hunter?")
+        return facts
 
     def stream(self, conn: socket.socket, options: str) -> int:
+        """The attached session: banner, trace output until Ctrl-C (or the end), then detaching."""
         reader = channel.FrameReader(conn)
         info = self.handshake(conn, reader, options)
         threads = "all threads" if info.get("all_threads") else "the main thread and threads started from now on"
-        sys.stderr.write(
-            f"hunter-trace: attached to process {self.pid} (Python {info.get('python', '?')}, "
-            f"{info.get('backend', '?')} backend, tracing {threads}); Ctrl-C detaches\n"
-        )
-        sys.stderr.flush()
+        python = terminal.clean_line(str(info.get("python", "?")), terminal.FIELD_LIMIT)
+        backend = terminal.clean_line(str(info.get("backend", "?")), terminal.FIELD_LIMIT)
+        _say(f"attached to process {self.pid} (Python {python}, {backend} backend, tracing {threads}); Ctrl-C detaches")
         try:
             for data in self.early_output:
                 self._write(data)
@@ -375,27 +405,32 @@ class _CLISession:
         while True:
             try:
                 frame = reader.read(deadline)
-            except (OSError, channel.ChannelError):
+            except channel.ChannelError as exc:
+                _say(f"process {self.pid} broke the protocol ({exc}); detaching")
+                return _EXIT_LOST
+            except OSError:
                 frame = None
             if frame is None:
                 return self._lost()
             if frame.kind == channel.OUTPUT:
                 self._write(frame.payload)
             elif frame.kind == channel.NOTE:
-                sys.stderr.write(f"hunter-trace: {frame.payload.decode(errors='replace')}\n")
+                _say(_text(frame.payload))
             elif frame.kind == channel.EXITING:
-                sys.stderr.write(f"hunter-trace: process {self.pid} exited\n")
+                _say(f"process {self.pid} exited")
                 return _EXIT_LOST
             elif frame.kind == channel.BYE and until_bye:
-                sys.stderr.write(f"hunter-trace: detached from process {self.pid}; it runs on untraced\n")
+                _say(f"detached from process {self.pid}; it runs on untraced")
                 return _EXIT_OK
             elif frame.kind == channel.ERROR:
-                sys.stderr.write(f"hunter-trace: process {self.pid}: {frame.payload.decode(errors='replace')}\n")
+                _say(f"process {self.pid}: {_text(frame.payload)}")
                 return _EXIT_LOST
+            # Anything else (a kind a newer hunter may send) is skipped.
 
     def _write(self, data: bytes) -> None:
         if self.stdout is not None:
-            self.stdout.write(data)
+            text = terminal.clean_output(data.decode("utf-8", "replace"), self.colors)
+            self.stdout.write(text.encode("utf-8"))
             self.stdout.flush()
 
     def _lost(self) -> int:
@@ -403,10 +438,10 @@ class _CLISession:
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:
             if _process_gone(self.pid):
-                sys.stderr.write(f"hunter-trace: process {self.pid} exited\n")
+                _say(f"process {self.pid} exited")
                 return _EXIT_LOST
             time.sleep(0.02)
-        sys.stderr.write(f"hunter-trace: process {self.pid} closed the connection; tracing there has stopped\n")
+        _say(f"process {self.pid} closed the connection; tracing there has stopped")
         return _EXIT_LOST
 
     def detach(self, conn: socket.socket, reader: channel.FrameReader) -> int:
@@ -415,9 +450,7 @@ class _CLISession:
             channel.send_frame(conn, channel.QUIT)
             return self._pump(reader, until_bye=True, deadline=time.monotonic() + agent.MAIN_THREAD_TIMEOUT + 5)
         except TimeoutError:
-            sys.stderr.write(
-                f"hunter-trace: process {self.pid} did not confirm; it stops tracing when it sees the closed channel\n"
-            )
+            _say(f"process {self.pid} did not confirm; it stops tracing when it sees the closed channel")
             return _EXIT_OK
         except (KeyboardInterrupt, _Detach, OSError):
             return _EXIT_OK

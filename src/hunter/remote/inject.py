@@ -111,11 +111,12 @@ def gdb_inject(pid: int, socket_path: str, timeout: float, gdb: str = "gdb") -> 
     executable = shutil.which(gdb)
     if executable is None:
         raise InjectError(f"--gdb needs gdb, and {gdb!r} was not found on PATH (install gdb, or prepare the target)")
+    if not hasattr(os, "memfd_create"):
+        raise InjectError("--gdb works on Linux only")
     statement = _one_statement(bootstrap_source(socket_path))
-    command_file = socket_path + ".gdb"
     size = len(statement) + 1
     page = (size // 4096 + 1) * 4096
-    # Each step in a command file: the first error stops the rest (separate -ex commands would go on).
+    # Each step in one sourced command file: the first error stops the rest (separate -ex commands would go on).
     # 3 = PROT_READ|PROT_WRITE, 0x22 = MAP_PRIVATE|MAP_ANONYMOUS (Linux values; --gdb is Linux only).
     commands = f"""\
 set $hunter_page = (long) mmap(0, {page}, 3, 0x22, -1, 0)
@@ -127,47 +128,57 @@ else
 end
 detach
 """
-    argv = [
-        executable,
-        "-nx",  # no ~/.gdbinit: nothing of the user's setup runs inside the target
-        "-batch",
-        "-q",
-        "-iex",
-        "set auto-load off",  # no python-gdb.py or other scripts from the target's libraries
-        "-iex",
-        "set debuginfod enabled off",  # never fetch symbols over the network (older gdb: harmless error)
-        "-iex",
-        "set unwindonsignal on",  # if the call is interrupted, gdb restores the thread as it was
-        "-p",
-        str(pid),
-        "-ex",
-        f"source {command_file}",
-    ]
-    # The command file sits next to the socket, in the private directory; gdb reads it once.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    with os.fdopen(os.open(command_file, flags, 0o600), "w") as file:
-        file.write(commands)
+    # gdb reads the commands from a memory file passed down to it, never from a path: as root, it would
+    # otherwise read a file that the target's user might replace (and run that user's commands as root).
+    commands_fd = os.memfd_create("hunter-gdb-commands", 0)
     try:
-        process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        try:
-            output, _ = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            # SIGINT makes gdb interrupt the call and (unwindonsignal) put the thread back; it then detaches.
-            process.send_signal(signal.SIGINT)
-            try:
-                output, _ = process.communicate(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
-            raise InjectError(f"gdb did not finish within {timeout:g}s (the target may be stuck in a lock)") from None
+        os.write(commands_fd, commands.encode())
+        os.lseek(commands_fd, 0, os.SEEK_SET)
+        argv = [
+            executable,
+            "-nx",  # no ~/.gdbinit: nothing of the user's setup runs inside the target
+            "-batch",
+            "-q",
+            "-iex",
+            "set auto-load off",  # no python-gdb.py or other scripts from the target's libraries
+            "-iex",
+            "set debuginfod enabled off",  # never fetch symbols over the network (older gdb: harmless error)
+            "-iex",
+            "set unwindonsignal on",  # if the call is interrupted, gdb restores the thread as it was
+            "-p",
+            str(pid),
+            "-ex",
+            f"source /proc/self/fd/{commands_fd}",
+        ]
+        output = _run_gdb(argv, commands_fd, timeout)
     finally:
-        try:
-            os.unlink(command_file)
-        except OSError:
-            pass
+        os.close(commands_fd)
     _check_gdb_output(pid, output)
+
+
+def _run_gdb(argv: list[str], commands_fd: int, timeout: float) -> str:
+    """Run gdb with the commands descriptor inherited; its output, or InjectError when it hangs."""
+    process = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        pass_fds=(commands_fd,),
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # SIGINT makes gdb interrupt the call and (unwindonsignal) put the thread back; it then detaches.
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+        raise InjectError(f"gdb did not finish within {timeout:g}s (the target may be stuck in a lock)") from None
+    return output
 
 
 def _check_gdb_output(pid: int, output: str) -> None:
@@ -189,14 +200,20 @@ def _check_gdb_output(pid: int, output: str) -> None:
     raise InjectError(f"gdb could not inject into process {pid}: {detail}")
 
 
-def remote_exec_inject(pid: int, script_path: str, socket_path: str) -> None:
-    """Python 3.14+: write the bootstrap to ``script_path`` and have the target run it via sys.remote_exec."""
+def remote_exec_inject(pid: int, script_path: str, socket_path: str, owner: tuple[int, int] | None = None) -> None:
+    """Python 3.14+: write the bootstrap to ``script_path`` and have the target run it via sys.remote_exec.
+
+    ``script_path`` is in a directory of ours; ``owner`` (uid, gid) is given when the target runs as another
+    user, who must be able to read the file (changed through the descriptor, never by name).
+    """
     remote_exec = getattr(sys, "remote_exec", None)
     if remote_exec is None:
         raise InjectError("sys.remote_exec needs Python 3.14+")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(script_path, flags, 0o600)
     with os.fdopen(fd, "w") as file:
+        if owner is not None:
+            os.fchown(fd, *owner)
         file.write(_one_statement(bootstrap_source(socket_path)) + "\n")
     try:
         remote_exec(pid, script_path)
