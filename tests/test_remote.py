@@ -1436,3 +1436,20 @@ def test_root_attaches_to_another_users_process(cleanup, route, gdb_reason):
     target.out.wait_line("heartbeat", start=seen + 5)  # runs on
     assert sorted(os.listdir(attacker_dir)) == before  # root made, changed and removed nothing in there
     assert target.err.text() == ""
+
+
+def test_attach_signal_while_a_session_thread_finds_nobody_is_not_lost(monkeypatch):
+    # A late wake-up signal of our own starts a thread that finds no socket; a hunter-trace that signals while
+    # it looks is ignored (busy) and must get a second look, or it waits in vain.
+    looks: list[str | None] = []
+
+    def connect(path: str | None) -> None:
+        looks.append(path)
+        if len(looks) == 1:
+            _remote_agent._state.requests += 1  # the attach signal, arriving now
+
+    monkeypatch.setattr(_remote_agent, "_connect", connect)
+    monkeypatch.setattr(_remote_agent._state, "busy", True)  # as _start_session_thread leaves it
+    _remote_agent._session_thread(None)
+    assert looks == [None, None]
+    assert _remote_agent._state.busy is False

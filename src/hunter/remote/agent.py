@@ -53,6 +53,7 @@ class _State:
     signum: int | None = None  # the signal our handler is installed for (None: not installed)
     previous_handler: Any = None  # what install_handler() replaced, restored by uninstall_handler()
     busy = False  # a session thread exists (connecting or attached): further attach signals are ignored
+    requests = 0  # attach signals so far: one that came while a session thread found nobody is looked at again
     session: _Session | None = None
 
 
@@ -69,6 +70,7 @@ def handle_signal(signum: int, frame: Any) -> None:
     """The signal handler: run queued main-thread work, or start a session thread (never blocks)."""
     if _run_main_tasks():
         return  # our own wake-up call, not a request to attach
+    _state.requests += 1
     _start_session_thread(None)
     previous = _state.previous_handler
     if callable(previous):
@@ -207,11 +209,23 @@ def _add_pending_call() -> None:
 
 
 def _session_thread(path: str | None) -> None:
+    while True:
+        seen = _state.requests
+        found = _one_session(path)
+        # A signal that came while this thread looked and found nobody was ignored (busy): that hunter-trace may
+        # have made its socket just after we looked (e.g. our own late wake-up signal started this thread).
+        if found or path is not None or _state.requests == seen or _state.busy:
+            return
+        _state.busy = True
+
+
+def _one_session(path: str | None) -> bool:
+    """Connect and run one session; whether a hunter-trace was found."""
     session = None
     try:
         sock = _connect(path)
         if sock is None:
-            return
+            return False
         session = _Session(sock)
         _state.session = session
         session.run()
@@ -228,6 +242,7 @@ def _session_thread(path: str | None) -> None:
                 pass
             if _state.session is session:
                 _state.session = None
+    return True
 
 
 def _connect(path: str | None) -> socket.socket | None:
