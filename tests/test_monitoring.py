@@ -76,25 +76,25 @@ def running_backend(tracer: Tracer) -> Any:
 def count_callbacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Count every sys.monitoring callback the backend receives (each one starts with a per-code lookup).
 
-    The counting happens inside the callbacks (a dict whose ``get`` counts), so the frame they report is the
+    The counting happens inside the callbacks (the records' ``get`` counts), so the frame they report is the
     instrumented one, as without counting.
     """
-    from hunter.backends import monitoring
+    from hunter.backends.monitoring import _callbacks
 
     counter = [0]
+    original = _callbacks.Wiring.__init__
 
-    class CountingDict(dict):
-        def get(self, key: Any, default: Any = None) -> Any:
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        lookup = self.info
+
+        def counting(key: int) -> Any:
             counter[0] += 1
-            return super().get(key, default)
+            return lookup(key)
 
-    original = monitoring.MonitoringBackend._make_callbacks
+        self.info = counting
 
-    def make_callbacks(self: Any, only: int | None) -> Any:
-        self._per_code = CountingDict(self._per_code)
-        return original(self, only)
-
-    monkeypatch.setattr(monitoring.MonitoringBackend, "_make_callbacks", make_callbacks)
+    monkeypatch.setattr(_callbacks.Wiring, "__init__", init)
     yield counter
 
 
@@ -479,10 +479,10 @@ def test_code_objects_created_in_a_loop_do_not_pile_up(query: dict[str, str]) ->
             del namespace, code
             if i % 100 == 99:
                 gc.collect()
-                sizes.append((len(backend._per_code), len(backend._verdicts)))
+                sizes.append(len(backend._codes))
     gc.collect()
     assert all(ref() is None for ref in refs)  # tracing kept none of the code objects alive
-    assert all(per_code < 50 and verdicts < 50 for per_code, verdicts in sizes), sizes
+    assert all(size < 50 for size in sizes), sizes
 
 
 # -- threads -----------------------------------------------------------------------------------------------------

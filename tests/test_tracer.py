@@ -177,7 +177,7 @@ def test_tracer_state(program: ModuleType, backend: str) -> None:
     tracer.trace(predicate)
     try:
         program.main()
-        calls = tracer._calls  # the counter itself: calling the ``calls`` property would be one more call
+        calls = tracer._context.calls  # the counter itself: calling the ``calls`` property would be one more call
         assert tracer.handler is predicate
     finally:
         tracer.stop()

@@ -1,12 +1,10 @@
-"""Per-code-object verdicts of the active predicate, cached without keeping code objects alive."""
+"""Per-code-object verdicts of the active predicate: which event kinds can match in a code object, and anywhere."""
 
 from __future__ import annotations
 
-import functools
 import os
-import weakref
 from collections.abc import Callable
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
 from ._verdict import EFFECT, NEVER, Verdict, verdict_of
@@ -25,40 +23,20 @@ def _is_hunter_code(filename: str) -> bool:
     return filename.startswith(_HUNTER_DIR)
 
 
-class VerdictCache:
-    """Maps a code object to the predicate's verdict for each event kind, computed from its first frame.
+class CodeJudge:
+    """Asks the predicate, once per code object, for its verdict on each event kind there.
 
-    Module and file name come from the frame's globals, so a code object run under two different
-    ``__name__`` values (rare: exec of one code in two namespaces) is judged by the first one seen.
+    The facts come from the code's first frame: module and file name from the frame's globals, so a code
+    object run under two different ``__name__`` values (rare: exec of one code in two namespaces) is judged
+    by the first one seen. Backends keep the answer in their own per-code record (a ``CodeMap``).
     """
 
     def __init__(self, predicate: Callable[[Event], Any], threading_support: bool | None) -> None:
         self._predicate = predicate
         self._threading_support = threading_support
-        self._entries: dict[int, tuple[weakref.ref[CodeType], Verdicts, dict[str, Any]]] = {}
 
-    def get(self, code: CodeType, frame: FrameType) -> Verdicts:
-        """The verdicts for ``code`` (computed from ``frame`` the first time)."""
-        return self.lookup(code, frame)[0]
-
-    def lookup(self, code: CodeType, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
-        """The verdicts for ``code`` and its static event fields (module, filename, stdlib) to pre-fill events."""
-        key = id(code)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0]() is code:
-            return entry[1], entry[2]
-        verdicts, static = self._compute(frame)
-        entries = self._entries
-        try:
-            # A C callable (dict.pop(key, ref)) as the callback: a Python one would show up in traces when
-            # a code object dies while tracing.
-            ref = weakref.ref(code, functools.partial(entries.pop, key))
-        except TypeError:  # not weak-referenceable: don't cache
-            return verdicts, static
-        entries[key] = (ref, verdicts, static)
-        return verdicts, static
-
-    def _compute(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
+    def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
+        """The verdicts for ``frame``'s code and its static event fields (module, filename, stdlib) to pre-fill."""
         facts = Event(frame, "call", None, 0, 0, self._threading_support)
         # Fixed per code object and costly to derive per event (globals lookup, path checks): done once.
         static = {"module": facts.module, "filename": facts.filename, "stdlib": facts.stdlib}
@@ -73,9 +51,6 @@ class VerdictCache:
             except Exception:  # noqa: BLE001 - an odd predicate must not break tracing; just don't prune
                 verdicts.append(EFFECT)
         return tuple(verdicts), static  # type: ignore[return-value]
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 def nothing_after_call(verdicts: Verdicts) -> bool:

@@ -5,18 +5,27 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import CodeType, FrameType, FunctionType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from . import _source
 
-if TYPE_CHECKING:
-    from .tracer import Tracer
-
-__all__ = ["Event"]
+__all__ = ["Event", "EventSource"]
 
 _C_KINDS = {"c_call": "call", "c_return": "return", "c_exception": "exception"}
 _MISSING: Any = object()
 _main_thread = threading.main_thread
+
+
+class EventSource(Protocol):
+    """What an event asks of the tracer that made it (a ``Tracer``): its thread option and its counters."""
+
+    @property
+    def threading_support(self) -> bool | None: ...
+
+    @property
+    def calls(self) -> int: ...
+
+    def _new_frames_on_stack(self, frame: FrameType) -> int: ...
 
 
 class _lazy:
@@ -74,7 +83,7 @@ class Event:
         depth: int | None = None,
         calls: int | None = None,
         threading_support: bool | None = _MISSING,
-        tracer: Tracer | None = None,
+        tracer: EventSource | None = None,
         static: dict[str, Any] | None = None,
     ) -> None:
         if static is not None:  # fields a backend already knows for this code object

@@ -5,13 +5,14 @@ from __future__ import annotations
 import atexit
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 from . import _streams
-from .backends import Backend, choose, load
+from ._frames import current_stacks, frames_entered_after
+from ._reporting import handler_failure, report
+from .backends import Backend, Context, choose, load
 from .event import Event
 
 __all__ = ["Tracer"]
@@ -33,7 +34,7 @@ class Tracer:
         self._handler: Callable[[Event], Any] | None = None
         self._backend: Backend | None = None
         self._base_frames: dict[int, FrameType] = {}
-        self._calls = 0  # written by the backends on every call event
+        self._context: Context | None = None  # what the backend gets; kept after stop for ``calls``
 
     # -- read-only state -------------------------------------------------------------------------------------
 
@@ -60,7 +61,7 @@ class Tracer:
     @property
     def calls(self) -> int:
         """How many call events were seen since tracing started."""
-        return self._calls
+        return self._context.calls if self._context is not None else 0
 
     @property
     def backend(self) -> str:
@@ -87,7 +88,16 @@ class Tracer:
             self.stop()
         self._handler = predicate
         self._base_frames = current_stacks()
-        backend = load(self._backend_name)(self)
+        self._context = Context(
+            predicate,
+            self._threading_support,
+            self._profiling_mode,
+            owner=self,
+            handler_failed=self._handler_failed,
+            stop_tracer=self.stop,
+            calls=self.calls,
+        )
+        backend = load(self._backend_name)(self._context)
         self._backend = backend
         with _running_lock:
             _running.add(self)
@@ -133,7 +143,7 @@ class Tracer:
             f"threading_support={self._threading_support} profiling_mode={self._profiling_mode}>"
         )
 
-    # -- used by backends and events -------------------------------------------------------------------------
+    # -- used by events and the backend (through the Context) ------------------------------------------------
 
     def _new_frames_on_stack(self, frame: FrameType) -> int:
         """How many frames from ``frame`` up were entered after tracing started.
@@ -142,39 +152,18 @@ class Tracer:
         (they skip whole code objects that can't match). The frames that existed at start are held
         until stop, which keeps their ids from being reused by new frames meanwhile.
         """
-        base = self._base_frames
-        count = 0
-        current: FrameType | None = frame
-        while current is not None:
-            if base.get(id(current)) is current:
-                break
-            count += 1
-            current = current.f_back
-        return count
+        return frames_entered_after(frame, self._base_frames)
 
     def _handler_failed(self, event: Event, exc: Exception) -> None:
         """Report a failing predicate/action once and stop; the traced program goes on."""
         handler = self._handler
         self.stop()
         if isinstance(exc, _streams.OutputError):
-            _report(f"hunter: tracing stopped: {exc}\n")
+            report(f"hunter: tracing stopped: {exc}\n")
             return
         import hunter
 
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        text += f"Disabling tracer because handler {handler!r} failed ({exc!r}) at {event!r}.\n\n"
-        _report(text, hunter._default_stream)
-
-
-def current_stacks() -> dict[int, FrameType]:
-    """Every frame on every thread's stack now (by id): the frames above where tracing starts."""
-    frames: dict[int, FrameType] = {}
-    for top in sys._current_frames().values():
-        frame: FrameType | None = top
-        while frame is not None:
-            frames[id(frame)] = frame
-            frame = frame.f_back
-    return frames
+        report(handler_failure(handler, event, exc), hunter._default_stream)
 
 
 def _flush_actions(predicate: Any, _depth: int = 0) -> None:
@@ -195,18 +184,6 @@ def _flush_actions(predicate: Any, _depth: int = 0) -> None:
         child = getattr(predicate, name, None)
         if child is not None and child is not predicate:
             _flush_actions(child, _depth + 1)
-
-
-def _report(text: str, stream: Any = None) -> None:
-    for target in (stream, sys.stderr, sys.__stderr__):
-        if target is None:
-            continue
-        try:
-            target.write(text)
-            target.flush()
-            return
-        except Exception:  # noqa: BLE001, S112 - try the next stream; never raise into the program
-            continue
 
 
 def _stop_all_at_exit() -> None:

@@ -1,38 +1,76 @@
 """Tracer backends: adapters from an interpreter hook to hunter events, chosen once per tracer.
 
-A backend gets the Tracer (for the predicate, options and counters) and exposes ``start()``/``stop()``.
-Predicates and actions never know which backend delivered an event.
+The contract between a Tracer and its backend is all in this module: the backend gets a :class:`Context`
+(the predicate, the options, where to report a failure) and offers :class:`Backend` (``start()``, ``stop()``,
+``previous``). Backends never import the tracer; predicates and actions never know which backend runs.
 """
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._compat import HAS_MONITORING
 
 if TYPE_CHECKING:
-    from ..tracer import Tracer
+    from ..event import Event, EventSource
+
+__all__ = ["BACKENDS", "Backend", "BackendError", "Context", "choose", "load"]
 
 BACKENDS = ("settrace", "monitoring")
 
 
+class Context:
+    """Everything a backend gets from its tracer, and the one thing it writes back (``calls``).
+
+    - ``handler``: the predicate every event goes to.
+    - ``threading_support``, ``profiling``: the tracer's options.
+    - ``owner``: the tracer itself, opaque to the backend: events carry it (their lazy ``depth`` and ``calls``
+      ask it), and a backend that suspends an older tracer reports that one's owner as ``previous``.
+    - ``calls``: the number of call events so far; the backend counts them.
+    - ``handler_failed(event, exc)``: the handler raised; the tracer reports it and stops (the backend's
+      ``stop()`` is called from there, maybe while the backend's callback is still running).
+    - ``stop_tracer()``: the backend can't go on (e.g. no tool id left to resume on); the tracer stops.
+    """
+
+    __slots__ = ("calls", "handler", "handler_failed", "owner", "profiling", "stop_tracer", "threading_support")
+
+    def __init__(
+        self,
+        handler: Callable[[Event], Any],
+        threading_support: bool | None,
+        profiling: bool,
+        owner: EventSource,
+        handler_failed: Callable[[Event, Exception], None],
+        stop_tracer: Callable[[], None],
+        calls: int = 0,
+    ) -> None:
+        self.handler = handler
+        self.threading_support = threading_support
+        self.profiling = profiling
+        self.owner = owner
+        self.handler_failed = handler_failed
+        self.stop_tracer = stop_tracer
+        self.calls = calls
+
+
 class Backend(Protocol):
-    """What the Tracer needs from a backend."""
+    """What a Tracer needs from a backend."""
 
     name: str
 
-    def __init__(self, tracer: Tracer) -> None: ...
+    def __init__(self, context: Context) -> None: ...
 
     def start(self) -> None:
-        """Install the interpreter hooks and start delivering events to ``tracer._handler``."""
+        """Install the interpreter hooks and start delivering events to ``context.handler``."""
 
     def stop(self) -> None:
-        """Remove the hooks and restore whatever was installed before."""
+        """Remove the hooks and restore whatever was installed before; never raise."""
 
     @property
     def previous(self) -> object:
-        """What comes back on stop: the previous trace function (settrace), the suspended Tracer (monitoring)."""
+        """What comes back on stop: the previous trace function (settrace), the suspended tracer (monitoring)."""
 
 
 class BackendError(ValueError):
@@ -49,7 +87,7 @@ def choose(requested: str | None, profiling_mode: bool) -> tuple[str, str]:
             if problem:
                 raise BackendError(f"The 'monitoring' backend can't be used: {problem}. Use backend='settrace'.")
         return requested, "requested"
-    if _monitoring_available():
+    if _monitoring_problem() is None:
         return "monitoring", "default on Python 3.12+ (sys.monitoring)"
     return "settrace", "sys.monitoring is not available before Python 3.12"
 
@@ -66,16 +104,12 @@ def _monitoring_problem() -> str | None:
     return None
 
 
-def _monitoring_available() -> bool:
-    return _monitoring_problem() is None
-
-
 def load(name: str) -> type[Backend]:
     """The backend class for a name returned by :func:`choose`."""
     if name == "monitoring":
         from .monitoring import MonitoringBackend
 
-        return MonitoringBackend  # type: ignore[return-value]
+        return MonitoringBackend
     from .settrace import SettraceBackend
 
-    return SettraceBackend  # type: ignore[return-value]
+    return SettraceBackend

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
-import weakref
 from collections.abc import Callable
-from types import CodeType, FrameType
-from typing import TYPE_CHECKING, Any
+from types import FrameType
+from typing import Any
 
-from .._pruning import VerdictCache, nothing_after_call
+from .._codemap import CodeMap, CodeRecord
+from .._pruning import CodeJudge, Verdicts, nothing_after_call
 from .._verdict import NEVER
 from ..event import Event
-
-if TYPE_CHECKING:
-    from ..tracer import Tracer
+from . import Context
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
 _new_event = object.__new__
+
+
+class _CodeInfo(CodeRecord):
+    """What the callbacks know about one code object: its verdicts, pre-filled event fields, local trace function."""
+
+    __slots__ = ("fields", "local", "verdicts")
+
+    def __init__(self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None) -> None:
+        self.verdicts = verdicts
+        self.fields = fields
+        self.local = local
 
 
 class SettraceBackend:
@@ -31,17 +39,17 @@ class SettraceBackend:
 
     name = "settrace"
 
-    def __init__(self, tracer: Tracer) -> None:
-        self._tracer = tracer
-        self._threading_support = tracer.threading_support
-        self._verdicts = VerdictCache(tracer._handler, self._threading_support)  # type: ignore[arg-type]
-        self._previous: TraceFunction | None = None
-        self._threading_previous: TraceFunction | None = None
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._threading_support = context.threading_support
+        self._judge = CodeJudge(context.handler, self._threading_support)
+        self._previous: Any = None  # typeshed's types for trace functions differ between versions
+        self._threading_previous: Any = None
         self._running = [False]
         self._global, self._profile = self._make_callbacks()
 
     @property
-    def previous(self) -> TraceFunction | None:
+    def previous(self) -> Any:
         """The trace (or profile) function installed before this backend started."""
         return self._previous
 
@@ -49,7 +57,7 @@ class SettraceBackend:
         """Install the hooks for this thread and, unless threading_support is False, for new threads."""
         self._running[0] = True
         threads = self._threading_support is not False
-        if self._tracer.profiling_mode:
+        if self._context.profiling:
             self._previous = sys.getprofile()
             if threads:
                 self._threading_previous = threading.getprofile()
@@ -66,25 +74,26 @@ class SettraceBackend:
         """Put back the previous hooks."""
         self._running[0] = False
         threads = self._threading_support is not False
-        if self._tracer.profiling_mode:
+        if self._context.profiling:
             sys.setprofile(self._previous)
             if threads:
-                threading.setprofile(self._threading_previous)  # type: ignore[arg-type]
+                threading.setprofile(self._threading_previous)
         else:
             sys.settrace(self._previous)
             if threads:
-                threading.settrace(self._threading_previous)  # type: ignore[arg-type]
+                threading.settrace(self._threading_previous)
 
     def _make_callbacks(self) -> tuple[TraceFunction, TraceFunction]:
-        tracer = self._tracer
-        handler = tracer._handler
-        failed = tracer._handler_failed
+        context = self._context
+        handler = context.handler
+        failed = context.handler_failed
+        owner = context.owner
+        threading_support = self._threading_support
         running = self._running
-        lookup = self._verdicts.lookup
-        base = {"_tracer": tracer, "threading_support": self._threading_support, "builtin": False}
-        # Per code object: (verdicts, the event fields fixed for it, its local trace function, a weak
-        # reference that proves the id still belongs to the same code object).
-        per_code: dict[int, tuple[Any, dict[str, Any], TraceFunction | None, weakref.ref[CodeType]]] = {}
+        judge = self._judge.judge
+        base = {"_tracer": owner, "threading_support": self._threading_support, "builtin": False}
+        per_code: CodeMap[_CodeInfo] = CodeMap()
+        known = per_code.get
 
         def emit(fields: dict[str, Any]) -> bool:
             # Events are built straight from a dict: much cheaper than Event.__init__ on the hot path.
@@ -97,19 +106,15 @@ class SettraceBackend:
                 return False
             return running[0]
 
-        def code_info(frame: FrameType) -> tuple[Any, dict[str, Any], TraceFunction | None, Any]:
+        def code_info(frame: FrameType) -> _CodeInfo:
             code = frame.f_code
-            key = id(code)
-            info = per_code.get(key)
-            if info is not None and info[3]() is code:
+            info = known(id(code))
+            if info is not None:
                 return info
-            verdicts, static = lookup(code, frame)
+            verdicts, static = judge(frame)
             fields = {**base, **static}
             local = None if nothing_after_call(verdicts) else make_local(fields)
-            # The weakref callback is C (dict.pop(key, ref)): a Python one would be traced when a code dies.
-            info = (verdicts, fields, local, weakref.ref(code, functools.partial(per_code.pop, key)))
-            per_code[key] = info
-            return info
+            return per_code.add(code, _CodeInfo(verdicts, fields, local))
 
         def make_local(fields: dict[str, Any]) -> TraceFunction:
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
@@ -144,11 +149,13 @@ class SettraceBackend:
                 # Stopped: threads started while tracing keep this function (threading.settrace gave it to
                 # them, and stop() can only reset the current thread); they must not report anything more.
                 return None
-            calls = tracer._calls
-            tracer._calls = calls + 1
-            verdicts, fields, local, _ = code_info(frame)
+            calls = context.calls
+            context.calls = calls + 1
+            info = code_info(frame)
+            verdicts = info.verdicts
+            local = info.local
             if verdicts[0] is not NEVER:
-                event_fields = fields.copy()
+                event_fields = info.fields.copy()
                 event_fields["frame"] = frame
                 event_fields["kind"] = kind
                 event_fields["arg"] = arg
@@ -166,21 +173,21 @@ class SettraceBackend:
             if not running[0]:
                 return  # stopped: see global_trace
             if kind == "call":
-                calls = tracer._calls
-                tracer._calls = calls + 1
-                verdicts, fields, _, _ = code_info(frame)
-                if verdicts[0] is NEVER:
+                calls = context.calls
+                context.calls = calls + 1
+                info = code_info(frame)
+                if info.verdicts[0] is NEVER:
                     return
-                event_fields = fields.copy()
+                event_fields = info.fields.copy()
                 event_fields["calls"] = calls
             elif kind == "return":
-                verdicts, fields, _, _ = code_info(frame)
-                if verdicts[2] is NEVER:
+                info = code_info(frame)
+                if info.verdicts[2] is NEVER:
                     return
-                event_fields = fields.copy()
+                event_fields = info.fields.copy()
             else:
                 # C functions: module and name come from the function object, so nothing is pre-filled.
-                event = Event(frame, kind, arg, None, None, base["threading_support"], tracer)
+                event = Event(frame, kind, arg, None, None, threading_support, owner)
                 try:
                     handler(event)
                 except Exception as exc:  # noqa: BLE001

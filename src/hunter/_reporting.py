@@ -1,0 +1,28 @@
+"""hunter's own messages (a failing handler, a broken stream): one write, to the first stream that works."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+__all__ = ["handler_failure", "report"]
+
+
+def report(text: str, stream: Any = None) -> None:
+    """Write ``text`` to ``stream``, else ``sys.stderr``, else the interpreter's original stderr; never raise."""
+    for target in (stream, sys.stderr, sys.__stderr__):
+        if target is None:
+            continue
+        try:
+            target.write(text)
+            target.flush()
+            return
+        except Exception:  # noqa: BLE001, S112 - try the next stream; never raise into the program
+            continue
+
+
+def handler_failure(handler: object, event: object, exc: BaseException) -> str:
+    """The text shown when a predicate or action raised: its traceback and hunter 3.9's "Disabling" line."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return text + f"Disabling tracer because handler {handler!r} failed ({exc!r}) at {event!r}.\n\n"

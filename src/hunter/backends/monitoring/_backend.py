@@ -1,0 +1,201 @@
+"""MonitoringBackend: its lifecycle (start, stop) and nesting (a newer tracer suspends this one until it stops)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from types import CodeType, FrameType
+from typing import Any
+
+from ..._frames import current_stacks
+from ..._pruning import CodeJudge, kind_verdicts
+from ..._reporting import report
+from ..._verdict import NEVER, reads_calls
+from .. import Context
+from . import _tools
+from ._callbacks import Callbacks, Wiring, build, c_event_reporter
+from ._codes import CodeBook, CodeInfo
+from ._threads import ThreadStarts
+
+__all__ = ["MonitoringBackend"]
+
+_monitoring = sys.monitoring
+_E = _monitoring.events
+_getframe = sys._getframe
+
+#: Started backends, oldest first. The last one runs; the others wait until it stops, as an older
+#: ``sys.settrace`` function does until a newer tracer restores it.
+_stack: list[MonitoringBackend] = []
+_lock = threading.RLock()
+
+
+class MonitoringBackend:
+    """Delivers sys.monitoring callbacks as events, switching events on per code object as the predicate needs."""
+
+    name = "monitoring"
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        handler = context.handler
+        threading_support = context.threading_support
+        self._profiling = context.profiling
+        # `calls` counts every call event: only a query that reads it forces calls to be seen everywhere.
+        self._count_calls = reads_calls(handler)
+        self._global_events = _global_mask(
+            kind_verdicts(handler, threading_support),
+            kind_verdicts(handler, threading_support, builtin=True) if self._profiling else None,
+        )
+        self._threads = ThreadStarts(threading_support is not False, self._profiling, c_event_reporter(context))
+        base = {"_tracer": context.owner, "threading_support": threading_support, "builtin": False}
+        self._codes = CodeBook(
+            CodeJudge(handler, threading_support), base, self._profiling, self._count_calls, self._threads
+        )
+        self._tool: int | None = None
+        self._callbacks: Callbacks = {}
+        self._frames_at_suspend: dict[int, FrameType] = {}
+        self._previous: object = None
+
+    # -- Backend protocol ------------------------------------------------------------------------------------
+
+    @property
+    def previous(self) -> object:
+        """The hunter tracer that was running before this one and resumes when this one stops."""
+        return self._previous
+
+    def start(self) -> None:
+        """Take a tool id, register the callbacks and switch on the interpreter-wide events (last)."""
+        if self._context.threading_support is False:
+            gate, admits = {threading.get_ident()}, True
+        else:
+            gate, admits = self._threads.unarmed, False
+        wiring = Wiring(self._context, self._codes, self._discover, self._count_calls, gate, admits)
+        self._callbacks = build(wiring, self._profiling)
+        with _lock:
+            previous = _stack[-1] if _stack else None
+            if previous is not None:
+                previous._suspend()
+            self._previous = previous._context.owner if previous is not None else None
+            _stack.append(self)
+            try:
+                tool = self._activate(first=True)
+            except BaseException:
+                _stack.remove(self)
+                self._release()
+                if previous is not None:
+                    previous._resume()
+                raise
+        # The very last statement, outside the lock: anything after it (even releasing the lock) would be
+        # traced, where settrace's start shows nothing after its own sys.settrace() call.
+        _monitoring.set_events(tool, self._global_events)
+
+    def stop(self) -> None:
+        """Switch everything off, free the tool id, and let the tracer that ran before this one resume."""
+        if self._tool is not None:
+            _tools.silence(self._tool)  # first: stopping itself should hardly show in the trace
+        with _lock:
+            if self not in _stack:
+                return
+            was_running = _stack[-1] is self
+            _stack.remove(self)
+            self._release()
+            self._codes.clear()
+            self._frames_at_suspend.clear()
+            self._threads.unarmed.clear()
+            if was_running and _stack:
+                _stack[-1]._resume()
+
+    # -- tool id and nesting ---------------------------------------------------------------------------------
+
+    def _activate(self, first: bool) -> int:
+        """Take a tool id and prepare everything but the interpreter-wide events; returns the tool id."""
+        reacquired = self._tool is None
+        tool = self._tool = self._acquire() if self._tool is None else self._tool
+        _tools.register(tool, self._callbacks)
+        _tools.rearm(tool, self)
+        if not self._profiling:
+            frames = current_stacks()
+            if not first:
+                # Frames that started while a newer tracer ran belong to it (settrace gave them its local
+                # trace function): they stay silent here, as they would after settrace restores this tracer.
+                frames = {key: frame for key, frame in frames.items() if key not in self._frames_at_suspend}
+            self._codes.keep_silent(frames)
+        self._frames_at_suspend = {}
+        if not first and reacquired:
+            # The id was lent to a newer tracer meanwhile, which cleared our local events: put them back.
+            self._codes.switch_on(tool)
+        elif self._profiling:
+            # setprofile reports the returns of the frames already running in this thread: know their code.
+            frame: FrameType | None = _getframe(1)
+            while frame is not None:
+                self._discover(frame.f_code, frame)
+                frame = frame.f_back
+        return tool
+
+    def _acquire(self) -> int:
+        """A free tool id; when none is, the one a waiting (suspended) hunter tracer holds."""
+        tool = _tools.take_free()
+        if tool is not None:
+            return tool
+        for other in reversed(_stack):
+            if other is not self and other._tool is not None:
+                tool = other._tool
+                other._release()  # it takes an id again when it resumes
+                _tools.claim(tool)
+                return tool
+        raise _tools.no_free_id()
+
+    def _suspend(self) -> None:
+        """A newer tracer takes over: switch off, but keep the tool id, the local events and what was learnt.
+
+        Unregistering the callbacks silences the local events at once (an event without a callback costs
+        the interpreter next to nothing), so suspending and resuming cost the same however many code
+        objects this tracer switched events on for, and its DISABLEd locations stay disabled.
+        """
+        tool = self._tool
+        if tool is None:
+            return
+        _monitoring.set_events(tool, 0)
+        _tools.silence(tool)
+        self._frames_at_suspend = current_stacks()
+
+    def _resume(self) -> None:
+        try:
+            _monitoring.set_events(self._activate(first=False), self._global_events)
+        except Exception as exc:  # noqa: BLE001 - e.g. no tool id left: this tracer can't go on
+            self._context.stop_tracer()
+            report(f"hunter: tracer {self._context.owner!r} could not resume and was stopped: {exc}\n")
+
+    def _release(self) -> None:
+        """Switch everything off and give the tool id back."""
+        tool = self._tool
+        if tool is None:
+            return
+        self._tool = None
+        _tools.release(tool, self._callbacks, self._codes.switch_off)
+
+    # -- per code object ---------------------------------------------------------------------------------------
+
+    def _discover(self, code: CodeType, frame: FrameType) -> CodeInfo | None:
+        """First sight of a code object (the callbacks' fallback): its record, its local events switched on."""
+        return self._codes.discover(code, frame, self._tool)
+
+
+def _global_mask(kinds: tuple[Any, ...], builtins: tuple[Any, ...] | None) -> int:
+    """The interpreter-wide events: code discovery, plus what can't be switched on per code object.
+
+    ``builtins`` are the verdicts for C functions' events in profile mode (None in line mode).
+    """
+    if all(verdict is NEVER for verdict in kinds) and (
+        builtins is None or all(verdict is NEVER for verdict in builtins)
+    ):
+        return 0  # nothing can ever match
+    # PY_START/PY_RESUME discover code objects (and are DISABLEd per code); PY_THROW can't be local.
+    mask = _E.PY_START | _E.PY_RESUME | _E.PY_THROW
+    if kinds[2] is not NEVER:
+        mask |= _E.PY_UNWIND
+    if builtins is not None:
+        if builtins[0] is not NEVER or builtins[2] is not NEVER or builtins[3] is not NEVER:
+            mask |= _E.CALL  # C_RETURN and C_RAISE come with CALL
+    elif kinds[3] is not NEVER:
+        mask |= _E.RAISE
+    return mask

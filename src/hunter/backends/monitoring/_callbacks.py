@@ -1,0 +1,317 @@
+"""The sys.monitoring callbacks: one builder per event family, shared by line and profile mode.
+
+What differs between the modes is decided per code object (a ``CodeInfo`` has no line or exception fields in
+profile mode) and by which callbacks get registered (:func:`build`). Every callback is a closure over plain
+locals: on the hot path nothing is looked up that needn't be.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
+from typing import Any
+
+from ...event import Event
+from .. import Context
+from ._codes import CodeBook, CodeInfo
+
+__all__ = ["Wiring", "build", "c_event_reporter"]
+
+_monitoring = sys.monitoring
+_E = _monitoring.events
+_DISABLE = _monitoring.DISABLE
+_MISSING = _monitoring.MISSING
+_getframe = sys._getframe
+_get_ident = threading.get_ident
+_new_event = object.__new__
+
+Callbacks = dict[int, Callable[..., Any]]
+Deliver = Callable[[CodeInfo, dict[str, Any], FrameType, str, Any], None]
+
+
+class Wiring:
+    """What every callback shares, bound once when a backend starts.
+
+    ``gate`` and ``gate_admits`` say which threads' events are dropped: with ``threading_support=False`` the
+    gate holds the one thread that is traced (admitted); otherwise it is the live set of threads that haven't
+    reached the point where settrace would hook them (held back). An empty gate lets everything through.
+    """
+
+    __slots__ = ("context", "count_calls", "discover", "gate", "gate_admits", "info", "untraced")
+
+    def __init__(
+        self,
+        context: Context,
+        codes: CodeBook,
+        discover: Callable[[CodeType, FrameType], CodeInfo | None],
+        count_calls: bool,
+        gate: set[int],
+        gate_admits: bool,
+    ) -> None:
+        self.context = context
+        self.info = codes.infos.get
+        self.discover = discover
+        self.untraced = codes.untraced
+        self.count_calls = count_calls
+        self.gate = gate
+        self.gate_admits = gate_admits
+
+
+def build(wiring: Wiring, profiling: bool) -> Callbacks:
+    """The callbacks of one backend: setprofile's events in profile mode, settrace's otherwise."""
+    held_back = _thread_gate(wiring.gate, wiring.gate_admits)
+    deliver = _deliverer(wiring, held_back)
+    on_start, on_throw = _calls(wiring, deliver, held_back)
+    on_return, on_unwind = _returns(wiring, deliver)
+    on_line, on_jump = _lines(wiring, deliver)
+    callbacks: Callbacks = {
+        _E.PY_START: on_start,
+        _E.PY_RESUME: on_start,
+        _E.PY_THROW: on_throw,
+        _E.PY_RETURN: on_return,
+        _E.PY_YIELD: on_return,
+        _E.PY_UNWIND: on_unwind,
+        _E.LINE: on_line,  # in profile mode only for a thread's bootstrap (see ThreadStarts)
+    }
+    if profiling:
+        callbacks.update(_c_calls(wiring, c_event_reporter(wiring.context), held_back))
+    else:
+        on_raise = _exceptions(wiring, deliver)
+        callbacks.update({_E.RAISE: on_raise, _E.STOP_ITERATION: on_raise, _E.JUMP: on_jump})
+    return callbacks
+
+
+def _thread_gate(gate: set[int], admits: bool) -> Callable[[], bool]:
+    """Whether the current thread's events are dropped; callbacks ask only when ``gate`` isn't empty."""
+    get_ident = _get_ident
+
+    def held_back() -> bool:
+        return (get_ident() in gate) is not admits
+
+    return held_back
+
+
+def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
+    """The one place where an event of Python code is built and handed to the predicate.
+
+    ``deliver(info, fields, frame, name, value)``: unless the frame stays silent or its thread is held back,
+    an event from a copy of the pre-filled ``fields`` with ``frame`` and one more field (the line number,
+    the returned value, ...). Building it straight from a dict is much cheaper than ``Event.__init__``.
+    """
+    handler = wiring.context.handler
+    failed = wiring.context.handler_failed
+    untraced_get = wiring.untraced.get
+    gate = wiring.gate
+    new_event = _new_event
+
+    def deliver(info: CodeInfo, fields: dict[str, Any], frame: FrameType, name: str, value: Any) -> None:
+        if info.mixed and untraced_get(id(frame)) is frame:
+            return
+        if gate and held_back():
+            return
+        event_fields = fields.copy()
+        event_fields["frame"] = frame
+        event_fields[name] = value
+        event = new_event(Event)
+        event.__dict__ = event_fields
+        try:
+            handler(event)
+        except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+            failed(event, exc)
+
+    return deliver
+
+
+def c_event_reporter(context: Context) -> Callable[[FrameType, str, Any, int | None], None]:
+    """Delivers an event about a C function (module and name come from the function: nothing is pre-filled)."""
+    handler = context.handler
+    failed = context.handler_failed
+    owner = context.owner
+    threading_support = context.threading_support
+
+    def report_c_event(frame: FrameType, kind: str, function: Any, lineno: int | None = None) -> None:
+        event = Event(frame, kind, function, None, None, threading_support, owner)
+        if lineno is not None:
+            event.lineno = lineno
+        try:
+            handler(event)
+        except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+            failed(event, exc)
+
+    return report_c_event
+
+
+def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> tuple[Callable[..., Any], ...]:
+    """PY_START and PY_RESUME (DISABLEd where calls can't match), PY_THROW (can't be): settrace's ``call``."""
+    context = wiring.context
+    get_info = wiring.info
+    discover = wiring.discover
+    untraced_pop = wiring.untraced.pop
+    count_calls = wiring.count_calls
+    gate = wiring.gate
+    getframe = _getframe
+    disable = _DISABLE
+
+    def on_start(code: CodeType, offset: int) -> Any:
+        # A call: settrace reports every resumption of a generator as a call too.
+        info = get_info(id(code))
+        if info is None:
+            info = discover(code, getframe(1))
+            if info is None:
+                return None
+        fields = info.call_fields
+        if fields is None:
+            if not info.keep:
+                return disable  # no call of this code can match: never come back here
+            hook = info.hook
+            if hook is not None:
+                hook(None, getframe(1))
+                return None
+            if info.mixed:
+                untraced_pop(id(getframe(1)), None)
+            if count_calls and not (gate and held_back()):
+                context.calls += 1
+            return None
+        if gate and held_back():
+            return None
+        frame = getframe(1)
+        if info.mixed:
+            # A frame that was silent for this tracer, resumed: settrace's global trace function sees this
+            # resumption and traces the frame from here on.
+            untraced_pop(id(frame), None)
+        calls = context.calls
+        context.calls = calls + 1
+        deliver(info, fields, frame, "calls", calls)
+        return None
+
+    def on_throw(code: CodeType, offset: int, exc: BaseException) -> None:
+        # generator.throw(): settrace reports a call. Interpreter-wide, can't be DISABLEd.
+        info = get_info(id(code))
+        if info is None:
+            info = discover(code, getframe(1))
+            if info is None:
+                return
+        if gate and held_back():
+            return
+        frame = getframe(1)
+        if info.mixed:
+            untraced_pop(id(frame), None)
+        calls = context.calls
+        context.calls = calls + 1
+        fields = info.call_fields
+        if fields is not None:
+            deliver(info, fields, frame, "calls", calls)
+
+    return on_start, on_throw
+
+
+def _returns(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
+    """PY_RETURN and PY_YIELD (local: on only where returns can match), PY_UNWIND: settrace's ``return``."""
+    get_info = wiring.info
+    getframe = _getframe
+
+    def on_return(code: CodeType, offset: int, value: Any) -> None:
+        info = get_info(id(code))
+        if info is not None:
+            fields = info.return_fields
+            if fields is not None:
+                deliver(info, fields, getframe(1), "arg", value)
+
+    def on_unwind(code: CodeType, offset: int, exc: BaseException) -> None:
+        # An exception leaves the frame: settrace reports a return with None.
+        info = get_info(id(code))
+        if info is not None:
+            fields = info.return_fields
+            if fields is not None:
+                deliver(info, fields, getframe(1), "arg", None)
+
+    return on_return, on_unwind
+
+
+def _exceptions(wiring: Wiring, deliver: Deliver) -> Callable[..., Any]:
+    """RAISE (in every frame the exception enters) and STOP_ITERATION: settrace's ``exception``."""
+    get_info = wiring.info
+    getframe = _getframe
+
+    def on_raise(code: CodeType, offset: int, exc: BaseException) -> None:
+        info = get_info(id(code))
+        if info is not None:
+            fields = info.exception_fields
+            if fields is not None:
+                deliver(info, fields, getframe(1), "arg", (type(exc), exc, exc.__traceback__))
+
+    return on_raise
+
+
+def _lines(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
+    """LINE, and JUMP backward within one line: settrace's ``line``."""
+    get_info = wiring.info
+    getframe = _getframe
+    disable = _DISABLE
+
+    def on_line(code: CodeType, line: int) -> Any:
+        info = get_info(id(code))
+        if info is None:
+            return None
+        fields = info.line_fields
+        if fields is None:
+            # LINE is on only so that STOP_ITERATION fires where settrace's does (see _compat), or to
+            # watch a thread start; it must not be DISABLEd (that would change those events).
+            hook = info.hook
+            if hook is not None:
+                hook(line, getframe(1))
+            return None
+        # settrace sets the frame's f_lineno to the LINE event's line while its function runs.
+        deliver(info, fields, getframe(1), "lineno", line)
+        return None
+
+    def on_jump(code: CodeType, source: int, target: int) -> Any:
+        # settrace reports a line for a backward jump that stays on the same line (a loop on one line);
+        # other jumps are covered by LINE at their target, so they are DISABLEd (as legacy tracing does).
+        if target > source:
+            return disable
+        info = get_info(id(code))
+        if info is None:
+            return disable
+        fields = info.line_fields
+        if fields is None:
+            return disable
+        line = info.line_at(code, target)
+        if line != info.line_at(code, source):
+            return disable
+        if line >= 0:
+            deliver(info, fields, getframe(1), "lineno", line)
+        return None
+
+    return on_line, on_jump
+
+
+def _c_calls(
+    wiring: Wiring, report_c_event: Callable[[FrameType, str, Any, int | None], None], held_back: Callable[[], bool]
+) -> Callbacks:
+    """CALL, C_RETURN and C_RAISE (profile mode): setprofile's ``c_call``, ``c_return`` and ``c_exception``."""
+    gate = wiring.gate
+    getframe = _getframe
+    missing = _MISSING
+
+    def c_event(kind: str) -> Callable[..., None]:
+        def callback(code: CodeType, offset: int, function: Any, arg0: Any) -> None:
+            # As setprofile: builtin functions, and method descriptors bound to their first argument.
+            if type(function) is MethodDescriptorType:
+                if arg0 is missing:
+                    return
+                try:
+                    function = function.__get__(arg0, type(arg0))
+                except Exception:  # noqa: BLE001 - settrace would fail the call; we just skip the event
+                    return
+            elif not isinstance(function, BuiltinFunctionType):
+                return
+            if gate and held_back():
+                return
+            report_c_event(getframe(1), kind, function, None)
+
+        return callback
+
+    return {_E.CALL: c_event("c_call"), _E.C_RETURN: c_event("c_return"), _E.C_RAISE: c_event("c_exception")}

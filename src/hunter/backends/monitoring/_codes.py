@@ -1,0 +1,178 @@
+"""Per-code-object records: which events a code object reports, decided from the predicate's verdicts on first sight."""
+
+from __future__ import annotations
+
+import sys
+from types import CodeType, FrameType
+from typing import Any
+
+from ..._codemap import CodeMap, CodeRecord
+from ..._compat import LINE_EVENTS_NEED_RESUME_EVENTS, STOP_ITERATION_NEEDS_LINE_EVENTS
+from ..._pruning import KINDS, CodeJudge
+from ..._verdict import NEVER
+from ._threads import ThreadHook, ThreadStarts
+
+__all__ = ["CodeBook", "CodeInfo"]
+
+_monitoring = sys.monitoring
+_E = _monitoring.events
+
+Fields = dict[str, Any]
+
+
+class CodeInfo(CodeRecord):
+    """One code object as the callbacks see it.
+
+    The ``*_fields`` are the pre-filled fields of its events of that kind (copied and completed per event);
+    None where events of that kind can't match there.
+    """
+
+    __slots__ = (
+        "call_fields",
+        "exception_fields",
+        "hook",
+        "keep",
+        "line_fields",
+        "lines",
+        "mask",
+        "mixed",
+        "return_fields",
+    )
+
+    def __init__(self) -> None:
+        self.call_fields: Fields | None = None
+        self.line_fields: Fields | None = None
+        self.return_fields: Fields | None = None
+        self.exception_fields: Fields | None = None
+        #: Some of its frames were running when this tracer resumed (they belong to a newer tracer): those
+        #: frames stay silent (see ``CodeBook.untraced``).
+        self.mixed = False
+        #: The local events switched on for it.
+        self.mask = 0
+        #: Byte offset -> line number, for JUMP events (built when first needed).
+        self.lines: dict[int, int] | None = None
+        #: PY_START/PY_RESUME must stay on (not DISABLEd) even though its calls can't match.
+        self.keep = False
+        #: For a thread's bootstrap code: the hook that follows the thread's start.
+        self.hook: ThreadHook | None = None
+
+    def line_at(self, code: CodeType, offset: int) -> int:
+        """The line of the instruction at ``offset`` (-1 where there is none), as the instrumentation sees it."""
+        lines = self.lines
+        if lines is None:
+            lines = self.lines = {}
+            for start, end, line in code.co_lines():
+                value = -1 if line is None else line
+                for position in range(start, end, 2):
+                    lines[position] = value
+        return lines.get(offset, -1)
+
+
+class CodeBook:
+    """The records of one backend's code objects, and the frames that stay silent for it."""
+
+    def __init__(
+        self, judge: CodeJudge, base: Fields, profiling: bool, count_calls: bool, threads: ThreadStarts
+    ) -> None:
+        self._judge = judge
+        self._base = base
+        self._profiling = profiling
+        self._count_calls = count_calls
+        self._threads = threads
+        #: ``id(code) -> CodeInfo``; the callbacks look records up with ``infos.get(id(code))``.
+        self.infos: CodeMap[CodeInfo] = CodeMap()
+        #: Frames that stay silent (by id): those that started while a newer tracer ran and were still
+        #: running when this one resumed. Held until stop so their ids can't be reused.
+        self.untraced: dict[int, FrameType] = {}
+        self._untraced_codes: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self.infos)
+
+    def discover(self, code: CodeType, frame: FrameType, tool: int | None) -> CodeInfo | None:
+        """First sight of a code object: decide its events from the predicate's verdicts, switch them on."""
+        info = self.infos.get(id(code))
+        if info is not None:
+            return info
+        try:
+            info = self._judged(code, frame)
+            self.infos.add(code, info)
+            if info.mask and tool is not None:
+                _monitoring.set_local_events(tool, code, info.mask)
+        except Exception:  # noqa: BLE001 - never raise into the traced program; this code just isn't traced
+            return None
+        return info
+
+    def _judged(self, code: CodeType, frame: FrameType) -> CodeInfo:
+        verdicts, static = self._judge.judge(frame)
+        base = {**self._base, **static}
+        info = CodeInfo()
+        # Calls and lines keep arg=None (as does PY_UNWIND's return): pre-filled per kind.
+        info.call_fields, info.line_fields, info.return_fields, info.exception_fields = (
+            {**base, "kind": kind, "arg": None} if verdict is not NEVER else None
+            for kind, verdict in zip(KINDS, verdicts)
+        )
+        if self._profiling:
+            info.line_fields = info.exception_fields = None  # setprofile reports neither for Python code
+        role = self._threads.hook_for(code)
+        if role is not None:
+            # A thread's bootstrap frames: settrace never reports their calls (the thread gets its trace
+            # function later, inside Thread._bootstrap_inner) nor, in line mode, anything else of them.
+            info.call_fields = None
+            if not self._profiling:
+                info.line_fields = info.return_fields = info.exception_fields = None
+            info.hook = role[0]
+        mask = self._local_mask(info)
+        if role is not None and role[1]:
+            mask |= _E.LINE  # Thread._bootstrap_inner: its lines tell when settrace would start tracing
+        info.mask = mask
+        info.mixed = id(code) in self._untraced_codes
+        info.keep = (
+            info.mixed
+            or self._count_calls
+            or info.hook is not None
+            or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
+        )
+        return info
+
+    @staticmethod
+    def _local_mask(info: CodeInfo) -> int:
+        """The events to switch on for one code object: those of the kinds that can match there."""
+        mask = 0
+        if info.return_fields is not None:
+            mask |= _E.PY_RETURN | _E.PY_YIELD
+        if info.line_fields is not None:
+            mask |= _E.LINE | _E.JUMP
+        if info.exception_fields is not None:
+            mask |= _E.STOP_ITERATION
+            if STOP_ITERATION_NEEDS_LINE_EVENTS:
+                mask |= _E.LINE
+        return mask
+
+    def keep_silent(self, frames: dict[int, FrameType]) -> None:
+        """These running frames report nothing; code objects already known learn that they have such frames."""
+        self.untraced.update(frames)
+        for frame in frames.values():
+            key = id(frame.f_code)
+            self._untraced_codes.add(key)
+            info = self.infos.get(key)
+            if info is not None:
+                info.mixed = info.keep = True
+
+    def switch_on(self, tool: int) -> None:
+        """Put every code object's local events back on ``tool`` (after the id was lent to another tracer)."""
+        for code, info in self.infos.codes():
+            if info.mask:
+                _monitoring.set_local_events(tool, code, info.mask)
+
+    def switch_off(self, tool: int) -> None:
+        """Every code object's local events off on ``tool``."""
+        for code, info in self.infos.codes():
+            if info.mask:
+                _monitoring.set_local_events(tool, code, 0)
+
+    def clear(self) -> None:
+        """Forget everything (the tracer stopped)."""
+        self.infos.clear()
+        self.untraced.clear()
+        self._untraced_codes.clear()
