@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -87,17 +89,24 @@ def test_unset_or_blank_value_does_nothing() -> None:
         ("module=", r"invalid syntax at (the end of the value: invalid syntax|column 1: expected argument value)"),
         ("x=1)+(2", "expected a list of arguments, as inside trace(...)"),
         ("action=Nope", "NameError: name 'Nope' is not defined (at column 8)"),
-        ("modul='x'", "TypeError: Unexpected argument 'modul'."),
+        ("modul='x'", "TypeError: Unexpected argument 'modul'. Did you mean 'module'? trace() takes the options"),
+        ("clear_env=True", "TypeError: Unexpected argument 'clear_env'. Did you mean 'clear_env_var'? trace() takes"),
+        ("repr_limit=3", "TypeError: Unexpected argument 'repr_limit'. It is an option of the actions"),
         ("1,", "TypeError: Predicate 1 is not callable."),
         ('module="a", module="b"', "keyword argument 'module' given twice"),
-        ("module_sw=1", "ValueError: Value 1 for 'module_sw' must be a string or a list/tuple/set of strings."),
+        ("module_sw=1", "ValueError: Value 1 for 'module_sw' is invalid. Must be a string, list, tuple or set."),
+        # Accepted by Query() as in 3.9, but they can never match: rejected as tracing starts.
+        ('kind="calls"', "ValueError: Value 'calls' for 'kind' can never match: kind is one of 'call', 'line', "),
+        ("module=1", "ValueError: Value 1 for 'module' can never match: module is a string."),
+        ('depth_lt="3"', "ValueError: Value '3' for 'depth_lt' must be a number to compare with depth."),
+        ("Q(module='a') & 1", "TypeError: Predicate 1 is not callable."),
     ],
 )
 def test_bad_value_prints_one_line(value: str, error: str, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
     # What the start-up hook runs, in-process (the subprocess test below covers the hook itself).
     monkeypatch.setenv("PYTHONHUNTER", value)
-    monkeypatch.setattr(config, "_activated", False)  # it runs once per process
-    config.activate_from_environment()
+    monkeypatch.setattr(hunter, "_activated", False)  # it runs once per process
+    hunter._embed_via_environment()
     assert hunter._last_tracer is None
     err = capsys.readouterr().err
     prefix = f"Failed to load hunter from PYTHONHUNTER environ variable {value!r}: "
@@ -114,6 +123,19 @@ def test_bad_value_and_the_program_runs_untraced() -> None:
         'Failed to load hunter from PYTHONHUNTER environ variable \'module="__main__" function="f"\': '
         "invalid syntax at column 8: invalid syntax. Perhaps you forgot a comma?\n"
     )
+
+
+def test_value_that_can_never_match_is_one_line_and_the_program_runs_untraced() -> None:
+    # It used to be silence (kind="calls"), or a traceback per event and "Disabling tracer" (depth_lt="3").
+    for value, problem in [
+        ('module="__main__", kind="calls"', "Value 'calls' for 'kind' can never match"),
+        ('module="__main__", depth_lt="3"', "Value '3' for 'depth_lt' must be a number to compare with depth."),
+    ]:
+        result = run_python(PROGRAM, env={"PYTHONHUNTER": value})
+        assert (result.returncode, result.stdout) == (0, "done\n"), describe(result)
+        prefix = f"Failed to load hunter from PYTHONHUNTER environ variable {value!r}: ValueError: {problem}"
+        assert result.stderr.startswith(prefix), describe(result)
+        assert result.stderr.count("\n") == 1, describe(result)
 
 
 def test_only_public_names_are_in_scope() -> None:
@@ -197,7 +219,7 @@ def run_with_config(value: str, code: str = REPORT, **env: str) -> Any:
 def test_config_never_starts_tracing_by_itself() -> None:
     result = run_with_config('module="__main__", threading_support=False, repr_limit=7')
     assert result.returncode == 0, describe(result)
-    assert result.stdout == "((), {'module': '__main__', 'threading_support': False}) {'repr_limit': 7} None\n"
+    assert result.stdout == "([], {'module': '__main__', 'threading_support': False}) {'repr_limit': 7} None\n"
     assert result.stderr == ""
 
 
@@ -238,7 +260,19 @@ def test_explicit_options_win_over_config() -> None:
         ("1", "Discarded config from PYTHONHUNTERCONFIG 1 (position 0): Not a callable"),
         ("Q(module='a'), 'text'", "Discarded config from PYTHONHUNTERCONFIG text (position 1): Not a callable"),
         ('repr_limit="x"', "Discarded config from PYTHONHUNTERCONFIG repr_limit='x': "),
-        ("force_colors=3", "Discarded config from PYTHONHUNTERCONFIG force_colors=3: "),
+        ("force_colors='no'", "Discarded config from PYTHONHUNTERCONFIG force_colors='no': "),
+        ("modul='x'", "Discarded config from PYTHONHUNTERCONFIG modul='x': Unknown option. Did you mean 'module'?"),
+        (
+            "Repr_Limt=3",
+            "Discarded config from PYTHONHUNTERCONFIG repr_limt=3: Unknown option. Did you mean 'repr_limit'?",
+        ),
+        ("kind='calls'", "Discarded config from PYTHONHUNTERCONFIG kind='calls': can never match: kind is one of "),
+        (
+            "depth_lt='3'",
+            "Discarded config from PYTHONHUNTERCONFIG depth_lt='3': must be a number to compare with depth.",
+        ),
+        ("~Q(kind='calls')", "Discarded config from PYTHONHUNTERCONFIG Not(Query(kind='calls')) (position 0): Value "),
+        ("action='x'", "Discarded config from PYTHONHUNTERCONFIG action='x': Not a callable: 'x'"),
         ("repr_func='str'", "Discarded config from PYTHONHUNTERCONFIG repr_func='str': "),
         ("filename_alignment=-1", "Discarded config from PYTHONHUNTERCONFIG filename_alignment=-1: "),
     ],
@@ -254,7 +288,7 @@ def test_discarded_config(value: str, message: str, monkeypatch: pytest.MonkeyPa
 def test_discarded_values_leave_the_rest() -> None:
     result = run_with_config('repr_limit="x", module="__main__", force_pid=True, bogus=2')
     assert result.returncode == 0, describe(result)
-    assert result.stdout == "((), {'module': '__main__'}) {'force_pid': True} None\n"
+    assert result.stdout == "([], {'module': '__main__'}) {'force_pid': True} None\n"
     assert [line.split(":")[0] for line in lines(result.stderr)] == [
         "Discarded config from PYTHONHUNTERCONFIG repr_limit='x'",
         "Discarded config from PYTHONHUNTERCONFIG bogus=2",
@@ -264,17 +298,21 @@ def test_discarded_values_leave_the_rest() -> None:
 @pytest.mark.parametrize(
     ("value", "exception"),
     [
-        ("a b", "ConfigError('invalid syntax at column 1: invalid syntax. Perhaps you forgot a comma?')"),
-        ("x=nope", "ConfigError(\"NameError: name 'nope' is not defined (at column 3)\")"),
+        # As hunter 3.9 words it: the exception the value raised, not a wrapper of ours.
+        ("foobar", "NameError(\"name 'foobar' is not defined\")"),
+        ("x=nope", "NameError(\"name 'nope' is not defined\")"),
+        ("x=1/0", "ZeroDivisionError('division by zero')"),
+        ("a b", "SyntaxError('invalid syntax at column 1: invalid syntax. Perhaps you forgot a comma?')"),
     ],
 )
 def test_config_that_fails_to_load(value: str, exception: str, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    before = (hunter._default_trace_args, dict(hunter._default_config))
+    hunter.load_config(repr_limit=5)
     monkeypatch.setenv("PYTHONHUNTERCONFIG", value)
     hunter.load_config()
     err = capsys.readouterr().err
     assert err == f"Failed to load hunter config from PYTHONHUNTERCONFIG {value!r}: {exception}\n"
-    assert (hunter._default_trace_args, hunter._default_config) == before
+    # What 3.9 leaves: no trace() defaults, the action defaults untouched.
+    assert (hunter._default_trace_args, hunter._default_config) == (((), ()), {"repr_limit": 5})
 
 
 def test_printer_defaults_from_the_environment(tmp_path: Path) -> None:
@@ -308,7 +346,7 @@ def configured_options() -> dict[str, Any]:
 
 def test_load_config_programmatic() -> None:
     configure(Q(module="a"), threading_support=False, kind="call", repr_limit=9, force_colors=True)
-    assert hunter._default_trace_args[0] == (Q(module="a"),)  # type: ignore[index]
+    assert hunter._default_trace_args[0] == [Q(module="a")]
     assert configured_options() == {"threading_support": False, "kind": "call"}
     assert hunter._default_config == {"repr_limit": 9, "force_colors": True}
     action = CodePrinter(stream=io.StringIO())
@@ -317,7 +355,7 @@ def test_load_config_programmatic() -> None:
     assert CodePrinter(stream=io.StringIO(), repr_limit=3).repr_limit == 3
     # Loading again replaces everything.
     hunter.load_config(filename_alignment=20)
-    assert hunter._default_trace_args is None
+    assert hunter._default_trace_args == ([], {})
     assert hunter._default_config == {"filename_alignment": 20}
     assert CallPrinter(stream=io.StringIO()).repr_limit == 1024
 
@@ -328,7 +366,7 @@ def test_load_config_discards_with_messages(capsys: pytest.CaptureFixture[str]) 
     assert "1 (position 0): Not a callable" in err
     assert "nope=2: Unknown option" in err
     assert "repr_limit='x'" in err
-    assert hunter._default_trace_args is None
+    assert hunter._default_trace_args == ([], {})
     assert hunter._default_config == {}
 
 
@@ -370,7 +408,7 @@ def test_apply_config() -> None:
     assert hunter._apply_config((), {"module": "x"}) == ((), {"module": "x"})
     hunter.load_config(Q(function="f"), module="a", kind="call", threads=False)
     predicates, options = hunter._apply_config((Q(lineno=1),), {"module": "b", "threading_support": True})
-    assert predicates == (Q(function="f"), Q(lineno=1))
+    assert predicates == (Q(lineno=1), Q(function="f"))  # the configured ones after, as in 3.9
     # Explicit options win, and any spelling of threading_support replaces the configured one.
     assert options == {"module": "b", "kind": "call", "threading_support": True}
 
@@ -387,6 +425,147 @@ def test_prepare_predicate() -> None:
 
 
 def test_default_stream_is_stderr() -> None:
-    import sys
-
     assert hunter._default_stream is sys.stderr
+
+
+def test_default_state_is_hunter_39s() -> None:
+    # Views of hunter.config: setting them on the package reaches the actions, as in 3.9.
+    stream = io.StringIO()
+    hunter._default_stream = stream
+    try:
+        assert config.default_stream is stream
+        assert CallPrinter().stream is stream
+    finally:
+        hunter._default_stream = sys.stderr
+    hunter.load_config()
+    assert hunter._default_trace_args == ([], {})
+    assert hunter._default_config is config.default_config
+
+
+def test_load_config_is_hunter_39s() -> None:
+    class MyPrinter(CallPrinter):
+        pass
+
+    # Keys are case-insensitive, truthy values go for the force_* options, and an action is a trace() default.
+    hunter.load_config(FORCE_COLORS=1, Stream="out.txt", action=MyPrinter, Module="a")
+    assert hunter._default_config == {"force_colors": 1, "stream": "out.txt"}
+    assert hunter._default_trace_args == ([], {"action": MyPrinter, "module": "a"})
+    hunter.load_config(actions=[CodePrinter, MyPrinter], klass=Debugger)
+    assert hunter._default_trace_args == ([], {"actions": [CodePrinter, MyPrinter]})
+    assert hunter._default_config == {"klass": Debugger}
+
+
+def test_configured_action_is_the_default_action(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(PROGRAM.replace("f(1)", "f(12345)"))
+    env = {"PYTHONHUNTERCONFIG": with_backend("action=CodePrinter, stream=sys.stdout, repr_limit=4")}
+    result = run_python(["prog.py"], cwd=tmp_path, env={**env, "PYTHONHUNTER": 'module="__main__", function="f"'})
+    assert (result.returncode, result.stderr) == (0, ""), describe(result)
+    assert [line.split("prog.py:")[-1].strip() for line in lines(result.stdout)] == [
+        "2     call      def f(x):",
+        "3     line          return x",
+        "3     return        return x",
+        "...       return value: 12 [...] 45",
+        "done",
+    ]
+
+
+# -- a bad configuration is reported once per process, however hunter is used ------------------------------
+
+SCRIPT_TRACING_TWICE = """
+import hunter
+def f():
+    return 1
+for _ in range(2):
+    with hunter.trace(function="nothing", action=hunter.CallPrinter):
+        f()
+print("ran")
+"""
+
+
+@pytest.mark.parametrize("bad", ["foobar", "modul=1", "kind='calls'", "1"])
+@pytest.mark.parametrize("how", ["environment", "trace", "cli", "wrap", "environment+trace"])
+def test_bad_config_is_reported_once(bad: str, how: str, tmp_path: Path) -> None:
+    script = tmp_path / "prog.py"
+    if how == "wrap":
+        script.write_text(
+            "import hunter\n@hunter.wrap(function='nothing')\ndef f():\n    return 1\nf()\nf()\nprint('ran')\n"
+        )
+    else:
+        script.write_text(SCRIPT_TRACING_TWICE if "trace" in how else "print('ran')\n")
+    env = {"PYTHONHUNTER": 'function="nothing"'} if how.startswith("environment") else {}
+    args = ["-m", "hunter", "--function", "nothing", script] if how == "cli" else [script]
+    result = run_python(args, env={"PYTHONHUNTERCONFIG": with_backend(bad), **env}, cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "ran\n"), describe(result)
+    reports = [line for line in lines(result.stderr) if "PYTHONHUNTERCONFIG" in line]
+    assert len(reports) == 1, describe(result)
+    assert lines(result.stderr) == reports, describe(result)
+
+
+# -- with stderr closed (2>&-), the program runs exactly as untraced ---------------------------------------
+
+
+def run_without_stderr(args: list[str], env: dict[str, str], cwd: Path) -> Any:
+    """Run python with file descriptor 2 closed, as a shell's ``2>&-`` does."""
+    import subprocess
+
+    from helpers import child_env
+
+    return subprocess.run(
+        [sys.executable, *args],
+        env=child_env(env),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.close(2),
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["prog.py"], {"PYTHONHUNTER": 'module="__main__"'}),
+        (["prog.py"], {"PYTHONHUNTER": "module="}),
+        (["prog.py"], {"PYTHONHUNTER": 'module="__main__"', "PYTHONHUNTERCONFIG": "foobar"}),
+        (["prog.py"], {"PYTHONHUNTER": 'kind="calls"'}),
+        (["-m", "hunter", "prog.py"], {}),
+        (["-m", "hunter", "--module", "__main__", "prog.py"], {"PYTHONHUNTERCONFIG": "foobar"}),
+    ],
+)
+def test_closed_stderr_changes_nothing(args: list[str], env: dict[str, str], tmp_path: Path) -> None:
+    program = "import sys\nprint('ran', sys.stderr)\nsys.exit(3)\n"
+    (tmp_path / "prog.py").write_text(program)
+    result = run_without_stderr(args, env, tmp_path)
+    assert (result.returncode, result.stdout) == (3, "ran None\n")
+    if args[0] == "-m":
+        # Given a file to write to, the trace goes there as usual.
+        result = run_without_stderr([*args[:2], "-o", "trace.txt", *args[2:]], env, tmp_path)
+        assert (result.returncode, result.stdout) == (3, "ran None\n")
+        assert "print('ran', sys.stderr)" in (tmp_path / "trace.txt").read_text()
+
+
+def test_closed_stderr_leaves_the_children_untraced_too(tmp_path: Path) -> None:
+    # A child given its own stderr (here a pipe the program reads) would otherwise write the trace into it.
+    (tmp_path / "prog.py").write_text(
+        "import subprocess, sys\n"
+        "child = subprocess.run([sys.executable, '-c', 'print(1)'], capture_output=True, text=True)\n"
+        "print(repr(child.stdout), repr(child.stderr))\n"
+    )
+    result = run_without_stderr(["-m", "hunter", "prog.py"], {}, tmp_path)
+    assert (result.returncode, result.stdout) == (0, "'1\\n' ''\n")
+
+
+def test_hunter_39_module_paths() -> None:
+    # The compiled modules of 3.9, which code imports from: aliases of ours, loaded only when asked for.
+    code = (
+        "import sys, hunter\n"
+        "print(sorted(name for name in sys.modules if name in ('hunter._tracer', 'hunter._event', 'hunter._predicates')))\n"
+        "from hunter._tracer import Tracer\n"
+        "from hunter._event import Event\n"
+        "from hunter._predicates import And, Backlog, From, Not, Or, Query, When\n"
+        "print(Tracer is hunter.Tracer, Event is hunter.Event, When is hunter.When, Query is hunter.Query)\n"
+    )
+    result = run_python(code)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "[]\nTrue True True True\n", ""), describe(result)

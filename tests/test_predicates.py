@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType, SimpleNamespace
+from unittest import mock
 
 import pytest
 from programs import block, lines, load, output_of
@@ -146,23 +147,159 @@ def test_unknown_field_or_operator_is_a_type_error_naming_it(key: str, name: str
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
+    ("key", "suggestion"),
+    [("modul", "'module'"), ("fnction_in", "'function_in'"), ("module_startwith", "'startswith'"), ("qqqqqqq", None)],
+)
+def test_unknown_keyword_suggests_the_closest(key: str, suggestion: str | None) -> None:
+    with pytest.raises(TypeError) as raised:
+        Query(**{key: "x"})
+    message = str(raised.value)
+    if suggestion is None:
+        assert "Did you mean" not in message
+    else:
+        assert f"Did you mean {suggestion}?" in message
+    assert "\n" not in message
+
+
+def test_double_underscores_are_one() -> None:
+    # hunter 3.9 splits keywords on any run of underscores.
+    assert Q(module__startswith="a") == Q(module_startswith="a")
+    assert str(Q(module__startswith="a", function__in=["f"])) == "Query(function_in=['f'], module_startswith='a')"
+    assert Q(_module_sw_="a")(fake(module="abc"))
+    with pytest.raises(TypeError):
+        Q(module_sw_in="a")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
     [
-        ("module_startswith", 1),
-        ("module_sw", ["a", 2]),
-        ("module_endswith", None),
-        ("module_ew", {"a": 1}),
-        ("module_regex", 5),
-        ("module_rx", "(unclosed"),
-        ("module_in", 3),
-        ("depth_lt", [1]),
-        ("depth_gte", None),
-        ("module_contains", ["a", 1]),
+        ("module_startswith", 1, "Value 1 for 'module_startswith' is invalid. Must be a string, list, tuple or set."),
+        ("module_endswith", None, "Value None for 'module_endswith' is invalid. Must be a string, list, tuple or set."),
+        ("module_ew", {"a": 1}, "Value {'a': 1} for 'module_ew' is invalid. Must be a string, list, tuple or set."),
+        ("module_regex", 5, "Value 5 for 'module_regex' is not a valid regular expression"),
+        ("module_rx", "(unclosed", "Value '(unclosed' for 'module_rx' is not a valid regular expression"),
     ],
 )
-def test_bad_value_type_is_a_value_error(key: str, value: object) -> None:
-    with pytest.raises(ValueError, match=re.escape(repr(key))):
+def test_values_rejected_at_construction(key: str, value: object, message: str) -> None:
+    # Only what hunter 3.9 rejects when a Query is built; the rest waits for tracing to start.
+    with pytest.raises(ValueError, match=re.escape(message)):
         Query(**{key: value})
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            {"kind": "calls"},
+            (
+                "Value 'calls' for 'kind' can never match: kind is one of 'call', 'line', 'return', 'exception'. "
+                "Did you mean 'call'?"
+            ),
+        ),
+        ({"kind_in": ["call", "retrun"]}, "Value ['call', 'retrun'] for 'kind_in' holds 'retrun', which can never"),
+        ({"kind_sw": "x"}, "Value 'x' for 'kind_startswith' can never match: kind is one of"),
+        ({"module": 1}, "Value 1 for 'module' can never match: module is a string."),
+        ({"function_in": ["f", None]}, "Value ['f', None] for 'function_in' holds None, which can never match"),
+        ({"depth_lt": "3"}, "Value '3' for 'depth_lt' must be a number to compare with depth."),
+        ({"lineno": "3"}, "Value '3' for 'lineno' can never match: lineno is a number."),
+        ({"depth_gte": None}, "Value None for 'depth_gte' must be a number to compare with depth."),
+        ({"depth_in": "123"}, "Value '123' for 'depth_in' can never match: depth is not a string"),
+        ({"module_in": 3}, "Value 3 for 'module_in' must be a container"),
+        ({"depth_contains": 1}, "Value 1 for 'depth_contains' can't be used with contains: depth is a number."),
+        ({"lineno_sw": "1"}, "Value '1' for 'lineno_startswith' can't be used with startswith: lineno is a number."),
+        ({"module_sw": ["a", 2]}, "Value ('a', 2) for 'module_startswith' must be a string or a list/tuple/set of"),
+        ({"module_contains": ["a", 1]}, "Value ['a', 1] for 'module_contains' must be a string or a list/tuple/set"),
+        (
+            {"module_rx": re.compile(b"x")},
+            "Value re.compile(b'x') for 'module_regex' must be a str pattern, not bytes.",
+        ),
+        ({"globals_sw": "x"}, "Value 'x' for 'globals_startswith' can't be used with startswith: globals is a dict."),
+        ({"stdlib": "False"}, "Value 'False' for 'stdlib' can never match: stdlib is one of True, False."),
+        ({"threadname_gt": 1}, "Value 1 for 'threadname_gt' must be a string to compare with threadname."),
+    ],
+)
+def test_values_that_can_never_match_are_rejected_when_tracing_starts(
+    query: dict[str, object], message: str, backend: str
+) -> None:
+    predicate = Query(**query)  # built without complaint, as in hunter 3.9
+    before = sys.gettrace()
+    for start in (
+        lambda: hunter.trace(predicate, action=lambda event: None),
+        lambda: hunter.trace(action=lambda event: None, **query),
+        lambda: hunter.Tracer(backend=backend).trace(predicate),
+        lambda: hunter.Tracer(backend=backend).trace(Q(module="x") | Not(predicate)),
+    ):
+        with pytest.raises(ValueError) as raised:
+            start()
+        assert str(raised.value).startswith(message), raised.value
+        assert "\n" not in str(raised.value)
+        assert hunter._last_tracer is None
+        assert sys.gettrace() is before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"kind": "call"},
+        {"kind_in": ("call", "return")},
+        {"kind_in": "call,line"},
+        {"kind_sw": "ret"},
+        {"stdlib": 0},
+        {"module": "x"},
+        {"module_in": "my.app.core"},
+        {"module_in": {"a": 1}},
+        {"module_contains": ("a", "b")},
+        {"module_rx": "a.*"},
+        {"module_lt": "m"},
+        {"depth_lt": 3.5},
+        {"depth_in": range(3)},
+        {"lineno": True},
+        {"threadid": None},
+        {"instruction_in": [None, 1]},
+        {"arg": "anything"},
+        {"arg_sw": "x"},
+        {"arg_lt": [1]},
+        {"globals_contains": "x"},
+        {"module": mock.ANY},
+        {"depth": mock.ANY},
+    ],
+)
+def test_values_that_can_match_start(query: dict[str, object], backend: str) -> None:
+    hunter.predicates.check(Query(**query))
+    tracer = hunter.Tracer(backend=backend).trace(Query(**query))
+    tracer.stop()
+
+
+def test_construction_accepts_any_value_as_hunter_39() -> None:
+    # hunter 3.9's own tests build predicates out of plain values.
+    assert And(1, 2) & 3 == hp.And(1, 2, 3)  # type: ignore[arg-type, operator]
+    assert Or(1, 2) | 3 == hp.Or(1, 2, 3)  # type: ignore[arg-type, operator]
+    assert Or(1) == 1  # type: ignore[arg-type]
+    assert str(Not(1, 2)) == "Not(And(1, 2))"  # type: ignore[arg-type]
+    assert str(When(Q(module="a"), "foo")) == "When(Query(module='a'), 'foo')"  # type: ignore[arg-type]
+    assert str(And(Q(module="a"), "foo")) == "And(Query(module='a'), foo)"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("predicate", "message"),
+    [
+        (lambda: And(Q(module="a"), 1), "Predicate 1 is not callable."),
+        (lambda: Not(Or("x", Q(module="a"))), "Predicate 'x' is not callable."),
+        (lambda: When(Q(module="a"), "foo"), "Action 'foo' is not callable."),
+        (lambda: hp.From(Q(module="a"), 3), "Predicate 3 is not callable."),
+        (lambda: From(predicate=Q(depth_lt=2)), "Predicate None is not callable."),
+        (lambda: Backlog(Q(module="a")).filter(Q(kind=5)), "Value 5 for 'kind' can never match"),
+    ],
+)
+def test_non_callables_are_rejected_when_tracing_starts(
+    predicate: Callable[[], object], message: str, backend: str
+) -> None:
+    built = predicate()
+    with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+        hunter.trace(built, action=lambda event: None)
+    with pytest.raises((TypeError, ValueError), match=re.escape(message)):
+        hunter.Tracer(backend=backend).trace(built)  # type: ignore[arg-type]
+    assert hunter._last_tracer is None
 
 
 # -- And / Or / Not -------------------------------------------------------------------------------------------
@@ -208,13 +345,6 @@ def test_helpers_unwrap_a_single_argument() -> None:
     assert Or(A) is A
     assert Or(And(A)) is A
     assert And(module="a") == A
-
-
-def test_helpers_reject_non_callables() -> None:
-    with pytest.raises(TypeError):
-        And(A, "module")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
-        Or(1)  # type: ignore[arg-type]
 
 
 def test_reflected_operators_with_plain_callables() -> None:
@@ -433,9 +563,12 @@ def test_from_keywords_split_between_condition_and_predicate(from_program: Modul
     assert output == output_of(from_program.main, From(Q(function="mid"), Q(depth_lt=1)), module="fromsample")
 
 
-def test_from_needs_a_condition() -> None:
-    with pytest.raises(TypeError):
-        From()
+def test_from_without_a_condition_is_hunter_39s() -> None:
+    # Neither condition nor predicate: both are queries of the keywords, even empty ones.
+    assert From() == hp.From(Query(), Query())
+    assert str(From()) == "From(Query(), Query(), watermark=0)"
+    assert str(From(depth_lt=2, module="m")) == "From(Query(module='m'), Query(depth_lt=2), watermark=0)"
+    assert From()(fake(depth=0, calls=0, clone=lambda: fake(depth=0, calls=0)))
 
 
 def test_from_with_watermark(from_program: ModuleType) -> None:

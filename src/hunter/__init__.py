@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Collection
 from typing import Any
 
+from . import _options
 from . import config as _config
+from ._options import load_config, trace
+from ._version import __version__ as __version__
 from .actions import (
     Action,
     CallPrinter,
@@ -22,13 +25,12 @@ from .actions import (
     VarsPrinter,
     VarsSnooper,
 )
+from .config import stop
 from .event import Event
 from .predicates import Backlog as _Backlog
 from .predicates import From as _From
 from .predicates import Q, Query, When, make_and, make_not, make_or
 from .tracer import Tracer
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Action",
@@ -60,24 +62,73 @@ __all__ = [
     "wrap",
 ]
 
-#: Where actions write when given no stream.
-_default_stream: Any = sys.stderr
-#: The tracer last started by trace(), for stop().
-_last_tracer: Tracer | None = None
-
-_default_config = _config.default_config
 _apply_config = _config.apply_config
+_prepare_predicate = _options.prepare_predicate
+#: Set once PYTHONHUNTER was acted on: site.py may read a .pth twice (a venv's site-packages listed twice).
+_activated = False
+
+
+class _HunterModule(types.ModuleType):
+    """The ``hunter`` module, whose state attributes (as hunter 3.9 has them) read and write ``hunter.config``.
+
+    So the rest of the package reads ``config.default_stream`` instead of importing ``hunter`` back, and
+    ``hunter._default_stream = stream`` (what extensions and test suites do) still reaches every action.
+    """
+
+    @property
+    def _default_stream(self) -> Any:
+        return _config.default_stream
+
+    @_default_stream.setter
+    def _default_stream(self, value: Any) -> None:
+        _config.default_stream = value
+
+    @property
+    def _default_config(self) -> dict[str, Any]:
+        return _config.default_config
+
+    @_default_config.setter
+    def _default_config(self, value: dict[str, Any]) -> None:
+        _config.default_config = value
+
+    @property
+    def _last_tracer(self) -> Tracer | None:
+        return _config.last_tracer  # type: ignore[no-any-return]
+
+    @_last_tracer.setter
+    def _last_tracer(self, value: Tracer | None) -> None:
+        _config.last_tracer = value
+
+    @property
+    def _default_trace_args(self) -> Any:
+        return _config.default_trace_args
+
+    @_default_trace_args.setter
+    def _default_trace_args(self, value: Any) -> None:
+        _config.default_trace_args = value
+
+
+sys.modules[__name__].__class__ = _HunterModule
+
+#: Public names that load on first use only (they import modules most runs never need).
+_LAZY_NAMES = ("ChromeTrace", "JSONLines")
 
 
 def __getattr__(name: str) -> Any:
-    if name == "_default_trace_args":
-        return _config.default_trace_args
-    if name in ("ChromeTrace", "JSONLines"):
-        # Exporters load on first use: most runs never need them.
+    if name in _LAZY_NAMES:
         from . import exporters
 
         return getattr(exporters, name)
     raise AttributeError(f"module 'hunter' has no attribute {name!r}")
+
+
+def _public_namespace(mentioned: Collection[str]) -> dict[str, Any]:
+    """The names a PYTHONHUNTER-style value may use: hunter's public API (lazy parts only when mentioned)."""
+    names = [name for name in __all__ if name not in _LAZY_NAMES or name in mentioned]
+    return {name: globals()[name] if name in globals() else __getattr__(name) for name in names}
+
+
+_config.public_namespace = _public_namespace
 
 
 def And(*predicates: Callable[[Event], Any], **query: Any) -> Callable[[Event], Any]:
@@ -104,17 +155,17 @@ def From(
     """Pass nothing until ``condition`` matches, then the events at or below that call (through ``predicate``).
 
     Keywords starting with ``depth`` or ``calls`` (relative to the starting call) go into ``predicate``, the rest
-    into ``condition``.
+    into ``condition``. Given neither, both are queries of the keywords (``From()`` passes everything, as in 3.9).
     """
     relative = {key: value for key, value in query.items() if key.startswith(("depth", "calls"))}
     absolute = {key: value for key, value in query.items() if key not in relative}
+    if condition is None and predicate is None:
+        return _From(Q(**absolute), Q(**relative), watermark)
     if absolute:
         condition = Q(condition, **absolute) if condition is not None else Q(**absolute)
     if relative:
         predicate = Q(predicate, **relative) if predicate is not None else Q(**relative)
-    if condition is None:
-        raise TypeError("From() needs a condition: a predicate or query keywords.")
-    return _From(condition, predicate, watermark)
+    return _From(condition, predicate, watermark)  # type: ignore[arg-type]  # None is reported when tracing starts
 
 
 def Backlog(
@@ -132,46 +183,6 @@ def Backlog(
     return _Backlog(condition, size=size, stack=stack, vars=vars, strip=strip, action=action, filter=filter)
 
 
-def _prepare_filter(*predicates: Callable[[Event], Any], **query: Any) -> Callable[[Event], Any]:
-    return Q(*predicates, **query)
-
-
-def _prepare_predicate(*predicates: Callable[[Event], Any], **options: Any) -> Callable[[Event], Any]:
-    """Turn trace()-style arguments into one predicate (CallPrinter when no action is given)."""
-    if "action" not in options and "actions" not in options:
-        options["action"] = CallPrinter
-    return Q(*predicates, **options)
-
-
-def trace(*predicates: Callable[[Event], Any], **options: Any) -> Tracer:
-    """Start tracing now with the given predicates, query keywords and options; returns the Tracer."""
-    global _last_tracer
-    predicates, options = _apply_config(predicates, dict(options))
-    clear_env_var = options.pop("clear_env_var", False)
-    threading_support = None
-    for alias in _config.THREADING_ALIASES:
-        if alias in options:
-            threading_support = options.pop(alias)
-    profiling_mode = options.pop("profile", False)
-    backend = options.pop("backend", None)
-    predicate = _prepare_predicate(*predicates, **options)
-    if clear_env_var:
-        os.environ.pop("PYTHONHUNTER", None)
-    tracer = Tracer(threading_support=threading_support, profiling_mode=profiling_mode, backend=backend)
-    _last_tracer = tracer
-    return tracer.trace(predicate)
-
-
-def stop() -> None:
-    """Stop the tracer last started by trace(); warns when there is none."""
-    global _last_tracer
-    if _last_tracer is None:
-        warnings.warn("There is no tracer to stop.", stacklevel=2)
-        return
-    _last_tracer.stop()
-    _last_tracer = None
-
-
 def wrap(function_to_trace: Callable[..., Any] | None = None, local: bool = False, **trace_options: Any) -> Any:
     """Decorator: trace inside calls of the function only (``local=True``: its frame and one level below)."""
     from ._wrap import make_wrapper
@@ -181,9 +192,19 @@ def wrap(function_to_trace: Callable[..., Any] | None = None, local: bool = Fals
     return make_wrapper(function_to_trace, local, trace_options)
 
 
-def load_config(*args: Any, **kwargs: Any) -> None:
-    """Set the defaults for trace() and actions; with no arguments, read PYTHONHUNTERCONFIG."""
-    _config.load_config(*args, **kwargs)
+def _embed_via_environment() -> None:
+    """Start tracing as PYTHONHUNTER says (the .pth hook calls this); a bad value prints one line, never raises."""
+    global _activated
+    value = os.environ.get("PYTHONHUNTER", "")
+    if not value.strip() or _activated:
+        return
+    _activated = True
+    try:
+        args, kwargs = _config.parse_trace_arguments(value)
+        trace(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - the program must run on, untraced
+        message = str(exc) if isinstance(exc, _config.ConfigError) else f"{type(exc).__name__}: {exc}"
+        _config.say(f"Failed to load hunter from PYTHONHUNTER environ variable {value!r}: {message}\n")
 
 
 load_config()

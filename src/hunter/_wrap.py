@@ -8,6 +8,7 @@ import types
 from collections.abc import Callable, Generator
 from typing import Any
 
+from ._options import trace
 from .predicates import Not, Query
 
 #: ``local=True``: the function's own frame (call at depth 0, lines at 1) and the calls it makes (depth 1).
@@ -19,7 +20,6 @@ _NOT_HUNTER = Not(Query(module_regex=r"hunter(\.|$)"))
 
 def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str, Any]) -> Callable[..., Any]:
     """A function like ``func`` that traces each of its runs (each resumption, for generators and coroutines)."""
-    from . import trace
 
     def start() -> Any:
         options = dict(trace_options)

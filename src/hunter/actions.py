@@ -10,7 +10,7 @@ from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from . import _colors, _defaults, _source, _streams
+from . import _colors, _source, _streams, config
 from ._compat import NORMAL_EXIT_OPCODES
 from ._streams import OutputError
 from .event import Event
@@ -78,9 +78,7 @@ class Stop(Action):
         if tracer is not None:
             tracer.stop()
         else:
-            import hunter
-
-            hunter.stop()
+            config.stop()
 
 
 class ColorStreamAction(Action):
@@ -97,7 +95,7 @@ class ColorStreamAction(Action):
         repr_limit: int = _UNSET,
         repr_func: str | Callable[[Any], str] = _UNSET,
     ) -> None:
-        defaults = _defaults.printer_options
+        defaults = config.default_config
 
         def option(value: Any, name: str, fallback: Any) -> Any:
             return defaults.get(name, fallback) if value is _UNSET else value
@@ -121,9 +119,7 @@ class ColorStreamAction(Action):
     @stream.setter
     def stream(self, value: Any) -> None:
         if value is None:
-            import hunter
-
-            value = hunter._default_stream
+            value = config.default_stream
         self._stream = _streams.resolve_stream(value)
         self._colored = _colors.wants_colors(self._stream, self.force_colors)
         self.tags = tags = _colors.COLOR_TAGS if self._colored else _colors.NO_COLOR_TAGS
@@ -571,7 +567,7 @@ class Debugger(Action):
 
     def __init__(self, klass: Any = _UNSET, **kwargs: Any) -> None:
         if klass is _UNSET:
-            klass = _defaults.debugger_options.get("klass")
+            klass = config.default_config.get("klass")
         if klass is None:
             import pdb  # noqa: T100 - imported on use: pdb pulls in a dozen modules nobody else needs
 

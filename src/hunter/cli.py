@@ -15,6 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+import hunter
+
+from . import config
+from ._keywords import did_you_mean
+from ._options import prepare
+from ._version import __version__
+
 __all__ = ["main"]
 
 EXAMPLES = """\
@@ -77,7 +84,18 @@ def _prog() -> str:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        hint = self._suggestion(message)
+        raise UsageError(f"{message}.{hint}" if hint else message)
+
+    def _suggestion(self, message: str) -> str:
+        """``" Did you mean '--module'?"`` for a misspelt option or choice, else nothing."""
+        unknown = re.match(r"unrecognized arguments: (-\S+)", message)
+        if unknown:
+            return did_you_mean(unknown.group(1).split("=", 1)[0], self._option_string_actions)
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            return did_you_mean(choice.group(1), re.findall(r"[\w-]+", choice.group(2)))
+        return ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -207,21 +225,11 @@ class Plan:
 
 def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
     """Validate one -q text; split it into positional, query-keyword and option-keyword source texts."""
-    import hunter
-    from hunter.config import TRACER_OPTIONS, ConfigError, parse_trace_arguments
-
     try:
-        args, kwargs = parse_trace_arguments(text)
-    except ConfigError as exc:
-        raise UsageError(f"bad --query {text!r}: {exc}") from None
-    query = {key: value for key, value in kwargs.items() if key not in TRACER_OPTIONS}
-    try:
-        hunter._prepare_predicate(*args, **query)
-        if "backend" in kwargs:
-            from hunter.backends import choose
-
-            choose(kwargs["backend"], bool(kwargs.get("profile")))
-    except (TypeError, ValueError) as exc:
+        args, kwargs = config.parse_trace_arguments(text)
+        # Checked as trace() will take it, without making a printer (its stream is the program's business).
+        prepare(args, kwargs, default_action=_no_action)
+    except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
         raise UsageError(f"bad --query {text!r}: {exc}") from None
     # Keep the source text of every part, so that the children get the very same query.
     tree = ast.parse(f"_({text}\n)", mode="eval")
@@ -235,11 +243,15 @@ def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tupl
         value = _segment(source, keyword.value)
         if keyword.arg is None:
             query_parts.append(("**", value))
-        elif keyword.arg in TRACER_OPTIONS or keyword.arg in ("action", "actions"):
+        elif keyword.arg in config.TRACER_OPTIONS or keyword.arg in config.ACTION_OPTIONS:
             option_parts.append((keyword.arg, value))
         else:
             query_parts.append((keyword.arg, value))
     return positional, query_parts, option_parts
+
+
+def _no_action(event: Any) -> None:
+    """Stands for the printer while a query is checked: the printer itself is made when tracing starts."""
 
 
 def _segment(source: str, node: ast.AST) -> str:
@@ -253,7 +265,9 @@ def _kinds(values: list[str]) -> list[str]:
     kinds = [kind.strip() for value in values for kind in value.split(",") if kind.strip()]
     for kind in kinds:
         if kind not in _KINDS:
-            raise UsageError(f"argument --kind: invalid choice: {kind!r} (choose from {', '.join(_KINDS)})")
+            hint = did_you_mean(kind, _KINDS)
+            message = f"argument --kind: invalid choice: {kind!r} (choose from {', '.join(_KINDS)})"
+            raise UsageError(f"{message}.{hint}" if hint else message)
     return list(dict.fromkeys(kinds))
 
 
@@ -289,10 +303,9 @@ def make_plan(argv: Sequence[str]) -> Plan:
         if options.format != "text":
             raise UsageError(f"--action applies to --format text, not --format {options.format}")
         if options.action[0] not in _ACTIONS:
-            raise UsageError(
-                f"argument --action: invalid choice: {options.action[0]!r} (choose from call, code, "
-                "vars, snoop, errors)"
-            )
+            hint = did_you_mean(options.action[0], _ACTIONS)
+            message = f"argument --action: invalid choice: {options.action[0]!r} (choose from {', '.join(_ACTIONS)})"
+            raise UsageError(f"{message}.{hint}" if hint else message)
         if options.action[0] == "vars":
             if len(options.action) < 2:
                 raise UsageError("--action vars needs at least one NAME")
@@ -342,9 +355,7 @@ def make_plan(argv: Sequence[str]) -> Plan:
     if user_actions and (options.action or options.format != "text" or options.output):
         raise UsageError("a --query that names its own action can't be combined with --action, --format or -o")
     if options.threads:
-        from hunter.config import THREADING_ALIASES
-
-        if any(alias in tracer_options for alias in THREADING_ALIASES):
+        if any(alias in tracer_options for alias in config.THREADING_ALIASES):
             raise UsageError("--threads given both as an option and in a --query")
         tracer_options["threading_support"] = "True"
     if options.backend:
@@ -396,17 +407,14 @@ def _version() -> str:
 
         return version("hunter")
     except Exception:  # noqa: BLE001 - not installed as a distribution (e.g. run from a source tree)
-        import hunter
-
-        return getattr(hunter, "__version__", "unknown")
+        return __version__
 
 
 # -- running -----------------------------------------------------------------------------------------------
 
 
 def _fail(message: str, status: int) -> NoReturn:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+    config.say(message + "\n")
     raise SystemExit(status)
 
 
@@ -471,19 +479,27 @@ class Session:
         self.finished = False
         self.args: tuple = ()
         self.kwargs: dict[str, Any] = {}
+        self.untraced = False
+        self.inherited_value = os.environ.get("PYTHONHUNTER")
+
+    def run_untraced(self) -> None:
+        """Give up tracing, silently: stderr is closed (``2>&-``), so the trace and any message about it have
+        nowhere to go; the program (and its children) run exactly as they would without hunter."""
+        self.untraced = True
+        if self.inherited_value is None:
+            os.environ.pop("PYTHONHUNTER", None)
+        else:
+            os.environ["PYTHONHUNTER"] = self.inherited_value
 
     def prepare(self) -> None:
         """Set up the children's environment and build the trace() arguments (the output file is made here).
 
         Exits with status 2 when the output file can't be written: nothing has run yet.
         """
-        import hunter
-        from hunter.config import ConfigError, parse_trace_arguments
-
         plan = self.plan
-        if getattr(hunter, "_last_tracer", None) is not None:
+        if config.last_tracer is not None:
             # PYTHONHUNTER was set for this very process: the command line wins.
-            hunter.stop()
+            config.stop()
         if plan.children:
             os.environ["PYTHONHUNTER"] = plan.child_text
         else:
@@ -491,8 +507,11 @@ class Session:
         try:
             if plan.format == "text" and plan.output is not None:
                 open(plan.output, "w").close()  # like a shell redirection: this run's lines only
-            self.args, self.kwargs = parse_trace_arguments(plan.trace_text)
-        except (OSError, ConfigError) as exc:
+            self.args, self.kwargs = config.parse_trace_arguments(plan.trace_text)
+        except (OSError, config.ConfigError) as exc:
+            if sys.stderr is None and isinstance(exc, config.ConfigError):
+                self.run_untraced()  # the printer had no stream to write to
+                return
             # In practice the output file (every query was checked on its own already); nothing has run.
             # (The column of a ConfigError points into text the user never wrote: leave it out.)
             _fail(f"{_prog()}: error: {re.sub(r' [(]at column [0-9]+[)]$', '', str(exc))}", 2)
@@ -506,9 +525,14 @@ class Session:
 
     def start(self) -> None:
         """Start tracing: the very last thing before the program's first line."""
-        import hunter
-
-        self.tracer = hunter.trace(*self.args, **self.kwargs)
+        if self.untraced:
+            return
+        try:
+            self.tracer = hunter.trace(*self.args, **self.kwargs)
+        except Exception:
+            if sys.stderr is not None:
+                raise
+            self.run_untraced()
 
     def finish(self) -> None:
         """At exit (after the program's own exit handlers): stop, close the files, merge the children's."""

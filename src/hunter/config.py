@@ -1,18 +1,21 @@
-"""PYTHONHUNTER / PYTHONHUNTERCONFIG parsing, configured defaults, and activation from the environment."""
+"""Configuration state and names: the defaults load_config() set, the default stream, the last tracer, option
+names, and parsing of trace()-style argument text (PYTHONHUNTER, PYTHONHUNTERCONFIG, the command line).
+
+Other modules read the state here (``config.default_stream``...) instead of importing the ``hunter`` package
+back; ``hunter._default_stream`` and friends are views of it. Only the standard library is imported here.
+"""
 
 from __future__ import annotations
 
 import ast
 import io
-import os
 import sys
 import tokenize
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Collection
 from typing import Any
 
-from . import _defaults
-
-__all__ = ["ConfigError", "activate_from_environment", "apply_config", "load_config", "parse_trace_arguments"]
+__all__ = ["ConfigError", "apply_config", "parse_trace_arguments", "say", "stop"]
 
 #: Spellings of the threading_support option that trace() accepts.
 THREADING_ALIASES = (
@@ -26,7 +29,10 @@ THREADING_ALIASES = (
     "threads",
     "thread",
 )
+#: Options of the Tracer itself (everything else trace() takes builds the predicate).
 TRACER_OPTIONS = frozenset({*THREADING_ALIASES, "clear_env_var", "profile", "backend"})
+ACTION_OPTIONS = frozenset({"action", "actions"})
+#: Defaults of every printer action created afterwards (configuration only).
 PRINTER_OPTIONS = frozenset(
     {
         "stream",
@@ -39,31 +45,58 @@ PRINTER_OPTIONS = frozenset(
         "repr_func",
     }
 )
+#: The Debugger action's default class (configuration only).
+DEBUGGER_OPTIONS = frozenset({"klass"})
 
-#: Printer and debugger defaults from the configuration (``hunter._default_config``).
+# -- state (``hunter._default_config`` and friends are views of these) -------------------------------------
+
+#: Printer and debugger defaults from the configuration: what actions created afterwards start from.
 default_config: dict[str, Any] = {}
-#: ``(predicates, options)`` added to every trace() call, or None (``hunter._default_trace_args``).
-default_trace_args: tuple[tuple, dict[str, Any]] | None = None
+#: ``(predicates, options)`` added to every trace() call.
+default_trace_args: tuple[Any, Any] = ([], {})
+#: Where actions write when given no stream.
+default_stream: Any = sys.stderr
+#: The tracer last started by trace(), for stop().
+last_tracer: Any = None
+#: Builds the names a PYTHONHUNTER-style value may use from the names it mentions (set by ``hunter``).
+public_namespace: Callable[[Collection[str]], dict[str, Any]] = lambda names: {}
 
 
-_activated = False
+def stop() -> None:
+    """Stop the tracer last started by trace(); warns when there is none."""
+    global last_tracer
+    tracer, last_tracer = last_tracer, None
+    if tracer is None:
+        warnings.warn("There is no tracer to stop.", stacklevel=2)
+        return
+    tracer.stop()
+
+
+def say(text: str) -> None:
+    """Write one message line to stderr, if there is a stderr at all (``2>&-``): never raises."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(text)
+        stream.flush()
+    except Exception:  # noqa: BLE001, S110 - a broken stderr: the message has nowhere to go
+        pass
+
+
+# -- parsing argument text ---------------------------------------------------------------------------------
 
 
 class ConfigError(ValueError):
-    """A PYTHONHUNTER-style argument list that can't be parsed or evaluated; the message is one line."""
+    """A PYTHONHUNTER-style argument list that can't be parsed or evaluated; the message is one line.
 
+    ``shown`` is the exception as hunter 3.9 reports it for PYTHONHUNTERCONFIG: the one the value raised (a
+    ``NameError``...), or a ``SyntaxError`` with this message.
+    """
 
-def public_namespace() -> dict[str, Any]:
-    """The names a PYTHONHUNTER value may use: hunter's public API."""
-    import hunter
-
-    namespace = {}
-    for name in hunter.__all__:
-        try:
-            namespace[name] = getattr(hunter, name)
-        except (AttributeError, ImportError):  # an optional part that isn't there: its name is just absent
-            continue
-    return namespace
+    def __init__(self, message: str, shown: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.shown = shown if shown is not None else SyntaxError(message)
 
 
 def _unclosed_bracket(text: str) -> tuple[int, int, str] | None:
@@ -83,8 +116,7 @@ def _unclosed_bracket(text: str) -> tuple[int, int, str] | None:
     return line, column + 1, opened[-1].string
 
 
-def parse_trace_arguments(text: str, namespace: dict[str, Any] | None = None) -> tuple[tuple, dict[str, Any]]:
-    """Parse ``'module="x", action=CallPrinter'`` (what goes between the parentheses of ``trace(...)``)."""
+def _parse_call(text: str) -> ast.Call:
     try:
         # The closing parenthesis sits on its own line so a trailing comment can't swallow it.
         tree = ast.parse(f"_({text}\n)", mode="eval")
@@ -104,16 +136,31 @@ def parse_trace_arguments(text: str, namespace: dict[str, Any] | None = None) ->
         else:
             position = "the end of the value"
         raise ConfigError(f"invalid syntax at {position}: {exc.msg}") from None
-    call = tree.body
-    if not isinstance(call, ast.Call):  # e.g. a value like ") or (x" that closes the call early
+    if not isinstance(tree.body, ast.Call):  # e.g. a value like ") or (x" that closes the call early
         raise ConfigError("expected a list of arguments, as inside trace(...)")
-    scope = public_namespace() if namespace is None else namespace
+    return tree.body
+
+
+def parse_trace_arguments(
+    text: str, namespace: dict[str, Any] | Callable[[Collection[str]], dict[str, Any]] | None = None
+) -> tuple[tuple, dict[str, Any]]:
+    """Parse ``'module="x", action=CallPrinter'`` (what goes between the parentheses of ``trace(...)``).
+
+    Names resolve in ``namespace`` (a dict, or a function of the names the text mentions); by default,
+    hunter's public API.
+    """
+    call = _parse_call(text)
+    if not isinstance(namespace, dict):
+        mentioned = {node.id for node in ast.walk(call) if isinstance(node, ast.Name)}
+        namespace = (namespace or public_namespace)(mentioned)
+    scope = namespace
 
     def evaluate(node: ast.expr) -> Any:
         try:
             return eval(compile(ast.Expression(node), "<hunter config>", "eval"), scope)
         except Exception as exc:  # noqa: BLE001 - reported as a configuration error
-            raise ConfigError(f"{type(exc).__name__}: {exc} (at column {node.col_offset - 1})") from None
+            message = f"{type(exc).__name__}: {exc} (at column {node.col_offset - 1})"
+            raise ConfigError(message, exc.with_traceback(None)) from None
 
     args: list[Any] = []
     for node in call.args:
@@ -132,135 +179,14 @@ def parse_trace_arguments(text: str, namespace: dict[str, Any] | None = None) ->
     return tuple(args), kwargs
 
 
-def activate_from_environment() -> None:
-    """Start tracing as PYTHONHUNTER says (called by the .pth hook); a bad value prints one line, never raises."""
-    global _activated
-    value = os.environ.get("PYTHONHUNTER", "")
-    if not value.strip() or _activated:
-        return
-    # Once per process: site.py may read a .pth twice (a venv's site-packages listed twice).
-    _activated = True
-    try:
-        import hunter
-
-        args, kwargs = parse_trace_arguments(value)
-        hunter.trace(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - the program must run on, untraced
-        message = str(exc) if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
-        sys.stderr.write(f"Failed to load hunter from PYTHONHUNTER environ variable {value!r}: {message}\n")
-
-
-def _discard(origin: str, what: str, reason: str) -> None:
-    sys.stderr.write(f"Discarded config from {origin} {what}: {reason}\n")
-
-
-def _check_printer_option(key: str, value: Any) -> str | None:
-    """Why a printer option value is unusable, or None when it is fine."""
-    if key in ("force_colors", "force_pid"):
-        return None if isinstance(value, bool) else "Must be True or False"
-    if key in ("filename_alignment", "thread_alignment", "pid_alignment", "repr_limit"):
-        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-        return None if ok else "Must be a whole number (0 or more)"
-    if key == "repr_func":
-        return (
-            None if value in ("safe_repr", "repr") or callable(value) else "Must be 'safe_repr', 'repr' or a callable"
-        )
-    if key == "stream":
-        return None if isinstance(value, str) or hasattr(value, "write") else "Must be a path or a file-like object"
-    return None
-
-
-def _is_query_keyword(key: str) -> bool:
-    from .predicates import parse_query_key
-
-    try:
-        parse_query_key(key)
-    except TypeError:
-        return False
-    return True
-
-
-def _check_query_value(key: str, value: Any) -> str | None:
-    """Why a query keyword's value is unusable (the ValueError a Query would raise), or None."""
-    from .predicates import Query
-
-    try:
-        Query(**{key: value})
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def load_config(*args: Any, **kwargs: Any) -> None:
-    """Set the defaults of trace() and of actions; with no arguments, read PYTHONHUNTERCONFIG."""
-    global default_trace_args
-    origin = "load_config()"
-    if not args and not kwargs:
-        origin = "PYTHONHUNTERCONFIG"
-        value = os.environ.get("PYTHONHUNTERCONFIG", "")
-        if value.strip():
-            try:
-                args, kwargs = parse_trace_arguments(value)
-            except Exception as exc:  # noqa: BLE001
-                sys.stderr.write(f"Failed to load hunter config from PYTHONHUNTERCONFIG {value!r}: {exc!r}\n")
-                return
-    predicates: list[Callable[..., Any]] = []
-    options: dict[str, Any] = {}
-    printer: dict[str, Any] = {}
-    debugger: dict[str, Any] = {}
-    for position, value in enumerate(args):
-        if callable(value):
-            predicates.append(value)
-        else:
-            _discard(origin, f"{value} (position {position})", "Not a callable")
-    for key, value in kwargs.items():
-        if key in PRINTER_OPTIONS:
-            problem = _check_printer_option(key, value)
-            if problem:
-                _discard(origin, f"{key}={value!r}", problem)
-            else:
-                printer[key] = value
-        elif key == "klass":
-            if callable(value):
-                debugger[key] = value
-            else:
-                _discard(origin, f"{key}={value!r}", "Must be a debugger class")
-        elif key in TRACER_OPTIONS:
-            if key == "backend":
-                from .backends import BackendError, choose
-
-                try:
-                    choose(value, False)
-                except BackendError as exc:
-                    _discard(origin, f"{key}={value!r}", str(exc))
-                    continue
-            options[key] = value
-        elif _is_query_keyword(key):
-            problem = _check_query_value(key, value)
-            if problem:
-                _discard(origin, f"{key}={value!r}", problem)
-            else:
-                options[key] = value
-        else:
-            _discard(origin, f"{key}={value!r}", "Unknown option")
-    default_config.clear()
-    default_config.update(printer)
-    default_config.update(debugger)
-    _defaults.printer_options.clear()
-    _defaults.printer_options.update(printer)
-    _defaults.debugger_options.clear()
-    _defaults.debugger_options.update(debugger)
-    default_trace_args = (tuple(predicates), options) if predicates or options else None
-
-
 def apply_config(predicates: tuple, options: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
-    """``predicates, options`` with the configured defaults added; explicit options win."""
-    if default_trace_args is None:
-        return predicates, options
+    """``predicates, options`` with the configured defaults added (after the given ones); explicit options win."""
     configured_predicates, configured_options = default_trace_args
+    if not configured_predicates and not configured_options:
+        return predicates, options
     merged = dict(configured_options)
     if any(alias in options for alias in THREADING_ALIASES):
         for alias in THREADING_ALIASES:
             merged.pop(alias, None)
     merged.update(options)
-    return (*configured_predicates, *predicates), merged
+    return (*predicates, *configured_predicates), merged

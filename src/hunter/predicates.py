@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._keywords import STRING_SEQUENCES, compile_pattern, matches, parse_query_key, value_problem
 from ._verdict import (
     ALWAYS,
     EFFECT,
@@ -23,102 +23,27 @@ from ._verdict import (
 from .actions import Action, CallPrinter, CodePrinter, ColorStreamAction
 from .event import Event
 
-__all__ = ["And", "Backlog", "From", "Not", "Or", "Q", "Query", "When"]
+__all__ = ["And", "Backlog", "From", "Not", "Or", "Q", "Query", "When", "check"]
 
 Predicate = Callable[[Event], Any]
 
-_FIELDS = frozenset(Event.FIELDS)
-_OPERATOR_ALIASES = {
-    "": "eq",
-    "in": "in",
-    "contains": "contains",
-    "has": "contains",
-    "startswith": "startswith",
-    "sw": "startswith",
-    "endswith": "endswith",
-    "ew": "endswith",
-    "regex": "regex",
-    "rx": "regex",
-    "lt": "lt",
-    "lte": "lte",
-    "gt": "gt",
-    "gte": "gte",
-}
 # Display order of the operator groups in str()/repr() (hunter 3.9's format).
 _OPERATOR_ORDER = ("eq", "in", "contains", "startswith", "endswith", "regex", "lt", "lte", "gt", "gte")
-_STRING_SEQUENCES = (list, tuple, set, frozenset)
 
 
-def _check_value(key: str, operator: str, value: Any) -> Any:
-    """Validate and normalise one query value; a wrong type is a ValueError naming the keyword."""
-    if operator in ("startswith", "endswith"):
-        if isinstance(value, str):
-            return value
-        if isinstance(value, _STRING_SEQUENCES) and all(isinstance(item, str) for item in value):
-            return value if isinstance(value, tuple) else tuple(value)
-        raise ValueError(f"Value {value!r} for {key!r} must be a string or a list/tuple/set of strings.")
+def _construction_value(key: str, operator: str, value: Any) -> Any:
+    """Normalise one query value, rejecting only what hunter 3.9 rejects when a Query is built.
+
+    Everything else (a value of the wrong type, one that can never match) is reported when tracing starts,
+    by :func:`check`: 3.9 code builds such queries without tracing them, and must keep working.
+    """
+    if operator in ("startswith", "endswith") and not isinstance(value, str):
+        if not isinstance(value, STRING_SEQUENCES):
+            raise ValueError(f"Value {value!r} for {key!r} is invalid. Must be a string, list, tuple or set.")
+        return tuple(value)
     if operator == "regex":
-        if isinstance(value, re.Pattern):
-            return value
-        if isinstance(value, str):
-            try:
-                return re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"Value {value!r} for {key!r} is not a valid regular expression: {exc}") from None
-        raise ValueError(f"Value {value!r} for {key!r} must be a string or a compiled regular expression.")
-    if operator == "in":
-        if not hasattr(type(value), "__contains__"):
-            raise ValueError(f"Value {value!r} for {key!r} must be a container (list, tuple, set, string...).")
-        return value
-    if operator == "contains":
-        if isinstance(value, _STRING_SEQUENCES) and not all(isinstance(item, str) for item in value):
-            raise ValueError(f"Value {value!r} for {key!r} must be a string or a list/tuple/set of strings.")
-        return value
-    if operator in ("lt", "lte", "gt", "gte"):
-        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            return value
-        raise ValueError(f"Value {value!r} for {key!r} must be a number or a string.")
+        return compile_pattern(key, value)
     return value
-
-
-def _test(operator: str, actual: Any, expected: Any) -> bool:
-    if operator == "eq":
-        return actual == expected
-    if operator == "in":
-        return actual in expected
-    if operator == "contains":
-        if isinstance(expected, _STRING_SEQUENCES):
-            return any(item in actual for item in expected)
-        return expected in actual
-    if operator == "startswith":
-        return actual.startswith(expected)
-    if operator == "endswith":
-        return actual.endswith(expected)
-    if operator == "regex":
-        return expected.match(actual) is not None
-    if operator == "lt":
-        return actual < expected
-    if operator == "lte":
-        return actual <= expected
-    if operator == "gt":
-        return actual > expected
-    return actual >= expected  # gte
-
-
-def parse_query_key(key: str) -> tuple[str, str]:
-    """Split a Query keyword into (field, operator); an unknown field or operator is a TypeError naming it."""
-    field, _, suffix = key.partition("_")
-    if field not in _FIELDS:
-        raise TypeError(
-            f"Unexpected argument {key!r}. Must be one of {sorted(_FIELDS)} (with an optional operator suffix)."
-        )
-    operator = _OPERATOR_ALIASES.get(suffix)
-    if operator is None:
-        raise TypeError(
-            f"Unexpected operator {suffix!r} in {key!r}. Must be one of "
-            f"{sorted(alias for alias in _OPERATOR_ALIASES if alias)}."
-        )
-    return field, operator
 
 
 class _Composable:
@@ -146,6 +71,10 @@ class _Composable:
         # Unknown subclasses may read anything.
         return True
 
+    def _parts(self) -> Iterable[tuple[str, Any]]:
+        """The predicates and actions inside this one, each with its role, for :func:`check`."""
+        return ()
+
 
 class Query(_Composable):
     """A conjunction of field tests: ``Query(module="app", function_startswith="test_", depth_lt=3)``."""
@@ -154,7 +83,7 @@ class Query(_Composable):
         groups: dict[str, dict[str, Any]] = {operator: {} for operator in _OPERATOR_ORDER}
         for key, value in query.items():
             field, operator = parse_query_key(key)
-            groups[operator][field] = _check_value(key, operator, value)
+            groups[operator][field] = _construction_value(key, operator, value)
         for operator in _OPERATOR_ORDER:
             setattr(self, f"query_{operator}", tuple(sorted(groups[operator].items())))
         # Flat list for the hot path; static fields first, they are the cheapest to compute.
@@ -168,7 +97,7 @@ class Query(_Composable):
             if operator == "eq":
                 if actual != expected:
                     return False
-            elif not _test(operator, actual, expected):
+            elif not matches(operator, actual, expected):
                 return False
         return True
 
@@ -177,7 +106,7 @@ class Query(_Composable):
         for field, operator, expected in self._checks:
             if field in STATIC_FIELDS:
                 try:
-                    if not _test(operator, getattr(facts, field), expected):
+                    if not matches(operator, getattr(facts, field), expected):
                         return NEVER
                 except Exception:  # noqa: BLE001 - let the real event raise, where the user sees it
                     static = False
@@ -187,6 +116,14 @@ class Query(_Composable):
 
     def _reads_calls(self) -> bool:
         return any(field == "calls" for field, _, _ in self._checks)
+
+    def _check_values(self) -> None:
+        """Raise ValueError for a value that can never match or has the wrong type for its field."""
+        for operator, field, value in self._items():
+            problem = value_problem(field, operator, value)
+            if problem:
+                key = field if operator == "eq" else f"{field}_{operator}"
+                raise ValueError(f"Value {value!r} for {key!r} {problem}")
 
     def _items(self) -> list[tuple[str, str, Any]]:
         return [
@@ -245,6 +182,9 @@ class And(_Composable):
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
 
+    def _parts(self) -> Iterable[tuple[str, Any]]:
+        return [("Predicate", predicate) for predicate in self.predicates]
+
     def __and__(self, other: Predicate) -> Predicate:
         return _make_and(self, other)
 
@@ -279,6 +219,9 @@ class Or(_Composable):
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
 
+    def _parts(self) -> Iterable[tuple[str, Any]]:
+        return [("Predicate", predicate) for predicate in self.predicates]
+
     def __str__(self) -> str:
         return f"Or({', '.join(str(p) for p in self.predicates)})"
 
@@ -306,6 +249,9 @@ class Not(_Composable):
 
     def _reads_calls(self) -> bool:
         return reads_calls(self.predicate)
+
+    def _parts(self) -> Iterable[tuple[str, Any]]:
+        return [("Predicate", self.predicate)]
 
     def __invert__(self) -> Predicate:
         return self.predicate
@@ -363,8 +309,12 @@ class When(_Composable):
     def _reads_calls(self) -> bool:
         return reads_calls(self.condition) or any(reads_calls(action) for action in self.actions)
 
+    def _parts(self) -> Iterable[tuple[str, Any]]:
+        return [("Predicate", self.condition), *(("Action", action) for action in self.actions)]
+
     def __str__(self) -> str:
-        return f"When({self.condition}, {', '.join(str(action) for action in self.actions)})"
+        # Actions by repr (as hunter 3.9): a string given as an action shows quoted.
+        return f"When({self.condition}, {', '.join(repr(action) for action in self.actions)})"
 
     def __repr__(self) -> str:
         return f"<hunter.predicates.When: condition={self.condition!r}, actions={self.actions!r}>"
@@ -409,6 +359,9 @@ class From(_Composable):
 
     def _reads_calls(self) -> bool:
         return True  # it records the call count where the condition matched and passes counts relative to it
+
+    def _parts(self) -> Iterable[tuple[str, Any]]:
+        return [("Predicate", self.condition), *([("Predicate", self.predicate)] if self.predicate is not None else [])]
 
     def __str__(self) -> str:
         return f"From({self.condition}, {self.predicate}, watermark={self.watermark})"
@@ -474,6 +427,10 @@ class Backlog(_Composable):
     def _reads_calls(self) -> bool:
         return True  # stored events are detached copies, calls included, and replayed to the action
 
+    def _parts(self) -> Iterable[tuple[str, Any]]:
+        filtering = [("Predicate", self._filter)] if self._filter is not None else []
+        return [("Predicate", self.condition), *filtering, ("Action", self.action)]
+
     def _replay(self, event: Event) -> None:
         self.action.cleanup()
         for made_up in self._missing_calls(self.queue[0], event):
@@ -511,9 +468,7 @@ class Backlog(_Composable):
 
     def filter(self, *predicates: Predicate, **query: Any) -> Backlog:
         """A Backlog like this one that stores only the events matching the given predicates."""
-        from . import _prepare_filter
-
-        new_filter = _prepare_filter(*predicates, **query)
+        new_filter = Q(*predicates, **query)
         if self._filter is not None:
             new_filter = _make_and(self._filter, new_filter)
         return Backlog(self.condition, self.size, self.stack, self.vars, self.strip, self.action, new_filter)
@@ -561,9 +516,8 @@ def _make_or(*predicates: Predicate) -> Predicate:
 
 
 def _positional_and_keywords(predicates: tuple, query: dict) -> list[Predicate]:
-    for predicate in predicates:
-        if not callable(predicate):
-            raise TypeError(f"Predicate {predicate!r} is not callable.")
+    # Any value is accepted here, as in hunter 3.9 (``And(1, 2) & 3``): check() rejects non-callables when
+    # tracing starts.
     return [*predicates, *(Query(**{key: value}) for key, value in query.items())]
 
 
@@ -611,3 +565,18 @@ def make_not(*predicates: Predicate, **query: Any) -> Predicate:
     """``Not`` helper: several arguments become ``Not(And(...))``."""
     parts = _positional_and_keywords(predicates, query)
     return Not(_make_and(*parts))
+
+
+def check(predicate: Any, role: str = "Predicate") -> None:
+    """Raise a one-line TypeError/ValueError for a predicate tree that can't work; called when tracing starts.
+
+    Catches what construction lets through (as hunter 3.9 does): parts that aren't callable, and query values
+    that can never match or have the wrong type for their field (``kind="calls"``, ``depth_lt="3"``).
+    """
+    if not callable(predicate):
+        raise TypeError(f"{role} {predicate!r} is not callable.")
+    if isinstance(predicate, Query):
+        predicate._check_values()
+    elif isinstance(predicate, _Composable):
+        for part_role, part in predicate._parts():
+            check(part, part_role)

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from . import _streams
+from . import _streams, config
 from ._frames import current_stacks, frames_entered_after
 from ._reporting import handler_failure, report
 from .backends import Backend, Context, choose, load
 from .event import Event
+from .predicates import check
 
 __all__ = ["Tracer"]
 
@@ -83,7 +84,12 @@ class Tracer:
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     def trace(self, predicate: Callable[[Event], Any]) -> Tracer:
-        """Start delivering events to ``predicate`` (already built: no option processing here)."""
+        """Start delivering events to ``predicate`` (already built: no option processing here).
+
+        A predicate that can't work (not callable, a query value that can never match) is a TypeError or
+        ValueError here, before anything is installed.
+        """
+        check(predicate)
         if self._backend is not None:
             self.stop()
         self._handler = predicate
@@ -161,9 +167,7 @@ class Tracer:
         if isinstance(exc, _streams.OutputError):
             report(f"hunter: tracing stopped: {exc}\n")
             return
-        import hunter
-
-        report(handler_failure(handler, event, exc), hunter._default_stream)
+        report(handler_failure(handler, event, exc), config.default_stream)
 
 
 def _flush_actions(predicate: Any, _depth: int = 0) -> None:

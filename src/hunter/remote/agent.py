@@ -32,6 +32,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import config
+from .._options import TraceSetup, prepare
+from .._version import __version__
+from ..predicates import And, Not, Query
 from . import channel
 
 __all__ = ["bootstrap", "handle_signal", "install_handler", "uninstall_handler"]
@@ -346,8 +350,6 @@ class _Session:
         import json
         import platform
 
-        import hunter
-
         self.send_json(
             channel.HELLO,
             {
@@ -355,7 +357,7 @@ class _Session:
                 "python": platform.python_version(),
                 "implementation": platform.python_implementation(),
                 "executable": sys.executable,
-                "hunter": getattr(hunter, "__version__", "?"),
+                "hunter": __version__,
             },
         )
         frame = self.reader.read(deadline=time.monotonic() + REQUEST_TIMEOUT)
@@ -390,14 +392,15 @@ class _Session:
 
     def start(self, options: str, colors: bool) -> None:
         """Parse the options as trace() would, send every printer's output to the CLI, start the tracer."""
-        import hunter
-
-        predicate, tracer_options = trace_arguments(options)
+        setup = trace_arguments(options)
+        predicate = setup.predicate
         self.stream = SocketStream(self, colors)
         _redirect_printers(predicate, self.stream, colors)
         # Our own frames (the session thread is traced too with the monitoring backend) never match.
-        predicate = hunter.And(hunter.Not(hunter.Query(module_in=OWN_MODULES)), predicate)
-        tracer = _session_tracer_class()(**tracer_options)
+        predicate = And(Not(Query(module_in=OWN_MODULES)), predicate)
+        tracer = _session_tracer_class()(
+            threading_support=setup.threading_support, profiling_mode=setup.profiling_mode, backend=setup.backend
+        )
         tracer.session = self
         self.tracer = tracer
         if tracer.backend == "settrace":
@@ -457,31 +460,15 @@ class _Session:
             self.sock.close()
 
 
-def trace_arguments(options: str, backend_here: bool = True) -> tuple[Any, dict[str, Any]]:
-    """The predicate and the Tracer's keyword arguments for a session's options, as ``hunter.trace()`` makes them.
+def trace_arguments(options: str, backend_here: bool = True) -> TraceSetup:
+    """A session's options as ``hunter.trace()`` takes them: the predicate and the Tracer's settings.
 
-    The same option handling as hunter.trace() (a copy, until one shared function does both), split so that
-    the printers can be pointed at the CLI before the first event and the tracer can be started on the
-    thread its backend needs. ``backend_here=False`` (the CLI checking the options before attaching) checks
-    a requested backend by name only: the target may run another Python version than the CLI.
+    The target's environment is not ours to change (``clear_env_var`` is ignored by the caller). With
+    ``backend_here=False`` (the CLI checking the options before attaching) a requested backend is checked by
+    name only: the target may run another Python version than the CLI.
     """
-    import hunter
-    from hunter.backends import BACKENDS, choose
-    from hunter.config import THREADING_ALIASES, parse_trace_arguments
-
-    args, kwargs = parse_trace_arguments(options)
-    predicates, kwargs = hunter._apply_config(args, dict(kwargs))
-    kwargs.pop("clear_env_var", None)  # the target's environment is not ours to change
-    threading_support = None
-    for alias in THREADING_ALIASES:
-        if alias in kwargs:
-            threading_support = kwargs.pop(alias)
-    profiling_mode = bool(kwargs.pop("profile", False))
-    backend = kwargs.pop("backend", None)
-    if backend_here or backend not in BACKENDS:
-        choose(backend, profiling_mode)  # raises a clear BackendError before anything starts
-    predicate = hunter._prepare_predicate(*predicates, **kwargs)
-    return predicate, {"threading_support": threading_support, "profiling_mode": profiling_mode, "backend": backend}
+    args, kwargs = config.parse_trace_arguments(options)
+    return prepare(args, kwargs, check_backend=backend_here)
 
 
 _tracer_class: Any = None

@@ -36,9 +36,8 @@ class InjectError(Exception):
 
 def hunter_search_path() -> str:
     """The directory holding this hunter package (added to the target's sys.path while importing, if needed)."""
-    import hunter
-
-    return os.path.dirname(os.path.dirname(os.path.abspath(hunter.__file__)))
+    package = os.path.dirname(os.path.abspath(__file__))
+    return os.path.dirname(package)
 
 
 def bootstrap_source(socket_path: str) -> str:
