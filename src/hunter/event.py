@@ -295,7 +295,9 @@ class Event:
         return getattr(self, name)
 
     def __reduce__(self) -> Any:
-        raise TypeError("hunter events hold live frames and cannot be pickled; use event.detach() and copy fields")
+        # Events hold live frames. The message is hunter 3.9's (its compiled Event lives in hunter._event).
+        name = "hunter._event.Event" if type(self) is Event else f"{type(self).__module__}.{type(self).__qualname__}"
+        raise TypeError(f"cannot pickle {name!r} object")
 
     def __repr__(self) -> str:
         return (
