@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-import hunter
-
 from . import config
 from ._keywords import did_you_mean
-from ._options import prepare
+from ._options import prepare, trace
 from ._version import __version__
 
 __all__ = ["main"]
@@ -528,7 +526,7 @@ class Session:
         if self.untraced:
             return
         try:
-            self.tracer = hunter.trace(*self.args, **self.kwargs)
+            self.tracer = trace(*self.args, **self.kwargs)
         except Exception:
             if sys.stderr is not None:
                 raise
