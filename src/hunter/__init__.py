@@ -68,44 +68,22 @@ _prepare_predicate = _options.prepare_predicate
 _activated = False
 
 
+def _state_view(name: str) -> Any:
+    """A property of the ``hunter`` module that reads and writes ``hunter.config.<name>``."""
+    return property(lambda module: getattr(_config, name), lambda module, value: setattr(_config, name, value))
+
+
 class _HunterModule(types.ModuleType):
-    """The ``hunter`` module, whose state attributes (as hunter 3.9 has them) read and write ``hunter.config``.
+    """The ``hunter`` module, whose state attributes (as hunter 3.9 has them) are views of ``hunter.config``.
 
     So the rest of the package reads ``config.default_stream`` instead of importing ``hunter`` back, and
     ``hunter._default_stream = stream`` (what extensions and test suites do) still reaches every action.
     """
 
-    @property
-    def _default_stream(self) -> Any:
-        return _config.default_stream
-
-    @_default_stream.setter
-    def _default_stream(self, value: Any) -> None:
-        _config.default_stream = value
-
-    @property
-    def _default_config(self) -> dict[str, Any]:
-        return _config.default_config
-
-    @_default_config.setter
-    def _default_config(self, value: dict[str, Any]) -> None:
-        _config.default_config = value
-
-    @property
-    def _last_tracer(self) -> Tracer | None:
-        return _config.last_tracer  # type: ignore[no-any-return]
-
-    @_last_tracer.setter
-    def _last_tracer(self, value: Tracer | None) -> None:
-        _config.last_tracer = value
-
-    @property
-    def _default_trace_args(self) -> Any:
-        return _config.default_trace_args
-
-    @_default_trace_args.setter
-    def _default_trace_args(self, value: Any) -> None:
-        _config.default_trace_args = value
+    _default_stream = _state_view("default_stream")
+    _default_config = _state_view("default_config")
+    _default_trace_args = _state_view("default_trace_args")
+    _last_tracer = _state_view("last_tracer")
 
 
 sys.modules[__name__].__class__ = _HunterModule

@@ -143,7 +143,7 @@ def _parse_call(text: str) -> ast.Call:
 
 def parse_trace_arguments(
     text: str, namespace: dict[str, Any] | Callable[[Collection[str]], dict[str, Any]] | None = None
-) -> tuple[tuple, dict[str, Any]]:
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Parse ``'module="x", action=CallPrinter'`` (what goes between the parentheses of ``trace(...)``).
 
     Names resolve in ``namespace`` (a dict, or a function of the names the text mentions); by default,
@@ -179,7 +179,7 @@ def parse_trace_arguments(
     return tuple(args), kwargs
 
 
-def apply_config(predicates: tuple, options: dict[str, Any]) -> tuple[tuple, dict[str, Any]]:
+def apply_config(predicates: tuple[Any, ...], options: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """``predicates, options`` with the configured defaults added (after the given ones); explicit options win."""
     configured_predicates, configured_options = default_trace_args
     if not configured_predicates and not configured_options:

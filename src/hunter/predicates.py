@@ -49,6 +49,9 @@ def _construction_value(key: str, operator: str, value: Any) -> Any:
 class _Composable:
     """The &, | and ~ operators shared by every built-in predicate (and reflected for plain callables)."""
 
+    def __call__(self, event: Event) -> Any:
+        raise NotImplementedError
+
     def __and__(self, other: Predicate) -> Predicate:
         return _make_and(self, other)
 
@@ -146,7 +149,7 @@ class Query(_Composable):
         )
         return f"<hunter.predicates.Query: {groups}>"
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[Any, ...]:
         return tuple((operator, field, _hashable(value)) for operator, field, value in self._items())
 
     def __eq__(self, other: object) -> bool:
@@ -345,7 +348,7 @@ class From(_Composable):
             delta_depth = delta_calls = 0
         else:
             delta_depth = event.depth - self.origin_depth
-            delta_calls = event.calls - self.origin_calls  # type: ignore[operator]
+            delta_calls = event.calls - self.origin_calls
             if delta_depth < self.watermark:
                 # Back above the starting call: wait for the condition again.
                 self.origin_depth = self.origin_calls = None
@@ -515,7 +518,7 @@ def _make_or(*predicates: Predicate) -> Predicate:
     return flat[0] if len(flat) == 1 else Or(*flat)
 
 
-def _positional_and_keywords(predicates: tuple, query: dict) -> list[Predicate]:
+def _positional_and_keywords(predicates: tuple[Any, ...], query: dict[str, Any]) -> list[Predicate]:
     # Any value is accepted here, as in hunter 3.9 (``And(1, 2) & 3``): check() rejects non-callables when
     # tracing starts.
     return [*predicates, *(Query(**{key: value}) for key, value in query.items())]
