@@ -19,6 +19,7 @@ from . import config
 from ._keywords import did_you_mean
 from ._options import prepare, trace
 from ._version import __version__
+from .backends import BackendError, choose
 
 __all__ = ["main"]
 
@@ -359,8 +360,6 @@ def make_plan(argv: Sequence[str]) -> Plan:
     if options.backend:
         if "backend" in tracer_options:
             raise UsageError("--backend given both as an option and in a --query")
-        from hunter.backends import BackendError, choose
-
         try:
             choose(options.backend, False)
         except BackendError as exc:
@@ -378,7 +377,7 @@ def make_plan(argv: Sequence[str]) -> Plan:
         common.append("Q(" + ", ".join(query) + ")")
     common.extend(f"{key}={value}" for key, value in tracer_options.items())
 
-    def text(child: bool) -> str:
+    def arguments_text(child: bool) -> str:
         parts = list(common)
         if not user_actions:
             parts.append(f"action={_action_text(options, output, child)}")
@@ -386,8 +385,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
 
     return Plan(
         target=target,
-        trace_text=text(False),
-        child_text=text(True),
+        trace_text=arguments_text(False),
+        child_text=arguments_text(True),
         output=output,
         format=options.format,
         children=not options.no_children,
@@ -475,7 +474,7 @@ class Session:
         self.tracer: Any = None
         self.exporters: list[Any] = []
         self.finished = False
-        self.args: tuple = ()
+        self.args: tuple[Any, ...] = ()
         self.kwargs: dict[str, Any] = {}
         self.untraced = False
         self.inherited_value = os.environ.get("PYTHONHUNTER")
