@@ -1,12 +1,19 @@
 """Benchmark: record every call of a workload to a timeline file; print the slowdown against the untraced run.
 
-Usage: python benchmarks/timeline.py [--repeat N] [--backend settrace|monitoring]... [--workload NAME]...
+Usage: python benchmarks/timeline.py [--rounds N] [--backend settrace|monitoring]... [--workload NAME]...
+                                     [--viztracer]
 
-Each (workload, mode, backend) runs in a fresh interpreter, ``--repeat`` times; the best time counts. Modes:
-``untraced``; ``tracer`` (tracing with an action that does nothing: the cost of the tracer alone);
-``chrome`` (ChromeTrace with arguments and return values, what ``hunter --format chrome`` records);
-``chrome-noargs`` (ChromeTrace(args=False)); ``jsonl`` (JSONLines). The query is the one ``--format chrome``
-uses: calls, returns and exceptions of all code, standard library included, lines left out.
+Each measurement runs in a fresh interpreter (warm-up, then the median of 3 runs). The modes of a workload and
+backend are interleaved over ``--rounds`` rounds, and the median of the rounds is reported, as a ratio to the
+untraced run (and to viztracer's). Modes: ``untraced``; ``tracer`` (an action that does nothing: the tracer
+alone); ``chrome`` (ChromeTrace with arguments and return values, what ``hunter --format chrome`` records);
+``chrome-noargs`` (ChromeTrace(args=False)); ``jsonl`` (JSONLines); ``chrome-filtered`` (ChromeTrace of one
+module the workload never calls: the cost of a filter that prunes everything). The query of the others is the
+one ``--format chrome`` uses: calls, returns and exceptions of all code, standard library included.
+
+``--viztracer`` adds ``viztracer``: VizTracer recording the same Python calls (C functions left out) and saving
+its JSON. It runs in a virtualenv of its own (``.venvs/bench-timeline-3.X``, created on first use with
+viztracer from PyPI and this project), and so do all the other modes then, so that both use one interpreter.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,7 +29,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-MODES = ("untraced", "tracer", "chrome", "chrome-noargs", "jsonl")
+MODES = ("untraced", "tracer", "chrome", "chrome-noargs", "jsonl", "chrome-filtered")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # -- workloads ---------------------------------------------------------------------------------------------
@@ -79,33 +88,49 @@ WORKLOADS: dict[str, Callable[[], Callable[[], Any]]] = {"tiny-calls": tiny_call
 
 
 def measure(workload: str, mode: str, repeat: int) -> float:
-    """Best wall time of ``repeat`` runs of the workload in this interpreter, under ``mode``."""
+    """Median wall time of ``repeat`` runs of the workload in this interpreter, under ``mode``."""
     run = WORKLOADS[workload]()
     run()  # warm up: imports, caches, specialisation
-    best = float("inf")
+    times = []
     directory = tempfile.mkdtemp(prefix="hunter-bench-")
     for index in range(repeat):
+        output = os.path.join(directory, f"{index}.json")
         if mode == "untraced":
             start = time.perf_counter()
             run()
-            best = min(best, time.perf_counter() - start)
+            times.append(time.perf_counter() - start)
+            continue
+        if mode == "viztracer":
+            from viztracer import VizTracer
+
+            tracer = VizTracer(output_file=output, ignore_c_function=True, verbose=0, tracer_entries=5_000_000)
+            start = time.perf_counter()
+            tracer.start()
+            run()
+            tracer.stop()
+            tracer.save()  # writing the file is part of the cost, as it is for ours
+            times.append(time.perf_counter() - start)
             continue
         import hunter
         from hunter import ChromeTrace, JSONLines
 
+        query: dict[str, Any] = {"kind_in": ("call", "return", "exception")}
         if mode == "tracer":
             action: Any = lambda event: None
         elif mode == "jsonl":
-            action = JSONLines(os.path.join(directory, f"{index}.jsonl"))
+            action = JSONLines(output + "l")
+        elif mode == "chrome-filtered":
+            action = ChromeTrace(output)
+            query["module"] = "fractions"
         else:
-            action = ChromeTrace(os.path.join(directory, f"{index}.json"), args=mode == "chrome")
+            action = ChromeTrace(output, args=mode == "chrome")
         start = time.perf_counter()
-        with hunter.trace(kind_in=("call", "return", "exception"), action=action):
+        with hunter.trace(action=action, **query):
             run()
         if mode != "tracer":
             action.close()  # the last batch is written: part of the cost
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 # -- driver ----------------------------------------------------------------------------------------------------
@@ -116,37 +141,59 @@ def backends() -> list[str]:
     return ["monitoring", "settrace"] if hasattr(sys, "monitoring") else ["settrace"]
 
 
-def child(workload: str, mode: str, backend: str, repeat: int) -> float:
+def viztracer_python() -> str:
+    """The interpreter of the benchmark's own virtualenv with viztracer and this project (made on first use)."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    venv = os.path.join(ROOT, ".venvs", f"bench-timeline-{version}")
+    python = os.path.join(venv, "Scripts" if os.name == "nt" else "bin", "python")
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "viztracer", ROOT], check=True)
+    return python
+
+
+def child(python: str, workload: str, mode: str, backend: str, repeat: int) -> float:
     env = dict(os.environ)
     for name in ("PYTHONHUNTER", "PYTHONHUNTERCONFIG"):
         env.pop(name, None)
     env["PYTHONHUNTERCONFIG"] = f'backend="{backend}"'
-    argv = [sys.executable, __file__, "--child", workload, mode, str(repeat)]
+    argv = [python, __file__, "--child", workload, mode, str(repeat)]
     output = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
     return float(json.loads(output.strip().splitlines()[-1])["seconds"])
 
 
 def main() -> None:
-    """Print, per workload and backend, the best time of each mode and its ratio to the untraced run."""
+    """Print, per workload and backend, the median time of each mode, its ratio to untraced and to viztracer."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the best counts (default 5)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; the median counts (default 5)")
     parser.add_argument("--backend", action="append", choices=("settrace", "monitoring"), help="default: all")
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS), help="default: all")
+    parser.add_argument("--viztracer", action="store_true", help="compare with viztracer (its own virtualenv)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
         workload, mode, repeat = options.child
         print(json.dumps({"seconds": measure(workload, mode, int(repeat))}))
         return
-    print(f"Python {sys.version.split()[0]}, best of {options.repeat}")
-    print(f"{'workload':<12} {'backend':<11} {'mode':<14} {'seconds':>9} {'ratio':>7}")
+    python = viztracer_python() if options.viztracer else sys.executable
+    modes = [*MODES, "viztracer"] if options.viztracer else list(MODES)
+    print(f"Python {sys.version.split()[0]}, median of {options.rounds} interleaved rounds (each a median of 3 runs)")
+    print(f"{'workload':<12} {'backend':<11} {'mode':<16} {'seconds':>9} {'untraced':>9} {'viztracer':>10}")
     for workload in options.workload or list(WORKLOADS):
         for backend in options.backend or backends():
-            base = child(workload, "untraced", backend, options.repeat)
-            print(f"{workload:<12} {backend:<11} {'untraced':<14} {base:>9.4f} {1:>6.1f}x", flush=True)
-            for mode in MODES[1:]:
-                seconds = child(workload, mode, backend, options.repeat)
-                print(f"{workload:<12} {backend:<11} {mode:<14} {seconds:>9.4f} {seconds / base:>6.1f}x", flush=True)
+            times: dict[str, list[float]] = {mode: [] for mode in modes}
+            for _ in range(options.rounds):
+                for mode in modes:
+                    times[mode].append(child(python, workload, mode, backend, 3))
+            medians = {mode: statistics.median(values) for mode, values in times.items()}
+            for mode in modes:
+                seconds = medians[mode]
+                versus = f"{seconds / medians['viztracer']:>9.2f}x" if "viztracer" in medians else ""
+                print(
+                    f"{workload:<12} {backend:<11} {mode:<16} {seconds:>9.4f} {seconds / medians['untraced']:>8.2f}x "
+                    f"{versus}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

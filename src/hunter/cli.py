@@ -31,7 +31,7 @@ examples:
   hunter -q 'module="app", function="handle"' --action code app.py
   hunter -q 'Q(kind="exception") | Q(function="retry")' -o trace.txt app.py
   hunter --action vars x self.total -- app.py
-  hunter --format chrome -o timeline.json app.py   then open timeline.json in https://ui.perfetto.dev
+  hunter --format chrome -o timeline.json app.py   then: hunter view timeline.json (offline flame chart)
   hunter --format jsonl -o events.jsonl --kind call app.py
 
 Queries use the PYTHONHUNTER syntax (what goes between the parentheses of hunter.trace(...)); several -q
