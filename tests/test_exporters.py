@@ -896,3 +896,34 @@ def test_object_form_holds_the_same_events_and_repairs_when_cut_off(tmp_path: Pa
     check_timeline(repaired)
     with pytest.raises(ValueError, match="form"):
         ChromeTrace(str(target), form="list")
+
+
+def test_queued_lines_are_written_on_a_timer_not_only_by_count(tmp_path: Path) -> None:
+    # A batch that never fills still reaches the file shortly after (checked at each event), so a process killed
+    # outright (SIGKILL: no handler, no exit) loses only its last moments.
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("needs SIGKILL")
+    script = write_program(
+        tmp_path,
+        """
+        import os, signal, time
+        import hunter
+        from hunter import ChromeTrace
+
+        def tick():
+            pass
+
+        out = ChromeTrace(sys.argv[1], batch=1_000_000)
+        hunter.trace(module="__main__", action=out)
+        main()
+        give_up = time.monotonic() + 60
+        while '"name":"main"' not in open(sys.argv[1]).read() and time.monotonic() < give_up:
+            tick()
+        os.kill(os.getpid(), signal.SIGKILL)
+        """,
+    )
+    target = tmp_path / "out.json"
+    result = run_python([script, str(target)], cwd=tmp_path)
+    assert result.returncode == -signal.SIGKILL, describe(result)
+    events = read_events(str(target))
+    assert [event["name"] for event in events if event["ph"] == "B"].count("leaf") == 4
