@@ -75,9 +75,10 @@ def fresh_call_stacks() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def no_color_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's NO_COLOR/FORCE_COLOR must not change what these tests see."""
+    """The developer's NO_COLOR/FORCE_COLOR/TERM must not change what these tests see."""
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
 
 
 @pytest.fixture

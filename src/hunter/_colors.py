@@ -65,15 +65,41 @@ COLOR_TAGS: dict[str, str] = _all_tags()
 NO_COLOR_TAGS: dict[str, str] = dict.fromkeys(COLOR_TAGS, "")
 
 
-def wants_colors(stream: Any, force_colors: bool) -> bool:
-    """Colours when forced, or when FORCE_COLOR says so, or on a terminal unless NO_COLOR is set."""
-    if force_colors:
-        return True
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    if os.environ.get("NO_COLOR"):
+def environment_choice() -> bool | None:
+    """What the environment says about colours: False, True, or None when it leaves it to the stream.
+
+    The rules are those of pytest, rich and CPython's own tracebacks (so that one setting means the same to
+    every Python tool run together): ``NO_COLOR`` set to anything but the empty string turns colours off
+    (no-color.org) and wins over ``FORCE_COLOR``; ``FORCE_COLOR`` set to anything but the empty string, ``0``
+    included, turns them on (force-color.org); ``TERM=dumb`` turns off what a terminal would have got.
+    """
+    environ = os.environ
+    if environ.get("NO_COLOR"):
         return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    return None
+
+
+def is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (closed or exotic streams are not)."""
     try:
         return bool(stream.isatty())
     except Exception:  # noqa: BLE001 - closed or exotic streams just get no colours
         return False
+
+
+def wants_colors(stream: Any, force_colors: bool, renders_colors: bool | None = None) -> bool:
+    """Whether to colour what goes to ``stream``: when forced by the caller, else as the environment says, else
+    when the stream is a terminal (or when ``renders_colors``, for destinations known to show them, such as a
+    Jupyter notebook's output)."""
+    if force_colors:
+        return True  # an explicit option wins over the environment, as no-color.org asks
+    choice = environment_choice()
+    if choice is not None:
+        return choice
+    if renders_colors is not None:
+        return renders_colors
+    return is_terminal(stream)
