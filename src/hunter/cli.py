@@ -33,6 +33,17 @@ examples:
   hunter --action vars x self.total -- app.py
   hunter --format chrome -o timeline.json app.py   then: hunter view timeline.json (offline flame chart)
   hunter --format jsonl -o events.jsonl --kind call app.py
+  hunter --module __main__ -c 'import app; app.main()'
+  hunter -q 'module="app", action=CodePrinter' -o trace.txt app.py
+
+environment variables:
+  PYTHONHUNTER        trace any python program without this command: PYTHONHUNTER='module="app"' python app.py
+                      (what goes between the parentheses of hunter.trace(...)); this command sets it for the
+                      program's child processes, and replaces the one it was given
+  PYTHONHUNTERCONFIG  defaults for every trace and printer, e.g. PYTHONHUNTERCONFIG='stdlib=False, repr_limit=80'
+  NO_COLOR            any value but the empty one: no colours, even on a terminal (it wins over FORCE_COLOR)
+  FORCE_COLOR         any value but the empty one (0 too, as pytest and rich read it): colours, even in a file
+                      or pipe; without either, text output is coloured on a terminal unless TERM=dumb
 
 Queries use the PYTHONHUNTER syntax (what goes between the parentheses of hunter.trace(...)); several -q
 and the filter flags must all match. Child processes (subprocess, multiprocessing) are traced too, through
@@ -42,7 +53,19 @@ the PYTHONHUNTER environment variable, unless --no-children.
 #: Options that take a value: needed to find where hunter's options end and the program's arguments begin
 #: (python's own rule: at the script name or -m), before argparse sees only hunter's part.
 _VALUE_OPTIONS = frozenset(
-    {"-q", "--query", "--module", "--function", "--kind", "--depth-lt", "-o", "--output", "--backend", "--format"}
+    {
+        "-q",
+        "--query",
+        "--module",
+        "--function",
+        "--kind",
+        "--depth-lt",
+        "-o",
+        "--output",
+        "--backend",
+        "--format",
+        "--repr-limit",
+    }
 )
 _ACTIONS = {
     "call": "CallPrinter",
@@ -54,7 +77,11 @@ _ACTIONS = {
 _KINDS = ("call", "line", "return", "exception")
 _FORMATS = ("text", "chrome", "jsonl")
 _DEFAULT_OUTPUT = {"chrome": "hunter-trace.json", "jsonl": "hunter-trace.jsonl"}
+#: The predicate that recognises threading._shutdown's events, as PYTHONHUNTER text (children use it too).
+_SHUTDOWN = "__import__('hunter._noise')._noise.INTERPRETER_SHUTDOWN"
 _HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: The printers whose output -o can redirect when a --query names them as its action.
+_PRINTERS = ("CallPrinter", "CodePrinter", "VarsPrinter", "VarsSnooper", "ErrorSnooper", "StackPrinter")
 
 
 class UsageError(Exception):
@@ -63,7 +90,8 @@ class UsageError(Exception):
 
 @dataclass
 class Target:
-    """What to run: a script (``kind='script'``; ``'-'`` for stdin) or a module (``kind='module'``)."""
+    """What to run: a script (``kind='script'``; ``'-'`` for stdin), a module (``kind='module'``) or the code given
+    with -c (``kind='command'``, the code in ``name``)."""
 
     kind: str
     name: str
@@ -102,7 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     prog = _prog()
     parser = _Parser(
         prog=prog,
-        usage=f"{prog} [OPTIONS] [--] script.py [args...]\n       {prog} [OPTIONS] -m module [args...]",
+        usage=(
+            f"{prog} [OPTIONS] [--] script.py [args...]\n       {prog} [OPTIONS] -m module [args...]\n"
+            f"       {prog} [OPTIONS] -c code [args...]"
+        ),
         description="Run a Python program the way `python` would, and trace it.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -158,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help=f"where to write (default: stderr for text, {_DEFAULT_OUTPUT['chrome']} / {_DEFAULT_OUTPUT['jsonl']})",
     )
+    out.add_argument(
+        "--repr-limit",
+        type=_whole_number,
+        metavar="N",
+        help="show at most N characters of each value (default: 1024 for text, 256 for timelines)",
+    )
     how = parser.add_argument_group("how")
     how.add_argument("--threads", action="store_true", help="always show the thread column")
     how.add_argument("--backend", choices=("settrace", "monitoring"), help="the tracing backend (default: the best)")
@@ -167,9 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _whole_number(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+_whole_number.__name__ = "whole number"  # argparse names the type in its message: "invalid whole number value"
+
+
 def split_argv(argv: Sequence[str]) -> tuple[list[str], Target | None]:
     """Split the command line into hunter's options and the target, by python's rule: options end at the
-    script name, ``-m MODULE``, ``-`` or ``--``."""
+    script name, ``-m MODULE``, ``-c CODE``, ``-`` or ``--``."""
     options: list[str] = []
     index = 0
     while index < len(argv):
@@ -187,6 +234,12 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], Target | None]:
                     raise UsageError("argument -m: expected a module name")
                 return options, Target("module", argv[index + 1], list(argv[index + 2 :]))
             return options, Target("module", token[2:], list(argv[index + 1 :]))
+        if token == "-c" or (token.startswith("-c") and not token.startswith("--")):
+            if token == "-c":
+                if index + 1 >= len(argv):
+                    raise UsageError("argument -c: expected the code to run")
+                return options, Target("command", argv[index + 1], list(argv[index + 2 :]))
+            return options, Target("command", token[2:], list(argv[index + 1 :]))
         if not token.startswith("-"):
             return options, Target("script", token, list(argv[index + 1 :]))
         options.append(token)
@@ -272,11 +325,12 @@ def _kinds(values: list[str]) -> list[str]:
 
 def _action_text(options: argparse.Namespace, output: str | None, child: bool) -> str:
     """The action of the trace, as PYTHONHUNTER source text."""
+    limit = [] if options.repr_limit is None else [f"repr_limit={options.repr_limit!r}"]
     # signals=True: SIGTERM/SIGHUP close the file before the process ends (in the children too).
     if options.format == "chrome":
-        return f"ChromeTrace({output!r}, signals=True)"
+        return f"ChromeTrace({', '.join([repr(output), *limit, 'signals=True'])})"
     if options.format == "jsonl":
-        return f"JSONLines({output!r}, signals=True)"
+        return f"JSONLines({', '.join([repr(output), *limit, 'signals=True'])})"
     words = options.action or ["call"]
     name, names = words[0], words[1:]
     arguments = [repr(item) for item in names]
@@ -285,7 +339,42 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
     if child:
         # A child's lines end up next to the parent's: say which process wrote each.
         arguments.append("force_pid=True")
+    arguments += limit
     return f"{_ACTIONS[name]}({', '.join(arguments)})"
+
+
+def _retarget(text: str, settings: dict[str, str]) -> str:
+    """A --query's own action (``action=`` / ``actions=`` source text) with the command line's settings added.
+
+    ``settings`` maps keyword names to source text (``stream`` from -o, ``repr_limit``, ``force_pid`` for
+    children). Each action must be a printer named outright (``CodePrinter``, ``VarsPrinter('x')``), so that
+    the keywords can be added to it; one that sets a keyword itself keeps its own value, except ``stream``,
+    where two answers to "where does the output go" are an error.
+    """
+    tree = ast.parse(text.strip(), mode="eval")
+    items = tree.body.elts if isinstance(tree.body, (ast.List, ast.Tuple)) else [tree.body]
+    for index, item in enumerate(items):
+        call = item if isinstance(item, ast.Call) else ast.Call(func=item, args=[], keywords=[])
+        target = call.func
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+        accepted = _PRINTERS if "stream" in settings else (*_PRINTERS, "ChromeTrace", "JSONLines")
+        if name not in accepted:
+            flags = "-o" if "stream" in settings else "--repr-limit"
+            raise UsageError(
+                f"{flags} applies to the printers a --query names ({', '.join(accepted)}), "
+                f"not to {ast.unparse(item)}: give it its own arguments instead"
+            )
+        given = {keyword.arg for keyword in call.keywords}
+        if "stream" in given and "stream" in settings:
+            raise UsageError(f"-o and the --query's {ast.unparse(item)} both say where the output goes")
+        for key, value in settings.items():
+            if key not in given:
+                call.keywords.append(ast.keyword(arg=key, value=ast.parse(value, mode="eval").body))
+        if isinstance(tree.body, (ast.List, ast.Tuple)):
+            tree.body.elts[index] = call
+        else:
+            tree.body = call
+    return ast.unparse(tree)
 
 
 def make_plan(argv: Sequence[str]) -> Plan:
@@ -297,7 +386,10 @@ def make_plan(argv: Sequence[str]) -> Plan:
         print(f"hunter {_version()}")
         raise SystemExit(0)
     if target is None:
-        raise UsageError("no script or -m module given (after --action vars NAME..., put -- before the script)")
+        hint = (
+            " (after --action vars NAME..., put -- before the script)" if (options.action or [""])[0] == "vars" else ""
+        )
+        raise UsageError(f"no script, -m module or -c code given{hint}")
     if options.action is not None:
         if options.format != "text":
             raise UsageError(f"--action applies to --format text, not --format {options.format}")
@@ -315,6 +407,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
                     raise UsageError(f"--action vars: {name!r} is not a Python expression") from None
         elif len(options.action) > 1:
             raise UsageError(f"--action {options.action[0]} takes no names (got {' '.join(options.action[1:])})")
+    if options.repr_limit is not None and options.format != "text" and options.repr_limit < 8:
+        raise UsageError(f"--repr-limit must be at least 8 for --format {options.format}")
     positional: list[str] = []
     query: list[str] = []
     tracer_options: dict[str, str] = {}
@@ -350,9 +444,9 @@ def make_plan(argv: Sequence[str]) -> Plan:
         query.append(f"kind_in={tuple(kinds)!r}")
     if options.depth_lt is not None:
         query.append(f"depth_lt={options.depth_lt!r}")
-    user_actions = [key for key in tracer_options if key in ("action", "actions")]
-    if user_actions and (options.action or options.format != "text" or options.output):
-        raise UsageError("a --query that names its own action can't be combined with --action, --format or -o")
+    user_actions = {key: tracer_options.pop(key) for key in ("action", "actions") if key in tracer_options}
+    if user_actions and (options.action or options.format != "text"):
+        raise UsageError("a --query that names its own action can't be combined with --action or --format")
     if options.threads:
         if any(alias in tracer_options for alias in config.THREADING_ALIASES):
             raise UsageError("--threads given both as an option and in a --query")
@@ -370,8 +464,14 @@ def make_plan(argv: Sequence[str]) -> Plan:
         output = _DEFAULT_OUTPUT.get(options.format)
     if output is not None:
         output = os.path.abspath(output)
-    # hunter's own code and the runpy frames that start a -m module are machinery, not the program.
-    exclude = f"Not(Or(module='runpy', filename_startswith={_HUNTER_DIR!r}))"
+    # hunter's own code, the runpy frames that start a -m module and the interpreter's shutdown work are machinery,
+    # not the program.
+    machinery = [_SHUTDOWN, "module='runpy'", f"filename_startswith={_HUNTER_DIR!r}"]
+    if options.stdlib is False:
+        # setuptools' import hook (its distutils-precedence.pth installs it) runs at every import: it is part of the
+        # import machinery, as much as importlib is.
+        machinery.append("module_startswith='_distutils_hack'")
+    exclude = f"Not(Or({', '.join(machinery)}))"
     common = [exclude, *positional]
     if query:
         common.append("Q(" + ", ".join(query) + ")")
@@ -381,6 +481,15 @@ def make_plan(argv: Sequence[str]) -> Plan:
         parts = list(common)
         if not user_actions:
             parts.append(f"action={_action_text(options, output, child)}")
+        settings = {}
+        if output is not None:
+            settings["stream"] = repr(output)
+            if child:
+                settings["force_pid"] = "True"
+        if options.repr_limit is not None:
+            settings["repr_limit"] = repr(options.repr_limit)
+        for key, value in user_actions.items():
+            parts.append(f"{key}={_retarget(value, settings) if settings else value}")
         return ", ".join(parts)
 
     return Plan(
@@ -455,6 +564,10 @@ def _install_excepthook(runner: types.CodeType) -> None:
     original = sys.excepthook
 
     def excepthook(exc_type: type[BaseException], exc: BaseException, tb: types.TracebackType | None) -> Any:
+        if sys.version_info < (3, 13):
+            import linecache
+
+            linecache.cache.pop("<string>", None)  # see _remember_command_source
         trimmed = _trim_traceback(tb, runner)
         if exc is not None and trimmed is not tb:
             # The default hook prints the exception's own __traceback__ when it has one: trim that too.
@@ -602,13 +715,24 @@ def _run(session: Session, target: Target) -> None:
         sys.modules["__main__"] = _main_module(None, importlib.machinery.BuiltinImporter)
         import runpy
 
-        session.start()
+        if _module_may_exist(target.name):
+            # (A misspelt module gets python's one-line error, not buried under the trace of the search for it.)
+            session.start()
         run_as_main = getattr(runpy, "_run_module_as_main", None)
         if run_as_main is not None:
             # What `python -m` itself calls: same sys.argv[0], __main__, error messages and traceback.
             run_as_main(target.name, alter_argv=True)
         else:  # pragma: no cover - a future Python without it
             runpy.run_module(target.name, run_name="__main__", alter_sys=True)
+        return
+    if target.kind == "command":
+        code = compile(target.name, "<string>", "exec", dont_inherit=True)
+        _remember_command_source(target.name)
+        sys.argv = ["-c", *target.args]
+        _set_path0("")
+        sys.modules["__main__"] = _main_module(None, importlib.machinery.BuiltinImporter)
+        session.start()
+        exec(code, sys.modules["__main__"].__dict__)  # noqa: S102
         return
     if target.name == "-":
         source: bytes | str = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
@@ -638,6 +762,27 @@ def _run(session: Session, target: Target) -> None:
     sys.modules["__main__"] = module
     session.start()
     exec(code, module.__dict__)  # noqa: S102
+
+
+def _module_may_exist(name: str) -> bool:
+    """Whether python could find the top-level package of module ``name`` (looked up without running any code)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name.partition(".")[0]) is not None
+    except (ImportError, ValueError):
+        return True  # let python itself say what is wrong
+
+
+def _remember_command_source(code: str) -> None:
+    """Make the -c code's lines readable under its file name, ``<string>``, as python 3.13+ does itself.
+
+    The trace shows source lines; before 3.13 python keeps no copy, so the excepthook forgets it again before
+    an uncaught exception is printed (the traceback then looks as python's own).
+    """
+    import linecache
+
+    linecache.cache["<string>"] = (len(code), None, code.splitlines(keepends=True) or [""], "<string>")
 
 
 def _is_runnable_container(filename: str) -> bool:
