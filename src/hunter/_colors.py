@@ -56,6 +56,7 @@ def _all_tags() -> dict[str, str]:
             "RETURN": BRIGHT + fore("GREEN"),
             "EXCEPTION": BRIGHT + fore("RED"),
             "FAILED": BRIGHT + fore("RED"),
+            "TIME": BRIGHT + fore("BLACK"),
         }
     )
     return tags

@@ -6,6 +6,7 @@ import ast
 import builtins
 import os
 import threading
+import time
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -251,10 +252,39 @@ class ColorStreamAction(Action):
 
 
 class CodePrinter(ColorStreamAction):
-    """Prints each event's source code; multi-line statements continued with ``|``/``*``; return values."""
+    """Prints each event's source code; multi-line statements continued with ``|``/``*``; return values.
+
+    ``elapsed=True`` starts each event's lines with the seconds since the printer's first event.
+    """
+
+    def __init__(self, *args: Any, elapsed: bool = False, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self.elapsed = bool(elapsed)
+        self._started: float | None = None
 
     def __call__(self, event: Event) -> None:
-        self.write(self._render(event, self._value_text(event)))
+        self.write(self._timed(self._render(event, self._value_text(event))))
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text[:-1]}, elapsed=True)" if self.elapsed else text
+
+    __repr__ = __str__
+
+    def _settings(self) -> tuple:
+        return (*super()._settings(), self.elapsed)
+
+    def _timed(self, text: str) -> str:
+        """``text`` with the elapsed-time column before its first line (and as much space before the others)."""
+        if not self.elapsed:
+            return text
+        now = time.perf_counter()
+        if self._started is None:
+            self._started = now
+        tags = self.tags
+        lines = text.splitlines(keepends=True)
+        lines[0] = f"{tags['TIME']}{now - self._started:10.6f}{tags['RESET']} {lines[0]}"
+        return "".join([lines[0], *(f"{' ' * 11}{line}" for line in lines[1:])])
 
     def _value_text(self, event: Event) -> str | None:
         if event.kind in ("return", "exception"):
@@ -297,7 +327,7 @@ class CallPrinter(CodePrinter):
         cls._stacks.clear()
 
     def __call__(self, event: Event) -> None:
-        self.write(self._render_call(event, None))
+        self.write(self._timed(self._render_call(event, None)))
 
     def _render_call(self, event: Event, value: str | None) -> str:
         tags = self.tags

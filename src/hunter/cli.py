@@ -195,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="show at most N characters of each value (default: 1024 for text, 256 for timelines)",
     )
+    out.add_argument(
+        "--elapsed",
+        action="store_true",
+        help="start each line with the seconds since the first event (--action call or code)",
+    )
     how = parser.add_argument_group("how")
     how.add_argument("--threads", action="store_true", help="always show the thread column")
     how.add_argument("--backend", choices=("settrace", "monitoring"), help="the tracing backend (default: the best)")
@@ -340,6 +345,8 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
         # A child's lines end up next to the parent's: say which process wrote each.
         arguments.append("force_pid=True")
     arguments += limit
+    if options.elapsed:
+        arguments.append("elapsed=True")
     return f"{_ACTIONS[name]}({', '.join(arguments)})"
 
 
@@ -407,6 +414,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
                     raise UsageError(f"--action vars: {name!r} is not a Python expression") from None
         elif len(options.action) > 1:
             raise UsageError(f"--action {options.action[0]} takes no names (got {' '.join(options.action[1:])})")
+    if options.elapsed and (options.format != "text" or (options.action or ["call"])[0] not in ("call", "code")):
+        raise UsageError("--elapsed applies to the text output of --action call (the default) or code")
     if options.repr_limit is not None and options.format != "text" and options.repr_limit < 8:
         raise UsageError(f"--repr-limit must be at least 8 for --format {options.format}")
     positional: list[str] = []
@@ -445,8 +454,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
     if options.depth_lt is not None:
         query.append(f"depth_lt={options.depth_lt!r}")
     user_actions = {key: tracer_options.pop(key) for key in ("action", "actions") if key in tracer_options}
-    if user_actions and (options.action or options.format != "text"):
-        raise UsageError("a --query that names its own action can't be combined with --action or --format")
+    if user_actions and (options.action or options.format != "text" or options.elapsed):
+        raise UsageError("a --query that names its own action can't be combined with --action, --format or --elapsed")
     if options.threads:
         if any(alias in tracer_options for alias in config.THREADING_ALIASES):
             raise UsageError("--threads given both as an option and in a --query")
