@@ -1,13 +1,16 @@
-"""Events of the interpreter's own work that the command line leaves out of a program's trace."""
+"""Events that belong to the machinery around a program, not to it: the interpreter's shutdown (left out by the
+command line) and a test runner's own code (left out of a test's trace)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any
 
-from ._verdict import MAYBE, NEVER, Verdict
+from . import _source
+from ._verdict import ALWAYS, MAYBE, NEVER, Verdict
 
-__all__ = ["INTERPRETER_SHUTDOWN"]
+__all__ = ["INTERPRETER_SHUTDOWN", "RunnerCode"]
 
 
 class InterpreterShutdown:
@@ -51,3 +54,49 @@ class InterpreterShutdown:
 
 #: The one instance (stateless): the command line's queries refer to it by this name.
 INTERPRETER_SHUTDOWN = InterpreterShutdown()
+
+
+class RunnerCode:
+    """True for the events of a runner's code (modules matching ``pattern``, e.g. pytest and pluggy) and of the
+    standard library code it calls (the runner's ``contextlib`` or ``reprlib`` calls are the runner's work; the
+    same functions called by the code under test are that code's).
+
+    Decided statically for the runner's modules (true) and for other non-stdlib code (false); for stdlib code
+    by walking the stack to the first frame outside the stdlib.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._match = re.compile(pattern).match
+
+    def __call__(self, event: Any) -> bool:
+        if self._match(event.module):
+            return True
+        if not event.stdlib or event.frame is None:
+            return False
+        frame = event.frame.f_back
+        while frame is not None:
+            module = _source.frame_module(frame)
+            if not _source.is_stdlib(_source.code_filename(frame.f_code, frame.f_globals), module):
+                return bool(self._match(module))
+            frame = frame.f_back
+        return False
+
+    def _verdict(self, facts: Any) -> Verdict:
+        if self._match(facts.module):
+            return ALWAYS
+        return MAYBE if facts.stdlib else NEVER
+
+    def _reads_calls(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return f"RunnerCode({self.pattern!r})"
+
+    __repr__ = __str__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunnerCode) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.pattern))
