@@ -3,8 +3,10 @@ command line) and a test runner's own code (left out of a test's trace)."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from functools import lru_cache
 from typing import Any
 
 from . import _source
@@ -56,36 +58,47 @@ class InterpreterShutdown:
 INTERPRETER_SHUTDOWN = InterpreterShutdown()
 
 
+#: Folders that hold installed libraries: code there is nobody's own, it works for whoever called it.
+_LIBRARY_FOLDERS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
+
+
+@lru_cache(maxsize=4096)
+def _role(filename: str, module: str, pattern: str) -> str:
+    """``'runner'``, ``'library'`` (stdlib or installed: it works for its caller) or ``'own'`` (the user's code)."""
+    if re.match(pattern, module):
+        return "runner"
+    if _source.is_stdlib(filename, module) or any(folder in filename for folder in _LIBRARY_FOLDERS):
+        return "library"
+    return "own"
+
+
 class RunnerCode:
     """True for the events of a runner's code (modules matching ``pattern``, e.g. pytest and pluggy) and of the
-    standard library code it calls (the runner's ``contextlib`` or ``reprlib`` calls are the runner's work; the
-    same functions called by the code under test are that code's).
+    library code it calls: the standard library and installed packages work for whoever called them, so the
+    stack is walked up to the first frame that is the runner's or the user's own code (neither stdlib nor
+    installed), and that frame decides.
 
-    Decided statically for the runner's modules (true) and for other non-stdlib code (false); for stdlib code
-    by walking the stack to the first frame outside the stdlib.
+    Decided statically for the runner's modules (true) and for the user's own code (false).
     """
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        self._match = re.compile(pattern).match
 
     def __call__(self, event: Any) -> bool:
-        if self._match(event.module):
-            return True
-        if not event.stdlib or event.frame is None:
-            return False
-        frame = event.frame.f_back
+        role = _role(event.filename, event.module, self.pattern)
+        if role != "library":
+            return role == "runner"
+        frame = event.frame.f_back if event.frame is not None else None
         while frame is not None:
-            module = _source.frame_module(frame)
-            if not _source.is_stdlib(_source.code_filename(frame.f_code, frame.f_globals), module):
-                return bool(self._match(module))
+            role = _role(frame.f_code.co_filename, _source.frame_module(frame), self.pattern)
+            if role != "library":
+                return role == "runner"
             frame = frame.f_back
         return False
 
     def _verdict(self, facts: Any) -> Verdict:
-        if self._match(facts.module):
-            return ALWAYS
-        return MAYBE if facts.stdlib else NEVER
+        role = _role(facts.filename, facts.module, self.pattern)
+        return ALWAYS if role == "runner" else MAYBE if role == "library" else NEVER
 
     def _reads_calls(self) -> bool:
         return False

@@ -16,8 +16,8 @@ import pytest
 
 import hunter
 
+from ._capture import start_trace
 from ._noise import RunnerCode
-from .actions import CallPrinter
 from .config import ConfigError, parse_trace_arguments
 from .tracer import Tracer
 
@@ -51,22 +51,7 @@ class ItemTrace:
     def start(self, build: Callable[[], tuple[tuple[Any, ...], dict[str, Any]]]) -> Tracer:
         """Start tracing with the arguments ``build()`` returns; printers without a stream write to the buffer."""
         self.stop()
-        # Each test's call tree starts at the left margin, whatever the previous test left open (CallPrinter keeps
-        # its open calls per thread, across tracers).
-        CallPrinter.cleanup()
-        previous_stream, previous_tracer = hunter._default_stream, hunter._last_tracer
-        # Printers named in the query (instances made while it is parsed, classes instantiated by trace()) write
-        # to hunter._default_stream unless given a stream: that is this test's buffer while they are made.
-        hunter._default_stream = self.buffer
-        try:
-            predicates, options = build()
-            if "action" not in options and "actions" not in options:
-                options = {**options, "action": CallPrinter(stream=self.buffer, force_colors=self.colors)}
-            self.tracer = hunter.trace(_RUNNER, *predicates, **options)
-        finally:
-            hunter._default_stream = previous_stream
-            # The test's own hunter.stop() must not find this tracer (nor lose the one it started itself).
-            hunter._last_tracer = previous_tracer
+        self.tracer = start_trace(self.buffer, build, _RUNNER, force_colors=self.colors)
         return self.tracer
 
     def stop(self) -> None:
