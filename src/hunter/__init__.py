@@ -185,4 +185,18 @@ def _embed_via_environment() -> None:
         _config.say(f"Failed to load hunter from PYTHONHUNTER environ variable {value!r}: {message}\n")
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext hunter`` in IPython/Jupyter: the ``%%hunter`` and ``%hunter_on``/``%hunter_off`` magics."""
+    from .ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext hunter``: stop what ``%hunter_on`` started."""
+    from .ipython import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
 load_config()
