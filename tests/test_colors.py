@@ -56,14 +56,6 @@ def test_force_colors_option_wins(monkeypatch: pytest.MonkeyPatch, environment: 
     assert CallPrinter(stream=io.StringIO(), force_colors=True)._colored
 
 
-def test_destination_that_renders_colors(monkeypatch: pytest.MonkeyPatch) -> None:
-    # E.g. a notebook's output area: not a terminal, yet it shows colours; the environment still decides first.
-    assert wants_colors(io.StringIO(), False, renders_colors=True)
-    assert not wants_colors(Terminal(), False, renders_colors=False)
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert not wants_colors(io.StringIO(), False, renders_colors=True)
-
-
 def test_closed_stream_gets_no_colors() -> None:
     stream = io.StringIO()
     stream.close()

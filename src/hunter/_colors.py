@@ -92,15 +92,12 @@ def is_terminal(stream: Any) -> bool:
         return False
 
 
-def wants_colors(stream: Any, force_colors: bool, renders_colors: bool | None = None) -> bool:
+def wants_colors(stream: Any, force_colors: bool) -> bool:
     """Whether to colour what goes to ``stream``: when forced by the caller, else as the environment says, else
-    when the stream is a terminal (or when ``renders_colors``, for destinations known to show them, such as a
-    Jupyter notebook's output)."""
+    when the stream is a terminal (a stream may say it is one when it shows colours, e.g. a notebook's output)."""
     if force_colors:
         return True  # an explicit option wins over the environment, as no-color.org asks
     choice = environment_choice()
     if choice is not None:
         return choice
-    if renders_colors is not None:
-        return renders_colors
     return is_terminal(stream)
