@@ -71,7 +71,11 @@ class HunterMagics:
 
     def _arguments(self, line: str) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """The magic's line as ``trace()`` arguments: hunter's public names and the notebook's variables in scope."""
-        scope = {**config.public_namespace(), **self.shell.user_ns}
+        user_names = self.shell.user_ns
+
+        def scope(mentioned: Any) -> dict[str, Any]:
+            return {**config.public_namespace(mentioned), **user_names}
+
         return config.parse_trace_arguments(line, scope) if line.strip() else ((), {})
 
     def _start(self, line: str) -> Tracer | None:
