@@ -1438,18 +1438,181 @@ def test_root_attaches_to_another_users_process(cleanup, route, gdb_reason):
     assert target.err.text() == ""
 
 
-def test_attach_signal_while_a_session_thread_finds_nobody_is_not_lost(monkeypatch):
-    # A late wake-up signal of our own starts a thread that finds no socket; a hunter-trace that signals while
-    # it looks is ignored (busy) and must get a second look, or it waits in vain.
+# -- signals are lossy: the races between attach signals, wake-up calls and session threads ---------------------
+
+
+def pending_signals(pid: int, tid: int) -> tuple[set[int], set[int]]:
+    """The signals pending for thread ``tid`` alone and for the whole process ``pid`` (from /proc)."""
+    fields = dict(
+        line.split(":\t", 1)
+        for line in Path(f"/proc/{pid}/task/{tid}/status").read_text().splitlines()
+        if ":\t" in line
+    )
+
+    def numbers(mask: str) -> set[int]:
+        value = int(mask, 16)
+        return {number for number in range(1, 65) if value >> (number - 1) & 1}
+
+    return numbers(fields["SigPnd"]), numbers(fields["ShdPnd"])
+
+
+BLOCKED_TARGET = textwrap.dedent(
+    """\
+    import os, signal, sys, threading, time
+    import hunter.remote
+
+    hunter.remote.install()
+    # Blocked in every thread (threads inherit the mask): a signal stays pending where the kernel put it.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGURG})
+
+    def commands():
+        for line in sys.stdin:
+            if line.strip() == "unblock":
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+
+    def beats():
+        n = 0
+        while True:
+            sys.stdout.write(f"heartbeat {n}\\n")
+            n += 1
+            time.sleep(0.01)
+
+    def unblock(signum, frame):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGURG})  # runs the pending handlers before it returns
+        sys.stdout.write("unblocked\\n")
+
+    signal.signal(signal.SIGUSR1, unblock)
+    threading.Thread(target=commands, daemon=True).start()
+    threading.Thread(target=beats, daemon=True).start()
+    sys.stdout.write(f"ready {os.getpid()}\\n")
+    os.read(os.pipe()[0], 1)  # the main thread sleeps in a system call for good
+    """
+)
+
+
+def test_attach_signal_goes_to_the_main_thread(tmp_path, cleanup):
+    # Python runs handlers on the main thread only, and only a signal delivered to the main thread interrupts
+    # the system call it sleeps in. A signal sent to the process may be taken by any other thread (one that
+    # starts a thread takes it as it unblocks signals): the main thread slept on and hunter-trace timed out.
+    target = Target(tmp_path, source=BLOCKED_TARGET)
+    cleanup(target)
+    cli = start_cli(cleanup, "-p", str(target.pid), "-t", "0.5", 'function="leaf"')
+    assert cli.wait() == 2, cli.describe()
+    assert "did not answer within 0.5s" in cli.err.text()
+    own, shared = pending_signals(target.pid, target.pid)
+    assert signal.SIGURG in own  # pending for the main thread itself: no other thread can take it
+    assert signal.SIGURG not in shared
+    # Unblocked, it runs the handler, which finds no hunter-trace waiting any more and does nothing.
+    target.send("unblock")
+    seen = target.out.wait_line("unblocked")
+    assert signal.SIGURG not in pending_signals(target.pid, target.pid)[0]
+    target.out.wait_line("heartbeat", start=seen + 5)  # runs on
+    assert target.err.text() == ""
+
+
+@pytest.fixture
+def handler_installed(monkeypatch):
+    """The agent's handler for SIGURG in this process, with looking for a hunter-trace replaced by a record."""
     looks: list[str | None] = []
+    looked = threading.Event()
 
     def connect(path: str | None) -> None:
         looks.append(path)
-        if len(looks) == 1:
-            _remote_agent._state.requests += 1  # the attach signal, arriving now
+        looked.set()
 
     monkeypatch.setattr(_remote_agent, "_connect", connect)
-    monkeypatch.setattr(_remote_agent._state, "busy", True)  # as _start_session_thread leaves it
+    _remote_agent.install_handler(signal.SIGURG)
+    try:
+        yield looks, looked
+    finally:
+        _remote_agent.uninstall_handler()
+        # A session thread that the handler started is done when it frees the slot.
+        assert _remote_agent._state.slot.acquire(timeout=DEADLINE)
+        _remote_agent._state.slot.release()
+
+
+def test_wake_up_call_goes_to_the_main_thread(handler_installed):
+    # The settrace backend's start and stop run on the main thread, which the session thread wakes with our
+    # signal: sent to the process, another thread could take it, and the main thread slept on (10s, then
+    # "did not run Python code"). The main thread blocks the signal here, so it waits where it was sent.
+    ran: list[str] = []
+    tasks: list[_remote_agent._MainTask] = []
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGURG})
+    try:
+        helper = threading.Thread(
+            target=lambda: tasks.append(_remote_agent._call_on_main_thread(lambda: ran.append("x")))
+        )
+        helper.start()
+        helper.join()
+        own, shared = pending_signals(os.getpid(), threading.main_thread().native_id)
+        assert signal.SIGURG in own
+        assert signal.SIGURG not in shared
+        assert ran == []
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGURG})  # the handler runs now
+    assert ran == ["x"]
+    assert tasks[0].wait(DEADLINE)
+
+
+def test_a_task_that_timed_out_never_runs_late_nor_swallows_an_attach_signal(handler_installed, monkeypatch):
+    # The main thread did not run the task in time (stuck in C code): the session gave up. The task must not
+    # run later (a late start would trace for nobody), and the next signal, a hunter-trace's, must be taken
+    # as the request to attach it is (it was taken for our own late wake-up call and ignored).
+    looks, looked = handler_installed
+    monkeypatch.setattr(signal, "pthread_kill", lambda ident, signum: None)  # the wake-up call gets lost
+    ran: list[str] = []
+    results: list[bool] = []
+
+    def session() -> None:
+        task = _remote_agent._call_on_main_thread(lambda: ran.append("late"))
+        results.append(task.wait(0))
+
+    helper = threading.Thread(target=session)
+    helper.start()
+    helper.join()
+    assert results == [False]
+    _remote_agent.handle_signal(signal.SIGURG, None)  # the hunter-trace's signal
+    assert ran == []
+    assert looked.wait(DEADLINE)
+    assert looks == [None]
+
+
+def test_signals_while_a_session_thread_is_busy_get_a_look_of_their_own(monkeypatch):
+    # A signal that comes while a session thread exists only counts. Whether that thread found nobody (it was
+    # started by a late wake-up call of ours) or served a hunter-trace (one that was killed, while the next
+    # one signals): the new hunter-trace may have made its socket after the look, so it must get one of its
+    # own, or it waits in vain.
+    sessions: list[str | None] = []
+
+    def one_session(path: str | None) -> None:
+        sessions.append(path)
+        if len(sessions) == 1:
+            _remote_agent._state.requests += 1  # the attach signal, arriving now: the slot is held
+            assert not _remote_agent._state.slot.acquire(False)
+        _remote_agent._state.slot.release()  # as a session's end() does, or _one_session when it found nobody
+
+    monkeypatch.setattr(_remote_agent, "_one_session", one_session)
+    assert _remote_agent._state.slot.acquire(False)  # as _start_session_thread leaves it
     _remote_agent._session_thread(None)
-    assert looks == [None, None]
-    assert _remote_agent._state.busy is False
+    assert sessions == [None, None]
+    assert not _remote_agent._state.slot.locked()
+
+
+def test_the_hunter_trace_just_served_is_not_connected_to_again(tmp_path, monkeypatch):
+    # After a session, signals that came meanwhile get a look; the hunter-trace just served may still be
+    # listening as it leaves, but never accepts again: connecting would only wait for it to go.
+    directory = tmp_path / "private"
+    directory.mkdir(mode=0o700)
+    path = str(directory / "hunter.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(4)
+    try:
+        monkeypatch.setattr(_remote_agent._state, "served_peer", None)
+        first = _remote_agent._connect(path)
+        assert first is not None
+        first.close()
+        assert _remote_agent._state.served_peer == os.getpid()  # the listener is this process
+        assert _remote_agent._connect(path) is None
+    finally:
+        listener.close()

@@ -12,9 +12,13 @@ How it stays out of the way of the program it runs in:
   the tracer, streams the output, and stops the tracer when the CLI quits or disappears.
 * Only ``sys.settrace`` is per thread. With the settrace backend the tracer must be started and
   stopped *on the main thread*; the session thread queues that work and wakes the main thread with
-  our own signal (which also interrupts a blocking system call) or, when no handler of ours is
-  installed, with ``Py_AddPendingCall``. The monitoring backend (3.12+) is global and started
-  from the session thread directly, so a main thread stuck in C code does not matter.
+  our own signal, sent to the main thread itself (which also interrupts a blocking system call), or,
+  when no handler of ours is installed, with ``Py_AddPendingCall``. The monitoring backend (3.12+)
+  is global and started from the session thread directly, so a main thread stuck in C code does
+  not matter.
+* Signals are lossy: two of one kind that are pending together are handled once. So every signal
+  counts as a request to attach (it may carry one besides our own wake-up call), and a session
+  thread that was busy while requests came looks for a waiting hunter-trace again when it is done.
 * Nothing is ever printed to the program's own stdout/stderr; problems are reported to the CLI.
 """
 
@@ -56,8 +60,11 @@ class _State:
 
     signum: int | None = None  # the signal our handler is installed for (None: not installed)
     previous_handler: Any = None  # what install_handler() replaced, restored by uninstall_handler()
-    busy = False  # a session thread exists (connecting or attached): further attach signals are ignored
-    requests = 0  # attach signals so far: one that came while a session thread found nobody is looked at again
+    # Held while a session thread exists (connecting or attached): further signals only count as requests.
+    # A lock, so that claiming it is one atomic step for the signal handler and a session thread alike.
+    slot = _thread.allocate_lock()
+    requests = 0  # signals handled so far: those that came while the slot was held get a look of their own later
+    served_peer: int | None = None  # the pid of the hunter-trace served last: it serves one session only
     session: _Session | None = None
 
 
@@ -71,32 +78,30 @@ _pending_call_callback: Any = None
 
 
 def handle_signal(signum: int, frame: Any) -> None:
-    """The signal handler: run queued main-thread work, or start a session thread (never blocks)."""
-    if _run_main_tasks():
-        return  # our own wake-up call, not a request to attach
+    """The signal handler: run queued main-thread work, and look for a waiting hunter-trace (never blocks)."""
+    ran_tasks = _run_main_tasks()
+    # Even when this was our own wake-up call, an attach signal may have merged with it while both were pending:
+    # every signal is a request. Counted before the slot is tried, so a busy session thread sees it afterwards.
     _state.requests += 1
     _start_session_thread(None)
     previous = _state.previous_handler
-    if callable(previous):
+    if not ran_tasks and callable(previous):
         previous(signum, frame)
 
 
 def bootstrap(path: str) -> None:
     """Entry point for code injected by gdb or sys.remote_exec, run in a thread of its own: attach to ``path``."""
-    if _state.busy:
-        return
-    _state.busy = True
-    _session_thread(path)
+    if _state.slot.acquire(False):
+        _session_thread(path)
 
 
 def _start_session_thread(path: str | None) -> None:
-    if _state.busy:
-        return
-    _state.busy = True
+    if not _state.slot.acquire(False):
+        return  # a session thread exists; it looks again for this request when it is done
     try:
         _thread.start_new_thread(_session_thread, (path,))
     except RuntimeError:  # interpreter shutting down: no new threads
-        _state.busy = False
+        _state.slot.release()
 
 
 def install_handler(signum: int) -> None:
@@ -150,7 +155,15 @@ class _MainTask:
             self.done.release()
 
     def wait(self, timeout: float) -> bool:
-        return self.done.acquire(timeout=timeout)
+        """Wait until the main thread ran the task; after ``timeout`` withdraw it, so that it never runs late."""
+        if self.done.acquire(timeout=timeout):
+            return True
+        try:
+            _main_tasks.remove(self)  # atomic: either we withdraw it, or the main thread has taken it
+        except ValueError:
+            self.done.acquire()  # the main thread is running it right now: it ends shortly
+            return True
+        return False
 
 
 def _run_main_tasks() -> bool:
@@ -174,15 +187,17 @@ def _call_on_main_thread(function: Callable[[], Any]) -> _MainTask:
     # 3.13+ knows the main thread for sure; before, threading's idea of it is right as long as threading
     # was first imported on the main thread (install() and the injected bootstrap make sure of that).
     get_main_ident = getattr(_thread, "_get_main_thread_ident", None)
-    main_ident = get_main_ident() if get_main_ident is not None else threading.main_thread().ident
+    main_ident: int | None = get_main_ident() if get_main_ident is not None else threading.main_thread().ident
     if _thread.get_ident() == main_ident:
         _run_main_tasks()
         return task
     signum = _state.signum
-    if signum is not None and signal.getsignal(signum) is handle_signal:
+    if signum is not None and main_ident is not None and signal.getsignal(signum) is handle_signal:
         # A real signal also interrupts a blocking system call of the main thread (PEP 475 retries it
         # after running handlers), so the work runs promptly even in a program that sleeps or waits.
-        os.kill(os.getpid(), signum)
+        # It is sent to the main thread itself: a signal sent to the process may be taken by any other
+        # thread (e.g. one starting a thread just then), and then the main thread sleeps on.
+        signal.pthread_kill(main_ident, signum)
     else:
         _add_pending_call()
     return task
@@ -213,23 +228,24 @@ def _add_pending_call() -> None:
 
 
 def _session_thread(path: str | None) -> None:
+    """The session thread: it owns the slot; looks for a waiting hunter-trace and serves it, as often as asked."""
     while True:
         seen = _state.requests
-        found = _one_session(path)
-        # A signal that came while this thread looked and found nobody was ignored (busy): that hunter-trace may
-        # have made its socket just after we looked (e.g. our own late wake-up signal started this thread).
-        if found or path is not None or _state.requests == seen or _state.busy:
+        _one_session(path)
+        # Signals that came meanwhile found the slot held and were only counted: a hunter-trace may have made its
+        # socket after we looked (e.g. our own late wake-up signal started this thread) or while we served
+        # another one. Look again, unless nothing came or a newer session thread took the slot already.
+        if path is not None or _state.requests == seen or not _state.slot.acquire(False):
             return
-        _state.busy = True
 
 
-def _one_session(path: str | None) -> bool:
-    """Connect and run one session; whether a hunter-trace was found."""
+def _one_session(path: str | None) -> None:
+    """Connect and run one session, if a hunter-trace waits; the slot is free afterwards."""
     session = None
     try:
         sock = _connect(path)
         if sock is None:
-            return False
+            return
         session = _Session(sock)
         _state.session = session
         session.run()
@@ -237,16 +253,15 @@ def _one_session(path: str | None) -> bool:
         pass
     finally:
         if session is None:
-            _state.busy = False
+            _state.slot.release()
         else:
-            # end() frees the slot (busy) itself, before saying goodbye; a newer session may own it by now.
+            # end() frees the slot itself, before saying goodbye; a newer session may own it by now.
             try:
                 session.end(None)
             except BaseException:  # noqa: BLE001, S110
                 pass
             if _state.session is session:
                 _state.session = None
-    return True
 
 
 def _connect(path: str | None) -> socket.socket | None:
@@ -272,9 +287,13 @@ def _connect(path: str | None) -> socket.socket | None:
             peer = channel.peer_credentials(sock)
             if peer.uid not in (uid, 0):
                 raise channel.ChannelError(f"peer uid {peer.uid} is not ours")
+            if peer.pid is not None and peer.pid == _state.served_peer:
+                # The hunter-trace we just served, still listening while it leaves: it never accepts again.
+                raise channel.ChannelError("already served")
         except (OSError, channel.ChannelError):
             sock.close()
             continue
+        _state.served_peer = peer.pid
         return sock
     return None
 
@@ -450,7 +469,7 @@ class _Session:
             self.stop()
         finally:
             # Free the slot before saying goodbye: the CLI may attach again as soon as it hears BYE.
-            _state.busy = False
+            _state.slot.release()
             if last is not None:
                 try:
                     self.send(last)
@@ -554,7 +573,7 @@ def _after_fork_in_child() -> None:
     _drop_fork_filter()
     session = _state.session
     _state.session = None
-    _state.busy = False
+    _state.slot = _thread.allocate_lock()  # whoever held it exists in the parent only
     _main_tasks.clear()
     if session is None:
         return
@@ -584,7 +603,7 @@ def _before_fork() -> None:
     # warning is about us, not the program, and our side is fork-safe (the child drops the session without
     # taking its locks): keep it quiet for this one fork. A program with threads of its own still gets it.
     global _fork_filter
-    if not _state.busy or _fork_filter is not None or sys.version_info < (3, 12):
+    if not _state.slot.locked() or _fork_filter is not None or sys.version_info < (3, 12):
         return
     try:
         threads = len(os.listdir("/proc/self/task"))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import errno
+import functools
 import json
 import os
 import signal as _signal
@@ -144,6 +147,39 @@ def _handles_signal(pid: int, signum: int) -> bool | None:
     return bool(int(caught, 16) >> (signum - 1) & 1)
 
 
+def _signal_main_thread(pid: int, signum: int) -> None:
+    """Send ``signum`` to the main thread of process ``pid`` (Linux), or to the process where that can't be done.
+
+    Python runs signal handlers on its main thread only, and only a signal delivered to that thread interrupts
+    a system call it is blocked in. A signal sent to the process may be taken by any thread that doesn't block
+    it (the kernel prefers the main thread, but e.g. a thread that is starting a thread takes it as soon as it
+    unblocks signals): the main thread then sleeps on in ``read()`` and never runs the handler. Linux's
+    ``tgkill`` aims at one thread; the main thread's id is the process id.
+    """
+    tgkill = _tgkill()
+    if tgkill is None:
+        os.kill(pid, signum)
+        return
+    if tgkill(pid, pid, signum) != 0:
+        error = ctypes.get_errno()
+        if error != errno.ESRCH:
+            raise OSError(error, os.strerror(error))  # EPERM becomes PermissionError, as from os.kill
+        os.kill(pid, signum)  # no thread with the process id (the main thread has ended): the process then
+
+
+@functools.lru_cache(maxsize=1)
+def _tgkill() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).tgkill  # glibc 2.30+, musl
+    except (AttributeError, OSError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
 class _CLISession:
     """One run of hunter-trace: checks, the listening socket, triggering the target, streaming, detaching."""
 
@@ -276,7 +312,7 @@ class _CLISession:
                 "another signal), or attach with --gdb"
             )
         try:
-            os.kill(pid, self.signum)
+            _signal_main_thread(pid, self.signum)
         except ProcessLookupError:
             raise AttachError(f"there is no process {pid}") from None
         except PermissionError:
