@@ -1212,11 +1212,18 @@ FORK_ON_SIGNAL = textwrap.dedent(
         return x
 
     forks = []
+    threads = []
     signal.signal(signal.SIGUSR1, lambda signum, frame: forks.append(signum))
+    signal.signal(signal.SIGUSR2, lambda signum, frame: threads.append(signum))
     sys.stdout.write(f"ready {os.getpid()}\\n")
     n = 0
-    while True:  # one thread only: the program itself never makes fork() warn
+    while True:  # one thread only (until SIGUSR2): the program itself never makes fork() warn
         leaf(n)
+        if threads:
+            threads.clear()
+            import threading
+            threading.Thread(target=threading.Event().wait, daemon=True).start()
+            sys.stdout.write("own thread\\n")
         if forks:
             forks.clear()
             child = os.fork()
@@ -1248,6 +1255,26 @@ def test_fork_while_attached_prints_nothing_in_the_program(tmp_path, cleanup):
     target.out.wait_line("forked", start=seen)
     target.wait_beats(5)
     assert target.err.text() == ""
+    # A program with a thread of its own is warned, as it would be without hunter (the filter that kept the
+    # fork before quiet is not left in place for this one).
+    cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    seen = len(target.out.lines)
+    target.process.send_signal(signal.SIGUSR1)
+    target.out.wait_line("forked", start=seen)
+    assert target.err.text() == ""
+    seen = len(target.out.lines)
+    target.process.send_signal(signal.SIGUSR2)
+    target.out.wait_line("own thread", start=seen)
+    target.process.send_signal(signal.SIGUSR1)
+    target.out.wait_line("forked", start=seen)
+    assert cli.interrupt() == 0, cli.describe()
+    target.wait_beats(5)
+    if sys.version_info >= (3, 12):
+        assert "is multi-threaded, use of fork() may lead to deadlocks" in target.err.text()
+    else:
+        assert target.err.text() == ""
 
 
 def test_failing_predicate_is_reported_to_the_cli_not_the_program(tmp_path, cleanup):

@@ -593,7 +593,7 @@ def _after_fork_in_child() -> None:
             pass
 
 
-#: The warning filter _before_fork() put in place for one fork (None: none).
+#: The warning filter _before_fork() put in place (None: none).
 _fork_filter: Any = None
 
 
@@ -601,9 +601,11 @@ def _before_fork() -> None:
     # Python 3.12+ warns a program that forks while it has other threads ("... is multi-threaded, use of fork()
     # may lead to deadlocks in the child"), on its stderr. When the session thread is the only other thread, the
     # warning is about us, not the program, and our side is fork-safe (the child drops the session without
-    # taking its locks): keep it quiet for this one fork. A program with threads of its own still gets it.
+    # taking its locks): keep it quiet for this fork. A program with threads of its own still gets it.
+    # The filter stays until the next fork decides again: 3.13 warns after the after-fork hooks have run.
     global _fork_filter
-    if not _state.slot.locked() or _fork_filter is not None or sys.version_info < (3, 12):
+    _drop_fork_filter()
+    if not _state.slot.locked() or sys.version_info < (3, 12):
         return
     try:
         threads = len(os.listdir("/proc/self/task"))
@@ -613,12 +615,13 @@ def _before_fork() -> None:
         return
     import warnings
 
-    warnings.filterwarnings("ignore", r"This process \(pid=\d+\) is multi-threaded", DeprecationWarning)
+    pattern = rf"This process \(pid={os.getpid()}\) is multi-threaded"
+    warnings.filterwarnings("ignore", pattern, DeprecationWarning)
     _fork_filter = warnings.filters[0]
 
 
 def _drop_fork_filter() -> None:
-    # After the fork, in the parent and in the child (which inherited the filter list).
+    # Before the next fork decides again, and in the child (which inherited the filter list).
     global _fork_filter
     fork_filter, _fork_filter = _fork_filter, None
     if fork_filter is None:
@@ -638,4 +641,4 @@ def _drop_fork_filter() -> None:
 
 atexit.register(_at_exit)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_before_fork, after_in_parent=_drop_fork_filter, after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
