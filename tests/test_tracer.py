@@ -253,23 +253,23 @@ def test_profile_mode_output() -> None:
         """,
     )
     output = output_of(module.main, Q(module="profilesample") | Q(builtin=True, module="builtins"), profile=True)
-    # C functions show as calls and returns (their "return value" is the function: the interpreter gives nothing
-    # else); Python functions they call sit under them; there are no line events.
+    # C functions show as `` > module.name: source`` and `` < module.name`` (hunter 3.9's format); they don't open
+    # a level of the tree: Python functions they call sit beside them. There are no line events.
     assert lines(output) == block(
         """
                                 profilesample.py:5     call      => main()
-                                profilesample.py:6     call         => sorted()
-                                profilesample.py:6     return       <= sorted: <built-in function sorted>
-                                profilesample.py:7     call         => sum()
-                                profilesample.py:2     call            => square(x=1)
-                                profilesample.py:3     return          <= square: 1
-                                profilesample.py:2     call            => square(x=2)
-                                profilesample.py:3     return          <= square: 4
-                                profilesample.py:2     call            => square(x=3)
-                                profilesample.py:3     return          <= square: 9
-                                profilesample.py:7     return       <= sum: <built-in function sum>
-                                profilesample.py:8     call         => len()
-                                profilesample.py:8     return       <= len: <built-in function len>
+                                profilesample.py:6     call       > builtins.sorted: values = sorted([3, 1, 2])
+                                profilesample.py:6     return     < builtins.sorted
+                                profilesample.py:7     call       > builtins.sum: total = sum(map(square, values))
+                                profilesample.py:2     call         => square(x=1)
+                                profilesample.py:3     return       <= square: 1
+                                profilesample.py:2     call         => square(x=2)
+                                profilesample.py:3     return       <= square: 4
+                                profilesample.py:2     call         => square(x=3)
+                                profilesample.py:3     return       <= square: 9
+                                profilesample.py:7     return     < builtins.sum
+                                profilesample.py:8     call       > builtins.len: return len(str(total))
+                                profilesample.py:8     return     < builtins.len
                                 profilesample.py:8     return    <= main: 2
         """
     )

@@ -1,62 +1,61 @@
-"""ANSI colour tags for the printers, and the decision whether a stream gets colours."""
+"""ANSI colour tags for the printers (the names and codes of hunter 3.9), and whether a stream gets colours."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-RESET = "\x1b[0m"
-BRIGHT = "\x1b[1m"
-DIM = "\x1b[2m"
-NORMAL = "\x1b[22m"
+_CSI = "\x1b["
 
-_COLOR_CODES = {
-    "BLACK": 0,
-    "RED": 1,
-    "GREEN": 2,
-    "YELLOW": 3,
-    "BLUE": 4,
-    "MAGENTA": 5,
-    "CYAN": 6,
-    "WHITE": 7,
-    "RESET": 9,
-}
+#: Style codes, by the names format templates use (``{BRIGHT}``, ``{RESET_ALL}``...).
+STYLES = {"BRIGHT": f"{_CSI}1m", "DIM": f"{_CSI}2m", "NORMAL": f"{_CSI}22m", "RESET_ALL": f"{_CSI}0m"}
+_BASE_COLORS = ("BLACK", "RED", "GREEN", "YELLOW", "BLUE", "MAGENTA", "CYAN", "WHITE")
+
+
+def _palette(normal: int, light: int, reset: int) -> dict[str, str]:
+    codes = {name: f"{_CSI}{normal + index}m" for index, name in enumerate(_BASE_COLORS)}
+    codes.update({f"LIGHT{name}_EX": f"{_CSI}{light + index}m" for index, name in enumerate(_BASE_COLORS)})
+    codes["RESET"] = f"{_CSI}{reset}m"
+    return codes
+
+
+#: Foreground and background codes: ``{fore(RED)}``, ``{back(LIGHTBLUE_EX)}``, ``{fore(RESET)}``...
+FORE = _palette(30, 90, 39)
+BACK = _palette(40, 100, 49)
+BRIGHT, NORMAL, RESET = STYLES["BRIGHT"], STYLES["NORMAL"], STYLES["RESET_ALL"]
 
 
 def fore(name: str) -> str:
     """Foreground colour escape for a colour name."""
-    return f"\x1b[3{_COLOR_CODES[name]}m"
+    return FORE[name]
 
 
 def back(name: str) -> str:
     """Background colour escape for a colour name."""
-    return f"\x1b[4{_COLOR_CODES[name]}m"
+    return BACK[name]
 
 
 def _all_tags() -> dict[str, str]:
-    tags = {"RESET": RESET, "BRIGHT": BRIGHT, "DIM": DIM, "NORMAL": NORMAL}
-    for name in _COLOR_CODES:
-        tags[f"fore({name})"] = fore(name)
-        tags[f"back({name})"] = back(name)
-    for name, value in (("BRIGHT", BRIGHT), ("DIM", DIM), ("NORMAL", NORMAL), ("RESET_ALL", RESET)):
-        tags[f"style({name})"] = value
-    # Semantic names used by the built-in printers (and usable in custom ``output()`` templates).
+    tags = dict(STYLES)
+    tags.update({f"fore({name})": code for name, code in FORE.items()})
+    tags.update({f"back({name})": code for name, code in BACK.items()})
+    # The parts of a printed line, by the names the printers' templates (and custom ``output()`` calls) use.
     tags.update(
         {
-            "COLON": BRIGHT + fore("BLACK"),
+            "COLON": BRIGHT + FORE["BLACK"],
             "LINENO": RESET,
-            "KIND": fore("CYAN"),
-            "CONT": BRIGHT + fore("BLACK"),
-            "VARS": BRIGHT + fore("MAGENTA"),
-            "VARS-NAME": NORMAL + fore("MAGENTA"),
-            "SOURCE": "",
-            "THREAD": fore("YELLOW"),
-            "PID": BRIGHT + fore("BLUE"),
-            "CALL": BRIGHT + fore("BLUE"),
-            "RETURN": BRIGHT + fore("GREEN"),
-            "EXCEPTION": BRIGHT + fore("RED"),
-            "FAILED": BRIGHT + fore("RED"),
-            "TIME": BRIGHT + fore("BLACK"),
+            "KIND": FORE["CYAN"],
+            "CONT": BRIGHT + FORE["BLACK"],
+            "VARS": BRIGHT + FORE["MAGENTA"],
+            "VARS-NAME": NORMAL + FORE["MAGENTA"],
+            "INTERNAL-FAILURE": BRIGHT + BACK["RED"] + FORE["RED"],
+            "INTERNAL-DETAIL": FORE["WHITE"],
+            "SOURCE-FAILURE": BRIGHT + BACK["YELLOW"] + FORE["YELLOW"],
+            "SOURCE-DETAIL": FORE["WHITE"],
+            "BUILTIN": NORMAL + FORE["MAGENTA"],
+            "RESET": RESET,
+            # Not in hunter 3.9: CodePrinter's and CallPrinter's elapsed=True column.
+            "TIME": BRIGHT + FORE["BLACK"],
         }
     )
     return tags
@@ -64,6 +63,20 @@ def _all_tags() -> dict[str, str]:
 
 COLOR_TAGS: dict[str, str] = _all_tags()
 NO_COLOR_TAGS: dict[str, str] = dict.fromkeys(COLOR_TAGS, "")
+
+#: The colour of an event's text, per kind: CallPrinter's call tree, and the source code of the other printers.
+CALL_COLORS = {
+    "call": BRIGHT + FORE["BLUE"],
+    "line": FORE["RESET"],
+    "return": BRIGHT + FORE["GREEN"],
+    "exception": BRIGHT + FORE["RED"],
+}
+CODE_COLORS = {
+    "call": FORE["RESET"] + BRIGHT,
+    "line": FORE["RESET"],
+    "return": FORE["YELLOW"],
+    "exception": FORE["RED"],
+}
 
 
 def environment_choice() -> bool | None:

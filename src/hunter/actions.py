@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import ast
 import builtins
+import opcode
 import os
+import sys
 import threading
 import time
-from collections import OrderedDict, defaultdict, deque
+import weakref
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from . import _colors, _source, _streams, config
-from ._compat import NORMAL_EXIT_OPCODES
 from ._streams import OutputError
 from .event import Event
-from .util import resolve_repr_func, safe_repr, shorten
+from .util import MISSING, resolve_repr_func, safe_repr, shorten
 
 __all__ = [
     "Action",
@@ -85,6 +87,9 @@ class Stop(Action):
 class ColorStreamAction(Action):
     """Base of the printers: a stream, colours, column alignment and safe value formatting."""
 
+    #: The colour of each event kind's text (CallPrinter has its own).
+    EVENT_COLORS: ClassVar[dict[str, str]] = _colors.CODE_COLORS
+
     def __init__(
         self,
         stream: Any = _UNSET,
@@ -123,10 +128,18 @@ class ColorStreamAction(Action):
             value = config.default_stream
         self._stream = _streams.resolve_stream(value)
         self._colored = _colors.wants_colors(self._stream, self.force_colors)
-        self.tags = tags = _colors.COLOR_TAGS if self._colored else _colors.NO_COLOR_TAGS
+        if self._colored:
+            self.tags, self.event_colors = _colors.COLOR_TAGS, self.EVENT_COLORS
+        else:
+            self.tags, self.event_colors = _colors.NO_COLOR_TAGS, dict.fromkeys(self.EVENT_COLORS, "")
         # Per-event formatting reuses these instead of re-deriving columns that never change.
         self._padded_filenames: dict[str, str] = {}
-        self._kind_columns = {kind: f"{tags['KIND']}{kind:9} " for kind in ("call", "line", "return", "exception")}
+        self._kind_columns = {kind: f"{self.tags['KIND']}{kind:9} " for kind in self.EVENT_COLORS}
+
+    @property
+    def other_colors(self) -> dict[str, str]:
+        """The colour tags templates may use (all empty when the stream gets no colours)."""
+        return self.tags
 
     def __str__(self) -> str:
         return (
@@ -157,39 +170,48 @@ class ColorStreamAction(Action):
 
     # -- helpers for custom actions -------------------------------------------------------------------------
 
+    def _limited(self, text: str) -> str:
+        """One line (newlines escaped), cut to ``repr_limit`` around a `` [...] `` marker."""
+        tags = self.tags
+        return shorten(text.replace("\n", "\\n"), self.repr_limit, f"{tags['CONT']}[...]{tags['RESET']}")
+
+    def _failed(self, exc: Exception) -> str:
+        tags = self.tags
+        return f"{tags['INTERNAL-FAILURE']}!!! FAILED REPR: {tags['INTERNAL-DETAIL']}{safe_repr(exc)}{tags['RESET']}"
+
     def try_repr(self, obj: Any) -> str:
-        """``repr_func(obj)`` cut to ``repr_limit``; a failing repr gives ``!!! FAILED REPR: ...``."""
+        """``repr_func(obj)`` on one line, cut to ``repr_limit``; a failing repr gives ``!!! FAILED REPR: ...``."""
         try:
-            text = self.repr_func(obj)
+            return self._limited(self.repr_func(obj))
         except Exception as exc:  # noqa: BLE001 - the program's objects may fail in any way
-            return f"{self.tags['FAILED']}!!! FAILED REPR: {safe_repr(exc)}{self.tags['RESET']}"
-        if not isinstance(text, str):
-            text = safe_repr(text)
-        return shorten(text, self.repr_limit)
-
-    def _value_repr(self, event: Event, value: Any) -> str:
-        """A value of the event for display: a detached event's values went through its value_filter already.
-
-        ``Backlog(vars=True)`` stores ``try_repr`` texts: repr'ing them again would show ``n='1'`` for ``n=1``.
-        """
-        if event.detached and type(value) is str:
-            return value
-        return self.try_repr(value)
+            return self._failed(exc)
 
     def try_str(self, obj: Any) -> str:
-        """``str(obj)`` cut to ``repr_limit``; a failing str gives ``!!! FAILED STR: ...``."""
+        """``str(obj)`` on one line, cut to ``repr_limit`` (for the values of detached events, already reprs)."""
         try:
-            text = str(obj)
+            return self._limited(str(obj))
         except Exception as exc:  # noqa: BLE001
-            return f"{self.tags['FAILED']}!!! FAILED STR: {safe_repr(exc)}{self.tags['RESET']}"
-        return shorten(text, self.repr_limit)
+            return self._failed(exc)
+
+    def _value_repr(self, event: Event, value: Any) -> str:
+        """A value of the event for display: a detached event's values went through its value_filter already."""
+        return self.try_str(value) if event.detached else self.try_repr(value)
 
     def try_source(self, event: Event, full: bool = False) -> str:
-        """The event's source line (or whole statement), never raising."""
+        """The event's source line (or whole statement), never raising; a missing source says why."""
         try:
-            return event.fullsource if full else event.source
+            source = event.fullsource if full else event.source
         except Exception as exc:  # noqa: BLE001
-            return f"??? NO SOURCE: {safe_repr(exc)}"
+            source = f"??? NO SOURCE: {safe_repr(exc)}"
+        tags = self.tags
+        if source.startswith("??? NO SOURCE: "):
+            return f"{tags['SOURCE-FAILURE']}??? NO SOURCE: {tags['SOURCE-DETAIL']}{source[15:]}"
+        if source:
+            return source
+        return (
+            f"{tags['SOURCE-FAILURE']}??? NO SOURCE: {tags['SOURCE-DETAIL']}"
+            f"Source code string for {event.filename!r} is empty."
+        )
 
     def output(self, format_str: str, *args: Any, **kwargs: Any) -> None:
         """Write ``format_str.format(*args, **kwargs)``; colour tags like ``{BRIGHT}`` or ``{fore(RED)}`` work."""
@@ -204,28 +226,37 @@ class ColorStreamAction(Action):
         align = self.filename_alignment
         if event is None:
             return " " * (align + 7)
-        filename = event.filename or "<???>"
-        if len(filename) > align:
-            filename = f"[...]{filename[5 - align :]}"
-        tags = self.tags
-        return f"{filename:>{align}}{tags['COLON']}:{tags['LINENO']}{event.lineno:<5} "
+        return f"{self._padded_filename(event.filename)}{self.tags['LINENO']}{event.lineno:<5} "
 
-    def _prefix(self, event: Event) -> str:
-        """The pid, thread, ``filename:lineno`` and kind columns of an event's first line, in one string."""
-        filename = event.filename
+    def _padded_filename(self, filename: str) -> str:
+        """The filename column up to the line number: right-aligned, cut from the left as ``[...]tail``."""
         padded = self._padded_filenames.get(filename)
         if padded is None:
             if len(self._padded_filenames) > 10_000:  # bounded: a program may exec code under many names
                 self._padded_filenames.clear()
-            padded = self._padded_filenames[filename] = self.filename_prefix(event).rpartition(":")[0] + ":"
-        pid = self.pid_prefix() if self.force_pid or _forked else ""
-        return f"{pid}{self.thread_prefix(event)}{padded}{self.tags['LINENO']}{event.lineno:<5} {self._kind_columns[event.kind]}"
+            align = self.filename_alignment
+            shown = f"{self.tags['SOURCE-FAILURE']}?" if filename == "?" else filename
+            if len(shown) > align:
+                shown = f"[...]{shown[5 - align :]}"
+            padded = self._padded_filenames[filename] = f"{shown:>{align}}{self.tags['COLON']}:"
+        return padded
+
+    def _prefix(self, event: Event) -> str:
+        """The pid, thread, ``filename:lineno`` and kind columns of an event's first line, in one string."""
+        return f"{self._columns(event)}{self._kind_columns[event.kind]}"
+
+    def _columns(self, event: Event) -> str:
+        """The pid, thread and ``filename:lineno`` columns."""
+        return f"{self.pid_prefix()}{self.thread_prefix(event)}{self.filename_prefix(event)}"
+
+    def _blank_columns(self, event: Event) -> str:
+        """The pid and thread columns and a blank filename column, for an event's continuation lines."""
+        return f"{self.pid_prefix()}{self.thread_prefix(event)}{self.filename_prefix()}"
 
     def pid_prefix(self) -> str:
         """A ``[pid]`` column when forced or after a fork (so lines from several processes can be told apart)."""
         if self.force_pid or _forked:
-            tags = self.tags
-            return f"{tags['PID']}{f'[{os.getpid()}]':<{self.pid_alignment}}{tags['RESET']}"
+            return f"{f'[{os.getpid()}]':{self.pid_alignment}}"
         return ""
 
     def thread_prefix(self, event: Event) -> str:
@@ -239,16 +270,7 @@ class ColorStreamAction(Action):
                 seen.add(threading.get_ident())
                 if len(seen) < 2:
                     return ""
-        align = self.thread_alignment
-        return f"{self.tags['THREAD']}{event.threadname:{align}.{align}}{self.tags['RESET']}"
-
-    def _blank_thread_prefix(self, event: Event) -> str:
-        # Continuation lines keep the columns aligned without repeating the thread name.
-        if event.threading_support is False:
-            return ""
-        if event.threading_support or len(self._seen_threads) >= 2:
-            return " " * self.thread_alignment
-        return ""
+        return f"{threading.current_thread().name:{self.thread_alignment}}"
 
 
 class CodePrinter(ColorStreamAction):
@@ -263,7 +285,7 @@ class CodePrinter(ColorStreamAction):
         self._started: float | None = None
 
     def __call__(self, event: Event) -> None:
-        self.write(self._timed(self._render(event, self._value_text(event))))
+        self.write(self._timed(self._render(event)))
 
     def __str__(self) -> str:
         text = super().__str__()
@@ -271,7 +293,7 @@ class CodePrinter(ColorStreamAction):
 
     __repr__ = __str__
 
-    def _settings(self) -> tuple:
+    def _settings(self) -> tuple[Any, ...]:
         return (*super()._settings(), self.elapsed)
 
     def _timed(self, text: str) -> str:
@@ -286,83 +308,112 @@ class CodePrinter(ColorStreamAction):
         lines[0] = f"{tags['TIME']}{now - self._started:10.6f}{tags['RESET']} {lines[0]}"
         return "".join([lines[0], *(f"{' ' * 11}{line}" for line in lines[1:])])
 
-    def _value_text(self, event: Event) -> str | None:
-        if event.kind in ("return", "exception"):
-            return self._value_repr(event, event.arg)
-        return None
-
-    def _render(self, event: Event, value: str | None) -> str:
-        """The lines for one event; ``value`` is the already formatted return/exception value, if any."""
+    def _render(self, event: Event) -> str:
+        """The lines for one event: its source (the whole statement), then the value of a return or exception."""
         tags = self.tags
-        lines = self._source_lines(event)
-        text = [f"{self._prefix(event)}{tags['RESET']}{lines[0]}{tags['RESET']}\n"]
-        if len(lines) > 1 or value is not None:
-            blank = f"{self.pid_prefix()}{self._blank_thread_prefix(event)}{self.filename_prefix()}"
-        if len(lines) > 1:
-            for line in lines[1:-1]:
-                text.append(f"{blank}{tags['KIND']}{'   |':9} {tags['RESET']}{line}{tags['RESET']}\n")
-            text.append(f"{blank}{tags['KIND']}{'   *':9} {tags['RESET']}{lines[-1]}{tags['RESET']}\n")
-        if value is not None:
-            text.append(f"{blank}{tags['CONT']}{'...':9} {tags['RESET']}{event.kind} value: {value}\n")
+        color = self.event_colors[event.kind]
+        lines = self.try_source(event, full=True).splitlines() or [""]
+        columns = self._columns(event)
+        text = [f"{columns}{self._kind_columns[event.kind]}{color}{lines[0]}{tags['RESET']}\n"]
+        if len(lines) > 1 or event.kind in ("return", "exception"):
+            blank = self._blank_columns(event)
+            if len(lines) > 1:
+                for marker, line in [*(("   |", line) for line in lines[1:-1]), ("   *", lines[-1])]:
+                    text.append(f"{blank}{tags['KIND']}{marker:9} {color}{line}{tags['RESET']}\n")
+            if event.kind in ("return", "exception"):
+                value = self._value_repr(event, event.arg)
+                text.append(
+                    f"{blank}{tags['CONT']}{'...':9} {color}{event.kind} value: {tags['NORMAL']}{value}{tags['RESET']}\n"
+                )
         return "".join(text)
-
-    def _source_lines(self, event: Event) -> list[str]:
-        lines = self.try_source(event, full=True).rstrip().splitlines()
-        if not lines:
-            return [f"??? NO SOURCE: Source code string for {event.filename!r} is empty."]
-        return lines
 
 
 class CallPrinter(CodePrinter):
     """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth."""
 
-    #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree):
-    #: ``(module, function, id of the frame, builtin)`` of each printed call whose return wasn't printed yet (for
-    #: a C function in profile mode, the frame is the Python frame that called it).
-    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None, bool]]]] = defaultdict(list)
+    EVENT_COLORS: ClassVar[dict[str, str]] = _colors.CALL_COLORS
+
+    #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree, as in
+    #: hunter 3.9): ``(module, function, id of the frame)`` of each printed call whose return wasn't printed yet.
+    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None]]]] = defaultdict(list)
+    #: The tracer whose events built ``_stacks``: a new tracer starts from a clean slate.
+    _stacks_owner: ClassVar[Callable[[], Any]] = staticmethod(lambda: None)
 
     @classmethod
     def cleanup(cls) -> None:  # type: ignore[override]
         """Forget the per-thread call stacks."""
         cls._stacks.clear()
 
-    def __call__(self, event: Event) -> None:
-        self.write(self._timed(self._render_call(event, None)))
+    @classmethod
+    def _stack_for(cls, event: Event) -> list[tuple[str, str, int | None]]:
+        """This thread's open calls; a tracer that didn't build them (a new trace) starts with none."""
+        tracer = event._tracer
+        if tracer is not None and cls._stacks_owner() is not tracer:
+            # Detached events (a Backlog replay) carry no tracer and continue the tree they are replayed into.
+            CallPrinter._stacks.clear()
+            CallPrinter._stacks_owner = weakref.ref(tracer)
+        return cls._stacks[threading.get_ident()]
 
-    def _render_call(self, event: Event, value: str | None) -> str:
-        tags = self.tags
+    def __call__(self, event: Event) -> None:
+        self.write(self._timed(self._render_call(event)))
+
+    def _render_call(self, event: Event) -> str:
+        """The line for one event: the call tree's call, return, exception or source line."""
         kind = event.kind
-        stack = self._stacks[threading.get_ident()]
+        stack = self._stack_for(event)
         if stack and not self._top_is_current(event, stack[-1]):
-            # Calls whose returns were filtered out would otherwise indent forever: an event can't sit
-            # deeper than its real call depth (hunter 3.9 grows without bound under kind="call").
-            # Skipped when the open call on top is this frame's (or its caller's): the stack is consistent
-            # then, and the depth costs a walk up the stack.
-            level = event.depth if kind in ("call", "return") else event.depth - 1
-            limit = level if kind == "call" else level + 1
-            if len(stack) > limit >= 0:
-                del stack[limit:]
+            self._cap(event, stack)
+        if event.builtin:
+            return self._builtin_line(event, stack)
+        tags = self.tags
+        color = self.event_colors[kind]
         prefix = self._prefix(event)
         if kind == "call":
-            indent = "   " * len(stack)
             frame_id = None if event.frame is None else id(event.frame)
-            stack.append((event.module, event.function, frame_id, event.builtin))
+            stack.append((event.module, event.function, frame_id))
             return (
-                f"{prefix}{indent}{tags['CALL']}=>{tags['NORMAL']} {event.function}("
-                f"{self._arguments(event)}{tags['CALL']}{tags['NORMAL']}){tags['RESET']}\n"
+                f"{prefix}{'   ' * (len(stack) - 1)}{color}=>{tags['NORMAL']} {event.function}("
+                f"{self._arguments(event)}{color}{tags['NORMAL']}){tags['RESET']}\n"
             )
-        if kind == "return" or kind == "exception":
+        if kind == "exception":
+            value = self._value_repr(event, event.arg)
             indent = "   " * (len(stack) - 1)
-            marker = f"{tags['RETURN']}<=" if kind == "return" else f"{tags['EXCEPTION']} !"
-            shown = self._value_repr(event, event.arg) if value is None else value
-            if kind == "return" and stack and stack[-1][:2] == (event.module, event.function):
+            return f"{prefix}{indent}{color} !{tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
+        if kind == "return":
+            value = self._value_repr(event, event.arg)
+            line = f"{prefix}{'   ' * (len(stack) - 1)}{color}<={tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
+            if stack and stack[-1][:2] == (event.module, event.function):
                 stack.pop()
-            return f"{prefix}{indent}{marker}{tags['NORMAL']} {event.function}: {tags['RESET']}{shown}\n"
-        indent = "   " * len(stack)
-        return f"{prefix}{tags['RESET']}{indent}{self.try_source(event).strip()}{tags['RESET']}\n"
+            return line
+        return f"{prefix}{tags['RESET']}{'   ' * len(stack)}{self.try_source(event).strip()}{tags['RESET']}\n"
+
+    def _builtin_line(self, event: Event, stack: list[tuple[str, str, int | None]]) -> str:
+        """A C function's call, return or exception (profile mode): ``> module.name: source``; not on the stack."""
+        tags = self.tags
+        kind = event.kind
+        head = f"{self._prefix(event)}{'   ' * (len(stack) - 1)}{self.event_colors[kind]}"
+        name = f"{event.module}.{event.function}"
+        if kind == "call":
+            return f"{head} >{tags['BUILTIN']} {name}: {self.try_source(event).strip()}{tags['RESET']}\n"
+        if kind == "exception":
+            return f"{head} ! {tags['BUILTIN']}{name}{tags['RESET']}\n"
+        return f"{head} <{tags['BUILTIN']} {name}{tags['RESET']}\n"
 
     @staticmethod
-    def _top_is_current(event: Event, top: tuple[str, str, int | None, bool]) -> bool:
+    def _cap(event: Event, stack: list[tuple[str, str, int | None]]) -> None:
+        """Drop open calls deeper than the event's real call depth.
+
+        Calls whose returns were filtered out would otherwise indent forever (hunter 3.9 grows without bound
+        under kind="call"). Only needed when the open call on top is not this frame's (or its caller's): the
+        stack is consistent then, and the depth costs a walk up the stack.
+        """
+        level = event.depth if event.kind in ("call", "return") and not event.builtin else event.depth - 1
+        limit = level if event.kind == "call" and not event.builtin else level + 1
+        if len(stack) > limit >= 0:
+            del stack[limit:]
+
+    @staticmethod
+    def _top_is_current(event: Event, top: tuple[str, str, int | None]) -> bool:
         """Whether the open call on top of the stack is the event's frame (for a call: its caller's frame).
 
         Frames are matched by id *and* name: names alone match a returned call of the same function (a
@@ -372,42 +423,30 @@ class CallPrinter(CodePrinter):
         frame = event.frame
         if frame is None:  # detached (a Backlog replay): only the stored depth can tell
             return False
-        top_module, top_function, top_id, top_builtin = top
-        if event.kind == "call":
-            # A Python call's caller is the previous frame; a C function's (profile mode) is the event's frame.
-            caller = frame if event.builtin else frame.f_back
+        top_module, top_function, top_id = top
+        if event.kind == "call" and not event.builtin:
+            caller = frame.f_back
             if caller is None or id(caller) != top_id:
                 return False
-            if top_builtin:
-                # A C function called from the caller's frame is still running: it is what calls this function
-                # (sorted() calling a key function). C functions have no frame, so the depth can't tell.
-                return not event.builtin
             return caller.f_code.co_name == top_function and _source.frame_module(caller) == top_module
-        return (
-            id(frame) == top_id
-            and top_builtin == event.builtin
-            and event.function == top_function
-            and event.module == top_module
-        )
+        # A C function's events (profile mode) come from the frame that calls it.
+        if event.builtin:
+            return id(frame) == top_id and frame.f_code.co_name == top_function
+        return id(frame) == top_id and event.function == top_function and event.module == top_module
 
     def _arguments(self, event: Event) -> str:
-        if event.builtin:
-            return ""
         arguments = _source.parameters(event.code)
         local_values = event.locals
         tags = self.tags
         parts = []
         for star, name in arguments:
-            try:
-                value = self._value_repr(event, local_values[name])
-            except KeyError:
-                value = "<not found>"
+            value = self._value_repr(event, local_values.get(name, MISSING))
             parts.append(f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}{value}")
         return ", ".join(parts)
 
 
 def _names_in(expression: str) -> frozenset[str]:
-    tree = ast.parse(expression, mode="eval")
+    tree = ast.parse(expression)
     return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
 
 
@@ -423,144 +462,157 @@ class VarsPrinter(ColorStreamAction):
     def __call__(self, event: Event) -> None:
         frame_locals = event.locals
         frame_globals = event.globals
-        needed = set()
-        for required, _ in self.names.values():
-            needed |= required
-        for name in needed:
-            if name not in frame_locals and name not in frame_globals and not hasattr(builtins, name):
-                return
         tags = self.tags
         lines = []
-        for index, (name, (_, code)) in enumerate(self.names.items()):
+        for name, (required, code) in self.names.items():
+            # An expression shows where all its names exist; an attribute or key it can't find hides it too.
+            if any(
+                symbol not in frame_locals and symbol not in frame_globals and not hasattr(builtins, symbol)
+                for symbol in required
+            ):
+                continue
             try:
-                value = self.try_repr(eval(code, frame_globals, frame_locals))
+                value = self._value_repr(event, eval(code, frame_globals, frame_locals))
+            except (AttributeError, KeyError):
+                continue
             except Exception as exc:  # noqa: BLE001
-                value = f"{tags['FAILED']}!!! FAILED EVAL: {safe_repr(exc)}{tags['RESET']}"
-            if index == 0:
-                start = f"{self._prefix(event)}{tags['RESET']}"
-            else:
-                start = f"{self.pid_prefix()}{self._blank_thread_prefix(event)}{self.filename_prefix()}"
-                start += f"{tags['CONT']}{'...':9} {tags['RESET']}"
-            lines.append(f"{start}[{tags['VARS-NAME']}{name}{tags['VARS']} =>{tags['RESET']} {value}]\n")
-        self.write("".join(lines))
+                value = f"{tags['INTERNAL-FAILURE']}FAILED EVAL: {tags['INTERNAL-DETAIL']}{safe_repr(exc)}"
+            start = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} " if lines else self._prefix(event)
+            lines.append(
+                f"{start}{tags['VARS']}[{tags['VARS-NAME']}{name} {tags['VARS']}=> {tags['RESET']}{value}"
+                f"{tags['VARS']}]{tags['RESET']}\n"
+            )
+        if lines:
+            self.write("".join(lines))
 
 
 class VarsSnooper(ColorStreamAction):
-    """Prints the local variables that were assigned or changed since the previous event in the same frame."""
+    """Prints the local variables that were assigned or changed since the previous event in the same code."""
 
-    #: How many frames' snapshots to keep when their returns are never seen (filtered out).
-    MAX_FRAMES = 1000
+    #: How many code objects' reprs to keep when their returns are never seen (filtered out).
+    MAX_SCOPES = 10_000
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._snapshots: OrderedDict[tuple[int, int], tuple[Any, dict[str, str]]] = OrderedDict()
+        #: The last repr of each local variable, per code object (hunter 3.9's name and layout).
+        self.stored_reprs: defaultdict[Any, dict[str, str]] = defaultdict(dict)
 
     def __call__(self, event: Event) -> None:
-        frame = event.frame
-        key = (threading.get_ident(), id(frame))
-        previous = self._snapshots.get(key)
-        if previous is not None and previous[0] is not event.code:
-            previous = None  # the id was reused by a new frame
-        before = previous[1] if previous is not None else {}
-        # Compare reprs, not values: == could run user code, and identity misses in-place changes.
-        current = {name: self.try_repr(value) for name, value in event.locals.items()}
+        # Reprs are compared, not values: == could run user code, and identity misses in-place changes.
+        current = {name: self._value_repr(event, value) for name, value in event.locals.items()}
+        scope_key = event.code or event.function
+        stored = self.stored_reprs
+        if scope_key not in stored and len(stored) >= self.MAX_SCOPES:
+            del stored[next(iter(stored))]
+        scope = stored[scope_key]
         tags = self.tags
         changes = []
-        for name in sorted(current):
-            value = current[name]
-            if name not in before:
-                changes.append(f"[{tags['VARS-NAME']}{name}{tags['VARS']} :={tags['RESET']} {value}]")
-            elif before[name] != value:
+        for name, value in sorted(current.items()):
+            before = scope.get(name)
+            if before is None:
+                changes.append(f"{tags['VARS-NAME']}{name} {tags['VARS']}:= {tags['RESET']}{value}")
+            elif before != value:
                 changes.append(
-                    f"[{tags['VARS-NAME']}{name}{tags['VARS']} :{tags['RESET']} {before[name]}"
-                    f"{tags['VARS']} =>{tags['RESET']} {value}]"
+                    f"{tags['VARS-NAME']}{name} {tags['VARS']}: {tags['RESET']}{before}{tags['VARS']} => "
+                    f"{tags['RESET']}{value}"
                 )
+            else:
+                continue
+            scope[name] = value
         if event.kind == "return":
-            self._snapshots.pop(key, None)
-        else:
-            self._snapshots[key] = (event.code, current)
-            self._snapshots.move_to_end(key)
-            if len(self._snapshots) > self.MAX_FRAMES:
-                self._snapshots.popitem(last=False)
+            stored.pop(scope_key, None)
         if not changes:
             return
-        head = f"{self._prefix(event)}{tags['RESET']}"
-        cont = f"{self.pid_prefix()}{self._blank_thread_prefix(event)}{self.filename_prefix()}"
-        cont += f"{tags['CONT']}{'...':9} {tags['RESET']}"
-        self.write("".join(f"{head if i == 0 else cont}{change}\n" for i, change in enumerate(changes)))
+        head = self._prefix(event)
+        cont = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} "
+        self.write(
+            "".join(
+                f"{cont if index else head}{tags['VARS']}[{change}{tags['VARS']}]{tags['RESET']}\n"
+                for index, change in enumerate(changes)
+            )
+        )
 
 
-class _Snoop:
-    """One exception being watched in one frame until the frame exits."""
-
-    __slots__ = ("after", "backlog", "level", "omitted", "trigger")
-
-    def __init__(self, trigger: tuple[Event, str | None], backlog: list[tuple[Event, str | None]], level: int):
-        self.trigger = trigger
-        self.backlog = backlog
-        self.after: list[tuple[Event, str | None]] = []
-        self.level = level
-        self.omitted = 0
+#: The instructions a frame returns through: a ``return`` event at any other (a ``yield``, an ``await``, an
+#: exception passing through) is not the function returning normally.
+RETURN_OPCODES: tuple[int, ...] = tuple(
+    opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
+)
 
 
 class ErrorSnooper(CodePrinter):
-    """Reports exceptions that a function swallowed (it went on to return normally), with events around them."""
+    """Reports exceptions that a function swallowed (it went on to return normally), with events around them.
 
-    def __init__(self, max_backlog: int = 10, max_events: int = 50, max_depth: int = 0, **options: Any) -> None:
-        super().__init__(**options)
+    ``max_backlog`` events before the exception are kept; after it, up to ``max_events`` events at most
+    ``max_depth`` calls below the function, until the function returns (then, if it returned normally rather
+    than re-raising, the story is printed) or the budget runs out (printed as it is, ``too many lines``).
+    """
+
+    def __init__(self, *args: Any, max_backlog: int = 10, max_events: int = 50, max_depth: int = 0, **options: Any):
+        super().__init__(*args, **options)
         self.max_backlog = max_backlog
         self.max_events = max_events
         self.max_depth = max_depth
-        self._backlogs: defaultdict[int, deque[tuple[Event, str | None]]] = defaultdict(
-            lambda: deque(maxlen=max_backlog)
-        )
-        self._snoops: dict[tuple[int, int], _Snoop] = {}
+        self.backlog: deque[Event] = deque(maxlen=max_backlog)
+        #: The first exception event of the story being followed, and the story's events so far.
+        self.origin: Event | None = None
+        self.events: list[Event] | None = None
 
-    def __str__(self) -> str:
-        return f"ErrorSnooper(max_backlog={self.max_backlog}, max_events={self.max_events}, max_depth={self.max_depth})"
-
-    __repr__ = __str__
+    def _detach(self, event: Event) -> Event:
+        # Only the value is shown when a story is printed: the frame's variables need no repr.
+        detached = event.detach()
+        detached.arg = self.try_repr(event.arg)
+        return detached
 
     def __call__(self, event: Event) -> None:
-        thread = threading.get_ident()
-        record = (event.detach(), self._value_text(event))
-        kind = event.kind
-        backlog = self._backlogs[thread]
-        backlog.append(record)
-        # The frame level is only needed to apply max_depth; computing it walks the stack.
-        level = (event.depth if kind in ("call", "return") else event.depth - 1) if self.max_depth else 0
-        for (snoop_thread, _), snoop in self._snoops.items():
-            if snoop_thread != thread or (self.max_depth and level > snoop.level + self.max_depth):
-                continue
-            if len(snoop.after) < self.max_events:
-                snoop.after.append(record)
+        detached = None
+        if self.max_backlog:
+            detached = self._detach(event)
+            self.backlog.append(detached)
+        origin = self.origin
+        if event.kind == "exception":
+            detached = detached or self._detach(event)
+            if origin is None:
+                self.events = list(self.backlog) if self.max_backlog else []
+                self.origin = detached
             else:
-                snoop.omitted += 1
-        key = (thread, id(event.frame))
-        if kind == "exception":
-            if key not in self._snoops:  # a second exception in the same frame is just part of the story
-                # The backlog ends with this event, unless max_backlog=0 keeps nothing: the trigger always shows.
-                shown = list(backlog) if backlog and backlog[-1] is record else [*backlog, record]
-                self._snoops[key] = _Snoop(record, shown, level)
-        elif kind == "return":
-            snoop = self._snoops.pop(key, None)
-            # Leaving through RETURN/YIELD means the exception was handled here; anything else re-raised it.
-            if snoop is not None and event.instruction in NORMAL_EXIT_OPCODES:
-                self._report(snoop)
+                self.events.append(detached)  # type: ignore[union-attr]
+                if origin.depth > event.depth:  # it reached a caller: the story is about the caller now
+                    self.origin = detached
+        elif origin is not None:
+            events: list[Event] = self.events  # type: ignore[assignment]
+            if event.kind == "return":
+                events.append(detached or self._detach(event))
+                if event.depth == origin.depth - 1:  # the function that saw the exception is leaving
+                    if event.instruction in RETURN_OPCODES:
+                        self._dump()
+                        self.output("{BRIGHT}{fore(BLACK)}{} function exit{RESET}\n", "-" * 46)
+                    self.origin = self.events = None
+            elif event.depth > origin.depth + self.max_depth:
+                return  # deeper than asked for
+            elif len(events) > self.max_events:
+                self._dump()
+                self.output("{BRIGHT}{fore(BLACK)}{} too many lines{RESET}\n", "-" * 46)
+            else:
+                events.append(detached or self._detach(event))
 
-    def _report(self, snoop: _Snoop) -> None:
+    def _dump(self) -> None:
+        """Print the story: a header naming the function and the exception, then its events."""
+        origin, events = self.origin, self.events or []
+        self.origin = self.events = None
+        if origin is None:
+            return
         tags = self.tags
-        width = self.filename_alignment + 6
-        trigger_event, trigger_value = snoop.trigger
-        text = [
-            f"{tags['EXCEPTION']}{'>' * width} tracing {trigger_event.function} on {trigger_value}{tags['RESET']}\n"
-        ]
-        for detached, value in [*snoop.backlog, *snoop.after]:
-            text.append(self._render(detached, value))
-        if snoop.omitted:
-            text.append(f"{tags['CONT']}{'-' * width} {snoop.omitted} more events not shown{tags['RESET']}\n")
-        text.append(f"{tags['CONT']}{'-' * width} function exit{tags['RESET']}\n")
-        self.write("".join(text))
+        header = (
+            f"{tags['BRIGHT']}{tags['fore(BLUE)']}{'>' * 46} tracing {tags['fore(YELLOW)']}{origin.function}"
+            f"{tags['fore(BLUE)']} on {tags['fore(RED)']}{origin.arg}{tags['RESET']}\n"
+        )
+        self.write(header + "".join(self._render(event) for event in events))
+
+    def cleanup(self) -> None:
+        """Forget the backlog and the story being followed."""
+        self.backlog.clear()
+        self.origin = self.events = None
 
 
 class StackPrinter(ColorStreamAction):
@@ -571,25 +623,25 @@ class StackPrinter(ColorStreamAction):
         self.depth = depth
         self.limit = limit
 
-    def _short(self, filename: str) -> str:
-        return os.sep.join(filename.split(os.sep)[-self.limit :]) if self.limit else filename
-
     def __call__(self, event: Event) -> None:
         tags = self.tags
-        parents = []
-        frame = event.frame.f_back if event.frame is not None else None
-        while frame is not None and len(parents) < self.depth:
-            parents.append(
-                f"{self._short(frame.f_code.co_filename)}{tags['COLON']}:{tags['LINENO']}{frame.f_lineno}"
-                f"{tags['COLON']}:{tags['RESET']}{frame.f_code.co_name}"
-            )
-            frame = frame.f_back
-        first = self._short(event.filename)
-        own = f"{first:>{self.filename_alignment}}{tags['COLON']}:{tags['LINENO']}{event.lineno}"
-        own += f"{tags['COLON']}:{tags['RESET']}{event.function}"
-        separator = f" {tags['KIND']}<={tags['RESET']} "
-        line = separator.join([own, *parents])
-        self.write(f"{self.pid_prefix()}{self.thread_prefix(event)}{line}\n")
+        head = f"{self.pid_prefix()}{self.thread_prefix(event)}{self.filename_prefix(event).rstrip()}"
+        head += f"{tags['CONT']}:{tags['BRIGHT']}{tags['fore(BLUE)']}{event.function} {tags['KIND']}<="
+        frame = event.frame
+        if frame is None or frame.f_back is None:
+            tail = f" {tags['BRIGHT']}{tags['fore(YELLOW)']}no frames available {tags['NORMAL']}(detached={event.detached})"
+        else:
+            parents = []
+            parent = frame.f_back
+            while parent is not None and len(parents) < self.depth:
+                filename = "/".join(parent.f_code.co_filename.split(os.sep)[-self.limit :])
+                parents.append(
+                    f"{filename}{tags['CONT']}:{tags['RESET']}{parent.f_lineno}{tags['CONT']}:"
+                    f"{tags['BRIGHT']}{tags['fore(BLUE)']}{parent.f_code.co_name}"
+                )
+                parent = parent.f_back
+            tail = f"{tags['RESET']} " + f" {tags['KIND']}<={tags['RESET']} ".join(parents)
+        self.write(f"{head}{tail}{tags['RESET']}\n")
 
 
 class Debugger(Action):
@@ -606,7 +658,13 @@ class Debugger(Action):
         self.kwargs = kwargs
 
     def __call__(self, event: Event) -> None:
-        self.klass(**self.kwargs).set_trace(event.frame)
+        kwargs = self.kwargs
+        bdb = sys.modules.get("bdb")
+        if bdb is not None and "skip" not in kwargs and isinstance(self.klass, type) and issubclass(self.klass, bdb.Bdb):
+            # Stepping on from the event must not stop in hunter's own code (the tracer stopping, say): the
+            # debugger skips hunter's modules, as it would the frames of a C tracer like hunter 3.9's.
+            kwargs = {**kwargs, "skip": ["hunter", "hunter.*"]}
+        self.klass(**kwargs).set_trace(event.frame)
 
     def __str__(self) -> str:
         return f"Debugger(klass={self.klass}, kwargs={self.kwargs})"

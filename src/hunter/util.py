@@ -3,126 +3,149 @@
 from __future__ import annotations
 
 import datetime
-import decimal
+import gc
 import re
 import types
 from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["safe_repr", "shorten"]
+__all__ = ["MISSING", "safe_repr", "shorten"]
 
-# Exact types whose own repr is implemented in C (or the stdlib) and cannot run user code.
-_PLAIN_REPR_TYPES: frozenset[type] = frozenset(
-    {
-        int,
-        float,
-        complex,
-        bool,
-        str,
-        bytes,
-        bytearray,
-        range,
-        slice,
-        type(None),
-        type(Ellipsis),
-        type(NotImplemented),
-        datetime.date,
-        datetime.datetime,
-        datetime.time,
-        datetime.timedelta,
-        datetime.timezone,
-        decimal.Decimal,
-        re.Pattern,
-        types.FunctionType,
-        types.BuiltinFunctionType,
-        types.BuiltinMethodType,
-        types.CodeType,
-    }
-)
 
-# Types are looked up by id: ``klass in a_set`` would hash the class, which runs a metaclass's __hash__/__eq__.
-_PLAIN_REPR_IDS: frozenset[int] = frozenset(map(id, _PLAIN_REPR_TYPES))
-_DICT_SUBCLASS_IDS: frozenset[int] = frozenset(map(id, (OrderedDict, Counter, defaultdict)))
+class _Missing:
+    """The value shown for an argument that is not in the frame's locals (``?`` once detached)."""
 
-_BASE_EXCEPTION_ARGS = BaseException.__dict__["args"]
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "?"
+
+
+# hunter 3.9 shows a missing argument of a live event as ``<hunter.util.MISSING object at 0x...>``: same names.
+_Missing.__name__ = _Missing.__qualname__ = "MISSING"
+MISSING: Any = _Missing()
+
+# Types are compared by identity only: ``klass in (a, b)`` or a set lookup would run a metaclass's __eq__/__hash__.
+_DICT_SUBCLASSES = (Counter, OrderedDict, defaultdict)
+# Modules whose exact (non-subclassed) types have a repr that only shows what they hold, as in hunter 3.9.
+_TRUSTED_MODULES = ("builtins", "io", "socket", "_socket", "zoneinfo", "decimal")
+# Builtin types whose C repr would show the repr of whatever they wrap: rebuilt here with safe_repr instead.
+_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_MAPPING_PROXY = types.MappingProxyType
+
+_BASE_EXCEPTION_ARGS = BaseException.__dict__["args"].__get__
 # The C getters of type: ``klass.__module__`` would go through a metaclass's __getattribute__.
 _TYPE_MODULE = type.__dict__["__module__"].__get__
-_TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
+_TYPE_NAME = type.__dict__["__name__"].__get__
+_object_repr = object.__repr__
 
 
-def _type_name(klass: type) -> str:
-    """``module.Qualname`` of a class (``Qualname`` for builtins), read without running any metaclass code."""
-    name = _TYPE_QUALNAME(klass)
-    module = _TYPE_MODULE(klass)
-    if type(module) is not str or module == "builtins":
-        return name
-    return f"{module}.{name}"
+def _items(values: Any, depth: int) -> str:
+    return ", ".join(safe_repr(value, depth) for value in values)
 
 
-def _generic(obj: object) -> str:
-    """The ``<module.Class object at 0x...>`` form, built from the type only (no attribute access on obj)."""
-    return f"<{_type_name(type(obj))} object at 0x{id(obj):x}>"
+def _pairs(mapping: dict[Any, Any], depth: int) -> str:
+    # Keys are shown at the mapping's own depth and values one level deeper (hunter 3.9 does so).
+    return ", ".join(f"{safe_repr(key, depth + 1)}: {safe_repr(value, depth)}" for key, value in mapping.items())
+
+
+def _datetime(value: datetime.datetime | datetime.time, fields: tuple[int, ...]) -> str:
+    # Every field spelled out, and the tzinfo through safe_repr: a tzinfo subclass may have any __repr__.
+    numbers = "".join(f"{number:d}, " for number in fields)
+    return f"{type(value).__name__}({numbers}tzinfo={safe_repr(value.tzinfo)}, fold={value.fold!r})"
+
+
+def _trusted(klass: type) -> bool:
+    """An exact type from a module whose objects' reprs are known to be plain (hunter 3.9's list)."""
+    return type(klass) is type and klass is not object and _TYPE_MODULE(klass) in _TRUSTED_MODULES
 
 
 def safe_repr(obj: Any, maxdepth: int = 5) -> str:
-    """A repr that never calls user code: containers recurse, unknown objects show only type and address."""
-    # Only type(obj) is consulted, with identity and issubclass tests: isinstance() would read obj.__class__,
-    # which runs a __getattribute__ override or a __class__ property of the object (proxies and mocks have them).
-    klass = type(obj)
-    if id(klass) in _PLAIN_REPR_IDS:
-        return repr(obj)
-    if maxdepth < 1:
+    """A repr that runs no code of the program's classes: builtin values as repr shows them, containers
+    recursed into (``maxdepth`` levels), anything else as ``<module.Class object at 0x...>``."""
+    if not maxdepth:
         return "..."
+    # Only type(obj) is consulted, with identity tests: isinstance() would read obj.__class__, which runs a
+    # __getattribute__ override or a __class__ property of the object (proxies and mocks have them).
+    klass = type(obj)
     depth = maxdepth - 1
-    if klass is list:
-        return "[" + ", ".join(safe_repr(item, depth) for item in obj) + "]"
-    if klass is tuple:
-        if len(obj) == 1:
-            return "(" + safe_repr(obj[0], depth) + ",)"
-        return "(" + ", ".join(safe_repr(item, depth) for item in obj) + ")"
     if klass is dict:
-        return "{" + ", ".join(f"{safe_repr(k, depth)}: {safe_repr(v, depth)}" for k, v in obj.items()) + "}"
+        return "{" + _pairs(obj, depth) + "}"
+    if klass is list:
+        return "[" + _items(obj, depth) + "]"
+    if klass is tuple:
+        return "(" + _items(obj, depth) + ("," if len(obj) == 1 else "") + ")"
     if klass is set:
-        return "{" + ", ".join(safe_repr(item, depth) for item in obj) + "}" if obj else "set()"
+        return "{" + _items(obj, depth) + "}"
     if klass is frozenset:
-        return "frozenset({" + ", ".join(safe_repr(item, depth) for item in obj) + "})" if obj else "frozenset()"
-    if id(klass) in _DICT_SUBCLASS_IDS:
-        inner = ", ".join(f"{safe_repr(k, depth)}: {safe_repr(v, depth)}" for k, v in obj.items())
-        return f"{klass.__name__}({{{inner}}})"
+        return "frozenset({" + _items(obj, depth) + "})"
     if klass is deque:
-        return "deque([" + ", ".join(safe_repr(item, depth) for item in obj) + "])"
-    if issubclass(klass, type):
-        # type.__repr__ reads __module__/__qualname__ from the type's own dict: no metaclass code runs.
-        return type.__repr__(obj)
-    if issubclass(klass, BaseException):
-        # Read args through the C descriptor so a subclass property cannot run.
-        args = _BASE_EXCEPTION_ARGS.__get__(obj)
-        return f"{_TYPE_QUALNAME(klass)}({', '.join(safe_repr(arg, depth) for arg in args)})"
-    if klass is types.ModuleType:
-        # Module repr consults __spec__/__loader__, which can reach a module-level __getattr__.
-        return f"<module {obj.__dict__.get('__name__', '?')!r}>"
+        return "deque([" + _items(obj, depth) + "])"
+    if any(klass is known for known in _DICT_SUBCLASSES):
+        return f"{_TYPE_NAME(klass)}({{{_pairs(obj, depth)}}})"
+    if klass is re.Pattern:
+        if obj.flags:
+            return f"re.compile({safe_repr(obj.pattern)}, flags={re.RegexFlag(obj.flags)})"
+        return f"re.compile({safe_repr(obj.pattern)})"
+    if klass is datetime.date or klass is datetime.timedelta:
+        return repr(obj)
+    if klass is datetime.datetime:
+        fields = (obj.year, obj.month, obj.day, obj.hour, obj.minute, obj.second, obj.microsecond)
+        return _datetime(obj, fields)
+    if klass is datetime.time:
+        return _datetime(obj, (obj.hour, obj.minute, obj.second, obj.microsecond))
     if klass is types.MethodType:
-        func = obj.__func__
-        name = func.__qualname__ if isinstance(func, types.FunctionType) else "?"
-        return f"<bound method {name} of {safe_repr(obj.__self__, depth)}>"
-    return _generic(obj)
+        return _bound_method(obj, depth)
+    if type(klass) is type and issubclass(klass, BaseException):
+        # args through the C descriptor: a subclass's ``args`` property must not run.
+        return f"{_TYPE_NAME(klass)}({_items(_BASE_EXCEPTION_ARGS(obj), depth)})"
+    if _trusted(klass):
+        return _trusted_repr(obj, klass, depth)
+    # Anything else may run the program's code in its __repr__: show only the type and the address.
+    return _object_repr(obj)
 
 
-def shorten(text: str, limit: int) -> str:
-    """Cut ``text`` to about ``limit`` characters, keeping both ends around `` [...] ``."""
-    if limit and len(text) > limit:
+def _bound_method(method: types.MethodType, depth: int) -> str:
+    func = method.__func__
+    # A function's name comes from its C getter; a callable object of the program's could answer anything.
+    name = func.__qualname__ if type(func) is types.FunctionType else f"{_TYPE_NAME(type(func))}.__call__"
+    return f"<bound method {name} of {safe_repr(method.__self__, depth)}>"
+
+
+def _trusted_repr(obj: Any, klass: type, depth: int) -> str:
+    """repr() of an exact builtin (or io, socket, zoneinfo, decimal) value, except where that repr would show
+    the repr of an arbitrary object it holds: there the same text is built with safe_repr."""
+    if klass is slice:
+        return f"slice({safe_repr(obj.start, depth)}, {safe_repr(obj.stop, depth)}, {safe_repr(obj.step, depth)})"
+    if klass is classmethod or klass is staticmethod:
+        return f"<{_TYPE_NAME(klass)}({safe_repr(obj.__func__, depth)})>"
+    if any(klass is view for view in _DICT_VIEWS):
+        return f"{_TYPE_NAME(klass)}([{_items(obj, depth)}])"
+    if klass is _MAPPING_PROXY:
+        # The wrapped mapping, found without calling any of its methods.
+        (mapping,) = gc.get_referents(obj)
+        return f"mappingproxy({safe_repr(mapping, depth + 1)})"
+    if klass is types.ModuleType and "__spec__" not in obj.__dict__:
+        # Module repr looks __spec__ up, which would reach a module-level __getattr__ when it is missing.
+        return f"<module {obj.__dict__.get('__name__', '?')!r}>"
+    return repr(obj)
+
+
+def shorten(text: str, limit: int, marker: str = "[...]") -> str:
+    """Cut ``text`` longer than ``limit`` to its first and last ``limit // 2`` characters around `` [...] ``."""
+    if len(text) > limit:
         half = limit // 2
-        return f"{text[:half]} [...] {text[-half:]}"
+        return f"{text[:half]} {marker} {text[-half:]}"
     return text
 
 
 def resolve_repr_func(repr_func: str | Callable[[Any], str]) -> Callable[[Any], str]:
     """Turn the ``repr_func`` option ('safe_repr', 'repr' or a callable) into a callable."""
+    if callable(repr_func):
+        return repr_func
     if repr_func == "safe_repr":
         return safe_repr
     if repr_func == "repr":
         return repr
-    if callable(repr_func):
-        return repr_func
-    raise ValueError(f"repr_func must be 'safe_repr', 'repr' or a callable, not {repr_func!r}")
+    raise TypeError(f'Expected a callable or either "repr" or "safe_repr" strings, not {repr_func!r}.')
