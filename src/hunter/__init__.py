@@ -157,6 +157,11 @@ def Backlog(
     **query: Any,
 ) -> _Backlog:
     """Keep the last ``size`` events and replay them through ``action`` when the condition matches."""
+    if not conditions and not query:
+        raise TypeError(
+            "Backlog needs at least 1 condition (it doesn't have any effect without one besides making everything "
+            "incredibly slow)."
+        )
     condition = Q(*conditions, **query)
     return _Backlog(condition, size=size, stack=stack, vars=vars, strip=strip, action=action, filter=filter)
 

@@ -387,7 +387,12 @@ class From(_Composable):
 
 
 class Backlog(_Composable):
-    """Keeps the last ``size`` events and replays them through ``action`` when the condition matches."""
+    """Keeps the last ``size`` events and replays them through ``action`` when the condition matches.
+
+    The replay starts with made-up ``call`` events for up to ``stack`` callers of the first stored event that are
+    missing from the backlog, found by walking up its frame chain; unless ``vars`` is set they are detached and
+    show their arguments as ``?``.
+    """
 
     def __init__(
         self,
@@ -399,7 +404,7 @@ class Backlog(_Composable):
         action: Any = None,
         filter: Predicate | None = None,
     ) -> None:
-        self.action = _instantiate(action if action is not None else CallPrinter)
+        self.action = _instantiate(action)
         if not isinstance(self.action, ColorStreamAction):
             raise TypeError(f"Action {self.action!r} must be a ColorStreamAction.")
         self.condition = condition
@@ -410,7 +415,7 @@ class Backlog(_Composable):
         self._filter = filter
         self.queue: deque[Event] = deque(maxlen=size)
 
-    def __call__(self, event: Event) -> bool:
+    def __call__(self, event: Event) -> Any:
         result = self.condition(event)
         if result:
             if self.queue:
@@ -421,9 +426,10 @@ class Backlog(_Composable):
                 self.queue.clear()
             if self._filter is None or self._filter(event):
                 detached = event.detach(self.action.try_repr if self.vars else None)
-                # Kept so a replay can make up the calls above a backlog that starts mid-function;
-                # bounded by ``size`` like the queue itself.
-                detached._origin_frame = event.frame
+                # The frame is kept (as hunter 3.9 does) so a replay can make up the calls above the first event,
+                # and the tracer so that the replay continues this trace's call tree.
+                detached.frame = event.frame
+                detached._tracer = event._tracer
                 self.queue.append(detached)
         return result
 
@@ -436,36 +442,39 @@ class Backlog(_Composable):
 
     def _replay(self, event: Event) -> None:
         self.action.cleanup()
-        for made_up in self._missing_calls(self.queue[0], event):
-            if self._filter is None or self._filter(made_up):
-                self.action(made_up)
-        for queued in self.queue:
-            self.action(queued)
+        for queued in [*self._missing_calls(event), *self.queue]:
+            if self._filter is None or self._filter(queued):
+                self.action(queued)
         self.queue.clear()
 
-    def _missing_calls(self, first: Event, current: Event) -> list[Event]:
-        """Made-up call events for a backlog that starts inside a function that is still running.
+    def _missing_calls(self, event: Event) -> list[Event]:
+        """Made-up call events for the callers of the first stored event that the backlog doesn't hold.
 
-        A backlog starting with a ``call`` is a complete subtree, and one starting in a function that has
-        already returned is history; but when it starts mid-way through a function still on the stack,
-        that function's call (and its callers', up to ``stack`` in all) are made up so the tree reads right.
+        As many as the first event is deep, but no more than ``stack`` minus the depth the backlog spans up to
+        ``event`` (a first event that is a call brings its own call, so one more).
         """
-        origin = getattr(first, "_origin_frame", None)
-        if first.kind == "call" or origin is None or self.stack < 1:
+        first = self.queue[0]
+        first_depth = first.depth
+        first_is_call = first.kind == "call"
+        missing = min(first_depth, max(0, self.stack - (event.depth - first_depth) + first_is_call))
+        frame = first.frame
+        if missing < 1 or frame is None:
             return []
-        running = current.frame
-        while running is not None and running is not origin:
-            running = running.f_back
-        if running is None:
-            return []
-        made_up: list[Event] = []
-        depth = first.depth - 1
-        frame = origin
-        while frame is not None and len(made_up) < self.stack and depth >= 0:
-            stub = Event(frame, "call", None, depth, -1, first.threading_support)
-            made_up.append(stub.detach(self.action.try_repr if self.vars else None))
+        if first_is_call:
             frame = frame.f_back
-            depth -= 1
+        made_up: list[Event] = []
+        while frame is not None and len(made_up) < missing:
+            depth = first_depth - len(made_up) - 1
+            call = Event(frame, "call", None, depth, -1, event.threading_support, tracer=event._tracer)
+            if not self.vars:
+                # Without vars a made-up call has no variables at all: its arguments show as ``?``, and (as in
+                # hunter 3.9, where the module name comes from the globals) its module is ''.
+                call.locals = {}
+                call.globals = {}
+                call.module = ""
+                call.detached = True
+            made_up.append(call)
+            frame = frame.f_back
         made_up.reverse()
         return made_up
 
@@ -475,6 +484,10 @@ class Backlog(_Composable):
         if self._filter is not None:
             new_filter = _make_and(self._filter, new_filter)
         return Backlog(self.condition, self.size, self.stack, self.vars, self.strip, self.action, new_filter)
+
+    def __invert__(self) -> Backlog:
+        """The same Backlog with the condition negated (``Backlog(Not(condition), ...)``)."""
+        return Backlog(Not(self.condition), self.size, self.stack, self.vars, self.strip, self.action, self._filter)
 
     def __str__(self) -> str:
         return (
