@@ -1,0 +1,224 @@
+"""The differential harness: runs the compat programs under hunter 3.9 and under ours, and normalises the output.
+
+hunter 3.9.0 is installed from PyPI (the compiled wheel, which is what its users run) into a virtualenv of its
+own per Python version, under ``.venvs/``. Its outputs don't depend on our code or backend, so they are computed
+once and kept next to that virtualenv, keyed by a hash of everything that goes into them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers import REPO, child_env, normalize
+
+HERE = Path(__file__).resolve().parent
+PROGRAMS_DIR = HERE / "programs"
+QUERIES_FILE = HERE / "queries.tsv"
+DRIVER = HERE / "driver.py"
+VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
+HUNTER39_VENV = REPO / ".venvs" / f"hunter39-py{VERSION}"
+HUNTER39_REQUIREMENT = "hunter==3.9.0"
+#: The inputs of a run: a change to any of them computes hunter 3.9's outputs anew.
+INPUTS = (DRIVER, QUERIES_FILE, *sorted(PROGRAMS_DIR.glob("*.py")))
+# Same hash seed for both: sets of strings must print in the same order.
+RUN_ENV = {"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+@dataclass(frozen=True)
+class Query:
+    """One line of queries.tsv: a name and what goes inside ``hunter.trace(...)``."""
+
+    name: str
+    value: str
+
+
+def programs() -> list[str]:
+    """The module names of the compat programs."""
+    return sorted(path.stem for path in PROGRAMS_DIR.glob("*.py"))
+
+
+def queries() -> list[Query]:
+    """The queries of queries.tsv, in file order."""
+    found = []
+    for line in QUERIES_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, value = line.split("\t")
+            found.append(Query(name, value))
+    return found
+
+
+def run_driver(python: str | os.PathLike[str], program: str, env: dict[str, str]) -> dict[str, str]:
+    """Run every query over one program with the given interpreter; return each query's raw output."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out.json"
+        result = subprocess.run(
+            [os.fspath(python), os.fspath(DRIVER), program, os.fspath(QUERIES_FILE), os.fspath(out)],
+            cwd=PROGRAMS_DIR,
+            env=env,
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        if result.returncode != 0 or not out.exists():
+            raise RuntimeError(
+                f"the compat driver failed on {program} with {python} (exit {result.returncode}):\n"
+                + result.stderr.decode("utf-8", "backslashreplace")
+            )
+        outputs: dict[str, str] = json.loads(out.read_text(encoding="utf-8"))
+        return outputs
+
+
+@functools.cache
+def ours(program: str) -> dict[str, str]:
+    """Every query's output for ``program`` under our hunter, on the backend under test."""
+    return run_driver(sys.executable, program, child_env(RUN_ENV))
+
+
+def hunter39_python() -> Path:
+    """The interpreter of the hunter 3.9 virtualenv, created (from this test run's base Python) when missing."""
+    bindir = "Scripts" if os.name == "nt" else "bin"
+    python = HUNTER39_VENV / bindir / ("python.exe" if os.name == "nt" else "python")
+    stamp = HUNTER39_VENV / ".hunter39-installed"
+    base = getattr(sys, "_base_executable", sys.executable)
+    wanted = f"{HUNTER39_REQUIREMENT} {os.path.realpath(base)}"
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    env = child_env(backend=False)
+    subprocess.run([base, "-m", "venv", "--clear", os.fspath(HUNTER39_VENV)], check=True, env=env)
+    # Only the compiled wheel: it is what `pip install hunter` gives 3.9's users on these Pythons.
+    subprocess.run(
+        [os.fspath(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--only-binary=:all:"]
+        + [HUNTER39_REQUIREMENT],
+        check=True,
+        env=env,
+    )
+    check = "import hunter._tracer, sys; sys.exit(hunter.__version__ != '3.9.0')"
+    subprocess.run([os.fspath(python), "-c", check], check=True, env=env)
+    stamp.write_text(wanted)
+    return python
+
+
+def inputs_digest(python: Path) -> str:
+    """A hash of the driver, queries, programs and the exact interpreter build."""
+    digest = hashlib.sha256(sys.version.encode())
+    digest.update(os.path.realpath(python).encode())
+    for path in INPUTS:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def hunter39(program: str) -> dict[str, str]:
+    """Every query's output for ``program`` under hunter 3.9, computed once per set of inputs."""
+    python = hunter39_python()
+    cache = HUNTER39_VENV / "outputs" / inputs_digest(python) / f"{program}.json"
+    if cache.exists():
+        cached: dict[str, str] = json.loads(cache.read_text(encoding="utf-8"))
+        return cached
+    outputs = run_driver(python, program, child_env(RUN_ENV, backend=False))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".tmp")
+    partial.write_text(json.dumps(outputs, sort_keys=True), encoding="utf-8")
+    partial.replace(cache)  # whole or nothing: an interrupted run never leaves half a file
+    return outputs
+
+
+# -- normalisation -----------------------------------------------------------------------------------------------
+
+# The pid column: ``[pid]`` padded to the default pid_alignment of 9.
+_PID = re.compile(r"^\[\d+\]", re.MULTILINE)
+# The first line of an event: optional pid and thread columns, then "file:lineno kind".
+_HEAD = re.compile(r"^(?:\[\S+\] *)?.*?(?P<file>\S+):(?P<lineno>\d+) +(?:call|line|return|exception) ")
+# Lines of these files are no part of the program: the driver's own frame, and hunter 3.9's own frames (its
+# trace() returning; in profile mode, its Cython methods), which 3.9 reports and which never appear in ours.
+_NOT_THE_PROGRAM = re.compile(r"(driver\.py|hunter/__init__\.py|hunter/\w+\.pyx)$")
+# The two ends of an address that repr_limit cut in the middle.
+_CUT_ADDRESS_HEAD = re.compile(r"\b0x[0-9a-f]{0,5}(?= (?:\x1b\[[0-9;]*m)*\[\.\.\.\])")
+_CUT_ADDRESS_TAIL = re.compile(r"(\[\.\.\.\](?:\x1b\[[0-9;]*m)* )(?:0?x)?[0-9a-f]{2,}(?=[>:])")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def event_groups(text: str) -> list[list[str]]:
+    """Split printed output into groups: an event's first line with its continuation lines (or a lone line)."""
+    groups: list[list[str]] = []
+    for line in text.splitlines(keepends=True):
+        plain = _ANSI.sub("", line)
+        continuation = plain.startswith(" ") and plain.lstrip().startswith(("...", "|", "*"))
+        if groups and continuation:
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return groups
+
+
+def is_program_group(group: list[str]) -> bool:
+    """False for an event of the driver or of hunter itself."""
+    head = _HEAD.match(_ANSI.sub("", group[0]))
+    return head is None or not _NOT_THE_PROGRAM.search(head.group("file"))
+
+
+def normalise(text: str) -> str:
+    """Addresses and pids replaced, events of the driver and of hunter's own code removed."""
+    text = _PID.sub(lambda match: "[PID]".ljust(len(match.group())), normalize(text))
+    text = _CUT_ADDRESS_TAIL.sub(r"\1?", _CUT_ADDRESS_HEAD.sub("0x?", text))
+    return "".join(line for group in event_groups(text) if is_program_group(group) for line in group)
+
+
+def difference(expected: str, actual: str, label: str) -> str:
+    """A unified diff from hunter 3.9's output to ours, with colour codes made visible."""
+
+    def lines(text: str) -> list[str]:
+        return [line.replace("\x1b", "\\e") for line in text.splitlines(keepends=True)]
+
+    return "".join(difflib.unified_diff(lines(expected), lines(actual), f"hunter 3.9: {label}", f"ours: {label}"))
+
+
+# -- known differences that a comparison can see past ------------------------------------------------------------
+
+#: The thread column of the compat programs' threads, as we show it (names padded to the default 12 characters),
+#: after the pid column if there is one.
+_THREAD_COLUMN = re.compile(r"^(\[PID\] {4})?(?:MainThread {2}|worker {6})", re.MULTILINE)
+
+
+def adjusted(ours_text: str, program: str, query: Query) -> str:
+    """Our output with the README-listed differences that can be undone textually undone, so that the rest of
+    the output is still compared.
+
+    The thread column: with the default ``threading_support=None`` we show it once a second thread has printed;
+    hunter 3.9's compiled build never does (its events hold the option as a C boolean, so None reads as False).
+    tests/compat/test_known_differences.py asserts our side of each of these.
+    """
+    if "thread" not in query.value:
+        ours_text = _THREAD_COLUMN.sub(r"\1", ours_text)
+    return ours_text
+
+
+# -- the numbers, for the report at the end of the run ------------------------------------------------------------
+
+RESULTS: dict[tuple[str, str], bool] = {}
+
+
+def record(program: str, query: Query, identical: bool) -> None:
+    """Remember whether a case printed the same as hunter 3.9."""
+    RESULTS[program, query.name] = identical
+
+
+def summary() -> str | None:
+    """One line: how many program x query cases were compared and how many printed identically."""
+    if not RESULTS:
+        return None
+    same = sum(RESULTS.values())
+    return (
+        f"hunter 3.9 side by side (Python {VERSION}): {len(RESULTS)} program x query cases compared, "
+        f"{same} identical, {len(RESULTS) - same} different"
+    )

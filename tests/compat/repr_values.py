@@ -1,0 +1,196 @@
+"""Values whose safe_repr() hunter 3.9 and ours must print alike (one expression a line in VALUES).
+
+Run as a script with either hunter importable, it prints a JSON object: expression -> safe_repr text.
+"""
+
+# The modules the expressions in VALUES use (eval'd here).
+import array  # noqa: F401
+import collections  # noqa: F401
+import datetime  # noqa: F401
+import decimal  # noqa: F401
+import enum
+import fractions  # noqa: F401
+import io  # noqa: F401
+import json
+import re  # noqa: F401
+import sys
+import types  # noqa: F401
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+class Plain:
+    pass
+
+
+class Error(Exception):
+    pass
+
+
+class Meta(type):
+    pass
+
+
+class WithMeta(metaclass=Meta):
+    pass
+
+
+class Evil:
+    def __repr__(self):
+        raise RuntimeError("repr must not be called")
+
+
+class MyInt(int):
+    pass
+
+
+def generator():
+    yield 1
+
+
+async def coroutine():
+    pass
+
+
+def empty_cell():
+    late = None
+
+    def inner():
+        return late  # noqa: F821 - deleted below: the cell stays empty
+
+    del late
+    return inner.__closure__[0]
+
+
+def full_cell():
+    value = 1
+    return (lambda: value).__closure__[0]
+
+
+VALUES = """
+1
+-1.5
+2j
+True
+None
+'text\\nwith quotes\\''
+b'\\x00b'
+bytearray(b'x')
+range(3)
+slice(1, 2)
+slice(Evil(), None)
+{Evil(): 1}.keys()
+classmethod(Evil())
+types.MappingProxyType({'k': Evil()})
+...
+NotImplemented
+[1, [2, (3,)]]
+(1,)
+()
+{'a': {1}}
+set()
+{3}
+frozenset({1})
+frozenset()
+collections.OrderedDict(a=1)
+collections.Counter('aa')
+collections.defaultdict(list, a=[1])
+collections.deque([1, 2], maxlen=3)
+collections.ChainMap({})
+collections.namedtuple('Pair', 'a b')(1, 2)
+datetime.date(2020, 1, 2)
+datetime.datetime(2020, 1, 2, 3, 4)
+datetime.datetime(1979, 5, 27, 7, 32, 0, 0, tzinfo=datetime.timezone.utc, fold=1)
+datetime.time(1, 2)
+datetime.time(1, 2, 3, 4, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+datetime.timedelta(days=1)
+datetime.timezone.utc
+decimal.Decimal('1.5')
+decimal.Context(prec=5)
+fractions.Fraction(1, 3)
+re.compile('a+')
+re.compile('x.y', re.UNICODE | re.DOTALL)
+re.compile(b'raw')
+re.compile(b'raw', re.I)
+re.compile('v').sub
+re.match('a', 'a')
+re.IGNORECASE
+Error('x', 1)
+ValueError()
+KeyError('k')
+OSError(2, 'missing')
+StopIteration(3)
+BaseException()
+Plain
+int
+Color
+Color.RED
+Level.LOW
+WithMeta
+Meta
+Plain()
+Evil()
+MyInt(5)
+len
+str.join
+''.join
+[].append
+dict.fromkeys
+object.__init__
+object().__init__
+int.real
+Plain().__init__
+empty_cell()
+full_cell()
+generator()
+sys
+types
+sys.flags
+sys.version_info
+io.StringIO()
+array.array('i')
+types.SimpleNamespace(a=1)
+types.MappingProxyType({'a': 1})
+{}.keys()
+{'a': 1}.items()
+{'a': 1}.values()
+classmethod(len)
+staticmethod(len)
+property()
+memoryview(b'')
+iter([])
+map(str, [])
+object()
+type(None)
+[[[[[[1]]]]]]
+{'k': [[1]]}
+{1: {2: {3: {4: {5: {6: 1}}}}}}
+[(1, {2: [3, {4}]})]
+"""
+
+
+def expressions():
+    """The expressions of VALUES."""
+    return [line for line in VALUES.strip().splitlines() if line.strip()]
+
+
+def main():
+    from hunter.util import safe_repr
+
+    results = {}
+    for expression in expressions():
+        try:
+            results[expression] = safe_repr(eval(expression))
+        except Exception as exc:  # noqa: BLE001 - hunter 3.9's safe_repr runs some objects' own __repr__
+            results[expression] = f"!!! {type(exc).__name__}: {exc}"
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""hunter 3.9 side by side: every compat program under every query prints what hunter 3.9.0 prints.
+
+hunter 3.9.0 (the compiled wheel from PyPI) runs in a virtualenv of its own; see harness.py. A case listed in
+expectations.py is a known difference: a hunter 3.9 bug we fix (README, "Where hunter differs from hunter 3.9")
+or a fix that another piece of work brings; it is an expected failure, strictly: once it passes, the entry must go.
+"""
+
+from __future__ import annotations
+
+import harness
+import pytest
+from expectations import expected_difference, not_compared
+
+
+def marks(program: str, query: str) -> list[pytest.MarkDecorator]:
+    """A known difference is a strict expected failure; a case whose output changes from run to run is skipped."""
+    if reason := not_compared(program, query):
+        return [pytest.mark.skip(reason=f"not comparable: {reason}")]
+    if reason := expected_difference(program, query):
+        return [pytest.mark.xfail(strict=True, reason=reason)]
+    return []
+
+
+CASES = [
+    pytest.param(program, query, id=f"{program}-{query.name}", marks=marks(program, query.name))
+    for program in harness.programs()
+    for query in harness.queries()
+]
+
+
+@pytest.mark.parametrize(("program", "query"), CASES)
+def test_same_output_as_hunter39(program: str, query: harness.Query) -> None:
+    """The program traced with the query prints the same as under hunter 3.9 (addresses and pids aside)."""
+    expected = harness.normalise(harness.hunter39(program)[query.name])
+    actual = harness.adjusted(harness.normalise(harness.ours(program)[query.name]), program, query)
+    harness.record(program, query, expected == actual)
+    if expected != actual:
+        pytest.fail(
+            f"{program}.py traced with {query.value.replace('$P', program)!r} prints differently from hunter 3.9:\n"
+            + harness.difference(expected, actual, f"{program} / {query.name}"),
+            pytrace=False,
+        )

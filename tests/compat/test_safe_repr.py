@@ -1,0 +1,58 @@
+"""safe_repr side by side with hunter 3.9's, value by value (repr_values.py lists them)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+
+import harness
+import pytest
+import repr_values
+from helpers import child_env, normalize
+
+
+@functools.cache
+def reprs(python: str) -> dict[str, str]:
+    """What repr_values.py prints under the given interpreter (its hunter's safe_repr of every value)."""
+    result = subprocess.run(
+        [python, repr_values.__file__],
+        env=child_env(harness.RUN_ENV, backend=False),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    texts: dict[str, str] = json.loads(result.stdout)
+    return texts
+
+
+#: hunter 3.9 bugs we fix (README, "Where hunter differs"): its safe_repr runs the __repr__ of objects held by
+#: a slice, a dict view, a classmethod or staticmethod, or a mappingproxy.
+RUNS_PROGRAM_REPR = {
+    "slice(Evil(), None)",
+    "{Evil(): 1}.keys()",
+    "classmethod(Evil())",
+    "types.MappingProxyType({'k': Evil()})",
+}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        pytest.param(
+            expression,
+            marks=[pytest.mark.xfail(strict=True, reason="README: safe_repr never runs the program's __repr__")]
+            if expression in RUNS_PROGRAM_REPR
+            else [],
+        )
+        for expression in repr_values.expressions()
+    ],
+)
+def test_safe_repr_as_hunter39(expression: str) -> None:
+    """safe_repr(value) is the text hunter 3.9's safe_repr gives (addresses aside)."""
+    theirs = reprs(os.fspath(harness.hunter39_python()))[expression]
+    ours = reprs(sys.executable)[expression]
+    assert normalize(ours) == normalize(theirs)
