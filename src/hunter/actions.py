@@ -12,6 +12,7 @@ import time
 import weakref
 from collections import defaultdict, deque
 from collections.abc import Callable
+from types import FrameType
 from typing import Any, ClassVar
 
 from . import _colors, _source, _streams, config
@@ -156,7 +157,7 @@ class ColorStreamAction(Action):
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.filename_alignment, self.repr_limit))
 
-    def _settings(self) -> tuple:
+    def _settings(self) -> tuple[Any, ...]:
         return (
             self._stream,
             self.force_colors,
@@ -200,7 +201,7 @@ class ColorStreamAction(Action):
     def try_source(self, event: Event, full: bool = False) -> str:
         """The event's source line (or whole statement), never raising; a missing source says why."""
         try:
-            source = event.fullsource if full else event.source
+            source: str = event.fullsource if full else event.source
         except Exception as exc:  # noqa: BLE001
             source = f"??? NO SOURCE: {safe_repr(exc)}"
         tags = self.tags
@@ -463,7 +464,7 @@ class VarsPrinter(ColorStreamAction):
         frame_locals = event.locals
         frame_globals = event.globals
         tags = self.tags
-        lines = []
+        lines: list[str] = []
         for name, (required, code) in self.names.items():
             # An expression shows where all its names exist; an attribute or key it can't find hides it too.
             if any(
@@ -631,8 +632,8 @@ class StackPrinter(ColorStreamAction):
         if frame is None or frame.f_back is None:
             tail = f" {tags['BRIGHT']}{tags['fore(YELLOW)']}no frames available {tags['NORMAL']}(detached={event.detached})"
         else:
-            parents = []
-            parent = frame.f_back
+            parents: list[str] = []
+            parent: FrameType | None = frame.f_back
             while parent is not None and len(parents) < self.depth:
                 filename = "/".join(parent.f_code.co_filename.split(os.sep)[-self.limit :])
                 parents.append(
@@ -660,7 +661,12 @@ class Debugger(Action):
     def __call__(self, event: Event) -> None:
         kwargs = self.kwargs
         bdb = sys.modules.get("bdb")
-        if bdb is not None and "skip" not in kwargs and isinstance(self.klass, type) and issubclass(self.klass, bdb.Bdb):
+        if (
+            bdb is not None
+            and "skip" not in kwargs
+            and isinstance(self.klass, type)
+            and issubclass(self.klass, bdb.Bdb)
+        ):
             # Stepping on from the event must not stop in hunter's own code (the tracer stopping, say): the
             # debugger skips hunter's modules, as it would the frames of a C tracer like hunter 3.9's.
             kwargs = {**kwargs, "skip": ["hunter", "hunter.*"]}

@@ -31,7 +31,7 @@ _DICT_SUBCLASSES = (Counter, OrderedDict, defaultdict)
 # Modules whose exact (non-subclassed) types have a repr that only shows what they hold, as in hunter 3.9.
 _TRUSTED_MODULES = ("builtins", "io", "socket", "_socket", "zoneinfo", "decimal")
 # Builtin types whose C repr would show the repr of whatever they wrap: rebuilt here with safe_repr instead.
-_DICT_VIEWS = (type({}.keys()), type({}.values()), type({}.items()))
+_DICT_VIEWS: tuple[type, ...] = (type({}.keys()), type({}.values()), type({}.items()))
 _MAPPING_PROXY = types.MappingProxyType
 
 _BASE_EXCEPTION_ARGS = BaseException.__dict__["args"].__get__
