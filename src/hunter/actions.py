@@ -62,11 +62,6 @@ class Action:
         # The actions defined here never look at event.calls; a subclass defined elsewhere might.
         return type(self).__module__ != __name__
 
-    def __str__(self) -> str:
-        return f"{type(self).__name__}()"
-
-    __repr__ = __str__
-
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.__dict__ == other.__dict__  # type: ignore[union-attr]
 
@@ -76,6 +71,10 @@ class Action:
 
 class Stop(Action):
     """Stops the tracer that delivered the event."""
+
+    def __repr__(self) -> str:
+        # hunter 3.9 defines Stop in the hunter package itself, with object's repr.
+        return f"<hunter.Stop object at 0x{id(self):x}>"
 
     def __call__(self, event: Event) -> None:
         tracer = getattr(event, "_tracer", None)
@@ -271,7 +270,9 @@ class ColorStreamAction(Action):
                 seen.add(threading.get_ident())
                 if len(seen) < 2:
                     return ""
-        return f"{threading.current_thread().name:{self.thread_alignment}}"
+        # event.threadname rather than current_thread(): that would create a _DummyThread for a thread
+        # that already left threading's registry (events during its shutdown).
+        return f"{event.threadname:{self.thread_alignment}}"
 
 
 class CodePrinter(ColorStreamAction):

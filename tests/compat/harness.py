@@ -57,8 +57,16 @@ def queries() -> list[Query]:
     return found
 
 
-def run_driver(python: str | os.PathLike[str], program: str, env: dict[str, str]) -> dict[str, str]:
-    """Run every query over one program with the given interpreter; return each query's raw output."""
+@dataclass(frozen=True)
+class Run:
+    """What one program printed under each query (raw), and the str()/repr() of each query's predicate."""
+
+    outputs: dict[str, str]
+    texts: dict[str, str]
+
+
+def run_driver(python: str | os.PathLike[str], program: str, env: dict[str, str]) -> Run:
+    """Run every query over one program with the given interpreter."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out.json"
         result = subprocess.run(
@@ -74,12 +82,12 @@ def run_driver(python: str | os.PathLike[str], program: str, env: dict[str, str]
                 f"the compat driver failed on {program} with {python} (exit {result.returncode}):\n"
                 + result.stderr.decode("utf-8", "backslashreplace")
             )
-        outputs: dict[str, str] = json.loads(out.read_text(encoding="utf-8"))
-        return outputs
+        found = json.loads(out.read_text(encoding="utf-8"))
+        return Run(found["outputs"], found["texts"])
 
 
 @functools.cache
-def ours(program: str) -> dict[str, str]:
+def ours(program: str) -> Run:
     """Every query's output for ``program`` under our hunter, on the backend under test."""
     return run_driver(sys.executable, program, child_env(RUN_ENV))
 
@@ -118,19 +126,19 @@ def inputs_digest(python: Path) -> str:
 
 
 @functools.cache
-def hunter39(program: str) -> dict[str, str]:
+def hunter39(program: str) -> Run:
     """Every query's output for ``program`` under hunter 3.9, computed once per set of inputs."""
     python = hunter39_python()
     cache = HUNTER39_VENV / "outputs" / inputs_digest(python) / f"{program}.json"
     if cache.exists():
-        cached: dict[str, str] = json.loads(cache.read_text(encoding="utf-8"))
-        return cached
-    outputs = run_driver(python, program, child_env(RUN_ENV, backend=False))
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        return Run(cached["outputs"], cached["texts"])
+    run = run_driver(python, program, child_env(RUN_ENV, backend=False))
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_suffix(".tmp")
-    partial.write_text(json.dumps(outputs, sort_keys=True), encoding="utf-8")
+    partial.write_text(json.dumps({"outputs": run.outputs, "texts": run.texts}, sort_keys=True), encoding="utf-8")
     partial.replace(cache)  # whole or nothing: an interrupted run never leaves half a file
-    return outputs
+    return run
 
 
 # -- normalisation -----------------------------------------------------------------------------------------------
@@ -172,6 +180,19 @@ def normalise(text: str) -> str:
     text = _PID.sub(lambda match: "[PID]".ljust(len(match.group())), normalize(text))
     text = _CUT_ADDRESS_TAIL.sub(r"\1?", _CUT_ADDRESS_HEAD.sub("0x?", text))
     return "".join(line for group in event_groups(text) if is_program_group(group) for line in group)
+
+
+# hunter 3.9's compiled build names its Cython predicates' module hunter._predicates in repr(); the reference
+# (tests/reference/predicate-text.txt, from its pure-Python build) and we say hunter.predicates.
+_CYTHON_MODULE = re.compile(r"<hunter\._predicates\.")
+# With colours on, hunter 3.9 wraps a printer's stream in its vendored colorama's AnsiToWin32 (README).
+_COLORAMA_STREAM = re.compile(r"<hunter\.vendor\.colorama\.ansitowin32\.AnsiToWin32 object at 0x\?>")
+
+
+def normalise_text(text: str) -> str:
+    """A predicate's str()/repr() with addresses replaced and the module of predicate classes as the reference's."""
+    text = _CYTHON_MODULE.sub("<hunter.predicates.", normalize(text))
+    return _COLORAMA_STREAM.sub("<_io.StringIO object at 0x?>", text)
 
 
 def difference(expected: str, actual: str, label: str) -> str:

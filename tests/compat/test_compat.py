@@ -31,12 +31,28 @@ CASES = [
 @pytest.mark.parametrize(("program", "query"), CASES)
 def test_same_output_as_hunter39(program: str, query: harness.Query) -> None:
     """The program traced with the query prints the same as under hunter 3.9 (addresses and pids aside)."""
-    expected = harness.normalise(harness.hunter39(program)[query.name])
-    actual = harness.adjusted(harness.normalise(harness.ours(program)[query.name]), program, query)
+    expected = harness.normalise(harness.hunter39(program).outputs[query.name])
+    actual = harness.adjusted(harness.normalise(harness.ours(program).outputs[query.name]), program, query)
     harness.record(program, query, expected == actual)
     if expected != actual:
         pytest.fail(
             f"{program}.py traced with {query.value.replace('$P', program)!r} prints differently from hunter 3.9:\n"
             + harness.difference(expected, actual, f"{program} / {query.name}"),
+            pytrace=False,
+        )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [pytest.param(query, id=query.name, marks=marks("*texts*", query.name)) for query in harness.queries()],
+)
+def test_same_predicate_text_as_hunter39(query: harness.Query) -> None:
+    """str() and repr() of the predicate trace() builds from the query are hunter 3.9's (addresses aside)."""
+    expected = harness.normalise_text(harness.hunter39("basics").texts[query.name])
+    actual = harness.normalise_text(harness.ours("basics").texts[query.name])
+    if expected != actual:
+        pytest.fail(
+            f"the predicate built from {query.value.replace('$P', 'basics')!r} reads differently from hunter 3.9's:\n"
+            + harness.difference(expected, actual, query.name),
             pytrace=False,
         )
