@@ -72,12 +72,6 @@ DIFFERENCES: tuple[Difference, ...] = (
     ),
     # -- fixes that other work brings -------------------------------------------------------------------------
     Difference(
-        "pending config: From() without a condition passes everything, as hunter 3.9", queries=("from-nothing",)
-    ),
-    Difference(
-        "pending config: module__startswith (two underscores) is module_startswith", queries=("dunder-operator",)
-    ),
-    Difference(
         "pending backends: event.calls counts hunter's own Tracer.__enter__ (one more than hunter 3.9)",
         programs=("basics", "coros", "errors", "gens", "recursion", "values"),
         queries=("calls-lt", "gt", "stop"),
