@@ -8,64 +8,17 @@ import array  # noqa: F401
 import collections  # noqa: F401
 import datetime  # noqa: F401
 import decimal  # noqa: F401
-import enum
 import fractions  # noqa: F401
 import io  # noqa: F401
 import json
+import os
 import re  # noqa: F401
 import sys
 import types  # noqa: F401
 
-
-class Color(enum.Enum):
-    RED = 1
-
-
-class Level(enum.IntEnum):
-    LOW = 1
-
-
-class Plain:
-    pass
-
-
-class Error(Exception):
-    pass
-
-
-class Meta(type):
-    pass
-
-
-class WithMeta(metaclass=Meta):
-    pass
-
-
-class Evil:
-    def __repr__(self):
-        raise RuntimeError("repr must not be called")
-
-
-class MyInt(int):
-    pass
-
-
-def generator():
-    yield 1
-
-
-async def coroutine():
-    pass
-
-
-def empty_cell():
-    late = None
-
-    def inner():
-        return late  # noqa: F821 - deleted below: the cell stays empty
-
-    del late
-    return inner.__closure__[0]
+# The classes and functions of the values program, which the traced comparison passes around too.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs"))
+from values import Color, Evil, Level, Meta, MyError, MyInt, Slotted, WithMeta, closure_cells, generator  # noqa: F401
 
 
 def full_cell():
@@ -121,20 +74,20 @@ re.compile(b'raw', re.I)
 re.compile('v').sub
 re.match('a', 'a')
 re.IGNORECASE
-Error('x', 1)
+MyError('x', 1)
 ValueError()
 KeyError('k')
 OSError(2, 'missing')
 StopIteration(3)
 BaseException()
-Plain
+Slotted
 int
 Color
 Color.RED
 Level.LOW
 WithMeta
 Meta
-Plain()
+Slotted()
 Evil()
 MyInt(5)
 len
@@ -145,8 +98,8 @@ dict.fromkeys
 object.__init__
 object().__init__
 int.real
-Plain().__init__
-empty_cell()
+Slotted().__init__
+closure_cells()[0]
 full_cell()
 generator()
 sys
