@@ -257,6 +257,35 @@ def test_vars_snooper(bank: ModuleType) -> None:
     )
 
 
+def test_vars_snooper_stored_reprs(bank: ModuleType) -> None:
+    # stored_reprs (hunter 3.9's name, which extensions read) maps a code object to its variables' last reprs;
+    # a return forgets the code's entry.
+    snooper = VarsSnooper(stream=io.StringIO())
+    seen: list[dict[str, str]] = []
+
+    def record(event: Any) -> None:
+        snooper(event)
+        if event.function == "describe" and event.kind == "line":
+            seen.append(dict(snooper.stored_reprs[event.code]))
+
+    with hunter.trace(module="bank", action=record):
+        bank.main()
+    assert seen[-1]["names"] == "['ada', 'bob']"
+    assert seen[-1]["sep"] == "'; '"
+    assert not snooper.stored_reprs  # every traced function returned
+
+
+def test_return_opcodes() -> None:
+    # hunter.actions.RETURN_OPCODES: the instructions a function returns normally through (no yield, no await).
+    import dis
+
+    from hunter.actions import RETURN_OPCODES
+
+    names = {dis.opname[code] for code in RETURN_OPCODES}
+    assert "RETURN_VALUE" in names
+    assert names <= {"RETURN_VALUE", "RETURN_CONST"}
+
+
 CODE = """
 def deco(func):
     return func
