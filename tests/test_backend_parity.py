@@ -184,6 +184,42 @@ def main():
 main()
 """
 
+LOOPS = """
+def gen(n):
+    for i in range(n):
+        yield i
+
+def delegate(n):
+    yield from gen(n)
+
+def loop(n):
+    total = 0
+    for i in gen(n):
+        total += i
+    return total
+
+def one_line(n):
+    for i in gen(n): pass
+    return [i for i in gen(n)]
+
+def nested(n):
+    for i in gen(n):
+        for j in delegate(i):
+            if j:
+                continue
+    return sum(gen(n)) + sum(i for i in delegate(n))
+
+def main():
+    # Called again and again: loops over generators get specialised (FOR_ITER_GEN) after the first rounds.
+    for _ in range(20):
+        loop(3)
+        one_line(2)
+        nested(3)
+    print(loop(4), one_line(3), nested(4))
+
+main()
+"""
+
 #: Everything but hunter's own frames (which differ between backends), C calls made from them included.
 NOT_HUNTER = f"~Q(filename_startswith={str(Path(hunter.__file__).parent)!r})"
 
@@ -199,6 +235,9 @@ CASES = [
     ("generators", GENERATORS, 'module="__main__", kind_in=["call", "return"]'),
     ("generators", GENERATORS, f"{NOT_HUNTER}, profile=True"),
     ("generators", GENERATORS, 'Q(module="__main__", function_in=["gen", "catcher"]) | Q(module="contextlib")'),
+    ("loops", LOOPS, 'module="__main__", kind="exception"'),
+    ("loops", LOOPS, 'module="__main__", action=ErrorSnooper'),
+    ("loops", LOOPS, 'module="__main__", kind_in=["exception", "return"], action=CodePrinter'),
     ("async", ASYNC, 'module="__main__"'),
     ("async", ASYNC, 'module="__main__", action=CodePrinter'),
     ("async", ASYNC, 'Q(module="__main__") | Q(module="asyncio.tasks", kind_in=["call", "exception"])'),

@@ -300,6 +300,26 @@ def test_local_events_follow_the_kinds_the_query_allows(mod: Any) -> None:
 
 
 @needs_monitoring
+def test_exception_queries_switch_on_no_line_events(mod: Any, count_callbacks: list[int]) -> None:
+    # settrace reports no StopIteration at the end of a specialised for loop over a generator; that was once
+    # matched by turning LINE on wherever exceptions could match, which cost a callback per line.
+    events = sys.monitoring.events
+    stream = io.StringIO()
+    with trace_monitoring(module="monmod", kind="exception", action=CallPrinter(stream=stream)):
+        mod.catch()
+        local = sys.monitoring.get_local_events(3, mod.boom.__code__)
+        assert local & events.STOP_ITERATION
+        assert not local & (events.LINE | events.JUMP)
+        before = count_callbacks[0]
+        mod.branch(300)  # a loop of 300 lines: no callback for any of them
+        assert count_callbacks[0] - before < 10
+    lines = stream.getvalue().splitlines()
+    assert (
+        len(lines) == 2 and "! boom: (<class 'ValueError'>" in lines[0] and "! catch: (<class 'ValueError'>" in lines[1]
+    )
+
+
+@needs_monitoring
 def test_calls_that_cannot_match_are_disabled_after_the_first(mod: Any, count_callbacks: list[int]) -> None:
     with trace_monitoring(module="nothing-matches", action=CallPrinter(stream=io.StringIO())):
         mod.leaf(0)

@@ -297,6 +297,17 @@ def test_profile_mode_builtin_events(program: ModuleType) -> None:
     ]
 
 
+def test_profile_mode_never_shows_hunters_own_code(backend: str) -> None:
+    # Starting and stopping call C functions (sys.monitoring's get_tool, register_callback...): not the program's.
+    package = os.path.dirname(hunter.__file__) + os.sep
+    seen: list[tuple[str, str, str]] = []
+    tracer = hunter.trace(action=lambda e: seen.append((e.kind, e.function, e.filename)), profile=True, backend=backend)
+    len("x")
+    tracer.stop()
+    assert ("call", "len", __file__) in seen
+    assert [item for item in seen if item[2].startswith(package)] == []
+
+
 # -- clear_env_var ------------------------------------------------------------------------------------------------
 
 

@@ -36,12 +36,13 @@ NORMAL_EXIT_OPCODES: frozenset[int] = _opcodes(
     "INSTRUMENTED_YIELD_VALUE",
 )
 
-#: 3.12/3.13 (PEP 669): an instruction that carries LINE instrumentation runs without its own
-#: STOP_ITERATION instrumentation (an END_FOR that starts a line, e.g. the end of a ``for`` loop over a
-#: generator, reports no artificial StopIteration then). sys.settrace is built on sys.monitoring with
-#: LINE on everywhere, so it never reports those; the monitoring backend turns LINE on wherever it
-#: turns STOP_ITERATION on, to report exactly the same exceptions.
-STOP_ITERATION_NEEDS_LINE_EVENTS: bool = HAS_MONITORING
+#: 3.12/3.13 (PEP 669): where the interpreter fires an artificial StopIteration that the program never sees. A
+#: ``for`` loop over a generator reaches END_FOR only once its FOR_ITER is specialised (FOR_ITER_GEN lets the
+#: generator return into END_FOR, which fires STOP_ITERATION; a plain FOR_ITER jumps over END_FOR). settrace's
+#: own instrumentation usually keeps FOR_ITER from being specialised, but not always (3.13: a loop long enough
+#: for FOR_ITER to need EXTENDED_ARG), and sys.monitoring without LINE/BRANCH events never does. Both backends
+#: drop these events, so a loop's normal end is never reported as an exception.
+ARTIFICIAL_STOP_ITERATION_OPCODES: frozenset[int] = _opcodes("END_FOR") if HAS_MONITORING else frozenset()
 
 #: 3.13+: the LINE event of a code object's first line, when that line is the ``def``/``lambda`` line,
 #: only fires while the code's RESUME instruction is instrumented (CPython gh-155992: RESUME is specialized

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from ._verdict import EFFECT, NEVER, Verdict, verdict_of
@@ -19,8 +19,9 @@ Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]
 _HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def _is_hunter_code(filename: str) -> bool:
-    return filename.startswith(_HUNTER_DIR)
+def is_hunter_code(code: CodeType) -> bool:
+    """Whether ``code`` is hunter's own: never reported, nor the C functions it calls."""
+    return code.co_filename.startswith(_HUNTER_DIR)
 
 
 class CodeJudge:
@@ -40,7 +41,7 @@ class CodeJudge:
         facts = Event(frame, "call", None, 0, 0, self._threading_support)
         # Fixed per code object and costly to derive per event (globals lookup, path checks): done once.
         static = {"module": facts.module, "filename": facts.filename, "stdlib": facts.stdlib}
-        if _is_hunter_code(frame.f_code.co_filename):
+        if is_hunter_code(frame.f_code):
             # hunter's own machinery (a tracer stopping itself, wrap's bookkeeping) is never the program's doing.
             return (NEVER, NEVER, NEVER, NEVER), static
         verdicts = []

@@ -9,6 +9,7 @@ from types import FrameType
 from typing import Any
 
 from .._codemap import CodeMap, CodeRecord
+from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES
 from .._pruning import CodeJudge, Verdicts, nothing_after_call
 from .._verdict import NEVER
 from ..event import Event
@@ -90,6 +91,7 @@ class SettraceBackend:
         owner = context.owner
         threading_support = self._threading_support
         running = self._running
+        artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
         judge = self._judge.judge
         base = {"_tracer": owner, "threading_support": self._threading_support, "builtin": False}
         per_code: CodeMap[_CodeInfo] = CodeMap()
@@ -123,6 +125,12 @@ class SettraceBackend:
                     # (a debugger, coverage), CPython goes on calling the frames' own ones. Let go of the frame.
                     frame.f_trace = None
                     return None
+                if (
+                    kind == "exception"
+                    and arg[0] is StopIteration
+                    and frame.f_code.co_code[frame.f_lasti] in artificial
+                ):
+                    return local  # a for loop's end, not an exception the program could see (see _compat)
                 event_fields = fields.copy()
                 event_fields["frame"] = frame
                 event_fields["kind"] = kind

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import Any
 
+from ..._compat import ARTIFICIAL_STOP_ITERATION_OPCODES
 from ...event import Event
 from .. import Context
 from ._codes import CodeBook, CodeInfo
@@ -78,8 +79,8 @@ def build(wiring: Wiring, profiling: bool) -> Callbacks:
     if profiling:
         callbacks.update(_c_calls(wiring, c_event_reporter(wiring.context), held_back))
     else:
-        on_raise = _exceptions(wiring, deliver)
-        callbacks.update({_E.RAISE: on_raise, _E.STOP_ITERATION: on_raise, _E.JUMP: on_jump})
+        on_raise, on_stop_iteration = _exceptions(wiring, deliver)
+        callbacks.update({_E.RAISE: on_raise, _E.STOP_ITERATION: on_stop_iteration, _E.JUMP: on_jump})
     return callbacks
 
 
@@ -230,10 +231,11 @@ def _returns(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]
     return on_return, on_unwind
 
 
-def _exceptions(wiring: Wiring, deliver: Deliver) -> Callable[..., Any]:
+def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
     """RAISE (in every frame the exception enters) and STOP_ITERATION: settrace's ``exception``."""
     get_info = wiring.info
     getframe = _getframe
+    artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
 
     def on_raise(code: CodeType, offset: int, exc: BaseException) -> None:
         info = get_info(id(code))
@@ -242,7 +244,15 @@ def _exceptions(wiring: Wiring, deliver: Deliver) -> Callable[..., Any]:
             if fields is not None:
                 deliver(info, fields, getframe(1), "arg", (type(exc), exc, exc.__traceback__))
 
-    return on_raise
+    def on_stop_iteration(code: CodeType, offset: int, exc: BaseException) -> None:
+        # The end of ``yield from`` (settrace reports it too), but not a for loop's end (see _compat).
+        info = get_info(id(code))
+        if info is not None:
+            fields = info.exception_fields
+            if fields is not None and code.co_code[offset] not in artificial:
+                deliver(info, fields, getframe(1), "arg", (type(exc), exc, exc.__traceback__))
+
+    return on_raise, on_stop_iteration
 
 
 def _lines(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
@@ -257,8 +267,7 @@ def _lines(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
             return None
         fields = info.line_fields
         if fields is None:
-            # LINE is on only so that STOP_ITERATION fires where settrace's does (see _compat), or to
-            # watch a thread start; it must not be DISABLEd (that would change those events).
+            # LINE is on only to watch a thread start (see ThreadStarts): it must not be DISABLEd.
             hook = info.hook
             if hook is not None:
                 hook(line, getframe(1))
@@ -292,6 +301,8 @@ def _c_calls(
     wiring: Wiring, report_c_event: Callable[[FrameType, str, Any, int | None], None], held_back: Callable[[], bool]
 ) -> Callbacks:
     """CALL, C_RETURN and C_RAISE (profile mode): setprofile's ``c_call``, ``c_return`` and ``c_exception``."""
+    get_info = wiring.info
+    discover = wiring.discover
     gate = wiring.gate
     getframe = _getframe
     missing = _MISSING
@@ -308,6 +319,11 @@ def _c_calls(
                     return
             elif not isinstance(function, BuiltinFunctionType):
                 return
+            info = get_info(id(code))
+            if info is None:
+                info = discover(code, getframe(1))
+            if info is None or not info.c_calls:
+                return  # hunter's own code, starting or stopping the tracer
             if gate and held_back():
                 return
             report_c_event(getframe(1), kind, function, None)

@@ -7,8 +7,8 @@ from types import CodeType, FrameType
 from typing import Any
 
 from ..._codemap import CodeMap, CodeRecord
-from ..._compat import LINE_EVENTS_NEED_RESUME_EVENTS, STOP_ITERATION_NEEDS_LINE_EVENTS
-from ..._pruning import KINDS, CodeJudge
+from ..._compat import LINE_EVENTS_NEED_RESUME_EVENTS
+from ..._pruning import KINDS, CodeJudge, is_hunter_code
 from ..._verdict import NEVER
 from ._threads import ThreadHook, ThreadStarts
 
@@ -28,6 +28,7 @@ class CodeInfo(CodeRecord):
     """
 
     __slots__ = (
+        "c_calls",
         "call_fields",
         "exception_fields",
         "hook",
@@ -55,6 +56,8 @@ class CodeInfo(CodeRecord):
         self.keep = False
         #: For a thread's bootstrap code: the hook that follows the thread's start.
         self.hook: ThreadHook | None = None
+        #: Whether calls of C functions from this code are reported (profile mode): not from hunter's own.
+        self.c_calls = True
 
     def line_at(self, code: CodeType, offset: int) -> int:
         """The line of the instruction at ``offset`` (-1 where there is none), as the instrumentation sees it."""
@@ -114,6 +117,7 @@ class CodeBook:
         )
         if self._profiling:
             info.line_fields = info.exception_fields = None  # setprofile reports neither for Python code
+            info.c_calls = not is_hunter_code(code)
         role = self._threads.hook_for(code)
         if role is not None:
             # A thread's bootstrap frames: settrace never reports their calls (the thread gets its trace
@@ -144,9 +148,7 @@ class CodeBook:
         if info.line_fields is not None:
             mask |= _E.LINE | _E.JUMP
         if info.exception_fields is not None:
-            mask |= _E.STOP_ITERATION
-            if STOP_ITERATION_NEEDS_LINE_EVENTS:
-                mask |= _E.LINE
+            mask |= _E.STOP_ITERATION  # RAISE can't be local: it is on interpreter-wide
         return mask
 
     def keep_silent(self, frames: dict[int, FrameType]) -> None:
