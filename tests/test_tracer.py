@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import sys
 import threading
 import warnings
@@ -371,6 +372,99 @@ def test_failing_handler_in_process(program: ModuleType, monkeypatch: pytest.Mon
     err = stream.getvalue()
     assert "KeyError: 'nope'" in err
     assert re.search(r"Disabling tracer because handler .* failed \(KeyError\('nope'\)\) at <Event kind='call'", err)
+
+
+class Alarm(Exception):
+    """What the program's own SIGALRM handler raises."""
+
+
+@pytest.fixture
+def alarm_handler() -> Iterator[None]:
+    """A SIGALRM handler that raises Alarm (for as long as the test runs)."""
+
+    def on_alarm(signum: int, frame: FrameType | None) -> None:
+        raise Alarm("ring")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    yield
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
+@pytest.mark.parametrize("where", ["predicate", "action", "repr"])
+def test_an_exception_from_the_programs_signal_handler_reaches_the_program(
+    program: ModuleType, backend: str, alarm_handler: None, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The handler runs at the next bytecode after the signal arrives: here, in hunter's code (a predicate, an
+    # action, or a repr hunter asks for). That exception is the program's, not a failing handler.
+    messages = io.StringIO()
+    monkeypatch.setattr(hunter, "_default_stream", messages)
+
+    def ring(event: Event) -> bool:
+        if event.function == "leaf" and event.kind == "call":
+            signal.raise_signal(signal.SIGALRM)
+        return True
+
+    class Ringing:
+        def __repr__(self) -> str:
+            signal.raise_signal(signal.SIGALRM)
+            return "Ringing()"
+
+    stream = io.StringIO()
+    if where == "predicate":
+        predicate = Q(ring, module="tracersample", action=CallPrinter(stream=stream))
+    elif where == "action":
+        predicate = Q(module="tracersample", actions=[CallPrinter(stream=stream), ring])
+    else:
+        predicate = Q(module="tracersample", kind="call", action=CallPrinter(stream=stream, repr_func=repr))
+    tracer = hunter.Tracer(backend=backend).trace(predicate)
+    try:
+        with pytest.raises(Alarm):
+            if where == "repr":
+                program.leaf(Ringing())
+            else:
+                program.main()
+        assert messages.getvalue() == ""  # no "Disabling tracer because handler ... failed"
+        assert tracer.handler is predicate
+    finally:
+        tracer.stop()
+
+
+SPINNING = """
+import os, signal
+import hunter
+
+class Alarm(Exception):
+    pass
+
+def on_alarm(signum, frame):
+    raise Alarm
+
+def spin():
+    n = 0
+    while True:  # only the alarm ends this loop
+        n += 1
+
+signal.signal(signal.SIGALRM, on_alarm)
+hunter.trace(stdlib=False, action=hunter.CallPrinter(stream=open(os.devnull, "w")))
+rang = 0
+for _ in range(20):
+    signal.setitimer(signal.ITIMER_REAL, 0.001)
+    try:
+        spin()
+    except Alarm:
+        rang += 1
+hunter.stop()
+print("rang", rang)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM")
+def test_a_busy_loop_ended_by_an_alarm_ends_while_traced() -> None:
+    # Most of the time goes to hunter's code, so that is where the alarms land. Swallowed there, the loop
+    # would spin forever (the timeout ends the run and the test fails).
+    result = run_python(SPINNING, timeout=120)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "rang 20\n", ""), describe(result)
 
 
 def test_stop_from_inside_an_action(program: ModuleType) -> None:

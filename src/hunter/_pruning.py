@@ -7,6 +7,7 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
+from ._signals import let_through
 from ._verdict import EFFECT, NEVER, Verdict, verdict_of
 from .event import Event
 
@@ -49,7 +50,8 @@ class CodeJudge:
             facts.kind = kind
             try:
                 verdicts.append(verdict_of(self._predicate, facts))
-            except Exception:  # noqa: BLE001 - an odd predicate must not break tracing; just don't prune
+            except Exception as exc:  # noqa: BLE001 - an odd predicate must not break tracing; just don't prune
+                let_through(exc)
                 verdicts.append(EFFECT)
         return tuple(verdicts), static  # type: ignore[return-value]
 
@@ -81,6 +83,7 @@ def kind_verdicts(predicate: Callable[[Event], Any], threading_support: bool | N
     for kind in KINDS:
         try:
             verdicts.append(verdict_of(predicate, _KindFacts(kind, builtin, threading_support)))
-        except Exception:  # noqa: BLE001 - undecidable: keep the kind
+        except Exception as exc:  # noqa: BLE001 - undecidable: keep the kind
+            let_through(exc)
             verdicts.append(EFFECT)
     return tuple(verdicts)  # type: ignore[return-value]

@@ -6,6 +6,8 @@ import sys
 import traceback
 from typing import Any
 
+from ._signals import let_through
+
 __all__ = ["handler_failure", "report"]
 
 
@@ -18,8 +20,8 @@ def report(text: str, stream: Any = None) -> None:
             target.write(text)
             target.flush()
             return
-        except Exception:  # noqa: BLE001, S112 - try the next stream; never raise into the program
-            continue
+        except Exception as exc:  # noqa: BLE001 - try the next stream; never raise into the program
+            let_through(exc)
 
 
 def handler_failure(handler: object, event: object, exc: BaseException) -> str:

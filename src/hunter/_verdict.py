@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from ._signals import let_through
+
 
 class Verdict(IntEnum):
     """What a predicate will answer for every event of one code object and kind."""
@@ -83,5 +85,6 @@ def reads_calls(obj: object) -> bool:
         return True
     try:
         return bool(method(obj))
-    except Exception:  # noqa: BLE001 - an odd object: assume the worst, which is always correct
+    except Exception as exc:  # noqa: BLE001 - an odd object: assume the worst, which is always correct
+        let_through(exc)
         return True

@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any, ClassVar
 
 from . import _colors, _source, _streams, config
+from ._signals import let_through
 from ._streams import OutputError
 from .event import Event
 from .util import MISSING, resolve_repr_func, safe_repr, shorten
@@ -184,6 +185,7 @@ class ColorStreamAction(Action):
         try:
             return self._limited(self.repr_func(obj))
         except Exception as exc:  # noqa: BLE001 - the program's objects may fail in any way
+            let_through(exc)
             return self._failed(exc)
 
     def try_str(self, obj: Any) -> str:
@@ -191,6 +193,7 @@ class ColorStreamAction(Action):
         try:
             return self._limited(str(obj))
         except Exception as exc:  # noqa: BLE001
+            let_through(exc)
             return self._failed(exc)
 
     def _value_repr(self, event: Event, value: Any) -> str:
@@ -202,6 +205,7 @@ class ColorStreamAction(Action):
         try:
             source: str = event.fullsource if full else event.source
         except Exception as exc:  # noqa: BLE001
+            let_through(exc)
             source = f"??? NO SOURCE: {safe_repr(exc)}"
         tags = self.tags
         if source.startswith("??? NO SOURCE: "):
@@ -478,6 +482,7 @@ class VarsPrinter(ColorStreamAction):
             except (AttributeError, KeyError):
                 continue
             except Exception as exc:  # noqa: BLE001
+                let_through(exc)
                 value = f"{tags['INTERNAL-FAILURE']}FAILED EVAL: {tags['INTERNAL-DETAIL']}{safe_repr(exc)}"
             start = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} " if lines else self._prefix(event)
             lines.append(

@@ -8,6 +8,7 @@ from types import CodeType, FrameType, FunctionType
 from typing import Any, Protocol
 
 from . import _source
+from ._signals import let_through
 
 __all__ = ["Event", "EventSource"]
 
@@ -176,6 +177,7 @@ class Event:
         try:
             return _source.source_line(self.filename, self.lineno, self._module_globals()) or self._no_source()
         except Exception as exc:  # noqa: BLE001 - a loader can fail in any way; the program must not
+            let_through(exc)
             return f"??? NO SOURCE: {exc!r}"
 
     @_lazy
@@ -188,6 +190,7 @@ class Event:
                     return header
             return _source.source_line(self.filename, self.lineno, self._module_globals()) or self._no_source()
         except Exception as exc:  # noqa: BLE001
+            let_through(exc)
             return f"??? NO SOURCE: {exc!r}"
 
     def _no_source(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._keywords import STRING_SEQUENCES, compile_pattern, matches, parse_query_key, value_problem
+from ._signals import let_through
 from ._verdict import (
     ALWAYS,
     EFFECT,
@@ -111,7 +112,8 @@ class Query(_Composable):
                 try:
                     if not matches(operator, getattr(facts, field), expected):
                         return NEVER
-                except Exception:  # noqa: BLE001 - let the real event raise, where the user sees it
+                except Exception as exc:  # noqa: BLE001 - let the real event raise, where the user sees it
+                    let_through(exc)
                     static = False
             else:
                 static = False

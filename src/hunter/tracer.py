@@ -12,6 +12,7 @@ from typing import Any
 from . import _streams, config
 from ._frames import current_stacks, frames_entered_after
 from ._reporting import handler_failure, report
+from ._signals import let_through
 from .backends import Backend, Context, choose, load
 from .event import Event
 from .predicates import check
@@ -129,11 +130,11 @@ class Tracer:
         try:
             backend.stop()
         finally:
-            _flush_actions(handler)
             self._handler = None
             self._base_frames = {}
             with _running_lock:
                 _running.discard(self)
+            _flush_actions(handler)  # last: a signal's exception may come out of an action's flush()
             _streams.flush_all()
 
     def __enter__(self) -> Tracer:  # noqa: PYI034 - Self needs 3.11
@@ -161,7 +162,12 @@ class Tracer:
         return frames_entered_after(frame, self._base_frames)
 
     def _handler_failed(self, event: Event, exc: Exception) -> None:
-        """Report a failing predicate/action once and stop; the traced program goes on."""
+        """Report a failing predicate/action once and stop; the traced program goes on.
+
+        An exception from one of the program's signal handlers (it ran while the handler did) is no failure:
+        it goes on to the program, as it would without tracing, and tracing goes on too.
+        """
+        let_through(exc)
         handler = self._handler
         self.stop()
         if isinstance(exc, _streams.OutputError):
@@ -179,8 +185,8 @@ def _flush_actions(predicate: Any, _depth: int = 0) -> None:
     if callable(flush):
         try:
             flush(predicate)
-        except Exception:  # noqa: BLE001, S110 - stopping must go on; the exporter reports its own failures
-            pass
+        except Exception as exc:  # noqa: BLE001 - stopping must go on; the exporter reports its own failures
+            let_through(exc)
     for name in ("predicates", "actions"):
         for child in getattr(predicate, name, None) or ():
             _flush_actions(child, _depth + 1)

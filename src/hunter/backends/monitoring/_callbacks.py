@@ -14,6 +14,7 @@ from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import Any
 
 from ..._compat import ARTIFICIAL_STOP_ITERATION_OPCODES
+from ..._signals import let_through
 from ...event import Event
 from .. import Context
 from ._codes import CodeBook, CodeInfo
@@ -315,7 +316,8 @@ def _c_calls(
                     return
                 try:
                     function = function.__get__(arg0, type(arg0))
-                except Exception:  # noqa: BLE001 - settrace would fail the call; we just skip the event
+                except Exception as exc:  # noqa: BLE001 - settrace would fail the call; we just skip the event
+                    let_through(exc)
                     return
             elif not isinstance(function, BuiltinFunctionType):
                 return

@@ -9,6 +9,7 @@ from typing import Any
 from ..._codemap import CodeMap, CodeRecord
 from ..._compat import LINE_EVENTS_NEED_RESUME_EVENTS
 from ..._pruning import KINDS, CodeJudge, is_hunter_code
+from ..._signals import let_through
 from ..._verdict import NEVER
 from ._threads import ThreadHook, ThreadStarts
 
@@ -102,7 +103,8 @@ class CodeBook:
             self.infos.add(code, info)
             if info.mask and tool is not None:
                 _monitoring.set_local_events(tool, code, info.mask)
-        except Exception:  # noqa: BLE001 - never raise into the traced program; this code just isn't traced
+        except Exception as exc:  # noqa: BLE001 - never raise into the traced program; this code just isn't traced
+            let_through(exc)
             return None
         return info
 

@@ -1,0 +1,73 @@
+"""Exceptions raised by the program's own signal handlers, which must reach the program even inside hunter's code.
+
+Python runs a signal handler between any two bytecodes of the main thread, so while hunter's code runs (a
+predicate, an action, a repr) the handler may run there and raise (``SIGALRM`` -> ``TimeoutError``, say).
+That exception belongs to the program: where hunter catches exceptions (a failing action, a failing repr) it
+must let this one through, as if hunter weren't there.
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+from types import CodeType, FunctionType, MethodType
+
+__all__ = ["from_signal_handler", "let_through"]
+
+
+def let_through(exc: BaseException) -> None:
+    """Raise ``exc`` again when the program's signal handler raised it; hunter's ``except`` blocks call this first."""
+    if from_signal_handler(exc):
+        raise exc
+
+
+def from_signal_handler(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by one of the program's Python-level signal handlers (or what they called).
+
+    The handler's frame is in the exception's traceback (it ran on top of whatever was running); so only
+    asked when an exception was caught, which costs nothing on the per-event path.
+    """
+    codes = _handler_codes()
+    if not codes:
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code in codes:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _handler_codes() -> set[CodeType]:
+    """The code objects of the Python functions installed as signal handlers now."""
+    codes = set()
+    for signum in signal.valid_signals():
+        try:
+            handler = signal.getsignal(signum)
+        except (ValueError, OSError):  # not a signal this platform lets Python read
+            continue
+        code = _code_of(handler)
+        if code is not None:
+            codes.add(code)
+    return codes
+
+
+def _code_of(handler: object) -> CodeType | None:
+    """The code a Python callable runs: functions, bound methods, partials and objects with ``__call__``.
+
+    Looked up by exact type and through the class dictionaries only: a handler's own ``__getattr__`` never runs.
+    """
+    for _ in range(5):  # a partial of a bound method of ...: a few levels at most
+        kind = type(handler)
+        if kind is FunctionType:
+            return handler.__code__  # type: ignore[attr-defined]
+        if kind is MethodType:
+            handler = handler.__func__  # type: ignore[attr-defined]
+        elif kind is functools.partial:
+            handler = handler.func  # type: ignore[attr-defined]
+        else:
+            call = next((klass.__dict__["__call__"] for klass in kind.__mro__ if "__call__" in klass.__dict__), None)
+            if call is None or kind.__module__ == "builtins":
+                return None  # SIG_DFL, SIG_IGN, default_int_handler: no Python code of the program
+            handler = call
+    return None
