@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dis
+import io
 import json
 import os
 import pickle
@@ -432,6 +433,35 @@ def test_globals_and_locals(program: ModuleType, backend: str) -> None:
         {"x": 10, "y": 11},
         {"x": 10, "y": 11},
     ]
+
+
+COMPREHENSIONS = """
+base = [1, 2, 3]
+top = [(n, 1)
+       for n in base]
+
+class K:
+    items = [(n, 1)
+             for n in base if n]
+    pairs = {k: v
+             for k, v in zip(base, base)}
+"""
+
+
+@pytest.mark.parametrize("action", ["VarsSnooper", "locals"])
+def test_reading_locals_never_changes_a_comprehension_in_a_module_or_class_body(backend: str, action: str) -> None:
+    # 3.12 writes a frame's locals dict back into the frame after a Python trace function read it; in module and
+    # class bodies an inlined comprehension's variable isn't in that dict and became None: [(None, 1), ...].
+    stream = io.StringIO()
+    seen: list[dict[str, Any]] = []
+    actions: list[Any] = [hunter.VarsSnooper(stream=stream)] if action == "VarsSnooper" else []
+    actions.append(lambda event: seen.append(dict(event.locals)))
+    with hunter.trace(module="compsample", backend=backend, actions=actions):
+        module = load("compsample", COMPREHENSIONS)
+    assert module.top == [(1, 1), (2, 1), (3, 1)]
+    assert module.K.items == [(1, 1), (2, 1), (3, 1)]
+    assert module.K.pairs == {1: 1, 2: 2, 3: 3}
+    assert seen
 
 
 # -- source, fullsource ------------------------------------------------------------------------------------------

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dis
+import inspect
 import sys
-from types import FrameType
+from types import CodeType, FrameType
 
-__all__ = ["current_stacks", "frames_entered_after"]
+from ._codemap import CodeMap, CodeRecord
+from ._compat import READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS
+
+__all__ = ["current_stacks", "frames_entered_after", "locals_readable"]
 
 
 def current_stacks() -> dict[int, FrameType]:
@@ -32,3 +37,49 @@ def frames_entered_after(frame: FrameType, base: dict[int, FrameType]) -> int:
         count += 1
         current = current.f_back
     return count
+
+
+class _Spans(CodeRecord):
+    """Where, in one code object, an inlined comprehension's own variables may be bound."""
+
+    __slots__ = ("spans",)
+
+    def __init__(self, spans: tuple[tuple[int, int], ...]) -> None:
+        self.spans = spans
+
+
+_spans: CodeMap[_Spans] = CodeMap()
+
+
+def locals_readable(frame: FrameType) -> bool:
+    """Whether reading ``frame.f_locals`` now leaves the program alone (see READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS).
+
+    False only on 3.12, in a module or class body, while an inlined comprehension runs there: the one place where
+    the read would make the interpreter clobber the comprehension's variable.
+    """
+    if not READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS:
+        return True
+    code = frame.f_code
+    if code.co_flags & inspect.CO_OPTIMIZED or not code.co_varnames:
+        return True  # function frames keep every local in the dict; no hidden variables at all
+    record = _spans.get(id(code))
+    if record is None:
+        record = _spans.add(code, _Spans(_comprehension_spans(code)))
+    offset = frame.f_lasti
+    return not any(start <= offset < end for start, end in record.spans)
+
+
+def _comprehension_spans(code: CodeType) -> tuple[tuple[int, int], ...]:
+    """The byte ranges of a module or class body's inlined comprehensions (3.12).
+
+    Each one is covered by an exception-table entry whose handler puts the comprehension's variables back as
+    they were (STORE_FAST: the only use of fast locals in such code) before re-raising.
+    """
+    stores = {instruction.offset for instruction in dis.get_instructions(code) if instruction.opname == "STORE_FAST"}
+    ends = sorted(instruction.offset for instruction in dis.get_instructions(code) if instruction.opname == "RERAISE")
+    spans = []
+    for entry in dis.Bytecode(code).exception_entries:
+        handler_end = next((end for end in ends if end >= entry.target), None)
+        if handler_end is not None and any(entry.target <= offset < handler_end for offset in stores):
+            spans.append((entry.start, entry.end))
+    return tuple(spans)

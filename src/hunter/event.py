@@ -8,6 +8,7 @@ from types import CodeType, FrameType, FunctionType
 from typing import Any, Protocol
 
 from . import _source
+from ._frames import locals_readable
 from ._signals import let_through
 
 __all__ = ["Event", "EventSource"]
@@ -163,8 +164,11 @@ class Event:
 
     @_lazy
     def locals(self) -> Any:
-        """The frame's local namespace."""
-        return self.frame.f_locals  # type: ignore[union-attr]
+        """The frame's local namespace (empty inside a module or class body's comprehension on 3.12: see _frames)."""
+        frame = self.frame
+        if not locals_readable(frame):  # type: ignore[arg-type]
+            return {}
+        return frame.f_locals  # type: ignore[union-attr]
 
     @_lazy
     def stdlib(self) -> bool:
