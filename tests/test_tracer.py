@@ -309,6 +309,35 @@ def test_profile_mode_never_shows_hunters_own_code(backend: str) -> None:
     assert [item for item in seen if item[2].startswith(package)] == []
 
 
+LONG_LOOP = (
+    "def gen():\n    yield 1\n    yield 2\n\n"
+    "def loop():\n    total = 0\n    for x in gen():\n"
+    + "".join(f"        total += x * {i}\n" for i in range(150))  # long: FOR_ITER needs EXTENDED_ARG
+    + "    return total\n\n"
+    "def short():\n    for x in gen(): pass\n    return [x for x in gen()]\n"
+)
+
+
+def test_the_end_of_a_for_loop_over_a_generator_is_no_exception(backend: str) -> None:
+    # Once such a loop is specialised (its second run on), 3.12/3.13 fire an artificial StopIteration where the
+    # loop ends; settrace saw it for long loops on 3.13, sys.monitoring for all. ErrorSnooper then reported it
+    # as swallowed.
+    module = load("longloop", LONG_LOOP)
+    stream = io.StringIO()
+    seen: list[str] = []
+    with hunter.trace(
+        Q(kind="exception", action=lambda event: seen.append(event.function)),
+        module="longloop",
+        backend=backend,
+        action=hunter.ErrorSnooper(stream=stream),
+    ):
+        for _ in range(10):
+            module.loop()
+            module.short()
+    assert seen == []
+    assert stream.getvalue() == ""
+
+
 # -- clear_env_var ------------------------------------------------------------------------------------------------
 
 
