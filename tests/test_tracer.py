@@ -129,6 +129,116 @@ def test_threading_support_aliases(program: ModuleType) -> None:
 # -- Tracer ---------------------------------------------------------------------------------------------------
 
 
+RUNNING = """
+import hunter
+
+def inner():
+    return 1
+
+def caller(action):
+    hunter.trace(module="runsample", action=action)
+    x = inner()
+    y = 2
+    return x + y
+
+def top(action):
+    r = caller(action)
+    z = r * 2
+    hunter.stop()
+    return z
+"""
+
+#: What hunter 3.9.0 prints for ``top(CallPrinter)`` on every Python it supports (its compiled tracer is
+#: installed with PyEval_SetTrace, which reaches the frames already running): the function that called trace()
+#: goes on with its next lines and its return, and so does its caller. hunter's own frames never show.
+RUNNING_CALLS = """\
+                            runsample.py:9     line      x = inner()
+                            runsample.py:4     call      => inner()
+                            runsample.py:5     line         return 1
+                            runsample.py:5     return    <= inner: 1
+                            runsample.py:10    line      y = 2
+                            runsample.py:11    line      return x + y
+                            runsample.py:11    return    <= caller: 3
+                            runsample.py:15    line      z = r * 2
+                            runsample.py:16    line      hunter.stop()
+"""
+
+
+def test_frames_running_at_start_report_their_later_events(backend: str) -> None:
+    module = load("runsample", RUNNING)
+    stream = io.StringIO()
+    assert module.top(CallPrinter(stream=stream)) == 6
+    assert stream.getvalue() == RUNNING_CALLS
+
+
+def test_frames_running_at_start_go_back_to_the_outer_tracer(backend: str) -> None:
+    # A nested tracer takes the running frames over while it runs and gives them back when it stops.
+    module = load("runsample", RUNNING)
+    outer_seen: list[tuple[str, str, int]] = []
+    inner_seen: list[tuple[str, str, int]] = []
+
+    def outer_action(event: Event) -> None:
+        outer_seen.append((event.kind, event.function, event.lineno))
+
+    outer = hunter.trace(module="runsample", action=outer_action)
+    assert module.top(lambda event: inner_seen.append((event.kind, event.function, event.lineno))) == 6
+    module.inner()
+    outer.stop()
+    assert inner_seen[0] == ("line", "caller", 9) and inner_seen[-1] == ("line", "top", 16)
+    assert outer_seen == [
+        ("call", "top", 13),
+        ("line", "top", 14),
+        ("call", "caller", 7),
+        ("line", "caller", 8),
+        # the inner tracer ran from here to its stop (in top, line 16)
+        ("line", "top", 17),
+        ("return", "top", 17),
+        ("call", "inner", 4),
+        ("line", "inner", 5),
+        ("return", "inner", 5),
+    ]
+
+
+RETRACE = """
+def leaf(x):
+    return x
+
+def retrace(tracer, predicate):
+    tracer.trace(predicate)
+    return leaf(1)
+"""
+
+
+def test_trace_on_a_running_tracer_replaces_the_predicate_and_goes_on(backend: str) -> None:
+    # As hunter 3.9's Tracer: no merging, no restart. The new predicate gets the events from then on, depth still
+    # counts from the first start (retrace runs one level down) and calls keep counting.
+    module = load("retracesample", RETRACE)
+    first: list[str] = []
+    second: list[tuple[str, str, int]] = []
+    tracer = hunter.Tracer(backend=backend)
+    tracer.trace(Q(module="retracesample", action=lambda event: first.append(event.function)))
+    module.leaf(0)
+    calls = tracer._context.calls  # type: ignore[union-attr]
+    predicate = Q(module="retracesample", action=lambda event: second.append((event.kind, event.function, event.depth)))
+    assert module.retrace(tracer, predicate) == 1
+    assert tracer.handler is predicate
+    module.leaf(2)
+    tracer.stop()
+    assert first == ["leaf", "leaf", "leaf", "retrace", "retrace"]
+    assert second == [
+        ("line", "retrace", 1),
+        ("call", "leaf", 1),
+        ("line", "leaf", 2),
+        ("return", "leaf", 1),
+        ("return", "retrace", 0),
+        ("call", "leaf", 0),
+        ("line", "leaf", 1),
+        ("return", "leaf", 0),
+    ]
+    assert tracer.calls >= calls + 3  # not counted from 0 again: retrace, leaf(1), leaf(2) and more
+    assert sys.gettrace() is None
+
+
 def test_tracer_restores_the_previous_trace_function(program: ModuleType, backend: str) -> None:
     sys.settrace(_previous)
     try:
@@ -478,8 +588,8 @@ signal.signal(signal.SIGALRM, on_alarm)
 hunter.trace(stdlib=False, action=hunter.CallPrinter(stream=open(os.devnull, "w")))
 rang = 0
 for _ in range(20):
-    signal.setitimer(signal.ITIMER_REAL, 0.001)
     try:
+        signal.setitimer(signal.ITIMER_REAL, 0.001)
         spin()
     except Alarm:
         rang += 1

@@ -88,13 +88,18 @@ class Tracer:
         """Start delivering events to ``predicate`` (already built: no option processing here).
 
         A predicate that can't work (not callable, a query value that can never match) is a TypeError or
-        ValueError here, before anything is installed.
+        ValueError here, before anything is installed. On a running tracer, ``predicate`` replaces the current
+        one from now on and tracing goes on, as in hunter 3.9: ``depth`` still counts from the first start and
+        ``calls`` keeps counting.
         """
         check(predicate)
         if self._backend is not None:
+            base_frames = self._base_frames
             self.stop()
+        else:
+            base_frames = current_stacks()
         self._handler = predicate
-        self._base_frames = current_stacks()
+        self._base_frames = base_frames
         self._context = Context(
             predicate,
             self._threading_support,

@@ -47,7 +47,10 @@ class SettraceBackend:
         self._previous: Any = None  # typeshed's types for trace functions differ between versions
         self._threading_previous: Any = None
         self._running = [False]
-        self._global, self._profile = self._make_callbacks()
+        # Frames that were running at start and got our local trace function: (frame, ours, their f_trace and
+        # f_trace_lines before), put back on stop (a suspended hunter tracer's local trace function, or None).
+        self._adopted: list[tuple[FrameType, TraceFunction, Any, bool]] = []
+        self._global, self._profile, self._adopt = self._make_callbacks()
 
     @property
     def previous(self) -> Any:
@@ -65,6 +68,7 @@ class SettraceBackend:
                 threading.setprofile(self._profile)
             sys.setprofile(self._profile)
         else:
+            self._adopt_running_frames(sys._getframe(1))
             self._previous = sys.gettrace()
             if threads:
                 self._threading_previous = threading.gettrace()
@@ -83,8 +87,26 @@ class SettraceBackend:
             sys.settrace(self._previous)
             if threads:
                 threading.settrace(self._threading_previous)
+            for frame, ours, previous, lines in self._adopted:
+                if frame.f_trace is ours:
+                    frame.f_trace = previous
+                    frame.f_trace_lines = lines
+            self._adopted = []
 
-    def _make_callbacks(self) -> tuple[TraceFunction, TraceFunction]:
+    def _adopt_running_frames(self, frame: FrameType | None) -> None:
+        """The frames running in this thread report their later events (lines, returns), as with hunter 3.9.
+
+        ``sys.settrace`` alone only reaches frames entered after it; these get their local trace function now.
+        hunter's own frames (starting this tracer) are judged out and get none.
+        """
+        while frame is not None:
+            before, lines = frame.f_trace, frame.f_trace_lines
+            ours = self._adopt(frame)
+            if ours is not None:
+                self._adopted.append((frame, ours, before, lines))
+            frame = frame.f_back
+
+    def _make_callbacks(self) -> tuple[TraceFunction, TraceFunction, Callable[[FrameType], TraceFunction | None]]:
         context = self._context
         handler = context.handler
         failed = context.handler_failed
@@ -151,6 +173,18 @@ class SettraceBackend:
 
         local_code = make_local({}).__code__
 
+        def adopt(frame: FrameType) -> TraceFunction | None:
+            # A frame that was running at start: its local trace function, as if its call had been seen.
+            current = frame.f_trace
+            if current is not None and getattr(current, "__code__", None) is not local_code:
+                return None  # a debugger's (or coverage's) frame: leave it to them
+            info = code_info(frame)
+            local = info.local
+            if local is not None:
+                frame.f_trace = local
+                frame.f_trace_lines = info.verdicts[1] is not NEVER
+            return local
+
         def global_trace(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
             # Only 'call' events reach the global trace function; its return value decides the frame's fate.
             if not running[0]:
@@ -206,4 +240,4 @@ class SettraceBackend:
             event_fields["arg"] = arg
             emit(event_fields)
 
-        return global_trace, profile
+        return global_trace, profile, adopt

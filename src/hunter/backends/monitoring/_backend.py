@@ -21,7 +21,6 @@ __all__ = ["MonitoringBackend"]
 
 _monitoring = sys.monitoring
 _E = _monitoring.events
-_getframe = sys._getframe
 
 #: Started backends, oldest first. The last one runs; the others wait until it stops, as an older
 #: ``sys.settrace`` function does until a newer tracer restores it.
@@ -112,23 +111,21 @@ class MonitoringBackend:
         tool = self._tool = self._acquire() if self._tool is None else self._tool
         _tools.register(tool, self._callbacks)
         _tools.rearm(tool, self)
-        if not self._profiling:
-            frames = current_stacks()
-            if not first:
-                # Frames that started while a newer tracer ran belong to it (settrace gave them its local
-                # trace function): they stay silent here, as they would after settrace restores this tracer.
-                frames = {key: frame for key, frame in frames.items() if key not in self._frames_at_suspend}
-            self._codes.keep_silent(frames)
+        running = current_stacks()
+        if not first and not self._profiling:
+            # Frames that started while a newer tracer ran belong to it (settrace gave them its local trace
+            # function): they stay silent here, as they would after settrace restores this tracer.
+            self._codes.keep_silent(
+                {key: frame for key, frame in running.items() if key not in self._frames_at_suspend}
+            )
         self._frames_at_suspend = {}
         if not first and reacquired:
             # The id was lent to a newer tracer meanwhile, which cleared our local events: put them back.
             self._codes.switch_on(tool)
-        elif self._profiling:
-            # setprofile reports the returns of the frames already running in this thread: know their code.
-            frame: FrameType | None = _getframe(1)
-            while frame is not None:
-                self._discover(frame.f_code, frame)
-                frame = frame.f_back
+        # Frames running now (in every thread) report their later events, as settrace's frames do once they have
+        # a local trace function: their code objects' events must be on. hunter's own code gets none.
+        for frame in running.values():
+            self._discover(frame.f_code, frame)
         return tool
 
     def _acquire(self) -> int:
