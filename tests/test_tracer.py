@@ -239,6 +239,16 @@ def test_trace_on_a_running_tracer_replaces_the_predicate_and_goes_on(backend: s
     assert sys.gettrace() is None
 
 
+def test_calls_count_the_programs_calls_not_hunters(program: ModuleType, backend: str) -> None:
+    # As hunter 3.9, whose Tracer is compiled: entering the ``with`` block (Tracer.__enter__) is no call.
+    seen: list[int] = []
+    with hunter.trace(module="tracersample", function="leaf", kind="call", action=lambda e: seen.append(e.calls)):
+        program.leaf(1)
+        program.main()
+        program.leaf(2)
+    assert seen == [0, 3, 4]
+
+
 def test_tracer_restores_the_previous_trace_function(program: ModuleType, backend: str) -> None:
     sys.settrace(_previous)
     try:
@@ -567,6 +577,28 @@ def test_an_exception_from_the_programs_signal_handler_reaches_the_program(
         assert tracer.handler is predicate
     finally:
         tracer.stop()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs SIGINT")
+def test_ctrl_c_inside_hunters_code_reaches_the_program(
+    program: ModuleType, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    messages = io.StringIO()
+    monkeypatch.setattr(hunter, "_default_stream", messages)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def interrupt(event: Event) -> None:
+        if event.function == "leaf":
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C while an action runs
+
+    tracer = hunter.Tracer(backend=backend).trace(Q(module="tracersample", action=interrupt))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            program.main()
+        assert messages.getvalue() == ""
+    finally:
+        tracer.stop()
+        signal.signal(signal.SIGINT, previous)
 
 
 SPINNING = """

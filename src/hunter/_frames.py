@@ -6,6 +6,7 @@ import dis
 import inspect
 import sys
 from types import CodeType, FrameType
+from typing import Any
 
 from ._codemap import CodeMap, CodeRecord
 from ._compat import READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS
@@ -78,7 +79,8 @@ def _comprehension_spans(code: CodeType) -> tuple[tuple[int, int], ...]:
     stores = {instruction.offset for instruction in dis.get_instructions(code) if instruction.opname == "STORE_FAST"}
     ends = sorted(instruction.offset for instruction in dis.get_instructions(code) if instruction.opname == "RERAISE")
     spans = []
-    for entry in dis.Bytecode(code).exception_entries:
+    entries: list[Any] = dis.Bytecode(code).exception_entries  # type: ignore[attr-defined] # 3.11+, not in typeshed
+    for entry in entries:
         handler_end = next((end for end in ends if end >= entry.target), None)
         if handler_end is not None and any(entry.target <= offset < handler_end for offset in stores):
             spans.append((entry.start, entry.end))

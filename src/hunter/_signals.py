@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import signal
 from types import CodeType, FunctionType, MethodType
+from typing import Any, cast
 
 __all__ = ["from_signal_handler", "let_through"]
 
@@ -60,11 +61,11 @@ def _code_of(handler: object) -> CodeType | None:
     for _ in range(5):  # a partial of a bound method of ...: a few levels at most
         kind = type(handler)
         if kind is FunctionType:
-            return handler.__code__  # type: ignore[attr-defined]
+            return cast(FunctionType, handler).__code__
         if kind is MethodType:
-            handler = handler.__func__  # type: ignore[attr-defined]
+            handler = cast(MethodType, handler).__func__
         elif kind is functools.partial:
-            handler = handler.func  # type: ignore[attr-defined]
+            handler = cast("functools.partial[Any]", handler).func
         else:
             call = next((klass.__dict__["__call__"] for klass in kind.__mro__ if "__call__" in klass.__dict__), None)
             if call is None or kind.__module__ == "builtins":

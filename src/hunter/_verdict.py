@@ -35,7 +35,8 @@ def verdict_of(predicate: object, facts: object) -> Verdict:
     method = getattr(type(predicate), "_verdict", None)
     if method is None:
         return EFFECT
-    return method(predicate, facts)
+    verdict: Verdict = method(predicate, facts)
+    return verdict
 
 
 def combine_and(verdicts: list[Verdict]) -> Verdict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import CodeType, FrameType, FunctionType
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from . import _source
 from ._frames import locals_readable
@@ -136,8 +136,10 @@ class Event:
     def function(self) -> str:
         """The function name (``co_name``; the C function's name for builtin events)."""
         if self.builtin:
-            return getattr(self.arg, "__name__", "?")
-        return self.code.co_name
+            name = getattr(self.arg, "__name__", "?")
+            return name if isinstance(name, str) else "?"
+        code: CodeType = self.code
+        return code.co_name
 
     @_lazy
     def module(self) -> str:
@@ -243,9 +245,9 @@ class Event:
             return candidate
         if code.co_argcount and code.co_varnames:
             first = self.frame.f_locals.get(code.co_varnames[0])  # type: ignore[union-attr]
-            owner = first if issubclass(type(first), type) else type(first)
+            owner: type = cast(type, first) if issubclass(type(first), type) else type(first)
             for klass in owner.__mro__:
-                attr = klass.__dict__.get(name)
+                attr: Any = klass.__dict__.get(name)
                 if type(attr) in (classmethod, staticmethod):
                     attr = attr.__func__
                 elif type(attr) is property:

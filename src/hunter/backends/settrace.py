@@ -10,7 +10,7 @@ from typing import Any
 
 from .._codemap import CodeMap, CodeRecord
 from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES
-from .._pruning import CodeJudge, Verdicts, nothing_after_call
+from .._pruning import CodeJudge, Verdicts, is_hunter_code, nothing_after_call
 from .._verdict import NEVER
 from ..event import Event
 from . import Context
@@ -21,14 +21,19 @@ _new_event = object.__new__
 
 
 class _CodeInfo(CodeRecord):
-    """What the callbacks know about one code object: its verdicts, pre-filled event fields, local trace function."""
+    """What the callbacks know about one code object: its verdicts, pre-filled event fields, local trace function.
 
-    __slots__ = ("fields", "local", "verdicts")
+    ``own``: hunter's own code, whose calls aren't the program's and aren't counted in ``calls`` (hunter 3.9's
+    Tracer is compiled: its methods make no call events).
+    """
 
-    def __init__(self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None) -> None:
+    __slots__ = ("fields", "local", "own", "verdicts")
+
+    def __init__(self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None, own: bool) -> None:
         self.verdicts = verdicts
         self.fields = fields
         self.local = local
+        self.own = own
 
 
 class SettraceBackend:
@@ -138,7 +143,7 @@ class SettraceBackend:
             verdicts, static = judge(frame)
             fields = {**base, **static}
             local = None if nothing_after_call(verdicts) else make_local(fields)
-            return per_code.add(code, _CodeInfo(verdicts, fields, local))
+            return per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_code(code)))
 
         def make_local(fields: dict[str, Any]) -> TraceFunction:
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
@@ -191,9 +196,11 @@ class SettraceBackend:
                 # Stopped: threads started while tracing keep this function (threading.settrace gave it to
                 # them, and stop() can only reset the current thread); they must not report anything more.
                 return None
+            info = code_info(frame)
+            if info.own:
+                return None
             calls = context.calls
             context.calls = calls + 1
-            info = code_info(frame)
             verdicts = info.verdicts
             local = info.local
             if verdicts[0] is not NEVER:
@@ -215,9 +222,11 @@ class SettraceBackend:
             if not running[0]:
                 return  # stopped: see global_trace
             if kind == "call":
+                info = code_info(frame)
+                if info.own:
+                    return
                 calls = context.calls
                 context.calls = calls + 1
-                info = code_info(frame)
                 if info.verdicts[0] is NEVER:
                     return
                 event_fields = info.fields.copy()

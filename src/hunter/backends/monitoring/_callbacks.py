@@ -173,7 +173,7 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
                 return None
             if info.mixed:
                 untraced_pop(id(getframe(1)), None)
-            if count_calls and not (gate and held_back()):
+            if count_calls and not info.own and not (gate and held_back()):
                 context.calls += 1
             return None
         if gate and held_back():
@@ -200,6 +200,8 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
         frame = getframe(1)
         if info.mixed:
             untraced_pop(id(frame), None)
+        if info.own:
+            return
         calls = context.calls
         context.calls = calls + 1
         fields = info.call_fields
@@ -324,7 +326,7 @@ def _c_calls(
             info = get_info(id(code))
             if info is None:
                 info = discover(code, getframe(1))
-            if info is None or not info.c_calls:
+            if info is None or info.own:
                 return  # hunter's own code, starting or stopping the tracer
             if gate and held_back():
                 return

@@ -29,7 +29,6 @@ class CodeInfo(CodeRecord):
     """
 
     __slots__ = (
-        "c_calls",
         "call_fields",
         "exception_fields",
         "hook",
@@ -38,6 +37,7 @@ class CodeInfo(CodeRecord):
         "lines",
         "mask",
         "mixed",
+        "own",
         "return_fields",
     )
 
@@ -57,8 +57,9 @@ class CodeInfo(CodeRecord):
         self.keep = False
         #: For a thread's bootstrap code: the hook that follows the thread's start.
         self.hook: ThreadHook | None = None
-        #: Whether calls of C functions from this code are reported (profile mode): not from hunter's own.
-        self.c_calls = True
+        #: hunter's own code: its calls aren't counted in ``calls`` (hunter 3.9's Tracer is compiled, its methods
+        #: make no call events), nor are the C functions it calls reported (profile mode).
+        self.own = False
 
     def line_at(self, code: CodeType, offset: int) -> int:
         """The line of the instruction at ``offset`` (-1 where there is none), as the instrumentation sees it."""
@@ -117,9 +118,9 @@ class CodeBook:
             {**base, "kind": kind, "arg": None} if verdict is not NEVER else None
             for kind, verdict in zip(KINDS, verdicts)
         )
+        info.own = is_hunter_code(code)
         if self._profiling:
             info.line_fields = info.exception_fields = None  # setprofile reports neither for Python code
-            info.c_calls = not is_hunter_code(code)
         role = self._threads.hook_for(code)
         if role is not None:
             # A thread's bootstrap frames: settrace never reports their calls (the thread gets its trace
@@ -135,7 +136,7 @@ class CodeBook:
         info.mixed = id(code) in self._untraced_codes
         info.keep = (
             info.mixed
-            or self._count_calls
+            or (self._count_calls and not info.own)
             or info.hook is not None
             or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
         )
