@@ -60,6 +60,7 @@ DIFFERENCES: tuple[Difference, ...] = (
             "error-snooper-stdlib",
             "profile-code",
             "profile-nostdlib",
+            "colors-profile",
         ),
         versions=("3.11", "3.12", "3.13"),
     ),
@@ -82,13 +83,13 @@ DIFFERENCES: tuple[Difference, ...] = (
         queries=(
             *("calls", "calls-lt", "code", "colors-code", "de-morgan", "depth", "eq", "ew", "from", "from-kwargs"),
             *("in", "lt", "lte", "narrow", "not-helper", "or-helper", "backlog-nostrip", "stdlib-off"),
-            *("stdlib-off-code", "stop", "sw", "threads-on", "vars-printer", "vars-snooper"),
+            *("stdlib-off-code", "stop", "sw", "threads-on", "vars-printer", "vars-snooper", "colors-vars"),
         ),
     ),
     Difference(
         "pending backends (issue 8): in profile mode the monitoring backend reports its own calls",
         programs=("basics", "coros", "errors", "gens", "recursion", "running", "stdlibs", "threads", "values"),
-        queries=("profile-code", "profile-nostdlib"),
+        queries=("profile-code", "profile-nostdlib", "colors-profile"),
         backends=MONITORING,
     ),
     Difference(
