@@ -7,6 +7,7 @@ import threading
 from types import CodeType, FrameType
 from typing import Any
 
+from ... import _own_threads
 from ..._frames import current_stacks
 from ..._pruning import CodeJudge, kind_verdicts
 from ..._reporting import report
@@ -83,6 +84,12 @@ class MonitoringBackend:
                 if previous is not None:
                     previous._resume()
                 raise
+        if not admits:
+            # hunter's own threads (a remote session) are held back like threads that haven't started yet,
+            # for good: what they run (json, socket, ...) is never the program's doing. While none runs, the
+            # gate stays empty and the callbacks don't even look. (With admits, only the starting thread
+            # gets through anyway.) Released in stop().
+            _own_threads.hold_back(gate)
         # The very last statement, outside the lock: anything after it (even releasing the lock) would be
         # traced, where settrace's start shows nothing after its own sys.settrace() call.
         _monitoring.set_events(tool, self._global_events)
@@ -99,6 +106,7 @@ class MonitoringBackend:
             self._release()
             self._codes.clear()
             self._frames_at_suspend.clear()
+            _own_threads.release(self._threads.unarmed)
             self._threads.unarmed.clear()
             if was_running and _stack:
                 _stack[-1]._resume()
