@@ -371,6 +371,35 @@ def test_signal_attach_streams_detaches_and_restores_previous_trace(tmp_path, cl
     target.assert_output_intact()
 
 
+@pytest.mark.parametrize("query", [["stdlib=True"], []], ids=["stdlib=True", "no query"])
+def test_the_session_thread_never_shows_in_the_trace(tmp_path, cleanup, query):
+    # The session thread sends its answer with json, and output through socket code, while the tracer runs
+    # (monitoring traces every thread). A broad query would show hunter's own work as the program's.
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), *query)
+    assert cli.out is not None
+    cli.out.wait_line("=> is_set(")  # the program's own use of the standard library (its heartbeat loop)
+    assert cli.interrupt() == 0, cli.describe()
+    shown = cli.out.text()
+    for sign in ("json", "socket", "hunter/", "_own_threads", "Thread-"):
+        assert sign not in shown, cli.describe()
+    target.wait_beats(5)
+    target.assert_output_intact()
+
+
+def test_threads_false_traces_the_main_thread(tmp_path, cleanup):
+    # threading_support=False means "this thread": the program's main thread, not hunter's session thread.
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), "threads=False", 'function="leaf"')
+    assert cli.out is not None
+    cli.out.wait_line("=> leaf(")
+    cli.err.wait_line("tracing the main thread);")
+    assert cli.interrupt() == 0, cli.describe()
+    target.wait_state("none")
+    target.wait_beats(5)
+    target.assert_output_intact()
+
+
 def test_reattach_many_times(tmp_path, cleanup):
     target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
     for round in range(3):

@@ -9,7 +9,8 @@ How it stays out of the way of the program it runs in:
   thread with ``_thread.start_new_thread`` (the ``threading`` module would take its own
   ``_active_limbo_lock``, which the interrupted code may be holding: a deadlock).
 * The session thread does the rest: finds the socket, checks the peer, reads the options, builds
-  the tracer, streams the output, and stops the tracer when the CLI quits or disappears.
+  the tracer, streams the output, and stops the tracer when the CLI quits or disappears. It is one
+  of hunter's own threads (:mod:`hunter._own_threads`): no backend reports anything it runs.
 * Only ``sys.settrace`` is per thread. With the settrace backend the tracer must be started and
   stopped *on the main thread*; the session thread queues that work and wakes the main thread with
   our own signal, sent to the main thread itself (which also interrupts a blocking system call), or,
@@ -36,16 +37,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .. import config
+from .. import _own_threads, config
 from .._options import TraceSetup, prepare
 from .._version import __version__
-from ..predicates import And, Not, Query
 from . import channel
 
 __all__ = ["bootstrap", "handle_signal", "install_handler", "uninstall_handler"]
 
-#: Modules of ours whose frames must never show in the trace (the session thread runs them while traced).
-OWN_MODULES = ("hunter.remote", "hunter.remote.agent", "hunter.remote.api", "hunter.remote.channel")
 #: How long the target waits for the CLI's request after connecting.
 REQUEST_TIMEOUT = 10.0
 #: How long a traced thread may block writing output that the CLI does not read before the session is dropped.
@@ -92,14 +90,14 @@ def handle_signal(signum: int, frame: Any) -> None:
 def bootstrap(path: str) -> None:
     """Entry point for code injected by gdb or sys.remote_exec, run in a thread of its own: attach to ``path``."""
     if _state.slot.acquire(False):
-        _session_thread(path)
+        _own_threads.run(_session_thread, path)
 
 
 def _start_session_thread(path: str | None) -> None:
     if not _state.slot.acquire(False):
         return  # a session thread exists; it looks again for this request when it is done
     try:
-        _thread.start_new_thread(_session_thread, (path,))
+        _own_threads.start(_session_thread, path)  # _thread underneath; never traced, whatever the query
     except RuntimeError:  # interpreter shutting down: no new threads
         _state.slot.release()
 
@@ -394,7 +392,11 @@ class _Session:
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(SEND_TIMEOUT))
         self.send_json(
             channel.ACCEPTED,
-            {"backend": self.tracer.backend, "all_threads": self.tracer.backend == "monitoring"},
+            {
+                "backend": self.tracer.backend,
+                "all_threads": not self.main_thread_backend,
+                "main_thread_only": self.tracer.threading_support is False,
+            },
         )
         quit_requested = False
         while True:
@@ -415,14 +417,14 @@ class _Session:
         predicate = setup.predicate
         self.stream = SocketStream(self, colors)
         _redirect_printers(predicate, self.stream, colors)
-        # Our own frames (the session thread is traced too with the monitoring backend) never match.
-        predicate = And(Not(Query(module_in=OWN_MODULES)), predicate)
         tracer = _session_tracer_class()(
             threading_support=setup.threading_support, profiling_mode=setup.profiling_mode, backend=setup.backend
         )
         tracer.session = self
         self.tracer = tracer
-        if tracer.backend == "settrace":
+        # settrace hooks the thread that starts it; threading_support=False means "this thread" on either
+        # backend: the program's main thread, not ours.
+        if tracer.backend == "settrace" or tracer.threading_support is False:
             self.main_thread_backend = True
             task = _call_on_main_thread(lambda: tracer.trace(predicate))
             if not task.wait(MAIN_THREAD_TIMEOUT):

@@ -421,7 +421,12 @@ class _CLISession:
         """The attached session: banner, trace output until Ctrl-C (or the end), then detaching."""
         reader = channel.FrameReader(conn)
         info = self.handshake(conn, reader, options)
-        threads = "all threads" if info.get("all_threads") else "the main thread and threads started from now on"
+        if info.get("all_threads"):
+            threads = "all threads"
+        elif info.get("main_thread_only"):
+            threads = "the main thread"
+        else:
+            threads = "the main thread and threads started from now on"
         python = terminal.clean_line(str(info.get("python", "?")), terminal.FIELD_LIMIT)
         backend = terminal.clean_line(str(info.get("backend", "?")), terminal.FIELD_LIMIT)
         _say(f"attached to process {self.pid} (Python {python}, {backend} backend, tracing {threads}); Ctrl-C detaches")
