@@ -112,7 +112,7 @@ class Query(_Composable):
                 try:
                     if not matches(operator, getattr(facts, field), expected):
                         return NEVER
-                except Exception as exc:  # noqa: BLE001 - let the real event raise, where the user sees it
+                except Exception as exc:  # let the real event raise, where the user sees it
                     let_through(exc)
                     static = False
             else:
@@ -176,7 +176,8 @@ class And(_Composable):
         self.predicates = predicates
 
     def __call__(self, event: Event) -> bool:
-        for predicate in self.predicates:
+        # A plain loop, not all(): a generator would cost a frame on every event.
+        for predicate in self.predicates:  # noqa: SIM110
             if not predicate(event):
                 return False
         return True
@@ -213,7 +214,8 @@ class Or(_Composable):
         self.predicates = predicates
 
     def __call__(self, event: Event) -> bool:
-        for predicate in self.predicates:
+        # A plain loop, not any(): a generator would cost a frame on every event.
+        for predicate in self.predicates:  # noqa: SIM110
             if predicate(event):
                 return True
         return False
@@ -509,15 +511,16 @@ class Backlog(_Composable):
     def __hash__(self) -> int:
         return hash(("Backlog", self._key()))
 
-    def _key(self) -> tuple:
+    def _key(self) -> tuple[Any, ...]:
         return (self.condition, self.size, self.stack, self.vars, self.strip, self.action, self._filter)
 
 
-def _flatten(kind: type, predicates: Iterable[Predicate]) -> tuple[Predicate, ...]:
+def _flatten(kind: type[And | Or], predicates: Iterable[Predicate]) -> tuple[Predicate, ...]:
     flat: list[Predicate] = []
     for predicate in predicates:
-        if type(predicate) is kind:
-            flat.extend(predicate.predicates)  # type: ignore[attr-defined]
+        # Exactly the kind: a subclass of And/Or keeps its own behaviour, so it stays one child.
+        if type(predicate) is kind and isinstance(predicate, (And, Or)):
+            flat.extend(predicate.predicates)
         else:
             flat.append(predicate)
     return tuple(flat)
