@@ -64,7 +64,7 @@ class Action:
         return type(self).__module__ != __name__
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.__dict__ == other.__dict__  # type: ignore[union-attr]
+        return type(self) is type(other) and self.__dict__ == other.__dict__
 
     def __hash__(self) -> int:
         return hash(type(self).__name__)
@@ -152,7 +152,7 @@ class ColorStreamAction(Action):
     __repr__ = __str__
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._settings() == other._settings()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self._settings() == other._settings()
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.filename_alignment, self.repr_limit))
@@ -184,7 +184,7 @@ class ColorStreamAction(Action):
         """``repr_func(obj)`` on one line, cut to ``repr_limit``; a failing repr gives ``!!! FAILED REPR: ...``."""
         try:
             return self._limited(self.repr_func(obj))
-        except Exception as exc:  # noqa: BLE001 - the program's objects may fail in any way
+        except Exception as exc:  # the program's objects may fail in any way
             let_through(exc)
             return self._failed(exc)
 
@@ -192,7 +192,7 @@ class ColorStreamAction(Action):
         """``str(obj)`` on one line, cut to ``repr_limit`` (for the values of detached events, already reprs)."""
         try:
             return self._limited(str(obj))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             let_through(exc)
             return self._failed(exc)
 
@@ -204,7 +204,7 @@ class ColorStreamAction(Action):
         """The event's source line (or whole statement), never raising; a missing source says why."""
         try:
             source: str = event.fullsource if full else event.source
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             let_through(exc)
             source = f"??? NO SOURCE: {safe_repr(exc)}"
         tags = self.tags
@@ -329,7 +329,8 @@ class CodePrinter(ColorStreamAction):
             if event.kind in ("return", "exception"):
                 value = self._value_repr(event, event.arg)
                 text.append(
-                    f"{blank}{tags['CONT']}{'...':9} {color}{event.kind} value: {tags['NORMAL']}{value}{tags['RESET']}\n"
+                    f"{blank}{tags['CONT']}{'...':9} {color}{event.kind} value: "
+                    f"{tags['NORMAL']}{value}{tags['RESET']}\n"
                 )
         return "".join(text)
 
@@ -346,7 +347,7 @@ class CallPrinter(CodePrinter):
     _stacks_owner: ClassVar[Callable[[], Any]] = staticmethod(lambda: None)
 
     @classmethod
-    def cleanup(cls) -> None:  # type: ignore[override]
+    def cleanup(cls) -> None:
         """Forget the per-thread call stacks."""
         cls._stacks.clear()
 
@@ -481,7 +482,7 @@ class VarsPrinter(ColorStreamAction):
                 value = self._value_repr(event, eval(code, frame_globals, frame_locals))
             except (AttributeError, KeyError):
                 continue
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 let_through(exc)
                 value = f"{tags['INTERNAL-FAILURE']}FAILED EVAL: {tags['INTERNAL-DETAIL']}{safe_repr(exc)}"
             start = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} " if lines else self._prefix(event)
@@ -561,9 +562,9 @@ class ErrorSnooper(CodePrinter):
         self.max_events = max_events
         self.max_depth = max_depth
         self.backlog: deque[Event] = deque(maxlen=max_backlog)
-        #: The first exception event of the story being followed, and the story's events so far.
+        #: The first exception event of the story being followed (None: no story), and the story's events so far.
         self.origin: Event | None = None
-        self.events: list[Event] | None = None
+        self.events: list[Event] = []
 
     def _detach(self, event: Event) -> Event:
         # Only the value is shown when a story is printed: the frame's variables need no repr.
@@ -583,18 +584,18 @@ class ErrorSnooper(CodePrinter):
                 self.events = list(self.backlog) if self.max_backlog else []
                 self.origin = detached
             else:
-                self.events.append(detached)  # type: ignore[union-attr]
+                self.events.append(detached)
                 if origin.depth > event.depth:  # it reached a caller: the story is about the caller now
                     self.origin = detached
         elif origin is not None:
-            events: list[Event] = self.events  # type: ignore[assignment]
+            events = self.events
             if event.kind == "return":
                 events.append(detached or self._detach(event))
                 if event.depth == origin.depth - 1:  # the function that saw the exception is leaving
                     if event.instruction in RETURN_OPCODES:
                         self._dump()
                         self.output("{BRIGHT}{fore(BLACK)}{} function exit{RESET}\n", "-" * 46)
-                    self.origin = self.events = None
+                    self.origin, self.events = None, []
             elif event.depth > origin.depth + self.max_depth:
                 return  # deeper than asked for
             elif len(events) > self.max_events:
@@ -605,8 +606,8 @@ class ErrorSnooper(CodePrinter):
 
     def _dump(self) -> None:
         """Print the story: a header naming the function and the exception, then its events."""
-        origin, events = self.origin, self.events or []
-        self.origin = self.events = None
+        origin, events = self.origin, self.events
+        self.origin, self.events = None, []
         if origin is None:
             return
         tags = self.tags
@@ -619,7 +620,7 @@ class ErrorSnooper(CodePrinter):
     def cleanup(self) -> None:
         """Forget the backlog and the story being followed."""
         self.backlog.clear()
-        self.origin = self.events = None
+        self.origin, self.events = None, []
 
 
 class StackPrinter(ColorStreamAction):
@@ -636,7 +637,10 @@ class StackPrinter(ColorStreamAction):
         head += f"{tags['CONT']}:{tags['BRIGHT']}{tags['fore(BLUE)']}{event.function} {tags['KIND']}<="
         frame = event.frame
         if frame is None or frame.f_back is None:
-            tail = f" {tags['BRIGHT']}{tags['fore(YELLOW)']}no frames available {tags['NORMAL']}(detached={event.detached})"
+            tail = (
+                f" {tags['BRIGHT']}{tags['fore(YELLOW)']}no frames available "
+                f"{tags['NORMAL']}(detached={event.detached})"
+            )
         else:
             parents: list[str] = []
             parent: FrameType | None = frame.f_back
@@ -658,7 +662,7 @@ class Debugger(Action):
         if klass is _UNSET:
             klass = config.default_config.get("klass")
         if klass is None:
-            import pdb  # noqa: T100 - imported on use: pdb pulls in a dozen modules nobody else needs
+            import pdb  # imported on use: pdb pulls in a dozen modules nobody else needs
 
             klass = pdb.Pdb
         self.klass = klass
@@ -706,6 +710,3 @@ class Manhole(Action):
         return f"Manhole(options={self.options})"
 
     __repr__ = __str__
-
-
-__all__ += ["OutputError"]
