@@ -58,8 +58,15 @@ default_trace_args: tuple[Any, Any] = ([], {})
 default_stream: Any = sys.stderr
 #: The tracer last started by trace(), for stop().
 last_tracer: Any = None
+
+
+def _no_names(names: Collection[str]) -> dict[str, Any]:
+    """Until ``hunter`` is imported, a value may use no names."""
+    return {}
+
+
 #: Builds the names a PYTHONHUNTER-style value may use from the names it mentions (set by ``hunter``).
-public_namespace: Callable[[Collection[str]], dict[str, Any]] = lambda names: {}
+public_namespace: Callable[[Collection[str]], dict[str, Any]] = _no_names
 
 
 def stop() -> None:
@@ -80,7 +87,7 @@ def say(text: str) -> None:
     try:
         stream.write(text)
         stream.flush()
-    except Exception:  # noqa: BLE001, S110 - a broken stderr: the message has nowhere to go
+    except Exception:  # a broken stderr: the message has nowhere to go
         pass
 
 
@@ -158,7 +165,7 @@ def parse_trace_arguments(
     def evaluate(node: ast.expr) -> Any:
         try:
             return eval(compile(ast.Expression(node), "<hunter config>", "eval"), scope)
-        except Exception as exc:  # noqa: BLE001 - reported as a configuration error
+        except Exception as exc:  # reported as a configuration error
             message = f"{type(exc).__name__}: {exc} (at column {node.col_offset - 1})"
             raise ConfigError(message, exc.with_traceback(None)) from None
 
