@@ -28,6 +28,7 @@ from __future__ import annotations
 import _thread
 import atexit
 import collections
+import contextlib
 import os
 import socket
 import stat
@@ -147,7 +148,7 @@ class _MainTask:
     def run(self) -> None:
         try:
             self.function()
-        except BaseException as exc:  # noqa: BLE001 - reported to the session, never raised into the program
+        except BaseException as exc:  # reported to the session, never raised into the program
             self.error = exc
         finally:
             self.done.release()
@@ -247,17 +248,15 @@ def _one_session(path: str | None) -> None:
         session = _Session(sock)
         _state.session = session
         session.run()
-    except BaseException:  # noqa: BLE001, S110 - never disturb the program; the CLI sees the channel close
+    except BaseException:  # never disturb the program; the CLI sees the channel close
         pass
     finally:
         if session is None:
             _state.slot.release()
         else:
             # end() frees the slot itself, before saying goodbye; a newer session may own it by now.
-            try:
+            with contextlib.suppress(BaseException):
                 session.end(None)
-            except BaseException:  # noqa: BLE001, S110
-                pass
             if _state.session is session:
                 _state.session = None
 
@@ -356,10 +355,8 @@ class _Session:
 
     def abort(self) -> None:
         """Wake the session thread (blocked reading) so that it stops the tracer; callable from any thread."""
-        try:
+        with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     # -- lifecycle --
 
@@ -383,7 +380,7 @@ class _Session:
         request = json.loads(frame.payload)
         try:
             self.start(str(request["options"]), bool(request.get("colors")))
-        except Exception as exc:  # noqa: BLE001 - bad options or a tracer that can't start: tell the CLI
+        except Exception as exc:  # bad options or a tracer that can't start: tell the CLI
             self.send(channel.ERROR, _one_line(exc).encode())
             self.stop()
             return
@@ -473,10 +470,8 @@ class _Session:
             # Free the slot before saying goodbye: the CLI may attach again as soon as it hears BYE.
             _state.slot.release()
             if last is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self.send(last)
-                except OSError:
-                    pass
             self.abort()
             self.sock.close()
 
@@ -582,17 +577,13 @@ def _after_fork_in_child() -> None:
     session.ended = True
     if session.stream is not None:
         session.stream.closed = True
-    try:
+    with contextlib.suppress(OSError):
         session.sock.close()
-    except OSError:
-        pass
     tracer = session.tracer
     session.tracer = None
     if tracer is not None:
-        try:
+        with contextlib.suppress(Exception):  # the child must run on whatever happens
             tracer.stop()
-        except Exception:  # noqa: BLE001, S110 - the child must run on whatever happens
-            pass
 
 
 #: The warning filter _before_fork() put in place (None: none).
@@ -631,10 +622,8 @@ def _drop_fork_filter() -> None:
     import warnings
 
     filters: Any = warnings.filters
-    try:
+    with contextlib.suppress(ValueError):
         filters.remove(fork_filter)
-    except ValueError:
-        pass
     # Forget what was decided while the filter was in place (filterwarnings() does the same when it adds one).
     mutated = getattr(warnings, "_filters_mutated", None)
     if mutated is not None:

@@ -36,9 +36,10 @@ def parse_signal(value: int | str) -> int:
             number = int(text)
         else:
             name = text if text.startswith("SIG") else f"SIG{text}"
-            number = getattr(_signal, name, None)  # type: ignore[assignment]
-            if not isinstance(number, int) or name.startswith("SIG_"):
+            found = getattr(_signal, name, None)
+            if not isinstance(found, int) or name.startswith("SIG_"):
                 raise ValueError(f"unknown signal {value!r}")
+            number = found
     valid = getattr(_signal, "valid_signals", lambda: range(1, 65))()
     if number not in valid:
         raise ValueError(f"unknown signal {value!r}")
@@ -72,5 +73,5 @@ def activate_from_environment() -> None:
     _activated = True
     try:
         install() if value.lower() in ("1", "yes", "true", "on") else install(value)
-    except Exception as exc:  # noqa: BLE001 - the program must start anyway
+    except Exception as exc:  # the program must start anyway
         sys.stderr.write(f"Failed to install hunter-trace support from {ENVIRONMENT_VARIABLE}={value!r}: {exc}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import errno
 import functools
@@ -81,7 +82,7 @@ def check_options(options: str) -> None:
     try:
         # The backend is checked by name only: the target may run another Python version than this one.
         agent.trace_arguments(options, backend_here=False)
-    except Exception as exc:  # noqa: BLE001 - whatever the options raise, it is the user's mistake to show
+    except Exception as exc:  # whatever the options raise, it is the user's mistake to show
         message = str(exc).strip().splitlines()
         detail = message[0] if message else type(exc).__name__
         if not isinstance(exc, (ValueError, TypeError)):
@@ -273,10 +274,8 @@ class _CLISession:
             self.listener.close()
         for path in (self.socket_path, self.script_path):
             if path is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(path)
-                except OSError:
-                    pass
 
     # -- getting the target to connect --
 

@@ -117,13 +117,14 @@ def gdb_inject(pid: int, socket_path: str, timeout: float, gdb: str = "gdb") -> 
     page = (size // 4096 + 1) * 4096
     # Each step in one sourced command file: the first error stops the rest (separate -ex commands would go on).
     # 3 = PROT_READ|PROT_WRITE, 0x22 = MAP_PRIVATE|MAP_ANONYMOUS (Linux values; --gdb is Linux only).
+    pending_call = "(int) Py_AddPendingCall((int (*)(void *)) PyRun_SimpleString, (void *) $hunter_page)"
     commands = f"""\
 set $hunter_page = (long) mmap(0, {page}, 3, 0x22, -1, 0)
 if $hunter_page == -1 || $hunter_page == 0
   echo hunter-error: mmap failed\\n
 else
   set {{char[{size}]}} $hunter_page = "{statement}"
-  printf "hunter-pending-call=%d\\n", (int) Py_AddPendingCall((int (*)(void *)) PyRun_SimpleString, (void *) $hunter_page)
+  printf "hunter-pending-call=%d\\n", {pending_call}
 end
 detach
 """
@@ -216,5 +217,5 @@ def remote_exec_inject(pid: int, script_path: str, socket_path: str, owner: tupl
         file.write(_one_statement(bootstrap_source(socket_path)) + "\n")
     try:
         remote_exec(pid, script_path)
-    except Exception as exc:  # noqa: BLE001 - any refusal (version, permissions, disabled) is reported
+    except Exception as exc:  # any refusal (version, permissions, disabled) is reported
         raise InjectError(f"sys.remote_exec could not reach process {pid}: {exc}") from None
