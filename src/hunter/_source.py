@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import linecache
 import os
@@ -16,7 +17,6 @@ from typing import Any
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _FROZEN_RE = re.compile(r"<frozen ([\w.]+)>")
-_LEADING_WHITESPACE_RE = re.compile(r"[ \t]*")
 #: How many lines a multi-line definition header (decorators, signature) may span before we give up.
 _MAX_HEADER_LINES = 10
 
@@ -37,10 +37,8 @@ def _stdlib_prefixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
         path = sysconfig.get_paths().get(key)
         if path:
             excluded.add(os.path.realpath(path))
-    try:
+    with contextlib.suppress(AttributeError):  # virtualenv's old site.py lacks it
         excluded.update(os.path.realpath(p) for p in site.getsitepackages())
-    except AttributeError:  # virtualenv's old site.py lacks it
-        pass
     user_site = getattr(site, "USER_SITE", None)
     if user_site:
         excluded.add(os.path.realpath(user_site))
@@ -79,12 +77,13 @@ def is_stdlib(filename: str, module: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _resolve_filename(co_filename: str, module_file: str | None) -> str:
-    if _FROZEN_RE.fullmatch(co_filename):
+    frozen = _FROZEN_RE.fullmatch(co_filename)
+    if frozen:
         if module_file and os.path.exists(module_file):
             return module_file
         stdlib_dir = getattr(sys, "_stdlib_dir", None) or sysconfig.get_paths().get("stdlib")
         if stdlib_dir:
-            name = _FROZEN_RE.fullmatch(co_filename).group(1)  # type: ignore[union-attr]
+            name = frozen.group(1)
             for candidate in (
                 name.replace(".", os.sep) + ".py",
                 os.path.join(name.replace(".", os.sep), "__init__.py"),
@@ -130,7 +129,8 @@ def definition_source(filename: str, lineno: int, frame_globals: dict[str, Any] 
     lines = linecache.getlines(filename, frame_globals)[lineno - 1 : lineno - 1 + _MAX_HEADER_LINES]
     if not lines:
         return None
-    indent = _LEADING_WHITESPACE_RE.match(lines[0]).group()  # type: ignore[union-attr]
+    first = lines[0]
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
     block = []
     for line in lines:
         if not line.startswith(indent):

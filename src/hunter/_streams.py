@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 from typing import IO, Any
 
@@ -41,20 +42,16 @@ def write(stream: Any, text: str) -> None:
 def flush_all() -> None:
     """Flush the files this module opened (at tracer stop and interpreter exit)."""
     for file in list(_opened.values()):
-        try:
+        with contextlib.suppress(ValueError, OSError):
             file.flush()
-        except (ValueError, OSError):
-            pass
 
 
 def _close_all() -> None:
     # At exit (after the tracers stopped: this handler was registered first, so it runs last) the files opened
     # from paths are closed, not just flushed: left to the garbage collector they'd warn "unclosed file".
     for file in list(_opened.values()):
-        try:
+        with contextlib.suppress(ValueError, OSError):
             file.close()
-        except (ValueError, OSError):
-            pass
     _opened.clear()
 
 
