@@ -335,13 +335,19 @@ window.addEventListener("mousemove", (event) => {
 });
 window.addEventListener("mouseup", (event) => {
   if (dragging && !dragging.moved) {
-    const rect = canvas.getBoundingClientRect(), slice = sliceAt(event.clientX - rect.left, event.clientY - rect.top);
+    const rect = canvas.getBoundingClientRect();
+    const slice = sliceAt(event.clientX - rect.left, event.clientY - rect.top);
     detail.style.display = slice ? "block" : "none";
-    if (slice) detail.textContent = model.names[slice[3]] + "  (" + slice[1].toFixed(3) + " \\u00b5s)\\n" + model.details[slice[4]];
+    if (slice) {
+      const name = model.names[slice[3]], micros = slice[1].toFixed(3);
+      detail.textContent = name + "  (" + micros + " \\u00b5s)\\n" + model.details[slice[4]];
+    }
   }
   dragging = null;
 });
-window.addEventListener("keydown", (event) => { if (event.key === "0") { view = {start: 0, end: model.span}; draw(); } });
+window.addEventListener("keydown", (event) => {
+  if (event.key === "0") { view = {start: 0, end: model.span}; draw(); }
+});
 window.addEventListener("resize", draw);
 draw();
 document.title = "hunter view: " + document.body.dataset.drawn + " calls drawn";
