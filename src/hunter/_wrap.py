@@ -42,10 +42,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
         error: BaseException | None = None
         while True:
             try:
-                if error is None:
-                    item = step(awaitable.send, value)
-                else:
-                    item = step(awaitable.throw, error)
+                item = step(awaitable.send, value) if error is None else step(awaitable.throw, error)
             except StopIteration as stop:
                 return stop.value
             try:
@@ -53,7 +50,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
             except GeneratorExit:
                 step(lambda _value: awaitable.close(), None)  # finally blocks run: a resumption too
                 raise
-            except BaseException as exc:  # noqa: BLE001 - thrown in by the caller: forward it
+            except BaseException as exc:  # thrown in by the caller: forward it
                 value, error = None, exc
 
     if inspect.isasyncgenfunction(func):
@@ -74,7 +71,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
                 except GeneratorExit:
                     await drive(agen.aclose())
                     raise
-                except BaseException as exc:  # noqa: BLE001
+                except BaseException as exc:
                     value, error = None, exc
 
         return async_generator_wrapper
@@ -96,10 +93,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
             error: BaseException | None = None
             while True:
                 try:
-                    if error is None:
-                        item = step(generator.send, value)
-                    else:
-                        item = step(generator.throw, error)
+                    item = step(generator.send, value) if error is None else step(generator.throw, error)
                 except StopIteration as stop:
                     return stop.value
                 try:
@@ -107,7 +101,7 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
                 except GeneratorExit:
                     step(lambda _value: generator.close(), None)  # finally blocks run: a resumption too
                     raise
-                except BaseException as exc:  # noqa: BLE001
+                except BaseException as exc:
                     value, error = None, exc
 
         return generator_wrapper

@@ -521,7 +521,7 @@ def _version() -> str:
         from importlib.metadata import version
 
         return version("hunter")
-    except Exception:  # noqa: BLE001 - not installed as a distribution (e.g. run from a source tree)
+    except Exception:  # not installed as a distribution (e.g. run from a source tree)
         return __version__
 
 
@@ -539,10 +539,11 @@ def _main_module(filename: str | None, loader: Any) -> types.ModuleType:
     module.__loader__ = loader
     if sys.version_info < (3, 14):
         module.__annotations__ = {}  # python creates it for __main__ up to 3.13 (PEP 649 changes that)
-    module.__builtins__ = builtins  # type: ignore[attr-defined]
+    # Set through the namespace: ModuleType declares neither attribute (python sets them on __main__ only).
+    module.__dict__["__builtins__"] = builtins
     if filename is not None:
         module.__file__ = filename
-        module.__cached__ = None  # type: ignore[attr-defined]
+        module.__dict__["__cached__"] = None
     return module
 
 
@@ -741,7 +742,7 @@ def _run(session: Session, target: Target) -> None:
         _set_path0("")
         sys.modules["__main__"] = _main_module(None, importlib.machinery.BuiltinImporter)
         session.start()
-        exec(code, sys.modules["__main__"].__dict__)  # noqa: S102
+        exec(code, sys.modules["__main__"].__dict__)
         return
     if target.name == "-":
         source: bytes | str = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
@@ -751,7 +752,7 @@ def _run(session: Session, target: Target) -> None:
         _set_path0("")
         sys.modules["__main__"] = module
         session.start()
-        exec(code, module.__dict__)  # noqa: S102 - running the user's program is the point
+        exec(code, module.__dict__)  # running the user's program is the point
         return
     filename = os.path.abspath(target.name)
     if target.source is None:
@@ -762,6 +763,7 @@ def _run(session: Session, target: Target) -> None:
         import runpy
 
         session.start()
+        # What python itself runs for a directory or zip: private, so typeshed doesn't list it.
         runpy._run_module_as_main("__main__", alter_argv=False)  # type: ignore[attr-defined]
         return
     code = compile(target.source, filename, "exec", dont_inherit=True)
@@ -770,7 +772,7 @@ def _run(session: Session, target: Target) -> None:
     _set_path0(os.path.dirname(os.path.realpath(filename)))
     sys.modules["__main__"] = module
     session.start()
-    exec(code, module.__dict__)  # noqa: S102
+    exec(code, module.__dict__)
 
 
 def _module_may_exist(name: str) -> bool:
