@@ -185,7 +185,7 @@ def _embed_via_environment() -> None:
     try:
         args, kwargs = _config.parse_trace_arguments(value)
         trace(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - the program must run on, untraced
+    except Exception as exc:  # the program must run on, untraced
         message = str(exc) if isinstance(exc, _config.ConfigError) else f"{type(exc).__name__}: {exc}"
         _config.say(f"Failed to load hunter from PYTHONHUNTER environ variable {value!r}: {message}\n")
 

@@ -101,7 +101,7 @@ def is_terminal(stream: Any) -> bool:
     """Whether ``stream`` is a terminal (closed or exotic streams are not)."""
     try:
         return bool(stream.isatty())
-    except Exception:  # noqa: BLE001 - closed or exotic streams just get no colours
+    except Exception:  # closed or exotic streams just get no colours
         return False
 
 

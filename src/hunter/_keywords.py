@@ -156,7 +156,7 @@ def _outside_domain(field: str, value: Any) -> str:
 def _safely_matches(operator: str, actual: Any, expected: Any) -> bool:
     try:
         return matches(operator, actual, expected)
-    except Exception:  # noqa: BLE001 - a value that can't even be compared never matches
+    except Exception:  # a value that can't even be compared never matches
         return False
 
 

@@ -50,7 +50,7 @@ class CodeJudge:
             facts.kind = kind
             try:
                 verdicts.append(verdict_of(self._predicate, facts))
-            except Exception as exc:  # noqa: BLE001 - an odd predicate must not break tracing; just don't prune
+            except Exception as exc:  # an odd predicate must not break tracing; just don't prune
                 let_through(exc)
                 verdicts.append(EFFECT)
         return tuple(verdicts), static  # type: ignore[return-value]
@@ -83,7 +83,7 @@ def kind_verdicts(predicate: Callable[[Event], Any], threading_support: bool | N
     for kind in KINDS:
         try:
             verdicts.append(verdict_of(predicate, _KindFacts(kind, builtin, threading_support)))
-        except Exception as exc:  # noqa: BLE001 - undecidable: keep the kind
+        except Exception as exc:  # undecidable: keep the kind
             let_through(exc)
             verdicts.append(EFFECT)
     return tuple(verdicts)  # type: ignore[return-value]

@@ -20,7 +20,7 @@ def report(text: str, stream: Any = None) -> None:
             target.write(text)
             target.flush()
             return
-        except Exception as exc:  # noqa: BLE001 - try the next stream; never raise into the program
+        except Exception as exc:  # try the next stream; never raise into the program
             let_through(exc)
 
 

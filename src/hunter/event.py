@@ -182,7 +182,7 @@ class Event:
         """The current source line (``??? NO SOURCE: ...`` when unavailable)."""
         try:
             return _source.source_line(self.filename, self.lineno, self._module_globals()) or self._no_source()
-        except Exception as exc:  # noqa: BLE001 - a loader can fail in any way; the program must not
+        except Exception as exc:  # a loader can fail in any way; the program must not
             let_through(exc)
             return f"??? NO SOURCE: {exc!r}"
 
@@ -195,7 +195,7 @@ class Event:
                 if header is not None:
                     return header
             return _source.source_line(self.filename, self.lineno, self._module_globals()) or self._no_source()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             let_through(exc)
             return f"??? NO SOURCE: {exc!r}"
 

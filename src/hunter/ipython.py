@@ -95,7 +95,7 @@ class HunterMagics:
         if tracer is None:
             return None
         try:
-            exec(code, namespace)  # noqa: S102 - the cell is the user's code
+            exec(code, namespace)  # the cell is the user's code
         finally:
             tracer.stop()
         # The value of a last expression is the magic's result, which IPython shows as the cell's Out[].

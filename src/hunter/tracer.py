@@ -142,7 +142,7 @@ class Tracer:
             _flush_actions(handler)  # last: a signal's exception may come out of an action's flush()
             _streams.flush_all()
 
-    def __enter__(self) -> Tracer:  # noqa: PYI034 - Self needs 3.11
+    def __enter__(self) -> Tracer:  # Self needs 3.11
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -190,7 +190,7 @@ def _flush_actions(predicate: Any, _depth: int = 0) -> None:
     if callable(flush):
         try:
             flush(predicate)
-        except Exception as exc:  # noqa: BLE001 - stopping must go on; the exporter reports its own failures
+        except Exception as exc:  # stopping must go on; the exporter reports its own failures
             let_through(exc)
     for name in ("predicates", "actions"):
         for child in getattr(predicate, name, None) or ():
@@ -207,7 +207,7 @@ def _stop_all_at_exit() -> None:
     for tracer in tracers:
         try:
             tracer.stop()
-        except Exception:  # noqa: BLE001, S112 - exit must go on
+        except Exception:  # exit must go on
             continue
 
 

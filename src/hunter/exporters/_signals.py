@@ -95,7 +95,7 @@ def _act(signum: int, frame: FrameType | None) -> None:
     for hook in _hooks:
         try:
             hook()
-        except Exception:  # noqa: BLE001, S112 - the process is ending: the files matter more than a report
+        except Exception:  # the process is ending: the files matter more than a report
             continue
     close_all()
     # End as the signal would have ended the untraced program: by the signal, with its default action.
