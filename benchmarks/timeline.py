@@ -33,6 +33,10 @@ MODES = ("untraced", "tracer", "chrome", "chrome-noargs", "jsonl", "chrome-filte
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _ignore(event: Any) -> None:
+    """An action that does nothing: the cost of tracing alone."""
+
+
 # -- workloads ---------------------------------------------------------------------------------------------
 
 
@@ -116,7 +120,7 @@ def measure(workload: str, mode: str, repeat: int) -> float:
 
         query: dict[str, Any] = {"kind_in": ("call", "return", "exception")}
         if mode == "tracer":
-            action: Any = lambda event: None
+            action: Any = _ignore
         elif mode == "jsonl":
             action = JSONLines(output + "l")
         elif mode == "chrome-filtered":

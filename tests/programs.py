@@ -30,7 +30,7 @@ def load(name: str, source: str) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = filename
     sys.modules[name] = module
-    exec(compile(source, filename, "exec"), module.__dict__)  # noqa: S102 - the test's own program text
+    exec(compile(source, filename, "exec"), module.__dict__)  # the test's own program text
     return module
 
 

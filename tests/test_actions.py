@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime
 import decimal
 import enum
@@ -358,7 +359,7 @@ def test_code_printer_exception_value(bank: ModuleType) -> None:
 def test_code_printer_without_source() -> None:
     code = compile("def f():\n    return 1\n", "<made up>", "exec")
     namespace: dict[str, Any] = {"__name__": "madeup"}
-    exec(code, namespace)  # noqa: S102
+    exec(code, namespace)
     output = output_of(namespace["f"], module="madeup", kind="call", action=CodePrinter)
     assert lines(output) == block(
         """
@@ -487,10 +488,8 @@ def test_error_snooper_ignores_propagated_exceptions() -> None:
     module = load("snoopsample", SNOOP)
 
     def run() -> None:
-        try:
+        with contextlib.suppress(ValueError):
             module.reraise()
-        except ValueError:
-            pass
 
     assert output_of(run, module="snoopsample", action=ErrorSnooper) == ""
 
@@ -514,7 +513,7 @@ def test_stack_printer_limit_keeps_path_tails(tmp_path: Path) -> None:
     source = "def f():\n    return 1\n\ndef g():\n    return f()\n"
     (folder / "stackmod.py").write_text(source)
     namespace: dict[str, Any] = {"__name__": "stackmod"}
-    exec(compile(source, str(folder / "stackmod.py"), "exec"), namespace)  # noqa: S102
+    exec(compile(source, str(folder / "stackmod.py"), "exec"), namespace)
     one = output_of(
         namespace["g"], module="stackmod", function="f", kind="call", action=printer(StackPrinter, depth=1, limit=1)
     )
@@ -1079,7 +1078,7 @@ def test_debugger_uses_the_given_class() -> None:
 
 
 def test_debugger_defaults_to_pdb() -> None:
-    import pdb  # noqa: T100
+    import pdb
 
     assert Debugger().klass is pdb.Pdb
 

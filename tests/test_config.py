@@ -143,7 +143,8 @@ def test_only_public_names_are_in_scope() -> None:
     for name in ("config", "_prepare_predicate", "hunter"):
         result = run_python(PROGRAM, env={"PYTHONHUNTER": f"{name}"})
         assert result.stderr.startswith(
-            f"Failed to load hunter from PYTHONHUNTER environ variable {name!r}: NameError: name {name!r} is not defined"
+            f"Failed to load hunter from PYTHONHUNTER environ variable {name!r}: "
+            f"NameError: name {name!r} is not defined"
         ), describe(result)
         assert result.stdout == "done\n"
 
@@ -151,7 +152,9 @@ def test_only_public_names_are_in_scope() -> None:
 def test_child_processes_are_traced_too() -> None:
     code = (
         "import subprocess, sys\n"
-        "child = subprocess.run([sys.executable, '-c', 'def g():\\n    pass\\ng()\\n'], capture_output=True, text=True)\n"
+        "child = subprocess.run(\n"
+        "    [sys.executable, '-c', 'def g():\\n    pass\\ng()\\n'], capture_output=True, text=True\n"
+        ")\n"
         "print(repr(child.stderr))\n"
     )
     value = 'module="__main__", function="g", kind="call"'
@@ -382,7 +385,7 @@ def test_load_config_debugger_class() -> None:
 def test_configured_query_is_added_to_every_trace() -> None:
     module_code = "def f():\n    return 1\n\ndef g():\n    return 2\n"
     namespace: dict[str, Any] = {"__name__": "configsample"}
-    exec(compile(module_code, "configsample.py", "exec"), namespace)  # noqa: S102
+    exec(compile(module_code, "configsample.py", "exec"), namespace)
     configure(module="configsample", kind="call")
     stream = io.StringIO()
     with hunter.trace(action=CallPrinter(stream=stream)):
@@ -561,7 +564,8 @@ def test_hunter_39_module_paths() -> None:
     # The compiled modules of 3.9, which code imports from: aliases of ours, loaded only when asked for.
     code = (
         "import sys, hunter\n"
-        "print(sorted(name for name in sys.modules if name in ('hunter._tracer', 'hunter._event', 'hunter._predicates')))\n"
+        "aliases = ('hunter._tracer', 'hunter._event', 'hunter._predicates')\n"
+        "print(sorted(name for name in sys.modules if name in aliases))\n"
         "from hunter._tracer import Tracer\n"
         "from hunter._event import Event\n"
         "from hunter._predicates import And, Backlog, From, Not, Or, Query, When\n"

@@ -372,7 +372,7 @@ def test_function_object_does_not_touch_user_attributes(backend: str) -> None:
 
 def test_module_is_question_mark_without_a_name(backend: str) -> None:
     code = compile("def f():\n    return 1\nf()\n", "nameless.py", "exec")
-    events = record(lambda: exec(code, {}), backend=backend, function="f", kind="call")  # noqa: S102
+    events = record(lambda: exec(code, {}), backend=backend, function="f", kind="call")
     assert [event.module for event in events] == ["?"]
 
 
@@ -389,7 +389,7 @@ def test_compiled_file_name_maps_to_source(tmp_path: Path, backend: str) -> None
     source.write_text("def f():\n    return 1\n")
     code = compile(source.read_text(), str(tmp_path / "compiledmod.pyc"), "exec")
     namespace: dict[str, Any] = {"__name__": "compiledmod"}
-    exec(code, namespace)  # noqa: S102
+    exec(code, namespace)
     rows = snapshot(namespace["f"], ("kind", "filename", "source"), backend=backend, module="compiledmod")
     assert rows[:2] == [("call", str(source), "def f():\n"), ("line", str(source), "    return 1\n")]
 
@@ -397,7 +397,7 @@ def test_compiled_file_name_maps_to_source(tmp_path: Path, backend: str) -> None
 def test_filename_from_module_file_when_code_has_none(backend: str) -> None:
     code = compile("def f():\n    return 1\n", "", "exec")
     namespace: dict[str, Any] = {"__name__": "nofilemod", "__file__": "/somewhere/nofilemod.py"}
-    exec(code, namespace)  # noqa: S102
+    exec(code, namespace)
     events = record(namespace["f"], backend=backend, module="nofilemod", kind="call")
     assert [event.filename for event in events] == ["/somewhere/nofilemod.py"]
 
@@ -502,7 +502,7 @@ def test_fullsource_of_a_method_and_a_module(backend: str) -> None:
 def test_unavailable_source(backend: str) -> None:
     code = compile("def f():\n    return 1\nf()\n", "<no source here>", "exec")
     rows = snapshot(
-        lambda: exec(code, {"__name__": "nosource"}),  # noqa: S102
+        lambda: exec(code, {"__name__": "nosource"}),
         ("source", "fullsource"),
         backend=backend,
         module="nosource",
@@ -526,7 +526,7 @@ def event_for_file(filename: str, module_name: str, backend: str) -> Event:
     """The call event of a function whose code claims to come from ``filename`` in module ``module_name``."""
     code = compile("def f():\n    return 1\n", filename, "exec")
     namespace: dict[str, Any] = {"__name__": module_name}
-    exec(code, namespace)  # noqa: S102
+    exec(code, namespace)
     return record(namespace["f"], backend=backend, function="f", kind="call", module=module_name)[0]
 
 

@@ -737,7 +737,7 @@ def test_writers_compare_by_identity_and_show_their_settings(tmp_path: Path) -> 
     path = str(tmp_path / "x.json")
     with ChromeTrace(path, args=False) as first, ChromeTrace(path) as second:
         assert first != second
-        assert first == first  # noqa: PLR0124
+        assert first == first
         assert repr(first) == f"ChromeTrace({path!r}, args=False, repr_limit=256, batch=256)"
     with JSONLines(str(tmp_path / "x.jsonl"), source=False) as lines:
         assert "source=False" in repr(lines)
@@ -773,7 +773,8 @@ def test_merge_takes_only_files_of_the_same_run(tmp_path: Path) -> None:
 
     def child_file(pid: int, run_token: str, closed: bool) -> Path:
         path = Path(per_process_path(str(target), pid))
-        head = f'[\n{{"ph":"M","name":"process_name","pid":{pid},"tid":{pid},"ts":0,"args":{{"name":"c","hunter_run":"{run_token}"}}}}\n'
+        head = f'[\n{{"ph":"M","name":"process_name","pid":{pid},"tid":{pid},"ts":0,'
+        head += f'"args":{{"name":"c","hunter_run":"{run_token}"}}}}\n'
         body = f',{{"ph":"M","name":"thread_name","pid":{pid},"tid":{pid},"ts":0,"args":{{"name":"MainThread"}}}}\n'
         body += f',{{"ph":"B","pid":{pid},"tid":{pid},"ts":5.5,"name":"f","cat":"m","args":{{}}}}\n'
         path.write_text(head + body + ("]\n" if closed else ""))

@@ -105,7 +105,7 @@ def count_callbacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 def test_monitoring_before_312_is_a_clear_error() -> None:
     with pytest.raises(BackendError, match=r"needs sys.monitoring \(Python 3.12\+\).*backend='settrace'"):
         hunter.trace(backend="monitoring")
-    with pytest.raises(BackendError, match="3.12"):
+    with pytest.raises(BackendError, match=r"3\.12"):
         Tracer(backend="monitoring")
     assert Tracer().backend == "settrace"
     assert "3.12" in Tracer().backend_reason
@@ -176,7 +176,7 @@ def test_no_free_tool_id_is_a_clear_error_and_the_tracer_stays_stopped() -> None
     sys.monitoring.use_tool_id(4, "tool four")
     try:
         tracer = Tracer(backend="monitoring")
-        with pytest.raises(BackendError, match="No sys.monitoring tool id is free.*'tool three'.*'tool four'"):
+        with pytest.raises(BackendError, match=r"No sys\.monitoring tool id is free.*'tool three'.*'tool four'"):
             tracer.trace(Q(module="monmod"))
         assert tracer.handler is None
         assert "stopped" in repr(tracer)
@@ -494,7 +494,7 @@ def test_code_objects_created_in_a_loop_do_not_pile_up(query: dict[str, str]) ->
         for i in range(300):
             namespace: dict[str, Any] = {"__name__": f"gen{i}"}
             code = compile(source, f"<gen{i}>", "exec")
-            exec(code, namespace)  # noqa: S102 - the test's own code
+            exec(code, namespace)  # the test's own code
             refs.append(weakref.ref(namespace["f"].__code__))
             del namespace, code
             if i % 100 == 99:

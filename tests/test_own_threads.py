@@ -84,7 +84,7 @@ def test_what_hunters_threads_run_is_never_traced(backend, started):
         (module, kind, function) for ident, module, kind, function in seen if ident == main
     ]
     assert [event for event in seen if event[0] == worker.ident] == []
-    assert _own_threads.IDENTS == set()
+    assert set() == _own_threads.IDENTS
 
 
 def test_a_thread_is_ours_only_while_it_runs_as_ours(backend):
@@ -106,7 +106,7 @@ def test_a_thread_is_ours_only_while_it_runs_as_ours(backend):
     if backend == "monitoring":  # settrace never hooks a thread started with _thread
         calls = [(module, function) for ident, module, kind, function in seen if ident == idents[0] and kind == "call"]
         assert calls.count(("json", "dumps")) == 1  # the program's; hunter's came before
-    assert _own_threads.IDENTS == set()
+    assert set() == _own_threads.IDENTS
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")

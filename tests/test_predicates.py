@@ -322,14 +322,14 @@ def test_de_morgan_flattening() -> None:
 
 
 def test_and_or_flatten() -> None:
-    assert (A & B) & C == hp.And(A, B, C)
-    assert A & (B & C) == hp.And(A, B, C)
-    assert (A | B) | C == hp.Or(A, B, C)
+    assert hp.And(A, B, C) == (A & B) & C
+    assert hp.And(A, B, C) == A & (B & C)
+    assert hp.Or(A, B, C) == (A | B) | C
     assert And(And(A, B), C) == hp.And(A, B, C)
     assert Or(A, Or(B, C)) == hp.Or(A, B, C)
     # Different operators don't merge.
-    assert (A & B) | C == hp.Or(hp.And(A, B), C)
-    assert (A | B) & C == hp.And(hp.Or(A, B), C)
+    assert hp.Or(hp.And(A, B), C) == (A & B) | C
+    assert hp.And(hp.Or(A, B), C) == (A | B) & C
 
 
 def test_helpers_with_keywords_make_one_query_each() -> None:

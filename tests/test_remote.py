@@ -363,7 +363,7 @@ def test_signal_attach_streams_detaches_and_restores_previous_trace(tmp_path, cl
     assert cli.interrupt() == 0, cli.describe()
     assert "detached" in cli.err.text()
     # Only leaf's events were asked for; none of hunter's own frames show.
-    assert all("/target.py:" in line and "leaf" in line or "return x * 2" in line for line in cli.out.lines), (
+    assert all(("/target.py:" in line and "leaf" in line) or "return x * 2" in line for line in cli.out.lines), (
         cli.describe()
     )
     target.wait_state("own")  # the program's own trace function is back, nothing of ours remains
@@ -652,7 +652,7 @@ def test_bootstrap_is_one_ascii_statement_binding_nothing():
     saved = sys.modules["_thread"]
     sys.modules["_thread"] = fake
     try:
-        exec(statement, namespace)  # noqa: S102 - running the injected statement is the point
+        exec(statement, namespace)  # running the injected statement is the point
     finally:
         sys.modules["_thread"] = saved
     assert set(namespace) == {"__builtins__"}
@@ -1274,7 +1274,7 @@ def test_fork_while_attached_prints_nothing_in_the_program(tmp_path, cleanup):
     cli = start_cli(cleanup, "-p", str(target.pid), 'function="leaf"')
     assert cli.out is not None
     cli.out.wait_line("=> leaf(")
-    for round in range(2):
+    for _ in range(2):
         seen = len(target.out.lines)
         target.process.send_signal(signal.SIGUSR1)
         target.out.wait_line("forked", start=seen)

@@ -184,11 +184,13 @@ def test_headless_chromium_draws_the_calls_where_the_data_says(tmp_path: Path) -
         return red, green, blue
 
     def near(actual: tuple[int, int, int], expected: tuple[int, int, int]) -> bool:
-        return all(abs(a - b) <= 12 for a, b in zip(actual, expected))  # (the browser rounds HSL its own way)
+        return all(
+            abs(a - b) <= 12 for a, b in zip(actual, expected, strict=True)
+        )  # (the browser rounds HSL its own way)
 
     track = BAR + AXIS + HEADER  # top of the thread's first row
     outer, inner = name_color("outer"), name_color("inner")
-    assert sum(abs(a - b) for a, b in zip(outer, inner)) > 60
+    assert sum(abs(a - b) for a, b in zip(outer, inner, strict=True)) > 60
     # outer spans the whole width on row 0; inner covers 500..750 µs of 1000 µs on row 1, and nothing else does.
     for x in (5, 300, 600, 995):
         assert near(pixel(x, track + ROW // 2), outer), (x, pixel(x, track + ROW // 2))

@@ -28,7 +28,7 @@ def load(name):
     module = type(sys)(name)
     module.__file__ = filename
     sys.modules[name] = module
-    exec(code, module.__dict__)  # noqa: S102 - the compat program, as a user's run would load it
+    exec(code, module.__dict__)  # the compat program, as a user's run would load it
     return module
 
 
@@ -43,7 +43,7 @@ def traced(module, predicates, options):
         return
     # One line on purpose: once trace() returns, this frame reaches no new line, so hunter 3.9 (which reports
     # events of frames that were already running) and we see the same events.
-    with hunter.trace(*predicates, **options): module.main()  # fmt: skip
+    with hunter.trace(*predicates, **options): module.main()  # fmt: skip  # noqa: E701
 
 
 #: trace()'s own options: the rest of its arguments make the predicate.
@@ -71,7 +71,7 @@ def run_query(module, value, namespace):
         predicates, options = eval("split_arguments(" + value + ")", namespace)
         text = describe(predicates, options)
         traced(module, predicates, options)
-    except Exception as exc:  # noqa: BLE001 - a query that can't be built prints its error, in both versions
+    except Exception as exc:  # a query that can't be built prints its error, in both versions
         stream.write(f"!!! {type(exc).__name__}: {exc}\n")
         text = f"!!! {type(exc).__name__}: {exc}\n"
     finally:
@@ -96,7 +96,7 @@ def main():
             name, value = line.rstrip("\n").split("\t")
             try:
                 outputs[name], texts[name] = run_query(module, value.replace("$P", program), namespace)
-            except BaseException:  # noqa: BLE001 - one broken query must not hide the others' outputs
+            except BaseException:  # one broken query must not hide the others' outputs
                 outputs[name] = texts[name] = "!!! driver failure\n" + traceback.format_exc()
     with open(out_file, "w", encoding="utf-8") as file:
         json.dump({"outputs": outputs, "texts": texts}, file, indent=0, sort_keys=True)

@@ -115,8 +115,11 @@ def hunter39_python() -> Path:
     subprocess.run([base, "-m", "venv", "--clear", os.fspath(HUNTER39_VENV)], check=True, env=env)
     # Only the compiled wheel: it is what `pip install hunter` gives 3.9's users on these Pythons.
     subprocess.run(
-        [os.fspath(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--only-binary=:all:"]
-        + [HUNTER39_REQUIREMENT],
+        [
+            os.fspath(python),
+            *("-m", "pip", "install", "-q", "--disable-pip-version-check", "--only-binary=:all:"),
+            HUNTER39_REQUIREMENT,
+        ],
         check=True,
         env=env,
     )

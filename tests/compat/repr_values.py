@@ -140,7 +140,7 @@ def main():
     for expression in expressions():
         try:
             results[expression] = safe_repr(eval(expression))
-        except Exception as exc:  # noqa: BLE001 - hunter 3.9's safe_repr runs some objects' own __repr__
+        except Exception as exc:  # hunter 3.9's safe_repr runs some objects' own __repr__
             results[expression] = f"!!! {type(exc).__name__}: {exc}"
     json.dump(results, sys.stdout)
 
