@@ -17,6 +17,21 @@ KINDS = ("call", "line", "return", "exception")
 Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]
 
 
+def _per_kind(verdict_for: Callable[[str], Verdict]) -> Verdicts:
+    """One verdict per kind, in the order of KINDS."""
+    call, line, return_, exception = KINDS
+    return verdict_for(call), verdict_for(line), verdict_for(return_), verdict_for(exception)
+
+
+def _guarded_verdict(predicate: Callable[[Event], Any], facts: object) -> Verdict:
+    """The predicate's verdict; EFFECT (assume the worst, never prune) when asking fails."""
+    try:
+        return verdict_of(predicate, facts)
+    except Exception as exc:  # an odd predicate must not break tracing; just don't prune
+        let_through(exc)
+        return EFFECT
+
+
 _HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -45,15 +60,12 @@ class CodeJudge:
         if is_hunter_code(frame.f_code):
             # hunter's own machinery (a tracer stopping itself, wrap's bookkeeping) is never the program's doing.
             return (NEVER, NEVER, NEVER, NEVER), static
-        verdicts = []
-        for kind in KINDS:
+
+        def verdict_for(kind: str) -> Verdict:
             facts.kind = kind
-            try:
-                verdicts.append(verdict_of(self._predicate, facts))
-            except Exception as exc:  # an odd predicate must not break tracing; just don't prune
-                let_through(exc)
-                verdicts.append(EFFECT)
-        return tuple(verdicts), static  # type: ignore[return-value]
+            return _guarded_verdict(self._predicate, facts)
+
+        return _per_kind(verdict_for), static
 
 
 def nothing_after_call(verdicts: Verdicts) -> bool:
@@ -79,11 +91,4 @@ def kind_verdicts(predicate: Callable[[Event], Any], threading_support: bool | N
     Query treats a field it can't read as undecided, so only tests on ``kind`` (and ``builtin``) can rule a
     kind out. Backends use this to leave interpreter-wide events (exceptions, C calls) switched off.
     """
-    verdicts = []
-    for kind in KINDS:
-        try:
-            verdicts.append(verdict_of(predicate, _KindFacts(kind, builtin, threading_support)))
-        except Exception as exc:  # undecidable: keep the kind
-            let_through(exc)
-            verdicts.append(EFFECT)
-    return tuple(verdicts)  # type: ignore[return-value]
+    return _per_kind(lambda kind: _guarded_verdict(predicate, _KindFacts(kind, builtin, threading_support)))
