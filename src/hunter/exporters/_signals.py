@@ -29,11 +29,17 @@ _previous: dict[int, Any] = {}
 _hooks: list[Callable[[], None]] = []
 #: A signal that arrived while an exporter was recording: ``(signum, frame)``; delivered by ``pending()``.
 _deferred: list[tuple[int, FrameType | None]] = []
+
+
+def _nothing() -> None:
+    """The default of the hooks below, until the writers' module sets them."""
+
+
 #: Set by the writers' module: closes every open timeline / writes out every queued line.
-close_all: Callable[[], None] = lambda: None
-flush_all: Callable[[], None] = lambda: None
+close_all: Callable[[], None] = _nothing
+flush_all: Callable[[], None] = _nothing
 #: Called with no argument when a signal is deferred: makes every writer check ``pending()`` at its next event.
-on_defer: Callable[[], None] = lambda: None
+on_defer: Callable[[], None] = _nothing
 
 
 def add_hook(hook: Callable[[], None]) -> None:
