@@ -10,20 +10,11 @@ PY_VERSION = sys.version_info[:2]
 #: PEP 669 (``sys.monitoring``) exists from 3.12 on; the monitoring backend needs it.
 HAS_MONITORING: bool = hasattr(sys, "monitoring")
 
-#: 3.11 starts module code with a RESUME at line 0, so the module's ``call`` event reports line 0.
-MODULE_CALL_AT_LINE_ZERO: bool = PY_VERSION >= (3, 11)
-
-#: 3.12 inlines list/dict/set comprehensions (PEP 709): no separate ``<listcomp>`` frame.
-INLINED_COMPREHENSIONS: bool = PY_VERSION >= (3, 12)
-
 #: 3.12 only: after a Python trace function read ``frame.f_locals``, the interpreter writes that dict back into the
 #: frame (PyFrame_LocalsToFast). In module and class bodies the variables of an inlined comprehension (PEP 709)
 #: are "hidden" fast locals missing from the dict, and become None: ``[(n, 1) for n in base]`` in a class body
 #: gave ``[(None, 1), ...]``. 3.13 (PEP 667) writes nothing back.
 READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS: bool = PY_VERSION == (3, 12)
-
-#: Frozen stdlib modules (``<frozen posixpath>``) get a real ``__file__`` from 3.11 on.
-FROZEN_MODULES_HAVE_FILE: bool = PY_VERSION >= (3, 11)
 
 
 def _opcodes(*names: str) -> frozenset[int]:
