@@ -458,6 +458,37 @@ def test_the_end_of_a_for_loop_over_a_generator_is_no_exception(backend: str) ->
     assert stream.getvalue() == ""
 
 
+RETURNING = (
+    "def gen():\n    yield 1\n    return 'done'\n\n"
+    "def loop():\n    total = 0\n    for x in gen():\n"
+    + "".join(f"        total += x * {i}\n" for i in range(150))  # long: FOR_ITER needs EXTENDED_ARG
+    + "    return total\n\n"
+    "def short():\n    for x in gen(): pass\n    return [x for x in gen()]\n"
+)
+
+
+@pytest.mark.parametrize("function", ["loop", "short"])
+def test_a_for_loop_over_a_generator_that_returned_a_value_sees_its_stop_iteration(backend: str, function: str) -> None:
+    # A generator that returns a value raises a real StopIteration('done') into the loop: hunter 3.9 reports
+    # it (in the looping frame), specialised loop or not; the monitoring backend once dropped it from the
+    # second run on, and settrace on 3.13 for long loops.
+    module = load("returning", RETURNING)
+    seen: list[tuple[str, str, object]] = []
+    with hunter.trace(
+        module="returning",
+        kind="exception",
+        backend=backend,
+        action=lambda event: seen.append((event.function, event.arg[0].__name__, event.arg[1].value)),
+    ):
+        for _ in range(10):
+            getattr(module, function)()
+    expected = [(function, "StopIteration", "done")] * (10 if function == "loop" else 20)
+    if function == "short" and sys.version_info < (3, 12):
+        # The comprehension is a function of its own before 3.12 (PEP 709 inlines it).
+        expected = [("short", "StopIteration", "done"), ("<listcomp>", "StopIteration", "done")] * 10
+    assert seen == expected
+
+
 # -- clear_env_var ------------------------------------------------------------------------------------------------
 
 

@@ -38,8 +38,16 @@ NORMAL_EXIT_OPCODES: frozenset[int] = _opcodes(
 #: generator return into END_FOR, which fires STOP_ITERATION; a plain FOR_ITER jumps over END_FOR). settrace's
 #: own instrumentation usually keeps FOR_ITER from being specialised, but not always (3.13: a loop long enough
 #: for FOR_ITER to need EXTENDED_ARG), and sys.monitoring without LINE/BRANCH events never does. Both backends
-#: drop these events, so a loop's normal end is never reported as an exception.
+#: drop these events, so a loop's normal end is never reported as an exception. Unless the generator returned a
+#: value (``stop_iteration_value``): a plain FOR_ITER gets a real ``StopIteration(value)`` then, which hunter
+#: 3.9 reports, so the specialised loop's event is kept.
 ARTIFICIAL_STOP_ITERATION_OPCODES: frozenset[int] = _opcodes("END_FOR") if HAS_MONITORING else frozenset()
+
+
+def stop_iteration_value(exc: object) -> object:
+    """The value a StopIteration carries (what the generator returned); None for anything else."""
+    return exc.value if isinstance(exc, StopIteration) else None
+
 
 #: 3.13+: the LINE event of a code object's first line, when that line is the ``def``/``lambda`` line,
 #: only fires while the code's RESUME instruction is instrumented (CPython gh-155992: RESUME is specialized

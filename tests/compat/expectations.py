@@ -73,13 +73,6 @@ DIFFERENCES: tuple[Difference, ...] = (
     ),
     # -- fixes that other work brings -------------------------------------------------------------------------
     Difference(
-        "pending backends: the StopIteration that ends a for loop over a generator that returned a value is an "
-        "exception event in hunter 3.9 and on the settrace backend; the monitoring backend now reports none",
-        programs=("gens",),
-        queries=("colors", "kind-exception", "stdlib-on", "not", "or", "or-helper", "when", "when-q"),
-        backends=MONITORING,
-    ),
-    Difference(
         "pending backends: once a Debugger action's pdb has the thread, the monitoring backend goes on tracing it "
         "(hunter 3.9 and the settrace backend lose the thread to pdb, and stopping removes pdb's trace function)",
         programs=("basics", "errors", "gens", "recursion", "stdlibs", "values"),

@@ -9,7 +9,7 @@ from types import FrameType
 from typing import Any
 
 from .._codemap import CodeMap, CodeRecord
-from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES
+from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from .._pruning import CodeJudge, Verdicts, is_hunter_code, nothing_after_call
 from .._verdict import NEVER
 from ..event import Event
@@ -156,8 +156,9 @@ class SettraceBackend:
                     kind == "exception"
                     and arg[0] is StopIteration
                     and frame.f_code.co_code[frame.f_lasti] in artificial
+                    and stop_iteration_value(arg[1]) is None
                 ):
-                    return local  # a for loop's end, not an exception the program could see (see _compat)
+                    return local  # a for loop's plain end, not an exception the program could see (see _compat)
                 event_fields = fields.copy()
                 event_fields["frame"] = frame
                 event_fields["kind"] = kind

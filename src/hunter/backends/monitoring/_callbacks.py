@@ -13,7 +13,7 @@ from collections.abc import Callable
 from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import Any
 
-from ..._compat import ARTIFICIAL_STOP_ITERATION_OPCODES
+from ..._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from ..._signals import let_through
 from ...event import Event
 from .. import Context
@@ -239,6 +239,7 @@ def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], .
     get_info = wiring.info
     getframe = _getframe
     artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
+    stop_value = stop_iteration_value
 
     def on_raise(code: CodeType, offset: int, exc: BaseException) -> None:
         info = get_info(id(code))
@@ -248,11 +249,12 @@ def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], .
                 deliver(info, fields, getframe(1), "arg", (type(exc), exc, exc.__traceback__))
 
     def on_stop_iteration(code: CodeType, offset: int, exc: BaseException) -> None:
-        # The end of ``yield from`` (settrace reports it too), but not a for loop's end (see _compat).
+        # The end of ``yield from`` (settrace reports it too), and a for loop's end only when the generator
+        # returned a value: a real StopIteration then, whether or not the loop got specialised (see _compat).
         info = get_info(id(code))
         if info is not None:
             fields = info.exception_fields
-            if fields is not None and code.co_code[offset] not in artificial:
+            if fields is not None and (code.co_code[offset] not in artificial or stop_value(exc) is not None):
                 deliver(info, fields, getframe(1), "arg", (type(exc), exc, exc.__traceback__))
 
     return on_raise, on_stop_iteration
