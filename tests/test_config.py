@@ -535,6 +535,8 @@ def run_without_stderr(args: list[str], env: dict[str, str], cwd: Path) -> Any:
         (["prog.py"], {"PYTHONHUNTER": 'kind="calls"'}),
         (["-m", "hunter", "prog.py"], {}),
         (["-m", "hunter", "--module", "__main__", "prog.py"], {"PYTHONHUNTERCONFIG": "foobar"}),
+        (["-m", "hunter", "-q", "action=CallPrinter", "prog.py"], {}),
+        (["-m", "hunter", "-q", "actions=[CallPrinter, VarsPrinter('sys')]", "prog.py"], {}),
     ],
 )
 def test_closed_stderr_changes_nothing(args: list[str], env: dict[str, str], tmp_path: Path) -> None:
@@ -547,6 +549,24 @@ def test_closed_stderr_changes_nothing(args: list[str], env: dict[str, str], tmp
         result = run_without_stderr([*args[:2], "-o", "trace.txt", *args[2:]], env, tmp_path)
         assert (result.returncode, result.stdout) == (3, "ran None\n")
         assert "print('ran', sys.stderr)" in (tmp_path / "trace.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    "action", ["", "action=hunter.CallPrinter", "actions=[hunter.VarsPrinter('n'), hunter.CodePrinter]"]
+)
+def test_closed_stderr_changes_nothing_for_a_trace_started_in_code(action: str, tmp_path: Path) -> None:
+    # The printers' default stream is stderr, None here: they used to refuse it (TypeError out of hunter.trace()).
+    program = (
+        "import sys, hunter\n"
+        "def f(n):\n    return n + 1\n"
+        f"tracer = hunter.trace(module='__main__', {action})\n"
+        "print('ran', f(1), sys.stderr)\n"
+        "tracer.stop()\n"
+        "sys.exit(3)\n"
+    )
+    (tmp_path / "prog.py").write_text(program)
+    result = run_without_stderr(["prog.py"], {}, tmp_path)
+    assert (result.returncode, result.stdout) == (3, "ran 2 None\n")
 
 
 def test_closed_stderr_leaves_the_children_untraced_too(tmp_path: Path) -> None:

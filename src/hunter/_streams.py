@@ -13,12 +13,42 @@ _opened: dict[str, IO[str]] = {}
 write_lock = threading.RLock()
 
 
+class _Nowhere:
+    """The stream of a printer left without one: the default stream is stderr and stderr is closed (``2>&-``).
+
+    What it is given is dropped, so the program runs on exactly as untraced; there is nowhere to say so either.
+    """
+
+    closed = False
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<nowhere: stderr is closed>"
+
+
+#: Where printers write when stderr, their default stream, is closed.
+NOWHERE = _Nowhere()
+
+
 class OutputError(Exception):
     """The output stream of an action is closed or broken; the tracer stops with one message."""
 
 
 def resolve_stream(stream: Any) -> Any:
-    """A writable stream for the ``stream`` option: a file-like object, or a path opened for appending."""
+    """A writable stream for the ``stream`` option: a file-like object, or a path opened for appending.
+
+    None is the default stream when it is closed (``sys.stderr`` is None under ``2>&-``): ``NOWHERE``.
+    """
+    if stream is None:
+        return NOWHERE
     if isinstance(stream, str):
         file = _opened.get(stream)
         if file is None or file.closed:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from . import config
+from . import _streams, config
 from ._keywords import did_you_mean
 from ._options import prepare, trace
 from ._version import __version__
@@ -587,6 +587,11 @@ def _install_excepthook(runner: types.CodeType) -> None:
     sys.excepthook = excepthook
 
 
+def _writes_nowhere(action: Any) -> bool:
+    """Whether ``action`` is a printer left without a stream (its default, stderr, is closed)."""
+    return getattr(action, "stream", None) is _streams.NOWHERE
+
+
 class Session:
     """One traced run: environment for the children, the tracer, and the finishing work at exit."""
 
@@ -636,6 +641,9 @@ class Session:
             # (The column of a ConfigError points into text the user never wrote: leave it out.)
             _fail(f"{_prog()}: error: {re.sub(r' [(]at column [0-9]+[)]$', '', str(exc))}", 2)
         actions = self.kwargs.get("actions") or [self.kwargs.get("action")]
+        if sys.stderr is None and all(_writes_nowhere(action) for action in actions):
+            self.run_untraced()  # every printer writes to the closed stderr: the trace has nowhere to go
+            return
         from hunter.exporters._timeline import TimelineWriter
 
         self.exporters = [action for action in actions if isinstance(action, TimelineWriter)]
