@@ -126,6 +126,9 @@ class Event:
         return self._tracer.calls if self._tracer is not None else 0
 
     # -- fields from the frame ----------------------------------------------------------------------------
+    # These are computed for live events only: detach() fills in every one of them (the frame is None only
+    # there). So they read self.frame as a frame; checking it would cost every event, hence the
+    # ``type: ignore[union-attr]`` (and ``[arg-type]``) comments below.
 
     @_lazy
     def code(self) -> CodeType:
@@ -217,7 +220,8 @@ class Event:
     def threadname(self) -> str:
         """The current thread's name."""
         # current_thread() would create (and leak) a _DummyThread for a thread that already left
-        # threading's registry (events during its shutdown); look it up without side effects.
+        # threading's registry (events during its shutdown); look it up without side effects (a private dict,
+        # which typeshed doesn't declare).
         thread = threading._active.get(threading.get_ident())  # type: ignore[attr-defined]
         return thread.name if thread is not None else f"Thread-{threading.get_ident()}"
 
