@@ -25,16 +25,6 @@ BACK = _palette(40, 100, 49)
 BRIGHT, NORMAL, RESET = STYLES["BRIGHT"], STYLES["NORMAL"], STYLES["RESET_ALL"]
 
 
-def fore(name: str) -> str:
-    """Foreground colour escape for a colour name."""
-    return FORE[name]
-
-
-def back(name: str) -> str:
-    """Background colour escape for a colour name."""
-    return BACK[name]
-
-
 def _all_tags() -> dict[str, str]:
     tags = dict(STYLES)
     tags.update({f"fore({name})": code for name, code in FORE.items()})
