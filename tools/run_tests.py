@@ -227,7 +227,13 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--backend", action="append", choices=("settrace", "monitoring"), help="run only this backend (repeatable)"
     )
     parser.add_argument("--reinstall", action="store_true", help="reinstall the project in every virtualenv")
-    return parser.parse_args(argv), pytest_args
+    return parser.parse_args(argv), without_quiet(pytest_args)
+
+
+def without_quiet(pytest_args: list[str]) -> list[str]:
+    """The pytest arguments minus ``-q``: the runs are already quiet, and a second -q makes pytest drop the closing
+    summary line the counts come from (every run would then read "no tests ran")."""
+    return [arg for arg in pytest_args if arg not in ("--quiet",) and not re.fullmatch(r"-q+", arg)]
 
 
 def main(argv: list[str] | None = None) -> int:
