@@ -50,10 +50,10 @@ def programs() -> list[str]:
     return sorted(path.stem for path in PROGRAMS_DIR.glob("*.py"))
 
 
-def queries() -> list[Query]:
-    """The queries of queries.tsv, in file order."""
+def queries(file: Path = QUERIES_FILE) -> list[Query]:
+    """The queries of a queries file (by default queries.tsv), in file order."""
     found = []
-    for line in QUERIES_FILE.read_text(encoding="utf-8").splitlines():
+    for line in file.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             name, value = line.split("\t")
             found.append(Query(name, value))
@@ -68,13 +68,22 @@ class Run:
     texts: dict[str, str]
 
 
-def run_driver(python: str | os.PathLike[str], program: str, env: dict[str, str]) -> Run:
-    """Run every query over one program with the given interpreter."""
+def run_driver(
+    python: str | os.PathLike[str],
+    program: str,
+    env: dict[str, str],
+    *,
+    programs_dir: Path = PROGRAMS_DIR,
+    queries_file: Path = QUERIES_FILE,
+    options: tuple[str, ...] = (),
+) -> Run:
+    """Run every query of ``queries_file`` over one program of ``programs_dir`` with the given interpreter (and
+    interpreter ``options``)."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out.json"
         result = subprocess.run(
-            [os.fspath(python), os.fspath(DRIVER), program, os.fspath(QUERIES_FILE), os.fspath(out)],
-            cwd=PROGRAMS_DIR,
+            [os.fspath(python), *options, os.fspath(DRIVER), program, os.fspath(queries_file), os.fspath(out)],
+            cwd=programs_dir,
             env=env,
             capture_output=True,
             timeout=600,
