@@ -83,34 +83,48 @@ def program_library(program: str) -> str:
     return found.group(1)
 
 
-def run(python: Path, program: str, env: dict[str, str | None]) -> harness.Run:
-    """Every query over one program, with $L replaced by the program's library."""
+def run(python: Path, program: str, env: dict[str, str | None], queries: list[str]) -> harness.Run:
+    """The given lines of the queries file over one program, with $L replaced by the program's library."""
     with tempfile.TemporaryDirectory() as folder:
-        queries = Path(folder) / "queries.tsv"
-        queries.write_text(QUERIES_FILE.read_text(encoding="utf-8").replace("$L", program_library(program)))
+        queries_file = Path(folder) / "queries.tsv"
+        queries_file.write_text("\n".join(queries).replace("$L", program_library(program)) + "\n", encoding="utf-8")
         return harness.run_driver(
             python,
             program,
             child_env(env, backend=False),
             programs_dir=PROGRAMS_DIR,
-            queries_file=queries,
+            queries_file=queries_file,
             options=INTERPRETER_OPTIONS,
         )
 
 
 def cached(python: Path, program: str, env: dict[str, str | None], folder: Path) -> harness.Run:
-    """hunter 3.9's outputs for a program, computed once per set of inputs (its output never changes)."""
+    """hunter 3.9's outputs for a program, each query's computed once (hunter 3.9's output never changes)."""
     digest = hashlib.sha256(os.fspath(python.resolve()).encode())
-    for path in (harness.DRIVER, QUERIES_FILE, PROGRAMS_DIR / f"{program}.py"):
+    for path in (harness.DRIVER, PROGRAMS_DIR / f"{program}.py"):
         digest.update(path.read_bytes() + b"\0")
     cache = folder / digest.hexdigest()[:16] / f"{program}.json"
-    if cache.exists():
-        found = json.loads(cache.read_text(encoding="utf-8"))
-        return harness.Run(found["outputs"], found["texts"])
-    result = run(python, program, env)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"outputs": result.outputs, "texts": result.texts}), encoding="utf-8")
-    return result
+    known: dict[str, list[str]] = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
+    missing = [line for line in query_lines() if line not in known]
+    if missing:
+        result = run(python, program, env, missing)
+        for line in missing:
+            name = line.split("\t")[0]
+            known[line] = [result.outputs[name], result.texts[name]]
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(known), encoding="utf-8")
+    lines = query_lines()
+    names = [line.split("\t")[0] for line in lines]
+    return harness.Run(
+        {name: known[line][0] for name, line in zip(names, lines, strict=True)},
+        {name: known[line][1] for name, line in zip(names, lines, strict=True)},
+    )
+
+
+def query_lines() -> list[str]:
+    """The lines of the queries file that hold a query."""
+    lines = QUERIES_FILE.read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
 
 
 def compare(version: str, programs: list[str], diffs: Path | None) -> dict[tuple[str, str], bool]:
@@ -125,7 +139,7 @@ def compare(version: str, programs: list[str], diffs: Path | None) -> dict[tuple
         env = {**RUN_ENV, "PYTHONPATH": libs}
         expected = cached(hunter39, program, env, Path(libs) / "outputs")
         for backend in backends:
-            actual = run(ours, program, {**env, "PYTHONHUNTERCONFIG": f'backend="{backend}"'})
+            actual = run(ours, program, {**env, "PYTHONHUNTERCONFIG": f'backend="{backend}"'}, query_lines())
             for query in queries:
                 if any(entry.covers(program, query.name) for entry in UNSTABLE if _versionless(entry)):
                     continue
