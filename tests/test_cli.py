@@ -535,3 +535,32 @@ def test_trace_module_does_not_change_program_output(project: Path) -> None:
     )
     (project / "prog.py").write_text(code)
     same(python("prog.py", cwd=project), hunter("-o", project / "t.txt", "prog.py", cwd=project))
+
+
+# -- hunter's own code, called by the traced program ----------------------------------------------------------
+
+SELF_TRACING = """\
+import io, os, hunter
+
+def f(x):
+    return os.path.join("a", x)
+
+printer = hunter.CallPrinter(stream=io.StringIO())
+tracer = hunter.trace(module="__main__", action=printer)
+f("b")
+tracer.stop()
+print(f("c"))
+"""
+
+
+@pytest.mark.parametrize("profile", [False, True])
+def test_what_hunters_code_calls_is_never_traced(tmp_path: Path, profile: bool) -> None:
+    # The program calls hunter (a printer made, a tracer started and stopped): hunter's code calls os.environ,
+    # signal, threading... none of which is the program's doing. The program's own os.path.join call is.
+    (tmp_path / "prog.py").write_text(SELF_TRACING)
+    result = run_python(["-m", "hunter", *(["-q", "profile=True"] if profile else []), "prog.py"], cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "a/c\n"), describe(result)
+    files = set(re.findall(r"([\w.<>-]+):\d+ +(?:call|line|return|exception)\b", result.stderr))
+    if profile:
+        files.discard("threading.py")  # C calls of threading._shutdown at exit (the interpreter calls it)
+    assert files == {"prog.py", "posixpath.py"}, describe(result)

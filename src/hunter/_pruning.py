@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
 from ._signals import let_through
+from ._source import frame_module, is_stdlib
 from ._verdict import EFFECT, NEVER, Verdict, verdict_of
 from .event import Event
 
@@ -35,9 +36,34 @@ def _guarded_verdict(predicate: Callable[[Event], Any], facts: object) -> Verdic
 _HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def is_hunter_code(code: CodeType) -> bool:
-    """Whether ``code`` is hunter's own: never reported, nor the C functions it calls."""
-    return code.co_filename.startswith(_HUNTER_DIR)
+def is_hunter_frame(frame: FrameType) -> bool:
+    """Whether the frame runs hunter's own code: never reported, nor what it calls."""
+    filename = frame.f_code.co_filename
+    if filename.startswith(_HUNTER_DIR):
+        return True
+    # Code generated from a string (a dataclass's __init__) has no file: it belongs to the module that made it.
+    if filename[:1] != "<":
+        return False
+    module = frame_module(frame)
+    return module == "hunter" or module.startswith("hunter.")
+
+
+def runs_for_hunter(frame: FrameType) -> bool:
+    """Whether a standard library frame was called by hunter's own code, through standard library frames only.
+
+    hunter's code runs in the program's threads (``hunter.trace()``, ``stop()``, a wrapper's bookkeeping) and
+    calls the standard library (``os.environ``, ``signal``, ``threading``): never the program's doing, so never
+    reported. Program code in between (the function ``hunter.wrap`` calls) ends the search: what it calls is the
+    program's. Backends ask only for frames of standard library code that could report something.
+    """
+    caller = frame.f_back
+    while caller is not None:
+        if is_hunter_frame(caller):
+            return True
+        if not is_stdlib(caller.f_code.co_filename, frame_module(caller)):
+            return False
+        caller = caller.f_back
+    return False
 
 
 class CodeJudge:
@@ -57,7 +83,7 @@ class CodeJudge:
         facts = Event(frame, "call", None, 0, 0, self._threading_support)
         # Fixed per code object and costly to derive per event (globals lookup, path checks): done once.
         static = {"module": facts.module, "filename": facts.filename, "stdlib": facts.stdlib}
-        if is_hunter_code(frame.f_code):
+        if is_hunter_frame(frame):
             # hunter's own machinery (a tracer stopping itself, wrap's bookkeeping) is never the program's doing.
             return (NEVER, NEVER, NEVER, NEVER), static
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._codemap import CodeMap, CodeRecord
 from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
-from .._pruning import CodeJudge, Verdicts, is_hunter_code, nothing_after_call
+from .._pruning import CodeJudge, Verdicts, is_hunter_frame, nothing_after_call, runs_for_hunter
 from .._verdict import NEVER
 from ..event import Event
 from . import Context
@@ -24,16 +24,20 @@ class _CodeInfo(CodeRecord):
     """What the callbacks know about one code object: its verdicts, pre-filled event fields, local trace function.
 
     ``own``: hunter's own code, whose calls aren't the program's and aren't counted in ``calls`` (hunter 3.9's
-    Tracer is compiled: its methods make no call events).
+    Tracer is compiled: its methods make no call events). ``stdlib``: standard library code that may report
+    something, whose frames are silent when hunter's code called them (``runs_for_hunter``).
     """
 
-    __slots__ = ("fields", "local", "own", "verdicts")
+    __slots__ = ("fields", "local", "own", "stdlib", "verdicts")
 
-    def __init__(self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None, own: bool) -> None:
+    def __init__(
+        self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None, own: bool, reports: bool
+    ) -> None:
         self.verdicts = verdicts
         self.fields = fields
         self.local = local
         self.own = own
+        self.stdlib = reports and bool(fields.get("stdlib")) and not own
 
 
 class SettraceBackend:
@@ -119,6 +123,7 @@ class SettraceBackend:
         threading_support = self._threading_support
         running = self._running
         artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
+        profiling = context.profiling
         judge = self._judge.judge
         base = {"_tracer": owner, "threading_support": self._threading_support, "builtin": False}
         per_code: CodeMap[_CodeInfo] = CodeMap()
@@ -143,7 +148,9 @@ class SettraceBackend:
             verdicts, static = judge(frame)
             fields = {**base, **static}
             local = None if nothing_after_call(verdicts) else make_local(fields)
-            return per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_code(code)))
+            # In profile mode any frame may report (the C functions it calls).
+            reports = profiling or local is not None or verdicts[0] is not NEVER
+            return per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
 
         def make_local(fields: dict[str, Any]) -> TraceFunction:
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
@@ -198,7 +205,7 @@ class SettraceBackend:
                 # them, and stop() can only reset the current thread); they must not report anything more.
                 return None
             info = code_info(frame)
-            if info.own:
+            if info.own or (info.stdlib and runs_for_hunter(frame)):
                 return None
             calls = context.calls
             context.calls = calls + 1
@@ -222,10 +229,10 @@ class SettraceBackend:
         def profile(frame: FrameType, kind: str, arg: Any) -> None:
             if not running[0]:
                 return  # stopped: see global_trace
+            info = code_info(frame)
+            if info.own or (info.stdlib and runs_for_hunter(frame)):
+                return  # hunter's code and what it calls (the C functions too): not the program's doing
             if kind == "call":
-                info = code_info(frame)
-                if info.own:
-                    return
                 calls = context.calls
                 context.calls = calls + 1
                 if info.verdicts[0] is NEVER:
@@ -233,7 +240,6 @@ class SettraceBackend:
                 event_fields = info.fields.copy()
                 event_fields["calls"] = calls
             elif kind == "return":
-                info = code_info(frame)
                 if info.verdicts[2] is NEVER:
                     return
                 event_fields = info.fields.copy()

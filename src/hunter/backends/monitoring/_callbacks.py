@@ -14,6 +14,7 @@ from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import Any
 
 from ..._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
+from ..._pruning import runs_for_hunter
 from ..._signals import let_through
 from ...event import Event
 from .. import Context
@@ -150,11 +151,21 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
     context = wiring.context
     get_info = wiring.info
     discover = wiring.discover
-    untraced_pop = wiring.untraced.pop
+    untraced = wiring.untraced
+    untraced_pop = untraced.pop
     count_calls = wiring.count_calls
     gate = wiring.gate
     getframe = _getframe
     disable = _DISABLE
+    for_hunter = runs_for_hunter
+
+    def silenced(info: CodeInfo, frame: FrameType) -> bool:
+        # A standard library frame that hunter's own code called stays silent (see runs_for_hunter).
+        if not for_hunter(frame):
+            return False
+        untraced[id(frame)] = frame
+        info.mixed = True
+        return True
 
     def on_start(code: CodeType, offset: int) -> Any:
         # A call: settrace reports every resumption of a generator as a call too.
@@ -173,6 +184,8 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
                 return None
             if info.mixed:
                 untraced_pop(id(getframe(1)), None)
+            if info.stdlib and info.mask and silenced(info, getframe(1)):
+                return None
             if count_calls and not info.own and not (gate and held_back()):
                 context.calls += 1
             return None
@@ -183,6 +196,8 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
             # A frame that was silent for this tracer, resumed: settrace's global trace function sees this
             # resumption and traces the frame from here on.
             untraced_pop(id(frame), None)
+        if info.stdlib and silenced(info, frame):
+            return None
         calls = context.calls
         context.calls = calls + 1
         deliver(info, fields, frame, "calls", calls)
@@ -214,6 +229,7 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
 def _returns(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
     """PY_RETURN and PY_YIELD (local: on only where returns can match), PY_UNWIND: settrace's ``return``."""
     get_info = wiring.info
+    untraced_pop = wiring.untraced.pop
     getframe = _getframe
 
     def on_return(code: CodeType, offset: int, value: Any) -> None:
@@ -221,7 +237,10 @@ def _returns(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]
         if info is not None:
             fields = info.return_fields
             if fields is not None:
-                deliver(info, fields, getframe(1), "arg", value)
+                frame = getframe(1)
+                deliver(info, fields, frame, "arg", value)
+                if info.mixed:
+                    untraced_pop(id(frame), None)  # it left (a resumption decides again): its id may be reused
 
     def on_unwind(code: CodeType, offset: int, exc: BaseException) -> None:
         # An exception leaves the frame: settrace reports a return with None.
@@ -229,7 +248,10 @@ def _returns(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]
         if info is not None:
             fields = info.return_fields
             if fields is not None:
-                deliver(info, fields, getframe(1), "arg", None)
+                frame = getframe(1)
+                deliver(info, fields, frame, "arg", None)
+                if info.mixed:
+                    untraced_pop(id(frame), None)
 
     return on_return, on_unwind
 
@@ -311,6 +333,7 @@ def _c_calls(
     gate = wiring.gate
     getframe = _getframe
     missing = _MISSING
+    for_hunter = runs_for_hunter
 
     def c_event(kind: str) -> Callable[..., None]:
         def callback(code: CodeType, offset: int, function: Any, arg0: Any) -> None:
@@ -330,6 +353,8 @@ def _c_calls(
                 info = discover(code, getframe(1))
             if info is None or info.own:
                 return  # hunter's own code, starting or stopping the tracer
+            if info.stdlib and for_hunter(getframe(1)):
+                return  # what hunter's code called
             if gate and held_back():
                 return
             report_c_event(getframe(1), kind, function, None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..._codemap import CodeMap, CodeRecord
 from ..._compat import LINE_EVENTS_NEED_RESUME_EVENTS
-from ..._pruning import KINDS, CodeJudge, is_hunter_code
+from ..._pruning import KINDS, CodeJudge, is_hunter_frame
 from ..._signals import let_through
 from ..._verdict import NEVER
 from ._threads import ThreadHook, ThreadStarts
@@ -39,6 +39,7 @@ class CodeInfo(CodeRecord):
         "mixed",
         "own",
         "return_fields",
+        "stdlib",
     )
 
     def __init__(self) -> None:
@@ -60,6 +61,8 @@ class CodeInfo(CodeRecord):
         #: hunter's own code: its calls aren't counted in ``calls`` (hunter 3.9's Tracer is compiled, its methods
         #: make no call events), nor are the C functions it calls reported (profile mode).
         self.own = False
+        #: Standard library code: its frames are silent when hunter's own code called them (``runs_for_hunter``).
+        self.stdlib = False
 
     def line_at(self, code: CodeType, offset: int) -> int:
         """The line of the instruction at ``offset`` (-1 where there is none), as the instrumentation sees it."""
@@ -118,7 +121,8 @@ class CodeBook:
             {**base, "kind": kind, "arg": None} if verdict is not NEVER else None
             for kind, verdict in zip(KINDS, verdicts)
         )
-        info.own = is_hunter_code(code)
+        info.own = is_hunter_frame(frame)
+        info.stdlib = bool(static.get("stdlib")) and not info.own
         if self._profiling:
             info.line_fields = info.exception_fields = None  # setprofile reports neither for Python code
         role = self._threads.hook_for(code)
@@ -139,6 +143,7 @@ class CodeBook:
             or (self._count_calls and not info.own)
             or info.hook is not None
             or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
+            or (info.stdlib and bool(mask))  # each new frame is asked whether hunter's code called it
         )
         return info
 
