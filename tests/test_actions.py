@@ -1206,3 +1206,34 @@ def test_cleanup_forgets_open_calls() -> None:
 def test_normalize_helper_masks_addresses() -> None:
     # The whole-output comparisons above rely on it.
     assert normalize("<x at 0x7f00deadbeef> 0x12") == "<x at 0x?> 0x12"
+
+
+STOPS_INSIDE = """
+def leaf():
+    return 1
+
+def inner(tracer, query):
+    tracer.stop()  # inner's call was printed, its return won't be
+    tracer.trace(query)
+    leaf()
+    tracer.stop()
+
+def run(tracer, query):
+    tracer.trace(query)
+    inner(tracer, query)
+"""
+
+
+def test_each_start_of_a_tracer_begins_at_the_left_margin(backend: str) -> None:
+    # CallPrinter's open calls are kept per thread across printers (a Backlog's printer continues the tree); a
+    # tracer started again used to continue the tree its earlier run left open, one level in per open call.
+    module = load("stopsinside", STOPS_INSIDE)
+    stream = io.StringIO()
+    tracer = hunter.Tracer(backend=backend)
+    module.run(tracer, Q(module="stopsinside", kind="call", action=CallPrinter(stream=stream)))
+    assert lines(normalize(stream.getvalue())) == block(
+        """
+                                  stopsinside.py:5     call      => inner(tracer=<hunter.tracer.Tracer object at 0x?>, query=<hunter.predicates.When object at 0x?>)
+                                  stopsinside.py:2     call      => leaf()
+        """
+    )

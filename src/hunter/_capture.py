@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import hunter
-
+from . import config
+from ._options import trace
 from .actions import CallPrinter
 from .tracer import Tracer
 
@@ -28,13 +28,15 @@ def start_trace(
     # Each trace's call tree starts at the left margin, whatever an earlier one left open (CallPrinter keeps its
     # open calls per thread, across tracers).
     CallPrinter.cleanup()
-    previous_stream, previous_tracer = hunter._default_stream, hunter._last_tracer
-    hunter._default_stream = stream
+    # The state behind hunter._default_stream and hunter._last_tracer, read here without importing the package
+    # itself back (a cycle, and it would make this module depend on everything hunter/__init__ loads).
+    previous_stream, previous_tracer = config.default_stream, config.last_tracer
+    config.default_stream = stream
     try:
         predicates, options = build()
         if "action" not in options and "actions" not in options:
             options = {**options, "action": CallPrinter(stream=stream, force_colors=force_colors)}
-        return hunter.trace(exclude, *predicates, **options)
+        return trace(exclude, *predicates, **options)
     finally:
-        hunter._default_stream = previous_stream
-        hunter._last_tracer = previous_tracer
+        config.default_stream = previous_stream
+        config.last_tracer = previous_tracer

@@ -9,7 +9,6 @@ import os
 import sys
 import threading
 import time
-import weakref
 from collections import defaultdict, deque
 from collections.abc import Callable
 from types import FrameType
@@ -343,22 +342,24 @@ class CallPrinter(CodePrinter):
     #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree, as in
     #: hunter 3.9): ``(module, function, id of the frame)`` of each printed call whose return wasn't printed yet.
     _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None]]]] = defaultdict(list)
-    #: The tracer whose events built ``_stacks``: a new tracer starts from a clean slate.
-    _stacks_owner: ClassVar[Callable[[], Any]] = staticmethod(lambda: None)
+    #: The run of a tracer (``Tracer.run_token``) whose events built ``_stacks``: each start begins a clean slate.
+    _stacks_run: ClassVar[object] = None
 
     @classmethod
-    def cleanup(cls) -> None:
+    def cleanup(cls) -> None:  # type: ignore[override]
         """Forget the per-thread call stacks."""
         cls._stacks.clear()
 
     @classmethod
     def _stack_for(cls, event: Event) -> list[tuple[str, str, int | None]]:
-        """This thread's open calls; a tracer that didn't build them (a new trace) starts with none."""
+        """This thread's open calls; a tracer run that didn't build them (a new trace) starts with none."""
         tracer = event._tracer
-        if tracer is not None and cls._stacks_owner() is not tracer:
-            # Detached events (a Backlog replay) carry no tracer and continue the tree they are replayed into.
-            CallPrinter._stacks.clear()
-            CallPrinter._stacks_owner = weakref.ref(tracer)
+        # Detached events (a Backlog replay) carry no tracer and continue the tree they are replayed into.
+        if tracer is not None:
+            run = getattr(tracer, "run_token", tracer)  # (an Event made by hand may carry any object)
+            if run is not CallPrinter._stacks_run:
+                CallPrinter._stacks.clear()
+                CallPrinter._stacks_run = run
         return cls._stacks[threading.get_ident()]
 
     def __call__(self, event: Event) -> None:

@@ -37,6 +37,9 @@ class Tracer:
         self._backend: Backend | None = None
         self._base_frames: dict[int, FrameType] = {}
         self._context: Context | None = None  # what the backend gets; kept after stop for ``calls``
+        #: A new token each time tracing starts (not when trace() hands over to a new predicate): what printers
+        #: keep per run (CallPrinter's open calls) starts afresh with it.
+        self.run_token: object = None
 
     # -- read-only state -------------------------------------------------------------------------------------
 
@@ -98,6 +101,7 @@ class Tracer:
             self.stop()
         else:
             base_frames = current_stacks()
+            self.run_token = object()
         self._handler = predicate
         self._base_frames = base_frames
         self._context = Context(
