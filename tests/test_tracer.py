@@ -429,13 +429,18 @@ def test_profile_mode_never_shows_hunters_own_code(backend: str) -> None:
     assert [item for item in seen if item[2].startswith(package)] == []
 
 
-LONG_LOOP = (
-    "def gen():\n    yield 1\n    yield 2\n\n"
-    "def loop():\n    total = 0\n    for x in gen():\n"
-    + "".join(f"        total += x * {i}\n" for i in range(150))  # long: FOR_ITER needs EXTENDED_ARG
-    + "    return total\n\n"
-    "def short():\n    for x in gen(): pass\n    return [x for x in gen()]\n"
-)
+def looping(generator_end: str) -> str:
+    """A generator ending with ``generator_end``, and loops over it: a long one and two short ones."""
+    return (
+        f"def gen():\n    yield 1\n    {generator_end}\n\n"
+        "def loop():\n    total = 0\n    for x in gen():\n"
+        + "".join(f"        total += x * {i}\n" for i in range(150))  # long: FOR_ITER needs EXTENDED_ARG
+        + "    return total\n\n"
+        "def short():\n    for x in gen(): pass\n    return [x for x in gen()]\n"
+    )
+
+
+LONG_LOOP = looping("yield 2")
 
 
 def test_the_end_of_a_for_loop_over_a_generator_is_no_exception(backend: str) -> None:
@@ -458,13 +463,7 @@ def test_the_end_of_a_for_loop_over_a_generator_is_no_exception(backend: str) ->
     assert stream.getvalue() == ""
 
 
-RETURNING = (
-    "def gen():\n    yield 1\n    return 'done'\n\n"
-    "def loop():\n    total = 0\n    for x in gen():\n"
-    + "".join(f"        total += x * {i}\n" for i in range(150))  # long: FOR_ITER needs EXTENDED_ARG
-    + "    return total\n\n"
-    "def short():\n    for x in gen(): pass\n    return [x for x in gen()]\n"
-)
+RETURNING = looping("return 'done'")
 
 
 @pytest.mark.parametrize("function", ["loop", "short"])
