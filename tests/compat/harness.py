@@ -76,6 +76,7 @@ def run_driver(
     programs_dir: Path = PROGRAMS_DIR,
     queries_file: Path = QUERIES_FILE,
     options: tuple[str, ...] = (),
+    timeout: float = 600,
 ) -> Run:
     """Run every query of ``queries_file`` over one program of ``programs_dir`` with the given interpreter (and
     interpreter ``options``)."""
@@ -86,7 +87,7 @@ def run_driver(
             cwd=programs_dir,
             env=env,
             capture_output=True,
-            timeout=600,
+            timeout=timeout,
             check=False,
         )
         if result.returncode != 0 or not out.exists():

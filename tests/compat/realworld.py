@@ -95,6 +95,7 @@ def run(python: Path, program: str, env: dict[str, str | None], queries: list[st
             programs_dir=PROGRAMS_DIR,
             queries_file=queries_file,
             options=INTERPRETER_OPTIONS,
+            timeout=3600,
         )
 
 
@@ -105,12 +106,11 @@ def cached(python: Path, program: str, env: dict[str, str | None], folder: Path)
         digest.update(path.read_bytes() + b"\0")
     cache = folder / digest.hexdigest()[:16] / f"{program}.json"
     known: dict[str, list[str]] = json.loads(cache.read_text(encoding="utf-8")) if cache.exists() else {}
-    missing = [line for line in query_lines() if line not in known]
-    if missing:
-        result = run(python, program, env, missing)
-        for line in missing:
-            name = line.split("\t")[0]
-            known[line] = [result.outputs[name], result.texts[name]]
+    # One query at a time, kept as soon as it is done: on a busy machine a whole program can take an hour.
+    for line in [line for line in query_lines() if line not in known]:
+        result = run(python, program, env, [line])
+        name = line.split("\t")[0]
+        known[line] = [result.outputs[name], result.texts[name]]
         cache.parent.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps(known), encoding="utf-8")
     lines = query_lines()
