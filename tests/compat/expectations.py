@@ -1,8 +1,8 @@
 """The cases of the compat suite known to print differently from hunter 3.9, and why.
 
 ``README``: a hunter 3.9 bug we fix, listed in the README's "Where hunter differs from hunter 3.9" (with a test of
-our side in test_known_differences.py). ``pending <who>``: a fix that another piece of work brings; the entry goes
-when it lands. Every entry is a strict expected failure: a case that passes makes its entry fail, so stale ones
+our side in test_known_differences.py). ``README (pending <who>)``: a difference the README lists until a fix that
+another piece of work brings lands; then the entry and the README's item go. Every entry is a strict expected failure: a case that passes makes its entry fail, so stale ones
 can't linger.
 """
 
@@ -73,20 +73,21 @@ DIFFERENCES: tuple[Difference, ...] = (
     ),
     # -- fixes that other work brings -------------------------------------------------------------------------
     Difference(
-        "pending backends: once a Debugger action's pdb has the thread, the monitoring backend goes on tracing it "
-        "(hunter 3.9 and the settrace backend lose the thread to pdb, and stopping removes pdb's trace function)",
+        "README (pending backends): once a Debugger action's pdb has the thread, the monitoring backend goes on "
+        "tracing it (hunter 3.9 and the settrace backend lose the thread to pdb, and stopping removes pdb's trace "
+        "function)",
         programs=("basics", "errors", "gens", "recursion", "stdlibs", "values"),
         queries=("debugger-call",),
         backends=MONITORING,
     ),
     Difference(
-        "pending backends: stopping the monitoring backend leaves a Debugger action's pdb tracing (see above)",
+        "README (pending backends): stopping the monitoring backend leaves a Debugger action's pdb tracing (see above)",
         programs=("aio", "basics", "coros", "errors", "gens", "recursion", "stdlibs", "values"),
         queries=("debugger-return",),
         backends=MONITORING,
     ),
     Difference(
-        "pending backends: stopping the monitoring backend leaves a Debugger action's pdb tracing (see above)",
+        "README (pending backends): stopping the monitoring backend leaves a Debugger action's pdb tracing (see above)",
         programs=("threads",),
         queries=("debugger-return",),
         versions=("3.13",),
