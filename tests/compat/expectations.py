@@ -2,8 +2,8 @@
 
 ``README``: a hunter 3.9 bug we fix, listed in the README's "Where hunter differs from hunter 3.9" (with a test of
 our side in test_known_differences.py). ``README (pending <who>)``: a difference the README lists until a fix that
-another piece of work brings lands; then the entry and the README's item go. Every entry is a strict expected failure: a case that passes makes its entry fail, so stale ones
-can't linger.
+another piece of work brings lands; then the entry and the README's item go. Every entry is a strict expected
+failure: a case that passes makes its entry fail, so stale ones can't linger.
 """
 
 from __future__ import annotations
