@@ -47,7 +47,7 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "README: CallPrinter's indentation never goes deeper than the real call depth (From hides the returns "
         "here; hunter 3.9 then indents each call further)",
-        programs=("aio", "basics", "errors", "gens", "values"),
+        programs=("aio", "basics", "errors", "gens", "libstyle", "values"),
         queries=("from-watermark",),
     ),
     Difference(
@@ -76,13 +76,13 @@ DIFFERENCES: tuple[Difference, ...] = (
         "README (pending backends): once a Debugger action's pdb has the thread, the monitoring backend goes on "
         "tracing it (hunter 3.9 and the settrace backend lose the thread to pdb, and stopping removes pdb's trace "
         "function)",
-        programs=("basics", "errors", "gens", "recursion", "stdlibs", "values"),
+        programs=("basics", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
         queries=("debugger-call",),
         backends=MONITORING,
     ),
     Difference(
         "README (pending backends): stopping the monitoring backend leaves a Debugger action's pdb tracing (see above)",
-        programs=("aio", "basics", "coros", "errors", "gens", "recursion", "stdlibs", "values"),
+        programs=("aio", "basics", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
         queries=("debugger-return",),
         backends=MONITORING,
     ),
