@@ -1,11 +1,13 @@
-"""tools/run_tests.py: the arguments it passes on to pytest."""
+"""tools/run_tests.py: the arguments it passes on to pytest, and its lint step."""
 
 from __future__ import annotations
 
 import importlib.util
 import sys
+from pathlib import Path
 from types import ModuleType
 
+import pytest
 from helpers import REPO
 
 
@@ -35,3 +37,43 @@ def test_the_counts_come_from_the_summary_line() -> None:
         "errors": 2,
     }
     assert runner.summary_counts(["....    [100%]\n"]) == {}
+
+
+def test_a_full_run_lints_first_a_narrowed_one_when_asked() -> None:
+    runner = load_runner()
+
+    def lints(*argv: str) -> bool:
+        options, _ = runner.parse_args(list(argv))
+        return bool(runner.wants_lint(options))
+
+    assert lints()
+    assert not lints("--no-lint")
+    assert not lints("--python", "3.12")
+    assert not lints("--backend", "monitoring")
+    assert lints("--python", "3.12", "--lint")
+    assert lints("--lint-only")
+
+
+def test_a_failed_lint_check_fails_the_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every check runs and shows what it found; one failure makes the exit status 1 and counts as a failure."""
+    runner = load_runner()
+    monkeypatch.setattr(runner, "prepare_venv", lambda *args, **kwargs: Path(sys.executable))
+    monkeypatch.setattr(
+        runner,
+        "LINT_CHECKS",
+        (
+            ("fine", ("-c", "print('nothing to say')")),
+            ("picky", ("-c", "import sys; print('x.py:1:1: E999 found one'); sys.exit(1)")),
+        ),
+    )
+    assert runner.main(["--lint-only"]) == 1
+    out = capsys.readouterr().out
+    assert "[lint] fine: passed in " in out
+    assert "nothing to say" not in out  # a clean check's output stays short
+    assert "[lint] picky: failed (exit 1) in " in out
+    assert "x.py:1:1: E999 found one" in out
+    assert out.rstrip().endswith("0 passed, 1 failed")
+
+    monkeypatch.setattr(runner, "LINT_CHECKS", (("fine", ("-c", "pass")),))
+    assert runner.main(["--lint-only"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("0 passed, 0 failed")

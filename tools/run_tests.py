@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Run the test suite on every supported CPython (3.10-3.13) and every backend each of them has.
 
-Usage: python tools/run_tests.py [--python 3.X]... [--backend settrace|monitoring]... [--reinstall] [-- PYTEST ARGS]
+Usage: python tools/run_tests.py [--python 3.X]... [--backend settrace|monitoring]... [--reinstall]
+                                 [--lint | --no-lint | --lint-only] [-- PYTEST ARGS]
 
 Each interpreter gets its own virtualenv in .venvs/py3.X with the project installed editable plus the [test]
 extra. Without --python every supported version must be present, or the run fails: a green run must mean the
-suite passed everywhere. Exit status is 0 only when every run passed and ran at least one test.
+suite passed everywhere. A full run (no --python, no --backend) first lints: ruff check, ruff format --check and
+mypy --strict (settings in pyproject.toml), with the versions pinned in the [lint] extra, from .venvs/lint.
+Exit status is 0 only when every lint check passed and every run passed and ran at least one test.
 """
 
 from __future__ import annotations
@@ -50,6 +53,17 @@ SCRUBBED_ENV = (
     "VIRTUAL_ENV",
     "HUNTER_TEST_BACKEND",
     "PYTEST_ADDOPTS",
+)
+#: What the lint step checks (the arguments of .venvs/lint's python): ruff on all of our Python, mypy on the
+#: package (it ships py.typed); pyproject.toml says why mypy checks 3.12 and 3.13.
+LINT_PATHS = ("src", "tests", "tools", "benchmarks")
+LINT_CHECKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ruff check", ("-m", "ruff", "check", "--no-cache", "--output-format=concise", *LINT_PATHS)),
+    ("ruff format", ("-m", "ruff", "format", "--check", "--no-cache", *LINT_PATHS)),
+    *(
+        (f"mypy {version}", ("-m", "mypy", "--strict", "--python-version", version, "--cache-dir", ".venvs/lint/mypy"))
+        for version in ("3.12", "3.13")
+    ),
 )
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)\b")
 
@@ -133,22 +147,24 @@ def install_stamp(python: str) -> str:
     return digest.hexdigest()
 
 
-def prepare_venv(version: str, python: str, reinstall: bool) -> Path | None:
-    """Create or refresh .venvs/py3.X with the project installed editable; return its python or None on failure."""
-    venv = VENVS / f"py{version}"
+def prepare_venv(version: str, python: str, reinstall: bool, name: str = "", extra: str = "test") -> Path | None:
+    """Create or refresh .venvs/py3.X (or .venvs/NAME) with the project installed editable plus ``extra``; return
+    its python or None on failure."""
+    venv = VENVS / (name or f"py{version}")
+    label = name or version
     target = venv_python(venv)
     stamp_file = venv / ".hunter-install-stamp"
     stamp = install_stamp(python)
     # A venv whose interpreter no longer runs (its base was removed or upgraded) is rebuilt from scratch.
     if not target.exists() or version_of(str(target)) != version:
-        print(f"[{version}] creating {venv.relative_to(ROOT)}", flush=True)
+        print(f"[{label}] creating {venv.relative_to(ROOT)}", flush=True)
         if subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=False).returncode != 0:
             return None
     elif not reinstall and stamp_file.exists() and stamp_file.read_text() == stamp:
         return target
-    print(f"[{version}] installing the project (pip install -e .[test])", flush=True)
+    print(f"[{label}] installing the project (pip install -e .[{extra}])", flush=True)
     stamp_file.unlink(missing_ok=True)
-    command = [str(target), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", f"{ROOT}[test]"]
+    command = [str(target), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", f"{ROOT}[{extra}]"]
     if subprocess.run(command, cwd=ROOT, env=clean_env(), check=False).returncode != 0:
         return None
     stamp_file.write_text(stamp)
@@ -160,6 +176,39 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_ENV}
     env.update(extra)
     return env
+
+
+def run_lint(reinstall: bool) -> list[Run]:
+    """Run every lint check with the pinned linters from .venvs/lint; one Run per check (backend: the check)."""
+    print("\n===== lint =====", flush=True)
+    version = version_of(sys.executable) or "?"
+    target = prepare_venv(version, sys.executable, reinstall, name="lint", extra="lint")
+    if target is None:
+        print("[lint] could not create .venvs/lint or install the linters", flush=True)
+        return [Run("lint", name, "install failed") for name, _ in LINT_CHECKS]
+    runs = []
+    for name, command in LINT_CHECKS:
+        run = Run("lint", name)
+        started = time.monotonic()
+        result = subprocess.run(
+            [str(target), *command],
+            cwd=ROOT,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="backslashreplace",
+            check=False,
+        )
+        run.seconds = time.monotonic() - started
+        run.result = "passed" if result.returncode == 0 else f"failed (exit {result.returncode})"
+        # Clean checks say so in a line; a failing one shows everything it found.
+        output = result.stdout.strip()
+        print(f"[lint] {name}: {run.result} in {run.seconds:.1f} s", flush=True)
+        if output and not run.ok:
+            print(output, flush=True)
+        runs.append(run)
+    return runs
 
 
 def run_pytest(run: Run, python: Path, pytest_args: list[str]) -> None:
@@ -227,6 +276,10 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--backend", action="append", choices=("settrace", "monitoring"), help="run only this backend (repeatable)"
     )
     parser.add_argument("--reinstall", action="store_true", help="reinstall the project in every virtualenv")
+    lint = parser.add_mutually_exclusive_group()
+    lint.add_argument("--lint", action="store_true", help="lint first even on a run narrowed with --python/--backend")
+    lint.add_argument("--no-lint", action="store_true", help="skip the lint step of a full run")
+    lint.add_argument("--lint-only", action="store_true", help="only lint: run no tests")
     return parser.parse_args(argv), without_quiet(pytest_args)
 
 
@@ -234,6 +287,12 @@ def without_quiet(pytest_args: list[str]) -> list[str]:
     """The pytest arguments minus ``-q``: the runs are already quiet, and a second -q makes pytest drop the closing
     summary line the counts come from (every run would then read "no tests ran")."""
     return [arg for arg in pytest_args if arg not in ("--quiet",) and not re.fullmatch(r"-q+", arg)]
+
+
+def wants_lint(options: argparse.Namespace) -> bool:
+    """Whether to lint: on a full run (unless --no-lint), or when asked to."""
+    full = not options.python and not options.backend
+    return bool(options.lint or options.lint_only or (full and not options.no_lint))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     full = not options.python and not options.backend
     runs: list[Run] = []
     problems: list[str] = []
-    for version in versions:
+    if wants_lint(options):
+        runs += run_lint(options.reinstall)
+    for version in versions if not options.lint_only else ():
         backends = [backend for backend in BACKENDS[version] if not options.backend or backend in options.backend]
         if not backends:
             continue
