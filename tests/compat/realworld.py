@@ -27,9 +27,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [os.fspath(HERE.parent), os.fspath(HERE)]
 
-import harness  # after the sys.path entries above
-from expectations import Difference
-from helpers import REPO, child_env
+# These three come from the folders just put on sys.path.
+import harness  # noqa: E402
+from expectations import Difference  # noqa: E402
+from helpers import REPO, child_env  # noqa: E402
 
 PROGRAMS_DIR = HERE / "realworld"
 QUERIES_FILE = PROGRAMS_DIR / "queries.tsv"
