@@ -97,10 +97,10 @@ def main() -> None:
     base = statistics.median(seconds[None])
     print(f"Python {version}, query {args.query}, {args.runs} runs, untraced import {base * 1e3:.1f} ms")
     for backend in BACKENDS:
-        ratios = [traced / untraced for traced, untraced in zip(seconds[backend], seconds[None])]
+        ratios = [traced / untraced for traced, untraced in zip(seconds[backend], seconds[None], strict=True)]
         print(f"  {backend:<11} {statistics.median(ratios):6.2f}x untraced")
     if len(BACKENDS) == 2:
-        paired = [mon / st for st, mon in zip(seconds["settrace"], seconds["monitoring"])]
+        paired = [mon / st for st, mon in zip(seconds["settrace"], seconds["monitoring"], strict=True)]
         print(f"  monitoring / settrace: {statistics.median(paired):.2f}")
 
 

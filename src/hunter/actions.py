@@ -346,7 +346,7 @@ class CallPrinter(CodePrinter):
     _stacks_run: ClassVar[object] = None
 
     @classmethod
-    def cleanup(cls) -> None:  # type: ignore[override]
+    def cleanup(cls) -> None:
         """Forget the per-thread call stacks."""
         cls._stacks.clear()
 
