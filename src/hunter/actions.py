@@ -389,7 +389,8 @@ class CallPrinter(CodePrinter):
             return f"{prefix}{indent}{color} !{tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
         if kind == "return":
             value = self._value_repr(event, event.arg)
-            line = f"{prefix}{'   ' * (len(stack) - 1)}{color}<={tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
+            indent = "   " * (len(stack) - 1)
+            line = f"{prefix}{indent}{color}<={tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
             if stack and stack[-1][:2] == (event.module, event.function):
                 stack.pop()
             return line
