@@ -196,31 +196,59 @@ def test_pool_workers_ended_by_the_pool_keep_their_events(tmp_path: Path) -> Non
     # (multiprocessing's resource tracker may still be running at the merge: its file can stay, as documented.)
 
 
-def test_a_signal_during_an_event_waits_until_the_event_is_recorded(tmp_path: Path) -> None:
+#: How test_a_signal_while_recording_waits_until_the_event_is_recorded lands its signal halfway through recording:
+#: an event through ChromeTrace.__call__ (the normal path), or raw records being formatted (hunter._recording).
+_INTERRUPTED_RECORDING = {
+    "event": """
+        hunter._recording.enabled = False  # the normal path: events through the predicate
+        real_value_json = chrome.value_json
+
+        def value_json(value, limit):
+            if not calls and value == 6:  # the second leaf() returning: inside ChromeTrace.__call__
+                interrupt(sys._getframe(1))
+            return real_value_json(value, limit)
+
+        chrome.value_json = value_json
+        """,
+    "raw": """
+        real_format = chrome.ChromeTrace._format_records
+
+        def format_records(self, state):
+            if not calls:  # formatting raw records, called by the writer's own methods
+                interrupt(sys._getframe(1))
+            return real_format(self, state)
+
+        chrome.ChromeTrace._format_records = format_records
+        """,
+}
+
+
+@pytest.mark.parametrize("path", sorted(_INTERRUPTED_RECORDING))
+def test_a_signal_while_recording_waits_until_the_event_is_recorded(tmp_path: Path, path: str) -> None:
     # A Python signal handler can run between any two bytecodes, e.g. halfway through ChromeTrace recording a
-    # return. Simulated here: the handler is called from inside the exporter's code.
+    # return or formatting its records. Simulated here: the handler is called from inside the exporter's code.
     script = tmp_path / "prog.py"
     script.write_text(
         PROGRAM
         + textwrap.dedent(
             """
             import signal
-            import hunter
+            import hunter, hunter._recording
             from hunter import ChromeTrace
             from hunter.exporters import _signals, chrome
 
             calls = []
             signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
-            real_value_json = chrome.value_json
 
-            def value_json(value, limit):
-                if not calls and value == 6:  # the second leaf() returning: inside ChromeTrace.__call__
-                    _signals._on_signal(signal.SIGTERM, sys._getframe(1))
-                    print("deferred" if not calls else "too early", flush=True)
-                return real_value_json(value, limit)
-
-            chrome.value_json = value_json
-            out = ChromeTrace(sys.argv[1], signals=True)
+            def interrupt(frame):
+                _signals._on_signal(signal.SIGTERM, frame)
+                print("deferred" if not calls else "too early", flush=True)
+            """
+        )
+        + textwrap.dedent(_INTERRUPTED_RECORDING[path])
+        + textwrap.dedent(
+            """
+            out = ChromeTrace(sys.argv[1], signals=True, batch=3)
             with hunter.trace(module="__main__", function="leaf", action=out):
                 main()
             print([int(signum) for signum in calls])

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import _streams, config
 from ._frames import current_stacks, frames_entered_after
+from ._recording import recording_for
 from ._reporting import handler_failure, report
 from ._signals import let_through
 from .backends import Backend, Context, choose, load
@@ -112,6 +113,8 @@ class Tracer:
             handler_failed=self._handler_failed,
             stop_tracer=self.stop,
             calls=self.calls,
+            # A static filter feeding one timeline exporter: recorded without events (see _recording).
+            recording=recording_for(predicate, self._profiling_mode),
         )
         backend = load(self._backend_name)(self._context)
         self._backend = backend

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._compat import HAS_MONITORING
 
 if TYPE_CHECKING:
+    from .._recording import Recording
     from ..event import Event, EventSource
 
 __all__ = ["BACKENDS", "Backend", "BackendError", "Context", "choose", "load"]
@@ -32,9 +33,22 @@ class Context:
     - ``handler_failed(event, exc)``: the handler raised; the tracer reports it and stops (the backend's
       ``stop()`` is called from there, maybe while the backend's callback is still running).
     - ``stop_tracer()``: the backend can't go on (e.g. no tool id left to resume on); the tracer stops.
+    - ``recording``: None, or the handler recognised as a static filter feeding one exporter that takes raw
+      records (see ``hunter._recording``). Then the backend judges code objects by the filter (``code_judge``)
+      and, for those whose calls and returns are certain (``records_raw``), appends raw records to the exporter
+      instead of building events; everything else goes to ``handler`` as usual.
     """
 
-    __slots__ = ("calls", "handler", "handler_failed", "owner", "profiling", "stop_tracer", "threading_support")
+    __slots__ = (
+        "calls",
+        "handler",
+        "handler_failed",
+        "owner",
+        "profiling",
+        "recording",
+        "stop_tracer",
+        "threading_support",
+    )
 
     def __init__(
         self,
@@ -45,6 +59,7 @@ class Context:
         handler_failed: Callable[[Event, Exception], None],
         stop_tracer: Callable[[], None],
         calls: int = 0,
+        recording: Recording | None = None,
     ) -> None:
         self.handler = handler
         self.threading_support = threading_support
@@ -53,6 +68,7 @@ class Context:
         self.handler_failed = handler_failed
         self.stop_tracer = stop_tracer
         self.calls = calls
+        self.recording = recording
 
 
 class Backend(Protocol):

@@ -10,10 +10,12 @@ from typing import Any
 
 from .._codemap import CodeMap, CodeRecord
 from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
-from .._pruning import CodeJudge, Verdicts, is_hunter_frame, nothing_after_call, runs_for_hunter
+from .._pruning import Verdicts, is_hunter_frame, nothing_after_call, runs_for_hunter
+from .._recording import RawSink, code_judge, raw_record, records_raw
 from .._verdict import NEVER
 from ..event import Event
 from . import Context
+from ._settrace_raw import raw_local
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
@@ -28,7 +30,7 @@ class _CodeInfo(CodeRecord):
     something, whose frames are silent when hunter's code called them (``runs_for_hunter``).
     """
 
-    __slots__ = ("fields", "local", "own", "stdlib", "verdicts")
+    __slots__ = ("fields", "local", "own", "record", "stdlib", "verdicts")
 
     def __init__(
         self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None, own: bool, reports: bool
@@ -38,6 +40,9 @@ class _CodeInfo(CodeRecord):
         self.local = local
         self.own = own
         self.stdlib = reports and bool(fields.get("stdlib")) and not own
+        #: Recording (hunter._recording): the recorder's site for a code whose calls and returns are recorded raw
+        #: (``local`` then records them); None otherwise.
+        self.record: Any = None
 
 
 class SettraceBackend:
@@ -52,7 +57,7 @@ class SettraceBackend:
     def __init__(self, context: Context) -> None:
         self._context = context
         self._threading_support = context.threading_support
-        self._judge = CodeJudge(context.handler, self._threading_support)
+        self._judge = code_judge(context.handler, self._threading_support, context.recording, drop_lines=True)
         self._previous: Any = None  # typeshed's types for trace functions differ between versions
         self._threading_previous: Any = None
         self._running = [False]
@@ -125,6 +130,8 @@ class SettraceBackend:
         artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
         profiling = context.profiling
         judge = self._judge.judge
+        recording = context.recording
+        record = raw_record(RawSink(recording.recorder, failed, owner)) if recording is not None else None
         base = {"_tracer": owner, "threading_support": self._threading_support, "builtin": False}
         per_code: CodeMap[_CodeInfo] = CodeMap()
         known = per_code.get
@@ -150,7 +157,12 @@ class SettraceBackend:
             local = None if nothing_after_call(verdicts) else make_local(fields)
             # In profile mode any frame may report (the C functions it calls).
             reports = profiling or local is not None or verdicts[0] is not NEVER
-            return per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
+            info = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
+            if recording is not None and local is not None and records_raw(verdicts):
+                # Recorded raw: its calls and returns go to the recorder as records, without events.
+                info.record = recording.recorder.describe(code, fields["module"], fields["filename"])
+                info.local = raw_local(record, info.record, local, running)  # type: ignore[arg-type]
+            return info
 
         def make_local(fields: dict[str, Any]) -> TraceFunction:
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
@@ -180,16 +192,17 @@ class SettraceBackend:
             # An action that installed its own tracer (Debugger's pdb.set_trace) set frame.f_trace; our return
             # value would overwrite it, so give the frame to the newcomer instead.
             current = frame.f_trace
-            if current is not None and getattr(current, "__code__", None) is not local_code:
+            if current is not None and getattr(current, "__code__", None) not in local_codes:
                 return current
             return None
 
-        local_code = make_local({}).__code__
+        # The code of our local trace functions (the normal one and the raw recording's), to tell them from others.
+        local_codes = (make_local({}).__code__, raw_local(None, None, None, running).__code__)  # type: ignore[arg-type]
 
         def adopt(frame: FrameType) -> TraceFunction | None:
             # A frame that was running at start: its local trace function, as if its call had been seen.
             current = frame.f_trace
-            if current is not None and getattr(current, "__code__", None) is not local_code:
+            if current is not None and getattr(current, "__code__", None) not in local_codes:
                 return None  # a debugger's (or coverage's) frame: leave it to them
             info = code_info(frame)
             local = info.local
@@ -211,6 +224,12 @@ class SettraceBackend:
             context.calls = calls + 1
             verdicts = info.verdicts
             local = info.local
+            if info.record is not None:
+                # Recorded raw (see hunter._recording): the call without an event; its returns come to the
+                # frame's raw local trace function (_settrace_raw). Its lines never matter (the judge said NEVER).
+                record(info.record, frame, True, None)  # type: ignore[misc]
+                frame.f_trace_lines = False
+                return local
             if verdicts[0] is not NEVER:
                 event_fields = info.fields.copy()
                 event_fields["frame"] = frame

@@ -22,7 +22,7 @@ from . import _signals
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["TimelineWriter", "per_process_path", "value_json", "value_repr"]
+__all__ = ["TimelineWriter", "current_thread_name", "per_process_path", "value_json", "value_repr"]
 
 #: Names the file a timeline writer owns in this process tree: ``{abspath: [pid, run token, origin ns]}``.
 #: A traced child process (PYTHONHUNTER is inherited) finds its parent's entry here and writes a file of
@@ -160,6 +160,13 @@ def value_repr(value: Any, limit: int) -> str:
     return text
 
 
+def current_thread_name() -> str:
+    """The current thread's name (as ``Event.threadname``: without making a dummy thread for one that is leaving)."""
+    ident = threading.get_ident()
+    thread = threading._active.get(ident)  # type: ignore[attr-defined]
+    return thread.name if thread is not None else f"Thread-{ident}"
+
+
 def process_label() -> str:
     """What a trace viewer should call this process: its command line, shortened."""
     argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
@@ -174,13 +181,15 @@ def process_label() -> str:
 class ThreadState:
     """What a writer keeps per thread: lines not written yet, and format pieces that embed pid/tid."""
 
-    __slots__ = ("buf", "exc", "extra", "limit", "names", "prefix", "stack", "tid")
+    __slots__ = ("buf", "exc", "extra", "limit", "names", "prefix", "records", "stack", "tid")
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
         self.buf: list[str] = []
+        #: Raw records not formatted yet (see hunter._recording): they become lines in ``buf`` when written.
+        self.records: list[tuple[Any, ...]] = []
         #: The open calls (a key per frame) and, for their end events, their names.
-        self.stack: list[int] = []
+        self.stack: list[Any] = []  # (an exporter's own keys: ints for frames; ChromeTrace's raw calls, their site)
         self.names: list[str] = []
         self.exc: tuple[int, str] | None = None
         self.limit = 256
@@ -194,14 +203,15 @@ class TimelineWriter(Action):
     Events are turned into complete lines by the subclass and appended to a per-thread list (no lock on
     the hot path); a list is written with a single ``write()`` once it holds ``batch`` lines, and on
     :meth:`flush`, before a fork, at :meth:`close`, at exit and at ``os._exit()``. So a file cut off by a
-    crash holds only whole lines.
+    crash holds only whole lines. A subclass that takes raw records (``hunter._recording``) has them appended to
+    a per-thread list too, and turns them into lines (``_format_records``) under the lock, just before a write.
     """
 
     #: Text that starts and ends a file.
     header = ""
     footer = ""
     #: When the next write of everything queued is due (``perf_counter_ns``); 0 makes the next event do it.
-    _due = 0
+    due_ns = 0
     #: True: every process of a run appends to the one file (O_APPEND keeps each write whole), so a fork
     #: child keeps the inherited file. False: each process writes a file of its own (``out.<pid>.json``).
     shared_file = False
@@ -220,9 +230,10 @@ class TimelineWriter(Action):
         self._lock = threading.Lock()
         #: Every thread's state, by threading.get_ident() (for flushing and closing from any thread).
         self._states: dict[int, ThreadState] = {}
-        #: The current thread's state, for the hot path. Thread-local rather than looked up by ident:
-        #: idents are reused as soon as a thread ends, and a new thread must not inherit a dead one's track.
-        self._local = threading.local()
+        #: The current thread's state (``local.state``) and its raw records (``local.records``), for the hot path.
+        #: Thread-local rather than looked up by ident: idents are reused as soon as a thread ends, and a new
+        #: thread must not inherit a dead one's track. Replaced when the writer closes or forks.
+        self.local = threading.local()
         self._closed = False
         self._owns_file = False
         self._file: Any = None
@@ -253,7 +264,7 @@ class TimelineWriter(Action):
         # axis; plus 1 µs, so that they never go below 1000 ns (the exporters cut digits, see ChromeTrace).
         self._base = _perf_ns() - max(time.time_ns() - self.origin_ns, 0) - 1000
         self._label = process_label()
-        self._due = _perf_ns() + FLUSH_INTERVAL_NS
+        self.due_ns = _perf_ns() + FLUSH_INTERVAL_NS
         self._start_file()
         _install_process_hooks()
         _live.add(self)
@@ -304,6 +315,9 @@ class TimelineWriter(Action):
     def _thread_forked(self, state: ThreadState, ts_us: float) -> None:
         """Re-queue a thread's open records in a forked child's fresh file."""
 
+    def _format_records(self, state: ThreadState) -> None:
+        """Turn a thread's raw records into lines in its ``buf`` (the caller holds the lock)."""
+
     # -- time -------------------------------------------------------------------------------------------
 
     def now_us(self) -> float:
@@ -325,19 +339,37 @@ class TimelineWriter(Action):
             finished = self._states.get(ident)
             if finished is not None:
                 # The ident belonged to a thread that has ended: write what it left (and close its calls).
+                if finished.records:
+                    self._format_records(finished)
                 self._thread_end(finished, self.now_us())
                 self._write("".join(finished.buf))
                 finished.buf.clear()
             self._states[ident] = state
-        self._local.state = state
+        self.local.state = state
+        self.local.records = state.records
         return state
+
+    # -- raw records (hunter._recording) ----------------------------------------------------------------
+
+    def thread_records(self) -> list[tuple[Any, ...]] | None:
+        """The current thread's raw record list, at its first record; None when closed (the record is dropped)."""
+        state = self._new_state(None)
+        return None if state is None else state.records
+
+    def records_due(self, ns: int) -> None:
+        """The current thread's records fill a batch, or the flush interval passed (``ns``): write what is due."""
+        state = getattr(self.local, "state", None)
+        if state is not None:
+            self._flush_some(state, ns)
 
     # -- writing ----------------------------------------------------------------------------------------
 
     def _flush(self, state: ThreadState) -> None:
-        """Write a thread's queued lines in one piece."""
+        """Write a thread's queued lines (and records) in one piece."""
         lines = state.buf
         with self._lock:
+            if state.records:
+                self._format_records(state)
             # Take a prefix instead of swapping lists: another thread (close, fork) may flush this
             # list while its own thread is still appending, and no line may get lost in between.
             count = len(lines)
@@ -358,10 +390,10 @@ class TimelineWriter(Action):
     def _flush_some(self, state: ThreadState, now: int) -> None:
         """After an event (``now``: its perf_counter_ns): write every thread's lines when the flush interval has
         passed, else this thread's full batch; then act on a signal that arrived meanwhile."""
-        if now >= self._due:
-            self._due = now + FLUSH_INTERVAL_NS
+        if now >= self.due_ns:
+            self.due_ns = now + FLUSH_INTERVAL_NS
             self.flush()
-        elif len(state.buf) >= self.batch:
+        elif len(state.buf) + len(state.records) >= self.batch:
             self._flush(state)
             _signals.pending()
 
@@ -389,7 +421,7 @@ class TimelineWriter(Action):
         except (OSError, ValueError) as exc:
             self._closed = True
             self._states = {}
-            self._local = threading.local()
+            self.local = threading.local()
             raise OutputError(f"cannot write the timeline to {self.filename or file!r}: {exc}") from exc
 
     def _open_path(self, filename: str, truncate: bool) -> None:
@@ -413,9 +445,13 @@ class TimelineWriter(Action):
             self._closed = True
             states = list(self._states.values())
             self._states = {}
-            self._local = threading.local()  # every thread's next event takes the slow path, and stops
+            self.local = threading.local()  # every thread's next event takes the slow path, and stops
         ts = self.now_us()
         try:
+            with self._lock:
+                for state in states:
+                    if state.records:
+                        self._format_records(state)
             for state in states:
                 self._thread_end(state, ts)
             with self._lock:
@@ -452,7 +488,7 @@ class TimelineWriter(Action):
         # The forking thread is the only one left; threading.get_ident() stays the same across fork.
         state = self._states.get(self._fork_ident)
         self._states = {}
-        self._local = threading.local()
+        self.local = threading.local()
         self.pid = os.getpid()
         if self.path is None:
             # A file object is shared with the parent; without a path there is no file of our own to use.
@@ -464,10 +500,10 @@ class TimelineWriter(Action):
             # The inherited descriptor appends to the same file: go on with it.
             if state is not None:
                 state.buf.clear()
+                state.records.clear()
                 state.tid = threading.get_native_id()
                 self._thread_start(state, None)
-                self._states[self._fork_ident] = state
-                self._local.state = state
+                self._keep_state(state)
             return
         if self._owns_file and self._file is not None:
             try:
@@ -484,12 +520,19 @@ class TimelineWriter(Action):
             self._file = None
             return
         if state is not None:
+            # (Its records were formatted before the fork: any left are the parent's.)
             state.buf.clear()
+            state.records.clear()
             state.tid = threading.get_native_id()
             self._thread_start(state, None)
             self._thread_forked(state, self.now_us())
-            self._states[self._fork_ident] = state
-            self._local.state = state
+            self._keep_state(state)
+
+    def _keep_state(self, state: ThreadState) -> None:
+        """The forking thread goes on in the child with its state (its open calls)."""
+        self._states[self._fork_ident] = state
+        self.local.state = state
+        self.local.records = state.records
 
 
 def _is_binary(file: Any) -> bool:
@@ -554,7 +597,7 @@ def _flush_all() -> None:
 
 def _due_now() -> None:
     for writer in list(_live):
-        writer._due = 0
+        writer.due_ns = 0
 
 
 def _register_methods(cls: type) -> None:

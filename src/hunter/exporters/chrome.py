@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import sys
-import threading
 import time
 from types import CodeType, FrameType
 from typing import Any, TextIO
 
-from .._compat import NORMAL_EXIT_OPCODES
+from .._recording import RETURN, UNWIND, ended_by_exception
 from ..event import Event
 from ._timeline import (
     ThreadState,
     TimelineWriter,
     argument_fields,
     argument_spec,
+    current_thread_name,
     escape,
     iter_lines,
     remember_code,
@@ -35,6 +36,18 @@ OBJECT_HEADER = '{"displayTimeUnit":"ms","otherData":{"producer":"hunter"},"trac
 OBJECT_FOOTER = "]}\n"
 #: Stack keys of detached events: below every -id(frame) a builtin call uses, one per depth.
 _DETACHED = -(1 << 62)
+#: Exception keys (``ThreadState.exc``) of calls recorded raw, which have no frame: one per stack depth, between
+#: the builtin and the detached keys.
+_RAW_DEPTH = -(1 << 61)
+
+#: What ChromeTrace knows of a code object, for its call lines: ``(static, name, spec, filename, tail)``.
+#: ``static`` is the B line's fixed part (name, category, location; its ``args`` left open), ``name`` the
+#: ``"name":...`` member of its E line, ``spec`` the parameters (see ``argument_spec``), ``filename`` for
+#: exception locations, ``tail`` the end of a B line without arguments. A call recorded raw keeps its site on the
+#: thread's stack (where an event keeps its frame's id).
+CallSite = tuple[str, str, tuple[tuple[str, str], ...], str, str]
+#: A returned None (UNWIND records without an exception carry no text).
+_NONE_JSON = value_json(None, 8)
 
 
 class ChromeTrace(TimelineWriter):
@@ -46,6 +59,9 @@ class ChromeTrace(TimelineWriter):
     tracing ends are closed then. Another process of the same run (a traced child) writes
     ``<name>.<pid>.json`` next to the file; :func:`merge` folds those into the main file.
     """
+
+    #: It takes raw records (hunter._recording): a static filter feeding it records calls without events.
+    takes_raw_records = True
 
     def _reads_calls(self) -> bool:
         # The timeline never shows event.calls: saying so keeps the monitoring backend's pruning of calls.
@@ -72,7 +88,9 @@ class ChromeTrace(TimelineWriter):
             # "traceEvents". Cut off by a crash it is not valid JSON until read_events()/merge() repair it.
             self.header = OBJECT_HEADER
             self.footer = OBJECT_FOOTER
-        self._codes: dict[int, tuple[CodeType, str, tuple[tuple[str, str], ...], str, str]] = {}
+        self._codes: dict[int, tuple[CodeType, CallSite]] = {}
+        # Returned values for raw records (a C partial: one Python call less per return).
+        self.value_json = functools.partial(value_json, limit=repr_limit)
         super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals)
 
     def __repr__(self) -> str:
@@ -106,7 +124,7 @@ class ChromeTrace(TimelineWriter):
         # True until a return event shows up: then returns can be trusted to close calls. Without them
         # (a kind="call" filter) each call must check which of the open calls are still running.
         state.extra = True
-        name = event.threadname if event is not None else threading.current_thread().name
+        name = event.threadname if event is not None else current_thread_name()
         state.buf.append(
             f',{{"ph":"M","name":"thread_name","pid":{pid},"tid":{tid},"ts":0,"args":{{"name":{escape(name)}}}}}\n'
         )
@@ -128,12 +146,16 @@ class ChromeTrace(TimelineWriter):
             frame = frame.f_back
         begin = state.prefix[0]
         for index, key in enumerate(state.stack):
+            if type(key) is not int:  # a call recorded raw: its site
+                static = key[0]
+                state.buf.append(f"{begin}{ts_us},{static}}}}}\n")
+                continue
             frame = frames.get(abs(key))
             if key < 0 or frame is None:
                 static = '"name":"(running at fork)","cat":"?","args":{"location":"?"'
                 state.names[index] = '"name":"(running at fork)"'
             else:
-                static = self._describe(frame.f_code, Event(frame, "call", None))[1]
+                static = self._describe(frame.f_code, Event(frame, "call", None))[0]
             state.buf.append(f"{begin}{ts_us},{static}}}}}\n")
 
     # -- events -----------------------------------------------------------------------------------------
@@ -144,11 +166,15 @@ class ChromeTrace(TimelineWriter):
         if kind == "line":
             return
         try:
-            state = self._local.state
+            state = self.local.state
         except AttributeError:
             state = self._new_state(event)
             if state is None:
                 return
+        if state.records:
+            # Raw records of this thread came first (a code object the filter decided in advance): keep the order.
+            with self._lock:
+                self._format_records(state)
         frame = event.frame
         if frame is None:
             self._detached(state, event)
@@ -163,13 +189,12 @@ class ChromeTrace(TimelineWriter):
                 arguments = ""
             else:
                 code = frame.f_code
-                entry = self._codes.get(id(code))
-                if entry is None or entry[0] is not code:
-                    entry = self._describe(code, event)
+                known = self._codes.get(id(code))
+                site = known[1] if known is not None and known[0] is code else self._describe(code, event)
                 key = id(frame)
-                static = entry[1]
-                name = entry[4]
-                arguments = self._arguments(frame, entry[2]) if self.args and entry[2] else ""
+                static = site[0]
+                name = site[1]
+                arguments = self.arguments(site, frame) if self.args else ""
             if stack:
                 if state.extra:
                     self._check_caller(state, frame)
@@ -197,7 +222,7 @@ class ChromeTrace(TimelineWriter):
                 exc = state.exc
                 if exc is not None and exc[0] == key:
                     state.exc = None
-                    if event.arg is None and not _normal_exit(frame):
+                    if event.arg is None and ended_by_exception(frame):
                         result = f',"args":{{"exception":{escape(exc[1])}}}'
                     else:
                         result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}'
@@ -212,7 +237,7 @@ class ChromeTrace(TimelineWriter):
             if kind == "exception":
                 self._exception(state, event)
             now = _perf_ns()
-        if len(state.buf) >= self.batch or now >= self._due:
+        if len(state.buf) >= self.batch or now >= self.due_ns:
             self._flush_some(state, now)
 
     def _detached(self, state: ThreadState, event: Event) -> None:
@@ -226,10 +251,9 @@ class ChromeTrace(TimelineWriter):
                 static = self._builtin_static(event)
                 name = _name_field(event.function)
             else:
-                entry = self._codes.get(id(code))
-                if entry is None or entry[0] is not code:
-                    entry = self._describe(code, event)
-                static, name = entry[1], entry[4]
+                known = self._codes.get(id(code))
+                site = known[1] if known is not None and known[0] is code else self._describe(code, event)
+                static, name = site[0], site[1]
             state.buf.append(f"{state.prefix[0]}{self.now_us()},{static}}}}}\n")
             stack.append(key)
             state.names.append(name)
@@ -249,8 +273,15 @@ class ChromeTrace(TimelineWriter):
         frame = event.frame
         if frame is None:
             key = _DETACHED - event.depth
+        elif event.builtin:
+            key = -id(frame)
         else:
-            key = -id(frame) if event.builtin else id(frame)
+            key = id(frame)
+            stack = state.stack
+            if stack and type(stack[-1]) is not int:
+                # The innermost open call was recorded raw (no frame to compare): the exception is its own, or of
+                # a frame whose calls aren't recorded, which is left before (and so never ends) that call.
+                key = _RAW_DEPTH - len(stack)
         try:
             exc_type, value = event.arg[0], event.arg[1]
             name = type.__dict__["__name__"].__get__(exc_type) if isinstance(exc_type, type) else "exception"
@@ -266,10 +297,8 @@ class ChromeTrace(TimelineWriter):
 
     # -- helpers ----------------------------------------------------------------------------------------
 
-    def _describe(self, code: CodeType, event: Event) -> tuple[CodeType, str, tuple[tuple[str, str], ...], str, str]:
-        """The fixed parts of a code object's ``B`` events, cached per code object."""
-        module = event.module
-        filename = event.filename
+    def describe(self, code: CodeType, module: str, filename: str) -> CallSite:
+        """The fixed parts of a code object's call lines (its ``CallSite``), cached per code object."""
         name = getattr(code, "co_qualname", code.co_name)
         if code.co_name == "<module>":
             name = f"<module {module}>"
@@ -277,26 +306,106 @@ class ChromeTrace(TimelineWriter):
             f'{_name_field(name)},"cat":{escape(module)},'
             f'"args":{{"location":{escape(f"{filename}:{code.co_firstlineno}")}'
         )
-        entry = (code, static, argument_spec(code), filename, _name_field(name))
-        return remember_code(self._codes, code, entry)  # type: ignore[no-any-return]
+        name_field = _name_field(name)
+        site = (static, name_field, argument_spec(code), filename, f"{static}}}}}\n")
+        remember_code(self._codes, code, (code, site))
+        return site
+
+    def _describe(self, code: CodeType, event: Event) -> CallSite:
+        return self.describe(code, event.module, event.filename)
 
     def _location_file(self, event: Event) -> str:
         code = event.code
         if event.builtin or code is None:
             return "?"
-        entry = self._codes.get(id(code))
-        if entry is None or entry[0] is not code:
-            entry = self._describe(code, event)
-        return entry[3]
+        known = self._codes.get(id(code))
+        site = known[1] if known is not None and known[0] is code else self._describe(code, event)
+        return site[3]
 
     @staticmethod
     def _builtin_static(event: Event) -> str:
         return f'"name":{escape(event.function)},"cat":{escape(event.module)},"args":{{"builtin":true'
 
-    def _arguments(self, frame: Any, spec: tuple[tuple[str, str], ...]) -> str:
+    def arguments(self, site: CallSite, frame: Any) -> str:
         """``,"name":"repr"`` for each parameter of the called function."""
+        spec = site[2]
+        if not spec:
+            return ""
         parts = argument_fields(frame, spec, self.repr_limit)
         return "".join(parts) if parts else ""
+
+    def _format_records(self, state: ThreadState) -> None:
+        """Turn the thread's raw records (hunter._recording) into lines, as ``__call__`` would have the events."""
+        records = state.records
+        count = len(records)  # (the thread may append more meanwhile: they wait for the next time)
+        if self.args:
+            self._format_with_values(state, records[:count])
+        else:
+            self._format_bare(state, records[:count])
+        del records[:count]
+        # Every raw call gets its return: calls need not check which open calls are still running.
+        state.extra = False
+
+    def _format_bare(self, state: ThreadState, records: list[tuple[Any, ...]]) -> None:
+        """``_format_records`` without arguments and return values: records are ``(site or mark, ns)``."""
+        stack = state.stack
+        push, pop, push_name, pop_name = stack.append, stack.pop, state.names.append, state.names.pop
+        add = state.buf.append
+        begin, end = state.prefix[0], state.prefix[1]
+        base = self._base
+        for what, ns in records:
+            # Microseconds with 3 decimals by cutting the nanoseconds' digits (see __call__).
+            ts = str(ns - base)
+            if what is RETURN or what is UNWIND:
+                if not stack:
+                    continue  # the call happened before tracing started
+                if type(stack[-1]) is int and not self._unwind_to_raw(state):
+                    continue
+                pop()
+                add(f"{end}{ts[:-3]}.{ts[-3:]},{pop_name()}}}\n")
+            else:
+                add(f"{begin}{ts[:-3]}.{ts[-3:]},{what[4]}")
+                push(what)
+                push_name(what[1])
+
+    def _format_with_values(self, state: ThreadState, records: list[tuple[Any, ...]]) -> None:
+        """``_format_records`` with arguments and return values: records are ``(site or mark, ns, text)``."""
+        stack = state.stack
+        push, pop, push_name, pop_name = stack.append, stack.pop, state.names.append, state.names.pop
+        add = state.buf.append
+        begin, end = state.prefix[0], state.prefix[1]
+        base = self._base
+        for what, ns, text in records:
+            ts = str(ns - base)
+            if what is RETURN or what is UNWIND:
+                if not stack:
+                    continue
+                if type(stack[-1]) is int and not self._unwind_to_raw(state):
+                    continue
+                exc = state.exc
+                if exc is not None and exc[0] == _RAW_DEPTH - len(stack):
+                    # An exception was raised in this call: it ended by it (UNWIND) or returned anyway.
+                    state.exc = None
+                    if what is UNWIND:
+                        text = escape(exc[1])
+                        pop()
+                        add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()},"args":{{"exception":{text}}}}}\n')
+                        continue
+                pop()
+                add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()},"args":{{"return":{text or _NONE_JSON}}}}}\n')
+            else:
+                add(f"{begin}{ts[:-3]}.{ts[-3:]},{what[0]}{text}}}}}\n")
+                push(what)
+                push_name(what[1])
+
+    def _unwind_to_raw(self, state: ThreadState) -> bool:
+        """A raw return while calls of the normal path are open above the innermost raw call: they ended unseen."""
+        stack = state.stack
+        for index in range(len(stack) - 1, -1, -1):
+            if type(stack[index]) is not int:
+                self._end_open(state, len(stack) - 1 - index, "return not seen")
+                return True
+        return False
 
     def _check_caller(self, state: ThreadState, frame: Any) -> None:
         """Without return events, close the open calls that the new call shows to have ended."""
@@ -317,7 +426,8 @@ class ChromeTrace(TimelineWriter):
         stack = state.stack
         keep = 0
         for key in stack:
-            if abs(key) not in callers:
+            # (A call recorded raw has no frame to look for: it is taken for a caller, as its return will come.)
+            if type(key) is int and abs(key) not in callers:
                 break
             keep += 1
         if keep < len(stack):
@@ -347,14 +457,6 @@ class ChromeTrace(TimelineWriter):
 def _name_field(name: str) -> str:
     """The ``"name":...`` member of a call's B and E events (viewers such as speedscope pair them by name)."""
     return f'"name":{escape(name)}'
-
-
-def _normal_exit(frame: Any) -> bool:
-    """Whether a frame's last instruction returns or yields (else an exception is propagating out)."""
-    try:
-        return frame.f_code.co_code[frame.f_lasti] in NORMAL_EXIT_OPCODES
-    except (IndexError, AttributeError):
-        return True
 
 
 # -- reading and merging -------------------------------------------------------------------------------------

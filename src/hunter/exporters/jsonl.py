@@ -73,7 +73,7 @@ class JSONLines(TimelineWriter):
     def __call__(self, event: Event) -> None:
         """Write one event as a JSON line."""
         try:
-            state = self._local.state
+            state = self.local.state
         except AttributeError:
             state = self._new_state(event)
             if state is None:
@@ -110,7 +110,7 @@ class JSONLines(TimelineWriter):
             f'{{"time":{now / 1e9},{state.prefix},"kind":"{kind}","builtin":{"true" if event.builtin else "false"},'
             f'{entry[1]},"lineno":{lineno},"depth":{event.depth},"calls":{event.calls}{source}{extra}}}\n'
         )
-        if len(state.buf) >= self.batch or clock >= self._due:
+        if len(state.buf) >= self.batch or clock >= self.due_ns:
             self._flush_some(state, clock)
 
     def _describe(self, code: CodeType, event: Event) -> tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]:

@@ -9,7 +9,8 @@ from typing import Any
 
 from ... import _own_threads
 from ..._frames import current_stacks
-from ..._pruning import CodeJudge, kind_verdicts
+from ..._pruning import kind_verdicts
+from ..._recording import code_judge
 from ..._reporting import report
 from ..._verdict import NEVER, reads_calls
 from .. import Context
@@ -48,7 +49,12 @@ class MonitoringBackend:
         self._threads = ThreadStarts(threading_support is not False, self._profiling, c_event_reporter(context))
         base = {"_tracer": context.owner, "threading_support": threading_support, "builtin": False}
         self._codes = CodeBook(
-            CodeJudge(handler, threading_support), base, self._profiling, self._count_calls, self._threads
+            code_judge(handler, threading_support, context.recording, drop_lines=False),
+            base,
+            self._profiling,
+            self._count_calls,
+            self._threads,
+            context.recording,
         )
         self._tool: int | None = None
         self._callbacks: Callbacks = {}

@@ -19,6 +19,7 @@ from ..._signals import let_through
 from ...event import Event
 from .. import Context
 from ._codes import CodeBook, CodeInfo
+from ._raw import RawSteps, raw_steps
 
 __all__ = ["Wiring", "build", "c_event_reporter"]
 
@@ -66,8 +67,10 @@ def build(wiring: Wiring, profiling: bool) -> Callbacks:
     """The callbacks of one backend: setprofile's events in profile mode, settrace's otherwise."""
     held_back = _thread_gate(wiring.gate, wiring.gate_admits)
     deliver = _deliverer(wiring, held_back)
-    on_start, on_throw = _calls(wiring, deliver, held_back)
-    on_return, on_unwind = _returns(wiring, deliver)
+    # Recording (hunter._recording): calls and returns of the code objects recorded raw skip events (see _raw).
+    raw = raw_steps(wiring, held_back) if wiring.context.recording is not None else None
+    on_start, on_throw = _calls(wiring, deliver, held_back, raw)
+    on_return, on_unwind = _returns(wiring, deliver, raw)
     on_line, on_jump = _lines(wiring, deliver)
     callbacks: Callbacks = {
         _E.PY_START: on_start,
@@ -146,7 +149,9 @@ def c_event_reporter(context: Context) -> Callable[[FrameType, str, Any, int | N
     return report_c_event
 
 
-def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> tuple[Callable[..., Any], ...]:
+def _calls(
+    wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool], raw: RawSteps | None
+) -> tuple[Callable[..., Any], ...]:
     """PY_START and PY_RESUME (DISABLEd where calls can't match), PY_THROW (can't be): settrace's ``call``."""
     context = wiring.context
     get_info = wiring.info
@@ -191,6 +196,9 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
             return None
         if gate and held_back():
             return None
+        if info.record is not None:
+            raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
+            return None
         frame = getframe(1)
         if info.mixed:
             # A frame that was silent for this tracer, resumed: settrace's global trace function sees this
@@ -212,6 +220,9 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
                 return
         if gate and held_back():
             return
+        if info.record is not None:
+            raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
+            return
         frame = getframe(1)
         if info.mixed:
             untraced_pop(id(frame), None)
@@ -226,7 +237,7 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
     return on_start, on_throw
 
 
-def _returns(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
+def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Callable[..., Any], ...]:
     """PY_RETURN and PY_YIELD (local: on only where returns can match), PY_UNWIND: settrace's ``return``."""
     get_info = wiring.info
     untraced_pop = wiring.untraced.pop
@@ -235,6 +246,9 @@ def _returns(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]
     def on_return(code: CodeType, offset: int, value: Any) -> None:
         info = get_info(id(code))
         if info is not None:
+            if info.record is not None:
+                raw.returned(info, value)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
+                return
             fields = info.return_fields
             if fields is not None:
                 frame = getframe(1)
@@ -246,6 +260,9 @@ def _returns(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]
         # An exception leaves the frame: settrace reports a return with None.
         info = get_info(id(code))
         if info is not None:
+            if info.record is not None:
+                raw.unwound(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
+                return
             fields = info.return_fields
             if fields is not None:
                 frame = getframe(1)

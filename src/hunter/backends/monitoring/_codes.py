@@ -9,6 +9,7 @@ from typing import Any
 from ..._codemap import CodeMap, CodeRecord
 from ..._compat import LINE_EVENTS_NEED_RESUME_EVENTS
 from ..._pruning import KINDS, CodeJudge, is_hunter_frame
+from ..._recording import Recording, records_raw
 from ..._signals import let_through
 from ..._verdict import NEVER
 from ._threads import ThreadHook, ThreadStarts
@@ -38,6 +39,7 @@ class CodeInfo(CodeRecord):
         "mask",
         "mixed",
         "own",
+        "record",
         "return_fields",
         "stdlib",
     )
@@ -63,6 +65,9 @@ class CodeInfo(CodeRecord):
         self.own = False
         #: Standard library code: its frames are silent when hunter's own code called them (``runs_for_hunter``).
         self.stdlib = False
+        #: Recording (hunter._recording): the recorder's site for a code whose calls and returns are recorded raw
+        #: (by the callbacks of ``_raw``); None otherwise.
+        self.record: Any = None
 
     def line_at(self, code: CodeType, offset: int) -> int:
         """The line of the instruction at ``offset`` (-1 where there is none), as the instrumentation sees it."""
@@ -80,9 +85,16 @@ class CodeBook:
     """The records of one backend's code objects, and the frames that stay silent for it."""
 
     def __init__(
-        self, judge: CodeJudge, base: Fields, profiling: bool, count_calls: bool, threads: ThreadStarts
+        self,
+        judge: CodeJudge,
+        base: Fields,
+        profiling: bool,
+        count_calls: bool,
+        threads: ThreadStarts,
+        recording: Recording | None = None,
     ) -> None:
         self._judge = judge
+        self._recording = recording
         self._base = base
         self._profiling = profiling
         self._count_calls = count_calls
@@ -138,6 +150,14 @@ class CodeBook:
             mask |= _E.LINE  # Thread._bootstrap_inner: its lines tell when settrace would start tracing
         info.mask = mask
         info.mixed = id(code) in self._untraced_codes
+        if (
+            self._recording is not None
+            and info.call_fields is not None
+            and info.return_fields is not None
+            and records_raw(verdicts)
+        ):
+            # Recorded raw: its calls and returns go to the recorder as records, without events.
+            info.record = self._recording.recorder.describe(code, static["module"], static["filename"])
         info.keep = (
             info.mixed
             or (self._count_calls and not info.own)

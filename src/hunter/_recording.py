@@ -1,0 +1,265 @@
+"""Recording without events: ``When(static filter, exporter)`` turned into raw records the exporter formats later.
+
+Most timelines are recorded with a predicate like ``When(Query(kind_in=..., module=...), ChromeTrace(...))``: a
+filter decided by facts fixed per code object, and one exporter. For such a tree, building an ``Event`` for every
+call and return and running the filter on it is wasted work: the filter's verdict per code object is known in
+advance (``ALWAYS``: every call and return of the code is recorded; ``NEVER``: none is), and the exporter needs
+only the code, the time and the thread. So when tracing starts, :func:`recording_for` recognises the tree; the
+backend then appends *raw records* for the code objects whose calls and returns are ALWAYS recorded, straight
+into the exporter's per-thread lists, and the exporter turns them into lines when it writes (see
+``exporters/chrome.py``). Everything else takes the normal path (events through the predicate): code objects
+the filter can't decide in advance, exceptions, lines (when the filter acts on them), and any tree that isn't
+recognised. The file is the same either way (tests/test_recording.py compares them on both backends).
+
+The records (tuples in the list ``recorder.local.records`` of the thread that made them, in order):
+
+- ``(site, ns)``, or ``(site, ns, arguments)`` when ``recorder.args``: a call of the code ``site`` stands for
+  (what ``recorder.describe()`` returned for it), at ``time.perf_counter_ns()`` ``ns``, with the text of its
+  arguments (``recorder.arguments(site, frame)``).
+- ``(RETURN, ns)``, or ``(RETURN, ns, value)`` when ``recorder.args`` (``recorder.value_json(returned)``): the
+  innermost recorded call returned or yielded.
+- ``(UNWIND, ns)``, or ``(UNWIND, ns, None)`` when ``recorder.args``: the innermost recorded call ended by an
+  exception, as the normal path tells it: a return (or PY_RETURN, PY_YIELD, PY_UNWIND) of None where
+  :func:`ended_by_exception` says so. That test reads the frame's last instruction and is not always right (3.13
+  points past a yield; a generator left by an exception thrown into it shows its yield), but the file must be the
+  one the normal path writes, so the records follow it.
+
+Backends make records with :func:`raw_record` (or steps of their own doing the same), which also tell the recorder
+when they are due to be written, through a :class:`RawSink`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from types import CodeType, FrameType
+from typing import Any, Protocol
+
+from ._compat import NORMAL_EXIT_OPCODES
+from ._pruning import CodeJudge, Verdicts
+from ._verdict import ALWAYS, EFFECT, NEVER, reads_calls
+from .event import Event
+
+__all__ = [
+    "RETURN",
+    "UNWIND",
+    "RawSink",
+    "Recorder",
+    "Recording",
+    "code_judge",
+    "ended_by_exception",
+    "raw_record",
+    "recording_for",
+    "records_raw",
+]
+
+
+class _Marker:
+    """A record kind: compared by identity on the hot path, named in reprs."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+RETURN = _Marker("RETURN")
+UNWIND = _Marker("UNWIND")
+
+
+class Recorder(Protocol):
+    """An action that takes raw records in place of events (declares it with ``takes_raw_records = True``)."""
+
+    takes_raw_records: bool
+    local: threading.local
+    batch: int
+    due_ns: int
+    args: bool
+    closed: bool
+
+    def describe(self, code: CodeType, module: str, filename: str) -> Any:
+        """What a call record of ``code`` carries (computed once per code object, when tracing first meets it)."""
+
+    def thread_records(self) -> list[tuple[Any, ...]] | None:
+        """The current thread's record list, set up at its first record; None when the recorder is closed."""
+
+    def records_due(self, ns: int) -> None:
+        """The current thread's list is full, or ``due_ns`` has passed: write what is due."""
+
+    def arguments(self, site: Any, frame: FrameType) -> str:
+        """The text of a call's arguments (only asked when ``args``)."""
+
+    def value_json(self, value: Any) -> str:
+        """The text of a returned value (only asked when ``args``)."""
+
+    def __call__(self, event: Any) -> Any:
+        """The normal path: an event the filter could not decide in advance (or an exception)."""
+
+
+class Recording:
+    """A recognised tree: ``condition`` decides, per code object, what ``recorder`` gets."""
+
+    __slots__ = ("condition", "recorder")
+
+    def __init__(self, condition: Callable[[Any], Any], recorder: Recorder) -> None:
+        self.condition = condition
+        self.recorder = recorder
+
+    def __repr__(self) -> str:
+        return f"Recording({self.condition!r}, {self.recorder!r})"
+
+
+#: Set to False to never take the raw path (tests compare both paths' files).
+enabled = True
+
+
+def recording_for(predicate: Any, profiling: bool) -> Recording | None:
+    """The raw-recording plan of a predicate tree, or None when it must run as it is (the normal path).
+
+    Recognised: ``When(condition, recorder)`` with one action that takes raw records and is open, a condition
+    that doesn't read ``calls`` (raw records don't count for it), and line mode (profile mode reports C
+    functions, which have no code object to decide on).
+    """
+    from .predicates import When  # (predicates imports actions, which import much: only when tracing starts)
+
+    if not enabled or profiling or type(predicate) is not When or len(predicate.actions) != 1:
+        return None
+    recorder = predicate.actions[0]
+    if getattr(type(recorder), "takes_raw_records", False) is not True or recorder.closed:
+        return None
+    if reads_calls(predicate.condition):
+        return None
+    return Recording(predicate.condition, recorder)
+
+
+class _RecordingJudge(CodeJudge):
+    """The condition's verdicts; with ``drop_lines``, NEVER for lines the condition doesn't act on (the recorder
+    drops lines, so they need not be delivered at all)."""
+
+    def __init__(self, condition: Callable[[Any], Any], threading_support: bool | None, drop_lines: bool) -> None:
+        super().__init__(condition, threading_support)
+        self._drop_lines = drop_lines
+
+    def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
+        """As :meth:`CodeJudge.judge`, for the recording's condition."""
+        verdicts, static = super().judge(frame)
+        if self._drop_lines and verdicts[1] is not EFFECT:
+            verdicts = (verdicts[0], NEVER, verdicts[2], verdicts[3])
+        return verdicts, static
+
+
+def code_judge(
+    handler: Callable[[Any], Any], threading_support: bool | None, recording: Recording | None, drop_lines: bool
+) -> CodeJudge:
+    """The judge of a backend: of the handler, or of the recording's condition when recording.
+
+    Both have the same NEVER verdicts (``When`` is NEVER exactly where its condition is), so everything a backend
+    prunes stays the same; where the condition is ALWAYS for calls and returns, :func:`records_raw` says so.
+    ``drop_lines``: line events the condition takes may be left out (the recorder ignores them). Only a backend
+    whose other events don't depend on line events being on may say so: under sys.monitoring, LINE instrumentation
+    keeps a for loop's FOR_ITER from being specialised, and so decides whether the StopIteration that ends a loop
+    over a generator that returned a value is reported (see ``_compat.ARTIFICIAL_STOP_ITERATION_OPCODES``).
+    """
+    if recording is None:
+        return CodeJudge(handler, threading_support)
+    return _RecordingJudge(recording.condition, threading_support, drop_lines)
+
+
+def records_raw(verdicts: Verdicts) -> bool:
+    """Whether a code object's calls and returns go to the recorder as raw records (judged by ``code_judge``).
+
+    Calls and returns must both be certain (ALWAYS: true, nothing to run), so that every recorded call gets its
+    return; lines must not need the condition to act (not EFFECT): any that are delivered take the normal path, and
+    the recorder drops them. Exceptions take the normal path whatever their verdict.
+    """
+    return verdicts[0] is ALWAYS and verdicts[2] is ALWAYS and verdicts[1] is not EFFECT
+
+
+def ended_by_exception(frame: FrameType) -> bool:
+    """Whether a frame reporting a ``return`` is left by an exception (its last instruction doesn't return/yield)."""
+    try:
+        return frame.f_code.co_code[frame.f_lasti] not in NORMAL_EXIT_OPCODES
+    except (IndexError, AttributeError):
+        return False
+
+
+_perf_ns = time.perf_counter_ns
+
+
+class RawSink:
+    """The slow steps of taking a record, for backends: a thread's first record, and writing what is due.
+
+    Neither ever raises into the traced program: a failure (the disk is full, the file was closed under us) goes to
+    the tracer's ``handler_failed``, like an action failing on the normal path, which stops tracing with one message.
+    ``frame`` and ``kind`` say where, for that message.
+    """
+
+    __slots__ = ("_failed", "_owner", "recorder")
+
+    def __init__(self, recorder: Recorder, failed: Callable[[Any, Exception], None], owner: Any) -> None:
+        self.recorder = recorder
+        self._failed = failed
+        self._owner = owner
+
+    def first(self, frame: FrameType, kind: str) -> list[tuple[Any, ...]] | None:
+        """The current thread's record list, at its first record (None: drop the record)."""
+        try:
+            return self.recorder.thread_records()
+        except Exception as exc:  # noqa: BLE001 - never raise into the program
+            self._fail(exc, frame, kind)
+            return None
+
+    def due(self, ns: int, frame: FrameType, kind: str) -> None:
+        """The current thread's list is full or the flush interval passed: write what is due."""
+        try:
+            self.recorder.records_due(ns)
+        except Exception as exc:  # noqa: BLE001 - never raise into the program
+            self._fail(exc, frame, kind)
+
+    def _fail(self, exc: Exception, frame: FrameType, kind: str) -> None:
+        self._failed(Event(frame, kind, None, tracer=self._owner), exc)
+
+
+def raw_record(sink: RawSink) -> Callable[[Any, FrameType, bool, Any], None]:
+    """The function backends call for a call or a return of a code object recorded raw (the hot path).
+
+    ``record(site, frame, call, value)``: a call (``call`` true) or a return (``value``: the returned value) of
+    ``frame``, whose code's site is ``site``. The record goes to the current thread's list: read from
+    ``recorder.local`` anew each time (the recorder replaces it when it closes or forks), set up by ``sink.first()``
+    at a thread's first record. Then ``sink.due(ns)`` when the list holds ``recorder.batch`` records or the time
+    reached ``recorder.due_ns``: that is what writes a running program's lines on time (kill safety).
+    """
+    recorder = sink.recorder
+    perf_ns = _perf_ns
+    batch = recorder.batch
+    args = recorder.args
+    arguments = recorder.arguments
+    value_json = recorder.value_json
+    unwind = UNWIND
+    returned = RETURN
+
+    def record(site: Any, frame: FrameType, call: bool, value: Any) -> None:
+        ns = perf_ns()
+        if call:
+            entry: tuple[Any, ...] = (site, ns, arguments(site, frame)) if args else (site, ns)
+        elif not args:
+            entry = (returned, ns)
+        elif value is None and ended_by_exception(frame):
+            entry = (unwind, ns, None)
+        else:
+            entry = (returned, ns, value_json(value))
+        try:
+            records = recorder.local.records
+        except AttributeError:
+            records = sink.first(frame, "call" if call else "return")
+            if records is None:
+                return
+        records.append(entry)
+        if ns >= recorder.due_ns or len(records) >= batch:
+            sink.due(ns, frame, "call" if call else "return")
+
+    return record

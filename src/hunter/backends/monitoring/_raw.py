@@ -1,0 +1,128 @@
+"""The monitoring backend's raw recording (see ``hunter._recording``): calls and returns of a code object, as records.
+
+The call and return callbacks of ``_callbacks`` hand a code object whose ``CodeInfo.record`` is set (its calls and
+returns are certain to be recorded) to these steps instead of building an event. They do what those callbacks and
+``deliver`` do for an event (silent frames, the thread gate, counting calls) and append a record; no frame object
+is asked for unless arguments are recorded. Exceptions and lines always take the normal path.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..._recording import RETURN, UNWIND, RawSink, ended_by_exception
+
+if TYPE_CHECKING:
+    from ._callbacks import Wiring
+    from ._codes import CodeInfo
+
+__all__ = ["RawSteps", "raw_steps"]
+
+_getframe = sys._getframe
+_perf_ns = time.perf_counter_ns
+
+
+class RawSteps:
+    """``call(info)``, ``returned(info, value)``, ``unwound(info)``: called from a callback, for a code recorded raw."""
+
+    __slots__ = ("call", "returned", "unwound")
+
+    def __init__(
+        self,
+        call: Callable[[CodeInfo], None],
+        returned: Callable[[CodeInfo, Any], None],
+        unwound: Callable[[CodeInfo], None],
+    ) -> None:
+        self.call = call
+        self.returned = returned
+        self.unwound = unwound
+
+
+def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
+    """The steps of a recording backend (``wiring.context.recording`` is set)."""
+    context = wiring.context
+    recorder = context.recording.recorder  # type: ignore[union-attr]
+    sink = RawSink(recorder, context.handler_failed, context.owner)
+    untraced_get = wiring.untraced.get
+    untraced_pop = wiring.untraced.pop
+    gate = wiring.gate
+    getframe = _getframe
+    perf_ns = _perf_ns
+    batch = recorder.batch
+    args = recorder.args
+    arguments = recorder.arguments
+    value_json = recorder.value_json
+    returned_mark = RETURN
+    unwind_mark = UNWIND
+
+    # Each step is called by a callback of the frame's event: getframe(2) is that frame. The steps follow
+    # hunter._recording's contract (the thread's list read anew; the sink when it is missing or due).
+
+    def call(info: CodeInfo) -> None:
+        # After the callback's gate check, as its event delivery would be.
+        site = info.record
+        if info.mixed:
+            # A frame that was silent for this tracer, resumed: traced from here on (as in _callbacks).
+            untraced_pop(id(getframe(2)), None)
+        context.calls += 1
+        ns = perf_ns()
+        try:
+            records = recorder.local.records
+        except AttributeError:
+            records = sink.first(getframe(2), "call")
+            if records is None:
+                return
+        records.append((site, ns, arguments(site, getframe(2))) if args else (site, ns))
+        if ns >= recorder.due_ns or len(records) >= batch:
+            sink.due(ns, getframe(2), "call")
+
+    def returned(info: CodeInfo, value: Any) -> None:
+        # PY_RETURN, PY_YIELD: the checks of _callbacks' deliver (a silent frame, a thread held back), then a record.
+        if info.mixed:
+            frame = getframe(2)
+            if untraced_get(id(frame)) is frame:
+                return
+        if gate and held_back():
+            return
+        if not args:
+            end((returned_mark, perf_ns()))
+        elif value is None and ended_by_exception(getframe(2)):
+            # Told apart as the normal path tells a return event of None apart (see below).
+            end((unwind_mark, perf_ns(), None))
+        else:
+            end((returned_mark, perf_ns(), value_json(value)))
+
+    def unwound(info: CodeInfo) -> None:
+        # PY_UNWIND: as returned(), without a value.
+        if info.mixed:
+            frame = getframe(2)
+            if untraced_get(id(frame)) is frame:
+                return
+        if gate and held_back():
+            return
+        if not args:
+            end((unwind_mark, perf_ns()))
+        elif ended_by_exception(getframe(2)):
+            end((unwind_mark, perf_ns(), None))
+        else:
+            # The normal path delivers PY_UNWIND as a return event of None, and ChromeTrace tells an exception's
+            # end by the frame's last instruction (ended_by_exception), which a generator left by an exception
+            # thrown into it at a yield doesn't show: the file must be the same, so the record says what it says.
+            end((returned_mark, perf_ns(), None))  # (written as a returned None)
+
+    def end(entry: tuple[Any, ...]) -> None:
+        # The record of a return or unwind (called by the steps above: getframe(3) is the frame).
+        try:
+            records = recorder.local.records
+        except AttributeError:
+            records = sink.first(getframe(3), "return")
+            if records is None:
+                return
+        records.append(entry)
+        if entry[1] >= recorder.due_ns or len(records) >= batch:
+            sink.due(entry[1], getframe(3), "return")
+
+    return RawSteps(call, returned, unwound)

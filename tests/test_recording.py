@@ -1,0 +1,370 @@
+"""Raw recording (hunter/_recording.py): a static filter feeding ChromeTrace writes the timeline events would write."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import re
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_exporters import check_timeline, load_strict
+
+import hunter
+import hunter._recording
+from hunter import Q, When
+from hunter._recording import recording_for
+from hunter.exporters import ChromeTrace, JSONLines
+
+APP = "recorded_app"
+
+#: Calls of every shape: arguments and return values, generators (resumed, closed, thrown into), exceptions caught
+#: at once or after unwinding through a ``finally`` that calls, recursion, a mutable value changed after it is
+#: returned (its value is the one at the return), and threads.
+APP_SOURCE = """
+import asyncio
+import threading
+
+class Evil:
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+def leaf(x, *rest, **options):
+    return x * 2
+
+def returns_list(items):
+    return items
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+def gen(n):
+    for i in range(n):
+        yield leaf(i)
+    return "done"
+
+def fails(depth):
+    if depth:
+        return fails(depth - 1)
+    raise ValueError("bad value")
+
+def cleanup():
+    return leaf(21)
+
+def unwinds():
+    try:
+        fails(2)
+    finally:
+        cleanup()
+
+def catches():
+    try:
+        unwinds()
+    except ValueError as exc:
+        return str(exc)
+
+def thrown():
+    try:
+        yield 1
+    except KeyError:
+        yield 2
+
+def worker(n):
+    return sum(leaf(i) for i in range(n))
+
+def swallow_exit():
+    try:
+        yield 1
+    except GeneratorExit:
+        return
+
+def finally_gen():
+    try:
+        yield 1
+        yield 2
+    finally:
+        cleanup()
+
+def delegating():
+    result = yield from gen(2)
+    return result
+
+def uncaught_throw():
+    yield 1
+
+async def sleeper(n):
+    await asyncio.sleep(0)
+    return leaf(n)
+
+async def failing_coro():
+    await asyncio.sleep(0)
+    raise KeyError("coro")
+
+async def agen():
+    for i in range(2):
+        yield leaf(i)
+
+async def amain():
+    values = await asyncio.gather(sleeper(1), sleeper(2))
+    try:
+        await failing_coro()
+    except KeyError:
+        pass
+    async for value in agen():
+        values.append(value)
+    return values
+
+class Managed:
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return True
+
+def with_blocks():
+    with Managed():
+        fails(0)
+    return [leaf(i) for i in range(2)]
+
+def extras():
+    s = swallow_exit(); next(s); s.close()
+    f = finally_gen(); next(f); f.close()
+    list(delegating())
+    u = uncaught_throw(); next(u)
+    try:
+        u.throw(ValueError("thrown"))
+    except ValueError:
+        pass
+    lam = (lambda x: leaf(x))(3)
+    with_blocks()
+    asyncio.run(amain())
+    return lam
+
+
+def main():
+    leaf(1, 2, 3, key=Evil())
+    extras()
+    items = returns_list([1, 2])
+    items.append(3)
+    fib(5)
+    for _ in gen(2):
+        pass
+    closed = gen(5)
+    next(closed)
+    closed.close()
+    throwing = thrown()
+    next(throwing)
+    throwing.throw(KeyError("k"))
+    threads = [threading.Thread(target=worker, args=(3,), name=f"worker-{i}") for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return catches(), items
+"""
+
+
+class CountingChrome(ChromeTrace):
+    """ChromeTrace counting the events it records (the raw path hands it none but exceptions).
+
+    (Line events are left out: it drops them. Under sys.monitoring the raw path still has them delivered where the
+    filter takes them, since LINE instrumentation changes which exceptions the interpreter reports.)
+    """
+
+    events = 0
+
+    def __call__(self, event: Any) -> None:
+        if event.kind != "line":
+            self.events += 1
+        super().__call__(event)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    path = tmp_path_factory.mktemp("recorded") / f"{APP}.py"
+    path.write_text(APP_SOURCE)
+    spec = importlib.util.spec_from_file_location(APP, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[APP] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(APP, None)
+
+
+def record(app: Any, path: Path, raw: bool, args: bool, predicate: Any) -> tuple[dict[str, list[Any]], int, Any]:
+    """Trace app.main() on one path; the timeline's events per thread name (without times and ids)."""
+    hunter._recording.enabled = raw
+    try:
+        exporter = CountingChrome(str(path), args=args)
+        tracer = hunter.trace(predicate, action=exporter)
+        taken = tracer._context.recording if tracer._context is not None else None
+        try:
+            result = app.main()
+        finally:
+            tracer.stop()
+        exporter.close()
+    finally:
+        hunter._recording.enabled = True
+    assert result == ("bad value", [1, 2, 3])
+    events = load_strict(path)
+    check_timeline(events)
+    names = {event["tid"]: event["args"]["name"] for event in events if event["name"] == "thread_name"}
+    threads: dict[str, list[Any]] = {}
+    for event in events:
+        if event["ph"] != "M":
+            shown = {key: value for key, value in event.items() if key not in ("ts", "pid", "tid")}
+            # (A generator expression's argument is an iterator, shown with its address.)
+            shown = json.loads(re.sub(r"0x[0-9a-f]+", "0x?", json.dumps(shown)))
+            threads.setdefault(names[event["tid"]], []).append(shown)
+    return threads, exporter.events, taken
+
+
+STATIC = {
+    "module": Q(module=APP, kind_in=("call", "return", "exception")),
+    "module, every kind": Q(module=APP),
+    "a tree": Q(module=APP, function_in=("main", "leaf", "fib", "gen", "worker")) | (Q(module=APP) & ~Q(kind="line")),
+}
+
+
+@pytest.mark.parametrize("args", [True, False], ids=["args", "no-args"])
+@pytest.mark.parametrize("query", sorted(STATIC))
+def test_a_static_filter_records_raw_and_writes_what_events_write(
+    app: Any, tmp_path: Path, query: str, args: bool
+) -> None:
+    by_events, events_seen, plan = record(app, tmp_path / "events.json", False, args, STATIC[query])
+    by_records, raw_events_seen, raw_plan = record(app, tmp_path / "raw.json", True, args, STATIC[query])
+    assert by_records == by_events
+    # Really taken: without it no plan; with it, only exceptions (the instant events) reached the exporter as events.
+    assert plan is None
+    assert raw_plan is not None
+    exceptions = sum(event["ph"] == "i" for events in by_records.values() for event in events)
+    assert exceptions >= 5  # fails() x3, unwinds(), catches()
+    assert raw_events_seen == exceptions
+    assert events_seen > 100
+    main = by_records["MainThread"]
+    assert main[0]["name"] == "main"
+    if args:
+        # Arguments and values as events show them: taken when the call happens / the value is returned.
+        assert main[1]["args"]["options"] == "{'key': <recorded_app.Evil object at 0x?>}"  # (no user __repr__ runs)
+        returned = next(event for event in main if event["ph"] == "E" and event["name"] == "returns_list")
+        assert returned["args"] == {"return": "[1, 2]"}
+        assert any(
+            event["ph"] == "E" and event.get("args") == {"exception": "ValueError('bad value')"} for event in main
+        )
+    else:
+        assert all(set(event.get("args", {})) <= {"location", "exception"} for event in main)
+    assert {name for name in by_records if name.startswith("worker")} == {"worker-0", "worker-1"}
+
+
+def test_code_decided_per_event_keeps_its_place_among_raw_records(app: Any, tmp_path: Path) -> None:
+    # leaf() and fib() are certain (raw); the others depend on each event (depth): events, in between raw records.
+    mixed = Q(module=APP, function_in=("leaf", "fib"), kind_in=("call", "return")) | Q(module=APP, depth_lt=1000)
+    by_events, events_seen, _ = record(app, tmp_path / "events.json", False, True, mixed)
+    by_records, raw_events_seen, plan = record(app, tmp_path / "raw.json", True, True, mixed)
+    assert plan is not None
+    assert by_records == by_events
+    assert 0 < raw_events_seen < events_seen
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param(Q(module=APP, kind="call"), id="calls without returns"),
+        pytest.param(Q(module=APP, depth_lt=1000), id="decided per event"),
+    ],
+)
+def test_trees_without_certain_calls_and_returns_take_events(app: Any, tmp_path: Path, query: Any) -> None:
+    by_events, events_seen, _ = record(app, tmp_path / "events.json", False, True, query)
+    by_records, raw_events_seen, _ = record(app, tmp_path / "raw.json", True, True, query)
+    assert by_records == by_events
+    # (Fewer with a plan: line events, which the filter decides without side effects and ChromeTrace drops.)
+    assert 0 < raw_events_seen <= events_seen
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw", "events"])
+def test_calls_recorded_raw_are_counted(app: Any, tmp_path: Path, raw: bool) -> None:
+    # (One thread: the count isn't exact while threads race to increment it, on either path.)
+    hunter._recording.enabled = raw
+    try:
+        with ChromeTrace(str(tmp_path / "out.json")) as exporter:
+            tracer = hunter.trace(module=APP, kind_in=("call", "return"), action=exporter)
+            try:
+                app.fib(5)
+                list(app.gen(3))
+            finally:
+                tracer.stop()
+    finally:
+        hunter._recording.enabled = True
+    assert (tracer._context.recording is not None) is raw  # type: ignore[union-attr]
+    assert tracer.calls == 15 + 4 + 3  # fib(5): 15 calls; gen(3): started and resumed 3 times; leaf() 3 times
+
+
+def test_which_trees_are_recognised(tmp_path: Path) -> None:
+    chrome = ChromeTrace(str(tmp_path / "out.json"))
+    static = Q(module="app")
+    assert recording_for(When(static, chrome), profiling=False) is not None
+    assert recording_for(When(static, chrome), profiling=True) is None  # C functions: events
+    assert recording_for(When(static, chrome, chrome), profiling=False) is None
+    assert recording_for(When(static, JSONLines(str(tmp_path / "out.jsonl"))), profiling=False) is None
+    assert recording_for(When(Q(calls_lt=10), chrome), profiling=False) is None  # raw calls aren't counted for it
+    assert recording_for(static & When(static, chrome), profiling=False) is None
+    chrome.close()
+    assert recording_for(When(static, chrome), profiling=False) is None
+
+
+class FailingFile(io.RawIOBase):
+    """A file whose writes fail once the header is written (a full disk)."""
+
+    def __init__(self) -> None:
+        self.writes = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.writes += 1
+        if self.writes > 1:
+            raise OSError(28, "No space left on device")
+        return len(data)
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw", "events"])
+def test_a_failing_file_stops_tracing_with_one_message_and_the_program_goes_on(
+    app: Any, capsys: pytest.CaptureFixture[str], raw: bool
+) -> None:
+    hunter._recording.enabled = raw
+    try:
+        exporter = ChromeTrace(FailingFile(), batch=1)
+        tracer = hunter.trace(module=APP, kind_in=("call", "return"), action=exporter)
+        try:
+            assert app.main() == ("bad value", [1, 2, 3])
+        finally:
+            tracer.stop()
+    finally:
+        hunter._recording.enabled = True
+    err = capsys.readouterr().err
+    assert err.count("hunter: tracing stopped: cannot write the timeline") == 1, err
+    assert "No space left on device" in err
+    assert tracer.handler is None
+
+
+def test_cli_timelines_take_the_raw_path(tmp_path: Path) -> None:
+    # `hunter --format chrome` makes When(Query(kind_in=...), ChromeTrace(...)): recognised.
+    script = tmp_path / "prog.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import hunter
+            print(hunter._last_tracer._context.recording is not None)
+            """
+        )
+    )
+    from helpers import describe, run_python
+
+    result = run_python(["-m", "hunter", "--format", "chrome", "-o", str(tmp_path / "out.json"), str(script)])
+    assert result.returncode == 0, describe(result)
+    assert result.stdout.splitlines()[0] == "True", describe(result)
