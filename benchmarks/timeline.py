@@ -1,19 +1,33 @@
 """Benchmark: record every call of a workload to a timeline file; print the slowdown against the untraced run.
 
 Usage: python benchmarks/timeline.py [--rounds N] [--backend settrace|monitoring]... [--workload NAME]...
-                                     [--viztracer]
+                                     [--mode MODE]... [--clock cpu|wall] [--viztracer] [--against REF]
 
 Each measurement runs in a fresh interpreter (warm-up, then the median of 3 runs). The modes of a workload and
 backend are interleaved over ``--rounds`` rounds, and the median of the rounds is reported, as a ratio to the
-untraced run (and to viztracer's). Modes: ``untraced``; ``tracer`` (an action that does nothing: the tracer
-alone); ``chrome`` (ChromeTrace with arguments and return values, what ``hunter --format chrome`` records);
-``chrome-noargs`` (ChromeTrace(args=False)); ``jsonl`` (JSONLines); ``chrome-filtered`` (ChromeTrace of one
-module the workload never calls: the cost of a filter that prunes everything). The query of the others is the
-one ``--format chrome`` uses: calls, returns and exceptions of all code, standard library included.
+untraced run (and to viztracer's). Time is the measuring process's CPU time by default (``--clock cpu``: what
+other processes on a shared machine do changes it least; writing the file is counted too, as system time), or
+elapsed time (``--clock wall``).
 
-``--viztracer`` adds ``viztracer``: VizTracer recording the same Python calls (C functions left out) and saving
-its JSON. It runs in a virtualenv of its own (``.venvs/bench-timeline-3.X``, created on first use with
-viztracer from PyPI and this project), and so do all the other modes then, so that both use one interpreter.
+Fixed costs (starting and stopping a trace, opening and closing the file) are measured apart: each mode also runs
+on an empty workload, and ``net`` is the time minus that, i.e. what the workload's events cost.
+
+Modes: ``untraced``; ``tracer`` (an action that does nothing: the tracer alone, building events);
+``chrome`` (ChromeTrace with arguments and return values, what ``hunter --format chrome`` records);
+``chrome-noargs`` (ChromeTrace(args=False): the same events as viztracer's default); ``chrome-events`` (chrome,
+but on the normal path: events through the predicate instead of raw records, see hunter/_recording.py);
+``jsonl`` (JSONLines); ``chrome-filtered`` (ChromeTrace of one module the workload never calls: the cost of a
+filter that prunes everything). The query of the others is the one ``--format chrome`` uses: calls, returns and
+exceptions of all code, standard library included.
+
+``--viztracer`` adds ``viztracer``: VizTracer recording the same Python calls (C functions left out; by default it
+records no arguments or return values, like ``chrome-noargs``) and saving its JSON. It runs in a virtualenv of its
+own (``.venvs/bench-timeline-3.X``, created on first use with viztracer from PyPI and this project), and so do all
+the other modes then, so that both use one interpreter.
+
+``--against REF`` (a git revision of this repository, e.g. ``main``) also runs each traced mode with that
+revision's code (exported to a temporary directory and put first on ``PYTHONPATH``), shown as ``MODE@REF``: before
+and after a change, measured in one run, interleaved.
 """
 
 from __future__ import annotations
@@ -29,8 +43,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-MODES = ("untraced", "tracer", "chrome", "chrome-noargs", "jsonl", "chrome-filtered")
+MODES = ("untraced", "tracer", "chrome", "chrome-noargs", "chrome-events", "jsonl", "chrome-filtered")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
 
 
 def _ignore(event: Any) -> None:
@@ -41,7 +56,7 @@ def _ignore(event: Any) -> None:
 
 
 def tiny_calls() -> Callable[[], Any]:
-    """Many tiny calls: naive recursive Fibonacci (about 75,000 calls of a two-line function)."""
+    """Many tiny calls: naive recursive Fibonacci (92,735 calls of a two-line function)."""
 
     def fib(n: int) -> int:
         return n if n < 2 else fib(n - 1) + fib(n - 2)
@@ -91,50 +106,61 @@ WORKLOADS: dict[str, Callable[[], Callable[[], Any]]] = {"tiny-calls": tiny_call
 # -- one measurement (in a child interpreter) ----------------------------------------------------------------
 
 
-def measure(workload: str, mode: str, repeat: int) -> float:
-    """Median wall time of ``repeat`` runs of the workload in this interpreter, under ``mode``."""
+def measure(workload: str, mode: str, repeat: int, clock: Callable[[], float]) -> tuple[float, float]:
+    """Median times of ``repeat`` runs of the workload in this interpreter, under ``mode``, and of an empty one."""
     run = WORKLOADS[workload]()
     run()  # warm up: imports, caches, specialisation
-    times = []
     directory = tempfile.mkdtemp(prefix="hunter-bench-")
-    for index in range(repeat):
-        output = os.path.join(directory, f"{index}.json")
-        if mode == "untraced":
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-            continue
-        if mode == "viztracer":
-            from viztracer import VizTracer
+    times = [_timed(run, mode, os.path.join(directory, f"{index}.json"), clock) for index in range(repeat)]
+    fixed = [_timed(_nothing, mode, os.path.join(directory, f"empty{index}.json"), clock) for index in range(repeat)]
+    return statistics.median(times), statistics.median(fixed)
 
-            tracer = VizTracer(output_file=output, ignore_c_function=True, verbose=0, tracer_entries=5_000_000)
-            start = time.perf_counter()
-            tracer.start()
-            run()
-            tracer.stop()
-            tracer.save()  # writing the file is part of the cost, as it is for ours
-            times.append(time.perf_counter() - start)
-            continue
-        import hunter
-        from hunter import ChromeTrace, JSONLines
 
-        query: dict[str, Any] = {"kind_in": ("call", "return", "exception")}
-        if mode == "tracer":
-            action: Any = _ignore
-        elif mode == "jsonl":
-            action = JSONLines(output + "l")
-        elif mode == "chrome-filtered":
-            action = ChromeTrace(output)
-            query["module"] = "fractions"
-        else:
-            action = ChromeTrace(output, args=mode == "chrome")
-        start = time.perf_counter()
-        with hunter.trace(action=action, **query):
-            run()
-        if mode != "tracer":
-            action.close()  # the last batch is written: part of the cost
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _nothing() -> None:
+    """The empty workload: what remains is the fixed cost of a mode."""
+
+
+def _timed(run: Callable[[], Any], mode: str, output: str, clock: Callable[[], float]) -> float:
+    """The time of one run of ``run`` under ``mode``, writing ``output``."""
+    if mode == "untraced":
+        start = clock()
+        run()
+        return clock() - start
+    if mode == "viztracer":
+        from viztracer import VizTracer
+
+        tracer = VizTracer(output_file=output, ignore_c_function=True, verbose=0, tracer_entries=5_000_000)
+        start = clock()
+        tracer.start()
+        run()
+        tracer.stop()
+        tracer.save()  # writing the file is part of the cost, as it is for ours
+        return clock() - start
+    import hunter
+    from hunter import ChromeTrace, JSONLines
+
+    try:
+        import hunter._recording
+    except ImportError:  # (a revision from before it, see --against)
+        pass
+    else:
+        hunter._recording.enabled = mode != "chrome-events"
+    query: dict[str, Any] = {"kind_in": ("call", "return", "exception")}
+    if mode == "tracer":
+        action: Any = _ignore
+    elif mode == "jsonl":
+        action = JSONLines(output + "l")
+    elif mode == "chrome-filtered":
+        action = ChromeTrace(output)
+        query["module"] = "fractions"
+    else:
+        action = ChromeTrace(output, args=mode != "chrome-noargs")
+    start = clock()
+    with hunter.trace(action=action, **query):
+        run()
+    if mode != "tracer":
+        action.close()  # the last batch is written: part of the cost
+    return clock() - start
 
 
 # -- driver ----------------------------------------------------------------------------------------------------
@@ -152,18 +178,33 @@ def viztracer_python() -> str:
     python = os.path.join(venv, "Scripts" if os.name == "nt" else "bin", "python")
     if not os.path.exists(python):
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "viztracer", ROOT], check=True)
+        # Editable: the benchmark always measures the working tree's code.
+        subprocess.run([python, "-m", "pip", "install", "-q", "viztracer", "-e", ROOT], check=True)
     return python
 
 
-def child(python: str, workload: str, mode: str, backend: str, repeat: int) -> float:
+def source_tree(ref: str) -> str:
+    """The ``src`` directory of a git revision of this repository, exported to a temporary directory."""
+    directory = tempfile.mkdtemp(prefix="hunter-bench-src-")
+    archive = subprocess.run(["git", "-C", ROOT, "archive", ref, "src"], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", directory], input=archive, check=True)
+    return os.path.join(directory, "src")
+
+
+def child(
+    python: str, workload: str, mode: str, backend: str, repeat: int, clock: str, tree: str | None = None
+) -> tuple[float, float]:
+    """Run one measurement in a fresh interpreter (with hunter from ``tree`` if given): (seconds, fixed seconds)."""
     env = dict(os.environ)
-    for name in ("PYTHONHUNTER", "PYTHONHUNTERCONFIG"):
+    for name in ("PYTHONHUNTER", "PYTHONHUNTERCONFIG", "PYTHONPATH"):
         env.pop(name, None)
     env["PYTHONHUNTERCONFIG"] = f'backend="{backend}"'
-    argv = [python, __file__, "--child", workload, mode, str(repeat)]
+    if tree is not None:
+        env["PYTHONPATH"] = tree
+    argv = [python, __file__, "--child", workload, mode, str(repeat), clock]
     output = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
-    return float(json.loads(output.strip().splitlines()[-1])["seconds"])
+    result = json.loads(output.strip().splitlines()[-1])
+    return float(result["seconds"]), float(result["fixed"])
 
 
 def main() -> None:
@@ -172,32 +213,53 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; the median counts (default 5)")
     parser.add_argument("--backend", action="append", choices=("settrace", "monitoring"), help="default: all")
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS), help="default: all")
+    parser.add_argument("--mode", action="append", choices=MODES[1:], help="default: all (untraced always runs)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu", help="what is timed (default: cpu)")
     parser.add_argument("--viztracer", action="store_true", help="compare with viztracer (its own virtualenv)")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--against", metavar="REF", help="also run the traced modes with this git revision's code")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
-        workload, mode, repeat = options.child
-        print(json.dumps({"seconds": measure(workload, mode, int(repeat))}))
+        workload, mode, repeat, clock = options.child
+        seconds, fixed = measure(workload, mode, int(repeat), CLOCKS[clock])
+        print(json.dumps({"seconds": seconds, "fixed": fixed}))
         return
     python = viztracer_python() if options.viztracer else sys.executable
-    modes = [*MODES, "viztracer"] if options.viztracer else list(MODES)
-    print(f"Python {sys.version.split()[0]}, median of {options.rounds} interleaved rounds (each a median of 3 runs)")
-    print(f"{'workload':<12} {'backend':<11} {'mode':<16} {'seconds':>9} {'untraced':>9} {'viztracer':>10}")
+    traced = list(options.mode or MODES[1:])
+    modes = ["untraced", *traced] + (["viztracer"] if options.viztracer else [])
+    trees: dict[str, str | None] = dict.fromkeys(modes)
+    if options.against:
+        tree = source_tree(options.against)
+        # (chrome-events is the normal path of this tree: the same as chrome on a revision without the raw path.)
+        before = [f"{mode}@{options.against}" for mode in traced if mode != "chrome-events"]
+        trees.update(dict.fromkeys(before, tree))
+        modes += before
+    print(
+        f"Python {sys.version.split()[0]}, {options.clock} time, median of {options.rounds} interleaved rounds "
+        "(each a median of 3 runs); net = minus the fixed cost (the mode on an empty workload)"
+    )
+    width = max(16, *map(len, modes))
+    header = f"{'workload':<12} {'backend':<11} {'mode':<{width}} {'seconds':>8} {'fixed ms':>8}"
+    header += f" {'untraced':>9} {'net':>8}"
+    print(header + (f" {'viztracer':>9} {'net':>7}" if options.viztracer else ""))
     for workload in options.workload or list(WORKLOADS):
         for backend in options.backend or backends():
-            times: dict[str, list[float]] = {mode: [] for mode in modes}
+            times: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
             for _ in range(options.rounds):
                 for mode in modes:
-                    times[mode].append(child(python, workload, mode, backend, 3))
-            medians = {mode: statistics.median(values) for mode, values in times.items()}
+                    name = mode.split("@")[0]
+                    times[mode].append(child(python, workload, name, backend, 3, options.clock, trees[mode]))
+            total = {mode: statistics.median(t for t, _ in values) for mode, values in times.items()}
+            fixed = {mode: statistics.median(f for _, f in values) for mode, values in times.items()}
+            net = {mode: total[mode] - fixed[mode] for mode in modes}
             for mode in modes:
-                seconds = medians[mode]
-                versus = f"{seconds / medians['viztracer']:>9.2f}x" if "viztracer" in medians else ""
-                print(
-                    f"{workload:<12} {backend:<11} {mode:<16} {seconds:>9.4f} {seconds / medians['untraced']:>8.2f}x "
-                    f"{versus}",
-                    flush=True,
+                line = (
+                    f"{workload:<12} {backend:<11} {mode:<{width}} {total[mode]:>8.4f} {fixed[mode] * 1000:>8.2f} "
+                    f"{total[mode] / total['untraced']:>8.2f}x {net[mode] / net['untraced']:>7.2f}x"
                 )
+                if options.viztracer:
+                    line += f" {total[mode] / total['viztracer']:>8.2f}x {net[mode] / net['viztracer']:>6.2f}x"
+                print(line, flush=True)
 
 
 if __name__ == "__main__":
