@@ -200,15 +200,22 @@ def test_pool_workers_ended_by_the_pool_keep_their_events(tmp_path: Path) -> Non
 #: an event through ChromeTrace.__call__ (the normal path), or raw records being formatted (hunter._recording).
 _INTERRUPTED_RECORDING = {
     "event": """
+        from hunter.exporters import _timeline
+
         hunter._recording.enabled = False  # the normal path: events through the predicate
-        real_value_json = chrome.value_json
+        real_value_json_at = _timeline.value_json_at
 
-        def value_json(value, limit):
-            if not calls and value == 6:  # the second leaf() returning: inside ChromeTrace.__call__
-                interrupt(sys._getframe(1))
-            return real_value_json(value, limit)
+        def value_json_at(limit):
+            real_value_json = real_value_json_at(limit)
 
-        chrome.value_json = value_json
+            def value_json(value):
+                if not calls and value == 6:  # the second leaf() returning: inside ChromeTrace.__call__
+                    interrupt(sys._getframe(1))
+                return real_value_json(value)
+
+            return value_json
+
+        _timeline.value_json_at = value_json_at  # (the writer's value_json, made when it is created)
         """,
     "raw": """
         real_format = chrome.ChromeTrace._format_records

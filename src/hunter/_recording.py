@@ -24,8 +24,8 @@ The records (tuples in the list ``recorder.local.records`` of the thread that ma
   points past a yield; a generator left by an exception thrown into it shows its yield), but the file must be the
   one the normal path writes, so the records follow it.
 
-Backends make records with :func:`raw_record` (or steps of their own doing the same), which also tell the recorder
-when they are due to be written, through a :class:`RawSink`.
+Backends make records with steps of their own (``backends/_settrace_raw.py``, ``backends/monitoring/_raw.py``),
+which also tell the recorder when they are due to be written, through a :class:`RawSink`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ __all__ = [
     "Recording",
     "code_judge",
     "ended_by_exception",
-    "raw_record",
     "recording_for",
     "records_raw",
 ]
@@ -222,44 +221,3 @@ class RawSink:
 
     def _fail(self, exc: Exception, frame: FrameType, kind: str) -> None:
         self._failed(Event(frame, kind, None, tracer=self._owner), exc)
-
-
-def raw_record(sink: RawSink) -> Callable[[Any, FrameType, bool, Any], None]:
-    """The function backends call for a call or a return of a code object recorded raw (the hot path).
-
-    ``record(site, frame, call, value)``: a call (``call`` true) or a return (``value``: the returned value) of
-    ``frame``, whose code's site is ``site``. The record goes to the current thread's list: read from
-    ``recorder.local`` anew each time (the recorder replaces it when it closes or forks), set up by ``sink.first()``
-    at a thread's first record. Then ``sink.due(ns)`` when the list holds ``recorder.batch`` records or the time
-    reached ``recorder.due_ns``: that is what writes a running program's lines on time (kill safety).
-    """
-    recorder = sink.recorder
-    perf_ns = _perf_ns
-    batch = recorder.batch
-    args = recorder.args
-    arguments = recorder.arguments
-    value_json = recorder.value_json
-    unwind = UNWIND
-    returned = RETURN
-
-    def record(site: Any, frame: FrameType, call: bool, value: Any) -> None:
-        ns = perf_ns()
-        if call:
-            entry: tuple[Any, ...] = (site, ns, arguments(site, frame)) if args else (site, ns)
-        elif not args:
-            entry = (returned, ns)
-        elif value is None and ended_by_exception(frame):
-            entry = (unwind, ns, None)
-        else:
-            entry = (returned, ns, value_json(value))
-        try:
-            records = recorder.local.records
-        except AttributeError:
-            records = sink.first(frame, "call" if call else "return")
-            if records is None:
-                return
-        records.append(entry)
-        if ns >= recorder.due_ns or len(records) >= batch:
-            sink.due(ns, frame, "call" if call else "return")
-
-    return record

@@ -1,38 +1,85 @@
 """The settrace backend's raw recording (see ``hunter._recording``): calls and returns of a code object, as records.
 
 For a code object whose calls and returns the recording's filter always takes, the global trace function records
-the call and gives the frame the code's *raw local* trace function, which records the frame's returns and passes
-anything else (exceptions) to the backend's own local trace function, which builds an event as usual.
+the call (``call``) and gives the frame the code's *raw local* trace function (``local_for``), which records the
+frame's returns and passes anything else (exceptions) to the backend's own local trace function, which builds an
+event as usual. Both follow ``hunter._recording``'s contract: the thread's list read anew from ``recorder.local``
+each time, ``sink.first()`` when it is missing, ``sink.due()`` when the batch is full or the flush time passed.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-__all__ = ["raw_local"]
+from .._recording import RETURN, UNWIND, RawSink, ended_by_exception
+
+__all__ = ["RawTracing"]
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
-Record = Callable[[Any, FrameType, bool, Any], None]
+
+_perf_ns = time.perf_counter_ns
 
 
-def raw_local(record: Record, site: Any, normal: TraceFunction, running: list[bool]) -> TraceFunction:
-    """The local trace function of one code object recorded raw (``site``: what the recorder made of it).
+class RawTracing:
+    """``call(site, frame)`` records a call; ``local_for(site, normal)`` is a code's raw local trace function."""
 
-    ``record`` is ``hunter._recording.raw_record(recorder)``; ``normal`` the backend's own local trace function for
-    the code; ``running`` its on/off flag.
-    """
+    __slots__ = ("call", "local_for")
 
-    def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
-        if not running[0]:
-            frame.f_trace = None  # stopped (see the backend's own local trace function)
-            return None
-        if kind == "return":
-            record(site, frame, False, arg)
+    def __init__(self, sink: RawSink, running: list[bool]) -> None:
+        recorder = sink.recorder
+        perf_ns = _perf_ns
+        batch = recorder.batch
+        args = recorder.args
+        arguments = recorder.arguments
+        value_json = recorder.value_json
+        unwind = UNWIND
+        returned = RETURN
+
+        def call(site: Any, frame: FrameType) -> None:
+            ns = perf_ns()
+            try:
+                records = recorder.local.records
+            except AttributeError:
+                records = sink.first(frame, "call")
+                if records is None:
+                    return
+            records.append((site, ns, arguments(site, frame)) if args else (site, ns))
+            if ns >= recorder.due_ns or len(records) >= batch:
+                sink.due(ns, frame, "call")
+
+        def local_for(site: Any, normal: TraceFunction) -> TraceFunction:
+            # ``normal``: the backend's own local trace function for the code (exceptions go there).
+
+            def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
+                if not running[0]:
+                    frame.f_trace = None  # stopped (see the backend's own local trace function)
+                    return None
+                if kind != "return":
+                    # Exceptions take the normal path (an event, through the predicate); the frame stays ours.
+                    result = normal(frame, kind, arg)
+                    return local if result is normal else result
+                ns = perf_ns()
+                if not args:
+                    entry: tuple[Any, ...] = (returned, ns)
+                elif arg is None and ended_by_exception(frame):
+                    entry = (unwind, ns, None)
+                else:
+                    entry = (returned, ns, value_json(arg))
+                try:
+                    records = recorder.local.records
+                except AttributeError:
+                    records = sink.first(frame, "return")
+                    if records is None:
+                        return local
+                records.append(entry)
+                if ns >= recorder.due_ns or len(records) >= batch:
+                    sink.due(ns, frame, "return")
+                return local
+
             return local
-        # Exceptions take the normal path (an event, through the predicate); the frame stays ours.
-        result = normal(frame, kind, arg)
-        return local if result is normal else result
 
-    return local
+        self.call = call
+        self.local_for = local_for

@@ -11,11 +11,11 @@ from typing import Any
 from .._codemap import CodeMap, CodeRecord
 from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from .._pruning import Verdicts, is_hunter_frame, nothing_after_call, runs_for_hunter
-from .._recording import RawSink, code_judge, raw_record, records_raw
+from .._recording import RawSink, code_judge, records_raw
 from .._verdict import NEVER
 from ..event import Event
 from . import Context
-from ._settrace_raw import raw_local
+from ._settrace_raw import RawTracing
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
@@ -131,7 +131,8 @@ class SettraceBackend:
         profiling = context.profiling
         judge = self._judge.judge
         recording = context.recording
-        record = raw_record(RawSink(recording.recorder, failed, owner)) if recording is not None else None
+        raw = RawTracing(RawSink(recording.recorder, failed, owner), running) if recording is not None else None
+        record_call = raw.call if raw is not None else None
         base = {"_tracer": owner, "threading_support": self._threading_support, "builtin": False}
         per_code: CodeMap[_CodeInfo] = CodeMap()
         known = per_code.get
@@ -161,7 +162,7 @@ class SettraceBackend:
             if recording is not None and local is not None and records_raw(verdicts):
                 # Recorded raw: its calls and returns go to the recorder as records, without events.
                 info.record = recording.recorder.describe(code, fields["module"], fields["filename"])
-                info.local = raw_local(record, info.record, local, running)  # type: ignore[arg-type]
+                info.local = raw.local_for(info.record, local)  # type: ignore[union-attr]
             return info
 
         def make_local(fields: dict[str, Any]) -> TraceFunction:
@@ -197,7 +198,9 @@ class SettraceBackend:
             return None
 
         # The code of our local trace functions (the normal one and the raw recording's), to tell them from others.
-        local_codes = (make_local({}).__code__, raw_local(None, None, None, running).__code__)  # type: ignore[arg-type]
+        local_codes = [make_local({}).__code__]
+        if raw is not None:
+            local_codes.append(raw.local_for(None, None).__code__)  # type: ignore[arg-type]
 
         def adopt(frame: FrameType) -> TraceFunction | None:
             # A frame that was running at start: its local trace function, as if its call had been seen.
@@ -217,19 +220,20 @@ class SettraceBackend:
                 # Stopped: threads started while tracing keep this function (threading.settrace gave it to
                 # them, and stop() can only reset the current thread); they must not report anything more.
                 return None
-            info = code_info(frame)
+            info = known(id(frame.f_code)) or code_info(frame)
             if info.own or (info.stdlib and runs_for_hunter(frame)):
                 return None
             calls = context.calls
             context.calls = calls + 1
-            verdicts = info.verdicts
             local = info.local
-            if info.record is not None:
+            site = info.record
+            if site is not None:
                 # Recorded raw (see hunter._recording): the call without an event; its returns come to the
                 # frame's raw local trace function (_settrace_raw). Its lines never matter (the judge said NEVER).
-                record(info.record, frame, True, None)  # type: ignore[misc]
+                record_call(site, frame)  # type: ignore[misc]
                 frame.f_trace_lines = False
                 return local
+            verdicts = info.verdicts
             if verdicts[0] is not NEVER:
                 event_fields = info.fields.copy()
                 event_fields["frame"] = frame

@@ -11,6 +11,7 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from types import CodeType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -109,6 +110,19 @@ def value_json(value: Any, limit: int) -> str:
     return _escape(value_repr(value, limit))
 
 
+def value_json_at(limit: int) -> Callable[[Any], str]:
+    """``value_json`` with its limit fixed: one plain function (a partial with a keyword costs twice a call)."""
+    bare, small, escape_text = _BARE, _SMALL_INT, _escape
+
+    def value_json_limited(value: Any) -> str:
+        kind = type(value)
+        if kind in bare and (kind is not int or -small < value < small):
+            return f'"{value!r}"'
+        return escape_text(value_repr(value, limit))
+
+    return value_json_limited
+
+
 #: Code objects an exporter describes at most this many at a time (its cache holds them: it must not grow forever).
 MAX_CODES = 20_000
 
@@ -128,24 +142,24 @@ def argument_spec(code: CodeType) -> tuple[tuple[str, str], ...]:
     return tuple((name, f",{_escape(name)}:") for _star, name in parameters(code))
 
 
-def argument_fields(frame: Any, spec: tuple[tuple[str, str], ...], limit: int) -> list[str] | None:
-    """``key + value_json`` for each parameter of the called function (spec: name and its JSON key prefix).
+def argument_text(frame: Any, spec: tuple[tuple[str, str], ...], json: Callable[[Any], str]) -> str:
+    """``key + json(value)`` for each parameter of the called function (spec: name and its JSON key prefix).
 
-    A parameter that is gone (deleted before a generator resumed) is left out; None when the frame's locals
+    A parameter that is gone (deleted before a generator resumed) is left out; all are when the frame's locals
     can't be read at all (an exotic mapping), so the call is recorded without them.
     """
     try:
         f_locals = frame.f_locals
-        parts = []
+        text = ""
         for name, key in spec:
             try:
                 value = f_locals[name]
             except KeyError:
                 continue
-            parts.append(key + value_json(value, limit))
-        return parts
+            text += key + json(value)
+        return text
     except Exception:  # noqa: BLE001 - never fail the traced program over an odd frame
-        return None
+        return ""
 
 
 def value_repr(value: Any, limit: int) -> str:
@@ -226,6 +240,8 @@ class TimelineWriter(Action):
         self.args = bool(args)
         self.signals = bool(signals)
         self.repr_limit = repr_limit
+        #: The JSON text of a value (arguments, returned values), with this writer's repr limit.
+        self.value_json = value_json_at(repr_limit)
         self.batch = batch
         self._lock = threading.Lock()
         #: Every thread's state, by threading.get_ident() (for flushing and closing from any thread).

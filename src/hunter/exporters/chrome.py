@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -16,8 +15,8 @@ from ..event import Event
 from ._timeline import (
     ThreadState,
     TimelineWriter,
-    argument_fields,
     argument_spec,
+    argument_text,
     current_thread_name,
     escape,
     iter_lines,
@@ -89,8 +88,6 @@ class ChromeTrace(TimelineWriter):
             self.header = OBJECT_HEADER
             self.footer = OBJECT_FOOTER
         self._codes: dict[int, tuple[CodeType, CallSite]] = {}
-        # Returned values for raw records (a C partial: one Python call less per return).
-        self.value_json = functools.partial(value_json, limit=repr_limit)
         super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals)
 
     def __repr__(self) -> str:
@@ -225,9 +222,9 @@ class ChromeTrace(TimelineWriter):
                     if event.arg is None and ended_by_exception(frame):
                         result = f',"args":{{"exception":{escape(exc[1])}}}'
                     else:
-                        result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}'
+                        result = f',"args":{{"return":{self.value_json(event.arg)}}}'
                 else:
-                    result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}'
+                    result = f',"args":{{"return":{self.value_json(event.arg)}}}'
             else:
                 result = ""
             now = _perf_ns()
@@ -264,7 +261,7 @@ class ChromeTrace(TimelineWriter):
                 self._unwind_to(state, key)
             stack.pop()
             name = state.names.pop()
-            result = f',"args":{{"return":{value_json(event.arg, self.repr_limit)}}}' if self.args else ""
+            result = f',"args":{{"return":{self.value_json(event.arg)}}}' if self.args else ""
             state.buf.append(f"{state.prefix[1]}{self.now_us()},{name}{result}}}\n")
         elif kind == "exception":
             self._exception(state, event)
@@ -329,10 +326,7 @@ class ChromeTrace(TimelineWriter):
     def arguments(self, site: CallSite, frame: Any) -> str:
         """``,"name":"repr"`` for each parameter of the called function."""
         spec = site[2]
-        if not spec:
-            return ""
-        parts = argument_fields(frame, spec, self.repr_limit)
-        return "".join(parts) if parts else ""
+        return argument_text(frame, spec, self.value_json) if spec else ""
 
     def _format_records(self, state: ThreadState) -> None:
         """Turn the thread's raw records (hunter._recording) into lines, as ``__call__`` would have the events."""

@@ -11,8 +11,8 @@ from ..event import Event
 from ._timeline import (
     ThreadState,
     TimelineWriter,
-    argument_fields,
     argument_spec,
+    argument_text,
     escape,
     remember_code,
     value_json,
@@ -130,8 +130,8 @@ class JSONLines(TimelineWriter):
 
     def _arguments(self, frame: Any, spec: tuple[tuple[str, str], ...]) -> str:
         """``,"args":{...}``: the called function's parameters and the reprs of their values."""
-        parts = argument_fields(frame, spec, self.repr_limit)
-        return ',"args":{' + "".join(parts or ())[1:] + "}"  # (each part starts with a comma)
+        text = argument_text(frame, spec, self.value_json)
+        return ',"args":{' + text[1:] + "}"  # (each part starts with a comma)
 
 
 def _exception_fields(arg: Any, limit: int) -> str:

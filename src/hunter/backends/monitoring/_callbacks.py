@@ -261,7 +261,7 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
         info = get_info(id(code))
         if info is not None:
             if info.record is not None:
-                raw.unwound(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
+                raw.returned(info, None)  # type: ignore[union-attr]  # recorded raw, as a return event of None
                 return
             fields = info.return_fields
             if fields is not None:

@@ -26,19 +26,13 @@ _perf_ns = time.perf_counter_ns
 
 
 class RawSteps:
-    """``call(info)``, ``returned(info, value)``, ``unwound(info)``: called from a callback, for a code recorded raw."""
+    """``call(info)``, ``returned(info, value)`` (None for PY_UNWIND): called from a callback, for raw code."""
 
-    __slots__ = ("call", "returned", "unwound")
+    __slots__ = ("call", "returned")
 
-    def __init__(
-        self,
-        call: Callable[[CodeInfo], None],
-        returned: Callable[[CodeInfo, Any], None],
-        unwound: Callable[[CodeInfo], None],
-    ) -> None:
+    def __init__(self, call: Callable[[CodeInfo], None], returned: Callable[[CodeInfo, Any], None]) -> None:
         self.call = call
         self.returned = returned
-        self.unwound = unwound
 
 
 def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
@@ -80,49 +74,32 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
             sink.due(ns, getframe(2), "call")
 
     def returned(info: CodeInfo, value: Any) -> None:
-        # PY_RETURN, PY_YIELD: the checks of _callbacks' deliver (a silent frame, a thread held back), then a record.
+        # PY_RETURN, PY_YIELD, and PY_UNWIND (value None): the checks of _callbacks' deliver (a silent frame, a
+        # thread held back), then a record.
         if info.mixed:
             frame = getframe(2)
             if untraced_get(id(frame)) is frame:
                 return
         if gate and held_back():
             return
+        ns = perf_ns()
         if not args:
-            end((returned_mark, perf_ns()))
+            entry: tuple[Any, ...] = (returned_mark, ns)
         elif value is None and ended_by_exception(getframe(2)):
-            # Told apart as the normal path tells a return event of None apart (see below).
-            end((unwind_mark, perf_ns(), None))
+            # The normal path delivers PY_UNWIND as a return event of None too, and ChromeTrace tells an exception's
+            # end by the frame's last instruction (ended_by_exception; not always right: a generator left by an
+            # exception thrown into it at a yield shows its yield), so the record says what that says.
+            entry = (unwind_mark, ns, None)
         else:
-            end((returned_mark, perf_ns(), value_json(value)))
-
-    def unwound(info: CodeInfo) -> None:
-        # PY_UNWIND: as returned(), without a value.
-        if info.mixed:
-            frame = getframe(2)
-            if untraced_get(id(frame)) is frame:
-                return
-        if gate and held_back():
-            return
-        if not args:
-            end((unwind_mark, perf_ns()))
-        elif ended_by_exception(getframe(2)):
-            end((unwind_mark, perf_ns(), None))
-        else:
-            # The normal path delivers PY_UNWIND as a return event of None, and ChromeTrace tells an exception's
-            # end by the frame's last instruction (ended_by_exception), which a generator left by an exception
-            # thrown into it at a yield doesn't show: the file must be the same, so the record says what it says.
-            end((returned_mark, perf_ns(), None))  # (written as a returned None)
-
-    def end(entry: tuple[Any, ...]) -> None:
-        # The record of a return or unwind (called by the steps above: getframe(3) is the frame).
+            entry = (returned_mark, ns, value_json(value))
         try:
             records = recorder.local.records
         except AttributeError:
-            records = sink.first(getframe(3), "return")
+            records = sink.first(getframe(2), "return")
             if records is None:
                 return
         records.append(entry)
-        if entry[1] >= recorder.due_ns or len(records) >= batch:
-            sink.due(entry[1], getframe(3), "return")
+        if ns >= recorder.due_ns or len(records) >= batch:
+            sink.due(ns, getframe(2), "return")
 
-    return RawSteps(call, returned, unwound)
+    return RawSteps(call, returned)
