@@ -171,7 +171,7 @@ class CountingChrome(ChromeTrace):
     """ChromeTrace counting the events it records (the raw path hands it none but exceptions).
 
     (Line events are left out: it drops them. Under sys.monitoring the raw path still has them delivered where the
-    filter takes them, since LINE instrumentation changes which exceptions the interpreter reports.)
+    filter takes them, since LINE instrumentation changes how the code runs: see hunter._recording.code_judge.)
     """
 
     events = 0

@@ -159,9 +159,10 @@ def code_judge(
     Both have the same NEVER verdicts (``When`` is NEVER exactly where its condition is), so everything a backend
     prunes stays the same; where the condition is ALWAYS for calls and returns, :func:`records_raw` says so.
     ``drop_lines``: line events the condition takes may be left out (the recorder ignores them). Only a backend
-    whose other events don't depend on line events being on may say so: under sys.monitoring, LINE instrumentation
-    keeps a for loop's FOR_ITER from being specialised, and so decides whether the StopIteration that ends a loop
-    over a generator that returned a value is reported (see ``_compat.ARTIFICIAL_STOP_ITERATION_OPCODES``).
+    whose other events can't depend on line events being on may say so. Under sys.monitoring, LINE instrumentation
+    changes how the code runs (it keeps a for loop's FOR_ITER from being specialised, which decides where the
+    StopIteration of a loop over a generator is reported, see ``_compat.ARTIFICIAL_STOP_ITERATION_OPCODES``), so
+    the monitoring backend keeps line events on wherever the normal path has them: the file must be the same.
     """
     if recording is None:
         return CodeJudge(handler, threading_support)
