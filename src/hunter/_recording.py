@@ -209,7 +209,7 @@ class RawSink:
         """The current thread's record list, at its first record (None: drop the record)."""
         try:
             return self.recorder.thread_records()
-        except Exception as exc:  # noqa: BLE001 - never raise into the program
+        except Exception as exc:  # never raise into the program
             self._fail(exc, frame, kind)
             return None
 
@@ -217,7 +217,7 @@ class RawSink:
         """The current thread's list is full or the flush interval passed: write what is due."""
         try:
             self.recorder.records_due(ns)
-        except Exception as exc:  # noqa: BLE001 - never raise into the program
+        except Exception as exc:  # never raise into the program
             self._fail(exc, frame, kind)
 
     def _fail(self, exc: Exception, frame: FrameType, kind: str) -> None:

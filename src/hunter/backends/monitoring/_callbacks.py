@@ -196,7 +196,8 @@ def _calls(
             return None
         if gate and held_back():
             return None
-        if info.record is not None:
+        site = info.record
+        if site is not None and not info.stdlib:
             raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
             return None
         frame = getframe(1)
@@ -205,6 +206,9 @@ def _calls(
             # resumption and traces the frame from here on.
             untraced_pop(id(frame), None)
         if info.stdlib and silenced(info, frame):
+            return None
+        if site is not None:
+            raw.call(info)  # type: ignore[union-attr]
             return None
         calls = context.calls
         context.calls = calls + 1

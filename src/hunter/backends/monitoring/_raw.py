@@ -78,7 +78,9 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
         # thread held back), then a record.
         if info.mixed:
             frame = getframe(2)
-            if untraced_get(id(frame)) is frame:
+            silent = untraced_get(id(frame)) is frame
+            untraced_pop(id(frame), None)  # it left (a resumption decides again): its id may be reused
+            if silent:
                 return
         if gate and held_back():
             return
