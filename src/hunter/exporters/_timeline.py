@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable
+from itertools import islice
 from types import CodeType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -80,7 +82,7 @@ def _bounded(value: Any, limit: int, depth: int) -> str:
         opening, closing = _SEQUENCES[kind]
         if not value:
             return safe_repr(value)
-        items = [_bounded(item, limit, depth - 1) for _, item in zip(range(_MAX_ITEMS), value)]
+        items = [_bounded(item, limit, depth - 1) for item in islice(value, _MAX_ITEMS)]
         if len(value) > _MAX_ITEMS:
             items.append("...")
         elif kind is tuple and len(value) == 1:
@@ -89,7 +91,7 @@ def _bounded(value: Any, limit: int, depth: int) -> str:
     if kind is dict:
         items = [
             f"{_bounded(key, limit, depth - 1)}: {_bounded(item, limit, depth - 1)}"
-            for _, (key, item) in zip(range(_MAX_ITEMS), value.items())
+            for key, item in islice(value.items(), _MAX_ITEMS)
         ]
         if len(value) > _MAX_ITEMS:
             items.append("...")
@@ -158,7 +160,7 @@ def argument_text(frame: Any, spec: tuple[tuple[str, str], ...], json: Callable[
                 continue
             text += key + json(value)
         return text
-    except Exception:  # noqa: BLE001 - never fail the traced program over an odd frame
+    except Exception:  # never fail the traced program over an odd frame
         return ""
 
 
@@ -166,7 +168,7 @@ def value_repr(value: Any, limit: int) -> str:
     """A short repr that runs no user code (``safe_repr`` rules) and costs little whatever the value's size."""
     try:
         text = _bounded(value, limit, 3)
-    except Exception as exc:  # noqa: BLE001 - e.g. int too large to print (3.11+): say so, never raise
+    except Exception as exc:  # e.g. int too large to print (3.11+): say so, never raise
         return f"!!! FAILED REPR: {type(exc).__name__}"
     if len(text) > limit:
         half = limit // 2
@@ -480,10 +482,8 @@ class TimelineWriter(Action):
         finally:
             _live.discard(self)
             if self._owns_file and self._file is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self._file.close()
-                except OSError:
-                    pass
         _signals.pending()
 
     # -- fork -------------------------------------------------------------------------------------------
@@ -492,10 +492,8 @@ class TimelineWriter(Action):
         if self._closed:
             return
         self._fork_ident = threading.get_ident()
-        try:
+        with contextlib.suppress(OutputError):
             self.flush()
-        except OutputError:
-            pass
 
     def _after_fork_in_child(self) -> None:
         if self._closed:
@@ -522,10 +520,8 @@ class TimelineWriter(Action):
                 self._keep_state(state)
             return
         if self._owns_file and self._file is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._file.close()
-            except OSError:
-                pass
         self.filename = per_process_path(self.path, self.pid)
         self._label = f"{self._label} [fork]"
         try:
@@ -599,7 +595,7 @@ def _close_all() -> None:
     for writer in list(_live):
         try:
             writer.close()
-        except Exception:  # noqa: BLE001, S112 - exit must go on
+        except Exception:  # exit must go on
             continue
 
 
@@ -607,7 +603,7 @@ def _flush_all() -> None:
     for writer in list(_live):
         try:
             writer.flush()
-        except Exception:  # noqa: BLE001, S112 - a checkpoint must never fail the program
+        except Exception:  # a checkpoint must never fail the program
             continue
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -282,7 +283,7 @@ class ChromeTrace(TimelineWriter):
         try:
             exc_type, value = event.arg[0], event.arg[1]
             name = type.__dict__["__name__"].__get__(exc_type) if isinstance(exc_type, type) else "exception"
-        except Exception:  # noqa: BLE001 - an odd arg: still record that something was raised
+        except Exception:  # an odd arg: still record that something was raised
             name, value = "exception", None
         text = value_repr(value, self.repr_limit)
         state.exc = (key, text)
@@ -599,7 +600,5 @@ def _has_events(path: str) -> bool:
 
 
 def _remove(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.remove(path)
-    except OSError:
-        pass

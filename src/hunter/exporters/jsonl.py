@@ -138,5 +138,5 @@ def _exception_fields(arg: Any, limit: int) -> str:
     try:
         name = type.__dict__["__name__"].__get__(arg[0])
         return f',"exception":{escape(name)},"arg":{escape(value_repr(arg[1], limit))}'
-    except Exception:  # noqa: BLE001 - an odd arg: keep the line, without details
+    except Exception:  # an odd arg: keep the line, without details
         return ',"arg":null'
