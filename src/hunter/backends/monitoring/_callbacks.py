@@ -161,7 +161,7 @@ def _calls(wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool]) -> t
 
     def silenced(info: CodeInfo, frame: FrameType) -> bool:
         # A standard library frame that hunter's own code called stays silent (see runs_for_hunter).
-        if not for_hunter(frame):
+        if not for_hunter(frame, get_info):
             return False
         untraced[id(frame)] = frame
         info.mixed = True
@@ -353,7 +353,7 @@ def _c_calls(
                 info = discover(code, getframe(1))
             if info is None or info.own:
                 return  # hunter's own code, starting or stopping the tracer
-            if info.stdlib and for_hunter(getframe(1)):
+            if info.stdlib and for_hunter(getframe(1), get_info):
                 return  # what hunter's code called
             if gate and held_back():
                 return
