@@ -137,7 +137,7 @@ class SettraceBackend:
             event.__dict__ = fields
             try:
                 handler(event)
-            except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+            except Exception as exc:  # any failure of the user's predicate/action
                 failed(event, exc)
                 return False
             return running[0]
@@ -250,7 +250,7 @@ class SettraceBackend:
                 event = Event(frame, kind, arg, None, None, threading_support, owner)
                 try:
                     handler(event)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     failed(event, exc)
                 return
             event_fields["frame"] = frame

@@ -121,7 +121,7 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
         event.__dict__ = event_fields
         try:
             handler(event)
-        except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+        except Exception as exc:  # any failure of the user's predicate/action
             failed(event, exc)
 
     return deliver
@@ -140,7 +140,7 @@ def c_event_reporter(context: Context) -> Callable[[FrameType, str, Any, int | N
             event.lineno = lineno
         try:
             handler(event)
-        except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+        except Exception as exc:  # any failure of the user's predicate/action
             failed(event, exc)
 
     return report_c_event
@@ -343,7 +343,7 @@ def _c_calls(
                     return
                 try:
                     function = function.__get__(arg0, type(arg0))
-                except Exception as exc:  # noqa: BLE001 - settrace would fail the call; we just skip the event
+                except Exception as exc:  # settrace would fail the call; we just skip the event
                     let_through(exc)
                     return
             elif not isinstance(function, BuiltinFunctionType):
