@@ -1,0 +1,208 @@
+"""asyncio awareness (``asyncio=True``): the task column, a coroutine's steps shown as one call going on, and no
+StopIteration noise from awaits. The same output on every Python and both backends."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+from helpers import normalize
+from programs import block, lines, load
+
+import hunter
+from hunter import CallPrinter, CodePrinter
+
+PROGRAM = """
+import asyncio
+
+
+async def fetch(n):
+    await asyncio.sleep(0)
+    return n * 10
+
+
+async def main():
+    first = asyncio.ensure_future(fetch(1))
+    first.set_name("first")
+    total = await first
+    total += await fetch(2)
+    return total
+
+
+async def countdown(n):
+    while n:
+        yield n
+        await asyncio.sleep(0)
+        n -= 1
+
+
+async def consume():
+    seen = []
+    async for n in countdown(2):
+        seen.append(n)
+    return seen
+
+
+async def sleeper():
+    await asyncio.sleep(10)
+
+
+async def cancelling():
+    task = asyncio.ensure_future(sleeper())
+    task.set_name("sleeper")
+    await asyncio.sleep(0)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return "cancelled"
+
+
+def numbers():
+    yield 1
+    yield 2
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_call_printer() -> None:
+    CallPrinter.cleanup()
+
+
+@pytest.fixture
+def program() -> ModuleType:
+    return load("async_program", PROGRAM)
+
+
+def steps(output: str) -> list[str]:
+    """The kind and text columns of each line (what comes after ``file:line``)."""
+    return [re.sub(r"^.*?\.py:\d+ +", "", line) for line in lines(output)]
+
+
+def run(coroutine: Any, action: Callable[[io.StringIO], Any], **query: Any) -> str:
+    """Run a coroutine in a task named "main", traced with ``action`` writing to a buffer; the output."""
+    stream = io.StringIO()
+    loop = asyncio.new_event_loop()
+    try:
+        with hunter.trace(module="async_program", action=action(stream), **query):
+            loop.run_until_complete(loop.create_task(coroutine, name="main"))
+    finally:
+        loop.close()
+    return normalize(stream.getvalue())
+
+
+def test_call_printer_shows_tasks_and_coroutine_steps(program: ModuleType) -> None:
+    output = run(program.main(), lambda stream: CallPrinter(stream=stream, asyncio=True))
+    assert lines(output) == block(
+        """
+        main                                async_program.py:10    call      => main()
+        main                                async_program.py:11    line         first = asyncio.ensure_future(fetch(1))
+        main                                async_program.py:12    line         first.set_name("first")
+        main                                async_program.py:13    line         total = await first
+        main                                async_program.py:13    return    <~ main: <_asyncio.Task object at 0x?>
+        first                               async_program.py:5     call      => fetch(n=1)
+        first                               async_program.py:6     line         await asyncio.sleep(0)
+        first                               async_program.py:6     return    <~ fetch: None
+        first                               async_program.py:6     call      ~> fetch
+        first                               async_program.py:7     line         return n * 10
+        first                               async_program.py:7     return    <= fetch: 10
+        main                                async_program.py:13    call      ~> main
+        main                                async_program.py:14    line         total += await fetch(2)
+        main                                async_program.py:5     call         => fetch(n=2)
+        main                                async_program.py:6     line            await asyncio.sleep(0)
+        main                                async_program.py:6     return       <~ fetch: None
+        main                                async_program.py:14    return    <~ main: None
+        main                                async_program.py:14    call      ~> main
+        main                                async_program.py:6     call         ~> fetch
+        main                                async_program.py:7     line            return n * 10
+        main                                async_program.py:7     return       <= fetch: 20
+        main                                async_program.py:15    line         return total
+        main                                async_program.py:15    return    <= main: 30
+        """
+    )
+
+
+def test_without_the_option_each_step_is_a_call_and_awaits_raise(program: ModuleType) -> None:
+    output = run(program.main(), lambda stream: CallPrinter(stream=stream), kind_in=["call", "exception"])
+    assert [step.rsplit(", ", 1)[0] if "!" in step else step.split("(")[0] for step in steps(output)][:4] == [
+        "call      => main",
+        "call         => fetch",
+        "call            => fetch",
+        "exception        ! fetch: (<class 'StopIteration'>, StopIteration()",
+    ]
+
+
+def test_async_generator_and_async_for(program: ModuleType) -> None:
+    action = lambda stream: CallPrinter(stream=stream, asyncio=True)
+    output = run(program.consume(), action, kind_in=["call", "return", "exception"])
+    wrapped = "<async_generator_wrapped_value object at 0x?>"  # what an async generator's yield hands back
+    assert steps(output) == [
+        "call      => consume()",
+        "call         => countdown(n=2)",
+        f"return       <~ countdown: {wrapped}",
+        "call         ~> countdown",
+        "return       <~ countdown: None",
+        "return    <~ consume: None",
+        "call      ~> consume",
+        "call         ~> countdown",
+        f"return       <~ countdown: {wrapped}",
+        "call         ~> countdown",
+        "return       <~ countdown: None",
+        "return    <~ consume: None",
+        "call      ~> consume",
+        "call         ~> countdown",
+        "return       <= countdown: None",
+        "return    <= consume: [2, 1]",
+    ]  # and no StopAsyncIteration where the async for ends
+
+
+def test_cancelled_task_is_resumed_to_fail(program: ModuleType) -> None:
+    # (Line events left out: 3.13 reports the await's line again as the exception leaves it.)
+    action = lambda stream: CallPrinter(stream=stream, asyncio=True)
+    output = run(program.cancelling(), action, function="sleeper", kind_in=["call", "return", "exception"])
+    assert steps(output) == [
+        "call      => sleeper()",
+        "return    <~ sleeper: <_asyncio.Future object at 0x?>",
+        "call      ~> sleeper",
+        "exception  ! sleeper: (<class 'asyncio.exceptions.CancelledError'>, CancelledError(), <traceback object at 0x?>)",
+        "return    <= sleeper: None",
+    ]
+    assert all(line.startswith("sleeper ") for line in lines(output))
+
+
+def test_generators_outside_tasks(program: ModuleType) -> None:
+    stream = io.StringIO()
+    with hunter.trace(
+        module="async_program",
+        function="numbers",
+        kind_in=["call", "return"],
+        action=CallPrinter(stream=stream, asyncio=True),
+    ):
+        assert list(program.numbers()) == [1, 2]
+    # No task runs: the task column is there, blank.
+    assert lines(stream.getvalue()) == block(
+        """
+                                            async_program.py:47    call      => numbers()
+                                            async_program.py:48    return    <~ numbers: 1
+                                            async_program.py:48    call      ~> numbers
+                                            async_program.py:49    return    <~ numbers: 2
+                                            async_program.py:49    call      ~> numbers
+                                            async_program.py:49    return    <= numbers: None
+        """
+    )
+
+
+def test_code_printer_task_column(program: ModuleType) -> None:
+    output = run(program.main(), lambda stream: CodePrinter(stream=stream, asyncio=True), function="fetch", kind="call")
+    assert [line.split()[0] for line in lines(output)] == ["first", "first", "main", "main"]
+
+
+def test_option_is_off_by_default_and_part_of_the_printer_s_identity() -> None:
+    assert not CallPrinter().asyncio
+    assert CallPrinter(asyncio=True) != CallPrinter()
+    assert str(CallPrinter(asyncio=True, elapsed=True)).endswith(", elapsed=True, asyncio=True)")
