@@ -7,6 +7,7 @@ import asyncio
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,7 +16,7 @@ from helpers import normalize
 from programs import block, lines, load
 
 import hunter
-from hunter import CallPrinter, CodePrinter
+from hunter import CallPrinter, ChromeTrace, CodePrinter
 
 PROGRAM = """
 import asyncio
@@ -206,3 +207,39 @@ def test_option_is_off_by_default_and_part_of_the_printer_s_identity() -> None:
     assert not CallPrinter().asyncio
     assert CallPrinter(asyncio=True) != CallPrinter()
     assert str(CallPrinter(asyncio=True, elapsed=True)).endswith(", elapsed=True, asyncio=True)")
+
+
+def test_timeline_has_a_track_per_task(program: ModuleType, tmp_path: Path) -> None:
+    from hunter.exporters import read_events
+
+    path = tmp_path / "out.json"
+    loop = asyncio.new_event_loop()
+    try:
+        with ChromeTrace(str(path), asyncio=True) as out, hunter.trace(module="async_program", action=out):
+            loop.run_until_complete(loop.create_task(program.main(), name="main"))
+    finally:
+        loop.close()
+    events = read_events(str(path))
+    names = {event["tid"]: event["args"]["name"] for event in events if event.get("name") == "thread_name"}
+    tracks: dict[str, list[str]] = {}
+    for event in events:
+        if event["ph"] in "BE":
+            tracks.setdefault(names[event["tid"]], []).append(f"{event['ph']} {event['name']}")
+    # Each task's steps on its own track: B/E pairs of each step (a coroutine's every resumption is a slice).
+    assert tracks == {
+        "first (MainThread)": ["B fetch", "E fetch", "B fetch", "E fetch"],
+        "main (MainThread)": [
+            "B main",
+            "E main",
+            "B main",
+            "B fetch",
+            "E fetch",
+            "E main",
+            "B main",
+            "B fetch",
+            "E fetch",
+            "E main",
+        ],
+    }
+    assert not [event for event in events if event["ph"] == "i"]  # the awaits' StopIteration is not an exception
+    assert all(1 << 31 < tid < 1 << 32 for tid in names if names[tid] != "MainThread")  # Perfetto reads 32 bits
