@@ -12,8 +12,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from helpers import normalize
+from helpers import describe, normalize
 from programs import block, lines, load
+from test_cli import hunter as hunter_cli
 
 import hunter
 from hunter import CallPrinter, ChromeTrace, CodePrinter
@@ -207,6 +208,30 @@ def test_option_is_off_by_default_and_part_of_the_printer_s_identity() -> None:
     assert not CallPrinter().asyncio
     assert CallPrinter(asyncio=True) != CallPrinter()
     assert str(CallPrinter(asyncio=True, elapsed=True)).endswith(", elapsed=True, asyncio=True)")
+
+
+def test_command_line_flag(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(
+        "import asyncio\n\nasync def work():\n    await asyncio.sleep(0)\n    return 1\n\nasyncio.run(work(), debug=False)\n"
+    )
+    result = hunter_cli("--asyncio", "--function", "work", "--kind", "call,return", "prog.py", cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    assert steps(result.stderr) == [
+        "call      => work()",
+        "return    <~ work: None",
+        "call      ~> work",
+        "return    <= work: 1",
+    ]
+    assert all(line.startswith("Task-1 ") for line in result.stderr.splitlines())
+    result = hunter_cli("--asyncio", "--format", "chrome", "-o", tmp_path / "t.json", "prog.py", cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    from hunter.exporters import read_events
+
+    names = [event["args"]["name"] for event in read_events(str(tmp_path / "t.json")) if event["name"] == "thread_name"]
+    assert "Task-1 (MainThread)" in names, names
+    for args in (["--action", "snoop"], ["--format", "jsonl"], ["-q", "action=CallPrinter"]):
+        result = hunter_cli("--asyncio", *args, "prog.py", cwd=tmp_path)
+        assert result.returncode == 2 and "--asyncio" in result.stderr, describe(result)
 
 
 def test_timeline_has_a_track_per_task(program: ModuleType, tmp_path: Path) -> None:
