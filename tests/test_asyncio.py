@@ -268,3 +268,27 @@ def test_timeline_has_a_track_per_task(program: ModuleType, tmp_path: Path) -> N
     }
     assert not [event for event in events if event["ph"] == "i"]  # the awaits' StopIteration is not an exception
     assert all(1 << 31 < tid < 1 << 32 for tid in names if names[tid] != "MainThread")  # Perfetto reads 32 bits
+
+
+def test_timeline_lets_go_of_finished_tasks(tmp_path: Path) -> None:
+    from hunter.exporters import read_events
+
+    program = load("many_tasks", "async def tiny(n):\n    return n\n\n\nasync def many(count):\n"
+                   "    for n in range(count):\n        await asyncio.ensure_future(tiny(n))\n\nimport asyncio\n")  # fmt: skip
+    path = tmp_path / "out.json"
+    loop = asyncio.new_event_loop()
+    try:
+        with (
+            ChromeTrace(str(path), asyncio=True) as out,
+            hunter.trace(module="many_tasks", function="tiny", action=out),
+        ):
+            loop.run_until_complete(program.many(1500))
+            kept = len(out._task_states)  # internal, but the point of the test: memory stays bounded
+    finally:
+        loop.close()
+    assert kept < 1024  # the tracks of tasks that are gone were written out and forgotten
+    events = read_events(str(path))
+    begins = [event for event in events if event["ph"] == "B"]
+    ends = [event for event in events if event["ph"] == "E"]
+    assert len(begins) == len(ends) == 1500
+    assert len({event["tid"] for event in begins}) == 1500  # a track each, ids never reused
