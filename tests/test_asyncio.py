@@ -86,6 +86,11 @@ def steps(output: str) -> list[str]:
     return [re.sub(r"^.*?\.py:\d+ +", "", line) for line in lines(output)]
 
 
+def asyncio_printer(stream: io.StringIO) -> CallPrinter:
+    """A CallPrinter with asyncio awareness, writing to ``stream``."""
+    return CallPrinter(stream=stream, asyncio=True)
+
+
 def run(coroutine: Any, action: Callable[[io.StringIO], Any], **query: Any) -> str:
     """Run a coroutine in a task named "main", traced with ``action`` writing to a buffer; the output."""
     stream = io.StringIO()
@@ -140,8 +145,7 @@ def test_without_the_option_each_step_is_a_call_and_awaits_raise(program: Module
 
 
 def test_async_generator_and_async_for(program: ModuleType) -> None:
-    action = lambda stream: CallPrinter(stream=stream, asyncio=True)
-    output = run(program.consume(), action, kind_in=["call", "return", "exception"])
+    output = run(program.consume(), asyncio_printer, kind_in=["call", "return", "exception"])
     wrapped = "<async_generator_wrapped_value object at 0x?>"  # what an async generator's yield hands back
     assert steps(output) == [
         "call      => consume()",
@@ -165,13 +169,13 @@ def test_async_generator_and_async_for(program: ModuleType) -> None:
 
 def test_cancelled_task_is_resumed_to_fail(program: ModuleType) -> None:
     # (Line events left out: 3.13 reports the await's line again as the exception leaves it.)
-    action = lambda stream: CallPrinter(stream=stream, asyncio=True)
-    output = run(program.cancelling(), action, function="sleeper", kind_in=["call", "return", "exception"])
+    output = run(program.cancelling(), asyncio_printer, function="sleeper", kind_in=["call", "return", "exception"])
     assert steps(output) == [
         "call      => sleeper()",
         "return    <~ sleeper: <_asyncio.Future object at 0x?>",
         "call      ~> sleeper",
-        "exception  ! sleeper: (<class 'asyncio.exceptions.CancelledError'>, CancelledError(), <traceback object at 0x?>)",
+        "exception  ! sleeper: (<class 'asyncio.exceptions.CancelledError'>, CancelledError(), "
+        "<traceback object at 0x?>)",
         "return    <= sleeper: None",
     ]
     assert all(line.startswith("sleeper ") for line in lines(output))
@@ -212,7 +216,8 @@ def test_option_is_off_by_default_and_part_of_the_printer_s_identity() -> None:
 
 def test_command_line_flag(tmp_path: Path) -> None:
     (tmp_path / "prog.py").write_text(
-        "import asyncio\n\nasync def work():\n    await asyncio.sleep(0)\n    return 1\n\nasyncio.run(work(), debug=False)\n"
+        "import asyncio\n\nasync def work():\n    await asyncio.sleep(0)\n    return 1\n\n"
+        "asyncio.run(work(), debug=False)\n"
     )
     result = hunter_cli("--asyncio", "--function", "work", "--kind", "call,return", "prog.py", cwd=tmp_path)
     assert result.returncode == 0, describe(result)
@@ -273,8 +278,11 @@ def test_timeline_has_a_track_per_task(program: ModuleType, tmp_path: Path) -> N
 def test_timeline_lets_go_of_finished_tasks(tmp_path: Path) -> None:
     from hunter.exporters import read_events
 
-    program = load("many_tasks", "async def tiny(n):\n    return n\n\n\nasync def many(count):\n"
-                   "    for n in range(count):\n        await asyncio.ensure_future(tiny(n))\n\nimport asyncio\n")  # fmt: skip
+    program = load(
+        "many_tasks",
+        "async def tiny(n):\n    return n\n\n\nasync def many(count):\n"
+        "    for n in range(count):\n        await asyncio.ensure_future(tiny(n))\n\nimport asyncio\n",
+    )
     path = tmp_path / "out.json"
     loop = asyncio.new_event_loop()
     try:

@@ -22,7 +22,7 @@ def current_task() -> Any:
     try:
         loop = asyncio.events._get_running_loop()
         return None if loop is None else asyncio.current_task(loop)
-    except Exception:  # noqa: BLE001 - an exotic loop: no task to show
+    except Exception:
         return None
 
 
@@ -32,7 +32,7 @@ def task_name(task: Any) -> str:
         return ""
     try:
         return str(task.get_name())
-    except Exception:  # noqa: BLE001 - a Task-like object of another library
+    except Exception:
         return "?"
 
 
@@ -46,5 +46,5 @@ def is_await_machinery(frame: FrameType | None, arg: Any) -> bool:
             return False
         code = frame.f_code
         return code.co_code[frame.f_lasti] in AWAIT_OPCODES
-    except Exception:  # noqa: BLE001 - an odd arg or frame: an ordinary exception
+    except Exception:
         return False
