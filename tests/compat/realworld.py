@@ -40,8 +40,8 @@ VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 #: Standard library modules load from their files, not frozen: hunter 3.9 counts frozen modules as user code
 #: without source (README, "Where hunter differs"), which would hide every other difference in stdlib queries.
 INTERPRETER_OPTIONS = ("-X", "frozen_modules=off")
-#: id() values the libraries print (json's markers): addresses in decimal.
-_IDS = re.compile(r"\b\d{14,16}\b")
+#: id() values the libraries print (json's markers) and hashes of objects (rich's styles): addresses in decimal.
+_IDS = re.compile(r"-?\b\d{14,20}\b")
 #: Clock readings (asyncio's loop.time()): they change from run to run.
 _CLOCK = re.compile(r"\b\d{3,}\.\d{5,}\b")
 #: A set of objects shown by address: its order follows the addresses.
@@ -144,10 +144,8 @@ def compare(version: str, programs: list[str], diffs: Path | None) -> dict[tuple
             for query in queries:
                 if any(entry.covers(program, query.name) for entry in UNSTABLE if _versionless(entry)):
                     continue
-                left = _IDS.sub("<id>", harness.normalise(expected.outputs[query.name]))
-                right = _IDS.sub(
-                    "<id>", harness.adjusted(harness.normalise(actual.outputs[query.name]), program, query)
-                )
+                left = normalised(harness.normalise(expected.outputs[query.name]))
+                right = normalised(harness.adjusted(harness.normalise(actual.outputs[query.name]), program, query))
                 same = left == right
                 results[program, f"{query.name}/{backend}"] = same
                 if not same and diffs is not None:
