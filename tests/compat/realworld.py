@@ -44,13 +44,15 @@ INTERPRETER_OPTIONS = ("-X", "frozen_modules=off")
 _IDS = re.compile(r"-?\b\d{14,20}\b")
 #: Clock readings (asyncio's loop.time()): they change from run to run.
 _CLOCK = re.compile(r"\b\d{3,}\.\d{5,}\b")
+#: The tail of an address that repr_limit cut, before the rest of a code object's repr.
+_CUT_CODE_ADDRESS = re.compile(r"(\[\.\.\.\] )[0-9a-f]+(?=, file )")
 #: A set of objects shown by address: its order follows the addresses.
 _OBJECT_SET = re.compile(r"\{(<[^{}<>]*at 0x\?>(?:, <[^{}<>]*at 0x\?>)+)\}")
 
 
 def normalised(text: str) -> str:
     """Output with what changes from run to run replaced: ids, clock readings, the order of sets of objects."""
-    text = _CLOCK.sub("<clock>", _IDS.sub("<id>", text))
+    text = _CUT_CODE_ADDRESS.sub(r"\1?", _CLOCK.sub("<clock>", _IDS.sub("<id>", text)))
     return _OBJECT_SET.sub(lambda found: "{" + ", ".join(sorted(found.group(1).split(", "))) + "}", text)
 
 
