@@ -110,13 +110,10 @@ def safe_repr(obj: Any, maxdepth: int = 5) -> str:
 
 def _bound_method(method: types.MethodType, depth: int) -> str:
     func = method.__func__
-    if type(func).__flags__ & _IMMUTABLE_TYPE:
-        # A type defined in C (a function, an lru_cache wrapper, a partial): looking up its names runs no code of
-        # the program, so the name is the one repr() shows.
-        name = _callable_name(func)
-    else:
-        # A callable object of the program's could answer anything.
-        name = f"{_TYPE_NAME(type(func))}.__call__"
+    # A type defined in C (a function, an lru_cache wrapper, a partial): looking up its names runs no code of the
+    # program, so the name is the one repr() shows. A callable object of the program's could answer anything.
+    defined_in_c = type(func).__flags__ & _IMMUTABLE_TYPE
+    name = _callable_name(func) if defined_in_c else f"{_TYPE_NAME(type(func))}.__call__"
     return f"<bound method {name} of {safe_repr(method.__self__, depth)}>"
 
 
