@@ -314,6 +314,8 @@ def test_which_trees_are_recognised(tmp_path: Path) -> None:
     assert recording_for(static & When(static, chrome), profiling=False) is None
     chrome.close()
     assert recording_for(When(static, chrome), profiling=False) is None
+    with ChromeTrace(str(tmp_path / "tasks.json"), asyncio=True) as per_task:
+        assert recording_for(When(static, per_task), profiling=False) is None  # tracks per task: events decide
 
 
 class FailingFile(io.RawIOBase):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dis
 import sys
+from types import FrameType
 
 PY_VERSION = sys.version_info[:2]
 
@@ -54,3 +55,52 @@ def stop_iteration_value(exc: object) -> object:
 #: otherwise and the line check misses it). sys.settrace keeps PY_START/PY_RESUME on everywhere, so the
 #: monitoring backend must not DISABLE them in code whose lines it reports.
 LINE_EVENTS_NEED_RESUME_EVENTS: bool = PY_VERSION >= (3, 13)
+
+
+# -- generators and coroutines ---------------------------------------------------------------------------------
+# A generator's or coroutine's every resumption is a ``call`` event and every suspension a ``return`` event (on
+# both backends). Their current instruction tells them apart from a first call and a real return; where it is
+# differs by version. 3.10 reports a frame that hasn't started with f_lasti -1, and an ``await``/``yield from``
+# suspended with f_lasti just before its YIELD_FROM (which runs again on resumption). 3.11+ start every frame
+# at a RESUME whose oparg's low bits are 0 (1: after yield, 2: after yield from, 3: after await) and suspend
+# at a YIELD_VALUE, which 3.13 reports as the RESUME that follows it.
+
+#: Code flags of functions whose frames suspend: generators, coroutines, async generators.
+SUSPENDABLE_FLAGS: int = 0x20 | 0x80 | 0x100 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, ...
+_YIELD = _opcodes("YIELD_VALUE", "INSTRUMENTED_YIELD_VALUE")
+_RESUME = _opcodes("RESUME", "INSTRUMENTED_RESUME")
+_YIELD_FROM = _opcodes("YIELD_FROM")  # 3.10
+#: Where an awaited coroutine's (or ``yield from``'s, ``async for``'s) StopIteration is raised and caught.
+AWAIT_OPCODES: frozenset[int] = _opcodes("YIELD_FROM", "SEND", "END_SEND", "INSTRUMENTED_END_SEND")
+
+
+def is_resumption(frame: FrameType) -> bool:
+    """At a ``call`` event: whether the frame is a generator or coroutine going on after a yield or await."""
+    code = frame.f_code
+    if not code.co_flags & SUSPENDABLE_FLAGS:
+        return False
+    offset = frame.f_lasti
+    if PY_VERSION < (3, 11):
+        return offset >= 0
+    raw = code.co_code
+    try:
+        return not (raw[offset] in _RESUME and raw[offset + 1] & 3 == 0)
+    except IndexError:  # no instruction there: nothing says it is a resumption
+        return False
+
+
+def is_suspension(frame: FrameType) -> bool:
+    """At a ``return`` event: whether the frame is a generator or coroutine stopping at a yield or await (it will
+    be resumed), rather than finishing."""
+    code = frame.f_code
+    if not code.co_flags & SUSPENDABLE_FLAGS:
+        return False
+    offset = frame.f_lasti
+    raw = code.co_code
+    if offset < 0 or offset >= len(raw):
+        return False
+    if raw[offset] in _YIELD:
+        return True
+    if PY_VERSION < (3, 11):
+        return offset + 2 < len(raw) and raw[offset + 2] in _YIELD_FROM
+    return PY_VERSION >= (3, 13) and raw[offset] in _RESUME and raw[offset + 1] & 3 != 0

@@ -48,19 +48,26 @@ def is_hunter_frame(frame: FrameType) -> bool:
     return module == "hunter" or module.startswith("hunter.")
 
 
-def runs_for_hunter(frame: FrameType) -> bool:
+def runs_for_hunter(frame: FrameType, known: Callable[[int], Any] | None = None) -> bool:
     """Whether a standard library frame was called by hunter's own code, through standard library frames only.
 
     hunter's code runs in the program's threads (``hunter.trace()``, ``stop()``, a wrapper's bookkeeping) and
     calls the standard library (``os.environ``, ``signal``, ``threading``): never the program's doing, so never
     reported. Program code in between (the function ``hunter.wrap`` calls) ends the search: what it calls is the
-    program's. Backends ask only for frames of standard library code that could report something.
+    program's. Backends ask only for frames of standard library code that could report something, and pass
+    ``known``, their ``id(code) -> record`` lookup (records with ``own`` and ``stdlib``), to skip the path checks.
     """
     caller = frame.f_back
     while caller is not None:
-        if is_hunter_frame(caller):
+        record = known(id(caller.f_code)) if known is not None else None
+        if record is not None:
+            if record.own:
+                return True
+            if not record.stdlib:
+                return False
+        elif is_hunter_frame(caller):
             return True
-        if not is_stdlib(caller.f_code.co_filename, frame_module(caller)):
+        elif not is_stdlib(caller.f_code.co_filename, frame_module(caller)):
             return False
         caller = caller.f_back
     return False

@@ -130,6 +130,8 @@ def recording_for(predicate: Any, profiling: bool) -> Recording | None:
     recorder = predicate.actions[0]
     if getattr(type(recorder), "takes_raw_records", False) is not True or recorder.closed:
         return None
+    if getattr(recorder, "asyncio", False):
+        return None  # a track per asyncio task: which task an event belongs to is decided per event
     if reads_calls(predicate.condition):
         return None
     return Recording(predicate.condition, recorder)

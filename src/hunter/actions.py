@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, ClassVar
 
-from . import _colors, _source, _streams, config
+from . import _colors, _source, _streams, _tasks, config
 from ._signals import let_through
 from ._streams import OutputError
 from .event import Event
@@ -281,12 +281,14 @@ class ColorStreamAction(Action):
 class CodePrinter(ColorStreamAction):
     """Prints each event's source code; multi-line statements continued with ``|``/``*``; return values.
 
-    ``elapsed=True`` starts each event's lines with the seconds since the printer's first event.
+    ``elapsed=True`` starts each event's lines with the seconds since the printer's first event;
+    ``asyncio=True`` adds a column with the running asyncio task's name (after the thread column).
     """
 
-    def __init__(self, *args: Any, elapsed: bool = False, **options: Any) -> None:
+    def __init__(self, *args: Any, elapsed: bool = False, asyncio: bool = False, **options: Any) -> None:
         super().__init__(*args, **options)
         self.elapsed = bool(elapsed)
+        self.asyncio = bool(asyncio)
         self._started: float | None = None
 
     def __call__(self, event: Event) -> None:
@@ -294,16 +296,24 @@ class CodePrinter(ColorStreamAction):
 
     def __str__(self) -> str:
         text = super().__str__()
-        return f"{text[:-1]}, elapsed=True)" if self.elapsed else text
+        extra = "".join(f", {name}=True" for name in ("elapsed", "asyncio") if getattr(self, name))
+        return f"{text[:-1]}{extra})" if extra else text
 
     __repr__ = __str__
 
     def _settings(self) -> tuple[Any, ...]:
-        return (*super()._settings(), self.elapsed)
+        return (*super()._settings(), self.elapsed, self.asyncio)
+
+    def thread_prefix(self, event: Event) -> str:
+        """The thread column, then (``asyncio=True``) the task column: the running task's name, blank outside one."""
+        column = super().thread_prefix(event)
+        if self.asyncio:
+            column += f"{_tasks.task_name(_tasks.current_task()):{self.thread_alignment}}"
+        return column
 
     def _timed(self, text: str) -> str:
         """``text`` with the elapsed-time column before its first line (and as much space before the others)."""
-        if not self.elapsed:
+        if not self.elapsed or not text:
             return text
         now = time.perf_counter()
         if self._started is None:
@@ -335,7 +345,12 @@ class CodePrinter(ColorStreamAction):
 
 
 class CallPrinter(CodePrinter):
-    """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth."""
+    """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth.
+
+    With ``asyncio=True``, a generator or coroutine going on after a yield or await is ``~> f`` (the same call
+    continuing, not a new one) and one stopping there is ``<~ f: value`` (it isn't finished); the StopIteration
+    with which an awaited coroutine hands back its result is not shown as an exception.
+    """
 
     EVENT_COLORS: ClassVar[dict[str, str]] = _colors.CALL_COLORS
 
@@ -363,6 +378,8 @@ class CallPrinter(CodePrinter):
         return cls._stacks[threading.get_ident()]
 
     def __call__(self, event: Event) -> None:
+        if self.asyncio and event.kind == "exception" and _tasks.is_await_machinery(event.frame, event.arg):
+            return
         self.write(self._timed(self._render_call(event)))
 
     def _render_call(self, event: Event) -> str:
@@ -379,6 +396,8 @@ class CallPrinter(CodePrinter):
         if kind == "call":
             frame_id = None if event.frame is None else id(event.frame)
             stack.append((event.module, event.function, frame_id))
+            if self.asyncio and event.frame is not None and _tasks.is_resumption(event.frame):
+                return f"{prefix}{'   ' * (len(stack) - 1)}{color}~>{tags['NORMAL']} {event.function}{tags['RESET']}\n"
             return (
                 f"{prefix}{'   ' * (len(stack) - 1)}{color}=>{tags['NORMAL']} {event.function}("
                 f"{self._arguments(event)}{color}{tags['NORMAL']}){tags['RESET']}\n"
@@ -390,7 +409,9 @@ class CallPrinter(CodePrinter):
         if kind == "return":
             value = self._value_repr(event, event.arg)
             indent = "   " * (len(stack) - 1)
-            line = f"{prefix}{indent}{color}<={tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
+            suspended = self.asyncio and event.frame is not None and _tasks.is_suspension(event.frame)
+            marker = "<~" if suspended else "<="
+            line = f"{prefix}{indent}{color}{marker}{tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
             if stack and stack[-1][:2] == (event.module, event.function):
                 stack.pop()
             return line

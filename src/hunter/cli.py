@@ -200,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start each line with the seconds since the first event (--action call or code)",
     )
+    out.add_argument(
+        "--asyncio",
+        action="store_true",
+        help="asyncio tasks: a task column and coroutines' steps as one call (text, --action call or code); "
+        "a track per task (--format chrome)",
+    )
     how = parser.add_argument_group("how")
     how.add_argument("--threads", action="store_true", help="always show the thread column")
     how.add_argument("--backend", choices=("settrace", "monitoring"), help="the tracing backend (default: the best)")
@@ -331,6 +337,7 @@ def _kinds(values: list[str]) -> list[str]:
 def _action_text(options: argparse.Namespace, output: str | None, child: bool) -> str:
     """The action of the trace, as PYTHONHUNTER source text."""
     limit = [] if options.repr_limit is None else [f"repr_limit={options.repr_limit!r}"]
+    limit += ["asyncio=True"] if options.asyncio and options.format == "chrome" else []
     # signals=True: SIGTERM/SIGHUP close the file before the process ends (in the children too).
     if options.format == "chrome":
         return f"ChromeTrace({', '.join([repr(output), *limit, 'signals=True'])})"
@@ -347,6 +354,8 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
     arguments += limit
     if options.elapsed:
         arguments.append("elapsed=True")
+    if options.asyncio:
+        arguments.append("asyncio=True")
     return f"{_ACTIONS[name]}({', '.join(arguments)})"
 
 
@@ -416,6 +425,11 @@ def make_plan(argv: Sequence[str]) -> Plan:
             raise UsageError(f"--action {options.action[0]} takes no names (got {' '.join(options.action[1:])})")
     if options.elapsed and (options.format != "text" or (options.action or ["call"])[0] not in ("call", "code")):
         raise UsageError("--elapsed applies to the text output of --action call (the default) or code")
+    if options.asyncio and (
+        options.format == "jsonl"
+        or (options.format == "text" and (options.action or ["call"])[0] not in ("call", "code"))
+    ):
+        raise UsageError("--asyncio applies to --format chrome and to the text output of --action call or code")
     if options.repr_limit is not None and options.format != "text" and options.repr_limit < 8:
         raise UsageError(f"--repr-limit must be at least 8 for --format {options.format}")
     positional: list[str] = []
@@ -454,8 +468,10 @@ def make_plan(argv: Sequence[str]) -> Plan:
     if options.depth_lt is not None:
         query.append(f"depth_lt={options.depth_lt!r}")
     user_actions = {key: tracer_options.pop(key) for key in ("action", "actions") if key in tracer_options}
-    if user_actions and (options.action or options.format != "text" or options.elapsed):
-        raise UsageError("a --query that names its own action can't be combined with --action, --format or --elapsed")
+    if user_actions and (options.action or options.format != "text" or options.elapsed or options.asyncio):
+        raise UsageError(
+            "a --query that names its own action can't be combined with --action, --format, --elapsed or --asyncio"
+        )
     if options.threads:
         if any(alias in tracer_options for alias in config.THREADING_ALIASES):
             raise UsageError("--threads given both as an option and in a --query")

@@ -38,6 +38,8 @@ _BASE_EXCEPTION_ARGS = BaseException.__dict__["args"].__get__
 # The C getters of type: ``klass.__module__`` would go through a metaclass's __getattribute__.
 _TYPE_MODULE = type.__dict__["__module__"].__get__
 _TYPE_NAME = type.__dict__["__name__"].__get__
+#: Py_TPFLAGS_IMMUTABLETYPE: set on types defined in C, never on a class statement's.
+_IMMUTABLE_TYPE = 1 << 8
 _object_repr = object.__repr__
 
 
@@ -108,9 +110,20 @@ def safe_repr(obj: Any, maxdepth: int = 5) -> str:
 
 def _bound_method(method: types.MethodType, depth: int) -> str:
     func = method.__func__
-    # A function's name comes from its C getter; a callable object of the program's could answer anything.
-    name = func.__qualname__ if type(func) is types.FunctionType else f"{_TYPE_NAME(type(func))}.__call__"
+    # A type defined in C (a function, an lru_cache wrapper, a partial): looking up its names runs no code of the
+    # program, so the name is the one repr() shows. A callable object of the program's could answer anything.
+    defined_in_c = type(func).__flags__ & _IMMUTABLE_TYPE
+    name = _callable_name(func) if defined_in_c else f"{_TYPE_NAME(type(func))}.__call__"
     return f"<bound method {name} of {safe_repr(method.__self__, depth)}>"
+
+
+def _callable_name(func: object) -> str:
+    """The name a bound method's repr() gives its function: __qualname__, else __name__, else '?'."""
+    for attribute in ("__qualname__", "__name__"):
+        name = getattr(func, attribute, None)
+        if isinstance(name, str):
+            return name
+    return "?"
 
 
 def _trusted_repr(obj: Any, klass: type, depth: int) -> str:

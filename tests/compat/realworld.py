@@ -40,17 +40,19 @@ VERSIONS = ("3.10", "3.11", "3.12", "3.13")
 #: Standard library modules load from their files, not frozen: hunter 3.9 counts frozen modules as user code
 #: without source (README, "Where hunter differs"), which would hide every other difference in stdlib queries.
 INTERPRETER_OPTIONS = ("-X", "frozen_modules=off")
-#: id() values the libraries print (json's markers): addresses in decimal.
-_IDS = re.compile(r"\b\d{14,16}\b")
+#: id() values the libraries print (json's markers) and hashes of objects (rich's styles): addresses in decimal.
+_IDS = re.compile(r"-?\b\d{14,20}\b")
 #: Clock readings (asyncio's loop.time()): they change from run to run.
 _CLOCK = re.compile(r"\b\d{3,}\.\d{5,}\b")
+#: The tail of an address that repr_limit cut, before the rest of a code object's repr.
+_CUT_CODE_ADDRESS = re.compile(r"(\[\.\.\.\] )[0-9a-f]+(?=, file )")
 #: A set of objects shown by address: its order follows the addresses.
 _OBJECT_SET = re.compile(r"\{(<[^{}<>]*at 0x\?>(?:, <[^{}<>]*at 0x\?>)+)\}")
 
 
 def normalised(text: str) -> str:
     """Output with what changes from run to run replaced: ids, clock readings, the order of sets of objects."""
-    text = _CLOCK.sub("<clock>", _IDS.sub("<id>", text))
+    text = _CUT_CODE_ADDRESS.sub(r"\1?", _CLOCK.sub("<clock>", _IDS.sub("<id>", text)))
     return _OBJECT_SET.sub(lambda found: "{" + ", ".join(sorted(found.group(1).split(", "))) + "}", text)
 
 
@@ -144,10 +146,8 @@ def compare(version: str, programs: list[str], diffs: Path | None) -> dict[tuple
             for query in queries:
                 if any(entry.covers(program, query.name) for entry in UNSTABLE if _versionless(entry)):
                     continue
-                left = _IDS.sub("<id>", harness.normalise(expected.outputs[query.name]))
-                right = _IDS.sub(
-                    "<id>", harness.adjusted(harness.normalise(actual.outputs[query.name]), program, query)
-                )
+                left = normalised(harness.normalise(expected.outputs[query.name]))
+                right = normalised(harness.adjusted(harness.normalise(actual.outputs[query.name]), program, query))
                 same = left == right
                 results[program, f"{query.name}/{backend}"] = same
                 if not same and diffs is not None:

@@ -9,6 +9,7 @@ import collections  # noqa: F401
 import datetime  # noqa: F401
 import decimal  # noqa: F401
 import fractions  # noqa: F401
+import functools
 import io  # noqa: F401
 import json
 import os
@@ -19,6 +20,15 @@ import types  # noqa: F401
 # The classes and functions of the values program, which the traced comparison passes around too.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs"))
 from values import Color, Evil, Level, Meta, MyError, MyInt, Slotted, WithMeta, closure_cells, generator  # noqa: F401
+
+
+class Cached:
+    """A classmethod over an lru_cache wrapper, as rich's Style.normalize: a bound method of a C callable."""
+
+    @classmethod
+    @functools.cache
+    def normalize(cls, value):
+        return value
 
 
 def full_cell():
@@ -99,6 +109,10 @@ object.__init__
 object().__init__
 int.real
 Slotted().__init__
+Cached.normalize
+Cached().normalize
+types.MethodType(functools.partial(max, 1), 5)
+types.MethodType(len, 5)
 closure_cells()[0]
 full_cell()
 generator()

@@ -11,6 +11,7 @@ Each test states what we do where hunter 3.9 has a bug. Differences tested elsew
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 import types
@@ -90,6 +91,12 @@ def test_safe_repr_never_runs_the_programs_repr(make: Any, expected: str) -> Non
     Evil.calls = 0
     assert normalize(safe_repr(make(Evil()))) == expected
     assert Evil.calls == 0
+
+
+def test_safe_repr_of_a_method_of_a_nameless_callable() -> None:
+    # hunter 3.9's safe_repr raises AttributeError (it reads __name__ when there is no __qualname__).
+    method = types.MethodType(functools.partial(max, 1), 5)
+    assert safe_repr(method) == repr(method) == "<bound method ? of 5>"
 
 
 def test_dict_fields_test_their_keys() -> None:

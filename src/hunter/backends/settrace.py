@@ -26,11 +26,12 @@ class _CodeInfo(CodeRecord):
     """What the callbacks know about one code object: its verdicts, pre-filled event fields, local trace function.
 
     ``own``: hunter's own code, whose calls aren't the program's and aren't counted in ``calls`` (hunter 3.9's
-    Tracer is compiled: its methods make no call events). ``stdlib``: standard library code that may report
-    something, whose frames are silent when hunter's code called them (``runs_for_hunter``).
+    Tracer is compiled: its methods make no call events). ``stdlib``: standard library code (not hunter's);
+    ``watch``: such code that may report something, whose frames are silent when hunter's code called them
+    (``runs_for_hunter``).
     """
 
-    __slots__ = ("fields", "local", "own", "record", "stdlib", "verdicts")
+    __slots__ = ("fields", "local", "own", "record", "stdlib", "verdicts", "watch")
 
     def __init__(
         self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None, own: bool, reports: bool
@@ -39,7 +40,8 @@ class _CodeInfo(CodeRecord):
         self.fields = fields
         self.local = local
         self.own = own
-        self.stdlib = reports and bool(fields.get("stdlib")) and not own
+        self.stdlib = bool(fields.get("stdlib")) and not own
+        self.watch = reports and self.stdlib
         #: Recording (hunter._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (``local`` then records them); None otherwise.
         self.record: Any = None
@@ -143,7 +145,7 @@ class SettraceBackend:
             event.__dict__ = fields
             try:
                 handler(event)
-            except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+            except Exception as exc:  # any failure of the user's predicate/action
                 failed(event, exc)
                 return False
             return running[0]
@@ -221,7 +223,7 @@ class SettraceBackend:
                 # them, and stop() can only reset the current thread); they must not report anything more.
                 return None
             info = known(id(frame.f_code)) or code_info(frame)
-            if info.own or (info.stdlib and runs_for_hunter(frame)):
+            if info.own or (info.watch and runs_for_hunter(frame, known)):
                 return None
             calls = context.calls
             context.calls = calls + 1
@@ -253,7 +255,7 @@ class SettraceBackend:
             if not running[0]:
                 return  # stopped: see global_trace
             info = code_info(frame)
-            if info.own or (info.stdlib and runs_for_hunter(frame)):
+            if info.own or (info.watch and runs_for_hunter(frame, known)):
                 return  # hunter's code and what it calls (the C functions too): not the program's doing
             if kind == "call":
                 calls = context.calls
@@ -271,7 +273,7 @@ class SettraceBackend:
                 event = Event(frame, kind, arg, None, None, threading_support, owner)
                 try:
                     handler(event)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     failed(event, exc)
                 return
             event_fields["frame"] = frame

@@ -7,10 +7,13 @@ import json
 import os
 import re
 import sys
+import threading
 import time
+import weakref
 from types import CodeType, FrameType
 from typing import Any, TextIO
 
+from .. import _tasks
 from .._recording import RETURN, UNWIND, ended_by_exception
 from ..event import Event
 from ._timeline import (
@@ -36,6 +39,9 @@ OBJECT_HEADER = '{"displayTimeUnit":"ms","otherData":{"producer":"hunter"},"trac
 OBJECT_FOOTER = "]}\n"
 #: Stack keys of detached events: below every -id(frame) a builtin call uses, one per depth.
 _DETACHED = -(1 << 62)
+#: The track ids of asyncio tasks (asyncio=True) count from here: far above the thread ids Linux hands out (at
+#: most 2**22), and within the unsigned 32 bits that Perfetto reads a tid into.
+_TASK_TIDS = 1 << 31
 #: Exception keys (``ThreadState.exc``) of calls recorded raw, which have no frame: one per stack depth, between
 #: the builtin and the detached keys.
 _RAW_DEPTH = -(1 << 61)
@@ -79,6 +85,7 @@ class ChromeTrace(TimelineWriter):
         batch: int = 256,
         form: str = "array",
         signals: bool = False,
+        asyncio: bool = False,
     ) -> None:
         if form not in FORMS:
             raise ValueError(f"form must be one of {', '.join(map(repr, FORMS))}, not {form!r}")
@@ -89,6 +96,11 @@ class ChromeTrace(TimelineWriter):
             self.header = OBJECT_HEADER
             self.footer = OBJECT_FOOTER
         self._codes: dict[int, tuple[CodeType, CallSite]] = {}
+        #: asyncio=True: each task gets a track of its own; its state by id(task), with a weak reference that
+        #: proves the id still belongs to the same task.
+        self.asyncio = bool(asyncio)
+        self._task_states: dict[int, tuple[weakref.ref[Any], ThreadState]] = {}
+        self._task_tracks = 0
         super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals)
 
     def __repr__(self) -> str:
@@ -96,7 +108,7 @@ class ChromeTrace(TimelineWriter):
         extra = "" if self.form == "array" else f", form={self.form!r}"
         return (
             f"ChromeTrace({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch}{extra}"
-            f"{', signals=True' if self.signals else ''})"
+            f"{', signals=True' if self.signals else ''}{', asyncio=True' if self.asyncio else ''})"
         )
 
     __str__ = __repr__
@@ -112,7 +124,7 @@ class ChromeTrace(TimelineWriter):
         )
         return [line]
 
-    def _thread_start(self, state: ThreadState, event: Any) -> None:
+    def _thread_start(self, state: ThreadState, event: Any, name: str | None = None) -> None:
         pid, tid = self.pid, state.tid
         state.prefix = (
             f',{{"ph":"B","pid":{pid},"tid":{tid},"ts":',
@@ -122,7 +134,8 @@ class ChromeTrace(TimelineWriter):
         # True until a return event shows up: then returns can be trusted to close calls. Without them
         # (a kind="call" filter) each call must check which of the open calls are still running.
         state.extra = True
-        name = event.threadname if event is not None else current_thread_name()
+        if name is None:
+            name = event.threadname if event is not None else current_thread_name()
         state.buf.append(
             f',{{"ph":"M","name":"thread_name","pid":{pid},"tid":{tid},"ts":0,"args":{{"name":{escape(name)}}}}}\n'
         )
@@ -173,6 +186,10 @@ class ChromeTrace(TimelineWriter):
             # Raw records of this thread came first (a code object the filter decided in advance): keep the order.
             with self._lock:
                 self._format_records(state)
+        if self.asyncio:
+            task = _tasks.current_task()
+            if task is not None:
+                state = self._task_state(task, state)
         frame = event.frame
         if frame is None:
             self._detached(state, event)
@@ -238,6 +255,47 @@ class ChromeTrace(TimelineWriter):
         if len(state.buf) >= self.batch or now >= self.due_ns:
             self._flush_some(state, now)
 
+    def _task_state(self, task: Any, thread_state: ThreadState) -> ThreadState:
+        """The track of an asyncio task (asyncio=True): made on its first event, named after the task."""
+        entry = self._task_states.get(id(task))
+        if entry is not None and entry[0]() is task:
+            return entry[1]
+        try:
+            reference = weakref.ref(task)
+        except TypeError:  # a task-like object that can't be referred to weakly: its thread's track then
+            return thread_state
+        self._task_tracks += 1
+        number = self._task_tracks
+        if number % 1024 == 0:
+            self._forget_finished_tasks()
+        state = ThreadState(_TASK_TIDS + number)
+        self._thread_start(state, None, f"{_tasks.task_name(task)} ({threading.current_thread().name})")
+        with self._lock:
+            if self._closed:
+                return thread_state
+            # Keyed apart from threads (whose idents are positive), so flushing and closing see every track.
+            self._states[-number] = state
+            self._task_states[id(task)] = (reference, state)
+        return state
+
+    def _forget_finished_tasks(self) -> None:
+        """Write out and drop the tracks of tasks that are gone (a program may run millions of them)."""
+        now = self.now_us()
+        with self._lock:
+            finished = [(key, entry[1]) for key, entry in self._task_states.items() if entry[0]() is None]
+            for key, state in finished:
+                del self._task_states[key]
+                self._thread_end(state, now)
+                self._write("".join(state.buf))
+                state.buf.clear()
+            gone = {id(state) for _, state in finished}
+            self._states = {ident: state for ident, state in self._states.items() if id(state) not in gone}
+
+    def _after_fork_in_child(self) -> None:
+        # Only the forking thread goes on in the child, outside any of the parent's tasks.
+        self._task_states = {}
+        super()._after_fork_in_child()
+
     def _detached(self, state: ThreadState, event: Event) -> None:
         """An event without a frame (``event.detach()``): calls and returns are matched by their depth."""
         kind = event.kind
@@ -269,6 +327,8 @@ class ChromeTrace(TimelineWriter):
 
     def _exception(self, state: ThreadState, event: Event) -> None:
         frame = event.frame
+        if self.asyncio and _tasks.is_await_machinery(frame, event.arg):
+            return  # an awaited coroutine handing back its result: not an exception of the program's
         if frame is None:
             key = _DETACHED - event.depth
         elif event.builtin:

@@ -172,7 +172,7 @@ class MonitoringBackend:
     def _resume(self) -> None:
         try:
             _monitoring.set_events(self._activate(first=False), self._global_events)
-        except Exception as exc:  # noqa: BLE001 - e.g. no tool id left: this tracer can't go on
+        except Exception as exc:  # e.g. no tool id left: this tracer can't go on
             self._context.stop_tracer()
             report(f"hunter: tracer {self._context.owner!r} could not resume and was stopped: {exc}\n")
 

@@ -124,7 +124,7 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
         event.__dict__ = event_fields
         try:
             handler(event)
-        except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+        except Exception as exc:  # any failure of the user's predicate/action
             failed(event, exc)
 
     return deliver
@@ -143,7 +143,7 @@ def c_event_reporter(context: Context) -> Callable[[FrameType, str, Any, int | N
             event.lineno = lineno
         try:
             handler(event)
-        except Exception as exc:  # noqa: BLE001 - any failure of the user's predicate/action
+        except Exception as exc:  # any failure of the user's predicate/action
             failed(event, exc)
 
     return report_c_event
@@ -166,7 +166,7 @@ def _calls(
 
     def silenced(info: CodeInfo, frame: FrameType) -> bool:
         # A standard library frame that hunter's own code called stays silent (see runs_for_hunter).
-        if not for_hunter(frame):
+        if not for_hunter(frame, get_info):
             return False
         untraced[id(frame)] = frame
         info.mixed = True
@@ -364,7 +364,7 @@ def _c_calls(
                     return
                 try:
                     function = function.__get__(arg0, type(arg0))
-                except Exception as exc:  # noqa: BLE001 - settrace would fail the call; we just skip the event
+                except Exception as exc:  # settrace would fail the call; we just skip the event
                     let_through(exc)
                     return
             elif not isinstance(function, BuiltinFunctionType):
@@ -374,7 +374,7 @@ def _c_calls(
                 info = discover(code, getframe(1))
             if info is None or info.own:
                 return  # hunter's own code, starting or stopping the tracer
-            if info.stdlib and for_hunter(getframe(1)):
+            if info.stdlib and for_hunter(getframe(1), get_info):
                 return  # what hunter's code called
             if gate and held_back():
                 return

@@ -119,7 +119,7 @@ class CodeBook:
             self.infos.add(code, info)
             if info.mask and tool is not None:
                 _monitoring.set_local_events(tool, code, info.mask)
-        except Exception as exc:  # noqa: BLE001 - never raise into the traced program; this code just isn't traced
+        except Exception as exc:  # never raise into the traced program; this code just isn't traced
             let_through(exc)
             return None
         return info
@@ -131,7 +131,7 @@ class CodeBook:
         # Calls and lines keep arg=None (as does PY_UNWIND's return): pre-filled per kind.
         info.call_fields, info.line_fields, info.return_fields, info.exception_fields = (
             {**base, "kind": kind, "arg": None} if verdict is not NEVER else None
-            for kind, verdict in zip(KINDS, verdicts)
+            for kind, verdict in zip(KINDS, verdicts, strict=True)
         )
         info.own = is_hunter_frame(frame)
         info.stdlib = bool(static.get("stdlib")) and not info.own
