@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from itertools import islice
 from types import CodeType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from .._source import parameters
 from ..actions import Action, OutputError
@@ -129,7 +129,11 @@ def value_json_at(limit: int) -> Callable[[Any], str]:
 MAX_CODES = 20_000
 
 
-def remember_code(codes: dict[int, Any], code: CodeType, entry: Any) -> Any:
+#: An exporter's description of a code object (a tuple of its own shape).
+_Entry = TypeVar("_Entry")
+
+
+def remember_code(codes: dict[int, _Entry], code: CodeType, entry: _Entry) -> _Entry:
     """Cache an exporter's description of a code object (``entry``, whose first item is the code) and return it."""
     if len(codes) >= MAX_CODES:
         codes.clear()

@@ -119,7 +119,7 @@ class JSONLines(TimelineWriter):
             f'"function":{escape(event.function)},"module":{escape(event.module)},'
             f'"filename":{escape(event.filename)},"stdlib":{"true" if event.stdlib else "false"}'
         )
-        return remember_code(self._codes, code, (code, static, {}, argument_spec(code)))  # type: ignore[no-any-return]
+        return remember_code(self._codes, code, (code, static, {}, argument_spec(code)))
 
     def _builtin_entry(self, event: Event) -> tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]:
         static = (
