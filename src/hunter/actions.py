@@ -704,6 +704,10 @@ class Debugger(Action):
             # debugger skips hunter's modules, as it would the frames of a C tracer like hunter 3.9's.
             kwargs = {**kwargs, "skip": ["hunter", "hunter.*"]}
         self.klass(**kwargs).set_trace(event.frame)
+        tracer = event._tracer
+        if tracer is not None:
+            # The debugger's sys.settrace took the thread, as it took it from hunter 3.9's settrace hook.
+            tracer._hand_over_thread()
 
     def __str__(self) -> str:
         return f"Debugger(klass={self.klass}, kwargs={self.kwargs})"

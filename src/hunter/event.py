@@ -29,6 +29,8 @@ class EventSource(Protocol):
 
     def _new_frames_on_stack(self, frame: FrameType) -> int: ...
 
+    def _hand_over_thread(self) -> None: ...
+
 
 class _lazy:
     """A cached field: computed on first access, then stored in the instance dict (which wins from then on)."""

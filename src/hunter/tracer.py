@@ -149,6 +149,12 @@ class Tracer:
             _flush_actions(handler)  # last: a signal's exception may come out of an action's flush()
             _streams.flush_all()
 
+    def _hand_over_thread(self) -> None:
+        """Report no more events of the current thread: a debugger's trace function has it now (Debugger)."""
+        backend = self._backend
+        if backend is not None:
+            backend.hand_over_thread()
+
     def __enter__(self) -> Tracer:  # Self needs 3.11
         return self
 

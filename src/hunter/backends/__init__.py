@@ -88,6 +88,9 @@ class Backend(Protocol):
     def previous(self) -> object:
         """What comes back on stop: the previous trace function (settrace), the suspended tracer (monitoring)."""
 
+    def hand_over_thread(self) -> None:
+        """The current thread now runs under another trace function (a debugger's): report none of its events."""
+
 
 class BackendError(ValueError):
     """The requested backend does not exist or cannot run here."""

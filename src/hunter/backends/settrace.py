@@ -73,6 +73,9 @@ class SettraceBackend:
         """The trace (or profile) function installed before this backend started."""
         return self._previous
 
+    def hand_over_thread(self) -> None:
+        """Nothing to do: the debugger's ``sys.settrace`` has already replaced this backend's hook in the thread."""
+
     def start(self) -> None:
         """Install the hooks for this thread and, unless threading_support is False, for new threads."""
         self._running[0] = True

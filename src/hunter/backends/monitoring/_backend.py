@@ -60,6 +60,12 @@ class MonitoringBackend:
         self._callbacks: Callbacks = {}
         self._frames_at_suspend: dict[int, FrameType] = {}
         self._previous: object = None
+        # The thread gate the callbacks look at (see start()), and the trace function sys.settrace had at start:
+        # what a thread handed over to a debugger gets back on stop, as settrace's stop() would put it back.
+        self._gate: set[int] = set()
+        self._gate_admits = False
+        self._settrace_before: Any = None
+        self._handed_over: set[int] = set()
 
     # -- Backend protocol ------------------------------------------------------------------------------------
 
@@ -74,6 +80,8 @@ class MonitoringBackend:
             gate, admits = {threading.get_ident()}, True
         else:
             gate, admits = self._threads.unarmed, False
+        self._gate, self._gate_admits = gate, admits
+        self._settrace_before = sys.gettrace()
         wiring = Wiring(self._context, self._codes, self._discover, self._count_calls, gate, admits)
         self._callbacks = build(wiring, self._profiling)
         with _lock:
@@ -100,6 +108,25 @@ class MonitoringBackend:
         # traced, where settrace's start shows nothing after its own sys.settrace() call.
         _monitoring.set_events(tool, self._global_events)
 
+    def hand_over_thread(self) -> None:
+        """Drop the current thread's events from now on: a debugger's ``sys.settrace`` has taken it.
+
+        With settrace the debugger's hook replaces hunter's in that thread, so hunter 3.9 sees nothing more of
+        it; sys.monitoring would go on reporting it beside the debugger (and a Debugger action would stop again
+        at every later match). Profile mode keeps the thread: ``sys.setprofile`` isn't replaced by a debugger.
+        """
+        if self._profiling:
+            return
+        ident = threading.get_ident()
+        self._handed_over.add(ident)
+        if self._gate_admits:
+            self._gate.discard(ident)
+            if not self._gate:
+                # An empty gate lets every thread through: an ident no thread has keeps it closed instead.
+                self._gate.add(-1)
+        else:
+            self._gate.add(ident)
+
     def stop(self) -> None:
         """Switch everything off, free the tool id, and let the tracer that ran before this one resume."""
         if self._tool is not None:
@@ -114,6 +141,10 @@ class MonitoringBackend:
             self._frames_at_suspend.clear()
             _own_threads.release(self._threads.unarmed)
             self._threads.unarmed.clear()
+            if threading.get_ident() in self._handed_over:
+                # As settrace's stop() does in the stopping thread: the debugger's hook goes, the earlier returns.
+                sys.settrace(self._settrace_before)
+            self._handed_over.clear()
             if was_running and _stack:
                 _stack[-1]._resume()
 
