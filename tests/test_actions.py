@@ -1080,28 +1080,30 @@ def test_debugger_uses_the_given_class() -> None:
 DEBUGGED_PROGRAM = """\
 import sys
 import hunter
+THREADS = {threads}
 
 
 def f(n):
     return n
 
 
-with hunter.trace(function="f", kind="call", action=hunter.Debugger):
+with hunter.trace(function="f", kind="call", action=hunter.Debugger, threading_support=THREADS):
     f(1)
     f(2)
 print("after stop, trace function:", sys.gettrace())
 """
 
 
-def test_debugger_takes_the_thread_from_hunter(tmp_path: Path) -> None:
+@pytest.mark.parametrize("threads", [None, False])
+def test_debugger_takes_the_thread_from_hunter(tmp_path: Path, threads: bool | None) -> None:
     # pdb's sys.settrace replaces hunter 3.9's hook in the thread: the second matching call doesn't stop again
-    # (the monitoring backend used to go on tracing beside pdb and stopped at every match), and once the tracer
-    # stops, no trace function is left behind.
+    # (the monitoring backend used to go on tracing beside pdb and stopped at every match), also when that
+    # thread is the only one traced (threading_support=False); once the tracer stops, no trace function is left.
     program = tmp_path / "debugged.py"
-    program.write_text(DEBUGGED_PROGRAM)
+    program.write_text(DEBUGGED_PROGRAM.format(threads=threads))
     result = run_python([program], input="p n\nc\n" * 3)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (f"> {program}(6)f()\n-> return n\n(Pdb) 1\n(Pdb) after stop, trace function: None\n")
+    assert result.stdout == (f"> {program}(7)f()\n-> return n\n(Pdb) 1\n(Pdb) after stop, trace function: None\n")
 
 
 def test_debugger_defaults_to_pdb() -> None:

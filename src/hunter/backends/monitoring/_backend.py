@@ -60,10 +60,10 @@ class MonitoringBackend:
         self._callbacks: Callbacks = {}
         self._frames_at_suspend: dict[int, FrameType] = {}
         self._previous: object = None
-        # The thread gate the callbacks look at (see start()), and the trace function sys.settrace had at start:
-        # what a thread handed over to a debugger gets back on stop, as settrace's stop() would put it back.
-        self._gate: set[int] = set()
-        self._gate_admits = False
+        # What the callbacks were built from (its thread gate is what hand_over_thread() closes), and the trace
+        # function sys.settrace had at start: what a thread handed over to a debugger gets back on stop, as
+        # settrace's stop() would put it back.
+        self._wiring: Wiring | None = None
         self._settrace_before: Any = None
         self._handed_over: set[int] = set()
 
@@ -80,9 +80,8 @@ class MonitoringBackend:
             gate, admits = {threading.get_ident()}, True
         else:
             gate, admits = self._threads.unarmed, False
-        self._gate, self._gate_admits = gate, admits
         self._settrace_before = sys.gettrace()
-        wiring = Wiring(self._context, self._codes, self._discover, self._count_calls, gate, admits)
+        wiring = self._wiring = Wiring(self._context, self._codes, self._discover, self._count_calls, gate, admits)
         self._callbacks = build(wiring, self._profiling)
         with _lock:
             previous = _stack[-1] if _stack else None
@@ -115,17 +114,19 @@ class MonitoringBackend:
         it; sys.monitoring would go on reporting it beside the debugger (and a Debugger action would stop again
         at every later match). Profile mode keeps the thread: ``sys.setprofile`` isn't replaced by a debugger.
         """
-        if self._profiling:
+        wiring = self._wiring
+        if self._profiling or wiring is None:
             return
         ident = threading.get_ident()
         self._handed_over.add(ident)
-        if self._gate_admits:
-            self._gate.discard(ident)
-            if not self._gate:
+        gate = wiring.gate
+        if wiring.gate_admits:
+            gate.discard(ident)
+            if not gate:
                 # An empty gate lets every thread through: an ident no thread has keeps it closed instead.
-                self._gate.add(-1)
+                gate.add(-1)
         else:
-            self._gate.add(ident)
+            gate.add(ident)
 
     def stop(self) -> None:
         """Switch everything off, free the tool id, and let the tracer that ran before this one resume."""
