@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -39,3 +40,22 @@ def backend(backend_config: str) -> str:
 
 def pytest_report_header() -> str:
     return f"hunter backend under test: {BACKEND or 'default'} (config: {config.default_trace_args})"
+
+
+_PROGRESS = os.environ.get("HUNTER_TEST_PROGRESS")
+
+
+def _note_progress(text: str) -> None:
+    """Tell tools/run_tests.py which test this worker is in; the file's change time is the run's heartbeat."""
+    if _PROGRESS:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        with contextlib.suppress(OSError), open(os.path.join(_PROGRESS, worker), "w", encoding="utf-8") as file:
+            file.write(text)
+
+
+def pytest_runtest_logstart(nodeid: str, location: object) -> None:
+    _note_progress(nodeid)
+
+
+def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
+    _note_progress("")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -50,6 +51,23 @@ def child_env(env: Mapping[str, str | None] | None = None, *, backend: bool = Tr
     return result
 
 
+#: Signals whose default action the tests rely on (a kill, or KeyboardInterrupt for SIGINT).
+_SIGNALS_WITH_DEFAULTS = tuple(
+    getattr(signal, name) for name in ("SIGHUP", "SIGINT", "SIGTERM", "SIGQUIT") if hasattr(signal, name)
+)
+
+
+def default_signals() -> None:
+    """Give a child the signal dispositions of a program started from a terminal (a ``preexec_fn``).
+
+    Children inherit ignored signals: under ``nohup`` SIGHUP is ignored, in a background job of a script SIGINT
+    and SIGQUIT are, and a test that sends one would then wait for a death that never comes. Python installs its
+    KeyboardInterrupt handler only when SIGINT starts out at its default.
+    """
+    for signum in _SIGNALS_WITH_DEFAULTS:
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def run_python(
     code_or_args: str | Sequence[str | os.PathLike[str]],
     *,
@@ -77,6 +95,7 @@ def run_python(
         capture_output=True,
         timeout=timeout,
         check=False,
+        preexec_fn=default_signals if os.name == "posix" else None,
     )
     return subprocess.CompletedProcess(
         completed.args,

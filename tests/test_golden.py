@@ -81,8 +81,9 @@ def samples(tmp_path: Path) -> Path:
     return Path(shutil.copytree(REFERENCE / "samples", tmp_path / "samples"))
 
 
-#: Cases whose sample runs two threads, with how many runs may be tried for the golden's interleaving.
-RACY_CASES = {"threads": 10}
+#: Cases whose sample runs a worker thread beside the main thread: the worker's lines may come anywhere between
+#: the main thread's line that starts it and the first line the main thread runs after joining it.
+RACY_CASES = {"threads": ("t.start()", "work(1)")}
 
 
 def per_thread(output: str) -> dict[str, list[str]]:
@@ -93,29 +94,46 @@ def per_thread(output: str) -> dict[str, list[str]]:
     return threads
 
 
+def goldens(name: str) -> list[Path]:
+    """The case's golden outputs: the main one and, where hunter 3.9 printed a second order, ``NAME.alt.txt``."""
+    return [path for path in (GOLDEN / f"{name}.txt", GOLDEN / f"{name}.alt.txt") if path.exists()]
+
+
+def legal_interleaving(actual: str, expected: str, window: tuple[str, str]) -> bool:
+    """Whether ``actual`` is the golden's lines with the worker's moved to another legal place.
+
+    Each thread's own lines must be exactly the golden's, in order, and the worker's must all lie after the main
+    thread's line containing ``window[0]`` (it starts the worker) and before the one containing ``window[1]`` (the
+    first after the join): any other place would mean a line went missing, moved or was made up.
+    """
+    if per_thread(actual) != per_thread(expected):
+        return False
+    lines = actual.splitlines()
+    main = [index for index, line in enumerate(lines) if line.startswith("MainThread")]
+    start = next((index for index in main if window[0] in lines[index]), None)
+    end = next((index for index in main if window[1] in lines[index]), None)
+    workers = [index for index, line in enumerate(lines) if not line.startswith("MainThread")]
+    return start is not None and end is not None and all(start < index < end for index in workers)
+
+
 @pytest.mark.parametrize("case", read_cases(), ids=lambda case: case.name)
 def test_reference_case(case: Case, samples: Path) -> None:
     """Running the case's sample with its PYTHONHUNTER value prints exactly the golden stderr."""
-    golden = GOLDEN / f"{case.name}.txt"
-    if not golden.exists():
+    paths = goldens(case.name)
+    if not paths:
         pytest.skip(f"no reference output for Python {VERSION}")
-    expected = golden.read_bytes().decode("utf-8")
-    # Two threads' lines interleave as the OS schedules them: the golden holds one legal order (the worker
-    # finishes before the main thread's next line). Each thread's own lines must always match exactly; the
-    # whole output gets a few runs to show the golden's interleaving.
-    attempts = RACY_CASES.get(case.name, 1)
-    for _ in range(attempts):
-        result = run_python(["run.py", case.sample], cwd=samples, env={"PYTHONHUNTER": case.value})
-        actual = normalize(result.stderr)
-        if attempts > 1:
-            assert per_thread(actual) == per_thread(expected), unified_diff(expected, actual, case.name)
-        if actual == expected:
-            break
-    if actual != expected:
+    expected = [path.read_bytes().decode("utf-8") for path in paths]
+    result = run_python(["run.py", case.sample], cwd=samples, env={"PYTHONHUNTER": case.value})
+    actual = normalize(result.stderr)
+    # Threads interleave as the OS schedules them: hunter 3.9 itself printed more than one order. A race is not a
+    # failure, but everything else about the output still has to be exact.
+    window = RACY_CASES.get(case.name)
+    matched = actual in expected or (window is not None and legal_interleaving(actual, expected[0], window))
+    if not matched:
         pytest.fail(
             f"PYTHONHUNTER={case.value!r} python run.py {case.sample}: stderr differs from "
             f"golden/{VERSION}/{case.name}.txt (exit code {result.returncode})\n"
-            + unified_diff(expected, actual, f"golden/{VERSION}/{case.name}.txt"),
+            + unified_diff(expected[0], actual, f"golden/{VERSION}/{case.name}.txt"),
             pytrace=False,
         )
     # The sample programs all finish normally; a tracer must never change that.

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import child_env, describe, run_python
+from helpers import child_env, default_signals, describe, run_python
 from test_exporters import EXPECTED_MAIN, PROGRAM, check_timeline, find, load_strict, main_trees
 
 POSIX = os.name == "posix"
@@ -32,7 +32,14 @@ WAITING = PROGRAM + textwrap.dedent(
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, *args], cwd=cwd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, *args],
+        cwd=cwd,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # The signals this module sends must kill as they would from a terminal, even under nohup.
+        preexec_fn=default_signals,
     )
 
 

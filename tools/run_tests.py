@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Run the test suite on every supported CPython (3.10-3.13) and every backend each of them has.
+"""Run the test suite on every supported CPython (3.10-3.15) and every backend each of them has.
 
 Usage: python tools/run_tests.py [--python 3.X]... [--backend settrace|monitoring]... [--reinstall]
                                  [--lint | --no-lint | --lint-only] [-- PYTEST ARGS]
 
 Each interpreter gets its own virtualenv in .venvs/py3.X with the project installed editable plus the [test]
-extra. Without --python every supported version must be present, or the run fails: a green run must mean the
-suite passed everywhere. A full run (no --python, no --backend) first lints: ruff check, ruff format --check and
-mypy --strict (settings in pyproject.toml), with the versions pinned in the [lint] extra, from .venvs/lint.
+extra. Interpreters come from pyenv or PATH; 3.14 and 3.15, which pyenv lacks on these machines, are unpacked from
+Debian's archive by tools/provision_python.py when missing (cached in ~/.cache/hunter-pythons). Without --python
+every supported version must be present, or the run fails: a green run must mean the suite passed everywhere.
+Each run spreads its tests over pytest-xdist workers (--workers); tests in one xdist_group share a worker. A full
+run (no --python, no --backend) first lints: ruff check, ruff format --check and mypy --strict (settings in pyproject.toml), with the versions pinned in the [lint] extra, from .venvs/lint.
 Exit status is 0 only when every lint check passed and every run passed and ran at least one test.
 """
 
@@ -26,21 +28,33 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The provisioning helper sits beside this file; the tests load this file by path, so say where to look.
+sys.path.insert(0, os.fspath(Path(__file__).resolve().parent))
+import provision_python
+
 ROOT = Path(__file__).resolve().parent.parent
 VENVS = ROOT / ".venvs"
-VERSIONS = ("3.10", "3.11", "3.12", "3.13")
+VERSIONS = ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
+#: Versions that pyenv doesn't offer on these machines: provisioned from Debian's archive when missing.
+PROVISIONED = ("3.14", "3.15")
 # sys.monitoring exists from 3.12 on; older interpreters only have the settrace backend.
 BACKENDS = {
     "3.10": ("settrace",),
     "3.11": ("settrace",),
     "3.12": ("settrace", "monitoring"),
     "3.13": ("settrace", "monitoring"),
+    "3.14": ("settrace", "monitoring"),
+    "3.15": ("settrace", "monitoring"),
 }
 # faulthandler_timeout: a test stuck for minutes dumps every thread's stack, so a hang explains itself.
-PYTEST_ARGS = ("-p", "no:cacheprovider", "-q", "-rfE", "-o", "faulthandler_timeout=300")
-#: A whole run may take this long before it is killed: CI has 90 minutes for six runs, and a hung run must
-#: end as a failure that says so rather than use them all up.
-RUN_TIMEOUT = 15 * 60
+PYTEST_ARGS = ("-q", "-rfE", "-o", "faulthandler_timeout=300")
+#: A run is killed when no test has started or finished for this long: the slowest test takes about a minute on a
+#: loaded machine, so this means a hang, however many tests the run has (a cap on the whole run would have to
+#: guess the machine's load and the suite's size).
+STALL_TIMEOUT = 8 * 60
+#: pytest-xdist workers per run (--dist loadgroup: tests marked xdist_group, which must not overlap, share one).
+#: Most tests wait on child processes, so a little more than the cores pays.
+DEFAULT_WORKERS = max(2, min(4, (os.cpu_count() or 1) + 1))
 # Files whose change means the installed metadata (entry points, the .pth hook, extras) may be stale. Source
 # files don't count: the install is editable.
 INSTALL_INPUTS = ("pyproject.toml", "MANIFEST.in", "_build/hunter_build.py", "src/hunter.pth")
@@ -116,7 +130,8 @@ def pyenv_roots() -> list[Path]:
 
 
 def find_interpreter(version: str) -> str | None:
-    """Find a CPython of ``version``: the newest pyenv patch release first, then python3.X on PATH."""
+    """Find a CPython of ``version``: the newest pyenv patch release first, then python3.X on PATH, then one that
+    tools/provision_python.py unpacked."""
     candidates: list[str] = []
     for root in pyenv_roots():
         found = glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", "python"))
@@ -129,8 +144,26 @@ def find_interpreter(version: str) -> str | None:
     on_path = shutil.which(f"python{version}")
     if on_path:
         candidates.append(on_path)
+    candidates.append(os.fspath(provision_python.interpreter_path(version)))
     # A candidate must actually run and be the version asked for: pyenv shims exist for versions not enabled.
     return next((python for python in candidates if version_of(python) == version), None)
+
+
+def obtain_interpreter(version: str) -> tuple[str | None, str]:
+    """Find a CPython of ``version`` or, for the versions pyenv lacks, provision it; return it or why not."""
+    python = find_interpreter(version)
+    if python is not None or version not in PROVISIONED:
+        return python, f"looked in pyenv's versions and for python{version} on PATH"
+    print(f"[{version}] not installed: unpacking it from Debian's archive (tools/provision_python.py)", flush=True)
+    try:
+        return os.fspath(provision_python.provision(version)), ""
+    except (RuntimeError, OSError) as error:
+        return None, f"could not be provisioned: {error}"
+
+
+def is_provisioned(python: str) -> bool:
+    """Whether an interpreter is one that tools/provision_python.py unpacked (its venvs need pip bootstrapped)."""
+    return Path(os.path.realpath(python)).is_relative_to(os.path.realpath(provision_python.CACHE))
 
 
 def venv_python(venv: Path) -> Path:
@@ -158,8 +191,17 @@ def prepare_venv(version: str, python: str, reinstall: bool, name: str = "", ext
     # A venv whose interpreter no longer runs (its base was removed or upgraded) is rebuilt from scratch.
     if not target.exists() or version_of(str(target)) != version:
         print(f"[{label}] creating {venv.relative_to(ROOT)}", flush=True)
-        if subprocess.run([python, "-m", "venv", "--clear", str(venv)], check=False).returncode != 0:
+        # Debian's ensurepip would install the host's older pip wheel: an unpacked Python gets its own.
+        bare = is_provisioned(python)
+        command = [python, "-m", "venv", "--clear", *(["--without-pip"] if bare else []), str(venv)]
+        if subprocess.run(command, check=False).returncode != 0:
             return None
+        if bare:
+            try:
+                provision_python.bootstrap_pip(target, version)
+            except RuntimeError as error:
+                print(f"[{label}] {error}", flush=True)
+                return None
     elif not reinstall and stamp_file.exists() and stamp_file.read_text() == stamp:
         return target
     print(f"[{label}] installing the project (pip install -e .[{extra}])", flush=True)
@@ -211,16 +253,23 @@ def run_lint(reinstall: bool) -> list[Run]:
     return runs
 
 
-def run_pytest(run: Run, python: Path, pytest_args: list[str]) -> None:
+def run_pytest(run: Run, python: Path, pytest_args: list[str], workers: int) -> None:
     """Run pytest for one (version, backend) pair, echoing its output and recording its counts."""
     print(f"\n===== Python {run.version}, backend {run.backend} =====", flush=True)
-    command = [str(python), "-m", "pytest", *PYTEST_ARGS, *pytest_args]
+    label = f"py{run.version}-{run.backend}"
+    # Each pair keeps its own pytest cache, so that `--lf` after a run re-runs that pair's failures.
+    cache = ("-o", f"cache_dir={VENVS / '.pytest_cache' / label}")
+    parallel = ("-n", str(workers), "--dist", "loadgroup") if workers > 1 else ("-p", "no:xdist")
+    command = [str(python), "-m", "pytest", *PYTEST_ARGS, *cache, *parallel, *pytest_args]
+    progress = VENVS / ".progress" / label
+    shutil.rmtree(progress, ignore_errors=True)
+    progress.mkdir(parents=True)
     started = time.monotonic()
     lines: list[str] = []
     with subprocess.Popen(
         command,
         cwd=ROOT,
-        env=clean_env(HUNTER_TEST_BACKEND=run.backend),
+        env=clean_env(HUNTER_TEST_BACKEND=run.backend, HUNTER_TEST_PROGRESS=str(progress)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -228,27 +277,68 @@ def run_pytest(run: Run, python: Path, pytest_args: list[str]) -> None:
         bufsize=1,
     ) as process:
         assert process.stdout is not None
-        watchdog = threading.Timer(RUN_TIMEOUT, process.kill)
-        watchdog.daemon = True
-        watchdog.start()
+        watchdog = StallWatchdog(process, progress)
         # Echo as it comes (a long run should show progress) and keep the text to find pytest's summary.
         for line in process.stdout:
             sys.stdout.write(line)
             lines.append(line)
         returncode = process.wait()
-        watchdog.cancel()
-    if time.monotonic() - started >= RUN_TIMEOUT:
-        print(f"\n!!!!! killed after {RUN_TIMEOUT} s: the run hung", flush=True)
+        watchdog.stop()
     sys.stdout.flush()
     run.seconds = time.monotonic() - started
     run.counts = summary_counts(lines)
     ran = run.counts.get("passed", 0) + run.counts.get("failed", 0) + run.counts.get("errors", 0)
-    if returncode == 0 and ran:
+    if watchdog.fired:
+        run.result = "hung (killed)"
+    elif returncode == 0 and ran:
         run.result = "passed"
     elif returncode == 5 or (returncode == 0 and not ran):
         run.result = "no tests ran"
     else:
         run.result = f"failed (exit {returncode})"
+
+
+class StallWatchdog:
+    """Kills a pytest run in which no test has started or finished for STALL_TIMEOUT, naming the tests it was in.
+
+    tests/conftest.py writes each worker's current test into the ``progress`` folder (HUNTER_TEST_PROGRESS); the
+    files' modification times are the run's heartbeat.
+    """
+
+    def __init__(self, process: subprocess.Popen[str], progress: Path) -> None:
+        self.process = process
+        self.progress = progress
+        self.fired = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stall-watchdog", daemon=True)
+        self._last = time.monotonic()
+        self._thread.start()
+
+    def _latest(self) -> float:
+        """The last moment any worker started or finished a test (as time.monotonic() would have said)."""
+        stamps = [path.stat().st_mtime for path in self.progress.glob("*") if path.is_file()]
+        if stamps:
+            self._last = max(self._last, time.monotonic() - (time.time() - max(stamps)))
+        return self._last
+
+    def _watch(self) -> None:
+        while not self._done.wait(15):
+            if time.monotonic() - self._latest() < STALL_TIMEOUT:
+                continue
+            self.fired = True
+            running = sorted(path.read_text(errors="replace").strip() for path in self.progress.glob("*"))
+            print(
+                f"\n!!!!! no test started or finished for {STALL_TIMEOUT} s: killing the run. Running then: "
+                + (", ".join(name for name in running if name) or "(none recorded)"),
+                flush=True,
+            )
+            self.process.kill()
+            return
+
+    def stop(self) -> None:
+        """Stop watching (the run ended)."""
+        self._done.set()
+        self._thread.join()
 
 
 def summary_counts(lines: list[str]) -> dict[str, int]:
@@ -276,6 +366,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
         "--backend", action="append", choices=("settrace", "monitoring"), help="run only this backend (repeatable)"
     )
     parser.add_argument("--reinstall", action="store_true", help="reinstall the project in every virtualenv")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"pytest-xdist workers per run (default {DEFAULT_WORKERS}; 1 runs the tests in this order, one at a time)",
+    )
     lint = parser.add_mutually_exclusive_group()
     lint.add_argument("--lint", action="store_true", help="lint first even on a run narrowed with --python/--backend")
     lint.add_argument("--no-lint", action="store_true", help="skip the lint step of a full run")
@@ -302,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     # A full run insists on every interpreter, and so does an explicit --python; a run narrowed with --backend
     # alone may go on without an interpreter that is absent from a development machine.
     full = not options.python and not options.backend
+    began = time.monotonic()
     runs: list[Run] = []
     problems: list[str] = []
     if wants_lint(options):
@@ -310,9 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         backends = [backend for backend in BACKENDS[version] if not options.backend or backend in options.backend]
         if not backends:
             continue
-        python = find_interpreter(version)
+        python, why = obtain_interpreter(version)
         if python is None:
-            message = f"Python {version} not found (looked in pyenv's versions and for python{version} on PATH)"
+            others = " ".join(f"--python {other}" for other in VERSIONS if other != version)
+            message = f"Python {version} not found ({why}); to run the others: tools/run_tests.py {others}"
             print(f"[{version}] {message}", flush=True)
             if full or options.python:
                 problems.append(message)
@@ -326,10 +424,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for backend in backends:
             run = Run(version, backend)
-            run_pytest(run, target, pytest_args)
+            run_pytest(run, target, pytest_args, options.workers)
             runs.append(run)
 
-    print("\n===== summary =====")
+    print(f"\n===== summary ({(time.monotonic() - began) / 60:.1f} minutes in all) =====")
     print(f"{'python':<8} {'backend':<11} {'result':<22} {'seconds':>8}  counts")
     for run in runs:
         counts = ", ".join(f"{number} {word}" for word, number in run.counts.items())

@@ -8,7 +8,9 @@ once and kept next to that virtualenv, keyed by a hash of everything that goes i
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import difflib
+import fcntl
 import functools
 import hashlib
 import json
@@ -17,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,6 +115,11 @@ def _all_ours() -> dict[str, Run]:
         return dict(zip(programs(), runs, strict=True))
 
 
+#: hunter 3.9.0 ships compiled wheels up to Python 3.14; on newer Pythons pip builds its pure-Python sdist, which
+#: is what its users get there too.
+COMPILED_WHEELS = sys.version_info < (3, 15)
+
+
 def hunter39_python() -> Path:
     """The interpreter of the hunter 3.9 virtualenv, created (from this test run's base Python) when missing."""
     bindir = "Scripts" if os.name == "nt" else "bin"
@@ -121,22 +129,48 @@ def hunter39_python() -> Path:
     wanted = f"{HUNTER39_REQUIREMENT} {os.path.realpath(base)}"
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
+    # pytest-xdist workers (and runs of other backends) may all get here at once: one creates, the others wait.
+    with _exclusive(HUNTER39_VENV.with_name(HUNTER39_VENV.name + ".lock")):
+        if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+            return python
+        _create_hunter39_venv(base, python)
+        stamp.write_text(wanted)
+    return python
+
+
+def _create_hunter39_venv(base: str, python: Path) -> None:
     env = child_env(backend=False)
     subprocess.run([base, "-m", "venv", "--clear", os.fspath(HUNTER39_VENV)], check=True, env=env)
-    # Only the compiled wheel: it is what `pip install hunter` gives 3.9's users on these Pythons.
+    if not (HUNTER39_VENV / "bin" / "pip").exists() and os.name != "nt":
+        # A virtualenv made --without-pip by its base (tools/provision_python.py's unpacked Pythons).
+        subprocess.run([os.fspath(python), "-m", "ensurepip", "-q"], check=False, env=env)
+    # Only the compiled wheel where one exists: it is what `pip install hunter` gives 3.9's users on these Pythons.
+    binary = ("--only-binary=:all:",) if COMPILED_WHEELS else ()
     subprocess.run(
         [
             os.fspath(python),
-            *("-m", "pip", "install", "-q", "--disable-pip-version-check", "--only-binary=:all:"),
+            *("-m", "pip", "install", "-q", "--disable-pip-version-check", *binary),
             HUNTER39_REQUIREMENT,
         ],
         check=True,
         env=env,
     )
-    check = "import hunter._tracer, sys; sys.exit(hunter.__version__ != '3.9.0')"
+    check = "import hunter, sys; sys.exit(hunter.__version__ != '3.9.0')"
+    if COMPILED_WHEELS:
+        check = "import hunter._tracer; " + check
     subprocess.run([os.fspath(python), "-c", check], check=True, env=env)
-    stamp.write_text(wanted)
-    return python
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (created if missing) across processes."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def inputs_digest(python: Path) -> str:
@@ -168,7 +202,7 @@ def _hunter39(program: str) -> Run:
         return Run(cached["outputs"], cached["texts"])
     run = run_driver(python, program, child_env(RUN_ENV, backend=False))
     cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".tmp")
+    partial = cache.with_suffix(f".{os.getpid()}.tmp")  # xdist workers may write the same file at once
     partial.write_text(json.dumps({"outputs": run.outputs, "texts": run.texts}, sort_keys=True), encoding="utf-8")
     partial.replace(cache)  # whole or nothing: an interrupted run never leaves half a file
     return run

@@ -195,9 +195,21 @@ def _check_gdb_output(pid: int, output: str) -> None:
         raise InjectError(f"process {pid} is not a Python process (gdb found no Py_AddPendingCall in it)")
     if "hunter-error: mmap failed" in output:
         raise InjectError(f"could not map memory in process {pid}")
+    raise InjectError(f"gdb could not inject into process {pid}: {gdb_call_failure(output)}")
+
+
+def gdb_call_failure(output: str) -> str:
+    """gdb's reason for a failed call in the target, out of everything it printed (its last line otherwise)."""
+    # gdb's last line is its "detached" notice; the reason is the error of the sourced command file.
+    reason = re.search(r"Error in sourced command file:\n(.+)", output) or re.search(r"^(Couldn't .+)$", output, re.M)
+    if reason is not None:
+        detail = reason.group(1).strip()
+        if "extended state" in detail:
+            # gdb 13 can't restore the registers of CPUs with AMX tiles after a call: it can't inject here.
+            detail += " (this gdb can't call functions on this CPU: use a newer gdb, or hunter.remote.install())"
+        return detail
     last = [line for line in output.strip().splitlines() if line.strip()]
-    detail = last[-1] if last else "no output"
-    raise InjectError(f"gdb could not inject into process {pid}: {detail}")
+    return last[-1] if last else "no output"
 
 
 def remote_exec_inject(pid: int, script_path: str, socket_path: str, owner: tuple[int, int] | None = None) -> None:
