@@ -9,7 +9,8 @@ extra. Interpreters come from pyenv or PATH; 3.14 and 3.15, which pyenv lacks on
 Debian's archive by tools/provision_python.py when missing (cached in ~/.cache/hunter-pythons). Without --python
 every supported version must be present, or the run fails: a green run must mean the suite passed everywhere.
 Each run spreads its tests over pytest-xdist workers (--workers); tests in one xdist_group share a worker. A full
-run (no --python, no --backend) first lints: ruff check, ruff format --check and mypy --strict (settings in pyproject.toml), with the versions pinned in the [lint] extra, from .venvs/lint.
+run (no --python, no --backend) first lints: ruff check, ruff format --check and mypy --strict (settings in
+pyproject.toml), with the versions pinned in the [lint] extra, from .venvs/lint.
 Exit status is 0 only when every lint check passed and every run passed and ran at least one test.
 """
 
