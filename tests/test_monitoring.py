@@ -396,6 +396,44 @@ def test_coexists_with_coverage_sysmon(tmp_path: Path) -> None:
     assert report.stdout.strip() == "100", describe(report)
 
 
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="BRANCH_LEFT/BRANCH_RIGHT are new in Python 3.14")
+def test_a_neighbour_s_branch_events_and_their_disable_are_its_own(mod: Any) -> None:
+    # 3.14 splits BRANCH into BRANCH_LEFT/BRANCH_RIGHT, each disabled on its own. A branch-coverage tool next to
+    # hunter must see every direction once, whatever hunter's pruning disables, and hunter never asks for them.
+    events = sys.monitoring.events
+    tool = 1  # a coverage tool's conventional id
+    seen: list[tuple[str, int, int]] = []
+
+    def record(direction: str) -> Any:
+        def callback(code: Any, source: int, destination: int) -> Any:
+            if code is mod.branch.__code__:
+                seen.append((direction, source, destination))
+            return sys.monitoring.DISABLE
+
+        return callback
+
+    sys.monitoring.use_tool_id(tool, "branch-coverage")
+    try:
+        sys.monitoring.register_callback(tool, events.BRANCH_LEFT, record("left"))
+        sys.monitoring.register_callback(tool, events.BRANCH_RIGHT, record("right"))
+        sys.monitoring.set_local_events(tool, mod.branch.__code__, events.BRANCH_LEFT | events.BRANCH_RIGHT)
+        stream = io.StringIO()
+        with trace_monitoring(module="monmod", kind="call", action=CallPrinter(stream=stream)):
+            assert mod.branch(3) == 6
+            assert mod.branch(2) == 3
+            ours = sys.monitoring.get_events(3) | sys.monitoring.get_local_events(3, mod.branch.__code__)
+            assert not ours & (events.BRANCH_LEFT | events.BRANCH_RIGHT)
+    finally:
+        sys.monitoring.set_local_events(tool, mod.branch.__code__, 0)
+        sys.monitoring.free_tool_id(tool)
+    # The for loop's test went both ways (into the body, out at the end): each direction reported once, then
+    # disabled for that tool only.
+    assert sorted(direction for direction, _, _ in seen) == ["left", "right"], seen
+    # hunter's own output is what it is without a neighbour: two calls of branch, five of leaf.
+    calls = [line.split("=> ")[1].split("(")[0] for line in stream.getvalue().splitlines()]
+    assert calls == ["branch", "leaf", "leaf", "leaf", "branch", "leaf", "leaf"], stream.getvalue()
+
+
 @needs_monitoring
 def test_coexists_with_a_settrace_debugger(mod: Any) -> None:
     seen: list[tuple[str, str]] = []

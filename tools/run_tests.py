@@ -8,7 +8,7 @@ Each interpreter gets its own virtualenv in .venvs/py3.X with the project instal
 extra. Interpreters come from pyenv or PATH; 3.14 and 3.15, which pyenv lacks on these machines, are unpacked from
 Debian's archive by tools/provision_python.py when missing (cached in ~/.cache/hunter-pythons). Without --python
 every supported version must be present, or the run fails: a green run must mean the suite passed everywhere.
-Each run spreads its tests over pytest-xdist workers (--workers); tests in one xdist_group share a worker. A full
+Each run spreads its test modules over pytest-xdist workers (--workers), a module to one worker. A full
 run (no --python, no --backend) first lints: ruff check, ruff format --check and mypy --strict (settings in
 pyproject.toml), with the versions pinned in the [lint] extra, from .venvs/lint.
 Exit status is 0 only when every lint check passed and every run passed and ran at least one test.
@@ -53,7 +53,9 @@ PYTEST_ARGS = ("-q", "-rfE", "-o", "faulthandler_timeout=300")
 #: loaded machine, so this means a hang, however many tests the run has (a cap on the whole run would have to
 #: guess the machine's load and the suite's size).
 STALL_TIMEOUT = 8 * 60
-#: pytest-xdist workers per run (--dist loadgroup: tests marked xdist_group, which must not overlap, share one).
+#: pytest-xdist workers per run. --dist loadfile keeps a test module on one worker: a module's expensive shared
+#: results (tests/compat runs every program once for all its cases) are computed once, and tests that must not
+#: overlap go in one module. (xdist_group would be finer, but pytest 9.2 ignores the node ids xdist rewrites for it.)
 #: Most tests wait on child processes, so a little more than the cores pays.
 DEFAULT_WORKERS = max(2, min(4, (os.cpu_count() or 1) + 1))
 # Files whose change means the installed metadata (entry points, the .pth hook, extras) may be stale. Source
@@ -260,7 +262,7 @@ def run_pytest(run: Run, python: Path, pytest_args: list[str], workers: int) -> 
     label = f"py{run.version}-{run.backend}"
     # Each pair keeps its own pytest cache, so that `--lf` after a run re-runs that pair's failures.
     cache = ("-o", f"cache_dir={VENVS / '.pytest_cache' / label}")
-    parallel = ("-n", str(workers), "--dist", "loadgroup") if workers > 1 else ("-p", "no:xdist")
+    parallel = ("-n", str(workers), "--dist", "loadfile") if workers > 1 else ("-p", "no:xdist")
     command = [str(python), "-m", "pytest", *PYTEST_ARGS, *cache, *parallel, *pytest_args]
     progress = VENVS / ".progress" / label
     shutil.rmtree(progress, ignore_errors=True)

@@ -559,7 +559,8 @@ def _main_module(filename: str | None, loader: Any) -> types.ModuleType:
     module.__dict__["__builtins__"] = builtins
     if filename is not None:
         module.__file__ = filename
-        module.__dict__["__cached__"] = None
+        if sys.version_info < (3, 15):
+            module.__dict__["__cached__"] = None  # 3.15 dropped __cached__ from modules (and __main__)
     return module
 
 

@@ -140,16 +140,15 @@ def hunter39_python() -> Path:
 
 def _create_hunter39_venv(base: str, python: Path) -> None:
     env = child_env(backend=False)
-    subprocess.run([base, "-m", "venv", "--clear", os.fspath(HUNTER39_VENV)], check=True, env=env)
-    if not (HUNTER39_VENV / "bin" / "pip").exists() and os.name != "nt":
-        # A virtualenv made --without-pip by its base (tools/provision_python.py's unpacked Pythons).
-        subprocess.run([os.fspath(python), "-m", "ensurepip", "-q"], check=False, env=env)
+    # No pip inside: the test run's own pip installs into it (pip --python). An interpreter's ensurepip may not be
+    # usable (Debian's takes the host's wheels, too old for a newer Python), and this is quicker anyway.
+    subprocess.run([base, "-m", "venv", "--clear", "--without-pip", os.fspath(HUNTER39_VENV)], check=True, env=env)
     # Only the compiled wheel where one exists: it is what `pip install hunter` gives 3.9's users on these Pythons.
     binary = ("--only-binary=:all:",) if COMPILED_WHEELS else ()
     subprocess.run(
         [
-            os.fspath(python),
-            *("-m", "pip", "install", "-q", "--disable-pip-version-check", *binary),
+            sys.executable,
+            *("-m", "pip", "--python", os.fspath(python), "install", "-q", "--disable-pip-version-check", *binary),
             HUNTER39_REQUIREMENT,
         ],
         check=True,
