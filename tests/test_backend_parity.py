@@ -209,13 +209,20 @@ def nested(n):
                 continue
     return sum(gen(n)) + sum(i for i in delegate(n))
 
+def first_true(n):
+    # Leaving the loop early closes the generator where it waits (3.14 throws GeneratorExit into it only while
+    # a tool listens to PY_UNWIND, as settrace does; 3.13 never does).
+    for i in gen(n):
+        if i:
+            return i
+
 def main():
     # Called again and again: loops over generators get specialised (FOR_ITER_GEN) after the first rounds.
     for _ in range(20):
         loop(3)
         one_line(2)
         nested(3)
-    print(loop(4), one_line(3), nested(4))
+    print(loop(4), one_line(3), nested(4), first_true(3))
 
 main()
 """

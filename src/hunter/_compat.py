@@ -34,15 +34,22 @@ NORMAL_EXIT_OPCODES: frozenset[int] = _opcodes(
     "INSTRUMENTED_YIELD_VALUE",
 )
 
-#: 3.12/3.13 (PEP 669): where the interpreter fires an artificial StopIteration that the program never sees. A
+#: 3.12+ (PEP 669): where the interpreter fires an artificial StopIteration that the program never sees. A
 #: ``for`` loop over a generator reaches END_FOR only once its FOR_ITER is specialised (FOR_ITER_GEN lets the
 #: generator return into END_FOR, which fires STOP_ITERATION; a plain FOR_ITER jumps over END_FOR). settrace's
 #: own instrumentation usually keeps FOR_ITER from being specialised, but not always (3.13: a loop long enough
 #: for FOR_ITER to need EXTENDED_ARG), and sys.monitoring without LINE/BRANCH events never does. Both backends
 #: drop these events, so a loop's normal end is never reported as an exception. Unless the generator returned a
 #: value (``stop_iteration_value``): a plain FOR_ITER gets a real ``StopIteration(value)`` then, which hunter
-#: 3.9 reports, so the specialised loop's event is kept.
-ARTIFICIAL_STOP_ITERATION_OPCODES: frozenset[int] = _opcodes("END_FOR") if HAS_MONITORING else frozenset()
+#: 3.9 reports, so the specialised loop's event is kept. From 3.14 on, settrace sees the same event at the
+#: loop's FOR_ITER (the frame hasn't reached END_FOR yet). An iterator class whose ``__next__`` raises
+#: StopIteration also gets an event at FOR_ITER, a real one that 3.9 reports: it was raised, so it has a
+#: traceback, where the artificial one never has (backends check ``__traceback__ is None`` too).
+ARTIFICIAL_STOP_ITERATION_OPCODES: frozenset[int] = (
+    (_opcodes("END_FOR", "FOR_ITER") if PY_VERSION >= (3, 14) else _opcodes("END_FOR"))
+    if HAS_MONITORING
+    else frozenset()
+)
 
 
 def stop_iteration_value(exc: object) -> object:
@@ -104,3 +111,10 @@ def is_suspension(frame: FrameType) -> bool:
     if PY_VERSION < (3, 11):
         return offset + 2 < len(raw) and raw[offset + 2] in _YIELD_FROM
     return PY_VERSION >= (3, 13) and raw[offset] in _RESUME and raw[offset + 1] & 3 != 0
+
+
+#: 3.14+: closing a generator suspended at a ``yield`` outside any ``try`` (a ``break`` out of a loop over it, its
+#: last reference dropped) skips throwing GeneratorExit into it unless some tool listens to PY_UNWIND. settrace
+#: always does (and hunter 3.9 reports that GeneratorExit); a monitoring tracer that can report exceptions must
+#: listen too, or the exception never happens.
+GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS: bool = PY_VERSION >= (3, 14)

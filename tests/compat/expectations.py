@@ -62,7 +62,7 @@ DIFFERENCES: tuple[Difference, ...] = (
             "profile-nostdlib",
             "colors-profile",
         ),
-        versions=("3.11", "3.12", "3.13"),
+        versions=("3.11", "3.12", "3.13", "3.14", "3.15"),
     ),
     Difference(
         "README: event.depth counts the frames on the stack: a coroutine an exception is thrown through counts "

@@ -214,11 +214,15 @@ _PID = re.compile(r"^\[\d+\]", re.MULTILINE)
 # The first line of an event: optional pid and thread columns, then "file:lineno kind".
 _HEAD = re.compile(r"^(?:\[\S+\] *)?.*?(?P<file>\S+):(?P<lineno>\d+) +(?:call|line|return|exception) ")
 # Lines of these files are no part of the program: the driver's own frame, and hunter 3.9's own frames (its
-# trace() returning; in profile mode, its Cython methods), which 3.9 reports and which never appear in ours.
-_NOT_THE_PROGRAM = re.compile(r"(driver\.py|hunter/__init__\.py|hunter/\w+\.pyx)$")
+# trace() returning; in profile mode, its Cython methods; on 3.15, where it runs as pure Python, its tracer's
+# __enter__/__exit__), which 3.9 reports and which never appear in ours.
+_NOT_THE_PROGRAM = re.compile(r"(driver\.py|hunter/\w+\.pyx?)$")
 # The two ends of an address that repr_limit cut in the middle.
 _CUT_ADDRESS_HEAD = re.compile(r"\b0x[0-9a-f]{0,5}(?= (?:\x1b\[[0-9;]*m)*\[\.\.\.\])")
 _CUT_ADDRESS_TAIL = re.compile(r"(\[\.\.\.\](?:\x1b\[[0-9;]*m)* )(?:0?x)?[0-9a-f]{2,}(?=[>:])")
+# What repr_limit kept of " object at " before a whole address: one character more or less when the two runs'
+# addresses differ in length (a heap address against an mmap one).
+_CUT_BEFORE_ADDRESS = re.compile(r"(\[\.\.\.\](?:\x1b\[[0-9;]*m)*) \w* ?at 0x\?")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -245,6 +249,7 @@ def normalise(text: str) -> str:
     """Addresses and pids replaced, events of the driver and of hunter's own code removed."""
     text = _PID.sub(lambda match: "[PID]".ljust(len(match.group())), normalize(text))
     text = _CUT_ADDRESS_TAIL.sub(r"\1?", _CUT_ADDRESS_HEAD.sub("0x?", text))
+    text = _CUT_BEFORE_ADDRESS.sub(r"\1 at 0x?", text)
     return "".join(line for group in event_groups(text) if is_program_group(group) for line in group)
 
 

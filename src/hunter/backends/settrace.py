@@ -182,6 +182,7 @@ class SettraceBackend:
                     and arg[0] is StopIteration
                     and frame.f_code.co_code[frame.f_lasti] in artificial
                     and stop_iteration_value(arg[1]) is None
+                    and arg[2] is None
                 ):
                     return local  # a for loop's plain end, not an exception the program could see (see _compat)
                 event_fields = fields.copy()

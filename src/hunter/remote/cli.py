@@ -295,7 +295,10 @@ class _CLISession:
         handles = _handles_signal(pid, self.signum)
         name = _signal.Signals(self.signum).name
         if handles is False and not self.signal_given and hasattr(sys, "remote_exec"):
-            # Python 3.14+: no preparation needed when both sides run the same Python version.
+            # Python 3.14+: no preparation needed when both sides run the same Python version. sys.remote_exec's
+            # own error for a process without Python ("PyRuntime address lookup failed") explains nothing.
+            if _looks_like_python(pid) is False:
+                raise AttachError(f"process {pid} is not a Python process")
             self.script_path = self.socket_path + ".py"
             try:
                 inject.remote_exec_inject(pid, self.script_path, self.socket_path, self.target_owner)

@@ -8,6 +8,7 @@ from types import CodeType, FrameType
 from typing import Any
 
 from ... import _own_threads
+from ..._compat import GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS
 from ..._frames import current_stacks
 from ..._pruning import kind_verdicts
 from ..._recording import code_judge
@@ -241,4 +242,6 @@ def _global_mask(kinds: tuple[Any, ...], builtins: tuple[Any, ...] | None) -> in
             mask |= _E.CALL  # C_RETURN and C_RAISE come with CALL
     elif kinds[3] is not NEVER:
         mask |= _E.RAISE
+        if GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS:
+            mask |= _E.PY_UNWIND  # a no-op callback where returns can't match (see _compat)
     return mask

@@ -297,7 +297,9 @@ def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], .
         info = get_info(id(code))
         if info is not None:
             fields = info.exception_fields
-            if fields is not None and (code.co_code[offset] not in artificial or stop_value(exc) is not None):
+            if fields is not None and (
+                code.co_code[offset] not in artificial or stop_value(exc) is not None or exc.__traceback__ is not None
+            ):
                 deliver(info, fields, getframe(1), "arg", (type(exc), exc, exc.__traceback__))
 
     return on_raise, on_stop_iteration
