@@ -330,10 +330,11 @@ def gdb_usable() -> str | None:
         scope = "0"
     if scope == "3" or (scope != "0" and os.geteuid() != 0):
         return f"ptrace is restricted (kernel.yama.ptrace_scope={scope})"
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stderr=subprocess.DEVNULL)
     try:
+        # A call into the process, as --gdb makes (mmap): some kernel and gdb pairs can't restore the registers.
         probe = subprocess.run(
-            ["gdb", "-nx", "-batch", "-p", str(sleeper.pid), "-ex", "detach"],
+            ["gdb", "-nx", "-batch", "-p", str(sleeper.pid), "-ex", "print (int) getpid()", "-ex", "detach"],
             capture_output=True,
             text=True,
             timeout=DEADLINE,
@@ -344,6 +345,9 @@ def gdb_usable() -> str | None:
         sleeper.wait()
     if "Operation not permitted" in probe.stdout + probe.stderr:
         return "ptrace is not permitted here (container without CAP_SYS_PTRACE?)"
+    if f" = {sleeper.pid}" not in probe.stdout:
+        lines = [line for line in (probe.stdout + probe.stderr).splitlines() if "rror" in line or "ouldn't" in line]
+        return f"gdb can't call a function in a process here ({lines[0] if lines else 'no result'})"
     return None
 
 
@@ -634,6 +638,8 @@ def test_gdb_output_is_explained():
         "ptrace: No such process.\n": "there is no process",
         "hunter-pending-call=-1\n": "refused the pending call",
         "something else entirely\n": "something else entirely",
+        "/proc/self/fd/3:1: Error in sourced command file:\nCouldn't write extended state status: Bad address.\n"
+        "[Inferior 1 (process 1) detached]\n": "Couldn't write extended state status",
     }
     for output, expected in cases.items():
         with pytest.raises(_remote_inject.InjectError, match=expected):

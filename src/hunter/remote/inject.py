@@ -227,8 +227,13 @@ def _check_gdb_output(pid: int, output: str) -> None:
         raise InjectError(f"process {pid} is not a Python process (gdb found no Py_AddPendingCall in it)")
     if "hunter-error: mmap failed" in output:
         raise InjectError(f"could not map memory in process {pid}")
-    last = [line for line in output.strip().splitlines() if line.strip()]
-    detail = last[-1] if last else "no output"
+    lines = [line for line in output.strip().splitlines() if line.strip()]
+    # The line after gdb's "Error in sourced command file:" says what went wrong; the last one is only "detached".
+    marker = next((i for i, line in enumerate(lines) if "Error in sourced command file" in line), None)
+    if marker is not None and marker + 1 < len(lines):
+        detail = lines[marker + 1]
+    else:
+        detail = lines[-1] if lines else "no output"
     raise InjectError(f"gdb could not inject into process {pid}: {detail}")
 
 
