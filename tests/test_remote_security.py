@@ -400,16 +400,39 @@ def test_root_falls_back_to_its_own_directory_when_tmp_is_taken(scratch_dirs):
         sleeper.wait()
 
 
+def _listen(path: str) -> socket.socket:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(4)
+    return listener
+
+
 @needs_root
-def test_a_socket_in_roots_directory_is_the_only_one_tried(scratch_dirs, monkeypatch):
+def test_a_listener_in_roots_directory_is_the_only_one_tried(scratch_dirs, monkeypatch):
+    monkeypatch.setattr(_agent._state, "served_peer", None)
     uid = os.geteuid()
     name = channel.socket_name(os.getpid())
-    own = channel.candidate_dirs(uid)[-1]
-    channel.make_private_dir(own)
-    assert _agent._candidates(uid) == [os.path.join(own, name)]
-    channel.make_root_dir(channel.ROOT_DIRS[0])
-    Path(channel.ROOT_DIRS[0], name).touch()
-    assert _agent._candidates(uid) == [os.path.join(channel.ROOT_DIRS[0], name)]
+    own_dir, root_dir = channel.candidate_dirs(uid)[-1], channel.ROOT_DIRS[0]
+    channel.make_private_dir(own_dir)
+    channel.make_root_dir(root_dir)
+    own = _listen(os.path.join(own_dir, name))
+    root = _listen(os.path.join(root_dir, name))
+    connected = []
+    try:
+        connected.append(_agent._connect(None))
+        root.settimeout(DEADLINE)
+        root.accept()[0].close()  # it was root's that got the connection
+        # A socket file in root's directory that nothing listens on (a root hunter-trace was killed): ignored.
+        root.close()
+        monkeypatch.setattr(_agent._state, "served_peer", None)
+        connected.append(_agent._connect(None))
+        own.settimeout(DEADLINE)
+        own.accept()[0].close()
+    finally:
+        for sock in (*connected, own, root):
+            if sock is not None:
+                sock.close()
+    assert None not in connected
 
 
 # -- a rule no wider than ptrace's -----------------------------------------------------------------------------------

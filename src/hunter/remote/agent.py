@@ -261,19 +261,6 @@ def _one_session(path: str | None) -> None:
                 _state.session = None
 
 
-def _candidates(uid: int) -> list[str]:
-    """The session sockets to try for this process, in order.
-
-    A socket waiting in root's directory means that root is attaching, and then only root's directory is
-    tried: another process of our user listening in our own directory must not receive root's session.
-    """
-    name = channel.socket_name(os.getpid())
-    roots = [os.path.join(directory, name) for directory in channel.root_dirs()]
-    if any(os.path.lexists(path) for path in roots):
-        return roots
-    return [os.path.join(directory, name) for directory in channel.candidate_dirs(uid)]
-
-
 def admitted(peer: channel.PeerCredentials) -> str | None:
     """Why the peer at the other end of a session socket may not attach to this process (None: it may)."""
     own = peers.credentials_of(os.getpid())
@@ -283,35 +270,63 @@ def admitted(peer: channel.PeerCredentials) -> str | None:
 
 
 def _connect(path: str | None) -> socket.socket | None:
-    """Connect to a waiting hunter-trace; None when none waits for this process (e.g. a stray signal)."""
+    """Connect to a waiting hunter-trace; None when none waits for this process (e.g. a stray signal).
+
+    root's directories come first, and when something listens there for us (root is attaching), only they
+    count: another process of our user listening in our own directory must not receive root's session. A
+    socket file there that nothing listens on (left by a root hunter-trace that was killed) doesn't count.
+    """
     uid = os.geteuid()
-    candidates = [path] if path is not None else _candidates(uid)
-    for candidate in candidates:
-        try:
-            channel.check_session_dir(os.path.dirname(candidate), uid)
-            info = os.lstat(candidate)
-        except (OSError, channel.ChannelError):
-            continue
-        if not stat.S_ISSOCK(info.st_mode) or info.st_uid != uid:
-            continue
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(REQUEST_TIMEOUT)
-            sock.connect(candidate)
-            peer = channel.peer_credentials(sock)
-            # Admitted only where the kernel would let the peer debug us (ptrace's rule), never wider.
-            problem = admitted(peer)
-            if problem is not None:
-                raise channel.ChannelError(problem)
-            if peer.pid is not None and peer.pid == _state.served_peer:
-                # The hunter-trace we just served, still listening while it leaves: it never accepts again.
-                raise channel.ChannelError("already served")
-        except (OSError, channel.ChannelError):
-            sock.close()
-            continue
-        _state.served_peer = peer.pid
+    if path is not None:
+        return _connect_to(path, uid)[0]
+    name = channel.socket_name(os.getpid())
+    sock, listening = _connect_first([os.path.join(directory, name) for directory in channel.root_dirs()], uid)
+    if sock is not None or listening:
         return sock
-    return None
+    return _connect_first([os.path.join(directory, name) for directory in channel.candidate_dirs(uid)], uid)[0]
+
+
+def _connect_first(candidates: list[str], uid: int) -> tuple[socket.socket | None, bool]:
+    """The first of ``candidates`` that connects and passes the checks; and whether any had a listener."""
+    listening = False
+    for candidate in candidates:
+        sock, here = _connect_to(candidate, uid)
+        if sock is not None:
+            return sock, True
+        listening = listening or here
+    return None, listening
+
+
+def _connect_to(candidate: str, uid: int) -> tuple[socket.socket | None, bool]:
+    """A checked connection to the session socket ``candidate`` (or None); and whether something listened."""
+    try:
+        channel.check_session_dir(os.path.dirname(candidate), uid)
+        info = os.lstat(candidate)
+    except (OSError, channel.ChannelError):
+        return None, False
+    if not stat.S_ISSOCK(info.st_mode) or info.st_uid != uid:
+        return None, False
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(REQUEST_TIMEOUT)
+        sock.connect(candidate)
+    except OSError as exc:
+        sock.close()
+        return None, not channel.is_connection_refused(exc)
+    try:
+        peer = channel.peer_credentials(sock)
+        # Admitted only where the kernel would let the peer debug us (ptrace's rule), never wider.
+        problem = admitted(peer)
+        if problem is not None:
+            raise channel.ChannelError(problem)
+        if peer.pid is not None and peer.pid == _state.served_peer:
+            # The hunter-trace we just served, still listening while it leaves: it never accepts again.
+            raise channel.ChannelError("already served")
+    except (OSError, channel.ChannelError):
+        sock.close()
+        return None, True
+    _state.served_peer = peer.pid
+    return sock, True
 
 
 class SocketStream:
