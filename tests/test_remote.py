@@ -332,7 +332,7 @@ def gdb_usable() -> str | None:
         scope = "0"
     if scope == "3" or (scope != "0" and os.geteuid() != 0):
         return f"ptrace is restricted (kernel.yama.ptrace_scope={scope})"
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stderr=subprocess.DEVNULL)
     try:
         probe = subprocess.run(
             # The call is what an injection does: some gdb/CPU pairs attach but can't run a function in the
@@ -1176,7 +1176,10 @@ FAKE_TARGET = textwrap.dedent(
     hello = {"pid": os.getpid(), "python": "3" + EVIL, "backend": EVIL}
     answer = {"backend": "monitoring" + EVIL, "all_threads": True}
     try:
-        send(b"H", b"[1, 2]" if scenario == "list-hello" else json.dumps(hello).encode())
+        if scenario == "deep-hello":
+            send(b"H", b"[" * 100000 + b"]" * 100000)  # deeper than any JSON parser recurses
+        else:
+            send(b"H", b"[1, 2]" if scenario == "list-hello" else json.dumps(hello).encode())
         reader.read()  # the request
         if scenario == "refuse":
             send(b"E", ("no: " + EVIL).encode())
@@ -1190,6 +1193,15 @@ FAKE_TARGET = textwrap.dedent(
             send(b"E", ("error " + EVIL).encode())
         elif scenario == "huge-frame":
             sock.sendall(struct.pack(">cI", b"O", 2**31))
+        elif scenario == "sgr-open":
+            send(b"O", "\\x1b[8mhidden, and so would be the shell's prompt\\n".encode())
+            send(b"X", b"")
+        elif scenario == "wide-chars":
+            send(b"O", "\\u201b\\u00e9\\u20ac\\u0153\\n".encode())
+            send(b"X", b"")
+        elif scenario == "no-bye":
+            while sock.recv(1):  # QUIT is read and ignored: the CLI must give up by itself
+                pass
         sock.recv(1)  # until the CLI closes
     except OSError:
         pass
@@ -1224,7 +1236,8 @@ def test_hostile_target_gets_only_colours_through_when_colours_are_on(tmp_path, 
     cli = start_cli(cleanup, "-p", str(target.pid), env={"NO_COLOR": None, "FORCE_COLOR": "1"})
     assert cli.wait() == 1, cli.describe()
     assert cli.out is not None
-    assert cli.out.text() == "line \\x1b]0;owned\\x07\\x1b[2J\x1b[31mred\x1b[0m\\x0d\\x9b6n\\x7f\tend\n"
+    # The session's end resets the colours, whatever the target left on.
+    assert cli.out.text() == "line \\x1b]0;owned\\x07\\x1b[2J\x1b[31mred\x1b[0m\\x0d\\x9b6n\\x7f\tend\n\x1b[0m"
     assert "\x1b" not in cli.err.text()
 
 
@@ -1235,6 +1248,7 @@ def test_hostile_target_gets_only_colours_through_when_colours_are_on(tmp_path, 
         ("bad-answer", 2, "process {pid} sent a malformed answer; is it really hunter?"),
         ("refuse", 2, "process {pid} refused: no: " + ESCAPED),
         ("huge-frame", 1, "process {pid} broke the protocol (refusing a message of 2147483648 bytes); detaching"),
+        ("deep-hello", 2, "process {pid} sent a malformed hello; is it really hunter?"),
     ],
 )
 def test_malformed_frames_get_one_clear_line(tmp_path, cleanup, scenario, code, message):

@@ -180,14 +180,19 @@ class Tracer:
         return frames_entered_after(frame, self._base_frames)
 
     def _handler_failed(self, event: Event, exc: Exception) -> None:
-        """Report a failing predicate/action once and stop; the traced program goes on.
+        """Decide what a failing predicate/action means: stop tracing (the traced program goes on), then report.
 
         An exception from one of the program's signal handlers (it ran while the handler did) is no failure:
-        it goes on to the program, as it would without tracing, and tracing goes on too.
+        it goes on to the program, as it would without tracing, and tracing goes on too. Subclasses change only
+        how the failure is reported (:meth:`_report_failure`), never this decision.
         """
         let_through(exc)
         handler = self._handler
         self.stop()
+        self._report_failure(handler, event, exc)
+
+    def _report_failure(self, handler: object, event: Event, exc: Exception) -> None:
+        """Tell the user that ``handler`` failed at ``event`` (tracing has stopped); never raises."""
         if isinstance(exc, _streams.OutputError):
             report(f"hunter: tracing stopped: {exc}\n")
             return

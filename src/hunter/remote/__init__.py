@@ -1,8 +1,10 @@
 """Attaching to a running process: ``install()`` prepares a process, ``hunter-trace -p PID`` traces it from outside.
 
 The modules, by job: ``api`` (install() and friends, re-exported here), ``cli`` (the hunter-trace command),
-``agent`` (what runs inside the traced process), ``channel`` (the private Unix-socket channel between the
-two) and ``inject`` (getting the agent into a process that did not call install()). See docs/remote.md.
+``options`` (the command's check of the options: parsed, never run), ``agent`` (what runs inside the traced
+process), ``channel`` (the private Unix-socket channel between the two), ``peers`` (who may attach: ptrace's
+rule), ``terminal`` (what is shown of the target) and ``inject`` (getting the agent into a process that did
+not call install()). See docs/remote.md.
 """
 
 from __future__ import annotations

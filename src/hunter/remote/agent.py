@@ -41,7 +41,7 @@ from typing import Any
 from .. import _own_threads, config
 from .._options import TraceSetup, prepare
 from .._version import __version__
-from . import channel
+from . import channel, peers
 
 __all__ = ["bootstrap", "handle_signal", "install_handler", "uninstall_handler"]
 
@@ -261,38 +261,72 @@ def _one_session(path: str | None) -> None:
                 _state.session = None
 
 
+def admitted(peer: channel.PeerCredentials) -> str | None:
+    """Why the peer at the other end of a session socket may not attach to this process (None: it may)."""
+    own = peers.credentials_of(os.getpid())
+    if own is None:
+        return None if peer.uid in (0, os.geteuid()) else f"peer uid {peer.uid} is not ours"
+    return peers.refusal(own, peer.uid, peer.gid, peers.capabilities_of(peer.pid))
+
+
 def _connect(path: str | None) -> socket.socket | None:
-    """Connect to a waiting hunter-trace; None when none waits for this process (e.g. a stray signal)."""
+    """Connect to a waiting hunter-trace; None when none waits for this process (e.g. a stray signal).
+
+    root's directories come first, and when something listens there for us (root is attaching), only they
+    count: another process of our user listening in our own directory must not receive root's session. A
+    socket file there that nothing listens on (left by a root hunter-trace that was killed) doesn't count.
+    """
     uid = os.geteuid()
     if path is not None:
-        candidates = [path]
-    else:
-        name = channel.socket_name(os.getpid())
-        candidates = [os.path.join(directory, name) for directory in channel.session_dirs(uid)]
-    for candidate in candidates:
-        try:
-            channel.check_session_dir(os.path.dirname(candidate), uid)
-            info = os.lstat(candidate)
-        except (OSError, channel.ChannelError):
-            continue
-        if not stat.S_ISSOCK(info.st_mode) or info.st_uid != uid:
-            continue
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(REQUEST_TIMEOUT)
-            sock.connect(candidate)
-            peer = channel.peer_credentials(sock)
-            if peer.uid not in (uid, 0):
-                raise channel.ChannelError(f"peer uid {peer.uid} is not ours")
-            if peer.pid is not None and peer.pid == _state.served_peer:
-                # The hunter-trace we just served, still listening while it leaves: it never accepts again.
-                raise channel.ChannelError("already served")
-        except (OSError, channel.ChannelError):
-            sock.close()
-            continue
-        _state.served_peer = peer.pid
+        return _connect_to(path, uid)[0]
+    name = channel.socket_name(os.getpid())
+    sock, listening = _connect_first([os.path.join(directory, name) for directory in channel.root_dirs()], uid)
+    if sock is not None or listening:
         return sock
-    return None
+    return _connect_first([os.path.join(directory, name) for directory in channel.candidate_dirs(uid)], uid)[0]
+
+
+def _connect_first(candidates: list[str], uid: int) -> tuple[socket.socket | None, bool]:
+    """The first of ``candidates`` that connects and passes the checks; and whether any had a listener."""
+    listening = False
+    for candidate in candidates:
+        sock, here = _connect_to(candidate, uid)
+        if sock is not None:
+            return sock, True
+        listening = listening or here
+    return None, listening
+
+
+def _connect_to(candidate: str, uid: int) -> tuple[socket.socket | None, bool]:
+    """A checked connection to the session socket ``candidate`` (or None); and whether something listened."""
+    try:
+        channel.check_session_dir(os.path.dirname(candidate), uid)
+        info = os.lstat(candidate)
+    except (OSError, channel.ChannelError):
+        return None, False
+    if not stat.S_ISSOCK(info.st_mode) or info.st_uid != uid:
+        return None, False
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(REQUEST_TIMEOUT)
+        sock.connect(candidate)
+    except OSError as exc:
+        sock.close()
+        return None, not channel.is_connection_refused(exc)
+    try:
+        peer = channel.peer_credentials(sock)
+        # Admitted only where the kernel would let the peer debug us (ptrace's rule), never wider.
+        problem = admitted(peer)
+        if problem is not None:
+            raise channel.ChannelError(problem)
+        if peer.pid is not None and peer.pid == _state.served_peer:
+            # The hunter-trace we just served, still listening while it leaves: it never accepts again.
+            raise channel.ChannelError("already served")
+    except (OSError, channel.ChannelError):
+        sock.close()
+        return None, True
+    _state.served_peer = peer.pid
+    return sock, True
 
 
 class SocketStream:
@@ -310,7 +344,10 @@ class SocketStream:
         """Send ``text``; once the channel is closed or broken, drop it silently (the session is ending)."""
         if not self.closed:
             try:
-                self._session.send(channel.OUTPUT, text.encode("utf-8", "replace"))
+                # In pieces the CLI accepts (channel.MAX_FRAME), cut between characters: each piece decodes alone.
+                for start in range(0, len(text), channel.OUTPUT_CHUNK):
+                    piece = text[start : start + channel.OUTPUT_CHUNK]
+                    self._session.send(channel.OUTPUT, piece.encode("utf-8", "replace"))
             except OSError:
                 # The CLI is gone or stalled for SEND_TIMEOUT: end the session instead of raising into
                 # the tracer (which would print a message into the program's own stderr).
@@ -439,8 +476,9 @@ class _Session:
         if self.stream is not None:
             self.stream.closed = True
         try:
-            self.send(channel.OUTPUT, text.encode("utf-8", "replace"))
-            self.send(channel.ERROR, summary.encode("utf-8", "replace"))
+            for start in range(0, len(text), channel.OUTPUT_CHUNK):
+                self.send(channel.OUTPUT, text[start : start + channel.OUTPUT_CHUNK].encode("utf-8", "replace"))
+            self.send(channel.ERROR, summary[:1000].encode("utf-8", "replace"))
         except OSError:
             pass
         self.abort()  # the session thread wakes up, cleans up and frees the slot
@@ -501,9 +539,9 @@ def _session_tracer_class() -> Any:
         class SessionTracer(Tracer):
             session: _Session
 
-            def _handler_failed(self, event: Any, exc: Exception) -> None:
-                handler = self.handler
-                self.stop()
+            def _report_failure(self, handler: object, event: Any, exc: Exception) -> None:
+                # Only the reporting is the session's own: the decision (let the program's signal-handler
+                # exceptions through, stop) is Tracer._handler_failed's, as for local tracing.
                 text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
                 text += f"Disabling tracer because handler {handler!r} failed ({exc!r}) at {event!r}.\n"
                 self.session.tracing_failed(text, f"tracing stopped: {_one_line(exc)}")

@@ -45,7 +45,23 @@ def parse_signal(value: int | str) -> int:
         raise ValueError(f"unknown signal {value!r}")
     if number in (getattr(_signal, "SIGKILL", -1), getattr(_signal, "SIGSTOP", -1)):
         raise ValueError(f"signal {value!r} cannot be caught")
+    if number in _unusable_signals():
+        raise ValueError(
+            f"signal {value!r} is never hunter's: its handler (faulthandler, a crash reporter, Python's "
+            "KeyboardInterrupt) acts on it; use SIGURG, SIGUSR1, SIGUSR2 or a real-time signal"
+        )
     return int(number)
+
+
+def _unusable_signals() -> set[int]:
+    """Signals whose handler in a process is somebody else's by convention: sending one could end the process.
+
+    The kernel sends the fault signals when code crashes; faulthandler and crash reporters catch them and end
+    the process. Python itself handles SIGINT (KeyboardInterrupt). /proc shows only that a signal is caught,
+    not by whom, so hunter-trace can't tell hunter's handler from theirs: neither install() nor -s takes them.
+    """
+    names = ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGTRAP", "SIGSYS", "SIGABRT", "SIGINT")
+    return {getattr(_signal, name) for name in names if hasattr(_signal, name)}
 
 
 def install(signal: int | str = DEFAULT_SIGNAL) -> None:

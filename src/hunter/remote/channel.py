@@ -41,8 +41,11 @@ BYE = b"B"  # target -> CLI: tracing stopped after QUIT; the channel closes next
 EXITING = b"X"  # target -> CLI: the interpreter is shutting down
 
 _HEADER = struct.Struct(">cI")
-#: Nothing legitimate comes close; a larger length means the stream is corrupt or hostile.
-MAX_FRAME = 16 * 1024 * 1024
+#: The agent sends trace output in pieces of at most OUTPUT_CHUNK characters (4 bytes each in UTF-8 at most);
+#: a larger length means the stream is corrupt or hostile. It bounds what one message costs the CLI to keep
+#: and to make harmless for the terminal (escaping may make it 4 times longer).
+OUTPUT_CHUNK = 64 * 1024
+MAX_FRAME = 4 * OUTPUT_CHUNK
 
 
 class ChannelError(Exception):
@@ -69,6 +72,12 @@ def socket_name(pid: int) -> str:
     return f"hunter-{pid}.sock"
 
 
+#: The per-user directories, by uid: systemd-logind's runtime directory (hunter's sub-directory in it), and the
+#: fallback in /tmp. Module constants so that the tests can point them at a scratch directory.
+RUNTIME_DIR = "/run/user/{uid}"
+TMP_DIR = "/tmp/hunter-{uid}"
+
+
 def candidate_dirs(uid: int) -> list[str]:
     """The private directories of user ``uid`` where its own session sockets may live, preferred first.
 
@@ -78,18 +87,19 @@ def candidate_dirs(uid: int) -> list[str]:
     private to the user); ``/tmp/hunter-<uid>`` is the fallback everywhere else.
     """
     dirs = []
-    runtime = f"/run/user/{uid}"
+    runtime = RUNTIME_DIR.format(uid=uid)
     if _is_private_dir(runtime, uid):
         dirs.append(os.path.join(runtime, "hunter"))
-    dirs.append(f"/tmp/hunter-{uid}")
+    dirs.append(TMP_DIR.format(uid=uid))
     return dirs
 
 
-#: Where root puts the sockets of its sessions with other users' processes, preferred first. root never
+#: Where root puts the sockets of its sessions with other users' processes, preferred first (and of its own
+#: processes when its per-user directories are unusable: another user may have made /tmp/hunter-0). root never
 #: creates or changes anything in a directory another user owns (that user could swap in a symlink), so
 #: these are root's own: mode 0711, any user can reach a socket inside by name but nobody can list or change
 #: them. The socket itself belongs to the target's user with mode 0600: only that user (and root) can connect.
-ROOT_DIRS = ("/run/hunter-trace", "/tmp/hunter-trace")
+ROOT_DIRS: tuple[str, ...] = ("/run/hunter-trace", "/tmp/hunter-trace")
 ROOT_DIR_MODE = 0o711
 
 
@@ -110,8 +120,12 @@ def root_dirs() -> list[str]:
 
 
 def session_dirs(uid: int) -> list[str]:
-    """Where a process of user ``uid`` looks for a waiting hunter-trace: its own directories, then root's."""
-    return candidate_dirs(uid) + (root_dirs() if uid != 0 else [])
+    """Where a process of user ``uid`` looks for a waiting hunter-trace: root's directories, then its own.
+
+    root's first: a session socket there can only be root's, and must not lose to one that another process of
+    the target's user put in that user's own directory (see the agent's ``_connect``).
+    """
+    return root_dirs() + candidate_dirs(uid)
 
 
 def _is_private_dir(path: str, uid: int) -> bool:
@@ -152,7 +166,7 @@ def check_root_dir(path: str) -> None:
 
 def check_session_dir(path: str, uid: int) -> None:
     """Raise ChannelError unless a session socket for a process of ``uid`` can be trusted in directory ``path``."""
-    if uid != 0 and os.path.normpath(path) in ROOT_DIRS:
+    if os.path.normpath(path) in ROOT_DIRS:
         check_root_dir(path)
     else:
         check_private_dir(path, uid)

@@ -8,6 +8,7 @@ import ctypes
 import errno
 import functools
 import json
+import math
 import os
 import signal as _signal
 import socket
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _colors
-from . import agent, channel, terminal
+from . import agent, channel, options as _options, peers, terminal
 from .api import DEFAULT_SIGNAL, ENVIRONMENT_VARIABLE, parse_signal
 
 __all__ = ["AttachError", "main"]
@@ -25,6 +26,11 @@ __all__ = ["AttachError", "main"]
 _EXIT_OK = 0
 _EXIT_LOST = 1
 _EXIT_ERROR = 2
+#: -t takes at most a day: a longer wait is a mistake, and huge values overflow the timeouts of sockets and locks.
+MAX_TIMEOUT = 24 * 3600.0
+#: Trace output that comes before the target says it is tracing is kept (to show after the banner) up to this
+#: many bytes; a hostile target can't make the CLI keep more.
+EARLY_OUTPUT_LIMIT = 1024 * 1024
 
 
 class AttachError(Exception):
@@ -68,8 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Everything is checked before the target is touched at all (no signal sent, no gdb started).
         check_options(options)
         signum = parse_signal(args.signal) if args.signal is not None else DEFAULT_SIGNAL
-        if args.timeout <= 0:
-            raise AttachError("the timeout must be positive")
+        check_timeout(args.timeout)
         session = _CLISession(args.pid, args.timeout, args.gdb, signum, args.signal is not None)
         return session.run(options)
     except (AttachError, ValueError) as exc:
@@ -77,11 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _EXIT_ERROR
 
 
+def check_timeout(timeout: float) -> None:
+    """AttachError unless ``timeout`` is a number of seconds that every wait can take (not nan, inf or 1e300)."""
+    if not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT:
+        raise AttachError(f"the timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {timeout}")
+
+
 def check_options(options: str) -> None:
-    """Build the session's predicate here as the target will, so that a mistake is one line before attaching."""
+    """Parse the options as the target will, so that a mistake is one line before attaching; runs none of them."""
     try:
-        # The backend is checked by name only: the target may run another Python version than this one.
-        agent.trace_arguments(options, backend_here=False)
+        # Only parsed here, never evaluated: they run in the target, as its user (see remote/options.py).
+        _options.check_text(options)
     except Exception as exc:  # whatever the options raise, it is the user's mistake to show
         message = str(exc).strip().splitlines()
         detail = message[0] if message else type(exc).__name__
@@ -196,7 +207,11 @@ class _CLISession:
         self.target_owner: tuple[int, int] | None = None  # (uid, gid) of a target of another user
         self.stdout = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
         self.early_output: list[bytes] = []
+        self.early_size = 0
+        self.early_dropped = 0
         self.colors = _colors.wants_colors(sys.stdout, False)  # asked of the target; SGR codes pass only then
+        self.encoding = terminal.encoding_of(sys.stdout)
+        self.coloured = False  # whether an SGR sequence reached our stdout (reset at the end)
 
     # -- checks before touching the target --
 
@@ -215,24 +230,28 @@ class _CLISession:
         status = _proc_status(pid)
         if status.get("State", "").startswith(("Z", "X")):
             raise AttachError(f"process {pid} has exited")
-        if "Uid" in status and "Gid" in status:
-            uid = int(status["Uid"].split()[1])  # effective uid: what the target's files and checks use
-            gid = int(status["Gid"].split()[1])
-        else:
-            uid, gid = os.geteuid(), os.getegid()
-        if uid != os.geteuid() and os.geteuid() != 0:
-            raise AttachError(
-                f"not allowed to attach to process {pid}: it belongs to uid {uid}, you are {os.geteuid()}"
-            )
-        return uid, gid
+        target = peers.credentials_of(pid)
+        if target is None:
+            if not sys.platform.startswith("linux"):
+                return os.geteuid(), os.getegid()  # os.kill() above was allowed: no /proc to tell more
+            raise AttachError(f"there is no process {pid}")
+        # The kernel's rule for debuggers (hunter-trace runs code in the target as a debugger can), never wider.
+        problem = peers.refusal(target, os.geteuid(), os.getegid(), peers.capabilities_of(os.getpid()))
+        if problem is not None:
+            raise AttachError(f"not allowed to attach to process {pid}: {problem}")
+        return target.uids[1], target.gids[1]  # effective ids: what the target's files and checks use
 
     def listen(self, uid: int, gid: int) -> None:
         """Create the session socket in the first safe directory of ours (never in a directory of another user)."""
         problems = []
         for_another_user = uid != os.geteuid()  # root attaching to another user's process
-        for directory in channel.root_dirs() if for_another_user else channel.candidate_dirs(uid):
+        # root's own directories also serve its own processes when its per-user ones are unusable (anybody can
+        # make /tmp/hunter-0 first where /run/user/0 is missing).
+        own = [] if for_another_user else channel.candidate_dirs(uid)
+        roots = channel.root_dirs() if os.geteuid() == 0 else []
+        for directory in own + roots:
             try:
-                channel.make_root_dir(directory) if for_another_user else channel.make_private_dir(directory)
+                channel.make_root_dir(directory) if directory in roots else channel.make_private_dir(directory)
             except channel.ChannelError as exc:
                 problems.append(str(exc))
                 continue
@@ -396,7 +415,7 @@ class _CLISession:
             frame = reader.read(deadline)
             # The tracer runs before the target gets to say so: keep its first lines for after our banner.
             while frame is not None and frame.kind == channel.OUTPUT:
-                self.early_output.append(frame.payload)
+                self._keep_early(frame.payload)
                 frame = reader.read(deadline)
         except TimeoutError:
             raise AttachError(f"process {self.pid} stopped answering while attaching") from None
@@ -410,10 +429,17 @@ class _CLISession:
             raise AttachError(f"unexpected answer from process {self.pid}")
         return {**hello, **self._facts(frame.payload, "answer")}
 
+    def _keep_early(self, payload: bytes) -> None:
+        if self.early_size + len(payload) <= EARLY_OUTPUT_LIMIT:
+            self.early_output.append(payload)
+            self.early_size += len(payload)
+        else:
+            self.early_dropped += len(payload)
+
     def _facts(self, payload: bytes, what: str) -> dict[str, Any]:
         try:
             facts = json.loads(payload)
-        except ValueError:  # not JSON, or not UTF-8
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser goes
             facts = None
         if not isinstance(facts, dict):
             raise AttachError(f"process {self.pid} sent a malformed {what}; is it really hunter?")
@@ -431,18 +457,28 @@ class _CLISession:
             threads = "the main thread and threads started from now on"
         python = terminal.clean_line(str(info.get("python", "?")), terminal.FIELD_LIMIT)
         backend = terminal.clean_line(str(info.get("backend", "?")), terminal.FIELD_LIMIT)
-        _say(f"attached to process {self.pid} (Python {python}, {backend} backend, tracing {threads}); Ctrl-C detaches")
         try:
-            for data in self.early_output:
-                self._write(data)
-            return self._pump(reader, until_bye=False)
-        except (KeyboardInterrupt, _Detach):
-            return self.detach(conn, reader)
-        except BrokenPipeError:
-            # Our stdout was closed (e.g. piped into head): detach quietly, like a Ctrl-C.
-            self.stdout = None
-            _silence_stdout()
-            return self.detach(conn, reader)
+            try:
+                # The banner too: a Ctrl-C that comes as soon as it shows must detach, not leave tracing on.
+                _say(
+                    f"attached to process {self.pid} (Python {python}, {backend} backend, tracing {threads}); "
+                    "Ctrl-C detaches"
+                )
+                if self.early_dropped:
+                    _say(f"left out {self.early_dropped} bytes of trace output sent before the process was tracing")
+                for data in self.early_output:
+                    self._write(data)
+                self.early_output = []
+                return self._pump(reader, until_bye=False)
+            except (KeyboardInterrupt, _Detach):
+                return self.detach(conn, reader)
+            except BrokenPipeError:
+                # Our stdout was closed (e.g. piped into head): detach quietly, like a Ctrl-C.
+                self.stdout = None
+                _silence_stdout()
+                return self.detach(conn, reader)
+        finally:
+            self._reset_colors()
 
     def _pump(self, reader: channel.FrameReader, until_bye: bool, deadline: float | None = None) -> int:
         while True:
@@ -451,6 +487,8 @@ class _CLISession:
             except channel.ChannelError as exc:
                 _say(f"process {self.pid} broke the protocol ({exc}); detaching")
                 return _EXIT_LOST
+            except TimeoutError:
+                raise  # the deadline given (detaching): the caller says what did not come in time
             except OSError:
                 frame = None
             if frame is None:
@@ -473,8 +511,16 @@ class _CLISession:
     def _write(self, data: bytes) -> None:
         if self.stdout is not None:
             text = terminal.clean_output(data.decode("utf-8", "replace"), self.colors)
-            self.stdout.write(text.encode("utf-8"))
+            self.coloured = self.coloured or (self.colors and "\x1b" in text)
+            self.stdout.write(terminal.encode(text, self.encoding))
             self.stdout.flush()
+
+    def _reset_colors(self) -> None:
+        # An SGR sequence the target left open (hidden text, say) must not outlive the session in the terminal.
+        if self.coloured and self.stdout is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.stdout.write(terminal.SGR_RESET.encode("ascii"))
+                self.stdout.flush()
 
     def _lost(self) -> int:
         # The kernel closes the socket when the target dies; give it a moment to become a zombie or vanish.
@@ -491,9 +537,12 @@ class _CLISession:
         """Ask the target to stop tracing and wait (briefly) for it to confirm; a second Ctrl-C just leaves."""
         try:
             channel.send_frame(conn, channel.QUIT)
-            return self._pump(reader, until_bye=True, deadline=time.monotonic() + agent.MAIN_THREAD_TIMEOUT + 5)
+            return self._pump(reader, until_bye=True, deadline=time.monotonic() + self.timeout)
         except TimeoutError:
-            _say(f"process {self.pid} did not confirm; it stops tracing when it sees the closed channel")
+            _say(
+                f"process {self.pid} did not confirm the detach within {self.timeout:g}s; it stops tracing when it "
+                "sees the closed channel"
+            )
             return _EXIT_OK
         except (KeyboardInterrupt, _Detach, OSError):
             return _EXIT_OK

@@ -36,7 +36,7 @@ class InjectError(Exception):
 
 def hunter_search_path() -> str:
     """The directory holding this hunter package (added to the target's sys.path while importing, if needed)."""
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../hunter (this is hunter/remote)
     return os.path.dirname(package)
 
 
@@ -49,25 +49,51 @@ def bootstrap_source(socket_path: str) -> str:
     """
     return f"""\
 import _thread
+import os
+import sys
 # threading must first be imported by the main thread: imported first from another thread, it takes that
 # thread for the main one (wrong main_thread(), and a confused threading._shutdown() at exit).
 import threading
+import warnings
 
-def _hunter_remote_bootstrap(path={socket_path!r}, extra={hunter_search_path()!r}):
+# 3.12+ warns a process that forks while it has other threads. While our thread imports hunter, it is the
+# only other thread of a program that had none: a fork then is the program's, safe, and the warning would be
+# about us. Quiet for that window only (hunter's own fork hook decides once it is loaded).
+fork_filter = None
+try:
+    alone = sys.version_info >= (3, 12) and len(os.listdir('/proc/self/task')) == 1
+except OSError:
+    alone = False
+if alone:
+    warnings.filterwarnings(
+        'ignore', r'This process \\(pid=%d\\) is multi-threaded' % os.getpid(), DeprecationWarning
+    )
+    fork_filter = warnings.filters[0]
+
+def _hunter_remote_bootstrap(path={socket_path!r}, extra={hunter_search_path()!r}, fork_filter=fork_filter):
     try:
-        import sys
         try:
-            import hunter.remote.agent as agent
-        except ImportError:
-            if extra in sys.path or 'hunter' in sys.modules:
-                raise
-            # The target's own environment lacks hunter: borrow the CLI's copy just for this import.
-            sys.path.insert(0, extra)
             try:
                 import hunter.remote.agent as agent
-            finally:
-                if extra in sys.path:
-                    sys.path.remove(extra)
+            except ImportError:
+                if extra in sys.path or 'hunter' in sys.modules:
+                    raise
+                # The target's own environment lacks hunter: borrow the CLI's copy just for this import.
+                sys.path.insert(0, extra)
+                try:
+                    import hunter.remote.agent as agent
+                finally:
+                    if extra in sys.path:
+                        sys.path.remove(extra)
+        finally:
+            if fork_filter is not None:
+                try:
+                    warnings.filters.remove(fork_filter)
+                except ValueError:
+                    pass
+                mutated = getattr(warnings, '_filters_mutated', None)
+                if mutated is not None:
+                    mutated()
         agent.bootstrap(path)
     except BaseException as exc:
         try:
@@ -144,6 +170,8 @@ detach
             "-iex",
             "set debuginfod enabled off",  # never fetch symbols over the network (older gdb: harmless error)
             "-iex",
+            "set history save off",  # and GDBHISTFILE="" (below): no history file is read or written
+            "-iex",
             "set unwindonsignal on",  # if the call is interrupted, gdb restores the thread as it was
             "-p",
             str(pid),
@@ -158,6 +186,8 @@ detach
 
 def _run_gdb(argv: list[str], commands_fd: int, timeout: float) -> str:
     """Run gdb with the commands descriptor inherited; its output, or InjectError when it hangs."""
+    # From /, with the history file off: gdb reads ./.gdb_history at start-up (GDBHISTFILE="" turns that off), and
+    # the CLI's working directory may be anybody's (a FIFO there hung gdb after the code was injected).
     process = subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
@@ -166,6 +196,8 @@ def _run_gdb(argv: list[str], commands_fd: int, timeout: float) -> str:
         text=True,
         errors="replace",
         pass_fds=(commands_fd,),
+        cwd="/",
+        env={**os.environ, "GDBHISTFILE": ""},
     )
     try:
         output, _ = process.communicate(timeout=timeout)
@@ -222,7 +254,16 @@ def remote_exec_inject(pid: int, script_path: str, socket_path: str, owner: tupl
     if remote_exec is None:
         raise InjectError("sys.remote_exec needs Python 3.14+")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(script_path, flags, 0o600)
+    try:
+        try:
+            fd = os.open(script_path, flags, 0o600)
+        except FileExistsError:
+            # Left by a hunter-trace that was killed. The directory is ours (private, or root's own), so the
+            # name is nobody else's: remove it and create it afresh (O_EXCL: never written through a link).
+            os.unlink(script_path)
+            fd = os.open(script_path, flags, 0o600)
+    except OSError as exc:
+        raise InjectError(f"cannot write {script_path}: {exc.strerror}") from None
     with os.fdopen(fd, "w") as file:
         if owner is not None:
             os.fchown(fd, *owner)
