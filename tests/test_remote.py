@@ -639,6 +639,33 @@ def test_gdb_missing(tmp_path, cleanup):
     target.assert_output_intact()
 
 
+def test_a_gdb_that_cannot_call_leaves_the_target_alone(tmp_path, cleanup):
+    # Where gdb fails in the middle of a call (gdb 13 on CPUs with AMX), the failed call would leave a sleeping
+    # target with a system call error it never expects (OSError 514): hunter-trace finds out on a child of its own.
+    executable = shutil.which("gdb")
+    if executable is None:
+        pytest.skip("gdb is not installed")
+    if _remote_inject.gdb_cannot_call(executable) is None:
+        pytest.skip("this machine's gdb can call functions: there is nothing to refuse")
+    target = start_target(tmp_path, cleanup)
+    cli = start_cli(cleanup, "-p", str(target.pid), "--gdb", 'function="leaf"')
+    assert cli.wait() == 2, cli.describe()
+    assert "this machine's gdb can't call functions in a process" in cli.err.text()
+    assert f"process {target.pid} was left alone" in cli.err.text()
+    target.wait_beats(5)
+    target.assert_output_intact()
+
+
+def test_gdb_is_not_run_on_the_target_when_it_cannot_call(monkeypatch):
+    ran: list[list[str]] = []
+    monkeypatch.setattr(_remote_inject, "gdb_cannot_call", lambda executable: "a reason")
+    monkeypatch.setattr(_remote_inject, "_run_gdb", lambda argv, fd, timeout: ran.append(argv) or "")
+    monkeypatch.setattr(_remote_inject.shutil, "which", lambda name: "/usr/bin/gdb")
+    with pytest.raises(_remote_inject.InjectError, match=r"\(a reason\); process 1 was left alone"):
+        _remote_inject.gdb_inject(1, "/nonexistent/hunter-1.sock", 5.0)
+    assert ran == []
+
+
 def test_gdb_output_is_explained():
     ok = "...\nhunter-pending-call=0\n[Inferior 1 (process 1) detached]\n"
     _remote_inject._check_gdb_output(1, ok)

@@ -138,6 +138,12 @@ def gdb_inject(pid: int, socket_path: str, timeout: float, gdb: str = "gdb") -> 
         raise InjectError(f"--gdb needs gdb, and {gdb!r} was not found on PATH (install gdb, or prepare the target)")
     if not hasattr(os, "memfd_create"):
         raise InjectError("--gdb works on Linux only")
+    unable = gdb_cannot_call(executable)
+    if unable is not None:
+        raise InjectError(
+            f"this machine's gdb can't call functions in a process ({unable}); process {pid} was left alone: "
+            "prepare it with hunter.remote.install(), or on Python 3.14+ attach without --gdb"
+        )
     statement = _one_statement(bootstrap_source(socket_path))
     size = len(statement) + 1
     page = (size // 4096 + 1) * 4096
@@ -184,6 +190,40 @@ detach
     _check_gdb_output(pid, output)
 
 
+def gdb_cannot_call(executable: str) -> str | None:
+    """Why gdb can't make a function call in a process here (None when it can), tried on a child of our own.
+
+    Some gdb and CPU pairs attach fine but fail in the middle of a call (gdb 13 on CPUs with AMX tiles: "Couldn't
+    write extended state status"), and the failed call leaves the process with a system call that returns an
+    error it never expects (a sleeping program dies of OSError 514). The target must never pay for finding out.
+    """
+    quiet = subprocess.DEVNULL
+    sleeper = subprocess.Popen(["sleep", "60"], stdin=quiet, stdout=quiet, stderr=quiet, cwd="/")
+    try:
+        probe = subprocess.run(
+            [
+                *(executable, "-nx", "-batch", "-q", "-iex", "set auto-load off", "-iex", "set debuginfod enabled off"),
+                *("-p", str(sleeper.pid), "-ex", "print (long) getpid()", "-ex", "detach"),
+            ],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=30,
+            cwd="/",
+            env={**os.environ, "GDBHISTFILE": ""},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return "gdb did not finish a test call within 30s"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    if f" = {sleeper.pid}" in probe.stdout:
+        return None
+    return gdb_call_failure(probe.stdout + probe.stderr)
+
+
 def _run_gdb(argv: list[str], commands_fd: int, timeout: float) -> str:
     """Run gdb with the commands descriptor inherited; its output, or InjectError when it hangs."""
     # From /, with the history file off: gdb reads ./.gdb_history at start-up (GDBHISTFILE="" turns that off), and
@@ -227,7 +267,11 @@ def _check_gdb_output(pid: int, output: str) -> None:
         raise InjectError(f"process {pid} is not a Python process (gdb found no Py_AddPendingCall in it)")
     if "hunter-error: mmap failed" in output:
         raise InjectError(f"could not map memory in process {pid}")
-    raise InjectError(f"gdb could not inject into process {pid}: {gdb_call_failure(output)}")
+    detail = gdb_call_failure(output)
+    if "extended state" in detail:
+        # gdb 13 can't restore the registers of CPUs with AMX tiles after a call: it can't inject here.
+        detail += " (this gdb can't call functions on this CPU: use a newer gdb, or hunter.remote.install())"
+    raise InjectError(f"gdb could not inject into process {pid}: {detail}")
 
 
 def gdb_call_failure(output: str) -> str:
@@ -235,11 +279,7 @@ def gdb_call_failure(output: str) -> str:
     # gdb's last line is its "detached" notice; the reason is the error of the sourced command file.
     reason = re.search(r"Error in sourced command file:\n(.+)", output) or re.search(r"^(Couldn't .+)$", output, re.M)
     if reason is not None:
-        detail = reason.group(1).strip()
-        if "extended state" in detail:
-            # gdb 13 can't restore the registers of CPUs with AMX tiles after a call: it can't inject here.
-            detail += " (this gdb can't call functions on this CPU: use a newer gdb, or hunter.remote.install())"
-        return detail
+        return reason.group(1).strip()
     last = [line for line in output.strip().splitlines() if line.strip()]
     return last[-1] if last else "no output"
 
