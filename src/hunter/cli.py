@@ -714,31 +714,10 @@ def _handle_fatal_signals(finish: Any) -> None:
 
 
 def _finish_timeline(exporter: Any, prog: str) -> None:
-    """Merge the child processes' files into a closed timeline, then print the one-line summary."""
-    from hunter.exporters import ChromeTrace
-    from hunter.exporters._summary import summarize
+    """Stop the child processes' recording, merge their files into the closed timeline, print the summary line."""
+    from hunter.exporters._finish import finish_timeline
 
-    path = exporter.path
-    if path is None:
-        return  # a file object the program gave: not ours to describe
-    running: list[str] = []
-    if isinstance(exporter, ChromeTrace):
-        from hunter.exporters.chrome import merge
-
-        try:
-            _merged, running = merge(path)
-        except OSError as exc:
-            sys.stderr.write(f"hunter: could not merge the child processes' timelines: {exc}\n")
-    what = "timeline" if isinstance(exporter, ChromeTrace) else "events"
-    how = f"view it with: {prog} view {path}"
-    if isinstance(exporter, ChromeTrace):
-        how += " (or open it in https://ui.perfetto.dev)"
-    sys.stderr.write(f"hunter: {what} written to {path}: {summarize(path).text()}; {how}\n")
-    if running:
-        sys.stderr.write(
-            f"hunter: {len(running)} child process(es) still running: what they wrote so far is in it, "
-            f"the rest will be in {', '.join(running)}\n"
-        )
+    finish_timeline(exporter, prog)
 
 
 def _run(session: Session, target: Target) -> None:

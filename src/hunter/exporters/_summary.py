@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
-__all__ = ["TimelineSummary", "summarize"]
+__all__ = ["TimelineSummary", "size_text", "summarize"]
 
 _METADATA = re.compile(rb',?\{"ph":"M","name":"(process_name|thread_name)","pid":(-?\d+),"tid":(-?\d+)')
 _EVENT = re.compile(rb',?\{"ph":"[^M]"')
@@ -26,7 +26,7 @@ class TimelineSummary:
         """``12,345 events, 3 threads, 2 processes, 1.2 MB``."""
         return (
             f"{_count(self.events, 'event')}, {_count(self.threads, 'thread')}, "
-            f"{_count(self.processes, 'process', 'processes')}, {_size(self.size)}"
+            f"{_count(self.processes, 'process', 'processes')}, {size_text(self.size)}"
         )
 
 
@@ -37,10 +37,12 @@ def summarize(path: str) -> TimelineSummary:
     processes: set[bytes] = set()
     try:
         size = os.path.getsize(path)
+        read = 0
         with open(path, "rb") as file:
             for line in file:
-                if not line.endswith(b"\n"):
-                    break  # cut off
+                read += len(line)
+                if not line.endswith(b"\n") or read > size:
+                    break  # cut off, or written after we looked (a process that goes on: this could never end)
                 if line.startswith(b'{"time"'):  # JSON Lines: every line is an event
                     events += 1
                     where = _JSONL_WHERE.search(line)
@@ -66,7 +68,8 @@ def _count(number: int, singular: str, plural: str = "") -> str:
     return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
 
 
-def _size(size: int) -> str:
+def size_text(size: int) -> str:
+    """A byte count for people: ``532 bytes``, ``1.2 MB``."""
     value = float(size)
     for unit in ("bytes", "kB", "MB", "GB"):
         if value < 1000 or unit == "GB":

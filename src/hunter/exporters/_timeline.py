@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import stat
 import sys
 import threading
 import time
@@ -266,11 +267,25 @@ class TimelineWriter(Action):
         self._base = 0
         self._fork_ident = 0
         self._label = ""
+        #: A write failed when the file was started (e.g. /dev/full): raised at the first event, so that the
+        #: tracer reports it once and the program runs on, as for a failure later on.
+        self._start_error: OutputError | None = None
+        #: Lines and bytes this process wrote (the summary of a file that can't be read back).
+        self.lines_written = 0
+        self.bytes_written = 0
+        #: Why a write failed (the file is closed since), and whether it went to the tracer with an event (which
+        #: reports it): a failure at close() or in the tracer's last flush did not, and the command line says it.
+        self.error: str | None = None
+        self.error_told = False
+        #: Every process of the run writes this one file (see ``shared_file``): the class says so, or the path is
+        #: no regular file (a pipe, /dev/stdout) and can hold no per-process files next to it.
+        self.shared = self.shared_file
         if isinstance(path, (str, os.PathLike)):
             self.path: str | None = os.path.abspath(os.fspath(path))
             self.root, self.token, self.origin_ns = _claim(self.path)
+            self.shared = self.shared_file or not is_regular_target(self.path)
             self.filename: str | None = (
-                self.path if self.root or self.shared_file else per_process_path(self.path, os.getpid())
+                self.path if self.root or self.shared else per_process_path(self.path, os.getpid())
             )
             self._open_path(self.filename, truncate=self.root)
         elif hasattr(path, "write"):
@@ -351,6 +366,10 @@ class TimelineWriter(Action):
     def _new_state(self, event: Any) -> ThreadState | None:
         """Slow path of the first event of a thread (or of any event after close)."""
         if self._closed:
+            error, self._start_error = self._start_error, None
+            if error is not None:
+                self.error_told = True
+                raise error
             return None
         ident = threading.get_ident()
         state = ThreadState(threading.get_native_id())
@@ -412,12 +431,20 @@ class TimelineWriter(Action):
     def _flush_some(self, state: ThreadState, now: int) -> None:
         """After an event (``now``: its perf_counter_ns): write every thread's lines when the flush interval has
         passed, else this thread's full batch; then act on a signal that arrived meanwhile."""
-        if now >= self.due_ns:
-            self.due_ns = now + FLUSH_INTERVAL_NS
-            self.flush()
-        elif len(state.buf) + len(state.records) >= self.batch:
-            self._flush(state)
-            _signals.pending()
+        try:
+            if now >= self.due_ns:
+                self.due_ns = now + FLUSH_INTERVAL_NS
+                if not self.root and self.path is not None and os.path.exists(stop_marker(self.path, self.token)):
+                    # The run's main process is finishing (see _finish): stop recording, so its merge has an end.
+                    self.close()
+                    return
+                self.flush()
+            elif len(state.buf) + len(state.records) >= self.batch:
+                self._flush(state)
+                _signals.pending()
+        except OutputError:
+            self.error_told = True  # (raised with an event: the tracer reports it)
+            raise
 
     def _write(self, text: str) -> None:
         """Write text (whole lines) to the file; the caller holds the lock."""
@@ -440,11 +467,16 @@ class TimelineWriter(Action):
                 else:
                     file.write(data)
                     file.flush()
+                self.lines_written += text.count("\n")
+                self.bytes_written += len(data)
         except (OSError, ValueError) as exc:
             self._closed = True
             self._states = {}
             self.local = threading.local()
-            raise OutputError(f"cannot write the timeline to {self.filename or file!r}: {exc}") from exc
+            error = OutputError(f"cannot write the timeline to {self.filename or file!r}: {exc}")
+            if self.error is None:
+                self.error = str(error)
+            raise error from exc
 
     def _open_path(self, filename: str, truncate: bool) -> None:
         # Unbuffered: batching is ours, so a write() call always hands whole lines to the OS. O_APPEND:
@@ -456,8 +488,13 @@ class TimelineWriter(Action):
         self._text_mode = False
 
     def _start_file(self) -> None:
-        with self._lock:
-            self._write(self.header + "".join(self._file_start_lines()))
+        # A process joining a shared file adds lines to what the first one started (no second header).
+        header = self.header if self.root or not self.shared else ""
+        try:
+            with self._lock:
+                self._write(header + "".join(self._file_start_lines()))
+        except OutputError as exc:
+            self._start_error = exc
 
     def close(self) -> None:
         """Finish every thread's open records, write everything queued and the footer, close the file."""
@@ -480,7 +517,7 @@ class TimelineWriter(Action):
                 text = "".join(line for state in states for line in list(state.buf))
                 for state in states:
                     state.buf.clear()
-                self._write(text + self.footer)
+                self._write(text + (self.footer if self.root or not self.shared else ""))
         except OutputError:
             pass
         finally:
@@ -514,13 +551,15 @@ class TimelineWriter(Action):
             self._file = None
             return
         self.root = False
-        if self.shared_file:
-            # The inherited descriptor appends to the same file: go on with it.
+        if self.shared:
+            # The inherited descriptor appends to the same file: go on with it, as a process of its own.
+            self._start_file()
             if state is not None:
                 state.buf.clear()
                 state.records.clear()
                 state.tid = threading.get_native_id()
                 self._thread_start(state, None)
+                self._thread_forked(state, self.now_us())
                 self._keep_state(state)
             return
         if self._owns_file and self._file is not None:
@@ -549,6 +588,18 @@ class TimelineWriter(Action):
         self._states[self._fork_ident] = state
         self.local.state = state
         self.local.records = state.records
+
+
+def is_regular_target(path: str) -> bool:
+    """Whether ``path`` is (or will be created as) a regular file: not a pipe, a terminal or a device.
+
+    What isn't regular is written but never read back (to merge or summarise it): reading /dev/stdout reads a
+    pipe's other end or waits forever, and /dev/zero never ends.
+    """
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # not there yet: open() makes a regular file
 
 
 def _is_binary(file: Any) -> bool:
@@ -634,7 +685,11 @@ _hooks_installed = False
 
 
 def _exit_closing_timelines(status: int) -> NoReturn:
-    """``os._exit`` that first closes the open timelines (then exits exactly as the original would)."""
+    """``os._exit`` that first closes the open timelines (then exits exactly as the original would).
+
+    The command line's finishing work (merge, summary) runs too: its hook is the same as for a fatal signal.
+    """
+    _signals.run_hooks()
     _close_all()
     _os_exit(status)
 
@@ -661,12 +716,25 @@ _register_methods(TimelineWriter)
 _register_methods(ThreadState)
 
 
-def iter_lines(path: str) -> Any:
-    """The complete lines of a file (a last line without its newline was cut off and is skipped)."""
-    with open(path, encoding="ascii", errors="replace", newline="\n") as file:
-        for line in file:
-            if line.endswith("\n"):
-                yield line
+def stop_marker(path: str, token: str) -> str:
+    """The file whose presence tells the other processes of run ``token`` writing ``path`` to stop recording."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}.{token}.stop")
+
+
+def iter_lines(path: str, limit: int | None = None) -> Any:
+    """The complete lines of a file (a last line without its newline was cut off and is skipped).
+
+    ``limit``: read no further than this many bytes (a process still writing the file can't make it endless).
+    """
+    with open(path, "rb") as file:
+        read = 0
+        for raw in file:
+            read += len(raw)
+            if limit is not None and read > limit:
+                return
+            if raw.endswith(b"\n"):
+                yield raw.decode("ascii", "replace")
 
 
 def sibling_files(path: str) -> list[tuple[int, str]]:

@@ -30,7 +30,7 @@ from ._timeline import (
     value_repr,
 )
 
-__all__ = ["ChromeTrace", "merge", "read_events"]
+__all__ = ["ChromeTrace", "merge", "read_events", "unfinished_children"]
 
 _perf_ns = time.perf_counter_ns
 #: The two layouts of the Chrome Trace Event Format: a bare JSON array, or an object holding it.
@@ -118,8 +118,10 @@ class ChromeTrace(TimelineWriter):
     def _file_start_lines(self) -> list[str]:
         # The first element (no leading comma). The run token lets merge() tell this run's files apart.
         label = escape(self._label)
+        # (A process joining a file another one started follows its lines: a comma first.)
+        lead = "," if self.shared and not self.root else ""
         line = (
-            f'{{"ph":"M","name":"process_name","pid":{self.pid},"tid":{self.pid},"ts":0,'
+            f'{lead}{{"ph":"M","name":"process_name","pid":{self.pid},"tid":{self.pid},"ts":0,'
             f'"args":{{"name":{label},"hunter_run":{escape(self.token)}}}}}\n'
         )
         return [line]
@@ -586,12 +588,12 @@ def _still_running(pid: int) -> bool:
     return True
 
 
-def _copy(source: str, out: TextIO, first: bool) -> None:
-    """Append one file's events to ``out``; calls left open by a crashed process get closing events."""
+def _copy(source: str, out: TextIO, first: bool, limit: int | None = None) -> None:
+    """Append one file's events (its first ``limit`` bytes) to ``out``; calls left open get closing events."""
     open_calls: dict[tuple[str, str], list[str]] = {}
     last_ts: dict[tuple[str, str], str] = {}
     leading = first
-    for line in iter_lines(source):
+    for line in iter_lines(source, limit):
         text = line.strip()
         if not _is_event_line(text):
             continue
@@ -614,6 +616,18 @@ def _copy(source: str, out: TextIO, first: bool) -> None:
             '"args":{"unfinished":"process ended"}}\n'
             for name in reversed(names)
         )
+
+
+def unfinished_children(path: str) -> list[str]:
+    """The per-process files of the run that wrote ``path`` whose process is running and hasn't finished them."""
+    token = _run_token(path)
+    if token is None:
+        return []
+    return [
+        name
+        for pid, name in sibling_files(path)
+        if _run_token(name) == token and not _is_complete(name) and _still_running(pid)
+    ]
 
 
 def merge(path: str) -> tuple[list[str], list[str]]:
@@ -640,13 +654,15 @@ def merge(path: str) -> tuple[list[str], list[str]]:
             _remove(name)
     if not merged and not running:
         return [], []
+    # What a running process writes from now on is left out: copying it as it grows might never end.
+    sizes = {name: _size(name) for name in running}
     temporary = f"{path}.merging"
     obj = file_form(path) == "object"
     with open(temporary, "w", encoding="ascii", newline="\n") as out:
         out.write(OBJECT_HEADER if obj else "[\n")
         _copy(path, out, first=True)
         for name in merged + running:
-            _copy(name, out, first=False)
+            _copy(name, out, first=False, limit=sizes.get(name))
         out.write(OBJECT_FOOTER if obj else "]\n")
     os.replace(temporary, path)
     for name in merged:
@@ -657,6 +673,13 @@ def merge(path: str) -> tuple[list[str], list[str]]:
 def _has_events(path: str) -> bool:
     """Whether a trace file holds anything but metadata."""
     return any((match := _EVENT_HEAD.match(line)) and match.group(1) != "M" for line in iter_lines(path))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _remove(path: str) -> None:

@@ -1,0 +1,180 @@
+"""Where a timeline run ends: pipes and devices, a full disk, os._exit, a busy pool told to stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import child_env, describe, run_python
+from test_exporters import EXPECTED_MAIN, PROGRAM, check_timeline, find, load_strict, main_trees
+
+POSIX = os.name == "posix"
+needs_devices = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, /dev/zero, /dev/stdout")
+
+#: main() in the parent, and leaf(5) in a forked child that ends with os._exit (as pool workers do).
+FORKING = PROGRAM + textwrap.dedent(
+    """
+    import os
+
+    main()
+    pid = os.fork()
+    if pid == 0:
+        leaf(5)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    """
+)
+
+
+def hunter(*args: str | Path) -> list[str | Path]:
+    return ["-m", "hunter", *args, "--module", "__main__", "prog.py"]
+
+
+@needs_devices
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_chrome_timeline_piped_to_stdout_is_whole_and_never_read_back(tmp_path: Path) -> None:
+    # The run's stdout is a pipe (as in `| jq`): read back at the end, it waited for its own output for ever.
+    (tmp_path / "prog.py").write_text(FORKING)
+    result = run_python(hunter("--format", "chrome", "-o", "/dev/stdout"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    events = json.loads(result.stdout)  # the forked child's lines are in the one array, before its end
+    roots = check_timeline(events)
+    assert main_trees(roots) == [EXPECTED_MAIN]
+    assert len({pid for pid, _node in find(roots, "leaf")}) == 2  # leaf(5): the child's
+    assert len({event["pid"] for event in events if event["name"] == "process_name"}) == 2
+    assert re.fullmatch(
+        r"hunter: timeline written to /dev/stdout: [0-9]+ lines, [0-9.]+ kB \(from this process\)\n", result.stderr
+    ), describe(result)
+    assert os.listdir(tmp_path) == ["prog.py"]  # no per-process files next to /dev/stdout (nor anywhere)
+
+
+@needs_devices
+def test_json_lines_piped_to_stdout(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(PROGRAM + "main()\n")
+    result = run_python(hunter("--format", "jsonl", "-o", "/dev/stdout", "--kind", "call"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    functions = [json.loads(line)["function"] for line in result.stdout.splitlines()]
+    assert functions == [
+        "<module>",
+        "main",
+        "middle",
+        "leaf",
+        "leaf",
+        "gen",
+        "leaf",
+        "gen",
+        "leaf",
+        "gen",
+        "catches",
+        "fails",
+    ]
+    assert re.fullmatch(
+        r"hunter: events written to /dev/stdout: 12 lines, [0-9.]+ kB \(from this process\)\n", result.stderr
+    ), describe(result)
+
+
+@needs_devices
+@pytest.mark.parametrize("format", ["chrome", "jsonl"])
+def test_a_device_that_never_ends_is_not_read_back(tmp_path: Path, format: str) -> None:
+    # Read back to be summarised, /dev/zero was an endless file (memory grew until the OOM killer came).
+    (tmp_path / "prog.py").write_text(PROGRAM + "print(main())\n")
+    result = run_python(hunter("--format", format, "-o", "/dev/zero"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "caught\n"
+    what = "timeline" if format == "chrome" else "events"
+    assert result.stderr.startswith(f"hunter: {what} written to /dev/zero: "), describe(result)
+    assert result.stderr.count("\n") == 1
+
+
+@needs_devices
+@pytest.mark.parametrize("calls", [1, 20_000])
+@pytest.mark.parametrize("format", ["chrome", "jsonl"])
+def test_a_full_disk_is_one_message_and_the_program_runs_on(tmp_path: Path, format: str, calls: int) -> None:
+    # Few calls: the first write fails at the end (chrome used to fail at its start: exit 2, the program never ran;
+    # jsonl said nothing). Many: a batch fails on the way, tracing stops, the program goes on.
+    (tmp_path / "prog.py").write_text(PROGRAM + f"for _ in range({calls}):\n    leaf(1)\nprint(main())\n")
+    result = run_python(hunter("--format", format, "-o", "/dev/full"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "caught\n"
+    assert result.stderr == (
+        "hunter: tracing stopped: cannot write the timeline to '/dev/full': [Errno 28] No space left on device\n"
+    ), describe(result)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_os_exit_in_the_main_process_merges_and_summarises(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(FORKING + "os._exit(3)\n")
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 3, describe(result)
+    events = load_strict(out)
+    roots = check_timeline(events)
+    assert main_trees(roots) == [EXPECTED_MAIN]
+    assert len({pid for pid, _node in find(roots, "leaf")}) == 2  # the child's file was merged in
+    assert sorted(os.listdir(tmp_path)) == ["out.json", "prog.py"]
+    assert result.stderr.startswith(f"hunter: timeline written to {out}: "), describe(result)
+    assert ", 2 processes, " in result.stderr
+
+
+#: Two pool workers calling f() as fast as they can (each writing megabytes a second) until the main process is
+#: gone; the main process says "ready" and waits to be ended.
+BUSY_POOL = textwrap.dedent(
+    """
+    import multiprocessing, os, time
+
+    def f(x):
+        return x
+
+    def busy(parent):
+        while os.getppid() == parent:
+            f(1)
+        os._exit(0)  # (the pool is gone: nothing to hand a result back to)
+
+    if __name__ == "__main__":
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            for _ in range(2):
+                pool.apply_async(busy, (os.getpid(),))
+            time.sleep(0.5)  # (not a wait for an outcome: the workers need only to have started calling f)
+            print("ready", flush=True)
+            while True:
+                time.sleep(0.05)
+    """
+)
+
+
+@pytest.mark.skipif(not POSIX or not hasattr(os, "fork"), reason="POSIX signals, fork")
+def test_sigterm_to_a_busy_pool_stops_the_workers_recording_and_ends(tmp_path: Path) -> None:
+    # The merge used to copy the workers' files while they grew faster than it read: the run never ended.
+    (tmp_path / "pool.py").write_text(BUSY_POOL)
+    out = tmp_path / "out.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hunter", "--format", "chrome", "-o", str(out), "--module", "__main__", "pool.py"],
+        cwd=tmp_path,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "ready\n"
+    process.send_signal(signal.SIGTERM)
+    try:
+        _stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    assert process.returncode == -signal.SIGTERM, stderr
+    events = load_strict(out)  # whole: every worker's file was finished before it was merged
+    workers = {event["pid"] for event in events if event.get("name") == "f"}
+    assert len(workers) == 2, stderr
+    assert sorted(os.listdir(tmp_path)) == ["out.json", "pool.py"], stderr
+    assert stderr.startswith(f"hunter: timeline written to {out}: "), stderr
+    assert stderr.count("\n") == 1, stderr
