@@ -178,3 +178,68 @@ def test_sigterm_to_a_busy_pool_stops_the_workers_recording_and_ends(tmp_path: P
     assert sorted(os.listdir(tmp_path)) == ["out.json", "pool.py"], stderr
     assert stderr.startswith(f"hunter: timeline written to {out}: "), stderr
     assert stderr.count("\n") == 1, stderr
+
+
+# -- .gz -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_gz_name_gets_gzip_that_merges_summarises_and_views(tmp_path: Path) -> None:
+    import gzip
+
+    from hunter.exporters.viewer import build_model
+
+    (tmp_path / "prog.py").write_text(FORKING)
+    out = tmp_path / "t.json.gz"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    events = json.loads(gzip.decompress(out.read_bytes()))  # (plain JSON under a .gz name made this fail)
+    roots = check_timeline(events)
+    assert main_trees(roots) == [EXPECTED_MAIN]
+    assert len({pid for pid, _node in find(roots, "leaf")}) == 2  # the forked child's compressed file merged
+    assert sorted(os.listdir(tmp_path)) == ["prog.py", "t.json.gz"]
+    assert re.match(
+        rf"hunter: timeline written to {re.escape(str(out))}: {len(events) - 4} events, 2 threads, 2 processes, ",
+        result.stderr,
+    )
+    model = build_model(str(out))
+    assert sum(len(track["slices"]) for track in model["tracks"]) == sum(event["ph"] == "B" for event in events)
+
+
+def test_a_gz_timeline_cut_off_mid_write_keeps_every_batch_before(tmp_path: Path) -> None:
+    # Each write is a gzip member: a crash leaves whole members and at most a part of one, which readers skip.
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters._summary import summarize
+    from hunter.exporters.chrome import read_events
+
+    out = tmp_path / "t.json.gz"
+    script = PROGRAM + textwrap.dedent(
+        f"""
+        import hunter
+        from hunter.exporters import ChromeTrace
+        hunter.trace(module="__main__", action=ChromeTrace({str(out)!r}, batch=1))
+        main()
+        """
+    )
+    assert run_python(script, cwd=tmp_path).returncode == 0
+    full = read_events(str(out))
+    whole = out.read_bytes()
+    out.write_bytes(whole[:-60])  # the footer's member (22 bytes) and most of the last batch's
+    cut = read_events(str(out))
+    assert next(event.get("name") for event in cut if event["ph"] == "B") == "main"
+    assert cut == full[: len(cut)] and len(full) - 3 <= len(cut) < len(full)
+    assert summarize(str(out)).events == len(cut) - 2  # (less the two metadata events)
+    assert ChromeTrace  # (imported for its module's registration of the format)
+
+
+@pytest.mark.parametrize("format", ["jsonl"])
+def test_json_lines_to_gz(tmp_path: Path, format: str) -> None:
+    import gzip
+
+    (tmp_path / "prog.py").write_text(PROGRAM + "main()\n")
+    out = tmp_path / "t.jsonl.gz"
+    result = run_python(hunter("--format", format, "-o", out, "--kind", "call"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    lines = gzip.decompress(out.read_bytes()).decode().splitlines()
+    assert [json.loads(line)["function"] for line in lines][:3] == ["<module>", "main", "middle"]
+    assert f"hunter: events written to {out}: 12 events, 1 thread, 1 process, " in result.stderr

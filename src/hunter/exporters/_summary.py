@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass
+
+from ._timeline import open_read, read_lines_of
 
 __all__ = ["TimelineSummary", "size_text", "summarize"]
 
@@ -38,10 +41,11 @@ def summarize(path: str) -> TimelineSummary:
     try:
         size = os.path.getsize(path)
         read = 0
-        with open(path, "rb") as file:
-            for line in file:
+        with open_read(path) as file:
+            compressed = not isinstance(file, io.BufferedReader)
+            for line in read_lines_of(file):
                 read += len(line)
-                if not line.endswith(b"\n") or read > size:
+                if not line.endswith(b"\n") or (read > size and not compressed):
                     break  # cut off, or written after we looked (a process that goes on: this could never end)
                 if line.startswith(b'{"time"'):  # JSON Lines: every line is an event
                     events += 1

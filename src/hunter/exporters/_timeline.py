@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gzip
+import io
 import json
 import os
 import re
@@ -12,6 +14,7 @@ import sys
 import threading
 import time
 import weakref
+import zlib
 from collections import deque
 from collections.abc import Callable
 from itertools import islice
@@ -280,6 +283,7 @@ class TimelineWriter(Action):
         #: Every process of the run writes this one file (see ``shared_file``): the class says so, or the path is
         #: no regular file (a pipe, /dev/stdout) and can hold no per-process files next to it.
         self.shared = self.shared_file
+        self.compress = False
         if isinstance(path, (str, os.PathLike)):
             self.path: str | None = os.path.abspath(os.fspath(path))
             self.root, self.token, self.origin_ns = _claim(self.path)
@@ -288,6 +292,9 @@ class TimelineWriter(Action):
                 self.path if self.root or self.shared else per_process_path(self.path, os.getpid())
             )
             self._open_path(self.filename, truncate=self.root)
+            # ``.gz``: each write is a gzip member of its own (a file of members is one gzip stream to readers), so
+            # that a file cut off by a crash still holds every batch written before, and processes can share it.
+            self.compress = self.filename.endswith(".gz")
         elif hasattr(path, "write"):
             self.path = None
             self.filename = getattr(path, "name", None) if isinstance(getattr(path, "name", None), str) else None
@@ -449,7 +456,7 @@ class TimelineWriter(Action):
     def _write(self, text: str) -> None:
         """Write text (whole lines) to the file; the caller holds the lock."""
         file = self._file
-        if file is None:
+        if file is None or not text:
             return
         try:
             if self._text_mode:
@@ -457,6 +464,8 @@ class TimelineWriter(Action):
                 file.flush()
             else:
                 data = text.encode("ascii", "backslashreplace")
+                if self.compress:
+                    data = gzip_member(data)
                 if self._owns_file:
                     view = memoryview(data)
                     while view:  # a raw write may take less than all of it (rare, e.g. a signal)
@@ -517,7 +526,9 @@ class TimelineWriter(Action):
                 text = "".join(line for state in states for line in list(state.buf))
                 for state in states:
                     state.buf.clear()
-                self._write(text + (self.footer if self.root or not self.shared else ""))
+                self._write(text)
+                # (Apart: compressed, the footer is a member of its own, which tells a finished file, see chrome.)
+                self._write(self.footer if self.root or not self.shared else "")
         except OutputError:
             pass
         finally:
@@ -722,19 +733,51 @@ def stop_marker(path: str, token: str) -> str:
     return os.path.join(directory, f".{name}.{token}.stop")
 
 
+def gzip_member(data: bytes) -> bytes:
+    """``data`` as one gzip member (fast level: a timeline is written while the program runs)."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: the gzip container, with a zero timestamp
+    return compressor.compress(data) + compressor.flush()
+
+
+def open_read(path: str) -> Any:
+    """``path`` opened for reading bytes: decompressed when it is gzip (whatever its name)."""
+    file = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    try:
+        magic = file.peek(2)[:2]
+    except OSError:
+        magic = b""
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=file, mode="rb")
+    return file
+
+
+def read_lines_of(file: Any) -> Any:
+    """The lines of a binary file from ``open_read``; a cut-off gzip stream (a crash mid-write) ends them."""
+    try:
+        yield from file
+    except (EOFError, OSError, zlib.error):
+        return
+
+
 def iter_lines(path: str, limit: int | None = None) -> Any:
     """The complete lines of a file (a last line without its newline was cut off and is skipped).
 
-    ``limit``: read no further than this many bytes (a process still writing the file can't make it endless).
+    ``limit``: read no further than this many bytes of an uncompressed file (a process still writing it can't
+    make it endless; a compressed one is read to where its writer was when this started).
     """
-    with open(path, "rb") as file:
+    with open(path, "rb") as raw:
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            file: Any = gzip.GzipFile(fileobj=io.BytesIO(raw.read(limit if limit is not None else -1)), mode="rb")
+            limit = None
+        else:
+            file = raw
         read = 0
-        for raw in file:
-            read += len(raw)
+        for line in read_lines_of(file):
+            read += len(line)
             if limit is not None and read > limit:
                 return
-            if raw.endswith(b"\n"):
-                yield raw.decode("ascii", "replace")
+            if line.endswith(b"\n"):
+                yield line.decode("ascii", "replace")
 
 
 def sibling_files(path: str) -> list[tuple[int, str]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import json
 import os
 import re
@@ -23,7 +25,9 @@ from ._timeline import (
     argument_text,
     current_thread_name,
     escape,
+    gzip_member,
     iter_lines,
+    open_read,
     remember_code,
     sibling_files,
     value_json,
@@ -545,9 +549,9 @@ def read_events(path: str) -> list[dict[str, Any]]:
 def file_form(path: str) -> str:
     """``'object'`` when a trace file starts as the JSON Object Format, else ``'array'``."""
     try:
-        with open(path, "rb") as file:
+        with open_read(path) as file:
             start = file.read(64)
-    except OSError:
+    except (OSError, EOFError):
         return "array"
     return "object" if start.lstrip().startswith(b"{") and not start.lstrip().startswith(b'{"ph"') else "array"
 
@@ -555,14 +559,18 @@ def file_form(path: str) -> str:
 def _run_token(path: str) -> str | None:
     """The run token in a trace file's process_name event (its second line)."""
     try:
-        with open(path, encoding="ascii", errors="replace") as file:
+        with open_read(path) as file:
             file.readline()
-            second = file.readline()
+            second = file.readline().decode("ascii", "replace")
         event = json.loads(second.lstrip(","))
         token = event["args"]["hunter_run"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
         return None
     return token if isinstance(token, str) else None
+
+
+#: How a finished file ends: its footer, as text or as the gzip member a compressed writer makes of it alone.
+_ENDINGS = (b"]\n", b"]}\n", gzip_member(b"]\n"), gzip_member(OBJECT_FOOTER.encode()))
 
 
 def _is_complete(path: str) -> bool:
@@ -570,10 +578,39 @@ def _is_complete(path: str) -> bool:
         with open(path, "rb") as file:
             file.seek(0, os.SEEK_END)
             size = file.tell()
-            file.seek(max(size - 4, 0))
-            return file.read().endswith((b"]\n", b"]}\n"))
+            file.seek(max(size - 64, 0))
+            return file.read().endswith(_ENDINGS)
     except OSError:
         return False
+
+
+def _calls_balance(path: str) -> bool:
+    """Whether a file has as many ends of calls as beginnings (counted at C speed: no line is parsed)."""
+    begins = ends = 0
+    with open_read(path) as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            begins += chunk.count(b'{"ph":"B"')
+            ends += chunk.count(b'{"ph":"E"')
+    return begins == ends
+
+
+def _copy_whole(source: str, out: Any, first: bool) -> None:
+    """``_copy`` of a finished file (every call ended, every line whole): its bytes, without the parsing."""
+    with open_read(source) as file:
+        file.readline()  # the header
+        pending = file.readline()
+        if pending.startswith(b"]"):
+            return  # no event at all
+        if not first and not pending.startswith(b","):
+            out.write(b",")
+        while True:
+            chunk = file.read(1 << 20)
+            if not chunk:
+                break
+            out.write(pending)
+            pending = chunk
+        # The last piece ends with the footer line: leave it out.
+        out.write(pending[: pending.rfind(b"\n", 0, len(pending) - 1) + 1])
 
 
 def _still_running(pid: int) -> bool:
@@ -658,12 +695,23 @@ def merge(path: str) -> tuple[list[str], list[str]]:
     sizes = {name: _size(name) for name in running}
     temporary = f"{path}.merging"
     obj = file_form(path) == "object"
-    with open(temporary, "w", encoding="ascii", newline="\n") as out:
+    compressed = path.endswith(".gz")
+    with open(temporary, "wb") as raw:
+        sink: Any = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) if compressed else raw
+        out = io.TextIOWrapper(sink, encoding="ascii", newline="\n")
         out.write(OBJECT_HEADER if obj else "[\n")
-        _copy(path, out, first=True)
-        for name in merged + running:
-            _copy(name, out, first=False, limit=sizes.get(name))
-        out.write(OBJECT_FOOTER if obj else "]\n")
+        for index, name in enumerate([path, *merged, *running]):
+            if name in sizes or not _is_complete(name) or not _calls_balance(name):
+                _copy(name, out, first=index == 0, limit=sizes.get(name))
+            else:
+                out.flush()
+                _copy_whole(name, sink, first=index == 0)
+        out.flush()
+        out.detach()
+        if compressed:
+            sink.close()  # (the member ends; the file stays open)
+        footer = (OBJECT_FOOTER if obj else "]\n").encode()
+        raw.write(gzip_member(footer) if compressed else footer)
     os.replace(temporary, path)
     for name in merged:
         _remove(name)
