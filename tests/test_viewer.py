@@ -201,3 +201,68 @@ def test_headless_chromium_draws_the_calls_where_the_data_says(tmp_path: Path) -
     # The exception: a red marker at 600 µs on the row below inner.
     red = pixel(600, track + 2 * ROW + 5)
     assert red[0] > 180 and red[1] < 60 and red[2] < 60, red
+
+
+def test_what_cannot_be_viewed_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    trace = tmp_path / "t.json"
+    write_trace(trace)
+    (tmp_path / "bad.json").write_text('{"bad')
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "other.json").write_text('{"traceEvents": [], "metadata": {}}')
+    taken = subprocess.Popen([sys.executable, "-c", "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',0)); "
+                              "s.listen(); print(s.getsockname()[1], flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert taken.stdout is not None
+        port = taken.stdout.readline().strip()
+        cases = {
+            ("bad.json",): "'bad.json': not a Chrome trace or JSON Lines timeline (it is not JSON)",
+            ("empty.json",): "'empty.json' is an empty file",
+            ("other.json",): "'other.json': not a Chrome trace or JSON Lines timeline (no trace events in it)",
+            ("t.json", "-o", "no/such/dir/t.html"): "cannot write 'no/such/dir/t.html': No such file or directory",
+            ("t.json", "--port", "99999"): "--port must be between 0 and 65535, not 99999",
+            (
+                "t.json",
+                "--port",
+                port,
+                "--no-browser",
+            ): f"cannot serve on 127.0.0.1 port {port}: Address already in use",
+        }
+        for args, message in cases.items():
+            result = run_python(["-m", "hunter", "view", *args], cwd=tmp_path, timeout=60)
+            assert (result.returncode, result.stderr) == (2, f"python -m hunter view: error: {message}\n"), describe(
+                result
+            )
+    finally:
+        taken.communicate("")
+
+
+def test_other_producers_complete_events_nest_by_time_and_add_up_per_function(tmp_path: Path) -> None:
+    # viztracer writes one "X" event per call, when it ends (callees first), in a JSON object on one line.
+    events = [
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 20, "dur": 30, "name": "inner", "args": {"x": "1"}},
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 60, "dur": 30, "name": "inner"},
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 70, "dur": 10, "name": "inner"},  # (recursive: counted once)
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 10, "dur": 100, "name": "outer"},
+        {"ph": "M", "pid": 1, "tid": 1, "name": "thread_name", "args": {"name": "MainThread"}},
+    ]
+    path = tmp_path / "viz.json"
+    path.write_text(json.dumps({"traceEvents": events, "viztracer_metadata": {}}))
+    model = build_model(str(path))
+    names = model["names"]
+    [track] = model["tracks"]
+    assert [(row[0], row[1], row[2], names[row[3]]) for row in track["slices"]] == [
+        (0, 100.0, 0, "outer"),
+        (10, 30.0, 1, "inner"),
+        (50, 30.0, 1, "inner"),
+        (60, 10.0, 2, "inner"),
+    ]
+    assert track["depth"] == 3
+    assert json.loads(model["details"][0]) == {"cat": None, "x": "1"}
+    # [name, calls, total, self]: outer's self time is 100 - 60; inner's total leaves the nested call out.
+    assert [[names[row[0]], *row[1:]] for row in model["functions"]] == [
+        ["outer", 1, 100.0, 40.0],
+        ["inner", 3, 60.0, 60.0],
+    ]
+    result = run_python(["-m", "hunter", "view", path, "-o", tmp_path / "v.html"], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
