@@ -192,11 +192,22 @@ def current_thread_name() -> str:
 
 
 def process_label() -> str:
-    """What a trace viewer should call this process: its command line, shortened."""
-    argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
-    words = [os.path.basename(argv[0]), *argv[1:]] if argv else ["python"]
-    label = " ".join(words)
-    return label if len(label) <= 120 else label[:117] + "..."
+    """What a trace viewer should call this process: a multiprocessing child's name (``ForkPoolWorker-1``), else the
+    program's name (its script or command), as viztracer names them."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None:
+        try:
+            name = multiprocessing.current_process().name
+        except Exception:  # (an odd state at shutdown: the program's name will do)
+            name = None
+        if isinstance(name, str) and name and name != "MainProcess":
+            return name
+    program = sys.argv[0] if sys.argv and isinstance(sys.argv[0], str) else ""
+    if program in ("", "-c", "-"):
+        return "python" + (f" {program}" if program else "")
+    if os.path.basename(program) == "__main__.py":  # python -m package: the package's name
+        return os.path.basename(os.path.dirname(program)) or program
+    return os.path.basename(program)
 
 
 # -- the writer ----------------------------------------------------------------------------------------------
@@ -270,6 +281,9 @@ class TimelineWriter(Action):
         self._base = 0
         self._fork_ident = 0
         self._label = ""
+        #: The label is looked at again at the first write of events (``_relabel``): by then the command line has
+        #: handed sys.argv to the program, and multiprocessing has named a forked worker.
+        self._relabel = True
         #: A write failed when the file was started (e.g. /dev/full): raised at the first event, so that the
         #: tracer reports it once and the program runs on, as for a failure later on.
         self._start_error: OutputError | None = None
@@ -349,6 +363,10 @@ class TimelineWriter(Action):
     def _file_start_lines(self) -> list[str]:
         """Lines that open a file (after ``header``)."""
         return []
+
+    def _label_lines(self) -> str:
+        """Lines that give the process its label (``_label``) again, after the first lines of the file."""
+        return ""
 
     def _thread_start(self, state: ThreadState, event: Any) -> None:
         """Set up a new thread's state (and queue its metadata lines)."""
@@ -458,6 +476,12 @@ class TimelineWriter(Action):
         file = self._file
         if file is None or not text:
             return
+        if self._relabel and self.lines_written:
+            self._relabel = False
+            label = process_label()
+            if label != self._label:
+                self._label = label
+                text = self._label_lines() + text
         try:
             if self._text_mode:
                 file.write(text)
@@ -556,6 +580,8 @@ class TimelineWriter(Action):
         self._states = {}
         self.local = threading.local()
         self.pid = os.getpid()
+        self._relabel = True
+        self.lines_written = self.bytes_written = 0  # (this process's own)
         if self.path is None:
             # A file object is shared with the parent; without a path there is no file of our own to use.
             self._closed = True
@@ -577,7 +603,6 @@ class TimelineWriter(Action):
             with contextlib.suppress(OSError):
                 self._file.close()
         self.filename = per_process_path(self.path, self.pid)
-        self._label = f"{self._label} [fork]"
         try:
             self._open_path(self.filename, truncate=True)
             self._start_file()

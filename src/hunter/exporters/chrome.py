@@ -130,6 +130,12 @@ class ChromeTrace(TimelineWriter):
         )
         return [line]
 
+    def _label_lines(self) -> str:
+        return (
+            f',{{"ph":"M","name":"process_name","pid":{self.pid},"tid":{self.pid},"ts":0,'
+            f'"args":{{"name":{escape(self._label)}}}}}\n'
+        )
+
     def _thread_start(self, state: ThreadState, event: Any, name: str | None = None) -> None:
         pid, tid = self.pid, state.tid
         state.prefix = (
