@@ -663,6 +663,9 @@ class Session:
         from hunter.exporters._timeline import TimelineWriter
 
         self.exporters = [action for action in actions if isinstance(action, TimelineWriter)]
+        if self.exporters or plan.output is not None:
+            # Now, not at exit: importing a module at exit after a KeyboardInterrupt makes python exit with 1.
+            from hunter.exporters import _finish  # noqa: F401
         atexit.register(self.finish)
         if self.exporters:
             _handle_fatal_signals(self.finish)
@@ -693,6 +696,10 @@ class Session:
             return
         for exporter in self.exporters:
             _finish_timeline(exporter, self.prog)
+        if self.plan.format == "text" and self.plan.output is not None and not self.untraced:
+            from hunter.exporters._finish import finish_text
+
+            finish_text(self.plan.output)
 
 
 # -- timelines ---------------------------------------------------------------------------------------------
@@ -811,6 +818,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["view"]:
         _view(args[1:])
+    if args[:1] == ["merge"]:
+        from hunter.exporters._finish import merge_main
+
+        raise SystemExit(merge_main(args[1:], _prog()))
     try:
         plan = make_plan(args)
     except UsageError as exc:

@@ -1,4 +1,8 @@
-"""The end of a command-line timeline run: stop the other processes' recording, merge their files, one summary line."""
+"""The end of a command-line timeline run: stop the other processes' recording, merge their files, one summary line.
+
+The command line imports this module before the program runs: a module first imported at exit, after an uncaught
+KeyboardInterrupt, makes python exit with status 1 instead of by SIGINT (130).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import time
 
 from ._summary import size_text, summarize
 from ._timeline import TimelineWriter, is_regular_target, stop_marker
+from .chrome import ChromeTrace, merge, unfinished_children
 
 __all__ = ["finish_timeline"]
 
@@ -21,8 +26,6 @@ _POLL_S = 0.02
 
 def finish_timeline(exporter: TimelineWriter, prog: str) -> None:
     """After ``exporter`` closed: stop, then merge the child processes' files into it; print the summary line."""
-    from .chrome import ChromeTrace, merge, unfinished_children
-
     path = exporter.path
     if path is None:
         return  # a file object the program gave: not ours to describe
@@ -70,3 +73,48 @@ def finish_timeline(exporter: TimelineWriter, prog: str) -> None:
             f"hunter: {len(running)} child process(es) still running: what they wrote so far is in it, "
             f"the rest will be in {', '.join(running)} (merge it later with: {prog} merge {path})\n"
         )
+
+
+def merge_main(argv: list[str], prog: str) -> int:
+    """``hunter merge FILE...``: fold the per-process files a run left next to each timeline into it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog=f"{prog} merge",
+        description="Fold the per-process files (NAME.<pid>.json) that a run left next to a Chrome timeline into it.",
+    )
+    parser.add_argument("file", nargs="+", help="a timeline written by --format chrome")
+    options = parser.parse_args(argv)
+    status = 0
+    for path in options.file:
+        if not os.path.isfile(path):
+            sys.stderr.write(f"{prog} merge: error: {path!r} is not a file\n")
+            status = 2
+            continue
+        try:
+            merged, running = merge(path)
+        except OSError as exc:
+            sys.stderr.write(f"{prog} merge: error: cannot merge into {path!r}: {exc.strerror or exc}\n")
+            status = 2
+            continue
+        if not merged and not running:
+            sys.stderr.write(f"hunter: nothing to merge into {path} (no files of its run next to it)\n")
+            continue
+        note = f" ({len(running)} still being written: they stay)" if running else ""
+        sys.stderr.write(
+            f"hunter: merged {len(merged) + len(running)} file(s) into {path}{note}: {summarize(path).text()}\n"
+        )
+    return status
+
+
+def finish_text(path: str) -> None:
+    """The summary line of a text trace written to ``path`` (``-o``), when it is a file that can be read back."""
+    if not is_regular_target(path):
+        return
+    try:
+        with open(path, "rb") as file:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+        size = os.path.getsize(path)
+    except OSError:
+        return
+    sys.stderr.write(f"hunter: trace written to {path}: {lines:,} lines, {size_text(size)}\n")
