@@ -307,3 +307,67 @@ def test_ctrl_c_in_a_timeline_run_exits_by_sigint_as_python_does(tmp_path: Path,
     result = run_python(["-m", "hunter", "--format", format, "-o", tmp_path / "k", "-c", "raise KeyboardInterrupt"])
     assert result.returncode == -signal.SIGINT, describe(result)
     assert result.stderr.endswith("KeyboardInterrupt\n" + result.stderr.splitlines()[-1] + "\n")
+
+
+# -- limits and counts -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("format", ["chrome", "jsonl"])
+def test_max_size_stops_recording_with_one_message_and_a_whole_file(tmp_path: Path, format: str) -> None:
+    (tmp_path / "prog.py").write_text(PROGRAM + "for _ in range(5000):\n    main()\nprint('done')\n")
+    out = tmp_path / "out"
+    result = run_python(hunter("--format", format, "--max-size", "50kB", "-o", out), cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "done\n"), describe(result)
+    first, second = result.stderr.splitlines()
+    assert first == f"hunter: tracing stopped: the timeline reached its size limit (50.0 kB) in {out}"
+    assert second.startswith(f"hunter: {'timeline' if format == 'chrome' else 'events'} written to {out}: ")
+    size = out.stat().st_size
+    assert 50_000 <= size < 50_000 + 40_000  # (the batch that went past it, and the ends of the open calls)
+    if format == "chrome":
+        check_timeline(load_strict(out))  # whole: every call that began has its end
+    else:
+        assert all(json.loads(line) for line in out.read_text().splitlines())
+
+
+def test_max_size_takes_units_and_says_what_is_wrong(tmp_path: Path) -> None:
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters._summary import parse_size
+
+    assert [parse_size(text) for text in ("4096", "500k", "1.5MB", "2g", "3 mb")] == [
+        4096,
+        500_000,
+        1_500_000,
+        2_000_000_000,
+        3_000_000,
+    ]
+    for bad in ("", "MB", "1XB", "0", "-5"):
+        with pytest.raises(ValueError):
+            parse_size(bad)
+    with pytest.raises(ValueError, match="max_size must be a whole number of bytes"):
+        ChromeTrace(str(tmp_path / "t.json"), max_size=0)
+    result = run_python(hunter("--max-size", "1MB", "-o", tmp_path / "t.txt"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--max-size applies to --format chrome and jsonl" in result.stderr
+
+
+def test_the_summary_counts_asyncio_tasks_apart_from_threads(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(
+        textwrap.dedent(
+            """
+            import asyncio
+
+            async def leaf(x):
+                await asyncio.sleep(0)
+                return x
+
+            async def main():
+                await asyncio.gather(leaf(1), leaf(2), leaf(3))
+
+            asyncio.run(main())
+            """
+        )
+    )
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "--asyncio", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    assert " events, 1 thread, 4 asyncio tasks, 1 process, " in result.stderr, describe(result)  # (it said "5 threads")

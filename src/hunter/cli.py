@@ -65,6 +65,7 @@ _VALUE_OPTIONS = frozenset(
         "--backend",
         "--format",
         "--repr-limit",
+        "--max-size",
     }
 )
 _ACTIONS = {
@@ -196,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="show at most N characters of each value (default: 1024 for text, 256 for timelines)",
     )
     out.add_argument(
+        "--max-size",
+        type=_byte_count,
+        metavar="SIZE",
+        help="timelines: stop recording once a process wrote SIZE (e.g. 200MB; the file stays whole)",
+    )
+    out.add_argument(
         "--elapsed",
         action="store_true",
         help="start each line with the seconds since the first event (--action call or code)",
@@ -213,6 +220,15 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("-h", "--help", action="help", help="show this help and exit")
     how.add_argument("--version", action="store_true", help="show hunter's version and exit")
     return parser
+
+
+def _byte_count(text: str) -> int:
+    from hunter.exporters._summary import parse_size
+
+    return parse_size(text)
+
+
+_byte_count.__name__ = "size"  # "invalid size value: '12XB'"
 
 
 def _whole_number(text: str) -> int:
@@ -338,6 +354,7 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
     """The action of the trace, as PYTHONHUNTER source text."""
     limit = [] if options.repr_limit is None else [f"repr_limit={options.repr_limit!r}"]
     limit += ["asyncio=True"] if options.asyncio and options.format == "chrome" else []
+    limit += [] if options.max_size is None else [f"max_size={options.max_size}"]
     # signals=True: SIGTERM/SIGHUP close the file before the process ends (in the children too).
     if options.format == "chrome":
         return f"ChromeTrace({', '.join([repr(output), *limit, 'signals=True'])})"
@@ -430,6 +447,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
         or (options.format == "text" and (options.action or ["call"])[0] not in ("call", "code"))
     ):
         raise UsageError("--asyncio applies to --format chrome and to the text output of --action call or code")
+    if options.max_size is not None and options.format == "text":
+        raise UsageError("--max-size applies to --format chrome and jsonl")
     if options.repr_limit is not None and options.format != "text" and options.repr_limit < 8:
         raise UsageError(f"--repr-limit must be at least 8 for --format {options.format}")
     positional: list[str] = []

@@ -33,7 +33,7 @@ def finish_timeline(exporter: TimelineWriter, prog: str) -> None:
     what = "timeline" if chrome else "events"
     if not exporter.root:
         return
-    if exporter.error is not None:
+    if exporter.error is not None and not exporter.limited:
         if not exporter.error_told:
             sys.stderr.write(f"hunter: tracing stopped: {exporter.error}\n")
         return  # said once (here or when tracing stopped): a summary of a broken file would only confuse

@@ -252,10 +252,21 @@ class TimelineWriter(Action):
     shared_file = False
 
     def __init__(
-        self, path: Any, *, args: bool = True, repr_limit: int = 256, batch: int = 256, signals: bool = False
+        self,
+        path: Any,
+        *,
+        args: bool = True,
+        repr_limit: int = 256,
+        batch: int = 256,
+        signals: bool = False,
+        max_size: int | None = None,
     ) -> None:
         if not isinstance(repr_limit, int) or isinstance(repr_limit, bool) or repr_limit < 8:
             raise ValueError(f"repr_limit must be a whole number of at least 8, not {repr_limit!r}")
+        if max_size is not None and (not isinstance(max_size, int) or isinstance(max_size, bool) or max_size < 1):
+            raise ValueError(f"max_size must be a whole number of bytes (at least 1) or None, not {max_size!r}")
+        #: The most this process writes (bytes, before compression): once past it, recording stops (one message).
+        self.max_size = max_size
         if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
             raise ValueError(f"batch must be a whole number of at least 1, not {batch!r}")
         self.args = bool(args)
@@ -294,6 +305,8 @@ class TimelineWriter(Action):
         #: reports it): a failure at close() or in the tracer's last flush did not, and the command line says it.
         self.error: str | None = None
         self.error_told = False
+        #: Recording stopped at ``max_size`` (``error`` says so; the file is whole).
+        self.limited = False
         #: Every process of the run writes this one file (see ``shared_file``): the class says so, or the path is
         #: no regular file (a pipe, /dev/stdout) and can hold no per-process files next to it.
         self.shared = self.shared_file
@@ -340,7 +353,11 @@ class TimelineWriter(Action):
 
     def __repr__(self) -> str:
         target = self.path if self.path is not None else self._file
-        return f"{type(self).__name__}({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch})"
+        limit = "" if self.max_size is None else f", max_size={self.max_size}"
+        return (
+            f"{type(self).__name__}({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch}"
+            f"{limit})"
+        )
 
     __str__ = __repr__
     # Two writers are never interchangeable (each owns a file), so compare by identity, not by settings.
@@ -470,6 +487,19 @@ class TimelineWriter(Action):
         except OutputError:
             self.error_told = True  # (raised with an event: the tracer reports it)
             raise
+        if self.max_size is not None and self.bytes_written >= self.max_size:
+            self._stop_at_limit()
+
+    def _stop_at_limit(self) -> None:
+        """The file reached ``max_size``: finish it (a whole timeline of what came first) and stop tracing."""
+        from ._summary import size_text
+
+        self.close()
+        self.limited = True
+        if self.error is None:
+            self.error = f"the timeline reached its size limit ({size_text(self.max_size or 0)}) in {self.filename}"
+            self.error_told = True
+            raise OutputError(self.error)
 
     def _write(self, text: str) -> None:
         """Write text (whole lines) to the file; the caller holds the lock."""

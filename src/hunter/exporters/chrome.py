@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from .. import _tasks
 from .._recording import RETURN, UNWIND, ended_by_exception
 from ..event import Event
+from ._summary import TASK_TIDS
 from ._timeline import (
     ThreadState,
     TimelineWriter,
@@ -45,7 +46,7 @@ OBJECT_FOOTER = "]}\n"
 _DETACHED = -(1 << 62)
 #: The track ids of asyncio tasks (asyncio=True) count from here: far above the thread ids Linux hands out (at
 #: most 2**22), and within the unsigned 32 bits that Perfetto reads a tid into.
-_TASK_TIDS = 1 << 31
+_TASK_TIDS = TASK_TIDS
 #: Exception keys (``ThreadState.exc``) of calls recorded raw, which have no frame: one per stack depth, between
 #: the builtin and the detached keys.
 _RAW_DEPTH = -(1 << 61)
@@ -90,6 +91,7 @@ class ChromeTrace(TimelineWriter):
         form: str = "array",
         signals: bool = False,
         asyncio: bool = False,
+        max_size: int | None = None,
     ) -> None:
         if form not in FORMS:
             raise ValueError(f"form must be one of {', '.join(map(repr, FORMS))}, not {form!r}")
@@ -105,14 +107,15 @@ class ChromeTrace(TimelineWriter):
         self.asyncio = bool(asyncio)
         self._task_states: dict[int, tuple[weakref.ref[Any], ThreadState]] = {}
         self._task_tracks = 0
-        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals)
+        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals, max_size=max_size)
 
     def __repr__(self) -> str:
         target = self.path if self.path is not None else self._file
         extra = "" if self.form == "array" else f", form={self.form!r}"
         return (
             f"ChromeTrace({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch}{extra}"
-            f"{', signals=True' if self.signals else ''}{', asyncio=True' if self.asyncio else ''})"
+            f"{', signals=True' if self.signals else ''}{', asyncio=True' if self.asyncio else ''}"
+            f"{'' if self.max_size is None else f', max_size={self.max_size}'})"
         )
 
     __str__ = __repr__
