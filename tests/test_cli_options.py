@@ -102,8 +102,8 @@ def test_repr_limit_shortens_values_of_the_timeline(project: Path) -> None:
     assert result.returncode == 0, describe(result)
     from hunter.exporters import read_events
 
-    [begin] = [event for event in read_events(str(out)) if event.get("name") == "f" and event["ph"] == "B"]
-    assert len(begin["args"]["text"]) < 30, begin
+    [end] = [event for event in read_events(str(out)) if event.get("name") == "f" and event["ph"] == "E"]
+    assert len(end["args"]["text"]) < 30, end
 
 
 @pytest.mark.parametrize(

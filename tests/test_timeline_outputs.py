@@ -371,3 +371,18 @@ def test_the_summary_counts_asyncio_tasks_apart_from_threads(tmp_path: Path) -> 
     result = run_python(hunter("--format", "chrome", "--asyncio", "-o", out), cwd=tmp_path, timeout=60)
     assert result.returncode == 0, describe(result)
     assert " events, 1 thread, 4 asyncio tasks, 1 process, " in result.stderr, describe(result)  # (it said "5 threads")
+
+
+def test_speedscope_sees_one_frame_per_function_and_the_values_are_on_the_end(tmp_path: Path) -> None:
+    # speedscope tells frames apart by a B event's name and args: values there made every call a frame of its own.
+    (tmp_path / "prog.py").write_text(PROGRAM + "for number in range(5):\n    middle(number)\nmain()\n")
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    events = load_strict(out)
+    check_timeline(events)
+    begins = [event for event in events if event["ph"] == "B"]
+    keys = {(event["name"], json.dumps(event["args"], sort_keys=True)) for event in begins}
+    assert sorted(name for name, _args in keys) == sorted({event["name"] for event in begins})
+    ends = [event["args"] for event in events if event["ph"] == "E" and event["name"] == "middle"]
+    assert ends[:5] == [{"a": str(number), "b": "3", "return": str(number * 2 + 6)} for number in range(5)]

@@ -57,6 +57,7 @@ _RAW_DEPTH = -(1 << 61)
 #: exception locations, ``tail`` the end of a B line without arguments. A call recorded raw keeps its site on the
 #: thread's stack (where an event keeps its frame's id).
 CallSite = tuple[str, str, tuple[tuple[str, str], ...], str, str]
+_TRACING_ENDED = '"unfinished":"tracing ended"'
 #: A returned None (UNWIND records without an exception carry no text).
 _NONE_JSON = value_json(None, 8)
 
@@ -158,7 +159,7 @@ class ChromeTrace(TimelineWriter):
     def _thread_end(self, state: ThreadState, ts_us: float) -> None:
         end = state.prefix[1]
         for name in reversed(state.names):
-            state.buf.append(f'{end}{ts_us},{name},"args":{{"unfinished":"tracing ended"}}}}\n')
+            state.buf.append(f"{end}{ts_us},{end_fields(name, _TRACING_ENDED)}}}\n")
         state.stack.clear()
         state.names.clear()
 
@@ -179,7 +180,7 @@ class ChromeTrace(TimelineWriter):
             frame = frames.get(abs(key))
             if key < 0 or frame is None:
                 static = '"name":"(running at fork)","cat":"?","args":{"location":"?"'
-                state.names[index] = '"name":"(running at fork)"'
+                state.names[index] = '"name":"(running at fork)",' + ('"args":{' if self.args else "")
             else:
                 static = self._describe(frame.f_code, Event(frame, "call", None))[0]
             state.buf.append(f"{begin}{ts_us},{static}}}}}\n")
@@ -216,15 +217,15 @@ class ChromeTrace(TimelineWriter):
                 key = -id(frame)
                 name = _name_field(event.function)
                 static = self._builtin_static(event)
-                arguments = ""
             else:
                 code = frame.f_code
                 known = self._codes.get(id(code))
                 site = known[1] if known is not None and known[0] is code else self._describe(code, event)
                 key = id(frame)
                 static = site[0]
-                name = site[1]
-                arguments = self.arguments(site, frame) if self.args else ""
+                # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
+                # the name and the args of the B event, and must see every call of one function as the same.
+                name = _name_entry(site[1], self.arguments(site, frame)) if self.args else site[1]
             if stack:
                 if state.extra:
                     self._check_caller(state, frame)
@@ -234,7 +235,7 @@ class ChromeTrace(TimelineWriter):
             # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
             now = _perf_ns()
             ts = str(now - self._base)
-            state.buf.append(f"{state.prefix[0]}{ts[:-3]}.{ts[-3:]},{static}{arguments}}}}}\n")
+            state.buf.append(f"{state.prefix[0]}{ts[:-3]}.{ts[-3:]},{static}}}}}\n")
             stack.append(key)
             state.names.append(name)
         elif kind == "return":
@@ -253,16 +254,16 @@ class ChromeTrace(TimelineWriter):
                 if exc is not None and exc[0] == key:
                     state.exc = None
                     if event.arg is None and ended_by_exception(frame):
-                        result = f',"args":{{"exception":{escape(exc[1])}}}'
+                        fields = end_fields(name, f'"exception":{escape(exc[1])}')
                     else:
-                        result = f',"args":{{"return":{self.value_json(event.arg)}}}'
+                        fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
                 else:
-                    result = f',"args":{{"return":{self.value_json(event.arg)}}}'
+                    fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
             else:
-                result = ""
+                fields = end_fields(name, "")
             now = _perf_ns()
             ts = str(now - self._base)
-            state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{name}{result}}}\n")
+            state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{fields}}}\n")
         else:
             if kind == "exception":
                 self._exception(state, event)
@@ -335,8 +336,8 @@ class ChromeTrace(TimelineWriter):
                 self._unwind_to(state, key)
             stack.pop()
             name = state.names.pop()
-            result = f',"args":{{"return":{self.value_json(event.arg)}}}' if self.args else ""
-            state.buf.append(f"{state.prefix[1]}{self.now_us()},{name}{result}}}\n")
+            fields = end_fields(name, f'"return":{self.value_json(event.arg)}' if self.args else "")
+            state.buf.append(f"{state.prefix[1]}{self.now_us()},{fields}}}\n")
         elif kind == "exception":
             self._exception(state, event)
 
@@ -459,14 +460,15 @@ class ChromeTrace(TimelineWriter):
                     if what is UNWIND:
                         text = escape(exc[1])
                         pop()
-                        add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()},"args":{{"exception":{text}}}}}\n')
+                        add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()}"exception":{text}}}}}\n')
                         continue
                 pop()
-                add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()},"args":{{"return":{text or _NONE_JSON}}}}}\n')
+                add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()}"return":{text or _NONE_JSON}}}}}\n')
             else:
-                add(f"{begin}{ts[:-3]}.{ts[-3:]},{what[0]}{text}}}}}\n")
+                add(f"{begin}{ts[:-3]}.{ts[-3:]},{what[4]}")
                 push(what)
-                push_name(what[1])
+                # (_name_entry, inlined: the arguments' text starts with a comma)
+                push_name(f'{what[1]},"args":{{{text[1:]},' if text else f'{what[1]},"args":{{')
 
     def _unwind_to_raw(self, state: ThreadState) -> bool:
         """A raw return while calls of the normal path are open above the innermost raw call: they ended unseen."""
@@ -518,10 +520,30 @@ class ChromeTrace(TimelineWriter):
     def _end_open(self, state: ThreadState, count: int, why: str) -> None:
         ts = self.now_us()
         end = state.prefix[1]
+        unfinished = f'"unfinished":{escape(why)}'
         for _ in range(count):
             state.stack.pop()
             name = state.names.pop()
-            state.buf.append(f'{end}{ts},{name},"args":{{"unfinished":{escape(why)}}}}}\n')
+            state.buf.append(f"{end}{ts},{end_fields(name, unfinished)}}}\n")
+
+
+def _name_entry(name: str, arguments: str) -> str:
+    """What a call keeps for its E event when argument values are recorded: its name and its open args object, with
+    the arguments (``arguments``: ``,"x":"1"``...) and room for a last member (``end_fields``).
+
+    The B event carries only what is the same for every call of the function (its location): speedscope takes the B
+    event's name and args for what tells one function from another, and Perfetto shows the args of both events.
+    """
+    return f'{name},"args":{{{arguments[1:]},' if arguments else f'{name},"args":{{'
+
+
+def end_fields(entry: str, member: str) -> str:
+    """The fields of an E event after its time: the call's entry (a name, or a ``_name_entry``) and ``member``."""
+    if entry[-1] == "{":
+        return f"{entry}{member}}}"
+    if entry[-1] == ",":
+        return f"{entry}{member}}}" if member else f"{entry[:-1]}}}"
+    return f'{entry},"args":{{{member}}}' if member else entry
 
 
 def _name_field(name: str) -> str:
