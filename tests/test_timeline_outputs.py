@@ -386,3 +386,53 @@ def test_speedscope_sees_one_frame_per_function_and_the_values_are_on_the_end(tm
     assert sorted(name for name, _args in keys) == sorted({event["name"] for event in begins})
     ends = [event["args"] for event in events if event["ph"] == "E" and event["name"] == "middle"]
     assert ends[:5] == [{"a": str(number), "b": "3", "return": str(number * 2 + 6)} for number in range(5)]
+
+
+# -- gevent ----------------------------------------------------------------------------------------------------
+
+GEVENT_PROGRAM = textwrap.dedent(
+    """
+    import gevent
+    from gevent import monkey
+    monkey.patch_all()
+
+    def leaf(i):
+        gevent.sleep(0)  # (a switch to the other greenlets, in the middle of every call)
+        return i
+
+    def mid(i):
+        return leaf(i) + leaf(i)
+
+    def top(i):
+        return mid(i)
+
+    jobs = [gevent.spawn(top, i) for i in range(4)]
+    gevent.joinall(jobs)
+    print([job.value for job in jobs])
+    """
+)
+
+
+def test_each_greenlet_gets_a_track_of_its_own(tmp_path: Path) -> None:
+    pytest.importorskip("gevent", reason="gevent (a test extra) has no wheel for this Python")
+    (tmp_path / "prog.py").write_text(GEVENT_PROGRAM)
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "[0, 2, 4, 6]\n"), describe(result)
+    events = load_strict(out)
+    roots = check_timeline(events)
+    # On the thread's one track they nested 13 deep and mid(3) ended with mid(0)'s value.
+    shapes = sorted(node.shape() for nodes in roots.values() for node in nodes if node.name == "top")
+    assert shapes == [("top", [("mid", [("leaf", []), ("leaf", [])])])] * 4
+    mids = [node for _pid, node in find(roots, "mid")]
+    assert sorted((node.end["args"]["i"], node.end["args"]["return"]) for node in mids) == [
+        ("0", "0"),
+        ("1", "2"),
+        ("2", "4"),
+        ("3", "6"),
+    ]
+    tracks = {event["tid"]: event["args"]["name"] for event in events if event["name"] == "thread_name"}
+    greenlets = sorted(name for name in tracks.values() if name.startswith("Greenlet-"))
+    assert greenlets == [f"Greenlet-{number} (MainThread)" for number in range(2, 6)], tracks
+    assert len({tid for tid, name in tracks.items() if name.startswith("Greenlet-")}) == 4
+    assert " events, 1 thread, 5 greenlets, 1 process, " in result.stderr, describe(result)  # (and the hub)

@@ -14,6 +14,8 @@ __all__ = ["TimelineSummary", "parse_size", "size_text", "summarize"]
 _METADATA = re.compile(rb',?\{"ph":"M","name":"(process_name|thread_name)","pid":(-?\d+),"tid":(-?\d+)')
 #: The track ids of asyncio tasks count from here (see ChromeTrace: above any thread id).
 TASK_TIDS = 1 << 31
+#: And those of greenlets from here (see _greenlets).
+GREENLET_TIDS = 3 << 30
 _EVENT = re.compile(rb',?\{"ph":"[^M]"')
 _JSONL_WHERE = re.compile(rb'"pid":(-?\d+),"tid":(-?\d+)')
 
@@ -26,12 +28,15 @@ class TimelineSummary:
     threads: int
     processes: int
     size: int
-    #: Tracks of asyncio tasks (ChromeTrace(asyncio=True)): not threads, though viewers show them as such.
+    #: Tracks of asyncio tasks (ChromeTrace(asyncio=True)) and of greenlets: not threads, though viewers show them
+    #: as such.
     tasks: int = 0
+    greenlets: int = 0
 
     def text(self) -> str:
         """``12,345 events, 3 threads, 2 processes, 1.2 MB`` (and ``4 asyncio tasks`` after the threads)."""
         tasks = f", {_count(self.tasks, 'asyncio task')}" if self.tasks else ""
+        tasks += f", {_count(self.greenlets, 'greenlet')}" if self.greenlets else ""
         return (
             f"{_count(self.events, 'event')}, {_count(self.threads, 'thread')}{tasks}, "
             f"{_count(self.processes, 'process', 'processes')}, {size_text(self.size)}"
@@ -70,8 +75,9 @@ def summarize(path: str) -> TimelineSummary:
                         threads.add((metadata.group(2), metadata.group(3)))
     except OSError:
         return TimelineSummary(events, len(threads), len(processes), 0)
-    tasks = sum(1 for _pid, tid in threads if int(tid) >= TASK_TIDS)
-    return TimelineSummary(events, len(threads) - tasks, len(processes), size, tasks)
+    tasks = sum(1 for _pid, tid in threads if TASK_TIDS <= int(tid) < GREENLET_TIDS)
+    greenlets = sum(1 for _pid, tid in threads if int(tid) >= GREENLET_TIDS)
+    return TimelineSummary(events, len(threads) - tasks - greenlets, len(processes), size, tasks, greenlets)
 
 
 def _count(number: int, singular: str, plural: str = "") -> str:

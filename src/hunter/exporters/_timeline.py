@@ -430,6 +430,7 @@ class TimelineWriter(Action):
             self._states[ident] = state
         self.local.state = state
         self.local.records = state.records
+        self.local.thread_state = state  # (the thread's own track, when greenlets take turns on it)
         return state
 
     # -- raw records (hunter._recording) ----------------------------------------------------------------
@@ -654,6 +655,7 @@ class TimelineWriter(Action):
         self._states[self._fork_ident] = state
         self.local.state = state
         self.local.records = state.records
+        self.local.thread_state = state
 
 
 def is_regular_target(path: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from .. import _tasks
 from .._recording import RETURN, UNWIND, ended_by_exception
 from ..event import Event
+from ._greenlets import GreenletTracks
 from ._summary import TASK_TIDS
 from ._timeline import (
     ThreadState,
@@ -108,7 +109,11 @@ class ChromeTrace(TimelineWriter):
         self.asyncio = bool(asyncio)
         self._task_states: dict[int, tuple[weakref.ref[Any], ThreadState]] = {}
         self._task_tracks = 0
+        #: A track per greenlet (gevent): see _greenlets.
+        self._greenlets = GreenletTracks(self)
         super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals, max_size=max_size)
+        if not self.closed:
+            self._greenlets.start()
 
     def __repr__(self) -> str:
         target = self.path if self.path is not None else self._file
@@ -310,7 +315,19 @@ class ChromeTrace(TimelineWriter):
     def _after_fork_in_child(self) -> None:
         # Only the forking thread goes on in the child, outside any of the parent's tasks.
         self._task_states = {}
+        self._greenlets.forked()
         super()._after_fork_in_child()
+
+    def _new_state(self, event: Any) -> ThreadState | None:
+        state = super()._new_state(event)
+        if state is not None:
+            self._greenlets.hook_thread()  # (a thread that runs greenlets: its switches pick the track)
+        return state
+
+    def close(self) -> None:
+        """Finish the file (see TimelineWriter.close) and let go of greenlet's switch hook."""
+        super().close()
+        self._greenlets.stop()
 
     def _detached(self, state: ThreadState, event: Event) -> None:
         """An event without a frame (``event.detach()``): calls and returns are matched by their depth."""
