@@ -266,3 +266,58 @@ def test_other_producers_complete_events_nest_by_time_and_add_up_per_function(tm
     ]
     result = run_python(["-m", "hunter", "view", path, "-o", tmp_path / "v.html"], cwd=tmp_path)
     assert result.returncode == 0, describe(result)
+
+
+#: Runs the page's script under node with a stand-in for the DOM and the canvas: records what fillText drew where,
+#: zooms with the wheel as a user would, and prints both as JSON.
+_NODE_HARNESS = r"""
+const fs = require("fs");
+const html = fs.readFileSync(process.argv[2], "utf8");
+const data = html.match(/<script id="data" type="application\/json">([\s\S]*?)<\/script>/)[1];
+const code = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].pop()[1];
+let texts = [];
+const ctx = new Proxy({}, {
+  get: (t, k) => k === "fillText" ? (s, x) => texts.push([s, x]) : (k in t ? t[k] : () => {}),
+  set: (t, k, v) => { t[k] = v; return true; },
+});
+const elements = {};
+function element(id) {
+  return elements[id] = elements[id] || {
+    textContent: id === "data" ? data.replace(/<\\\//g, "</") : "", style: {}, dataset: {}, clientWidth: 800,
+    listeners: {}, getContext: () => ctx, addEventListener(n, f) { this.listeners[n] = f; },
+    querySelector: (q) => element(q), insertRow: () => ({insertCell: () => ({})}),
+  };
+}
+global.document = {getElementById: element, body: {dataset: {}}, title: ""};
+global.window = {devicePixelRatio: 1, addEventListener: () => {}};
+eval(code);
+const before = texts;
+for (let i = 0; i < 12; i++) {
+  texts = [];
+  element("canvas").listeners.wheel({offsetX: 700, deltaY: -1, preventDefault: () => {}});
+}
+console.log(JSON.stringify({before: before, zoomed: texts}));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+def test_the_axis_speaks_in_sensible_units_and_zoomed_labels_stay_on_screen(tmp_path: Path) -> None:
+    # outer: 2.4 s long; zoomed in near its end, its bar starts far left of the screen: its label must stay in view.
+    events = [
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 0, "dur": 2_400_000, "name": "outer"},
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 1000, "dur": 5000, "name": "inner"},
+    ]
+    (tmp_path / "long.json").write_text(json.dumps({"traceEvents": events}))
+    (tmp_path / "page.html").write_text(render_html(str(tmp_path / "long.json")))
+    (tmp_path / "harness.js").write_text(_NODE_HARNESS)
+    result = subprocess.run(
+        ["node", "harness.js", "page.html"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    drawn = json.loads(result.stdout)
+    axis = [text for text, _x in drawn["before"] if text.endswith("s")]
+    assert axis == ["0.0 s", "0.5 s", "1.0 s", "1.5 s", "2.0 s"]  # (it said 2000.000 ms)
+    labels = [(text, x) for text, x in drawn["zoomed"] if text == "outer"]
+    assert labels and labels[0][1] >= 0, drawn["zoomed"]  # (drawn at the bar's start, off-screen, it was lost)
+    ticks = [text for text, _x in drawn["zoomed"] if text.endswith(" s")]
+    assert ticks and all(re.fullmatch(r"[12]\.[0-9]{2,} s", tick) for tick in ticks), ticks  # seconds, zoomed in

@@ -343,9 +343,11 @@ function duration(micros, digits) {
   const value = micros / scale;
   return (digits === undefined ? +value.toPrecision(4) : value.toFixed(digits)) + unit;
 }
-// Axis labels: the unit of the tick step, with as many decimals as the step needs (2400 ms -> 2.4 s).
+// Axis labels: the unit of the largest time in view, with as many decimals as the tick step needs (2.4 s,
+// not 2400.000 ms; zoomed in at 2.3 s, 2.30001 s).
 function tickLabel(t, step) {
-  const [scale, unit] = step >= 1e6 ? [1e6, " s"] : step >= 1e3 ? [1e3, " ms"] : [1, " \u00b5s"];
+  const size = Math.max(Math.abs(view.start), Math.abs(view.end));
+  const [scale, unit] = size >= 1e6 ? [1e6, " s"] : size >= 1e3 ? [1e3, " ms"] : [1, " \u00b5s"];
   const digits = Math.max(0, -Math.floor(Math.log10(step / scale) + 1e-9));
   return (t / scale).toFixed(digits) + unit;
 }
