@@ -159,14 +159,16 @@ class _ImportWatcher:
     """A meta path finder that finds nothing: it looks, at each import, whether greenlet has been imported."""
 
     def __init__(self, imported: Callable[[], bool]) -> None:
-        self.imported = imported
+        # (Weakly: a writer nobody uses any more may go away, and its watcher with it, see find_spec.)
+        self.imported = weakref.WeakMethod(imported)
         self.done = False
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         """Never a spec; sets the hook once greenlet is in sys.modules (gevent imports more right after it)."""
         if not self.done and "greenlet" in sys.modules:
+            imported = self.imported()
             try:
-                self.done = self.imported()
+                self.done = imported is None or imported()
             except Exception:  # (the program's import goes on)
                 self.done = True
         # (It stays in sys.meta_path until the writer closes: removing it here, while importlib goes through that
