@@ -21,9 +21,10 @@ filter that prunes everything). The query of the others is the one ``--format ch
 exceptions of all code, standard library included.
 
 ``--viztracer`` adds ``viztracer``: VizTracer recording the same Python calls (C functions left out; by default it
-records no arguments or return values, like ``chrome-noargs``) and saving its JSON. It runs in a virtualenv of its
-own (``.venvs/bench-timeline-3.X``, created on first use with viztracer from PyPI and this project), and so do all
-the other modes then, so that both use one interpreter.
+records no arguments or return values, like ``chrome-noargs``) and saving its JSON; and ``viztracer-args``, with
+``log_func_args`` and ``log_func_retval`` (like ``chrome``). The ``kB`` column is the size of the file a mode
+wrote. viztracer runs in a virtualenv of its own (``.venvs/bench-timeline-3.X``, created on first use with
+viztracer from PyPI and this project), and so do all the other modes then, so that both use one interpreter.
 
 ``--against REF`` (a git revision of this repository, e.g. ``main``) also runs each traced mode with that
 revision's code (exported to a temporary directory and put first on ``PYTHONPATH``), shown as ``MODE@REF``: before
@@ -106,14 +107,19 @@ WORKLOADS: dict[str, Callable[[], Callable[[], Any]]] = {"tiny-calls": tiny_call
 # -- one measurement (in a child interpreter) ----------------------------------------------------------------
 
 
-def measure(workload: str, mode: str, repeat: int, clock: Callable[[], float]) -> tuple[float, float]:
-    """Median times of ``repeat`` runs of the workload in this interpreter, under ``mode``, and of an empty one."""
+def measure(workload: str, mode: str, repeat: int, clock: Callable[[], float]) -> tuple[float, float, int]:
+    """Median times of ``repeat`` runs of the workload in this interpreter, under ``mode``, and of an empty one; and
+    the size of the file the last run wrote."""
     run = WORKLOADS[workload]()
     run()  # warm up: imports, caches, specialisation
     directory = tempfile.mkdtemp(prefix="hunter-bench-")
     times = [_timed(run, mode, os.path.join(directory, f"{index}.json"), clock) for index in range(repeat)]
     fixed = [_timed(_nothing, mode, os.path.join(directory, f"empty{index}.json"), clock) for index in range(repeat)]
-    return statistics.median(times), statistics.median(fixed)
+    size = 0
+    for name in (f"{repeat - 1}.json", f"{repeat - 1}.jsonl"):
+        if os.path.exists(os.path.join(directory, name)):
+            size = os.path.getsize(os.path.join(directory, name))
+    return statistics.median(times), statistics.median(fixed), size
 
 
 def _nothing() -> None:
@@ -126,10 +132,18 @@ def _timed(run: Callable[[], Any], mode: str, output: str, clock: Callable[[], f
         start = clock()
         run()
         return clock() - start
-    if mode == "viztracer":
+    if mode in ("viztracer", "viztracer-args"):
         from viztracer import VizTracer
 
-        tracer = VizTracer(output_file=output, ignore_c_function=True, verbose=0, tracer_entries=5_000_000)
+        values = mode == "viztracer-args"
+        tracer = VizTracer(
+            output_file=output,
+            ignore_c_function=True,
+            verbose=0,
+            tracer_entries=5_000_000,
+            log_func_args=values,
+            log_func_retval=values,
+        )
         start = clock()
         tracer.start()
         run()
@@ -193,8 +207,9 @@ def source_tree(ref: str) -> str:
 
 def child(
     python: str, workload: str, mode: str, backend: str, repeat: int, clock: str, tree: str | None = None
-) -> tuple[float, float]:
-    """Run one measurement in a fresh interpreter (with hunter from ``tree`` if given): (seconds, fixed seconds)."""
+) -> tuple[float, float, int]:
+    """Run one measurement in a fresh interpreter (with hunter from ``tree`` if given): (seconds, fixed seconds,
+    file size)."""
     env = dict(os.environ)
     for name in ("PYTHONHUNTER", "PYTHONHUNTERCONFIG", "PYTHONPATH"):
         env.pop(name, None)
@@ -204,7 +219,7 @@ def child(
     argv = [python, __file__, "--child", workload, mode, str(repeat), clock]
     output = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
-    return float(result["seconds"]), float(result["fixed"])
+    return float(result["seconds"]), float(result["fixed"]), int(result["size"])
 
 
 def main() -> None:
@@ -221,12 +236,12 @@ def main() -> None:
     options = parser.parse_args()
     if options.child:
         workload, mode, repeat, clock = options.child
-        seconds, fixed = measure(workload, mode, int(repeat), CLOCKS[clock])
-        print(json.dumps({"seconds": seconds, "fixed": fixed}))
+        seconds, fixed, size = measure(workload, mode, int(repeat), CLOCKS[clock])
+        print(json.dumps({"seconds": seconds, "fixed": fixed, "size": size}))
         return
     python = viztracer_python() if options.viztracer else sys.executable
     traced = list(options.mode or MODES[1:])
-    modes = ["untraced", *traced] + (["viztracer"] if options.viztracer else [])
+    modes = ["untraced", *traced] + (["viztracer", "viztracer-args"] if options.viztracer else [])
     trees: dict[str, str | None] = dict.fromkeys(modes)
     if options.against:
         tree = source_tree(options.against)
@@ -240,21 +255,23 @@ def main() -> None:
     )
     width = max(16, *map(len, modes))
     header = f"{'workload':<12} {'backend':<11} {'mode':<{width}} {'seconds':>8} {'fixed ms':>8}"
-    header += f" {'untraced':>9} {'net':>8}"
+    header += f" {'kB':>7} {'untraced':>9} {'net':>8}"
     print(header + (f" {'viztracer':>9} {'net':>7}" if options.viztracer else ""))
     for workload in options.workload or list(WORKLOADS):
         for backend in options.backend or backends():
-            times: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
+            times: dict[str, list[tuple[float, float, int]]] = {mode: [] for mode in modes}
             for _ in range(options.rounds):
                 for mode in modes:
                     name = mode.split("@")[0]
                     times[mode].append(child(python, workload, name, backend, 3, options.clock, trees[mode]))
-            total = {mode: statistics.median(t for t, _ in values) for mode, values in times.items()}
-            fixed = {mode: statistics.median(f for _, f in values) for mode, values in times.items()}
+            total = {mode: statistics.median(t for t, _, _ in values) for mode, values in times.items()}
+            fixed = {mode: statistics.median(f for _, f, _ in values) for mode, values in times.items()}
+            sizes = {mode: values[-1][2] for mode, values in times.items()}
             net = {mode: total[mode] - fixed[mode] for mode in modes}
             for mode in modes:
                 line = (
                     f"{workload:<12} {backend:<11} {mode:<{width}} {total[mode]:>8.4f} {fixed[mode] * 1000:>8.2f} "
+                    f"{sizes[mode] / 1000:>7.0f} "
                     f"{total[mode] / total['untraced']:>8.2f}x {net[mode] / net['untraced']:>7.2f}x"
                 )
                 if options.viztracer:

@@ -55,8 +55,10 @@ def hunter(*args: Any, cwd: Path, input: str | None = None, env: dict[str, str |
 
 
 def same(plain: Any, traced: Any) -> None:
-    """The two runs look the same from outside: exit status, stdout and stderr."""
-    assert (traced.returncode, traced.stdout, traced.stderr) == (plain.returncode, plain.stdout, plain.stderr), (
+    """The two runs look the same from outside: exit status, stdout and stderr (less the summary line of ``-o``)."""
+    summary = re.search(r"hunter: trace written to [^\n]*: [0-9,]+ lines, [^\n]*\n\Z", traced.stderr)
+    stderr = traced.stderr[: summary.start()] if summary else traced.stderr
+    assert (traced.returncode, traced.stdout, stderr) == (plain.returncode, plain.stdout, plain.stderr), (
         f"plain python:\n{describe(plain)}\n\nhunter:\n{describe(traced)}"
     )
 

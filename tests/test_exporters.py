@@ -253,8 +253,10 @@ def test_calls_nest_as_the_program_calls_with_arguments_and_return_values(tmp_pa
     assert [node.shape() for node in forest] == [EXPECTED_MAIN]
     main = forest[0]
     middle, gen1, gen2, gen3, catches = main.children
-    assert middle.begin["args"]["a"] == "1"
-    assert middle.begin["args"]["b"] == "3"
+    # The values go with the end; the beginning holds what every call of the function shares (speedscope's key).
+    assert middle.end["args"]["a"] == "1"
+    assert middle.end["args"]["b"] == "3"
+    assert middle.begin["args"] == {"location": middle.begin["args"]["location"]}
     assert middle.begin["args"]["location"].endswith("app.py:6")
     assert middle.begin["cat"] == "__main__"
     assert [leaf.end["args"]["return"] for leaf in middle.children] == ["2", "6"]
@@ -695,7 +697,7 @@ def test_exporting_odd_values_never_raises(tmp_path: Path) -> None:
     assert "Disabling tracer" not in result.stderr
     events = load_strict(tmp_path / "out.json")
     check_timeline(events)
-    calls = [event for event in events if event["ph"] == "B" and event["name"] == "takes"]
+    calls = [event for event in events if event["ph"] == "E" and event["name"] == "takes"]  # (values: at the end)
     assert calls[0]["args"]["rest"].startswith("(<test_exporters_values.Loud object at 0x")
     assert calls[2]["args"]["value"] == "'\\ud800 \\x00 \"quoted\" \\\\ é'"
     records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]

@@ -201,3 +201,123 @@ def test_headless_chromium_draws_the_calls_where_the_data_says(tmp_path: Path) -
     # The exception: a red marker at 600 µs on the row below inner.
     red = pixel(600, track + 2 * ROW + 5)
     assert red[0] > 180 and red[1] < 60 and red[2] < 60, red
+
+
+def test_what_cannot_be_viewed_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    trace = tmp_path / "t.json"
+    write_trace(trace)
+    (tmp_path / "bad.json").write_text('{"bad')
+    (tmp_path / "empty.json").write_text("")
+    (tmp_path / "other.json").write_text('{"traceEvents": [], "metadata": {}}')
+    taken = subprocess.Popen([sys.executable, "-c", "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',0)); "
+                              "s.listen(); print(s.getsockname()[1], flush=True); sys.stdin.read()"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert taken.stdout is not None
+        port = taken.stdout.readline().strip()
+        cases = {
+            ("bad.json",): "'bad.json': not a Chrome trace or JSON Lines timeline (it is not JSON)",
+            ("empty.json",): "'empty.json' is an empty file",
+            ("other.json",): "'other.json': not a Chrome trace or JSON Lines timeline (no trace events in it)",
+            ("t.json", "-o", "no/such/dir/t.html"): "cannot write 'no/such/dir/t.html': No such file or directory",
+            ("t.json", "--port", "99999"): "--port must be between 0 and 65535, not 99999",
+            (
+                "t.json",
+                "--port",
+                port,
+                "--no-browser",
+            ): f"cannot serve on 127.0.0.1 port {port}: Address already in use",
+        }
+        for args, message in cases.items():
+            result = run_python(["-m", "hunter", "view", *args], cwd=tmp_path, timeout=60)
+            assert (result.returncode, result.stderr) == (2, f"python -m hunter view: error: {message}\n"), describe(
+                result
+            )
+    finally:
+        taken.communicate("")
+
+
+def test_other_producers_complete_events_nest_by_time_and_add_up_per_function(tmp_path: Path) -> None:
+    # viztracer writes one "X" event per call, when it ends (callees first), in a JSON object on one line.
+    events = [
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 20, "dur": 30, "name": "inner", "args": {"x": "1"}},
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 60, "dur": 30, "name": "inner"},
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 70, "dur": 10, "name": "inner"},  # (recursive: counted once)
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 10, "dur": 100, "name": "outer"},
+        {"ph": "M", "pid": 1, "tid": 1, "name": "thread_name", "args": {"name": "MainThread"}},
+    ]
+    path = tmp_path / "viz.json"
+    path.write_text(json.dumps({"traceEvents": events, "viztracer_metadata": {}}))
+    model = build_model(str(path))
+    names = model["names"]
+    [track] = model["tracks"]
+    assert [(row[0], row[1], row[2], names[row[3]]) for row in track["slices"]] == [
+        (0, 100.0, 0, "outer"),
+        (10, 30.0, 1, "inner"),
+        (50, 30.0, 1, "inner"),
+        (60, 10.0, 2, "inner"),
+    ]
+    assert track["depth"] == 3
+    assert json.loads(model["details"][0]) == {"cat": None, "x": "1"}
+    # [name, calls, total, self]: outer's self time is 100 - 60; inner's total leaves the nested call out.
+    assert [[names[row[0]], *row[1:]] for row in model["functions"]] == [
+        ["outer", 1, 100.0, 40.0],
+        ["inner", 3, 60.0, 60.0],
+    ]
+    result = run_python(["-m", "hunter", "view", path, "-o", tmp_path / "v.html"], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+
+
+#: Runs the page's script under node with a stand-in for the DOM and the canvas: records what fillText drew where,
+#: zooms with the wheel as a user would, and prints both as JSON.
+_NODE_HARNESS = r"""
+const fs = require("fs");
+const html = fs.readFileSync(process.argv[2], "utf8");
+const data = html.match(/<script id="data" type="application\/json">([\s\S]*?)<\/script>/)[1];
+const code = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].pop()[1];
+let texts = [];
+const ctx = new Proxy({}, {
+  get: (t, k) => k === "fillText" ? (s, x) => texts.push([s, x]) : (k in t ? t[k] : () => {}),
+  set: (t, k, v) => { t[k] = v; return true; },
+});
+const elements = {};
+function element(id) {
+  return elements[id] = elements[id] || {
+    textContent: id === "data" ? data.replace(/<\\\//g, "</") : "", style: {}, dataset: {}, clientWidth: 800,
+    listeners: {}, getContext: () => ctx, addEventListener(n, f) { this.listeners[n] = f; },
+    querySelector: (q) => element(q), insertRow: () => ({insertCell: () => ({})}),
+  };
+}
+global.document = {getElementById: element, body: {dataset: {}}, title: ""};
+global.window = {devicePixelRatio: 1, addEventListener: () => {}};
+eval(code);
+const before = texts;
+for (let i = 0; i < 12; i++) {
+  texts = [];
+  element("canvas").listeners.wheel({offsetX: 700, deltaY: -1, preventDefault: () => {}});
+}
+console.log(JSON.stringify({before: before, zoomed: texts}));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
+def test_the_axis_speaks_in_sensible_units_and_zoomed_labels_stay_on_screen(tmp_path: Path) -> None:
+    # outer: 2.4 s long; zoomed in near its end, its bar starts far left of the screen: its label must stay in view.
+    events = [
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 0, "dur": 2_400_000, "name": "outer"},
+        {"ph": "X", "pid": 1, "tid": 1, "ts": 1000, "dur": 5000, "name": "inner"},
+    ]
+    (tmp_path / "long.json").write_text(json.dumps({"traceEvents": events}))
+    (tmp_path / "page.html").write_text(render_html(str(tmp_path / "long.json")))
+    (tmp_path / "harness.js").write_text(_NODE_HARNESS)
+    result = subprocess.run(
+        ["node", "harness.js", "page.html"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    drawn = json.loads(result.stdout)
+    axis = [text for text, _x in drawn["before"] if text.endswith("s")]
+    assert axis == ["0.0 s", "0.5 s", "1.0 s", "1.5 s", "2.0 s"]  # (it said 2000.000 ms)
+    labels = [(text, x) for text, x in drawn["zoomed"] if text == "outer"]
+    assert labels and labels[0][1] >= 0, drawn["zoomed"]  # (drawn at the bar's start, off-screen, it was lost)
+    ticks = [text for text, _x in drawn["zoomed"] if text.endswith(" s")]
+    assert ticks and all(re.fullmatch(r"[12]\.[0-9]{2,} s", tick) for tick in ticks), ticks  # seconds, zoomed in

@@ -65,6 +65,7 @@ _VALUE_OPTIONS = frozenset(
         "--backend",
         "--format",
         "--repr-limit",
+        "--max-size",
     }
 )
 _ACTIONS = {
@@ -196,6 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="show at most N characters of each value (default: 1024 for text, 256 for timelines)",
     )
     out.add_argument(
+        "--max-size",
+        type=_byte_count,
+        metavar="SIZE",
+        help="timelines: stop recording once a process wrote SIZE (e.g. 200MB; the file stays whole)",
+    )
+    out.add_argument(
         "--elapsed",
         action="store_true",
         help="start each line with the seconds since the first event (--action call or code)",
@@ -213,6 +220,15 @@ def build_parser() -> argparse.ArgumentParser:
     how.add_argument("-h", "--help", action="help", help="show this help and exit")
     how.add_argument("--version", action="store_true", help="show hunter's version and exit")
     return parser
+
+
+def _byte_count(text: str) -> int:
+    from hunter.exporters._summary import parse_size
+
+    return parse_size(text)
+
+
+_byte_count.__name__ = "size"  # "invalid size value: '12XB'"
 
 
 def _whole_number(text: str) -> int:
@@ -338,6 +354,7 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
     """The action of the trace, as PYTHONHUNTER source text."""
     limit = [] if options.repr_limit is None else [f"repr_limit={options.repr_limit!r}"]
     limit += ["asyncio=True"] if options.asyncio and options.format == "chrome" else []
+    limit += [] if options.max_size is None else [f"max_size={options.max_size}"]
     # signals=True: SIGTERM/SIGHUP close the file before the process ends (in the children too).
     if options.format == "chrome":
         return f"ChromeTrace({', '.join([repr(output), *limit, 'signals=True'])})"
@@ -430,6 +447,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
         or (options.format == "text" and (options.action or ["call"])[0] not in ("call", "code"))
     ):
         raise UsageError("--asyncio applies to --format chrome and to the text output of --action call or code")
+    if options.max_size is not None and options.format == "text":
+        raise UsageError("--max-size applies to --format chrome and jsonl")
     if options.repr_limit is not None and options.format != "text" and options.repr_limit < 8:
         raise UsageError(f"--repr-limit must be at least 8 for --format {options.format}")
     positional: list[str] = []
@@ -664,6 +683,9 @@ class Session:
         from hunter.exporters._timeline import TimelineWriter
 
         self.exporters = [action for action in actions if isinstance(action, TimelineWriter)]
+        if self.exporters or plan.output is not None:
+            # Now, not at exit: importing a module at exit after a KeyboardInterrupt makes python exit with 1.
+            from hunter.exporters import _finish  # noqa: F401
         atexit.register(self.finish)
         if self.exporters:
             _handle_fatal_signals(self.finish)
@@ -694,6 +716,10 @@ class Session:
             return
         for exporter in self.exporters:
             _finish_timeline(exporter, self.prog)
+        if self.plan.format == "text" and self.plan.output is not None and not self.untraced:
+            from hunter.exporters._finish import finish_text
+
+            finish_text(self.plan.output)
 
 
 # -- timelines ---------------------------------------------------------------------------------------------
@@ -715,31 +741,10 @@ def _handle_fatal_signals(finish: Any) -> None:
 
 
 def _finish_timeline(exporter: Any, prog: str) -> None:
-    """Merge the child processes' files into a closed timeline, then print the one-line summary."""
-    from hunter.exporters import ChromeTrace
-    from hunter.exporters._summary import summarize
+    """Stop the child processes' recording, merge their files into the closed timeline, print the summary line."""
+    from hunter.exporters._finish import finish_timeline
 
-    path = exporter.path
-    if path is None:
-        return  # a file object the program gave: not ours to describe
-    running: list[str] = []
-    if isinstance(exporter, ChromeTrace):
-        from hunter.exporters.chrome import merge
-
-        try:
-            _merged, running = merge(path)
-        except OSError as exc:
-            sys.stderr.write(f"hunter: could not merge the child processes' timelines: {exc}\n")
-    what = "timeline" if isinstance(exporter, ChromeTrace) else "events"
-    how = f"view it with: {prog} view {path}"
-    if isinstance(exporter, ChromeTrace):
-        how += " (or open it in https://ui.perfetto.dev)"
-    sys.stderr.write(f"hunter: {what} written to {path}: {summarize(path).text()}; {how}\n")
-    if running:
-        sys.stderr.write(
-            f"hunter: {len(running)} child process(es) still running: what they wrote so far is in it, "
-            f"the rest will be in {', '.join(running)}\n"
-        )
+    finish_timeline(exporter, prog)
 
 
 def _run(session: Session, target: Target) -> None:
@@ -833,6 +838,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["view"]:
         _view(args[1:])
+    if args[:1] == ["merge"]:
+        from hunter.exporters._finish import merge_main
+
+        raise SystemExit(merge_main(args[1:], _prog()))
     try:
         plan = make_plan(args)
     except UsageError as exc:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
-__all__ = ["add_hook", "handle_fatal_signals", "pending", "writer_codes"]
+__all__ = ["add_hook", "handle_fatal_signals", "pending", "run_hooks", "writer_codes"]
 
 #: Signals whose default action ends the process and which a user or a supervisor sends to stop a program.
 FATAL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -43,9 +43,18 @@ on_defer: Callable[[], None] = _nothing
 
 
 def add_hook(hook: Callable[[], None]) -> None:
-    """Run ``hook`` when SIGTERM or SIGHUP ends the process, before the timelines are closed."""
+    """Run ``hook`` when SIGTERM, SIGHUP or ``os._exit()`` ends the process, before the timelines are closed."""
     if hook not in _hooks:
         _hooks.append(hook)
+
+
+def run_hooks() -> None:
+    """Run the hooks of ``add_hook`` (the process is ending without its exit handlers)."""
+    for hook in _hooks:
+        try:
+            hook()
+        except Exception:  # the process is ending: the files matter more than a report
+            continue
 
 
 def handle_fatal_signals() -> None:
@@ -98,11 +107,7 @@ def _act(signum: int, frame: FrameType | None) -> None:
         flush_all()
         previous(signum, frame)
         return
-    for hook in _hooks:
-        try:
-            hook()
-        except Exception:  # the process is ending: the files matter more than a report
-            continue
+    run_hooks()
     close_all()
     # End as the signal would have ended the untraced program: by the signal, with its default action.
     try:

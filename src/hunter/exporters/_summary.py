@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass
 
-__all__ = ["TimelineSummary", "summarize"]
+from ._timeline import open_read, read_lines_of
+
+__all__ = ["TimelineSummary", "parse_size", "size_text", "summarize"]
 
 _METADATA = re.compile(rb',?\{"ph":"M","name":"(process_name|thread_name)","pid":(-?\d+),"tid":(-?\d+)')
+#: The track ids of asyncio tasks count from here (see ChromeTrace: above any thread id).
+TASK_TIDS = 1 << 31
+#: And those of greenlets from here (see _greenlets).
+GREENLET_TIDS = 3 << 30
 _EVENT = re.compile(rb',?\{"ph":"[^M]"')
 _JSONL_WHERE = re.compile(rb'"pid":(-?\d+),"tid":(-?\d+)')
 
@@ -21,12 +28,18 @@ class TimelineSummary:
     threads: int
     processes: int
     size: int
+    #: Tracks of asyncio tasks (ChromeTrace(asyncio=True)) and of greenlets: not threads, though viewers show them
+    #: as such.
+    tasks: int = 0
+    greenlets: int = 0
 
     def text(self) -> str:
-        """``12,345 events, 3 threads, 2 processes, 1.2 MB``."""
+        """``12,345 events, 3 threads, 2 processes, 1.2 MB`` (and ``4 asyncio tasks`` after the threads)."""
+        tasks = f", {_count(self.tasks, 'asyncio task')}" if self.tasks else ""
+        tasks += f", {_count(self.greenlets, 'greenlet')}" if self.greenlets else ""
         return (
-            f"{_count(self.events, 'event')}, {_count(self.threads, 'thread')}, "
-            f"{_count(self.processes, 'process', 'processes')}, {_size(self.size)}"
+            f"{_count(self.events, 'event')}, {_count(self.threads, 'thread')}{tasks}, "
+            f"{_count(self.processes, 'process', 'processes')}, {size_text(self.size)}"
         )
 
 
@@ -37,10 +50,13 @@ def summarize(path: str) -> TimelineSummary:
     processes: set[bytes] = set()
     try:
         size = os.path.getsize(path)
-        with open(path, "rb") as file:
-            for line in file:
-                if not line.endswith(b"\n"):
-                    break  # cut off
+        read = 0
+        with open_read(path) as file:
+            compressed = not isinstance(file, io.BufferedReader)
+            for line in read_lines_of(file):
+                read += len(line)
+                if not line.endswith(b"\n") or (read > size and not compressed):
+                    break  # cut off, or written after we looked (a process that goes on: this could never end)
                 if line.startswith(b'{"time"'):  # JSON Lines: every line is an event
                     events += 1
                     where = _JSONL_WHERE.search(line)
@@ -59,17 +75,34 @@ def summarize(path: str) -> TimelineSummary:
                         threads.add((metadata.group(2), metadata.group(3)))
     except OSError:
         return TimelineSummary(events, len(threads), len(processes), 0)
-    return TimelineSummary(events, len(threads), len(processes), size)
+    tasks = sum(1 for _pid, tid in threads if TASK_TIDS <= int(tid) < GREENLET_TIDS)
+    greenlets = sum(1 for _pid, tid in threads if int(tid) >= GREENLET_TIDS)
+    return TimelineSummary(events, len(threads) - tasks - greenlets, len(processes), size, tasks, greenlets)
 
 
 def _count(number: int, singular: str, plural: str = "") -> str:
     return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
 
 
-def _size(size: int) -> str:
+def size_text(size: int) -> str:
+    """A byte count for people: ``532 bytes``, ``1.2 MB``."""
     value = float(size)
     for unit in ("bytes", "kB", "MB", "GB"):
         if value < 1000 or unit == "GB":
             return f"{size:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
         value /= 1000
     return f"{size} bytes"  # pragma: no cover - the loop always returns
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3}
+
+
+def parse_size(text: str) -> int:
+    """``200MB``, ``1.5g``, ``500k``, ``4096`` as a number of bytes (decimal units, as the summary line prints)."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([a-zA-Z]*)\s*", text)
+    if match is None or match.group(2).lower() not in _UNITS:
+        raise ValueError(text)
+    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if size < 1:
+        raise ValueError(text)
+    return size

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gzip
+import io
 import json
 import os
 import re
+import stat
 import sys
 import threading
 import time
 import weakref
+import zlib
 from collections import deque
 from collections.abc import Callable
 from itertools import islice
@@ -188,11 +192,22 @@ def current_thread_name() -> str:
 
 
 def process_label() -> str:
-    """What a trace viewer should call this process: its command line, shortened."""
-    argv = getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv]
-    words = [os.path.basename(argv[0]), *argv[1:]] if argv else ["python"]
-    label = " ".join(words)
-    return label if len(label) <= 120 else label[:117] + "..."
+    """What a trace viewer should call this process: a multiprocessing child's name (``ForkPoolWorker-1``), else the
+    program's name (its script or command), as viztracer names them."""
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None:
+        try:
+            name = multiprocessing.current_process().name
+        except Exception:  # (an odd state at shutdown: the program's name will do)
+            name = None
+        if isinstance(name, str) and name and name != "MainProcess":
+            return name
+    program = sys.argv[0] if sys.argv and isinstance(sys.argv[0], str) else ""
+    if program in ("", "-c", "-"):
+        return "python" + (f" {program}" if program else "")
+    if os.path.basename(program) == "__main__.py":  # python -m package: the package's name
+        return os.path.basename(os.path.dirname(program)) or program
+    return os.path.basename(program)
 
 
 # -- the writer ----------------------------------------------------------------------------------------------
@@ -237,10 +252,21 @@ class TimelineWriter(Action):
     shared_file = False
 
     def __init__(
-        self, path: Any, *, args: bool = True, repr_limit: int = 256, batch: int = 256, signals: bool = False
+        self,
+        path: Any,
+        *,
+        args: bool = True,
+        repr_limit: int = 256,
+        batch: int = 256,
+        signals: bool = False,
+        max_size: int | None = None,
     ) -> None:
         if not isinstance(repr_limit, int) or isinstance(repr_limit, bool) or repr_limit < 8:
             raise ValueError(f"repr_limit must be a whole number of at least 8, not {repr_limit!r}")
+        if max_size is not None and (not isinstance(max_size, int) or isinstance(max_size, bool) or max_size < 1):
+            raise ValueError(f"max_size must be a whole number of bytes (at least 1) or None, not {max_size!r}")
+        #: The most this process writes (bytes, before compression): once past it, recording stops (one message).
+        self.max_size = max_size
         if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
             raise ValueError(f"batch must be a whole number of at least 1, not {batch!r}")
         self.args = bool(args)
@@ -266,13 +292,36 @@ class TimelineWriter(Action):
         self._base = 0
         self._fork_ident = 0
         self._label = ""
+        #: The label is looked at again at the first write of events (``_relabel``): by then the command line has
+        #: handed sys.argv to the program, and multiprocessing has named a forked worker.
+        self._relabel = True
+        #: A write failed when the file was started (e.g. /dev/full): raised at the first event, so that the
+        #: tracer reports it once and the program runs on, as for a failure later on.
+        self._start_error: OutputError | None = None
+        #: Lines and bytes this process wrote (the summary of a file that can't be read back).
+        self.lines_written = 0
+        self.bytes_written = 0
+        #: Why a write failed (the file is closed since), and whether it went to the tracer with an event (which
+        #: reports it): a failure at close() or in the tracer's last flush did not, and the command line says it.
+        self.error: str | None = None
+        self.error_told = False
+        #: Recording stopped at ``max_size`` (``error`` says so; the file is whole).
+        self.limited = False
+        #: Every process of the run writes this one file (see ``shared_file``): the class says so, or the path is
+        #: no regular file (a pipe, /dev/stdout) and can hold no per-process files next to it.
+        self.shared = self.shared_file
+        self.compress = False
         if isinstance(path, (str, os.PathLike)):
             self.path: str | None = os.path.abspath(os.fspath(path))
             self.root, self.token, self.origin_ns = _claim(self.path)
+            self.shared = self.shared_file or not is_regular_target(self.path)
             self.filename: str | None = (
-                self.path if self.root or self.shared_file else per_process_path(self.path, os.getpid())
+                self.path if self.root or self.shared else per_process_path(self.path, os.getpid())
             )
             self._open_path(self.filename, truncate=self.root)
+            # ``.gz``: each write is a gzip member of its own (a file of members is one gzip stream to readers), so
+            # that a file cut off by a crash still holds every batch written before, and processes can share it.
+            self.compress = self.filename.endswith(".gz")
         elif hasattr(path, "write"):
             self.path = None
             self.filename = getattr(path, "name", None) if isinstance(getattr(path, "name", None), str) else None
@@ -304,7 +353,11 @@ class TimelineWriter(Action):
 
     def __repr__(self) -> str:
         target = self.path if self.path is not None else self._file
-        return f"{type(self).__name__}({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch})"
+        limit = "" if self.max_size is None else f", max_size={self.max_size}"
+        return (
+            f"{type(self).__name__}({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch}"
+            f"{limit})"
+        )
 
     __str__ = __repr__
     # Two writers are never interchangeable (each owns a file), so compare by identity, not by settings.
@@ -327,6 +380,10 @@ class TimelineWriter(Action):
     def _file_start_lines(self) -> list[str]:
         """Lines that open a file (after ``header``)."""
         return []
+
+    def _label_lines(self) -> str:
+        """Lines that give the process its label (``_label``) again, after the first lines of the file."""
+        return ""
 
     def _thread_start(self, state: ThreadState, event: Any) -> None:
         """Set up a new thread's state (and queue its metadata lines)."""
@@ -351,6 +408,10 @@ class TimelineWriter(Action):
     def _new_state(self, event: Any) -> ThreadState | None:
         """Slow path of the first event of a thread (or of any event after close)."""
         if self._closed:
+            error, self._start_error = self._start_error, None
+            if error is not None:
+                self.error_told = True
+                raise error
             return None
         ident = threading.get_ident()
         state = ThreadState(threading.get_native_id())
@@ -369,6 +430,7 @@ class TimelineWriter(Action):
             self._states[ident] = state
         self.local.state = state
         self.local.records = state.records
+        self.local.thread_state = state  # (the thread's own track, when greenlets take turns on it)
         return state
 
     # -- raw records (hunter._recording) ----------------------------------------------------------------
@@ -412,24 +474,53 @@ class TimelineWriter(Action):
     def _flush_some(self, state: ThreadState, now: int) -> None:
         """After an event (``now``: its perf_counter_ns): write every thread's lines when the flush interval has
         passed, else this thread's full batch; then act on a signal that arrived meanwhile."""
-        if now >= self.due_ns:
-            self.due_ns = now + FLUSH_INTERVAL_NS
-            self.flush()
-        elif len(state.buf) + len(state.records) >= self.batch:
-            self._flush(state)
-            _signals.pending()
+        try:
+            if now >= self.due_ns:
+                self.due_ns = now + FLUSH_INTERVAL_NS
+                if not self.root and self.path is not None and os.path.exists(stop_marker(self.path, self.token)):
+                    # The run's main process is finishing (see _finish): stop recording, so its merge has an end.
+                    self.close()
+                    return
+                self.flush()
+            elif len(state.buf) + len(state.records) >= self.batch:
+                self._flush(state)
+                _signals.pending()
+        except OutputError:
+            self.error_told = True  # (raised with an event: the tracer reports it)
+            raise
+        if self.max_size is not None and self.bytes_written >= self.max_size:
+            self._stop_at_limit()
+
+    def _stop_at_limit(self) -> None:
+        """The file reached ``max_size``: finish it (a whole timeline of what came first) and stop tracing."""
+        from ._summary import size_text
+
+        self.close()
+        self.limited = True
+        if self.error is None:
+            self.error = f"the timeline reached its size limit ({size_text(self.max_size or 0)}) in {self.filename}"
+            self.error_told = True
+            raise OutputError(self.error)
 
     def _write(self, text: str) -> None:
         """Write text (whole lines) to the file; the caller holds the lock."""
         file = self._file
-        if file is None:
+        if file is None or not text:
             return
+        if self._relabel and self.lines_written:
+            self._relabel = False
+            label = process_label()
+            if label != self._label:
+                self._label = label
+                text = self._label_lines() + text
         try:
             if self._text_mode:
                 file.write(text)
                 file.flush()
             else:
                 data = text.encode("ascii", "backslashreplace")
+                if self.compress:
+                    data = gzip_member(data)
                 if self._owns_file:
                     view = memoryview(data)
                     while view:  # a raw write may take less than all of it (rare, e.g. a signal)
@@ -440,11 +531,16 @@ class TimelineWriter(Action):
                 else:
                     file.write(data)
                     file.flush()
+                self.lines_written += text.count("\n")
+                self.bytes_written += len(data)
         except (OSError, ValueError) as exc:
             self._closed = True
             self._states = {}
             self.local = threading.local()
-            raise OutputError(f"cannot write the timeline to {self.filename or file!r}: {exc}") from exc
+            error = OutputError(f"cannot write the timeline to {self.filename or file!r}: {exc}")
+            if self.error is None:
+                self.error = str(error)
+            raise error from exc
 
     def _open_path(self, filename: str, truncate: bool) -> None:
         # Unbuffered: batching is ours, so a write() call always hands whole lines to the OS. O_APPEND:
@@ -456,8 +552,13 @@ class TimelineWriter(Action):
         self._text_mode = False
 
     def _start_file(self) -> None:
-        with self._lock:
-            self._write(self.header + "".join(self._file_start_lines()))
+        # A process joining a shared file adds lines to what the first one started (no second header).
+        header = self.header if self.root or not self.shared else ""
+        try:
+            with self._lock:
+                self._write(header + "".join(self._file_start_lines()))
+        except OutputError as exc:
+            self._start_error = exc
 
     def close(self) -> None:
         """Finish every thread's open records, write everything queued and the footer, close the file."""
@@ -480,7 +581,9 @@ class TimelineWriter(Action):
                 text = "".join(line for state in states for line in list(state.buf))
                 for state in states:
                     state.buf.clear()
-                self._write(text + self.footer)
+                self._write(text)
+                # (Apart: compressed, the footer is a member of its own, which tells a finished file, see chrome.)
+                self._write(self.footer if self.root or not self.shared else "")
         except OutputError:
             pass
         finally:
@@ -508,26 +611,29 @@ class TimelineWriter(Action):
         self._states = {}
         self.local = threading.local()
         self.pid = os.getpid()
+        self._relabel = True
+        self.lines_written = self.bytes_written = 0  # (this process's own)
         if self.path is None:
             # A file object is shared with the parent; without a path there is no file of our own to use.
             self._closed = True
             self._file = None
             return
         self.root = False
-        if self.shared_file:
-            # The inherited descriptor appends to the same file: go on with it.
+        if self.shared:
+            # The inherited descriptor appends to the same file: go on with it, as a process of its own.
+            self._start_file()
             if state is not None:
                 state.buf.clear()
                 state.records.clear()
                 state.tid = threading.get_native_id()
                 self._thread_start(state, None)
+                self._thread_forked(state, self.now_us())
                 self._keep_state(state)
             return
         if self._owns_file and self._file is not None:
             with contextlib.suppress(OSError):
                 self._file.close()
         self.filename = per_process_path(self.path, self.pid)
-        self._label = f"{self._label} [fork]"
         try:
             self._open_path(self.filename, truncate=True)
             self._start_file()
@@ -549,6 +655,19 @@ class TimelineWriter(Action):
         self._states[self._fork_ident] = state
         self.local.state = state
         self.local.records = state.records
+        self.local.thread_state = state
+
+
+def is_regular_target(path: str) -> bool:
+    """Whether ``path`` is (or will be created as) a regular file: not a pipe, a terminal or a device.
+
+    What isn't regular is written but never read back (to merge or summarise it): reading /dev/stdout reads a
+    pipe's other end or waits forever, and /dev/zero never ends.
+    """
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # not there yet: open() makes a regular file
 
 
 def _is_binary(file: Any) -> bool:
@@ -634,7 +753,11 @@ _hooks_installed = False
 
 
 def _exit_closing_timelines(status: int) -> NoReturn:
-    """``os._exit`` that first closes the open timelines (then exits exactly as the original would)."""
+    """``os._exit`` that first closes the open timelines (then exits exactly as the original would).
+
+    The command line's finishing work (merge, summary) runs too: its hook is the same as for a fatal signal.
+    """
+    _signals.run_hooks()
     _close_all()
     _os_exit(status)
 
@@ -661,12 +784,57 @@ _register_methods(TimelineWriter)
 _register_methods(ThreadState)
 
 
-def iter_lines(path: str) -> Any:
-    """The complete lines of a file (a last line without its newline was cut off and is skipped)."""
-    with open(path, encoding="ascii", errors="replace", newline="\n") as file:
-        for line in file:
-            if line.endswith("\n"):
-                yield line
+def stop_marker(path: str, token: str) -> str:
+    """The file whose presence tells the other processes of run ``token`` writing ``path`` to stop recording."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, f".{name}.{token}.stop")
+
+
+def gzip_member(data: bytes) -> bytes:
+    """``data`` as one gzip member (fast level: a timeline is written while the program runs)."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: the gzip container, with a zero timestamp
+    return compressor.compress(data) + compressor.flush()
+
+
+def open_read(path: str) -> Any:
+    """``path`` opened for reading bytes: decompressed when it is gzip (whatever its name)."""
+    file = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    try:
+        magic = file.peek(2)[:2]
+    except OSError:
+        magic = b""
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=file, mode="rb")
+    return file
+
+
+def read_lines_of(file: Any) -> Any:
+    """The lines of a binary file from ``open_read``; a cut-off gzip stream (a crash mid-write) ends them."""
+    try:
+        yield from file
+    except (EOFError, OSError, zlib.error):
+        return
+
+
+def iter_lines(path: str, limit: int | None = None) -> Any:
+    """The complete lines of a file (a last line without its newline was cut off and is skipped).
+
+    ``limit``: read no further than this many bytes of an uncompressed file (a process still writing it can't
+    make it endless; a compressed one is read to where its writer was when this started).
+    """
+    with open(path, "rb") as raw:
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            file: Any = gzip.GzipFile(fileobj=io.BytesIO(raw.read(limit if limit is not None else -1)), mode="rb")
+            limit = None
+        else:
+            file = raw
+        read = 0
+        for line in read_lines_of(file):
+            read += len(line)
+            if limit is not None and read > limit:
+                return
+            if line.endswith(b"\n"):
+                yield line.decode("ascii", "replace")
 
 
 def sibling_files(path: str) -> list[tuple[int, str]]:

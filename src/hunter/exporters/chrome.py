@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import json
 import os
 import re
@@ -16,6 +18,8 @@ from typing import Any, TextIO
 from .. import _tasks
 from .._recording import RETURN, UNWIND, ended_by_exception
 from ..event import Event
+from ._greenlets import GreenletTracks
+from ._summary import TASK_TIDS
 from ._timeline import (
     ThreadState,
     TimelineWriter,
@@ -23,14 +27,16 @@ from ._timeline import (
     argument_text,
     current_thread_name,
     escape,
+    gzip_member,
     iter_lines,
+    open_read,
     remember_code,
     sibling_files,
     value_json,
     value_repr,
 )
 
-__all__ = ["ChromeTrace", "merge", "read_events"]
+__all__ = ["ChromeTrace", "merge", "read_events", "unfinished_children"]
 
 _perf_ns = time.perf_counter_ns
 #: The two layouts of the Chrome Trace Event Format: a bare JSON array, or an object holding it.
@@ -41,7 +47,7 @@ OBJECT_FOOTER = "]}\n"
 _DETACHED = -(1 << 62)
 #: The track ids of asyncio tasks (asyncio=True) count from here: far above the thread ids Linux hands out (at
 #: most 2**22), and within the unsigned 32 bits that Perfetto reads a tid into.
-_TASK_TIDS = 1 << 31
+_TASK_TIDS = TASK_TIDS
 #: Exception keys (``ThreadState.exc``) of calls recorded raw, which have no frame: one per stack depth, between
 #: the builtin and the detached keys.
 _RAW_DEPTH = -(1 << 61)
@@ -52,6 +58,7 @@ _RAW_DEPTH = -(1 << 61)
 #: exception locations, ``tail`` the end of a B line without arguments. A call recorded raw keeps its site on the
 #: thread's stack (where an event keeps its frame's id).
 CallSite = tuple[str, str, tuple[tuple[str, str], ...], str, str]
+_TRACING_ENDED = '"unfinished":"tracing ended"'
 #: A returned None (UNWIND records without an exception carry no text).
 _NONE_JSON = value_json(None, 8)
 
@@ -86,6 +93,7 @@ class ChromeTrace(TimelineWriter):
         form: str = "array",
         signals: bool = False,
         asyncio: bool = False,
+        max_size: int | None = None,
     ) -> None:
         if form not in FORMS:
             raise ValueError(f"form must be one of {', '.join(map(repr, FORMS))}, not {form!r}")
@@ -101,14 +109,19 @@ class ChromeTrace(TimelineWriter):
         self.asyncio = bool(asyncio)
         self._task_states: dict[int, tuple[weakref.ref[Any], ThreadState]] = {}
         self._task_tracks = 0
-        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals)
+        #: A track per greenlet (gevent): see _greenlets.
+        self._greenlets = GreenletTracks(self)
+        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals, max_size=max_size)
+        if not self.closed:
+            self._greenlets.start()
 
     def __repr__(self) -> str:
         target = self.path if self.path is not None else self._file
         extra = "" if self.form == "array" else f", form={self.form!r}"
         return (
             f"ChromeTrace({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch}{extra}"
-            f"{', signals=True' if self.signals else ''}{', asyncio=True' if self.asyncio else ''})"
+            f"{', signals=True' if self.signals else ''}{', asyncio=True' if self.asyncio else ''}"
+            f"{'' if self.max_size is None else f', max_size={self.max_size}'})"
         )
 
     __str__ = __repr__
@@ -118,11 +131,19 @@ class ChromeTrace(TimelineWriter):
     def _file_start_lines(self) -> list[str]:
         # The first element (no leading comma). The run token lets merge() tell this run's files apart.
         label = escape(self._label)
+        # (A process joining a file another one started follows its lines: a comma first.)
+        lead = "," if self.shared and not self.root else ""
         line = (
-            f'{{"ph":"M","name":"process_name","pid":{self.pid},"tid":{self.pid},"ts":0,'
+            f'{lead}{{"ph":"M","name":"process_name","pid":{self.pid},"tid":{self.pid},"ts":0,'
             f'"args":{{"name":{label},"hunter_run":{escape(self.token)}}}}}\n'
         )
         return [line]
+
+    def _label_lines(self) -> str:
+        return (
+            f',{{"ph":"M","name":"process_name","pid":{self.pid},"tid":{self.pid},"ts":0,'
+            f'"args":{{"name":{escape(self._label)}}}}}\n'
+        )
 
     def _thread_start(self, state: ThreadState, event: Any, name: str | None = None) -> None:
         pid, tid = self.pid, state.tid
@@ -143,7 +164,7 @@ class ChromeTrace(TimelineWriter):
     def _thread_end(self, state: ThreadState, ts_us: float) -> None:
         end = state.prefix[1]
         for name in reversed(state.names):
-            state.buf.append(f'{end}{ts_us},{name},"args":{{"unfinished":"tracing ended"}}}}\n')
+            state.buf.append(f"{end}{ts_us},{end_fields(name, _TRACING_ENDED)}}}\n")
         state.stack.clear()
         state.names.clear()
 
@@ -164,7 +185,7 @@ class ChromeTrace(TimelineWriter):
             frame = frames.get(abs(key))
             if key < 0 or frame is None:
                 static = '"name":"(running at fork)","cat":"?","args":{"location":"?"'
-                state.names[index] = '"name":"(running at fork)"'
+                state.names[index] = '"name":"(running at fork)",' + ('"args":{' if self.args else "")
             else:
                 static = self._describe(frame.f_code, Event(frame, "call", None))[0]
             state.buf.append(f"{begin}{ts_us},{static}}}}}\n")
@@ -201,15 +222,15 @@ class ChromeTrace(TimelineWriter):
                 key = -id(frame)
                 name = _name_field(event.function)
                 static = self._builtin_static(event)
-                arguments = ""
             else:
                 code = frame.f_code
                 known = self._codes.get(id(code))
                 site = known[1] if known is not None and known[0] is code else self._describe(code, event)
                 key = id(frame)
                 static = site[0]
-                name = site[1]
-                arguments = self.arguments(site, frame) if self.args else ""
+                # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
+                # the name and the args of the B event, and must see every call of one function as the same.
+                name = _name_entry(site[1], self.arguments(site, frame)) if self.args else site[1]
             if stack:
                 if state.extra:
                     self._check_caller(state, frame)
@@ -219,7 +240,7 @@ class ChromeTrace(TimelineWriter):
             # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
             now = _perf_ns()
             ts = str(now - self._base)
-            state.buf.append(f"{state.prefix[0]}{ts[:-3]}.{ts[-3:]},{static}{arguments}}}}}\n")
+            state.buf.append(f"{state.prefix[0]}{ts[:-3]}.{ts[-3:]},{static}}}}}\n")
             stack.append(key)
             state.names.append(name)
         elif kind == "return":
@@ -238,16 +259,16 @@ class ChromeTrace(TimelineWriter):
                 if exc is not None and exc[0] == key:
                     state.exc = None
                     if event.arg is None and ended_by_exception(frame):
-                        result = f',"args":{{"exception":{escape(exc[1])}}}'
+                        fields = end_fields(name, f'"exception":{escape(exc[1])}')
                     else:
-                        result = f',"args":{{"return":{self.value_json(event.arg)}}}'
+                        fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
                 else:
-                    result = f',"args":{{"return":{self.value_json(event.arg)}}}'
+                    fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
             else:
-                result = ""
+                fields = end_fields(name, "")
             now = _perf_ns()
             ts = str(now - self._base)
-            state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{name}{result}}}\n")
+            state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{fields}}}\n")
         else:
             if kind == "exception":
                 self._exception(state, event)
@@ -294,7 +315,19 @@ class ChromeTrace(TimelineWriter):
     def _after_fork_in_child(self) -> None:
         # Only the forking thread goes on in the child, outside any of the parent's tasks.
         self._task_states = {}
+        self._greenlets.forked()
         super()._after_fork_in_child()
+
+    def _new_state(self, event: Any) -> ThreadState | None:
+        state = super()._new_state(event)
+        if state is not None:
+            self._greenlets.hook_thread()  # (a thread that runs greenlets: its switches pick the track)
+        return state
+
+    def close(self) -> None:
+        """Finish the file (see TimelineWriter.close) and let go of greenlet's switch hook."""
+        super().close()
+        self._greenlets.stop()
 
     def _detached(self, state: ThreadState, event: Event) -> None:
         """An event without a frame (``event.detach()``): calls and returns are matched by their depth."""
@@ -320,8 +353,8 @@ class ChromeTrace(TimelineWriter):
                 self._unwind_to(state, key)
             stack.pop()
             name = state.names.pop()
-            result = f',"args":{{"return":{self.value_json(event.arg)}}}' if self.args else ""
-            state.buf.append(f"{state.prefix[1]}{self.now_us()},{name}{result}}}\n")
+            fields = end_fields(name, f'"return":{self.value_json(event.arg)}' if self.args else "")
+            state.buf.append(f"{state.prefix[1]}{self.now_us()},{fields}}}\n")
         elif kind == "exception":
             self._exception(state, event)
 
@@ -444,14 +477,15 @@ class ChromeTrace(TimelineWriter):
                     if what is UNWIND:
                         text = escape(exc[1])
                         pop()
-                        add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()},"args":{{"exception":{text}}}}}\n')
+                        add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()}"exception":{text}}}}}\n')
                         continue
                 pop()
-                add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()},"args":{{"return":{text or _NONE_JSON}}}}}\n')
+                add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()}"return":{text or _NONE_JSON}}}}}\n')
             else:
-                add(f"{begin}{ts[:-3]}.{ts[-3:]},{what[0]}{text}}}}}\n")
+                add(f"{begin}{ts[:-3]}.{ts[-3:]},{what[4]}")
                 push(what)
-                push_name(what[1])
+                # (_name_entry, inlined: the arguments' text starts with a comma)
+                push_name(f'{what[1]},"args":{{{text[1:]},' if text else f'{what[1]},"args":{{')
 
     def _unwind_to_raw(self, state: ThreadState) -> bool:
         """A raw return while calls of the normal path are open above the innermost raw call: they ended unseen."""
@@ -503,10 +537,30 @@ class ChromeTrace(TimelineWriter):
     def _end_open(self, state: ThreadState, count: int, why: str) -> None:
         ts = self.now_us()
         end = state.prefix[1]
+        unfinished = f'"unfinished":{escape(why)}'
         for _ in range(count):
             state.stack.pop()
             name = state.names.pop()
-            state.buf.append(f'{end}{ts},{name},"args":{{"unfinished":{escape(why)}}}}}\n')
+            state.buf.append(f"{end}{ts},{end_fields(name, unfinished)}}}\n")
+
+
+def _name_entry(name: str, arguments: str) -> str:
+    """What a call keeps for its E event when argument values are recorded: its name and its open args object, with
+    the arguments (``arguments``: ``,"x":"1"``...) and room for a last member (``end_fields``).
+
+    The B event carries only what is the same for every call of the function (its location): speedscope takes the B
+    event's name and args for what tells one function from another, and Perfetto shows the args of both events.
+    """
+    return f'{name},"args":{{{arguments[1:]},' if arguments else f'{name},"args":{{'
+
+
+def end_fields(entry: str, member: str) -> str:
+    """The fields of an E event after its time: the call's entry (a name, or a ``_name_entry``) and ``member``."""
+    if entry[-1] == "{":
+        return f"{entry}{member}}}"
+    if entry[-1] == ",":
+        return f"{entry}{member}}}" if member else f"{entry[:-1]}}}"
+    return f'{entry},"args":{{{member}}}' if member else entry
 
 
 def _name_field(name: str) -> str:
@@ -543,9 +597,9 @@ def read_events(path: str) -> list[dict[str, Any]]:
 def file_form(path: str) -> str:
     """``'object'`` when a trace file starts as the JSON Object Format, else ``'array'``."""
     try:
-        with open(path, "rb") as file:
+        with open_read(path) as file:
             start = file.read(64)
-    except OSError:
+    except (OSError, EOFError):
         return "array"
     return "object" if start.lstrip().startswith(b"{") and not start.lstrip().startswith(b'{"ph"') else "array"
 
@@ -553,14 +607,18 @@ def file_form(path: str) -> str:
 def _run_token(path: str) -> str | None:
     """The run token in a trace file's process_name event (its second line)."""
     try:
-        with open(path, encoding="ascii", errors="replace") as file:
+        with open_read(path) as file:
             file.readline()
-            second = file.readline()
+            second = file.readline().decode("ascii", "replace")
         event = json.loads(second.lstrip(","))
         token = event["args"]["hunter_run"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError):
         return None
     return token if isinstance(token, str) else None
+
+
+#: How a finished file ends: its footer, as text or as the gzip member a compressed writer makes of it alone.
+_ENDINGS = (b"]\n", b"]}\n", gzip_member(b"]\n"), gzip_member(OBJECT_FOOTER.encode()))
 
 
 def _is_complete(path: str) -> bool:
@@ -568,10 +626,39 @@ def _is_complete(path: str) -> bool:
         with open(path, "rb") as file:
             file.seek(0, os.SEEK_END)
             size = file.tell()
-            file.seek(max(size - 4, 0))
-            return file.read().endswith((b"]\n", b"]}\n"))
+            file.seek(max(size - 64, 0))
+            return file.read().endswith(_ENDINGS)
     except OSError:
         return False
+
+
+def _calls_balance(path: str) -> bool:
+    """Whether a file has as many ends of calls as beginnings (counted at C speed: no line is parsed)."""
+    begins = ends = 0
+    with open_read(path) as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            begins += chunk.count(b'{"ph":"B"')
+            ends += chunk.count(b'{"ph":"E"')
+    return begins == ends
+
+
+def _copy_whole(source: str, out: Any, first: bool) -> None:
+    """``_copy`` of a finished file (every call ended, every line whole): its bytes, without the parsing."""
+    with open_read(source) as file:
+        file.readline()  # the header
+        pending = file.readline()
+        if pending.startswith(b"]"):
+            return  # no event at all
+        if not first and not pending.startswith(b","):
+            out.write(b",")
+        while True:
+            chunk = file.read(1 << 20)
+            if not chunk:
+                break
+            out.write(pending)
+            pending = chunk
+        # The last piece ends with the footer line: leave it out.
+        out.write(pending[: pending.rfind(b"\n", 0, len(pending) - 1) + 1])
 
 
 def _still_running(pid: int) -> bool:
@@ -586,12 +673,12 @@ def _still_running(pid: int) -> bool:
     return True
 
 
-def _copy(source: str, out: TextIO, first: bool) -> None:
-    """Append one file's events to ``out``; calls left open by a crashed process get closing events."""
+def _copy(source: str, out: TextIO, first: bool, limit: int | None = None) -> None:
+    """Append one file's events (its first ``limit`` bytes) to ``out``; calls left open get closing events."""
     open_calls: dict[tuple[str, str], list[str]] = {}
     last_ts: dict[tuple[str, str], str] = {}
     leading = first
-    for line in iter_lines(source):
+    for line in iter_lines(source, limit):
         text = line.strip()
         if not _is_event_line(text):
             continue
@@ -614,6 +701,18 @@ def _copy(source: str, out: TextIO, first: bool) -> None:
             '"args":{"unfinished":"process ended"}}\n'
             for name in reversed(names)
         )
+
+
+def unfinished_children(path: str) -> list[str]:
+    """The per-process files of the run that wrote ``path`` whose process is running and hasn't finished them."""
+    token = _run_token(path)
+    if token is None:
+        return []
+    return [
+        name
+        for pid, name in sibling_files(path)
+        if _run_token(name) == token and not _is_complete(name) and _still_running(pid)
+    ]
 
 
 def merge(path: str) -> tuple[list[str], list[str]]:
@@ -640,14 +739,27 @@ def merge(path: str) -> tuple[list[str], list[str]]:
             _remove(name)
     if not merged and not running:
         return [], []
+    # What a running process writes from now on is left out: copying it as it grows might never end.
+    sizes = {name: _size(name) for name in running}
     temporary = f"{path}.merging"
     obj = file_form(path) == "object"
-    with open(temporary, "w", encoding="ascii", newline="\n") as out:
+    compressed = path.endswith(".gz")
+    with open(temporary, "wb") as raw:
+        sink: Any = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) if compressed else raw
+        out = io.TextIOWrapper(sink, encoding="ascii", newline="\n")
         out.write(OBJECT_HEADER if obj else "[\n")
-        _copy(path, out, first=True)
-        for name in merged + running:
-            _copy(name, out, first=False)
-        out.write(OBJECT_FOOTER if obj else "]\n")
+        for index, name in enumerate([path, *merged, *running]):
+            if name in sizes or not _is_complete(name) or not _calls_balance(name):
+                _copy(name, out, first=index == 0, limit=sizes.get(name))
+            else:
+                out.flush()
+                _copy_whole(name, sink, first=index == 0)
+        out.flush()
+        out.detach()
+        if compressed:
+            sink.close()  # (the member ends; the file stays open)
+        footer = (OBJECT_FOOTER if obj else "]\n").encode()
+        raw.write(gzip_member(footer) if compressed else footer)
     os.replace(temporary, path)
     for name in merged:
         _remove(name)
@@ -657,6 +769,13 @@ def merge(path: str) -> tuple[list[str], list[str]]:
 def _has_events(path: str) -> bool:
     """Whether a trace file holds anything but metadata."""
     return any((match := _EVENT_HEAD.match(line)) and match.group(1) != "M" for line in iter_lines(path))
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _remove(path: str) -> None:

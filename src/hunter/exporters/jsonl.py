@@ -45,16 +45,18 @@ class JSONLines(TimelineWriter):
         repr_limit: int = 256,
         batch: int = 128,
         signals: bool = False,
+        max_size: int | None = None,
     ) -> None:
         self.source = bool(source)
         self._codes: dict[int, tuple[Any, str, dict[int, str], tuple[tuple[str, str], ...]]] = {}
-        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals)
+        super().__init__(path, args=args, repr_limit=repr_limit, batch=batch, signals=signals, max_size=max_size)
 
     def __repr__(self) -> str:
         target = self.path if self.path is not None else self._file
         return (
             f"JSONLines({target!r}, args={self.args}, source={self.source}, repr_limit={self.repr_limit}, "
-            f"batch={self.batch}{', signals=True' if self.signals else ''})"
+            f"batch={self.batch}{', signals=True' if self.signals else ''}"
+            f"{'' if self.max_size is None else f', max_size={self.max_size}'})"
         )
 
     __str__ = __repr__

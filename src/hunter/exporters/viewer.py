@@ -13,23 +13,43 @@ import webbrowser
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ._timeline import open_read, read_lines_of
 from .chrome import read_events
 
 __all__ = ["build_model", "main", "render_html"]
 
 #: Characters of a call's arguments kept for its detail panel (the page must stay loadable for big traces).
 _DETAIL_LIMIT = 400
+#: Functions listed in the page's table (by total time).
+_TABLE_ROWS = 500
 
 
-def _chrome_events(path: str) -> Iterator[dict[str, Any]]:
-    yield from read_events(path)
+class NotATimeline(ValueError):
+    """The file holds no trace events the viewer can read."""
+
+
+def _chrome_events(path: str) -> list[dict[str, Any]]:
+    """Our files' events, one per line; else the file as one JSON document (other Chrome-trace producers)."""
+    events = read_events(path)
+    if events:
+        return events
+    try:
+        with open_read(path) as file:
+            document = json.loads(b"".join(read_lines_of(file)) or b"null")
+    except (ValueError, EOFError) as exc:
+        raise NotATimeline("not a Chrome trace or JSON Lines timeline (it is not JSON)") from exc
+    if isinstance(document, dict):
+        document = document.get("traceEvents")
+    if not isinstance(document, list) or not any(isinstance(event, dict) and "ph" in event for event in document):
+        raise NotATimeline("not a Chrome trace or JSON Lines timeline (no trace events in it)")
+    return [event for event in document if isinstance(event, dict)]
 
 
 def _jsonl_events(path: str) -> Iterator[dict[str, Any]]:
     """JSON Lines records as Chrome-style B/E/i events (times in µs since the first record)."""
-    with open(path, encoding="utf-8", errors="replace") as file:
+    with open_read(path) as file:
         records = []
-        for line in file:
+        for line in read_lines_of(file):
             try:
                 record = json.loads(line)
             except ValueError:
@@ -78,9 +98,14 @@ def build_model(path: str) -> dict[str, Any]:
 
     Calls are paired per thread by nesting (as trace viewers do); calls left open end at the last event.
     """
-    with open(path, "rb") as file:
-        head = file.read(16).lstrip()
-    events = _jsonl_events(path) if head.startswith(b'{"time"') else _chrome_events(path)
+    with open_read(path) as file:
+        try:
+            head = file.read(16).lstrip()
+        except (EOFError, OSError) as exc:
+            raise NotATimeline("a damaged gzip file") from exc
+    if not head:
+        raise NotATimeline("an empty file")
+    events: Any = _jsonl_events(path) if head.startswith(b'{"time"') else _chrome_events(path)
     names: dict[str, int] = {}
     details: list[str] = []
     processes: dict[Any, str] = {}
@@ -130,6 +155,14 @@ def build_model(path: str) -> dict[str, Any]:
                 if ending:
                     index = int(row[4])
                     details[index] = (details[index][:-1] + ", " + json.dumps(ending)[1:])[:_DETAIL_LIMIT]
+        elif phase == "X":
+            # A complete event (one per call, as viztracer writes them, often after its callees): nested below.
+            duration = event.get("dur")
+            duration = float(duration) if isinstance(duration, (int, float)) and duration > 0 else 0.0
+            detail = json.dumps({"cat": event.get("cat"), **(event.get("args") or {})})[:_DETAIL_LIMIT]
+            track(where)["slices"].append([ts, duration, -1, name_index(str(event.get("name", "?"))), len(details)])
+            details.append(detail)
+            last = max(last, ts + duration)
         elif phase in ("i", "I"):
             stack = stacks.get(where) or []
             track(where)["instants"].append([ts, len(stack), name_index(str(event.get("name", "?")))])
@@ -137,7 +170,10 @@ def build_model(path: str) -> dict[str, Any]:
         for row in stack:
             row[1] = last - row[0]
     if first == float("inf"):
-        first = last = 0.0
+        raise NotATimeline("no trace events in it")
+    totals: dict[int, list[float]] = {}
+    for entry in tracks.values():
+        _nest(entry, totals)
     ordered = []
     for where in sorted(tracks, key=lambda key: (str(key[0]), str(key[1]))):
         entry = tracks[where]
@@ -154,7 +190,36 @@ def build_model(path: str) -> dict[str, Any]:
         "names": list(names),
         "details": details,
         "tracks": ordered,
+        # Per function: [name, calls, total µs, self µs], the most time first (a recursive call's time counts once).
+        "functions": sorted(
+            ([index, int(calls), total, own] for index, (calls, total, own) in totals.items()),
+            key=lambda row: -row[2],
+        )[:_TABLE_ROWS],
     }
+
+
+def _nest(entry: dict[str, Any], totals: dict[int, list[float]]) -> None:
+    """Give complete events their depth (by time), and add each call's time to its function's totals."""
+    slices = entry["slices"]
+    slices.sort(key=lambda row: (row[0], -row[1]))
+    stack: list[list[Any]] = []  # the calls around the current one (still open at its start)
+    inner: dict[int, float] = {}  # time spent in each call's callees, by its detail index
+    for row in slices:
+        start = row[0]
+        while stack and stack[-1][0] + stack[-1][1] <= start and stack[-1] is not row:
+            stack.pop()
+        if row[2] < 0:
+            row[2] = len(stack)
+            entry["depth"] = max(entry["depth"], len(stack) + 1)
+        if stack:
+            inner[stack[-1][4]] = inner.get(stack[-1][4], 0.0) + row[1]
+        counts = totals.setdefault(row[3], [0, 0.0, 0.0])
+        counts[0] += 1
+        if all(outer[3] != row[3] for outer in stack):
+            counts[1] += row[1]
+        stack.append(row)
+    for row in slices:
+        totals[row[3]][2] += max(row[1] - inner.get(row[4], 0.0), 0.0)
 
 
 def render_html(path: str) -> str:
@@ -183,7 +248,7 @@ def serve(page: str, port: int = 0, open_browser: bool = True) -> None:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)  # (OSError: the port is taken)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     sys.stderr.write(f"hunter: serving the timeline at {url} (Ctrl-C to stop)\n")
     sys.stderr.flush()
@@ -208,18 +273,32 @@ def main(argv: Sequence[str], prog: str = "hunter") -> int:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 to serve on (default: any free one)")
     parser.add_argument("--no-browser", action="store_true", help="don't open a browser, just serve")
     options = parser.parse_args(list(argv))
+    if not 0 <= options.port <= 65535:
+        return _error(prog, f"--port must be between 0 and 65535, not {options.port}")
     try:
         page = render_html(options.file)
     except OSError as exc:
-        sys.stderr.write(f"{prog} view: error: cannot read {options.file!r}: {exc.strerror or exc}\n")
-        return 2
+        return _error(prog, f"cannot read {options.file!r}: {exc.strerror or exc}")
+    except NotATimeline as exc:
+        return _error(prog, f"{options.file!r} is {exc}" if str(exc).startswith("a") else f"{options.file!r}: {exc}")
     if options.output:
-        with open(options.output, "w", encoding="utf-8") as file:
-            file.write(page)
+        try:
+            with open(options.output, "w", encoding="utf-8") as file:
+                file.write(page)
+        except OSError as exc:
+            return _error(prog, f"cannot write {options.output!r}: {exc.strerror or exc}")
         sys.stderr.write(f"hunter: wrote {options.output}: open it in any browser (it needs no network)\n")
         return 0
-    serve(page, options.port, not options.no_browser)
+    try:
+        serve(page, options.port, not options.no_browser)
+    except OSError as exc:
+        return _error(prog, f"cannot serve on 127.0.0.1 port {options.port}: {exc.strerror or exc}")
     return 0
+
+
+def _error(prog: str, message: str) -> int:
+    sys.stderr.write(f"{prog} view: error: {message}\n")
+    return 2
 
 
 _PAGE = """<!DOCTYPE html>
@@ -233,10 +312,20 @@ html,body{margin:0;height:100%;font:12px system-ui,sans-serif;background:#fff;co
 canvas{display:block}
 #detail{position:fixed;right:8px;bottom:8px;max-width:50%;max-height:40%;overflow:auto;background:#fffbe6;
 border:1px solid #c9b458;padding:6px;white-space:pre-wrap;font:11px monospace;display:none}
+#table{position:absolute;top:29px;right:0;bottom:0;width:min(640px,100%);overflow:auto;background:#fff;
+border-left:1px solid #ccc;display:none}
+#table table{border-collapse:collapse;width:100%;font:11px monospace}
+#table th{position:sticky;top:0;background:#f4f4f4;cursor:pointer;text-align:right;padding:2px 6px}
+#table td{text-align:right;padding:1px 6px;border-top:1px solid #eee}
+#table td:first-child,#table th:first-child{text-align:left;word-break:break-all}
 </style></head>
 <body><div id="bar"><b>__TITLE__</b><span id="stats"></span>
+<input id="search" type="search" placeholder="search functions" size="24">
+<button id="functions" type="button">functions</button>
 <span id="hint">wheel: zoom &middot; drag: pan &middot; click: details &middot; 0: reset</span></div>
 <div id="chart"><canvas id="canvas"></canvas></div><pre id="detail"></pre>
+<div id="table"><table><thead><tr><th data-column="0">function</th><th data-column="1">calls</th>
+<th data-column="2">total</th><th data-column="3">self</th></tr></thead><tbody></tbody></table></div>
 <script id="data" type="application/json">__DATA__</script>
 <script>
 "use strict";
@@ -246,6 +335,23 @@ const canvas = document.getElementById("canvas"), chart = document.getElementByI
 const ctx = canvas.getContext("2d");
 const detail = document.getElementById("detail");
 let view = {start: 0, end: model.span};
+let query = "";
+// A duration (µs) in the unit that suits it: 350 µs, 2.4 s, 12.5 ms.
+function duration(micros, digits) {
+  const size = Math.abs(micros);
+  const [scale, unit] = size >= 1e6 ? [1e6, " s"] : size >= 1e3 ? [1e3, " ms"] : [1, " \u00b5s"];
+  const value = micros / scale;
+  return (digits === undefined ? +value.toPrecision(4) : value.toFixed(digits)) + unit;
+}
+// Axis labels: the unit of the largest time in view, with as many decimals as the tick step needs (2.4 s,
+// not 2400.000 ms; zoomed in at 2.3 s, 2.30001 s).
+function tickLabel(t, step) {
+  const size = Math.max(Math.abs(view.start), Math.abs(view.end));
+  const [scale, unit] = size >= 1e6 ? [1e6, " s"] : size >= 1e3 ? [1e3, " ms"] : [1, " \u00b5s"];
+  const digits = Math.max(0, -Math.floor(Math.log10(step / scale) + 1e-9));
+  return (t / scale).toFixed(digits) + unit;
+}
+function matches(index) { return !query || model.names[index].toLowerCase().includes(query); }
 function color(index) {
   // A stable colour per function name: hue from a string hash, so the same function looks the same everywhere.
   const name = model.names[index];
@@ -275,9 +381,9 @@ function draw() {
   for (let t = Math.ceil(view.start / step) * step; t <= view.end; t += step) {
     const px = Math.round(x(t, width)) + 0.5;
     ctx.beginPath(); ctx.moveTo(px, AXIS - 4); ctx.lineTo(px, height); ctx.stroke();
-    ctx.fillText(t >= 1000 ? (t / 1000).toFixed(3) + " ms" : t.toFixed(1) + " \\u00b5s", px + 2, AXIS / 2);
+    ctx.fillText(tickLabel(t, step), px + 2, AXIS / 2);
   }
-  let drawn = 0;
+  let drawn = 0, found = 0;
   for (const {track, top} of layout) {
     ctx.fillStyle = "#eee"; ctx.fillRect(0, top, width, HEADER);
     ctx.fillStyle = "#333"; ctx.fillText(track.label, 4, top + HEADER / 2);
@@ -285,12 +391,18 @@ function draw() {
       const left = x(slice[0], width), right = x(slice[0] + slice[1], width);
       if (right < 0 || left > width) continue;
       const y = top + HEADER + slice[2] * ROW, w = Math.max(right - left, 1);
+      const hit = matches(slice[3]);
+      found += hit && query ? 1 : 0;
+      ctx.globalAlpha = hit ? 1 : 0.2;
       ctx.fillStyle = color(slice[3]); ctx.fillRect(left, y, w, ROW - 1);
       drawn++;
-      if (w > 30) {
-        ctx.save(); ctx.beginPath(); ctx.rect(left, y, w, ROW); ctx.clip();
-        ctx.fillStyle = "#111"; ctx.fillText(model.names[slice[3]], left + 3, y + ROW / 2); ctx.restore();
+      // The label starts where the bar becomes visible: a call that began off-screen keeps its name.
+      const shown = Math.max(left, 0), room = Math.min(right, width) - shown;
+      if (room > 30) {
+        ctx.save(); ctx.beginPath(); ctx.rect(shown, y, room, ROW); ctx.clip();
+        ctx.fillStyle = "#111"; ctx.fillText(model.names[slice[3]], shown + 3, y + ROW / 2); ctx.restore();
       }
+      ctx.globalAlpha = 1;
     }
     ctx.fillStyle = "#d00";
     for (const instant of track.instants) {
@@ -301,7 +413,7 @@ function draw() {
   }
   document.getElementById("stats").textContent =
     model.tracks.length + (model.tracks.length === 1 ? " thread, " : " threads, ") + model.details.length +
-    " calls, " + (model.span / 1000).toFixed(3) + " ms";
+    " calls, " + duration(model.span) + (query ? ", " + found + " drawn match" : "");
   document.body.dataset.drawn = drawn;
 }
 function sliceAt(px, py) {
@@ -339,8 +451,8 @@ window.addEventListener("mouseup", (event) => {
     const slice = sliceAt(event.clientX - rect.left, event.clientY - rect.top);
     detail.style.display = slice ? "block" : "none";
     if (slice) {
-      const name = model.names[slice[3]], micros = slice[1].toFixed(3);
-      detail.textContent = name + "  (" + micros + " \\u00b5s)\\n" + model.details[slice[4]];
+      const name = model.names[slice[3]];
+      detail.textContent = name + "  (" + duration(slice[1]) + ")\\n" + model.details[slice[4]];
     }
   }
   dragging = null;
@@ -349,6 +461,33 @@ window.addEventListener("keydown", (event) => {
   if (event.key === "0") { view = {start: 0, end: model.span}; draw(); }
 });
 window.addEventListener("resize", draw);
+document.getElementById("search").addEventListener("input", (event) => {
+  query = event.target.value.trim().toLowerCase(); draw(); fillTable();
+});
+// The functions table: calls, total and self time per function (click a heading to sort by it).
+const table = document.getElementById("table");
+let sortColumn = 2;
+function fillTable() {
+  const rows = model.functions.filter((row) => matches(row[0]));
+  const byName = (a, b) => model.names[a[0]].localeCompare(model.names[b[0]]);
+  rows.sort((a, b) => sortColumn === 0 ? byName(a, b) : b[sortColumn] - a[sortColumn]);
+  const body = table.querySelector("tbody");
+  body.textContent = "";
+  for (const row of rows) {
+    const line = body.insertRow();
+    line.insertCell().textContent = model.names[row[0]];
+    line.insertCell().textContent = row[1];
+    line.insertCell().textContent = duration(row[2]);
+    line.insertCell().textContent = duration(row[3]);
+  }
+}
+table.querySelector("thead").addEventListener("click", (event) => {
+  const column = event.target.dataset.column;
+  if (column !== undefined) { sortColumn = +column; fillTable(); }
+});
+document.getElementById("functions").addEventListener("click", () => {
+  table.style.display = table.style.display === "block" ? "none" : "block"; fillTable();
+});
 draw();
 document.title = "hunter view: " + document.body.dataset.drawn + " calls drawn";
 </script></body></html>

@@ -1,0 +1,438 @@
+"""Where a timeline run ends: pipes and devices, a full disk, os._exit, a busy pool told to stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import child_env, describe, run_python
+from test_exporters import EXPECTED_MAIN, PROGRAM, check_timeline, find, load_strict, main_trees
+
+POSIX = os.name == "posix"
+needs_devices = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, /dev/zero, /dev/stdout")
+
+#: main() in the parent, and leaf(5) in a forked child that ends with os._exit (as pool workers do).
+FORKING = PROGRAM + textwrap.dedent(
+    """
+    import os
+
+    main()
+    pid = os.fork()
+    if pid == 0:
+        leaf(5)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    """
+)
+
+
+def hunter(*args: str | Path) -> list[str | Path]:
+    return ["-m", "hunter", *args, "--module", "__main__", "prog.py"]
+
+
+@needs_devices
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_chrome_timeline_piped_to_stdout_is_whole_and_never_read_back(tmp_path: Path) -> None:
+    # The run's stdout is a pipe (as in `| jq`): read back at the end, it waited for its own output for ever.
+    (tmp_path / "prog.py").write_text(FORKING)
+    result = run_python(hunter("--format", "chrome", "-o", "/dev/stdout"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    events = json.loads(result.stdout)  # the forked child's lines are in the one array, before its end
+    roots = check_timeline(events)
+    assert main_trees(roots) == [EXPECTED_MAIN]
+    assert len({pid for pid, _node in find(roots, "leaf")}) == 2  # leaf(5): the child's
+    assert len({event["pid"] for event in events if event["name"] == "process_name"}) == 2
+    assert re.fullmatch(
+        r"hunter: timeline written to /dev/stdout: [0-9]+ lines, [0-9.]+ kB \(from this process\)\n", result.stderr
+    ), describe(result)
+    assert os.listdir(tmp_path) == ["prog.py"]  # no per-process files next to /dev/stdout (nor anywhere)
+
+
+@needs_devices
+def test_json_lines_piped_to_stdout(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(PROGRAM + "main()\n")
+    result = run_python(hunter("--format", "jsonl", "-o", "/dev/stdout", "--kind", "call"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    functions = [json.loads(line)["function"] for line in result.stdout.splitlines()]
+    assert functions == [
+        "<module>",
+        "main",
+        "middle",
+        "leaf",
+        "leaf",
+        "gen",
+        "leaf",
+        "gen",
+        "leaf",
+        "gen",
+        "catches",
+        "fails",
+    ]
+    assert re.fullmatch(
+        r"hunter: events written to /dev/stdout: 12 lines, [0-9.]+ kB \(from this process\)\n", result.stderr
+    ), describe(result)
+
+
+@needs_devices
+@pytest.mark.parametrize("format", ["chrome", "jsonl"])
+def test_a_device_that_never_ends_is_not_read_back(tmp_path: Path, format: str) -> None:
+    # Read back to be summarised, /dev/zero was an endless file (memory grew until the OOM killer came).
+    (tmp_path / "prog.py").write_text(PROGRAM + "print(main())\n")
+    result = run_python(hunter("--format", format, "-o", "/dev/zero"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "caught\n"
+    what = "timeline" if format == "chrome" else "events"
+    assert result.stderr.startswith(f"hunter: {what} written to /dev/zero: "), describe(result)
+    assert result.stderr.count("\n") == 1
+
+
+@needs_devices
+@pytest.mark.parametrize("calls", [1, 20_000])
+@pytest.mark.parametrize("format", ["chrome", "jsonl"])
+def test_a_full_disk_is_one_message_and_the_program_runs_on(tmp_path: Path, format: str, calls: int) -> None:
+    # Few calls: the first write fails at the end (chrome used to fail at its start: exit 2, the program never ran;
+    # jsonl said nothing). Many: a batch fails on the way, tracing stops, the program goes on.
+    (tmp_path / "prog.py").write_text(PROGRAM + f"for _ in range({calls}):\n    leaf(1)\nprint(main())\n")
+    result = run_python(hunter("--format", format, "-o", "/dev/full"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "caught\n"
+    assert result.stderr == (
+        "hunter: tracing stopped: cannot write the timeline to '/dev/full': [Errno 28] No space left on device\n"
+    ), describe(result)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_os_exit_in_the_main_process_merges_and_summarises(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(FORKING + "os._exit(3)\n")
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 3, describe(result)
+    events = load_strict(out)
+    roots = check_timeline(events)
+    assert main_trees(roots) == [EXPECTED_MAIN]
+    assert len({pid for pid, _node in find(roots, "leaf")}) == 2  # the child's file was merged in
+    assert sorted(os.listdir(tmp_path)) == ["out.json", "prog.py"]
+    assert result.stderr.startswith(f"hunter: timeline written to {out}: "), describe(result)
+    assert ", 2 processes, " in result.stderr
+
+
+#: Two pool workers calling f() as fast as they can (each writing megabytes a second) until the main process is
+#: gone; the main process says "ready" and waits to be ended.
+BUSY_POOL = textwrap.dedent(
+    """
+    import multiprocessing, os, time
+
+    def f(x):
+        return x
+
+    def busy(parent):
+        while os.getppid() == parent:
+            f(1)
+        os._exit(0)  # (the pool is gone: nothing to hand a result back to)
+
+    if __name__ == "__main__":
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            for _ in range(2):
+                pool.apply_async(busy, (os.getpid(),))
+            time.sleep(0.5)  # (not a wait for an outcome: the workers need only to have started calling f)
+            print("ready", flush=True)
+            while True:
+                time.sleep(0.05)
+    """
+)
+
+
+@pytest.mark.skipif(not POSIX or not hasattr(os, "fork"), reason="POSIX signals, fork")
+def test_sigterm_to_a_busy_pool_stops_the_workers_recording_and_ends(tmp_path: Path) -> None:
+    # The merge used to copy the workers' files while they grew faster than it read: the run never ended.
+    (tmp_path / "pool.py").write_text(BUSY_POOL)
+    out = tmp_path / "out.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hunter", "--format", "chrome", "-o", str(out), "--module", "__main__", "pool.py"],
+        cwd=tmp_path,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "ready\n"
+    process.send_signal(signal.SIGTERM)
+    try:
+        _stdout, stderr = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    assert process.returncode == -signal.SIGTERM, stderr
+    events = load_strict(out)  # whole: every worker's file was finished before it was merged
+    workers = {event["pid"] for event in events if event.get("name") == "f"}
+    assert len(workers) == 2, stderr
+    assert sorted(os.listdir(tmp_path)) == ["out.json", "pool.py"], stderr
+    assert stderr.startswith(f"hunter: timeline written to {out}: "), stderr
+    assert stderr.count("\n") == 1, stderr
+
+
+# -- .gz -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_gz_name_gets_gzip_that_merges_summarises_and_views(tmp_path: Path) -> None:
+    import gzip
+
+    from hunter.exporters.viewer import build_model
+
+    (tmp_path / "prog.py").write_text(FORKING)
+    out = tmp_path / "t.json.gz"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    events = json.loads(gzip.decompress(out.read_bytes()))  # (plain JSON under a .gz name made this fail)
+    roots = check_timeline(events)
+    assert main_trees(roots) == [EXPECTED_MAIN]
+    assert len({pid for pid, _node in find(roots, "leaf")}) == 2  # the forked child's compressed file merged
+    assert sorted(os.listdir(tmp_path)) == ["prog.py", "t.json.gz"]
+    count = sum(event["ph"] != "M" for event in events)
+    assert result.stderr.startswith(f"hunter: timeline written to {out}: {count} events, 2 threads, 2 processes, ")
+    model = build_model(str(out))
+    assert sum(len(track["slices"]) for track in model["tracks"]) == sum(event["ph"] == "B" for event in events)
+
+
+def test_a_gz_timeline_cut_off_mid_write_keeps_every_batch_before(tmp_path: Path) -> None:
+    # Each write is a gzip member: a crash leaves whole members and at most a part of one, which readers skip.
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters._summary import summarize
+    from hunter.exporters.chrome import read_events
+
+    out = tmp_path / "t.json.gz"
+    script = PROGRAM + textwrap.dedent(
+        f"""
+        import hunter
+        from hunter.exporters import ChromeTrace
+        hunter.trace(module="__main__", action=ChromeTrace({str(out)!r}, batch=1))
+        main()
+        """
+    )
+    assert run_python(script, cwd=tmp_path).returncode == 0
+    full = read_events(str(out))
+    whole = out.read_bytes()
+    out.write_bytes(whole[:-60])  # the footer's member (22 bytes) and most of the last batch's
+    cut = read_events(str(out))
+    assert next(event.get("name") for event in cut if event["ph"] == "B") == "main"
+    assert cut == full[: len(cut)] and len(full) - 3 <= len(cut) < len(full)
+    assert summarize(str(out)).events == len(cut) - 2  # (less the two metadata events)
+    assert ChromeTrace  # (imported for its module's registration of the format)
+
+
+@pytest.mark.parametrize("format", ["jsonl"])
+def test_json_lines_to_gz(tmp_path: Path, format: str) -> None:
+    import gzip
+
+    (tmp_path / "prog.py").write_text(PROGRAM + "main()\n")
+    out = tmp_path / "t.jsonl.gz"
+    result = run_python(hunter("--format", format, "-o", out, "--kind", "call"), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    lines = gzip.decompress(out.read_bytes()).decode().splitlines()
+    assert [json.loads(line)["function"] for line in lines][:3] == ["<module>", "main", "middle"]
+    assert f"hunter: events written to {out}: 12 events, 1 thread, 1 process, " in result.stderr
+
+
+# -- names, merge, Ctrl-C --------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_processes_are_named_after_the_script_and_their_multiprocessing_name(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(
+        textwrap.dedent(
+            """
+            import multiprocessing
+
+            def f(x):
+                return x * 2
+
+            if __name__ == "__main__":
+                with multiprocessing.get_context("fork").Pool(2) as pool:
+                    print(pool.map(f, range(4)))
+            """
+        )
+    )
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    names: dict[int, str] = {}
+    for event in load_strict(out):
+        if event.get("name") == "process_name":
+            names[event["pid"]] = event["args"]["name"]  # (the last one is the one viewers show)
+    assert sorted(names.values()) == ["ForkPoolWorker-1", "ForkPoolWorker-2", "prog.py"], names
+
+
+def test_hunter_merge_folds_the_files_a_run_left(tmp_path: Path) -> None:
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters._timeline import per_process_path
+
+    target = tmp_path / "out.json"
+    with ChromeTrace(str(target)):
+        pass
+    token = json.loads(target.read_text().splitlines()[1])["args"]["hunter_run"]
+    child = Path(per_process_path(str(target), 999_999_990))
+    child.write_text(
+        '[\n{"ph":"M","name":"process_name","pid":999999990,"tid":999999990,"ts":0,'
+        f'"args":{{"name":"worker","hunter_run":"{token}"}}}}\n'
+        ',{"ph":"B","pid":999999990,"tid":999999990,"ts":5.5,"name":"f","cat":"m","args":{}}\n'
+    )  # (cut off: the process was killed)
+    result = run_python(["-m", "hunter", "merge", target], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    assert result.stderr.startswith(f"hunter: merged 1 file(s) into {target}: 2 events, "), describe(result)
+    assert not child.exists()
+    events = load_strict(target)
+    assert [event["ph"] for event in events if event["pid"] == 999_999_990] == ["M", "B", "E"]
+    again = run_python(["-m", "hunter", "merge", target, tmp_path / "missing.json"], cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stderr == (
+        f"hunter: nothing to merge into {target} (no files of its run next to it)\n"
+        f"python -m hunter merge: error: '{tmp_path / 'missing.json'}' is not a file\n"
+    )
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX signals")
+@pytest.mark.parametrize("format", ["chrome", "jsonl"])
+def test_ctrl_c_in_a_timeline_run_exits_by_sigint_as_python_does(tmp_path: Path, format: str) -> None:
+    # The finishing work imported modules at exit, which after a KeyboardInterrupt makes python exit with 1.
+    result = run_python(["-m", "hunter", "--format", format, "-o", tmp_path / "k", "-c", "raise KeyboardInterrupt"])
+    assert result.returncode == -signal.SIGINT, describe(result)
+    assert result.stderr.endswith("KeyboardInterrupt\n" + result.stderr.splitlines()[-1] + "\n")
+
+
+# -- limits and counts -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("format", ["chrome", "jsonl"])
+def test_max_size_stops_recording_with_one_message_and_a_whole_file(tmp_path: Path, format: str) -> None:
+    (tmp_path / "prog.py").write_text(PROGRAM + "for _ in range(5000):\n    main()\nprint('done')\n")
+    out = tmp_path / "out"
+    result = run_python(hunter("--format", format, "--max-size", "50kB", "-o", out), cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "done\n"), describe(result)
+    first, second = result.stderr.splitlines()
+    assert first == f"hunter: tracing stopped: the timeline reached its size limit (50.0 kB) in {out}"
+    assert second.startswith(f"hunter: {'timeline' if format == 'chrome' else 'events'} written to {out}: ")
+    size = out.stat().st_size
+    assert 50_000 <= size < 50_000 + 40_000  # (the batch that went past it, and the ends of the open calls)
+    if format == "chrome":
+        check_timeline(load_strict(out))  # whole: every call that began has its end
+    else:
+        assert all(json.loads(line) for line in out.read_text().splitlines())
+
+
+def test_max_size_takes_units_and_says_what_is_wrong(tmp_path: Path) -> None:
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters._summary import parse_size
+
+    assert [parse_size(text) for text in ("4096", "500k", "1.5MB", "2g", "3 mb")] == [
+        4096,
+        500_000,
+        1_500_000,
+        2_000_000_000,
+        3_000_000,
+    ]
+    for bad in ("", "MB", "1XB", "0", "-5"):
+        with pytest.raises(ValueError):
+            parse_size(bad)
+    with pytest.raises(ValueError, match="max_size must be a whole number of bytes"):
+        ChromeTrace(str(tmp_path / "t.json"), max_size=0)
+    result = run_python(hunter("--max-size", "1MB", "-o", tmp_path / "t.txt"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--max-size applies to --format chrome and jsonl" in result.stderr
+
+
+def test_the_summary_counts_asyncio_tasks_apart_from_threads(tmp_path: Path) -> None:
+    (tmp_path / "prog.py").write_text(
+        textwrap.dedent(
+            """
+            import asyncio
+
+            async def leaf(x):
+                await asyncio.sleep(0)
+                return x
+
+            async def main():
+                await asyncio.gather(leaf(1), leaf(2), leaf(3))
+
+            asyncio.run(main())
+            """
+        )
+    )
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "--asyncio", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    assert " events, 1 thread, 4 asyncio tasks, 1 process, " in result.stderr, describe(result)  # (it said "5 threads")
+
+
+def test_speedscope_sees_one_frame_per_function_and_the_values_are_on_the_end(tmp_path: Path) -> None:
+    # speedscope tells frames apart by a B event's name and args: values there made every call a frame of its own.
+    (tmp_path / "prog.py").write_text(PROGRAM + "for number in range(5):\n    middle(number)\nmain()\n")
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    events = load_strict(out)
+    check_timeline(events)
+    begins = [event for event in events if event["ph"] == "B"]
+    keys = {(event["name"], json.dumps(event["args"], sort_keys=True)) for event in begins}
+    assert sorted(name for name, _args in keys) == sorted({event["name"] for event in begins})
+    ends = [event["args"] for event in events if event["ph"] == "E" and event["name"] == "middle"]
+    assert ends[:5] == [{"a": str(number), "b": "3", "return": str(number * 2 + 6)} for number in range(5)]
+
+
+# -- gevent ----------------------------------------------------------------------------------------------------
+
+GEVENT_PROGRAM = textwrap.dedent(
+    """
+    import gevent
+    from gevent import monkey
+    monkey.patch_all()
+
+    def leaf(i):
+        gevent.sleep(0)  # (a switch to the other greenlets, in the middle of every call)
+        return i
+
+    def mid(i):
+        return leaf(i) + leaf(i)
+
+    def top(i):
+        return mid(i)
+
+    jobs = [gevent.spawn(top, i) for i in range(4)]
+    gevent.joinall(jobs)
+    print([job.value for job in jobs])
+    """
+)
+
+
+def test_each_greenlet_gets_a_track_of_its_own(tmp_path: Path) -> None:
+    pytest.importorskip("gevent", reason="gevent (a test extra) has no wheel for this Python")
+    (tmp_path / "prog.py").write_text(GEVENT_PROGRAM)
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "[0, 2, 4, 6]\n"), describe(result)
+    events = load_strict(out)
+    roots = check_timeline(events)
+    # On the thread's one track they nested 13 deep and mid(3) ended with mid(0)'s value.
+    shapes = sorted(node.shape() for nodes in roots.values() for node in nodes if node.name == "top")
+    assert shapes == [("top", [("mid", [("leaf", []), ("leaf", [])])])] * 4
+    mids = [node for _pid, node in find(roots, "mid")]
+    assert sorted((node.end["args"]["i"], node.end["args"]["return"]) for node in mids) == [
+        ("0", "0"),
+        ("1", "2"),
+        ("2", "4"),
+        ("3", "6"),
+    ]
+    tracks = {event["tid"]: event["args"]["name"] for event in events if event["name"] == "thread_name"}
+    greenlets = sorted(name for name in tracks.values() if name.startswith("Greenlet-"))
+    assert greenlets == [f"Greenlet-{number} (MainThread)" for number in range(2, 6)], tracks
+    assert len({tid for tid, name in tracks.items() if name.startswith("Greenlet-")}) == 4
+    assert " events, 1 thread, 5 greenlets, 1 process, " in result.stderr, describe(result)  # (and the hub)
