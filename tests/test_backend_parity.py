@@ -243,6 +243,7 @@ CASES = [
     ("generators", GENERATORS, f"{NOT_HUNTER}, profile=True"),
     ("generators", GENERATORS, 'Q(module="__main__", function_in=["gen", "catcher"]) | Q(module="contextlib")'),
     ("loops", LOOPS, 'module="__main__", kind="exception"'),
+    ("loops", LOOPS, 'module="__main__", kind="call"'),
     ("loops", LOOPS, 'module="__main__", action=ErrorSnooper'),
     ("loops", LOOPS, 'module="__main__", kind_in=["exception", "return"], action=CodePrinter'),
     ("async", ASYNC, 'module="__main__"'),

@@ -115,6 +115,6 @@ def is_suspension(frame: FrameType) -> bool:
 
 #: 3.14+: closing a generator suspended at a ``yield`` outside any ``try`` (a ``break`` out of a loop over it, its
 #: last reference dropped) skips throwing GeneratorExit into it unless some tool listens to PY_UNWIND. settrace
-#: always does (and hunter 3.9 reports that GeneratorExit); a monitoring tracer that can report exceptions must
-#: listen too, or the exception never happens.
+#: always does (and hunter 3.9 reports the resumption and that GeneratorExit); a monitoring tracer must listen
+#: too, or neither happens.
 GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS: bool = PY_VERSION >= (3, 14)

@@ -111,6 +111,12 @@ def _prog() -> str:
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # 3.15's argparse adds its own "maybe you meant" to an invalid choice: one suggestion, ours, on every Python.
+        if hasattr(self, "suggest_on_error"):
+            self.suggest_on_error = False
+
     def error(self, message: str) -> NoReturn:
         hint = self._suggestion(message)
         raise UsageError(f"{message}.{hint}" if hint else message)

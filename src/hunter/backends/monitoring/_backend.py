@@ -242,6 +242,8 @@ def _global_mask(kinds: tuple[Any, ...], builtins: tuple[Any, ...] | None) -> in
             mask |= _E.CALL  # C_RETURN and C_RAISE come with CALL
     elif kinds[3] is not NEVER:
         mask |= _E.RAISE
-        if GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS:
-            mask |= _E.PY_UNWIND  # a no-op callback where returns can't match (see _compat)
+    if GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS:
+        # Closing a generator early throws GeneratorExit into it (a call and an exception under settrace) only
+        # while some tool listens to PY_UNWIND; the callback does nothing where returns can't match (see _compat).
+        mask |= _E.PY_UNWIND
     return mask
