@@ -16,7 +16,8 @@ from .event import Event
 __all__ = ["FIELDS", "KINDS", "OPERATOR_ALIASES", "closest", "matches", "parse_query_key", "value_problem"]
 
 FIELDS = frozenset(Event.FIELDS)
-#: What ``event.kind`` can be (profile mode's ``c_call`` etc. are reported as these, with ``builtin=True``).
+#: What ``event.kind`` can be (profile mode's ``c_call`` etc. are reported as these, with ``builtin=True``), in the
+#: order of the backends' per-kind verdict tuples.
 KINDS = ("call", "line", "return", "exception")
 #: Operator suffixes (and their short spellings) to the operator they mean; no suffix is equality.
 OPERATOR_ALIASES = {

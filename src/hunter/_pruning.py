@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from ._keywords import KINDS
+from ._own_code import is_hunter_frame
 from ._signals import let_through
-from ._source import frame_module, is_stdlib
 from ._verdict import EFFECT, NEVER, Verdict, verdict_of
 from .event import Event
 
-#: Event kinds a backend asks about, in the order of the verdict tuples.
-KINDS = ("call", "line", "return", "exception")
 
 Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]
 
@@ -31,46 +29,6 @@ def _guarded_verdict(predicate: Callable[[Event], Any], facts: object) -> Verdic
     except Exception as exc:  # an odd predicate must not break tracing; just don't prune
         let_through(exc)
         return EFFECT
-
-
-_HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def is_hunter_frame(frame: FrameType) -> bool:
-    """Whether the frame runs hunter's own code: never reported, nor what it calls."""
-    filename = frame.f_code.co_filename
-    if filename.startswith(_HUNTER_DIR):
-        return True
-    # Code generated from a string (a dataclass's __init__) has no file: it belongs to the module that made it.
-    if filename[:1] != "<":
-        return False
-    module = frame_module(frame)
-    return module == "hunter" or module.startswith("hunter.")
-
-
-def runs_for_hunter(frame: FrameType, known: Callable[[int], Any] | None = None) -> bool:
-    """Whether a standard library frame was called by hunter's own code, through standard library frames only.
-
-    hunter's code runs in the program's threads (``hunter.trace()``, ``stop()``, a wrapper's bookkeeping) and
-    calls the standard library (``os.environ``, ``signal``, ``threading``): never the program's doing, so never
-    reported. Program code in between (the function ``hunter.wrap`` calls) ends the search: what it calls is the
-    program's. Backends ask only for frames of standard library code that could report something, and pass
-    ``known``, their ``id(code) -> record`` lookup (records with ``own`` and ``stdlib``), to skip the path checks.
-    """
-    caller = frame.f_back
-    while caller is not None:
-        record = known(id(caller.f_code)) if known is not None else None
-        if record is not None:
-            if record.own:
-                return True
-            if not record.stdlib:
-                return False
-        elif is_hunter_frame(caller):
-            return True
-        elif not is_stdlib(caller.f_code.co_filename, frame_module(caller)):
-            return False
-        caller = caller.f_back
-    return False
 
 
 class CodeJudge:

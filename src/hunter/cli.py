@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from . import _streams, config
-from ._keywords import did_you_mean
+from ._keywords import KINDS, did_you_mean
+from ._own_code import HUNTER_DIR
 from ._options import prepare, trace
 from ._version import __version__
 from .backends import BackendError, choose
@@ -75,12 +76,10 @@ _ACTIONS = {
     "snoop": "VarsSnooper",
     "errors": "ErrorSnooper",
 }
-_KINDS = ("call", "line", "return", "exception")
 _FORMATS = ("text", "chrome", "jsonl")
 _DEFAULT_OUTPUT = {"chrome": "hunter-trace.json", "jsonl": "hunter-trace.jsonl"}
 #: The predicate that recognises threading._shutdown's events, as PYTHONHUNTER text (children use it too).
 _SHUTDOWN = "__import__('hunter._noise')._noise.INTERPRETER_SHUTDOWN"
-_HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: The printers whose output -o can redirect when a --query names them as its action.
 _PRINTERS = ("CallPrinter", "CodePrinter", "VarsPrinter", "VarsSnooper", "ErrorSnooper", "StackPrinter")
 
@@ -349,9 +348,9 @@ def _segment(source: str, node: ast.AST) -> str:
 def _kinds(values: list[str]) -> list[str]:
     kinds = [kind.strip() for value in values for kind in value.split(",") if kind.strip()]
     for kind in kinds:
-        if kind not in _KINDS:
-            hint = did_you_mean(kind, _KINDS)
-            message = f"argument --kind: invalid choice: {kind!r} (choose from {', '.join(_KINDS)})"
+        if kind not in KINDS:
+            hint = did_you_mean(kind, KINDS)
+            message = f"argument --kind: invalid choice: {kind!r} (choose from {', '.join(KINDS)})"
             raise UsageError(f"{message}.{hint}" if hint else message)
     return list(dict.fromkeys(kinds))
 
@@ -516,7 +515,7 @@ def make_plan(argv: Sequence[str]) -> Plan:
         output = os.path.abspath(output)
     # hunter's own code, the runpy frames that start a -m module and the interpreter's shutdown work are machinery,
     # not the program.
-    machinery = [_SHUTDOWN, "module='runpy'", f"filename_startswith={_HUNTER_DIR!r}"]
+    machinery = [_SHUTDOWN, "module='runpy'", f"filename_startswith={HUNTER_DIR!r}"]
     if options.stdlib is False:
         # setuptools' import hook (its distutils-precedence.pth installs it) runs at every import: it is part of the
         # import machinery, as much as importlib is.

@@ -18,6 +18,7 @@ import hunter
 
 from ._capture import start_trace
 from ._noise import RunnerCode
+from ._own_code import HUNTER_DIR
 from .config import ConfigError, parse_trace_arguments
 from .tracer import Tracer
 
@@ -25,10 +26,9 @@ __all__ = ["HunterFixture", "TestTracing", "activate"]
 
 #: The name the tracing plugin is registered under (``-p no:hunter`` disables the entry point instead).
 PLUGIN_NAME = "hunter-tracing"
-_HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: pytest's and pluggy's frames run the test, and the stdlib code they call is theirs too: none of it is part of
 #: the test's trace (nor is hunter's own code).
-_RUNNER = hunter.Not(hunter.Or(RunnerCode(r"(?:_pytest|pytest|pluggy)(?:\.|$)"), filename_startswith=_HUNTER_DIR))
+_RUNNER = hunter.Not(hunter.Or(RunnerCode(r"(?:_pytest|pytest|pluggy)(?:\.|$)"), filename_startswith=HUNTER_DIR))
 
 
 def activate(config: pytest.Config) -> TestTracing:

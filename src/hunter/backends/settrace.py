@@ -10,7 +10,8 @@ from typing import Any
 
 from .._codemap import CodeMap, CodeRecord
 from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
-from .._pruning import Verdicts, is_hunter_frame, nothing_after_call, runs_for_hunter
+from .._own_code import is_hunter_frame, runs_for_hunter
+from .._pruning import Verdicts, nothing_after_call
 from .._recording import RawSink, code_judge, records_raw
 from .._verdict import NEVER
 from ..event import Event

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
+from .._own_code import HUNTER_DIR
+
 __all__ = ["add_hook", "handle_fatal_signals", "pending", "run_hooks", "writer_codes"]
 
 #: Signals whose default action ends the process and which a user or a supervisor sends to stop a program.
 FATAL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
-_HUNTER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 #: The code of the exporters' methods (registered by TimelineWriter subclasses): a frame running one of them
 #: may be halfway through recording an event.
 writer_codes: set[CodeType] = set()
@@ -93,7 +94,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 def _interrupted_writer(frame: FrameType | None) -> bool:
     """Whether the interrupted code is an exporter's (the innermost run of hunter frames holds a writer method)."""
-    while frame is not None and frame.f_code.co_filename.startswith(_HUNTER_DIR):
+    while frame is not None and frame.f_code.co_filename.startswith(HUNTER_DIR):
         if frame.f_code in writer_codes:
             return True
         frame = frame.f_back

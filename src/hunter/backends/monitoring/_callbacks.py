@@ -14,7 +14,7 @@ from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import Any
 
 from ..._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
-from ..._pruning import runs_for_hunter
+from ..._own_code import runs_for_hunter
 from ..._signals import let_through
 from ...event import Event
 from .. import Context

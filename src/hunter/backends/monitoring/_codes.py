@@ -8,7 +8,9 @@ from typing import Any
 
 from ..._codemap import CodeMap, CodeRecord
 from ..._compat import LINE_EVENTS_NEED_RESUME_EVENTS
-from ..._pruning import KINDS, CodeJudge, is_hunter_frame
+from ..._keywords import KINDS
+from ..._own_code import is_hunter_frame
+from ..._pruning import CodeJudge
 from ..._recording import Recording, records_raw
 from ..._signals import let_through
 from ..._verdict import NEVER
