@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from . import _streams, config
 from ._keywords import did_you_mean
-from ._options import prepare, trace
+from ._options import CHECK_ONLY, prepare, trace
 from ._version import __version__
 from .backends import BackendError, choose
 
@@ -313,8 +313,8 @@ def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tupl
     return positional, query_parts, option_parts
 
 
-def _no_action(event: Any) -> None:
-    """Stands for the printer while a query is checked: the printer itself is made when tracing starts."""
+#: Stands for the printer while a query is checked: the printer itself is made when tracing starts.
+_no_action = CHECK_ONLY
 
 
 def _segment(source: str, node: ast.AST) -> str:
@@ -832,10 +832,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["view"]:
         _view(args[1:])
+    from .record.cli import dispatch
+
+    dispatch(args)  # hunter record / query / summary (a script of one of those names: ``-- record``)
     try:
         plan = make_plan(args)
     except UsageError as exc:
         _fail(f"{_prog()}: error: {exc} (see {_prog()} --help)", 2)
+    execute(plan)
+
+
+def execute(plan: Plan) -> None:
+    """Run the plan's program, traced (``hunter record`` runs its own plans through here too)."""
     target = plan.target
     if target.kind == "script" and target.name != "-":
         filename = os.path.abspath(target.name)

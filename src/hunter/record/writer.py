@@ -1,0 +1,366 @@
+"""Recorder: the action that writes events to a trace file (``record=PATH``, ``hunter record``)."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from types import CodeType
+from typing import Any, NoReturn
+
+from .._streams import OutputError
+from ..actions import RETURN_OPCODES, Action
+from ..event import Event
+from ..util import MISSING, safe_repr, shorten
+from .format import BUILTIN_KINDS, KINDS, PARAMETER_FLAGS, escape, header_line, part_path
+
+__all__ = ["Recorder", "value_text"]
+
+#: Names the file the root process of a run records to: ``{abspath: [pid, token, origin_ns]}``. A traced child
+#: (PYTHONHUNTER is inherited) finds its parent's entry and writes a part of its own next to it.
+ROOTS_ENV = "HUNTER_RECORD_ROOTS"
+#: Buffered events are written at least this often (checked at each event): kill -9 loses at most this much.
+FLUSH_INTERVAL_NS = 200_000_000
+#: Code objects remembered at a time (each entry keeps its code alive): past it the table starts over.
+MAX_CODES = 50_000
+
+_perf_ns = time.perf_counter_ns
+_live: weakref.WeakSet[Recorder] = weakref.WeakSet()
+
+
+def value_text(value: Any, limit: int) -> str:
+    """What a printer shows of ``value`` with safe_repr, one line, kept to its first and last ``limit // 2`` chars.
+
+    A printer cutting this text to any limit up to ``limit`` gets what it gets from the value itself.
+    """
+    try:
+        text = safe_repr(value)
+    except Exception as exc:  # (a huge int on 3.11+) never fail the program over a repr
+        return f"!!! FAILED REPR: {safe_repr(exc)}"
+    return shorten(text.replace("\n", "\\n"), limit)
+
+
+class _Table:
+    """Per-process file state: the refs of the code objects and threads already written."""
+
+    def __init__(self) -> None:
+        self.codes: dict[int, tuple[CodeType | None, int]] = {}
+        self.builtins: dict[tuple[Any, ...], int] = {}
+        self.next_ref = 0
+        self.local = threading.local()
+
+    def new_ref(self) -> int:
+        self.next_ref += 1
+        return self.next_ref
+
+
+class Recorder(Action):
+    """Writes every event it gets to a trace file: ``hunter query``/``hunter summary`` ask it questions later.
+
+    ``lines``: record line events too (off: they are dropped). ``values``: record the safe_repr of arguments,
+    returned values and exceptions, cut to ``repr_limit`` characters. Events are buffered and written in whole
+    lines at least every 200 ms, so a file cut off by a crash holds everything up to its last write.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, lines: bool = False, values: bool = True, repr_limit: int = 1024
+    ):
+        if not isinstance(repr_limit, int) or isinstance(repr_limit, bool) or repr_limit < 8:
+            raise ValueError(f"repr_limit must be a whole number of at least 8, not {repr_limit!r}")
+        self.path = os.path.abspath(os.fspath(path))
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+            raise ValueError(f"cannot record to {self.path!r}: its folder is missing or not writable")
+        self.lines = bool(lines)
+        self.values = bool(values)
+        self.repr_limit = repr_limit
+        self.filename: str | None = None
+        self._lock = threading.Lock()
+        self._buffer: list[str] = []
+        self._fd = -1
+        self._pid = 0
+        self._closed = False
+        self._table = _Table()
+        self._t0 = 0
+        self._token = ""
+        self._origin = 0
+        self.due_ns = 0
+        self._text: Callable[[Any], str] = lambda value: value_text(value, repr_limit)
+
+    def __repr__(self) -> str:
+        return f"Recorder({self.path!r}, lines={self.lines}, values={self.values}, repr_limit={self.repr_limit})"
+
+    __str__ = __repr__
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def _reads_calls(self) -> bool:
+        return False  # (keeps the monitoring backend's pruning of calls)
+
+    # -- events -----------------------------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        """Append one event's record."""
+        kind = event.kind
+        if kind == "line" and not self.lines:
+            return
+        if self._pid != os.getpid() and (self._closed or not self._open()):
+            return
+        now = _perf_ns()
+        table = self._table
+        code = self._code_ref(event, table)
+        try:
+            thread = table.local.ref
+            if table.local.name != event.threadname:
+                thread = self._thread_ref(event, table)
+        except AttributeError:
+            thread = self._thread_ref(event, table)
+        number = BUILTIN_KINDS[kind] if event.builtin else KINDS[kind]
+        head = f"{number},{now - self._t0},{thread},{event.depth},{code},{event.lineno}"
+        if kind == "return":
+            head += ",1" if event.instruction in RETURN_OPCODES else ",0"
+        if self.values and not event.builtin:
+            if kind == "call":
+                head += "," + self._arguments(event)
+            elif kind != "line":
+                head += "," + escape(self._text(event.arg))
+        self._buffer.append(f"[{head}]\n")
+        if now >= self.due_ns or len(self._buffer) >= 4096:
+            self.due_ns = now + FLUSH_INTERVAL_NS
+            self.flush()
+
+    def _arguments(self, event: Event) -> str:
+        """The texts of a call's arguments, as the call printer finds them (in ``co_varnames`` order)."""
+        from .._source import parameters
+
+        local_values = event.locals
+        text = self._text
+        return "[" + ",".join(escape(text(local_values.get(name, MISSING))) for _, name in parameters(event.code)) + "]"
+
+    def _code_ref(self, event: Event, table: _Table) -> int:
+        if event.builtin:
+            key = (event.filename, event.module, event.function, event.stdlib)
+            ref = table.builtins.get(key)
+            if ref is None:
+                with self._lock:
+                    ref = table.builtins[key] = table.new_ref()
+                    self._buffer.append(_code_line(ref, event, None))
+            return ref
+        code = event.code
+        known = table.codes.get(id(code))
+        if known is not None and known[0] is code:
+            return known[1]
+        with self._lock:
+            if len(table.codes) >= MAX_CODES:
+                table.codes.clear()
+            ref = table.new_ref()
+            table.codes[id(code)] = (code, ref)
+            self._buffer.append(_code_line(ref, event, code))
+        return ref
+
+    def _thread_ref(self, event: Event, table: _Table) -> int:
+        name = event.threadname
+        with self._lock:
+            ref = table.new_ref()
+            self._buffer.append(
+                json.dumps(["t", ref, event.threadid, name], ensure_ascii=True, separators=(",", ":")) + "\n"
+            )
+        table.local.ref = ref
+        table.local.name = name
+        return ref
+
+    # -- the file ---------------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the file now (else the first event does): a run without events still leaves a recording."""
+        if not self._closed and self._pid != os.getpid():
+            self._open()
+            self.flush()
+
+    def _open(self) -> bool:
+        """Open this process's file at its first event (the root's, or a part of its own); False: not recording."""
+        pid = os.getpid()
+        root, token, origin = _claim(self.path, pid)
+        filename = self.path if root else part_path(self.path, pid)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+        with self._lock:
+            if self._pid == pid:
+                return True
+            self._reset()
+            try:
+                self._fd = os.open(filename, flags, 0o666)
+            except OSError as exc:
+                self._closed = True
+                raise OutputError(f"cannot record to {filename!r}: {exc}") from exc
+            self._pid, self.filename = pid, filename
+            self._token, self._origin = token, origin
+            self._t0 = _perf_ns() - max(time.time_ns() - origin, 0)
+            metadata = {
+                "token": token,
+                "pid": pid,
+                "root": root,
+                "origin_ns": origin,
+                "python": list(sys.version_info[:3]),
+                "implementation": sys.implementation.name,
+                "argv": list(getattr(sys, "orig_argv", sys.argv)),
+                "cwd": os.getcwd(),
+                "lines": self.lines,
+                "values": self.values,
+                "repr_limit": self.repr_limit,
+            }
+            self._buffer.append(header_line(metadata))
+        _install_process_hooks()
+        _live.add(self)
+        return True
+
+    def _reset(self) -> None:
+        """Forget the file (a forked child starts a part of its own: nothing it inherited is written twice)."""
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd = -1
+        self._buffer = []
+        self._table = _Table()
+
+    def flush(self) -> None:
+        """Write every buffered record now (whole lines, one write)."""
+        with self._lock:
+            if self._fd < 0 or not self._buffer or self._pid != os.getpid():
+                return
+            count = len(self._buffer)
+            data = "".join(self._buffer[:count]).encode("ascii", "backslashreplace")
+            del self._buffer[:count]
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+            except OSError as exc:
+                self._closed = True
+                fd, self._fd = self._fd, -1
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                raise OutputError(f"cannot write the recording to {self.filename!r}: {exc}") from exc
+
+    def close(self) -> None:
+        """Write what is buffered and the end mark, then close the file (later events are ignored)."""
+        if self._closed:
+            return
+        if self._fd >= 0 and self._pid == os.getpid():
+            self._buffer.append(f'["end",{_perf_ns() - self._t0}]\n')
+            with contextlib.suppress(OutputError):
+                self.flush()
+        self._closed = True
+        with self._lock:
+            self._reset()
+            self._pid = 0  # every later event takes the slow path, which sees the recorder closed
+        _live.discard(self)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` ran."""
+        return self._closed
+
+    def _after_fork_in_child(self) -> None:
+        # The lock may have been held by a thread that doesn't exist here; the part file opens at the first event.
+        self._lock = threading.Lock()
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd = -1
+        self._buffer = []
+        self._table = _Table()
+
+
+def _code_line(ref: int, event: Event, code: CodeType | None) -> str:
+    if code is None:  # a C function (profile mode): no parameters, no first line
+        fields: list[Any] = ["c", ref, event.filename, event.module, event.function, 0, event.stdlib, True, 0, 0, 0, []]
+    else:
+        count = code.co_argcount + code.co_kwonlyargcount
+        flags = code.co_flags & PARAMETER_FLAGS
+        count += bool(flags & 0x04) + bool(flags & 0x08)
+        fields = [
+            "c",
+            ref,
+            event.filename,
+            event.module,
+            code.co_name,
+            code.co_firstlineno,
+            event.stdlib,
+            False,
+            code.co_argcount,
+            code.co_kwonlyargcount,
+            flags,
+            list(code.co_varnames[:count]),
+        ]
+    return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
+def _claim(path: str, pid: int) -> tuple[bool, str, int]:
+    """Whether this process writes ``path`` itself (the run's root) or a part next to it; the run's token and origin."""
+    try:
+        roots = json.loads(os.environ.get(ROOTS_ENV) or "{}")
+    except ValueError:
+        roots = {}
+    roots = roots if isinstance(roots, dict) else {}
+    entry = roots.get(path)
+    if isinstance(entry, list) and len(entry) == 3 and entry[0] != pid:
+        return False, str(entry[1]), int(entry[2])
+    for recorder in list(_live):  # a forked child: the parent's recorder of this path knows the run
+        if recorder.path == path and recorder._pid != pid and recorder._pid:
+            return False, recorder._token, recorder._origin
+    token, origin = os.urandom(8).hex(), time.time_ns()
+    if os.environ.get("PYTHONHUNTER"):
+        # Only a run whose children are traced needs the note (subprocess, spawn): otherwise the environment stays
+        # exactly as the program left it.
+        roots[path] = [pid, token, origin]
+        os.environ[ROOTS_ENV] = json.dumps(roots)
+    return True, token, origin
+
+
+_os_exit = os._exit
+_hooks = False
+
+
+def _close_all() -> None:
+    for recorder in list(_live):
+        try:
+            recorder.close()
+        except Exception:  # exit must go on
+            continue
+
+
+def _exit_closing(status: int) -> NoReturn:
+    """``os._exit`` that first closes the open recordings (forked workers end this way)."""
+    _close_all()
+    _os_exit(status)
+
+
+def _before_fork() -> None:
+    for recorder in list(_live):
+        with contextlib.suppress(Exception):
+            recorder.flush()
+
+
+def _after_fork_in_child() -> None:
+    for recorder in list(_live):
+        recorder._after_fork_in_child()
+
+
+def _install_process_hooks() -> None:
+    """Hook fork and exit once, at the first recording (importing changes nothing)."""
+    global _hooks, _os_exit
+    if _hooks:
+        return
+    _hooks = True
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+    atexit.register(_close_all)
+    _os_exit = os._exit  # (a timeline's own wrapper, if any, runs after ours)
+    os._exit = _exit_closing
