@@ -22,12 +22,11 @@ class FormatError(ValueError):
 
 @dataclass
 class Part:
-    """One process's file: its header's metadata, and whether it was closed cleanly (else: cut off)."""
+    """One process's file: its header's metadata, and whether it was closed cleanly (else: cut off, a crash)."""
 
     filename: str
     metadata: dict[str, Any]
     complete: bool = False
-    events: int = 0
 
     @property
     def pid(self) -> int:
@@ -90,7 +89,17 @@ def _read_header(filename: str) -> Part:
         raise FormatError(
             f"{filename} is a version {header[1]} recording; this hunter reads versions up to {VERSION}: upgrade hunter"
         )
-    return Part(filename, header[2])
+    return Part(filename, header[2], complete=_ends_cleanly(filename))
+
+
+def _ends_cleanly(filename: str) -> bool:
+    """Whether the file's last line is the end mark (written by a clean close)."""
+    with open(filename, "rb") as file:
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        file.seek(max(size - 64, 0))
+        tail = file.read()
+    return tail.endswith(b"\n") and tail.rstrip(b"\n").rpartition(b"\n")[2].startswith(b'["end",')
 
 
 def _sibling_parts(filename: str) -> list[str]:
@@ -141,11 +150,8 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
             event.time_ns = origin + record[1]
             event.pid = pid
             event.cwd = cwd
-            part.events += 1
             yield event
         elif tag == "c":
             codes[record[1]] = RecordedCode(record)
         elif tag == "t":
             threads[record[1]] = (record[2], record[3])
-        elif tag == "end":
-            part.complete = True
