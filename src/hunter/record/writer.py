@@ -46,11 +46,55 @@ def value_text(value: Any, limit: int) -> str:
     return shorten(text.replace("\n", "\\n"), limit)
 
 
+_BARE = (int, bool, type(None))
+_SMALL = 10**15
+
+
+def _json_text_at(limit: int) -> Callable[[Any], str]:
+    """``value_text`` as a JSON string, with a fast path for the small numbers most arguments are."""
+
+    def json_text(value: Any) -> str:
+        kind = type(value)
+        if (kind is int and -_SMALL < value < _SMALL) or kind is bool or value is None:
+            return f'"{value!r}"'
+        return escape(value_text(value, limit))
+
+    return json_text
+
+
+def _depth(event: Event, kind: str, local: threading.local) -> int:
+    """The event's depth, mostly without walking the stack: a call whose caller is the thread's last recorded call
+    is one deeper than it (``local.frames``: the recorded calls still running, innermost last, with their frame
+    counts). Anything else asks the event, and starts the chain over from there."""
+    frame = event.frame
+    try:
+        frames = local.frames
+    except AttributeError:
+        frames = local.frames = []
+    if kind == "call":
+        if frames and frames[-1][0] is frame.f_back:
+            count = frames[-1][1] + 1
+        else:
+            count = event.depth + 1
+            frames.clear()  # (what was there is not this frame's chain: returns that were not recorded)
+        frames.append((frame, count))
+        return count - 1
+    if frames and frames[-1][0] is frame:
+        count = frames[-1][1]
+        if kind == "return":
+            frames.pop()
+            return count - 1
+        return count
+    depth: int = event.depth
+    return depth
+
+
 class _Table:
     """Per-process file state: the refs of the code objects and threads already written."""
 
     def __init__(self) -> None:
-        self.codes: dict[int, tuple[CodeType | None, int]] = {}
+        #: id(code) -> (code, ref, parameter names); the code is kept so that its id isn't reused meanwhile.
+        self.codes: dict[int, tuple[CodeType, int, tuple[str, ...]]] = {}
         self.builtins: dict[tuple[Any, ...], int] = {}
         self.next_ref = 0
         self.local = threading.local()
@@ -91,7 +135,7 @@ class Recorder(Action):
         self._token = ""
         self._origin = 0
         self.due_ns = 0
-        self._text: Callable[[Any], str] = lambda value: value_text(value, repr_limit)
+        self._text: Callable[[Any], str] = _json_text_at(repr_limit)
 
     def __repr__(self) -> str:
         return f"Recorder({self.path!r}, lines={self.lines}, values={self.values}, repr_limit={self.repr_limit})"
@@ -107,62 +151,64 @@ class Recorder(Action):
 
     def __call__(self, event: Event) -> None:
         """Append one event's record."""
+        if self._fd < 0 and (self._closed or not self._open()):
+            return
         kind = event.kind
         if kind == "line" and not self.lines:
             return
-        if self._pid != os.getpid() and (self._closed or not self._open()):
-            return
         now = _perf_ns()
         table = self._table
-        code = self._code_ref(event, table)
+        local = table.local
         try:
-            thread = table.local.ref
-            if table.local.name != event.threadname:
+            thread = local.ref
+            if kind == "call" and local.name != event.threadname:  # (renamed: threads are named early, if ever)
                 thread = self._thread_ref(event, table)
         except AttributeError:
             thread = self._thread_ref(event, table)
-        number = BUILTIN_KINDS[kind] if event.builtin else KINDS[kind]
-        head = f"{number},{now - self._t0},{thread},{event.depth},{code},{event.lineno}"
+        if event.builtin:
+            self._builtin(event, kind, now, thread, table)
+            return
+        code = event.code
+        entry = table.codes.get(id(code))
+        if entry is None or entry[0] is not code:
+            entry = self._new_code(event, code, table)
+        head = f"{KINDS[kind]},{now - self._t0},{thread},{_depth(event, kind, local)},{entry[1]},{event.lineno}"
         if kind == "return":
             head += ",1" if event.instruction in RETURN_OPCODES else ",0"
-        if self.values and not event.builtin:
+        if self.values and kind != "line":
+            text = self._text
             if kind == "call":
-                head += "," + self._arguments(event)
-            elif kind != "line":
-                head += "," + escape(self._text(event.arg))
+                local_values = event.locals
+                head += ",[" + ",".join([text(local_values.get(name, MISSING)) for name in entry[2]]) + "]"
+            else:
+                head += "," + text(event.arg)
         self._buffer.append(f"[{head}]\n")
         if now >= self.due_ns or len(self._buffer) >= 4096:
             self.due_ns = now + FLUSH_INTERVAL_NS
             self.flush()
 
-    def _arguments(self, event: Event) -> str:
-        """The texts of a call's arguments, as the call printer finds them (in ``co_varnames`` order)."""
+    def _builtin(self, event: Event, kind: str, now: int, thread: int, table: _Table) -> None:
+        """A C function's event (profile mode): its own code entry, no values."""
+        key = (event.filename, event.module, event.function, event.stdlib)
+        ref = table.builtins.get(key)
+        if ref is None:
+            with self._lock:
+                ref = table.builtins[key] = table.new_ref()
+                self._buffer.append(_code_line(ref, event, None))
+        number = BUILTIN_KINDS[kind]
+        self._buffer.append(f"[{number},{now - self._t0},{thread},{event.depth},{ref},{event.lineno}]\n")
+
+    def _new_code(self, event: Event, code: CodeType, table: _Table) -> tuple[CodeType, int, tuple[str, ...]]:
+        """Write a code object's entry (once per file) and remember its ref and parameter names."""
         from .._source import parameters
 
-        local_values = event.locals
-        text = self._text
-        return "[" + ",".join(escape(text(local_values.get(name, MISSING))) for _, name in parameters(event.code)) + "]"
-
-    def _code_ref(self, event: Event, table: _Table) -> int:
-        if event.builtin:
-            key = (event.filename, event.module, event.function, event.stdlib)
-            ref = table.builtins.get(key)
-            if ref is None:
-                with self._lock:
-                    ref = table.builtins[key] = table.new_ref()
-                    self._buffer.append(_code_line(ref, event, None))
-            return ref
-        code = event.code
-        known = table.codes.get(id(code))
-        if known is not None and known[0] is code:
-            return known[1]
         with self._lock:
             if len(table.codes) >= MAX_CODES:
                 table.codes.clear()
-            ref = table.new_ref()
-            table.codes[id(code)] = (code, ref)
-            self._buffer.append(_code_line(ref, event, code))
-        return ref
+            entry = (code, table.new_ref(), tuple(name for _star, name in parameters(code)))
+            table.codes[id(code)] = entry
+            self._buffer.append(_code_line(entry[1], event, code))
+        return entry
 
     def _thread_ref(self, event: Event, table: _Table) -> int:
         name = event.threadname
