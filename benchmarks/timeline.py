@@ -18,8 +18,8 @@ Modes: ``untraced``; ``tracer`` (an action that does nothing: the tracer alone, 
 but on the normal path: events through the predicate instead of raw records, see hunter/_recording.py);
 ``jsonl`` (JSONLines); ``chrome-filtered`` (ChromeTrace of one module the workload never calls: the cost of a
 filter that prunes everything); ``record``, ``record-novalues``, ``record-filtered``: the same for a recording
-(``record=PATH``, hunter.record's trace file, with and without values). The query of the others is the one ``--format chrome`` uses: calls, returns and
-exceptions of all code, standard library included.
+(``record=PATH``, hunter.record's trace file, with and without values). The query of the others is the one
+``--format chrome`` uses: calls, returns and exceptions of all code, standard library included.
 
 ``--viztracer`` adds ``viztracer``: VizTracer recording the same Python calls (C functions left out; by default it
 records no arguments or return values, like ``chrome-noargs``) and saving its JSON. It runs in a virtualenv of its

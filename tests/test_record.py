@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REFERENCE, child_env, describe, normalize, run_python
+from helpers import REFERENCE, describe, normalize, run_python
 from test_golden import Case, per_thread, read_cases, unified_diff
 
 import hunter
-from hunter.record import read
+from hunter.record import RecordedEvent, read
 
 #: Cases whose action needs what a recording doesn't hold: the one-line refusal names it.
 REFUSED = {
@@ -102,9 +102,9 @@ def test_hunter_record_command_and_summary(samples: Path, tmp_path: Path) -> Non
         ["-m", "hunter", "record", "-o", path, "--module", "silenced", "--", "run.py", "silenced"], cwd=samples
     )
     assert result.returncode == 0, describe(result)
+    prog = "python -m hunter"
     assert (
-        result.stderr
-        == f"hunter: recorded to {path}; ask it with: python -m hunter query {path} 'QUERY' (or python -m hunter summary)\n"
+        result.stderr == f"hunter: recorded to {path}; ask it with: {prog} query {path} 'QUERY' (or {prog} summary)\n"
     )
     trace = read(path)
     assert {event.module for event in trace} == {"silenced"}
@@ -228,3 +228,96 @@ def test_a_newer_version_is_refused_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.endswith(
         f"{path} is a version 99 recording; this hunter reads versions up to 1: upgrade hunter\n"
     )
+
+
+FLIGHT = """
+import os, signal, sys, threading
+import hunter
+hunter.trace(module="__main__", record=sys.argv[1], record_last=50, threading_support=True)
+
+def work(n):
+    return n + 1
+
+def worker():
+    for n in range(1000):
+        work(n)
+
+thread = threading.Thread(target=worker, name="worker")
+thread.start()
+thread.join()
+for n in range(1000):
+    work(n)
+if sys.argv[2] == "signal":
+    os.kill(os.getpid(), signal.SIGUSR2)
+    print("dumped" if os.path.exists(sys.argv[1]) else "not yet", flush=True)
+elif sys.argv[2] == "raise":
+    def boom():
+        raise ValueError("boom")
+    boom()
+"""
+
+
+def run_flight(tmp_path: Path, how: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    script = tmp_path / "flight.py"
+    script.write_text(FLIGHT)
+    path = tmp_path / "flight.hunt"
+    return run_python([script, path, how]), path
+
+
+def by_thread(path: Path) -> dict[str, list[RecordedEvent]]:
+    threads: dict[str, list[RecordedEvent]] = {}
+    for event in read(path):
+        threads.setdefault(event.threadname, []).append(event)
+    return threads
+
+
+def test_flight_recorder_writes_each_threads_last_events_on_an_uncaught_exception(tmp_path: Path) -> None:
+    """record_last=50: each thread's 50 last events, written when the program dies of an exception."""
+    result, path = run_flight(tmp_path, "raise")
+    assert result.returncode == 1 and result.stderr.endswith("ValueError: boom\n"), describe(result)
+    threads = by_thread(path)
+    assert sorted(threads) == ["MainThread", "worker"]
+    assert len(threads["worker"]) == len(threads["MainThread"]) == 50
+    # The worker's last events are its last calls; the main thread's end with the exception leaving boom().
+    assert [(event.kind, event.function) for event in threads["worker"][-2:]] == [
+        ("return", "work"),
+        ("return", "worker"),
+    ]
+    last = threads["MainThread"][-5:]
+    assert [(event.kind, event.function) for event in last] == [
+        ("call", "boom"),
+        ("exception", "boom"),
+        ("return", "boom"),
+        ("exception", "<module>"),
+        ("return", "<module>"),
+    ]
+    assert "ValueError('boom')" in str(last[1].arg)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="needs SIGUSR2")
+def test_flight_recorder_writes_on_sigusr2_and_nothing_at_a_normal_end(tmp_path: Path) -> None:
+    """SIGUSR2 writes the rings while the program goes on; a program that ends normally leaves no file."""
+    result, path = run_flight(tmp_path, "signal")
+    assert (result.returncode, result.stdout) == (0, "dumped\n"), describe(result)
+    threads = by_thread(path)
+    assert len(threads["worker"]) == len(threads["MainThread"]) == 50
+    assert threads["MainThread"][-1].function == "work"
+    result, path = run_flight(tmp_path, "nothing")
+    assert result.returncode == 0, describe(result)
+    assert not path.exists()
+
+
+def test_hunter_dump_writes_the_flight_recorder_in_process(tmp_path: Path) -> None:
+    """hunter.dump() from the program: the file holds the last events, and reads back as a recording."""
+    path = tmp_path / "dump.hunt"
+
+    def step(n: int) -> int:
+        return n * 3
+
+    with hunter.trace(function="step", record=str(path), record_last=10):
+        for n in range(100):
+            step(n)
+        written = hunter.dump()
+    assert written == [str(path)]
+    events = list(read(path))
+    assert len(events) == 10 and events[-1].kind == "return" and events[-1].arg == "297"

@@ -136,10 +136,13 @@ def _recording(
     that the backends don't deliver them at all."""
     if "record" not in record:
         raise TypeError(f"{sorted(record)[0]!r} needs record=PATH (the file to record to).")
-    from .record import Recorder
+    from .record import FlightRecorder, Recorder
 
     settings = {key[len("record_") :]: value for key, value in record.items() if key != "record"}
-    recorder = Recorder(record["record"], **settings)
+    # record_last=N: the flight recorder (each thread's last N events, written when something goes wrong).
+    recorder = (
+        FlightRecorder(record["record"], **settings) if "last" in settings else Recorder(record["record"], **settings)
+    )
     if create:
         recorder.open()  # (a run with no event still leaves a recording, an empty one)
     keywords["actions"] = [*keywords.get("actions", ()), *([keywords.pop("action")] if "action" in keywords else [])]

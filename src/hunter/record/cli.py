@@ -61,6 +61,13 @@ def _record_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--lines", action="store_true", help="record line events too (for CodePrinter and lines)")
     parser.add_argument("--no-values", action="store_true", help="don't record arguments, return values, exceptions")
     parser.add_argument("--repr-limit", type=int, default=1024, metavar="N", help="characters kept of each value")
+    parser.add_argument(
+        "--last",
+        type=int,
+        metavar="N",
+        help="flight recorder: keep each thread's last N events in memory, write them on an uncaught exception, "
+        "SIGUSR2 or hunter.dump() (nothing when the program ends normally)",
+    )
     parser.add_argument("-h", "--help", action="help", help="show this help and exit")
     return parser
 
@@ -81,6 +88,10 @@ def _record(prog: str, args: list[str]) -> None:
     path = os.path.abspath(mine.output)
     settings = {"record": repr(path), "record_lines": repr(mine.lines), "record_values": repr(not mine.no_values)}
     settings["record_repr_limit"] = repr(mine.repr_limit)
+    if mine.last is not None:
+        if mine.last < 1:
+            raise _Usage("--last must be at least 1")
+        settings["record_last"] = repr(mine.last)
     try:
         plan = cli.make_plan([*rest, *args[len(option_words) :]])
     except cli.UsageError as exc:

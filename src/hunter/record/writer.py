@@ -66,11 +66,12 @@ def _depth(event: Event, kind: str, local: threading.local) -> int:
     """The event's depth, mostly without walking the stack: a call whose caller is the thread's last recorded call
     is one deeper than it (``local.frames``: the recorded calls still running, innermost last, with their frame
     counts). Anything else asks the event, and starts the chain over from there."""
-    frame = event.frame
+    frame: Any = event.frame  # (a live event's: never None here)
     try:
-        frames = local.frames
+        frames: list[tuple[Any, int]] = local.frames
     except AttributeError:
         frames = local.frames = []
+    count: int
     if kind == "call":
         if frames and frames[-1][0] is frame.f_back:
             count = frames[-1][1] + 1
@@ -128,6 +129,10 @@ class Recorder(Action):
         self._lock = threading.Lock()
         self._buffer: list[str] = []
         self._fd = -1
+        #: Set up in this process (a forked child sets itself up again at its first event).
+        self._ready = False
+        #: Buffered lines that make the next event write them.
+        self._flush_at: float = 4096
         self._pid = 0
         self._closed = False
         self._table = _Table()
@@ -151,7 +156,7 @@ class Recorder(Action):
 
     def __call__(self, event: Event) -> None:
         """Append one event's record."""
-        if self._fd < 0 and (self._closed or not self._open()):
+        if not self._ready and (self._closed or not self._open()):
             return
         kind = event.kind
         if kind == "line" and not self.lines:
@@ -182,8 +187,8 @@ class Recorder(Action):
                 head += ",[" + ",".join([text(local_values.get(name, MISSING)) for name in entry[2]]) + "]"
             else:
                 head += "," + text(event.arg)
-        self._buffer.append(f"[{head}]\n")
-        if now >= self.due_ns or len(self._buffer) >= 4096:
+        local.events.append(f"[{head}]\n")
+        if now >= self.due_ns or len(self._buffer) >= self._flush_at:
             self.due_ns = now + FLUSH_INTERVAL_NS
             self.flush()
 
@@ -196,7 +201,7 @@ class Recorder(Action):
                 ref = table.builtins[key] = table.new_ref()
                 self._buffer.append(_code_line(ref, event, None))
         number = BUILTIN_KINDS[kind]
-        self._buffer.append(f"[{number},{now - self._t0},{thread},{event.depth},{ref},{event.lineno}]\n")
+        table.local.events.append(f"[{number},{now - self._t0},{thread},{event.depth},{ref},{event.lineno}]\n")
 
     def _new_code(self, event: Event, code: CodeType, table: _Table) -> tuple[CodeType, int, tuple[str, ...]]:
         """Write a code object's entry (once per file) and remember its ref and parameter names."""
@@ -219,6 +224,7 @@ class Recorder(Action):
             )
         table.local.ref = ref
         table.local.name = name
+        table.local.events = self._buffer  # (where its events go: a flight recorder keeps a ring per thread)
         return ref
 
     # -- the file ---------------------------------------------------------------------------------------
@@ -234,16 +240,11 @@ class Recorder(Action):
         pid = os.getpid()
         root, token, origin = _claim(self.path, pid)
         filename = self.path if root else part_path(self.path, pid)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC | getattr(os, "O_BINARY", 0)
         with self._lock:
-            if self._pid == pid:
+            if self._ready:  # (another thread was first)
                 return True
             self._reset()
-            try:
-                self._fd = os.open(filename, flags, 0o666)
-            except OSError as exc:
-                self._closed = True
-                raise OutputError(f"cannot record to {filename!r}: {exc}") from exc
+            self._open_file(filename)
             self._pid, self.filename = pid, filename
             self._token, self._origin = token, origin
             self._t0 = _perf_ns() - max(time.time_ns() - origin, 0)
@@ -261,9 +262,18 @@ class Recorder(Action):
                 "repr_limit": self.repr_limit,
             }
             self._buffer.append(header_line(metadata))
+            self._ready = True
         _install_process_hooks()
         _live.add(self)
         return True
+
+    def _open_file(self, filename: str) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+        try:
+            self._fd = os.open(filename, flags, 0o666)
+        except OSError as exc:
+            self._closed = True
+            raise OutputError(f"cannot record to {filename!r}: {exc}") from exc
 
     def _reset(self) -> None:
         """Forget the file (a forked child starts a part of its own: nothing it inherited is written twice)."""
@@ -271,6 +281,7 @@ class Recorder(Action):
             with contextlib.suppress(OSError):
                 os.close(self._fd)
         self._fd = -1
+        self._ready = False
         self._buffer = []
         self._table = _Table()
 
@@ -305,7 +316,7 @@ class Recorder(Action):
         self._closed = True
         with self._lock:
             self._reset()
-            self._pid = 0  # every later event takes the slow path, which sees the recorder closed
+            self._pid = 0
         _live.discard(self)
 
     @property
@@ -320,6 +331,7 @@ class Recorder(Action):
             with contextlib.suppress(OSError):
                 os.close(self._fd)
         self._fd = -1
+        self._ready = False
         self._buffer = []
         self._table = _Table()
 
