@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -321,3 +322,20 @@ def test_hunter_dump_writes_the_flight_recorder_in_process(tmp_path: Path) -> No
     assert written == [str(path)]
     events = list(read(path))
     assert len(events) == 10 and events[-1].kind == "return" and events[-1].arg == "297"
+
+
+def test_a_timeline_made_from_a_recording_has_the_recorded_times(samples: Path, tmp_path: Path) -> None:
+    """--format chrome from a recording: each call's B event is at its recorded time (µs since the origin, + 1)."""
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='demo', record={str(path)!r}"}
+    assert run_python(["run.py", "demo"], cwd=samples, env=env).returncode == 0
+    timeline = tmp_path / "out.json"
+    result = query(path, "module='demo'", "--format", "chrome", "-o", str(timeline))
+    assert result.returncode == 0, describe(result)
+    trace = read(path)
+    origin = trace.metadata["origin_ns"]
+    expected = [(event.time_ns - origin) / 1000 + 1 for event in trace if event.kind == "call"]
+    begins = [json.loads(line.lstrip(",")) for line in timeline.read_text().splitlines()[1:-1]]
+    actual = [item["ts"] for item in begins if item["ph"] == "B"]
+    assert len(actual) == len(expected) > 5
+    assert actual == pytest.approx(expected, abs=0.002)

@@ -62,6 +62,8 @@ def check_replayable(predicate: Any, metadata: dict[str, Any]) -> None:
         problem = _LIVE_ONLY.get(type(node))
         if problem is not None:
             raise Refused(f"{type(node).__name__} {problem}")
+        if type(node).__name__ == "JSONLines":
+            raise Refused("JSONLines can't be made from a recording yet (its times would be the replay's)")
         if isinstance(node, actions.ColorStreamAction):
             _check_printer(node, values, limit)
 
@@ -130,9 +132,12 @@ def replay(trace: Trace, query: str, stream: Any = None) -> int:
     predicate = setup.predicate
     support = setup.threading_support
     matched = 0
+    clock = [0]
+    _recorded_time(predicate, clock, int(trace.metadata.get("origin_ns", 0)))
 
     def handle(event: RecordedEvent) -> None:
         nonlocal matched
+        clock[0] = event.time_ns
         if predicate(event):
             matched += 1
 
@@ -153,6 +158,19 @@ def replay(trace: Trace, query: str, stream: Any = None) -> int:
                 run.stop()
         _close_exporters(predicate)
     return matched
+
+
+def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
+    """A timeline of a replay shows the recorded times: its clock reads the time of the event being replayed, and
+    its values are the recorded texts."""
+    from ..exporters import ChromeTrace
+    from ..exporters._timeline import escape
+
+    for node in _walk(predicate, set()):
+        if isinstance(node, ChromeTrace):
+            # (microseconds since the recording's origin, plus the 1 µs every timeline starts at)
+            node.now_us = lambda: (clock[0] - origin) / 1000 + 1  # type: ignore[method-assign]
+            node.value_json = escape
 
 
 def _close_exporters(predicate: Any) -> None:
