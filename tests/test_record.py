@@ -339,3 +339,30 @@ def test_a_timeline_made_from_a_recording_has_the_recorded_times(samples: Path, 
     actual = [item["ts"] for item in begins if item["ph"] == "B"]
     assert len(actual) == len(expected) > 5
     assert actual == pytest.approx(expected, abs=0.002)
+
+
+class Opaque:
+    """An object of the program's: safe_repr shows only its type and address."""
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "text\nwith a newline",
+        b"\x00bytes",
+        (1,),
+        (),
+        {1: {2: {3: {4: {5: {6: 7}}}}}},
+        [[[[[[[1]]]]]]],
+        {"a": {"b": {"c": {"d": {"e": "f"}}}}},
+        [1, [2, [3, [4, [5, [6]]]]]],
+        {"key": [Opaque(), (1,)], (1, 2): frozenset({1})},
+        {"a": [{"b": [{"c": 1.5, "d": None, "e": True}]}]},
+    ],
+)
+def test_values_are_recorded_as_safe_repr_shows_them(value: object) -> None:
+    """The recorder's quick repr of plain values is safe_repr's text exactly (depth limit included)."""
+    from hunter.record.writer import quick_repr
+    from hunter.util import safe_repr
+
+    assert quick_repr(value) == safe_repr(value)
