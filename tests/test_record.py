@@ -194,6 +194,17 @@ def test_a_forked_child_writes_a_part_read_with_the_parent(tmp_path: Path) -> No
     assert len(trace.parts) == 2 and all(part.complete for part in trace.parts)
     calls = {(event.function, event.pid == trace.parts[0].pid) for event in trace if event.kind == "call"}
     assert calls == {("child", False), ("parent", True)}
+    # A query replays each process in turn, each under a line naming it.
+    parent, child = (part.pid for part in trace.parts)
+    replayed = query(path, "kind='call', action=CallPrinter(filename_alignment=300)")
+    command = f"{sys.executable} {script} {path}"
+    assert [line.lstrip() for line in replayed.stdout.splitlines()] == [
+        f"--- process {parent}: {command}",
+        f"{script}:9     call      => parent(n=1)",
+        f"--- process {child}: {command}",
+        f"{script}:6     call      => child(n=21)",
+    ]
+    assert query(path, "kind='call'", "--pid", str(child)).stdout.strip().endswith("=> child(n=21)")
 
 
 def other_python() -> str | None:

@@ -134,11 +134,13 @@ def _query_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("text", "chrome", "jsonl"), default="text")
     parser.add_argument("-o", "--output", metavar="FILE", help="where to write (default: stdout; a file for timelines)")
     parser.add_argument("--threads", action="store_true", help="always show the thread column")
+    parser.add_argument("--pid", type=int, help="only this process's events (a recording of several processes)")
     return parser
 
 
 def _query(prog: str, args: list[str]) -> int:
     from .. import config
+    from .._streams import OutputError
     from .reader import FormatError, read
     from .replay import Refused, replay
 
@@ -158,9 +160,15 @@ def _query(prog: str, args: list[str]) -> int:
     if options.output and options.format == "text":
         stream = open(options.output, "w", encoding="utf-8")  # noqa: SIM115 - closed below
     try:
-        replay(trace, text, stream=stream)
+        replay(trace, text, stream=stream, pid=options.pid)
     except Refused as exc:
         raise _Usage(f"can't answer from the recording: {exc}") from None
+    except OutputError as exc:
+        if isinstance(exc.__cause__, BrokenPipeError):  # (`hunter query ... | head`: the reader has had enough)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+        sys.stderr.write(f"{prog}: error: {exc}\n")
+        return 1
     except (TypeError, ValueError, config.ConfigError) as exc:
         raise _Usage(f"bad query {text!r}: {exc}") from None
     finally:

@@ -33,6 +33,10 @@ class Part:
         """The process that wrote it."""
         return int(self.metadata.get("pid", 0))
 
+    def events(self) -> Iterator[RecordedEvent]:
+        """This process's events, in the order they happened."""
+        return _part_events(self)
+
 
 @dataclass
 class Trace:
@@ -48,7 +52,7 @@ class Trace:
 
     def events(self) -> Iterator[RecordedEvent]:
         """Every recorded event, in time order across the processes (each process's own order kept)."""
-        streams = [_part_events(part) for part in self.parts]
+        streams = [part.events() for part in self.parts]
         if len(streams) == 1:
             return streams[0]
         return heapq.merge(*streams, key=lambda event: event.time_ns)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import queue
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .. import actions, config
+from .. import _streams, actions, config
 from .._options import prepare
 from ..predicates import Query, _Composable
 from ..util import safe_repr
 from .events import RECORDED_FIELDS, RecordedEvent
-from .reader import Trace
+from .reader import Part, Trace
 
 __all__ = ["Refused", "check_replayable", "replay"]
 
@@ -118,9 +117,11 @@ class _Worker:
         self._thread.join()
 
 
-def replay(trace: Trace, query: str, stream: Any = None) -> int:
+def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None) -> int:
     """Run every recorded event of ``trace`` through ``query`` (PYTHONHUNTER syntax); returns how many matched.
 
+    Each process's events are replayed in turn (the root's first), as its own trace: printers start afresh, and a
+    ``--- process PID: COMMAND`` line comes before each when there are several. ``pid``: only that process's.
     Raises Refused (before any output) when the query needs what was not recorded.
     """
     if stream is not None:
@@ -141,23 +142,48 @@ def replay(trace: Trace, query: str, stream: Any = None) -> int:
         if predicate(event):
             matched += 1
 
-    workers: dict[tuple[int, int | None], Callable[[RecordedEvent], None]] = {}
-    main_pid = trace.parts[0].pid
+    parts = [part for part in trace.parts if pid is None or part.pid == pid]
+    if not parts:
+        known = ", ".join(str(part.pid) for part in trace.parts)
+        raise Refused(f"no process {pid} in the recording (its processes: {known})")
     try:
-        for event in trace.events():
+        for part in parts:
+            if len(parts) > 1:
+                _streams.write(config.default_stream, f"--- process {part.pid}: {_command(part)}\n")
+                _fresh_printers(predicate)
+            _replay_part(part, handle, support)
+    finally:
+        _close_exporters(predicate)
+    return matched
+
+
+def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: bool | None) -> None:
+    """One process's events: its main thread's on this thread, each other thread's on a thread of its own."""
+    workers: dict[int | None, Callable[[RecordedEvent], None]] = {None: handle}
+    try:
+        for event in part.events():
             event.threading_support = support
-            key = (event.pid, event.threadid)
-            run = workers.get(key)
+            run = workers.get(event.threadid)
             if run is None:
-                run = handle if key == (main_pid, None) else _Worker(handle)
-                workers[key] = run
+                run = workers[event.threadid] = _Worker(handle)
             run(event)
     finally:
         for run in workers.values():
             if isinstance(run, _Worker):
                 run.stop()
-        _close_exporters(predicate)
-    return matched
+
+
+def _fresh_printers(predicate: Any) -> None:
+    """Another process: the printers forget the threads and open calls of the one before."""
+    actions.CallPrinter.cleanup()
+    for node in _walk(predicate, set()):
+        if isinstance(node, actions.ColorStreamAction):
+            node._seen_threads = set()
+
+
+def _command(part: Part) -> str:
+    argv = part.metadata.get("argv") or []
+    return " ".join(str(word) for word in argv) if isinstance(argv, list) else "?"
 
 
 def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
@@ -179,8 +205,3 @@ def _close_exporters(predicate: Any) -> None:
         close = getattr(node, "close", None)
         if close is not None and "exporters" in type(node).__module__:
             close()
-
-
-def main_stream() -> Any:
-    """Where ``hunter query`` prints by default."""
-    return sys.stdout
