@@ -377,3 +377,18 @@ def test_values_are_recorded_as_safe_repr_shows_them(value: object) -> None:
     from hunter.util import safe_repr
 
     assert quick_repr(value) == safe_repr(value)
+
+
+def test_read_in_the_recording_process_sees_every_event(tmp_path: Path) -> None:
+    """trace(record=...) in this process, stopped, then read(): nothing is left in the recorder's buffer."""
+    path = tmp_path / "here.hunt"
+
+    def triple(n: int) -> int:
+        return n * 3
+
+    with hunter.trace(function="triple", record=str(path)):
+        for n in range(5):
+            triple(n)
+    events = list(read(path))
+    assert [(event.kind, event.arg) for event in events[-2:]] == [("call", None), ("return", "12")]
+    assert len(events) == 10

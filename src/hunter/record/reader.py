@@ -12,6 +12,7 @@ from typing import Any
 
 from .events import RecordedCode, RecordedEvent
 from .format import KIND_NAMES, MAGIC, VERSION
+from .writer import flush_recording
 
 __all__ = ["FormatError", "Part", "Trace", "read"]
 
@@ -67,6 +68,7 @@ def read(path: str | os.PathLike[str]) -> Trace:
     Raises FormatError for a file that is not a recording or comes from a newer hunter.
     """
     filename = os.path.abspath(os.fspath(path))
+    flush_recording(filename)  # (recorded by this very process, e.g. a trace() that just stopped: all of it)
     root = _read_header(filename)
     trace = Trace(filename, [root])
     token = root.metadata.get("token")

@@ -411,6 +411,14 @@ _os_exit = os._exit
 _hooks = False
 
 
+def flush_recording(path: str) -> None:
+    """Write what this process's recorders of ``path`` hold buffered (a reader in the same process sees it all)."""
+    for recorder in list(_live):
+        if recorder.path == path:
+            with contextlib.suppress(Exception):
+                recorder.flush()
+
+
 def _close_all() -> None:
     for recorder in list(_live):
         try:
