@@ -5,6 +5,8 @@ Layout (docs/recording.md is the user's description):
 - line 1, the header: ``["hunter-record", VERSION, {metadata}]``;
 - ``["c", ref, filename, module, function, firstlineno, stdlib, builtin, argcount, kwonlyargcount, flags,
   varnames]``: a code object, written once before the first event that refers to it;
+- ``["s", filename, text]``: the source of a file name no file holds (``-c`` code, strings given to exec that
+  linecache knows, modules in zips), before the first code entry of that name;
 - ``["t", ref, threadid, threadname]``: a thread (``threadid`` null for the main thread), written before its first
   event and again under a new ref when its name changes;
 - events, arrays that start with a kind number: ``[kind, ns, thread, depth, code, lineno, ...]`` (see

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import linecache
 import os
 import re
 from collections.abc import Iterator
@@ -138,6 +139,13 @@ def _records(filename: str) -> Iterator[list[Any]]:
                 yield record
 
 
+def _remember_source(filename: str, text: str) -> None:
+    """A source stored in the recording (no file held it): source lines of its events are read from it."""
+    if not os.path.exists(filename) and filename not in linecache.cache:
+        # (no modification time: linecache.checkcache keeps the entry, as it keeps those of interactive code)
+        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+
+
 def _part_events(part: Part) -> Iterator[RecordedEvent]:
     metadata = part.metadata
     origin = int(metadata.get("origin_ns", 0))
@@ -161,3 +169,5 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
             codes[record[1]] = RecordedCode(record)
         elif tag == "t":
             threads[record[1]] = (record[2], record[3])
+        elif tag == "s":
+            _remember_source(record[1], record[2])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import linecache
 import os
 import sys
 import threading
@@ -122,6 +123,8 @@ class _Table:
         #: id(code) -> (code, ref, parameter names); the code is kept so that its id isn't reused meanwhile.
         self.codes: dict[int, tuple[CodeType, int, tuple[str, ...]]] = {}
         self.builtins: dict[tuple[Any, ...], int] = {}
+        #: File names whose source was looked at (stored when it is not in a file: ``-c`` code, exec'd strings).
+        self.sources: set[str] = set()
         self.next_ref = 0
         self.local = threading.local()
 
@@ -237,6 +240,10 @@ class Recorder(Action):
                 table.codes.clear()
             entry = (code, table.new_ref(), tuple(name for _star, name in parameters(code)))
             table.codes[id(code)] = entry
+            filename = event.filename
+            if filename not in table.sources:
+                table.sources.add(filename)
+                self._buffer.extend(_source_lines(filename, event))
             self._buffer.append(_code_line(entry[1], event, code))
         return entry
 
@@ -359,6 +366,20 @@ class Recorder(Action):
         self._ready = False
         self._buffer = []
         self._table = _Table()
+
+
+def _source_lines(filename: str, event: Event) -> list[str]:
+    """The ``["s", filename, text]`` record of a source that no file holds (``-c`` code, a string given to exec that
+    linecache knows, a module in a zip): a replay shows its lines as the live trace did. None for a real file."""
+    if os.path.exists(filename):
+        return []
+    try:
+        lines = linecache.getlines(filename, event.globals)
+    except Exception:  # (a loader's get_source may fail in any way)
+        return []
+    if not lines:
+        return []
+    return [json.dumps(["s", filename, "".join(lines)], ensure_ascii=True, separators=(",", ":")) + "\n"]
 
 
 def _code_line(ref: int, event: Event, code: CodeType | None) -> str:
