@@ -411,3 +411,15 @@ def test_the_source_of_code_run_with_dash_c_is_stored(tmp_path: Path) -> None:
     live = run_python(["-m", "hunter", "--action", "code", "-c", COMMAND], cwd=tmp_path)
     replayed = query(path, "--action", "code")
     assert replayed.stdout == live.stderr and "return x * 2" in live.stderr
+
+
+def test_a_failing_query_ends_the_replay_in_one_line(samples: Path, tmp_path: Path) -> None:
+    """A predicate of the user's that raises on an event: one line naming the error, exit status 1."""
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='demo', record={str(path)!r}"}
+    assert run_python(["run.py", "demo"], cwd=samples, env=env).returncode == 0
+    result = query(path, "lambda event: 1 / 0")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "python -m hunter query: error: the query failed on a recorded event: ZeroDivisionError: division by zero\n"
+    )

@@ -171,6 +171,9 @@ def _query(prog: str, args: list[str]) -> int:
         return 1
     except (TypeError, ValueError, config.ConfigError) as exc:
         raise _Usage(f"bad query {text!r}: {exc}") from None
+    except Exception as exc:  # a predicate or action of the user's failed on an event: as a live trace stops, in a line
+        sys.stderr.write(f"{prog}: error: the query failed on a recorded event: {type(exc).__name__}: {exc}\n")
+        return 1
     finally:
         if stream is not sys.stdout:
             stream.close()
