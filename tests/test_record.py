@@ -423,3 +423,28 @@ def test_a_failing_query_ends_the_replay_in_one_line(samples: Path, tmp_path: Pa
     assert result.stderr == (
         "python -m hunter query: error: the query failed on a recorded event: ZeroDivisionError: division by zero\n"
     )
+
+
+def test_recording_calls_only_keeps_no_frame_alive(tmp_path: Path) -> None:
+    """kind="call": returns are never seen, so no ended call's frame (and its variables) may stay referenced."""
+    import gc
+    import weakref
+
+    class Resource:
+        """A local variable whose life ends with its frame."""
+
+    alive: list[weakref.ref[Resource]] = []
+
+    def holder() -> None:
+        resource = Resource()
+        alive.append(weakref.ref(resource))
+
+    gc.disable()  # (only reference counting may end it: as when the program's frame is simply gone)
+    try:
+        with hunter.trace(function="holder", kind="call", record=str(tmp_path / "calls.hunt")):
+            for _ in range(3):
+                holder()
+                assert alive[-1]() is None
+    finally:
+        gc.enable()
+    assert [event.function for event in read(tmp_path / "calls.hunt")] == ["holder"] * 3

@@ -69,7 +69,6 @@ def value_text(value: Any, limit: int) -> str:
     return shorten(text.replace("\n", "\\n"), limit)
 
 
-_BARE = (int, bool, type(None))
 _SMALL = 10**15
 
 
@@ -99,6 +98,11 @@ def _depth(event: Event, kind: str, local: threading.local) -> int:
         frames = local.frames = []
     count: int
     if kind == "call":
+        if not frames and not getattr(local, "returns", False):
+            # Until a return shows that returns are recorded, frames are not kept: one whose return is never seen
+            # would stay referenced (and its variables alive) after it ended.
+            depth: int = event.depth
+            return depth
         if frames and frames[-1][0] is frame.f_back:
             count = frames[-1][1] + 1
         else:
@@ -112,7 +116,9 @@ def _depth(event: Event, kind: str, local: threading.local) -> int:
             frames.pop()
             return count - 1
         return count
-    depth: int = event.depth
+    if kind == "return":
+        local.returns = True
+    depth = event.depth
     return depth
 
 
