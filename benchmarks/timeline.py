@@ -17,8 +17,9 @@ Modes: ``untraced``; ``tracer`` (an action that does nothing: the tracer alone, 
 ``chrome-noargs`` (ChromeTrace(args=False): the same events as viztracer's default); ``chrome-events`` (chrome,
 but on the normal path: events through the predicate instead of raw records, see hunter/_recording.py);
 ``jsonl`` (JSONLines); ``chrome-filtered`` (ChromeTrace of one module the workload never calls: the cost of a
-filter that prunes everything). The query of the others is the one ``--format chrome`` uses: calls, returns and
-exceptions of all code, standard library included.
+filter that prunes everything); ``record``, ``record-novalues``, ``record-filtered``: the same for a recording
+(``record=PATH``, hunter.record's trace file, with and without values). The query of the others is the one
+``--format chrome`` uses: calls, returns and exceptions of all code, standard library included.
 
 ``--viztracer`` adds ``viztracer``: VizTracer recording the same Python calls (C functions left out; by default it
 records no arguments or return values, like ``chrome-noargs``) and saving its JSON; and ``viztracer-args``, with
@@ -44,7 +45,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-MODES = ("untraced", "tracer", "chrome", "chrome-noargs", "chrome-events", "jsonl", "chrome-filtered")
+MODES = (
+    "untraced",
+    "tracer",
+    "chrome",
+    "chrome-noargs",
+    "chrome-events",
+    "jsonl",
+    "chrome-filtered",
+    "record",
+    "record-novalues",
+    "record-filtered",
+)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
 
@@ -167,6 +179,12 @@ def _timed(run: Callable[[], Any], mode: str, output: str, clock: Callable[[], f
     elif mode == "chrome-filtered":
         action = ChromeTrace(output)
         query["module"] = "fractions"
+    elif mode.startswith("record"):
+        from hunter.record import Recorder
+
+        action = Recorder(output + ".hunt", values=mode != "record-novalues")
+        if mode == "record-filtered":
+            query["module"] = "fractions"
     else:
         action = ChromeTrace(output, args=mode != "chrome-noargs")
     start = clock()

@@ -109,6 +109,13 @@ def _public_namespace(mentioned: Collection[str]) -> dict[str, Any]:
 _config.public_namespace = _public_namespace
 
 
+def dump() -> list[str]:
+    """Write the events the flight recorders of this process keep (``record_last=N``) to their files now."""
+    from .record import dump
+
+    return dump()
+
+
 def And(*predicates: Callable[[Event], Any], **query: Any) -> Callable[[Event], Any]:
     """All of the predicates (each keyword its own Query); nested Ands flatten, one argument comes back as is."""
     return make_and(*predicates, **query)

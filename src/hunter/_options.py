@@ -109,8 +109,11 @@ def prepare(
     backend = tracer_options.get("backend")
     if check_backend or backend not in BACKENDS:
         choose(backend, profiling_mode)  # a BackendError (ValueError) says why it can't run here
-    if "action" not in keywords and "actions" not in keywords:
+    record = {key: keywords.pop(key) for key in config.RECORD_OPTIONS if key in keywords}
+    if "action" not in keywords and "actions" not in keywords and not record:
         keywords["action"] = default_action
+    if record:
+        predicates = _recording(predicates, keywords, record, default_action is not CHECK_ONLY)
     predicate = Q(*predicates, **keywords)
     check(predicate)
     return TraceSetup(
@@ -120,6 +123,33 @@ def prepare(
         backend=backend,
         clear_env_var=bool(tracer_options.get("clear_env_var", False)),
     )
+
+
+def CHECK_ONLY(event: Any) -> None:
+    """The default action of a check that must start nothing (the CLI's query check: ``record=`` opens no file)."""
+
+
+def _recording(
+    predicates: tuple[Any, ...], keywords: dict[str, Any], record: dict[str, Any], create: bool
+) -> tuple[Any, ...]:
+    """``record=PATH``: a Recorder joins the actions; without ``record_lines=True`` line events are left out, so
+    that the backends don't deliver them at all."""
+    if "record" not in record:
+        raise TypeError(f"{sorted(record)[0]!r} needs record=PATH (the file to record to).")
+    from .record import FlightRecorder, Recorder
+
+    settings = {key[len("record_") :]: value for key, value in record.items() if key != "record"}
+    # record_last=N: the flight recorder (each thread's last N events, written when something goes wrong).
+    recorder = (
+        FlightRecorder(record["record"], **settings) if "last" in settings else Recorder(record["record"], **settings)
+    )
+    if create:
+        recorder.open()  # (a run with no event still leaves a recording, an empty one)
+    keywords["actions"] = [*keywords.get("actions", ()), *([keywords.pop("action")] if "action" in keywords else [])]
+    keywords["actions"].append(recorder)
+    if not settings.get("lines"):
+        predicates = (*predicates, Q(kind_in=("call", "return", "exception")))
+    return predicates
 
 
 def trace(*predicates: Predicate, **options: Any) -> Tracer:

@@ -592,7 +592,8 @@ class ErrorSnooper(CodePrinter):
     def _detach(self, event: Event) -> Event:
         # Only the value is shown when a story is printed: the frame's variables need no repr.
         detached = event.detach()
-        detached.arg = self.try_repr(event.arg)
+        # (An event that is already detached, a recorded one, holds its value's text: it is not repr'd again.)
+        detached.arg = self._value_repr(event, event.arg)
         return detached
 
     def __call__(self, event: Event) -> None:

@@ -17,8 +17,8 @@ from typing import Any, NoReturn
 
 from . import _streams, config
 from ._keywords import KINDS, did_you_mean
+from ._options import CHECK_ONLY, prepare, trace
 from ._own_code import HUNTER_DIR
-from ._options import prepare, trace
 from ._version import __version__
 from .backends import BackendError, choose
 
@@ -334,8 +334,8 @@ def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tupl
     return positional, query_parts, option_parts
 
 
-def _no_action(event: Any) -> None:
-    """Stands for the printer while a query is checked: the printer itself is made when tracing starts."""
+#: Stands for the printer while a query is checked: the printer itself is made when tracing starts.
+_no_action = CHECK_ONLY
 
 
 def _segment(source: str, node: ast.AST) -> str:
@@ -847,10 +847,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         from hunter.exporters._finish import merge_main
 
         raise SystemExit(merge_main(args[1:], _prog()))
+    from .record.cli import dispatch
+
+    dispatch(args)  # hunter record / query / summary (a script of one of those names: ``-- record``)
     try:
         plan = make_plan(args)
     except UsageError as exc:
         _fail(f"{_prog()}: error: {exc} (see {_prog()} --help)", 2)
+    execute(plan)
+
+
+def execute(plan: Plan) -> None:
+    """Run the plan's program, traced (``hunter record`` runs its own plans through here too)."""
     target = plan.target
     if target.kind == "script" and target.name != "-":
         filename = os.path.abspath(target.name)

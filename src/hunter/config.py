@@ -31,7 +31,9 @@ THREADING_ALIASES = (
 )
 #: Options of the Tracer itself (everything else trace() takes builds the predicate).
 TRACER_OPTIONS = frozenset({*THREADING_ALIASES, "clear_env_var", "profile", "backend"})
-ACTION_OPTIONS = frozenset({"action", "actions"})
+#: ``record=PATH`` (and its settings) adds a hunter.record.Recorder to the actions (see _options.prepare).
+RECORD_OPTIONS = frozenset({"record", "record_lines", "record_values", "record_repr_limit", "record_last"})
+ACTION_OPTIONS = frozenset({"action", "actions", *RECORD_OPTIONS})
 #: Defaults of every printer action created afterwards (configuration only).
 PRINTER_OPTIONS = frozenset(
     {

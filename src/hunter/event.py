@@ -186,7 +186,7 @@ class Event:
     def source(self) -> str:
         """The current source line (``??? NO SOURCE: ...`` when unavailable)."""
         try:
-            return _source.source_line(self.filename, self.lineno, self._module_globals()) or self._no_source()
+            return _source.source_line(self._source_file(), self.lineno, self._module_globals()) or self._no_source()
         except Exception as exc:  # a loader can fail in any way; the program must not
             let_through(exc)
             return f"??? NO SOURCE: {exc!r}"
@@ -196,10 +196,10 @@ class Event:
         """The current statement; for ``call`` events the whole definition header with its decorators."""
         try:
             if self.kind == "call" and self.code.co_name != "<module>":
-                header = _source.definition_source(self.filename, self.lineno, self._module_globals())
+                header = _source.definition_source(self._source_file(), self.lineno, self._module_globals())
                 if header is not None:
                     return header
-            return _source.source_line(self.filename, self.lineno, self._module_globals()) or self._no_source()
+            return _source.source_line(self._source_file(), self.lineno, self._module_globals()) or self._no_source()
         except Exception as exc:
             let_through(exc)
             return f"??? NO SOURCE: {exc!r}"
@@ -207,6 +207,12 @@ class Event:
     def _no_source(self) -> str:
         # linecache answers '' for a file it can't read (missing, <string>, line 0 of a module's call event).
         return f"??? NO SOURCE: Source code string for {self.filename!r} is empty."
+
+    def _source_file(self) -> str:
+        # Where the source is read from: the file name itself (a recorded event resolves it against the recording's
+        # working directory instead, see hunter.record).
+        filename: str = self.filename
+        return filename
 
     def _module_globals(self) -> dict[str, Any] | None:
         # linecache uses the globals' __loader__ for zip/egg sources; detached events only have the file.

@@ -1,0 +1,53 @@
+"""The trace file format (version 1): one JSON array per line, append-only, readable up to its last whole line.
+
+Layout (docs/recording.md is the user's description):
+
+- line 1, the header: ``["hunter-record", VERSION, {metadata}]``;
+- ``["c", ref, filename, module, function, firstlineno, stdlib, builtin, argcount, kwonlyargcount, flags,
+  varnames]``: a code object, written once before the first event that refers to it;
+- ``["s", filename, text]``: the source of a file name no file holds (``-c`` code, strings given to exec that
+  linecache knows, modules in zips), before the first code entry of that name;
+- ``["t", ref, threadid, threadname]``: a thread (``threadid`` null for the main thread), written before its first
+  event and again under a new ref when its name changes;
+- events, arrays that start with a kind number: ``[kind, ns, thread, depth, code, lineno, ...]`` (see
+  :data:`KINDS`); a call adds the texts of its arguments, a return whether it returned normally then its value's
+  text, an exception its value's text (values only when the file's ``values`` is true);
+- ``["end", ns]``: the recording was closed cleanly (a file without it was cut off: a crash, kill -9).
+
+Strings are ASCII-only JSON, so any Python reads any file; a newer reader accepts every older version.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["KINDS", "KIND_NAMES", "MAGIC", "VERSION", "header_line", "part_path"]
+
+MAGIC = "hunter-record"
+VERSION = 1
+#: Event kind numbers: the live event's ``kind`` and, for 4-6, ``builtin=True`` (profile mode's C functions).
+KINDS = {"call": 0, "line": 1, "return": 2, "exception": 3}
+BUILTIN_KINDS = {"call": 4, "return": 5, "exception": 6}
+#: Kind number -> (kind, builtin).
+KIND_NAMES: dict[int, tuple[str, bool]] = {
+    **{number: (name, False) for name, number in KINDS.items()},
+    **{number: (name, True) for name, number in BUILTIN_KINDS.items()},
+}
+#: The flags of a code object that decide how its parameters are listed (CO_VARARGS, CO_VARKEYWORDS).
+PARAMETER_FLAGS = 0x04 | 0x08
+
+escape = json.encoder.encode_basestring_ascii
+
+
+def header_line(metadata: dict[str, Any]) -> str:
+    """The first line of a file."""
+    return json.dumps([MAGIC, VERSION, metadata], ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
+def part_path(path: str, pid: int) -> str:
+    """The file another process of the run writes: ``run.hunt`` -> ``run.<pid>.hunt``."""
+    stem, dot, ext = path.rpartition(".")
+    if not dot or "/" in ext:
+        return f"{path}.{pid}"
+    return f"{stem}.{pid}.{ext}"

@@ -1,0 +1,173 @@
+"""Reading trace files: ``hunter.record.read(path)`` gives the run's events, every process's part merged in time."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import linecache
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import RecordedCode, RecordedEvent
+from .format import KIND_NAMES, MAGIC, VERSION
+from .writer import flush_recording
+
+__all__ = ["FormatError", "Part", "Trace", "read"]
+
+
+class FormatError(ValueError):
+    """The file is not a trace file this hunter can read (one line says why)."""
+
+
+@dataclass
+class Part:
+    """One process's file: its header's metadata, and whether it was closed cleanly (else: cut off, a crash)."""
+
+    filename: str
+    metadata: dict[str, Any]
+    complete: bool = False
+
+    @property
+    def pid(self) -> int:
+        """The process that wrote it."""
+        return int(self.metadata.get("pid", 0))
+
+    def events(self) -> Iterator[RecordedEvent]:
+        """This process's events, in the order they happened."""
+        return _part_events(self)
+
+
+@dataclass
+class Trace:
+    """A recording: its parts (the root process's first) and their events, read on demand."""
+
+    path: str
+    parts: list[Part] = field(default_factory=list)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The root part's header metadata (``lines``, ``values``, ``repr_limit``, ``python``, ``argv``...)."""
+        return self.parts[0].metadata
+
+    def events(self) -> Iterator[RecordedEvent]:
+        """Every recorded event, in time order across the processes (each process's own order kept)."""
+        streams = [part.events() for part in self.parts]
+        if len(streams) == 1:
+            return streams[0]
+        return heapq.merge(*streams, key=lambda event: event.time_ns)
+
+    def __iter__(self) -> Iterator[RecordedEvent]:
+        return self.events()
+
+
+def read(path: str | os.PathLike[str]) -> Trace:
+    """Open a trace file (and the parts other processes of the run wrote next to it) for reading.
+
+    Raises FormatError for a file that is not a recording or comes from a newer hunter.
+    """
+    filename = os.path.abspath(os.fspath(path))
+    flush_recording(filename)  # (recorded by this very process, e.g. a trace() that just stopped: all of it)
+    root = _read_header(filename)
+    trace = Trace(filename, [root])
+    token = root.metadata.get("token")
+    for other in _sibling_parts(filename):
+        try:
+            part = _read_header(other)
+        except (OSError, FormatError):
+            continue
+        if part.metadata.get("token") == token:
+            trace.parts.append(part)
+    return trace
+
+
+def _read_header(filename: str) -> Part:
+    with open(filename, "rb") as file:
+        first = file.readline()
+    try:
+        header = json.loads(first)
+    except ValueError:
+        header = None
+    if not isinstance(header, list) or len(header) != 3 or header[0] != MAGIC or not isinstance(header[2], dict):
+        raise FormatError(f"{filename} is not a hunter recording")
+    if not isinstance(header[1], int) or header[1] > VERSION:
+        raise FormatError(
+            f"{filename} is a version {header[1]} recording; this hunter reads versions up to {VERSION}: upgrade hunter"
+        )
+    return Part(filename, header[2], complete=_ends_cleanly(filename))
+
+
+def _ends_cleanly(filename: str) -> bool:
+    """Whether the file's last line is the end mark (written by a clean close)."""
+    with open(filename, "rb") as file:
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        file.seek(max(size - 64, 0))
+        tail = file.read()
+    return tail.endswith(b"\n") and tail.rstrip(b"\n").rpartition(b"\n")[2].startswith(b'["end",')
+
+
+def _sibling_parts(filename: str) -> list[str]:
+    """The files other processes write next to ``filename`` (``run.<pid>.hunt``), by pid."""
+    directory, name = os.path.split(filename)
+    stem, dot, ext = name.rpartition(".")
+    pattern = re.compile(re.escape(stem) + r"\.(\d+)\." + re.escape(ext) + r"\Z") if dot else None
+    if pattern is None:
+        pattern = re.compile(re.escape(name) + r"\.(\d+)\Z")
+    found = []
+    for candidate in os.listdir(directory or "."):
+        match = pattern.match(candidate)
+        if match:
+            found.append((int(match.group(1)), os.path.join(directory, candidate)))
+    return [path for _pid, path in sorted(found)]
+
+
+def _records(filename: str) -> Iterator[list[Any]]:
+    """The whole lines of a file as JSON arrays; a cut-off last line (a crash mid-write) ends it."""
+    with open(filename, "rb") as file:
+        file.readline()
+        for line in file:
+            if not line.endswith(b"\n"):
+                return
+            try:
+                record = json.loads(line)
+            except ValueError:
+                return
+            if isinstance(record, list) and record:
+                yield record
+
+
+def _remember_source(filename: str, text: str) -> None:
+    """A source stored in the recording (no file held it): source lines of its events are read from it."""
+    if not os.path.exists(filename) and filename not in linecache.cache:
+        # (no modification time: linecache.checkcache keeps the entry, as it keeps those of interactive code)
+        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+
+
+def _part_events(part: Part) -> Iterator[RecordedEvent]:
+    metadata = part.metadata
+    origin = int(metadata.get("origin_ns", 0))
+    values = bool(metadata.get("values", False))
+    pid = part.pid
+    cwd = str(metadata.get("cwd", ""))
+    codes: dict[int, RecordedCode] = {}
+    threads: dict[int, tuple[int | None, str]] = {}
+    for record in _records(part.filename):
+        tag = record[0]
+        if type(tag) is int:
+            kind, builtin = KIND_NAMES[tag]
+            event = RecordedEvent.make(
+                kind, builtin, codes[record[4]], threads[record[2]], record[3], record[5], record[6:], values
+            )
+            event.time_ns = origin + record[1]
+            event.pid = pid
+            event.cwd = cwd
+            yield event
+        elif tag == "c":
+            codes[record[1]] = RecordedCode(record)
+        elif tag == "t":
+            threads[record[1]] = (record[2], record[3])
+        elif tag == "s":
+            _remember_source(record[1], record[2])

@@ -1,0 +1,207 @@
+"""Replay: recorded events through a query and its actions, as a live trace would have run them."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .. import _streams, actions, config
+from .._options import prepare
+from ..predicates import Query, _Composable
+from ..util import safe_repr
+from .events import RECORDED_FIELDS, RecordedEvent
+from .reader import Part, Trace
+
+__all__ = ["Refused", "check_replayable", "replay"]
+
+
+class Refused(ValueError):
+    """The query needs something the recording doesn't hold (one line says what, and how to record it)."""
+
+
+#: Actions that need the live program, with what they need.
+_LIVE_ONLY: dict[type, str] = {
+    actions.VarsPrinter: "reads the frame's variables, which recordings don't hold",
+    actions.VarsSnooper: "reads the frame's variables, which recordings don't hold",
+    actions.StackPrinter: "reads the callers' frames, which recordings don't hold",
+    actions.Debugger: "needs the live program",
+    actions.Manhole: "needs the live program",
+}
+_FIELD_HINTS = {
+    "locals": "recordings don't hold variables; use a live trace (hunter -q ...) for it",
+    "globals": "recordings don't hold variables; use a live trace (hunter -q ...) for it",
+    "calls": "recordings don't count every call; use a live trace for it",
+    "instruction": "recordings don't hold instructions; use a live trace for it",
+    "arg": "record values (leave out --no-values / record_values=False)",
+}
+
+
+def _walk(node: Any, seen: set[int]) -> Iterable[Any]:
+    """Every predicate and action in a tree (each once)."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    yield node
+    if isinstance(node, _Composable):
+        for _role, part in node._parts():
+            yield from _walk(part, seen)
+
+
+def check_replayable(predicate: Any, metadata: dict[str, Any]) -> None:
+    """Raise Refused when the query reads a field, or an action needs something, that the recording lacks."""
+    values = bool(metadata.get("values"))
+    limit = int(metadata.get("repr_limit", 0))
+    for node in _walk(predicate, set()):
+        if isinstance(node, Query):
+            for field, _operator, _value in node._checks:
+                if field not in RECORDED_FIELDS or (field == "arg" and not values):
+                    raise Refused(f"the query reads {field!r}, which is not recorded: {_FIELD_HINTS.get(field, '')}")
+        problem = _LIVE_ONLY.get(type(node))
+        if problem is not None:
+            raise Refused(f"{type(node).__name__} {problem}")
+        if type(node).__name__ == "JSONLines":
+            raise Refused("JSONLines can't be made from a recording yet (its times would be the replay's)")
+        if isinstance(node, actions.ColorStreamAction):
+            _check_printer(node, values, limit)
+
+
+def _check_printer(printer: actions.ColorStreamAction, values: bool, limit: int) -> None:
+    name = type(printer).__name__
+    if not values:
+        raise Refused(f"{name} shows values, which were not recorded: record values (leave out --no-values)")
+    if printer.repr_func is not safe_repr:
+        raise Refused(f"{name} uses repr_func={printer.repr_func!r}; values were recorded with safe_repr")
+    if printer.repr_limit > limit:
+        raise Refused(
+            f"{name} shows values up to repr_limit={printer.repr_limit}, the recording holds {limit} characters: "
+            f"ask for repr_limit={limit} or less, or record with a larger record_repr_limit / --repr-limit"
+        )
+
+
+class _Worker:
+    """Runs the events of one recorded thread on a thread of its own, one at a time, while the replay waits.
+
+    Actions keep per-thread state (a call printer's open calls, the thread column's threads seen, a timeline's
+    tracks) keyed by the running thread: each recorded thread must look like a thread of its own to them.
+    """
+
+    def __init__(self, handler: Callable[[RecordedEvent], None]) -> None:
+        self._handler = handler
+        self._inbox: queue.Queue[RecordedEvent | None] = queue.Queue()
+        self._done: queue.Queue[BaseException | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="hunter-replay", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            event = self._inbox.get()
+            if event is None:
+                return
+            try:
+                self._handler(event)
+            except BaseException as exc:  # handed to the replaying thread
+                self._done.put(exc)
+            else:
+                self._done.put(None)
+
+    def __call__(self, event: RecordedEvent) -> None:
+        self._inbox.put(event)
+        failure = self._done.get()
+        if failure is not None:
+            raise failure
+
+    def stop(self) -> None:
+        self._inbox.put(None)
+        self._thread.join()
+
+
+def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None) -> int:
+    """Run every recorded event of ``trace`` through ``query`` (PYTHONHUNTER syntax); returns how many matched.
+
+    Each process's events are replayed in turn (the root's first), as its own trace: printers start afresh, and a
+    ``--- process PID: COMMAND`` line comes before each when there are several. ``pid``: only that process's.
+    Raises Refused (before any output) when the query needs what was not recorded.
+    """
+    if stream is not None:
+        config.default_stream = stream
+    args, kwargs = config.parse_trace_arguments(query)
+    setup = prepare(args, kwargs)
+    check_replayable(setup.predicate, trace.metadata)
+    actions.CallPrinter.cleanup()
+    predicate = setup.predicate
+    support = setup.threading_support
+    matched = 0
+    clock = [0]
+    _recorded_time(predicate, clock, int(trace.metadata.get("origin_ns", 0)))
+
+    def handle(event: RecordedEvent) -> None:
+        nonlocal matched
+        clock[0] = event.time_ns
+        if predicate(event):
+            matched += 1
+
+    parts = [part for part in trace.parts if pid is None or part.pid == pid]
+    if not parts:
+        known = ", ".join(str(part.pid) for part in trace.parts)
+        raise Refused(f"no process {pid} in the recording (its processes: {known})")
+    try:
+        for part in parts:
+            if len(parts) > 1:
+                _streams.write(config.default_stream, f"--- process {part.pid}: {_command(part)}\n")
+                _fresh_printers(predicate)
+            _replay_part(part, handle, support)
+    finally:
+        _close_exporters(predicate)
+    return matched
+
+
+def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: bool | None) -> None:
+    """One process's events: its main thread's on this thread, each other thread's on a thread of its own."""
+    workers: dict[int | None, Callable[[RecordedEvent], None]] = {None: handle}
+    try:
+        for event in part.events():
+            event.threading_support = support
+            run = workers.get(event.threadid)
+            if run is None:
+                run = workers[event.threadid] = _Worker(handle)
+            run(event)
+    finally:
+        for run in workers.values():
+            if isinstance(run, _Worker):
+                run.stop()
+
+
+def _fresh_printers(predicate: Any) -> None:
+    """Another process: the printers forget the threads and open calls of the one before."""
+    actions.CallPrinter.cleanup()
+    for node in _walk(predicate, set()):
+        if isinstance(node, actions.ColorStreamAction):
+            node._seen_threads = set()
+
+
+def _command(part: Part) -> str:
+    argv = part.metadata.get("argv") or []
+    return " ".join(str(word) for word in argv) if isinstance(argv, list) else "?"
+
+
+def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
+    """A timeline of a replay shows the recorded times: its clock reads the time of the event being replayed, and
+    its values are the recorded texts."""
+    from ..exporters import ChromeTrace
+    from ..exporters._timeline import escape
+
+    for node in _walk(predicate, set()):
+        if isinstance(node, ChromeTrace):
+            # (microseconds since the recording's origin, plus the 1 µs every timeline starts at)
+            node.now_us = lambda: (clock[0] - origin) / 1000 + 1  # type: ignore[method-assign]
+            node.value_json = escape
+
+
+def _close_exporters(predicate: Any) -> None:
+    """Close the timeline exporters of the query (a replay ends as a live trace ends, at exit)."""
+    for node in _walk(predicate, set()):
+        close = getattr(node, "close", None)
+        if close is not None and "exporters" in type(node).__module__:
+            close()

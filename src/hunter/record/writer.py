@@ -1,0 +1,484 @@
+"""Recorder: the action that writes events to a trace file (``record=PATH``, ``hunter record``)."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import linecache
+import os
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from types import CodeType
+from typing import Any, NoReturn
+
+from .._streams import OutputError
+from ..actions import RETURN_OPCODES, Action
+from ..event import Event
+from ..util import MISSING, safe_repr, shorten
+from .format import BUILTIN_KINDS, KINDS, PARAMETER_FLAGS, escape, header_line, part_path
+
+__all__ = ["Recorder", "value_text"]
+
+#: Names the file the root process of a run records to: ``{abspath: [pid, token, origin_ns]}``. A traced child
+#: (PYTHONHUNTER is inherited) finds its parent's entry and writes a part of its own next to it.
+ROOTS_ENV = "HUNTER_RECORD_ROOTS"
+#: Buffered events are written at least this often (checked at each event): kill -9 loses at most this much.
+FLUSH_INTERVAL_NS = 200_000_000
+#: Code objects remembered at a time (each entry keeps its code alive): past it the table starts over.
+MAX_CODES = 50_000
+
+_perf_ns = time.perf_counter_ns
+_live: weakref.WeakSet[Recorder] = weakref.WeakSet()
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def quick_repr(value: Any, maxdepth: int = 5) -> str:
+    """``safe_repr(value)``, the same text, faster for the plain values most arguments are (exact builtin scalars,
+    lists, tuples and dicts of them); anything else is safe_repr's own business."""
+    if not maxdepth:
+        return "..."
+    kind = type(value)
+    if kind in _SCALAR_TYPES:  # (their exact types' reprs run no code of the program's)
+        return repr(value)
+    depth = maxdepth - 1
+    if kind is list:
+        return "[" + ", ".join([quick_repr(item, depth) for item in value]) + "]"
+    if kind is tuple:
+        return "(" + ", ".join([quick_repr(item, depth) for item in value]) + ("," if len(value) == 1 else "") + ")"
+    if kind is dict:
+        # (keys at the dict's own depth, values one level deeper: safe_repr's layout)
+        return "{" + ", ".join([f"{quick_repr(k, maxdepth)}: {quick_repr(v, depth)}" for k, v in value.items()]) + "}"
+    return safe_repr(value, maxdepth)
+
+
+def value_text(value: Any, limit: int) -> str:
+    """What a printer shows of ``value`` with safe_repr, one line, kept to its first and last ``limit // 2`` chars.
+
+    A printer cutting this text to any limit up to ``limit`` gets what it gets from the value itself.
+    """
+    try:
+        text = quick_repr(value)
+    except Exception as exc:  # (a huge int on 3.11+) never fail the program over a repr
+        return f"!!! FAILED REPR: {safe_repr(exc)}"
+    return shorten(text.replace("\n", "\\n"), limit)
+
+
+_SMALL = 10**15
+
+
+def _json_text_at(limit: int) -> Callable[[Any], str]:
+    """``value_text`` as a JSON string, with a fast path for the small numbers most arguments are."""
+
+    def json_text(value: Any) -> str:
+        kind = type(value)
+        if (kind is int and -_SMALL < value < _SMALL) or kind is bool or value is None:
+            return f'"{value!r}"'
+        if kind is str:  # (safe_repr of a str is its repr, which holds no newline)
+            text = repr(value)
+            return escape(text if len(text) <= limit else shorten(text, limit))
+        return escape(value_text(value, limit))
+
+    return json_text
+
+
+def _depth(event: Event, kind: str, local: threading.local) -> int:
+    """The event's depth, mostly without walking the stack: a call whose caller is the thread's last recorded call
+    is one deeper than it (``local.frames``: the recorded calls still running, innermost last, with their frame
+    counts). Anything else asks the event, and starts the chain over from there."""
+    frame: Any = event.frame  # (a live event's: never None here)
+    try:
+        frames: list[tuple[Any, int]] = local.frames
+    except AttributeError:
+        frames = local.frames = []
+    count: int
+    if kind == "call":
+        if not frames and not getattr(local, "returns", False):
+            # Until a return shows that returns are recorded, frames are not kept: one whose return is never seen
+            # would stay referenced (and its variables alive) after it ended.
+            depth: int = event.depth
+            return depth
+        if frames and frames[-1][0] is frame.f_back:
+            count = frames[-1][1] + 1
+        else:
+            count = event.depth + 1
+            frames.clear()  # (what was there is not this frame's chain: returns that were not recorded)
+        frames.append((frame, count))
+        return count - 1
+    if frames and frames[-1][0] is frame:
+        count = frames[-1][1]
+        if kind == "return":
+            frames.pop()
+            return count - 1
+        return count
+    if kind == "return":
+        local.returns = True
+    depth = event.depth
+    return depth
+
+
+class _Table:
+    """Per-process file state: the refs of the code objects and threads already written."""
+
+    def __init__(self) -> None:
+        #: id(code) -> (code, ref, parameter names); the code is kept so that its id isn't reused meanwhile.
+        self.codes: dict[int, tuple[CodeType, int, tuple[str, ...]]] = {}
+        self.builtins: dict[tuple[Any, ...], int] = {}
+        #: File names whose source was looked at (stored when it is not in a file: ``-c`` code, exec'd strings).
+        self.sources: set[str] = set()
+        self.next_ref = 0
+        self.local = threading.local()
+
+    def new_ref(self) -> int:
+        self.next_ref += 1
+        return self.next_ref
+
+
+class Recorder(Action):
+    """Writes every event it gets to a trace file: ``hunter query``/``hunter summary`` ask it questions later.
+
+    ``lines``: record line events too (off: they are dropped). ``values``: record the safe_repr of arguments,
+    returned values and exceptions, cut to ``repr_limit`` characters. Events are buffered and written in whole
+    lines at least every 200 ms, so a file cut off by a crash holds everything up to its last write.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, lines: bool = False, values: bool = True, repr_limit: int = 1024
+    ):
+        if not isinstance(repr_limit, int) or isinstance(repr_limit, bool) or repr_limit < 8:
+            raise ValueError(f"repr_limit must be a whole number of at least 8, not {repr_limit!r}")
+        self.path = os.path.abspath(os.fspath(path))
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+            raise ValueError(f"cannot record to {self.path!r}: its folder is missing or not writable")
+        self.lines = bool(lines)
+        self.values = bool(values)
+        self.repr_limit = repr_limit
+        self.filename: str | None = None
+        self._lock = threading.Lock()
+        self._buffer: list[str] = []
+        self._fd = -1
+        #: Set up in this process (a forked child sets itself up again at its first event).
+        self._ready = False
+        #: Buffered lines that make the next event write them.
+        self._flush_at: float = 4096
+        self._pid = 0
+        self._closed = False
+        self._table = _Table()
+        self._t0 = 0
+        self._token = ""
+        self._origin = 0
+        self.due_ns = 0
+        self._text: Callable[[Any], str] = _json_text_at(repr_limit)
+
+    def __repr__(self) -> str:
+        return f"Recorder({self.path!r}, lines={self.lines}, values={self.values}, repr_limit={self.repr_limit})"
+
+    __str__ = __repr__
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def _reads_calls(self) -> bool:
+        return False  # (keeps the monitoring backend's pruning of calls)
+
+    # -- events -----------------------------------------------------------------------------------------
+
+    def __call__(self, event: Event) -> None:
+        """Append one event's record."""
+        if not self._ready and (self._closed or not self._open()):
+            return
+        kind = event.kind
+        if kind == "line" and not self.lines:
+            return
+        now = _perf_ns()
+        table = self._table
+        local = table.local
+        try:
+            thread = local.ref
+            if kind == "call" and local.name != event.threadname:  # (renamed: threads are named early, if ever)
+                thread = self._thread_ref(event, table)
+        except AttributeError:
+            thread = self._thread_ref(event, table)
+        if event.builtin:
+            self._builtin(event, kind, now, thread, table)
+            return
+        code = event.code
+        entry = table.codes.get(id(code))
+        if entry is None or entry[0] is not code:
+            entry = self._new_code(event, code, table)
+        head = f"{KINDS[kind]},{now - self._t0},{thread},{_depth(event, kind, local)},{entry[1]},{event.lineno}"
+        if kind == "return":
+            head += ",1" if event.instruction in RETURN_OPCODES else ",0"
+        if self.values and kind != "line":
+            text = self._text
+            if kind == "call":
+                local_values = event.locals
+                head += ",[" + ",".join([text(local_values.get(name, MISSING)) for name in entry[2]]) + "]"
+            else:
+                head += "," + text(event.arg)
+        local.events.append(f"[{head}]\n")
+        if now >= self.due_ns or len(self._buffer) >= self._flush_at:
+            self.due_ns = now + FLUSH_INTERVAL_NS
+            self.flush()
+
+    def _builtin(self, event: Event, kind: str, now: int, thread: int, table: _Table) -> None:
+        """A C function's event (profile mode): its own code entry, no values."""
+        key = (event.filename, event.module, event.function, event.stdlib)
+        ref = table.builtins.get(key)
+        if ref is None:
+            with self._lock:
+                ref = table.builtins[key] = table.new_ref()
+                self._buffer.append(_code_line(ref, event, None))
+        number = BUILTIN_KINDS[kind]
+        table.local.events.append(f"[{number},{now - self._t0},{thread},{event.depth},{ref},{event.lineno}]\n")
+
+    def _new_code(self, event: Event, code: CodeType, table: _Table) -> tuple[CodeType, int, tuple[str, ...]]:
+        """Write a code object's entry (once per file) and remember its ref and parameter names."""
+        from .._source import parameters
+
+        with self._lock:
+            if len(table.codes) >= MAX_CODES:
+                table.codes.clear()
+            entry = (code, table.new_ref(), tuple(name for _star, name in parameters(code)))
+            table.codes[id(code)] = entry
+            filename = event.filename
+            if filename not in table.sources:
+                table.sources.add(filename)
+                self._buffer.extend(_source_lines(filename, event))
+            self._buffer.append(_code_line(entry[1], event, code))
+        return entry
+
+    def _thread_ref(self, event: Event, table: _Table) -> int:
+        name = event.threadname
+        with self._lock:
+            ref = table.new_ref()
+            self._buffer.append(
+                json.dumps(["t", ref, event.threadid, name], ensure_ascii=True, separators=(",", ":")) + "\n"
+            )
+        table.local.ref = ref
+        table.local.name = name
+        table.local.events = self._buffer  # (where its events go: a flight recorder keeps a ring per thread)
+        return ref
+
+    # -- the file ---------------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the file now (else the first event does): a run without events still leaves a recording."""
+        if not self._closed and self._pid != os.getpid():
+            self._open()
+            self.flush()
+
+    def _open(self) -> bool:
+        """Open this process's file at its first event (the root's, or a part of its own); False: not recording."""
+        pid = os.getpid()
+        root, token, origin = _claim(self.path, pid)
+        filename = self.path if root else part_path(self.path, pid)
+        with self._lock:
+            if self._ready:  # (another thread was first)
+                return True
+            self._reset()
+            self._open_file(filename)
+            self._pid, self.filename = pid, filename
+            self._token, self._origin = token, origin
+            self._t0 = _perf_ns() - max(time.time_ns() - origin, 0)
+            metadata = {
+                "token": token,
+                "pid": pid,
+                "root": root,
+                "origin_ns": origin,
+                "python": list(sys.version_info[:3]),
+                "implementation": sys.implementation.name,
+                "argv": list(getattr(sys, "orig_argv", sys.argv)),
+                "cwd": os.getcwd(),
+                "lines": self.lines,
+                "values": self.values,
+                "repr_limit": self.repr_limit,
+            }
+            self._buffer.append(header_line(metadata))
+            self._ready = True
+        _install_process_hooks()
+        _live.add(self)
+        return True
+
+    def _open_file(self, filename: str) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+        try:
+            self._fd = os.open(filename, flags, 0o666)
+        except OSError as exc:
+            self._closed = True
+            raise OutputError(f"cannot record to {filename!r}: {exc}") from exc
+
+    def _reset(self) -> None:
+        """Forget the file (a forked child starts a part of its own: nothing it inherited is written twice)."""
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd = -1
+        self._ready = False
+        self._buffer = []
+        self._table = _Table()
+
+    def flush(self) -> None:
+        """Write every buffered record now (whole lines, one write)."""
+        with self._lock:
+            if self._fd < 0 or not self._buffer or self._pid != os.getpid():
+                return
+            count = len(self._buffer)
+            data = "".join(self._buffer[:count]).encode("ascii", "backslashreplace")
+            del self._buffer[:count]
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+            except OSError as exc:
+                self._closed = True
+                fd, self._fd = self._fd, -1
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                raise OutputError(f"cannot write the recording to {self.filename!r}: {exc}") from exc
+
+    def close(self) -> None:
+        """Write what is buffered and the end mark, then close the file (later events are ignored)."""
+        if self._closed:
+            return
+        if self._fd >= 0 and self._pid == os.getpid():
+            self._buffer.append(f'["end",{_perf_ns() - self._t0}]\n')
+            with contextlib.suppress(OutputError):
+                self.flush()
+        self._closed = True
+        with self._lock:
+            self._reset()
+            self._pid = 0
+        _live.discard(self)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` ran."""
+        return self._closed
+
+    def _after_fork_in_child(self) -> None:
+        # The lock may have been held by a thread that doesn't exist here; the part file opens at the first event.
+        self._lock = threading.Lock()
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd = -1
+        self._ready = False
+        self._buffer = []
+        self._table = _Table()
+
+
+def _source_lines(filename: str, event: Event) -> list[str]:
+    """The ``["s", filename, text]`` record of a source that no file holds (``-c`` code, a string given to exec that
+    linecache knows, a module in a zip): a replay shows its lines as the live trace did. None for a real file."""
+    if os.path.exists(filename):
+        return []
+    try:
+        lines = linecache.getlines(filename, event.globals)
+    except Exception:  # (a loader's get_source may fail in any way)
+        return []
+    if not lines:
+        return []
+    return [json.dumps(["s", filename, "".join(lines)], ensure_ascii=True, separators=(",", ":")) + "\n"]
+
+
+def _code_line(ref: int, event: Event, code: CodeType | None) -> str:
+    if code is None:  # a C function (profile mode): no parameters, no first line
+        fields: list[Any] = ["c", ref, event.filename, event.module, event.function, 0, event.stdlib, True, 0, 0, 0, []]
+    else:
+        count = code.co_argcount + code.co_kwonlyargcount
+        flags = code.co_flags & PARAMETER_FLAGS
+        count += bool(flags & 0x04) + bool(flags & 0x08)
+        fields = [
+            "c",
+            ref,
+            event.filename,
+            event.module,
+            code.co_name,
+            code.co_firstlineno,
+            event.stdlib,
+            False,
+            code.co_argcount,
+            code.co_kwonlyargcount,
+            flags,
+            list(code.co_varnames[:count]),
+        ]
+    return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
+def _claim(path: str, pid: int) -> tuple[bool, str, int]:
+    """Whether this process writes ``path`` itself (the run's root) or a part next to it; the run's token and origin."""
+    try:
+        roots = json.loads(os.environ.get(ROOTS_ENV) or "{}")
+    except ValueError:
+        roots = {}
+    roots = roots if isinstance(roots, dict) else {}
+    entry = roots.get(path)
+    if isinstance(entry, list) and len(entry) == 3 and entry[0] != pid:
+        return False, str(entry[1]), int(entry[2])
+    for recorder in list(_live):  # a forked child: the parent's recorder of this path knows the run
+        if recorder.path == path and recorder._pid != pid and recorder._pid:
+            return False, recorder._token, recorder._origin
+    token, origin = os.urandom(8).hex(), time.time_ns()
+    if os.environ.get("PYTHONHUNTER"):
+        # Only a run whose children are traced needs the note (subprocess, spawn): otherwise the environment stays
+        # exactly as the program left it.
+        roots[path] = [pid, token, origin]
+        os.environ[ROOTS_ENV] = json.dumps(roots)
+    return True, token, origin
+
+
+_os_exit = os._exit
+_hooks = False
+
+
+def flush_recording(path: str) -> None:
+    """Write what this process's recorders of ``path`` hold buffered (a reader in the same process sees it all)."""
+    for recorder in list(_live):
+        if recorder.path == path:
+            with contextlib.suppress(Exception):
+                recorder.flush()
+
+
+def _close_all() -> None:
+    for recorder in list(_live):
+        try:
+            recorder.close()
+        except Exception:  # exit must go on
+            continue
+
+
+def _exit_closing(status: int) -> NoReturn:
+    """``os._exit`` that first closes the open recordings (forked workers end this way)."""
+    _close_all()
+    _os_exit(status)
+
+
+def _before_fork() -> None:
+    for recorder in list(_live):
+        with contextlib.suppress(Exception):
+            recorder.flush()
+
+
+def _after_fork_in_child() -> None:
+    for recorder in list(_live):
+        recorder._after_fork_in_child()
+
+
+def _install_process_hooks() -> None:
+    """Hook fork and exit once, at the first recording (importing changes nothing)."""
+    global _hooks, _os_exit
+    if _hooks:
+        return
+    _hooks = True
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+    atexit.register(_close_all)
+    _os_exit = os._exit  # (a timeline's own wrapper, if any, runs after ours)
+    os._exit = _exit_closing

@@ -1,0 +1,450 @@
+"""Recordings: replaying a recording prints what a live trace prints; files survive kill -9 and other Pythons."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import REFERENCE, describe, normalize, run_python
+from test_golden import Case, per_thread, read_cases, unified_diff
+
+import hunter
+from hunter.record import RecordedEvent, read
+
+#: Cases whose action needs what a recording doesn't hold: the one-line refusal names it.
+REFUSED = {
+    "vars": "VarsPrinter reads the frame's variables",
+    "snooper": "VarsSnooper reads the frame's variables",
+    "stack": "StackPrinter reads the callers' frames",
+    "repr-func": "CallPrinter uses repr_func=<built-in function repr>; values were recorded with safe_repr",
+}
+#: Cases whose sample runs two threads: their interleaving is the OS's, so each thread's lines are compared (the
+#: whole output gets a few live runs to show the recording's interleaving, but need not).
+RACY = {"threads": 10}
+
+
+@pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    """A fresh copy of the reference sample programs (in a folder named ``samples``)."""
+    return Path(shutil.copytree(REFERENCE / "samples", tmp_path / "samples"))
+
+
+def record_value(case: Case, path: Path) -> str:
+    """The PYTHONHUNTER value that records the case's sample broadly: every event of its module, lines included."""
+    options = [option for option in ("profile=True", "threading_support=True") if option in case.value]
+    return ", ".join([f"module={case.sample!r}", f"record={str(path)!r}", "record_lines=True", *options])
+
+
+def query(path: Path, *words: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m hunter query PATH WORDS...``."""
+    return run_python(["-m", "hunter", "query", path, *words], cwd=cwd)
+
+
+@pytest.mark.parametrize("case", read_cases(), ids=lambda case: case.name)
+def test_replay_prints_what_the_live_trace_prints(case: Case, samples: Path, tmp_path: Path) -> None:
+    """Record a reference sample once, broadly; replaying the case's query prints the live run's output exactly."""
+    path = tmp_path / "run.hunt"
+    recorded = run_python(["run.py", case.sample], cwd=samples, env={"PYTHONHUNTER": record_value(case, path)})
+    assert recorded.returncode == 0 and recorded.stderr == "", describe(recorded)
+    replayed = query(path, case.value, cwd=tmp_path)  # (not the samples folder: sources come from the recorded cwd)
+    if case.name in REFUSED:
+        assert replayed.returncode == 2, describe(replayed)
+        assert replayed.stderr.count("\n") == 1 and REFUSED[case.name] in replayed.stderr, replayed.stderr
+        return
+    assert replayed.returncode == 0 and replayed.stderr == "", describe(replayed)
+    actual = normalize(replayed.stdout)
+    assert actual  # (every case prints something: an empty replay is a bug)
+    for _ in range(RACY.get(case.name, 1)):
+        live = run_python(["run.py", case.sample], cwd=samples, env={"PYTHONHUNTER": case.value})
+        expected = normalize(live.stderr)
+        if case.name in RACY:
+            assert per_thread(actual) == per_thread(expected), unified_diff(expected, actual, "live")
+        if actual == expected:
+            break
+    if case.name not in RACY:  # (a racy case's threads matched line for line above: only their interleaving is left)
+        assert actual == expected, unified_diff(expected, actual, "live")
+
+
+def test_refusal_names_the_missing_field(samples: Path, tmp_path: Path) -> None:
+    """A query reading a field the recording lacks is refused before any output, in one line that says how."""
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='demo', record={str(path)!r}, record_values=False"}
+    assert run_python(["run.py", "demo"], cwd=samples, env=env).returncode == 0
+    result = query(path, "module='demo', locals_has='amount'")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "the query reads 'locals', which is not recorded" in result.stderr and result.stderr.count("\n") == 1
+    result = query(path, "module='demo', kind='call'")  # CallPrinter shows arguments, which were not recorded
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "CallPrinter shows values, which were not recorded" in result.stderr
+    result = query(path, "module='demo', kind='call', action=CallPrinter(repr_limit=2000)")
+    assert "CallPrinter shows values" in result.stderr
+
+
+def test_printer_asking_for_more_than_was_recorded_is_refused(samples: Path, tmp_path: Path) -> None:
+    """Values were cut at record time: a printer showing more of them would show something else than live."""
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='values', record={str(path)!r}, record_repr_limit=50"}
+    assert run_python(["run.py", "values"], cwd=samples, env=env).returncode == 0
+    result = query(path, "kind='call', action=CallPrinter(repr_limit=60)")
+    assert result.returncode == 2 and "repr_limit=60" in result.stderr and "holds 50" in result.stderr
+    assert query(path, "kind='call', action=CallPrinter(repr_limit=40)").returncode == 0
+
+
+def test_hunter_record_command_and_summary(samples: Path, tmp_path: Path) -> None:
+    """``hunter record`` with hunter's filters, then ``hunter summary``: calls and where exceptions were caught."""
+    path = tmp_path / "cli.hunt"
+    result = run_python(
+        ["-m", "hunter", "record", "-o", path, "--module", "silenced", "--", "run.py", "silenced"], cwd=samples
+    )
+    assert result.returncode == 0, describe(result)
+    prog = "python -m hunter"
+    assert (
+        result.stderr == f"hunter: recorded to {path}; ask it with: {prog} query {path} 'QUERY' (or {prog} summary)\n"
+    )
+    trace = read(path)
+    assert {event.module for event in trace} == {"silenced"}
+    assert {event.kind for event in trace} == {"call", "return", "exception"}  # (no lines unless --lines)
+    summary = run_python(["-m", "hunter", "summary", path])
+    lines = summary.stdout.splitlines()
+    assert lines[0] == f"recording {path}: 17 events, 1 process(es), python {'.'.join(map(str, sys.version_info[:3]))}"
+    functions = [re.sub(r"\s+\d+\.\d+\s+\d+\.\d+\s+", " | ", line).strip() for line in lines[3:8]]
+    assert sorted(functions) == [
+        "1 | silenced.<module> (silenced.py:1)",
+        "1 | silenced.main (silenced.py:20)",
+        "1 | silenced.reraise (silenced.py:13)",
+        "1 | silenced.swallow (silenced.py:5)",
+        "2 | silenced.fail (silenced.py:1)",
+    ]
+    assert lines[10:] == [
+        "        1  RuntimeError: silenced.fail (silenced.py:2) -> silenced.swallow (silenced.py:7)",
+        "        1  RuntimeError: silenced.fail (silenced.py:2) -> silenced.main (silenced.py:23)",
+    ]
+
+
+KILLED = """
+import os, signal, sys
+import hunter
+hunter.trace(module="__main__", record=sys.argv[1])
+
+def step(n):
+    return n + 1
+
+for n in range(2000):
+    step(n)
+hunter.record.writer._live and [r.flush() for r in list(hunter.record.writer._live)]
+for n in range(5):
+    step(n)  # buffered, never written: the process is killed before the next flush
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_recording_killed_with_sigkill_reads_up_to_its_last_flush(tmp_path: Path) -> None:
+    """kill -9: no end mark, but every record written before it reads back (each write holds whole lines)."""
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED)
+    path = tmp_path / "killed.hunt"
+    result = run_python([script, path])
+    assert result.returncode == -signal.SIGKILL, describe(result)
+    trace = read(path)
+    events = list(trace)
+    assert not trace.parts[0].complete
+    calls = [event for event in events if event.kind == "call" and event.function == "step"]
+    assert len(calls) == 2000 and calls[-1].locals == {"n": "1999"}
+    # A write cut in the middle of a line (a full disk, a crash inside write()) loses only that line.
+    with open(path, "ab") as file:
+        file.write(b"[0,123,2,1,")
+    assert len(list(read(path))) == len(events)
+
+
+FORKING = """
+import os, sys
+import hunter
+hunter.trace(module="__main__", record=sys.argv[1])
+
+def child(n):
+    return n * 2
+
+def parent(n):
+    return n + 1
+
+pid = os.fork()
+if pid == 0:
+    child(21)
+    os._exit(0)
+os.waitpid(pid, 0)
+parent(1)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_writes_a_part_read_with_the_parent(tmp_path: Path) -> None:
+    """Each process writes a part of its own; read() merges them: the child's events carry its pid."""
+    script = tmp_path / "forking.py"
+    script.write_text(FORKING)
+    path = tmp_path / "fork.hunt"
+    result = run_python([script, path])
+    assert result.returncode == 0, describe(result)
+    trace = read(path)
+    assert len(trace.parts) == 2 and all(part.complete for part in trace.parts)
+    calls = {(event.function, event.pid == trace.parts[0].pid) for event in trace if event.kind == "call"}
+    assert calls == {("child", False), ("parent", True)}
+    # A query replays each process in turn, each under a line naming it.
+    parent, child = (part.pid for part in trace.parts)
+    replayed = query(path, "kind='call', action=CallPrinter(filename_alignment=300)")
+    command = f"{sys.executable} {script} {path}"
+    assert [line.lstrip() for line in replayed.stdout.splitlines()] == [
+        f"--- process {parent}: {command}",
+        f"{script}:9     call      => parent(n=1)",
+        f"--- process {child}: {command}",
+        f"{script}:6     call      => child(n=21)",
+    ]
+    assert query(path, "kind='call'", "--pid", str(child)).stdout.strip().endswith("=> child(n=21)")
+
+
+def other_python() -> str | None:
+    """An interpreter of another minor version than this one (3.10 or 3.13), from pyenv, if one is installed."""
+    wanted = "3.13" if sys.version_info[:2] != (3, 13) else "3.10"
+    found = sorted(Path.home().glob(f".pyenv/versions/{wanted}*/bin/python"))
+    return str(found[-1]) if found else None
+
+
+def test_a_recording_is_read_by_another_python_version(samples: Path, tmp_path: Path) -> None:
+    """This Python records; another minor version (without hunter installed: the reader is on sys.path) replays."""
+    python = other_python()
+    if python is None:
+        pytest.skip("no other Python version installed")
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='demo', record={str(path)!r}, record_lines=True"}
+    assert run_python(["run.py", "demo"], cwd=samples, env=env).returncode == 0
+    here = query(path, "module='demo', action=CodePrinter")
+    src = str(Path(hunter.__file__).resolve().parent.parent)
+    there = run_python(
+        ["-m", "hunter", "query", path, "module='demo', action=CodePrinter"], python=python, env={"PYTHONPATH": src}
+    )
+    assert there.returncode == 0, describe(there)
+    assert there.stdout == here.stdout and here.stdout.count("\n") > 50
+
+
+def test_a_newer_version_is_refused_in_one_line(tmp_path: Path) -> None:
+    """A file from a newer hunter: one line saying so, not a traceback."""
+    path = tmp_path / "new.hunt"
+    path.write_text('["hunter-record",99,{}]\n')
+    result = query(path, "kind='call'")
+    assert result.returncode == 2
+    assert result.stderr.endswith(
+        f"{path} is a version 99 recording; this hunter reads versions up to 1: upgrade hunter\n"
+    )
+
+
+FLIGHT = """
+import os, signal, sys, threading
+import hunter
+hunter.trace(module="__main__", record=sys.argv[1], record_last=50, threading_support=True)
+
+def work(n):
+    return n + 1
+
+def worker():
+    for n in range(1000):
+        work(n)
+
+thread = threading.Thread(target=worker, name="worker")
+thread.start()
+thread.join()
+for n in range(1000):
+    work(n)
+if sys.argv[2] == "signal":
+    os.kill(os.getpid(), signal.SIGUSR2)
+    print("dumped" if os.path.exists(sys.argv[1]) else "not yet", flush=True)
+elif sys.argv[2] == "raise":
+    def boom():
+        raise ValueError("boom")
+    boom()
+"""
+
+
+def run_flight(tmp_path: Path, how: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    script = tmp_path / "flight.py"
+    script.write_text(FLIGHT)
+    path = tmp_path / "flight.hunt"
+    return run_python([script, path, how]), path
+
+
+def by_thread(path: Path) -> dict[str, list[RecordedEvent]]:
+    threads: dict[str, list[RecordedEvent]] = {}
+    for event in read(path):
+        threads.setdefault(event.threadname, []).append(event)
+    return threads
+
+
+def test_flight_recorder_writes_each_threads_last_events_on_an_uncaught_exception(tmp_path: Path) -> None:
+    """record_last=50: each thread's 50 last events, written when the program dies of an exception."""
+    result, path = run_flight(tmp_path, "raise")
+    assert result.returncode == 1 and result.stderr.endswith("ValueError: boom\n"), describe(result)
+    threads = by_thread(path)
+    assert sorted(threads) == ["MainThread", "worker"]
+    assert len(threads["worker"]) == len(threads["MainThread"]) == 50
+    # The worker's last events are its last calls; the main thread's end with the exception leaving boom().
+    assert [(event.kind, event.function) for event in threads["worker"][-2:]] == [
+        ("return", "work"),
+        ("return", "worker"),
+    ]
+    last = threads["MainThread"][-5:]
+    assert [(event.kind, event.function) for event in last] == [
+        ("call", "boom"),
+        ("exception", "boom"),
+        ("return", "boom"),
+        ("exception", "<module>"),
+        ("return", "<module>"),
+    ]
+    assert "ValueError('boom')" in str(last[1].arg)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR2"), reason="needs SIGUSR2")
+def test_flight_recorder_writes_on_sigusr2_and_nothing_at_a_normal_end(tmp_path: Path) -> None:
+    """SIGUSR2 writes the rings while the program goes on; a program that ends normally leaves no file."""
+    result, path = run_flight(tmp_path, "signal")
+    assert (result.returncode, result.stdout) == (0, "dumped\n"), describe(result)
+    threads = by_thread(path)
+    assert len(threads["worker"]) == len(threads["MainThread"]) == 50
+    assert threads["MainThread"][-1].function == "work"
+    result, path = run_flight(tmp_path, "nothing")
+    assert result.returncode == 0, describe(result)
+    assert not path.exists()
+
+
+def test_hunter_dump_writes_the_flight_recorder_in_process(tmp_path: Path) -> None:
+    """hunter.dump() from the program: the file holds the last events, and reads back as a recording."""
+    path = tmp_path / "dump.hunt"
+
+    def step(n: int) -> int:
+        return n * 3
+
+    with hunter.trace(function="step", record=str(path), record_last=10):
+        for n in range(100):
+            step(n)
+        written = hunter.dump()
+    assert written == [str(path)]
+    events = list(read(path))
+    assert len(events) == 10 and events[-1].kind == "return" and events[-1].arg == "297"
+
+
+def test_a_timeline_made_from_a_recording_has_the_recorded_times(samples: Path, tmp_path: Path) -> None:
+    """--format chrome from a recording: each call's B event is at its recorded time (µs since the origin, + 1)."""
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='demo', record={str(path)!r}"}
+    assert run_python(["run.py", "demo"], cwd=samples, env=env).returncode == 0
+    timeline = tmp_path / "out.json"
+    result = query(path, "module='demo'", "--format", "chrome", "-o", str(timeline))
+    assert result.returncode == 0, describe(result)
+    trace = read(path)
+    origin = trace.metadata["origin_ns"]
+    expected = [(event.time_ns - origin) / 1000 + 1 for event in trace if event.kind == "call"]
+    begins = [json.loads(line.lstrip(",")) for line in timeline.read_text().splitlines()[1:-1]]
+    actual = [item["ts"] for item in begins if item["ph"] == "B"]
+    assert len(actual) == len(expected) > 5
+    assert actual == pytest.approx(expected, abs=0.002)
+
+
+class Opaque:
+    """An object of the program's: safe_repr shows only its type and address."""
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "text\nwith a newline",
+        b"\x00bytes",
+        (1,),
+        (),
+        {1: {2: {3: {4: {5: {6: 7}}}}}},
+        [[[[[[[1]]]]]]],
+        {"a": {"b": {"c": {"d": {"e": "f"}}}}},
+        [1, [2, [3, [4, [5, [6]]]]]],
+        {"key": [Opaque(), (1,)], (1, 2): frozenset({1})},
+        {"a": [{"b": [{"c": 1.5, "d": None, "e": True}]}]},
+    ],
+)
+def test_values_are_recorded_as_safe_repr_shows_them(value: object) -> None:
+    """The recorder's quick repr of plain values is safe_repr's text exactly (depth limit included)."""
+    from hunter.record.writer import quick_repr
+    from hunter.util import safe_repr
+
+    assert quick_repr(value) == safe_repr(value)
+
+
+def test_read_in_the_recording_process_sees_every_event(tmp_path: Path) -> None:
+    """trace(record=...) in this process, stopped, then read(): nothing is left in the recorder's buffer."""
+    path = tmp_path / "here.hunt"
+
+    def triple(n: int) -> int:
+        return n * 3
+
+    with hunter.trace(function="triple", record=str(path)):
+        for n in range(5):
+            triple(n)
+    events = list(read(path))
+    assert [(event.kind, event.arg) for event in events[-2:]] == [("call", None), ("return", "12")]
+    assert len(events) == 10
+
+
+COMMAND = """
+def twice(x):
+    return x * 2
+
+twice(21)
+"""
+
+
+def test_the_source_of_code_run_with_dash_c_is_stored(tmp_path: Path) -> None:
+    """``hunter record -c CODE``: no file holds the code, so the recording does; the replay shows its lines."""
+    path = tmp_path / "command.hunt"
+    recorded = run_python(["-m", "hunter", "record", "--lines", "-o", path, "-c", COMMAND], cwd=tmp_path)
+    assert recorded.returncode == 0, describe(recorded)
+    live = run_python(["-m", "hunter", "--action", "code", "-c", COMMAND], cwd=tmp_path)
+    replayed = query(path, "--action", "code")
+    assert replayed.stdout == live.stderr and "return x * 2" in live.stderr
+
+
+def test_a_failing_query_ends_the_replay_in_one_line(samples: Path, tmp_path: Path) -> None:
+    """A predicate of the user's that raises on an event: one line naming the error, exit status 1."""
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='demo', record={str(path)!r}"}
+    assert run_python(["run.py", "demo"], cwd=samples, env=env).returncode == 0
+    result = query(path, "lambda event: 1 / 0")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "python -m hunter query: error: the query failed on a recorded event: ZeroDivisionError: division by zero\n"
+    )
+
+
+def test_recording_calls_only_keeps_no_frame_alive(tmp_path: Path) -> None:
+    """kind="call": returns are never seen, so no ended call's frame (and its variables) may stay referenced."""
+    import gc
+    import weakref
+
+    class Resource:
+        """A local variable whose life ends with its frame."""
+
+    alive: list[weakref.ref[Resource]] = []
+
+    def holder() -> None:
+        resource = Resource()
+        alive.append(weakref.ref(resource))
+
+    gc.disable()  # (only reference counting may end it: as when the program's frame is simply gone)
+    try:
+        with hunter.trace(function="holder", kind="call", record=str(tmp_path / "calls.hunt")):
+            for _ in range(3):
+                holder()
+                assert alive[-1]() is None
+    finally:
+        gc.enable()
+    assert [event.function for event in read(tmp_path / "calls.hunt")] == ["holder"] * 3
