@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import threading
 from typing import IO, Any
+
+from . import _fork
 
 #: Files opened from a path are shared by every action that names the same path.
 _opened: dict[str, IO[str]] = {}
 #: One lock for all printer output: a line is written whole, never interleaved with another thread's.
-write_lock = threading.RLock()
+write_lock = _fork.lock(_fork.OUTPUT, reentrant=True)
 
 
 class _Nowhere:
