@@ -431,12 +431,26 @@ class CallPrinter(CodePrinter):
 
     @staticmethod
     def _cap(event: Event, stack: list[tuple[str, str, int | None]]) -> None:
-        """Drop open calls deeper than the event's real call depth.
+        """Drop the open calls that aren't running any more (their frames are not above the event's).
 
         Calls whose returns were filtered out would otherwise indent forever (hunter 3.9 grows without bound
         under kind="call"). Only needed when the open call on top is not this frame's (or its caller's): the
-        stack is consistent then, and the depth costs a walk up the stack.
+        stack is consistent then, and the frame chain costs a walk up the stack. The frames, not the depth,
+        decide: tracing may start anywhere below depth 0 (``-m``, an import, a notebook cell).
         """
+        frame = event.frame
+        if frame is not None and not event.detached:
+            # (A Backlog replays events that keep their frames, which may have returned since: depth decides there.)
+            running = {}
+            current = frame.f_back if event.kind == "call" and not event.builtin else frame
+            while current is not None:
+                running[id(current)] = current.f_code.co_name
+                current = current.f_back
+            # (Calls of detached events have no frame id: from the first of them down, the depth decides.)
+            while stack and stack[-1][2] is not None and running.get(stack[-1][2]) != stack[-1][1]:
+                stack.pop()
+            if not stack or stack[-1][2] is not None:
+                return
         level = event.depth if event.kind in ("call", "return") and not event.builtin else event.depth - 1
         limit = level if event.kind == "call" and not event.builtin else level + 1
         if len(stack) > limit >= 0:
