@@ -61,10 +61,16 @@ def resolve_stream(stream: Any) -> Any:
     return stream
 
 
+#: How many times the printers wrote (the command line says so when a run ends with nothing written).
+writes = 0
+
+
 def write(stream: Any, text: str) -> None:
     """Write ``text`` in one piece; a closed or failing stream becomes an OutputError."""
+    global writes
     try:
         with write_lock:
+            writes += 1
             stream.write(text)
     except (ValueError, OSError) as exc:
         raise OutputError(f"cannot write to {stream!r}: {exc}") from exc

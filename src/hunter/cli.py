@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from . import _streams, config
+from ._empty_trace import asked_modules, hint
 from ._keywords import did_you_mean
 from ._options import prepare, trace
+from ._tracebacks import without_tracer_frames
 from ._version import __version__
 from .backends import BackendError, choose
 
@@ -175,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--action",
         nargs="+",
         metavar="ACTION",
-        help="text output: call (default), code, vars NAME... (end the names with --), snoop, errors",
+        help="text output: call (default), code, vars NAME... (end the names with --), snoop, errors; several "
+        "at once: --action call errors",
     )
     out.add_argument(
         "--format",
@@ -257,14 +260,16 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], Target | None]:
         index += 1
         name = token.split("=", 1)[0]
         if name == "--action" and "=" not in token:
-            # Takes a printer name, and for `vars` the names to show: everything up to the next option.
-            if index < len(argv):
-                options.append(argv[index])
+            # Printer names (the first word whatever it is, so that a misspelt one gets its message), and after
+            # `vars` the names to show: everything up to the next option or `--`.
+            in_vars = False
+            while index < len(argv) and not argv[index].startswith("-"):
+                word = argv[index]
+                if options[-1] != token and not in_vars and word not in _ACTIONS:
+                    break
+                in_vars = in_vars or word == "vars"
+                options.append(word)
                 index += 1
-                if options[-1] == "vars":
-                    while index < len(argv) and not argv[index].startswith("-"):
-                        options.append(argv[index])
-                        index += 1
         elif name in _VALUE_OPTIONS and "=" not in token and index < len(argv):
             options.append(argv[index])  # (-qVALUE / -oFILE carry their value glued on: nothing to take)
             index += 1
@@ -284,6 +289,8 @@ class Plan:
     output: str | None
     format: str
     children: bool
+    #: The module names asked for (--module, module= in a query): what the hint of an empty trace is about.
+    modules: list[str] = field(default_factory=list)
 
 
 def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -293,7 +300,7 @@ def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tupl
         # Checked as trace() will take it, without making a printer (its stream is the program's business).
         prepare(args, kwargs, default_action=_no_action)
     except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
-        raise UsageError(f"bad --query {text!r}: {exc}") from None
+        raise UsageError(f"bad --query {text!r}: {exc}{_query_hint(text, str(exc))}") from None
     # Keep the source text of every part, so that the children get the very same query.
     tree = ast.parse(f"_({text}\n)", mode="eval")
     source = f"_({text}\n)"
@@ -311,6 +318,55 @@ def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tupl
         else:
             query_parts.append((keyword.arg, value))
     return positional, query_parts, option_parts
+
+
+def _query_hint(text: str, message: str) -> str:
+    """What to do about a --query's error, when it is one of the common ones (else nothing).
+
+    ``module=bank``: the shell ate the quotes, the value is read as a name; ``CallPrinter(repr_limt=3)``: the
+    closest option of the action.
+    """
+    try:
+        call = ast.parse(f"_({text}\n)", mode="eval").body
+    except SyntaxError:
+        return ""
+    if not isinstance(call, ast.Call):
+        return ""
+    undefined = re.search(r"NameError: name '(\w+)' is not defined", message)
+    if undefined:
+        for keyword in call.keywords:
+            if isinstance(keyword.value, ast.Name) and keyword.value.id == undefined.group(1):
+                value = keyword.value.id
+                return (
+                    f". A text value needs quotes: {keyword.arg}={value!r}; in a shell, quote the whole query: "
+                    f"-q '{keyword.arg}=\"{value}\"'"
+                )
+        return ""
+    unexpected = re.search(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'", message)
+    if unexpected:
+        return _option_hint(call, unexpected.group(2))
+    return ""
+
+
+def _option_hint(call: ast.Call, name: str) -> str:
+    """``" Did you mean 'repr_limit'?"`` for an action given an option it doesn't take."""
+    import inspect
+
+    for node in ast.walk(call):
+        if not (isinstance(node, ast.Call) and any(keyword.arg == name for keyword in node.keywords)):
+            continue
+        target = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        options: set[str] = set(config.PRINTER_OPTIONS)
+        klass = config.public_namespace((target,)).get(target)
+        for cls in getattr(klass, "__mro__", ()):
+            try:
+                options.update(inspect.signature(cls.__init__).parameters)
+            except (TypeError, ValueError):
+                continue
+        options -= {"self", "args", "kwargs", "options"}
+        hint = did_you_mean(name, options)
+        return f".{hint}" if hint else ""
+    return ""
 
 
 def _no_action(event: Any) -> None:
@@ -334,8 +390,33 @@ def _kinds(values: list[str]) -> list[str]:
     return list(dict.fromkeys(kinds))
 
 
+def _printers(words: list[str] | None) -> list[tuple[str, list[str]]]:
+    """``--action``'s words as printers, each with its names: ``call vars x y`` -> call, then vars of x and y."""
+    printers: list[tuple[str, list[str]]] = []
+    for word in words or ["call"]:
+        if printers and printers[-1][0] == "vars":
+            printers[-1][1].append(word)
+        elif word in _ACTIONS:
+            if any(name == word for name, _ in printers):
+                raise UsageError(f"--action {word} given twice")
+            printers.append((word, []))
+        else:
+            hint = did_you_mean(word, _ACTIONS)
+            message = f"argument --action: invalid choice: {word!r} (choose from {', '.join(_ACTIONS)})"
+            raise UsageError(f"{message}.{hint}" if hint else message)
+    for name, names in printers:
+        if name == "vars" and not names:
+            raise UsageError("--action vars needs at least one NAME")
+        for item in names:
+            try:
+                compile(item, "<vars>", "eval")
+            except SyntaxError:
+                raise UsageError(f"--action vars: {item!r} is not a Python expression") from None
+    return printers
+
+
 def _action_text(options: argparse.Namespace, output: str | None, child: bool) -> str:
-    """The action of the trace, as PYTHONHUNTER source text."""
+    """The action of the trace, as PYTHONHUNTER source text (``actions=[...]`` for several printers)."""
     limit = [] if options.repr_limit is None else [f"repr_limit={options.repr_limit!r}"]
     limit += ["asyncio=True"] if options.asyncio and options.format == "chrome" else []
     # signals=True: SIGTERM/SIGHUP close the file before the process ends (in the children too).
@@ -343,8 +424,14 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
         return f"ChromeTrace({', '.join([repr(output), *limit, 'signals=True'])})"
     if options.format == "jsonl":
         return f"JSONLines({', '.join([repr(output), *limit, 'signals=True'])})"
-    words = options.action or ["call"]
-    name, names = words[0], words[1:]
+    texts = [_printer_text(options, name, names, output, child, limit) for name, names in _printers(options.action)]
+    return texts[0] if len(texts) == 1 else f"[{', '.join(texts)}]"
+
+
+def _printer_text(
+    options: argparse.Namespace, name: str, names: list[str], output: str | None, child: bool, limit: list[str]
+) -> str:
+    """One text printer of --action, as PYTHONHUNTER source text."""
     arguments = [repr(item) for item in names]
     if output is not None:
         arguments.append(f"stream={output!r}")
@@ -352,9 +439,9 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
         # A child's lines end up next to the parent's: say which process wrote each.
         arguments.append("force_pid=True")
     arguments += limit
-    if options.elapsed:
+    if options.elapsed and name in ("call", "code"):
         arguments.append("elapsed=True")
-    if options.asyncio:
+    if options.asyncio and name in ("call", "code"):
         arguments.append("asyncio=True")
     return f"{_ACTIONS[name]}({', '.join(arguments)})"
 
@@ -393,8 +480,11 @@ def _retarget(text: str, settings: dict[str, str]) -> str:
     return ast.unparse(tree)
 
 
-def make_plan(argv: Sequence[str]) -> Plan:
-    """Parse and check the command line (raises UsageError; runs nothing)."""
+def make_plan(argv: Sequence[str], launcher: str | None = None) -> Plan:
+    """Parse and check the command line (raises UsageError; runs nothing).
+
+    ``launcher``: the file of the console script that called :func:`main` (its frame is machinery too).
+    """
     option_words, target = split_argv(argv)
     parser = build_parser()
     options = parser.parse_args(option_words)
@@ -402,32 +492,15 @@ def make_plan(argv: Sequence[str]) -> Plan:
         print(f"hunter {_version()}")
         raise SystemExit(0)
     if target is None:
-        hint = (
-            " (after --action vars NAME..., put -- before the script)" if (options.action or [""])[0] == "vars" else ""
-        )
+        hint = " (after --action vars NAME..., put -- before the script)" if "vars" in (options.action or []) else ""
         raise UsageError(f"no script, -m module or -c code given{hint}")
-    if options.action is not None:
-        if options.format != "text":
-            raise UsageError(f"--action applies to --format text, not --format {options.format}")
-        if options.action[0] not in _ACTIONS:
-            hint = did_you_mean(options.action[0], _ACTIONS)
-            message = f"argument --action: invalid choice: {options.action[0]!r} (choose from {', '.join(_ACTIONS)})"
-            raise UsageError(f"{message}.{hint}" if hint else message)
-        if options.action[0] == "vars":
-            if len(options.action) < 2:
-                raise UsageError("--action vars needs at least one NAME")
-            for name in options.action[1:]:
-                try:
-                    compile(name, "<vars>", "eval")
-                except SyntaxError:
-                    raise UsageError(f"--action vars: {name!r} is not a Python expression") from None
-        elif len(options.action) > 1:
-            raise UsageError(f"--action {options.action[0]} takes no names (got {' '.join(options.action[1:])})")
-    if options.elapsed and (options.format != "text" or (options.action or ["call"])[0] not in ("call", "code")):
+    if options.action is not None and options.format != "text":
+        raise UsageError(f"--action applies to --format text, not --format {options.format}")
+    printers = {name for name, _ in _printers(options.action)}
+    if options.elapsed and (options.format != "text" or not printers & {"call", "code"}):
         raise UsageError("--elapsed applies to the text output of --action call (the default) or code")
     if options.asyncio and (
-        options.format == "jsonl"
-        or (options.format == "text" and (options.action or ["call"])[0] not in ("call", "code"))
+        options.format == "jsonl" or (options.format == "text" and not printers & {"call", "code"})
     ):
         raise UsageError("--asyncio applies to --format chrome and to the text output of --action call or code")
     if options.repr_limit is not None and options.format != "text" and options.repr_limit < 8:
@@ -435,8 +508,10 @@ def make_plan(argv: Sequence[str]) -> Plan:
     positional: list[str] = []
     query: list[str] = []
     tracer_options: dict[str, str] = {}
+    asked: list[tuple[str, str]] = []
     for text in options.query:
         parts, query_parts, option_parts = _check_query(text)
+        asked.extend(query_parts)
         positional.extend(parts)
         if query_parts:
             positional.append("Q(" + ", ".join(f"**{v}" if k == "**" else f"{k}={v}" for k, v in query_parts) + ")")
@@ -492,6 +567,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
     # hunter's own code, the runpy frames that start a -m module and the interpreter's shutdown work are machinery,
     # not the program.
     machinery = [_SHUTDOWN, "module='runpy'", f"filename_startswith={_HUNTER_DIR!r}"]
+    if launcher is not None:
+        machinery.append(f"filename={launcher!r}")
     if options.stdlib is False:
         # setuptools' import hook (its distutils-precedence.pth installs it) runs at every import: it is part of the
         # import machinery, as much as importlib is.
@@ -505,7 +582,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
     def arguments_text(child: bool) -> str:
         parts = list(common)
         if not user_actions:
-            parts.append(f"action={_action_text(options, output, child)}")
+            text = _action_text(options, output, child)
+            parts.append(f"{'actions' if text.startswith('[') else 'action'}={text}")
         settings = {}
         if output is not None:
             settings["stream"] = repr(output)
@@ -524,6 +602,7 @@ def make_plan(argv: Sequence[str]) -> Plan:
         output=output,
         format=options.format,
         children=not options.no_children,
+        modules=asked_modules(options.module, asked),
     )
 
 
@@ -595,6 +674,9 @@ def _install_excepthook(runner: types.CodeType) -> None:
 
             linecache.cache.pop("<string>", None)  # see _remember_command_source
         trimmed = _trim_traceback(tb, runner)
+        if exc is not None:
+            # Ctrl-C mostly lands in the tracer's code: those frames aren't the program's.
+            trimmed = without_tracer_frames(exc, trimmed)
         if exc is not None and trimmed is not tb:
             # The default hook prints the exception's own __traceback__ when it has one: trim that too.
             exc.__traceback__ = trimmed
@@ -665,6 +747,11 @@ class Session:
         self.exporters = [action for action in actions if isinstance(action, TimelineWriter)]
         atexit.register(self.finish)
         if self.exporters:
+            # What finish() needs, imported now: python forgets an uncaught KeyboardInterrupt (and ends with
+            # status 1, not by SIGINT) once any module is imported while it exits.
+            import hunter.exporters._summary
+            import hunter.exporters.chrome  # noqa: F401
+
             _handle_fatal_signals(self.finish)
 
     def start(self) -> None:
@@ -691,8 +778,26 @@ class Session:
             # A forked child of the program that exits normally runs our exit handler too: its own file is
             # closed now, and the merge is the main process's job (it would replace the file under its feet).
             return
-        for exporter in self.exporters:
-            _finish_timeline(exporter, self.prog)
+        events = sum(_finish_timeline(exporter, self.prog) for exporter in self.exporters)
+        if sys.stderr is not None and self._traced_nothing(events):
+            script = self.plan.target.name if self.plan.target.kind == "script" else None
+            sys.stderr.write(hint(self.plan.modules, script, list(sys.modules)) + "\n")
+
+    def _traced_nothing(self, timeline_events: int) -> bool:
+        """Whether the run's output holds no event (only known for printers and timelines)."""
+        from .actions import ColorStreamAction
+        from .exporters._timeline import TimelineWriter
+
+        actions = self.kwargs.get("actions") or [self.kwargs.get("action")]
+        if (
+            self.untraced
+            or self.tracer is None
+            or not all(isinstance(action, (ColorStreamAction, TimelineWriter)) for action in actions)
+        ):
+            return False  # (a Debugger, the program's own action: whether they did anything is theirs to say)
+        if self.exporters:
+            return timeline_events == 0 and len(self.exporters) == len(actions)
+        return _streams.writes == 0
 
 
 # -- timelines ---------------------------------------------------------------------------------------------
@@ -713,14 +818,15 @@ def _handle_fatal_signals(finish: Any) -> None:
     _signals.handle_fatal_signals()
 
 
-def _finish_timeline(exporter: Any, prog: str) -> None:
-    """Merge the child processes' files into a closed timeline, then print the one-line summary."""
+def _finish_timeline(exporter: Any, prog: str) -> int:
+    """Merge the child processes' files into a closed timeline, then print the one-line summary; returns how many
+    events it holds."""
     from hunter.exporters import ChromeTrace
     from hunter.exporters._summary import summarize
 
     path = exporter.path
     if path is None:
-        return  # a file object the program gave: not ours to describe
+        return -1  # a file object the program gave: not ours to describe
     running: list[str] = []
     if isinstance(exporter, ChromeTrace):
         from hunter.exporters.chrome import merge
@@ -733,12 +839,14 @@ def _finish_timeline(exporter: Any, prog: str) -> None:
     how = f"view it with: {prog} view {path}"
     if isinstance(exporter, ChromeTrace):
         how += " (or open it in https://ui.perfetto.dev)"
-    sys.stderr.write(f"hunter: {what} written to {path}: {summarize(path).text()}; {how}\n")
+    summary = summarize(path)
+    sys.stderr.write(f"hunter: {what} written to {path}: {summary.text()}; {how}\n")
     if running:
         sys.stderr.write(
             f"hunter: {len(running)} child process(es) still running: what they wrote so far is in it, "
             f"the rest will be in {', '.join(running)}\n"
         )
+    return summary.events
 
 
 def _run(session: Session, target: Target) -> None:
@@ -827,13 +935,28 @@ def _is_runnable_container(filename: str) -> bool:
     return os.path.exists(filename) and pkgutil.get_importer(filename) is not None
 
 
+def _launcher() -> str | None:
+    """The file of the ``hunter`` console script when it called main() (``python -m hunter`` has none).
+
+    Its frame is still running after the program's last line (it turns main()'s return into ``sys.exit``):
+    traced, it would end every trace with its SystemExit and return.
+    """
+    frame = sys._getframe(2)  # (main's caller; 1 is main itself)
+    filename = frame.f_code.co_filename
+    script = sys.argv[0] if sys.argv else ""
+    if frame.f_code.co_name != "<module>" or filename.startswith(_HUNTER_DIR) or not script:
+        return None
+    # The launcher strips a "-script.py"/".exe" tail from sys.argv[0] before calling main().
+    return filename if os.path.abspath(filename).startswith(os.path.abspath(script)) else None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m hunter`` and the ``hunter`` command."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["view"]:
         _view(args[1:])
     try:
-        plan = make_plan(args)
+        plan = make_plan(args, _launcher() if argv is None else None)
     except UsageError as exc:
         _fail(f"{_prog()}: error: {exc} (see {_prog()} --help)", 2)
     target = plan.target
