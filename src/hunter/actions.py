@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, ClassVar
 
-from . import _colors, _source, _streams, _tasks, config
+from . import _colors, _compact, _source, _streams, _tasks, config
 from ._signals import let_through
 from ._streams import OutputError
 from .event import Event
@@ -377,10 +377,27 @@ class CallPrinter(CodePrinter):
                 CallPrinter._stacks_run = run
         return cls._stacks[threading.get_ident()]
 
+    def __init__(self, *args: Any, style: str = "hunter", **options: Any) -> None:
+        super().__init__(*args, **options)
+        #: "hunter" (hunter 3.9's lines) or "compact" (see hunter._compact).
+        self.style = _compact.check_style(style)
+
     def __call__(self, event: Event) -> None:
         if self.asyncio and event.kind == "exception" and _tasks.is_await_machinery(event.frame, event.arg):
             return
+        if self.style == "compact":
+            self.write(self._timed(_compact.render(self, event)))
+            return
         self.write(self._timed(self._render_call(event)))
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text[:-1]}, style={self.style!r})" if self.style != "hunter" else text
+
+    __repr__ = __str__
+
+    def _settings(self) -> tuple[Any, ...]:
+        return (*super()._settings(), self.style)
 
     def _render_call(self, event: Event) -> str:
         """The line for one event: the call tree's call, return, exception or source line."""

@@ -199,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="show at most N characters of each value (default: 1024 for text, 256 for timelines)",
     )
     out.add_argument(
+        "--compact",
+        action="store_true",
+        help="shorter lines for --action call: paths relative to here, Class.method names, exceptions as "
+        "'! Error: message', calls ended by an exception said so (the default is hunter 3.9's format)",
+    )
+    out.add_argument(
         "--elapsed",
         action="store_true",
         help="start each line with the seconds since the first event (--action call or code)",
@@ -439,6 +445,8 @@ def _printer_text(
         # A child's lines end up next to the parent's: say which process wrote each.
         arguments.append("force_pid=True")
     arguments += limit
+    if options.compact and name == "call":
+        arguments.append("style='compact'")
     if options.elapsed and name in ("call", "code"):
         arguments.append("elapsed=True")
     if options.asyncio and name in ("call", "code"):
@@ -497,6 +505,8 @@ def make_plan(argv: Sequence[str], launcher: str | None = None) -> Plan:
     if options.action is not None and options.format != "text":
         raise UsageError(f"--action applies to --format text, not --format {options.format}")
     printers = {name for name, _ in _printers(options.action)}
+    if options.compact and (options.format != "text" or "call" not in printers):
+        raise UsageError("--compact applies to the text output of --action call (the default)")
     if options.elapsed and (options.format != "text" or not printers & {"call", "code"}):
         raise UsageError("--elapsed applies to the text output of --action call (the default) or code")
     if options.asyncio and (
@@ -543,9 +553,12 @@ def make_plan(argv: Sequence[str], launcher: str | None = None) -> Plan:
     if options.depth_lt is not None:
         query.append(f"depth_lt={options.depth_lt!r}")
     user_actions = {key: tracer_options.pop(key) for key in ("action", "actions") if key in tracer_options}
-    if user_actions and (options.action or options.format != "text" or options.elapsed or options.asyncio):
+    if user_actions and (
+        options.action or options.format != "text" or options.elapsed or options.asyncio or options.compact
+    ):
         raise UsageError(
-            "a --query that names its own action can't be combined with --action, --format, --elapsed or --asyncio"
+            "a --query that names its own action can't be combined with --action, --format, --elapsed, --asyncio "
+            "or --compact"
         )
     if options.threads:
         if any(alias in tracer_options for alias in config.THREADING_ALIASES):
