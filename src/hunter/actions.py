@@ -37,12 +37,15 @@ __all__ = [
 
 _UNSET: Any = object()
 _forked = False
+#: How many forks led to this process (its threads have new OS ids: the printers count them afresh).
+_forks = 0
 
 
 def _after_fork() -> None:
     # A child shares the parent's stream: from now on every line says which process wrote it.
-    global _forked
+    global _forked, _forks
     _forked = True
+    _forks += 1
 
 
 if hasattr(os, "register_at_fork"):
@@ -115,6 +118,7 @@ class ColorStreamAction(Action):
         self.repr_limit = int(option(repr_limit, "repr_limit", 1024))
         self.repr_func = resolve_repr_func(option(repr_func, "repr_func", "safe_repr"))
         self._seen_threads: set[int] = set()
+        self._seen_forks = _forks
         self.stream = self._stream_option
 
     @property
@@ -270,7 +274,13 @@ class ColorStreamAction(Action):
         if not support:
             seen = self._seen_threads
             if len(seen) < 2:
-                seen.add(threading.get_ident())
+                # OS threads, not idents: under gevent's monkey-patching every greenlet has an ident of its own,
+                # and greenlets (like asyncio tasks) are not what the thread column is about. A forked child's one
+                # thread has a new OS id: it counts afresh.
+                if self._seen_forks != _forks:
+                    seen.clear()
+                    self._seen_forks = _forks
+                seen.add(threading.get_native_id())
                 if len(seen) < 2:
                     return ""
         # event.threadname rather than current_thread(): that would create a _DummyThread for a thread
