@@ -170,25 +170,23 @@ def test_jsonl_module_start_has_no_source(project: Path) -> None:
 # -- hints -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("query", "message"),
-    [
-        (
-            "action=CallPrinter(repr_limt=3)",
-            "got an unexpected keyword argument 'repr_limt' (at column 8). Did you mean 'repr_limit'?",
-        ),
-        (
-            "module=bank",
-            "NameError: name 'bank' is not defined (at column 8). A text value needs quotes: module='bank'; in a "
-            """shell, quote the whole query: -q 'module="bank"'""",
-        ),
-    ],
-)
-def test_query_errors_say_what_to_do(project: Path, query: str, message: str) -> None:
-    result = hunter("-q", query, "demo.py", cwd=project)
+def test_query_option_typo_names_the_closest(project: Path) -> None:
+    result = hunter("-q", "action=CallPrinter(repr_limt=3)", "demo.py", cwd=project)
     assert result.returncode == 2, describe(result)
-    assert result.stderr.startswith(f"python -m hunter: error: bad --query {query!r}: "), describe(result)
-    assert result.stderr.endswith(f"{message} (see python -m hunter --help)\n"), describe(result)
+    assert result.stderr.startswith("python -m hunter: error: bad --query 'action=CallPrinter(repr_limt=3)': ")
+    assert "unexpected keyword argument 'repr_limt'" in result.stderr
+    # Once (python 3.13 says it itself).
+    assert result.stderr.count("Did you mean 'repr_limit'?") == 1, describe(result)
+
+
+def test_query_value_without_quotes_says_they_are_needed(project: Path) -> None:
+    result = hunter("-q", "module=bank", "demo.py", cwd=project)
+    assert result.returncode == 2, describe(result)
+    assert result.stderr == (
+        "python -m hunter: error: bad --query 'module=bank': NameError: name 'bank' is not defined (at column 8). "
+        """A text value needs quotes: module='bank'; in a shell, quote the whole query: -q 'module="bank"' """
+        "(see python -m hunter --help)\n"
+    ), describe(result)
 
 
 @pytest.mark.parametrize(

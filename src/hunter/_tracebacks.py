@@ -23,24 +23,24 @@ _HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _BACKENDS_DIR = os.path.join(_HUNTER_DIR, "backends") + os.sep
 
 
-def without_tracer_frames(exc: BaseException, tb: TracebackType | None = None) -> TracebackType | None:
-    """``exc``'s traceback (or ``tb``) with the frames the tracer ran in taken out; its chained exceptions' too.
+def without_tracer_frames(exc: BaseException, tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` (``exc``'s traceback) with the frames the tracer ran in taken out; chained exceptions' too.
 
     The traceback is relinked in place (``tb_next``) and stored back on the exception, so whatever shows it
     later (the default excepthook reads ``exc.__traceback__``) sees the same.
     """
-    return _trim_one(exc, tb, set())
-
-
-def _trim_one(exc: BaseException | None, tb: TracebackType | None, seen: set[int]) -> TracebackType | None:
-    if exc is None or id(exc) in seen or len(seen) > 50:
-        return tb
-    seen.add(id(exc))
-    trimmed = _trim(tb if tb is not None else exc.__traceback__)
-    if trimmed is not exc.__traceback__:
+    seen = {id(exc)}
+    trimmed = _trim(tb)
+    if exc.__traceback__ is not trimmed:
         exc.__traceback__ = trimmed
-    _trim_one(exc.__cause__, None, seen)
-    _trim_one(exc.__context__, None, seen)
+    chained = [exc.__cause__, exc.__context__]
+    while chained and len(seen) < 50:
+        other = chained.pop()
+        if other is None or id(other) in seen:
+            continue
+        seen.add(id(other))
+        other.__traceback__ = _trim(other.__traceback__)
+        chained += [other.__cause__, other.__context__]
     return trimmed
 
 

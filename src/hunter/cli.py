@@ -349,7 +349,7 @@ def _query_hint(text: str, message: str) -> str:
                 )
         return ""
     unexpected = re.search(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'", message)
-    if unexpected:
+    if unexpected and "Did you mean" not in message:  # (3.13's own message names the closest already)
         return _option_hint(call, unexpected.group(2))
     return ""
 
