@@ -954,7 +954,10 @@ def _launcher() -> str | None:
     Its frame is still running after the program's last line (it turns main()'s return into ``sys.exit``):
     traced, it would end every trace with its SystemExit and return.
     """
-    frame = sys._getframe(2)  # (main's caller; 1 is main itself)
+    try:
+        frame = sys._getframe(2)  # (main's caller; 1 is main itself)
+    except ValueError:  # called from C: no launcher frame to hide
+        return None
     filename = frame.f_code.co_filename
     script = sys.argv[0] if sys.argv else ""
     if frame.f_code.co_name != "<module>" or filename.startswith(_HUNTER_DIR) or not script:
