@@ -32,6 +32,8 @@ _held: list[Any] = []
 def lock(rank: int, reentrant: bool = False) -> Any:
     """A new lock (an RLock when ``reentrant``) that is held across forks and free in the child."""
     new = threading.RLock() if reentrant else threading.Lock()
+    if len(_locks) > 64:  # a program may make many exporters: forget the locks of those that are gone
+        _locks[:] = [(old_rank, ref) for old_rank, ref in _locks if ref() is not None]
     _locks.append((rank, weakref.ref(new)))
     return new
 
