@@ -138,9 +138,11 @@ def test_without_the_option_each_step_is_a_call_and_awaits_raise(program: Module
     output = run(program.main(), lambda stream: CallPrinter(stream=stream), kind_in=["call", "exception"])
     assert [step.rsplit(", ", 1)[0] if "!" in step else step.split("(")[0] for step in steps(output)][:4] == [
         "call      => main",
-        "call         => fetch",
-        "call            => fetch",
-        "exception        ! fetch: (<class 'StopIteration'>, StopIteration()",
+        # fetch(1) runs in its own task, from the event loop, while main waits: not inside main, and its next
+        # step is the same frame going on, not a call inside itself (hunter 3.9 indents both further).
+        "call      => fetch",
+        "call      => fetch",
+        "exception  ! fetch: (<class 'StopIteration'>, StopIteration()",
     ]
 
 

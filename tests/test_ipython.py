@@ -150,3 +150,9 @@ def test_colours_where_the_frontend_shows_them(kernel: bool, env: dict[str, str 
     output = run_cells(DEFINE, "%%hunter function='helper', kind='call'\nhelper(1)\n", kernel=kernel, env=env)
     line = next(line for line in output.splitlines() if "helper(" in line)
     assert ("\x1b[" in line) == colored, repr(line)
+
+
+def test_on_with_kind_call_keeps_siblings_level() -> None:
+    # Tracing starts deep inside IPython (below depth 0 of the cells): sibling calls must not become a staircase.
+    output = run_cells(DEFINE, '%hunter_on function="helper", kind="call"', "double(1)\ndouble(2)", "double(3)")
+    assert trace_lines(output) == ["call      => helper(x=1)", "call      => helper(x=2)", "call      => helper(x=3)"]

@@ -8,7 +8,7 @@ import types
 from collections.abc import Callable, Collection
 from typing import Any
 
-from . import _options
+from . import _options, _tracebacks
 from . import config as _config
 from ._options import load_config, trace
 from ._version import __version__ as __version__
@@ -192,6 +192,8 @@ def _embed_via_environment() -> None:
     try:
         args, kwargs = _config.parse_trace_arguments(value)
         trace(*args, **kwargs)
+        # Ctrl-C mostly lands in the tracer's code: the program's traceback must not end in it.
+        _tracebacks.install_excepthook()
     except Exception as exc:  # the program must run on, untraced
         message = str(exc) if isinstance(exc, _config.ConfigError) else f"{type(exc).__name__}: {exc}"
         _config.say(f"Failed to load hunter from PYTHONHUNTER environ variable {value!r}: {message}\n")

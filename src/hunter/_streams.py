@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import threading
 from typing import IO, Any
+
+from . import _fork
 
 #: Files opened from a path are shared by every action that names the same path.
 _opened: dict[str, IO[str]] = {}
 #: One lock for all printer output: a line is written whole, never interleaved with another thread's.
-write_lock = threading.RLock()
+write_lock = _fork.lock(_fork.OUTPUT, reentrant=True)
 
 
 class _Nowhere:
@@ -60,10 +61,16 @@ def resolve_stream(stream: Any) -> Any:
     return stream
 
 
+#: How many times the printers wrote (the command line says so when a run ends with nothing written).
+writes = 0
+
+
 def write(stream: Any, text: str) -> None:
     """Write ``text`` in one piece; a closed or failing stream becomes an OutputError."""
+    global writes
     try:
         with write_lock:
+            writes += 1
             stream.write(text)
     except (ValueError, OSError) as exc:
         raise OutputError(f"cannot write to {stream!r}: {exc}") from exc

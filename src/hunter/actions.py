@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, ClassVar
 
-from . import _colors, _source, _streams, _tasks, config
+from . import _colors, _compact, _source, _streams, _tasks, config
 from ._signals import let_through
 from ._streams import OutputError
 from .event import Event
@@ -37,12 +37,15 @@ __all__ = [
 
 _UNSET: Any = object()
 _forked = False
+#: How many forks led to this process (its threads have new OS ids: the printers count them afresh).
+_forks = 0
 
 
 def _after_fork() -> None:
     # A child shares the parent's stream: from now on every line says which process wrote it.
-    global _forked
+    global _forked, _forks
     _forked = True
+    _forks += 1
 
 
 if hasattr(os, "register_at_fork"):
@@ -115,6 +118,7 @@ class ColorStreamAction(Action):
         self.repr_limit = int(option(repr_limit, "repr_limit", 1024))
         self.repr_func = resolve_repr_func(option(repr_func, "repr_func", "safe_repr"))
         self._seen_threads: set[int] = set()
+        self._seen_forks = _forks
         self.stream = self._stream_option
 
     @property
@@ -270,7 +274,13 @@ class ColorStreamAction(Action):
         if not support:
             seen = self._seen_threads
             if len(seen) < 2:
-                seen.add(threading.get_ident())
+                # OS threads, not idents: under gevent's monkey-patching every greenlet has an ident of its own,
+                # and greenlets (like asyncio tasks) are not what the thread column is about. A forked child's one
+                # thread has a new OS id: it counts afresh.
+                if self._seen_forks != _forks:
+                    seen.clear()
+                    self._seen_forks = _forks
+                seen.add(threading.get_native_id())
                 if len(seen) < 2:
                     return ""
         # event.threadname rather than current_thread(): that would create a _DummyThread for a thread
@@ -356,7 +366,7 @@ class CallPrinter(CodePrinter):
 
     #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree, as in
     #: hunter 3.9): ``(module, function, id of the frame)`` of each printed call whose return wasn't printed yet.
-    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None]]]] = defaultdict(list)
+    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None, int | None]]]] = defaultdict(list)
     #: The run of a tracer (``Tracer.run_token``) whose events built ``_stacks``: each start begins a clean slate.
     _stacks_run: ClassVar[object] = None
 
@@ -366,7 +376,7 @@ class CallPrinter(CodePrinter):
         cls._stacks.clear()
 
     @classmethod
-    def _stack_for(cls, event: Event) -> list[tuple[str, str, int | None]]:
+    def _stack_for(cls, event: Event) -> list[tuple[str, str, int | None, int | None]]:
         """This thread's open calls; a tracer run that didn't build them (a new trace) starts with none."""
         tracer = event._tracer
         # Detached events (a Backlog replay) carry no tracer and continue the tree they are replayed into.
@@ -377,10 +387,27 @@ class CallPrinter(CodePrinter):
                 CallPrinter._stacks_run = run
         return cls._stacks[threading.get_ident()]
 
+    def __init__(self, *args: Any, style: str = "hunter", **options: Any) -> None:
+        super().__init__(*args, **options)
+        #: "hunter" (hunter 3.9's lines) or "compact" (see hunter._compact).
+        self.style = _compact.check_style(style)
+
     def __call__(self, event: Event) -> None:
         if self.asyncio and event.kind == "exception" and _tasks.is_await_machinery(event.frame, event.arg):
             return
+        if self.style == "compact":
+            self.write(self._timed(_compact.render(self, event)))
+            return
         self.write(self._timed(self._render_call(event)))
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text[:-1]}, style={self.style!r})" if self.style != "hunter" else text
+
+    __repr__ = __str__
+
+    def _settings(self) -> tuple[Any, ...]:
+        return (*super()._settings(), self.style)
 
     def _render_call(self, event: Event) -> str:
         """The line for one event: the call tree's call, return, exception or source line."""
@@ -394,8 +421,7 @@ class CallPrinter(CodePrinter):
         color = self.event_colors[kind]
         prefix = self._prefix(event)
         if kind == "call":
-            frame_id = None if event.frame is None else id(event.frame)
-            stack.append((event.module, event.function, frame_id))
+            self._open_call(event, stack)
             if self.asyncio and event.frame is not None and _tasks.is_resumption(event.frame):
                 return f"{prefix}{'   ' * (len(stack) - 1)}{color}~>{tags['NORMAL']} {event.function}{tags['RESET']}\n"
             return (
@@ -417,7 +443,7 @@ class CallPrinter(CodePrinter):
             return line
         return f"{prefix}{tags['RESET']}{'   ' * len(stack)}{self.try_source(event).strip()}{tags['RESET']}\n"
 
-    def _builtin_line(self, event: Event, stack: list[tuple[str, str, int | None]]) -> str:
+    def _builtin_line(self, event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> str:
         """A C function's call, return or exception (profile mode): ``> module.name: source``; not on the stack."""
         tags = self.tags
         kind = event.kind
@@ -430,20 +456,47 @@ class CallPrinter(CodePrinter):
         return f"{head} <{tags['BUILTIN']} {name}{tags['RESET']}\n"
 
     @staticmethod
-    def _cap(event: Event, stack: list[tuple[str, str, int | None]]) -> None:
-        """Drop open calls deeper than the event's real call depth.
+    def _open_call(event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> None:
+        """Push a printed call: its frame's id, by which later events tell whether it still runs."""
+        if event.frame is None or event.detached:
+            # A replayed event (a Backlog's, a recording's) has no frame to ask later: its depth tells instead.
+            stack.append((event.module, event.function, None, event.depth))
+        else:
+            stack.append((event.module, event.function, id(event.frame), None))
+
+    @staticmethod
+    def _cap(event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> None:
+        """Drop the open calls that aren't running any more (their frames are not above the event's).
 
         Calls whose returns were filtered out would otherwise indent forever (hunter 3.9 grows without bound
         under kind="call"). Only needed when the open call on top is not this frame's (or its caller's): the
-        stack is consistent then, and the depth costs a walk up the stack.
+        stack is consistent then, and the frame chain costs a walk up the stack. The frames, not the depth,
+        decide: tracing may start anywhere below depth 0 (``-m``, an import, a notebook cell).
         """
+        frame = event.frame
+        if frame is not None and not event.detached:
+            # (A Backlog replays events that keep their frames, which may have returned since: depth decides there.)
+            running = {}
+            current = frame.f_back if event.kind == "call" and not event.builtin else frame
+            while current is not None:
+                running[id(current)] = current.f_code.co_name
+                current = current.f_back
+            # (Calls of detached events have no frame id: from the first of them down, the depth decides.)
+            while stack and stack[-1][2] is not None and running.get(stack[-1][2]) != stack[-1][1]:
+                stack.pop()
+            if not stack or stack[-1][2] is not None:
+                return
         level = event.depth if event.kind in ("call", "return") and not event.builtin else event.depth - 1
         limit = level if event.kind == "call" and not event.builtin else level + 1
-        if len(stack) > limit >= 0:
+        if stack[-1][3] is not None:
+            # Replayed calls on top: those at the event's level or deeper have ended (wherever tracing started).
+            while stack and stack[-1][3] is not None and stack[-1][3] >= limit:
+                stack.pop()
+        elif len(stack) > limit >= 0:
             del stack[limit:]
 
     @staticmethod
-    def _top_is_current(event: Event, top: tuple[str, str, int | None]) -> bool:
+    def _top_is_current(event: Event, top: tuple[str, str, int | None, int | None]) -> bool:
         """Whether the open call on top of the stack is the event's frame (for a call: its caller's frame).
 
         Frames are matched by id *and* name: names alone match a returned call of the same function (a
@@ -453,7 +506,7 @@ class CallPrinter(CodePrinter):
         frame = event.frame
         if frame is None:  # detached (a Backlog replay): only the stored depth can tell
             return False
-        top_module, top_function, top_id = top
+        top_module, top_function, top_id, _depth = top
         if event.kind == "call" and not event.builtin:
             caller = frame.f_back
             if caller is None or id(caller) != top_id:

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from . import _streams, config
+from ._empty_trace import asked_modules, hint
 from ._keywords import KINDS, did_you_mean
 from ._options import CHECK_ONLY, prepare, trace
 from ._own_code import HUNTER_DIR
+from ._tracebacks import without_tracer_frames
 from ._version import __version__
 from .backends import BackendError, choose
 
@@ -181,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--action",
         nargs="+",
         metavar="ACTION",
-        help="text output: call (default), code, vars NAME... (end the names with --), snoop, errors",
+        help="text output: call (default), code, vars NAME... (end the names with --), snoop, errors; several "
+        "at once: --action call errors",
     )
     out.add_argument(
         "--format",
@@ -206,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_byte_count,
         metavar="SIZE",
         help="timelines: stop recording once a process wrote SIZE (e.g. 200MB; the file stays whole)",
+    )
+    out.add_argument(
+        "--compact",
+        action="store_true",
+        help="shorter lines for --action call: paths relative to here, Class.method names, exceptions as "
+        "'! Error: message', calls ended by an exception said so (the default is hunter 3.9's format)",
     )
     out.add_argument(
         "--elapsed",
@@ -278,14 +287,16 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], Target | None]:
         index += 1
         name = token.split("=", 1)[0]
         if name == "--action" and "=" not in token:
-            # Takes a printer name, and for `vars` the names to show: everything up to the next option.
-            if index < len(argv):
-                options.append(argv[index])
+            # Printer names (the first word whatever it is, so that a misspelt one gets its message), and after
+            # `vars` the names to show: everything up to the next option or `--`.
+            in_vars = False
+            while index < len(argv) and not argv[index].startswith("-"):
+                word = argv[index]
+                if options[-1] != token and not in_vars and word not in _ACTIONS:
+                    break
+                in_vars = in_vars or word == "vars"
+                options.append(word)
                 index += 1
-                if options[-1] == "vars":
-                    while index < len(argv) and not argv[index].startswith("-"):
-                        options.append(argv[index])
-                        index += 1
         elif name in _VALUE_OPTIONS and "=" not in token and index < len(argv):
             options.append(argv[index])  # (-qVALUE / -oFILE carry their value glued on: nothing to take)
             index += 1
@@ -305,6 +316,8 @@ class Plan:
     output: str | None
     format: str
     children: bool
+    #: The module names asked for (--module, module= in a query): what the hint of an empty trace is about.
+    modules: list[str] = field(default_factory=list)
 
 
 def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -314,7 +327,7 @@ def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tupl
         # Checked as trace() will take it, without making a printer (its stream is the program's business).
         prepare(args, kwargs, default_action=_no_action)
     except (TypeError, ValueError) as exc:  # ConfigError is a ValueError
-        raise UsageError(f"bad --query {text!r}: {exc}") from None
+        raise UsageError(f"bad --query {text!r}: {exc}{_query_hint(text, str(exc))}") from None
     # Keep the source text of every part, so that the children get the very same query.
     tree = ast.parse(f"_({text}\n)", mode="eval")
     source = f"_({text}\n)"
@@ -332,6 +345,55 @@ def _check_query(text: str) -> tuple[list[str], list[tuple[str, str]], list[tupl
         else:
             query_parts.append((keyword.arg, value))
     return positional, query_parts, option_parts
+
+
+def _query_hint(text: str, message: str) -> str:
+    """What to do about a --query's error, when it is one of the common ones (else nothing).
+
+    ``module=bank``: the shell ate the quotes, the value is read as a name; ``CallPrinter(repr_limt=3)``: the
+    closest option of the action.
+    """
+    try:
+        call = ast.parse(f"_({text}\n)", mode="eval").body
+    except SyntaxError:
+        return ""
+    if not isinstance(call, ast.Call):
+        return ""
+    undefined = re.search(r"NameError: name '(\w+)' is not defined", message)
+    if undefined:
+        for keyword in call.keywords:
+            if isinstance(keyword.value, ast.Name) and keyword.value.id == undefined.group(1):
+                value = keyword.value.id
+                return (
+                    f". A text value needs quotes: {keyword.arg}={value!r}; in a shell, quote the whole query: "
+                    f"-q '{keyword.arg}=\"{value}\"'"
+                )
+        return ""
+    unexpected = re.search(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'", message)
+    if unexpected and "Did you mean" not in message:  # (3.13's own message names the closest already)
+        return _option_hint(call, unexpected.group(2))
+    return ""
+
+
+def _option_hint(call: ast.Call, name: str) -> str:
+    """``" Did you mean 'repr_limit'?"`` for an action given an option it doesn't take."""
+    import inspect
+
+    for node in ast.walk(call):
+        if not (isinstance(node, ast.Call) and any(keyword.arg == name for keyword in node.keywords)):
+            continue
+        target = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        options: set[str] = set(config.PRINTER_OPTIONS)
+        klass = config.public_namespace((target,)).get(target)
+        for cls in getattr(klass, "__mro__", ()):
+            try:
+                options.update(inspect.signature(cls.__init__).parameters)
+            except (TypeError, ValueError):
+                continue
+        options -= {"self", "args", "kwargs", "options"}
+        hint = did_you_mean(name, options)
+        return f".{hint}" if hint else ""
+    return ""
 
 
 #: Stands for the printer while a query is checked: the printer itself is made when tracing starts.
@@ -355,8 +417,33 @@ def _kinds(values: list[str]) -> list[str]:
     return list(dict.fromkeys(kinds))
 
 
+def _printers(words: list[str] | None) -> list[tuple[str, list[str]]]:
+    """``--action``'s words as printers, each with its names: ``call vars x y`` -> call, then vars of x and y."""
+    printers: list[tuple[str, list[str]]] = []
+    for word in words or ["call"]:
+        if printers and printers[-1][0] == "vars":
+            printers[-1][1].append(word)
+        elif word in _ACTIONS:
+            if any(name == word for name, _ in printers):
+                raise UsageError(f"--action {word} given twice")
+            printers.append((word, []))
+        else:
+            hint = did_you_mean(word, _ACTIONS)
+            message = f"argument --action: invalid choice: {word!r} (choose from {', '.join(_ACTIONS)})"
+            raise UsageError(f"{message}.{hint}" if hint else message)
+    for name, names in printers:
+        if name == "vars" and not names:
+            raise UsageError("--action vars needs at least one NAME")
+        for item in names:
+            try:
+                compile(item, "<vars>", "eval")
+            except SyntaxError:
+                raise UsageError(f"--action vars: {item!r} is not a Python expression") from None
+    return printers
+
+
 def _action_text(options: argparse.Namespace, output: str | None, child: bool) -> str:
-    """The action of the trace, as PYTHONHUNTER source text."""
+    """The action of the trace, as PYTHONHUNTER source text (``actions=[...]`` for several printers)."""
     limit = [] if options.repr_limit is None else [f"repr_limit={options.repr_limit!r}"]
     limit += ["asyncio=True"] if options.asyncio and options.format == "chrome" else []
     limit += [] if options.max_size is None else [f"max_size={options.max_size}"]
@@ -365,8 +452,14 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
         return f"ChromeTrace({', '.join([repr(output), *limit, 'signals=True'])})"
     if options.format == "jsonl":
         return f"JSONLines({', '.join([repr(output), *limit, 'signals=True'])})"
-    words = options.action or ["call"]
-    name, names = words[0], words[1:]
+    texts = [_printer_text(options, name, names, output, child, limit) for name, names in _printers(options.action)]
+    return texts[0] if len(texts) == 1 else f"[{', '.join(texts)}]"
+
+
+def _printer_text(
+    options: argparse.Namespace, name: str, names: list[str], output: str | None, child: bool, limit: list[str]
+) -> str:
+    """One text printer of --action, as PYTHONHUNTER source text."""
     arguments = [repr(item) for item in names]
     if output is not None:
         arguments.append(f"stream={output!r}")
@@ -374,9 +467,11 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
         # A child's lines end up next to the parent's: say which process wrote each.
         arguments.append("force_pid=True")
     arguments += limit
-    if options.elapsed:
+    if options.compact and name == "call":
+        arguments.append("style='compact'")
+    if options.elapsed and name in ("call", "code"):
         arguments.append("elapsed=True")
-    if options.asyncio:
+    if options.asyncio and name in ("call", "code"):
         arguments.append("asyncio=True")
     return f"{_ACTIONS[name]}({', '.join(arguments)})"
 
@@ -415,8 +510,11 @@ def _retarget(text: str, settings: dict[str, str]) -> str:
     return ast.unparse(tree)
 
 
-def make_plan(argv: Sequence[str]) -> Plan:
-    """Parse and check the command line (raises UsageError; runs nothing)."""
+def make_plan(argv: Sequence[str], launcher: str | None = None) -> Plan:
+    """Parse and check the command line (raises UsageError; runs nothing).
+
+    ``launcher``: the file of the console script that called :func:`main` (its frame is machinery too).
+    """
     option_words, target = split_argv(argv)
     parser = build_parser()
     options = parser.parse_args(option_words)
@@ -424,32 +522,17 @@ def make_plan(argv: Sequence[str]) -> Plan:
         print(f"hunter {_version()}")
         raise SystemExit(0)
     if target is None:
-        hint = (
-            " (after --action vars NAME..., put -- before the script)" if (options.action or [""])[0] == "vars" else ""
-        )
+        hint = " (after --action vars NAME..., put -- before the script)" if "vars" in (options.action or []) else ""
         raise UsageError(f"no script, -m module or -c code given{hint}")
-    if options.action is not None:
-        if options.format != "text":
-            raise UsageError(f"--action applies to --format text, not --format {options.format}")
-        if options.action[0] not in _ACTIONS:
-            hint = did_you_mean(options.action[0], _ACTIONS)
-            message = f"argument --action: invalid choice: {options.action[0]!r} (choose from {', '.join(_ACTIONS)})"
-            raise UsageError(f"{message}.{hint}" if hint else message)
-        if options.action[0] == "vars":
-            if len(options.action) < 2:
-                raise UsageError("--action vars needs at least one NAME")
-            for name in options.action[1:]:
-                try:
-                    compile(name, "<vars>", "eval")
-                except SyntaxError:
-                    raise UsageError(f"--action vars: {name!r} is not a Python expression") from None
-        elif len(options.action) > 1:
-            raise UsageError(f"--action {options.action[0]} takes no names (got {' '.join(options.action[1:])})")
-    if options.elapsed and (options.format != "text" or (options.action or ["call"])[0] not in ("call", "code")):
+    if options.action is not None and options.format != "text":
+        raise UsageError(f"--action applies to --format text, not --format {options.format}")
+    printers = {name for name, _ in _printers(options.action)}
+    if options.compact and (options.format != "text" or "call" not in printers):
+        raise UsageError("--compact applies to the text output of --action call (the default)")
+    if options.elapsed and (options.format != "text" or not printers & {"call", "code"}):
         raise UsageError("--elapsed applies to the text output of --action call (the default) or code")
     if options.asyncio and (
-        options.format == "jsonl"
-        or (options.format == "text" and (options.action or ["call"])[0] not in ("call", "code"))
+        options.format == "jsonl" or (options.format == "text" and not printers & {"call", "code"})
     ):
         raise UsageError("--asyncio applies to --format chrome and to the text output of --action call or code")
     if options.max_size is not None and options.format == "text":
@@ -459,8 +542,10 @@ def make_plan(argv: Sequence[str]) -> Plan:
     positional: list[str] = []
     query: list[str] = []
     tracer_options: dict[str, str] = {}
+    asked: list[tuple[str, str]] = []
     for text in options.query:
         parts, query_parts, option_parts = _check_query(text)
+        asked.extend(query_parts)
         positional.extend(parts)
         if query_parts:
             positional.append("Q(" + ", ".join(f"**{v}" if k == "**" else f"{k}={v}" for k, v in query_parts) + ")")
@@ -492,9 +577,12 @@ def make_plan(argv: Sequence[str]) -> Plan:
     if options.depth_lt is not None:
         query.append(f"depth_lt={options.depth_lt!r}")
     user_actions = {key: tracer_options.pop(key) for key in ("action", "actions") if key in tracer_options}
-    if user_actions and (options.action or options.format != "text" or options.elapsed or options.asyncio):
+    if user_actions and (
+        options.action or options.format != "text" or options.elapsed or options.asyncio or options.compact
+    ):
         raise UsageError(
-            "a --query that names its own action can't be combined with --action, --format, --elapsed or --asyncio"
+            "a --query that names its own action can't be combined with --action, --format, --elapsed, --asyncio "
+            "or --compact"
         )
     if options.threads:
         if any(alias in tracer_options for alias in config.THREADING_ALIASES):
@@ -516,6 +604,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
     # hunter's own code, the runpy frames that start a -m module and the interpreter's shutdown work are machinery,
     # not the program.
     machinery = [_SHUTDOWN, "module='runpy'", f"filename_startswith={HUNTER_DIR!r}"]
+    if launcher is not None:
+        machinery.append(f"filename={launcher!r}")
     if options.stdlib is False:
         # setuptools' import hook (its distutils-precedence.pth installs it) runs at every import: it is part of the
         # import machinery, as much as importlib is.
@@ -529,7 +619,8 @@ def make_plan(argv: Sequence[str]) -> Plan:
     def arguments_text(child: bool) -> str:
         parts = list(common)
         if not user_actions:
-            parts.append(f"action={_action_text(options, output, child)}")
+            text = _action_text(options, output, child)
+            parts.append(f"{'actions' if text.startswith('[') else 'action'}={text}")
         settings = {}
         if output is not None:
             settings["stream"] = repr(output)
@@ -548,6 +639,7 @@ def make_plan(argv: Sequence[str]) -> Plan:
         output=output,
         format=options.format,
         children=not options.no_children,
+        modules=asked_modules(options.module, asked),
     )
 
 
@@ -620,6 +712,9 @@ def _install_excepthook(runner: types.CodeType) -> None:
 
             linecache.cache.pop("<string>", None)  # see _remember_command_source
         trimmed = _trim_traceback(tb, runner)
+        if exc is not None:
+            # Ctrl-C mostly lands in the tracer's code: those frames aren't the program's.
+            trimmed = without_tracer_frames(exc, trimmed)
         if exc is not None and trimmed is not tb:
             # The default hook prints the exception's own __traceback__ when it has one: trim that too.
             exc.__traceback__ = trimmed
@@ -693,6 +788,11 @@ class Session:
             from hunter.exporters import _finish  # noqa: F401
         atexit.register(self.finish)
         if self.exporters:
+            # What finish() needs, imported now: python forgets an uncaught KeyboardInterrupt (and ends with
+            # status 1, not by SIGINT) once any module is imported while it exits.
+            import hunter.exporters._summary
+            import hunter.exporters.chrome  # noqa: F401
+
             _handle_fatal_signals(self.finish)
 
     def start(self) -> None:
@@ -719,12 +819,31 @@ class Session:
             # A forked child of the program that exits normally runs our exit handler too: its own file is
             # closed now, and the merge is the main process's job (it would replace the file under its feet).
             return
-        for exporter in self.exporters:
-            _finish_timeline(exporter, self.prog)
+        counts = [_finish_timeline(exporter, self.prog) for exporter in self.exporters]
+        events = -1 if any(count < 0 for count in counts) else sum(counts)  # -1: not known
         if self.plan.format == "text" and self.plan.output is not None and not self.untraced:
             from hunter.exporters._finish import finish_text
 
             finish_text(self.plan.output)
+        if sys.stderr is not None and self._traced_nothing(events):
+            script = self.plan.target.name if self.plan.target.kind == "script" else None
+            sys.stderr.write(hint(self.plan.modules, script, list(sys.modules)) + "\n")
+
+    def _traced_nothing(self, timeline_events: int) -> bool:
+        """Whether the run's output holds no event (only known for printers and timelines)."""
+        from .actions import ColorStreamAction
+        from .exporters._timeline import TimelineWriter
+
+        actions = self.kwargs.get("actions") or [self.kwargs.get("action")]
+        if (
+            self.untraced
+            or self.tracer is None
+            or not all(isinstance(action, (ColorStreamAction, TimelineWriter)) for action in actions)
+        ):
+            return False  # (a Debugger, the program's own action: whether they did anything is theirs to say)
+        if self.exporters:
+            return timeline_events == 0 and len(self.exporters) == len(actions)
+        return _streams.writes == 0
 
 
 # -- timelines ---------------------------------------------------------------------------------------------
@@ -745,11 +864,12 @@ def _handle_fatal_signals(finish: Any) -> None:
     _signals.handle_fatal_signals()
 
 
-def _finish_timeline(exporter: Any, prog: str) -> None:
-    """Stop the child processes' recording, merge their files into the closed timeline, print the summary line."""
+def _finish_timeline(exporter: Any, prog: str) -> int:
+    """Stop the child processes' recording, merge their files into the closed timeline, print the summary line;
+    returns how many events it holds (-1: unknown)."""
     from hunter.exporters._finish import finish_timeline
 
-    finish_timeline(exporter, prog)
+    return finish_timeline(exporter, prog)
 
 
 def _run(session: Session, target: Target) -> None:
@@ -838,9 +958,28 @@ def _is_runnable_container(filename: str) -> bool:
     return os.path.exists(filename) and pkgutil.get_importer(filename) is not None
 
 
+def _launcher() -> str | None:
+    """The file of the ``hunter`` console script when it called main() (``python -m hunter`` has none).
+
+    Its frame is still running after the program's last line (it turns main()'s return into ``sys.exit``):
+    traced, it would end every trace with its SystemExit and return.
+    """
+    try:
+        frame = sys._getframe(2)  # (main's caller; 1 is main itself)
+    except ValueError:  # called from C: no launcher frame to hide
+        return None
+    filename = frame.f_code.co_filename
+    script = sys.argv[0] if sys.argv else ""
+    if frame.f_code.co_name != "<module>" or filename.startswith(HUNTER_DIR) or not script:
+        return None
+    # The launcher strips a "-script.py"/".exe" tail from sys.argv[0] before calling main().
+    return filename if os.path.abspath(filename).startswith(os.path.abspath(script)) else None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m hunter`` and the ``hunter`` command."""
     args = list(sys.argv[1:] if argv is None else argv)
+    launcher = _launcher() if argv is None else None
     if args[:1] == ["view"]:
         _view(args[1:])
     if args[:1] == ["merge"]:
@@ -849,9 +988,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(merge_main(args[1:], _prog()))
     from .record.cli import dispatch
 
-    dispatch(args)  # hunter record / query / summary (a script of one of those names: ``-- record``)
+    dispatch(args, launcher)  # hunter record / query / summary (a script of one of those names: ``-- record``)
     try:
-        plan = make_plan(args)
+        plan = make_plan(args, launcher)
     except UsageError as exc:
         _fail(f"{_prog()}: error: {exc} (see {_prog()} --help)", 2)
     execute(plan)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import atexit
 import sys
-import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from . import _streams, config
+from . import _fork, _streams, config
 from ._frames import current_stacks, frames_entered_after
 from ._recording import recording_for
 from ._reporting import handler_failure, report
@@ -22,7 +21,7 @@ __all__ = ["Tracer"]
 
 #: Tracers that are running, so that interpreter exit can stop them (and flush their output).
 _running: set[Tracer] = set()
-_running_lock = threading.Lock()
+_running_lock = _fork.lock(_fork.LIFECYCLE)
 
 
 class Tracer:

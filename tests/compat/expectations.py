@@ -45,10 +45,16 @@ MONITORING = ("monitoring",)
 DIFFERENCES: tuple[Difference, ...] = (
     # -- README: hunter 3.9 bugs we fix ------------------------------------------------------------------------
     Difference(
-        "README: CallPrinter's indentation never goes deeper than the real call depth (From hides the returns "
+        "README: CallPrinter indents a call under the printed calls still running only (From hides the returns "
         "here; hunter 3.9 then indents each call further)",
-        programs=("aio", "basics", "errors", "gens", "libstyle", "values"),
+        programs=("aio", "basics", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
         queries=("from-watermark",),
+    ),
+    Difference(
+        "README: CallPrinter indents a call under the printed calls still running only (lineno_lt hides the "
+        "returns of coroutines and generators; hunter 3.9 then indents each call further)",
+        programs=("coros", "gens"),
+        queries=("lt",),
     ),
     Difference(
         "README: frozen standard library modules (<frozen os>, <frozen abc>...) are stdlib and show their source",

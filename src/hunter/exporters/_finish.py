@@ -24,26 +24,29 @@ STOP_WAIT_S = 0.6
 _POLL_S = 0.02
 
 
-def finish_timeline(exporter: TimelineWriter, prog: str) -> None:
-    """After ``exporter`` closed: stop, then merge the child processes' files into it; print the summary line."""
+def finish_timeline(exporter: TimelineWriter, prog: str) -> int:
+    """After ``exporter`` closed: stop, then merge the child processes' files into it; print the summary line.
+
+    Returns how many events the timeline holds, or -1 where that isn't known (not a file of ours, a pipe).
+    """
     path = exporter.path
     if path is None:
-        return  # a file object the program gave: not ours to describe
+        return -1  # a file object the program gave: not ours to describe
     chrome = isinstance(exporter, ChromeTrace)
     what = "timeline" if chrome else "events"
     if not exporter.root:
-        return
+        return -1
     if exporter.error is not None and not exporter.limited:
         if not exporter.error_told:
             sys.stderr.write(f"hunter: tracing stopped: {exporter.error}\n")
-        return  # said once (here or when tracing stopped): a summary of a broken file would only confuse
+        return -1  # said once (here or when tracing stopped): a summary of a broken file would only confuse
     if not is_regular_target(path):
         # A pipe, a terminal, /dev/null: what is written there can't be read back (it may never end).
         sys.stderr.write(
             f"hunter: {what} written to {path}: {exporter.lines_written:,} lines, "
             f"{size_text(exporter.bytes_written)} (from this process)\n"
         )
-        return
+        return -1
     marker = stop_marker(path, exporter.token)
     try:
         with open(marker, "wb"):
@@ -67,12 +70,14 @@ def finish_timeline(exporter: TimelineWriter, prog: str) -> None:
     how = f"view it with: {prog} view {path}"
     if chrome:
         how += " (or open it in https://ui.perfetto.dev)"
-    sys.stderr.write(f"hunter: {what} written to {path}: {summarize(path).text()}; {how}\n")
+    summary = summarize(path)
+    sys.stderr.write(f"hunter: {what} written to {path}: {summary.text()}; {how}\n")
     if running:
         sys.stderr.write(
             f"hunter: {len(running)} child process(es) still running: what they wrote so far is in it, "
             f"the rest will be in {', '.join(running)} (merge it later with: {prog} merge {path})\n"
         )
+    return summary.events
 
 
 def merge_main(argv: list[str], prog: str) -> int:

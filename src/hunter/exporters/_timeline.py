@@ -21,6 +21,7 @@ from itertools import islice
 from types import CodeType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from .. import _fork
 from .._source import parameters
 from ..actions import Action, OutputError
 from ..util import safe_repr
@@ -275,7 +276,7 @@ class TimelineWriter(Action):
         #: The JSON text of a value (arguments, returned values), with this writer's repr limit.
         self.value_json = value_json_at(repr_limit)
         self.batch = batch
-        self._lock = threading.Lock()
+        self._lock = _fork.lock(_fork.TIMELINE)
         #: Every thread's state, by threading.get_ident() (for flushing and closing from any thread).
         self._states: dict[int, ThreadState] = {}
         #: The current thread's state (``local.state``) and its raw records (``local.records``), for the hot path.
@@ -605,7 +606,7 @@ class TimelineWriter(Action):
     def _after_fork_in_child(self) -> None:
         if self._closed:
             return
-        self._lock = threading.Lock()  # the parent's may have been held by a thread that doesn't exist here
+        self._lock = _fork.lock(_fork.TIMELINE)  # the parent's may have been held by a thread that doesn't exist here
         # The forking thread is the only one left; threading.get_ident() stays the same across fork.
         state = self._states.get(self._fork_ident)
         self._states = {}

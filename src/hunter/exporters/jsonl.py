@@ -29,9 +29,10 @@ class JSONLines(TimelineWriter):
 
     Keys: ``time`` (Unix time in seconds), ``pid``, ``tid`` (native thread id), ``threadid``, ``threadname``,
     ``kind``, ``builtin``, ``function``, ``module``, ``filename``, ``lineno``, ``depth``, ``calls``, ``stdlib``,
-    ``source`` (unless ``source=False``); ``arg`` (repr of the return value, or of the exception with
-    ``exception`` naming its type); ``args`` (the call's arguments, unless ``args=False``). Traced child
-    processes append to the same file (each write is whole lines), so lines of processes interleave.
+    ``source`` (unless ``source=False``; null for line 0, a module's start); ``arg`` (repr of the return value,
+    or of the exception with ``exception`` naming its type); ``args`` (the call's arguments, unless
+    ``args=False``). Traced child processes append to the same file (each write is whole lines), so lines of
+    processes interleave.
     """
 
     shared_file = True
@@ -94,7 +95,9 @@ class JSONLines(TimelineWriter):
             sources = entry[2]
             source = sources.get(lineno)
             if source is None:
-                source = sources[lineno] = f',"source":{escape(event.source)}'
+                # Line 0 is a module's start (its call event): no line of the file, so no source rather than
+                # event.source's "??? NO SOURCE" (which keeps hunter 3.9's text).
+                source = sources[lineno] = ',"source":null' if lineno == 0 else f',"source":{escape(event.source)}'
         else:
             source = ""
         limit = self.repr_limit

@@ -20,14 +20,14 @@ _ACTIONS = {"call": "CallPrinter", "code": "CodePrinter", "errors": "ErrorSnoope
 _NOT_FOR_RECORD = ("--action", "--format", "--elapsed", "--asyncio")
 
 
-def main(command: str, args: list[str]) -> NoReturn:
-    """Run one of the commands (``hunter COMMAND ARGS``) and exit."""
+def main(command: str, args: list[str], launcher: str | None = None) -> NoReturn:
+    """Run one of the commands (``hunter COMMAND ARGS``) and exit; ``launcher``: the console script's file."""
     from ..cli import _prog
 
     prog = f"{_prog()} {command}"
     try:
         if command == "record":
-            _record(prog, args)
+            _record(prog, args, launcher)
             raise SystemExit(0)  # (not reached: the program's own exit ends the process)
         if command == "query":
             raise SystemExit(_query(prog, args))
@@ -72,7 +72,7 @@ def _record_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _record(prog: str, args: list[str]) -> None:
+def _record(prog: str, args: list[str], launcher: str | None = None) -> None:
     from .. import cli
 
     try:
@@ -93,7 +93,7 @@ def _record(prog: str, args: list[str]) -> None:
             raise _Usage("--last must be at least 1")
         settings["record_last"] = repr(mine.last)
     try:
-        plan = cli.make_plan([*rest, *args[len(option_words) :]])
+        plan = cli.make_plan([*rest, *args[len(option_words) :]], launcher)
     except cli.UsageError as exc:
         raise _Usage(str(exc)) from None
     plan.trace_text = _with_recorder(plan.trace_text, settings)
@@ -209,7 +209,7 @@ def _summary(prog: str, args: list[str]) -> int:
     return 0
 
 
-def dispatch(args: Sequence[str]) -> None:
+def dispatch(args: Sequence[str], launcher: str | None = None) -> None:
     """Called by ``hunter``'s main: runs a command named first on the command line (else returns)."""
     if args and args[0] in COMMANDS:
-        main(args[0], list(args[1:]))
+        main(args[0], list(args[1:]), launcher)

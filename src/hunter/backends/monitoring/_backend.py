@@ -7,7 +7,7 @@ import threading
 from types import CodeType, FrameType
 from typing import Any
 
-from ... import _own_threads
+from ... import _fork, _own_threads
 from ..._compat import GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS
 from ..._frames import current_stacks
 from ..._pruning import kind_verdicts
@@ -28,7 +28,7 @@ _E = _monitoring.events
 #: Started backends, oldest first. The last one runs; the others wait until it stops, as an older
 #: ``sys.settrace`` function does until a newer tracer restores it.
 _stack: list[MonitoringBackend] = []
-_lock = threading.RLock()
+_lock = _fork.lock(_fork.LIFECYCLE, reentrant=True)
 
 
 class MonitoringBackend:
