@@ -129,6 +129,14 @@ def test_exception_args_from_the_class_and_slots() -> None:
     assert printer.try_repr([*range(10_000), unset]) == failed  # the failing item is in the tail kept
 
 
+def test_a_failing_item_in_the_part_cut_out_is_not_rendered() -> None:
+    # README: hunter 3.9 renders the whole value first, so the item makes the whole value fail there.
+    unset = SlotArgs.__new__(SlotArgs, "text", "extra")
+    value = [*range(10_000), unset, *range(10_000)]
+    printer = CallPrinter(stream=io.StringIO(), repr_limit=40)
+    assert printer.try_repr(value) == "[0, 1, 2, 3, 4, 5, 6 [...] 6, 9997, 9998, 9999]"
+
+
 def test_exception_args_that_would_run_the_programs_code_are_the_stored_ones() -> None:
     calls: list[str] = []
 
