@@ -15,10 +15,10 @@ from types import FrameType
 from typing import Any, ClassVar
 
 from . import _colors, _source, _streams, _tasks, config
+from ._reprs import cut_repr, stored_exception_repr
 from ._signals import let_through
 from ._streams import OutputError
 from .event import Event
-from ._reprs import cut_repr, stored_exception_repr
 from .util import MISSING, resolve_repr_func, safe_repr, shorten
 
 __all__ = [
