@@ -15,6 +15,7 @@ from types import FrameType
 from typing import Any, ClassVar
 
 from . import _colors, _compact, _source, _streams, _tasks, config
+from ._reprs import cut_repr, stored_exception_repr
 from ._signals import let_through
 from ._streams import OutputError
 from .event import Event
@@ -181,11 +182,18 @@ class ColorStreamAction(Action):
 
     def _failed(self, exc: Exception) -> str:
         tags = self.tags
-        return f"{tags['INTERNAL-FAILURE']}!!! FAILED REPR: {tags['INTERNAL-DETAIL']}{safe_repr(exc)}{tags['RESET']}"
+        # The exception as repr() shows it (hunter 3.9 does), from its stored args: this must not fail in turn.
+        detail = stored_exception_repr(exc)
+        return f"{tags['INTERNAL-FAILURE']}!!! FAILED REPR: {tags['INTERNAL-DETAIL']}{detail}{tags['RESET']}"
 
     def try_repr(self, obj: Any) -> str:
         """``repr_func(obj)`` on one line, cut to ``repr_limit``; a failing repr gives ``!!! FAILED REPR: ...``."""
         try:
+            if self.repr_func is safe_repr:
+                # Rendered only as far as the cut keeps: a million-item list costs what its first and last
+                # characters do.
+                tags = self.tags
+                return cut_repr(obj, self.repr_limit, f"{tags['CONT']}[...]{tags['RESET']}")
             return self._limited(self.repr_func(obj))
         except Exception as exc:  # the program's objects may fail in any way
             let_through(exc)
@@ -209,7 +217,7 @@ class ColorStreamAction(Action):
             source: str = event.fullsource if full else event.source
         except Exception as exc:
             let_through(exc)
-            source = f"??? NO SOURCE: {safe_repr(exc)}"
+            source = f"??? NO SOURCE: {stored_exception_repr(exc)}"
         tags = self.tags
         if source.startswith("??? NO SOURCE: "):
             return f"{tags['SOURCE-FAILURE']}??? NO SOURCE: {tags['SOURCE-DETAIL']}{source[15:]}"
@@ -560,7 +568,7 @@ class VarsPrinter(ColorStreamAction):
                 continue
             except Exception as exc:
                 let_through(exc)
-                value = f"{tags['INTERNAL-FAILURE']}FAILED EVAL: {tags['INTERNAL-DETAIL']}{safe_repr(exc)}"
+                value = f"{tags['INTERNAL-FAILURE']}FAILED EVAL: {tags['INTERNAL-DETAIL']}{stored_exception_repr(exc)}"
             start = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} " if lines else self._prefix(event)
             lines.append(
                 f"{start}{tags['VARS']}[{tags['VARS-NAME']}{name} {tags['VARS']}=> {tags['RESET']}{value}"

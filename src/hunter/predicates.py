@@ -429,12 +429,7 @@ class Backlog(_Composable):
                 # Back at the top: what piled up is most likely a stream of uninteresting returns.
                 self.queue.clear()
             if self._filter is None or self._filter(event):
-                detached = event.detach(self.action.try_repr if self.vars else None)
-                # The frame is kept (as hunter 3.9 does) so a replay can make up the calls above the first event,
-                # and the tracer so that the replay continues this trace's call tree.
-                detached.frame = event.frame
-                detached._tracer = event._tracer
-                self.queue.append(detached)
+                self.queue.append(_stored(event, self.action.try_repr if self.vars else None))
         return result
 
     def _reads_calls(self) -> bool:
@@ -513,6 +508,37 @@ class Backlog(_Composable):
 
     def _key(self) -> tuple[Any, ...]:
         return (self.condition, self.size, self.stack, self.vars, self.strip, self.action, self._filter)
+
+
+def _stored(event: Event, value_filter: Callable[[Any], Any] | None) -> Event:
+    """A Backlog's copy of an event: detached (values dropped or filtered), but keeping the frame and tracer.
+
+    The frame is kept (as hunter 3.9 does) so a replay can make up the calls above the first event, and the
+    tracer so that the replay continues this trace's call tree. Most events are stored only to be dropped, so
+    only what changes after the event (the line, the instruction, the depth, the thread, the values) is copied
+    now; what the code and the frame's globals give (function, module, filename, stdlib...) stays lazy: the
+    frame gives the same answers at the replay.
+    """
+    copy = Event.__new__(Event)
+    data = copy.__dict__
+    data.update(event.__dict__)  # the fields computed so far, the kind, the frame and the tracer
+    data["detached"] = True
+    data["lineno"] = event.lineno
+    data["instruction"] = event.instruction
+    data["depth"] = event.depth
+    data["calls"] = event.calls
+    data["threadid"] = event.threadid
+    data["threadname"] = event.threadname
+    data["function_object"] = None
+    if value_filter is None:
+        data["arg"] = None
+        data["globals"] = {}
+        data["locals"] = {}
+    else:
+        data["arg"] = value_filter(event.arg)
+        data["globals"] = {key: value_filter(value) for key, value in event.globals.items()}
+        data["locals"] = {key: value_filter(value) for key, value in event.locals.items()}
+    return copy
 
 
 def _flatten(kind: type[And | Or], predicates: Iterable[Predicate]) -> tuple[Predicate, ...]:

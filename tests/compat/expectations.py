@@ -47,7 +47,7 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "README: CallPrinter indents a call under the printed calls still running only (From hides the returns "
         "here; hunter 3.9 then indents each call further)",
-        programs=("aio", "basics", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
+        programs=("aio", "basics", "bigreprs", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
         queries=("from-watermark",),
     ),
     Difference(
@@ -81,7 +81,10 @@ DIFFERENCES: tuple[Difference, ...] = (
         "README: on Python 3.13 with the monitoring backend, a Debugger action at a return doesn't stop in the "
         "caller before the tracer stops (3.13 reports pdb no line events there until the caller's code is "
         "instrumented afresh; hunter 3.9 stops on the caller's line)",
-        programs=("aio", "basics", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "threads", "values"),
+        programs=(
+            *("aio", "basics", "bigreprs", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "threads"),
+            "values",
+        ),
         queries=("debugger-return",),
         versions=("3.13", "3.14", "3.15"),
         backends=MONITORING,

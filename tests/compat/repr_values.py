@@ -31,6 +31,39 @@ class Cached:
         return value
 
 
+class ClassArgs(Exception):
+    """args on the class (attrs' FrozenInstanceError does so): shown instead of what the exception was given."""
+
+    args = ["from the class"]  # noqa: RUF012 (a list, as attrs writes it)
+
+
+class SlotArgs(Exception):
+    """args in __slots__, set by __init__ (pyparsing's ParseException): reading it fails until then."""
+
+    __slots__ = ("args",)
+
+    def __init__(self, text, extra):
+        self.args = (text,)
+
+
+class NoneArgs(Exception):
+    """args that can't be iterated."""
+
+    args = None
+
+
+def unset_slot_args():
+    """A SlotArgs whose __init__ hasn't run yet (as while it runs)."""
+    return SlotArgs.__new__(SlotArgs, "text", "extra")
+
+
+def own_args():
+    """An instance's own args, next to a class-level args that isn't a descriptor."""
+    error = ClassArgs("given")
+    error.args = ("own",)
+    return error
+
+
 def full_cell():
     value = 1
     return (lambda: value).__closure__[0]
@@ -90,6 +123,13 @@ KeyError('k')
 OSError(2, 'missing')
 StopIteration(3)
 BaseException()
+ClassArgs('a', 'b')
+SlotArgs('text', 'extra')
+unset_slot_args()
+[1, unset_slot_args()]
+NoneArgs('x')
+own_args()
+(ValueError(ClassArgs('nested')),)
 Slotted
 int
 Color
@@ -154,7 +194,7 @@ def main():
     for expression in expressions():
         try:
             results[expression] = safe_repr(eval(expression))
-        except Exception as exc:  # hunter 3.9's safe_repr runs some objects' own __repr__
+        except Exception as exc:  # 3.9 runs some objects' own __repr__; both fail where an exception's args fail
             results[expression] = f"!!! {type(exc).__name__}: {exc}"
     json.dump(results, sys.stdout)
 
