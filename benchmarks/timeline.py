@@ -166,11 +166,11 @@ def _timed(run: Callable[[], Any], mode: str, output: str, clock: Callable[[], f
     from hunter import ChromeTrace, JSONLines
 
     try:
-        import hunter._recording
+        import hunter._engine._recording
     except ImportError:  # (a revision from before it, see --against)
         pass
     else:
-        hunter._recording.enabled = mode != "chrome-events"
+        hunter._engine._recording.enabled = mode != "chrome-events"
     query: dict[str, Any] = {"kind_in": ("call", "return", "exception")}
     if mode == "tracer":
         action: Any = _ignore

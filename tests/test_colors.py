@@ -7,7 +7,7 @@ import io
 import pytest
 
 from hunter import CallPrinter
-from hunter._colors import wants_colors
+from hunter._output._colors import wants_colors
 
 
 class Terminal(io.StringIO):

@@ -13,7 +13,7 @@ from helpers import describe, normalize, run_python
 
 import hunter
 from hunter import CallPrinter
-from hunter._compact import short_path
+from hunter._output._compact import short_path
 
 BANK = Path(__file__).resolve().parent.parent / "examples" / "bank.py"
 

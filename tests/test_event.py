@@ -22,7 +22,7 @@ from programs import load
 
 import hunter
 from hunter import Q
-from hunter._source import is_stdlib
+from hunter._engine._source import is_stdlib
 from hunter.event import Event
 
 PROGRAM = """

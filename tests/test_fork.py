@@ -112,7 +112,7 @@ def test_fork_hook_leaves_no_lock_held(tmp_path: Path) -> None:
     """In the parent and in the child, after a fork, every lock of hunter's is free and works."""
     code = """\
 import os, hunter
-from hunter import _fork
+from hunter._engine import _fork
 import hunter.tracer
 try:
     import hunter.backends.monitoring._backend

@@ -1,4 +1,4 @@
-"""hunter's own threads (hunter._own_threads): no backend reports what they run, whatever the query."""
+"""hunter's own threads (hunter._engine._own_threads): no backend reports what they run, whatever the query."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import hunter
-from hunter import _own_threads
+from hunter._engine import _own_threads
 from hunter.tracer import Tracer
 
 DEADLINE = 60.0

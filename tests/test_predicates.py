@@ -15,7 +15,7 @@ from programs import block, lines, load, output_of
 import hunter
 from hunter import And, Backlog, From, Not, Or, Q, Query, When
 from hunter import predicates as hp
-from hunter._verdict import ALWAYS, EFFECT, MAYBE, NEVER, combine_and, combine_or, negate, verdict_of
+from hunter._engine._verdict import ALWAYS, EFFECT, MAYBE, NEVER, combine_and, combine_or, negate, verdict_of
 from hunter.actions import CallPrinter, CodePrinter, Debugger, VarsPrinter
 from hunter.event import Event
 

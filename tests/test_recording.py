@@ -15,9 +15,9 @@ import pytest
 from test_exporters import check_timeline, load_strict
 
 import hunter
-import hunter._recording
+import hunter._engine._recording
 from hunter import Q, When
-from hunter._recording import recording_for
+from hunter._engine._recording import recording_for
 from hunter.exporters import ChromeTrace, JSONLines
 
 APP = "recorded_app"
@@ -171,7 +171,7 @@ class CountingChrome(ChromeTrace):
     """ChromeTrace counting the events it records (the raw path hands it none but exceptions).
 
     (Line events are left out: it drops them. Under sys.monitoring the raw path still has them delivered where the
-    filter takes them, since LINE instrumentation changes how the code runs: see hunter._recording.code_judge.)
+    filter takes them, since LINE instrumentation changes how the code runs: see hunter._engine._recording.code_judge.)
     """
 
     events = 0
@@ -197,7 +197,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def record(app: Any, path: Path, raw: bool, args: bool, predicate: Any) -> tuple[dict[str, list[Any]], int, Any]:
     """Trace app.main() on one path; the timeline's events per thread name (without times and ids)."""
-    hunter._recording.enabled = raw
+    hunter._engine._recording.enabled = raw
     try:
         exporter = CountingChrome(str(path), args=args)
         tracer = hunter.trace(predicate, action=exporter)
@@ -208,7 +208,7 @@ def record(app: Any, path: Path, raw: bool, args: bool, predicate: Any) -> tuple
             tracer.stop()
         exporter.close()
     finally:
-        hunter._recording.enabled = True
+        hunter._engine._recording.enabled = True
     assert result == ("bad value", [1, 2, 3])
     events = load_strict(path)
     check_timeline(events)
@@ -289,7 +289,7 @@ def test_trees_without_certain_calls_and_returns_take_events(app: Any, tmp_path:
 @pytest.mark.parametrize("raw", [True, False], ids=["raw", "events"])
 def test_calls_recorded_raw_are_counted(app: Any, tmp_path: Path, raw: bool) -> None:
     # (One thread: the count isn't exact while threads race to increment it, on either path.)
-    hunter._recording.enabled = raw
+    hunter._engine._recording.enabled = raw
     try:
         with ChromeTrace(str(tmp_path / "out.json")) as exporter:
             tracer = hunter.trace(module=APP, kind_in=("call", "return"), action=exporter)
@@ -299,7 +299,7 @@ def test_calls_recorded_raw_are_counted(app: Any, tmp_path: Path, raw: bool) -> 
             finally:
                 tracer.stop()
     finally:
-        hunter._recording.enabled = True
+        hunter._engine._recording.enabled = True
     assert (tracer._context.recording is not None) is raw  # type: ignore[union-attr]
     assert tracer.calls == 15 + 4 + 3  # fib(5): 15 calls; gen(3): started and resumed 3 times; leaf() 3 times
 
@@ -339,7 +339,7 @@ class FailingFile(io.RawIOBase):
 def test_a_failing_file_stops_tracing_with_one_message_and_the_program_goes_on(
     app: Any, capsys: pytest.CaptureFixture[str], raw: bool
 ) -> None:
-    hunter._recording.enabled = raw
+    hunter._engine._recording.enabled = raw
     try:
         exporter = ChromeTrace(FailingFile(), batch=1)
         tracer = hunter.trace(module=APP, kind_in=("call", "return"), action=exporter)
@@ -348,7 +348,7 @@ def test_a_failing_file_stops_tracing_with_one_message_and_the_program_goes_on(
         finally:
             tracer.stop()
     finally:
-        hunter._recording.enabled = True
+        hunter._engine._recording.enabled = True
     err = capsys.readouterr().err
     assert err.count("hunter: tracing stopped: cannot write the timeline") == 1, err
     assert "No space left on device" in err

@@ -14,7 +14,7 @@ import pytest
 from programs import load
 
 import hunter
-from hunter._reprs import cut_repr, stored_exception_repr
+from hunter._output._reprs import cut_repr, stored_exception_repr
 from hunter.actions import CallPrinter, ErrorSnooper, VarsPrinter, VarsSnooper
 from hunter.util import safe_repr, shorten
 

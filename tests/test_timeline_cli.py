@@ -204,12 +204,12 @@ def test_pool_workers_ended_by_the_pool_keep_their_events(tmp_path: Path) -> Non
 
 
 #: How test_a_signal_while_recording_waits_until_the_event_is_recorded lands its signal halfway through recording:
-#: an event through ChromeTrace.__call__ (the normal path), or raw records being formatted (hunter._recording).
+#: an event through ChromeTrace.__call__ (the normal path), or raw records being formatted (hunter._engine._recording).
 _INTERRUPTED_RECORDING = {
     "event": """
         from hunter.exporters import _timeline
 
-        hunter._recording.enabled = False  # the normal path: events through the predicate
+        hunter._engine._recording.enabled = False  # the normal path: events through the predicate
         real_value_json_at = _timeline.value_json_at
 
         def value_json_at(limit):
@@ -247,9 +247,9 @@ def test_a_signal_while_recording_waits_until_the_event_is_recorded(tmp_path: Pa
         + textwrap.dedent(
             """
             import signal
-            import hunter, hunter._recording
+            import hunter, hunter._engine._recording
             from hunter import ChromeTrace
-            from hunter.exporters import _signals, chrome
+            from hunter.exporters import _termination as _signals, chrome
 
             calls = []
             signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))

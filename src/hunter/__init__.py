@@ -8,9 +8,10 @@ import types
 from collections.abc import Callable, Collection
 from typing import Any
 
-from . import _options, _tracebacks
+from ._setup import _options
+from ._output import _tracebacks
 from . import config as _config
-from ._options import load_config, trace
+from ._setup._options import load_config, trace
 from ._version import __version__ as __version__
 from .actions import (
     Action,
@@ -175,7 +176,7 @@ def Backlog(
 
 def wrap(function_to_trace: Callable[..., Any] | None = None, local: bool = False, **trace_options: Any) -> Any:
     """Decorator: trace inside calls of the function only (``local=True``: its frame and one level below)."""
-    from ._wrap import make_wrapper
+    from ._setup._wrap import make_wrapper
 
     if function_to_trace is None:
         return lambda func: make_wrapper(func, local, trace_options)

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, ClassVar
 
-from . import _colors, _compact, _source, _streams, _tasks, config
-from ._reprs import cut_repr, stored_exception_repr
-from ._signals import let_through
-from ._streams import OutputError
+from ._output import _colors, _compact, _streams, _tasks
+from ._engine import _source
+from . import config
+from ._output._reprs import cut_repr, stored_exception_repr
+from ._engine._program_signals import let_through
+from ._output._streams import OutputError
 from .event import Event
 from .util import MISSING, resolve_repr_func, safe_repr, shorten
 
@@ -397,7 +399,7 @@ class CallPrinter(CodePrinter):
 
     def __init__(self, *args: Any, style: str = "hunter", **options: Any) -> None:
         super().__init__(*args, **options)
-        #: "hunter" (hunter 3.9's lines) or "compact" (see hunter._compact).
+        #: "hunter" (hunter 3.9's lines) or "compact" (see hunter._output._compact).
         self.style = _compact.check_style(style)
 
     def __call__(self, event: Event) -> None:

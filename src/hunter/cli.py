@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from . import _streams, config
-from ._empty_trace import asked_modules, hint
-from ._keywords import KINDS, did_you_mean
-from ._options import CHECK_ONLY, prepare, trace
-from ._own_code import HUNTER_DIR
-from ._tracebacks import without_tracer_frames
+from ._output import _streams
+from . import config
+from ._output._empty_trace import asked_modules, hint
+from ._setup._keywords import KINDS, did_you_mean
+from ._setup._options import CHECK_ONLY, prepare, trace
+from ._engine._own_code import HUNTER_DIR
+from ._output._tracebacks import without_tracer_frames
 from ._version import __version__
 from .backends import BackendError, choose
 
@@ -81,7 +82,7 @@ _ACTIONS = {
 _FORMATS = ("text", "chrome", "jsonl")
 _DEFAULT_OUTPUT = {"chrome": "hunter-trace.json", "jsonl": "hunter-trace.jsonl"}
 #: The predicate that recognises threading._shutdown's events, as PYTHONHUNTER text (children use it too).
-_SHUTDOWN = "__import__('hunter._noise')._noise.INTERPRETER_SHUTDOWN"
+_SHUTDOWN = "__import__('hunter._setup._noise')._setup._noise.INTERPRETER_SHUTDOWN"
 #: The printers whose output -o can redirect when a --query names them as its action.
 _PRINTERS = ("CallPrinter", "CodePrinter", "VarsPrinter", "VarsSnooper", "ErrorSnooper", "StackPrinter")
 
@@ -858,7 +859,7 @@ def _view(args: list[str]) -> NoReturn:
 
 def _handle_fatal_signals(finish: Any) -> None:
     """SIGTERM and SIGHUP: ``finish`` (stop, close, merge, summary), then end by the signal as python would."""
-    from hunter.exporters import _signals
+    from hunter.exporters import _termination as _signals
 
     _signals.add_hook(finish)
     _signals.handle_fatal_signals()

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from types import CodeType, FrameType, FunctionType
 from typing import Any, Protocol, cast
 
-from . import _source
-from ._frames import locals_readable
-from ._signals import let_through
+from ._engine import _source
+from ._engine._frames import locals_readable
+from ._engine._program_signals import let_through
 
 __all__ = ["Event", "EventSource"]
 

@@ -15,8 +15,8 @@ from typing import Any
 import hunter
 
 from . import config
-from ._capture import start_trace
-from ._noise import RunnerCode
+from ._output._capture import start_trace
+from ._setup._noise import RunnerCode
 from .tracer import Tracer
 
 __all__ = ["CellStream", "HunterMagics", "load_ipython_extension", "unload_ipython_extension"]

@@ -6,9 +6,9 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._keywords import STRING_SEQUENCES, compile_pattern, matches, parse_query_key, value_problem
-from ._signals import let_through
-from ._verdict import (
+from ._setup._keywords import STRING_SEQUENCES, compile_pattern, matches, parse_query_key, value_problem
+from ._engine._program_signals import let_through
+from ._engine._verdict import (
     ALWAYS,
     EFFECT,
     MAYBE,
@@ -519,7 +519,8 @@ def _stored(event: Event, value_filter: Callable[[Any], Any] | None) -> Event:
     now; what the code and the frame's globals give (function, module, filename, stdlib...) stays lazy: the
     frame gives the same answers at the replay.
     """
-    copy = Event.__new__(Event)
+    kind = type(event)  # (a recording's events keep their class: it knows where their sources are)
+    copy = kind.__new__(kind)
     data = copy.__dict__
     data.update(event.__dict__)  # the fields computed so far, the kind, the frame and the tracer
     data["detached"] = True

@@ -16,9 +16,9 @@ import pytest
 
 import hunter
 
-from ._capture import start_trace
-from ._noise import RunnerCode
-from ._own_code import HUNTER_DIR
+from ._output._capture import start_trace
+from ._setup._noise import RunnerCode
+from ._engine._own_code import HUNTER_DIR
 from .config import ConfigError, parse_trace_arguments
 from .tracer import Tracer
 

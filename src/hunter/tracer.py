@@ -8,11 +8,13 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from . import _fork, _streams, config
-from ._frames import current_stacks, frames_entered_after
-from ._recording import recording_for
-from ._reporting import handler_failure, report
-from ._signals import let_through
+from ._engine import _fork
+from ._output import _streams
+from . import config
+from ._engine._frames import current_stacks, frames_entered_after
+from ._engine._recording import recording_for
+from ._engine._reporting import handler_failure, report
+from ._engine._program_signals import let_through
 from .backends import Backend, Context, choose, load
 from .event import Event
 from .predicates import check

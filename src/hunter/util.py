@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._reprs import safe_repr, shorten
+from ._output._reprs import safe_repr, shorten
 
 __all__ = ["MISSING", "safe_repr", "shorten"]
 

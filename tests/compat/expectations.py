@@ -53,7 +53,7 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "README: CallPrinter indents a call under the printed calls still running only (lineno_lt hides the "
         "returns of coroutines and generators; hunter 3.9 then indents each call further)",
-        programs=("coros", "gens"),
+        programs=("bigreprs", "coros", "gens"),
         queries=("lt",),
     ),
     Difference(

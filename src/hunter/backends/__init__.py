@@ -11,10 +11,10 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._compat import HAS_MONITORING
+from .._engine._compat import HAS_MONITORING
 
 if TYPE_CHECKING:
-    from .._recording import Recording
+    from .._engine._recording import Recording
     from ..event import Event, EventSource
 
 __all__ = ["BACKENDS", "Backend", "BackendError", "Context", "choose", "load"]
@@ -34,7 +34,7 @@ class Context:
       ``stop()`` is called from there, maybe while the backend's callback is still running).
     - ``stop_tracer()``: the backend can't go on (e.g. no tool id left to resume on); the tracer stops.
     - ``recording``: None, or the handler recognised as a static filter feeding one exporter that takes raw
-      records (see ``hunter._recording``). Then the backend judges code objects by the filter (``code_judge``)
+      records (see ``hunter._engine._recording``). Then the backend judges code objects by the filter (``code_judge``)
       and, for those whose calls and returns are certain (``records_raw``), appends raw records to the exporter
       instead of building events; everything else goes to ``handler`` as usual.
     """

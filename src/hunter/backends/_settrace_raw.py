@@ -1,9 +1,9 @@
-"""The settrace backend's raw recording (see ``hunter._recording``): calls and returns of a code object, as records.
+"""The settrace backend's raw recording (see ``_engine._recording``): calls and returns of a code object, as records.
 
 For a code object whose calls and returns the recording's filter always takes, the global trace function records
 the call (``call``) and gives the frame the code's *raw local* trace function (``local_for``), which records the
 frame's returns and passes anything else (exceptions) to the backend's own local trace function, which builds an
-event as usual. Both follow ``hunter._recording``'s contract: the thread's list read anew from ``recorder.local``
+event as usual. Both follow ``_engine._recording``'s contract: the thread's list read anew from ``recorder.local``
 each time, ``sink.first()`` when it is missing, ``sink.due()`` when the batch is full or the flush time passed.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from .._recording import RETURN, UNWIND, RawSink, ended_by_exception
+from .._engine._recording import RETURN, UNWIND, RawSink, ended_by_exception
 
 __all__ = ["RawTracing"]
 

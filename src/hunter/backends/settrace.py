@@ -8,12 +8,12 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from .._codemap import CodeMap, CodeRecord
-from .._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
-from .._own_code import is_hunter_frame, runs_for_hunter
-from .._pruning import Verdicts, nothing_after_call
-from .._recording import RawSink, code_judge, records_raw
-from .._verdict import NEVER
+from .._engine._codemap import CodeMap, CodeRecord
+from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
+from .._engine._own_code import is_hunter_frame, runs_for_hunter
+from .._engine._pruning import Verdicts, nothing_after_call
+from .._engine._recording import RawSink, code_judge, records_raw
+from .._engine._verdict import NEVER
 from ..event import Event
 from . import Context
 from ._settrace_raw import RawTracing
@@ -43,7 +43,7 @@ class _CodeInfo(CodeRecord):
         self.own = own
         self.stdlib = bool(fields.get("stdlib")) and not own
         self.watch = reports and self.stdlib
-        #: Recording (hunter._recording): the recorder's site for a code whose calls and returns are recorded raw
+        #: Recording (_engine._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (``local`` then records them); None otherwise.
         self.record: Any = None
 
@@ -235,7 +235,7 @@ class SettraceBackend:
             local = info.local
             site = info.record
             if site is not None:
-                # Recorded raw (see hunter._recording): the call without an event; its returns come to the
+                # Recorded raw (see hunter._engine._recording): the call without an event; its returns come to the
                 # frame's raw local trace function (_settrace_raw). Its lines never matter (the judge said NEVER).
                 record_call(site, frame)  # type: ignore[misc]
                 frame.f_trace_lines = False

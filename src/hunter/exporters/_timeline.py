@@ -21,11 +21,11 @@ from itertools import islice
 from types import CodeType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-from .. import _fork
-from .._source import parameters
+from .._engine import _fork
+from .._engine._source import parameters
 from ..actions import Action, OutputError
 from ..util import safe_repr
-from . import _signals
+from . import _termination as _signals
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -222,7 +222,7 @@ class ThreadState:
     def __init__(self, tid: int) -> None:
         self.tid = tid
         self.buf: list[str] = []
-        #: Raw records not formatted yet (see hunter._recording): they become lines in ``buf`` when written.
+        #: Raw records not formatted yet (see hunter._engine._recording): they become lines in ``buf`` when written.
         self.records: list[tuple[Any, ...]] = []
         #: The open calls (a key per frame) and, for their end events, their names.
         self.stack: list[Any] = []  # (an exporter's own keys: ints for frames; ChromeTrace's raw calls, their site)
@@ -239,7 +239,7 @@ class TimelineWriter(Action):
     Events are turned into complete lines by the subclass and appended to a per-thread list (no lock on
     the hot path); a list is written with a single ``write()`` once it holds ``batch`` lines, and on
     :meth:`flush`, before a fork, at :meth:`close`, at exit and at ``os._exit()``. So a file cut off by a
-    crash holds only whole lines. A subclass that takes raw records (``hunter._recording``) has them appended to
+    crash holds only whole lines. A subclass that takes raw records (``hunter._engine._recording``) has them appended to
     a per-thread list too, and turns them into lines (``_format_records``) under the lock, just before a write.
     """
 
@@ -434,7 +434,7 @@ class TimelineWriter(Action):
         self.local.thread_state = state  # (the thread's own track, when greenlets take turns on it)
         return state
 
-    # -- raw records (hunter._recording) ----------------------------------------------------------------
+    # -- raw records (hunter._engine._recording) ----------------------------------------------------------------
 
     def thread_records(self) -> list[tuple[Any, ...]] | None:
         """The current thread's raw record list, at its first record; None when closed (the record is dropped)."""

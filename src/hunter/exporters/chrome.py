@@ -15,8 +15,8 @@ import weakref
 from types import CodeType, FrameType
 from typing import Any, TextIO
 
-from .. import _tasks
-from .._recording import RETURN, UNWIND, ended_by_exception
+from .._output import _tasks
+from .._engine._recording import RETURN, UNWIND, ended_by_exception
 from ..event import Event
 from ._greenlets import GreenletTracks
 from ._summary import TASK_TIDS
@@ -73,7 +73,7 @@ class ChromeTrace(TimelineWriter):
     ``<name>.<pid>.json`` next to the file; :func:`merge` folds those into the main file.
     """
 
-    #: It takes raw records (hunter._recording): a static filter feeding it records calls without events.
+    #: It takes raw records (hunter._engine._recording): a static filter feeding it records calls without events.
     takes_raw_records = True
 
     def _reads_calls(self) -> bool:
@@ -423,7 +423,7 @@ class ChromeTrace(TimelineWriter):
         return argument_text(frame, spec, self.value_json) if spec else ""
 
     def _format_records(self, state: ThreadState) -> None:
-        """Turn the thread's raw records (hunter._recording) into lines, as ``__call__`` would have the events."""
+        """Turn the thread's raw records (_engine._recording) into lines, as ``__call__`` would have the events."""
         records = state.records
         count = len(records)  # (the thread may append more meanwhile: they wait for the next time)
         if self.args:

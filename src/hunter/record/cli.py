@@ -140,7 +140,7 @@ def _query_parser(prog: str) -> argparse.ArgumentParser:
 
 def _query(prog: str, args: list[str]) -> int:
     from .. import config
-    from .._streams import OutputError
+    from .._output._streams import OutputError
     from .reader import FormatError, read
     from .replay import Refused, replay
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any, cast
 
-from .._source import parameters
+from .._engine._source import parameters
 from ..actions import RETURN_OPCODES
 from ..event import Event
 

@@ -7,8 +7,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .. import _streams, actions, config
-from .._options import prepare
+from .._output import _streams
+from .. import actions, config
+from .._setup._options import prepare
 from ..predicates import Query, _Composable
 from ..util import safe_repr
 from .events import RECORDED_FIELDS, RecordedEvent

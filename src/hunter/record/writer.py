@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any, NoReturn
 
-from .._streams import OutputError
+from .._output._streams import OutputError
 from ..actions import RETURN_OPCODES, Action
 from ..event import Event
 from ..util import MISSING, safe_repr, shorten
@@ -239,7 +239,7 @@ class Recorder(Action):
 
     def _new_code(self, event: Event, code: CodeType, table: _Table) -> tuple[CodeType, int, tuple[str, ...]]:
         """Write a code object's entry (once per file) and remember its ref and parameter names."""
-        from .._source import parameters
+        from .._engine._source import parameters
 
         with self._lock:
             if len(table.codes) >= MAX_CODES:

@@ -10,7 +10,7 @@ How it stays out of the way of the program it runs in:
   ``_active_limbo_lock``, which the interrupted code may be holding: a deadlock).
 * The session thread does the rest: finds the socket, checks the peer, reads the options, builds
   the tracer, streams the output, and stops the tracer when the CLI quits or disappears. It is one
-  of hunter's own threads (:mod:`hunter._own_threads`): no backend reports anything it runs.
+  of hunter's own threads (:mod:`hunter._engine._own_threads`): no backend reports anything it runs.
 * Only ``sys.settrace`` is per thread. With the settrace backend the tracer must be started and
   stopped *on the main thread*; the session thread queues that work and wakes the main thread with
   our own signal, sent to the main thread itself (which also interrupts a blocking system call), or,
@@ -38,8 +38,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .. import _own_threads, config
-from .._options import TraceSetup, prepare
+from .._engine import _own_threads
+from .. import config
+from .._setup._options import TraceSetup, prepare
 from .._version import __version__
 from . import channel, peers
 

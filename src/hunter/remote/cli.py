@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .. import _colors
+from .._output import _colors
 from . import agent, channel, options as _options, peers, terminal
 from .api import DEFAULT_SIGNAL, ENVIRONMENT_VARIABLE, parse_signal
 

@@ -15,7 +15,7 @@ import inspect
 from typing import Any
 
 from .. import config
-from .._options import classify, unexpected_option
+from .._setup._options import classify, unexpected_option
 from ..backends import BACKENDS, choose
 
 __all__ = ["check_text"]

@@ -28,7 +28,7 @@ One module per concern: ``_backend`` (lifecycle and nesting), ``_tools`` (tool-i
 
 from __future__ import annotations
 
-from ..._compat import HAS_MONITORING
+from ..._engine._compat import HAS_MONITORING
 
 if not HAS_MONITORING:  # choose() reports this as the reason the backend can't be used
     raise ImportError("sys.monitoring needs Python 3.12 or newer")

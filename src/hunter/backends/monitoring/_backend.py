@@ -7,13 +7,13 @@ import threading
 from types import CodeType, FrameType
 from typing import Any
 
-from ... import _fork, _own_threads
-from ..._compat import GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS
-from ..._frames import current_stacks
-from ..._pruning import kind_verdicts
-from ..._recording import code_judge
-from ..._reporting import report
-from ..._verdict import NEVER, reads_calls
+from ..._engine import _fork, _own_threads
+from ..._engine._compat import GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS
+from ..._engine._frames import current_stacks
+from ..._engine._pruning import kind_verdicts
+from ..._engine._recording import code_judge
+from ..._engine._reporting import report
+from ..._engine._verdict import NEVER, reads_calls
 from .. import Context
 from . import _tools
 from ._callbacks import Callbacks, Wiring, build, c_event_reporter

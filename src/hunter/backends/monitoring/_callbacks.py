@@ -13,9 +13,9 @@ from collections.abc import Callable
 from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import Any
 
-from ..._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
-from ..._own_code import runs_for_hunter
-from ..._signals import let_through
+from ..._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
+from ..._engine._own_code import runs_for_hunter
+from ..._engine._program_signals import let_through
 from ...event import Event
 from .. import Context
 from ._codes import CodeBook, CodeInfo
@@ -67,7 +67,7 @@ def build(wiring: Wiring, profiling: bool) -> Callbacks:
     """The callbacks of one backend: setprofile's events in profile mode, settrace's otherwise."""
     held_back = _thread_gate(wiring.gate, wiring.gate_admits)
     deliver = _deliverer(wiring, held_back)
-    # Recording (hunter._recording): calls and returns of the code objects recorded raw skip events (see _raw).
+    # Recording (hunter._engine._recording): calls and returns of the code objects recorded raw skip events (see _raw).
     raw = raw_steps(wiring, held_back) if wiring.context.recording is not None else None
     on_start, on_throw = _calls(wiring, deliver, held_back, raw)
     on_return, on_unwind = _returns(wiring, deliver, raw)

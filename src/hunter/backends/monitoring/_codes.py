@@ -6,14 +6,14 @@ import sys
 from types import CodeType, FrameType
 from typing import Any
 
-from ..._codemap import CodeMap, CodeRecord
-from ..._compat import LINE_EVENTS_NEED_RESUME_EVENTS
-from ..._keywords import KINDS
-from ..._own_code import is_hunter_frame
-from ..._pruning import CodeJudge
-from ..._recording import Recording, records_raw
-from ..._signals import let_through
-from ..._verdict import NEVER
+from ..._engine._codemap import CodeMap, CodeRecord
+from ..._engine._compat import LINE_EVENTS_NEED_RESUME_EVENTS
+from ..._setup._keywords import KINDS
+from ..._engine._own_code import is_hunter_frame
+from ..._engine._pruning import CodeJudge
+from ..._engine._recording import Recording, records_raw
+from ..._engine._program_signals import let_through
+from ..._engine._verdict import NEVER
 from ._threads import ThreadHook, ThreadStarts
 
 __all__ = ["CodeBook", "CodeInfo"]
@@ -67,7 +67,7 @@ class CodeInfo(CodeRecord):
         self.own = False
         #: Standard library code: its frames are silent when hunter's own code called them (``runs_for_hunter``).
         self.stdlib = False
-        #: Recording (hunter._recording): the recorder's site for a code whose calls and returns are recorded raw
+        #: Recording (_engine._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (by the callbacks of ``_raw``); None otherwise.
         self.record: Any = None
 

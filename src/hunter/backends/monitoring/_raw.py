@@ -1,4 +1,5 @@
-"""The monitoring backend's raw recording (see ``hunter._recording``): calls and returns of a code object, as records.
+"""The monitoring backend's raw recording (see ``_engine._recording``): calls and returns of a code object, as
+records.
 
 The call and return callbacks of ``_callbacks`` hand a code object whose ``CodeInfo.record`` is set (its calls and
 returns are certain to be recorded) to these steps instead of building an event. They do what those callbacks and
@@ -13,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..._recording import RETURN, UNWIND, RawSink, ended_by_exception
+from ..._engine._recording import RETURN, UNWIND, RawSink, ended_by_exception
 
 if TYPE_CHECKING:
     from ._callbacks import Wiring
@@ -53,7 +54,7 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     unwind_mark = UNWIND
 
     # Each step is called by a callback of the frame's event: getframe(2) is that frame. The steps follow
-    # hunter._recording's contract (the thread's list read anew; the sink when it is missing or due).
+    # hunter._engine._recording's contract (the thread's list read anew; the sink when it is missing or due).
 
     def call(info: CodeInfo) -> None:
         # After the callback's gate check, as its event delivery would be.

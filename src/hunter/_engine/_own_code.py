@@ -12,7 +12,7 @@ from ._source import frame_module, is_stdlib
 __all__ = ["HUNTER_DIR", "is_hunter_frame", "runs_for_hunter"]
 
 #: hunter's package directory, with a trailing separator: a file name starting with it is hunter's code.
-HUNTER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+HUNTER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # (this is hunter/_engine/)
 
 
 def is_hunter_frame(frame: FrameType) -> bool:

@@ -9,8 +9,8 @@ import sys
 from functools import lru_cache
 from typing import Any
 
-from . import _source
-from ._verdict import ALWAYS, MAYBE, NEVER, Verdict
+from .._engine import _source
+from .._engine._verdict import ALWAYS, MAYBE, NEVER, Verdict
 
 __all__ = ["INTERPRETER_SHUTDOWN", "RunnerCode"]
 

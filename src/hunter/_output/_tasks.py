@@ -7,7 +7,7 @@ import sys
 from types import FrameType
 from typing import Any
 
-from ._compat import AWAIT_OPCODES, is_resumption, is_suspension
+from .._engine._compat import AWAIT_OPCODES, is_resumption, is_suspension
 
 __all__ = ["current_task", "is_await_machinery", "is_resumption", "is_suspension", "task_name"]
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from ._options import trace
-from .predicates import Not, Query
+from ..predicates import Not, Query
 
 #: ``local=True``: the function's own frame (call at depth 0, lines at 1) and the calls it makes (depth 1).
 _LOCAL = Query(depth_lt=2)

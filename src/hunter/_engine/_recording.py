@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from ._compat import NORMAL_EXIT_OPCODES
 from ._pruning import CodeJudge, Verdicts
 from ._verdict import ALWAYS, EFFECT, NEVER, reads_calls
-from .event import Event
+from ..event import Event
 
 __all__ = [
     "RETURN",
@@ -123,7 +123,7 @@ def recording_for(predicate: Any, profiling: bool) -> Recording | None:
     that doesn't read ``calls`` (raw records don't count for it), and line mode (profile mode reports C
     functions, which have no code object to decide on).
     """
-    from .predicates import When  # (predicates imports actions, which import much: only when tracing starts)
+    from ..predicates import When  # (predicates imports actions, which import much: only when tracing starts)
 
     if not enabled or profiling or type(predicate) is not When or len(predicate.actions) != 1:
         return None

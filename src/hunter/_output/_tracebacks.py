@@ -14,8 +14,8 @@ import sys
 from types import TracebackType
 from typing import Any
 
-from ._own_code import HUNTER_DIR
-from ._signals import _handler_codes as handler_codes
+from .._engine._own_code import HUNTER_DIR
+from .._engine._program_signals import _handler_codes as handler_codes
 
 __all__ = ["install_excepthook", "without_tracer_frames"]
 

@@ -15,7 +15,8 @@ from functools import lru_cache
 from types import CodeType, FrameType
 from typing import Any
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+#: hunter's package directory (this module is in hunter/_engine/): never the standard library's.
+_HUNTER_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _FROZEN_RE = re.compile(r"<frozen ([\w.]+)>")
 #: How many lines a multi-line definition header (decorators, signature) may span before we give up.
 _MAX_HEADER_LINES = 10
@@ -42,7 +43,7 @@ def _stdlib_prefixes() -> tuple[tuple[str, ...], tuple[str, ...]]:
     user_site = getattr(site, "USER_SITE", None)
     if user_site:
         excluded.add(os.path.realpath(user_site))
-    excluded.add(os.path.realpath(_HERE))
+    excluded.add(os.path.realpath(_HUNTER_PACKAGE))
     # In a virtualenv, sys.prefix is the environment's own folder; the stdlib stays under base_prefix. Anything
     # else in the environment (``pip install -e`` checkouts in ``<venv>/src``, scripts, the project itself) is
     # user code, never stdlib.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from ._signals import let_through
+from ._program_signals import let_through
 
 
 class Verdict(IntEnum):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import config
-from ._options import trace
-from .actions import CallPrinter
-from .tracer import Tracer
+from .. import config
+from .._setup._options import trace
+from ..actions import CallPrinter
+from ..tracer import Tracer
 
 __all__ = ["start_trace"]
 

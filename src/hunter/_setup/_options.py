@@ -13,13 +13,13 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from . import config
+from .. import config
 from ._keywords import FIELDS, OPERATOR_ALIASES, did_you_mean, parse_query_key, query_keywords, value_problem
-from .actions import CallPrinter
-from .backends import BACKENDS, BackendError, choose
-from .event import Event
-from .predicates import Q, check
-from .tracer import Tracer
+from ..actions import CallPrinter
+from ..backends import BACKENDS, BackendError, choose
+from ..event import Event
+from ..predicates import Q, check
+from ..tracer import Tracer
 
 __all__ = ["TraceSetup", "classify", "load_config", "prepare", "prepare_predicate", "trace"]
 
@@ -136,7 +136,7 @@ def _recording(
     that the backends don't deliver them at all."""
     if "record" not in record:
         raise TypeError(f"{sorted(record)[0]!r} needs record=PATH (the file to record to).")
-    from .record import FlightRecorder, Recorder
+    from ..record import FlightRecorder, Recorder
 
     settings = {key[len("record_") :]: value for key, value in record.items() if key != "record"}
     # record_last=N: the flight recorder (each thread's last N events, written when something goes wrong).

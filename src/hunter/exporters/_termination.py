@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
-from .._own_code import HUNTER_DIR
+from .._engine._own_code import HUNTER_DIR
 
 __all__ = ["add_hook", "handle_fatal_signals", "pending", "run_hooks", "writer_codes"]
 

@@ -6,7 +6,7 @@ import sys
 import traceback
 from typing import Any
 
-from ._signals import let_through
+from ._program_signals import let_through
 
 __all__ = ["handler_failure", "report"]
 

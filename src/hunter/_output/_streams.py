@@ -6,7 +6,7 @@ import atexit
 import contextlib
 from typing import IO, Any
 
-from . import _fork
+from .._engine import _fork
 
 #: Files opened from a path are shared by every action that names the same path.
 _opened: dict[str, IO[str]] = {}

@@ -21,13 +21,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from . import _tasks
-from ._recording import ended_by_exception
-from ._source import parameters
-from .util import MISSING
+from .._engine._recording import ended_by_exception
+from .._engine._source import parameters
+from ..util import MISSING
 
 if TYPE_CHECKING:
-    from .actions import CallPrinter
-    from .event import Event
+    from ..actions import CallPrinter
+    from ..event import Event
 
 __all__ = ["STYLES", "check_style", "render"]
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .event import Event
+from ..event import Event
 
 __all__ = ["FIELDS", "KINDS", "OPERATOR_ALIASES", "closest", "matches", "parse_query_key", "value_problem"]
 
