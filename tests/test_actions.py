@@ -1266,3 +1266,50 @@ def test_each_start_of_a_tracer_begins_at_the_left_margin(backend: str) -> None:
                                   stopsinside.py:2     call      => leaf()
         """
     )
+
+
+class _SuffixPrinter(CallPrinter):
+    """The hunter 3.9 recipe: a subclass decorating every line in ``output``."""
+
+    def output(self, format_str: str, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(format_str)
+        super().output(format_str.replace("\n", " <<\n"), *args, **kwargs)
+
+
+class _SuffixCodePrinter(CodePrinter):
+    def output(self, format_str: str, *args: Any, **kwargs: Any) -> None:
+        super().output(format_str.replace("\n", " <<\n"), *args, **kwargs)
+
+
+def _output_probe(
+    a: int,
+) -> int:
+    return a + 1
+
+
+def test_an_overridden_output_sees_every_line_as_hunter39_writes_it(backend: str) -> None:
+    plain, decorated = io.StringIO(), io.StringIO()
+    suffixed = _SuffixPrinter(stream=decorated)
+    suffixed.calls = []  # type: ignore[attr-defined]
+    with hunter.trace(function="_output_probe", actions=[CallPrinter(stream=plain), suffixed], backend=backend):
+        _output_probe(1)
+    expected = "".join(f"{line} <<\n" for line in plain.getvalue().splitlines())
+    assert decorated.getvalue() == expected
+    # One call per line, with 3.9's format strings (its call and return lines).
+    assert len(suffixed.calls) == len(plain.getvalue().splitlines())  # type: ignore[attr-defined]
+    assert suffixed.calls[0] == "{}{}{}{KIND}{:9} {}{COLOR}=>{NORMAL} {}({}{COLOR}{NORMAL}){RESET}\n"  # type: ignore[attr-defined]
+    assert suffixed.calls[-1] == "{}{}{}{KIND}{:9} {}{COLOR}<={NORMAL} {}{}{RESET}{}\n"  # type: ignore[attr-defined]
+
+
+def test_an_overridden_output_sees_code_printer_continuation_lines(backend: str) -> None:
+    plain, decorated = io.StringIO(), io.StringIO()
+    actions = [CodePrinter(stream=plain), _SuffixCodePrinter(stream=decorated)]
+    with hunter.trace(function="_output_probe", actions=actions, backend=backend):
+        _output_probe(1)
+    assert "return value: 2" in plain.getvalue()  # the continuation line with the value
+    assert decorated.getvalue() == "".join(f"{line} <<\n" for line in plain.getvalue().splitlines())
+
+
+def test_plain_printers_do_not_go_through_output() -> None:
+    assert not CallPrinter._custom_output and not CodePrinter._custom_output
+    assert _SuffixPrinter._custom_output and _SuffixCodePrinter._custom_output
