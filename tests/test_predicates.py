@@ -760,3 +760,14 @@ def test_module_attribute_spelling() -> None:
     assert isinstance(hunter.From(A), hp.From)
     assert isinstance(hunter.Backlog(A), hp.Backlog)
     assert sys.modules["hunter.predicates"] is hp
+
+
+def test_from_returns_the_predicate_result_as_is() -> None:
+    """As in hunter 3.9: an action used as From's predicate makes the From return None (its result), not False."""
+    seen: list[Event] = []
+    frame = sys._getframe()
+    event = Event(frame, "line", None, 0, 0, None)
+    assert From(Q(module=__name__), seen.append)(event) is None
+    assert len(seen) == 1
+    assert From(Q(module="elsewhere"), seen.append)(event) is False
+    assert From(Q(module=__name__), lambda ev: 0)(event) == 0
