@@ -1077,6 +1077,32 @@ def test_debugger_uses_the_given_class() -> None:
     assert made == [("init", {"skip": ["x*"]}), ("set_trace", ("g", {"x": 1}))]
 
 
+def test_a_debugger_that_takes_no_thread_leaves_it_traced(backend: str) -> None:
+    """A debugger class whose set_trace installs no trace function (the talk's recipe) stops at every match, and
+    the thread's other events are still reported (the hand-over is for a debugger that took the thread)."""
+    stops: list[int] = []
+
+    class Recorder:
+        def set_trace(self, frame: Any) -> None:
+            stops.append(frame.f_locals["n"])
+
+    seen: list[str] = []
+    condition = Q(lambda event: event.function == "_debugged" and event.kind == "call")
+    with hunter.trace(
+        function="_debugged",
+        actions=[lambda event: seen.append(event.kind), hunter.When(condition, Debugger(klass=Recorder))],
+        backend=backend,
+    ):
+        _debugged(1)
+        _debugged(2)
+    assert stops == [1, 2]
+    assert seen == ["call", "line", "return"] * 2
+
+
+def _debugged(n: int) -> int:
+    return n
+
+
 DEBUGGED_PROGRAM = """\
 import sys
 import hunter

@@ -781,10 +781,12 @@ class Debugger(Action):
             # Stepping on from the event must not stop in hunter's own code (the tracer stopping, say): the
             # debugger skips hunter's modules, as it would the frames of a C tracer like hunter 3.9's.
             kwargs = {**kwargs, "skip": ["hunter", "hunter.*"]}
+        before = sys.gettrace()
         self.klass(**kwargs).set_trace(event.frame)
         tracer = event._tracer
-        if tracer is not None:
-            # The debugger's sys.settrace took the thread, as it took it from hunter 3.9's settrace hook.
+        if tracer is not None and sys.gettrace() is not before:
+            # The debugger's sys.settrace took the thread, as it took it from hunter 3.9's settrace hook. A
+            # debugger class that installed no trace function took nothing: the thread stays traced.
             tracer._hand_over_thread()
 
     def __str__(self) -> str:
