@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 
-PARSER = '''
+PARSER = """
 class Parser:
     def __init__(self, text):
         self.text = text
@@ -83,9 +83,9 @@ def run(rounds):
     for _ in range(rounds):
         total += Parser(text).parse_expr()
     return total
-'''
+"""
 
-CHILD = '''
+CHILD = """
 import os, sys, time
 sys.path.insert(0, {folder!r})
 import hunter
@@ -101,7 +101,7 @@ with open(os.devnull, "w") as null:
     bench_parser.run({rounds})
     tracer.stop()
     print(time.process_time() - started)
-'''
+"""
 
 #: The function whose calls start the From: a mid-level one (called often, with callees below it).
 FUNCTIONS = ("parse_term", "parse_number")
@@ -146,7 +146,8 @@ def main() -> None:
                 times[f"ours {backend}"] = statistics.median(runs)
             base = times.get("hunter 3.9")
             cells = ", ".join(
-                f"{name} {seconds:.3f}s" + (f" ({seconds / base:.2f}x)" if base else "") for name, seconds in times.items()
+                f"{name} {seconds:.3f}s" + (f" ({seconds / base:.2f}x)" if base else "")
+                for name, seconds in times.items()
             )
             print(f"From(Q(function={function!r}), Q(depth_lt=2)): {cells}")
         if reference is None:
