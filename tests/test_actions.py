@@ -1339,3 +1339,31 @@ def test_an_overridden_output_sees_code_printer_continuation_lines(backend: str)
 def test_plain_printers_do_not_go_through_output() -> None:
     assert not CallPrinter._custom_output and not CodePrinter._custom_output
     assert _SuffixPrinter._custom_output and _SuffixCodePrinter._custom_output
+
+
+def _vars_probe(a: int) -> int:
+    b = a + 1
+    b += 1
+    return b
+
+
+@pytest.mark.parametrize("printer", [VarsSnooper, lambda **options: VarsPrinter("a", "b", **options)])
+def test_an_overridden_output_sees_every_vars_line(printer: Any, backend: str) -> None:
+    seen: list[str] = []
+
+    class Suffixed(type(printer(stream=io.StringIO()))):  # type: ignore[misc]
+        def output(self, format_str: str, *args: Any, **kwargs: Any) -> None:
+            seen.append(format_str)
+            super().output(format_str.replace("\n", " <<\n"), *args, **kwargs)
+
+    plain, decorated = io.StringIO(), io.StringIO()
+    base = printer(stream=plain)
+    suffixed = Suffixed(stream=decorated) if isinstance(base, VarsSnooper) else Suffixed("a", "b", stream=decorated)
+    with hunter.trace(function="_vars_probe", actions=[base, suffixed], backend=backend):
+        _vars_probe(1)
+    assert plain.getvalue().count("\n") >= 3
+    assert decorated.getvalue() == "".join(f"{line} <<\n" for line in plain.getvalue().splitlines())
+    assert len(seen) == plain.getvalue().count("\n")  # one output() call per line, with 3.9's format strings
+    assert all(
+        line_format.startswith("{}{}{}{") and "{VARS}[{VARS-NAME}{} {VARS}" in line_format for line_format in seen
+    )

@@ -586,13 +586,27 @@ class VarsPrinter(ColorStreamAction):
             except Exception as exc:
                 let_through(exc)
                 value = f"{tags['INTERNAL-FAILURE']}FAILED EVAL: {tags['INTERNAL-DETAIL']}{safe_repr(exc)}"
+            if self._custom_output:  # through output(), as hunter 3.9 writes it
+                self._output_value(event, not lines, name, value)
+                lines.append("")
+                continue
             start = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} " if lines else self._prefix(event)
             lines.append(
                 f"{start}{tags['VARS']}[{tags['VARS-NAME']}{name} {tags['VARS']}=> {tags['RESET']}{value}"
                 f"{tags['VARS']}]{tags['RESET']}\n"
             )
-        if lines:
+        if lines and not self._custom_output:
             self.write("".join(lines))
+
+    def _output_value(self, event: Event, first: bool, name: str, value: str) -> None:
+        """One value's line through ``self.output``, with hunter 3.9's format string and arguments."""
+        columns = (self.pid_prefix(), self.thread_prefix(event))
+        if first:
+            line_format = "{}{}{}{KIND}{:9} {VARS}[{VARS-NAME}{} {VARS}=> {RESET}{}{VARS}]{RESET}\n"
+            self.output(line_format, *columns, self.filename_prefix(event), event.kind, name, value)
+        else:
+            line_format = "{}{}{}{CONT}...       {VARS}[{VARS-NAME}{} {VARS}=> {RESET}{}{VARS}]{RESET}\n"
+            self.output(line_format, *columns, self.filename_prefix(), name, value)
 
 
 class VarsSnooper(ColorStreamAction):
@@ -614,32 +628,55 @@ class VarsSnooper(ColorStreamAction):
         if scope_key not in stored and len(stored) >= self.MAX_SCOPES:
             del stored[next(iter(stored))]
         scope = stored[scope_key]
-        tags = self.tags
-        changes = []
+        changes: list[tuple[str, str | None, str]] = []  # (name, repr before or None when new, repr now)
         for name, value in sorted(current.items()):
             before = scope.get(name)
-            if before is None:
-                changes.append(f"{tags['VARS-NAME']}{name} {tags['VARS']}:= {tags['RESET']}{value}")
-            elif before != value:
-                changes.append(
-                    f"{tags['VARS-NAME']}{name} {tags['VARS']}: {tags['RESET']}{before}{tags['VARS']} => "
-                    f"{tags['RESET']}{value}"
-                )
-            else:
+            if before is not None and before == value:
                 continue
+            changes.append((name, before, value))
             scope[name] = value
         if event.kind == "return":
             stored.pop(scope_key, None)
         if not changes:
             return
+        if self._custom_output:
+            self._output_changes(event, changes)
+            return
+        tags = self.tags
         head = self._prefix(event)
         cont = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} "
-        self.write(
-            "".join(
-                f"{cont if index else head}{tags['VARS']}[{change}{tags['VARS']}]{tags['RESET']}\n"
-                for index, change in enumerate(changes)
+        lines = []
+        for index, (name, before, value) in enumerate(changes):
+            if before is None:
+                change = f"{tags['VARS-NAME']}{name} {tags['VARS']}:= {tags['RESET']}{value}"
+            else:
+                change = (
+                    f"{tags['VARS-NAME']}{name} {tags['VARS']}: {tags['RESET']}{before}{tags['VARS']} => "
+                    f"{tags['RESET']}{value}"
+                )
+            lines.append(f"{cont if index else head}{tags['VARS']}[{change}{tags['VARS']}]{tags['RESET']}\n")
+        self.write("".join(lines))
+
+    def _output_changes(self, event: Event, changes: list[tuple[str, str | None, str]]) -> None:
+        """The changes' lines through ``self.output``, with hunter 3.9's format strings and arguments."""
+        pid, thread = self.pid_prefix(), self.thread_prefix(event)
+        for index, (name, before, value) in enumerate(changes):
+            start = (
+                ("{}{}{}{CONT}{:9} ", self.filename_prefix(), "...")
+                if index
+                else (
+                    "{}{}{}{KIND}{:9} ",
+                    self.filename_prefix(event),
+                    event.kind,
+                )
             )
-        )
+            values: tuple[str, ...]
+            if before is None:
+                tail, values = "{VARS}[{VARS-NAME}{} {VARS}:= {RESET}{}{VARS}]{RESET}\n", (name, value)
+            else:
+                tail = "{VARS}[{VARS-NAME}{} {VARS}: {RESET}{}{VARS} => {RESET}{}{VARS}]{RESET}\n"
+                values = (name, before, value)
+            self.output(start[0] + tail, pid, thread, *start[1:], *values)
 
 
 #: The instructions a frame returns through: a ``return`` event at any other (a ``yield``, an ``await``, an
