@@ -1077,6 +1077,32 @@ def test_debugger_uses_the_given_class() -> None:
     assert made == [("init", {"skip": ["x*"]}), ("set_trace", ("g", {"x": 1}))]
 
 
+def test_a_debugger_that_takes_no_thread_leaves_it_traced(backend: str) -> None:
+    """A debugger class whose set_trace installs no trace function (the talk's recipe) stops at every match, and
+    the thread's other events are still reported (the hand-over is for a debugger that took the thread)."""
+    stops: list[int] = []
+
+    class Recorder:
+        def set_trace(self, frame: Any) -> None:
+            stops.append(frame.f_locals["n"])
+
+    seen: list[str] = []
+    condition = Q(lambda event: event.function == "_debugged" and event.kind == "call")
+    with hunter.trace(
+        function="_debugged",
+        actions=[lambda event: seen.append(event.kind), hunter.When(condition, Debugger(klass=Recorder))],
+        backend=backend,
+    ):
+        _debugged(1)
+        _debugged(2)
+    assert stops == [1, 2]
+    assert seen == ["call", "line", "return"] * 2
+
+
+def _debugged(n: int) -> int:
+    return n
+
+
 DEBUGGED_PROGRAM = """\
 import sys
 import hunter
@@ -1265,4 +1291,79 @@ def test_each_start_of_a_tracer_begins_at_the_left_margin(backend: str) -> None:
                                   stopsinside.py:5     call      => inner(tracer=<hunter.tracer.Tracer object at 0x?>, query=<hunter.predicates.When object at 0x?>)
                                   stopsinside.py:2     call      => leaf()
         """
+    )
+
+
+class _SuffixPrinter(CallPrinter):
+    """The hunter 3.9 recipe: a subclass decorating every line in ``output``."""
+
+    def output(self, format_str: str, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(format_str)
+        super().output(format_str.replace("\n", " <<\n"), *args, **kwargs)
+
+
+class _SuffixCodePrinter(CodePrinter):
+    def output(self, format_str: str, *args: Any, **kwargs: Any) -> None:
+        super().output(format_str.replace("\n", " <<\n"), *args, **kwargs)
+
+
+def _output_probe(
+    a: int,
+) -> int:
+    return a + 1
+
+
+def test_an_overridden_output_sees_every_line_as_hunter39_writes_it(backend: str) -> None:
+    plain, decorated = io.StringIO(), io.StringIO()
+    suffixed = _SuffixPrinter(stream=decorated)
+    suffixed.calls = []  # type: ignore[attr-defined]
+    with hunter.trace(function="_output_probe", actions=[CallPrinter(stream=plain), suffixed], backend=backend):
+        _output_probe(1)
+    expected = "".join(f"{line} <<\n" for line in plain.getvalue().splitlines())
+    assert decorated.getvalue() == expected
+    # One call per line, with 3.9's format strings (its call and return lines).
+    assert len(suffixed.calls) == len(plain.getvalue().splitlines())  # type: ignore[attr-defined]
+    assert suffixed.calls[0] == "{}{}{}{KIND}{:9} {}{COLOR}=>{NORMAL} {}({}{COLOR}{NORMAL}){RESET}\n"  # type: ignore[attr-defined]
+    assert suffixed.calls[-1] == "{}{}{}{KIND}{:9} {}{COLOR}<={NORMAL} {}{}{RESET}{}\n"  # type: ignore[attr-defined]
+
+
+def test_an_overridden_output_sees_code_printer_continuation_lines(backend: str) -> None:
+    plain, decorated = io.StringIO(), io.StringIO()
+    actions = [CodePrinter(stream=plain), _SuffixCodePrinter(stream=decorated)]
+    with hunter.trace(function="_output_probe", actions=actions, backend=backend):
+        _output_probe(1)
+    assert "return value: 2" in plain.getvalue()  # the continuation line with the value
+    assert decorated.getvalue() == "".join(f"{line} <<\n" for line in plain.getvalue().splitlines())
+
+
+def test_plain_printers_do_not_go_through_output() -> None:
+    assert not CallPrinter._custom_output and not CodePrinter._custom_output
+    assert _SuffixPrinter._custom_output and _SuffixCodePrinter._custom_output
+
+
+def _vars_probe(a: int) -> int:
+    b = a + 1
+    b += 1
+    return b
+
+
+@pytest.mark.parametrize("printer", [VarsSnooper, lambda **options: VarsPrinter("a", "b", **options)])
+def test_an_overridden_output_sees_every_vars_line(printer: Any, backend: str) -> None:
+    seen: list[str] = []
+
+    class Suffixed(type(printer(stream=io.StringIO()))):  # type: ignore[misc]
+        def output(self, format_str: str, *args: Any, **kwargs: Any) -> None:
+            seen.append(format_str)
+            super().output(format_str.replace("\n", " <<\n"), *args, **kwargs)
+
+    plain, decorated = io.StringIO(), io.StringIO()
+    base = printer(stream=plain)
+    suffixed = Suffixed(stream=decorated) if isinstance(base, VarsSnooper) else Suffixed("a", "b", stream=decorated)
+    with hunter.trace(function="_vars_probe", actions=[base, suffixed], backend=backend):
+        _vars_probe(1)
+    assert plain.getvalue().count("\n") >= 3
+    assert decorated.getvalue() == "".join(f"{line} <<\n" for line in plain.getvalue().splitlines())
+    assert len(seen) == plain.getvalue().count("\n")  # one output() call per line, with 3.9's format strings
+    assert all(
+        line_format.startswith("{}{}{}{") and "{VARS}[{VARS-NAME}{} {VARS}" in line_format for line_format in seen
     )

@@ -291,7 +291,8 @@ def test_discarded_config(value: str, message: str, monkeypatch: pytest.MonkeyPa
 def test_discarded_values_leave_the_rest() -> None:
     result = run_with_config('repr_limit="x", module="__main__", force_pid=True, bogus=2')
     assert result.returncode == 0, describe(result)
-    assert result.stdout == "([], {'module': '__main__'}) {'force_pid': True} None\n"
+    # The unusable printer value stays in _default_config as given (as in 3.9); printers pass over it.
+    assert result.stdout == "([], {'module': '__main__'}) {'repr_limit': 'x', 'force_pid': True} None\n"
     assert [line.split(":")[0] for line in lines(result.stderr)] == [
         "Discarded config from PYTHONHUNTERCONFIG repr_limit='x'",
         "Discarded config from PYTHONHUNTERCONFIG bogus=2",
@@ -370,7 +371,39 @@ def test_load_config_discards_with_messages(capsys: pytest.CaptureFixture[str]) 
     assert "nope=2: Unknown option" in err
     assert "repr_limit='x'" in err
     assert hunter._default_trace_args == ([], {})
-    assert hunter._default_config == {}
+    # Kept as given, as hunter 3.9 keeps it; actions pass over it.
+    assert hunter._default_config == {"repr_limit": "x"}
+    assert CallPrinter(stream=io.StringIO()).repr_limit == 1024
+
+
+def test_no_configuration_is_none_as_in_hunter39(backend: str) -> None:
+    """``hunter._default_trace_args = None`` (3.9's "nothing loaded") leaves trace() working, adding nothing."""
+    hunter.load_config(module="nothing-matches-this")
+    hunter._default_trace_args = None
+    assert hunter._apply_config(("x",), {"y": 1}) == (("x",), {"y": 1})
+    stream = io.StringIO()
+    with hunter.trace(
+        function="configured_none_probe", kind="call", action=CallPrinter(stream=stream), backend=backend
+    ):
+        configured_none_probe()
+    assert "=> configured_none_probe()" in stream.getvalue()
+
+
+def configured_none_probe() -> None:
+    pass
+
+
+@pytest.mark.parametrize("setting", ["klass=123", "stream=123"])
+def test_unusable_action_defaults_are_kept_as_given_and_passed_over(
+    setting: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PYTHONHUNTERCONFIG", setting)
+    hunter.load_config()
+    key = setting.split("=")[0]
+    assert hunter._default_config == {key: 123}
+    assert f"{key}=123" in capsys.readouterr().err  # reported once, at load
+    assert Debugger().klass.__name__ == "Pdb"
+    assert CallPrinter().stream is hunter._default_stream
 
 
 def test_load_config_debugger_class() -> None:

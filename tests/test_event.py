@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dis
+import functools
 import io
 import json
 import os
@@ -696,3 +697,52 @@ def test_threading_support_is_passed_on(program: ModuleType) -> None:
         program.inner(1)
         tracer.stop()
         assert seen == [support]
+
+
+def _wraps(func: Any) -> Any:
+    @functools.wraps(func)
+    def wrapper(*args: Any) -> Any:
+        return func(*args)
+
+    return wrapper
+
+
+@_wraps
+def _decorated_module_function(_: int) -> None:
+    pass
+
+
+class _Holder:
+    @staticmethod
+    def static(_: int) -> None:
+        pass
+
+    def method(self, _: int) -> None:
+        pass
+
+
+def test_function_object_through_wraps_staticmethods_and_put_back_frames(backend: str) -> None:
+    """As hunter 3.9 finds them: the function a functools.wraps wrapper holds, a staticmethod on a module class,
+    and a detached event given a frame again (as replaying test tracers do)."""
+    found: dict[str, Any] = {}
+    replayed: list[Event] = []
+
+    def record(event: Event) -> None:
+        found[event.function] = event.function_object
+        copy = event.detach(lambda value: value)
+        copy.frame = event.frame
+        replayed.append(copy)
+
+    with hunter.trace(
+        kind="call", function_in={"_decorated_module_function", "static", "method"}, action=record, backend=backend
+    ):
+        _decorated_module_function(1)
+        _Holder.static(2)
+        _Holder().method(3)
+    assert found == {
+        "_decorated_module_function": _decorated_module_function.__wrapped__,  # type: ignore[attr-defined]
+        "static": _Holder.__dict__["static"].__func__,
+        "method": _Holder.method,
+    }
+    assert [event.function_object for event in replayed] == list(found.values())
+    assert Event.__new__(Event).__dict__ == {} and replayed[0].detach().function_object is None

@@ -760,3 +760,52 @@ def test_module_attribute_spelling() -> None:
     assert isinstance(hunter.From(A), hp.From)
     assert isinstance(hunter.Backlog(A), hp.Backlog)
     assert sys.modules["hunter.predicates"] is hp
+
+
+def test_from_returns_the_predicate_result_as_is() -> None:
+    """As in hunter 3.9: an action used as From's predicate makes the From return None (its result), not False."""
+    seen: list[Event] = []
+    frame = sys._getframe()
+    event = Event(frame, "line", None, 0, 0, None)
+    assert From(Q(module=__name__), seen.append)(event) is None
+    assert len(seen) == 1
+    assert From(Q(module="elsewhere"), seen.append)(event) is False
+    assert From(Q(module=__name__), lambda ev: 0)(event) == 0
+
+
+FROM_LINES_PROGRAM = """\
+def one():
+    for i in range(1):  # one
+        two()
+
+
+def two():
+    in_two = 1
+    for i in range(1):  # two
+        return i
+
+
+def outer():
+    one()
+    one()
+"""
+
+
+def test_from_over_line_events_prints_what_hunter39_prints(backend: str) -> None:
+    """A From whose condition matches a line (hunter 3.9's test_from_predicate_line*): the matched line's frame
+    from there on, until an event above it; the same output as hunter 3.9.0's (compiled build, both calls)."""
+    module = load("fromlines", FROM_LINES_PROGRAM)
+    stream = io.StringIO()
+    condition = Q(fullsource_has="in_" + "two")  # not in this test's own source line
+    with hunter.trace(From(condition, CallPrinter(stream=stream)), backend=backend):
+        module.outer()
+    assert lines(stream.getvalue()) == block(
+        """
+                                    fromlines.py:7     line      in_two = 1
+                                    fromlines.py:8     line      for i in range(1):  # two
+                                    fromlines.py:9     line      return i
+                                    fromlines.py:7     line      in_two = 1
+                                    fromlines.py:8     line      for i in range(1):  # two
+                                    fromlines.py:9     line      return i
+        """
+    )

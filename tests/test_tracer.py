@@ -905,3 +905,18 @@ def test_pruned_code_keeps_depth_and_calls_right(program: ModuleType) -> None:
         ("line", "leaf", 3, 5),
         ("return", "leaf", 2, 5),
     ]
+
+
+def test_sys_gettrace_stands_in_for_the_running_tracer(backend: str) -> None:
+    """As in hunter 3.9, whose Tracer was its own trace function: ``sys.gettrace().handler`` (settrace only)."""
+    with hunter.trace(function="a", backend=backend) as outer:
+        with hunter.trace(function="b", backend=backend) as inner:
+            current = sys.gettrace()
+            if backend == "settrace":
+                assert current.handler == inner.handler  # type: ignore[union-attr]
+                assert repr(current) == repr(inner)
+            else:
+                assert current is None  # the monitoring backend installs no trace function (README)
+        if backend == "settrace":
+            assert sys.gettrace().handler == outer.handler  # type: ignore[union-attr]
+    assert sys.gettrace() is None

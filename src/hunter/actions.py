@@ -107,10 +107,8 @@ class ColorStreamAction(Action):
         repr_limit: int = _UNSET,
         repr_func: str | Callable[[Any], str] = _UNSET,
     ) -> None:
-        defaults = config.default_config
-
         def option(value: Any, name: str, fallback: Any) -> Any:
-            return defaults.get(name, fallback) if value is _UNSET else value
+            return config.action_default(name, fallback) if value is _UNSET else value
 
         self._stream_option = option(stream, "stream", None)
         self.force_colors = bool(option(force_colors, "force_colors", False))
@@ -230,13 +228,25 @@ class ColorStreamAction(Action):
             f"Source code string for {event.filename!r} is empty."
         )
 
+    #: Whether a subclass overrides ``output`` (set per class, once): then every line goes through it, as in
+    #: hunter 3.9, where the printers build lines directly and write them in one piece otherwise.
+    _custom_output: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._custom_output = cls.output is not ColorStreamAction.output
+
     def output(self, format_str: str, *args: Any, **kwargs: Any) -> None:
         """Write ``format_str.format(*args, **kwargs)``; colour tags like ``{BRIGHT}`` or ``{fore(RED)}`` work."""
         _streams.write(self._stream, format_str.format(*args, **{**self.tags, **kwargs}))
 
     def write(self, text: str) -> None:
-        """Write already formatted text in one piece."""
-        _streams.write(self._stream, text)
+        """Write already formatted lines: in one piece, or line by line through an overridden ``output``."""
+        if self._custom_output:
+            for line in text.splitlines():
+                self.output("{}\n", line)
+        else:
+            _streams.write(self._stream, text)
 
     def filename_prefix(self, event: Event | None = None) -> str:
         """The right-aligned ``filename:lineno`` column (blank when no event is given)."""
@@ -312,7 +322,10 @@ class CodePrinter(ColorStreamAction):
         self._started: float | None = None
 
     def __call__(self, event: Event) -> None:
-        self.write(self._timed(self._render(event)))
+        if self._custom_output and not self.elapsed and not self.asyncio:
+            self._output_code(event)
+        else:
+            self.write(self._timed(self._render(event)))
 
     def __str__(self) -> str:
         text = super().__str__()
@@ -363,6 +376,36 @@ class CodePrinter(ColorStreamAction):
                 )
         return "".join(text)
 
+    def _output_code(self, event: Event) -> None:
+        """The lines of :meth:`_render`, written as hunter 3.9 does: one ``self.output(format_str, *args)`` each."""
+        lines = self.try_source(event, full=True).splitlines() or [""]
+        pid, thread = self.pid_prefix(), self.thread_prefix(event)
+        color = self.event_colors[event.kind]
+        line_format = "{}{}{}{KIND}{:9} {COLOR}{}{RESET}\n"
+        self.output(line_format, pid, thread, self.filename_prefix(event), event.kind, lines[0], COLOR=color)
+        if len(lines) > 1:
+            blank = self.filename_prefix()
+            for line in lines[1:-1]:
+                self.output(line_format, pid, thread, blank, "   |", line, COLOR=color)
+            self.output(line_format, pid, thread, blank, "   *", lines[-1], COLOR=color)
+        if event.kind in ("return", "exception"):
+            value = self._value_repr(event, event.arg)
+            value_format = "{}{}{}{CONT}{:9} {COLOR}{} value: {NORMAL}{}{RESET}\n"
+            self.output(value_format, pid, thread, self.filename_prefix(), "...", event.kind, value, COLOR=color)
+
+
+#: hunter 3.9's format strings for CallPrinter's lines, by kind and whether the event is a C function's (the line
+#: of any other kind is _LINE_FORMAT_39): the calls an overridden ``output`` sees.
+_CALL_FORMATS_39 = {
+    ("call", False): "{}{}{}{KIND}{:9} {}{COLOR}=>{NORMAL} {}({}{COLOR}{NORMAL}){RESET}\n",
+    ("exception", False): "{}{}{}{KIND}{:9} {}{COLOR} !{NORMAL} {}: {RESET}{}\n",
+    ("return", False): "{}{}{}{KIND}{:9} {}{COLOR}<={NORMAL} {}{}{RESET}{}\n",
+    ("call", True): "{}{}{}{KIND}{:9} {}{COLOR} >{BUILTIN} {}.{}: {}{RESET}\n",
+    ("exception", True): "{}{}{}{KIND}{:9} {}{COLOR} ! {BUILTIN}{}.{}{RESET}\n",
+    ("return", True): "{}{}{}{KIND}{:9} {}{COLOR} <{BUILTIN} {}.{}{RESET}\n",
+}
+_LINE_FORMAT_39 = "{}{}{}{KIND}{:9} {RESET}{}{}{RESET}\n"
+
 
 class CallPrinter(CodePrinter):
     """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth.
@@ -408,7 +451,42 @@ class CallPrinter(CodePrinter):
         if self.style == "compact":
             self.write(self._timed(_compact.render(self, event)))
             return
-        self.write(self._timed(self._render_call(event)))
+        if self._custom_output and not self.elapsed and not self.asyncio:
+            self._output_call(event)
+        else:
+            self.write(self._timed(self._render_call(event)))
+
+    def _output_call(self, event: Event) -> None:
+        """The line of :meth:`_render_call`, written as hunter 3.9 does: through ``self.output(format_str, *args)``."""
+        kind = event.kind
+        stack = self._stack_for(event)
+        if stack and not self._top_is_current(event, stack[-1]):
+            self._cap(event, stack)
+        if kind == "call" and not event.builtin:
+            self._open_call(event, stack)
+        args: tuple[Any, ...]
+        if event.builtin:
+            args = (event.module, event.function)
+            if kind == "call":
+                args += (self.try_source(event).strip(),)
+        elif kind == "call":
+            args = (event.function, self._arguments(event))
+        elif kind == "exception":
+            args = (event.function, self._value_repr(event, event.arg))
+        elif kind == "return":
+            args = (event.function, ": ", self._value_repr(event, event.arg))
+        else:
+            args = (self.try_source(event).strip(),)
+        # A call, return or exception line sits at its call's level; the call's other lines one deeper.
+        level = len(stack) if kind == "line" else len(stack) - 1
+        columns = (self.pid_prefix(), self.thread_prefix(event), self.filename_prefix(event), kind, "   " * level)
+        line_format = _CALL_FORMATS_39.get((kind, bool(event.builtin)))
+        if line_format is None:
+            self.output(_LINE_FORMAT_39, *columns, *args)
+        else:
+            self.output(line_format, *columns, *args, COLOR=self.event_colors[kind])
+        if kind == "return" and not event.builtin and stack and stack[-1][:2] == (event.module, event.function):
+            stack.pop()
 
     def __str__(self) -> str:
         text = super().__str__()
@@ -571,13 +649,27 @@ class VarsPrinter(ColorStreamAction):
             except Exception as exc:
                 let_through(exc)
                 value = f"{tags['INTERNAL-FAILURE']}FAILED EVAL: {tags['INTERNAL-DETAIL']}{stored_exception_repr(exc)}"
+            if self._custom_output:  # through output(), as hunter 3.9 writes it
+                self._output_value(event, not lines, name, value)
+                lines.append("")
+                continue
             start = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} " if lines else self._prefix(event)
             lines.append(
                 f"{start}{tags['VARS']}[{tags['VARS-NAME']}{name} {tags['VARS']}=> {tags['RESET']}{value}"
                 f"{tags['VARS']}]{tags['RESET']}\n"
             )
-        if lines:
+        if lines and not self._custom_output:
             self.write("".join(lines))
+
+    def _output_value(self, event: Event, first: bool, name: str, value: str) -> None:
+        """One value's line through ``self.output``, with hunter 3.9's format string and arguments."""
+        columns = (self.pid_prefix(), self.thread_prefix(event))
+        if first:
+            line_format = "{}{}{}{KIND}{:9} {VARS}[{VARS-NAME}{} {VARS}=> {RESET}{}{VARS}]{RESET}\n"
+            self.output(line_format, *columns, self.filename_prefix(event), event.kind, name, value)
+        else:
+            line_format = "{}{}{}{CONT}...       {VARS}[{VARS-NAME}{} {VARS}=> {RESET}{}{VARS}]{RESET}\n"
+            self.output(line_format, *columns, self.filename_prefix(), name, value)
 
 
 class VarsSnooper(ColorStreamAction):
@@ -599,32 +691,55 @@ class VarsSnooper(ColorStreamAction):
         if scope_key not in stored and len(stored) >= self.MAX_SCOPES:
             del stored[next(iter(stored))]
         scope = stored[scope_key]
-        tags = self.tags
-        changes = []
+        changes: list[tuple[str, str | None, str]] = []  # (name, repr before or None when new, repr now)
         for name, value in sorted(current.items()):
             before = scope.get(name)
-            if before is None:
-                changes.append(f"{tags['VARS-NAME']}{name} {tags['VARS']}:= {tags['RESET']}{value}")
-            elif before != value:
-                changes.append(
-                    f"{tags['VARS-NAME']}{name} {tags['VARS']}: {tags['RESET']}{before}{tags['VARS']} => "
-                    f"{tags['RESET']}{value}"
-                )
-            else:
+            if before is not None and before == value:
                 continue
+            changes.append((name, before, value))
             scope[name] = value
         if event.kind == "return":
             stored.pop(scope_key, None)
         if not changes:
             return
+        if self._custom_output:
+            self._output_changes(event, changes)
+            return
+        tags = self.tags
         head = self._prefix(event)
         cont = f"{self._blank_columns(event)}{tags['CONT']}{'...':9} "
-        self.write(
-            "".join(
-                f"{cont if index else head}{tags['VARS']}[{change}{tags['VARS']}]{tags['RESET']}\n"
-                for index, change in enumerate(changes)
+        lines = []
+        for index, (name, before, value) in enumerate(changes):
+            if before is None:
+                change = f"{tags['VARS-NAME']}{name} {tags['VARS']}:= {tags['RESET']}{value}"
+            else:
+                change = (
+                    f"{tags['VARS-NAME']}{name} {tags['VARS']}: {tags['RESET']}{before}{tags['VARS']} => "
+                    f"{tags['RESET']}{value}"
+                )
+            lines.append(f"{cont if index else head}{tags['VARS']}[{change}{tags['VARS']}]{tags['RESET']}\n")
+        self.write("".join(lines))
+
+    def _output_changes(self, event: Event, changes: list[tuple[str, str | None, str]]) -> None:
+        """The changes' lines through ``self.output``, with hunter 3.9's format strings and arguments."""
+        pid, thread = self.pid_prefix(), self.thread_prefix(event)
+        for index, (name, before, value) in enumerate(changes):
+            start = (
+                ("{}{}{}{CONT}{:9} ", self.filename_prefix(), "...")
+                if index
+                else (
+                    "{}{}{}{KIND}{:9} ",
+                    self.filename_prefix(event),
+                    event.kind,
+                )
             )
-        )
+            values: tuple[str, ...]
+            if before is None:
+                tail, values = "{VARS}[{VARS-NAME}{} {VARS}:= {RESET}{}{VARS}]{RESET}\n", (name, value)
+            else:
+                tail = "{VARS}[{VARS-NAME}{} {VARS}: {RESET}{}{VARS} => {RESET}{}{VARS}]{RESET}\n"
+                values = (name, before, value)
+            self.output(start[0] + tail, pid, thread, *start[1:], *values)
 
 
 #: The instructions a frame returns through: a ``return`` event at any other (a ``yield``, an ``await``, an
@@ -747,7 +862,7 @@ class Debugger(Action):
 
     def __init__(self, klass: Any = _UNSET, **kwargs: Any) -> None:
         if klass is _UNSET:
-            klass = config.default_config.get("klass")
+            klass = config.action_default("klass", None)
         if klass is None:
             import pdb  # imported on use: pdb pulls in a dozen modules nobody else needs
 
@@ -767,10 +882,12 @@ class Debugger(Action):
             # Stepping on from the event must not stop in hunter's own code (the tracer stopping, say): the
             # debugger skips hunter's modules, as it would the frames of a C tracer like hunter 3.9's.
             kwargs = {**kwargs, "skip": ["hunter", "hunter.*"]}
+        before = sys.gettrace()
         self.klass(**kwargs).set_trace(event.frame)
         tracer = event._tracer
-        if tracer is not None:
-            # The debugger's sys.settrace took the thread, as it took it from hunter 3.9's settrace hook.
+        if tracer is not None and sys.gettrace() is not before:
+            # The debugger's sys.settrace took the thread, as it took it from hunter 3.9's settrace hook. A
+            # debugger class that installed no trace function took nothing: the thread stays traced.
             tracer._hand_over_thread()
 
     def __str__(self) -> str:

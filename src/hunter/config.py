@@ -54,8 +54,9 @@ DEBUGGER_OPTIONS = frozenset({"klass"})
 
 #: Printer and debugger defaults from the configuration: what actions created afterwards start from.
 default_config: dict[str, Any] = {}
-#: ``(predicates, options)`` added to every trace() call.
-default_trace_args: tuple[Any, Any] = ([], {})
+#: ``(predicates, options)`` added to every trace() call; None is hunter 3.9's "no configuration loaded" (what
+#: test suites and users resetting the configuration assign), which adds nothing.
+default_trace_args: tuple[Any, Any] | None = ([], {})
 #: Where actions write when given no stream.
 default_stream: Any = sys.stderr
 #: The tracer last started by trace(), for stop().
@@ -91,6 +92,35 @@ def say(text: str) -> None:
         stream.flush()
     except Exception:  # a broken stderr: the message has nowhere to go
         pass
+
+
+def printer_option_problem(key: str, value: Any) -> str | None:
+    """Why a configured printer or debugger option value is unusable, or None when it is fine (or not one)."""
+    if key in ("force_colors", "force_pid"):
+        # Used for its truth, as in 3.9; but a string ("no", "false") would be true and surprise.
+        return "Must be True or False" if isinstance(value, (str, bytes)) else None
+    if key in ("filename_alignment", "thread_alignment", "pid_alignment", "repr_limit"):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return None if ok else "Must be a whole number (0 or more)"
+    if key == "repr_func":
+        if value in ("safe_repr", "repr") or callable(value):
+            return None
+        return "Must be 'safe_repr', 'repr' or a callable"
+    if key == "stream":
+        return None if isinstance(value, str) or hasattr(value, "write") else "Must be a path or a file-like object"
+    if key == "klass":
+        return None if callable(value) else "Must be a debugger class"
+    return None
+
+
+def action_default(key: str, fallback: Any) -> Any:
+    """The configured default of an action option, or ``fallback`` when none is set or the set one is unusable.
+
+    ``default_config`` keeps values as load_config() got them (as hunter 3.9 does, which test suites read back);
+    load_config() reported the unusable ones already, so here they are just passed over.
+    """
+    value = default_config.get(key, fallback)
+    return fallback if value is not fallback and printer_option_problem(key, value) else value
 
 
 # -- parsing argument text ---------------------------------------------------------------------------------
@@ -190,6 +220,8 @@ def parse_trace_arguments(
 
 def apply_config(predicates: tuple[Any, ...], options: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """``predicates, options`` with the configured defaults added (after the given ones); explicit options win."""
+    if default_trace_args is None:
+        return predicates, options
     configured_predicates, configured_options = default_trace_args
     if not configured_predicates and not configured_options:
         return predicates, options

@@ -18,6 +18,33 @@ _MISSING: Any = object()
 _main_thread = threading.main_thread
 
 
+def _function_with_code(candidate: Any, code: CodeType) -> FunctionType | None:
+    """``candidate`` if it is a plain function running ``code``, or the function it wraps (functools.wraps)."""
+    for _ in range(100):  # a __wrapped__ cycle must not hang the program
+        if type(candidate) is not FunctionType:
+            return None
+        if candidate.__code__ is code:
+            return candidate
+        candidate = candidate.__dict__.get("__wrapped__")
+    return None
+
+
+def _method_with_code(value: Any, code: CodeType, *, is_owner: bool) -> FunctionType | None:
+    """The function running ``code`` among the attributes named like it on ``value``'s class (or ``value``, a
+    class, for a classmethod or when ``is_owner``), read from the class dicts without running descriptors."""
+    owner: type = cast(type, value) if is_owner or issubclass(type(value), type) else type(value)
+    for klass in owner.__mro__:
+        attr: Any = klass.__dict__.get(code.co_name)
+        if type(attr) in (classmethod, staticmethod):
+            attr = attr.__func__
+        elif type(attr) is property:
+            attr = attr.fget
+        found = _function_with_code(attr, code)
+        if found is not None:
+            return found
+    return None
+
+
 class EventSource(Protocol):
     """What an event asks of the tracer that made it (a ``Tracer``): its thread option and its counters."""
 
@@ -244,6 +271,9 @@ class Event:
     @_lazy
     def function_object(self) -> Any:
         """The function object being run, when it can be found without side effects, else None."""
+        frame = self.frame
+        if frame is None:  # detached, unless a frame was put back (as replaying test tracers do)
+            return None
         if self.builtin:
             return self.arg
         code = self.code
@@ -252,21 +282,18 @@ class Event:
             return None
         # Only exact types are inspected: getattr or isinstance on an arbitrary object could run its
         # __getattr__/__getattribute__/__class__ (a class-based decorator or a proxy) and change the program.
-        candidate = self.frame.f_globals.get(name)  # type: ignore[union-attr]
-        if type(candidate) is FunctionType and candidate.__code__ is code:
-            return candidate
-        if code.co_argcount and code.co_varnames:
-            first = self.frame.f_locals.get(code.co_varnames[0])  # type: ignore[union-attr]
-            owner: type = cast(type, first) if issubclass(type(first), type) else type(first)
-            for klass in owner.__mro__:
-                attr: Any = klass.__dict__.get(name)
-                if type(attr) in (classmethod, staticmethod):
-                    attr = attr.__func__
-                elif type(attr) is property:
-                    attr = attr.fget
-                if type(attr) is FunctionType and attr.__code__ is code:
-                    return attr
-        return None
+        found = _function_with_code(frame.f_globals.get(name), code)
+        if found is None and code.co_argcount and code.co_varnames:
+            # A method: look it up on the class of the first argument (or on it, for a classmethod's cls).
+            found = _method_with_code(frame.f_locals.get(code.co_varnames[0]), code, is_owner=False)
+        if found is None:
+            # A staticmethod: on the classes the module defines.
+            for value in list(frame.f_globals.values()):
+                if issubclass(type(value), type):
+                    found = _method_with_code(value, code, is_owner=True)
+                    if found is not None:
+                        break
+        return found
 
     # -- copies ---------------------------------------------------------------------------------------------
 
@@ -294,7 +321,6 @@ class Event:
             "instruction",
         ):
             data[name] = getattr(self, name)
-        data["function_object"] = None
         # source/fullsource stay lazy: they need only kind, filename and lineno (linecache reads the file).
         if value_filter is None:
             data["arg"] = None

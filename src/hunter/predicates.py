@@ -343,7 +343,7 @@ class From(_Composable):
         self.origin_depth: int | None = None
         self.origin_calls: int | None = None
 
-    def __call__(self, event: Event) -> bool:
+    def __call__(self, event: Event) -> Any:
         if self.origin_depth is None:
             if not self.condition(event):
                 return False
@@ -362,7 +362,7 @@ class From(_Composable):
         relative = event.clone()
         relative.depth = delta_depth
         relative.calls = delta_calls
-        return bool(self.predicate(relative))
+        return self.predicate(relative)  # as it is (an action's None too), as in hunter 3.9
 
     def _reads_calls(self) -> bool:
         return True  # it records the call count where the condition matched and passes counts relative to it

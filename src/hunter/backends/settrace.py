@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Callable
@@ -21,6 +22,27 @@ from ._settrace_raw import RawTracing
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
 _new_event = object.__new__
+
+
+class TracerHook(functools.partial[Any]):
+    """What ``sys.gettrace()`` returns while this backend runs: its trace function, standing in for the Tracer.
+
+    hunter 3.9's Tracer was its own trace function, so code reads ``sys.gettrace().handler``; reading an attribute
+    here reads the Tracer's. A ``functools.partial`` is called from C, so the hook costs no Python frame.
+    """
+
+    def __getattr__(self, name: str) -> Any:  # only names a partial lacks: handler, stop, previous...
+        return getattr(self.__dict__["owner"], name)
+
+    def __repr__(self) -> str:
+        return repr(self.__dict__["owner"])
+
+
+def tracer_hook(trace: TraceFunction, owner: object) -> TracerHook:
+    """A trace function that stands in for ``owner`` (the Tracer) in ``sys.gettrace()``."""
+    hook = TracerHook(trace)
+    hook.__dict__["owner"] = owner
+    return hook
 
 
 class _CodeInfo(CodeRecord):
@@ -68,6 +90,7 @@ class SettraceBackend:
         # f_trace_lines before), put back on stop (a suspended hunter tracer's local trace function, or None).
         self._adopted: list[tuple[FrameType, TraceFunction, Any, bool]] = []
         self._global, self._profile, self._adopt = self._make_callbacks()
+        self._hook = tracer_hook(self._global, context.owner)
 
     @property
     def previous(self) -> Any:
@@ -92,8 +115,8 @@ class SettraceBackend:
             self._previous = sys.gettrace()
             if threads:
                 self._threading_previous = threading.gettrace()
-                threading.settrace(self._global)
-            sys.settrace(self._global)
+                threading.settrace(self._hook)
+            sys.settrace(self._hook)
 
     def stop(self) -> None:
         """Put back the previous hooks."""
