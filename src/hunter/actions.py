@@ -546,8 +546,9 @@ class CallPrinter(CodePrinter):
     @staticmethod
     def _open_call(event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> None:
         """Push a printed call: its frame's id, by which later events tell whether it still runs."""
-        if event.frame is None or event.detached:
-            # A replayed event (a Backlog's, a recording's) has no frame to ask later: its depth tells instead.
+        if event.frame is None or event.detached or type(event.frame) is not FrameType:
+            # A replayed event (a Backlog's, a recording's) has no frame to ask later, and a stand-in for a frame
+            # (a test's fake tracer) has no real chain: its depth tells instead.
             stack.append((event.module, event.function, None, event.depth))
         else:
             stack.append((event.module, event.function, id(event.frame), None))
@@ -562,7 +563,7 @@ class CallPrinter(CodePrinter):
         decide: tracing may start anywhere below depth 0 (``-m``, an import, a notebook cell).
         """
         frame = event.frame
-        if frame is not None and not event.detached:
+        if type(frame) is FrameType and not event.detached:
             # (A Backlog replays events that keep their frames, which may have returned since: depth decides there.)
             running = {}
             current = frame.f_back if event.kind == "call" and not event.builtin else frame
