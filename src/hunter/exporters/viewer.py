@@ -13,7 +13,7 @@ import webbrowser
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ._timeline import open_read, read_lines_of
+from ._files import open_read, read_lines_of
 from .chrome import read_events
 
 __all__ = ["build_model", "main", "render_html"]
