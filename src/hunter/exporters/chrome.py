@@ -172,23 +172,18 @@ class ChromeTrace(TimelineWriter):
 
     def __call__(self, event: Event) -> None:
         """Turn one event into a timeline line (line events are ignored)."""
+        # The per-event path: what is rare (a thread's first event, raw records waiting, asyncio tracks, a return
+        # that isn't the innermost call's, an exception pending) is handed to helpers, the rest stays inline.
         kind = event.kind
         if kind == "line":
             return
         try:
             state = self.local.state
         except AttributeError:
-            state = self._new_state(event)
-            if state is None:
-                return
-        if state.records:
-            # Raw records of this thread came first (a code object the filter decided in advance): keep the order.
-            with self._lock:
-                self._format_records(state)
-        if self.asyncio:
-            task = _tasks.current_task()
-            if task is not None:
-                state = self._task_state(task, state)
+            self._first_event(event)
+            return
+        if state.records or self.asyncio:
+            state = self._catch_up(state)
         frame = event.frame
         if frame is None:
             self._detached(state, event)
@@ -209,11 +204,10 @@ class ChromeTrace(TimelineWriter):
                 # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
                 # the name and the args of the B event, and must see every call of one function as the same.
                 name = _name_entry(site[1], self.arguments(site, frame)) if self.args else site[1]
-            if stack:
-                if state.extra:
-                    self._check_caller(state, frame)
-                elif len(stack) >= state.limit:
-                    self._prune(state, frame)
+            if stack and state.extra:
+                self._check_caller(state, frame)
+            elif stack and len(stack) >= state.limit:
+                self._prune(state, frame)
             # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float
             # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
             now = _perf_ns()
@@ -223,27 +217,17 @@ class ChromeTrace(TimelineWriter):
             state.names.append(name)
         elif kind == "return":
             state.extra = False
-            if not stack:
-                return  # the call happened before tracing started (nothing was queued)
             key = -id(frame) if event.builtin else id(frame)
-            if stack[-1] != key:
-                if key not in stack:
-                    return
-                self._unwind_to(state, key)
+            if not stack or (stack[-1] != key and not self._ended_above(state, key)):
+                return  # the call happened before tracing started (nothing was queued), or isn't open
             stack.pop()
             name = state.names.pop()
-            if self.args and not event.builtin:
-                exc = state.exc
-                if exc is not None and exc[0] == key:
-                    state.exc = None
-                    if event.arg is None and ended_by_exception(frame):
-                        fields = end_fields(name, f'"exception":{escape(exc[1])}')
-                    else:
-                        fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
-                else:
-                    fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
-            else:
+            if not self.args or event.builtin:
                 fields = end_fields(name, "")
+            elif state.exc is not None:
+                fields = self._after_exception(state, key, name, event, frame)
+            else:
+                fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
             now = _perf_ns()
             ts = str(now - self._base)
             state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{fields}}}\n")
@@ -253,6 +237,40 @@ class ChromeTrace(TimelineWriter):
             now = _perf_ns()
         if len(state.buf) >= self.batch or now >= self.due_ns:
             self._flush_some(state, now)
+
+    def _first_event(self, event: Event) -> None:
+        """A thread's first event (or any event after close): make the thread's state, then take the event."""
+        if self._new_state(event) is not None:
+            self(event)
+
+    def _catch_up(self, state: ThreadState) -> ThreadState:
+        """Before an event: the thread's raw records become lines first, and an asyncio task gets its own track."""
+        if state.records:
+            # Raw records of this thread came first (a code object the filter decided in advance): keep the order.
+            with self._lock:
+                self._format_records(state)
+        if self.asyncio:
+            task = _tasks.current_task()
+            if task is not None:
+                return self._task_state(task, state)
+        return state
+
+    def _ended_above(self, state: ThreadState, key: int) -> bool:
+        """A return of a call below the innermost one: close the calls above it (they ended unseen); False when the
+        call isn't open at all."""
+        if key not in state.stack:
+            return False
+        self._unwind_to(state, key)
+        return True
+
+    def _after_exception(self, state: ThreadState, key: int, name: str, event: Event, frame: FrameType) -> str:
+        """The E fields of a return while an exception is noted: the call ended by it, or returned after all."""
+        exc = state.exc
+        if exc is not None and exc[0] == key:
+            state.exc = None
+            if event.arg is None and ended_by_exception(frame):
+                return end_fields(name, f'"exception":{escape(exc[1])}')
+        return end_fields(name, f'"return":{self.value_json(event.arg)}')
 
     def _task_state(self, task: Any, thread_state: ThreadState) -> ThreadState:
         """The track of an asyncio task (asyncio=True): made on its first event, named after the task."""
