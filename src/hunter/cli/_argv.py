@@ -66,37 +66,48 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], Target | None]:
             if not rest:
                 return options, None
             return options, Target("script", rest[0], list(rest[1:]))
-        if token == "-":
-            return options, Target("script", "-", list(argv[index + 1 :]))
-        if token == "-m" or (token.startswith("-m") and not token.startswith("--")):
-            if token == "-m":
-                if index + 1 >= len(argv):
-                    raise UsageError("argument -m: expected a module name")
-                return options, Target("module", argv[index + 1], list(argv[index + 2 :]))
-            return options, Target("module", token[2:], list(argv[index + 1 :]))
-        if token == "-c" or (token.startswith("-c") and not token.startswith("--")):
-            if token == "-c":
-                if index + 1 >= len(argv):
-                    raise UsageError("argument -c: expected the code to run")
-                return options, Target("command", argv[index + 1], list(argv[index + 2 :]))
-            return options, Target("command", token[2:], list(argv[index + 1 :]))
-        if not token.startswith("-"):
+        if token == "-" or not token.startswith("-"):
             return options, Target("script", token, list(argv[index + 1 :]))
+        target = _module_or_command(argv, index)
+        if target is not None:
+            return options, target
         options.append(token)
-        index += 1
-        name = token.split("=", 1)[0]
-        if name == "--action" and "=" not in token:
-            # Printer names (the first word whatever it is, so that a misspelt one gets its message), and after
-            # `vars` the names to show: everything up to the next option or `--`.
-            in_vars = False
-            while index < len(argv) and not argv[index].startswith("-"):
-                word = argv[index]
-                if options[-1] != token and not in_vars and word not in _ACTIONS:
-                    break
-                in_vars = in_vars or word == "vars"
-                options.append(word)
-                index += 1
-        elif name in _VALUE_OPTIONS and "=" not in token and index < len(argv):
-            options.append(argv[index])  # (-qVALUE / -oFILE carry their value glued on: nothing to take)
-            index += 1
+        index = _take_values(argv, index + 1, token, options)
     return options, None
+
+
+#: The options that end hunter's own, as python's do: what follows is the program (a module, or code to run).
+_RUN_OPTIONS = (("-m", "module", "a module name"), ("-c", "command", "the code to run"))
+
+
+def _module_or_command(argv: Sequence[str], index: int) -> Target | None:
+    """The target when ``argv[index]`` is ``-m MODULE``/``-mMODULE`` or ``-c CODE``/``-cCODE``, else None."""
+    token = argv[index]
+    for option, kind, what in _RUN_OPTIONS:
+        if token == option:
+            if index + 1 >= len(argv):
+                raise UsageError(f"argument {option}: expected {what}")
+            return Target(kind, argv[index + 1], list(argv[index + 2 :]))
+        if token.startswith(option):  # (glued on, as python takes it)
+            return Target(kind, token[len(option) :], list(argv[index + 1 :]))
+    return None
+
+
+def _take_values(argv: Sequence[str], index: int, token: str, options: list[str]) -> int:
+    """Add the words that belong to option ``token`` (at ``index`` on) to ``options``; returns the index after them."""
+    name = token.split("=", 1)[0]
+    if name == "--action" and "=" not in token:
+        # Printer names (the first word whatever it is, so that a misspelt one gets its message), and after
+        # `vars` the names to show: everything up to the next option or `--`.
+        in_vars = False
+        while index < len(argv) and not argv[index].startswith("-"):
+            word = argv[index]
+            if options[-1] != token and not in_vars and word not in _ACTIONS:
+                break
+            in_vars = in_vars or word == "vars"
+            options.append(word)
+            index += 1
+    elif name in _VALUE_OPTIONS and "=" not in token and index < len(argv):
+        options.append(argv[index])  # (-qVALUE / -oFILE carry their value glued on: nothing to take)
+        index += 1
+    return index
