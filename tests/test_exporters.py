@@ -14,7 +14,8 @@ import pytest
 from helpers import describe, run_python
 
 from hunter.exporters import ChromeTrace, JSONLines, merge, read_events
-from hunter.exporters._timeline import ROOTS_ENV, per_process_path, value_repr
+from hunter.exporters._files import ROOTS_ENV, per_process_path
+from hunter.exporters._values import value_repr
 
 HAS_FORK = hasattr(os, "fork")
 

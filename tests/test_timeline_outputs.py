@@ -274,7 +274,7 @@ def test_processes_are_named_after_the_script_and_their_multiprocessing_name(tmp
 
 def test_hunter_merge_folds_the_files_a_run_left(tmp_path: Path) -> None:
     from hunter.exporters import ChromeTrace
-    from hunter.exporters._timeline import per_process_path
+    from hunter.exporters._files import per_process_path
 
     target = tmp_path / "out.json"
     with ChromeTrace(str(target)):

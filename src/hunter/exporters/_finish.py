@@ -11,8 +11,9 @@ import os
 import sys
 import time
 
+from ._files import is_regular_target, stop_marker
 from ._summary import size_text, summarize
-from ._timeline import TimelineWriter, is_regular_target, stop_marker
+from ._timeline import TimelineWriter
 from .chrome import ChromeTrace, merge, unfinished_children
 
 __all__ = ["finish_timeline"]

@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from ._timeline import open_read, read_lines_of
+from ._files import open_read, read_lines_of
 
 __all__ = ["TimelineSummary", "parse_size", "size_text", "summarize"]
 

@@ -1,188 +1,33 @@
-"""Shared machinery of the timeline exporters: per-process files, whole-line batched writes, fork and exit."""
+"""The timeline writer: per-thread queues of whole lines, written in batches; per-process files; fork.
+
+The values written (``_values``), the files of a run (``_files``) and the process hooks (``_hooks``) are apart.
+"""
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import gzip
-import io
-import json
 import os
-import re
-import stat
 import sys
 import threading
 import time
-import weakref
-import zlib
-from collections import deque
-from collections.abc import Callable
-from itertools import islice
-from types import CodeType
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .._engine import _fork
-from .._engine._source import parameters
 from ..actions import Action, OutputError
-from ..util import safe_repr
 from . import _termination as _signals
+from ._files import _claim, gzip_member, is_regular_target, per_process_path, stop_marker
+from ._hooks import _install_process_hooks, _live, _register_methods
+from ._values import value_json_at
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["TimelineWriter", "current_thread_name", "per_process_path", "value_json", "value_repr"]
-
-#: Names the file a timeline writer owns in this process tree: ``{abspath: [pid, run token, origin ns]}``.
-#: A traced child process (PYTHONHUNTER is inherited) finds its parent's entry here and writes a file of
-#: its own instead of clobbering the parent's, on the same time axis as the parent.
-ROOTS_ENV = "HUNTER_TIMELINE_ROOTS"
+__all__ = ["ThreadState", "TimelineWriter", "current_thread_name", "process_label"]
 
 _perf_ns = time.perf_counter_ns
 #: Queued lines are written at least this often (checked at each event), besides whenever a batch is full:
 #: a process killed outright (SIGKILL) loses at most the events of its last moments.
 FLUSH_INTERVAL_NS = 200_000_000
-# json's C-accelerated string escaper; ASCII-only output means odd file names (lone surrogates from
-# undecodable paths) can never make a write fail.
-_escape = json.encoder.encode_basestring_ascii
-
-#: Writers that are open, for the fork and exit hooks (weak: an exporter nobody uses may go away).
-_live: weakref.WeakSet[TimelineWriter] = weakref.WeakSet()
-
-
-def escape(text: str) -> str:
-    """``text`` as a JSON string literal (quotes included), ASCII only."""
-    return _escape(text)
-
-
-def per_process_path(path: str, pid: int) -> str:
-    """The file another process writes instead of ``path``: ``out.json`` -> ``out.<pid>.json``."""
-    stem, ext = os.path.splitext(path)
-    return f"{stem}.{pid}{ext}"
-
-
-# -- values --------------------------------------------------------------------------------------------------
-
-_SCALARS = frozenset({int, float, bool, type(None), complex})
-_SEQUENCES: dict[type, tuple[str, str]] = {
-    list: ("[", "]"),
-    tuple: ("(", ")"),
-    set: ("{", "}"),
-    frozenset: ("frozenset({", "})"),
-    deque: ("deque([", "])"),
-}
-#: How many items of a container are shown; the rest becomes ``...``. safe_repr would walk all of them,
-#: and an exporter reprs the arguments of every call, so a big list argument must not cost its size.
-_MAX_ITEMS = 16
-
-
-def _bounded(value: Any, limit: int, depth: int) -> str:
-    kind = type(value)
-    if kind in _SCALARS:
-        return repr(value)
-    if kind is str or kind is bytes:
-        return repr(value[:limit]) + ("..." if len(value) > limit else "")
-    if depth <= 0:
-        return "..."
-    if kind in _SEQUENCES:
-        opening, closing = _SEQUENCES[kind]
-        if not value:
-            return safe_repr(value)
-        items = [_bounded(item, limit, depth - 1) for item in islice(value, _MAX_ITEMS)]
-        if len(value) > _MAX_ITEMS:
-            items.append("...")
-        elif kind is tuple and len(value) == 1:
-            return f"({items[0]},)"
-        return opening + ", ".join(items) + closing
-    if kind is dict:
-        items = [
-            f"{_bounded(key, limit, depth - 1)}: {_bounded(item, limit, depth - 1)}"
-            for key, item in islice(value.items(), _MAX_ITEMS)
-        ]
-        if len(value) > _MAX_ITEMS:
-            items.append("...")
-        return "{" + ", ".join(items) + "}"
-    return safe_repr(value)
-
-
-#: Types whose repr is plain ASCII without quotes or backslashes: JSON-safe as is.
-_BARE = frozenset({int, float, bool, type(None)})
-_SMALL_INT = 10**15
-
-
-def value_json(value: Any, limit: int) -> str:
-    """``value_repr`` as a JSON string literal, with a fast path for the small scalars most arguments are."""
-    kind = type(value)
-    if kind in _BARE and (kind is not int or -_SMALL_INT < value < _SMALL_INT):
-        return f'"{value!r}"'
-    return _escape(value_repr(value, limit))
-
-
-def value_json_at(limit: int) -> Callable[[Any], str]:
-    """``value_json`` with its limit fixed: one plain function (a partial with a keyword costs twice a call)."""
-    bare, small, escape_text = _BARE, _SMALL_INT, _escape
-
-    def value_json_limited(value: Any) -> str:
-        kind = type(value)
-        if kind in bare and (kind is not int or -small < value < small):
-            return f'"{value!r}"'
-        return escape_text(value_repr(value, limit))
-
-    return value_json_limited
-
-
-#: Code objects an exporter describes at most this many at a time (its cache holds them: it must not grow forever).
-MAX_CODES = 20_000
-
-
-#: An exporter's description of a code object (a tuple of its own shape).
-_Entry = TypeVar("_Entry")
-
-
-def remember_code(codes: dict[int, _Entry], code: CodeType, entry: _Entry) -> _Entry:
-    """Cache an exporter's description of a code object (``entry``, whose first item is the code) and return it."""
-    if len(codes) >= MAX_CODES:
-        codes.clear()
-    # Keyed by id() because hashing a code object hashes its whole contents; the entry holds the code object
-    # itself, so the id can't be reused by another code while the entry exists.
-    codes[id(code)] = entry
-    return entry
-
-
-def argument_spec(code: CodeType) -> tuple[tuple[str, str], ...]:
-    """For :func:`argument_fields`: each parameter's name and its JSON key with a leading comma."""
-    return tuple((name, f",{_escape(name)}:") for _star, name in parameters(code))
-
-
-def argument_text(frame: Any, spec: tuple[tuple[str, str], ...], json: Callable[[Any], str]) -> str:
-    """``key + json(value)`` for each parameter of the called function (spec: name and its JSON key prefix).
-
-    A parameter that is gone (deleted before a generator resumed) is left out; all are when the frame's locals
-    can't be read at all (an exotic mapping), so the call is recorded without them.
-    """
-    try:
-        f_locals = frame.f_locals
-        text = ""
-        for name, key in spec:
-            try:
-                value = f_locals[name]
-            except KeyError:
-                continue
-            text += key + json(value)
-        return text
-    except Exception:  # never fail the traced program over an odd frame
-        return ""
-
-
-def value_repr(value: Any, limit: int) -> str:
-    """A short repr that runs no user code (``safe_repr`` rules) and costs little whatever the value's size."""
-    try:
-        text = _bounded(value, limit, 3)
-    except Exception as exc:  # e.g. int too large to print (3.11+): say so, never raise
-        return f"!!! FAILED REPR: {type(exc).__name__}"
-    if len(text) > limit:
-        half = limit // 2
-        text = f"{text[:half]} [...] {text[-half:]}"
-    return text
 
 
 def current_thread_name() -> str:
@@ -659,18 +504,6 @@ class TimelineWriter(Action):
         self.local.thread_state = state
 
 
-def is_regular_target(path: str) -> bool:
-    """Whether ``path`` is (or will be created as) a regular file: not a pipe, a terminal or a device.
-
-    What isn't regular is written but never read back (to merge or summarise it): reading /dev/stdout reads a
-    pipe's other end or waits forever, and /dev/zero never ends.
-    """
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return True  # not there yet: open() makes a regular file
-
-
 def _is_binary(file: Any) -> bool:
     import io
 
@@ -679,177 +512,5 @@ def _is_binary(file: Any) -> bool:
     return isinstance(file, (io.RawIOBase, io.BufferedIOBase)) or "b" in getattr(file, "mode", "")
 
 
-def _claim(path: str) -> tuple[bool, str, int]:
-    """Decide whether this process writes ``path`` itself (the root) or a per-process file next to it."""
-    try:
-        roots = json.loads(os.environ.get(ROOTS_ENV) or "{}")
-    except ValueError:
-        roots = {}
-    if not isinstance(roots, dict):
-        roots = {}
-    entry = roots.get(path)
-    if (
-        isinstance(entry, list)
-        and len(entry) == 3
-        and entry[0] != os.getpid()
-        and isinstance(entry[1], str)
-        and isinstance(entry[2], int)
-    ):
-        return False, entry[1], entry[2]
-    token, origin = os.urandom(8).hex(), time.time_ns()
-    if os.environ.get("PYTHONHUNTER"):
-        # Only a run whose children are traced needs the note: otherwise no other process can be told
-        # to write the same file, and the environment stays exactly as the program left it.
-        roots[path] = [os.getpid(), token, origin]
-        os.environ[ROOTS_ENV] = json.dumps(roots)
-    return True, token, origin
-
-
-def _before_fork() -> None:
-    for writer in list(_live):
-        writer._before_fork()
-
-
-def _after_fork_in_child() -> None:
-    for writer in list(_live):
-        writer._after_fork_in_child()
-
-
-def _close_all() -> None:
-    for writer in list(_live):
-        try:
-            writer.close()
-        except Exception:  # exit must go on
-            continue
-
-
-def _flush_all() -> None:
-    for writer in list(_live):
-        try:
-            writer.flush()
-        except Exception:  # a checkpoint must never fail the program
-            continue
-
-
-def _due_now() -> None:
-    for writer in list(_live):
-        writer.due_ns = 0
-
-
-def _register_methods(cls: type) -> None:
-    """Note the code of a writer class's methods: a signal that interrupts one of them waits (see _signals)."""
-    for value in vars(cls).values():
-        code = getattr(getattr(value, "__func__", value), "__code__", None)
-        if code is not None:
-            _signals.writer_codes.add(code)
-
-
-_signals.close_all = _close_all
-_signals.flush_all = _flush_all
-_signals.on_defer = _due_now
-
-
-_os_exit = os._exit
-_hooks_installed = False
-
-
-def _exit_closing_timelines(status: int) -> NoReturn:
-    """``os._exit`` that first closes the open timelines (then exits exactly as the original would).
-
-    The command line's finishing work (merge, summary) runs too: its hook is the same as for a fatal signal.
-    """
-    _signals.run_hooks()
-    _close_all()
-    _os_exit(status)
-
-
-_exit_closing_timelines.__wrapped__ = _os_exit  # type: ignore[attr-defined]
-
-
-def _install_process_hooks() -> None:
-    """Hook fork and exit, once, when the first writer is created (importing the package changes nothing)."""
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
-    atexit.register(_close_all)
-    # os._exit() skips atexit, and it is how forked workers end (multiprocessing's fork start method, pre-fork
-    # servers): without this, the last batch of their events would be lost. Nothing else changes: same call.
-    if os._exit is _os_exit:
-        os._exit = _exit_closing_timelines
-
-
 _register_methods(TimelineWriter)
 _register_methods(ThreadState)
-
-
-def stop_marker(path: str, token: str) -> str:
-    """The file whose presence tells the other processes of run ``token`` writing ``path`` to stop recording."""
-    directory, name = os.path.split(path)
-    return os.path.join(directory, f".{name}.{token}.stop")
-
-
-def gzip_member(data: bytes) -> bytes:
-    """``data`` as one gzip member (fast level: a timeline is written while the program runs)."""
-    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: the gzip container, with a zero timestamp
-    return compressor.compress(data) + compressor.flush()
-
-
-def open_read(path: str) -> Any:
-    """``path`` opened for reading bytes: decompressed when it is gzip (whatever its name)."""
-    file = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
-    try:
-        magic = file.peek(2)[:2]
-    except OSError:
-        magic = b""
-    if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=file, mode="rb")
-    return file
-
-
-def read_lines_of(file: Any) -> Any:
-    """The lines of a binary file from ``open_read``; a cut-off gzip stream (a crash mid-write) ends them."""
-    try:
-        yield from file
-    except (EOFError, OSError, zlib.error):
-        return
-
-
-def iter_lines(path: str, limit: int | None = None) -> Any:
-    """The complete lines of a file (a last line without its newline was cut off and is skipped).
-
-    ``limit``: read no further than this many bytes of an uncompressed file (a process still writing it can't
-    make it endless; a compressed one is read to where its writer was when this started).
-    """
-    with open(path, "rb") as raw:
-        if raw.peek(2)[:2] == b"\x1f\x8b":
-            file: Any = gzip.GzipFile(fileobj=io.BytesIO(raw.read(limit if limit is not None else -1)), mode="rb")
-            limit = None
-        else:
-            file = raw
-        read = 0
-        for line in read_lines_of(file):
-            read += len(line)
-            if limit is not None and read > limit:
-                return
-            if line.endswith(b"\n"):
-                yield line.decode("ascii", "replace")
-
-
-def sibling_files(path: str) -> list[tuple[int, str]]:
-    """The per-process files written next to ``path``, as ``(pid, filename)``, by pid."""
-    directory, name = os.path.split(path)
-    stem, ext = os.path.splitext(name)
-    pattern = re.compile(re.escape(stem) + r"\.(\d+)" + re.escape(ext) + r"\Z")
-    found = []
-    try:
-        names = os.listdir(directory or ".")
-    except OSError:
-        return []
-    for candidate in names:
-        match = pattern.match(candidate)
-        if match:
-            found.append((int(match.group(1)), os.path.join(directory, candidate)))
-    return sorted(found)

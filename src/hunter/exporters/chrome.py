@@ -2,47 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import io
-import json
-import os
-import re
 import sys
 import threading
 import time
 import weakref
 from types import CodeType, FrameType
-from typing import Any, TextIO
+from typing import Any
 
 from .._output import _tasks
 from .._engine._recording import RETURN, UNWIND, ended_by_exception
 from ..event import Event
+from ._chrome_files import FORMS, OBJECT_FOOTER, OBJECT_HEADER, merge, read_events, unfinished_children
 from ._greenlets import GreenletTracks
 from ._summary import TASK_TIDS
-from ._timeline import (
-    ThreadState,
-    TimelineWriter,
-    argument_spec,
-    argument_text,
-    current_thread_name,
-    escape,
-    gzip_member,
-    iter_lines,
-    open_read,
-    remember_code,
-    sibling_files,
-    value_json,
-    value_repr,
-)
+from ._timeline import ThreadState, TimelineWriter, current_thread_name
+from ._values import argument_spec, argument_text, escape, remember_code, value_json, value_repr
 
-__all__ = ["ChromeTrace", "merge", "read_events", "unfinished_children"]
+__all__ = ["ChromeTrace", "end_fields", "merge", "read_events", "unfinished_children"]
 
 _perf_ns = time.perf_counter_ns
-#: The two layouts of the Chrome Trace Event Format: a bare JSON array, or an object holding it.
-FORMS = ("array", "object")
-OBJECT_HEADER = '{"displayTimeUnit":"ms","otherData":{"producer":"hunter"},"traceEvents":[\n'
-OBJECT_FOOTER = "]}\n"
 #: Stack keys of detached events: below every -id(frame) a builtin call uses, one per depth.
 _DETACHED = -(1 << 62)
 #: The track ids of asyncio tasks (asyncio=True) count from here: far above the thread ids Linux hands out (at
@@ -194,23 +172,18 @@ class ChromeTrace(TimelineWriter):
 
     def __call__(self, event: Event) -> None:
         """Turn one event into a timeline line (line events are ignored)."""
+        # The per-event path: what is rare (a thread's first event, raw records waiting, asyncio tracks, a return
+        # that isn't the innermost call's, an exception pending) is handed to helpers, the rest stays inline.
         kind = event.kind
         if kind == "line":
             return
         try:
             state = self.local.state
         except AttributeError:
-            state = self._new_state(event)
-            if state is None:
-                return
-        if state.records:
-            # Raw records of this thread came first (a code object the filter decided in advance): keep the order.
-            with self._lock:
-                self._format_records(state)
-        if self.asyncio:
-            task = _tasks.current_task()
-            if task is not None:
-                state = self._task_state(task, state)
+            self._first_event(event)
+            return
+        if state.records or self.asyncio:
+            state = self._catch_up(state)
         frame = event.frame
         if frame is None:
             self._detached(state, event)
@@ -231,11 +204,10 @@ class ChromeTrace(TimelineWriter):
                 # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
                 # the name and the args of the B event, and must see every call of one function as the same.
                 name = _name_entry(site[1], self.arguments(site, frame)) if self.args else site[1]
-            if stack:
-                if state.extra:
-                    self._check_caller(state, frame)
-                elif len(stack) >= state.limit:
-                    self._prune(state, frame)
+            if stack and state.extra:
+                self._check_caller(state, frame)
+            elif stack and len(stack) >= state.limit:
+                self._prune(state, frame)
             # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float
             # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
             now = _perf_ns()
@@ -245,27 +217,17 @@ class ChromeTrace(TimelineWriter):
             state.names.append(name)
         elif kind == "return":
             state.extra = False
-            if not stack:
-                return  # the call happened before tracing started (nothing was queued)
             key = -id(frame) if event.builtin else id(frame)
-            if stack[-1] != key:
-                if key not in stack:
-                    return
-                self._unwind_to(state, key)
+            if not stack or (stack[-1] != key and not self._ended_above(state, key)):
+                return  # the call happened before tracing started (nothing was queued), or isn't open
             stack.pop()
             name = state.names.pop()
-            if self.args and not event.builtin:
-                exc = state.exc
-                if exc is not None and exc[0] == key:
-                    state.exc = None
-                    if event.arg is None and ended_by_exception(frame):
-                        fields = end_fields(name, f'"exception":{escape(exc[1])}')
-                    else:
-                        fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
-                else:
-                    fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
-            else:
+            if not self.args or event.builtin:
                 fields = end_fields(name, "")
+            elif state.exc is not None:
+                fields = self._after_exception(state, key, name, event, frame)
+            else:
+                fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
             now = _perf_ns()
             ts = str(now - self._base)
             state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{fields}}}\n")
@@ -275,6 +237,40 @@ class ChromeTrace(TimelineWriter):
             now = _perf_ns()
         if len(state.buf) >= self.batch or now >= self.due_ns:
             self._flush_some(state, now)
+
+    def _first_event(self, event: Event) -> None:
+        """A thread's first event (or any event after close): make the thread's state, then take the event."""
+        if self._new_state(event) is not None:
+            self(event)
+
+    def _catch_up(self, state: ThreadState) -> ThreadState:
+        """Before an event: the thread's raw records become lines first, and an asyncio task gets its own track."""
+        if state.records:
+            # Raw records of this thread came first (a code object the filter decided in advance): keep the order.
+            with self._lock:
+                self._format_records(state)
+        if self.asyncio:
+            task = _tasks.current_task()
+            if task is not None:
+                return self._task_state(task, state)
+        return state
+
+    def _ended_above(self, state: ThreadState, key: int) -> bool:
+        """A return of a call below the innermost one: close the calls above it (they ended unseen); False when the
+        call isn't open at all."""
+        if key not in state.stack:
+            return False
+        self._unwind_to(state, key)
+        return True
+
+    def _after_exception(self, state: ThreadState, key: int, name: str, event: Event, frame: FrameType) -> str:
+        """The E fields of a return while an exception is noted: the call ended by it, or returned after all."""
+        exc = state.exc
+        if exc is not None and exc[0] == key:
+            state.exc = None
+            if event.arg is None and ended_by_exception(frame):
+                return end_fields(name, f'"exception":{escape(exc[1])}')
+        return end_fields(name, f'"return":{self.value_json(event.arg)}')
 
     def _task_state(self, task: Any, thread_state: ThreadState) -> ThreadState:
         """The track of an asyncio task (asyncio=True): made on its first event, named after the task."""
@@ -566,218 +562,3 @@ def end_fields(entry: str, member: str) -> str:
 def _name_field(name: str) -> str:
     """The ``"name":...`` member of a call's B and E events (viewers such as speedscope pair them by name)."""
     return f'"name":{escape(name)}'
-
-
-# -- reading and merging -------------------------------------------------------------------------------------
-
-_EVENT_HEAD = re.compile(
-    r',?\{"ph":"(.)",(?:"s":".",)?"pid":(-?\d+),"tid":(-?\d+),"ts":([-+0-9.eE]+)(?:,("name":"(?:[^"\\]|\\.)*"))?'
-)
-
-
-def _is_event_line(text: str) -> bool:
-    """Whether a (stripped) line of a trace file is an event, not the array's or the object's framing."""
-    return text.startswith(('{"ph"', ',{"ph"'))
-
-
-def read_events(path: str) -> list[dict[str, Any]]:
-    """All events of a trace file (either form), tolerating a missing end and a cut-off last line (as viewers do)."""
-    events = []
-    for line in iter_lines(path):
-        text = line.strip()
-        if not _is_event_line(text):
-            continue
-        try:
-            events.append(json.loads(text.lstrip(",")))
-        except ValueError:
-            continue
-    return events
-
-
-def file_form(path: str) -> str:
-    """``'object'`` when a trace file starts as the JSON Object Format, else ``'array'``."""
-    try:
-        with open_read(path) as file:
-            start = file.read(64)
-    except (OSError, EOFError):
-        return "array"
-    return "object" if start.lstrip().startswith(b"{") and not start.lstrip().startswith(b'{"ph"') else "array"
-
-
-def _run_token(path: str) -> str | None:
-    """The run token in a trace file's process_name event (its second line)."""
-    try:
-        with open_read(path) as file:
-            file.readline()
-            second = file.readline().decode("ascii", "replace")
-        event = json.loads(second.lstrip(","))
-        token = event["args"]["hunter_run"]
-    except (OSError, EOFError, ValueError, KeyError, TypeError):
-        return None
-    return token if isinstance(token, str) else None
-
-
-#: How a finished file ends: its footer, as text or as the gzip member a compressed writer makes of it alone.
-_ENDINGS = (b"]\n", b"]}\n", gzip_member(b"]\n"), gzip_member(OBJECT_FOOTER.encode()))
-
-
-def _is_complete(path: str) -> bool:
-    try:
-        with open(path, "rb") as file:
-            file.seek(0, os.SEEK_END)
-            size = file.tell()
-            file.seek(max(size - 64, 0))
-            return file.read().endswith(_ENDINGS)
-    except OSError:
-        return False
-
-
-def _calls_balance(path: str) -> bool:
-    """Whether a file has as many ends of calls as beginnings (counted at C speed: no line is parsed)."""
-    begins = ends = 0
-    with open_read(path) as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            begins += chunk.count(b'{"ph":"B"')
-            ends += chunk.count(b'{"ph":"E"')
-    return begins == ends
-
-
-def _copy_whole(source: str, out: Any, first: bool) -> None:
-    """``_copy`` of a finished file (every call ended, every line whole): its bytes, without the parsing."""
-    with open_read(source) as file:
-        file.readline()  # the header
-        pending = file.readline()
-        if pending.startswith(b"]"):
-            return  # no event at all
-        if not first and not pending.startswith(b","):
-            out.write(b",")
-        while True:
-            chunk = file.read(1 << 20)
-            if not chunk:
-                break
-            out.write(pending)
-            pending = chunk
-        # The last piece ends with the footer line: leave it out.
-        out.write(pending[: pending.rfind(b"\n", 0, len(pending) - 1) + 1])
-
-
-def _still_running(pid: int) -> bool:
-    if os.name != "posix":
-        return False  # no cheap, harmless probe elsewhere; an unfinished file merges as it is
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def _copy(source: str, out: TextIO, first: bool, limit: int | None = None) -> None:
-    """Append one file's events (its first ``limit`` bytes) to ``out``; calls left open get closing events."""
-    open_calls: dict[tuple[str, str], list[str]] = {}
-    last_ts: dict[tuple[str, str], str] = {}
-    leading = first
-    for line in iter_lines(source, limit):
-        text = line.strip()
-        if not _is_event_line(text):
-            continue
-        match = _EVENT_HEAD.match(text)
-        if match:
-            where = (match.group(2), match.group(3))
-            last_ts[where] = match.group(4)
-            if match.group(1) == "B":
-                open_calls.setdefault(where, []).append(match.group(5) or '"name":"?"')
-            elif match.group(1) == "E" and open_calls.get(where):
-                open_calls[where].pop()
-        if leading:
-            leading = False
-            out.write(text + "\n")
-        else:
-            out.write(("" if text.startswith(",") else ",") + text + "\n")
-    for (pid, tid), names in open_calls.items():
-        out.writelines(
-            f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":{last_ts[(pid, tid)]},{name},'
-            '"args":{"unfinished":"process ended"}}\n'
-            for name in reversed(names)
-        )
-
-
-def unfinished_children(path: str) -> list[str]:
-    """The per-process files of the run that wrote ``path`` whose process is running and hasn't finished them."""
-    token = _run_token(path)
-    if token is None:
-        return []
-    return [
-        name
-        for pid, name in sibling_files(path)
-        if _run_token(name) == token and not _is_complete(name) and _still_running(pid)
-    ]
-
-
-def merge(path: str) -> tuple[list[str], list[str]]:
-    """Fold the per-process files of the run that wrote ``path`` into it; returns ``(merged, still_running)``.
-
-    A child's file is taken when it belongs to the same run (same token). Files of finished processes are
-    removed once merged. A process still running gets what it wrote so far merged and its file stays, unless
-    it wrote no event at all (e.g. multiprocessing's resource tracker, which outlives the main program by a
-    moment and whose own code a query rarely selects): that file is just removed.
-    """
-    path = os.path.abspath(path)
-    token = _run_token(path)
-    if token is None:
-        return [], []
-    merged, running = [], []
-    for pid, name in sibling_files(path):
-        if _run_token(name) != token:
-            continue
-        if _is_complete(name) or not _still_running(pid):
-            merged.append(name)
-        elif _has_events(name):
-            running.append(name)
-        else:
-            _remove(name)
-    if not merged and not running:
-        return [], []
-    # What a running process writes from now on is left out: copying it as it grows might never end.
-    sizes = {name: _size(name) for name in running}
-    temporary = f"{path}.merging"
-    obj = file_form(path) == "object"
-    compressed = path.endswith(".gz")
-    with open(temporary, "wb") as raw:
-        sink: Any = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) if compressed else raw
-        out = io.TextIOWrapper(sink, encoding="ascii", newline="\n")
-        out.write(OBJECT_HEADER if obj else "[\n")
-        for index, name in enumerate([path, *merged, *running]):
-            if name in sizes or not _is_complete(name) or not _calls_balance(name):
-                _copy(name, out, first=index == 0, limit=sizes.get(name))
-            else:
-                out.flush()
-                _copy_whole(name, sink, first=index == 0)
-        out.flush()
-        out.detach()
-        if compressed:
-            sink.close()  # (the member ends; the file stays open)
-        footer = (OBJECT_FOOTER if obj else "]\n").encode()
-        raw.write(gzip_member(footer) if compressed else footer)
-    os.replace(temporary, path)
-    for name in merged:
-        _remove(name)
-    return merged, running
-
-
-def _has_events(path: str) -> bool:
-    """Whether a trace file holds anything but metadata."""
-    return any((match := _EVENT_HEAD.match(line)) and match.group(1) != "M" for line in iter_lines(path))
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.remove(path)

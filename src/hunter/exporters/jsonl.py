@@ -8,16 +8,8 @@ from types import CodeType
 from typing import Any
 
 from ..event import Event
-from ._timeline import (
-    ThreadState,
-    TimelineWriter,
-    argument_spec,
-    argument_text,
-    escape,
-    remember_code,
-    value_json,
-    value_repr,
-)
+from ._timeline import ThreadState, TimelineWriter
+from ._values import argument_spec, argument_text, escape, remember_code, value_json, value_repr
 
 __all__ = ["JSONLines"]
 

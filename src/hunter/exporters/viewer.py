@@ -10,10 +10,10 @@ import os
 import sys
 import threading
 import webbrowser
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ._timeline import open_read, read_lines_of
+from ._files import open_read, read_lines_of
 from .chrome import read_events
 
 __all__ = ["build_model", "main", "render_html"]
@@ -98,6 +98,14 @@ def build_model(path: str) -> dict[str, Any]:
 
     Calls are paired per thread by nesting (as trace viewers do); calls left open end at the last event.
     """
+    model = _Model()
+    for event in _events_of(path):
+        model.add(event)
+    return model.result(os.path.basename(path))
+
+
+def _events_of(path: str) -> Iterable[dict[str, Any]]:
+    """The file's events, Chrome-style, whichever of our two formats it holds (or another producer's JSON)."""
     with open_read(path) as file:
         try:
             head = file.read(16).lstrip()
@@ -105,97 +113,129 @@ def build_model(path: str) -> dict[str, Any]:
             raise NotATimeline("a damaged gzip file") from exc
     if not head:
         raise NotATimeline("an empty file")
-    events: Any = _jsonl_events(path) if head.startswith(b'{"time"') else _chrome_events(path)
-    names: dict[str, int] = {}
-    details: list[str] = []
-    processes: dict[Any, str] = {}
-    threads: dict[tuple[Any, Any], str] = {}
-    tracks: dict[tuple[Any, Any], dict[str, Any]] = {}
-    stacks: dict[tuple[Any, Any], list[list[Any]]] = {}
-    first, last = float("inf"), float("-inf")
+    return _jsonl_events(path) if head.startswith(b'{"time"') else _chrome_events(path)
 
-    def track(where: tuple[Any, Any]) -> dict[str, Any]:
-        entry = tracks.get(where)
+
+class _Model:
+    """The page's data, gathered one event at a time (see :func:`build_model`)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, int] = {}
+        self.details: list[str] = []
+        self.processes: dict[Any, str] = {}
+        self.threads: dict[tuple[Any, Any], str] = {}
+        self.tracks: dict[tuple[Any, Any], dict[str, Any]] = {}
+        self.stacks: dict[tuple[Any, Any], list[list[Any]]] = {}
+        self.first, self.last = float("inf"), float("-inf")
+
+    def track(self, where: tuple[Any, Any]) -> dict[str, Any]:
+        """A thread's track, made on its first call or instant."""
+        entry = self.tracks.get(where)
         if entry is None:
-            entry = tracks[where] = {"slices": [], "instants": [], "depth": 0}
+            entry = self.tracks[where] = {"slices": [], "instants": [], "depth": 0}
         return entry
 
-    def name_index(name: str) -> int:
-        return names.setdefault(name, len(names))
+    def name_index(self, name: str) -> int:
+        """The index of a function's name in the page's list of names (each name is written once)."""
+        return self.names.setdefault(name, len(self.names))
 
-    for event in events:
+    def add(self, event: dict[str, Any]) -> None:
+        """Take one event: a name of a process or thread, a call's begin or end, a complete call, an instant."""
         phase = event.get("ph")
         where = (event.get("pid"), event.get("tid"))
         if phase == "M":
-            label = str((event.get("args") or {}).get("name", ""))
-            if event.get("name") == "process_name":
-                processes[where[0]] = label
-            elif event.get("name") == "thread_name":
-                threads[where] = label
-            continue
+            self._metadata(event, where)
+            return
         ts = event.get("ts")
         if not isinstance(ts, (int, float)):
-            continue
-        first, last = min(first, ts), max(last, ts)
+            return
+        self.first, self.last = min(self.first, ts), max(self.last, ts)
         if phase == "B":
-            stack = stacks.setdefault(where, [])
-            detail = json.dumps({"cat": event.get("cat"), **(event.get("args") or {})})[:_DETAIL_LIMIT]
-            row = [ts, 0.0, len(stack), name_index(str(event.get("name", "?"))), len(details)]
-            details.append(detail)
-            stack.append(row)
-            entry = track(where)
-            entry["slices"].append(row)
-            entry["depth"] = max(entry["depth"], len(stack))
+            self._begin(event, where, ts)
         elif phase == "E":
-            open_calls = stacks.get(where)
-            if open_calls:
-                row = open_calls.pop()
-                row[1] = ts - row[0]
-                ending = event.get("args") or {}
-                if ending:
-                    index = int(row[4])
-                    details[index] = (details[index][:-1] + ", " + json.dumps(ending)[1:])[:_DETAIL_LIMIT]
+            self._end(event, where, ts)
         elif phase == "X":
-            # A complete event (one per call, as viztracer writes them, often after its callees): nested below.
-            duration = event.get("dur")
-            duration = float(duration) if isinstance(duration, (int, float)) and duration > 0 else 0.0
-            detail = json.dumps({"cat": event.get("cat"), **(event.get("args") or {})})[:_DETAIL_LIMIT]
-            track(where)["slices"].append([ts, duration, -1, name_index(str(event.get("name", "?"))), len(details)])
-            details.append(detail)
-            last = max(last, ts + duration)
+            self._complete(event, where, ts)
         elif phase in ("i", "I"):
-            stack = stacks.get(where) or []
-            track(where)["instants"].append([ts, len(stack), name_index(str(event.get("name", "?")))])
-    for stack in stacks.values():
-        for row in stack:
-            row[1] = last - row[0]
-    if first == float("inf"):
-        raise NotATimeline("no trace events in it")
-    totals: dict[int, list[float]] = {}
-    for entry in tracks.values():
-        _nest(entry, totals)
-    ordered = []
-    for where in sorted(tracks, key=lambda key: (str(key[0]), str(key[1]))):
-        entry = tracks[where]
-        process = processes.get(where[0], "")
-        label = f"{process} (pid {where[0]}) / {threads.get(where, '?')} (tid {where[1]})".strip()
-        for row in entry["slices"]:
-            row[0] -= first
-        for row in entry["instants"]:
-            row[0] -= first
-        ordered.append({"label": label, **entry})
-    return {
-        "title": os.path.basename(path),
-        "span": max(last - first, 1e-3),
-        "names": list(names),
-        "details": details,
-        "tracks": ordered,
-        # Per function: [name, calls, total µs, self µs], the most time first (a recursive call's time counts once).
-        "functions": sorted(
-            ([index, int(calls), total, own] for index, (calls, total, own) in totals.items()),
-            key=lambda row: -row[2],
-        )[:_TABLE_ROWS],
-    }
+            stack = self.stacks.get(where) or []
+            self.track(where)["instants"].append([ts, len(stack), self.name_index(str(event.get("name", "?")))])
+
+    def _metadata(self, event: dict[str, Any], where: tuple[Any, Any]) -> None:
+        label = str((event.get("args") or {}).get("name", ""))
+        if event.get("name") == "process_name":
+            self.processes[where[0]] = label
+        elif event.get("name") == "thread_name":
+            self.threads[where] = label
+
+    def _begin(self, event: dict[str, Any], where: tuple[Any, Any], ts: float) -> None:
+        stack = self.stacks.setdefault(where, [])
+        detail = json.dumps({"cat": event.get("cat"), **(event.get("args") or {})})[:_DETAIL_LIMIT]
+        row = [ts, 0.0, len(stack), self.name_index(str(event.get("name", "?"))), len(self.details)]
+        self.details.append(detail)
+        stack.append(row)
+        entry = self.track(where)
+        entry["slices"].append(row)
+        entry["depth"] = max(entry["depth"], len(stack))
+
+    def _end(self, event: dict[str, Any], where: tuple[Any, Any], ts: float) -> None:
+        open_calls = self.stacks.get(where)
+        if open_calls:
+            row = open_calls.pop()
+            row[1] = ts - row[0]
+            ending = event.get("args") or {}
+            if ending:
+                index = int(row[4])
+                self.details[index] = (self.details[index][:-1] + ", " + json.dumps(ending)[1:])[:_DETAIL_LIMIT]
+
+    def _complete(self, event: dict[str, Any], where: tuple[Any, Any], ts: float) -> None:
+        # A complete event (one per call, as viztracer writes them, often after its callees): nested below.
+        duration = event.get("dur")
+        duration = float(duration) if isinstance(duration, (int, float)) and duration > 0 else 0.0
+        detail = json.dumps({"cat": event.get("cat"), **(event.get("args") or {})})[:_DETAIL_LIMIT]
+        self.track(where)["slices"].append(
+            [ts, duration, -1, self.name_index(str(event.get("name", "?"))), len(self.details)]
+        )
+        self.details.append(detail)
+        self.last = max(self.last, ts + duration)
+
+    def result(self, title: str) -> dict[str, Any]:
+        """The page's data, once every event is in (calls left open end at the last event)."""
+        first, last = self.first, self.last
+        for stack in self.stacks.values():
+            for row in stack:
+                row[1] = last - row[0]
+        if first == float("inf"):
+            raise NotATimeline("no trace events in it")
+        totals: dict[int, list[float]] = {}
+        for entry in self.tracks.values():
+            _nest(entry, totals)
+        return {
+            "title": title,
+            "span": max(last - first, 1e-3),
+            "names": list(self.names),
+            "details": self.details,
+            "tracks": self._ordered_tracks(first),
+            # Per function: [name, calls, total µs, self µs], the most time first (a recursive call's time counts
+            # once).
+            "functions": sorted(
+                ([index, int(calls), total, own] for index, (calls, total, own) in totals.items()),
+                key=lambda row: -row[2],
+            )[:_TABLE_ROWS],
+        }
+
+    def _ordered_tracks(self, first: float) -> list[dict[str, Any]]:
+        """The tracks by process and thread, labelled, their times from the first event."""
+        ordered = []
+        for where in sorted(self.tracks, key=lambda key: (str(key[0]), str(key[1]))):
+            entry = self.tracks[where]
+            process = self.processes.get(where[0], "")
+            label = f"{process} (pid {where[0]}) / {self.threads.get(where, '?')} (tid {where[1]})".strip()
+            for row in entry["slices"]:
+                row[0] -= first
+            for row in entry["instants"]:
+                row[0] -= first
+            ordered.append({"label": label, **entry})
+        return ordered
 
 
 def _nest(entry: dict[str, Any], totals: dict[int, list[float]]) -> None:

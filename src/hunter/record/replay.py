@@ -191,7 +191,7 @@ def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
     """A timeline of a replay shows the recorded times: its clock reads the time of the event being replayed, and
     its values are the recorded texts."""
     from ..exporters import ChromeTrace
-    from ..exporters._timeline import escape
+    from ..exporters._values import escape
 
     for node in _walk(predicate, set()):
         if isinstance(node, ChromeTrace):
