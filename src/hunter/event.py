@@ -13,6 +13,9 @@ from ._engine._program_signals import let_through
 
 __all__ = ["Event", "EventSource"]
 
+#: What ``event.kind`` can be (profile mode's ``c_call`` etc. are reported as these, with ``builtin=True``), in the
+#: order of the backends' per-kind verdict tuples.
+KINDS = ("call", "line", "return", "exception")
 _C_KINDS = {"c_call": "call", "c_return": "return", "c_exception": "exception"}
 _MISSING: Any = object()
 _main_thread = threading.main_thread

@@ -6,11 +6,10 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from .._setup._keywords import KINDS
 from ._own_code import is_hunter_frame
 from ._program_signals import let_through
 from ._verdict import EFFECT, NEVER, Verdict, verdict_of
-from ..event import Event
+from ..event import KINDS, Event
 
 
 Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]

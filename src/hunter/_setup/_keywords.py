@@ -11,14 +11,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..event import Event
+from ..event import KINDS, Event
 
 __all__ = ["FIELDS", "KINDS", "OPERATOR_ALIASES", "closest", "matches", "parse_query_key", "value_problem"]
 
 FIELDS = frozenset(Event.FIELDS)
-#: What ``event.kind`` can be (profile mode's ``c_call`` etc. are reported as these, with ``builtin=True``), in the
-#: order of the backends' per-kind verdict tuples.
-KINDS = ("call", "line", "return", "exception")
 #: Operator suffixes (and their short spellings) to the operator they mean; no suffix is equality.
 OPERATOR_ALIASES = {
     "": "eq",

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from .. import config
 from .._output._empty_trace import asked_modules
-from .._setup._keywords import KINDS, did_you_mean
+from .._setup._keywords import did_you_mean
+from ..event import KINDS
 from .._engine._own_code import HUNTER_DIR
 from .._version import __version__
 from ..backends import BackendError, choose

@@ -22,12 +22,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..event import KINDS as EVENT_KINDS
+
 __all__ = ["KINDS", "KIND_NAMES", "MAGIC", "VERSION", "header_line", "part_path"]
 
 MAGIC = "hunter-record"
 VERSION = 1
 #: Event kind numbers: the live event's ``kind`` and, for 4-6, ``builtin=True`` (profile mode's C functions).
-KINDS = {"call": 0, "line": 1, "return": 2, "exception": 3}
+#: Each kind's number in the file: its place in ``hunter.event.KINDS``.
+KINDS = {kind: number for number, kind in enumerate(EVENT_KINDS)}
 BUILTIN_KINDS = {"call": 4, "return": 5, "exception": 6}
 #: Kind number -> (kind, builtin).
 KIND_NAMES: dict[int, tuple[str, bool]] = {

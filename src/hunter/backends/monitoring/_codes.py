@@ -8,7 +8,7 @@ from typing import Any
 
 from ..._engine._codemap import CodeMap, CodeRecord
 from ..._engine._compat import LINE_EVENTS_NEED_RESUME_EVENTS
-from ..._setup._keywords import KINDS
+from ...event import KINDS
 from ..._engine._own_code import is_hunter_frame
 from ..._engine._pruning import CodeJudge
 from ..._engine._recording import Recording, records_raw
