@@ -266,6 +266,25 @@ def normalized(text: str) -> str:
     return _THREAD_ID.sub("<ident>", text)
 
 
+def without_cut_tails(text: str) -> str:
+    """Each line whose value repr_limit cut, kept up to a little before the cut: where a long value is cut depends
+    on the length of what comes before in it (an address, a clock reading of the standard library's), which
+    differs from process to process, so the characters around the cut may shift by a few."""
+    return "\n".join(_before_cut(line) if " [...] " in line else line for line in text.splitlines())
+
+
+def _before_cut(line: str) -> str:
+    """A cut line up to its last address before the cut (where the uncertain stretch starts), or a little short."""
+    head = line.split(" [...] ", 1)[0]
+    return head[: head.rindex("0x?") + 3] if "0x?" in head else head[:-16]
+
+
+def assert_same(monitoring: str, settrace: str) -> None:
+    """Both backends printed the same, exactly, or but for where the tails of cut values begin."""
+    if monitoring != settrace:
+        assert without_cut_tails(monitoring) == without_cut_tails(settrace)
+
+
 def per_thread(text: str) -> dict[str, list[str]]:
     """Lines grouped by the thread-name column: threads interleave as the OS schedules them."""
     groups: dict[str, list[str]] = {}
@@ -295,7 +314,7 @@ def test_same_output_on_both_backends(tmp_path: Path, name: str, source: str, va
     if "threading_support=True" in value:
         assert per_thread(monitoring) == per_thread(settrace)
     else:
-        assert monitoring == settrace
+        assert_same(monitoring, settrace)
 
 
 @pytest.mark.parametrize("case", ["calls", "code", "exceptions", "profile", "from-watermark"])
@@ -323,4 +342,4 @@ def test_reference_samples_unfiltered_but_for_hunter(tmp_path: Path, case: str) 
         assert result.returncode == 0, describe(result)
         outputs.append(normalized(result.stderr))
     assert "demo.py" in outputs[0]
-    assert outputs[1] == outputs[0]
+    assert_same(outputs[1], outputs[0])

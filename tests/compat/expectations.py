@@ -95,28 +95,28 @@ DIFFERENCES: tuple[Difference, ...] = (
     Difference(
         "hunter 3.9's pure-Python build (3.15) counts the calls of its own tracer's frames, so calls_gt/calls_lt "
         "and a Stop after N calls fire earlier than in its compiled build and ours",
-        programs=("basics", "coros", "errors", "gens", "libstyle", "recursion", "values"),
+        programs=("basics", "bigreprs", "coros", "errors", "gens", "libstyle", "recursion", "values"),
         queries=("gt", "calls-lt", "stop"),
         versions=("3.15",),
     ),
     Difference(
         "hunter 3.9's pure-Python Backlog (3.15) replays its backlog differently from the compiled one (see "
         "tests/reference/README.md)",
-        programs=("aio", "coros", "errors", "gens"),
+        programs=("aio", "bigreprs", "coros", "errors", "gens"),
         queries=("backlog", "backlog-code", "backlog-not"),
         versions=("3.15",),
     ),
     Difference(
         "hunter 3.9's pure-Python Backlog (3.15) replays its backlog differently from the compiled one (see "
         "tests/reference/README.md)",
-        programs=("aio", "basics", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
+        programs=("aio", "basics", "bigreprs", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
         queries=("backlog-nostrip", "backlog-stack"),
         versions=("3.15",),
     ),
     Difference(
         "hunter 3.9's pure-Python Debugger (3.15) stops at the next call (pdb's --Call--) instead of the event's "
         "line, where its compiled build and we stop",
-        programs=("basics", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
+        programs=("basics", "bigreprs", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
         queries=("debugger-call",),
         versions=("3.15",),
     ),
