@@ -1132,6 +1132,39 @@ def test_debugger_takes_the_thread_from_hunter(tmp_path: Path, threads: bool | N
     assert result.stdout == (f"> {program}(7)f()\n-> return n\n(Pdb) 1\n(Pdb) after stop, trace function: None\n")
 
 
+MONITORING_PDB_PROGRAM = """\
+import pdb
+import sys
+import hunter
+
+
+class MonitoringPdb(pdb.Pdb):
+    def __init__(self, **options):
+        super().__init__(backend="monitoring", **options)
+
+
+def f(n):
+    return n
+
+
+with hunter.trace(function="f", kind="call", action=hunter.Debugger(klass=MonitoringPdb)):
+    f(1)
+    f(2)
+print("after stop, debugger tool:", sys.monitoring.get_tool(sys.monitoring.DEBUGGER_ID))
+"""
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="pdb has a sys.monitoring backend from Python 3.14 on")
+def test_a_pdb_on_sys_monitoring_takes_the_thread_too(tmp_path: Path) -> None:
+    # 3.14's pdb can debug through sys.monitoring (its DEBUGGER_ID tool) instead of sys.settrace: it takes the
+    # thread all the same, so hunter reports no more of it and the second call doesn't stop again.
+    program = tmp_path / "debugged.py"
+    program.write_text(MONITORING_PDB_PROGRAM)
+    result = run_python([program], input="p n\nc\n" * 3)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (f"> {program}(12)f()\n-> return n\n(Pdb) 1\n(Pdb) after stop, debugger tool: None\n")
+
+
 def test_debugger_defaults_to_pdb() -> None:
     import pdb
 

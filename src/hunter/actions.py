@@ -858,6 +858,14 @@ class StackPrinter(ColorStreamAction):
         self.write(f"{head}{tail}{tags['RESET']}\n")
 
 
+def _debugger_hooks() -> tuple[int, object]:
+    """What a debugger takes a thread with: the thread's trace function (by identity) and, with sys.monitoring,
+    the owner of the debugger's tool id (pdb's monitoring backend, 3.14+)."""
+    monitoring = getattr(sys, "monitoring", None)
+    tool = monitoring.get_tool(monitoring.DEBUGGER_ID) if monitoring is not None else None
+    return id(sys.gettrace()), tool
+
+
 class Debugger(Action):
     """Stops in a debugger (``pdb.Pdb`` by default) at the event's frame."""
 
@@ -883,12 +891,13 @@ class Debugger(Action):
             # Stepping on from the event must not stop in hunter's own code (the tracer stopping, say): the
             # debugger skips hunter's modules, as it would the frames of a C tracer like hunter 3.9's.
             kwargs = {**kwargs, "skip": ["hunter", "hunter.*"]}
-        before = sys.gettrace()
+        before = _debugger_hooks()
         self.klass(**kwargs).set_trace(event.frame)
         tracer = event._tracer
-        if tracer is not None and sys.gettrace() is not before:
-            # The debugger's sys.settrace took the thread, as it took it from hunter 3.9's settrace hook. A
-            # debugger class that installed no trace function took nothing: the thread stays traced.
+        if tracer is not None and _debugger_hooks() != before:
+            # The debugger's sys.settrace took the thread, as it took it from hunter 3.9's settrace hook (or, from
+            # 3.14 on, pdb's sys.monitoring backend took the debugger's tool id). A debugger class that installed
+            # neither took nothing: the thread stays traced.
             tracer._hand_over_thread()
 
     def __str__(self) -> str:

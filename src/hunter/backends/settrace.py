@@ -98,7 +98,13 @@ class SettraceBackend:
         return self._previous
 
     def hand_over_thread(self) -> None:
-        """Nothing to do: the debugger's ``sys.settrace`` has already replaced this backend's hook in the thread."""
+        """A debugger took the current thread: drop this backend's hook there, unless the debugger already did.
+
+        A debugger's own ``sys.settrace`` has replaced the hook (as it replaced hunter 3.9's); pdb's
+        ``sys.monitoring`` backend (3.14+) leaves it, and the thread would go on being reported beside pdb.
+        """
+        if sys.gettrace() is self._hook:
+            sys.settrace(None)
 
     def start(self) -> None:
         """Install the hooks for this thread and, unless threading_support is False, for new threads."""
