@@ -365,13 +365,7 @@ class Recorder(Action):
     def _after_fork_in_child(self) -> None:
         # The lock may have been held by a thread that doesn't exist here; the part file opens at the first event.
         self._lock = threading.Lock()
-        if self._fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-        self._fd = -1
-        self._ready = False
-        self._buffer = []
-        self._table = _Table()
+        self._reset()
 
 
 def _source_lines(filename: str, event: Event) -> list[str]:
