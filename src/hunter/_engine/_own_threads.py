@@ -20,10 +20,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["IDENTS", "hold_back", "release", "run", "start"]
+__all__ = ["IDENTS", "claim", "hold_back", "only_ours_besides", "release", "run", "start"]
 
 #: The idents of hunter's threads that are running.
 IDENTS: set[int] = set()
+#: The kernel thread ids of every thread hunter ran, kept after they finish: a finished thread still shows in
+#: /proc/self/task for a moment, and a fork then must not count it as the program's (ids are pruned there).
+NATIVE_IDS: set[int] = set()
 #: The sets of thread idents whose events running backends drop, by id(): each gets every ident of IDENTS.
 _gates: dict[int, set[int]] = {}
 
@@ -33,9 +36,29 @@ def start(function: Callable[..., Any], *args: Any) -> int:
     return _thread.start_new_thread(run, (function, *args))
 
 
+def claim() -> None:
+    """Count the current thread as hunter's when deciding whose threads a fork sees (see only_ours_besides)."""
+    NATIVE_IDS.add(_thread.get_native_id())
+
+
+def only_ours_besides(current: int) -> bool:
+    """Whether there are other threads than ``current`` (a kernel thread id), and all of them are hunter's.
+
+    False when the kernel can't say. Forgets the ids of hunter's threads that are gone.
+    """
+    try:
+        tasks = {int(name) for name in os.listdir("/proc/self/task")}
+    except (OSError, ValueError):
+        return False
+    NATIVE_IDS.intersection_update(tasks)
+    others = tasks - {current}
+    return bool(others) and others <= NATIVE_IDS
+
+
 def run(function: Callable[..., Any], *args: Any) -> Any:
     """Run ``function(*args)`` in the current thread as one of hunter's: no backend reports what it runs."""
     ident = _thread.get_ident()
+    claim()
     # The order makes it lock-free: an ident goes into IDENTS before any gate, and a gate gets IDENTS only
     # after it is listed (hold_back), so whichever runs first, the gate ends up with the ident.
     IDENTS.add(ident)

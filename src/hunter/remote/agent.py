@@ -89,8 +89,15 @@ def handle_signal(signum: int, frame: Any) -> None:
         previous(signum, frame)
 
 
-def bootstrap(path: str) -> None:
-    """Entry point for code injected by gdb or sys.remote_exec, run in a thread of its own: attach to ``path``."""
+def bootstrap(path: str, fork_filter: Any = None) -> None:
+    """Entry point for code injected by gdb or sys.remote_exec, run in a thread of its own: attach to ``path``.
+
+    ``fork_filter`` is the warning filter the injected code put in place while it imported hunter (see
+    _before_fork); it is taken out once this thread counts as hunter's, so no fork sees a gap between the two.
+    """
+    _own_threads.claim()
+    if fork_filter is not None:
+        _remove_filter(fork_filter)
     if _state.slot.acquire(False):
         _own_threads.run(_session_thread, path)
 
@@ -631,19 +638,14 @@ _fork_filter: Any = None
 
 def _before_fork() -> None:
     # Python 3.12+ warns a program that forks while it has other threads ("... is multi-threaded, use of fork()
-    # may lead to deadlocks in the child"), on its stderr. When the session thread is the only other thread, the
-    # warning is about us, not the program, and our side is fork-safe (the child drops the session without
-    # taking its locks): keep it quiet for this fork. A program with threads of its own still gets it.
-    # The filter stays until the next fork decides again: 3.13 warns after the after-fork hooks have run.
+    # may lead to deadlocks in the child"), on its stderr. When all the other threads are hunter's (the session
+    # thread, also while it starts or ends), the warning is about us, not the program, and our side is fork-safe
+    # (the child drops the session without taking its locks): keep it quiet for this fork. A program with threads
+    # of its own still gets it. The filter stays until the next fork decides again: 3.13 warns after the
+    # after-fork hooks have run.
     global _fork_filter
     _drop_fork_filter()
-    if not _state.slot.locked() or sys.version_info < (3, 12):
-        return
-    try:
-        threads = len(os.listdir("/proc/self/task"))
-    except OSError:
-        return
-    if threads > 2:
+    if sys.version_info < (3, 12) or not _own_threads.only_ours_besides(_thread.get_native_id()):
         return
     import warnings
 
@@ -656,8 +658,11 @@ def _drop_fork_filter() -> None:
     # Before the next fork decides again, and in the child (which inherited the filter list).
     global _fork_filter
     fork_filter, _fork_filter = _fork_filter, None
-    if fork_filter is None:
-        return
+    if fork_filter is not None:
+        _remove_filter(fork_filter)
+
+
+def _remove_filter(fork_filter: Any) -> None:
     import warnings
 
     filters: Any = warnings.filters

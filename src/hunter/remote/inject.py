@@ -58,7 +58,7 @@ import warnings
 
 # 3.12+ warns a process that forks while it has other threads. While our thread imports hunter, it is the
 # only other thread of a program that had none: a fork then is the program's, safe, and the warning would be
-# about us. Quiet for that window only (hunter's own fork hook decides once it is loaded).
+# about us. Quiet until hunter's agent takes over (its fork hook then decides), or this thread ends.
 fork_filter = None
 try:
     alone = sys.version_info >= (3, 12) and len(os.listdir('/proc/self/task')) == 1
@@ -73,28 +73,17 @@ if alone:
 def _hunter_remote_bootstrap(path={socket_path!r}, extra={hunter_search_path()!r}, fork_filter=fork_filter):
     try:
         try:
+            import hunter.remote.agent as agent
+        except ImportError:
+            if extra in sys.path or 'hunter' in sys.modules:
+                raise
+            # The target's own environment lacks hunter: borrow the CLI's copy just for this import.
+            sys.path.insert(0, extra)
             try:
                 import hunter.remote.agent as agent
-            except ImportError:
-                if extra in sys.path or 'hunter' in sys.modules:
-                    raise
-                # The target's own environment lacks hunter: borrow the CLI's copy just for this import.
-                sys.path.insert(0, extra)
-                try:
-                    import hunter.remote.agent as agent
-                finally:
-                    if extra in sys.path:
-                        sys.path.remove(extra)
-        finally:
-            if fork_filter is not None:
-                try:
-                    warnings.filters.remove(fork_filter)
-                except ValueError:
-                    pass
-                mutated = getattr(warnings, '_filters_mutated', None)
-                if mutated is not None:
-                    mutated()
-        agent.bootstrap(path)
+            finally:
+                if extra in sys.path:
+                    sys.path.remove(extra)
     except BaseException as exc:
         try:
             import socket
@@ -107,6 +96,19 @@ def _hunter_remote_bootstrap(path={socket_path!r}, extra={hunter_search_path()!r
             sock.close()
         except BaseException:
             pass
+        finally:
+            # Last thing this thread does: only the moment it takes to end is left unquiet.
+            if fork_filter is not None:
+                try:
+                    warnings.filters.remove(fork_filter)
+                except ValueError:
+                    pass
+                mutated = getattr(warnings, '_filters_mutated', None)
+                if mutated is not None:
+                    mutated()
+        return
+    # hunter's fork hook takes over from here: the agent takes the filter out once this thread counts as hunter's.
+    agent.bootstrap(path, fork_filter)
 
 _thread.start_new_thread(_hunter_remote_bootstrap, ())
 """
