@@ -8,9 +8,7 @@ once and kept next to that virtualenv, keyed by a hash of everything that goes i
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import difflib
-import fcntl
 import functools
 import hashlib
 import json
@@ -19,10 +17,10 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import venvs
 from helpers import REPO, child_env, normalize
 
 HERE = Path(__file__).resolve().parent
@@ -122,54 +120,12 @@ COMPILED_WHEELS = sys.version_info < (3, 15)
 
 def hunter39_python() -> Path:
     """The interpreter of the hunter 3.9 virtualenv, created (from this test run's base Python) when missing."""
-    bindir = "Scripts" if os.name == "nt" else "bin"
-    python = HUNTER39_VENV / bindir / ("python.exe" if os.name == "nt" else "python")
-    stamp = HUNTER39_VENV / ".hunter39-installed"
-    base = getattr(sys, "_base_executable", sys.executable)
-    wanted = f"{HUNTER39_REQUIREMENT} {os.path.realpath(base)}"
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
-        return python
-    # pytest-xdist workers (and runs of other backends) may all get here at once: one creates, the others wait.
-    with _exclusive(HUNTER39_VENV.with_name(HUNTER39_VENV.name + ".lock")):
-        if python.exists() and stamp.exists() and stamp.read_text() == wanted:
-            return python
-        _create_hunter39_venv(base, python)
-        stamp.write_text(wanted)
-    return python
-
-
-def _create_hunter39_venv(base: str, python: Path) -> None:
-    env = child_env(backend=False)
-    # No pip inside: the test run's own pip installs into it (pip --python). An interpreter's ensurepip may not be
-    # usable (Debian's takes the host's wheels, too old for a newer Python), and this is quicker anyway.
-    subprocess.run([base, "-m", "venv", "--clear", "--without-pip", os.fspath(HUNTER39_VENV)], check=True, env=env)
     # Only the compiled wheel where one exists: it is what `pip install hunter` gives 3.9's users on these Pythons.
-    binary = ("--only-binary=:all:",) if COMPILED_WHEELS else ()
-    subprocess.run(
-        [
-            sys.executable,
-            *("-m", "pip", "--python", os.fspath(python), "install", "-q", "--disable-pip-version-check", *binary),
-            HUNTER39_REQUIREMENT,
-        ],
-        check=True,
-        env=env,
-    )
+    binary = ["--only-binary=:all:"] if COMPILED_WHEELS else []
     check = "import hunter, sys; sys.exit(hunter.__version__ != '3.9.0')"
     if COMPILED_WHEELS:
         check = "import hunter._tracer; " + check
-    subprocess.run([os.fspath(python), "-c", check], check=True, env=env)
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``lock_path`` (created if missing) across processes."""
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return venvs.ensure_venv(HUNTER39_VENV, [*binary, HUNTER39_REQUIREMENT], check)
 
 
 def inputs_digest(python: Path) -> str:

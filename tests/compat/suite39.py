@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import venvs
 from helpers import REPO, child_env
 
 HERE = Path(__file__).resolve().parent
@@ -57,21 +58,7 @@ def fetch_suite() -> Path:
 
 def suite_python() -> Path:
     """The interpreter of the suite's virtualenv (its dependencies and our package), created when missing."""
-    bindir = "Scripts" if os.name == "nt" else "bin"
-    python = VENV / bindir / ("python.exe" if os.name == "nt" else "python")
-    stamp = VENV / ".suite39-installed"
-    base = getattr(sys, "_base_executable", sys.executable)
-    wanted = f"{' '.join(DEPENDENCIES)} -e {REPO} {os.path.realpath(base)}"
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
-        return python
-    env = child_env(backend=False)
-    # No pip inside: the test run's own pip installs into it (pip --python). An interpreter's ensurepip may not be
-    # usable (Debian's, for the 3.14/3.15 that tools/provision_python.py unpacks, takes the host's older wheels).
-    subprocess.run([base, "-m", "venv", "--clear", "--without-pip", os.fspath(VENV)], check=True, env=env)
-    pip = [sys.executable, "-m", "pip", "--python", os.fspath(python), "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, *DEPENDENCIES, "-e", os.fspath(REPO)], check=True, env=env)
-    stamp.write_text(wanted)
-    return python
+    return venvs.ensure_venv(VENV, [*DEPENDENCIES, "-e", os.fspath(REPO)])
 
 
 @dataclass
