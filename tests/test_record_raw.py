@@ -1,0 +1,87 @@
+"""Recordings on the raw path (hunter._engine._recording): a static filter's recording writes what events write."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_recording import APP, APP_SOURCE
+
+import hunter
+import hunter._engine._recording
+import hunter.record
+from hunter import Q
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """test_recording's program: calls of every shape (generators, exceptions, async, threads)."""
+    path = tmp_path_factory.mktemp("recorded") / f"{APP}.py"
+    path.write_text(APP_SOURCE)
+    spec = importlib.util.spec_from_file_location(APP, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[APP] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(APP, None)
+
+
+def recorded(app: Any, path: Path, raw: bool, **options: Any) -> tuple[dict[str, list[Any]], list[str], Any]:
+    """Record app.main() on one path: its events per thread (times left out), its code entries, and the plan."""
+    hunter._engine._recording.enabled = raw
+    try:
+        tracer = hunter.trace(Q(module=APP), record=str(path), **options)
+        plan = tracer._context.recording if tracer._context is not None else None
+        try:
+            result = app.main()
+        finally:
+            tracer.stop()
+    finally:
+        hunter._engine._recording.enabled = True
+    assert result == ("bad value", [1, 2, 3])
+    threads: dict[str, list[Any]] = {}
+    for event in hunter.record.read(path):
+        fields = [
+            event.kind,
+            event.function,
+            event.module,
+            event.lineno,
+            event.depth,
+            event.stdlib,
+            event.instruction,
+            event.arg,
+            event.locals,
+        ]
+        # (A generator expression's argument is an iterator, shown with its address.)
+        shown = json.loads(re.sub(r"0x[0-9a-f]+", "0x?", json.dumps(fields)))
+        threads.setdefault(event.threadname, []).append(shown)
+    codes = sorted(line.split(",", 2)[2] for line in path.read_text().splitlines() if line.startswith('["c",'))
+    return threads, codes, plan
+
+
+OPTIONS = {
+    "values": {},
+    "no-values": {"record_values": False},
+    "lines": {"record_lines": True},
+}
+
+
+@pytest.mark.parametrize("options", sorted(OPTIONS))
+def test_a_recording_on_the_raw_path_writes_what_events_write(app: Any, tmp_path: Path, options: str) -> None:
+    by_events, codes, plan = recorded(app, tmp_path / "events.hunt", False, **OPTIONS[options])
+    by_records, raw_codes, raw_plan = recorded(app, tmp_path / "raw.hunt", True, **OPTIONS[options])
+    assert plan is None
+    assert raw_plan is not None
+    assert by_records == by_events
+    assert raw_codes == codes  # every code entry once, the same
+    main = by_records["MainThread"]
+    assert main[0][:2] == ["call", "main"]
+    assert {name for name in by_records if name.startswith("worker")} == {"worker-0", "worker-1"}
+    assert sum(len(events) for events in by_records.values()) > 200
+    assert any(event[0] == "line" for event in main) is (options == "lines")
