@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import functools
 import signal
+from collections.abc import Callable, Iterable
 from types import CodeType, FunctionType, MethodType
 from typing import Any, cast
 
 __all__ = ["from_signal_handler", "let_through"]
 
-try:  # The C functions under signal's: the same answers without making an enum of every signal number (50x faster;
-    # a tracer's start asks when a predicate can't be judged without a code object).
-    from _signal import getsignal as _getsignal
-    from _signal import valid_signals as _valid_signals
-except ImportError:  # (an implementation without CPython's _signal)
-    _getsignal, _valid_signals = signal.getsignal, signal.valid_signals
+# The C functions under signal's: the same answers without making an enum of every signal number (50x faster; a
+# tracer's start asks when a predicate can't be judged without a code object). signal's own on other implementations.
+_c_signal: Any = getattr(signal, "_signal", signal)
+_getsignal: Callable[[int], Any] = getattr(_c_signal, "getsignal", signal.getsignal)
+_valid_signals: Callable[[], Iterable[int]] = getattr(_c_signal, "valid_signals", signal.valid_signals)
 
 
 def let_through(exc: BaseException) -> None:
