@@ -50,6 +50,15 @@ def quick_repr(value: Any, maxdepth: int = 5) -> str:
     if kind in _SCALAR_TYPES:  # (their exact types' reprs run no code of the program's)
         return repr(value)
     depth = maxdepth - 1
+    if depth and (kind is list or kind is tuple) and _SCALAR_TYPES.issuperset(map(type, value)):
+        return repr(value)  # (a flat container of exact scalars: its repr is the one safe_repr makes, in C)
+    if (
+        depth
+        and kind is dict
+        and _SCALAR_TYPES.issuperset(map(type, value))
+        and _SCALAR_TYPES.issuperset(map(type, value.values()))
+    ):
+        return repr(value)
     if kind is list:
         return "[" + ", ".join([quick_repr(item, depth) for item in value]) + "]"
     if kind is tuple:
@@ -392,9 +401,12 @@ class Recorder(Action):
 
     def arguments(self, site: _Site, frame: FrameType) -> str:
         """A raw call's text: depth, code ref, line number and (values) the arguments' texts."""
-        state = self._raw_state()
-        if state is None:
-            return ""
+        try:
+            state: _ThreadState = self.local.state
+        except AttributeError:
+            state = self._raw_state()  # type: ignore[assignment]
+            if state is None:
+                return ""
         if site.table is not self._table:
             self._register(site, frame, state)
         frames = state.frames
@@ -410,9 +422,12 @@ class Recorder(Action):
 
     def returned(self, frame: FrameType, value: Any) -> str:
         """A raw return's text: depth, code ref, line number, whether it returned, and (values) the value's text."""
-        state = self._raw_state()
-        if state is None:
-            return ""
+        try:
+            state: _ThreadState = self.local.state
+        except AttributeError:
+            state = self._raw_state()  # type: ignore[assignment]
+            if state is None:
+                return ""
         frames = state.frames
         if frames and frames[-1][0] is frame:
             _frame, count, site = frames.pop()
