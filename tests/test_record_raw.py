@@ -1,9 +1,11 @@
-"""Recordings on the raw path (hunter._engine._recording): a static filter's recording writes what events write."""
+"""Recordings on the raw path (hunter._engine._recording) write what events write; every kept event is one type."""
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ import hunter
 import hunter._engine._recording
 import hunter.record
 from hunter import Q
+from hunter.record import RecordedEvent
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +88,35 @@ def test_a_recording_on_the_raw_path_writes_what_events_write(app: Any, tmp_path
     assert {name for name in by_records if name.startswith("worker")} == {"worker-0", "worker-1"}
     assert sum(len(events) for events in by_records.values()) > 200
     assert any(event[0] == "line" for event in main) is (options == "lines")
+
+
+def test_detached_backlogged_and_recorded_events_are_one_type(tmp_path: Path) -> None:
+    """``event.detach()``, Backlog's stored events and a recording's events: all RecordedEvents, saying when and where
+    they happened; copying one again keeps its values' texts (a value_filter doesn't run twice)."""
+    detached: list[Any] = []
+    printed = io.StringIO()
+    backlog = hunter.Backlog(Q(function="never"), size=5, strip=False, action=hunter.CallPrinter(stream=printed))
+
+    def keep(event: Any) -> None:
+        detached.append(event.detach(repr))
+
+    def step(value: Any) -> Any:
+        return value
+
+    path = tmp_path / "one.hunt"
+    with hunter.trace(function="step", actions=[keep, backlog], record=str(path)):
+        step([1, "two"])
+    recorded = list(hunter.record.read(path))
+    stored = list(backlog.queue)
+    for events in (detached, stored, recorded):
+        assert [type(event) for event in events] == [RecordedEvent, RecordedEvent]
+        assert [(event.kind, event.function, event.detached) for event in events] == [
+            ("call", "step", True),
+            ("return", "step", True),
+        ]
+        assert all(event.pid == os.getpid() and event.time_ns > 0 for event in events)
+    assert detached[1].arg == recorded[1].arg == "[1, 'two']"
+    assert detached[0].frame is None and stored[0].frame is not None  # (Backlog makes up callers from it)
+    again = recorded[1].detach(repr)
+    assert (type(again), again.arg) == (RecordedEvent, "[1, 'two']")
+    assert recorded[1].detach().arg is None
