@@ -14,8 +14,8 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any, cast
 
-from ..actions import RETURN_OPCODES
 from ..event import Event
+from ._compat import RETURN_OPCODES
 from ._source import parameters
 
 __all__ = ["RECORDED_FIELDS", "RecordedCode", "RecordedEvent"]
