@@ -8,6 +8,7 @@ import json
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,38 @@ def test_detached_backlogged_and_recorded_events_are_one_type(tmp_path: Path) ->
     again = recorded[1].detach(repr)
     assert (type(again), again.arg) == (RecordedEvent, "[1, 'two']")
     assert recorded[1].detach().arg is None
+
+
+def work(n: int) -> int:
+    return n + 1
+
+
+def renaming() -> None:
+    work(1)
+    threading.current_thread().name = "renamed"
+    work(2)
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw-records", "events"])
+def test_a_thread_renamed_while_recorded_shows_its_new_name_from_its_next_call(tmp_path: Path, raw: bool) -> None:
+    path = tmp_path / "renamed.hunt"
+    hunter._engine._recording.enabled = raw
+    try:
+        tracer = hunter.trace(function_in=("work", "renaming"), record=str(path), threading_support=True)
+        try:
+            thread = threading.Thread(target=renaming, name="before")
+            thread.start()
+            thread.join()
+        finally:
+            tracer.stop()
+    finally:
+        hunter._engine._recording.enabled = True
+    assert (tracer._context.recording is not None) is raw  # type: ignore[union-attr]
+    assert [(event.kind, event.function, event.threadname) for event in hunter.record.read(path)] == [
+        ("call", "renaming", "before"),
+        ("call", "work", "before"),
+        ("return", "work", "before"),
+        ("call", "work", "renamed"),
+        ("return", "work", "renamed"),
+        ("return", "renaming", "renamed"),
+    ]

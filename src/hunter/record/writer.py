@@ -35,6 +35,8 @@ FLUSH_INTERVAL_NS = 200_000_000
 MAX_CODES = 50_000
 
 _perf_ns = time.perf_counter_ns
+#: A raw record that renames its thread: ``(_THREAD, new ref, its t entry)``.
+_THREAD = object()
 _live: weakref.WeakSet[Recorder] = weakref.WeakSet()
 
 
@@ -154,12 +156,16 @@ class _ThreadState:
     """One thread's part of the file: its ref and name, where its lines go, its raw records not formatted yet, and
     the recorded calls still running (``frames``: ``(frame, count, site)``, innermost last) that give depths."""
 
-    __slots__ = ("frames", "ident", "name", "out", "records", "ref", "returns")
+    __slots__ = ("formatted_ref", "frames", "ident", "name", "out", "records", "ref", "returns", "thread")
 
-    def __init__(self, ident: int, name: str, out: Any) -> None:
+    def __init__(self, ident: int, thread: threading.Thread | None, name: str, out: Any) -> None:
         self.ident = ident
+        #: The Thread (None: one threading doesn't know), whose name a raw call compares with ``name``.
+        self.thread = thread
         self.name = name
         self.ref = 0
+        #: The ref of the records waiting to be formatted (a raw rename record changes it from there on).
+        self.formatted_ref = 0
         self.out = out
         self.records: list[tuple[Any, ...]] = []
         self.frames: list[tuple[Any, int, Any]] = []
@@ -186,12 +192,17 @@ class _Site:
         self.table: _Table | None = None
 
 
-def _current_thread() -> tuple[int, int | None, str]:
-    """The current thread's ident, ``threadid`` (None for the main thread) and name, as an event tells them."""
+def _current_thread() -> tuple[int, threading.Thread | None, str]:
+    """The current thread's ident, Thread and name, as an event tells them."""
     ident = threading.get_ident()
     thread = threading._active.get(ident)  # type: ignore[attr-defined]  # (see Event.threadname)
     name = thread.name if thread is not None else f"Thread-{ident}"
-    return ident, (None if ident == threading.main_thread().ident else ident), name
+    return ident, thread, name
+
+
+def _threadid(ident: int) -> int | None:
+    """An event's ``threadid``: None for the main thread."""
+    return None if ident == threading.main_thread().ident else ident
 
 
 class Recorder(Action):
@@ -335,11 +346,12 @@ class Recorder(Action):
 
     def _new_thread(self, table: _Table) -> _ThreadState:
         """The current thread's state, at its first record: its ``t`` entry written."""
-        ident, threadid, name = _current_thread()
-        state = _ThreadState(ident, name, self._thread_out())
+        ident, thread, name = _current_thread()
+        state = _ThreadState(ident, thread, name, self._thread_out())
         with self._lock:
             table.threads.append(state)
-        self._thread_line(state, threadid)
+            state.ref = state.formatted_ref = table.new_ref()
+            self._buffer.append(_thread_line(state))
         table.local.state = state
         table.local.records = state.records
         return state
@@ -348,20 +360,21 @@ class Recorder(Action):
         """Where a new thread's lines go (a flight recorder keeps a ring per thread)."""
         return self._buffer
 
-    def _thread_line(self, state: _ThreadState, threadid: int | None) -> None:
+    def _renamed(self, state: _ThreadState, name: str) -> None:
+        """The thread got a new name (seen at a call): its events from here on go under a new ``t`` entry."""
+        with self._lock:
+            if state.records:
+                self._format(state)
+            state.name = name
+            state.ref = state.formatted_ref = self._table.new_ref()
+            self._buffer.append(_thread_line(state))
+
+    def _raw_renamed(self, state: _ThreadState, name: str) -> None:
+        """The thread got a new name (seen at a raw call): a new ``t`` entry among its records, from here on."""
+        state.name = name
         with self._lock:
             state.ref = self._table.new_ref()
-            self._buffer.append(
-                json.dumps(["t", state.ref, threadid, state.name], ensure_ascii=True, separators=(",", ":")) + "\n"
-            )
-
-    def _renamed(self, state: _ThreadState, name: str) -> None:
-        """The thread got a new name: its events from here on go under a new ``t`` entry."""
-        if state.records:
-            with self._lock:
-                self._format(state)
-        state.name = name
-        self._thread_line(state, None if state.ident == threading.main_thread().ident else state.ident)
+        state.records.append((_THREAD, state.ref, _thread_line(state)))
 
     # -- raw records (hunter._engine._recording) ------------------------------------------------------------
 
@@ -407,6 +420,9 @@ class Recorder(Action):
             state = self._raw_state()  # type: ignore[assignment]
             if state is None:
                 return ""
+        thread = state.thread
+        if thread is not None and thread.name is not state.name:  # (renamed: a new str; see __call__)
+            self._raw_renamed(state, thread.name)
         if site.table is not self._table:
             self._register(site, frame, state)
         frames = state.frames
@@ -512,7 +528,7 @@ class Recorder(Action):
             return
         out = state.out.append
         entries = self._buffer.append
-        head = f",{state.ref},"
+        head = f",{state.formatted_ref},"
         t0 = self._t0
         returned = RETURN
         for what, ns, text in records[:count]:
@@ -520,6 +536,10 @@ class Recorder(Action):
                 out(f"[2,{ns - t0}{head}{text}]\n")
             elif what is None:
                 entries(text)  # a code entry (or a source)
+            elif what is _THREAD:
+                entries(text)  # the thread renamed: its new entry, and its ref (in ``ns``) from here on
+                state.formatted_ref = ns
+                head = f",{ns},"
             else:
                 out(f"[0,{ns - t0}{head}{text}]\n")
         del records[:count]
@@ -632,6 +652,12 @@ class Recorder(Action):
         # The lock may have been held by a thread that doesn't exist here; the part file opens at the first event.
         self._lock = threading.Lock()
         self._reset()
+
+
+def _thread_line(state: _ThreadState) -> str:
+    """A thread's ``t`` entry, under its current ref and name."""
+    fields = ["t", state.ref, _threadid(state.ident), state.name]
+    return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 
 def _source_lines(filename: str, module_globals: dict[str, Any] | None) -> list[str]:
