@@ -19,7 +19,8 @@ import hunter
 import hunter._engine._recording
 import hunter.record
 from hunter import Q
-from hunter.record import RecordedEvent
+from hunter.record import RecordedEvent, writer
+from hunter.record.format import escape
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +157,27 @@ def test_a_thread_renamed_while_recorded_shows_its_new_name_from_its_next_call(t
         ("return", "work", "renamed"),
         ("return", "renaming", "renamed"),
     ]
+
+
+def values() -> list[object]:
+    """Made in the test: a module global too big to print would fail a detach(repr) of this module's globals."""
+    return [
+        'it\'s "quoted"\n',
+        {"a": "it's", "b": "\u00e9\u2028x", 1: b"\x00", 2.5: None},
+        [1.5, float("nan"), True, None, b"x", 10**20, -0.0],
+        (1,),
+        ("a" * 3000,),
+        {"k": "v" * 5000},
+        [[1], {"a": (2,)}],
+        [10**5000],  # (too big to print on 3.11+: the text says the repr failed, the program goes on)
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(values())))
+def test_a_recorded_value_is_its_safe_repr_as_json(index: int) -> None:
+    """The recorder's fast paths for strings and flat containers write what value_text (safe_repr) gives."""
+    value = values()[index]
+    for limit in (1024, 20):
+        text = writer._json_text_at(limit)(value)
+        assert text == escape(writer.value_text(value, limit))
+        assert json.loads(text) == writer.value_text(value, limit)

@@ -88,6 +88,7 @@ _SMALL = 10**15
 
 def _json_text_at(limit: int) -> Callable[[Any], str]:
     """``value_text`` as a JSON string, with a fast path for the small numbers most arguments are."""
+    scalars = _SCALAR_TYPES.issuperset
 
     def json_text(value: Any) -> str:
         kind = type(value)
@@ -95,6 +96,16 @@ def _json_text_at(limit: int) -> Callable[[Any], str]:
             return f'"{value!r}"'
         if kind is str:  # (safe_repr of a str is its repr, which holds no newline)
             text = repr(value)
+            return escape(text if len(text) <= limit else shorten(text, limit))
+        if (kind is dict and scalars(map(type, value)) and scalars(map(type, value.values()))) or (
+            (kind is list or kind is tuple) and scalars(map(type, value))
+        ):
+            # A flat container of exact scalars: quick_repr's fast path, without its calls (the repr of an int too
+            # big to print fails: value_text says so).
+            try:
+                text = repr(value)
+            except ValueError:
+                return escape(value_text(value, limit))
             return escape(text if len(text) <= limit else shorten(text, limit))
         return escape(value_text(value, limit))
 
