@@ -167,12 +167,14 @@ class _ThreadState:
     """One thread's part of the file: its ref and name, where its lines go, its raw records not formatted yet, and
     the recorded calls still running (``frames``: ``(frame, count, site)``, innermost last) that give depths."""
 
-    __slots__ = ("formatted_ref", "frames", "ident", "name", "out", "records", "ref", "returns", "thread")
+    __slots__ = ("formatted_ref", "frames", "ident", "name", "out", "raw_name", "records", "ref", "returns", "thread")
 
     def __init__(self, ident: int, thread: threading.Thread | None, name: str, out: Any) -> None:
         self.ident = ident
-        #: The Thread (None: one threading doesn't know), whose name a raw call compares with ``name``.
-        self.thread = thread
+        #: The Thread whose ``_name`` (what its ``name`` gives) a raw call compares with ``raw_name``, to see a rename
+        #: without a call of the property (None: a thread that threading doesn't know, or an odd Thread object).
+        self.raw_name = getattr(thread, "_name", None)
+        self.thread: Any = thread if self.raw_name is not None else None
         self.name = name
         self.ref = 0
         #: The ref of the records waiting to be formatted (a raw rename record changes it from there on).
@@ -380,8 +382,12 @@ class Recorder(Action):
             state.ref = state.formatted_ref = self._table.new_ref()
             self._buffer.append(_thread_line(state))
 
-    def _raw_renamed(self, state: _ThreadState, name: str) -> None:
+    def _raw_renamed(self, state: _ThreadState, thread: threading.Thread) -> None:
         """The thread got a new name (seen at a raw call): a new ``t`` entry among its records, from here on."""
+        state.raw_name = thread._name  # type: ignore[attr-defined]
+        name = thread.name
+        if name == state.name:
+            return
         state.name = name
         with self._lock:
             state.ref = self._table.new_ref()
@@ -432,8 +438,8 @@ class Recorder(Action):
             if state is None:
                 return ""
         thread = state.thread
-        if thread is not None and thread.name is not state.name:  # (renamed: a new str; see __call__)
-            self._raw_renamed(state, thread.name)
+        if thread is not None and thread._name is not state.raw_name:  # (renamed: a new str; see __call__)
+            self._raw_renamed(state, thread)
         if site.table is not self._table:
             self._register(site, frame, state)
         frames = state.frames
