@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import signal
 from collections.abc import Callable, Iterable
-from types import CodeType, FunctionType, MethodType
+from types import BuiltinFunctionType, CodeType, FunctionType, MethodType
 from typing import Any, cast
 
 __all__ = ["from_signal_handler", "let_through"]
@@ -46,6 +46,10 @@ def from_signal_handler(exc: BaseException) -> bool:
     return False
 
 
+#: What the C getsignal gives for a handler that is no Python code: SIG_DFL and SIG_IGN (ints), C functions.
+_NO_CODE = (int, BuiltinFunctionType)
+
+
 def _handler_codes() -> set[CodeType]:
     """The code objects of the Python functions installed as signal handlers now."""
     codes = set()
@@ -53,6 +57,8 @@ def _handler_codes() -> set[CodeType]:
         try:
             handler = _getsignal(signum)
         except (ValueError, OSError):  # not a signal this platform lets Python read
+            continue
+        if handler is None or type(handler) in _NO_CODE:  # (SIG_DFL, SIG_IGN: most signals)
             continue
         code = _code_of(handler)
         if code is not None:
