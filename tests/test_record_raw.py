@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+import enum
 import importlib.util
 import io
 import json
@@ -21,6 +23,7 @@ import hunter.record
 from hunter import Q
 from hunter.record import RecordedEvent, writer
 from hunter.record.format import escape
+from hunter.util import MISSING
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +162,19 @@ def test_a_thread_renamed_while_recorded_shows_its_new_name_from_its_next_call(t
     ]
 
 
+class Plain:
+    def __repr__(self) -> str:
+        raise RuntimeError("never called")
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+class Abstract(abc.ABC):  # noqa: B024  (a class of another metaclass)
+    pass
+
+
 def values() -> list[object]:
     """Made in the test: a module global too big to print would fail a detach(repr) of this module's globals."""
     return [
@@ -170,6 +186,16 @@ def values() -> list[object]:
         {"k": "v" * 5000},
         [[1], {"a": (2,)}],
         [10**5000],  # (too big to print on 3.11+: the text says the repr failed, the program goes on)
+        1.2345678901234567e-300,
+        float("-inf"),
+        Plain(),
+        Color.RED,
+        Abstract(),
+        ValueError("bad", 1),
+        bytearray(b"x"),
+        MISSING,
+        Plain,
+        [Plain(), Color.RED],
     ]
 
 
@@ -177,7 +203,7 @@ def values() -> list[object]:
 def test_a_recorded_value_is_its_safe_repr_as_json(index: int) -> None:
     """The recorder's fast paths for strings and flat containers write what value_text (safe_repr) gives."""
     value = values()[index]
-    for limit in (1024, 20):
+    for limit in (1024, 20, 8):
         text = writer._json_text_at(limit)(value)
         assert text == escape(writer.value_text(value, limit))
         assert json.loads(text) == writer.value_text(value, limit)

@@ -21,6 +21,7 @@ from .._engine._recording import RETURN
 from .._output._streams import OutputError
 from ..actions import RETURN_OPCODES, Action
 from ..event import Event
+from .._output._reprs import shows_address_only
 from ..util import MISSING, safe_repr, shorten
 from .format import BUILTIN_KINDS, KINDS, PARAMETER_FLAGS, escape, header_line, part_path
 
@@ -84,16 +85,34 @@ def value_text(value: Any, limit: int) -> str:
 
 
 _SMALL = 10**15
+object_repr = object.__repr__
 
 
 def _json_text_at(limit: int) -> Callable[[Any], str]:
     """``value_text`` as a JSON string, with a fast path for the small numbers most arguments are."""
     scalars = _SCALAR_TYPES.issuperset
+    #: Classes (metaclass ``type``) -> whether safe_repr shows their instances as object.__repr__ does.
+    address_only: dict[type, bool] = {}
 
     def json_text(value: Any) -> str:
         kind = type(value)
         if (kind is int and -_SMALL < value < _SMALL) or kind is bool or value is None:
             return f'"{value!r}"'
+        if kind is float:
+            text = repr(value)  # (digits, a sign, a dot, 'e', 'inf', 'nan': nothing to escape)
+            return f'"{text}"' if len(text) <= limit else escape(shorten(text, limit))
+        if type(kind) is not type:
+            # Another metaclass (ABCMeta, enums): safe_repr shows the type and address (asking the metaclass nothing).
+            text = object_repr(value)
+            return escape(text if len(text) <= limit else shorten(text, limit))
+        plain = address_only.get(kind)
+        if plain is None:
+            if len(address_only) > 1000:
+                address_only.clear()  # (each entry keeps its class alive: dynamically made ones must not pile up)
+            plain = address_only[kind] = shows_address_only(kind)
+        if plain:  # instances of the program's own classes: safe_repr shows their type and address
+            text = object_repr(value)
+            return escape(text if len(text) <= limit else shorten(text, limit))
         if kind is str:  # (safe_repr of a str is its repr, which holds no newline)
             text = repr(value)
             return escape(text if len(text) <= limit else shorten(text, limit))
