@@ -130,6 +130,19 @@ class FlightRecorder(Recorder):
             self._rings.append(ring)
         return ring
 
+    def _bounded(self, lines: list[str]) -> list[str]:
+        """A thread's last lines within the bounds (its ring's, and its raw records' still waiting)."""
+        if self.last is not None:
+            lines = lines[-self.last :]
+        if self.last_size is not None:
+            held = sum(len(line) + LINE_OVERHEAD for line in lines)
+            start = 0
+            while held > self.last_size and start < len(lines) - 1:
+                held -= len(lines[start]) + LINE_OVERHEAD
+                start += 1
+            lines = lines[start:]
+        return lines
+
     def held_bytes(self) -> int:
         """The bytes of events kept in memory now: the rings' and the raw records still waiting to join them."""
         held = sum(
@@ -179,12 +192,18 @@ class FlightRecorder(Recorder):
             return None
         try:
             self._pending = False
-            for state in self._table.threads:
+            # Raw records still waiting join their thread's lines here (within the same bounds) but stay where they
+            # are: each ring is its own thread's alone (a SizedRing's count of bytes isn't safe from two threads).
+            entries: list[str] = []
+            kept: list[str] = []
+            for state in list(self._table.threads):
+                lines = list(state.out)  # (the copy is atomic: the thread goes on appending)
                 if state.records:
-                    self._format(state)  # (raw records still waiting: into their rings first)
-            rings = [list(ring) for ring in self._rings]  # (each copy is atomic: threads go on appending)
-            events = sorted((line for ring in rings for line in ring), key=_time_of)
-            text = "".join([*self._buffer, *events, f'["end",{_time_of(events[-1]) if events else 0}]\n'])
+                    self._render(list(state.records), state.formatted_ref, lines.append, entries.append)
+                kept.extend(self._bounded(lines))
+            events = sorted(kept, key=_time_of)
+            end = f'["end",{_time_of(events[-1]) if events else 0}]\n'
+            text = "".join([*self._buffer, *entries, *events, end])
         finally:
             self._lock.release()
         filename = self.filename or self.path

@@ -560,25 +560,32 @@ class Recorder(Action):
         """Turn a thread's raw records into lines (the caller holds the lock)."""
         records = state.records
         count = len(records)  # (the thread may append more meanwhile: they wait for the next time)
-        if not count:
-            return
-        out = state.out.append
-        entries = self._buffer.append
-        head = f",{state.formatted_ref},"
+        if count:
+            state.formatted_ref = self._render(
+                records[:count], state.formatted_ref, state.out.append, self._buffer.append
+            )
+            del records[:count]
+
+    def _render(
+        self, records: list[tuple[Any, ...]], ref: int, out: Callable[[str], Any], entries: Callable[[str], Any]
+    ) -> int:
+        """Raw records (of a thread whose ref is ``ref``) as event lines to ``out``, code and thread entries to
+        ``entries``; the thread's ref after them."""
+        head = f",{ref},"
         t0 = self._t0
         returned = RETURN
-        for what, ns, text in records[:count]:
+        for what, ns, text in records:
             if what is returned:
                 out(f"[2,{ns - t0}{head}{text}]\n")
             elif what is None:
                 entries(text)  # a code entry (or a source)
             elif what is _THREAD:
                 entries(text)  # the thread renamed: its new entry, and its ref (in ``ns``) from here on
-                state.formatted_ref = ns
+                ref = ns
                 head = f",{ns},"
             else:
                 out(f"[0,{ns - t0}{head}{text}]\n")
-        del records[:count]
+        return ref
 
     # -- the file ---------------------------------------------------------------------------------------
 
