@@ -106,7 +106,7 @@ def main() -> None:
         base = statistics.median(times["untraced"])
         for mode in MODES:
             median = statistics.median(times[mode])
-            print(f"{backend:<11} {mode:<11} {median:>8.4f}s {median / base:>6.2f}x")
+            print(f"{backend:<11} {mode:<19} {median:>8.4f}s {median / base:>6.2f}x")
 
 
 if __name__ == "__main__":
