@@ -6,7 +6,9 @@ The workload's own functions are few and call into the standard library (json, r
 dataclasses' generated code aside); the recording is ``record=PATH, stdlib=False`` (what ``hunter record
 --no-stdlib`` does), with values. Each measurement runs in a fresh interpreter (warm-up, then the median of 3
 runs); modes are interleaved over ``--rounds`` rounds and the median is printed as a ratio to the untraced run.
-``record-all`` records the standard library's calls too, for scale. CPU time of the measuring process.
+``record-none`` records a module the workload never runs (the floor: a recording's start and stop, and judging
+each code object once); ``record-own-novalues`` is ``record-own`` without values (``--no-values``); ``record-all``
+records the standard library's calls too, for scale. CPU time of the measuring process.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-MODES = ("untraced", "record-own", "record-all")
+MODES = ("untraced", "record-none", "record-own", "record-own-novalues", "record-all")
 
 
 def workload() -> Callable[[], Any]:
@@ -66,7 +68,11 @@ def measure(mode: str, output: str) -> float:
             continue
         import hunter
 
-        query: dict[str, Any] = {"stdlib": False} if mode == "record-own" else {}
+        query: dict[str, Any] = {"stdlib": False} if mode.startswith("record-own") else {}
+        if mode.endswith("-novalues"):
+            query["record_values"] = False
+        if mode == "record-none":
+            query["module"] = "no_such_module"
         start = time.process_time()
         with hunter.trace(record=f"{output}.{index}.hunt", **query):
             run()
@@ -100,7 +106,7 @@ def main() -> None:
         base = statistics.median(times["untraced"])
         for mode in MODES:
             median = statistics.median(times[mode])
-            print(f"{backend:<11} {mode:<11} {median:>8.4f}s {median / base:>6.2f}x")
+            print(f"{backend:<11} {mode:<19} {median:>8.4f}s {median / base:>6.2f}x")
 
 
 if __name__ == "__main__":

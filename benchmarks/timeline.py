@@ -128,7 +128,7 @@ def measure(workload: str, mode: str, repeat: int, clock: Callable[[], float]) -
     times = [_timed(run, mode, os.path.join(directory, f"{index}.json"), clock) for index in range(repeat)]
     fixed = [_timed(_nothing, mode, os.path.join(directory, f"empty{index}.json"), clock) for index in range(repeat)]
     size = 0
-    for name in (f"{repeat - 1}.json", f"{repeat - 1}.jsonl"):
+    for name in (f"{repeat - 1}.json", f"{repeat - 1}.jsonl", f"{repeat - 1}.json.hunt"):
         if os.path.exists(os.path.join(directory, name)):
             size = os.path.getsize(os.path.join(directory, name))
     return statistics.median(times), statistics.median(fixed), size

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import opcode
 import os
 import sys
 import threading
@@ -18,6 +17,7 @@ from ._output import _colors, _compact, _streams, _tasks
 from ._engine import _source
 from . import config
 from ._output._reprs import cut_repr, stored_exception_repr
+from ._engine._compat import RETURN_OPCODES as _RETURN_OPCODES
 from ._engine._program_signals import let_through
 from ._output._streams import OutputError
 from .event import Event
@@ -743,11 +743,8 @@ class VarsSnooper(ColorStreamAction):
             self.output(start[0] + tail, pid, thread, *start[1:], *values)
 
 
-#: The instructions a frame returns through: a ``return`` event at any other (a ``yield``, an ``await``, an
-#: exception passing through) is not the function returning normally.
-RETURN_OPCODES: tuple[int, ...] = tuple(
-    opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
-)
+#: The instructions a frame returns through (``_engine._compat``: also what a recording's records tell).
+RETURN_OPCODES = _RETURN_OPCODES
 
 
 class ErrorSnooper(CodePrinter):

@@ -32,7 +32,9 @@ THREADING_ALIASES = (
 #: Options of the Tracer itself (everything else trace() takes builds the predicate).
 TRACER_OPTIONS = frozenset({*THREADING_ALIASES, "clear_env_var", "profile", "backend"})
 #: ``record=PATH`` (and its settings) adds a hunter.record.Recorder to the actions (see _options.prepare).
-RECORD_OPTIONS = frozenset({"record", "record_lines", "record_values", "record_repr_limit", "record_last"})
+RECORD_OPTIONS = frozenset(
+    {"record", "record_lines", "record_values", "record_repr_limit", "record_last", "record_last_size"}
+)
 ACTION_OPTIONS = frozenset({"action", "actions", *RECORD_OPTIONS})
 #: Defaults of every printer action created afterwards (configuration only).
 PRINTER_OPTIONS = frozenset(

@@ -302,38 +302,9 @@ class Event:
 
     def detach(self, value_filter: Callable[[Any], Any] | None = None) -> Event:
         """A copy that holds no frame and no live objects (values dropped, or passed through value_filter)."""
-        event = Event.__new__(Event)
-        data = event.__dict__
-        data["frame"] = None
-        data["_tracer"] = None
-        data["detached"] = True
-        for name in (
-            "kind",
-            "builtin",
-            "threading_support",
-            "depth",
-            "calls",
-            "code",
-            "function",
-            "module",
-            "filename",
-            "lineno",
-            "stdlib",
-            "threadid",
-            "threadname",
-            "instruction",
-        ):
-            data[name] = getattr(self, name)
-        # source/fullsource stay lazy: they need only kind, filename and lineno (linecache reads the file).
-        if value_filter is None:
-            data["arg"] = None
-            data["globals"] = {}
-            data["locals"] = {}
-        else:
-            data["arg"] = value_filter(self.arg)
-            data["globals"] = {key: value_filter(value) for key, value in self.globals.items()}
-            data["locals"] = {key: value_filter(value) for key, value in self.locals.items()}
-        return event
+        from ._engine._recorded import RecordedEvent  # (the one type of a kept event; it subclasses this one)
+
+        return RecordedEvent.of(self, value_filter)
 
     def clone(self) -> Event:
         """A shallow copy (cached fields included)."""

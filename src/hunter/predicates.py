@@ -22,6 +22,7 @@ from ._engine._verdict import (
     verdict_of,
 )
 from .actions import Action, CallPrinter, CodePrinter, ColorStreamAction
+from ._engine._recorded import RecordedEvent
 from .event import Event
 
 __all__ = ["And", "Backlog", "From", "Not", "Or", "Q", "Query", "When", "check"]
@@ -511,35 +512,13 @@ class Backlog(_Composable):
 
 
 def _stored(event: Event, value_filter: Callable[[Any], Any] | None) -> Event:
-    """A Backlog's copy of an event: detached (values dropped or filtered), but keeping the frame and tracer.
+    """A Backlog's copy of an event: a RecordedEvent, as ``detach()`` makes, but keeping the frame and tracer.
 
     The frame is kept (as hunter 3.9 does) so a replay can make up the calls above the first event, and the
     tracer so that the replay continues this trace's call tree. Most events are stored only to be dropped, so
-    only what changes after the event (the line, the instruction, the depth, the thread, the values) is copied
-    now; what the code and the frame's globals give (function, module, filename, stdlib...) stays lazy: the
-    frame gives the same answers at the replay.
+    only what changes after the event is copied now (see RecordedEvent.of).
     """
-    kind = type(event)  # (a recording's events keep their class: it knows where their sources are)
-    copy = kind.__new__(kind)
-    data = copy.__dict__
-    data.update(event.__dict__)  # the fields computed so far, the kind, the frame and the tracer
-    data["detached"] = True
-    data["lineno"] = event.lineno
-    data["instruction"] = event.instruction
-    data["depth"] = event.depth
-    data["calls"] = event.calls
-    data["threadid"] = event.threadid
-    data["threadname"] = event.threadname
-    data["function_object"] = None
-    if value_filter is None:
-        data["arg"] = None
-        data["globals"] = {}
-        data["locals"] = {}
-    else:
-        data["arg"] = value_filter(event.arg)
-        data["globals"] = {key: value_filter(value) for key, value in event.globals.items()}
-        data["locals"] = {key: value_filter(value) for key, value in event.locals.items()}
-    return copy
+    return RecordedEvent.of(event, value_filter, keep_frame=True)
 
 
 def _flatten(kind: type[And | Or], predicates: Iterable[Predicate]) -> tuple[Predicate, ...]:

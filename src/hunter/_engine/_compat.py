@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dis
+import opcode
 import sys
 from types import FrameType
 
@@ -22,6 +23,11 @@ def _opcodes(*names: str) -> frozenset[int]:
     return frozenset(dis.opmap[name] for name in names if name in dis.opmap)
 
 
+#: The instructions a frame returns through: a ``return`` event at any other (a ``yield``, an ``await``, an
+#: exception passing through) is not the function returning normally (``ErrorSnooper``, a recording's ``normal``).
+RETURN_OPCODES: tuple[int, ...] = tuple(
+    opcode.opmap[name] for name in ("RETURN_VALUE", "RETURN_CONST") if name in opcode.opmap
+)
 #: Instructions a frame leaves through normally (a value is returned or yielded). A ``return`` event
 #: whose last instruction is anything else means an exception is propagating out of the frame.
 #: RETURN_CONST is new in 3.12; INSTRUMENTED_* variants can show up in 3.12+ when co_code is read raw.

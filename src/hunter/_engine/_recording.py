@@ -24,6 +24,10 @@ The records (tuples in the list ``recorder.local.records`` of the thread that ma
   points past a yield; a generator left by an exception thrown into it shows its yield), but the file must be the
   one the normal path writes, so the records follow it.
 
+A recorder that says ``framed = True`` (the trace file writer, ``hunter.record``) makes the texts of calls and
+returns itself from the frame: calls are ``(site, ns, recorder.arguments(site, frame))`` as with ``args``, returns
+``(RETURN, ns, recorder.returned(frame, value))`` (never UNWIND: the text says how the frame was left).
+
 Backends make records with steps of their own (``backends/_settrace_raw.py``, ``backends/monitoring/_raw.py``),
 which also tell the recorder when they are due to be written, through a :class:`RawSink`.
 """
@@ -94,6 +98,9 @@ class Recorder(Protocol):
 
     def value_json(self, value: Any) -> str:
         """The text of a returned value (only asked when ``args``)."""
+
+    def returned(self, frame: FrameType, value: Any) -> str:
+        """A framed recorder's text of a return (only asked when ``framed``)."""
 
     def __call__(self, event: Any) -> Any:
         """The normal path: an event the filter could not decide in advance (or an exception)."""
@@ -168,6 +175,8 @@ def code_judge(
     """
     if recording is None:
         return CodeJudge(handler, threading_support)
+    # (A recorder that records line events, ``records_lines``, takes them on the normal path: none may be dropped.)
+    drop_lines = drop_lines and not getattr(recording.recorder, "records_lines", False)
     return _RecordingJudge(recording.condition, threading_support, drop_lines)
 
 
@@ -206,6 +215,9 @@ class RawSink:
         self.recorder = recorder
         self._failed = failed
         self._owner = owner
+        attach = getattr(recorder, "attach", None)
+        if attach is not None:
+            attach(owner)  # (a framed recorder counts depths from the tracer's start)
 
     def first(self, frame: FrameType, kind: str) -> list[tuple[Any, ...]] | None:
         """The current thread's record list, at its first record (None: drop the record)."""

@@ -16,7 +16,7 @@ from collections import Counter, OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["cut_repr", "safe_repr", "shorten", "stored_exception_repr"]
+__all__ = ["cut_repr", "safe_repr", "shorten", "shows_address_only", "stored_exception_repr"]
 
 #: A composite value: opening text, items, closing text, the depth its items are shown at, and whether its
 #: items are ``(key, value)`` pairs (keys are shown one level less deep, as hunter 3.9 does).
@@ -214,6 +214,16 @@ def _layout(obj: Any, klass: type, depth: int) -> _Layout:
         return repr(obj)
     # Anything else may run the program's code in its __repr__: show only the type and the address.
     return _object_repr(obj)
+
+
+def shows_address_only(klass: type) -> bool:
+    """Whether safe_repr shows every instance of ``klass`` (a class whose metaclass is ``type``) as ``object.__repr__``
+    does, its type and address: ``_layout``'s decision, which depends on the class alone."""
+    return (
+        klass not in _LAYOUTS
+        and not issubclass(klass, BaseException)
+        and (klass is object or _TYPE_MODULE(klass) not in _TRUSTED_MODULES)
+    )
 
 
 def _plain(obj: Any, depth: int) -> str:

@@ -139,10 +139,10 @@ def _recording(
     from ..record import FlightRecorder, Recorder
 
     settings = {key[len("record_") :]: value for key, value in record.items() if key != "record"}
-    # record_last=N: the flight recorder (each thread's last N events, written when something goes wrong).
-    recorder = (
-        FlightRecorder(record["record"], **settings) if "last" in settings else Recorder(record["record"], **settings)
-    )
+    # record_last=N / record_last_size=SIZE: the flight recorder (each thread's last events, written when something
+    # goes wrong).
+    flight = "last" in settings or "last_size" in settings
+    recorder = FlightRecorder(record["record"], **settings) if flight else Recorder(record["record"], **settings)
     if create:
         recorder.open()  # (a run with no event still leaves a recording, an empty one)
     keywords["actions"] = [*keywords.get("actions", ()), *([keywords.pop("action")] if "action" in keywords else [])]

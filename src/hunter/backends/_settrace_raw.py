@@ -35,6 +35,9 @@ class RawTracing:
         args = recorder.args
         arguments = recorder.arguments
         value_json = recorder.value_json
+        # A framed recorder (hunter.record's writer) makes a return's text from the frame itself (see _recording).
+        framed = getattr(recorder, "framed", False) is True
+        returned_text = recorder.returned if framed else None
         unwind = UNWIND
         returned = RETURN
 
@@ -62,8 +65,10 @@ class RawTracing:
                     result = normal(frame, kind, arg)
                     return local if result is normal else result
                 ns = perf_ns()
-                if not args:
-                    entry: tuple[Any, ...] = (returned, ns)
+                if framed:
+                    entry: tuple[Any, ...] = (returned, ns, returned_text(frame, arg))  # type: ignore[misc]
+                elif not args:
+                    entry = (returned, ns)
                 elif arg is None and ended_by_exception(frame):
                     entry = (unwind, ns, None)
                 else:

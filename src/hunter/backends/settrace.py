@@ -265,9 +265,11 @@ class SettraceBackend:
             site = info.record
             if site is not None:
                 # Recorded raw (see hunter._engine._recording): the call without an event; its returns come to the
-                # frame's raw local trace function (_settrace_raw). Its lines never matter (the judge said NEVER).
+                # frame's raw local trace function (_settrace_raw), its lines (if a recorder records them) to the
+                # normal path, through that function.
                 record_call(site, frame)  # type: ignore[misc]
-                frame.f_trace_lines = False
+                if info.verdicts[1] is NEVER:
+                    frame.f_trace_lines = False
                 return local
             verdicts = info.verdicts
             if verdicts[0] is not NEVER:

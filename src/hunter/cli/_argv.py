@@ -25,6 +25,8 @@ _VALUE_OPTIONS = frozenset(
         "--format",
         "--repr-limit",
         "--max-size",
+        "--last",  # (hunter record's flight recorder)
+        "--last-size",
     }
 )
 _ACTIONS = {

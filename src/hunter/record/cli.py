@@ -68,6 +68,11 @@ def _record_parser(prog: str) -> argparse.ArgumentParser:
         help="flight recorder: keep each thread's last N events in memory, write them on an uncaught exception, "
         "SIGUSR2 or hunter.dump() (nothing when the program ends normally)",
     )
+    parser.add_argument(
+        "--last-size",
+        metavar="SIZE",
+        help="flight recorder: keep each thread's last events up to SIZE bytes (512KB, 10MB; with --last, both bounds)",
+    )
     parser.add_argument("-h", "--help", action="help", help="show this help and exit")
     return parser
 
@@ -92,6 +97,16 @@ def _record(prog: str, args: list[str], launcher: str | None = None) -> None:
         if mine.last < 1:
             raise _Usage("--last must be at least 1")
         settings["record_last"] = repr(mine.last)
+    if mine.last_size is not None:
+        from .flight import MIN_SIZE, parse_size
+
+        try:
+            size = parse_size(mine.last_size)
+        except ValueError as exc:
+            raise _Usage(f"--last-size: {exc}") from None
+        if size < MIN_SIZE:
+            raise _Usage(f"--last-size must be at least {MIN_SIZE} bytes")
+        settings["record_last_size"] = repr(size)
     try:
         plan = cli.make_plan([*rest, *args[len(option_words) :]], launcher)
     except cli.UsageError as exc:

@@ -1,18 +1,21 @@
-"""The flight recorder: the last N events of each thread kept in memory, written out when something goes wrong."""
+"""The flight recorder: each thread's last events (a count or a size) kept in memory, written out when something goes
+wrong."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
 import weakref
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 from ..event import Event
-from .writer import Recorder, _Table
+from .writer import Recorder
 
 __all__ = ["FlightRecorder", "dump_all"]
 
@@ -22,23 +25,90 @@ _live: weakref.WeakSet[FlightRecorder] = weakref.WeakSet()
 _hooked = False
 
 
-class FlightRecorder(Recorder):
-    """A Recorder that keeps only each thread's last ``last`` events, in memory, and writes them (the file, replaced
-    each time) on :meth:`dump`: ``hunter.dump()``, SIGUSR2, and an uncaught exception (of any thread) call it.
-    A program that ends normally writes nothing."""
+#: What a kept event costs beyond its text (the string object and its slot in the ring), counted in the size bound.
+LINE_OVERHEAD = 64
+#: The smallest size bound: room for a few events whatever their values.
+MIN_SIZE = 4096
+_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
 
-    def __init__(self, path: str | os.PathLike[str], *, last: int, **options: Any) -> None:
-        if not isinstance(last, int) or isinstance(last, bool) or last < 1:
+
+def parse_size(text: str | int) -> int:
+    """A size in bytes from ``10MB``, ``512k``, ``4096`` (units are powers of 1024, case ignored)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"not a size: {text!r} (a number of bytes, or with a unit: 512KB, 10MB, 1GB)")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+class SizedRing:
+    """A thread's last events: at most ``count`` of them (None: any number) holding at most ``limit`` bytes
+    (their text plus ``LINE_OVERHEAD`` each), the oldest dropped first; the newest is always kept."""
+
+    __slots__ = ("held", "limit", "lines")
+
+    def __init__(self, count: int | None, limit: int) -> None:
+        self.lines: deque[str] = deque(maxlen=count)
+        self.limit = limit
+        #: The bytes the kept events hold.
+        self.held = 0
+
+    def append(self, line: str) -> None:
+        """Keep ``line``; drop the oldest events past the bounds."""
+        lines = self.lines
+        if len(lines) == lines.maxlen:
+            self.held -= len(lines[0]) + LINE_OVERHEAD  # (the deque drops it)
+        lines.append(line)
+        self.held += len(line) + LINE_OVERHEAD
+        while self.held > self.limit and len(lines) > 1:
+            self.held -= len(lines.popleft()) + LINE_OVERHEAD
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+class FlightRecorder(Recorder):
+    """A Recorder that keeps only each thread's last events in memory, ``last`` of them and/or ``last_size`` bytes'
+    worth, and writes them (the file, replaced each time) on :meth:`dump`: ``hunter.dump()``, SIGUSR2, and an
+    uncaught exception (of any thread) call it. A program that ends normally writes nothing."""
+
+    #: Few raw records wait to become lines in a ring: what waits is outside the rings' bounds.
+    batch = 16
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        last: int | None = None,
+        last_size: int | str | None = None,
+        **options: Any,
+    ) -> None:
+        if last is None and last_size is None:
+            raise ValueError(
+                "a flight recorder needs a bound: last (events per thread) or last_size (bytes per thread)"
+            )
+        if last is not None and (not isinstance(last, int) or isinstance(last, bool) or last < 1):
             raise ValueError(f"last must be a whole number of at least 1, not {last!r}")
+        size = None if last_size is None else parse_size(last_size)
+        if size is not None and size < MIN_SIZE:
+            raise ValueError(f"last_size must be at least {MIN_SIZE} bytes, not {last_size!r}")
         super().__init__(path, **options)
         self.last = last
-        self._rings: list[deque[str]] = []
+        self.last_size = size
+        self._rings: list[Any] = []
         self._flush_at = float("inf")  # (the buffer holds the code and thread entries: nothing is written early)
         self.due_ns = 1 << 62
         self._pending = False
 
     def __repr__(self) -> str:
-        return f"{super().__repr__()[:-1]}, last={self.last})"
+        bounds = "" if self.last is None else f", last={self.last}"
+        bounds += "" if self.last_size is None else f", last_size={self.last_size}"
+        return f"{super().__repr__()[:-1]}{bounds})"
 
     __str__ = __repr__
 
@@ -48,15 +118,40 @@ class FlightRecorder(Recorder):
         if self._pending:
             self.dump()
 
-    def _thread_ref(self, event: Event, table: _Table) -> int:
-        ring = getattr(table.local, "events", None)
-        ref = super()._thread_ref(event, table)
-        if ring is None or ring is self._buffer:
-            ring = deque(maxlen=self.last)
-            with self._lock:
-                self._rings.append(ring)
-        table.local.events = ring
-        return ref
+    def records_due(self, ns: int) -> None:
+        """A thread's raw records fill a batch: into its ring (and a dump a signal asked for, now)."""
+        super().records_due(ns)
+        if self._pending:
+            self.dump()
+
+    def _thread_out(self) -> Any:
+        ring: Any = deque(maxlen=self.last) if self.last_size is None else SizedRing(self.last, self.last_size)
+        with self._lock:
+            self._rings.append(ring)
+        return ring
+
+    def _bounded(self, lines: list[str]) -> list[str]:
+        """A thread's last lines within the bounds (its ring's, and its raw records' still waiting)."""
+        if self.last is not None:
+            lines = lines[-self.last :]
+        if self.last_size is not None:
+            held = sum(len(line) + LINE_OVERHEAD for line in lines)
+            start = 0
+            while held > self.last_size and start < len(lines) - 1:
+                held -= len(lines[start]) + LINE_OVERHEAD
+                start += 1
+            lines = lines[start:]
+        return lines
+
+    def held_bytes(self) -> int:
+        """The bytes of events kept in memory now: the rings' and the raw records still waiting to join them."""
+        held = sum(
+            ring.held if isinstance(ring, SizedRing) else sum(len(line) + LINE_OVERHEAD for line in ring)
+            for ring in list(self._rings)
+        )
+        for state in list(self._table.threads):
+            held += sum(len(record[2]) + LINE_OVERHEAD for record in list(state.records) if len(record) > 2)
+        return held
 
     def _open_file(self, filename: str) -> None:
         """Nothing is opened before a dump (an older file is removed); the dump's hooks are set up instead."""
@@ -97,9 +192,18 @@ class FlightRecorder(Recorder):
             return None
         try:
             self._pending = False
-            rings = [list(ring) for ring in self._rings]  # (each copy is atomic: threads go on appending)
-            events = sorted((line for ring in rings for line in ring), key=_time_of)
-            text = "".join([*self._buffer, *events, f'["end",{_time_of(events[-1]) if events else 0}]\n'])
+            # Raw records still waiting join their thread's lines here (within the same bounds) but stay where they
+            # are: each ring is its own thread's alone (a SizedRing's count of bytes isn't safe from two threads).
+            entries: list[str] = []
+            kept: list[str] = []
+            for state in list(self._table.threads):
+                lines = list(state.out)  # (the copy is atomic: the thread goes on appending)
+                if state.records:
+                    self._render(list(state.records), state.formatted_ref, lines.append, entries.append)
+                kept.extend(self._bounded(lines))
+            events = sorted(kept, key=_time_of)
+            end = f'["end",{_time_of(events[-1]) if events else 0}]\n'
+            text = "".join([*self._buffer, *entries, *events, end])
         finally:
             self._lock.release()
         filename = self.filename or self.path

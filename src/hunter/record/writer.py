@@ -12,12 +12,16 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from types import CodeType
+from inspect import CO_OPTIMIZED
+from types import CodeType, FrameType
 from typing import Any, NoReturn
 
+from .._engine._frames import locals_readable
+from .._engine._recording import RETURN
 from .._output._streams import OutputError
 from ..actions import RETURN_OPCODES, Action
 from ..event import Event
+from .._output._reprs import shows_address_only
 from ..util import MISSING, safe_repr, shorten
 from .format import BUILTIN_KINDS, KINDS, PARAMETER_FLAGS, escape, header_line, part_path
 
@@ -32,6 +36,8 @@ FLUSH_INTERVAL_NS = 200_000_000
 MAX_CODES = 50_000
 
 _perf_ns = time.perf_counter_ns
+#: A raw record that renames its thread: ``(_THREAD, new ref, its t entry)``.
+_THREAD = object()
 _live: weakref.WeakSet[Recorder] = weakref.WeakSet()
 
 
@@ -47,6 +53,15 @@ def quick_repr(value: Any, maxdepth: int = 5) -> str:
     if kind in _SCALAR_TYPES:  # (their exact types' reprs run no code of the program's)
         return repr(value)
     depth = maxdepth - 1
+    if depth and (kind is list or kind is tuple) and _SCALAR_TYPES.issuperset(map(type, value)):
+        return repr(value)  # (a flat container of exact scalars: its repr is the one safe_repr makes, in C)
+    if (
+        depth
+        and kind is dict
+        and _SCALAR_TYPES.issuperset(map(type, value))
+        and _SCALAR_TYPES.issuperset(map(type, value.values()))
+    ):
+        return repr(value)
     if kind is list:
         return "[" + ", ".join([quick_repr(item, depth) for item in value]) + "]"
     if kind is tuple:
@@ -70,17 +85,46 @@ def value_text(value: Any, limit: int) -> str:
 
 
 _SMALL = 10**15
+object_repr = object.__repr__
 
 
 def _json_text_at(limit: int) -> Callable[[Any], str]:
     """``value_text`` as a JSON string, with a fast path for the small numbers most arguments are."""
+    scalars = _SCALAR_TYPES.issuperset
+    #: Classes (metaclass ``type``) -> whether safe_repr shows their instances as object.__repr__ does.
+    address_only: dict[type, bool] = {}
 
     def json_text(value: Any) -> str:
         kind = type(value)
         if (kind is int and -_SMALL < value < _SMALL) or kind is bool or value is None:
             return f'"{value!r}"'
+        if kind is float:
+            text = repr(value)  # (digits, a sign, a dot, 'e', 'inf', 'nan': nothing to escape)
+            return f'"{text}"' if len(text) <= limit else escape(shorten(text, limit))
+        if type(kind) is not type:
+            # Another metaclass (ABCMeta, enums): safe_repr shows the type and address (asking the metaclass nothing).
+            text = object_repr(value)
+            return escape(text if len(text) <= limit else shorten(text, limit))
+        plain = address_only.get(kind)
+        if plain is None:
+            if len(address_only) > 1000:
+                address_only.clear()  # (each entry keeps its class alive: dynamically made ones must not pile up)
+            plain = address_only[kind] = shows_address_only(kind)
+        if plain:  # instances of the program's own classes: safe_repr shows their type and address
+            text = object_repr(value)
+            return escape(text if len(text) <= limit else shorten(text, limit))
         if kind is str:  # (safe_repr of a str is its repr, which holds no newline)
             text = repr(value)
+            return escape(text if len(text) <= limit else shorten(text, limit))
+        if (kind is dict and scalars(map(type, value)) and scalars(map(type, value.values()))) or (
+            (kind is list or kind is tuple) and scalars(map(type, value))
+        ):
+            # A flat container of exact scalars: quick_repr's fast path, without its calls (the repr of an int too
+            # big to print fails: value_text says so).
+            try:
+                text = repr(value)
+            except ValueError:
+                return escape(value_text(value, limit))
             return escape(text if len(text) <= limit else shorten(text, limit))
         return escape(value_text(value, limit))
 
@@ -92,13 +136,10 @@ def _depth(event: Event, kind: str, local: threading.local) -> int:
     is one deeper than it (``local.frames``: the recorded calls still running, innermost last, with their frame
     counts). Anything else asks the event, and starts the chain over from there."""
     frame: Any = event.frame  # (a live event's: never None here)
-    try:
-        frames: list[tuple[Any, int]] = local.frames
-    except AttributeError:
-        frames = local.frames = []
+    frames: list[tuple[Any, int, Any]] = local.state.frames
     count: int
     if kind == "call":
-        if not frames and not getattr(local, "returns", False):
+        if not frames and not local.state.returns:
             # Until a return shows that returns are recorded, frames are not kept: one whose return is never seen
             # would stay referenced (and its variables alive) after it ended.
             depth: int = event.depth
@@ -108,7 +149,7 @@ def _depth(event: Event, kind: str, local: threading.local) -> int:
         else:
             count = event.depth + 1
             frames.clear()  # (what was there is not this frame's chain: returns that were not recorded)
-        frames.append((frame, count))
+        frames.append((frame, count, None))
         return count - 1
     if frames and frames[-1][0] is frame:
         count = frames[-1][1]
@@ -117,13 +158,13 @@ def _depth(event: Event, kind: str, local: threading.local) -> int:
             return count - 1
         return count
     if kind == "return":
-        local.returns = True
+        local.state.returns = True
     depth = event.depth
     return depth
 
 
 class _Table:
-    """Per-process file state: the refs of the code objects and threads already written."""
+    """Per-process file state: the refs of the code objects and threads already written, and every thread's state."""
 
     def __init__(self) -> None:
         #: id(code) -> (code, ref, parameter names); the code is kept so that its id isn't reused meanwhile.
@@ -132,11 +173,68 @@ class _Table:
         #: File names whose source was looked at (stored when it is not in a file: ``-c`` code, exec'd strings).
         self.sources: set[str] = set()
         self.next_ref = 0
+        #: ``local.state`` (the thread's _ThreadState) and ``local.records`` (its raw records, see _engine._recording).
         self.local = threading.local()
+        self.threads: list[_ThreadState] = []
 
     def new_ref(self) -> int:
         self.next_ref += 1
         return self.next_ref
+
+
+class _ThreadState:
+    """One thread's part of the file: its ref and name, where its lines go, its raw records not formatted yet, and
+    the recorded calls still running (``frames``: ``(frame, count, site)``, innermost last) that give depths."""
+
+    __slots__ = ("formatted_ref", "frames", "ident", "name", "out", "raw_name", "records", "ref", "returns", "thread")
+
+    def __init__(self, ident: int, thread: threading.Thread | None, name: str, out: Any) -> None:
+        self.ident = ident
+        #: The Thread whose ``_name`` (what its ``name`` gives) a raw call compares with ``raw_name``, to see a rename
+        #: without a call of the property (None: a thread that threading doesn't know, or an odd Thread object).
+        self.raw_name = getattr(thread, "_name", None)
+        self.thread: Any = thread if self.raw_name is not None else None
+        self.name = name
+        self.ref = 0
+        #: The ref of the records waiting to be formatted (a raw rename record changes it from there on).
+        self.formatted_ref = 0
+        self.out = out
+        self.records: list[tuple[Any, ...]] = []
+        self.frames: list[tuple[Any, int, Any]] = []
+        #: A return was recorded on the normal path: its calls' frames can be kept (their returns will come).
+        self.returns = False
+
+
+class _Site:
+    """A code object whose calls and returns are recorded raw (``describe``): what its records need."""
+
+    __slots__ = ("code", "filename", "module", "names", "optimized", "ref", "stdlib", "table")
+
+    def __init__(self, code: CodeType, module: str, filename: str) -> None:
+        from .._engine._source import is_stdlib, parameters
+
+        self.code = code
+        self.module = module
+        self.filename = filename
+        self.stdlib = is_stdlib(filename, module)
+        self.names = tuple(name for _star, name in parameters(code))
+        self.optimized = bool(code.co_flags & CO_OPTIMIZED)
+        #: Its ref in the file of ``table`` (a forked child's new file, or a new table, writes it again).
+        self.ref = 0
+        self.table: _Table | None = None
+
+
+def _current_thread() -> tuple[int, threading.Thread | None, str]:
+    """The current thread's ident, Thread and name, as an event tells them."""
+    ident = threading.get_ident()
+    thread = threading._active.get(ident)  # type: ignore[attr-defined]  # (see Event.threadname)
+    name = thread.name if thread is not None else f"Thread-{ident}"
+    return ident, thread, name
+
+
+def _threadid(ident: int) -> int | None:
+    """An event's ``threadid``: None for the main thread."""
+    return None if ident == threading.main_thread().ident else ident
 
 
 class Recorder(Action):
@@ -145,7 +243,18 @@ class Recorder(Action):
     ``lines``: record line events too (off: they are dropped). ``values``: record the safe_repr of arguments,
     returned values and exceptions, cut to ``repr_limit`` characters. Events are buffered and written in whole
     lines at least every 200 ms, so a file cut off by a crash holds everything up to its last write.
+
+    It takes raw records too (``hunter._engine._recording``): behind a filter decided per code object, the backends
+    hand it the calls and returns of such code without building events (the file is the same).
     """
+
+    #: Raw records (see hunter._engine._recording): the backends hand over the frame of every call (``arguments``)
+    #: and return (``returned``), whose texts the recorder makes itself.
+    takes_raw_records = True
+    framed = True
+    args = True
+    #: Raw records a thread keeps before they are turned into lines.
+    batch = 1024
 
     def __init__(
         self, path: str | os.PathLike[str], *, lines: bool = False, values: bool = True, repr_limit: int = 1024
@@ -170,11 +279,16 @@ class Recorder(Action):
         self._pid = 0
         self._closed = False
         self._table = _Table()
+        self.local = self._table.local
         self._t0 = 0
         self._token = ""
         self._origin = 0
         self.due_ns = 0
         self._text: Callable[[Any], str] = _json_text_at(repr_limit)
+        #: id(code) -> its raw site (``describe``), for a return whose call wasn't recorded.
+        self._sites: dict[int, _Site] = {}
+        #: The tracer whose events these are (the raw path's depths need its start), see ``attach``.
+        self._owner: Any = None
 
     def __repr__(self) -> str:
         return f"Recorder({self.path!r}, lines={self.lines}, values={self.values}, repr_limit={self.repr_limit})"
@@ -185,6 +299,11 @@ class Recorder(Action):
 
     def _reads_calls(self) -> bool:
         return False  # (keeps the monitoring backend's pruning of calls)
+
+    @property
+    def records_lines(self) -> bool:
+        """Whether line events are recorded (the raw path must then deliver them: see _recording.code_judge)."""
+        return self.lines
 
     # -- events -----------------------------------------------------------------------------------------
 
@@ -199,13 +318,17 @@ class Recorder(Action):
         table = self._table
         local = table.local
         try:
-            thread = local.ref
-            if kind == "call" and local.name != event.threadname:  # (renamed: threads are named early, if ever)
-                thread = self._thread_ref(event, table)
+            state: _ThreadState = local.state
         except AttributeError:
-            thread = self._thread_ref(event, table)
+            state = self._new_thread(table)
+        if kind == "call" and state.name != event.threadname:  # (renamed: threads are named early, if ever)
+            self._renamed(state, event.threadname)
+        if state.records:  # raw records came first: they go first
+            with self._lock:
+                self._format(state)
+        thread = state.ref
         if event.builtin:
-            self._builtin(event, kind, now, thread, table)
+            self._builtin(event, kind, now, state, table)
             return
         code = event.code
         entry = table.codes.get(id(code))
@@ -221,12 +344,12 @@ class Recorder(Action):
                 head += ",[" + ",".join([text(local_values.get(name, MISSING)) for name in entry[2]]) + "]"
             else:
                 head += "," + text(event.arg)
-        local.events.append(f"[{head}]\n")
+        state.out.append(f"[{head}]\n")
         if now >= self.due_ns or len(self._buffer) >= self._flush_at:
             self.due_ns = now + FLUSH_INTERVAL_NS
             self.flush()
 
-    def _builtin(self, event: Event, kind: str, now: int, thread: int, table: _Table) -> None:
+    def _builtin(self, event: Event, kind: str, now: int, state: _ThreadState, table: _Table) -> None:
         """A C function's event (profile mode): its own code entry, no values."""
         key = (event.filename, event.module, event.function, event.stdlib)
         ref = table.builtins.get(key)
@@ -235,7 +358,7 @@ class Recorder(Action):
                 ref = table.builtins[key] = table.new_ref()
                 self._buffer.append(_code_line(ref, event, None))
         number = BUILTIN_KINDS[kind]
-        table.local.events.append(f"[{number},{now - self._t0},{thread},{event.depth},{ref},{event.lineno}]\n")
+        state.out.append(f"[{number},{now - self._t0},{state.ref},{event.depth},{ref},{event.lineno}]\n")
 
     def _new_code(self, event: Event, code: CodeType, table: _Table) -> tuple[CodeType, int, tuple[str, ...]]:
         """Write a code object's entry (once per file) and remember its ref and parameter names."""
@@ -249,20 +372,219 @@ class Recorder(Action):
             filename = event.filename
             if filename not in table.sources:
                 table.sources.add(filename)
-                self._buffer.extend(_source_lines(filename, event))
+                self._buffer.extend(_source_lines(filename, event.globals))
             self._buffer.append(_code_line(entry[1], event, code))
         return entry
 
-    def _thread_ref(self, event: Event, table: _Table) -> int:
-        name = event.threadname
+    def _new_thread(self, table: _Table) -> _ThreadState:
+        """The current thread's state, at its first record: its ``t`` entry written."""
+        ident, thread, name = _current_thread()
+        state = _ThreadState(ident, thread, name, self._thread_out())
         with self._lock:
-            ref = table.new_ref()
-            self._buffer.append(
-                json.dumps(["t", ref, event.threadid, name], ensure_ascii=True, separators=(",", ":")) + "\n"
+            table.threads.append(state)
+            state.ref = state.formatted_ref = table.new_ref()
+            self._buffer.append(_thread_line(state))
+        table.local.state = state
+        table.local.records = state.records
+        return state
+
+    def _thread_out(self) -> Any:
+        """Where a new thread's lines go (a flight recorder keeps a ring per thread)."""
+        return self._buffer
+
+    def _renamed(self, state: _ThreadState, name: str) -> None:
+        """The thread got a new name (seen at a call): its events from here on go under a new ``t`` entry."""
+        with self._lock:
+            if state.records:
+                self._format(state)
+            state.name = name
+            state.ref = state.formatted_ref = self._table.new_ref()
+            self._buffer.append(_thread_line(state))
+
+    def _raw_renamed(self, state: _ThreadState, thread: threading.Thread) -> None:
+        """The thread got a new name (seen at a raw call): a new ``t`` entry among its records, from here on."""
+        state.raw_name = thread._name  # type: ignore[attr-defined]
+        name = thread.name
+        if name == state.name:
+            return
+        state.name = name
+        with self._lock:
+            state.ref = self._table.new_ref()
+        state.records.append((_THREAD, state.ref, _thread_line(state)))
+
+    # -- raw records (hunter._engine._recording) ------------------------------------------------------------
+
+    def attach(self, owner: Any) -> None:
+        """The tracer that hands over raw records (its start decides depths a frame chain can't)."""
+        self._owner = owner
+
+    def describe(self, code: CodeType, module: str, filename: str) -> _Site:
+        """A code object whose calls and returns come as raw records: its site (written at its first record)."""
+        site = _Site(code, module, filename)
+        self._sites[id(code)] = site
+        return site
+
+    def thread_records(self) -> list[tuple[Any, ...]] | None:
+        """The current thread's raw record list, at its first record; None when not recording (dropped)."""
+        if not self._ready and (self._closed or not self._open()):
+            return None
+        if self._closed:
+            return None
+        table = self._table
+        state = getattr(table.local, "state", None)
+        return (state or self._new_thread(table)).records
+
+    def records_due(self, ns: int) -> None:
+        """The current thread's records fill a batch, or the flush interval passed: turn them into lines, write."""
+        state = getattr(self.local, "state", None)
+        if state is None:
+            return
+        if ns >= self.due_ns:
+            self.due_ns = ns + FLUSH_INTERVAL_NS
+            self.flush()
+            return
+        with self._lock:
+            self._format(state)
+        if len(self._buffer) >= self._flush_at:
+            self.flush()
+
+    def arguments(self, site: _Site, frame: FrameType) -> str:
+        """A raw call's text: depth, code ref, line number and (values) the arguments' texts."""
+        try:
+            state: _ThreadState = self.local.state
+        except AttributeError:
+            state = self._raw_state()  # type: ignore[assignment]
+            if state is None:
+                return ""
+        thread = state.thread
+        if thread is not None and thread._name is not state.raw_name:  # (renamed: a new str; see __call__)
+            self._raw_renamed(state, thread)
+        if site.table is not self._table:
+            self._register(site, frame, state)
+        frames = state.frames
+        # (the caller is the innermost recorded call, mostly: one deeper than it, without walking the stack)
+        count = frames[-1][1] + 1 if frames and frames[-1][0] is frame.f_back else self._count(frame, frames)
+        frames.append((frame, count, site))
+        if not self.values:
+            return f"{count - 1},{site.ref},{frame.f_lineno}"
+        text = self._text
+        f_locals: Any = frame.f_locals if site.optimized or locals_readable(frame) else {}
+        arguments = ",".join([text(f_locals.get(name, MISSING)) for name in site.names])
+        return f"{count - 1},{site.ref},{frame.f_lineno},[{arguments}]"
+
+    def returned(self, frame: FrameType, value: Any) -> str:
+        """A raw return's text: depth, code ref, line number, whether it returned, and (values) the value's text."""
+        try:
+            state: _ThreadState = self.local.state
+        except AttributeError:
+            state = self._raw_state()  # type: ignore[assignment]
+            if state is None:
+                return ""
+        frames = state.frames
+        if frames and frames[-1][0] is frame:
+            _frame, count, site = frames.pop()
+        else:
+            site, count = self._unseen_call(frame, state)
+        if site.table is not self._table:
+            self._register(site, frame, state)
+        lasti = frame.f_lasti
+        normal = "1" if lasti >= 0 and frame.f_code.co_code[lasti] in RETURN_OPCODES else "0"
+        if not self.values:
+            return f"{count - 1},{site.ref},{frame.f_lineno},{normal}"
+        return f"{count - 1},{site.ref},{frame.f_lineno},{normal},{self._text(value)}"
+
+    def value_json(self, value: Any) -> str:
+        """A value's text (``returned`` makes the texts of raw returns: this is the protocol's fallback)."""
+        return self._text(value)
+
+    def _raw_state(self) -> _ThreadState | None:
+        state: _ThreadState | None = getattr(self.local, "state", None)
+        if state is None and self.thread_records() is not None:
+            state = self.local.state
+        return state
+
+    def _count(self, frame: FrameType, frames: list[tuple[Any, int, Any]]) -> int:
+        """Frames entered since tracing started, from ``frame`` up: from the innermost recorded call still running
+        when it is a caller (frames in between were not recorded), else from the tracer's start."""
+        if frames:
+            top, count = frames[-1][0], frames[-1][1]
+            current = frame.f_back
+            steps = 1
+            while current is not None and steps < 256:
+                if current is top:
+                    return count + steps
+                current = current.f_back
+                steps += 1
+            frames.clear()  # (not a caller: calls whose returns were not recorded)
+        owner = self._owner
+        if owner is None:
+            return 1
+        entered: int = owner._new_frames_on_stack(frame)
+        return max(entered, 1)
+
+    def _unseen_call(self, frame: FrameType, state: _ThreadState) -> tuple[_Site, int]:
+        """The site and frame count of a raw return whose call was not recorded (it started before tracing)."""
+        code = frame.f_code
+        site = self._sites.get(id(code))
+        if site is None or site.code is not code:
+            from .._engine._source import code_filename, frame_module
+
+            site = self.describe(code, frame_module(frame), code_filename(code, frame.f_globals))
+        state.returns = True
+        owner = self._owner
+        entered = owner._new_frames_on_stack(frame) if owner is not None else 1
+        return site, max(entered, 1)
+
+    def _register(self, site: _Site, frame: FrameType, state: _ThreadState) -> None:
+        """A raw site's first record in this file: its code entry (and source) go first, in the thread's order."""
+        table = self._table
+        code = site.code
+        with self._lock:
+            site.table = table
+            entry = table.codes.get(id(code))
+            if entry is not None and entry[0] is code:
+                site.ref = entry[1]
+                return
+            site.ref = table.new_ref()
+            table.codes[id(code)] = (code, site.ref, site.names)
+            lines = []
+            if site.filename not in table.sources:
+                table.sources.add(site.filename)
+                lines.extend(_source_lines(site.filename, frame.f_globals))
+            lines.append(_site_line(site))
+        records = state.records
+        for line in lines:
+            records.append((None, 0, line))
+
+    def _format(self, state: _ThreadState) -> None:
+        """Turn a thread's raw records into lines (the caller holds the lock)."""
+        records = state.records
+        count = len(records)  # (the thread may append more meanwhile: they wait for the next time)
+        if count:
+            state.formatted_ref = self._render(
+                records[:count], state.formatted_ref, state.out.append, self._buffer.append
             )
-        table.local.ref = ref
-        table.local.name = name
-        table.local.events = self._buffer  # (where its events go: a flight recorder keeps a ring per thread)
+            del records[:count]
+
+    def _render(
+        self, records: list[tuple[Any, ...]], ref: int, out: Callable[[str], Any], entries: Callable[[str], Any]
+    ) -> int:
+        """Raw records (of a thread whose ref is ``ref``) as event lines to ``out``, code and thread entries to
+        ``entries``; the thread's ref after them."""
+        head = f",{ref},"
+        t0 = self._t0
+        returned = RETURN
+        for what, ns, text in records:
+            if what is returned:
+                out(f"[2,{ns - t0}{head}{text}]\n")
+            elif what is None:
+                entries(text)  # a code entry (or a source)
+            elif what is _THREAD:
+                entries(text)  # the thread renamed: its new entry, and its ref (in ``ns``) from here on
+                ref = ns
+                head = f",{ns},"
+            else:
+                out(f"[0,{ns - t0}{head}{text}]\n")
         return ref
 
     # -- the file ---------------------------------------------------------------------------------------
@@ -322,11 +644,17 @@ class Recorder(Action):
         self._ready = False
         self._buffer = []
         self._table = _Table()
+        self.local = self._table.local  # (every thread's next record sets it up anew, or finds recording closed)
 
     def flush(self) -> None:
         """Write every buffered record now (whole lines, one write)."""
         with self._lock:
-            if self._fd < 0 or not self._buffer or self._pid != os.getpid():
+            if self._fd < 0 or self._pid != os.getpid():
+                return
+            for state in self._table.threads:
+                if state.records:
+                    self._format(state)
+            if not self._buffer:
                 return
             count = len(self._buffer)
             data = "".join(self._buffer[:count]).encode("ascii", "backslashreplace")
@@ -348,8 +676,9 @@ class Recorder(Action):
         if self._closed:
             return
         if self._fd >= 0 and self._pid == os.getpid():
-            self._buffer.append(f'["end",{_perf_ns() - self._t0}]\n')
             with contextlib.suppress(OutputError):
+                self.flush()  # (every thread's raw records first: the end mark is the last line)
+                self._buffer.append(f'["end",{_perf_ns() - self._t0}]\n')
                 self.flush()
         self._closed = True
         with self._lock:
@@ -368,13 +697,19 @@ class Recorder(Action):
         self._reset()
 
 
-def _source_lines(filename: str, event: Event) -> list[str]:
+def _thread_line(state: _ThreadState) -> str:
+    """A thread's ``t`` entry, under its current ref and name."""
+    fields = ["t", state.ref, _threadid(state.ident), state.name]
+    return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
+def _source_lines(filename: str, module_globals: dict[str, Any] | None) -> list[str]:
     """The ``["s", filename, text]`` record of a source that no file holds (``-c`` code, a string given to exec that
     linecache knows, a module in a zip): a replay shows its lines as the live trace did. None for a real file."""
     if os.path.exists(filename):
         return []
     try:
-        lines = linecache.getlines(filename, event.globals)
+        lines = linecache.getlines(filename, module_globals)
     except Exception:  # (a loader's get_source may fail in any way)
         return []
     if not lines:
@@ -385,24 +720,33 @@ def _source_lines(filename: str, event: Event) -> list[str]:
 def _code_line(ref: int, event: Event, code: CodeType | None) -> str:
     if code is None:  # a C function (profile mode): no parameters, no first line
         fields: list[Any] = ["c", ref, event.filename, event.module, event.function, 0, event.stdlib, True, 0, 0, 0, []]
-    else:
-        count = code.co_argcount + code.co_kwonlyargcount
-        flags = code.co_flags & PARAMETER_FLAGS
-        count += bool(flags & 0x04) + bool(flags & 0x08)
-        fields = [
-            "c",
-            ref,
-            event.filename,
-            event.module,
-            code.co_name,
-            code.co_firstlineno,
-            event.stdlib,
-            False,
-            code.co_argcount,
-            code.co_kwonlyargcount,
-            flags,
-            list(code.co_varnames[:count]),
-        ]
+        return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
+    return _python_code_line(ref, event.filename, event.module, event.stdlib, code)
+
+
+def _site_line(site: _Site) -> str:
+    """The code entry of a raw site: the same as the normal path writes for its first event."""
+    return _python_code_line(site.ref, site.filename, site.module, site.stdlib, site.code)
+
+
+def _python_code_line(ref: int, filename: str, module: str, stdlib: bool, code: CodeType) -> str:
+    count = code.co_argcount + code.co_kwonlyargcount
+    flags = code.co_flags & PARAMETER_FLAGS
+    count += bool(flags & 0x04) + bool(flags & 0x08)
+    fields = [
+        "c",
+        ref,
+        filename,
+        module,
+        code.co_name,
+        code.co_firstlineno,
+        stdlib,
+        False,
+        code.co_argcount,
+        code.co_kwonlyargcount,
+        flags,
+        list(code.co_varnames[:count]),
+    ]
     return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 

@@ -50,6 +50,9 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     args = recorder.args
     arguments = recorder.arguments
     value_json = recorder.value_json
+    # A framed recorder (hunter.record's writer) makes a return's text from the frame itself (see _recording).
+    framed = getattr(recorder, "framed", False) is True
+    returned_text = recorder.returned if framed else None
     returned_mark = RETURN
     unwind_mark = UNWIND
 
@@ -86,8 +89,10 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
         if gate and held_back():
             return
         ns = perf_ns()
-        if not args:
-            entry: tuple[Any, ...] = (returned_mark, ns)
+        if framed:
+            entry: tuple[Any, ...] = (returned_mark, ns, returned_text(getframe(2), value))  # type: ignore[misc]
+        elif not args:
+            entry = (returned_mark, ns)
         elif value is None and ended_by_exception(getframe(2)):
             # The normal path delivers PY_UNWIND as a return event of None too, and ChromeTrace tells an exception's
             # end by the frame's last instruction (ended_by_exception; not always right: a generator left by an

@@ -1,0 +1,222 @@
+"""RecordedEvent: an event kept after its moment, the one form every copy of an event takes.
+
+``event.detach()``, Backlog's stored events and the events read back from a trace file (``hunter.record.read``) are
+all RecordedEvents; the raw recording path (``_engine._recording``) writes its records in the file's form, which
+reads back as them. A RecordedEvent has the fields a live event has, values as texts (or as a value_filter made
+them); a frame only when Backlog keeps one (to make up its first event's callers at the replay).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from types import CodeType
+from typing import Any, cast
+
+from ..event import Event
+from ._compat import RETURN_OPCODES
+from ._source import parameters
+
+__all__ = ["RECORDED_FIELDS", "RecordedCode", "RecordedEvent"]
+
+#: The query fields a recording holds (``arg`` only when its values were recorded).
+RECORDED_FIELDS = frozenset(
+    {
+        "function",
+        "module",
+        "lineno",
+        "stdlib",
+        "arg",
+        "kind",
+        "filename",
+        "source",
+        "fullsource",
+        "threadname",
+        "threadid",
+        "depth",
+        "builtin",
+    }
+)
+#: An instruction that is not a normal return (ErrorSnooper tells returns from exceptions passing through by it).
+_NOT_A_RETURN = -1
+#: What a detached copy takes from its event (source and fullsource stay lazy: kind, filename and lineno give them).
+_COPIED = (
+    "kind",
+    "builtin",
+    "threading_support",
+    "depth",
+    "calls",
+    "code",
+    "function",
+    "module",
+    "filename",
+    "lineno",
+    "stdlib",
+    "threadid",
+    "threadname",
+    "instruction",
+)
+
+
+class RecordedCode:
+    """What a recording keeps of a code object: its names, first line and how its parameters are listed."""
+
+    __slots__ = (
+        "builtin",
+        "co_argcount",
+        "co_filename",
+        "co_firstlineno",
+        "co_flags",
+        "co_kwonlyargcount",
+        "co_name",
+        "co_qualname",
+        "co_varnames",
+        "module",
+        "stdlib",
+    )
+
+    def __init__(self, fields: list[Any]) -> None:
+        (
+            _tag,
+            _ref,
+            self.co_filename,
+            self.module,
+            self.co_name,
+            self.co_firstlineno,
+            self.stdlib,
+            self.builtin,
+            self.co_argcount,
+            self.co_kwonlyargcount,
+            self.co_flags,
+            varnames,
+        ) = fields[:12]
+        self.co_varnames = tuple(varnames)
+        self.co_qualname = self.co_name
+
+    def __repr__(self) -> str:
+        return f"<recorded code {self.co_name} at {self.co_filename}:{self.co_firstlineno}>"
+
+
+class RecordedEvent(Event):
+    """An event kept after its moment: the fields a live event has, its values as texts (or as a value_filter made
+    them), no live frame (but Backlog's copies, see :meth:`of`).
+
+    ``time_ns`` (wall clock) and ``pid`` say when and where it happened; ``cwd`` is the recorded program's working
+    directory (its relative file names are read from there). Read from a trace file, fields that were not recorded
+    read as empty (``locals`` holds a call's arguments, as texts; ``globals`` is empty; ``calls`` is 0).
+    """
+
+    time_ns: int = 0
+    pid: int = 0
+    cwd: str = ""
+
+    @classmethod
+    def of(cls, event: Event, value_filter: Callable[[Any], Any] | None, keep_frame: bool = False) -> RecordedEvent:
+        """The copy of ``event`` that ``event.detach(value_filter)`` is; ``keep_frame``: Backlog's, which keeps the
+        frame and the tracer (to make up its first event's callers at the replay) and copies only what changes after
+        the event: the code and the frame's globals give the rest, lazily, as for the live event."""
+        copy = cls.__new__(cls)
+        data = copy.__dict__
+        if keep_frame:
+            data.update(event.__dict__)  # the fields computed so far, the kind, the frame and the tracer
+            data["detached"] = True
+            data.update(
+                lineno=event.lineno,
+                instruction=event.instruction,
+                depth=event.depth,
+                calls=event.calls,
+                threadid=event.threadid,
+                threadname=event.threadname,
+                function_object=None,
+            )
+        else:
+            data.update(frame=None, _tracer=None, detached=True)
+            for name in _COPIED:
+                data[name] = getattr(event, name)
+        if isinstance(event, RecordedEvent):
+            data.update(time_ns=event.time_ns, pid=event.pid, cwd=event.cwd)
+        else:
+            data.update(time_ns=time.time_ns(), pid=os.getpid())
+        if event.detached:
+            # Already kept once: its values are what a filter made of them (texts), and a second filter keeps them.
+            if value_filter is None:
+                data.update(arg=None, globals={}, locals={})
+            else:
+                data.update(arg=event.arg, globals=dict(event.globals), locals=dict(event.locals))
+            return copy
+        if value_filter is None:
+            data.update(arg=None, globals={}, locals={})
+        else:
+            data["arg"] = value_filter(event.arg)
+            data["globals"] = {key: value_filter(value) for key, value in event.globals.items()}
+            data["locals"] = {key: value_filter(value) for key, value in event.locals.items()}
+        return copy
+
+    @classmethod
+    def make(
+        cls,
+        kind: str,
+        builtin: bool,
+        code: RecordedCode,
+        thread: tuple[int | None, str],
+        depth: int,
+        lineno: int,
+        extra: list[Any],
+        values: bool,
+    ) -> RecordedEvent:
+        """Build the event of one record (``extra``: what follows its line number)."""
+        event = cls.__new__(cls)
+        data = event.__dict__
+        data.update(
+            frame=None,
+            _tracer=None,
+            detached=True,
+            kind=kind,
+            builtin=builtin,
+            threading_support=None,
+            depth=depth,
+            calls=0,
+            code=code,
+            function=code.co_name,
+            module=code.module,
+            filename=code.co_filename,
+            lineno=lineno,
+            stdlib=code.stdlib,
+            threadid=thread[0],
+            threadname=thread[1],
+            instruction=None,
+            function_object=None,
+            arg=None,
+            globals={},
+            locals={},
+        )
+        if kind == "return":
+            data["instruction"] = RETURN_OPCODES[0] if extra and extra[0] else _NOT_A_RETURN
+            extra = extra[1:]
+        if values and extra and not builtin:
+            if kind == "call":
+                # (in the order the writer used: the parameters' order, which RecordedCode gives as its code did)
+                names = [name for _star, name in parameters(cast(CodeType, code))]
+                data["locals"] = dict(zip(names, extra[0], strict=False))
+            elif kind != "line":
+                data["arg"] = extra[0]
+        return event
+
+    def _source_file(self) -> str:
+        filename: str = self.filename
+        if os.path.isabs(filename) or os.path.exists(filename):
+            return filename
+        # A relative name is relative to the recorded program's working directory, not the reader's.
+        candidate = os.path.join(self.cwd, filename)
+        return candidate if os.path.exists(candidate) else filename
+
+    def clone(self) -> RecordedEvent:
+        """A shallow copy."""
+        event = RecordedEvent.__new__(RecordedEvent)
+        event.__dict__.update(self.__dict__)
+        return event
+
+    def __reduce__(self) -> Any:
+        # As hunter 3.9's detached events (Events, which never pickle): a copy may still hold live values.
+        raise TypeError("cannot pickle 'hunter._event.Event' object")

@@ -1,0 +1,209 @@
+"""Recordings on the raw path (hunter._engine._recording) write what events write; every kept event is one type."""
+
+from __future__ import annotations
+
+import abc
+import enum
+import importlib.util
+import io
+import json
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_recording import APP, APP_SOURCE
+
+import hunter
+import hunter._engine._recording
+import hunter.record
+from hunter import Q
+from hunter.record import RecordedEvent, writer
+from hunter.record.format import escape
+from hunter.util import MISSING
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """test_recording's program: calls of every shape (generators, exceptions, async, threads)."""
+    path = tmp_path_factory.mktemp("recorded") / f"{APP}.py"
+    path.write_text(APP_SOURCE)
+    spec = importlib.util.spec_from_file_location(APP, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[APP] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(APP, None)
+
+
+def recorded(app: Any, path: Path, raw: bool, **options: Any) -> tuple[dict[str, list[Any]], list[str], Any]:
+    """Record app.main() on one path: its events per thread (times left out), its code entries, and the plan."""
+    hunter._engine._recording.enabled = raw
+    try:
+        tracer = hunter.trace(Q(module=APP), record=str(path), **options)
+        plan = tracer._context.recording if tracer._context is not None else None
+        try:
+            result = app.main()
+        finally:
+            tracer.stop()
+    finally:
+        hunter._engine._recording.enabled = True
+    assert result == ("bad value", [1, 2, 3])
+    threads: dict[str, list[Any]] = {}
+    for event in hunter.record.read(path):
+        fields = [
+            event.kind,
+            event.function,
+            event.module,
+            event.lineno,
+            event.depth,
+            event.stdlib,
+            event.instruction,
+            event.arg,
+            event.locals,
+        ]
+        # (A generator expression's argument is an iterator, shown with its address.)
+        shown = json.loads(re.sub(r"0x[0-9a-f]+", "0x?", json.dumps(fields)))
+        threads.setdefault(event.threadname, []).append(shown)
+    codes = sorted(line.split(",", 2)[2] for line in path.read_text().splitlines() if line.startswith('["c",'))
+    return threads, codes, plan
+
+
+OPTIONS = {
+    "values": {},
+    "no-values": {"record_values": False},
+    "lines": {"record_lines": True},
+}
+
+
+@pytest.mark.parametrize("options", sorted(OPTIONS))
+def test_a_recording_on_the_raw_path_writes_what_events_write(app: Any, tmp_path: Path, options: str) -> None:
+    by_events, codes, plan = recorded(app, tmp_path / "events.hunt", False, **OPTIONS[options])
+    by_records, raw_codes, raw_plan = recorded(app, tmp_path / "raw.hunt", True, **OPTIONS[options])
+    assert plan is None
+    assert raw_plan is not None
+    assert by_records == by_events
+    assert raw_codes == codes  # every code entry once, the same
+    main = by_records["MainThread"]
+    assert main[0][:2] == ["call", "main"]
+    assert {name for name in by_records if name.startswith("worker")} == {"worker-0", "worker-1"}
+    assert sum(len(events) for events in by_records.values()) > 200
+    assert any(event[0] == "line" for event in main) is (options == "lines")
+
+
+def test_detached_backlogged_and_recorded_events_are_one_type(tmp_path: Path) -> None:
+    """``event.detach()``, Backlog's stored events and a recording's events: all RecordedEvents, saying when and where
+    they happened; copying one again keeps its values' texts (a value_filter doesn't run twice)."""
+    detached: list[Any] = []
+    printed = io.StringIO()
+    backlog = hunter.Backlog(Q(function="never"), size=5, strip=False, action=hunter.CallPrinter(stream=printed))
+
+    def keep(event: Any) -> None:
+        detached.append(event.detach(repr))
+
+    def step(value: Any) -> Any:
+        return value
+
+    path = tmp_path / "one.hunt"
+    with hunter.trace(function="step", actions=[keep, backlog], record=str(path)):
+        step([1, "two"])
+    recorded = list(hunter.record.read(path))
+    stored = list(backlog.queue)
+    for events in (detached, stored, recorded):
+        assert [type(event) for event in events] == [RecordedEvent, RecordedEvent]
+        assert [(event.kind, event.function, event.detached) for event in events] == [
+            ("call", "step", True),
+            ("return", "step", True),
+        ]
+        assert all(event.pid == os.getpid() and event.time_ns > 0 for event in events)
+    assert detached[1].arg == recorded[1].arg == "[1, 'two']"
+    assert detached[0].frame is None and stored[0].frame is not None  # (Backlog makes up callers from it)
+    again = recorded[1].detach(repr)
+    assert (type(again), again.arg) == (RecordedEvent, "[1, 'two']")
+    assert recorded[1].detach().arg is None
+
+
+def work(n: int) -> int:
+    return n + 1
+
+
+def renaming() -> None:
+    work(1)
+    threading.current_thread().name = "renamed"
+    work(2)
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw-records", "events"])
+def test_a_thread_renamed_while_recorded_shows_its_new_name_from_its_next_call(tmp_path: Path, raw: bool) -> None:
+    path = tmp_path / "renamed.hunt"
+    hunter._engine._recording.enabled = raw
+    try:
+        tracer = hunter.trace(function_in=("work", "renaming"), record=str(path), threading_support=True)
+        try:
+            thread = threading.Thread(target=renaming, name="before")
+            thread.start()
+            thread.join()
+        finally:
+            tracer.stop()
+    finally:
+        hunter._engine._recording.enabled = True
+    assert (tracer._context.recording is not None) is raw  # type: ignore[union-attr]
+    assert [(event.kind, event.function, event.threadname) for event in hunter.record.read(path)] == [
+        ("call", "renaming", "before"),
+        ("call", "work", "before"),
+        ("return", "work", "before"),
+        ("call", "work", "renamed"),
+        ("return", "work", "renamed"),
+        ("return", "renaming", "renamed"),
+    ]
+
+
+class Plain:
+    def __repr__(self) -> str:
+        raise RuntimeError("never called")
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+class Abstract(abc.ABC):  # noqa: B024  (a class of another metaclass)
+    pass
+
+
+def values() -> list[object]:
+    """Made in the test: a module global too big to print would fail a detach(repr) of this module's globals."""
+    return [
+        'it\'s "quoted"\n',
+        {"a": "it's", "b": "\u00e9\u2028x", 1: b"\x00", 2.5: None},
+        [1.5, float("nan"), True, None, b"x", 10**20, -0.0],
+        (1,),
+        ("a" * 3000,),
+        {"k": "v" * 5000},
+        [[1], {"a": (2,)}],
+        [10**5000],  # (too big to print on 3.11+: the text says the repr failed, the program goes on)
+        1.2345678901234567e-300,
+        float("-inf"),
+        Plain(),
+        Color.RED,
+        Abstract(),
+        ValueError("bad", 1),
+        bytearray(b"x"),
+        MISSING,
+        Plain,
+        [Plain(), Color.RED],
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(values())))
+def test_a_recorded_value_is_its_safe_repr_as_json(index: int) -> None:
+    """The recorder's fast paths for strings and flat containers write what value_text (safe_repr) gives."""
+    value = values()[index]
+    for limit in (1024, 20, 8):
+        text = writer._json_text_at(limit)(value)
+        assert text == escape(writer.value_text(value, limit))
+        assert json.loads(text) == writer.value_text(value, limit)
