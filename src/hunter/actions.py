@@ -68,6 +68,10 @@ class Action:
         # The actions defined here never look at event.calls; a subclass defined elsewhere might.
         return type(self).__module__ != __name__
 
+    def _reads_depth(self) -> bool:
+        # Those defined here read event.depth rarely (ErrorSnooper says otherwise); a subclass elsewhere might.
+        return type(self).__module__ != __name__
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.__dict__ == other.__dict__
 
@@ -767,6 +771,9 @@ class ErrorSnooper(CodePrinter):
         #: The first exception event of the story being followed (None: no story), and the story's events so far.
         self.origin: Event | None = None
         self.events: list[Event] = []
+
+    def _reads_depth(self) -> bool:
+        return True  # every event is kept detached (with its depth) for the story
 
     def _detach(self, event: Event) -> Event:
         # Only the value is shown when a story is printed: the frame's variables need no repr.

@@ -19,6 +19,7 @@ from ._engine._verdict import (
     combine_or,
     negate,
     reads_calls,
+    reads_depth,
     verdict_of,
 )
 from .actions import Action, CallPrinter, CodePrinter, ColorStreamAction
@@ -75,6 +76,9 @@ class _Composable:
         # Unknown subclasses may read anything.
         return True
 
+    def _reads_depth(self) -> bool:
+        return True
+
     def _parts(self) -> Iterable[tuple[str, Any]]:
         """The predicates and actions inside this one, each with its role, for :func:`check`."""
         return ()
@@ -121,6 +125,9 @@ class Query(_Composable):
 
     def _reads_calls(self) -> bool:
         return any(field == "calls" for field, _, _ in self._checks)
+
+    def _reads_depth(self) -> bool:
+        return any(field == "depth" for field, _, _ in self._checks)
 
     def _check_values(self) -> None:
         """Raise ValueError for a value that can never match or has the wrong type for its field."""
@@ -188,6 +195,9 @@ class And(_Composable):
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
 
+    def _reads_depth(self) -> bool:
+        return any(reads_depth(predicate) for predicate in self.predicates)
+
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", predicate) for predicate in self.predicates]
 
@@ -226,6 +236,9 @@ class Or(_Composable):
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
 
+    def _reads_depth(self) -> bool:
+        return any(reads_depth(predicate) for predicate in self.predicates)
+
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", predicate) for predicate in self.predicates]
 
@@ -256,6 +269,9 @@ class Not(_Composable):
 
     def _reads_calls(self) -> bool:
         return reads_calls(self.predicate)
+
+    def _reads_depth(self) -> bool:
+        return reads_depth(self.predicate)
 
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", self.predicate)]
@@ -316,6 +332,9 @@ class When(_Composable):
     def _reads_calls(self) -> bool:
         return reads_calls(self.condition) or any(reads_calls(action) for action in self.actions)
 
+    def _reads_depth(self) -> bool:
+        return reads_depth(self.condition) or any(reads_depth(action) for action in self.actions)
+
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", self.condition), *(("Action", action) for action in self.actions)]
 
@@ -366,6 +385,9 @@ class From(_Composable):
 
     def _reads_calls(self) -> bool:
         return True  # it records the call count where the condition matched and passes counts relative to it
+
+    def _reads_depth(self) -> bool:
+        return True  # the same with the depth, on every event once the condition matched
 
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", self.condition), *([("Predicate", self.predicate)] if self.predicate is not None else [])]

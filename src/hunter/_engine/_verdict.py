@@ -89,3 +89,20 @@ def reads_calls(obj: object) -> bool:
     except Exception as exc:  # an odd object: assume the worst, which is always correct
         let_through(exc)
         return True
+
+
+def reads_depth(obj: object) -> bool:
+    """Whether a predicate or action reads ``event.depth`` often enough that backends should count it as they go.
+
+    Counting costs a little on every call (see ``_engine._depths``); without it, each read walks up the stack.
+    Built-in predicates and actions say so through a ``_reads_depth`` method; anything else is opaque and assumed to
+    read it.
+    """
+    method = getattr(type(obj), "_reads_depth", None)
+    if method is None:
+        return True
+    try:
+        return bool(method(obj))
+    except Exception as exc:  # an odd object: assume it reads depth, which is always correct
+        let_through(exc)
+        return True
