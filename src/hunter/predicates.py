@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator as _operator
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,6 +26,16 @@ from ._engine._verdict import (
 )
 from .actions import Action, CallPrinter, CodePrinter, ColorStreamAction
 from .event import Event
+
+_new_event = object.__new__
+
+#: Query operators that are plain comparisons: their tests are the operator module's (no Python frame).
+_ORDERING: dict[str, Callable[[Any, Any], Any]] = {
+    "lt": _operator.lt,
+    "lte": _operator.le,
+    "gt": _operator.gt,
+    "gte": _operator.ge,
+}
 
 __all__ = ["And", "Backlog", "From", "Not", "Or", "Q", "Query", "When", "check"]
 
@@ -98,14 +110,19 @@ class Query(_Composable):
         checks = [(field, operator, value) for operator in _OPERATOR_ORDER for field, value in groups[operator].items()]
         checks.sort(key=lambda check: check[0] not in STATIC_FIELDS)
         self._checks: tuple[tuple[str, str, Any], ...] = tuple(checks)
+        # What __call__ runs: each check's test as a function of (actual, expected), None for equality (compared
+        # inline); the ordering operators straight from the operator module, the rest through matches().
+        self._tests: tuple[tuple[str, Callable[[Any, Any], Any] | None, Any], ...] = tuple(
+            (field, _test_of(operator), value) for field, operator, value in checks
+        )
 
     def __call__(self, event: Event) -> bool:
-        for field, operator, expected in self._checks:
+        for field, test, expected in self._tests:
             actual = getattr(event, field)
-            if operator == "eq":
+            if test is None:
                 if actual != expected:
                     return False
-            elif not matches(operator, actual, expected):
+            elif not test(actual, expected):
                 return False
         return True
 
@@ -166,6 +183,13 @@ class Query(_Composable):
 
     def __hash__(self) -> int:
         return hash(("Query", self._key()))
+
+
+def _test_of(operator: str) -> Callable[[Any, Any], Any] | None:
+    """How Query.__call__ tests a field with ``operator``: None for equality (compared inline)."""
+    if operator == "eq":
+        return None
+    return _ORDERING.get(operator) or functools.partial(matches, operator)
 
 
 def _hashable(value: Any) -> Any:
@@ -363,25 +387,32 @@ class From(_Composable):
         self.origin_calls: int | None = None
 
     def __call__(self, event: Event) -> Any:
-        if self.origin_depth is None:
+        origin_depth = self.origin_depth
+        if origin_depth is None:
             if not self.condition(event):
                 return False
             self.origin_depth = event.depth
             self.origin_calls = event.calls
             delta_depth = delta_calls = 0
         else:
-            delta_depth = event.depth - self.origin_depth
-            delta_calls = event.calls - self.origin_calls
+            delta_depth = event.depth - origin_depth
             if delta_depth < self.watermark:
                 # Back above the starting call: wait for the condition again.
                 self.origin_depth = self.origin_calls = None
                 return False
-        if self.predicate is None:
+            delta_calls = event.calls - self.origin_calls
+        predicate = self.predicate
+        if predicate is None:
             return True
-        relative = event.clone()
-        relative.depth = delta_depth
-        relative.calls = delta_calls
-        return self.predicate(relative)  # as it is (an action's None too), as in hunter 3.9
+        if type(event) is Event:
+            # What clone() does, without its call: this runs for every event below the starting call.
+            relative = _new_event(Event)
+            relative.__dict__ = {**event.__dict__, "depth": delta_depth, "calls": delta_calls}
+        else:
+            relative = event.clone()  # (a recorded event's keeps its type)
+            relative.depth = delta_depth
+            relative.calls = delta_calls
+        return predicate(relative)  # as it is (an action's None too), as in hunter 3.9
 
     def _reads_calls(self) -> bool:
         return True  # it records the call count where the condition matched and passes counts relative to it
