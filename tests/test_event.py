@@ -746,3 +746,21 @@ def test_function_object_through_wraps_staticmethods_and_put_back_frames(backend
     }
     assert [event.function_object for event in replayed] == list(found.values())
     assert Event.__new__(Event).__dict__ == {} and replayed[0].detach().function_object is None
+
+
+def test_an_event_names_its_tracer_and_a_copy_none(backend: str) -> None:
+    # Actions reach the tracer through event.tracer (Stop, Debugger, CallPrinter's runs): the tracer that made the
+    # event, answering the EventSource questions; a detached copy names none.
+    seen: list[tuple[object, object, int, int]] = []
+
+    def record(event: Any) -> None:
+        source = event.tracer
+        seen.append((source, event.detach().tracer, source.count_frames(event.frame), source.calls))
+
+    def target() -> None:
+        pass
+
+    tracer = hunter.Tracer(backend=backend).trace(Q(function="target", kind="call", action=record))
+    target()
+    tracer.stop()
+    assert seen == [(tracer, None, 1, 1)]

@@ -49,17 +49,28 @@ def _method_with_code(value: Any, code: CodeType, *, is_owner: bool) -> Function
 
 
 class EventSource(Protocol):
-    """What an event asks of the tracer that made it (a ``Tracer``): its thread option and its counters."""
+    """What an event may ask of the tracer that made it (a ``Tracer`` is one), and what actions ask through it."""
 
     @property
-    def threading_support(self) -> bool | None: ...
+    def threading_support(self) -> bool | None:
+        """The tracer's thread option (events copy it)."""
 
     @property
-    def calls(self) -> int: ...
+    def calls(self) -> int:
+        """How many call events the tracer saw so far."""
 
-    def _new_frames_on_stack(self, frame: FrameType) -> int: ...
+    @property
+    def run_token(self) -> object:
+        """A new object each time tracing starts: what per-run state (CallPrinter's open calls) is kept under."""
 
-    def _hand_over_thread(self) -> None: ...
+    def count_frames(self, frame: FrameType) -> int:
+        """How many frames from ``frame`` up its chain were entered after tracing started."""
+
+    def stop(self) -> None:
+        """Stop tracing (an action may call it: the Stop action)."""
+
+    def hand_over_thread(self) -> None:
+        """Report no more events of the current thread: a debugger's trace function took it (Debugger)."""
 
 
 class _lazy:
@@ -108,6 +119,8 @@ class Event:
     builtin: bool
     detached: bool = False
     threading_support: bool | None
+    #: The tracer that made the event (None for a detached copy or one made by hand).
+    tracer: EventSource | None = None
 
     def __init__(
         self,
@@ -130,7 +143,7 @@ class Event:
             self.kind = kind
             self.builtin = False
         self.arg = arg
-        self._tracer = tracer
+        self.tracer = tracer
         if depth is not None:
             self.depth = depth
         if calls is not None:
@@ -144,9 +157,9 @@ class Event:
     @_lazy
     def depth(self) -> int:
         """Call depth relative to where tracing started (line events count one deeper than their call)."""
-        if self._tracer is None or self.frame is None:
+        if self.tracer is None or self.frame is None:
             return 0
-        frames = self._tracer._new_frames_on_stack(self.frame)
+        frames = self.tracer.count_frames(self.frame)
         # A call/return belongs to the level of its caller, its lines to the level below (as hunter 3.9).
         if self.kind in ("call", "return") and not self.builtin:
             frames -= 1
@@ -155,7 +168,7 @@ class Event:
     @_lazy
     def calls(self) -> int:
         """How many call events the tracer saw before this one."""
-        return self._tracer.calls if self._tracer is not None else 0
+        return self.tracer.calls if self.tracer is not None else 0
 
     # -- fields from the frame ----------------------------------------------------------------------------
     # These are computed for live events only: detach() fills in every one of them (the frame is None only
@@ -305,7 +318,7 @@ class Event:
         event = Event.__new__(Event)
         data = event.__dict__
         data["frame"] = None
-        data["_tracer"] = None
+        data["tracer"] = None
         data["detached"] = True
         for name in (
             "kind",

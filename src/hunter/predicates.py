@@ -517,7 +517,7 @@ class Backlog(_Composable):
         made_up: list[Event] = []
         while frame is not None and len(made_up) < missing:
             depth = first_depth - len(made_up) - 1
-            call = Event(frame, "call", None, depth, -1, event.threading_support, tracer=event._tracer)
+            call = Event(frame, "call", None, depth, -1, event.threading_support, tracer=event.tracer)
             if not self.vars:
                 # Without vars a made-up call has no variables at all: its arguments show as ``?``, and (as in
                 # hunter 3.9, where the module name comes from the globals) its module is ''.

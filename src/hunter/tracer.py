@@ -88,7 +88,7 @@ class Tracer:
         """The call depth of the code calling this property, relative to where tracing started (0 when stopped)."""
         if self._backend is None:  # no start to count from: every frame on the stack would count
             return 0
-        return max(self._new_frames_on_stack(sys._getframe(1)) - 1, 0)
+        return max(self.count_frames(sys._getframe(1)) - 1, 0)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ class Tracer:
             _flush_actions(handler)  # last: a signal's exception may come out of an action's flush()
             _streams.flush_all()
 
-    def _hand_over_thread(self) -> None:
+    def hand_over_thread(self) -> None:
         """Report no more events of the current thread: a debugger's trace function has it now (Debugger)."""
         backend = self._backend
         if backend is not None:
@@ -174,16 +174,18 @@ class Tracer:
             f"threading_support={self._threading_support} profiling_mode={self._profiling_mode}>"
         )
 
-    # -- used by events and the backend (through the Context) ------------------------------------------------
+    # -- used by events (the EventSource interface, with calls, run_token, stop and hand_over_thread) -------------
 
-    def _new_frames_on_stack(self, frame: FrameType) -> int:
-        """How many frames from ``frame`` up were entered after tracing started.
+    def count_frames(self, frame: FrameType) -> int:
+        """How many frames from ``frame`` up its chain were entered after tracing started.
 
         Computed from the frame chain (see hunter._engine._depths), so backends need not see every call and
         return (they skip whole code objects that can't match). The frames that existed at start are held
         until stop, which keeps their ids from being reused by new frames meanwhile.
         """
         return self._depths.count(frame)
+
+    # -- used by the backend (through the Context) ------------------------------------------------------------
 
     def _forget_frames(self) -> None:
         """Stopped: no base frames (nothing to count from), nothing remembered."""

@@ -284,7 +284,7 @@ class _Codes:
         profiling = context.profiling
         make = locals_.make
         make_counted = locals_.make_counted
-        base = {"_tracer": context.owner, "threading_support": context.threading_support, "builtin": False}
+        base = {"tracer": context.owner, "threading_support": context.threading_support, "builtin": False}
         per_code: CodeMap[_CodeInfo] = CodeMap()
         raw = None
         if recording is not None:

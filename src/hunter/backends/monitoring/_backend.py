@@ -51,7 +51,7 @@ class MonitoringBackend:
             self._count_depth,
         )
         self._threads = ThreadStarts(threading_support is not False, self._profiling, c_event_reporter(context))
-        base = {"_tracer": context.owner, "threading_support": threading_support, "builtin": False}
+        base = {"tracer": context.owner, "threading_support": threading_support, "builtin": False}
         self._codes = CodeBook(
             code_judge(handler, threading_support, context.recording, drop_lines=False),
             base,
