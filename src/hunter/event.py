@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import CodeType, FrameType, FunctionType
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from ._engine import _source
 from ._engine._frames import locals_readable
 from ._engine._program_signals import let_through
 
-__all__ = ["Event", "EventSource"]
+__all__ = ["FIELD_TABLE", "Event", "EventSource", "Field", "fields_where"]
 
 #: What ``event.kind`` can be (profile mode's ``c_call`` etc. are reported as these, with ``builtin=True``), in the
 #: order of the backends' per-kind verdict tuples.
@@ -19,6 +19,57 @@ KINDS = ("call", "line", "return", "exception")
 _C_KINDS = {"c_call": "call", "c_return": "return", "c_exception": "exception"}
 _MISSING: Any = object()
 _main_thread = threading.main_thread
+
+
+class Field(NamedTuple):
+    """One field of an event: the one place that says what it is (adding a field starts with a row below)."""
+
+    name: str
+    #: What it holds, which decides the query values that can ever match it (see ``_setup._keywords``): "text",
+    #: "number", "number or none", "mapping", "kind" (one of KINDS), "flag" (a bool), "any", "code", "option".
+    holds: str
+    #: A Query can test it (``FIELD=``, ``FIELD_OPERATOR=``).
+    query: bool
+    #: Fixed per code object, given the event kind: a Query decides it before any event (see ``_engine._verdict``),
+    #: and backends pre-fill it once per code object.
+    static: bool = False
+    #: A detached copy (``Event.detach``) keeps its value; the values and the source lines are handled apart.
+    detached: bool = False
+
+
+#: Every field of an event. Query keywords come in this order (``Event.FIELDS``).
+FIELD_TABLE = (
+    Field("function", "text", query=True, static=True, detached=True),
+    Field("module", "text", query=True, static=True, detached=True),
+    Field("lineno", "number", query=True, detached=True),
+    Field("globals", "mapping", query=True),
+    Field("stdlib", "flag", query=True, static=True, detached=True),
+    Field("arg", "any", query=True),
+    Field("locals", "mapping", query=True),
+    Field("kind", "kind", query=True, static=True, detached=True),
+    Field("filename", "text", query=True, static=True, detached=True),
+    Field("source", "text", query=True),
+    Field("fullsource", "text", query=True),
+    Field("threadname", "text", query=True, detached=True),
+    Field("threadid", "number or none", query=True, detached=True),  # None: the main thread
+    Field("instruction", "number or none", query=True, detached=True),  # None: no instruction yet
+    Field("depth", "number", query=True, detached=True),
+    Field("calls", "number", query=True, detached=True),
+    Field("builtin", "flag", query=True, static=True, detached=True),
+    Field("code", "code", query=False, static=True, detached=True),
+    Field("threading_support", "option", query=False, detached=True),
+)
+
+
+def fields_where(**wanted: Any) -> tuple[str, ...]:
+    """The names of the fields whose columns have the given values, in table order: ``fields_where(query=True)``."""
+    return tuple(
+        field.name for field in FIELD_TABLE if all(getattr(field, key) == value for key, value in wanted.items())
+    )
+
+
+#: What detach() copies, after kind and builtin.
+_DETACHED = tuple(name for name in fields_where(detached=True) if name not in ("kind", "builtin"))
 
 
 def _function_with_code(candidate: Any, code: CodeType) -> FunctionType | None:
@@ -93,25 +144,7 @@ class Event:
     """A trace event. Fields are computed on first access and cached; asking for none costs nothing."""
 
     #: Names a Query can test (``FIELD`` / ``FIELD_OPERATOR`` keywords); one list serves both.
-    FIELDS = (
-        "function",
-        "module",
-        "lineno",
-        "globals",
-        "stdlib",
-        "arg",
-        "locals",
-        "kind",
-        "filename",
-        "source",
-        "fullsource",
-        "threadname",
-        "threadid",
-        "instruction",
-        "depth",
-        "calls",
-        "builtin",
-    )
+    FIELDS = fields_where(query=True)
 
     frame: FrameType | None
     kind: str
@@ -320,22 +353,9 @@ class Event:
         data["frame"] = None
         data["tracer"] = None
         data["detached"] = True
-        for name in (
-            "kind",
-            "builtin",
-            "threading_support",
-            "depth",
-            "calls",
-            "code",
-            "function",
-            "module",
-            "filename",
-            "lineno",
-            "stdlib",
-            "threadid",
-            "threadname",
-            "instruction",
-        ):
+        data["kind"] = self.kind
+        data["builtin"] = self.builtin
+        for name in _DETACHED:
             data[name] = getattr(self, name)
         # source/fullsource stay lazy: they need only kind, filename and lineno (linecache reads the file).
         if value_filter is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from ..event import fields_where
 from ._program_signals import let_through
 
 
@@ -27,7 +28,7 @@ class Verdict(IntEnum):
 NEVER, ALWAYS, MAYBE, EFFECT = Verdict.NEVER, Verdict.ALWAYS, Verdict.MAYBE, Verdict.EFFECT
 
 #: Event fields that are fixed for a code object (given the event kind), so a Query can decide them early.
-STATIC_FIELDS = frozenset({"function", "module", "filename", "stdlib", "kind", "builtin"})
+STATIC_FIELDS = frozenset(fields_where(query=True, static=True))
 
 
 def verdict_of(predicate: object, facts: object) -> Verdict:
