@@ -203,27 +203,41 @@ def _calls(
     wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool], raw: RawSteps | None
 ) -> tuple[Callable[..., Any], ...]:
     """PY_START and PY_RESUME (DISABLEd where calls can't match), PY_THROW (can't be): settrace's ``call``."""
-    context = wiring.context
+    return _starts(wiring, deliver, held_back, raw), _throws(wiring, deliver, held_back, raw)
+
+
+def _silencer(wiring: Wiring) -> Callable[[CodeInfo, FrameType], bool]:
+    """``silenced(info, frame)``: a standard library frame that hunter's own code called stays silent (see
+    runs_for_hunter); it is noted as such."""
     get_info = wiring.info
-    discover = wiring.discover
     untraced = wiring.untraced
-    untraced_pop = untraced.pop
-    count_calls = wiring.count_calls
-    gate = wiring.gate
-    getframe = _getframe
-    disable = _DISABLE
     for_hunter = runs_for_hunter
 
     def silenced(info: CodeInfo, frame: FrameType) -> bool:
-        # A standard library frame that hunter's own code called stays silent (see runs_for_hunter).
         if not for_hunter(frame, get_info):
             return False
         untraced[id(frame)] = frame
         info.mixed = True
         return True
 
+    return silenced
+
+
+def _starts(
+    wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool], raw: RawSteps | None
+) -> Callable[[CodeType, int], Any]:
+    """PY_START and PY_RESUME: a call (settrace reports every resumption of a generator as a call too)."""
+    context = wiring.context
+    get_info = wiring.info
+    discover = wiring.discover
+    untraced_pop = wiring.untraced.pop
+    count_calls = wiring.count_calls
+    gate = wiring.gate
+    getframe = _getframe
+    disable = _DISABLE
+    silenced = _silencer(wiring)
+
     def on_start(code: CodeType, offset: int) -> Any:
-        # A call: settrace reports every resumption of a generator as a call too.
         info = get_info(id(code))
         if info is None:
             info = discover(code, getframe(1))
@@ -265,8 +279,21 @@ def _calls(
         deliver(info, fields, frame, "calls", calls)
         return None
 
+    return on_start
+
+
+def _throws(
+    wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool], raw: RawSteps | None
+) -> Callable[[CodeType, int, BaseException], None]:
+    """PY_THROW: generator.throw(), which settrace reports as a call. Interpreter-wide, can't be DISABLEd."""
+    context = wiring.context
+    get_info = wiring.info
+    discover = wiring.discover
+    untraced_pop = wiring.untraced.pop
+    gate = wiring.gate
+    getframe = _getframe
+
     def on_throw(code: CodeType, offset: int, exc: BaseException) -> None:
-        # generator.throw(): settrace reports a call. Interpreter-wide, can't be DISABLEd.
         info = get_info(id(code))
         if info is None:
             info = discover(code, getframe(1))
@@ -288,7 +315,7 @@ def _calls(
         if fields is not None:
             deliver(info, fields, frame, "calls", calls)
 
-    return on_start, on_throw
+    return on_throw
 
 
 def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Callable[..., Any], ...]:
