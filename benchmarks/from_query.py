@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""``From`` queries against hunter 3.9: the same workload and query, timed under ours (each backend) and 3.9.
+"""``From`` (and other depth) queries against hunter 3.9: the same workload and query, under ours and 3.9.
 
 Usage: python benchmarks/from_query.py [--runs N] [--hunter39 PYTHON]
 
 The workload is a recursive-descent parser (a module written to a temporary folder and imported, as a user's
 library would be) that evaluates nested arithmetic: deep recursion and many small calls, as pyparsing makes. The
 query is issue 23's ``From(Q(module_startswith="bench_parser", function=F), Q(depth_lt=2))`` with a CallPrinter
-writing to ``os.devnull``: once F is called, its own events and its direct callees' are printed, until it returns.
-Each (hunter, backend) run is a fresh process; the time is its CPU time for the traced part, and the table shows
-the median over runs and the ratio to hunter 3.9's median. hunter 3.9 comes from ``.venvs/hunter39-py3.X`` (the
-compat suite makes it), or the interpreter given with --hunter39.
+writing to ``os.devnull``: once F is called, its own events and its direct callees' are printed, until it returns;
+and a plain query on depth, ``Q(module="bench_parser", depth_lt=4)``, for scale. Each (hunter, backend) run is a
+fresh process; the time is its CPU time for the traced part. Runs are paired: each repetition runs 3.9 and each
+backend once, one after the other, so that the machine's drift hits all alike; the table shows each one's median
+time and the median of its per-repetition ratios to hunter 3.9. hunter 3.9 comes from ``.venvs/hunter39-py3.X``
+(the compat suite makes it), or the interpreter given with --hunter39.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ bench_parser.run(2)  # warm up
 backend = {backend!r}
 options = dict(backend=backend) if backend else {{}}
 with open(os.devnull, "w") as null:
-    query = From(Q(module_startswith="bench_parser", function={function!r}), Q(depth_lt=2))
+    query = {query}
     started = time.process_time()
     tracer = hunter.trace(query, action=CallPrinter(stream=null), **options)
     bench_parser.run({rounds})
@@ -103,8 +105,17 @@ with open(os.devnull, "w") as null:
     print(time.process_time() - started)
 """
 
-#: The function whose calls start the From: a mid-level one (called often, with callees below it).
-FUNCTIONS = ("parse_term", "parse_number")
+#: The queries (as written in the child), by name: From started by a mid-level function (called often, with
+#: callees below it) and by a leaf, and a plain depth query.
+QUERIES = {
+    "From(Q(function='parse_term'), Q(depth_lt=2))": (
+        'From(Q(module_startswith="bench_parser", function="parse_term"), Q(depth_lt=2))'
+    ),
+    "From(Q(function='parse_number'), Q(depth_lt=2))": (
+        'From(Q(module_startswith="bench_parser", function="parse_number"), Q(depth_lt=2))'
+    ),
+    "Q(module='bench_parser', depth_lt=4)": 'Q(module="bench_parser", depth_lt=4)',
+}
 
 
 def hunter39_python(given: str | None) -> Path | None:
@@ -115,9 +126,9 @@ def hunter39_python(given: str | None) -> Path | None:
     return python if python.exists() else None
 
 
-def time_child(python: Path | str, folder: str, backend: str | None, function: str, rounds: int) -> float:
+def time_child(python: Path | str, folder: str, backend: str | None, query: str, rounds: int) -> float:
     """CPU seconds of one traced run in a fresh process."""
-    code = CHILD.format(folder=folder, backend=backend, function=function, rounds=rounds)
+    code = CHILD.format(folder=folder, backend=backend, query=query, rounds=rounds)
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHONHUNTER")}
     if backend is not None:  # ours: the package of this checkout, whatever the interpreter has installed
         env["PYTHONPATH"] = str(ROOT / "src")
@@ -135,21 +146,25 @@ def main() -> None:
     backends = ["settrace", "monitoring"] if sys.version_info >= (3, 12) else ["settrace"]
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "bench_parser.py").write_text(PARSER)
-        print(f"Python {VERSION}, {args.runs} runs of {args.rounds} parses; CPU seconds (median), ratio to hunter 3.9")
-        for function in FUNCTIONS:
-            times: dict[str, float] = {}
+        print(f"Python {VERSION}, {args.runs} paired runs of {args.rounds} parses; CPU seconds (median), ratio to 3.9")
+        for name, query in QUERIES.items():
+            runners: list[tuple[str, Path | str, str | None]] = []
             if reference is not None:
-                runs = [time_child(reference, folder, None, function, args.rounds) for _ in range(args.runs)]
-                times["hunter 3.9"] = statistics.median(runs)
-            for backend in backends:
-                runs = [time_child(sys.executable, folder, backend, function, args.rounds) for _ in range(args.runs)]
-                times[f"ours {backend}"] = statistics.median(runs)
-            base = times.get("hunter 3.9")
-            cells = ", ".join(
-                f"{name} {seconds:.3f}s" + (f" ({seconds / base:.2f}x)" if base else "")
-                for name, seconds in times.items()
-            )
-            print(f"From(Q(function={function!r}), Q(depth_lt=2)): {cells}")
+                runners.append(("hunter 3.9", reference, None))
+            runners += [(f"ours {backend}", sys.executable, backend) for backend in backends]
+            times: dict[str, list[float]] = {label: [] for label, _, _ in runners}
+            for repetition in range(args.runs):
+                turn = repetition % len(runners)
+                for label, python, backend in runners[turn:] + runners[:turn]:  # the order rotates
+                    times[label].append(time_child(python, folder, backend, query, args.rounds))
+            cells = []
+            for label, seconds in times.items():
+                cell = f"{label} {statistics.median(seconds):.3f}s"
+                if reference is not None:
+                    ratios = [mine / base for mine, base in zip(seconds, times["hunter 3.9"], strict=True)]
+                    cell += f" ({statistics.median(ratios):.2f}x)"
+                cells.append(cell)
+            print(f"{name}: {', '.join(cells)}")
         if reference is None:
             print("(no hunter 3.9 to compare with: run the compat suite once, or pass --hunter39)")
 

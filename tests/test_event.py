@@ -12,7 +12,7 @@ import posixpath
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
@@ -746,3 +746,54 @@ def test_function_object_through_wraps_staticmethods_and_put_back_frames(backend
     }
     assert [event.function_object for event in replayed] == list(found.values())
     assert Event.__new__(Event).__dict__ == {} and replayed[0].detach().function_object is None
+
+
+def test_an_event_names_its_tracer_and_a_copy_none(backend: str) -> None:
+    # Actions reach the tracer through event.tracer (Stop, Debugger, CallPrinter's runs): the tracer that made the
+    # event, answering the EventSource questions; a detached copy names none.
+    seen: list[tuple[object, object, int, int]] = []
+
+    def record(event: Any) -> None:
+        source = event.tracer
+        seen.append((source, event.detach().tracer, source.count_frames(event.frame), source.calls))
+
+    def target() -> None:
+        pass
+
+    tracer = hunter.Tracer(backend=backend).trace(Q(function="target", kind="call", action=record))
+    target()
+    tracer.stop()
+    assert seen == [(tracer, None, 1, 1)]
+
+
+def test_every_field_holds_what_the_field_table_says(backend: str) -> None:
+    # event.FIELD_TABLE is the one description of the fields that queries, verdicts and detach() read: each row's
+    # "holds" must be what a real event's field holds, and a detached copy must keep what the table says it keeps.
+    from hunter.event import FIELD_TABLE
+
+    holds = {
+        "text": lambda value: isinstance(value, str),
+        "number": lambda value: type(value) is int,
+        "number or none": lambda value: value is None or type(value) is int,
+        "mapping": lambda value: isinstance(value, Mapping),  # (3.13+: a frame's locals are a proxy)
+        "kind": lambda value: value in hunter.event.KINDS,
+        "flag": lambda value: type(value) is bool,
+        "code": lambda value: type(value) is type(test_every_field_holds_what_the_field_table_says.__code__),
+        "option": lambda value: value in (None, True, False),
+        "any": lambda value: True,
+    }
+    events: list[Any] = []
+
+    def target(value: int) -> int:
+        return value + 1
+
+    tracer = hunter.Tracer(backend=backend).trace(Q(function="target", action=events.append))
+    target(1)
+    tracer.stop()
+    assert [event.kind for event in events] == ["call", "line", "return"]
+    for event in events:
+        copy = event.detach()
+        wrong = [row.name for row in FIELD_TABLE if not holds[row.holds](getattr(event, row.name))]
+        lost = [row.name for row in FIELD_TABLE if row.detached and getattr(copy, row.name) != getattr(event, row.name)]
+        assert (wrong, lost) == ([], [])
+    assert [row.name for row in FIELD_TABLE if row.query] == list(hunter.event.Event.FIELDS)

@@ -68,6 +68,10 @@ class Action:
         # The actions defined here never look at event.calls; a subclass defined elsewhere might.
         return type(self).__module__ != __name__
 
+    def _reads_depth(self) -> bool:
+        # Those defined here read event.depth rarely (ErrorSnooper says otherwise); a subclass elsewhere might.
+        return type(self).__module__ != __name__
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.__dict__ == other.__dict__
 
@@ -83,7 +87,7 @@ class Stop(Action):
         return f"<hunter.Stop object at 0x{id(self):x}>"
 
     def __call__(self, event: Event) -> None:
-        tracer = getattr(event, "_tracer", None)
+        tracer = getattr(event, "tracer", None)  # (an event-like object made by hand may have none)
         if tracer is not None:
             tracer.stop()
         else:
@@ -431,7 +435,7 @@ class CallPrinter(CodePrinter):
     @classmethod
     def _stack_for(cls, event: Event) -> list[tuple[str, str, int | None, int | None]]:
         """This thread's open calls; a tracer run that didn't build them (a new trace) starts with none."""
-        tracer = event._tracer
+        tracer = event.tracer
         # Detached events (a Backlog replay) carry no tracer and continue the tree they are replayed into.
         if tracer is not None:
             run = getattr(tracer, "run_token", tracer)  # (an Event made by hand may carry any object)
@@ -765,6 +769,9 @@ class ErrorSnooper(CodePrinter):
         self.origin: Event | None = None
         self.events: list[Event] = []
 
+    def _reads_depth(self) -> bool:
+        return True  # every event is kept detached (with its depth) for the story
+
     def _detach(self, event: Event) -> Event:
         # Only the value is shown when a story is printed: the frame's variables need no repr.
         detached = event.detach()
@@ -890,12 +897,12 @@ class Debugger(Action):
             kwargs = {**kwargs, "skip": ["hunter", "hunter.*"]}
         before = _debugger_hooks()
         self.klass(**kwargs).set_trace(event.frame)
-        tracer = event._tracer
+        tracer = event.tracer
         if tracer is not None and _debugger_hooks() != before:
             # The debugger's sys.settrace took the thread, as it took it from hunter 3.9's settrace hook (or, from
             # 3.14 on, pdb's sys.monitoring backend took the debugger's tool id). A debugger class that installed
             # neither took nothing: the thread stays traced.
-            tracer._hand_over_thread()
+            tracer.hand_over_thread()
 
     def __str__(self) -> str:
         return f"Debugger(klass={self.klass}, kwargs={self.kwargs})"

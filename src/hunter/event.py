@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import CodeType, FrameType, FunctionType
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from ._engine import _source
 from ._engine._frames import locals_readable
 from ._engine._program_signals import let_through
 
-__all__ = ["Event", "EventSource"]
+__all__ = ["FIELD_TABLE", "Event", "EventSource", "Field", "fields_where"]
 
 #: What ``event.kind`` can be (profile mode's ``c_call`` etc. are reported as these, with ``builtin=True``), in the
 #: order of the backends' per-kind verdict tuples.
@@ -19,6 +19,55 @@ KINDS = ("call", "line", "return", "exception")
 _C_KINDS = {"c_call": "call", "c_return": "return", "c_exception": "exception"}
 _MISSING: Any = object()
 _main_thread = threading.main_thread
+
+
+class Field(NamedTuple):
+    """One field of an event: the one place that says what it is (adding a field starts with a row below)."""
+
+    name: str
+    #: What it holds, which decides the query values that can ever match it (see ``_setup._keywords``): "text",
+    #: "number", "number or none", "mapping", "kind" (one of KINDS), "flag" (a bool), "any", "code", "option".
+    holds: str
+    #: A Query can test it (``FIELD=``, ``FIELD_OPERATOR=``).
+    query: bool
+    #: Fixed per code object, given the event kind: a Query decides it before any event (see ``_engine._verdict``),
+    #: and backends pre-fill it once per code object.
+    static: bool = False
+    #: A detached copy (``Event.detach``) keeps its value; the values and the source lines are handled apart.
+    detached: bool = False
+    #: A recording (``hunter record``) holds it, so a query of a trace file can test it (``arg``: with values).
+    recorded: bool = False
+
+
+#: Every field of an event. Query keywords come in this order (``Event.FIELDS``).
+FIELD_TABLE = (
+    Field("function", "text", query=True, static=True, detached=True, recorded=True),
+    Field("module", "text", query=True, static=True, detached=True, recorded=True),
+    Field("lineno", "number", query=True, detached=True, recorded=True),
+    Field("globals", "mapping", query=True),
+    Field("stdlib", "flag", query=True, static=True, detached=True, recorded=True),
+    Field("arg", "any", query=True, recorded=True),
+    Field("locals", "mapping", query=True),
+    Field("kind", "kind", query=True, static=True, detached=True, recorded=True),
+    Field("filename", "text", query=True, static=True, detached=True, recorded=True),
+    Field("source", "text", query=True, recorded=True),
+    Field("fullsource", "text", query=True, recorded=True),
+    Field("threadname", "text", query=True, detached=True, recorded=True),
+    Field("threadid", "number or none", query=True, detached=True, recorded=True),  # None: the main thread
+    Field("instruction", "number or none", query=True, detached=True),  # None: no instruction yet
+    Field("depth", "number", query=True, detached=True, recorded=True),
+    Field("calls", "number", query=True, detached=True),
+    Field("builtin", "flag", query=True, static=True, detached=True, recorded=True),
+    Field("code", "code", query=False, static=True, detached=True),
+    Field("threading_support", "option", query=False, detached=True),
+)
+
+
+def fields_where(**wanted: Any) -> tuple[str, ...]:
+    """The names of the fields whose columns have the given values, in table order: ``fields_where(query=True)``."""
+    return tuple(
+        field.name for field in FIELD_TABLE if all(getattr(field, key) == value for key, value in wanted.items())
+    )
 
 
 def _function_with_code(candidate: Any, code: CodeType) -> FunctionType | None:
@@ -49,17 +98,28 @@ def _method_with_code(value: Any, code: CodeType, *, is_owner: bool) -> Function
 
 
 class EventSource(Protocol):
-    """What an event asks of the tracer that made it (a ``Tracer``): its thread option and its counters."""
+    """What an event may ask of the tracer that made it (a ``Tracer`` is one), and what actions ask through it."""
 
     @property
-    def threading_support(self) -> bool | None: ...
+    def threading_support(self) -> bool | None:
+        """The tracer's thread option (events copy it)."""
 
     @property
-    def calls(self) -> int: ...
+    def calls(self) -> int:
+        """How many call events the tracer saw so far."""
 
-    def _new_frames_on_stack(self, frame: FrameType) -> int: ...
+    @property
+    def run_token(self) -> object:
+        """A new object each time tracing starts: what per-run state (CallPrinter's open calls) is kept under."""
 
-    def _hand_over_thread(self) -> None: ...
+    def count_frames(self, frame: FrameType) -> int:
+        """How many frames from ``frame`` up its chain were entered after tracing started."""
+
+    def stop(self) -> None:
+        """Stop tracing (an action may call it: the Stop action)."""
+
+    def hand_over_thread(self) -> None:
+        """Report no more events of the current thread: a debugger's trace function took it (Debugger)."""
 
 
 class _lazy:
@@ -82,25 +142,7 @@ class Event:
     """A trace event. Fields are computed on first access and cached; asking for none costs nothing."""
 
     #: Names a Query can test (``FIELD`` / ``FIELD_OPERATOR`` keywords); one list serves both.
-    FIELDS = (
-        "function",
-        "module",
-        "lineno",
-        "globals",
-        "stdlib",
-        "arg",
-        "locals",
-        "kind",
-        "filename",
-        "source",
-        "fullsource",
-        "threadname",
-        "threadid",
-        "instruction",
-        "depth",
-        "calls",
-        "builtin",
-    )
+    FIELDS = fields_where(query=True)
 
     frame: FrameType | None
     kind: str
@@ -108,6 +150,8 @@ class Event:
     builtin: bool
     detached: bool = False
     threading_support: bool | None
+    #: The tracer that made the event (None for a detached copy or one made by hand).
+    tracer: EventSource | None = None
 
     def __init__(
         self,
@@ -130,7 +174,7 @@ class Event:
             self.kind = kind
             self.builtin = False
         self.arg = arg
-        self._tracer = tracer
+        self.tracer = tracer
         if depth is not None:
             self.depth = depth
         if calls is not None:
@@ -144,9 +188,9 @@ class Event:
     @_lazy
     def depth(self) -> int:
         """Call depth relative to where tracing started (line events count one deeper than their call)."""
-        if self._tracer is None or self.frame is None:
+        if self.tracer is None or self.frame is None:
             return 0
-        frames = self._tracer._new_frames_on_stack(self.frame)
+        frames = self.tracer.count_frames(self.frame)
         # A call/return belongs to the level of its caller, its lines to the level below (as hunter 3.9).
         if self.kind in ("call", "return") and not self.builtin:
             frames -= 1
@@ -155,7 +199,7 @@ class Event:
     @_lazy
     def calls(self) -> int:
         """How many call events the tracer saw before this one."""
-        return self._tracer.calls if self._tracer is not None else 0
+        return self.tracer.calls if self.tracer is not None else 0
 
     # -- fields from the frame ----------------------------------------------------------------------------
     # These are computed for live events only: detach() fills in every one of them (the frame is None only

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator as _operator
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -19,11 +21,22 @@ from ._engine._verdict import (
     combine_or,
     negate,
     reads_calls,
+    reads_depth,
     verdict_of,
 )
 from .actions import Action, CallPrinter, CodePrinter, ColorStreamAction
 from ._engine._recorded import RecordedEvent
 from .event import Event
+
+_new_event = object.__new__
+
+#: Query operators that are plain comparisons: their tests are the operator module's (no Python frame).
+_ORDERING: dict[str, Callable[[Any, Any], Any]] = {
+    "lt": _operator.lt,
+    "lte": _operator.le,
+    "gt": _operator.gt,
+    "gte": _operator.ge,
+}
 
 __all__ = ["And", "Backlog", "From", "Not", "Or", "Q", "Query", "When", "check"]
 
@@ -76,6 +89,9 @@ class _Composable:
         # Unknown subclasses may read anything.
         return True
 
+    def _reads_depth(self) -> bool:
+        return True
+
     def _parts(self) -> Iterable[tuple[str, Any]]:
         """The predicates and actions inside this one, each with its role, for :func:`check`."""
         return ()
@@ -95,14 +111,19 @@ class Query(_Composable):
         checks = [(field, operator, value) for operator in _OPERATOR_ORDER for field, value in groups[operator].items()]
         checks.sort(key=lambda check: check[0] not in STATIC_FIELDS)
         self._checks: tuple[tuple[str, str, Any], ...] = tuple(checks)
+        # What __call__ runs: each check's test as a function of (actual, expected), None for equality (compared
+        # inline); the ordering operators straight from the operator module, the rest through matches().
+        self._tests: tuple[tuple[str, Callable[[Any, Any], Any] | None, Any], ...] = tuple(
+            (field, _test_of(operator), value) for field, operator, value in checks
+        )
 
     def __call__(self, event: Event) -> bool:
-        for field, operator, expected in self._checks:
+        for field, test, expected in self._tests:
             actual = getattr(event, field)
-            if operator == "eq":
+            if test is None:
                 if actual != expected:
                     return False
-            elif not matches(operator, actual, expected):
+            elif not test(actual, expected):
                 return False
         return True
 
@@ -122,6 +143,9 @@ class Query(_Composable):
 
     def _reads_calls(self) -> bool:
         return any(field == "calls" for field, _, _ in self._checks)
+
+    def _reads_depth(self) -> bool:
+        return any(field == "depth" for field, _, _ in self._checks)
 
     def _check_values(self) -> None:
         """Raise ValueError for a value that can never match or has the wrong type for its field."""
@@ -162,6 +186,13 @@ class Query(_Composable):
         return hash(("Query", self._key()))
 
 
+def _test_of(operator: str) -> Callable[[Any, Any], Any] | None:
+    """How Query.__call__ tests a field with ``operator``: None for equality (compared inline)."""
+    if operator == "eq":
+        return None
+    return _ORDERING.get(operator) or functools.partial(matches, operator)
+
+
 def _hashable(value: Any) -> Any:
     if isinstance(value, (list, set)):
         return ("list" if isinstance(value, list) else "set", tuple(_hashable(item) for item in value))
@@ -188,6 +219,9 @@ class And(_Composable):
 
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
+
+    def _reads_depth(self) -> bool:
+        return any(reads_depth(predicate) for predicate in self.predicates)
 
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", predicate) for predicate in self.predicates]
@@ -227,6 +261,9 @@ class Or(_Composable):
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
 
+    def _reads_depth(self) -> bool:
+        return any(reads_depth(predicate) for predicate in self.predicates)
+
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", predicate) for predicate in self.predicates]
 
@@ -257,6 +294,9 @@ class Not(_Composable):
 
     def _reads_calls(self) -> bool:
         return reads_calls(self.predicate)
+
+    def _reads_depth(self) -> bool:
+        return reads_depth(self.predicate)
 
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", self.predicate)]
@@ -317,6 +357,9 @@ class When(_Composable):
     def _reads_calls(self) -> bool:
         return reads_calls(self.condition) or any(reads_calls(action) for action in self.actions)
 
+    def _reads_depth(self) -> bool:
+        return reads_depth(self.condition) or any(reads_depth(action) for action in self.actions)
+
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", self.condition), *(("Action", action) for action in self.actions)]
 
@@ -345,28 +388,38 @@ class From(_Composable):
         self.origin_calls: int | None = None
 
     def __call__(self, event: Event) -> Any:
-        if self.origin_depth is None:
+        origin_depth = self.origin_depth
+        if origin_depth is None:
             if not self.condition(event):
                 return False
             self.origin_depth = event.depth
             self.origin_calls = event.calls
             delta_depth = delta_calls = 0
         else:
-            delta_depth = event.depth - self.origin_depth
-            delta_calls = event.calls - self.origin_calls
+            delta_depth = event.depth - origin_depth
             if delta_depth < self.watermark:
                 # Back above the starting call: wait for the condition again.
                 self.origin_depth = self.origin_calls = None
                 return False
-        if self.predicate is None:
+            delta_calls = event.calls - self.origin_calls
+        predicate = self.predicate
+        if predicate is None:
             return True
-        relative = event.clone()
-        relative.depth = delta_depth
-        relative.calls = delta_calls
-        return self.predicate(relative)  # as it is (an action's None too), as in hunter 3.9
+        if type(event) is Event:
+            # What clone() does, without its call: this runs for every event below the starting call.
+            relative = _new_event(Event)
+            relative.__dict__ = {**event.__dict__, "depth": delta_depth, "calls": delta_calls}
+        else:
+            relative = event.clone()  # (a recorded event's keeps its type)
+            relative.depth = delta_depth
+            relative.calls = delta_calls
+        return predicate(relative)  # as it is (an action's None too), as in hunter 3.9
 
     def _reads_calls(self) -> bool:
         return True  # it records the call count where the condition matched and passes counts relative to it
+
+    def _reads_depth(self) -> bool:
+        return True  # the same with the depth, on every event once the condition matched
 
     def _parts(self) -> Iterable[tuple[str, Any]]:
         return [("Predicate", self.condition), *([("Predicate", self.predicate)] if self.predicate is not None else [])]
@@ -465,7 +518,7 @@ class Backlog(_Composable):
         made_up: list[Event] = []
         while frame is not None and len(made_up) < missing:
             depth = first_depth - len(made_up) - 1
-            call = Event(frame, "call", None, depth, -1, event.threading_support, tracer=event._tracer)
+            call = Event(frame, "call", None, depth, -1, event.threading_support, tracer=event.tracer)
             if not self.vars:
                 # Without vars a made-up call has no variables at all: its arguments show as ``?``, and (as in
                 # hunter 3.9, where the module name comes from the globals) its module is ''.

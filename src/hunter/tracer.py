@@ -11,7 +11,8 @@ from typing import Any
 from ._engine import _fork
 from ._output import _streams
 from . import config
-from ._engine._frames import current_stacks, frames_entered_after
+from ._engine._depths import Depths
+from ._engine._frames import current_stacks
 from ._engine._recording import recording_for
 from ._engine._reporting import handler_failure, report
 from ._engine._program_signals import let_through
@@ -38,6 +39,8 @@ class Tracer:
         self._handler: Callable[[Event], Any] | None = None
         self._backend: Backend | None = None
         self._base_frames: dict[int, FrameType] = {}
+        #: The frame counts of the running backend (see hunter._engine._depths), from the base frames.
+        self._depths = Depths(self._base_frames)
         self._context: Context | None = None  # what the backend gets; kept after stop for ``calls``
         #: A new token each time tracing starts (not when trace() hands over to a new predicate): what printers
         #: keep per run (CallPrinter's open calls) starts afresh with it.
@@ -85,7 +88,7 @@ class Tracer:
         """The call depth of the code calling this property, relative to where tracing started (0 when stopped)."""
         if self._backend is None:  # no start to count from: every frame on the stack would count
             return 0
-        return max(self._new_frames_on_stack(sys._getframe(1)) - 1, 0)
+        return max(self.count_frames(sys._getframe(1)) - 1, 0)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -106,6 +109,7 @@ class Tracer:
             self.run_token = object()
         self._handler = predicate
         self._base_frames = base_frames
+        self._depths = Depths(base_frames)  # a new backend: what the last one remembered it can't see leave
         self._context = Context(
             predicate,
             self._threading_support,
@@ -113,6 +117,7 @@ class Tracer:
             owner=self,
             handler_failed=self._handler_failed,
             stop_tracer=self.stop,
+            depths=self._depths,
             calls=self.calls,
             # A static filter feeding one timeline exporter: recorded without events (see _recording).
             recording=recording_for(predicate, self._profiling_mode),
@@ -127,7 +132,7 @@ class Tracer:
             # E.g. the monitoring backend found no free tool id: leave this tracer stopped, not half-started.
             self._backend = None
             self._handler = None
-            self._base_frames = {}
+            self._forget_frames()
             with _running_lock:
                 _running.discard(self)
             raise
@@ -144,13 +149,13 @@ class Tracer:
             backend.stop()
         finally:
             self._handler = None
-            self._base_frames = {}
+            self._forget_frames()
             with _running_lock:
                 _running.discard(self)
             _flush_actions(handler)  # last: a signal's exception may come out of an action's flush()
             _streams.flush_all()
 
-    def _hand_over_thread(self) -> None:
+    def hand_over_thread(self) -> None:
         """Report no more events of the current thread: a debugger's trace function has it now (Debugger)."""
         backend = self._backend
         if backend is not None:
@@ -169,16 +174,24 @@ class Tracer:
             f"threading_support={self._threading_support} profiling_mode={self._profiling_mode}>"
         )
 
-    # -- used by events and the backend (through the Context) ------------------------------------------------
+    # -- used by events (the EventSource interface, with calls, run_token, stop and hand_over_thread) -------------
 
-    def _new_frames_on_stack(self, frame: FrameType) -> int:
-        """How many frames from ``frame`` up were entered after tracing started.
+    def count_frames(self, frame: FrameType) -> int:
+        """How many frames from ``frame`` up its chain were entered after tracing started.
 
-        Computed from the frame chain on demand, so backends need not see every call and return
-        (they skip whole code objects that can't match). The frames that existed at start are held
+        Computed from the frame chain (see hunter._engine._depths), so backends need not see every call and
+        return (they skip whole code objects that can't match). The frames that existed at start are held
         until stop, which keeps their ids from being reused by new frames meanwhile.
         """
-        return frames_entered_after(frame, self._base_frames)
+        return self._depths.count(frame)
+
+    # -- used by the backend (through the Context) ------------------------------------------------------------
+
+    def _forget_frames(self) -> None:
+        """Stopped: no base frames (nothing to count from), nothing remembered."""
+        self._depths.clear()
+        self._base_frames = {}
+        self._depths = Depths(self._base_frames)
 
     def _handler_failed(self, event: Event, exc: Exception) -> None:
         """Decide what a failing predicate/action means: stop tracing (the traced program goes on), then report.

@@ -1,4 +1,4 @@
-"""Frame helpers for the tracer and its backends: every thread's stack, and call depth from a frame chain."""
+"""Frame helpers for the tracer and its backends: every thread's stack, and whether a frame's locals can be read."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from ._codemap import CodeMap, CodeRecord
 from ._compat import READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS
 
-__all__ = ["current_stacks", "frames_entered_after", "locals_readable"]
+__all__ = ["current_stacks", "locals_readable"]
 
 
 def current_stacks() -> dict[int, FrameType]:
@@ -23,21 +23,6 @@ def current_stacks() -> dict[int, FrameType]:
             frames[id(frame)] = frame
             frame = frame.f_back
     return frames
-
-
-def frames_entered_after(frame: FrameType, base: dict[int, FrameType]) -> int:
-    """How many frames from ``frame`` up the chain are not in ``base`` (the frames running at some moment).
-
-    ``base`` must hold its frames (not only their ids) so that no new frame can reuse one of those ids.
-    """
-    count = 0
-    current: FrameType | None = frame
-    while current is not None:
-        if base.get(id(current)) is current:
-            break
-        count += 1
-        current = current.f_back
-    return count
 
 
 class _Spans(CodeRecord):

@@ -14,49 +14,18 @@ from collections.abc import Callable
 from types import CodeType
 from typing import Any, cast
 
-from ..event import Event
+from ..event import Event, fields_where
 from ._compat import RETURN_OPCODES
 from ._source import parameters
 
 __all__ = ["RECORDED_FIELDS", "RecordedCode", "RecordedEvent"]
 
 #: The query fields a recording holds (``arg`` only when its values were recorded).
-RECORDED_FIELDS = frozenset(
-    {
-        "function",
-        "module",
-        "lineno",
-        "stdlib",
-        "arg",
-        "kind",
-        "filename",
-        "source",
-        "fullsource",
-        "threadname",
-        "threadid",
-        "depth",
-        "builtin",
-    }
-)
+RECORDED_FIELDS = frozenset(fields_where(recorded=True))
 #: An instruction that is not a normal return (ErrorSnooper tells returns from exceptions passing through by it).
 _NOT_A_RETURN = -1
 #: What a detached copy takes from its event (source and fullsource stay lazy: kind, filename and lineno give them).
-_COPIED = (
-    "kind",
-    "builtin",
-    "threading_support",
-    "depth",
-    "calls",
-    "code",
-    "function",
-    "module",
-    "filename",
-    "lineno",
-    "stdlib",
-    "threadid",
-    "threadname",
-    "instruction",
-)
+_COPIED = fields_where(detached=True)
 
 
 class RecordedCode:
@@ -131,7 +100,7 @@ class RecordedEvent(Event):
                 function_object=None,
             )
         else:
-            data.update(frame=None, _tracer=None, detached=True)
+            data.update(frame=None, tracer=None, detached=True)
             for name in _COPIED:
                 data[name] = getattr(event, name)
         if isinstance(event, RecordedEvent):
@@ -170,7 +139,7 @@ class RecordedEvent(Event):
         data = event.__dict__
         data.update(
             frame=None,
-            _tracer=None,
+            tracer=None,
             detached=True,
             kind=kind,
             builtin=builtin,

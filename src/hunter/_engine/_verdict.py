@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from ..event import fields_where
 from ._program_signals import let_through
 
 
@@ -27,7 +28,7 @@ class Verdict(IntEnum):
 NEVER, ALWAYS, MAYBE, EFFECT = Verdict.NEVER, Verdict.ALWAYS, Verdict.MAYBE, Verdict.EFFECT
 
 #: Event fields that are fixed for a code object (given the event kind), so a Query can decide them early.
-STATIC_FIELDS = frozenset({"function", "module", "filename", "stdlib", "kind", "builtin"})
+STATIC_FIELDS = frozenset(fields_where(query=True, static=True))
 
 
 def verdict_of(predicate: object, facts: object) -> Verdict:
@@ -87,5 +88,22 @@ def reads_calls(obj: object) -> bool:
     try:
         return bool(method(obj))
     except Exception as exc:  # an odd object: assume the worst, which is always correct
+        let_through(exc)
+        return True
+
+
+def reads_depth(obj: object) -> bool:
+    """Whether a predicate or action reads ``event.depth`` often enough that backends should count it as they go.
+
+    Counting costs a little on every call (see ``_engine._depths``); without it, each read walks up the stack.
+    Built-in predicates and actions say so through a ``_reads_depth`` method; anything else is opaque and assumed to
+    read it.
+    """
+    method = getattr(type(obj), "_reads_depth", None)
+    if method is None:
+        return True
+    try:
+        return bool(method(obj))
+    except Exception as exc:  # an odd object: assume it reads depth, which is always correct
         let_through(exc)
         return True

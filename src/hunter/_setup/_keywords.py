@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ..event import KINDS, Event
+from ..event import KINDS, Event, fields_where
 
 __all__ = ["FIELDS", "KINDS", "OPERATOR_ALIASES", "closest", "matches", "parse_query_key", "value_problem"]
 
@@ -35,13 +35,16 @@ OPERATOR_ALIASES = {
 }
 STRING_SEQUENCES = (list, tuple, set, frozenset)
 
-# What each field holds, which decides the values that can ever compare true with it.
-_TEXT = frozenset({"function", "module", "filename", "source", "fullsource", "threadname"})
-_NUMBER = frozenset({"lineno", "depth", "calls"})
-_NUMBER_OR_NONE = frozenset({"threadid", "instruction"})  # None: the main thread / no instruction yet
-_MAPPING = frozenset({"globals", "locals"})
+# What each field holds (event.FIELD_TABLE), which decides the values that can ever compare true with it.
+_TEXT = frozenset(fields_where(holds="text", query=True))
+_NUMBER = frozenset(fields_where(holds="number", query=True))
+_NUMBER_OR_NONE = frozenset(fields_where(holds="number or none", query=True))
+_MAPPING = frozenset(fields_where(holds="mapping", query=True))
 #: Fields with a handful of possible values: a value is judged by trying it against each of them.
-_DOMAINS: dict[str, tuple[Any, ...]] = {"kind": KINDS, "stdlib": (True, False), "builtin": (True, False)}
+_DOMAINS: dict[str, tuple[Any, ...]] = {
+    **dict.fromkeys(fields_where(holds="kind", query=True), KINDS),
+    **dict.fromkeys(fields_where(holds="flag", query=True), (True, False)),
+}
 _ORDERING = frozenset({"lt", "lte", "gt", "gte"})
 _STRING_ONLY = frozenset({"startswith", "endswith", "regex"})
 

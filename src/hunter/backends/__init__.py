@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._engine._compat import HAS_MONITORING
 
 if TYPE_CHECKING:
+    from .._engine._depths import Depths
     from .._engine._recording import Recording
     from ..event import Event, EventSource
 
@@ -33,6 +34,8 @@ class Context:
     - ``handler_failed(event, exc)``: the handler raised; the tracer reports it and stops (the backend's
       ``stop()`` is called from there, maybe while the backend's callback is still running).
     - ``stop_tracer()``: the backend can't go on (e.g. no tool id left to resume on); the tracer stops.
+    - ``depths``: the frame counts of this run (``hunter._engine._depths``): the frames running at start, and the
+      running frames a backend remembers because it sees them leave.
     - ``recording``: None, or the handler recognised as a static filter feeding one exporter that takes raw
       records (see ``hunter._engine._recording``). Then the backend judges code objects by the filter (``code_judge``)
       and, for those whose calls and returns are certain (``records_raw``), appends raw records to the exporter
@@ -41,6 +44,7 @@ class Context:
 
     __slots__ = (
         "calls",
+        "depths",
         "handler",
         "handler_failed",
         "owner",
@@ -58,6 +62,7 @@ class Context:
         owner: EventSource,
         handler_failed: Callable[[Event, Exception], None],
         stop_tracer: Callable[[], None],
+        depths: Depths,
         calls: int = 0,
         recording: Recording | None = None,
     ) -> None:
@@ -68,6 +73,7 @@ class Context:
         self.handler_failed = handler_failed
         self.stop_tracer = stop_tracer
         self.calls = calls
+        self.depths = depths
         self.recording = recording
 
 

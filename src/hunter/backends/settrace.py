@@ -1,4 +1,10 @@
-"""The classic backend: ``sys.settrace``/``threading.settrace`` (or the profile hooks in profile mode)."""
+"""The classic backend: ``sys.settrace``/``threading.settrace`` (or the profile hooks in profile mode).
+
+The callbacks are closures over plain locals (no attribute lookups per event), each built by one function below,
+and each code object gets its own local trace function holding the event fields that are fixed for it. When the
+predicate reads ``depth`` (see ``_verdict.reads_depth``), the local trace functions are *counted*: each frame's
+``f_trace`` carries the frame's count (``_engine._depths``), so an event's depth costs no walk up the stack.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +17,18 @@ from typing import Any
 
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
+from .._engine._depths import CountedTrace, Depths
 from .._engine._own_code import is_hunter_frame, runs_for_hunter
 from .._engine._pruning import Verdicts, nothing_after_call
 from .._engine._recording import RawSink, code_judge, records_raw
-from .._engine._verdict import NEVER
+from .._engine._verdict import NEVER, reads_depth
 from ..event import Event
 from . import Context
 from ._settrace_raw import RawTracing
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
+CountedFunction = Callable[[int, FrameType, str, Any], Any]
+Emit = Callable[[dict[str, Any]], bool]
 
 _new_event = object.__new__
 
@@ -56,11 +65,10 @@ class _CodeInfo(CodeRecord):
 
     __slots__ = ("fields", "local", "own", "record", "stdlib", "verdicts", "watch")
 
-    def __init__(
-        self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None, own: bool, reports: bool
-    ) -> None:
+    def __init__(self, verdicts: Verdicts, fields: dict[str, Any], local: Any, own: bool, reports: bool) -> None:
         self.verdicts = verdicts
         self.fields = fields
+        #: The local trace function (counted when the backend counts depth, except a raw recording's), or None.
         self.local = local
         self.own = own
         self.stdlib = bool(fields.get("stdlib")) and not own
@@ -71,25 +79,20 @@ class _CodeInfo(CodeRecord):
 
 
 class SettraceBackend:
-    """Delivers settrace/setprofile callbacks as events, skipping code that the predicate rules out.
-
-    The callbacks are closures over plain locals (no attribute lookups per event), and each code
-    object gets its own local trace function holding the event fields that are fixed for it.
-    """
+    """Delivers settrace/setprofile callbacks as events, skipping code that the predicate rules out."""
 
     name = "settrace"
 
     def __init__(self, context: Context) -> None:
         self._context = context
         self._threading_support = context.threading_support
-        self._judge = code_judge(context.handler, self._threading_support, context.recording, drop_lines=True)
         self._previous: Any = None  # typeshed's types for trace functions differ between versions
         self._threading_previous: Any = None
         self._running = [False]
         # Frames that were running at start and got our local trace function: (frame, ours, their f_trace and
         # f_trace_lines before), put back on stop (a suspended hunter tracer's local trace function, or None).
         self._adopted: list[tuple[FrameType, TraceFunction, Any, bool]] = []
-        self._global, self._profile, self._adopt = self._make_callbacks()
+        self._global, self._profile, self._adopt = _make_callbacks(context, self._running)
         self._hook = tracer_hook(self._global, context.owner)
 
     @property
@@ -155,66 +158,71 @@ class SettraceBackend:
                 self._adopted.append((frame, ours, before, lines))
             frame = frame.f_back
 
-    def _make_callbacks(self) -> tuple[TraceFunction, TraceFunction, Callable[[FrameType], TraceFunction | None]]:
-        context = self._context
-        handler = context.handler
-        failed = context.handler_failed
-        owner = context.owner
-        threading_support = self._threading_support
-        running = self._running
+
+def _make_callbacks(
+    context: Context, running: list[bool]
+) -> tuple[TraceFunction, TraceFunction, Callable[[FrameType], TraceFunction | None]]:
+    """The global trace function, the profile function and ``adopt`` (a running frame's local trace function)."""
+    counting = not context.profiling and reads_depth(context.handler)
+    # Each backend's counted trace functions are its own type: a frame another tracer counted is walked over.
+    counted: type[CountedTrace] = type("Counted", (CountedTrace,), {"__slots__": ()})
+    emit = _emitter(context, running)
+    locals_ = _Locals(context, running, emit)
+    codes = _Codes(context, running, locals_, counting)
+    count = _counter(context.depths, counted)
+    if counting:
+        global_trace = _counted_global_trace(context, running, emit, codes, locals_, count, counted)
+    else:
+        global_trace = _global_trace(context, running, emit, codes, locals_)
+    adopt = _adopter(codes, locals_, count, counted if counting else None)
+    return global_trace, _profiler(context, running, emit, codes), adopt
+
+
+def _emitter(context: Context, running: list[bool]) -> Emit:
+    """``emit(fields)``: an event from ``fields`` to the handler; whether tracing goes on."""
+    handler = context.handler
+    failed = context.handler_failed
+    new_event = _new_event
+
+    def emit(fields: dict[str, Any]) -> bool:
+        # Events are built straight from a dict: much cheaper than Event.__init__ on the hot path.
+        event = new_event(Event)
+        event.__dict__ = fields
+        try:
+            handler(event)
+        except Exception as exc:  # any failure of the user's predicate/action
+            failed(event, exc)
+            return False
+        return running[0]
+
+    return emit
+
+
+class _Locals:
+    """The local trace functions of one backend (plain and counted) and how to tell them from anyone else's."""
+
+    def __init__(self, context: Context, running: list[bool], emit: Emit) -> None:
         artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
-        profiling = context.profiling
-        judge = self._judge.judge
-        recording = context.recording
-        raw = RawTracing(RawSink(recording.recorder, failed, owner), running) if recording is not None else None
-        record_call = raw.call if raw is not None else None
-        base = {"_tracer": owner, "threading_support": self._threading_support, "builtin": False}
-        per_code: CodeMap[_CodeInfo] = CodeMap()
-        known = per_code.get
+        stop_value = stop_iteration_value
 
-        def emit(fields: dict[str, Any]) -> bool:
-            # Events are built straight from a dict: much cheaper than Event.__init__ on the hot path.
-            event = _new_event(Event)
-            event.__dict__ = fields
-            try:
-                handler(event)
-            except Exception as exc:  # any failure of the user's predicate/action
-                failed(event, exc)
-                return False
-            return running[0]
+        def plain_end_of_loop(frame: FrameType, arg: Any) -> bool:
+            # A for loop's plain end, not an exception the program could see (see _compat).
+            return (
+                arg[0] is StopIteration
+                and frame.f_code.co_code[frame.f_lasti] in artificial
+                and stop_value(arg[1]) is None
+                and arg[2] is None
+            )
 
-        def code_info(frame: FrameType) -> _CodeInfo:
-            code = frame.f_code
-            info = known(id(code))
-            if info is not None:
-                return info
-            verdicts, static = judge(frame)
-            fields = {**base, **static}
-            local = None if nothing_after_call(verdicts) else make_local(fields)
-            # In profile mode any frame may report (the C functions it calls).
-            reports = profiling or local is not None or verdicts[0] is not NEVER
-            info = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
-            if recording is not None and local is not None and records_raw(verdicts):
-                # Recorded raw: its calls and returns go to the recorder as records, without events.
-                info.record = recording.recorder.describe(code, fields["module"], fields["filename"])
-                info.local = raw.local_for(info.record, local)  # type: ignore[union-attr]
-            return info
-
-        def make_local(fields: dict[str, Any]) -> TraceFunction:
+        def make(fields: dict[str, Any]) -> TraceFunction:
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
                 if not running[0]:
                     # Stopped, but this frame still points here: when stop() put back a previous trace function
                     # (a debugger, coverage), CPython goes on calling the frames' own ones. Let go of the frame.
                     frame.f_trace = None
                     return None
-                if (
-                    kind == "exception"
-                    and arg[0] is StopIteration
-                    and frame.f_code.co_code[frame.f_lasti] in artificial
-                    and stop_iteration_value(arg[1]) is None
-                    and arg[2] is None
-                ):
-                    return local  # a for loop's plain end, not an exception the program could see (see _compat)
+                if kind == "exception" and plain_end_of_loop(frame, arg):
+                    return local
                 event_fields = fields.copy()
                 event_fields["frame"] = frame
                 event_fields["kind"] = kind
@@ -225,96 +233,284 @@ class SettraceBackend:
 
             return local
 
+        def make_counted(fields: dict[str, Any]) -> CountedFunction:
+            # Called through the frame's counted partial. Returning None leaves the frame's f_trace as it is (CPython
+            # replaces it only with a trace function returned): its partial, or the trace function of a debugger
+            # that an action started there (see hand_over).
+            def local(count: int, frame: FrameType, kind: str, arg: Any) -> None:
+                if not running[0]:
+                    frame.f_trace = None  # stopped: see the plain local trace function
+                    return
+                if kind == "exception" and plain_end_of_loop(frame, arg):
+                    return
+                event_fields = fields.copy()
+                event_fields["frame"] = frame
+                event_fields["kind"] = kind
+                event_fields["arg"] = arg
+                # A return counts at its caller's level, as its call does (see _depths.depth_of).
+                event_fields["depth"] = count if kind != "return" else count - 1 if count > 0 else 0
+                event_fields["calls"] = context.calls
+                emit(event_fields)
+
+            return local
+
+        #: The code of our local trace functions (and of the raw recording's), to tell them from others'.
+        self.codes = [make({}).__code__]
+        codes = self.codes
+
+        def ours(current: Any) -> bool:
+            return isinstance(current, CountedTrace) or getattr(current, "__code__", None) in codes
+
         def hand_over(frame: FrameType) -> TraceFunction | None:
             # An action that installed its own tracer (Debugger's pdb.set_trace) set frame.f_trace; our return
             # value would overwrite it, so give the frame to the newcomer instead.
             current = frame.f_trace
-            if current is not None and getattr(current, "__code__", None) not in local_codes:
+            if current is not None and not ours(current):
                 return current
             return None
 
-        # The code of our local trace functions (the normal one and the raw recording's), to tell them from others.
-        local_codes = [make_local({}).__code__]
-        if raw is not None:
-            local_codes.append(raw.local_for(None, None).__code__)  # type: ignore[arg-type]
+        self.make = make
+        self.make_counted = make_counted
+        self.hand_over = hand_over
+        self.ours = ours
 
-        def adopt(frame: FrameType) -> TraceFunction | None:
-            # A frame that was running at start: its local trace function, as if its call had been seen.
-            current = frame.f_trace
-            if current is not None and getattr(current, "__code__", None) not in local_codes:
-                return None  # a debugger's (or coverage's) frame: leave it to them
-            info = code_info(frame)
-            local = info.local
-            if local is not None:
-                frame.f_trace = local
-                frame.f_trace_lines = info.verdicts[1] is not NEVER
-            return local
 
-        def global_trace(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
-            # Only 'call' events reach the global trace function; its return value decides the frame's fate.
-            if not running[0]:
-                # Stopped: threads started while tracing keep this function (threading.settrace gave it to
-                # them, and stop() can only reset the current thread); they must not report anything more.
-                return None
-            info = known(id(frame.f_code)) or code_info(frame)
-            if info.own or (info.watch and runs_for_hunter(frame, known)):
-                return None
-            calls = context.calls
-            context.calls = calls + 1
-            local = info.local
-            site = info.record
-            if site is not None:
-                # Recorded raw (see hunter._engine._recording): the call without an event; its returns come to the
-                # frame's raw local trace function (_settrace_raw), its lines (if a recorder records them) to the
-                # normal path, through that function.
-                record_call(site, frame)  # type: ignore[misc]
-                if info.verdicts[1] is NEVER:
-                    frame.f_trace_lines = False
-                return local
-            verdicts = info.verdicts
-            if verdicts[0] is not NEVER:
-                event_fields = info.fields.copy()
-                event_fields["frame"] = frame
-                event_fields["kind"] = kind
-                event_fields["arg"] = arg
-                event_fields["calls"] = calls
-                if not emit(event_fields):
-                    return None
-                newcomer = hand_over(frame)
-                if newcomer is not None:
-                    return newcomer
-            if local is not None and verdicts[1] is NEVER:
-                frame.f_trace_lines = False  # returns and exceptions still come, lines don't
-            return local  # None: the frame's lines and return cost nothing
+class _Codes:
+    """Per code object: its record (``info(frame)``, or ``known(id(code))`` for one already made)."""
 
-        def profile(frame: FrameType, kind: str, arg: Any) -> None:
-            if not running[0]:
-                return  # stopped: see global_trace
-            info = code_info(frame)
-            if info.own or (info.watch and runs_for_hunter(frame, known)):
-                return  # hunter's code and what it calls (the C functions too): not the program's doing
-            if kind == "call":
-                calls = context.calls
-                context.calls = calls + 1
-                if info.verdicts[0] is NEVER:
-                    return
-                event_fields = info.fields.copy()
-                event_fields["calls"] = calls
-            elif kind == "return":
-                if info.verdicts[2] is NEVER:
-                    return
-                event_fields = info.fields.copy()
-            else:
-                # C functions: module and name come from the function object, so nothing is pre-filled.
-                event = Event(frame, kind, arg, None, None, threading_support, owner)
-                try:
-                    handler(event)
-                except Exception as exc:
-                    failed(event, exc)
-                return
+    def __init__(self, context: Context, running: list[bool], locals_: _Locals, counting: bool) -> None:
+        recording = context.recording
+        judge = code_judge(context.handler, context.threading_support, recording, drop_lines=True).judge
+        profiling = context.profiling
+        make = locals_.make
+        make_counted = locals_.make_counted
+        base = {"tracer": context.owner, "threading_support": context.threading_support, "builtin": False}
+        per_code: CodeMap[_CodeInfo] = CodeMap()
+        raw = None
+        if recording is not None:
+            raw = RawTracing(RawSink(recording.recorder, context.handler_failed, context.owner), running)
+            locals_.codes.append(raw.local_for(None, None).__code__)  # type: ignore[arg-type]
+        #: Records a call of a code recorded raw (see hunter._engine._recording), or None when not recording.
+        self.record_call = raw.call if raw is not None else None
+
+        def info(frame: FrameType) -> _CodeInfo:
+            code = frame.f_code
+            found = per_code.get(id(code))
+            if found is not None:
+                return found
+            verdicts, static = judge(frame)
+            fields = {**base, **static}
+            local: Any = None
+            if not nothing_after_call(verdicts):
+                local = make_counted(fields) if counting else make(fields)
+            # In profile mode any frame may report (the C functions it calls).
+            reports = profiling or local is not None or verdicts[0] is not NEVER
+            found = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
+            if raw is not None and local is not None and records_raw(verdicts):
+                # Recorded raw: its calls and returns go to the recorder as records, without events. Its frames
+                # carry no count (a frame below one counts up to the nearest counted frame).
+                found.record = recording.recorder.describe(code, fields["module"], fields["filename"])  # type: ignore[union-attr]
+                found.local = raw.local_for(found.record, make(fields))
+            return found
+
+        self.info = info
+        self.known = per_code.get
+
+
+def _counter(depths: Depths, counted: type[CountedTrace]) -> Callable[[FrameType | None], int]:
+    """``count(frame)``: the frame's count, from the nearest frame above that this backend counted, or the base."""
+    base_get = depths.base.get
+
+    def count(frame: FrameType | None) -> int:
+        steps = 0
+        while frame is not None:
+            trace = frame.f_trace
+            if type(trace) is counted:
+                found: int = trace.args[0]
+                return steps + found
+            if base_get(id(frame)) is frame:
+                return steps
+            steps += 1
+            frame = frame.f_back
+        return steps
+
+    return count
+
+
+def _global_trace(context: Context, running: list[bool], emit: Emit, codes: _Codes, locals_: _Locals) -> TraceFunction:
+    """The global trace function: the call events, and each new frame's local trace function (or none)."""
+    code_info = codes.info
+    known = codes.known
+    record_call = codes.record_call
+    hand_over = locals_.hand_over
+
+    def global_trace(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
+        # Only 'call' events reach the global trace function; its return value decides the frame's fate.
+        if not running[0]:
+            # Stopped: threads started while tracing keep this function (threading.settrace gave it to
+            # them, and stop() can only reset the current thread); they must not report anything more.
+            return None
+        info = known(id(frame.f_code)) or code_info(frame)
+        if info.own or (info.watch and runs_for_hunter(frame, known)):
+            return None
+        calls = context.calls
+        context.calls = calls + 1
+        local = info.local
+        site = info.record
+        if site is not None:
+            # Recorded raw (see hunter._engine._recording): the call without an event; its returns come to the
+            # frame's raw local trace function (_settrace_raw), its lines (if a recorder records them) to the
+            # normal path, through that function.
+            record_call(site, frame)  # type: ignore[misc]
+            if info.verdicts[1] is NEVER:
+                frame.f_trace_lines = False
+            return local  # type: ignore[no-any-return]
+        verdicts = info.verdicts
+        if verdicts[0] is not NEVER:
+            event_fields = info.fields.copy()
             event_fields["frame"] = frame
             event_fields["kind"] = kind
             event_fields["arg"] = arg
-            emit(event_fields)
+            event_fields["calls"] = calls
+            if not emit(event_fields):
+                return None
+            newcomer = hand_over(frame)
+            if newcomer is not None:
+                return newcomer
+        if local is not None and verdicts[1] is NEVER:
+            frame.f_trace_lines = False  # returns and exceptions still come, lines don't
+        return local  # type: ignore[no-any-return]  # None: the frame's lines and return cost nothing
 
-        return global_trace, profile, adopt
+    return global_trace
+
+
+def _counted_global_trace(
+    context: Context,
+    running: list[bool],
+    emit: Emit,
+    codes: _Codes,
+    locals_: _Locals,
+    count: Callable[[FrameType | None], int],
+    counted: type[CountedTrace],
+) -> TraceFunction:
+    """The global trace function when depth is read: each new frame's local trace function carries its count."""
+    code_info = codes.info
+    known = codes.known
+    record_call = codes.record_call
+    hand_over = locals_.hand_over
+    base_get = context.depths.base.get
+
+    def global_trace(frame: FrameType, kind: str, arg: Any) -> Any:
+        if not running[0]:
+            return None  # stopped: see _global_trace
+        info = known(id(frame.f_code)) or code_info(frame)
+        if info.own or (info.watch and runs_for_hunter(frame, known)):
+            return None
+        calls = context.calls
+        context.calls = calls + 1
+        local = info.local
+        site = info.record
+        if site is not None:
+            record_call(site, frame)  # type: ignore[misc]  # recorded raw: see _global_trace
+            if info.verdicts[1] is NEVER:
+                frame.f_trace_lines = False
+            return local
+        verdicts = info.verdicts
+        if local is None and verdicts[0] is NEVER:
+            return None
+        # The frame's count: its caller's plus one. (Not from its own f_trace: a generator resuming still has its
+        # last run's, and may resume under other callers.)
+        if base_get(id(frame)) is frame:
+            frames = 0
+        else:
+            parent = frame.f_back
+            trace = parent.f_trace if parent is not None else None
+            frames = trace.args[0] + 1 if type(trace) is counted else count(parent) + 1
+        if verdicts[0] is not NEVER:
+            event_fields = info.fields.copy()
+            event_fields["frame"] = frame
+            event_fields["kind"] = kind
+            event_fields["arg"] = arg
+            event_fields["calls"] = calls
+            event_fields["depth"] = frames - 1 if frames > 0 else 0  # a call counts at its caller's level
+            if not emit(event_fields):
+                return None
+            newcomer = hand_over(frame)
+            if newcomer is not None:
+                return newcomer
+        if local is None:
+            return None
+        if verdicts[1] is NEVER:
+            frame.f_trace_lines = False
+        return counted(local, frames)
+
+    return global_trace
+
+
+def _profiler(context: Context, running: list[bool], emit: Emit, codes: _Codes) -> TraceFunction:
+    """The profile function (profile mode): calls and returns of Python functions, and C functions' events."""
+    handler = context.handler
+    failed = context.handler_failed
+    owner = context.owner
+    threading_support = context.threading_support
+    code_info = codes.info
+    known = codes.known
+
+    def profile(frame: FrameType, kind: str, arg: Any) -> None:
+        if not running[0]:
+            return  # stopped: see _global_trace
+        info = code_info(frame)
+        if info.own or (info.watch and runs_for_hunter(frame, known)):
+            return  # hunter's code and what it calls (the C functions too): not the program's doing
+        if kind == "call":
+            calls = context.calls
+            context.calls = calls + 1
+            if info.verdicts[0] is NEVER:
+                return
+            event_fields = info.fields.copy()
+            event_fields["calls"] = calls
+        elif kind == "return":
+            if info.verdicts[2] is NEVER:
+                return
+            event_fields = info.fields.copy()
+        else:
+            # C functions: module and name come from the function object, so nothing is pre-filled.
+            event = Event(frame, kind, arg, None, None, threading_support, owner)
+            try:
+                handler(event)
+            except Exception as exc:
+                failed(event, exc)
+            return
+        event_fields["frame"] = frame
+        event_fields["kind"] = kind
+        event_fields["arg"] = arg
+        emit(event_fields)
+
+    return profile
+
+
+def _adopter(
+    codes: _Codes,
+    locals_: _Locals,
+    count: Callable[[FrameType | None], int],
+    counted: type[CountedTrace] | None,
+) -> Callable[[FrameType], TraceFunction | None]:
+    """``adopt(frame)``: a frame running at start gets its local trace function, as if its call had been seen."""
+    code_info = codes.info
+    ours = locals_.ours
+
+    def adopt(frame: FrameType) -> TraceFunction | None:
+        current = frame.f_trace
+        if current is not None and not ours(current):
+            return None  # a debugger's (or coverage's) frame: leave it to them
+        info = code_info(frame)
+        local = info.local
+        if local is None:
+            return None
+        if counted is not None and info.record is None:
+            local = counted(local, count(frame))
+        frame.f_trace = local
+        frame.f_trace_lines = info.verdicts[1] is not NEVER
+        return local  # type: ignore[no-any-return]
+
+    return adopt

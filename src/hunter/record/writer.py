@@ -519,7 +519,7 @@ class Recorder(Action):
         owner = self._owner
         if owner is None:
             return 1
-        entered: int = owner._new_frames_on_stack(frame)
+        entered: int = owner.count_frames(frame)
         return max(entered, 1)
 
     def _unseen_call(self, frame: FrameType, state: _ThreadState) -> tuple[_Site, int]:
@@ -532,7 +532,7 @@ class Recorder(Action):
             site = self.describe(code, frame_module(frame), code_filename(code, frame.f_globals))
         state.returns = True
         owner = self._owner
-        entered = owner._new_frames_on_stack(frame) if owner is not None else 1
+        entered = owner.count_frames(frame) if owner is not None else 1
         return site, max(entered, 1)
 
     def _register(self, site: _Site, frame: FrameType, state: _ThreadState) -> None:

@@ -13,7 +13,7 @@ from ..._engine._frames import current_stacks
 from ..._engine._pruning import kind_verdicts
 from ..._engine._recording import code_judge
 from ..._engine._reporting import report
-from ..._engine._verdict import NEVER, reads_calls
+from ..._engine._verdict import NEVER, reads_calls, reads_depth
 from .. import Context
 from . import _tools
 from ._callbacks import Callbacks, Wiring, build, c_event_reporter
@@ -43,12 +43,15 @@ class MonitoringBackend:
         self._profiling = context.profiling
         # `calls` counts every call event: only a query that reads it forces calls to be seen everywhere.
         self._count_calls = reads_calls(handler)
+        # `depth` read by the predicate: frames are remembered until they leave, which must then always be seen.
+        self._count_depth = reads_depth(handler)
         self._global_events = _global_mask(
             kind_verdicts(handler, threading_support),
             kind_verdicts(handler, threading_support, builtin=True) if self._profiling else None,
+            self._count_depth,
         )
         self._threads = ThreadStarts(threading_support is not False, self._profiling, c_event_reporter(context))
-        base = {"_tracer": context.owner, "threading_support": threading_support, "builtin": False}
+        base = {"tracer": context.owner, "threading_support": threading_support, "builtin": False}
         self._codes = CodeBook(
             code_judge(handler, threading_support, context.recording, drop_lines=False),
             base,
@@ -56,6 +59,7 @@ class MonitoringBackend:
             self._count_calls,
             self._threads,
             context.recording,
+            self._count_depth,
         )
         self._tool: int | None = None
         self._callbacks: Callbacks = {}
@@ -82,7 +86,9 @@ class MonitoringBackend:
         else:
             gate, admits = self._threads.unarmed, False
         self._settrace_before = sys.gettrace()
-        wiring = self._wiring = Wiring(self._context, self._codes, self._discover, self._count_calls, gate, admits)
+        wiring = self._wiring = Wiring(
+            self._context, self._codes, self._discover, self._count_calls, gate, admits, self._count_depth
+        )
         self._callbacks = build(wiring, self._profiling)
         with _lock:
             previous = _stack[-1] if _stack else None
@@ -140,6 +146,7 @@ class MonitoringBackend:
             _stack.remove(self)
             self._release()
             self._codes.clear()
+            self._context.depths.clear()
             self._frames_at_suspend.clear()
             _own_threads.release(self._threads.unarmed)
             self._threads.unarmed.clear()
@@ -200,6 +207,7 @@ class MonitoringBackend:
             return
         _monitoring.set_events(tool, 0)
         _tools.silence(tool)
+        self._context.depths.clear()  # (the frames it remembered may leave unseen meanwhile)
         self._frames_at_suspend = current_stacks()
 
     def _resume(self) -> None:
@@ -224,10 +232,11 @@ class MonitoringBackend:
         return self._codes.discover(code, frame, self._tool)
 
 
-def _global_mask(kinds: tuple[Any, ...], builtins: tuple[Any, ...] | None) -> int:
+def _global_mask(kinds: tuple[Any, ...], builtins: tuple[Any, ...] | None, count_depth: bool = False) -> int:
     """The interpreter-wide events: code discovery, plus what can't be switched on per code object.
 
-    ``builtins`` are the verdicts for C functions' events in profile mode (None in line mode).
+    ``builtins`` are the verdicts for C functions' events in profile mode (None in line mode). ``count_depth``:
+    every frame leaving by an exception must be seen (see ``_callbacks._counting_deliverer``).
     """
     if all(verdict is NEVER for verdict in kinds) and (
         builtins is None or all(verdict is NEVER for verdict in builtins)
@@ -235,7 +244,7 @@ def _global_mask(kinds: tuple[Any, ...], builtins: tuple[Any, ...] | None) -> in
         return 0  # nothing can ever match
     # PY_START/PY_RESUME discover code objects (and are DISABLEd per code); PY_THROW can't be local.
     mask = _E.PY_START | _E.PY_RESUME | _E.PY_THROW
-    if kinds[2] is not NEVER:
+    if kinds[2] is not NEVER or count_depth:
         mask |= _E.PY_UNWIND
     if builtins is not None:
         if builtins[0] is not NEVER or builtins[2] is not NEVER or builtins[3] is not NEVER:

@@ -41,9 +41,12 @@ class Wiring:
     ``gate`` and ``gate_admits`` say which threads' events are dropped: with ``threading_support=False`` the
     gate holds the one thread that is traced (admitted); otherwise it is the live set of threads that haven't
     reached the point where settrace would hook them (held back). An empty gate lets everything through.
+
+    ``count_depth``: events get their depth as they are delivered, from frames remembered in ``context.depths``
+    until they leave (every code object that delivers events has its returns on then, and PY_UNWIND is on).
     """
 
-    __slots__ = ("context", "count_calls", "discover", "gate", "gate_admits", "info", "untraced")
+    __slots__ = ("context", "count_calls", "count_depth", "discover", "gate", "gate_admits", "info", "untraced")
 
     def __init__(
         self,
@@ -53,6 +56,7 @@ class Wiring:
         count_calls: bool,
         gate: set[int],
         gate_admits: bool,
+        count_depth: bool = False,
     ) -> None:
         self.context = context
         self.info = codes.infos.get
@@ -61,6 +65,7 @@ class Wiring:
         self.count_calls = count_calls
         self.gate = gate
         self.gate_admits = gate_admits
+        self.count_depth = count_depth
 
 
 def build(wiring: Wiring, profiling: bool) -> Callbacks:
@@ -106,6 +111,8 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
     an event from a copy of the pre-filled ``fields`` with ``frame`` and one more field (the line number,
     the returned value, ...). Building it straight from a dict is much cheaper than ``Event.__init__``.
     """
+    if wiring.count_depth:
+        return _counting_deliverer(wiring, held_back)
     handler = wiring.context.handler
     failed = wiring.context.handler_failed
     untraced_get = wiring.untraced.get
@@ -120,6 +127,49 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
         event_fields = fields.copy()
         event_fields["frame"] = frame
         event_fields[name] = value
+        event = new_event(Event)
+        event.__dict__ = event_fields
+        try:
+            handler(event)
+        except Exception as exc:  # any failure of the user's predicate/action
+            failed(event, exc)
+
+    return deliver
+
+
+def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
+    """``deliver`` that fills in ``depth`` (and ``calls``): the frame is remembered until it leaves (see _returns)."""
+    context = wiring.context
+    handler = context.handler
+    failed = context.handler_failed
+    untraced_get = wiring.untraced.get
+    gate = wiring.gate
+    new_event = _new_event
+    count_calls = wiring.count_calls
+    depths = context.depths
+    known = depths.known
+    known_get = known.get
+    count = depths.count
+
+    def deliver(info: CodeInfo, fields: dict[str, Any], frame: FrameType, name: str, value: Any) -> None:
+        if info.mixed and untraced_get(id(frame)) is frame:
+            return
+        if gate and held_back():
+            return
+        event_fields = fields.copy()
+        event_fields["frame"] = frame
+        if count_calls:
+            event_fields["calls"] = context.calls  # (a call's own count follows, as ``name``)
+        event_fields[name] = value
+        entry = known_get(id(frame))
+        if entry is not None and entry[0] is frame:
+            frames = entry[1]
+        else:
+            frames = count(frame)
+            known[id(frame)] = (frame, frames)
+        if (fields is info.call_fields or fields is info.return_fields) and frames:
+            frames -= 1  # a call or return counts at its caller's level (see _depths.depth_of)
+        event_fields["depth"] = frames
         event = new_event(Event)
         event.__dict__ = event_fields
         try:
@@ -153,27 +203,41 @@ def _calls(
     wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool], raw: RawSteps | None
 ) -> tuple[Callable[..., Any], ...]:
     """PY_START and PY_RESUME (DISABLEd where calls can't match), PY_THROW (can't be): settrace's ``call``."""
-    context = wiring.context
+    return _starts(wiring, deliver, held_back, raw), _throws(wiring, deliver, held_back, raw)
+
+
+def _silencer(wiring: Wiring) -> Callable[[CodeInfo, FrameType], bool]:
+    """``silenced(info, frame)``: a standard library frame that hunter's own code called stays silent (see
+    runs_for_hunter); it is noted as such."""
     get_info = wiring.info
-    discover = wiring.discover
     untraced = wiring.untraced
-    untraced_pop = untraced.pop
-    count_calls = wiring.count_calls
-    gate = wiring.gate
-    getframe = _getframe
-    disable = _DISABLE
     for_hunter = runs_for_hunter
 
     def silenced(info: CodeInfo, frame: FrameType) -> bool:
-        # A standard library frame that hunter's own code called stays silent (see runs_for_hunter).
         if not for_hunter(frame, get_info):
             return False
         untraced[id(frame)] = frame
         info.mixed = True
         return True
 
+    return silenced
+
+
+def _starts(
+    wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool], raw: RawSteps | None
+) -> Callable[[CodeType, int], Any]:
+    """PY_START and PY_RESUME: a call (settrace reports every resumption of a generator as a call too)."""
+    context = wiring.context
+    get_info = wiring.info
+    discover = wiring.discover
+    untraced_pop = wiring.untraced.pop
+    count_calls = wiring.count_calls
+    gate = wiring.gate
+    getframe = _getframe
+    disable = _DISABLE
+    silenced = _silencer(wiring)
+
     def on_start(code: CodeType, offset: int) -> Any:
-        # A call: settrace reports every resumption of a generator as a call too.
         info = get_info(id(code))
         if info is None:
             info = discover(code, getframe(1))
@@ -215,8 +279,21 @@ def _calls(
         deliver(info, fields, frame, "calls", calls)
         return None
 
+    return on_start
+
+
+def _throws(
+    wiring: Wiring, deliver: Deliver, held_back: Callable[[], bool], raw: RawSteps | None
+) -> Callable[[CodeType, int, BaseException], None]:
+    """PY_THROW: generator.throw(), which settrace reports as a call. Interpreter-wide, can't be DISABLEd."""
+    context = wiring.context
+    get_info = wiring.info
+    discover = wiring.discover
+    untraced_pop = wiring.untraced.pop
+    gate = wiring.gate
+    getframe = _getframe
+
     def on_throw(code: CodeType, offset: int, exc: BaseException) -> None:
-        # generator.throw(): settrace reports a call. Interpreter-wide, can't be DISABLEd.
         info = get_info(id(code))
         if info is None:
             info = discover(code, getframe(1))
@@ -238,41 +315,55 @@ def _calls(
         if fields is not None:
             deliver(info, fields, frame, "calls", calls)
 
-    return on_start, on_throw
+    return on_throw
 
 
 def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Callable[..., Any], ...]:
-    """PY_RETURN and PY_YIELD (local: on only where returns can match), PY_UNWIND: settrace's ``return``."""
+    """PY_RETURN and PY_YIELD (local: on only where returns can match, or depth is counted), PY_UNWIND:
+    settrace's ``return``. When depth is counted, the frame leaving is forgotten (see _counting_deliverer)."""
     get_info = wiring.info
     untraced_pop = wiring.untraced.pop
     getframe = _getframe
+    forget = wiring.context.depths.known.pop if wiring.count_depth else None
 
     def on_return(code: CodeType, offset: int, value: Any) -> None:
         info = get_info(id(code))
-        if info is not None:
-            if info.record is not None:
-                raw.returned(info, value)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
-                return
+        if info is None:
+            return
+        if info.record is not None:
+            raw.returned(info, value)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
+        else:
             fields = info.return_fields
             if fields is not None:
                 frame = getframe(1)
                 deliver(info, fields, frame, "arg", value)
                 if info.mixed:
                     untraced_pop(id(frame), None)  # it left (a resumption decides again): its id may be reused
+                if forget is not None:
+                    forget(id(frame), None)
+                return
+        if forget is not None:
+            forget(id(getframe(1)), None)
 
     def on_unwind(code: CodeType, offset: int, exc: BaseException) -> None:
         # An exception leaves the frame: settrace reports a return with None.
         info = get_info(id(code))
-        if info is not None:
-            if info.record is not None:
-                raw.returned(info, None)  # type: ignore[union-attr]  # recorded raw, as a return event of None
-                return
+        if info is None:
+            return
+        if info.record is not None:
+            raw.returned(info, None)  # type: ignore[union-attr]  # recorded raw, as a return event of None
+        else:
             fields = info.return_fields
             if fields is not None:
                 frame = getframe(1)
                 deliver(info, fields, frame, "arg", None)
                 if info.mixed:
                     untraced_pop(id(frame), None)
+                if forget is not None:
+                    forget(id(frame), None)
+                return
+        if forget is not None:
+            forget(id(getframe(1)), None)
 
     return on_return, on_unwind
 

@@ -94,8 +94,10 @@ class CodeBook:
         count_calls: bool,
         threads: ThreadStarts,
         recording: Recording | None = None,
+        count_depth: bool = False,
     ) -> None:
         self._judge = judge
+        self._count_depth = count_depth
         self._recording = recording
         self._base = base
         self._profiling = profiling
@@ -147,7 +149,7 @@ class CodeBook:
             if not self._profiling:
                 info.line_fields = info.return_fields = info.exception_fields = None
             info.hook = role[0]
-        mask = self._local_mask(info)
+        mask = self._local_mask(info, self._count_depth)
         if role is not None and role[1]:
             mask |= _E.LINE  # Thread._bootstrap_inner: its lines tell when settrace would start tracing
         info.mask = mask
@@ -170,10 +172,14 @@ class CodeBook:
         return info
 
     @staticmethod
-    def _local_mask(info: CodeInfo) -> int:
-        """The events to switch on for one code object: those of the kinds that can match there."""
+    def _local_mask(info: CodeInfo, count_depth: bool) -> int:
+        """The events to switch on for one code object: those of the kinds that can match there.
+
+        ``count_depth``: the returns of a code with any events too, which remembered frames leave by.
+        """
         mask = 0
-        if info.return_fields is not None:
+        fields = (info.call_fields, info.line_fields, info.return_fields, info.exception_fields)
+        if info.return_fields is not None or (count_depth and any(item is not None for item in fields)):
             mask |= _E.PY_RETURN | _E.PY_YIELD
         if info.line_fields is not None:
             mask |= _E.LINE | _E.JUMP
