@@ -113,7 +113,7 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
     new_event = _new_event
 
     def deliver(info: CodeInfo, fields: dict[str, Any], frame: FrameType, name: str, value: Any) -> None:
-        if info.mixed and untraced_get(id(frame)) is frame:
+        if info.has_silent_frames and untraced_get(id(frame)) is frame:
             return
         if gate and held_back():
             return
@@ -169,7 +169,7 @@ def _calls(
         if not for_hunter(frame, get_info):
             return False
         untraced[id(frame)] = frame
-        info.mixed = True
+        info.has_silent_frames = True
         return True
 
     def on_start(code: CodeType, offset: int) -> Any:
@@ -187,7 +187,7 @@ def _calls(
             if hook is not None:
                 hook(None, getframe(1))
                 return None
-            if info.mixed:
+            if info.has_silent_frames:
                 untraced_pop(id(getframe(1)), None)
             if info.stdlib and info.mask and silenced(info, getframe(1)):
                 return None
@@ -201,7 +201,7 @@ def _calls(
             raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
             return None
         frame = getframe(1)
-        if info.mixed:
+        if info.has_silent_frames:
             # A frame that was silent for this tracer, resumed: settrace's global trace function sees this
             # resumption and traces the frame from here on.
             untraced_pop(id(frame), None)
@@ -228,7 +228,7 @@ def _calls(
             raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
             return
         frame = getframe(1)
-        if info.mixed:
+        if info.has_silent_frames:
             untraced_pop(id(frame), None)
         if info.own:
             return
@@ -257,7 +257,7 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
             if fields is not None:
                 frame = getframe(1)
                 deliver(info, fields, frame, "arg", value)
-                if info.mixed:
+                if info.has_silent_frames:
                     untraced_pop(id(frame), None)  # it left (a resumption decides again): its id may be reused
 
     def on_unwind(code: CodeType, offset: int, exc: BaseException) -> None:
@@ -271,7 +271,7 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
             if fields is not None:
                 frame = getframe(1)
                 deliver(info, fields, frame, "arg", None)
-                if info.mixed:
+                if info.has_silent_frames:
                     untraced_pop(id(frame), None)
 
     return on_return, on_unwind

@@ -34,12 +34,12 @@ class CodeInfo(CodeRecord):
     __slots__ = (
         "call_fields",
         "exception_fields",
+        "has_silent_frames",
         "hook",
         "keep",
         "line_fields",
         "lines",
         "mask",
-        "mixed",
         "own",
         "record",
         "return_fields",
@@ -53,7 +53,7 @@ class CodeInfo(CodeRecord):
         self.exception_fields: Fields | None = None
         #: Some of its frames were running when this tracer resumed (they belong to a newer tracer): those
         #: frames stay silent (see ``CodeBook.untraced``).
-        self.mixed = False
+        self.has_silent_frames = False
         #: The local events switched on for it.
         self.mask = 0
         #: Byte offset -> line number, for JUMP events (built when first needed).
@@ -151,7 +151,7 @@ class CodeBook:
         if role is not None and role[1]:
             mask |= _E.LINE  # Thread._bootstrap_inner: its lines tell when settrace would start tracing
         info.mask = mask
-        info.mixed = id(code) in self._untraced_codes
+        info.has_silent_frames = id(code) in self._untraced_codes
         if (
             self._recording is not None
             and info.call_fields is not None
@@ -161,7 +161,7 @@ class CodeBook:
             # Recorded raw: its calls and returns go to the recorder as records, without events.
             info.record = self._recording.recorder.describe(code, static["module"], static["filename"])
         info.keep = (
-            info.mixed
+            info.has_silent_frames
             or (self._count_calls and not info.own)
             or info.hook is not None
             or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
@@ -189,7 +189,7 @@ class CodeBook:
             self._untraced_codes.add(key)
             info = self.infos.get(key)
             if info is not None:
-                info.mixed = info.keep = True
+                info.has_silent_frames = info.keep = True
 
     def switch_on(self, tool: int) -> None:
         """Put every code object's local events back on ``tool`` (after the id was lent to another tracer)."""

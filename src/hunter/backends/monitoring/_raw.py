@@ -59,7 +59,7 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     def call(info: CodeInfo) -> None:
         # After the callback's gate check, as its event delivery would be.
         site = info.record
-        if info.mixed:
+        if info.has_silent_frames:
             # A frame that was silent for this tracer, resumed: traced from here on (as in _callbacks).
             untraced_pop(id(getframe(2)), None)
         context.calls += 1
@@ -77,7 +77,7 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     def returned(info: CodeInfo, value: Any) -> None:
         # PY_RETURN, PY_YIELD, and PY_UNWIND (value None): the checks of _callbacks' deliver (a silent frame, a
         # thread held back), then a record.
-        if info.mixed:
+        if info.has_silent_frames:
             frame = getframe(2)
             silent = untraced_get(id(frame)) is frame
             untraced_pop(id(frame), None)  # it left (a resumption decides again): its id may be reused
