@@ -181,7 +181,7 @@ def _calls(
                 return None
         fields = info.call_fields
         if fields is None:
-            if not info.keep:
+            if not info.keep_start_events:
                 return disable  # no call of this code can match: never come back here
             hook = info.hook
             if hook is not None:

@@ -36,7 +36,7 @@ class CodeInfo(CodeRecord):
         "exception_fields",
         "has_silent_frames",
         "hook",
-        "keep",
+        "keep_start_events",
         "line_fields",
         "lines",
         "mask",
@@ -59,7 +59,7 @@ class CodeInfo(CodeRecord):
         #: Byte offset -> line number, for JUMP events (built when first needed).
         self.lines: dict[int, int] | None = None
         #: PY_START/PY_RESUME must stay on (not DISABLEd) even though its calls can't match.
-        self.keep = False
+        self.keep_start_events = False
         #: For a thread's bootstrap code: the hook that follows the thread's start.
         self.hook: ThreadHook | None = None
         #: hunter's own code: its calls aren't counted in ``calls`` (hunter 3.9's Tracer is compiled, its methods
@@ -160,7 +160,7 @@ class CodeBook:
         ):
             # Recorded raw: its calls and returns go to the recorder as records, without events.
             info.record = self._recording.recorder.describe(code, static["module"], static["filename"])
-        info.keep = (
+        info.keep_start_events = (
             info.has_silent_frames
             or (self._count_calls and not info.own)
             or info.hook is not None
@@ -189,7 +189,7 @@ class CodeBook:
             self._untraced_codes.add(key)
             info = self.infos.get(key)
             if info is not None:
-                info.has_silent_frames = info.keep = True
+                info.has_silent_frames = info.keep_start_events = True
 
     def switch_on(self, tool: int) -> None:
         """Put every code object's local events back on ``tool`` (after the id was lent to another tracer)."""
