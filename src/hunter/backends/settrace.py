@@ -54,7 +54,7 @@ class _CodeInfo(CodeRecord):
     (``runs_for_hunter``).
     """
 
-    __slots__ = ("fields", "local", "own", "record", "stdlib", "verdicts", "watch")
+    __slots__ = ("fields", "local", "own", "raw_site", "stdlib", "verdicts", "watch")
 
     def __init__(
         self, verdicts: Verdicts, fields: dict[str, Any], local: TraceFunction | None, own: bool, reports: bool
@@ -67,7 +67,7 @@ class _CodeInfo(CodeRecord):
         self.watch = reports and self.stdlib
         #: Recording (_engine._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (``local`` then records them); None otherwise.
-        self.record: Any = None
+        self.raw_site: Any = None
 
 
 class SettraceBackend:
@@ -196,8 +196,8 @@ class SettraceBackend:
             info = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
             if recording is not None and local is not None and records_raw(verdicts):
                 # Recorded raw: its calls and returns go to the recorder as records, without events.
-                info.record = recording.recorder.describe(code, fields["module"], fields["filename"])
-                info.local = raw.local_for(info.record, local)  # type: ignore[union-attr]
+                info.raw_site = recording.recorder.describe(code, fields["module"], fields["filename"])
+                info.local = raw.local_for(info.raw_site, local)  # type: ignore[union-attr]
             return info
 
         def make_local(fields: dict[str, Any]) -> TraceFunction:
@@ -262,7 +262,7 @@ class SettraceBackend:
             calls = context.calls
             context.calls = calls + 1
             local = info.local
-            site = info.record
+            site = info.raw_site
             if site is not None:
                 # Recorded raw (see hunter._engine._recording): the call without an event; its returns come to the
                 # frame's raw local trace function (_settrace_raw). Its lines never matter (the judge said NEVER).

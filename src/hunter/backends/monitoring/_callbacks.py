@@ -196,7 +196,7 @@ def _calls(
             return None
         if gate and held_back():
             return None
-        site = info.record
+        site = info.raw_site
         if site is not None and not info.stdlib:
             raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
             return None
@@ -224,7 +224,7 @@ def _calls(
                 return
         if gate and held_back():
             return
-        if info.record is not None:
+        if info.raw_site is not None:
             raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
             return
         frame = getframe(1)
@@ -250,7 +250,7 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
     def on_return(code: CodeType, offset: int, value: Any) -> None:
         info = get_info(id(code))
         if info is not None:
-            if info.record is not None:
+            if info.raw_site is not None:
                 raw.returned(info, value)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
                 return
             fields = info.return_fields
@@ -264,7 +264,7 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
         # An exception leaves the frame: settrace reports a return with None.
         info = get_info(id(code))
         if info is not None:
-            if info.record is not None:
+            if info.raw_site is not None:
                 raw.returned(info, None)  # type: ignore[union-attr]  # recorded raw, as a return event of None
                 return
             fields = info.return_fields

@@ -41,7 +41,7 @@ class CodeInfo(CodeRecord):
         "lines",
         "mask",
         "own",
-        "record",
+        "raw_site",
         "return_fields",
         "stdlib",
     )
@@ -69,7 +69,7 @@ class CodeInfo(CodeRecord):
         self.stdlib = False
         #: Recording (_engine._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (by the callbacks of ``_raw``); None otherwise.
-        self.record: Any = None
+        self.raw_site: Any = None
 
     def line_at(self, code: CodeType, offset: int) -> int:
         """The line of the instruction at ``offset`` (-1 where there is none), as the instrumentation sees it."""
@@ -159,7 +159,7 @@ class CodeBook:
             and records_raw(verdicts)
         ):
             # Recorded raw: its calls and returns go to the recorder as records, without events.
-            info.record = self._recording.recorder.describe(code, static["module"], static["filename"])
+            info.raw_site = self._recording.recorder.describe(code, static["module"], static["filename"])
         info.keep_start_events = (
             info.has_silent_frames
             or (self._count_calls and not info.own)

@@ -1,7 +1,7 @@
 """The monitoring backend's raw recording (see ``_engine._recording``): calls and returns of a code object, as
 records.
 
-The call and return callbacks of ``_callbacks`` hand a code object whose ``CodeInfo.record`` is set (its calls and
+The call and return callbacks of ``_callbacks`` hand a code object whose ``CodeInfo.raw_site`` is set (its calls and
 returns are certain to be recorded) to these steps instead of building an event. They do what those callbacks and
 ``deliver`` do for an event (silent frames, the thread gate, counting calls) and append a record; no frame object
 is asked for unless arguments are recorded. Exceptions and lines always take the normal path.
@@ -58,7 +58,7 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
 
     def call(info: CodeInfo) -> None:
         # After the callback's gate check, as its event delivery would be.
-        site = info.record
+        site = info.raw_site
         if info.has_silent_frames:
             # A frame that was silent for this tracer, resumed: traced from here on (as in _callbacks).
             untraced_pop(id(getframe(2)), None)
