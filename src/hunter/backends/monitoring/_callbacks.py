@@ -43,7 +43,7 @@ class Wiring:
     reached the point where settrace would hook them (held back). An empty gate lets everything through.
     """
 
-    __slots__ = ("context", "count_calls", "discover", "gate", "gate_admits", "info", "untraced")
+    __slots__ = ("context", "count_calls", "discover", "gate", "gate_admits", "info_of", "untraced")
 
     def __init__(
         self,
@@ -55,7 +55,7 @@ class Wiring:
         gate_admits: bool,
     ) -> None:
         self.context = context
-        self.info = codes.infos.get
+        self.info_of = codes.infos.get  # (a bound dict.get: id(code) -> its CodeInfo or None)
         self.discover = discover
         self.untraced = codes.untraced
         self.count_calls = count_calls
@@ -154,7 +154,7 @@ def _calls(
 ) -> tuple[Callable[..., Any], ...]:
     """PY_START and PY_RESUME (DISABLEd where calls can't match), PY_THROW (can't be): settrace's ``call``."""
     context = wiring.context
-    get_info = wiring.info
+    get_info = wiring.info_of
     discover = wiring.discover
     untraced = wiring.untraced
     untraced_pop = untraced.pop
@@ -243,7 +243,7 @@ def _calls(
 
 def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Callable[..., Any], ...]:
     """PY_RETURN and PY_YIELD (local: on only where returns can match), PY_UNWIND: settrace's ``return``."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     untraced_pop = wiring.untraced.pop
     getframe = _getframe
 
@@ -279,7 +279,7 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
 
 def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
     """RAISE (in every frame the exception enters) and STOP_ITERATION: settrace's ``exception``."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     getframe = _getframe
     artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
     stop_value = stop_iteration_value
@@ -307,7 +307,7 @@ def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], .
 
 def _lines(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
     """LINE, and JUMP backward within one line: settrace's ``line``."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     getframe = _getframe
     disable = _DISABLE
 
@@ -351,7 +351,7 @@ def _c_calls(
     wiring: Wiring, report_c_event: Callable[[FrameType, str, Any, int | None], None], held_back: Callable[[], bool]
 ) -> Callbacks:
     """CALL, C_RETURN and C_RAISE (profile mode): setprofile's ``c_call``, ``c_return`` and ``c_exception``."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     discover = wiring.discover
     gate = wiring.gate
     getframe = _getframe
