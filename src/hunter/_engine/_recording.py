@@ -37,7 +37,7 @@ from types import CodeType, FrameType
 from typing import Any, Protocol
 
 from ._compat import NORMAL_EXIT_OPCODES
-from ._pruning import CodeJudge, Verdicts
+from ._pruning import ON_CALL, ON_EXCEPTION, ON_LINE, ON_RETURN, CodeJudge, Verdicts
 from ._verdict import ALWAYS, EFFECT, NEVER, reads_calls
 from ..event import Event
 
@@ -148,8 +148,8 @@ class _RecordingJudge(CodeJudge):
     def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
         """As :meth:`CodeJudge.judge`, for the recording's condition."""
         verdicts, static = super().judge(frame)
-        if self._drop_lines and verdicts[1] is not EFFECT:
-            verdicts = (verdicts[0], NEVER, verdicts[2], verdicts[3])
+        if self._drop_lines and verdicts[ON_LINE] is not EFFECT:
+            verdicts = (verdicts[ON_CALL], NEVER, verdicts[ON_RETURN], verdicts[ON_EXCEPTION])
         return verdicts, static
 
 
@@ -178,7 +178,7 @@ def records_raw(verdicts: Verdicts) -> bool:
     return; lines must not need the condition to act (not EFFECT): any that are delivered take the normal path, and
     the recorder drops them. Exceptions take the normal path whatever their verdict.
     """
-    return verdicts[0] is ALWAYS and verdicts[2] is ALWAYS and verdicts[1] is not EFFECT
+    return verdicts[ON_CALL] is ALWAYS and verdicts[ON_RETURN] is ALWAYS and verdicts[ON_LINE] is not EFFECT
 
 
 def ended_by_exception(frame: FrameType) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from .._engine._own_code import is_hunter_frame, runs_for_hunter
-from .._engine._pruning import Verdicts, nothing_after_call
+from .._engine._pruning import ON_CALL, ON_LINE, ON_RETURN, Verdicts, nothing_after_call
 from .._engine._recording import RawSink, code_judge, records_raw
 from .._engine._verdict import NEVER
 from ..event import Event
@@ -192,7 +192,7 @@ class SettraceBackend:
             fields = {**base, **static}
             local = None if nothing_after_call(verdicts) else make_local(fields)
             # In profile mode any frame may report (the C functions it calls).
-            reports = profiling or local is not None or verdicts[0] is not NEVER
+            reports = profiling or local is not None or verdicts[ON_CALL] is not NEVER
             info = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
             if recording is not None and local is not None and records_raw(verdicts):
                 # Recorded raw: its calls and returns go to the recorder as records, without events.
@@ -247,7 +247,7 @@ class SettraceBackend:
             local = info.local
             if local is not None:
                 frame.f_trace = local
-                frame.f_trace_lines = info.verdicts[1] is not NEVER
+                frame.f_trace_lines = info.verdicts[ON_LINE] is not NEVER
             return local
 
         def global_trace(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
@@ -270,7 +270,7 @@ class SettraceBackend:
                 frame.f_trace_lines = False
                 return local
             verdicts = info.verdicts
-            if verdicts[0] is not NEVER:
+            if verdicts[ON_CALL] is not NEVER:
                 event_fields = info.fields.copy()
                 event_fields["frame"] = frame
                 event_fields["kind"] = kind
@@ -281,7 +281,7 @@ class SettraceBackend:
                 newcomer = hand_over(frame)
                 if newcomer is not None:
                     return newcomer
-            if local is not None and verdicts[1] is NEVER:
+            if local is not None and verdicts[ON_LINE] is NEVER:
                 frame.f_trace_lines = False  # returns and exceptions still come, lines don't
             return local  # None: the frame's lines and return cost nothing
 
@@ -294,12 +294,12 @@ class SettraceBackend:
             if kind == "call":
                 calls = context.calls
                 context.calls = calls + 1
-                if info.verdicts[0] is NEVER:
+                if info.verdicts[ON_CALL] is NEVER:
                     return
                 event_fields = info.fields.copy()
                 event_fields["calls"] = calls
             elif kind == "return":
-                if info.verdicts[2] is NEVER:
+                if info.verdicts[ON_RETURN] is NEVER:
                     return
                 event_fields = info.fields.copy()
             else:
