@@ -123,18 +123,21 @@ def recording_for(predicate: Any, profiling: bool) -> Recording | None:
     that doesn't read ``calls`` (raw records don't count for it), and line mode (profile mode reports C
     functions, which have no code object to decide on).
     """
-    from ..predicates import When  # (predicates imports actions, which import much: only when tracing starts)
+    from ..predicates import When, parts  # (predicates imports actions, which import much: only when tracing starts)
 
-    if not enabled or profiling or type(predicate) is not When or len(predicate.actions) != 1:
+    if not enabled or profiling or type(predicate) is not When:
         return None
-    recorder = predicate.actions[0]
+    shape = list(parts(predicate))
+    if [role for role, _node in shape] != ["Predicate", "Action"]:
+        return None
+    (_, condition), (_, recorder) = shape
     if getattr(type(recorder), "takes_raw_records", False) is not True or recorder.closed:
         return None
     if getattr(recorder, "asyncio", False):
         return None  # a track per asyncio task: which task an event belongs to is decided per event
-    if reads_calls(predicate.condition):
+    if reads_calls(condition):
         return None
-    return Recording(predicate.condition, recorder)
+    return Recording(condition, recorder)
 
 
 class _RecordingJudge(CodeJudge):
