@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
 from unittest import mock
 
@@ -23,14 +23,6 @@ from hunter.event import Event
 def fake(**fields: object) -> SimpleNamespace:
     """A stand-in event: a Query only reads attributes, so operator tests need no live frame."""
     return SimpleNamespace(**fields)
-
-
-@pytest.fixture(autouse=True)
-def fresh_call_stacks() -> Iterator[None]:
-    """CallPrinter keeps open calls per thread across tracers; each test starts its tree from nothing."""
-    CallPrinter.cleanup()
-    yield
-    CallPrinter.cleanup()
 
 
 # -- Query operators -------------------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ import sys
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import FrameType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._output import _colors, _compact, _streams, _tasks
 from ._engine import _source
@@ -407,6 +407,56 @@ _CALL_FORMATS_39 = {
 _LINE_FORMAT_39 = "{}{}{}{KIND}{:9} {RESET}{}{}{RESET}\n"
 
 
+#: One open call on a CallPrinter's stack: ``(module, function, id of its frame or None, depth or None)``. A replayed
+#: call (no frame to ask later) has its depth instead of a frame id.
+OpenCall = tuple[str, str, "int | None", "int | None"]
+OpenCalls = list[OpenCall]
+
+
+class _CallTree:
+    """The open calls of one trace, per thread: shared by the CallPrinters of that trace (a Backlog's printer and
+    the main one continue one tree, as in hunter 3.9), started afresh by every trace."""
+
+    __slots__ = ("run", "threads")
+
+    def __init__(self, run: object) -> None:
+        #: The run of a tracer (``Tracer.run_token``) this tree belongs to; None: a printer's own (detached events).
+        self.run = run
+        self.threads: defaultdict[int, OpenCalls] = defaultdict(list)
+
+
+#: The tree of the latest trace a printer joined: a printer seeing an event of a trace for the first time joins it.
+_latest_tree = _CallTree(None)
+#: The tree of events that name no trace (made by hand, or replayed by a test's tracer after it stopped): every
+#: printer starts with it, as all of hunter 3.9's printers share one; ``CallPrinter.cleanup()`` empties it.
+_traceless_tree = _CallTree(None)
+
+
+def _tree_of_run(run: object) -> _CallTree:
+    """The call tree of a tracer's run: the latest one when it is that run's, else a new one (a new trace)."""
+    global _latest_tree
+    tree = _latest_tree
+    if tree.run is not run:
+        tree = _latest_tree = _CallTree(run)
+    return tree
+
+
+def share_call_tree(printers: Iterable[CallPrinter]) -> None:
+    """Start one call tree for ``printers`` (those of a replayed recording: its events name no trace to share)."""
+    tree = _CallTree(None)
+    for printer in printers:
+        printer._tree = tree
+
+
+class _InstanceOrClassCleanup:
+    """CallPrinter's ``cleanup``: on a printer, forget the open calls of its trace; on the class (hunter 3.9's tests
+    call ``CallPrinter.cleanup()`` between tests), those of events that name no trace (every trace starts a call
+    tree of its own)."""
+
+    def __get__(self, printer: CallPrinter | None, owner: type) -> Callable[[], None]:
+        return _traceless_tree.threads.clear if printer is None else printer._forget_open_calls
+
+
 class CallPrinter(CodePrinter):
     """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth.
 
@@ -417,31 +467,38 @@ class CallPrinter(CodePrinter):
 
     EVENT_COLORS: ClassVar[dict[str, str]] = _colors.CALL_COLORS
 
-    #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree, as in
-    #: hunter 3.9): ``(module, function, id of the frame)`` of each printed call whose return wasn't printed yet.
-    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None, int | None]]]] = defaultdict(list)
-    #: The run of a tracer (``Tracer.run_token``) whose events built ``_stacks``: each start begins a clean slate.
-    _stacks_run: ClassVar[object] = None
+    #: The open calls this printer indents by: those of events that name no trace, until an event names the trace
+    #: the printer is part of.
+    _tree: _CallTree
 
-    @classmethod
-    def cleanup(cls) -> None:
-        """Forget the per-thread call stacks."""
-        cls._stacks.clear()
+    if TYPE_CHECKING:
 
-    @classmethod
-    def _stack_for(cls, event: Event) -> list[tuple[str, str, int | None, int | None]]:
-        """This thread's open calls; a tracer run that didn't build them (a new trace) starts with none."""
+        def cleanup(self) -> None:
+            """Forget the open calls of the trace this printer is part of (a Backlog calls it before a replay)."""
+
+    else:
+        cleanup = _InstanceOrClassCleanup()
+
+    def _forget_open_calls(self) -> None:
+        self._tree.threads.clear()
+
+    def _stack_for(self, event: Event) -> OpenCalls:
+        """This thread's open calls in the trace that delivered the event."""
         tracer = event._tracer
-        # Detached events (a Backlog replay) carry no tracer and continue the tree they are replayed into.
+        # Detached events (a Backlog replay) carry no tracer: they continue the tree the printer has.
         if tracer is not None:
             run = getattr(tracer, "run_token", tracer)  # (an Event made by hand may carry any object)
-            if run is not CallPrinter._stacks_run:
-                CallPrinter._stacks.clear()
-                CallPrinter._stacks_run = run
-        return cls._stacks[threading.get_ident()]
+            if run is not self._tree.run:
+                self._tree = _tree_of_run(run)
+        return self._tree.threads[threading.get_ident()]
+
+    def _join_run(self, event: Event) -> None:
+        """Share the call tree of the trace that delivered ``event`` (a Backlog, before replaying into the printer)."""
+        self._stack_for(event)
 
     def __init__(self, *args: Any, style: str = "hunter", **options: Any) -> None:
         super().__init__(*args, **options)
+        self._tree = _traceless_tree
         #: "hunter" (hunter 3.9's lines) or "compact" (see hunter._output._compact).
         self.style = _compact.check_style(style)
 
@@ -531,7 +588,7 @@ class CallPrinter(CodePrinter):
             return line
         return f"{prefix}{tags['RESET']}{'   ' * len(stack)}{self.try_source(event).strip()}{tags['RESET']}\n"
 
-    def _builtin_line(self, event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> str:
+    def _builtin_line(self, event: Event, stack: OpenCalls) -> str:
         """A C function's call, return or exception (profile mode): ``> module.name: source``; not on the stack."""
         tags = self.tags
         kind = event.kind
@@ -544,7 +601,7 @@ class CallPrinter(CodePrinter):
         return f"{head} <{tags['BUILTIN']} {name}{tags['RESET']}\n"
 
     @staticmethod
-    def _open_call(event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> None:
+    def _open_call(event: Event, stack: OpenCalls) -> None:
         """Push a printed call: its frame's id, by which later events tell whether it still runs."""
         if event.frame is None or event.detached or type(event.frame) is not FrameType:
             # A replayed event (a Backlog's, a recording's) has no frame to ask later, and a stand-in for a frame
@@ -554,7 +611,7 @@ class CallPrinter(CodePrinter):
             stack.append((event.module, event.function, id(event.frame), None))
 
     @staticmethod
-    def _cap(event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> None:
+    def _cap(event: Event, stack: OpenCalls) -> None:
         """Drop the open calls that aren't running any more (their frames are not above the event's).
 
         Calls whose returns were filtered out would otherwise indent forever (hunter 3.9 grows without bound
@@ -585,7 +642,7 @@ class CallPrinter(CodePrinter):
             del stack[limit:]
 
     @staticmethod
-    def _top_is_current(event: Event, top: tuple[str, str, int | None, int | None]) -> bool:
+    def _top_is_current(event: Event, top: OpenCall) -> bool:
         """Whether the open call on top of the stack is the event's frame (for a call: its caller's frame).
 
         Frames are matched by id *and* name: names alone match a returned call of the same function (a

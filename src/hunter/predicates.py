@@ -440,6 +440,8 @@ class Backlog(_Composable):
         return [("Predicate", self.condition), *filtering, ("Action", self.action)]
 
     def _replay(self, event: Event) -> None:
+        if isinstance(self.action, CallPrinter):
+            self.action._join_run(event)  # the replay restarts the trace's call tree, which the trace goes on with
         self.action.cleanup()
         for queued in [*self._missing_calls(event), *self.queue]:
             if self._filter is None or self._filter(queued):

@@ -124,8 +124,8 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
     args, kwargs = config.parse_trace_arguments(query)
     setup = prepare(args, kwargs)
     check_replayable(setup.predicate, trace.metadata)
-    actions.CallPrinter.cleanup()
     predicate = setup.predicate
+    _fresh_printers(predicate)
     support = setup.threading_support
     matched = 0
     clock = [0]
@@ -169,8 +169,9 @@ def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: b
 
 
 def _fresh_printers(predicate: Any) -> None:
-    """Another process: the printers forget the threads and open calls of the one before."""
-    actions.CallPrinter.cleanup()
+    """A process's replay begins: the printers forget the threads of the one before, and start one call tree that
+    they all continue (a Backlog's and the main one), as the printers of a live trace do."""
+    actions.share_call_tree(node for node in _nodes(predicate) if isinstance(node, actions.CallPrinter))
     for node in _nodes(predicate):
         if isinstance(node, actions.ColorStreamAction):
             node._seen_threads = set()
