@@ -11,7 +11,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._output import _colors, _compact, _streams, _tasks
@@ -139,6 +139,10 @@ class ColorStreamAction(Action):
             self.tags, self.event_colors = _colors.NO_COLOR_TAGS, dict.fromkeys(self.EVENT_COLORS, "")
         # Per-event formatting reuses these instead of re-deriving columns that never change.
         self._padded_filenames: dict[str, str] = {}
+        #: CallPrinter's per-file cache of line parts (see CallPrinter._render_live) and per-code cache of the
+        #: text before each argument's value (see CallPrinter._arguments): they hold colour tags.
+        self._line_parts: dict[str, dict[int, tuple[str, str]]] = {}
+        self._argument_heads: dict[int, tuple[CodeType, tuple[tuple[str, str], ...]]] = {}
         self._kind_columns = {kind: f"{self.tags['KIND']}{kind:9} " for kind in self.EVENT_COLORS}
 
     @property
@@ -503,6 +507,11 @@ class CallPrinter(CodePrinter):
         self.style = _compact.check_style(style)
 
     def __call__(self, event: Event) -> None:
+        if self._plain_class and not (self.asyncio or self.elapsed) and self.style == "hunter":
+            frame = event.frame
+            if type(frame) is FrameType and not event.builtin and not event.detached:
+                _streams.write(self._stream, self._render_live(event, frame))
+                return
         if self.asyncio and event.kind == "exception" and _tasks.is_await_machinery(event.frame, event.arg):
             return
         if self.style == "compact":
@@ -554,37 +563,101 @@ class CallPrinter(CodePrinter):
     def _settings(self) -> tuple[Any, ...]:
         return (*super()._settings(), self.style)
 
+    #: Whether the class renders lines as CallPrinter does (no method that a line is made of is overridden, and
+    #: ``output`` isn't): then a live event's line is made by :meth:`_render_live`, the per-event fast path.
+    _plain_class: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        base = CallPrinter
+        cls._plain_class = not cls._custom_output and all(
+            getattr(cls, name) is getattr(base, name)
+            for name in ("pid_prefix", "thread_prefix", "filename_prefix", "try_source", "_render_call", "_prefix")
+        )
+
+    def _render_live(self, event: Event, frame: FrameType) -> str:
+        """:meth:`_render_call` for a live event of Python code (the common case), with the parts of its line that
+        depend only on the file and line (the ``filename:lineno`` column, the source) made once."""
+        tracer = event._tracer
+        tree = self._tree
+        if tracer is not None:
+            run = getattr(tracer, "run_token", tracer)
+            if run is not tree.run:
+                tree = self._tree = _tree_of_run(run)
+        stack = tree.threads[threading.get_ident()]
+        kind = event.kind
+        if stack:
+            top = stack[-1]
+            if kind == "call":
+                current = self._top_is_current(event, top)
+            else:  # (the frame's code name is the event's function: not asked of the event, where it's computed)
+                current = id(frame) == top[2] and frame.f_code.co_name == top[1] and event.module == top[0]
+            if not current:
+                self._cap(event, stack)
+        lines = self._line_parts.get(event.filename)
+        if lines is None:
+            lines = self._file_line_parts(event.filename)
+        # A backend may have filled in the line (sys.monitoring's line events): else it's the frame's, as
+        # event.lineno would compute it.
+        lineno = event.__dict__.get("lineno") or frame.f_lineno or 0
+        parts = lines.get(lineno)
+        if parts is None:
+            parts = lines[lineno] = (self.filename_prefix(event), self.try_source(event).strip())
+        pid = self.pid_prefix() if self.force_pid or _forked else ""
+        thread = "" if event.threading_support is False else ColorStreamAction.thread_prefix(self, event)
+        if kind == "line":
+            reset = self.tags["RESET"]
+            return f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}{reset}{'   ' * len(stack)}{parts[1]}{reset}\n"
+        columns = f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}"
+        return self._tree_line(event, stack, columns, frame.f_code.co_name)
+
+    def _file_line_parts(self, filename: str) -> dict[int, tuple[str, str]]:
+        """The cache of :meth:`_render_live` for one file: line number -> (its column, its stripped source)."""
+        if len(self._line_parts) > 1000:  # bounded: a program may exec code under many names
+            self._line_parts.clear()
+        lines: dict[int, tuple[str, str]] = {}
+        self._line_parts[filename] = lines
+        return lines
+
     def _render_call(self, event: Event) -> str:
         """The line for one event: the call tree's call, return, exception or source line."""
-        kind = event.kind
         stack = self._stack_for(event)
         if stack and not self._top_is_current(event, stack[-1]):
             self._cap(event, stack)
         if event.builtin:
             return self._builtin_line(event, stack)
+        return self._tree_line(event, stack, self._prefix(event), event.function)
+
+    def _tree_line(self, event: Event, stack: OpenCalls, prefix: str, function: str) -> str:
+        """The line of a Python event after its columns (``prefix``), by kind; a call is pushed, a return popped.
+
+        ``function``: the event's function (the fast path reads it from the frame rather than the event's field).
+        """
+        kind = event.kind
         tags = self.tags
         color = self.event_colors[kind]
-        prefix = self._prefix(event)
         if kind == "call":
-            self._open_call(event, stack)
+            self._open_call(event, stack, function)
             if self.asyncio and event.frame is not None and _tasks.is_resumption(event.frame):
-                return f"{prefix}{'   ' * (len(stack) - 1)}{color}~>{tags['NORMAL']} {event.function}{tags['RESET']}\n"
+                return f"{prefix}{'   ' * (len(stack) - 1)}{color}~>{tags['NORMAL']} {function}{tags['RESET']}\n"
             return (
-                f"{prefix}{'   ' * (len(stack) - 1)}{color}=>{tags['NORMAL']} {event.function}("
+                f"{prefix}{'   ' * (len(stack) - 1)}{color}=>{tags['NORMAL']} {function}("
                 f"{self._arguments(event)}{color}{tags['NORMAL']}){tags['RESET']}\n"
             )
         if kind == "exception":
             value = self._value_repr(event, event.arg)
             indent = "   " * (len(stack) - 1)
-            return f"{prefix}{indent}{color} !{tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
+            return f"{prefix}{indent}{color} !{tags['NORMAL']} {function}: {tags['RESET']}{value}\n"
         if kind == "return":
             value = self._value_repr(event, event.arg)
             indent = "   " * (len(stack) - 1)
             suspended = self.asyncio and event.frame is not None and _tasks.is_suspension(event.frame)
             marker = "<~" if suspended else "<="
-            line = f"{prefix}{indent}{color}{marker}{tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
-            if stack and stack[-1][:2] == (event.module, event.function):
-                stack.pop()
+            line = f"{prefix}{indent}{color}{marker}{tags['NORMAL']} {function}: {tags['RESET']}{value}\n"
+            if stack:
+                top = stack[-1]
+                if top[1] == function and top[0] == event.module:
+                    stack.pop()
             return line
         return f"{prefix}{tags['RESET']}{'   ' * len(stack)}{self.try_source(event).strip()}{tags['RESET']}\n"
 
@@ -601,14 +674,17 @@ class CallPrinter(CodePrinter):
         return f"{head} <{tags['BUILTIN']} {name}{tags['RESET']}\n"
 
     @staticmethod
-    def _open_call(event: Event, stack: OpenCalls) -> None:
+    def _open_call(event: Event, stack: OpenCalls, function: str | None = None) -> None:
         """Push a printed call: its frame's id, by which later events tell whether it still runs."""
-        if event.frame is None or event.detached or type(event.frame) is not FrameType:
+        frame = event.frame
+        if function is None:
+            function = event.function
+        if frame is None or event.detached or type(frame) is not FrameType:
             # A replayed event (a Backlog's, a recording's) has no frame to ask later, and a stand-in for a frame
             # (a test's fake tracer) has no real chain: its depth tells instead.
-            stack.append((event.module, event.function, None, event.depth))
+            stack.append((event.module, function, None, event.depth))
         else:
-            stack.append((event.module, event.function, id(event.frame), None))
+            stack.append((event.module, function, id(frame), None))
 
     @staticmethod
     def _cap(event: Event, stack: OpenCalls) -> None:
@@ -664,14 +740,27 @@ class CallPrinter(CodePrinter):
         return id(frame) == top_id and event.function == top_function and event.module == top_module
 
     def _arguments(self, event: Event) -> str:
-        arguments = _source.parameters(event.code)
+        """``name=value, *args=value, **kwargs=value`` of a call, in signature order (the values as reprs)."""
+        code = event.code
+        known = self._argument_heads.get(id(code))
+        if known is None or known[0] is not code:
+            known = self._code_argument_heads(code)
         local_values = event.locals
+        value_repr = self.try_str if event.detached else self.try_repr
+        return ", ".join([f"{head}{value_repr(local_values.get(name, MISSING))}" for head, name in known[1]])
+
+    def _code_argument_heads(self, code: CodeType) -> tuple[CodeType, tuple[tuple[str, str], ...]]:
+        """A code object's parameters as (the text before the value, the name), kept per code object (by id, the
+        code held so that the id isn't reused while it is kept)."""
+        if len(self._argument_heads) > 10_000:  # bounded: a program may make code objects without end
+            self._argument_heads.clear()
         tags = self.tags
-        parts = []
-        for star, name in arguments:
-            value = self._value_repr(event, local_values.get(name, MISSING))
-            parts.append(f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}{value}")
-        return ", ".join(parts)
+        heads = tuple(
+            (f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}", name)
+            for star, name in _source.parameters(code)
+        )
+        known = self._argument_heads[id(code)] = (code, heads)
+        return known
 
 
 def _names_in(expression: str) -> frozenset[str]:
