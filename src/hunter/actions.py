@@ -119,6 +119,8 @@ class ColorStreamAction(Action):
         self.repr_limit = int(option(repr_limit, "repr_limit", 1024))
         self.repr_func = resolve_repr_func(option(repr_func, "repr_func", "safe_repr"))
         self._seen_threads: set[int] = set()
+        #: The OS thread seen when it is the only one (so far, in this process): its events have no thread column.
+        self._only_thread: int | None = None
         self._seen_forks = _forks
         self.stream = self._stream_option
 
@@ -306,7 +308,9 @@ class ColorStreamAction(Action):
                     self._seen_forks = _forks
                 seen.add(threading.get_native_id())
                 if len(seen) < 2:
+                    self._only_thread = next(iter(seen))  # (CallPrinter's fast path checks this one alone)
                     return ""
+                self._only_thread = None
         # event.threadname rather than current_thread(): that would create a _DummyThread for a thread
         # that already left threading's registry (events during its shutdown).
         return f"{event.threadname:{self.thread_alignment}}"
@@ -578,22 +582,8 @@ class CallPrinter(CodePrinter):
     def _render_live(self, event: Event, frame: FrameType) -> str:
         """:meth:`_render_call` for a live event of Python code (the common case), with the parts of its line that
         depend only on the file and line (the ``filename:lineno`` column, the source) made once."""
-        tracer = event._tracer
-        tree = self._tree
-        if tracer is not None:
-            run = getattr(tracer, "run_token", tracer)
-            if run is not tree.run:
-                tree = self._tree = _tree_of_run(run)
-        stack = tree.threads[threading.get_ident()]
         kind = event.kind
-        if stack:
-            top = stack[-1]
-            if kind == "call":
-                current = self._top_is_current(event, top)
-            else:  # (the frame's code name is the event's function: not asked of the event, where it's computed)
-                current = id(frame) == top[2] and frame.f_code.co_name == top[1] and event.module == top[0]
-            if not current:
-                self._cap(event, stack)
+        stack = self._live_stack(event, frame, kind)
         lines = self._line_parts.get(event.filename)
         if lines is None:
             lines = self._file_line_parts(event.filename)
@@ -604,12 +594,36 @@ class CallPrinter(CodePrinter):
         if parts is None:
             parts = lines[lineno] = (self.filename_prefix(event), self.try_source(event).strip())
         pid = self.pid_prefix() if self.force_pid or _forked else ""
-        thread = "" if event.threading_support is False else ColorStreamAction.thread_prefix(self, event)
+        support = event.threading_support
+        if support is False or (support is None and threading.get_native_id() == self._only_thread):
+            thread = ""  # (what thread_prefix says then, without asking it)
+        else:
+            thread = ColorStreamAction.thread_prefix(self, event)
         if kind == "line":
             reset = self.tags["RESET"]
             return f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}{reset}{'   ' * len(stack)}{parts[1]}{reset}\n"
         columns = f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}"
-        return self._tree_line(event, stack, columns, frame.f_code.co_name)
+        code = frame.f_code
+        return self._tree_line(event, stack, columns, code.co_name, code)
+
+    def _live_stack(self, event: Event, frame: FrameType, kind: str) -> OpenCalls:
+        """:meth:`_stack_for` and the capping of :meth:`_render_call` for a live event of Python code."""
+        tracer = event._tracer
+        tree = self._tree
+        if tracer is not None:
+            run = getattr(tracer, "run_token", tracer)
+            if run is not tree.run:
+                tree = self._tree = _tree_of_run(run)
+        stack = tree.threads[threading.get_ident()]
+        if stack:
+            top = stack[-1]
+            if kind == "call":
+                current = self._top_is_current(event, top)
+            else:  # (the frame's code name is the event's function: not asked of the event, where it's computed)
+                current = id(frame) == top[2] and frame.f_code.co_name == top[1] and event.module == top[0]
+            if not current:
+                self._cap(event, stack)
+        return stack
 
     def _file_line_parts(self, filename: str) -> dict[int, tuple[str, str]]:
         """The cache of :meth:`_render_live` for one file: line number -> (its column, its stripped source)."""
@@ -628,10 +642,13 @@ class CallPrinter(CodePrinter):
             return self._builtin_line(event, stack)
         return self._tree_line(event, stack, self._prefix(event), event.function)
 
-    def _tree_line(self, event: Event, stack: OpenCalls, prefix: str, function: str) -> str:
+    def _tree_line(
+        self, event: Event, stack: OpenCalls, prefix: str, function: str, code: CodeType | None = None
+    ) -> str:
         """The line of a Python event after its columns (``prefix``), by kind; a call is pushed, a return popped.
 
-        ``function``: the event's function (the fast path reads it from the frame rather than the event's field).
+        ``function`` (and ``code``, None: the event's): the event's function and code, which the fast path reads
+        from the frame rather than the event's fields (computed on first use).
         """
         kind = event.kind
         tags = self.tags
@@ -642,7 +659,7 @@ class CallPrinter(CodePrinter):
                 return f"{prefix}{'   ' * (len(stack) - 1)}{color}~>{tags['NORMAL']} {function}{tags['RESET']}\n"
             return (
                 f"{prefix}{'   ' * (len(stack) - 1)}{color}=>{tags['NORMAL']} {function}("
-                f"{self._arguments(event)}{color}{tags['NORMAL']}){tags['RESET']}\n"
+                f"{self._arguments(event, code)}{color}{tags['NORMAL']}){tags['RESET']}\n"
             )
         if kind == "exception":
             value = self._value_repr(event, event.arg)
@@ -739,9 +756,10 @@ class CallPrinter(CodePrinter):
             return id(frame) == top_id and frame.f_code.co_name == top_function
         return id(frame) == top_id and event.function == top_function and event.module == top_module
 
-    def _arguments(self, event: Event) -> str:
+    def _arguments(self, event: Event, code: CodeType | None = None) -> str:
         """``name=value, *args=value, **kwargs=value`` of a call, in signature order (the values as reprs)."""
-        code = event.code
+        if code is None:
+            code = event.code
         known = self._argument_heads.get(id(code))
         if known is None or known[0] is not code:
             known = self._code_argument_heads(code)
