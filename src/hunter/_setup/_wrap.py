@@ -50,8 +50,8 @@ def _step(start: Start, send: Callable[[Any], Any], value: Any) -> Any:
 
 @types.coroutine
 def _drive(start: Start, awaitable: Any) -> Generator[Any, Any, Any]:
-    """Step a coroutine (or an async generator's asend/athrow awaitable) by hand, tracing each step, passing what it
-    yields (futures) up to the event loop."""
+    """Step a generator, a coroutine or an async generator's asend/athrow awaitable by hand, tracing each step;
+    what it yields (a coroutine's futures) goes up to the caller (the event loop)."""
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -102,21 +102,9 @@ def _coroutine_wrapper(func: Callable[..., Any], start: Start) -> Callable[..., 
 def _generator_wrapper(func: Callable[..., Any], start: Start) -> Callable[..., Any]:
     @functools.wraps(func)
     def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-        generator = func(*args, **kwargs)
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                item = _step(start, generator.send, value) if error is None else _step(start, generator.throw, error)
-            except StopIteration as stop:
-                return stop.value
-            try:
-                value, error = (yield item), None
-            except GeneratorExit:
-                _step(start, lambda _value: generator.close(), None)  # finally blocks run: a resumption too
-                raise
-            except BaseException as exc:
-                value, error = None, exc
+        # (The generator is stepped as a coroutine is: what it yields goes to the caller, what is sent or thrown in
+        # comes back to it, closing it runs its finally blocks traced.)
+        return (yield from _drive(start, func(*args, **kwargs)))
 
     return generator_wrapper
 
