@@ -1411,3 +1411,30 @@ def test_an_overridden_output_sees_every_vars_line(printer: Any, backend: str) -
     assert all(
         line_format.startswith("{}{}{}{") and "{VARS}[{VARS-NAME}{} {VARS}" in line_format for line_format in seen
     )
+
+
+def test_a_subclass_overriding_a_column_gets_it_on_every_line() -> None:
+    class Numbered(CallPrinter):
+        count = 0
+
+        def thread_prefix(self, event: hunter.Event) -> str:
+            self.count += 1
+            return f"#{self.count} "
+
+    module = load("loopsample", LOOP)
+    output = output_of(lambda: module.f(1), module="loopsample", action=Numbered)
+    assert [line.split(maxsplit=1)[0] for line in lines(output)] == ["#1", "#2", "#3"]
+
+
+@pytest.mark.parametrize("name", ["bank", "codesample", "snoopsample", "loopsample"])
+def test_the_per_event_path_prints_what_the_general_one_prints(name: str) -> None:
+    class General(CallPrinter):
+        # Overriding a method that a line is made of takes the general path, which the fast one must match.
+        def _prefix(self, event: hunter.Event) -> str:
+            return super()._prefix(event)
+
+    module = load(name, {"bank": BANK, "codesample": CODE, "snoopsample": SNOOP, "loopsample": LOOP}[name])
+    fast = output_of(module.main, module=name, action=CallPrinter)
+    assert fast == output_of(module.main, module=name, action=General)
+    assert len(fast.splitlines()) > 10
+    assert {"call", "line", "return"} <= {line.split()[1] for line in fast.splitlines()}
