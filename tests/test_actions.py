@@ -1438,3 +1438,13 @@ def test_the_per_event_path_prints_what_the_general_one_prints(name: str) -> Non
     assert fast == output_of(module.main, module=name, action=General)
     assert len(fast.splitlines()) > 10
     assert {"call", "line", "return"} <= {line.split()[1] for line in fast.splitlines()}
+
+
+def test_a_printer_reads_the_lines_of_a_module_loaded_again_from_a_changed_file() -> None:
+    stream = io.StringIO()
+    printer = CallPrinter(stream=stream)
+    for value in ("first", "second"):
+        module = load("reloaded", f"def f():\n    return {value!r}\n")
+        with hunter.trace(module="reloaded", kind="line", action=printer):
+            module.f()
+    assert [line.split(maxsplit=2)[2] for line in lines(stream.getvalue())] == ["return 'first'", "return 'second'"]

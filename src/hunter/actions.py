@@ -141,9 +141,9 @@ class ColorStreamAction(Action):
             self.tags, self.event_colors = _colors.NO_COLOR_TAGS, dict.fromkeys(self.EVENT_COLORS, "")
         # Per-event formatting reuses these instead of re-deriving columns that never change.
         self._padded_filenames: dict[str, str] = {}
-        #: CallPrinter's per-file cache of line parts (see CallPrinter._render_live) and per-code cache of the
-        #: text before each argument's value (see CallPrinter._arguments): they hold colour tags.
-        self._line_parts: dict[str, dict[int, tuple[str, str]]] = {}
+        #: CallPrinter's per-code caches of line parts (see CallPrinter._render_live) and of the text before each
+        #: argument's value (see CallPrinter._arguments): they hold colour tags.
+        self._line_parts: dict[int, tuple[CodeType, dict[int, tuple[str, str]]]] = {}
         self._argument_heads: dict[int, tuple[CodeType, tuple[tuple[str, str], ...]]] = {}
         self._kind_columns = {kind: f"{self.tags['KIND']}{kind:9} " for kind in self.EVENT_COLORS}
 
@@ -581,12 +581,12 @@ class CallPrinter(CodePrinter):
 
     def _render_live(self, event: Event, frame: FrameType) -> str:
         """:meth:`_render_call` for a live event of Python code (the common case), with the parts of its line that
-        depend only on the file and line (the ``filename:lineno`` column, the source) made once."""
+        depend only on the code and line (the ``filename:lineno`` column, the source) made once."""
         kind = event.kind
         stack = self._live_stack(event, frame, kind)
-        lines = self._line_parts.get(event.filename)
-        if lines is None:
-            lines = self._file_line_parts(event.filename)
+        code = frame.f_code
+        known = self._line_parts.get(id(code))
+        lines = known[1] if known is not None and known[0] is code else self._code_line_parts(code)
         # A backend may have filled in the line (sys.monitoring's line events): else it's the frame's, as
         # event.lineno would compute it.
         lineno = event.__dict__.get("lineno") or frame.f_lineno or 0
@@ -603,7 +603,6 @@ class CallPrinter(CodePrinter):
             reset = self.tags["RESET"]
             return f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}{reset}{'   ' * len(stack)}{parts[1]}{reset}\n"
         columns = f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}"
-        code = frame.f_code
         return self._tree_line(event, stack, columns, code.co_name, code)
 
     def _live_stack(self, event: Event, frame: FrameType, kind: str) -> OpenCalls:
@@ -625,12 +624,16 @@ class CallPrinter(CodePrinter):
                 self._cap(event, stack)
         return stack
 
-    def _file_line_parts(self, filename: str) -> dict[int, tuple[str, str]]:
-        """The cache of :meth:`_render_live` for one file: line number -> (its column, its stripped source)."""
-        if len(self._line_parts) > 1000:  # bounded: a program may exec code under many names
+    def _code_line_parts(self, code: CodeType) -> dict[int, tuple[str, str]]:
+        """The cache of :meth:`_render_live` for one code object: line number -> (its column, its stripped source).
+
+        Per code object (by id, the code held so that the id isn't reused while it is kept), not per file: a module
+        reloaded after its file changed has new code objects, whose lines are read again.
+        """
+        if len(self._line_parts) > 10_000:  # bounded: a program may make code objects without end
             self._line_parts.clear()
         lines: dict[int, tuple[str, str]] = {}
-        self._line_parts[filename] = lines
+        self._line_parts[id(code)] = (code, lines)
         return lines
 
     def _render_call(self, event: Event) -> str:
