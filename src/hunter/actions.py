@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._output import _colors, _compact, _streams, _tasks
 from ._engine import _source
+from ._engine._codemap import CodeMap, CodeRecord
 from . import config
 from ._output._reprs import cut_repr, stored_exception_repr
 from ._engine._program_signals import let_through
@@ -141,10 +142,8 @@ class ColorStreamAction(Action):
             self.tags, self.event_colors = _colors.NO_COLOR_TAGS, dict.fromkeys(self.EVENT_COLORS, "")
         # Per-event formatting reuses these instead of re-deriving columns that never change.
         self._padded_filenames: dict[str, str] = {}
-        #: CallPrinter's per-code caches of line parts (see CallPrinter._render_live) and of the text before each
-        #: argument's value (see CallPrinter._arguments): they hold colour tags.
-        self._line_parts: dict[int, tuple[CodeType, dict[int, tuple[str, str]]]] = {}
-        self._argument_heads: dict[int, tuple[CodeType, tuple[tuple[str, str], ...]]] = {}
+        #: CallPrinter's texts per code object (see _CodeText): they hold colour tags.
+        self._code_texts: CodeMap[_CodeText] = CodeMap()
         self._kind_columns = {kind: f"{self.tags['KIND']}{kind:9} " for kind in self.EVENT_COLORS}
 
     @property
@@ -421,6 +420,18 @@ OpenCall = tuple[str, str, "int | None", "int | None"]
 OpenCalls = list[OpenCall]
 
 
+class _CodeText(CodeRecord):
+    """What CallPrinter keeps of a code object's text while the code lives (a module loaded again from a changed
+    file has new code objects, whose lines are read again): per line, its ``filename:lineno`` column and stripped
+    source; the text before each argument's value, with the argument's name."""
+
+    __slots__ = ("arguments", "lines")
+
+    def __init__(self) -> None:
+        self.lines: dict[int, tuple[str, str]] = {}
+        self.arguments: tuple[tuple[str, str], ...] | None = None
+
+
 class _CallTree:
     """The open calls of one trace, per thread: shared by the CallPrinters of that trace (a Backlog's printer and
     the main one continue one tree, as in hunter 3.9), started afresh by every trace."""
@@ -581,12 +592,11 @@ class CallPrinter(CodePrinter):
 
     def _render_live(self, event: Event, frame: FrameType) -> str:
         """:meth:`_render_call` for a live event of Python code (the common case), with the parts of its line that
-        depend only on the code and line (the ``filename:lineno`` column, the source) made once."""
+        depend only on the code and line (the ``filename:lineno`` column, the source) made once (see _CodeText)."""
         kind = event.kind
         stack = self._live_stack(event, frame, kind)
         code = frame.f_code
-        known = self._line_parts.get(id(code))
-        lines = known[1] if known is not None and known[0] is code else self._code_line_parts(code)
+        lines = (self._code_texts.get(id(code)) or self._code_texts.add(code, _CodeText())).lines
         # A backend may have filled in the line (sys.monitoring's line events): else it's the frame's, as
         # event.lineno would compute it.
         lineno = event.__dict__.get("lineno") or frame.f_lineno or 0
@@ -623,18 +633,6 @@ class CallPrinter(CodePrinter):
             if not current:
                 self._cap(event, stack)
         return stack
-
-    def _code_line_parts(self, code: CodeType) -> dict[int, tuple[str, str]]:
-        """The cache of :meth:`_render_live` for one code object: line number -> (its column, its stripped source).
-
-        Per code object (by id, the code held so that the id isn't reused while it is kept), not per file: a module
-        reloaded after its file changed has new code objects, whose lines are read again.
-        """
-        if len(self._line_parts) > 10_000:  # bounded: a program may make code objects without end
-            self._line_parts.clear()
-        lines: dict[int, tuple[str, str]] = {}
-        self._line_parts[id(code)] = (code, lines)
-        return lines
 
     def _render_call(self, event: Event) -> str:
         """The line for one event: the call tree's call, return, exception or source line."""
@@ -763,25 +761,17 @@ class CallPrinter(CodePrinter):
         """``name=value, *args=value, **kwargs=value`` of a call, in signature order (the values as reprs)."""
         if code is None:
             code = event.code
-        known = self._argument_heads.get(id(code))
-        if known is None or known[0] is not code:
-            known = self._code_argument_heads(code)
+        text = self._code_texts.get(id(code)) or self._code_texts.add(code, _CodeText())
+        heads = text.arguments
+        if heads is None:
+            tags = self.tags
+            heads = text.arguments = tuple(
+                (f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}", name)
+                for star, name in _source.parameters(code)
+            )
         local_values = event.locals
         value_repr = self.try_str if event.detached else self.try_repr
-        return ", ".join([f"{head}{value_repr(local_values.get(name, MISSING))}" for head, name in known[1]])
-
-    def _code_argument_heads(self, code: CodeType) -> tuple[CodeType, tuple[tuple[str, str], ...]]:
-        """A code object's parameters as (the text before the value, the name), kept per code object (by id, the
-        code held so that the id isn't reused while it is kept)."""
-        if len(self._argument_heads) > 10_000:  # bounded: a program may make code objects without end
-            self._argument_heads.clear()
-        tags = self.tags
-        heads = tuple(
-            (f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}", name)
-            for star, name in _source.parameters(code)
-        )
-        known = self._argument_heads[id(code)] = (code, heads)
-        return known
+        return ", ".join([f"{head}{value_repr(local_values.get(name, MISSING))}" for head, name in heads])
 
 
 def _names_in(expression: str) -> frozenset[str]:
