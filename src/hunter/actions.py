@@ -761,17 +761,24 @@ class CallPrinter(CodePrinter):
         """``name=value, *args=value, **kwargs=value`` of a call, in signature order (the values as reprs)."""
         if code is None:
             code = event.code
-        text = self._code_texts.get(id(code)) or self._code_texts.add(code, _CodeText())
-        heads = text.arguments
-        if heads is None:
-            tags = self.tags
-            heads = text.arguments = tuple(
-                (f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}", name)
-                for star, name in _source.parameters(code)
-            )
+        if type(code) is CodeType:
+            text = self._code_texts.get(id(code)) or self._code_texts.add(code, _CodeText())
+            heads = text.arguments
+            if heads is None:
+                heads = text.arguments = self._argument_heads(code)
+        else:  # a recording's stand-in for a code object (no weak reference to it): not kept
+            heads = self._argument_heads(code)
         local_values = event.locals
         value_repr = self.try_str if event.detached else self.try_repr
         return ", ".join([f"{head}{value_repr(local_values.get(name, MISSING))}" for head, name in heads])
+
+    def _argument_heads(self, code: Any) -> tuple[tuple[str, str], ...]:
+        """Each parameter of ``code`` as (the text before its value, its name)."""
+        tags = self.tags
+        return tuple(
+            (f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}", name)
+            for star, name in _source.parameters(code)
+        )
 
 
 def _names_in(expression: str) -> frozenset[str]:
