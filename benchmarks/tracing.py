@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tracing overhead: a call- and line-heavy workload untraced and under typical queries, on every backend.
 
-Usage: python benchmarks/tracing.py [--runs N] [--rounds N]
+Usage: python benchmarks/tracing.py [--runs N] [--rounds N] [--versus39]
 
 The workload (two small modules written to a temporary folder and imported, as a user's code would be) runs
 fib, a tight loop and many small calls; ``target()`` is a small part of the work and the ``helper`` module
@@ -20,6 +20,11 @@ the same process, in an order that rotates between repetitions, so that drift in
 alike; the table shows the median over repetitions of each run's time per round divided by the untraced
 time per round of the same repetition. Modes that print everything run fewer rounds (the ratio is
 per round). Python 3.10/3.11 have the settrace backend only.
+
+``--versus39``: the printing modes against hunter 3.9.0 itself (its virtualenv ``.venvs/hunter39-py3.X``, made by
+the compat tests: ``tests/compat/harness.py``). Each repetition runs one child process with hunter 3.9 and one with
+ours (in an order that alternates), each measuring its ratios to its own untraced run; the table shows, per mode
+and backend, the median over repetitions of ours / hunter 3.9's ratio in the same repetition (paired).
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -87,7 +94,12 @@ def tally(n):
     return total
 """
 
-BACKENDS = ("settrace", "monitoring") if hasattr(sys, "monitoring") else ("settrace",)
+#: hunter 3.9 (``--versus39`` runs this file under it) has one tracer and no backend option.
+HUNTER39 = hunter.__version__ == "3.9.0"
+BACKENDS = ("hunter39",) if HUNTER39 else ("settrace", "monitoring") if hasattr(sys, "monitoring") else ("settrace",)
+#: The modes that print, compared with hunter 3.9 by ``--versus39``.
+PRINTING = ("one function", "one module", "stdlib=False")
+ROOT = Path(__file__).resolve().parent.parent
 
 #: name -> (trace() keywords, whether it prints/delivers (nearly) every event, so fewer rounds will do)
 MODES: dict[str, tuple[dict[str, Any], bool]] = {
@@ -120,7 +132,8 @@ def time_run(work: Callable[[int], Any], rounds: int, start: Callable[[], Any] |
 
 def starter(options: dict[str, Any], backend: str, stream: Any) -> Callable[[], Any]:
     def start() -> Any:
-        return hunter.trace(backend=backend, action=hunter.CallPrinter(stream=stream), **options)
+        chosen = {} if HUNTER39 else {"backend": backend}
+        return hunter.trace(action=hunter.CallPrinter(stream=stream), **chosen, **options)
 
     return start
 
@@ -138,29 +151,74 @@ def count_events(work: Callable[[int], Any], rounds: int) -> int:
     return counted[0] // rounds
 
 
+def measure(runs: int, rounds: int, modes: tuple[str, ...]) -> tuple[dict[tuple[str, str], list[float]], list[float]]:
+    """Per (mode, backend), each repetition's time per round divided by the untraced one; the untraced times."""
+    heavy_rounds = max(rounds // 40, 2)
+    with tempfile.TemporaryDirectory() as folder, open(os.devnull, "w") as null:
+        work = load_workload(Path(folder)).work
+        for _ in range(3):  # warm up: imports, caches, specialisation
+            time_run(work, rounds, None)
+        pairs = [(mode, backend) for mode in modes for backend in BACKENDS]
+        ratios: dict[tuple[str, str], list[float]] = {pair: [] for pair in pairs}
+        untraced: list[float] = []
+        for repetition in range(runs):
+            base = time_run(work, rounds, None)
+            untraced.append(base)
+            shift = repetition % len(pairs)
+            for mode, backend in pairs[shift:] + pairs[:shift]:
+                options, heavy = MODES[mode]
+                seconds = time_run(work, heavy_rounds if heavy else rounds, starter(options, backend, null))
+                ratios[mode, backend].append(seconds / base)
+    return ratios, untraced
+
+
+def versus39(runs: int, rounds: int) -> None:
+    """Paired medians of ours / hunter 3.9's ratio to untraced, per printing mode and backend (child processes)."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    python39 = ROOT / ".venvs" / f"hunter39-py{version}" / "bin" / "python"
+    if not python39.exists():
+        raise SystemExit(f"no {python39}: run the compat tests once (tests/compat/harness.py makes it)")
+    child = [__file__, "--runs", "1", "--rounds", str(rounds), "--json"]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHONHUNTER", "PYTHONPATH"))}
+
+    def one(python: Path | str) -> dict[str, float]:
+        output = subprocess.run([os.fspath(python), *child], env=env, capture_output=True, text=True, check=True)
+        return dict(json.loads(output.stdout))
+
+    backends = ("settrace", "monitoring") if hasattr(sys, "monitoring") else ("settrace",)
+    relative: dict[tuple[str, str], list[float]] = {(mode, backend): [] for mode in PRINTING for backend in backends}
+    for repetition in range(runs):
+        ordered = [python39, sys.executable] if repetition % 2 == 0 else [sys.executable, python39]
+        results = {os.fspath(python): one(python) for python in ordered}
+        theirs, ours = results[os.fspath(python39)], results[sys.executable]
+        for mode, backend in relative:
+            relative[mode, backend].append(ours[f"{mode}/{backend}"] / theirs[f"{mode}/hunter39"])
+    print(f"Python {version}, {runs} paired runs: ours / hunter 3.9.0 (ratios to untraced, median of pairs)")
+    print(f"{'mode':<20}" + "".join(f"{backend:>14}" for backend in backends))
+    for mode in PRINTING:
+        cells = "".join(f"{statistics.median(relative[mode, backend]):>13.2f}x" for backend in backends)
+        print(f"{mode:<20}{cells}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="repetitions (default 9)")
     parser.add_argument("--rounds", type=int, default=1000, help="workload rounds for the light modes (default 1000)")
+    parser.add_argument("--versus39", action="store_true", help="the printing modes against hunter 3.9.0, paired")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a --versus39 child's answer
     args = parser.parse_args()
-    heavy_rounds = max(args.rounds // 40, 2)
-
-    with tempfile.TemporaryDirectory() as folder, open(os.devnull, "w") as null:
-        work = load_workload(Path(folder)).work
-        for _ in range(3):  # warm up: imports, caches, specialisation
-            time_run(work, args.rounds, None)
-        runs = [(mode, backend) for mode in MODES for backend in BACKENDS]
-        ratios: dict[tuple[str, str], list[float]] = {run: [] for run in runs}
-        untraced: list[float] = []
-        for repetition in range(args.runs):
-            base = time_run(work, args.rounds, None)
-            untraced.append(base)
-            shift = repetition % len(runs)
-            for mode, backend in runs[shift:] + runs[:shift]:
-                options, heavy = MODES[mode]
-                seconds = time_run(work, heavy_rounds if heavy else args.rounds, starter(options, backend, null))
-                ratios[mode, backend].append(seconds / base)
-        events = count_events(work, heavy_rounds)
+    if args.versus39:
+        versus39(args.runs, args.rounds)
+        return
+    if args.json:
+        ratios, _untraced = measure(args.runs, args.rounds, PRINTING)
+        print(
+            json.dumps({f"{mode}/{backend}": statistics.median(values) for (mode, backend), values in ratios.items()})
+        )
+        return
+    ratios, untraced = measure(args.runs, args.rounds, tuple(MODES))
+    with tempfile.TemporaryDirectory() as folder:
+        events = count_events(load_workload(Path(folder)).work, max(args.rounds // 40, 2))
 
     base = statistics.median(untraced)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"

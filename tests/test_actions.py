@@ -68,14 +68,6 @@ def main():
 
 
 @pytest.fixture(autouse=True)
-def fresh_call_stacks() -> Iterator[None]:
-    """CallPrinter keeps open calls per thread across tracers; each test starts its tree from nothing."""
-    CallPrinter.cleanup()
-    yield
-    CallPrinter.cleanup()
-
-
-@pytest.fixture(autouse=True)
 def no_color_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The developer's NO_COLOR/FORCE_COLOR/TERM must not change what these tests see."""
     monkeypatch.delenv("NO_COLOR", raising=False)
@@ -851,7 +843,6 @@ def colored_output(stream: io.StringIO | None = None, **options: Any) -> str:
     stream = stream if stream is not None else io.StringIO()
     with hunter.trace(module="colors", function="g", action=CallPrinter(stream=stream, **options)):
         module.main()
-    CallPrinter.cleanup()
     return stream.getvalue()
 
 
@@ -1281,14 +1272,34 @@ def test_indentation_of_a_recursive_function() -> None:
     )
 
 
-def test_cleanup_forgets_open_calls() -> None:
+def test_a_trace_s_call_tree_is_its_own() -> None:
     module = load("loopsample", LOOP)
-    output_of(module.main, module="loopsample", kind="call")
-    assert CallPrinter._stacks  # the calls whose returns were filtered out are still open
-    CallPrinter.cleanup()
-    assert not CallPrinter._stacks
+    events: list[hunter.Event] = []
+    with hunter.trace(module="loopsample", kind="call", action=lambda event: events.append(event.detach(repr))):
+        module.main()
+    main_call, first_f, second_f = events[:3]
+    # The calls the trace above left open (returns filtered out) are not inside any other trace or printer.
     output = output_of(lambda: module.f(1), module="loopsample", kind="call")
     assert lines(output) == ["                           loopsample.py:2     call      => f(i=1)"]
+    # Events that name no trace (made by hand, replayed by a test's tracer) share one tree, as in hunter 3.9; the
+    # class's cleanup() (hunter 3.9's tests call it between tests) forgets it, a printer's cleanup() its trace's.
+    one, other = io.StringIO(), io.StringIO()
+    printer = CallPrinter(stream=one)
+    printer(main_call)
+    printer(first_f)
+    CallPrinter(stream=other)(second_f)
+    CallPrinter.cleanup()
+    printer(second_f)
+    printer.cleanup()
+    printer(second_f)
+    assert lines(one.getvalue()) == [
+        "                           loopsample.py:5     call      => main()",
+        "                           loopsample.py:2     call         => f(i=0)",
+        "                           loopsample.py:2     call      => f(i=1)",
+        "                           loopsample.py:2     call      => f(i=1)",
+    ]
+    assert lines(other.getvalue()) == ["                           loopsample.py:2     call         => f(i=1)"]
+    CallPrinter.cleanup()
 
 
 def test_normalize_helper_masks_addresses() -> None:
@@ -1400,3 +1411,40 @@ def test_an_overridden_output_sees_every_vars_line(printer: Any, backend: str) -
     assert all(
         line_format.startswith("{}{}{}{") and "{VARS}[{VARS-NAME}{} {VARS}" in line_format for line_format in seen
     )
+
+
+def test_a_subclass_overriding_a_column_gets_it_on_every_line() -> None:
+    class Numbered(CallPrinter):
+        count = 0
+
+        def thread_prefix(self, event: hunter.Event) -> str:
+            self.count += 1
+            return f"#{self.count} "
+
+    module = load("loopsample", LOOP)
+    output = output_of(lambda: module.f(1), module="loopsample", action=Numbered)
+    assert [line.split(maxsplit=1)[0] for line in lines(output)] == ["#1", "#2", "#3"]
+
+
+@pytest.mark.parametrize("name", ["bank", "codesample", "snoopsample", "loopsample"])
+def test_the_per_event_path_prints_what_the_general_one_prints(name: str) -> None:
+    class General(CallPrinter):
+        # Overriding a method that a line is made of takes the general path, which the fast one must match.
+        def _prefix(self, event: hunter.Event) -> str:
+            return super()._prefix(event)
+
+    module = load(name, {"bank": BANK, "codesample": CODE, "snoopsample": SNOOP, "loopsample": LOOP}[name])
+    fast = output_of(module.main, module=name, action=CallPrinter)
+    assert fast == output_of(module.main, module=name, action=General)
+    assert len(fast.splitlines()) > 10
+    assert {"call", "line", "return"} <= {line.split()[1] for line in fast.splitlines()}
+
+
+def test_a_printer_reads_the_lines_of_a_module_loaded_again_from_a_changed_file() -> None:
+    stream = io.StringIO()
+    printer = CallPrinter(stream=stream)
+    for value in ("first", "second"):
+        module = load("reloaded", f"def f():\n    return {value!r}\n")
+        with hunter.trace(module="reloaded", kind="line", action=printer):
+            module.f()
+    assert [line.split(maxsplit=2)[2] for line in lines(stream.getvalue())] == ["return 'first'", "return 'second'"]

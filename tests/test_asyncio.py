@@ -71,11 +71,6 @@ def numbers():
 """
 
 
-@pytest.fixture(autouse=True)
-def clean_call_printer() -> None:
-    CallPrinter.cleanup()
-
-
 @pytest.fixture
 def program() -> ModuleType:
     return load("async_program", PROGRAM)

@@ -34,14 +34,6 @@ def main():
 """
 
 
-@pytest.fixture(autouse=True)
-def fresh_call_stacks() -> Iterator[None]:
-    """CallPrinter keeps open calls per thread across printers; each test starts its tree from nothing."""
-    CallPrinter.cleanup()
-    yield
-    CallPrinter.cleanup()
-
-
 def traced(backlog: Any, **options: Any) -> None:
     """Run the program's main() traced with the backlog (and the tracer's own action, a no-op by default)."""
     module = load("backlogsample", PROGRAM)
@@ -87,7 +79,6 @@ def test_with_vars_made_up_calls_show_the_values() -> None:
     for keep in (True, False):
         stream = io.StringIO()
         traced(Backlog(Q(kind="exception", function="fail"), size=3, vars=keep, action=CallPrinter(stream=stream)))
-        CallPrinter.cleanup()
         outputs.append(lines(stream.getvalue()))
     assert outputs[0] == block(
         """
@@ -108,7 +99,6 @@ def test_a_filter_on_module_drops_made_up_calls_without_vars() -> None:
         stream = io.StringIO()
         backlog = Backlog(Q(kind="exception", function="fail"), size=3, vars=keep, action=CallPrinter(stream=stream))
         traced(backlog.filter(module="backlogsample"))
-        CallPrinter.cleanup()
         assert expected_first in lines(stream.getvalue())[0]
 
 
@@ -143,7 +133,6 @@ def test_size_limits_what_is_kept() -> None:
     for size in (1, 4):
         stream = io.StringIO()
         traced(Backlog(Q(kind="exception", function="fail"), size=size, stack=0, action=CallPrinter(stream=stream)))
-        CallPrinter.cleanup()
         assert len(lines(stream.getvalue())) == size
 
 
@@ -210,7 +199,6 @@ def test_strip_clears_the_backlog_at_depth_zero() -> None:
         with hunter.trace(backlog, module="backlogsample", action=lambda event: None):
             module.main()
             module.main()
-        CallPrinter.cleanup()
         shown[strip] = [line.strip() for line in lines(stream.getvalue()) if line.endswith("=> main()")]
     # The second main() call is at depth 0: with strip, what the first call left is dropped there.
     call = "backlogsample.py:14    call      => main()"

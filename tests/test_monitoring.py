@@ -86,13 +86,13 @@ def count_callbacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        lookup = self.info
+        lookup = self.info_of
 
         def counting(key: int) -> Any:
             counter[0] += 1
             return lookup(key)
 
-        self.info = counting
+        self.info_of = counting
 
     monkeypatch.setattr(_callbacks.Wiring, "__init__", init)
     yield counter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import ModuleType, SimpleNamespace
 from unittest import mock
 
@@ -16,21 +16,13 @@ import hunter
 from hunter import And, Backlog, From, Not, Or, Q, Query, When
 from hunter import predicates as hp
 from hunter._engine._verdict import ALWAYS, EFFECT, MAYBE, NEVER, combine_and, combine_or, negate, verdict_of
-from hunter.actions import CallPrinter, CodePrinter, Debugger, VarsPrinter
+from hunter.actions import CallPrinter, CodePrinter, ColorStreamAction, Debugger, VarsPrinter
 from hunter.event import Event
 
 
 def fake(**fields: object) -> SimpleNamespace:
     """A stand-in event: a Query only reads attributes, so operator tests need no live frame."""
     return SimpleNamespace(**fields)
-
-
-@pytest.fixture(autouse=True)
-def fresh_call_stacks() -> Iterator[None]:
-    """CallPrinter keeps open calls per thread across tracers; each test starts its tree from nothing."""
-    CallPrinter.cleanup()
-    yield
-    CallPrinter.cleanup()
 
 
 # -- Query operators -------------------------------------------------------------------------------------------
@@ -809,3 +801,102 @@ def test_from_over_line_events_prints_what_hunter39_prints(backend: str) -> None
                                     fromlines.py:9     line      return i
         """
     )
+
+
+# -- walk: the one walk of a tree ----------------------------------------------------------------------------
+
+
+class _Marked(ColorStreamAction):
+    """A printer-kind action (a Backlog takes it) that matches everything and counts its flushes."""
+
+    def __init__(self) -> None:
+        super().__init__(stream=io.StringIO())
+        self.flushes = 0
+
+    def __call__(self, event: object) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+def _printer() -> CallPrinter:
+    return CallPrinter(stream=io.StringIO())
+
+
+#: Every place a node can sit in a tree: (how to put ``node`` there, the role it has there).
+PLACES: dict[str, tuple[Callable[[object], object], str]] = {
+    "And": (lambda node: And(Q(kind="call"), node), "Predicate"),
+    "Or": (lambda node: Or(Q(kind="call"), node), "Predicate"),
+    "Not": (lambda node: Not(node), "Predicate"),
+    "When's condition": (lambda node: When(node, _printer()), "Predicate"),
+    "When's action": (lambda node: When(Q(kind="call"), _printer(), node), "Action"),
+    "From's condition": (lambda node: From(node), "Predicate"),
+    "From's predicate": (lambda node: From(Q(kind="call"), node), "Predicate"),
+    "Backlog's condition": (lambda node: Backlog(node, action=_printer()), "Predicate"),
+    "Backlog's filter": (lambda node: Backlog(Q(kind="call"), action=_printer(), filter=node), "Predicate"),
+    "Backlog's action": (lambda node: Backlog(Q(kind="call"), action=node), "Action"),
+    "deep": (
+        lambda node: When(
+            Q(kind="call"), Or(Q(), And(Q(), Not(From(Q(), Backlog(Q(), action=_printer(), filter=When(Q(), node))))))
+        ),
+        "Action",
+    ),
+}
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_walk_yields_a_node_wherever_it_sits(place: str) -> None:
+    build, role = PLACES[place]
+    node = _Marked()
+    tree = build(node)
+    walked = list(hp.walk(tree))
+    assert walked[0] == ("Predicate", tree)
+    assert [found_role for found_role, found in walked if found is node] == [role]
+
+
+def test_walk_yields_a_shared_node_once_and_every_node_in_order() -> None:
+    shared = _Marked()
+    first, second = Q(module="a"), Q(module="b")
+    tree = When(And(first, shared), shared, Not(second))
+    assert [node for _role, node in hp.walk(tree)] == [tree, tree.condition, first, shared, tree.actions[1], second]
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_stopping_flushes_an_action_wherever_it_sits(place: str) -> None:
+    node = _Marked()
+    tracer = hunter.Tracer()
+    tracer.trace(PLACES[place][0](node))
+    tracer.stop()
+    assert node.flushes == 1
+
+
+@pytest.mark.parametrize("place", [place for place in PLACES if place != "Backlog's action"])  # (refused when made)
+def test_check_finds_a_part_that_is_not_callable_wherever_it_sits(place: str) -> None:
+    build, role = PLACES[place]
+    with pytest.raises(TypeError, match=f"^{role} 'not callable' is not callable.$"):
+        hp.check(build("not callable"))
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_remote_sessions_redirect_a_printer_wherever_it_sits(place: str) -> None:
+    from hunter.remote.agent import _redirect_printers
+
+    node = _Marked()
+    stream = io.StringIO()
+    _redirect_printers(PLACES[place][0](node), stream, colors=True)  # type: ignore[arg-type]
+    assert node.force_colors
+    node.write("redirected\n")
+    assert stream.getvalue() == "redirected\n"
+
+
+def test_a_recording_is_recognised_by_the_tree_s_parts() -> None:
+    from hunter._engine._recording import recording_for
+    from hunter.exporters import ChromeTrace
+
+    with ChromeTrace(io.StringIO()) as exporter:
+        condition = Q(module="app")
+        recording = recording_for(When(condition, exporter), profiling=False)
+        assert recording is not None and (recording.condition, recording.recorder) == (condition, exporter)
+        assert recording_for(When(condition, exporter, _printer()), profiling=False) is None
+        assert recording_for(And(condition, exporter), profiling=False) is None

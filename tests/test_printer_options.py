@@ -29,11 +29,6 @@ def main():
 ELAPSED = re.compile(r"^ *(\d+\.\d{6}) (?=\S| )")
 
 
-@pytest.fixture(autouse=True)
-def clean_call_printer() -> None:
-    CallPrinter.cleanup()
-
-
 def split_elapsed(text: str) -> tuple[list[float], list[str]]:
     """The times of the lines that have one, and every line with its time column (or its blank) removed."""
     times = []
@@ -53,7 +48,6 @@ def split_elapsed(text: str) -> tuple[list[float], list[str]]:
 def test_elapsed_column_comes_first_and_leaves_the_rest_as_it_was(printer: type) -> None:
     module = load("elapsed_program", PROGRAM)
     plain = output_of(module.main, module="elapsed_program", action=printer)
-    CallPrinter.cleanup()
     timed = output_of(module.main, module="elapsed_program", action=lambda stream: printer(stream=stream, elapsed=True))
     times, rest = split_elapsed(timed)
     assert rest == plain.splitlines()

@@ -221,7 +221,6 @@ def test_every_printer_shows_exceptions_from_their_args(make: Callable[..., Any]
     stream = io.StringIO()
     with hunter.trace(module="exception_args", action=make(stream=stream, repr_limit=60)):
         module.main()
-    CallPrinter.cleanup()
     output = stream.getvalue()
     assert "ClassArgs('from the class')" in output
     assert "ClassArgs('a', 'b')" not in output

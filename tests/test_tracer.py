@@ -40,14 +40,6 @@ def own_frame():
 """
 
 
-@pytest.fixture(autouse=True)
-def fresh_call_stacks() -> Iterator[None]:
-    """CallPrinter keeps open calls per thread across tracers; each test starts its tree from nothing."""
-    CallPrinter.cleanup()
-    yield
-    CallPrinter.cleanup()
-
-
 @pytest.fixture
 def program() -> ModuleType:
     return load("tracersample", PROGRAM)

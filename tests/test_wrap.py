@@ -14,15 +14,7 @@ from helpers import REFERENCE, normalize
 from programs import block, lines, load
 
 import hunter
-from hunter.actions import CallPrinter, CodePrinter
-
-
-@pytest.fixture(autouse=True)
-def fresh_call_stacks() -> Iterator[None]:
-    """CallPrinter keeps open calls per thread across tracers; each test starts its tree from nothing."""
-    CallPrinter.cleanup()
-    yield
-    CallPrinter.cleanup()
+from hunter.actions import CodePrinter
 
 
 @pytest.fixture

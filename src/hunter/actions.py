@@ -9,12 +9,13 @@ import sys
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
-from types import FrameType
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from types import CodeType, FrameType
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._output import _colors, _compact, _streams, _tasks
 from ._engine import _source
+from ._engine._codemap import CodeMap, CodeRecord
 from . import config
 from ._output._reprs import cut_repr, stored_exception_repr
 from ._engine._compat import RETURN_OPCODES as _RETURN_OPCODES
@@ -123,6 +124,8 @@ class ColorStreamAction(Action):
         self.repr_limit = int(option(repr_limit, "repr_limit", 1024))
         self.repr_func = resolve_repr_func(option(repr_func, "repr_func", "safe_repr"))
         self._seen_threads: set[int] = set()
+        #: The OS thread seen when it is the only one (so far, in this process): its events have no thread column.
+        self._only_thread: int | None = None
         self._seen_forks = _forks
         self.stream = self._stream_option
 
@@ -143,6 +146,8 @@ class ColorStreamAction(Action):
             self.tags, self.event_colors = _colors.NO_COLOR_TAGS, dict.fromkeys(self.EVENT_COLORS, "")
         # Per-event formatting reuses these instead of re-deriving columns that never change.
         self._padded_filenames: dict[str, str] = {}
+        #: CallPrinter's texts per code object (see _CodeText): they hold colour tags.
+        self._code_texts: CodeMap[_CodeText] = CodeMap()
         self._kind_columns = {kind: f"{self.tags['KIND']}{kind:9} " for kind in self.EVENT_COLORS}
 
     @property
@@ -306,7 +311,9 @@ class ColorStreamAction(Action):
                     self._seen_forks = _forks
                 seen.add(threading.get_native_id())
                 if len(seen) < 2:
+                    self._only_thread = next(iter(seen))  # (CallPrinter's fast path checks this one alone)
                     return ""
+                self._only_thread = None
         # event.threadname rather than current_thread(): that would create a _DummyThread for a thread
         # that already left threading's registry (events during its shutdown).
         return f"{event.threadname:{self.thread_alignment}}"
@@ -411,6 +418,68 @@ _CALL_FORMATS_39 = {
 _LINE_FORMAT_39 = "{}{}{}{KIND}{:9} {RESET}{}{}{RESET}\n"
 
 
+#: One open call on a CallPrinter's stack: ``(module, function, id of its frame or None, depth or None)``. A replayed
+#: call (no frame to ask later) has its depth instead of a frame id.
+OpenCall = tuple[str, str, "int | None", "int | None"]
+OpenCalls = list[OpenCall]
+
+
+class _CodeText(CodeRecord):
+    """What CallPrinter keeps of a code object's text while the code lives (a module loaded again from a changed
+    file has new code objects, whose lines are read again): per line, its ``filename:lineno`` column and stripped
+    source; the text before each argument's value, with the argument's name."""
+
+    __slots__ = ("arguments", "lines")
+
+    def __init__(self) -> None:
+        self.lines: dict[int, tuple[str, str]] = {}
+        self.arguments: tuple[tuple[str, str], ...] | None = None
+
+
+class _CallTree:
+    """The open calls of one trace, per thread: shared by the CallPrinters of that trace (a Backlog's printer and
+    the main one continue one tree, as in hunter 3.9), started afresh by every trace."""
+
+    __slots__ = ("run", "threads")
+
+    def __init__(self, run: object) -> None:
+        #: The run of a tracer (``Tracer.run_token``) this tree belongs to; None: a printer's own (detached events).
+        self.run = run
+        self.threads: defaultdict[int, OpenCalls] = defaultdict(list)
+
+
+#: The tree of the latest trace a printer joined: a printer seeing an event of a trace for the first time joins it.
+_latest_tree = _CallTree(None)
+#: The tree of events that name no trace (made by hand, or replayed by a test's tracer after it stopped): every
+#: printer starts with it, as all of hunter 3.9's printers share one; ``CallPrinter.cleanup()`` empties it.
+_traceless_tree = _CallTree(None)
+
+
+def _tree_of_run(run: object) -> _CallTree:
+    """The call tree of a tracer's run: the latest one when it is that run's, else a new one (a new trace)."""
+    global _latest_tree
+    tree = _latest_tree
+    if tree.run is not run:
+        tree = _latest_tree = _CallTree(run)
+    return tree
+
+
+def share_call_tree(printers: Iterable[CallPrinter]) -> None:
+    """Start one call tree for ``printers`` (those of a replayed recording: its events name no trace to share)."""
+    tree = _CallTree(None)
+    for printer in printers:
+        printer._tree = tree
+
+
+class _InstanceOrClassCleanup:
+    """CallPrinter's ``cleanup``: on a printer, forget the open calls of its trace; on the class (hunter 3.9's tests
+    call ``CallPrinter.cleanup()`` between tests), those of events that name no trace (every trace starts a call
+    tree of its own)."""
+
+    def __get__(self, printer: CallPrinter | None, owner: type) -> Callable[[], None]:
+        return _traceless_tree.threads.clear if printer is None else printer._forget_open_calls
+
+
 class CallPrinter(CodePrinter):
     """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth.
 
@@ -421,35 +490,47 @@ class CallPrinter(CodePrinter):
 
     EVENT_COLORS: ClassVar[dict[str, str]] = _colors.CALL_COLORS
 
-    #: Open calls per thread, shared by all instances (a Backlog's printer continues the main one's tree, as in
-    #: hunter 3.9): ``(module, function, id of the frame)`` of each printed call whose return wasn't printed yet.
-    _stacks: ClassVar[defaultdict[int, list[tuple[str, str, int | None, int | None]]]] = defaultdict(list)
-    #: The run of a tracer (``Tracer.run_token``) whose events built ``_stacks``: each start begins a clean slate.
-    _stacks_run: ClassVar[object] = None
+    #: The open calls this printer indents by: those of events that name no trace, until an event names the trace
+    #: the printer is part of.
+    _tree: _CallTree
 
-    @classmethod
-    def cleanup(cls) -> None:
-        """Forget the per-thread call stacks."""
-        cls._stacks.clear()
+    if TYPE_CHECKING:
 
-    @classmethod
-    def _stack_for(cls, event: Event) -> list[tuple[str, str, int | None, int | None]]:
-        """This thread's open calls; a tracer run that didn't build them (a new trace) starts with none."""
+        def cleanup(self) -> None:
+            """Forget the open calls of the trace this printer is part of (a Backlog calls it before a replay)."""
+
+    else:
+        cleanup = _InstanceOrClassCleanup()
+
+    def _forget_open_calls(self) -> None:
+        self._tree.threads.clear()
+
+    def _stack_for(self, event: Event) -> OpenCalls:
+        """This thread's open calls in the trace that delivered the event."""
         tracer = event.tracer
-        # Detached events (a Backlog replay) carry no tracer and continue the tree they are replayed into.
+        # Detached events (a Backlog replay) carry no tracer: they continue the tree the printer has.
         if tracer is not None:
             run = getattr(tracer, "run_token", tracer)  # (an Event made by hand may carry any object)
-            if run is not CallPrinter._stacks_run:
-                CallPrinter._stacks.clear()
-                CallPrinter._stacks_run = run
-        return cls._stacks[threading.get_ident()]
+            if run is not self._tree.run:
+                self._tree = _tree_of_run(run)
+        return self._tree.threads[threading.get_ident()]
+
+    def _join_run(self, event: Event) -> None:
+        """Share the call tree of the trace that delivered ``event`` (a Backlog, before replaying into the printer)."""
+        self._stack_for(event)
 
     def __init__(self, *args: Any, style: str = "hunter", **options: Any) -> None:
         super().__init__(*args, **options)
+        self._tree = _traceless_tree
         #: "hunter" (hunter 3.9's lines) or "compact" (see hunter._output._compact).
         self.style = _compact.check_style(style)
 
     def __call__(self, event: Event) -> None:
+        if self._plain_class and not (self.asyncio or self.elapsed) and self.style == "hunter":
+            frame = event.frame
+            if type(frame) is FrameType and not event.builtin and not event.detached:
+                _streams.write(self._stream, self._render_live(event, frame))
+                return
         if self.asyncio and event.kind == "exception" and _tasks.is_await_machinery(event.frame, event.arg):
             return
         if self.style == "compact":
@@ -501,41 +582,108 @@ class CallPrinter(CodePrinter):
     def _settings(self) -> tuple[Any, ...]:
         return (*super()._settings(), self.style)
 
+    #: Whether the class renders lines as CallPrinter does (no method that a line is made of is overridden, and
+    #: ``output`` isn't): then a live event's line is made by :meth:`_render_live`, the per-event fast path.
+    _plain_class: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        base = CallPrinter
+        cls._plain_class = not cls._custom_output and all(
+            getattr(cls, name) is getattr(base, name)
+            for name in ("pid_prefix", "thread_prefix", "filename_prefix", "try_source", "_render_call", "_prefix")
+        )
+
+    def _render_live(self, event: Event, frame: FrameType) -> str:
+        """:meth:`_render_call` for a live event of Python code (the common case), with the parts of its line that
+        depend only on the code and line (the ``filename:lineno`` column, the source) made once (see _CodeText)."""
+        kind = event.kind
+        stack = self._live_stack(event, frame, kind)
+        code = frame.f_code
+        lines = (self._code_texts.get(id(code)) or self._code_texts.add(code, _CodeText())).lines
+        # A backend may have filled in the line (sys.monitoring's line events): else it's the frame's, as
+        # event.lineno would compute it.
+        lineno = event.__dict__.get("lineno") or frame.f_lineno or 0
+        parts = lines.get(lineno)
+        if parts is None:
+            parts = lines[lineno] = (self.filename_prefix(event), self.try_source(event).strip())
+        pid = self.pid_prefix() if self.force_pid or _forked else ""
+        support = event.threading_support
+        if support is False or (support is None and threading.get_native_id() == self._only_thread):
+            thread = ""  # (what thread_prefix says then, without asking it)
+        else:
+            thread = ColorStreamAction.thread_prefix(self, event)
+        if kind == "line":
+            reset = self.tags["RESET"]
+            return f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}{reset}{'   ' * len(stack)}{parts[1]}{reset}\n"
+        columns = f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}"
+        return self._tree_line(event, stack, columns, code.co_name, code)
+
+    def _live_stack(self, event: Event, frame: FrameType, kind: str) -> OpenCalls:
+        """:meth:`_stack_for` and the capping of :meth:`_render_call` for a live event of Python code."""
+        tracer = event.tracer
+        tree = self._tree
+        if tracer is not None:
+            run = getattr(tracer, "run_token", tracer)
+            if run is not tree.run:
+                tree = self._tree = _tree_of_run(run)
+        stack = tree.threads[threading.get_ident()]
+        if stack:
+            top = stack[-1]
+            if kind == "call":
+                current = self._top_is_current(event, top)
+            else:  # (the frame's code name is the event's function: not asked of the event, where it's computed)
+                current = id(frame) == top[2] and frame.f_code.co_name == top[1] and event.module == top[0]
+            if not current:
+                self._cap(event, stack)
+        return stack
+
     def _render_call(self, event: Event) -> str:
         """The line for one event: the call tree's call, return, exception or source line."""
-        kind = event.kind
         stack = self._stack_for(event)
         if stack and not self._top_is_current(event, stack[-1]):
             self._cap(event, stack)
         if event.builtin:
             return self._builtin_line(event, stack)
+        return self._tree_line(event, stack, self._prefix(event), event.function)
+
+    def _tree_line(
+        self, event: Event, stack: OpenCalls, prefix: str, function: str, code: CodeType | None = None
+    ) -> str:
+        """The line of a Python event after its columns (``prefix``), by kind; a call is pushed, a return popped.
+
+        ``function`` (and ``code``, None: the event's): the event's function and code, which the fast path reads
+        from the frame rather than the event's fields (computed on first use).
+        """
+        kind = event.kind
         tags = self.tags
         color = self.event_colors[kind]
-        prefix = self._prefix(event)
         if kind == "call":
-            self._open_call(event, stack)
+            self._open_call(event, stack, function)
             if self.asyncio and event.frame is not None and _tasks.is_resumption(event.frame):
-                return f"{prefix}{'   ' * (len(stack) - 1)}{color}~>{tags['NORMAL']} {event.function}{tags['RESET']}\n"
+                return f"{prefix}{'   ' * (len(stack) - 1)}{color}~>{tags['NORMAL']} {function}{tags['RESET']}\n"
             return (
-                f"{prefix}{'   ' * (len(stack) - 1)}{color}=>{tags['NORMAL']} {event.function}("
-                f"{self._arguments(event)}{color}{tags['NORMAL']}){tags['RESET']}\n"
+                f"{prefix}{'   ' * (len(stack) - 1)}{color}=>{tags['NORMAL']} {function}("
+                f"{self._arguments(event, code)}{color}{tags['NORMAL']}){tags['RESET']}\n"
             )
         if kind == "exception":
             value = self._value_repr(event, event.arg)
             indent = "   " * (len(stack) - 1)
-            return f"{prefix}{indent}{color} !{tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
+            return f"{prefix}{indent}{color} !{tags['NORMAL']} {function}: {tags['RESET']}{value}\n"
         if kind == "return":
             value = self._value_repr(event, event.arg)
             indent = "   " * (len(stack) - 1)
             suspended = self.asyncio and event.frame is not None and _tasks.is_suspension(event.frame)
             marker = "<~" if suspended else "<="
-            line = f"{prefix}{indent}{color}{marker}{tags['NORMAL']} {event.function}: {tags['RESET']}{value}\n"
-            if stack and stack[-1][:2] == (event.module, event.function):
-                stack.pop()
+            line = f"{prefix}{indent}{color}{marker}{tags['NORMAL']} {function}: {tags['RESET']}{value}\n"
+            if stack:
+                top = stack[-1]
+                if top[1] == function and top[0] == event.module:
+                    stack.pop()
             return line
         return f"{prefix}{tags['RESET']}{'   ' * len(stack)}{self.try_source(event).strip()}{tags['RESET']}\n"
 
-    def _builtin_line(self, event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> str:
+    def _builtin_line(self, event: Event, stack: OpenCalls) -> str:
         """A C function's call, return or exception (profile mode): ``> module.name: source``; not on the stack."""
         tags = self.tags
         kind = event.kind
@@ -548,17 +696,20 @@ class CallPrinter(CodePrinter):
         return f"{head} <{tags['BUILTIN']} {name}{tags['RESET']}\n"
 
     @staticmethod
-    def _open_call(event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> None:
+    def _open_call(event: Event, stack: OpenCalls, function: str | None = None) -> None:
         """Push a printed call: its frame's id, by which later events tell whether it still runs."""
-        if event.frame is None or event.detached or type(event.frame) is not FrameType:
+        frame = event.frame
+        if function is None:
+            function = event.function
+        if frame is None or event.detached or type(frame) is not FrameType:
             # A replayed event (a Backlog's, a recording's) has no frame to ask later, and a stand-in for a frame
             # (a test's fake tracer) has no real chain: its depth tells instead.
-            stack.append((event.module, event.function, None, event.depth))
+            stack.append((event.module, function, None, event.depth))
         else:
-            stack.append((event.module, event.function, id(event.frame), None))
+            stack.append((event.module, function, id(frame), None))
 
     @staticmethod
-    def _cap(event: Event, stack: list[tuple[str, str, int | None, int | None]]) -> None:
+    def _cap(event: Event, stack: OpenCalls) -> None:
         """Drop the open calls that aren't running any more (their frames are not above the event's).
 
         Calls whose returns were filtered out would otherwise indent forever (hunter 3.9 grows without bound
@@ -589,7 +740,7 @@ class CallPrinter(CodePrinter):
             del stack[limit:]
 
     @staticmethod
-    def _top_is_current(event: Event, top: tuple[str, str, int | None, int | None]) -> bool:
+    def _top_is_current(event: Event, top: OpenCall) -> bool:
         """Whether the open call on top of the stack is the event's frame (for a call: its caller's frame).
 
         Frames are matched by id *and* name: names alone match a returned call of the same function (a
@@ -610,15 +761,28 @@ class CallPrinter(CodePrinter):
             return id(frame) == top_id and frame.f_code.co_name == top_function
         return id(frame) == top_id and event.function == top_function and event.module == top_module
 
-    def _arguments(self, event: Event) -> str:
-        arguments = _source.parameters(event.code)
+    def _arguments(self, event: Event, code: CodeType | None = None) -> str:
+        """``name=value, *args=value, **kwargs=value`` of a call, in signature order (the values as reprs)."""
+        if code is None:
+            code = event.code
+        if type(code) is CodeType:
+            text = self._code_texts.get(id(code)) or self._code_texts.add(code, _CodeText())
+            heads = text.arguments
+            if heads is None:
+                heads = text.arguments = self._argument_heads(code)
+        else:  # a recording's stand-in for a code object (no weak reference to it): not kept
+            heads = self._argument_heads(code)
         local_values = event.locals
+        value_repr = self.try_str if event.detached else self.try_repr
+        return ", ".join([f"{head}{value_repr(local_values.get(name, MISSING))}" for head, name in heads])
+
+    def _argument_heads(self, code: Any) -> tuple[tuple[str, str], ...]:
+        """Each parameter of ``code`` as (the text before its value, its name)."""
         tags = self.tags
-        parts = []
-        for star, name in arguments:
-            value = self._value_repr(event, local_values.get(name, MISSING))
-            parts.append(f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}{value}")
-        return ", ".join(parts)
+        return tuple(
+            (f"{tags['VARS']}{star}{tags['VARS-NAME']}{name}{tags['VARS']}={tags['RESET']}", name)
+            for star, name in _source.parameters(code)
+        )
 
 
 def _names_in(expression: str) -> frozenset[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import operator as _operator
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._setup._keywords import STRING_SEQUENCES, compile_pattern, matches, parse_query_key, value_problem
@@ -38,7 +38,7 @@ _ORDERING: dict[str, Callable[[Any, Any], Any]] = {
     "gte": _operator.ge,
 }
 
-__all__ = ["And", "Backlog", "From", "Not", "Or", "Q", "Query", "When", "check"]
+__all__ = ["And", "Backlog", "From", "Not", "Or", "Q", "Query", "When", "check", "parts", "walk"]
 
 Predicate = Callable[[Event], Any]
 
@@ -93,7 +93,7 @@ class _Composable:
         return True
 
     def _parts(self) -> Iterable[tuple[str, Any]]:
-        """The predicates and actions inside this one, each with its role, for :func:`check`."""
+        """The predicates and actions directly inside this one, each with its role (see :func:`walk`)."""
         return ()
 
 
@@ -494,6 +494,8 @@ class Backlog(_Composable):
         return [("Predicate", self.condition), *filtering, ("Action", self.action)]
 
     def _replay(self, event: Event) -> None:
+        if isinstance(self.action, CallPrinter):
+            self.action._join_run(event)  # the replay restarts the trace's call tree, which the trace goes on with
         self.action.cleanup()
         for queued in [*self._missing_calls(event), *self.queue]:
             if self._filter is None or self._filter(queued):
@@ -647,16 +649,40 @@ def make_not(*predicates: Predicate, **query: Any) -> Predicate:
     return Not(_make_and(*parts))
 
 
+def parts(node: Any) -> Iterable[tuple[str, Any]]:
+    """The predicates and actions directly inside ``node``, each with its role (``"Predicate"`` or ``"Action"``).
+
+    Only hunter's predicates have parts (each says which, in ``_parts``); anything else (an action, a plain
+    callable, a user's object) is a leaf: its attributes are never looked into.
+    """
+    return node._parts() if isinstance(node, _Composable) else ()
+
+
+def walk(root: Any, role: str = "Predicate") -> Iterator[tuple[str, Any]]:
+    """Every node of a predicate tree with its role, root first, then each node's parts in order; each once.
+
+    The one walk of a tree (checking it, flushing its actions, pointing its printers elsewhere, recognising a
+    recording, replaying): a node met again (a shared action, a cycle made by hand) is not walked twice.
+    """
+    seen: set[int] = set()
+    pending = [(role, root)]
+    while pending:  # (a stack rather than recursion: a tree built in a loop may be deeper than the recursion limit)
+        role, node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield role, node
+        pending.extend(reversed(list(parts(node))))
+
+
 def check(predicate: Any, role: str = "Predicate") -> None:
     """Raise a one-line TypeError/ValueError for a predicate tree that can't work; called when tracing starts.
 
     Catches what construction lets through (as hunter 3.9 does): parts that aren't callable, and query values
     that can never match or have the wrong type for their field (``kind="calls"``, ``depth_lt="3"``).
     """
-    if not callable(predicate):
-        raise TypeError(f"{role} {predicate!r} is not callable.")
-    if isinstance(predicate, Query):
-        predicate._check_values()
-    elif isinstance(predicate, _Composable):
-        for part_role, part in predicate._parts():
-            check(part, part_role)
+    for part_role, part in walk(predicate, role):
+        if not callable(part):
+            raise TypeError(f"{part_role} {part!r} is not callable.")
+        if isinstance(part, Query):
+            part._check_values()

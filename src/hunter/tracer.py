@@ -18,7 +18,7 @@ from ._engine._reporting import handler_failure, report
 from ._engine._program_signals import let_through
 from .backends import Backend, Context, choose, load
 from .event import Event
-from .predicates import check
+from .predicates import check, walk
 
 __all__ = ["Tracer"]
 
@@ -213,24 +213,16 @@ class Tracer:
         report(handler_failure(handler, event, exc), config.default_stream)
 
 
-def _flush_actions(predicate: Any, _depth: int = 0) -> None:
+def _flush_actions(predicate: Any) -> None:
     """Flush what the actions in a predicate tree buffered (exporters batch their lines), so output is complete
     when the tracer stops rather than only at exit."""
-    if predicate is None or _depth > 50:
-        return
-    flush = getattr(type(predicate), "flush", None)
-    if callable(flush):
-        try:
-            flush(predicate)
-        except Exception as exc:  # stopping must go on; the exporter reports its own failures
-            let_through(exc)
-    for name in ("predicates", "actions"):
-        for child in getattr(predicate, name, None) or ():
-            _flush_actions(child, _depth + 1)
-    for name in ("predicate", "condition", "action"):
-        child = getattr(predicate, name, None)
-        if child is not None and child is not predicate:
-            _flush_actions(child, _depth + 1)
+    for _role, node in walk(predicate):
+        flush = getattr(type(node), "flush", None)
+        if callable(flush):
+            try:
+                flush(node)
+            except Exception as exc:  # stopping must go on; the exporter reports its own failures
+                let_through(exc)
 
 
 def _stop_all_at_exit() -> None:

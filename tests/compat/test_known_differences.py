@@ -15,7 +15,6 @@ import functools
 import io
 import sys
 import types
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,13 +24,6 @@ from programs import lines, load
 import hunter
 from hunter.actions import CallPrinter
 from hunter.util import safe_repr
-
-
-@pytest.fixture(autouse=True)
-def fresh_call_stacks() -> Iterator[None]:
-    CallPrinter.cleanup()
-    yield
-    CallPrinter.cleanup()
 
 
 def test_a_second_trace_starts_unindented() -> None:

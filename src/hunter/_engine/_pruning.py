@@ -12,7 +12,10 @@ from ._verdict import EFFECT, NEVER, Verdict, verdict_of
 from ..event import KINDS, Event
 
 
+#: One verdict per event kind, in the order of KINDS; read with the indexes below (a plain tuple indexed by
+#: constants: a NamedTuple's attributes cost more on the backends' per-event path).
 Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]
+ON_CALL, ON_LINE, ON_RETURN, ON_EXCEPTION = 0, 1, 2, 3
 
 
 def _per_kind(verdict_for: Callable[[str], Verdict]) -> Verdicts:
@@ -60,7 +63,7 @@ class CodeJudge:
 
 def nothing_after_call(verdicts: Verdicts) -> bool:
     """True when no line, return or exception event of the code can matter."""
-    return verdicts[1] is NEVER and verdicts[2] is NEVER and verdicts[3] is NEVER
+    return verdicts[ON_LINE] is NEVER and verdicts[ON_RETURN] is NEVER and verdicts[ON_EXCEPTION] is NEVER
 
 
 class _KindFacts:

@@ -41,7 +41,7 @@ from types import CodeType, FrameType
 from typing import Any, Protocol
 
 from ._compat import NORMAL_EXIT_OPCODES
-from ._pruning import CodeJudge, Verdicts
+from ._pruning import ON_CALL, ON_EXCEPTION, ON_LINE, ON_RETURN, CodeJudge, Verdicts
 from ._verdict import ALWAYS, EFFECT, NEVER, reads_calls
 from ..event import Event
 
@@ -130,18 +130,21 @@ def recording_for(predicate: Any, profiling: bool) -> Recording | None:
     that doesn't read ``calls`` (raw records don't count for it), and line mode (profile mode reports C
     functions, which have no code object to decide on).
     """
-    from ..predicates import When  # (predicates imports actions, which import much: only when tracing starts)
+    from ..predicates import When, parts  # (predicates imports actions, which import much: only when tracing starts)
 
-    if not enabled or profiling or type(predicate) is not When or len(predicate.actions) != 1:
+    if not enabled or profiling or type(predicate) is not When:
         return None
-    recorder = predicate.actions[0]
+    shape = list(parts(predicate))
+    if [role for role, _node in shape] != ["Predicate", "Action"]:
+        return None
+    (_, condition), (_, recorder) = shape
     if getattr(type(recorder), "takes_raw_records", False) is not True or recorder.closed:
         return None
     if getattr(recorder, "asyncio", False):
         return None  # a track per asyncio task: which task an event belongs to is decided per event
-    if reads_calls(predicate.condition):
+    if reads_calls(condition):
         return None
-    return Recording(predicate.condition, recorder)
+    return Recording(condition, recorder)
 
 
 class _RecordingJudge(CodeJudge):
@@ -155,8 +158,8 @@ class _RecordingJudge(CodeJudge):
     def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
         """As :meth:`CodeJudge.judge`, for the recording's condition."""
         verdicts, static = super().judge(frame)
-        if self._drop_lines and verdicts[1] is not EFFECT:
-            verdicts = (verdicts[0], NEVER, verdicts[2], verdicts[3])
+        if self._drop_lines and verdicts[ON_LINE] is not EFFECT:
+            verdicts = (verdicts[ON_CALL], NEVER, verdicts[ON_RETURN], verdicts[ON_EXCEPTION])
         return verdicts, static
 
 
@@ -187,7 +190,7 @@ def records_raw(verdicts: Verdicts) -> bool:
     return; lines must not need the condition to act (not EFFECT): any that are delivered take the normal path, and
     the recorder drops them. Exceptions take the normal path whatever their verdict.
     """
-    return verdicts[0] is ALWAYS and verdicts[2] is ALWAYS and verdicts[1] is not EFFECT
+    return verdicts[ON_CALL] is ALWAYS and verdicts[ON_RETURN] is ALWAYS and verdicts[ON_LINE] is not EFFECT
 
 
 def ended_by_exception(frame: FrameType) -> bool:

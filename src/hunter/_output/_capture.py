@@ -25,9 +25,6 @@ def start_trace(
     arguments name (instances made by ``build()``, classes instantiated by ``trace()``), which take
     ``hunter._default_stream`` while they are made. ``hunter.stop()`` in the traced code doesn't see this tracer.
     """
-    # Each trace's call tree starts at the left margin, whatever an earlier one left open (CallPrinter keeps its
-    # open calls per thread, across tracers).
-    CallPrinter.cleanup()
     # The state behind hunter._default_stream and hunter._last_tracer, read here without importing the package
     # itself back (a cycle, and it would make this module depend on everything hunter/__init__ loads).
     previous_stream, previous_tracer = config.default_stream, config.last_tracer

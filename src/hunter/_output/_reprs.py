@@ -43,6 +43,9 @@ _C_DESCRIPTORS = (types.GetSetDescriptorType, types.MemberDescriptorType)
 _PLAIN_ITERABLES = (tuple, list, str, bytes, dict, set, frozenset, type(None), int, float, bool)
 
 
+_NONE_TYPE = type(None)
+
+
 def safe_repr(obj: Any, maxdepth: int = 5) -> str:
     """A repr that runs no code of the program's classes: builtin values as repr shows them, containers
     recursed into (``maxdepth`` levels), anything else as ``<module.Class object at 0x...>``."""
@@ -64,6 +67,14 @@ def cut_repr(obj: Any, limit: int, marker: str = "[...]") -> str:
     if limit < 2:
         # A half of 0 keeps the whole text as its "tail" (hunter 3.9's cut does so): only the whole will do.
         return shorten(safe_repr(obj).replace("\n", "\\n"), limit, marker)
+    klass = type(obj)
+    # (Identity tests: looking the type up in a set would run the __hash__ of a program's metaclass.)
+    if klass is int or klass is float or klass is bool or klass is _NONE_TYPE or (klass is str and len(obj) <= limit):
+        # The most common values, whose repr runs no code of the program and has no newline: when it fits, it is
+        # the whole answer (a str's repr is as long as the string at least, so a longer one can't fit).
+        text = repr(obj)
+        if len(text) <= limit:
+            return text
     out: list[str] = []
     if _forward(obj, 5, out, limit) >= 0:
         return shorten("".join(out).replace("\n", "\\n"), limit, marker)

@@ -169,17 +169,7 @@ def value_problem(field: str, operator: str, value: Any) -> str | None:
     if operator == "eq":
         return _item_problem(field, value)
     if operator == "in":
-        if isinstance(value, STRING_SEQUENCES) or type(value) is dict:
-            for item in value:
-                problem = _item_problem(field, item)
-                if problem:
-                    return f"holds {item!r}, which {problem}"
-            return None
-        if not hasattr(type(value), "__contains__") and not hasattr(type(value), "__iter__"):
-            return "must be a container (list, tuple, set, string...)."
-        if isinstance(value, str) and field not in _TEXT and field not in ("kind", "arg"):
-            return f"can never match: {field} is not a string, so it is never part of one."
-        return None
+        return _container_problem(field, value)
     if field in _DOMAINS:
         if not any(_safely_matches(operator, possible, value) for possible in _DOMAINS[field]):
             return _outside_domain(field, value)
@@ -192,22 +182,42 @@ def value_problem(field: str, operator: str, value: Any) -> str | None:
         return f"can't be used with {operator}: {field} is a dict."
     numeric = field in _NUMBER or field in _NUMBER_OR_NONE
     if operator in _STRING_ONLY or operator == "contains":
-        if numeric:
-            return f"can't be used with {operator}: {field} is a number."
-        if operator == "regex":
-            pattern = getattr(value, "pattern", None)
-            return None if isinstance(pattern, str) else "must be a str pattern, not bytes."
-        if isinstance(value, str):
-            return None
-        if isinstance(value, STRING_SEQUENCES) and all(isinstance(item, str) for item in value):
-            return None
-        return "must be a string or a list/tuple/set of strings."
+        return _text_operator_problem(field, operator, value, numeric)
     if operator in _ORDERING and _is_builtin(value):
         if numeric and not _is_number(value):
             return f"must be a number to compare with {field}."
         if field in _TEXT and not isinstance(value, str):
             return f"must be a string to compare with {field}."
     return None
+
+
+def _container_problem(field: str, value: Any) -> str | None:
+    """:func:`value_problem` for ``in``: a container whose items can all never match, or no container at all."""
+    if isinstance(value, STRING_SEQUENCES) or type(value) is dict:
+        for item in value:
+            problem = _item_problem(field, item)
+            if problem:
+                return f"holds {item!r}, which {problem}"
+        return None
+    if not hasattr(type(value), "__contains__") and not hasattr(type(value), "__iter__"):
+        return "must be a container (list, tuple, set, string...)."
+    if isinstance(value, str) and field not in _TEXT and field not in ("kind", "arg"):
+        return f"can never match: {field} is not a string, so it is never part of one."
+    return None
+
+
+def _text_operator_problem(field: str, operator: str, value: Any, numeric: bool) -> str | None:
+    """:func:`value_problem` for the operators on text (``contains``, ``startswith``, ``regex``...)."""
+    if numeric:
+        return f"can't be used with {operator}: {field} is a number."
+    if operator == "regex":
+        pattern = getattr(value, "pattern", None)
+        return None if isinstance(pattern, str) else "must be a str pattern, not bytes."
+    if isinstance(value, str):
+        return None
+    if isinstance(value, STRING_SEQUENCES) and all(isinstance(item, str) for item in value):
+        return None
+    return "must be a string or a list/tuple/set of strings."
 
 
 def compile_pattern(key: str, value: Any) -> re.Pattern[str] | re.Pattern[bytes]:

@@ -27,85 +27,89 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
         # Tracing starts in the wrapper, so the wrapped function's frame is the first new one: depth 0.
         return trace(*predicates, **options)
 
-    def step(send: Callable[[Any], Any], value: Any) -> Any:
-        tracer = start()
-        try:
-            return send(value)
-        finally:
-            tracer.stop()
+    if inspect.isasyncgenfunction(func):
+        return _async_generator_wrapper(func, start)
+    if inspect.iscoroutinefunction(func):
+        return _coroutine_wrapper(func, start)
+    if inspect.isgeneratorfunction(func):
+        return _generator_wrapper(func, start)
+    return _function_wrapper(func, start)
 
-    @types.coroutine
-    def drive(awaitable: Any) -> Generator[Any, Any, Any]:
-        # Steps a coroutine (or an async generator's asend/athrow awaitable) by hand, tracing each step,
-        # and passes what it yields (futures) up to the event loop.
+
+Start = Callable[[], Any]
+
+
+def _step(start: Start, send: Callable[[Any], Any], value: Any) -> Any:
+    """One run of a generator or coroutine (``send(value)``), traced."""
+    tracer = start()
+    try:
+        return send(value)
+    finally:
+        tracer.stop()
+
+
+@types.coroutine
+def _drive(start: Start, awaitable: Any) -> Generator[Any, Any, Any]:
+    """Step a generator, a coroutine or an async generator's asend/athrow awaitable by hand, tracing each step;
+    what it yields (a coroutine's futures) goes up to the caller (the event loop)."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            item = _step(start, awaitable.send, value) if error is None else _step(start, awaitable.throw, error)
+        except StopIteration as stop:
+            return stop.value
+        try:
+            value, error = (yield item), None
+        except GeneratorExit:
+            _step(start, lambda _value: awaitable.close(), None)  # finally blocks run: a resumption too
+            raise
+        except BaseException as exc:  # thrown in by the caller: forward it
+            value, error = None, exc
+
+
+def _async_generator_wrapper(func: Callable[..., Any], start: Start) -> Callable[..., Any]:
+    @functools.wraps(func)
+    async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+        agen = func(*args, **kwargs)
         value: Any = None
         error: BaseException | None = None
         while True:
             try:
-                item = step(awaitable.send, value) if error is None else step(awaitable.throw, error)
-            except StopIteration as stop:
-                return stop.value
+                awaitable = agen.asend(value) if error is None else agen.athrow(error)
+                item = await _drive(start, awaitable)
+            except StopAsyncIteration:
+                return
             try:
                 value, error = (yield item), None
             except GeneratorExit:
-                step(lambda _value: awaitable.close(), None)  # finally blocks run: a resumption too
+                await _drive(start, agen.aclose())
                 raise
-            except BaseException as exc:  # thrown in by the caller: forward it
+            except BaseException as exc:
                 value, error = None, exc
 
-    if inspect.isasyncgenfunction(func):
+    return async_generator_wrapper
 
-        @functools.wraps(func)
-        async def async_generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            agen = func(*args, **kwargs)
-            value: Any = None
-            error: BaseException | None = None
-            while True:
-                try:
-                    awaitable = agen.asend(value) if error is None else agen.athrow(error)
-                    item = await drive(awaitable)
-                except StopAsyncIteration:
-                    return
-                try:
-                    value, error = (yield item), None
-                except GeneratorExit:
-                    await drive(agen.aclose())
-                    raise
-                except BaseException as exc:
-                    value, error = None, exc
 
-        return async_generator_wrapper
+def _coroutine_wrapper(func: Callable[..., Any], start: Start) -> Callable[..., Any]:
+    @functools.wraps(func)
+    async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
+        return await _drive(start, func(*args, **kwargs))
 
-    if inspect.iscoroutinefunction(func):
+    return coroutine_wrapper
 
-        @functools.wraps(func)
-        async def coroutine_wrapper(*args: Any, **kwargs: Any) -> Any:
-            return await drive(func(*args, **kwargs))
 
-        return coroutine_wrapper
+def _generator_wrapper(func: Callable[..., Any], start: Start) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
+        # (The generator is stepped as a coroutine is: what it yields goes to the caller, what is sent or thrown in
+        # comes back to it, closing it runs its finally blocks traced.)
+        return (yield from _drive(start, func(*args, **kwargs)))
 
-    if inspect.isgeneratorfunction(func):
+    return generator_wrapper
 
-        @functools.wraps(func)
-        def generator_wrapper(*args: Any, **kwargs: Any) -> Any:
-            generator = func(*args, **kwargs)
-            value: Any = None
-            error: BaseException | None = None
-            while True:
-                try:
-                    item = step(generator.send, value) if error is None else step(generator.throw, error)
-                except StopIteration as stop:
-                    return stop.value
-                try:
-                    value, error = (yield item), None
-                except GeneratorExit:
-                    step(lambda _value: generator.close(), None)  # finally blocks run: a resumption too
-                    raise
-                except BaseException as exc:
-                    value, error = None, exc
 
-        return generator_wrapper
-
+def _function_wrapper(func: Callable[..., Any], start: Start) -> Callable[..., Any]:
     @functools.wraps(func)
     def function_wrapper(*args: Any, **kwargs: Any) -> Any:
         tracer = start()

@@ -19,7 +19,7 @@ from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from .._engine._depths import CountedTrace, Depths
 from .._engine._own_code import is_hunter_frame, runs_for_hunter
-from .._engine._pruning import Verdicts, nothing_after_call
+from .._engine._pruning import ON_CALL, ON_LINE, ON_RETURN, Verdicts, nothing_after_call
 from .._engine._recording import RawSink, code_judge, records_raw
 from .._engine._verdict import NEVER, reads_depth
 from ..event import Event
@@ -63,7 +63,7 @@ class _CodeInfo(CodeRecord):
     (``runs_for_hunter``).
     """
 
-    __slots__ = ("fields", "local", "own", "record", "stdlib", "verdicts", "watch")
+    __slots__ = ("fields", "local", "own", "raw_site", "stdlib", "verdicts", "watch")
 
     def __init__(self, verdicts: Verdicts, fields: dict[str, Any], local: Any, own: bool, reports: bool) -> None:
         self.verdicts = verdicts
@@ -75,7 +75,7 @@ class _CodeInfo(CodeRecord):
         self.watch = reports and self.stdlib
         #: Recording (_engine._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (``local`` then records them); None otherwise.
-        self.record: Any = None
+        self.raw_site: Any = None
 
 
 class SettraceBackend:
@@ -304,13 +304,13 @@ class _Codes:
             if not nothing_after_call(verdicts):
                 local = make_counted(fields) if counting else make(fields)
             # In profile mode any frame may report (the C functions it calls).
-            reports = profiling or local is not None or verdicts[0] is not NEVER
+            reports = profiling or local is not None or verdicts[ON_CALL] is not NEVER
             found = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
             if raw is not None and local is not None and records_raw(verdicts):
                 # Recorded raw: its calls and returns go to the recorder as records, without events. Its frames
                 # carry no count (a frame below one counts up to the nearest counted frame).
-                found.record = recording.recorder.describe(code, fields["module"], fields["filename"])  # type: ignore[union-attr]
-                found.local = raw.local_for(found.record, make(fields))
+                found.raw_site = recording.recorder.describe(code, fields["module"], fields["filename"])  # type: ignore[union-attr]
+                found.local = raw.local_for(found.raw_site, make(fields))
             return found
 
         self.info = info
@@ -356,17 +356,17 @@ def _global_trace(context: Context, running: list[bool], emit: Emit, codes: _Cod
         calls = context.calls
         context.calls = calls + 1
         local = info.local
-        site = info.record
+        site = info.raw_site
         if site is not None:
             # Recorded raw (see hunter._engine._recording): the call without an event; its returns come to the
             # frame's raw local trace function (_settrace_raw), its lines (if a recorder records them) to the
             # normal path, through that function.
             record_call(site, frame)  # type: ignore[misc]
-            if info.verdicts[1] is NEVER:
+            if info.verdicts[ON_LINE] is NEVER:
                 frame.f_trace_lines = False
             return local  # type: ignore[no-any-return]
         verdicts = info.verdicts
-        if verdicts[0] is not NEVER:
+        if verdicts[ON_CALL] is not NEVER:
             event_fields = info.fields.copy()
             event_fields["frame"] = frame
             event_fields["kind"] = kind
@@ -377,7 +377,7 @@ def _global_trace(context: Context, running: list[bool], emit: Emit, codes: _Cod
             newcomer = hand_over(frame)
             if newcomer is not None:
                 return newcomer
-        if local is not None and verdicts[1] is NEVER:
+        if local is not None and verdicts[ON_LINE] is NEVER:
             frame.f_trace_lines = False  # returns and exceptions still come, lines don't
         return local  # type: ignore[no-any-return]  # None: the frame's lines and return cost nothing
 
@@ -409,14 +409,14 @@ def _counted_global_trace(
         calls = context.calls
         context.calls = calls + 1
         local = info.local
-        site = info.record
+        site = info.raw_site
         if site is not None:
             record_call(site, frame)  # type: ignore[misc]  # recorded raw: see _global_trace
-            if info.verdicts[1] is NEVER:
+            if info.verdicts[ON_LINE] is NEVER:
                 frame.f_trace_lines = False
             return local
         verdicts = info.verdicts
-        if local is None and verdicts[0] is NEVER:
+        if local is None and verdicts[ON_CALL] is NEVER:
             return None
         # The frame's count: its caller's plus one. (Not from its own f_trace: a generator resuming still has its
         # last run's, and may resume under other callers.)
@@ -426,7 +426,7 @@ def _counted_global_trace(
             parent = frame.f_back
             trace = parent.f_trace if parent is not None else None
             frames = trace.args[0] + 1 if type(trace) is counted else count(parent) + 1
-        if verdicts[0] is not NEVER:
+        if verdicts[ON_CALL] is not NEVER:
             event_fields = info.fields.copy()
             event_fields["frame"] = frame
             event_fields["kind"] = kind
@@ -440,7 +440,7 @@ def _counted_global_trace(
                 return newcomer
         if local is None:
             return None
-        if verdicts[1] is NEVER:
+        if verdicts[ON_LINE] is NEVER:
             frame.f_trace_lines = False
         return counted(local, frames)
 
@@ -465,12 +465,12 @@ def _profiler(context: Context, running: list[bool], emit: Emit, codes: _Codes) 
         if kind == "call":
             calls = context.calls
             context.calls = calls + 1
-            if info.verdicts[0] is NEVER:
+            if info.verdicts[ON_CALL] is NEVER:
                 return
             event_fields = info.fields.copy()
             event_fields["calls"] = calls
         elif kind == "return":
-            if info.verdicts[2] is NEVER:
+            if info.verdicts[ON_RETURN] is NEVER:
                 return
             event_fields = info.fields.copy()
         else:
@@ -507,10 +507,10 @@ def _adopter(
         local = info.local
         if local is None:
             return None
-        if counted is not None and info.record is None:
+        if counted is not None and info.raw_site is None:
             local = counted(local, count(frame))
         frame.f_trace = local
-        frame.f_trace_lines = info.verdicts[1] is not NEVER
+        frame.f_trace_lines = info.verdicts[ON_LINE] is not NEVER
         return local  # type: ignore[no-any-return]
 
     return adopt

@@ -62,7 +62,20 @@ def process_label() -> str:
 class ThreadState:
     """What a writer keeps per thread: lines not written yet, and format pieces that embed pid/tid."""
 
-    __slots__ = ("buf", "exc", "extra", "limit", "names", "prefix", "records", "stack", "tid")
+    __slots__ = (
+        "begin_head",
+        "buf",
+        "end_head",
+        "exc",
+        "instant_head",
+        "limit",
+        "names",
+        "no_return_yet",
+        "records",
+        "stack",
+        "thread_json",
+        "tid",
+    )
 
     def __init__(self, tid: int) -> None:
         self.tid = tid
@@ -74,8 +87,13 @@ class ThreadState:
         self.names: list[str] = []
         self.exc: tuple[int, str] | None = None
         self.limit = 256
-        self.prefix: Any = None
-        self.extra: Any = None
+        #: ChromeTrace: the start of the thread's B (begin), E (end) and i (instant) lines, its pid and tid in them.
+        self.begin_head = self.end_head = self.instant_head = ""
+        #: JsonlTrace: the thread's fields (pid, tid, threadid, threadname) as a ready-made piece of JSON.
+        self.thread_json = ""
+        #: ChromeTrace: no return seen yet in this thread (True from its first event on, until one is): until then a
+        #: call checks which of the open calls still run.
+        self.no_return_yet = False
 
 
 class TimelineWriter(Action):

@@ -125,14 +125,14 @@ class ChromeTrace(TimelineWriter):
 
     def _thread_start(self, state: ThreadState, event: Any, name: str | None = None) -> None:
         pid, tid = self.pid, state.tid
-        state.prefix = (
+        state.begin_head, state.end_head, state.instant_head = (
             f',{{"ph":"B","pid":{pid},"tid":{tid},"ts":',
             f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":',
             f',{{"ph":"i","s":"t","pid":{pid},"tid":{tid},"ts":',
         )
         # True until a return event shows up: then returns can be trusted to close calls. Without them
         # (a kind="call" filter) each call must check which of the open calls are still running.
-        state.extra = True
+        state.no_return_yet = True
         if name is None:
             name = event.threadname if event is not None else current_thread_name()
         state.buf.append(
@@ -140,7 +140,7 @@ class ChromeTrace(TimelineWriter):
         )
 
     def _thread_end(self, state: ThreadState, ts_us: float) -> None:
-        end = state.prefix[1]
+        end = state.end_head
         for name in reversed(state.names):
             state.buf.append(f"{end}{ts_us},{end_fields(name, _TRACING_ENDED)}}}\n")
         state.stack.clear()
@@ -154,7 +154,7 @@ class ChromeTrace(TimelineWriter):
         while frame is not None:
             frames[id(frame)] = frame
             frame = frame.f_back
-        begin = state.prefix[0]
+        begin = state.begin_head
         for index, key in enumerate(state.stack):
             if type(key) is not int:  # a call recorded raw: its site
                 static = key[0]
@@ -204,7 +204,7 @@ class ChromeTrace(TimelineWriter):
                 # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
                 # the name and the args of the B event, and must see every call of one function as the same.
                 name = _name_entry(site[1], self.arguments(site, frame)) if self.args else site[1]
-            if stack and state.extra:
+            if stack and state.no_return_yet:
                 self._check_caller(state, frame)
             elif stack and len(stack) >= state.limit:
                 self._prune(state, frame)
@@ -212,11 +212,11 @@ class ChromeTrace(TimelineWriter):
             # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
             now = _perf_ns()
             ts = str(now - self._base)
-            state.buf.append(f"{state.prefix[0]}{ts[:-3]}.{ts[-3:]},{static}}}}}\n")
+            state.buf.append(f"{state.begin_head}{ts[:-3]}.{ts[-3:]},{static}}}}}\n")
             stack.append(key)
             state.names.append(name)
         elif kind == "return":
-            state.extra = False
+            state.no_return_yet = False
             key = -id(frame) if event.builtin else id(frame)
             if not stack or (stack[-1] != key and not self._ended_above(state, key)):
                 return  # the call happened before tracing started (nothing was queued), or isn't open
@@ -230,7 +230,7 @@ class ChromeTrace(TimelineWriter):
                 fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
             now = _perf_ns()
             ts = str(now - self._base)
-            state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{fields}}}\n")
+            state.buf.append(f"{state.end_head}{ts[:-3]}.{ts[-3:]},{fields}}}\n")
         else:
             if kind == "exception":
                 self._exception(state, event)
@@ -339,7 +339,7 @@ class ChromeTrace(TimelineWriter):
                 known = self._codes.get(id(code))
                 site = known[1] if known is not None and known[0] is code else self._describe(code, event)
                 static, name = site[0], site[1]
-            state.buf.append(f"{state.prefix[0]}{self.now_us()},{static}}}}}\n")
+            state.buf.append(f"{state.begin_head}{self.now_us()},{static}}}}}\n")
             stack.append(key)
             state.names.append(name)
         elif kind == "return":
@@ -350,7 +350,7 @@ class ChromeTrace(TimelineWriter):
             stack.pop()
             name = state.names.pop()
             fields = end_fields(name, f'"return":{self.value_json(event.arg)}' if self.args else "")
-            state.buf.append(f"{state.prefix[1]}{self.now_us()},{fields}}}\n")
+            state.buf.append(f"{state.end_head}{self.now_us()},{fields}}}\n")
         elif kind == "exception":
             self._exception(state, event)
 
@@ -378,7 +378,7 @@ class ChromeTrace(TimelineWriter):
         state.exc = (key, text)
         location = f"{self._location_file(event)}:{event.lineno}"
         state.buf.append(
-            f'{state.prefix[2]}{self.now_us()},"name":{escape(name)},"cat":"exception",'
+            f'{state.instant_head}{self.now_us()},"name":{escape(name)},"cat":"exception",'
             f'"args":{{"exception":{escape(text)},"location":{escape(location)}}}}}\n'
         )
 
@@ -428,14 +428,14 @@ class ChromeTrace(TimelineWriter):
             self._format_bare(state, records[:count])
         del records[:count]
         # Every raw call gets its return: calls need not check which open calls are still running.
-        state.extra = False
+        state.no_return_yet = False
 
     def _format_bare(self, state: ThreadState, records: list[tuple[Any, ...]]) -> None:
         """``_format_records`` without arguments and return values: records are ``(site or mark, ns)``."""
         stack = state.stack
         push, pop, push_name, pop_name = stack.append, stack.pop, state.names.append, state.names.pop
         add = state.buf.append
-        begin, end = state.prefix[0], state.prefix[1]
+        begin, end = state.begin_head, state.end_head
         base = self._base
         for what, ns in records:
             # Microseconds with 3 decimals by cutting the nanoseconds' digits (see __call__).
@@ -457,7 +457,7 @@ class ChromeTrace(TimelineWriter):
         stack = state.stack
         push, pop, push_name, pop_name = stack.append, stack.pop, state.names.append, state.names.pop
         add = state.buf.append
-        begin, end = state.prefix[0], state.prefix[1]
+        begin, end = state.begin_head, state.end_head
         base = self._base
         for what, ns, text in records:
             ts = str(ns - base)
@@ -532,7 +532,7 @@ class ChromeTrace(TimelineWriter):
 
     def _end_open(self, state: ThreadState, count: int, why: str) -> None:
         ts = self.now_us()
-        end = state.prefix[1]
+        end = state.end_head
         unfinished = f'"unfinished":{escape(why)}'
         for _ in range(count):
             state.stack.pop()

@@ -60,7 +60,7 @@ class JSONLines(TimelineWriter):
             threadid, name = event.threadid, event.threadname
         else:  # a forked child's thread: the main thread from now on
             threadid, name = None, threading.current_thread().name
-        state.prefix = (
+        state.thread_json = (
             f'"pid":{self.pid},"tid":{state.tid},"threadid":{"null" if threadid is None else threadid},'
             f'"threadname":{escape(name)}'
         )
@@ -104,7 +104,8 @@ class JSONLines(TimelineWriter):
         else:
             extra = ""
         state.buf.append(
-            f'{{"time":{now / 1e9},{state.prefix},"kind":"{kind}","builtin":{"true" if event.builtin else "false"},'
+            f'{{"time":{now / 1e9},{state.thread_json},"kind":"{kind}",'
+            f'"builtin":{"true" if event.builtin else "false"},'
             f'{entry[1]},"lineno":{lineno},"depth":{event.depth},"calls":{event.calls}{source}{extra}}}\n'
         )
         if len(state.buf) >= self.batch or clock >= self.due_ns:

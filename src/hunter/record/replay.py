@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._output import _streams
 from .. import actions, config
 from .._setup._options import prepare
-from ..predicates import Query, _Composable
+from ..predicates import Query, walk
 from ..util import safe_repr
 from .events import RECORDED_FIELDS, RecordedEvent
 from .reader import Part, Trace
@@ -39,22 +39,16 @@ _FIELD_HINTS = {
 }
 
 
-def _walk(node: Any, seen: set[int]) -> Iterable[Any]:
+def _nodes(predicate: Any) -> Iterator[Any]:
     """Every predicate and action in a tree (each once)."""
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    yield node
-    if isinstance(node, _Composable):
-        for _role, part in node._parts():
-            yield from _walk(part, seen)
+    return (node for _role, node in walk(predicate))
 
 
 def check_replayable(predicate: Any, metadata: dict[str, Any]) -> None:
     """Raise Refused when the query reads a field, or an action needs something, that the recording lacks."""
     values = bool(metadata.get("values"))
     limit = int(metadata.get("repr_limit", 0))
-    for node in _walk(predicate, set()):
+    for node in _nodes(predicate):
         if isinstance(node, Query):
             for field, _operator, _value in node._checks:
                 if field not in RECORDED_FIELDS or (field == "arg" and not values):
@@ -130,8 +124,8 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
     args, kwargs = config.parse_trace_arguments(query)
     setup = prepare(args, kwargs)
     check_replayable(setup.predicate, trace.metadata)
-    actions.CallPrinter.cleanup()
     predicate = setup.predicate
+    _fresh_printers(predicate)
     support = setup.threading_support
     matched = 0
     clock = [0]
@@ -175,9 +169,10 @@ def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: b
 
 
 def _fresh_printers(predicate: Any) -> None:
-    """Another process: the printers forget the threads and open calls of the one before."""
-    actions.CallPrinter.cleanup()
-    for node in _walk(predicate, set()):
+    """A process's replay begins: the printers forget the threads of the one before, and start one call tree that
+    they all continue (a Backlog's and the main one), as the printers of a live trace do."""
+    actions.share_call_tree(node for node in _nodes(predicate) if isinstance(node, actions.CallPrinter))
+    for node in _nodes(predicate):
         if isinstance(node, actions.ColorStreamAction):
             node._seen_threads = set()
 
@@ -193,7 +188,7 @@ def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
     from ..exporters import ChromeTrace
     from ..exporters._values import escape
 
-    for node in _walk(predicate, set()):
+    for node in _nodes(predicate):
         if isinstance(node, ChromeTrace):
             # (microseconds since the recording's origin, plus the 1 µs every timeline starts at)
             node.now_us = lambda: (clock[0] - origin) / 1000 + 1  # type: ignore[method-assign]
@@ -202,7 +197,7 @@ def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
 
 def _close_exporters(predicate: Any) -> None:
     """Close the timeline exporters of the query (a replay ends as a live trace ends, at exit)."""
-    for node in _walk(predicate, set()):
+    for node in _nodes(predicate):
         close = getattr(node, "close", None)
         if close is not None and "exporters" in type(node).__module__:
             close()

@@ -561,30 +561,12 @@ def _session_tracer_class() -> Any:
 def _redirect_printers(root: Any, stream: SocketStream, colors: bool) -> None:
     """Point every printer action inside the predicate tree at the CLI (colours as the CLI's terminal wants)."""
     from hunter.actions import ColorStreamAction
+    from hunter.predicates import walk
 
-    seen: set[int] = set()
-    pending = [root]
-    while pending:
-        obj = pending.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, (tuple, list, set, frozenset)):
-            pending.extend(obj)
-            continue
-        if isinstance(obj, dict):
-            pending.extend(obj.values())
-            continue
-        # Only hunter's own predicates and actions are walked: user objects are never inspected.
-        if not type(obj).__module__.startswith("hunter."):
-            continue
-        if isinstance(obj, ColorStreamAction):
-            obj.force_colors = colors
-            obj.stream = stream
-        pending.extend(getattr(obj, "__dict__", {}).values())
-        for name in getattr(type(obj), "__slots__", ()):
-            if hasattr(obj, name):
-                pending.append(getattr(obj, name))
+    for _role, node in walk(root):
+        if isinstance(node, ColorStreamAction):
+            node.force_colors = colors
+            node.stream = stream
 
 
 def _timeval(seconds: float) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 from ..._engine import _fork, _own_threads
 from ..._engine._compat import GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS
 from ..._engine._frames import current_stacks
-from ..._engine._pruning import kind_verdicts
+from ..._engine._pruning import ON_CALL, ON_EXCEPTION, ON_RETURN, kind_verdicts
 from ..._engine._recording import code_judge
 from ..._engine._reporting import report
 from ..._engine._verdict import NEVER, reads_calls, reads_depth
@@ -244,12 +244,12 @@ def _global_mask(kinds: tuple[Any, ...], builtins: tuple[Any, ...] | None, count
         return 0  # nothing can ever match
     # PY_START/PY_RESUME discover code objects (and are DISABLEd per code); PY_THROW can't be local.
     mask = _E.PY_START | _E.PY_RESUME | _E.PY_THROW
-    if kinds[2] is not NEVER or count_depth:
+    if kinds[ON_RETURN] is not NEVER or count_depth:
         mask |= _E.PY_UNWIND
     if builtins is not None:
-        if builtins[0] is not NEVER or builtins[2] is not NEVER or builtins[3] is not NEVER:
+        if builtins[ON_CALL] is not NEVER or builtins[ON_RETURN] is not NEVER or builtins[ON_EXCEPTION] is not NEVER:
             mask |= _E.CALL  # C_RETURN and C_RAISE come with CALL
-    elif kinds[3] is not NEVER:
+    elif kinds[ON_EXCEPTION] is not NEVER:
         mask |= _E.RAISE
     if GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS:
         # Closing a generator early throws GeneratorExit into it (a call and an exception under settrace) only

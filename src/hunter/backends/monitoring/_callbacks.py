@@ -46,7 +46,7 @@ class Wiring:
     until they leave (every code object that delivers events has its returns on then, and PY_UNWIND is on).
     """
 
-    __slots__ = ("context", "count_calls", "count_depth", "discover", "gate", "gate_admits", "info", "untraced")
+    __slots__ = ("context", "count_calls", "count_depth", "discover", "gate", "gate_admits", "info_of", "untraced")
 
     def __init__(
         self,
@@ -59,7 +59,7 @@ class Wiring:
         count_depth: bool = False,
     ) -> None:
         self.context = context
-        self.info = codes.infos.get
+        self.info_of = codes.infos.get
         self.discover = discover
         self.untraced = codes.untraced
         self.count_calls = count_calls
@@ -120,7 +120,7 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
     new_event = _new_event
 
     def deliver(info: CodeInfo, fields: dict[str, Any], frame: FrameType, name: str, value: Any) -> None:
-        if info.mixed and untraced_get(id(frame)) is frame:
+        if info.has_silent_frames and untraced_get(id(frame)) is frame:
             return
         if gate and held_back():
             return
@@ -152,7 +152,7 @@ def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Delive
     count = depths.count
 
     def deliver(info: CodeInfo, fields: dict[str, Any], frame: FrameType, name: str, value: Any) -> None:
-        if info.mixed and untraced_get(id(frame)) is frame:
+        if info.has_silent_frames and untraced_get(id(frame)) is frame:
             return
         if gate and held_back():
             return
@@ -209,7 +209,7 @@ def _calls(
 def _silencer(wiring: Wiring) -> Callable[[CodeInfo, FrameType], bool]:
     """``silenced(info, frame)``: a standard library frame that hunter's own code called stays silent (see
     runs_for_hunter); it is noted as such."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     untraced = wiring.untraced
     for_hunter = runs_for_hunter
 
@@ -217,7 +217,7 @@ def _silencer(wiring: Wiring) -> Callable[[CodeInfo, FrameType], bool]:
         if not for_hunter(frame, get_info):
             return False
         untraced[id(frame)] = frame
-        info.mixed = True
+        info.has_silent_frames = True
         return True
 
     return silenced
@@ -228,7 +228,7 @@ def _starts(
 ) -> Callable[[CodeType, int], Any]:
     """PY_START and PY_RESUME: a call (settrace reports every resumption of a generator as a call too)."""
     context = wiring.context
-    get_info = wiring.info
+    get_info = wiring.info_of
     discover = wiring.discover
     untraced_pop = wiring.untraced.pop
     count_calls = wiring.count_calls
@@ -245,13 +245,13 @@ def _starts(
                 return None
         fields = info.call_fields
         if fields is None:
-            if not info.keep:
+            if not info.keep_start_events:
                 return disable  # no call of this code can match: never come back here
             hook = info.hook
             if hook is not None:
                 hook(None, getframe(1))
                 return None
-            if info.mixed:
+            if info.has_silent_frames:
                 untraced_pop(id(getframe(1)), None)
             if info.stdlib and info.mask and silenced(info, getframe(1)):
                 return None
@@ -260,12 +260,12 @@ def _starts(
             return None
         if gate and held_back():
             return None
-        site = info.record
+        site = info.raw_site
         if site is not None and not info.stdlib:
             raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
             return None
         frame = getframe(1)
-        if info.mixed:
+        if info.has_silent_frames:
             # A frame that was silent for this tracer, resumed: settrace's global trace function sees this
             # resumption and traces the frame from here on.
             untraced_pop(id(frame), None)
@@ -287,7 +287,7 @@ def _throws(
 ) -> Callable[[CodeType, int, BaseException], None]:
     """PY_THROW: generator.throw(), which settrace reports as a call. Interpreter-wide, can't be DISABLEd."""
     context = wiring.context
-    get_info = wiring.info
+    get_info = wiring.info_of
     discover = wiring.discover
     untraced_pop = wiring.untraced.pop
     gate = wiring.gate
@@ -301,11 +301,11 @@ def _throws(
                 return
         if gate and held_back():
             return
-        if info.record is not None:
+        if info.raw_site is not None:
             raw.call(info)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
             return
         frame = getframe(1)
-        if info.mixed:
+        if info.has_silent_frames:
             untraced_pop(id(frame), None)
         if info.own:
             return
@@ -321,7 +321,7 @@ def _throws(
 def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Callable[..., Any], ...]:
     """PY_RETURN and PY_YIELD (local: on only where returns can match, or depth is counted), PY_UNWIND:
     settrace's ``return``. When depth is counted, the frame leaving is forgotten (see _counting_deliverer)."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     untraced_pop = wiring.untraced.pop
     getframe = _getframe
     forget = wiring.context.depths.known.pop if wiring.count_depth else None
@@ -330,14 +330,14 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
         info = get_info(id(code))
         if info is None:
             return
-        if info.record is not None:
+        if info.raw_site is not None:
             raw.returned(info, value)  # type: ignore[union-attr]  # recorded raw, without an event (see _raw)
         else:
             fields = info.return_fields
             if fields is not None:
                 frame = getframe(1)
                 deliver(info, fields, frame, "arg", value)
-                if info.mixed:
+                if info.has_silent_frames:
                     untraced_pop(id(frame), None)  # it left (a resumption decides again): its id may be reused
                 if forget is not None:
                     forget(id(frame), None)
@@ -350,14 +350,14 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
         info = get_info(id(code))
         if info is None:
             return
-        if info.record is not None:
+        if info.raw_site is not None:
             raw.returned(info, None)  # type: ignore[union-attr]  # recorded raw, as a return event of None
         else:
             fields = info.return_fields
             if fields is not None:
                 frame = getframe(1)
                 deliver(info, fields, frame, "arg", None)
-                if info.mixed:
+                if info.has_silent_frames:
                     untraced_pop(id(frame), None)
                 if forget is not None:
                     forget(id(frame), None)
@@ -370,7 +370,7 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
 
 def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
     """RAISE (in every frame the exception enters) and STOP_ITERATION: settrace's ``exception``."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     getframe = _getframe
     artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
     stop_value = stop_iteration_value
@@ -398,7 +398,7 @@ def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], .
 
 def _lines(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
     """LINE, and JUMP backward within one line: settrace's ``line``."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     getframe = _getframe
     disable = _DISABLE
 
@@ -442,7 +442,7 @@ def _c_calls(
     wiring: Wiring, report_c_event: Callable[[FrameType, str, Any, int | None], None], held_back: Callable[[], bool]
 ) -> Callbacks:
     """CALL, C_RETURN and C_RAISE (profile mode): setprofile's ``c_call``, ``c_return`` and ``c_exception``."""
-    get_info = wiring.info
+    get_info = wiring.info_of
     discover = wiring.discover
     gate = wiring.gate
     getframe = _getframe

@@ -34,14 +34,14 @@ class CodeInfo(CodeRecord):
     __slots__ = (
         "call_fields",
         "exception_fields",
+        "has_silent_frames",
         "hook",
-        "keep",
+        "keep_start_events",
         "line_fields",
         "lines",
         "mask",
-        "mixed",
         "own",
-        "record",
+        "raw_site",
         "return_fields",
         "stdlib",
     )
@@ -53,13 +53,13 @@ class CodeInfo(CodeRecord):
         self.exception_fields: Fields | None = None
         #: Some of its frames were running when this tracer resumed (they belong to a newer tracer): those
         #: frames stay silent (see ``CodeBook.untraced``).
-        self.mixed = False
+        self.has_silent_frames = False
         #: The local events switched on for it.
         self.mask = 0
         #: Byte offset -> line number, for JUMP events (built when first needed).
         self.lines: dict[int, int] | None = None
         #: PY_START/PY_RESUME must stay on (not DISABLEd) even though its calls can't match.
-        self.keep = False
+        self.keep_start_events = False
         #: For a thread's bootstrap code: the hook that follows the thread's start.
         self.hook: ThreadHook | None = None
         #: hunter's own code: its calls aren't counted in ``calls`` (hunter 3.9's Tracer is compiled, its methods
@@ -69,7 +69,7 @@ class CodeInfo(CodeRecord):
         self.stdlib = False
         #: Recording (_engine._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (by the callbacks of ``_raw``); None otherwise.
-        self.record: Any = None
+        self.raw_site: Any = None
 
     def line_at(self, code: CodeType, offset: int) -> int:
         """The line of the instruction at ``offset`` (-1 where there is none), as the instrumentation sees it."""
@@ -153,7 +153,7 @@ class CodeBook:
         if role is not None and role[1]:
             mask |= _E.LINE  # Thread._bootstrap_inner: its lines tell when settrace would start tracing
         info.mask = mask
-        info.mixed = id(code) in self._untraced_codes
+        info.has_silent_frames = id(code) in self._untraced_codes
         if (
             self._recording is not None
             and info.call_fields is not None
@@ -161,9 +161,9 @@ class CodeBook:
             and records_raw(verdicts)
         ):
             # Recorded raw: its calls and returns go to the recorder as records, without events.
-            info.record = self._recording.recorder.describe(code, static["module"], static["filename"])
-        info.keep = (
-            info.mixed
+            info.raw_site = self._recording.recorder.describe(code, static["module"], static["filename"])
+        info.keep_start_events = (
+            info.has_silent_frames
             or (self._count_calls and not info.own)
             or info.hook is not None
             or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
@@ -195,7 +195,7 @@ class CodeBook:
             self._untraced_codes.add(key)
             info = self.infos.get(key)
             if info is not None:
-                info.mixed = info.keep = True
+                info.has_silent_frames = info.keep_start_events = True
 
     def switch_on(self, tool: int) -> None:
         """Put every code object's local events back on ``tool`` (after the id was lent to another tracer)."""

@@ -1,7 +1,7 @@
 """The monitoring backend's raw recording (see ``_engine._recording``): calls and returns of a code object, as
 records.
 
-The call and return callbacks of ``_callbacks`` hand a code object whose ``CodeInfo.record`` is set (its calls and
+The call and return callbacks of ``_callbacks`` hand a code object whose ``CodeInfo.raw_site`` is set (its calls and
 returns are certain to be recorded) to these steps instead of building an event. They do what those callbacks and
 ``deliver`` do for an event (silent frames, the thread gate, counting calls) and append a record; no frame object
 is asked for unless arguments are recorded. Exceptions and lines always take the normal path.
@@ -61,8 +61,8 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
 
     def call(info: CodeInfo) -> None:
         # After the callback's gate check, as its event delivery would be.
-        site = info.record
-        if info.mixed:
+        site = info.raw_site
+        if info.has_silent_frames:
             # A frame that was silent for this tracer, resumed: traced from here on (as in _callbacks).
             untraced_pop(id(getframe(2)), None)
         context.calls += 1
@@ -80,7 +80,7 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     def returned(info: CodeInfo, value: Any) -> None:
         # PY_RETURN, PY_YIELD, and PY_UNWIND (value None): the checks of _callbacks' deliver (a silent frame, a
         # thread held back), then a record.
-        if info.mixed:
+        if info.has_silent_frames:
             frame = getframe(2)
             silent = untraced_get(id(frame)) is frame
             untraced_pop(id(frame), None)  # it left (a resumption decides again): its id may be reused
