@@ -535,7 +535,7 @@ def _stored(event: Event, value_filter: Callable[[Any], Any] | None) -> Event:
         data["arg"] = None
         data["globals"] = {}
         data["locals"] = {}
-    else:
+    elif not event.detached:  # (an event that is detached already, a recording's, holds its values' texts)
         data["arg"] = value_filter(event.arg)
         data["globals"] = {key: value_filter(value) for key, value in event.globals.items()}
         data["locals"] = {key: value_filter(value) for key, value in event.locals.items()}

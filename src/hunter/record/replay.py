@@ -37,6 +37,11 @@ _FIELD_HINTS = {
     "instruction": "recordings don't hold instructions; use a live trace for it",
     "arg": "record values (leave out --no-values / record_values=False)",
 }
+#: Why a query can't compare ``arg`` even when values were recorded.
+_ARG_IS_TEXT = (
+    "the query compares 'arg', and a recording holds only its text (what safe_repr showed), not the value: use a "
+    "live trace for it"
+)
 
 
 def _walk(node: Any, seen: set[int]) -> Iterable[Any]:
@@ -59,6 +64,9 @@ def check_replayable(predicate: Any, metadata: dict[str, Any]) -> None:
             for field, _operator, _value in node._checks:
                 if field not in RECORDED_FIELDS or (field == "arg" and not values):
                     raise Refused(f"the query reads {field!r}, which is not recorded: {_FIELD_HINTS.get(field, '')}")
+                if field == "arg":
+                    # (arg=None would match no recorded return, whose arg is the text "None")
+                    raise Refused(_ARG_IS_TEXT)
         problem = _LIVE_ONLY.get(type(node))
         if problem is not None:
             raise Refused(f"{type(node).__name__} {problem}")
@@ -159,10 +167,20 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
 
 
 def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: bool | None) -> None:
-    """One process's events: its main thread's on this thread, each other thread's on a thread of its own."""
+    """One process's events: its main thread's on this thread, each other thread's on a thread of its own.
+
+    With ``threading_support=False`` only the thread that started the recording is replayed: a live trace with it
+    traces only the thread that started it.
+    """
     workers: dict[int | None, Callable[[RecordedEvent], None]] = {None: handle}
+    first: list[int | None] = []
     try:
         for event in part.events():
+            if support is False:
+                if not first:
+                    first.append(event.threadid)
+                if event.threadid != first[0]:
+                    continue
             event.threading_support = support
             run = workers.get(event.threadid)
             if run is None:
