@@ -1,10 +1,10 @@
-"""Record once, ask later, over the compat programs: every query that uses only recorded fields prints, replayed
-from a recording of the program, exactly what it prints live (docs/recording.md, "the replay invariant").
+"""Record once, ask later, over the compat programs: each program recorded once and replayed through every query.
 
 replay_driver.py records each program once (every event, lines and values; once more in profile mode) where the
-compat driver traces it, then runs each query live and as a replay. Queries that need what no recording holds are
-refused by the replay (with one line) and not compared. A case listed in REPLAY_DIFFERENCES is a known difference,
-with its reason; it is a strict expected failure, so an entry goes once the case passes.
+compat driver traces it, then replays the recording through each query. test_compat.py compares each replay with
+the program's live output under that query (docs/recording.md, "the replay invariant"). Queries that need what no
+recording holds are refused by the replay (with one line) and not compared. A case listed in REPLAY_DIFFERENCES is a
+known difference, with its reason: a strict expected failure, so an entry goes once the case passes.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import tempfile
 from pathlib import Path
 
 import harness
-import pytest
-from expectations import Difference, not_compared
+from expectations import Difference
 from helpers import child_env
 
 REPLAY_DRIVER = harness.HERE / "replay_driver.py"
@@ -58,6 +57,18 @@ REPLAY_DIFFERENCES: tuple[Difference, ...] = (
         programs=("libstyle",),
     ),
     Difference(
+        "live, Backlog keeps its stored events' frames (as hunter 3.9 does), which keeps a finished generator alive "
+        "until the trace is over; recorded without a Backlog, its close (GeneratorExit) comes while tracing",
+        queries=("backlog", "backlog-vars", "backlog-code", "backlog-unfiltered"),
+        programs=("values",),
+        versions=("3.10", "3.11"),
+    ),
+)
+
+
+#: Cases whose live output and recording differ from run to run: not compared (besides the compat suite's own).
+REPLAY_NOT_COMPARED: tuple[Difference, ...] = (
+    Difference(
         "asyncio's file descriptors differ from run to run (the recorded run's against the live one's)",
         queries=("error-snooper-stdlib",),
         programs=("aio",),
@@ -67,10 +78,20 @@ REPLAY_DIFFERENCES: tuple[Difference, ...] = (
 
 def replay_difference(program: str, query: str) -> str | None:
     """The reason a case is a known difference here (this Python and backend), else None."""
-    for difference in REPLAY_DIFFERENCES:
-        if difference.covers(program, query):
-            return difference.reason
-    return None
+    reasons = [difference.reason for difference in REPLAY_DIFFERENCES if difference.covers(program, query)]
+    return "; ".join(reasons) or None
+
+
+def replay_not_compared(program: str, query: str) -> str | None:
+    """Why a case's replay can't be compared with its live output (it changes from run to run), or None."""
+    reasons = [difference.reason for difference in REPLAY_NOT_COMPARED if difference.covers(program, query)]
+    return "; ".join(reasons) or None
+
+
+def replayed(program: str) -> dict[str, dict[str, str | None]]:
+    """Per query of queries.tsv: what the replay of the program's recording printed (``replay``), or why the
+    replay refused the query (``refused``)."""
+    return _all_replays()[program]
 
 
 @functools.cache
@@ -97,35 +118,3 @@ def _replays(program: str) -> dict[str, dict[str, str | None]]:
             )
         found: dict[str, dict[str, str | None]] = json.loads(out.read_text(encoding="utf-8"))
         return found
-
-
-def marks(program: str, query: str) -> list[pytest.MarkDecorator]:
-    """A known difference is a strict expected failure; a case whose output changes from run to run is skipped."""
-    if reason := not_compared(program, query):
-        return [pytest.mark.skip(reason=f"not comparable: {reason}")]
-    if reason := replay_difference(program, query):
-        return [pytest.mark.xfail(strict=True, reason=reason)]
-    return []
-
-
-CASES = [
-    pytest.param(program, query, id=f"{program}-{query.name}", marks=marks(program, query.name))
-    for program in harness.programs()
-    for query in harness.queries()
-]
-
-
-@pytest.mark.parametrize(("program", "query"), CASES)
-def test_a_replay_prints_what_the_live_trace_prints(program: str, query: harness.Query) -> None:
-    case = _all_replays()[program][query.name]
-    if case.get("refused"):
-        # The query needs what no recording holds: the replay refused it in one line (tests/test_record.py).
-        pytest.skip(f"not answerable from a recording: {case['refused']}")
-    live = harness.normalise(case["live"] or "")
-    replayed = harness.normalise(case["replay"] or "")
-    if live != replayed:
-        pytest.fail(
-            f"{program}.py traced live with {query.value.replace('$P', program)!r} and the replay of its recording "
-            "print differently:\n" + harness.difference(live, replayed, f"{program} / {query.name}"),
-            pytrace=False,
-        )
