@@ -39,12 +39,6 @@ REPLAY_DIFFERENCES: tuple[Difference, ...] = (
         programs=("aio", "basics", "bigreprs", "coros", "gens", "libstyle", "stdlibs", "threads", "values"),
     ),
     Difference(
-        "a value whose repr fails is recorded as the failure's text: the replay shows it as a value (cut by "
-        "repr_limit, not coloured as a failure)",
-        queries=("colors", "colors-code", "colors-errors", "colors-profile", "repr-limit"),
-        programs=("bigreprs",),
-    ),
-    Difference(
         "CallPrinter tells which printed calls still run by their frames live, by depth in a replay: a sibling "
         "call whose return was filtered out (a generator's yield) indents the next call one level more",
         queries=("lt",),

@@ -144,6 +144,7 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
     matched = 0
     clock = [0]
     _recorded_time(predicate, clock, int(trace.metadata.get("origin_ns", 0)))
+    _recorded_failures(predicate)
 
     def handle(event: RecordedEvent) -> None:
         nonlocal matched
@@ -216,6 +217,31 @@ def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
             # (microseconds since the recording's origin, plus the 1 µs every timeline starts at)
             node.now_us = lambda: (clock[0] - origin) / 1000 + 1  # type: ignore[method-assign]
             node.value_json = escape
+
+
+#: How a recording holds a value whose repr failed (hunter.record.writer.value_text): the failure's text after it.
+_FAILED = "!!! FAILED REPR: "
+
+
+def _recorded_failures(predicate: Any) -> None:
+    """The printers show a recorded failed repr as a live printer shows the failure (coloured as one, whole), not as a
+    value text cut to ``repr_limit``."""
+    for node in _walk(predicate, set()):
+        if isinstance(node, actions.ColorStreamAction):
+            node._value_repr = _failure_aware(node)  # type: ignore[method-assign,assignment]
+
+
+def _failure_aware(printer: actions.ColorStreamAction) -> Callable[[Any, Any], str]:
+    shown = type(printer)._value_repr
+
+    def value_repr(event: Any, value: Any) -> str:
+        if event.detached and type(value) is str and value.startswith(_FAILED):
+            tags = printer.tags
+            detail = value[len(_FAILED) :]
+            return f"{tags['INTERNAL-FAILURE']}{_FAILED}{tags['INTERNAL-DETAIL']}{detail}{tags['RESET']}"
+        return shown(printer, event, value)
+
+    return value_repr
 
 
 def _close_exporters(predicate: Any) -> None:
