@@ -479,3 +479,43 @@ def test_a_backlog_with_vars_shows_the_recorded_values_as_live(tmp_path: Path) -
     assert replayed.returncode == 0, describe(replayed)
     assert "=> inner(message='boom')" in live.stderr, describe(live)
     assert normalize(replayed.stdout) == normalize(live.stderr)
+
+
+def timeline_by_thread(path: Path) -> dict[str, list[dict[str, object]]]:
+    """A Chrome trace's events per thread name, without what differs from run to run (times, pids, thread ids)."""
+    events = [
+        json.loads(line.lstrip(",")) for line in path.read_text().splitlines() if line.lstrip(",").startswith("{")
+    ]
+    names = {event["tid"]: event["args"]["name"] for event in events if event.get("name") == "thread_name"}
+    threads: dict[str, list[dict[str, object]]] = {}
+    for event in events:
+        if event["ph"] != "M":
+            kept = {key: value for key, value in event.items() if key not in ("ts", "pid", "tid")}
+            threads.setdefault(names[event["tid"]], []).append(kept)
+    return threads
+
+
+def test_a_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path: Path) -> None:
+    """ChromeTrace from a replay: each thread's calls, arguments, return values and exceptions (named by their class,
+    a call that an exception ended as such) as a live ChromeTrace writes them."""
+    (tmp_path / "app.py").write_text(
+        "import threading\n"
+        "def leaf(n, *rest, key=None):\n    return n * 2\n"
+        "def fail(text):\n    raise KeyError(text)\n"
+        "def top():\n    try:\n        fail('x')\n    except KeyError:\n        pass\n    return leaf(3, 4, key='k')\n"
+        "t = threading.Thread(target=top, name='helper'); t.start(); t.join()\n"
+        "top()\n"
+    )
+    live = run_python(
+        ["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": "module='__main__', action=ChromeTrace('live.json')"}
+    )
+    assert live.returncode == 0, describe(live)
+    path = tmp_path / "run.hunt"
+    recorded = run_python(["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": f"module='__main__', record={str(path)!r}"})
+    assert recorded.returncode == 0, describe(recorded)
+    replayed = query(path, "module='__main__'", "--format", "chrome", "-o", str(tmp_path / "replay.json"))
+    assert replayed.returncode == 0, describe(replayed)
+    expected = timeline_by_thread(tmp_path / "live.json")
+    assert {"name": "KeyError", "ph": "i", "s": "t", "cat": "exception", "args": {"exception": "KeyError('x')",
+            "location": f"{tmp_path / 'app.py'}:5"}} in expected["helper"]  # fmt: skip
+    assert timeline_by_thread(tmp_path / "replay.json") == expected

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..exporters._values import recorded_exception
 from .events import RecordedEvent
 from .reader import Trace
 
-__all__ = ["chrome_events", "exception_name"]
-
-#: The exception's class in a recorded ``(type, value, traceback)`` text: ``(<class 'KeyError'>, ...``.
-_CLASS = re.compile(r"<class '([^']+)'>")
-
-
-def exception_name(text: object) -> str:
-    """The short class name of a recorded exception text (``KeyError``), or ``exception`` when it can't tell."""
-    match = _CLASS.search(str(text or ""))
-    return match.group(1).rpartition(".")[2] if match else "exception"
+__all__ = ["chrome_events"]
 
 
 def chrome_events(trace: Trace) -> Iterator[dict[str, Any]]:
@@ -48,13 +39,14 @@ def _event(event: RecordedEvent, where: tuple[int, Any], ts: float) -> dict[str,
         # (a return that is an exception passing through, or a yield, ends the call without a value to show)
         returned = event.arg is not None and event.instruction is not None and event.instruction >= 0
         return {**base, "ph": "E", "name": _name(event), "args": {"return": event.arg} if returned else {}}
+    name, value = recorded_exception(str(event.arg or ""))
     return {
         **base,
         "ph": "i",
         "s": "t",
-        "name": exception_name(event.arg),
+        "name": name,
         "cat": "exception",
-        "args": {"exception": event.arg, "location": f"{event.filename}:{event.lineno}"},
+        "args": {"exception": value, "location": f"{event.filename}:{event.lineno}"},
     }
 
 
