@@ -10,8 +10,9 @@ from typing import Any
 from .._output import _streams
 from .. import actions, config
 from .._setup._options import prepare
-from ..predicates import Query, _Composable
+from ..predicates import Backlog, Query, _Composable
 from ..util import safe_repr
+from .callers import CallChains
 from .events import RECORDED_FIELDS, RecordedEvent
 from .reader import Part, Trace
 
@@ -161,13 +162,20 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
             if len(parts) > 1:
                 _streams.write(config.default_stream, f"--- process {part.pid}: {_command(part)}\n")
                 _fresh_printers(predicate)
-            _replay_part(part, handle, support)
+            _replay_part(part, handle, support, _needs_callers(predicate))
     finally:
         _close_exporters(predicate)
     return matched
 
 
-def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: bool | None) -> None:
+def _needs_callers(predicate: Any) -> bool:
+    """Whether the query has a Backlog, which makes up calls for the callers of its first event (see callers.py)."""
+    return any(isinstance(node, Backlog) for node in _walk(predicate, set()))
+
+
+def _replay_part(
+    part: Part, handle: Callable[[RecordedEvent], None], support: bool | None, callers: bool = False
+) -> None:
     """One process's events: its main thread's on this thread, each other thread's on a thread of its own.
 
     With ``threading_support=False`` only the thread that started the recording is replayed: a live trace with it
@@ -175,6 +183,7 @@ def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: b
     """
     workers: dict[int | None, Callable[[RecordedEvent], None]] = {None: handle}
     first: list[int | None] = []
+    chains = CallChains() if callers else None
     try:
         for event in part.events():
             if support is False:
@@ -183,6 +192,8 @@ def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: b
                 if event.threadid != first[0]:
                     continue
             event.threading_support = support
+            if chains is not None:
+                chains.follow(event)
             run = workers.get(event.threadid)
             if run is None:
                 run = workers[event.threadid] = _Worker(handle)
