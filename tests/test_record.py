@@ -87,6 +87,16 @@ def test_refusal_names_the_missing_field(samples: Path, tmp_path: Path) -> None:
     assert "CallPrinter shows values" in result.stderr
 
 
+def test_a_query_comparing_arg_is_refused_even_with_values(samples: Path, tmp_path: Path) -> None:
+    """A recording holds a value's text, not the value: arg=None would match no recorded return (its arg is "None")."""
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='demo', record={str(path)!r}"}
+    assert run_python(["run.py", "demo"], cwd=samples, env=env).returncode == 0
+    result = query(path, "module='demo', kind='return', arg=None")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1 and "compares 'arg', and a recording holds only its text" in result.stderr
+
+
 def test_printer_asking_for_more_than_was_recorded_is_refused(samples: Path, tmp_path: Path) -> None:
     """Values were cut at record time: a printer showing more of them would show something else than live."""
     path = tmp_path / "run.hunt"
@@ -448,3 +458,64 @@ def test_recording_calls_only_keeps_no_frame_alive(tmp_path: Path) -> None:
     finally:
         gc.enable()
     assert [event.function for event in read(tmp_path / "calls.hunt")] == ["holder"] * 3
+
+
+def test_a_backlog_with_vars_shows_the_recorded_values_as_live(tmp_path: Path) -> None:
+    """Backlog(vars=True) keeps a copy of each value's text; a recorded event's values are texts already (a second
+    repr would quote them: fail(message="'x'"), <= fail: 'None')."""
+    (tmp_path / "app.py").write_text(
+        "def inner(message):\n    raise ValueError(message)\n"
+        "def outer():\n    try:\n        inner('boom')\n    except ValueError:\n        return None\n"
+        "outer()\n"
+    )
+    query_text = "Backlog(Q(kind='exception', module='__main__'), size=5, stack=0, vars=True).filter(function='inner')"
+    live = run_python(["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": query_text})
+    path = tmp_path / "run.hunt"
+    recorded = run_python(
+        ["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": f"module='__main__', record={str(path)!r}, record_lines=True"}
+    )
+    assert recorded.returncode == 0, describe(recorded)
+    replayed = query(path, query_text, cwd=tmp_path)
+    assert replayed.returncode == 0, describe(replayed)
+    assert "=> inner(message='boom')" in live.stderr, describe(live)
+    assert normalize(replayed.stdout) == normalize(live.stderr)
+
+
+def timeline_by_thread(path: Path) -> dict[str, list[dict[str, object]]]:
+    """A Chrome trace's events per thread name, without what differs from run to run (times, pids, thread ids)."""
+    events = [
+        json.loads(line.lstrip(",")) for line in path.read_text().splitlines() if line.lstrip(",").startswith("{")
+    ]
+    names = {event["tid"]: event["args"]["name"] for event in events if event.get("name") == "thread_name"}
+    threads: dict[str, list[dict[str, object]]] = {}
+    for event in events:
+        if event["ph"] != "M":
+            kept = {key: value for key, value in event.items() if key not in ("ts", "pid", "tid")}
+            threads.setdefault(names[event["tid"]], []).append(kept)
+    return threads
+
+
+def test_a_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path: Path) -> None:
+    """ChromeTrace from a replay: each thread's calls, arguments, return values and exceptions (named by their class,
+    a call that an exception ended as such) as a live ChromeTrace writes them."""
+    (tmp_path / "app.py").write_text(
+        "import threading\n"
+        "def leaf(n, *rest, key=None):\n    return n * 2\n"
+        "def fail(text):\n    raise KeyError(text)\n"
+        "def top():\n    try:\n        fail('x')\n    except KeyError:\n        pass\n    return leaf(3, 4, key='k')\n"
+        "t = threading.Thread(target=top, name='helper'); t.start(); t.join()\n"
+        "top()\n"
+    )
+    live = run_python(
+        ["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": "module='__main__', action=ChromeTrace('live.json')"}
+    )
+    assert live.returncode == 0, describe(live)
+    path = tmp_path / "run.hunt"
+    recorded = run_python(["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": f"module='__main__', record={str(path)!r}"})
+    assert recorded.returncode == 0, describe(recorded)
+    replayed = query(path, "module='__main__'", "--format", "chrome", "-o", str(tmp_path / "replay.json"))
+    assert replayed.returncode == 0, describe(replayed)
+    expected = timeline_by_thread(tmp_path / "live.json")
+    assert {"name": "KeyError", "ph": "i", "s": "t", "cat": "exception", "args": {"exception": "KeyError('x')",
+            "location": f"{tmp_path / 'app.py'}:5"}} in expected["helper"]  # fmt: skip
+    assert timeline_by_thread(tmp_path / "replay.json") == expected

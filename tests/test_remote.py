@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from helpers import child_env, default_signals
 
+import hunter.record
 import hunter.remote
 from hunter.remote import agent as _remote_agent
 from hunter.remote import api
@@ -48,6 +49,11 @@ TARGET = textwrap.dedent(
     if os.environ.get("TARGET_PREPARED"):
         import hunter.remote
         hunter.remote.install(os.environ.get("TARGET_SIGNAL", "SIGURG"))
+
+    if os.environ.get("TARGET_FLIGHT"):
+        import hunter
+        # A flight recorder of the program's own calls: the last 20 events of each thread, in memory.
+        hunter.trace(module="__main__", record=os.environ["TARGET_FLIGHT"], record_last=20)
 
     def own_trace(frame, event, arg):
         return None
@@ -781,6 +787,68 @@ def test_bad_options_are_refused_before_gdb(tmp_path, cleanup):
         cli.describe()
     )
     target.wait_beats(3)
+    target.assert_output_intact()
+
+
+# -- --dump: a flight recorder written on request -------------------------------------------------------------------
+
+
+def test_dump_asks_a_running_process_to_write_its_flight_recorder(tmp_path, cleanup):
+    flight = tmp_path / "flight.hunt"
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_FLIGHT=str(flight))
+    target.wait_beats(5)
+    assert not flight.exists()  # (a flight recorder writes nothing until asked)
+    for _ in range(2):  # asked again, it writes the file anew with the events of then
+        cli = start_cli(cleanup, "-p", str(target.pid), "--dump")
+        assert cli.wait() == 0, cli.describe()
+        assert cli.err.text() == f"hunter-trace: process {target.pid} wrote its flight recorder to {flight}\n"
+        assert cli.out is not None and cli.out.text() == ""
+        events = list(hunter.record.read(flight))
+        main = [event for event in events if event.threadname == "MainThread"]
+        assert len(main) == 20, [(event.kind, event.function) for event in events]  # each thread's last 20
+        assert {event.function for event in main} <= {"heartbeats", "middle", "leaf", "say", "state", "<genexpr>"}
+        assert {"middle", "leaf"} <= {event.function for event in main}
+        target.wait_beats(5)  # the program runs on, still recording
+    target.assert_output_intact()
+
+
+def test_dump_of_a_process_without_a_flight_recorder_is_one_line(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), "--dump")
+    assert cli.wait() == 2, cli.describe()
+    assert cli.err.text() == (
+        f"hunter-trace: process {target.pid} has no flight recorder holding events (start it with record=PATH, "
+        "record_last=N in PYTHONHUNTER or trace(), or run it with hunter record --last N)\n"
+    )
+    target.wait_beats(5)
+    target.assert_output_intact()
+
+
+def test_a_dump_that_cannot_be_written_is_one_line(tmp_path, cleanup):
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_FLIGHT=str(folder / "flight.hunt"))
+    target.wait_beats(3)
+    folder.rmdir()
+    cli = start_cli(cleanup, "-p", str(target.pid), "--dump")
+    assert cli.wait() == 2, cli.describe()
+    assert cli.err.text() == (
+        f"hunter-trace: process {target.pid}: flight recorder: cannot write '{folder / 'flight.hunt'}': "
+        "No such file or directory\n"
+    )
+    target.wait_beats(3)
+    target.assert_output_intact()
+
+
+def test_dump_takes_no_options_and_never_signals_then(tmp_path, cleanup):
+    target = start_target(tmp_path, cleanup, TARGET_PREPARED="1", TARGET_OWN_TRACE="1", TARGET_COUNT_SIGNALS="1")
+    cli = start_cli(cleanup, "-p", str(target.pid), "--dump", 'function="leaf"')
+    assert cli.wait() == 2, cli.describe()
+    assert cli.err.text() == (
+        "hunter-trace: --dump takes no trace options: the process writes what its flight recorder holds\n"
+    )
+    target.wait_beats(5)
+    assert {state for _, state in target.heartbeats()} == {"own"}  # no "+sig": no signal ever arrived
     target.assert_output_intact()
 
 

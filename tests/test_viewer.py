@@ -216,9 +216,11 @@ def test_what_cannot_be_viewed_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert taken.stdout is not None
         port = taken.stdout.readline().strip()
         cases = {
-            ("bad.json",): "'bad.json': not a Chrome trace or JSON Lines timeline (it is not JSON)",
+            ("bad.json",): "'bad.json': not a recording, Chrome trace or JSON Lines timeline (it is not JSON)",
             ("empty.json",): "'empty.json' is an empty file",
-            ("other.json",): "'other.json': not a Chrome trace or JSON Lines timeline (no trace events in it)",
+            (
+                "other.json",
+            ): "'other.json': not a recording, Chrome trace or JSON Lines timeline (no trace events in it)",
             ("t.json", "-o", "no/such/dir/t.html"): "cannot write 'no/such/dir/t.html': No such file or directory",
             ("t.json", "--port", "99999"): "--port must be between 0 and 65535, not 99999",
             (
@@ -321,3 +323,143 @@ def test_the_axis_speaks_in_sensible_units_and_zoomed_labels_stay_on_screen(tmp_
     assert labels and labels[0][1] >= 0, drawn["zoomed"]  # (drawn at the bar's start, off-screen, it was lost)
     ticks = [text for text, _x in drawn["zoomed"] if text.endswith(" s")]
     assert ticks and all(re.fullmatch(r"[12]\.[0-9]{2,} s", tick) for tick in ticks), ticks  # seconds, zoomed in
+
+
+#: A trace file of ``hunter record`` (format version 1), written by hand so that every time is known: the main
+#: thread runs ``outer`` over 1000 µs, ``inner(x)`` from 500 to 750 µs with a KeyError at 600 µs caught in it; a
+#: worker thread runs ``inner`` from 200 to 400 µs; a line event and the end mark have no place in a timeline.
+RECORDING = [
+    [
+        "hunter-record",
+        1,
+        {
+            "token": "t0",
+            "pid": 7,
+            "root": True,
+            "origin_ns": 1_000_000_000,
+            "python": [3, 12, 0],
+            "implementation": "CPython",
+            "argv": ["demo.py", "--fast"],
+            "cwd": "/nowhere",
+            "lines": True,
+            "values": True,
+            "repr_limit": 1024,
+        },
+    ],
+    ["c", 1, "demo.py", "demo", "outer", 1, False, False, 0, 0, 0, []],
+    ["c", 2, "demo.py", "demo", "inner", 5, False, False, 1, 0, 0, ["x"]],
+    ["t", 1, None, "MainThread"],
+    [0, 2_000_000, 1, 0, 1, 1, []],
+    [1, 2_100_000, 1, 0, 1, 2],
+    ["t", 2, 140, "worker"],
+    [0, 2_200_000, 2, 0, 2, 5, ["7"]],
+    [2, 2_400_000, 2, 0, 2, 8, 1, "14"],
+    [0, 2_500_000, 1, 1, 2, 5, ["1"]],
+    [3, 2_600_000, 1, 1, 2, 6, "(<class 'KeyError'>, KeyError('k'), <traceback object at 0x1>)"],
+    [2, 2_750_000, 1, 1, 2, 8, 1, "2"],
+    [2, 3_000_000, 1, 0, 1, 3, 1, "None"],
+    ["end", 3_000_000],
+]
+
+
+def write_recording(path: Path, records: list[object] = RECORDING) -> None:
+    path.write_text("".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records))
+
+
+def test_a_recording_is_viewed_as_its_calls_per_thread(tmp_path: Path) -> None:
+    # Told by its content, not its name: .json here, as a renamed copy would be.
+    recording = tmp_path / "run.json"
+    write_recording(recording)
+    model = build_model(str(recording))
+    assert model["span"] == 1000.0
+    names = model["names"]
+    worker, main = model["tracks"]  # (ordered by pid, then thread id as text: "140" before "7")
+    assert worker["label"] == "demo.py --fast (pid 7) / worker (tid 140)"
+    assert main["label"] == "demo.py --fast (pid 7) / MainThread (tid 7)"
+    assert [(row[0], row[1], row[2], names[row[3]]) for row in main["slices"]] == [
+        (0.0, 1000.0, 0, "outer"),
+        (500.0, 250.0, 1, "inner"),
+    ]
+    assert [(row[0], row[1], row[2], names[row[3]]) for row in worker["slices"]] == [(200.0, 200.0, 0, "inner")]
+    assert [(ts, depth, names[name]) for ts, depth, name in main["instants"]] == [(600.0, 2, "KeyError")]
+    # The details a live ChromeTrace gives a call: where it is, its arguments' texts and what it returned.
+    assert json.loads(model["details"][main["slices"][1][4]]) == {
+        "cat": "demo",
+        "location": "demo.py:5",
+        "x": "1",
+        "return": "2",
+    }
+    assert [[names[row[0]], *row[1:]] for row in model["functions"]] == [
+        ["outer", 1, 1000.0, 750.0],
+        ["inner", 2, 450.0, 450.0],
+    ]
+    # Cut off by a crash (no end mark, a half-written last line): open calls end at the last event read.
+    text = recording.read_text().splitlines(keepends=True)
+    recording.write_text("".join(text[:10]) + text[10][:12])
+    _worker, main = build_model(str(recording))["tracks"]
+    assert [row[:3] for row in main["slices"]] == [[0.0, 500.0, 0], [500.0, 0.0, 1]]
+
+
+def test_hunter_view_shows_a_real_recording(tmp_path: Path) -> None:
+    program = tmp_path / "app.py"
+    program.write_text(
+        "import threading\n"
+        "def leaf(n):\n    return n * 2\n"
+        "def fail():\n    raise KeyError(1)\n"
+        "def top():\n    try:\n        fail()\n    except KeyError:\n        pass\n    return leaf(3)\n"
+        "t = threading.Thread(target=top, name='helper'); t.start(); t.join()\n"
+        "top()\n"
+    )
+    recorded = run_python(["-m", "hunter", "record", "-o", "app.hunt", "--no-stdlib", "--", "app.py"], cwd=tmp_path)
+    assert recorded.returncode == 0, describe(recorded)
+    result = run_python(["-m", "hunter", "view", "app.hunt", "-o", "app.html"], cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        0,
+        "hunter: wrote app.html: open it in any browser (it needs no network)\n",
+    ), describe(result)
+    assert (tmp_path / "app.html").read_text() == render_html(str(tmp_path / "app.hunt"))
+    model = build_model(str(tmp_path / "app.hunt"))
+    names = model["names"]
+    shown = {
+        track["label"].rpartition(" / ")[2].partition(" (")[0]: [
+            (row[2], names[row[3]]) for row in sorted(track["slices"], key=lambda row: row[0])
+        ]
+        for track in model["tracks"]
+    }
+    calls = [(0, "top"), (1, "fail"), (1, "leaf")]
+    main = [(0, "<module __main__>"), *[(depth + 1, name) for depth, name in calls]]
+    assert shown == {"MainThread": main, "helper": calls}
+    # Raised in fail(), then seen in top() where it is caught: twice in each thread.
+    assert [names[name] for track in model["tracks"] for _ts, _depth, name in track["instants"]] == ["KeyError"] * 4
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (Debian's chromium package)")
+def test_headless_chromium_draws_a_recording(tmp_path: Path) -> None:
+    recording = tmp_path / "run.hunt"
+    write_recording(recording)
+    page = tmp_path / "run.html"
+    page.write_text(render_html(str(recording)))
+    assert CHROMIUM is not None
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+    flags += ["--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, timeout=120, check=False
+    ).stdout.decode()
+    assert "<title>hunter view: 3 calls drawn</title>" in dom
+    assert "2 threads, 3 calls, 1 ms" in dom
+
+
+def test_a_recording_the_viewer_cannot_read_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    newer = [["hunter-record", 99, {"pid": 1}], ["x", 1]]
+    write_recording(tmp_path / "newer.hunt", newer)
+    write_recording(tmp_path / "empty.hunt", RECORDING[:4])
+    (tmp_path / "text.txt").write_text("hello\n")
+    cases = {
+        "newer.hunt": "'newer.hunt' is a version 99 recording; this hunter reads versions up to 1: upgrade hunter",
+        "empty.hunt": "'empty.hunt': no trace events in it",
+        "text.txt": "'text.txt': not a recording, Chrome trace or JSON Lines timeline (it is not JSON)",
+    }
+    for name, message in cases.items():
+        result = run_python(["-m", "hunter", "view", name, "-o", "page.html"], cwd=tmp_path, timeout=60)
+        assert (result.returncode, result.stderr) == (2, f"python -m hunter view: error: {message}\n"), describe(result)
+    assert not (tmp_path / "page.html").exists()

@@ -773,8 +773,11 @@ class CallPrinter(CodePrinter):
         else:  # a recording's stand-in for a code object (no weak reference to it): not kept
             heads = self._argument_heads(code)
         local_values = event.locals
-        value_repr = self.try_str if event.detached else self.try_repr
-        return ", ".join([f"{head}{value_repr(local_values.get(name, MISSING))}" for head, name in heads])
+        if event.detached:  # (through _value_repr, which a replay of a recording adapts to its texts)
+            value_repr = self._value_repr
+            return ", ".join([f"{head}{value_repr(event, local_values.get(name, MISSING))}" for head, name in heads])
+        live_repr = self.try_repr
+        return ", ".join([f"{head}{live_repr(local_values.get(name, MISSING))}" for head, name in heads])
 
     def _argument_heads(self, code: Any) -> tuple[tuple[str, str], ...]:
         """Each parameter of ``code`` as (the text before its value, its name)."""

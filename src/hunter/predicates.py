@@ -512,9 +512,13 @@ class Backlog(_Composable):
         first_depth = first.depth
         first_is_call = first.kind == "call"
         missing = min(first_depth, max(0, self.stack - (event.depth - first_depth) + first_is_call))
-        frame = first.frame
-        if missing < 1 or frame is None:
+        if missing < 1:
             return []
+        frame = first.frame
+        if frame is None:
+            # A replayed recording's event: the recorded calls around it stand for the frames (hunter.record.callers).
+            made_up_calls = first.__dict__.get("made_up_calls")
+            return list(made_up_calls(missing, first, event, self.vars)) if made_up_calls is not None else []
         if first_is_call:
             frame = frame.f_back
         made_up: list[Event] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 from collections import deque
 from collections.abc import Callable
@@ -145,3 +147,16 @@ def value_repr(value: Any, limit: int) -> str:
         half = limit // 2
         text = f"{text[:half]} [...] {text[-half:]}"
     return text
+
+
+#: A recorded exception's text, ``(<class 'mod.Name'>, value, <traceback object at 0x...>)``: its parts.
+_RECORDED_EXCEPTION = re.compile(
+    r"\(<class '(?:[^']*\.)?([^'.]+)'>, (.*), <traceback object at 0x[0-9a-fA-F]+>\)\Z", re.S
+)
+
+
+def recorded_exception(text: str) -> tuple[str, str]:
+    """The class name and the value's text of an exception as a recording holds it (the text of the event's
+    ``(type, value, traceback)``); ``("exception", text)`` for a text of another shape."""
+    match = _RECORDED_EXCEPTION.match(text)
+    return (match.group(1), match.group(2)) if match else ("exception", text)

@@ -16,7 +16,15 @@ from ._chrome_files import FORMS, OBJECT_FOOTER, OBJECT_HEADER, merge, read_even
 from ._greenlets import GreenletTracks
 from ._summary import TASK_TIDS
 from ._timeline import ThreadState, TimelineWriter, current_thread_name
-from ._values import argument_spec, argument_text, escape, remember_code, value_json, value_repr
+from ._values import (
+    argument_spec,
+    argument_text,
+    escape,
+    recorded_exception,
+    remember_code,
+    value_json,
+    value_repr,
+)
 
 __all__ = ["ChromeTrace", "end_fields", "merge", "read_events", "unfinished_children"]
 
@@ -339,6 +347,8 @@ class ChromeTrace(TimelineWriter):
                 known = self._codes.get(id(code))
                 site = known[1] if known is not None and known[0] is code else self._describe(code, event)
                 static, name = site[0], site[1]
+                if self.args and event.locals:  # (a recording's call: its arguments' texts, in the E event as live)
+                    name = _name_entry(name, argument_text(_Locals(event.locals), site[2], self.value_json))
             state.buf.append(f"{state.begin_head}{self.now_us()},{static}}}}}\n")
             stack.append(key)
             state.names.append(name)
@@ -349,7 +359,12 @@ class ChromeTrace(TimelineWriter):
                 self._unwind_to(state, key)
             stack.pop()
             name = state.names.pop()
-            fields = end_fields(name, f'"return":{self.value_json(event.arg)}' if self.args else "")
+            exc, state.exc = state.exc, None
+            if exc is not None and exc[0] == key and event.instruction is not None and event.instruction < 0:
+                # A recording's return that is no return (an exception passed through): ended by it, as live.
+                fields = end_fields(name, f'"exception":{escape(exc[1])}' if self.args else "")
+            else:
+                fields = end_fields(name, f'"return":{self.value_json(event.arg)}' if self.args else "")
             state.buf.append(f"{state.end_head}{self.now_us()},{fields}}}\n")
         elif kind == "exception":
             self._exception(state, event)
@@ -359,7 +374,8 @@ class ChromeTrace(TimelineWriter):
         if self.asyncio and _tasks.is_await_machinery(frame, event.arg):
             return  # an awaited coroutine handing back its result: not an exception of the program's
         if frame is None:
-            key = _DETACHED - event.depth
+            # (an exception event is one deeper than its frame's call and return, as line events are)
+            key = _DETACHED - (event.depth - 1)
         elif event.builtin:
             key = -id(frame)
         else:
@@ -369,12 +385,15 @@ class ChromeTrace(TimelineWriter):
                 # The innermost open call was recorded raw (no frame to compare): the exception is its own, or of
                 # a frame whose calls aren't recorded, which is left before (and so never ends) that call.
                 key = _RAW_DEPTH - len(stack)
-        try:
-            exc_type, value = event.arg[0], event.arg[1]
-            name = type.__dict__["__name__"].__get__(exc_type) if isinstance(exc_type, type) else "exception"
-        except Exception:  # an odd arg: still record that something was raised
-            name, value = "exception", None
-        text = value_repr(value, self.repr_limit)
+        if type(event.arg) is str:  # a recording's event (replayed): the text of (type, value, traceback)
+            name, text = recorded_exception(event.arg)
+        else:
+            try:
+                exc_type, value = event.arg[0], event.arg[1]
+                name = type.__dict__["__name__"].__get__(exc_type) if isinstance(exc_type, type) else "exception"
+            except Exception:  # an odd arg: still record that something was raised
+                name, value = "exception", None
+            text = value_repr(value, self.repr_limit)
         state.exc = (key, text)
         location = f"{self._location_file(event)}:{event.lineno}"
         state.buf.append(
@@ -538,6 +557,16 @@ class ChromeTrace(TimelineWriter):
             state.stack.pop()
             name = state.names.pop()
             state.buf.append(f"{end}{ts},{end_fields(name, unfinished)}}}\n")
+
+
+class _Locals:
+    """A stand-in for a frame whose variables are a mapping (a recorded call's arguments): ``argument_text`` reads
+    ``f_locals`` only."""
+
+    __slots__ = ("f_locals",)
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self.f_locals = mapping
 
 
 def _name_entry(name: str, arguments: str) -> str:

@@ -16,6 +16,9 @@ from typing import Any
 from ._files import open_read, read_lines_of
 from .chrome import read_events
 
+#: How a trace file of ``hunter record`` starts (its header line: see hunter.record.format).
+RECORDING_HEAD = b'["hunter-record"'
+
 __all__ = ["build_model", "main", "render_html"]
 
 #: Characters of a call's arguments kept for its detail panel (the page must stay loadable for big traces).
@@ -37,11 +40,11 @@ def _chrome_events(path: str) -> list[dict[str, Any]]:
         with open_read(path) as file:
             document = json.loads(b"".join(read_lines_of(file)) or b"null")
     except (ValueError, EOFError) as exc:
-        raise NotATimeline("not a Chrome trace or JSON Lines timeline (it is not JSON)") from exc
+        raise NotATimeline("not a recording, Chrome trace or JSON Lines timeline (it is not JSON)") from exc
     if isinstance(document, dict):
         document = document.get("traceEvents")
     if not isinstance(document, list) or not any(isinstance(event, dict) and "ph" in event for event in document):
-        raise NotATimeline("not a Chrome trace or JSON Lines timeline (no trace events in it)")
+        raise NotATimeline("not a recording, Chrome trace or JSON Lines timeline (no trace events in it)")
     return [event for event in document if isinstance(event, dict)]
 
 
@@ -105,15 +108,31 @@ def build_model(path: str) -> dict[str, Any]:
 
 
 def _events_of(path: str) -> Iterable[dict[str, Any]]:
-    """The file's events, Chrome-style, whichever of our two formats it holds (or another producer's JSON)."""
+    """The file's events, Chrome-style, whichever of our formats it holds (or another producer's JSON), told by
+    its first bytes: a recording's header, a JSON Lines record, else Chrome-trace JSON."""
     with open_read(path) as file:
         try:
-            head = file.read(16).lstrip()
+            head = file.read(32).lstrip()
         except (EOFError, OSError) as exc:
             raise NotATimeline("a damaged gzip file") from exc
     if not head:
         raise NotATimeline("an empty file")
+    if head.startswith(RECORDING_HEAD):
+        return _recorded_events(path)
     return _jsonl_events(path) if head.startswith(b'{"time"') else _chrome_events(path)
+
+
+def _recorded_events(path: str) -> Iterable[dict[str, Any]]:
+    """A trace file of ``hunter record`` (with the parts its other processes wrote) as Chrome-style events."""
+    from ..record.reader import FormatError, read
+    from ..record.timeline import chrome_events
+
+    try:
+        trace = read(path)
+    except FormatError as exc:
+        # (its message starts with the file's full name, which the command line's error already names)
+        raise NotATimeline(str(exc).rpartition(" is ")[2]) from None
+    return chrome_events(trace)
 
 
 class _Model:
@@ -306,9 +325,12 @@ def main(argv: Sequence[str], prog: str = "hunter") -> int:
     """``hunter view FILE [-o PAGE.html] [--port N] [--no-browser]``."""
     parser = argparse.ArgumentParser(
         prog=f"{prog} view",
-        description="Show a timeline (--format chrome or jsonl) as a flame chart in the browser, offline.",
+        description="Show a timeline (--format chrome or jsonl) or a recording (hunter record) as a flame chart in the "
+        "browser, offline.",
     )
-    parser.add_argument("file", help="a timeline written by hunter (Chrome trace JSON or JSON Lines)")
+    parser.add_argument(
+        "file", help="a timeline written by hunter (Chrome trace JSON or JSON Lines) or a trace file of hunter record"
+    )
     parser.add_argument("-o", "--output", metavar="PAGE", help="write one self-contained .html file instead of serving")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 to serve on (default: any free one)")
     parser.add_argument("--no-browser", action="store_true", help="don't open a browser, just serve")

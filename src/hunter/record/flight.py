@@ -17,7 +17,7 @@ from typing import Any
 from ..event import Event
 from .writer import Recorder
 
-__all__ = ["FlightRecorder", "dump_all"]
+__all__ = ["FlightRecorder", "dump_all", "live_recorders"]
 
 #: The signal that asks every flight recorder of the process to write its events.
 DUMP_SIGNAL = getattr(signal, "SIGUSR2", None)
@@ -227,6 +227,11 @@ def dump_all(wait: bool = True) -> list[str]:
             if filename:
                 written.append(filename)
     return written
+
+
+def live_recorders() -> list[FlightRecorder]:
+    """The flight recorders of this process that hold events (those dump_all() writes)."""
+    return list(_live)
 
 
 def _on_signal(signum: int, frame: Any) -> None:

@@ -10,8 +10,9 @@ from typing import Any
 from .._output import _streams
 from .. import actions, config
 from .._setup._options import prepare
-from ..predicates import Query, walk
+from ..predicates import Backlog, Query, walk
 from ..util import safe_repr
+from .callers import CallChains
 from .events import RECORDED_FIELDS, RecordedEvent
 from .reader import Part, Trace
 
@@ -37,6 +38,11 @@ _FIELD_HINTS = {
     "instruction": "recordings don't hold instructions; use a live trace for it",
     "arg": "record values (leave out --no-values / record_values=False)",
 }
+#: Why a query can't compare ``arg`` even when values were recorded.
+_ARG_IS_TEXT = (
+    "the query compares 'arg', and a recording holds only its text (what safe_repr showed), not the value: use a "
+    "live trace for it"
+)
 
 
 def _nodes(predicate: Any) -> Iterator[Any]:
@@ -53,6 +59,9 @@ def check_replayable(predicate: Any, metadata: dict[str, Any]) -> None:
             for field, _operator, _value in node._checks:
                 if field not in RECORDED_FIELDS or (field == "arg" and not values):
                     raise Refused(f"the query reads {field!r}, which is not recorded: {_FIELD_HINTS.get(field, '')}")
+                if field == "arg":
+                    # (arg=None would match no recorded return, whose arg is the text "None")
+                    raise Refused(_ARG_IS_TEXT)
         problem = _LIVE_ONLY.get(type(node))
         if problem is not None:
             raise Refused(f"{type(node).__name__} {problem}")
@@ -130,6 +139,7 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
     matched = 0
     clock = [0]
     _recorded_time(predicate, clock, int(trace.metadata.get("origin_ns", 0)))
+    _recorded_failures(predicate)
 
     def handle(event: RecordedEvent) -> None:
         nonlocal matched
@@ -146,18 +156,38 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
             if len(parts) > 1:
                 _streams.write(config.default_stream, f"--- process {part.pid}: {_command(part)}\n")
                 _fresh_printers(predicate)
-            _replay_part(part, handle, support)
+            _replay_part(part, handle, support, _needs_callers(predicate))
     finally:
         _close_exporters(predicate)
     return matched
 
 
-def _replay_part(part: Part, handle: Callable[[RecordedEvent], None], support: bool | None) -> None:
-    """One process's events: its main thread's on this thread, each other thread's on a thread of its own."""
+def _needs_callers(predicate: Any) -> bool:
+    """Whether the query has a Backlog, which makes up calls for the callers of its first event (see callers.py)."""
+    return any(isinstance(node, Backlog) for node in _nodes(predicate))
+
+
+def _replay_part(
+    part: Part, handle: Callable[[RecordedEvent], None], support: bool | None, callers: bool = False
+) -> None:
+    """One process's events: its main thread's on this thread, each other thread's on a thread of its own.
+
+    With ``threading_support=False`` only the thread that started the recording is replayed: a live trace with it
+    traces only the thread that started it.
+    """
     workers: dict[int | None, Callable[[RecordedEvent], None]] = {None: handle}
+    first: list[int | None] = []
+    chains = CallChains() if callers else None
     try:
         for event in part.events():
+            if support is False:
+                if not first:
+                    first.append(event.threadid)
+                if event.threadid != first[0]:
+                    continue
             event.threading_support = support
+            if chains is not None:
+                chains.follow(event)
             run = workers.get(event.threadid)
             if run is None:
                 run = workers[event.threadid] = _Worker(handle)
@@ -193,6 +223,31 @@ def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
             # (microseconds since the recording's origin, plus the 1 µs every timeline starts at)
             node.now_us = lambda: (clock[0] - origin) / 1000 + 1  # type: ignore[method-assign]
             node.value_json = escape
+
+
+#: How a recording holds a value whose repr failed (hunter.record.writer.value_text): the failure's text after it.
+_FAILED = "!!! FAILED REPR: "
+
+
+def _recorded_failures(predicate: Any) -> None:
+    """The printers show a recorded failed repr as a live printer shows the failure (coloured as one, whole), not as a
+    value text cut to ``repr_limit``."""
+    for node in _nodes(predicate):
+        if isinstance(node, actions.ColorStreamAction):
+            node._value_repr = _failure_aware(node)  # type: ignore[method-assign,assignment]
+
+
+def _failure_aware(printer: actions.ColorStreamAction) -> Callable[[Any, Any], str]:
+    shown = type(printer)._value_repr
+
+    def value_repr(event: Any, value: Any) -> str:
+        if event.detached and type(value) is str and value.startswith(_FAILED):
+            tags = printer.tags
+            detail = value[len(_FAILED) :]
+            return f"{tags['INTERNAL-FAILURE']}{_FAILED}{tags['INTERNAL-DETAIL']}{detail}{tags['RESET']}"
+        return shown(printer, event, value)
+
+    return value_repr
 
 
 def _close_exporters(predicate: Any) -> None:

@@ -536,7 +536,11 @@ class Recorder(Action):
         return site, max(entered, 1)
 
     def _register(self, site: _Site, frame: FrameType, state: _ThreadState) -> None:
-        """A raw site's first record in this file: its code entry (and source) go first, in the thread's order."""
+        """A raw site's first record in this file: its code entry (and source) go first, among the shared entries.
+
+        Not among this thread's records: another thread may record the site too, and its records may be written out
+        before this thread's are; the entries are written before any thread's records that follow them.
+        """
         table = self._table
         code = site.code
         with self._lock:
@@ -547,14 +551,10 @@ class Recorder(Action):
                 return
             site.ref = table.new_ref()
             table.codes[id(code)] = (code, site.ref, site.names)
-            lines = []
             if site.filename not in table.sources:
                 table.sources.add(site.filename)
-                lines.extend(_source_lines(site.filename, frame.f_globals))
-            lines.append(_site_line(site))
-        records = state.records
-        for line in lines:
-            records.append((None, 0, line))
+                self._buffer.extend(_source_lines(site.filename, frame.f_globals))
+            self._buffer.append(_site_line(site))
 
     def _format(self, state: _ThreadState) -> None:
         """Turn a thread's raw records into lines (the caller holds the lock)."""

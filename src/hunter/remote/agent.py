@@ -420,6 +420,9 @@ class _Session:
             },
         )
         frame = self.reader.read(deadline=time.monotonic() + REQUEST_TIMEOUT)
+        if frame is not None and frame.kind == channel.DUMP:
+            self.dump()
+            return
         if frame is None or frame.kind != channel.REQUEST:
             return
         request = json.loads(frame.payload)
@@ -452,6 +455,14 @@ class _Session:
                 quit_requested = True
                 break
         self.end(channel.BYE if quit_requested else None)
+
+    def dump(self) -> None:
+        """``hunter-trace --dump``: write this process's flight recorders now and say which files (nothing traced)."""
+        written, problems = dump_flight_recorders()
+        if not written and not problems:
+            self.send(channel.ERROR, NO_FLIGHT_RECORDER.encode())
+            return
+        self.send_json(channel.DUMPED, {"files": written, "problems": problems})
 
     def start(self, options: str, colors: bool) -> None:
         """Parse the options as trace() would, send every printer's output to the CLI, start the tracer."""
@@ -520,6 +531,32 @@ class _Session:
                     self.send(last)
             self.abort()
             self.sock.close()
+
+
+NO_FLIGHT_RECORDER = (
+    "has no flight recorder holding events (start it with record=PATH, record_last=N in PYTHONHUNTER or trace(), "
+    "or run it with hunter record --last N)"
+)
+
+
+def dump_flight_recorders() -> tuple[list[str], list[str]]:
+    """Write every flight recorder of this process: the files written, and one line per recorder that failed."""
+    # Only when recording machinery is already loaded: a process that never recorded has no flight recorder, and
+    # importing it here would only cost the program.
+    flight = sys.modules.get("hunter.record.flight")
+    if flight is None:
+        return [], []
+    written: list[str] = []
+    problems: list[str] = []
+    for recorder in flight.live_recorders():
+        try:
+            filename = recorder.dump()
+        except OSError as exc:
+            problems.append(f"cannot write {recorder.path!r}: {exc.strerror or exc}")
+            continue
+        if filename:
+            written.append(filename)
+    return written, problems
 
 
 def trace_arguments(options: str, backend_here: bool = True) -> TraceSetup:

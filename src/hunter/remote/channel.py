@@ -29,7 +29,7 @@ __all__ = [
     "socket_name",
 ]
 
-# Message kinds (one byte each). The CLI sends REQUEST and QUIT; the target sends the rest.
+# Message kinds (one byte each). The CLI sends REQUEST, DUMP and QUIT; the target sends the rest.
 HELLO = b"H"  # target -> CLI: JSON facts about the target, sent right after connecting
 REQUEST = b"R"  # CLI -> target: JSON {"options": str, "colors": bool}
 ACCEPTED = b"A"  # target -> CLI: JSON, tracing has started
@@ -39,6 +39,8 @@ NOTE = b"N"  # target -> CLI: one line of text for the user (not trace output)
 QUIT = b"Q"  # CLI -> target: stop tracing and close
 BYE = b"B"  # target -> CLI: tracing stopped after QUIT; the channel closes next
 EXITING = b"X"  # target -> CLI: the interpreter is shutting down
+DUMP = b"D"  # CLI -> target (instead of REQUEST): write the flight recorders now; nothing is traced
+DUMPED = b"W"  # target -> CLI: JSON {"files": [str], "problems": [str]}, what the dump wrote; the channel closes next
 
 _HEADER = struct.Struct(">cI")
 #: The agent sends trace output in pieces of at most OUTPUT_CHUNK characters (4 bytes each in UTF-8 at most);

@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="the signal the process listens on (default: SIGURG, as hunter.remote.install())",
     )
+    parser.add_argument(
+        "--dump",
+        action="store_true",
+        help="instead of tracing: ask the process to write its flight recorder (record=..., record_last=N) now",
+    )
     parser.add_argument("options", nargs="*", help="trace() arguments, joined with ', '")
     return parser
 
@@ -72,11 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = ", ".join(args.options)
     try:
         # Everything is checked before the target is touched at all (no signal sent, no gdb started).
+        if args.dump and options:
+            raise AttachError("--dump takes no trace options: the process writes what its flight recorder holds")
         check_options(options)
         signum = parse_signal(args.signal) if args.signal is not None else DEFAULT_SIGNAL
         check_timeout(args.timeout)
         session = _CLISession(args.pid, args.timeout, args.gdb, signum, args.signal is not None)
-        return session.run(options)
+        return session.run(options, args.dump)
     except (AttachError, ValueError) as exc:
         _say(str(exc))
         return _EXIT_ERROR
@@ -373,7 +380,7 @@ class _CLISession:
 
     # -- the session --
 
-    def run(self, options: str) -> int:
+    def run(self, options: str, dump: bool = False) -> int:
         uid, gid = self.target_uid()
         detach_signals = [s for s in ("SIGTERM", "SIGHUP") if hasattr(_signal, s)]
         previous = {name: _signal.signal(getattr(_signal, name), self._on_detach_signal) for name in detach_signals}
@@ -384,7 +391,7 @@ class _CLISession:
             self.trigger()
             conn = self.accept(uid)
             try:
-                return self.stream(conn, options)
+                return self.dump(conn) if dump else self.stream(conn, options)
             finally:
                 conn.close()
         except (KeyboardInterrupt, _Detach):
@@ -428,6 +435,41 @@ class _CLISession:
         if frame.kind != channel.ACCEPTED:
             raise AttachError(f"unexpected answer from process {self.pid}")
         return {**hello, **self._facts(frame.payload, "answer")}
+
+    def dump(self, conn: socket.socket) -> int:
+        """``--dump``: ask the process to write its flight recorders, say which files it wrote; nothing is traced."""
+        reader = channel.FrameReader(conn)
+        # (writing the recorder's events takes the process a moment: a little more than the timeout)
+        deadline = time.monotonic() + self.timeout + 5
+        try:
+            frame = reader.read(deadline)
+            if frame is not None and frame.kind == channel.ERROR:
+                raise AttachError(_text(frame.payload))
+            if frame is None or frame.kind != channel.HELLO:
+                raise AttachError(f"process {self.pid} closed the connection before saying hello")
+            channel.send_frame(conn, channel.DUMP)
+            frame = reader.read(deadline)
+        except TimeoutError:
+            raise AttachError(f"process {self.pid} did not write its flight recorder within the timeout") from None
+        except (OSError, channel.ChannelError) as exc:
+            raise AttachError(f"lost the connection to process {self.pid} while it dumped: {exc}") from None
+        if frame is None:
+            raise AttachError(
+                f"process {self.pid} closed the connection without dumping (is its hunter older than --dump?)"
+            )
+        if frame.kind == channel.ERROR:
+            raise AttachError(f"process {self.pid} {_text(frame.payload)}")
+        if frame.kind != channel.DUMPED:
+            raise AttachError(f"unexpected answer from process {self.pid}")
+        answer = self._facts(frame.payload, "answer")
+        written, problems = answer.get("files"), answer.get("problems")
+        if not isinstance(written, list) or not isinstance(problems, list):
+            raise AttachError(f"process {self.pid} sent a malformed answer; is it really hunter?")
+        for filename in written:
+            _say(f"process {self.pid} wrote its flight recorder to {filename}")
+        for problem in problems:
+            _say(f"process {self.pid}: flight recorder: {problem}")
+        return _EXIT_OK if written and not problems else _EXIT_ERROR
 
     def _keep_early(self, payload: bytes) -> None:
         if self.early_size + len(payload) <= EARLY_OUTPUT_LIMIT:
