@@ -211,16 +211,33 @@ def record(app: Any, path: Path, raw: bool, args: bool, predicate: Any) -> tuple
         hunter._engine._recording.enabled = True
     assert result == ("bad value", [1, 2, 3])
     events = load_strict(path)
-    check_timeline(events)
+    roots = check_timeline(events)
     names = {event["tid"]: event["args"]["name"] for event in events if event["name"] == "thread_name"}
     threads: dict[str, list[Any]] = {}
-    for event in events:
-        if event["ph"] != "M":
-            shown = {key: value for key, value in event.items() if key not in ("ts", "pid", "tid")}
-            # (A generator expression's argument is an iterator, shown with its address.)
-            shown = json.loads(re.sub(r"0x[0-9a-f]+", "0x?", json.dumps(shown)))
-            threads.setdefault(names[event["tid"]], []).append(shown)
+    for (_pid, tid), nodes in roots.items():
+        # The calls in the order they began, with what their beginning, end and instants say (how a call is written,
+        # X or B/E, depends on when lines were written out: the same calls, values and nesting either way).
+        threads[names[tid]] = [json.loads(re.sub(r"0x[0-9a-f]+", "0x?", json.dumps(call))) for call in _calls(nodes)]
     return threads, exporter.events, taken
+
+
+def _calls(nodes: list[Any], depth: int = 0) -> list[dict[str, Any]]:
+    """Each call of a forest (check_timeline's nodes) in the order they began: its name, category, args and depth."""
+    calls = []
+    for node in nodes:
+        instants = [{"name": event["name"], "args": event.get("args")} for event in node.instants]
+        calls.append(
+            {
+                "name": node.name,
+                "cat": node.begin.get("cat"),
+                "args": node.begin.get("args", {}),
+                "end": node.end.get("args", {}),
+                "depth": depth,
+                "instants": instants,
+            }
+        )
+        calls.extend(_calls(node.children, depth + 1))
+    return calls
 
 
 STATIC = {
@@ -241,7 +258,7 @@ def test_a_static_filter_records_raw_and_writes_what_events_write(
     # Really taken: without it no plan; with it, only exceptions (the instant events) reached the exporter as events.
     assert plan is None
     assert raw_plan is not None
-    exceptions = sum(event["ph"] == "i" for events in by_records.values() for event in events)
+    exceptions = sum(len(call["instants"]) for calls in by_records.values() for call in calls)
     assert exceptions >= 5  # fails() x3, unwinds(), catches()
     assert raw_events_seen == exceptions
     assert events_seen > 100
@@ -249,15 +266,13 @@ def test_a_static_filter_records_raw_and_writes_what_events_write(
     assert main[0]["name"] == "main"
     if args:
         # Arguments and values as events show them: taken when the call happens / the value is returned.
-        ended = next(event for event in main if event["ph"] == "E" and "options" in event.get("args", {}))
-        assert ended["args"]["options"] == "{'key': <recorded_app.Evil object at 0x?>}"  # (no user __repr__ runs)
-        returned = next(event for event in main if event["ph"] == "E" and event["name"] == "returns_list")
-        assert returned["args"] == {"items": "[1, 2]", "return": "[1, 2]"}
-        assert any(
-            event["ph"] == "E" and event.get("args") == {"exception": "ValueError('bad value')"} for event in main
-        )
+        ended = next(call for call in main if "options" in call["end"])
+        assert ended["end"]["options"] == "{'key': <recorded_app.Evil object at 0x?>}"  # (no user __repr__ runs)
+        returned = next(call for call in main if call["name"] == "returns_list")
+        assert returned["end"] == {"items": "[1, 2]", "return": "[1, 2]"}
+        assert any(call["end"] == {"exception": "ValueError('bad value')"} for call in main)
     else:
-        assert all(set(event.get("args", {})) <= {"location", "exception"} for event in main)
+        assert all(set(call["args"]) <= {"location", "builtin"} and not call["end"] for call in main)
     assert {name for name in by_records if name.startswith("worker")} == {"worker-0", "worker-1"}
 
 

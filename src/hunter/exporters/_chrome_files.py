@@ -21,7 +21,8 @@ OBJECT_FOOTER = "]}\n"
 
 
 _EVENT_HEAD = re.compile(
-    r',?\{"ph":"(.)",(?:"s":".",)?"pid":(-?\d+),"tid":(-?\d+),"ts":([-+0-9.eE]+)(?:,("name":"(?:[^"\\]|\\.)*"))?'
+    r',?\{"ph":"(.)",(?:"s":".",)?"pid":(-?\d+),"tid":(-?\d+),"ts":([-+0-9.eE]+)(?:,"dur":([-+0-9.eE]+))?'
+    r'(?:,("name":"(?:[^"\\]|\\.)*"))?'
 )
 
 
@@ -124,9 +125,13 @@ def _still_running(pid: int) -> bool:
 
 
 def _copy(source: str, out: TextIO, first: bool, limit: int | None = None) -> None:
-    """Append one file's events (its first ``limit`` bytes) to ``out``; calls left open get closing events."""
+    """Append one file's events (its first ``limit`` bytes) to ``out``; calls left open get closing events.
+
+    Calls are complete events (X), or B/E pairs (of either form: ours written when a call ends, or as it begins):
+    a B without its E is a call that was running when the file was cut off, closed at the last time of its thread.
+    """
     open_calls: dict[tuple[str, str], list[str]] = {}
-    last_ts: dict[tuple[str, str], str] = {}
+    last_ts: dict[tuple[str, str], float] = {}
     leading = first
     for line in iter_lines(source, limit):
         text = line.strip()
@@ -135,9 +140,12 @@ def _copy(source: str, out: TextIO, first: bool, limit: int | None = None) -> No
         match = _EVENT_HEAD.match(text)
         if match:
             where = (match.group(2), match.group(3))
-            last_ts[where] = match.group(4)
+            with contextlib.suppress(ValueError):  # (a file of another producer: odd numbers are left alone)
+                # A call written when it ended comes after those that began later: the latest time of all counts.
+                end = float(match.group(4)) + float(match.group(5) or 0)
+                last_ts[where] = max(last_ts.get(where, end), end)
             if match.group(1) == "B":
-                open_calls.setdefault(where, []).append(match.group(5) or '"name":"?"')
+                open_calls.setdefault(where, []).append(match.group(6) or '"name":"?"')
             elif match.group(1) == "E" and open_calls.get(where):
                 open_calls[where].pop()
         if leading:
@@ -147,7 +155,7 @@ def _copy(source: str, out: TextIO, first: bool, limit: int | None = None) -> No
             out.write(("" if text.startswith(",") else ",") + text + "\n")
     for (pid, tid), names in open_calls.items():
         out.writelines(
-            f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":{last_ts[(pid, tid)]},{name},'
+            f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":{round(last_ts.get((pid, tid), 0.0), 3)},{name},'
             '"args":{"unfinished":"process ended"}}\n'
             for name in reversed(names)
         )
