@@ -1051,3 +1051,90 @@ def test_queued_lines_are_written_on_a_timer_not_only_by_count(tmp_path: Path) -
     assert result.returncode == -signal.SIGKILL, describe(result)
     events = read_events(str(target))
     assert [event["name"] for event in events if event["ph"] == "B"].count("leaf") == 4
+
+
+# -- min_duration ----------------------------------------------------------------------------------------------
+
+
+def _leaf() -> None:
+    pass
+
+
+def _middle() -> None:
+    _leaf()
+    _leaf()
+
+
+def _top() -> None:
+    _middle()
+
+
+@pytest.mark.parametrize("args", [False, True], ids=["no-args", "args"])
+def test_min_duration_leaves_out_shorter_calls_on_the_event_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: bool
+) -> None:
+    import itertools
+    import time
+
+    import hunter
+    import hunter._engine._recording
+    import hunter.exporters.chrome
+
+    # A clock that moves 1 µs each time the exporter reads it (once per call and per return): a leaf lasts 1 µs,
+    # _middle() 5 µs, _top() 7 µs, whatever the machine's speed.
+    ticks = itertools.count()
+    origin = time.perf_counter_ns()
+    monkeypatch.setattr(hunter.exporters.chrome, "_perf_ns", lambda: origin + next(ticks) * 1000)
+    monkeypatch.setattr(hunter._engine._recording, "enabled", False)
+    target = tmp_path / "out.json"
+    with ChromeTrace(str(target), args=args, min_duration=3e-6) as out:
+        assert "min_duration=3e-06" in repr(out)
+        with hunter.trace(function_in=("_top", "_middle", "_leaf"), kind_in=("call", "return"), action=out):
+            _top()
+    roots = check_timeline(load_strict(target))
+    [forest] = roots.values()
+    assert [node.shape() for node in forest] == [("_top", [("_middle", [])])]
+    [top] = forest
+    assert top.end["ts"] - top.begin["ts"] == pytest.approx(7.0)
+    if args:
+        assert top.end["args"] == {"return": "None"}
+
+
+@pytest.mark.parametrize("args", [False, True], ids=["no-args", "args"])
+def test_min_duration_leaves_out_shorter_calls_recorded_raw(tmp_path: Path, args: bool) -> None:
+    import time
+
+    from hunter._engine._recording import RETURN
+
+    target = tmp_path / "out.json"
+    out = ChromeTrace(str(target), args=args, min_duration=0.001)
+    top, leaf = (out.describe(function.__code__, __name__, __file__) for function in (_top, _leaf))
+    records = out.thread_records()
+    assert records is not None
+    start = time.perf_counter_ns()
+    value = ('"1"',) if args else ()
+    text = (',"x":"2"',) if args else ()
+    records.extend(
+        [
+            (top, start, *text),
+            (leaf, start + 10, *text),
+            (RETURN, start + 999_999, *value),  # 0.99999 ms: left out
+            (leaf, start + 1_000_000, *text),
+            (RETURN, start + 2_000_000, *value),  # 1 ms: kept
+            (RETURN, start + 3_000_000, *value),
+        ]
+    )
+    out.close()
+    roots = check_timeline(load_strict(target))
+    [forest] = roots.values()
+    assert [node.shape() for node in forest] == [("_top", [("_leaf", [])])]
+    [kept] = forest[0].children
+    assert kept.end["ts"] - kept.begin["ts"] == pytest.approx(1000.0)
+    if args:
+        assert kept.end["args"] == {"x": "2", "return": "1"}
+
+
+def test_min_duration_is_checked() -> None:
+    for bad in (-1, "1ms", True, float("nan")):
+        with pytest.raises(ValueError, match="min_duration"):
+            ChromeTrace(os.devnull, min_duration=bad)

@@ -350,6 +350,30 @@ def test_max_size_takes_units_and_says_what_is_wrong(tmp_path: Path) -> None:
     assert "--max-size applies to --format chrome and jsonl" in result.stderr
 
 
+def test_min_duration_takes_units_and_says_what_is_wrong(tmp_path: Path) -> None:
+    from hunter.cli._parser import _duration
+
+    assert [_duration(text) for text in ("250", "100us", "0.5ms", "2s", "1.5 MS", ".5s")] == pytest.approx(
+        [250e-6, 100e-6, 0.5e-3, 2.0, 1.5e-3, 0.5]
+    )
+    for bad in ("", "ms", "5 parsecs", "-1ms", "1e3"):
+        with pytest.raises(ValueError):
+            _duration(bad)
+    (tmp_path / "prog.py").write_text("def f():\n    pass\n\nf()\n")
+    for args, message in [
+        (("--format", "jsonl"), "--min-duration applies to --format chrome"),
+        (("--format", "chrome", "--min-duration", "5parsec"), "invalid duration value: '5parsec'"),
+    ]:
+        result = run_python(hunter("--min-duration", "1ms", *args, "-o", tmp_path / "t.out"), cwd=tmp_path)
+        assert result.returncode == 2 and message in result.stderr, describe(result)
+    # Every call shorter than it: the timeline is empty, and the line says why (not "no event matched").
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "--min-duration", "1000s", "-o", out), cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    assert result.stderr.splitlines()[-1].startswith("hunter: no call lasted --min-duration (1000 s) or longer (")
+    assert not [event for event in load_strict(out) if event["ph"] != "M"]
+
+
 def test_the_summary_counts_asyncio_tasks_apart_from_threads(tmp_path: Path) -> None:
     (tmp_path / "prog.py").write_text(
         textwrap.dedent(

@@ -25,6 +25,7 @@ _VALUE_OPTIONS = frozenset(
         "--format",
         "--repr-limit",
         "--max-size",
+        "--min-duration",
     }
 )
 _ACTIONS = {
