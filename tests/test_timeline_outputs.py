@@ -300,6 +300,54 @@ def test_hunter_merge_folds_the_files_a_run_left(tmp_path: Path) -> None:
     )
 
 
+def test_merge_closes_the_calls_of_cut_off_files_of_either_form(tmp_path: Path) -> None:
+    # Files written before calls were written whole (a B as each call began) and after (an X when a call ended,
+    # after its callees; a B for a call running when lines were written out): both merge into a whole timeline.
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters._files import per_process_path
+
+    target = tmp_path / "out.json"
+    with ChromeTrace(str(target)):
+        pass
+    token = json.loads(target.read_text().splitlines()[1])["args"]["hunter_run"]
+
+    def child(pid: int, lines: list[str]) -> None:
+        head = (
+            f'[\n{{"ph":"M","name":"process_name","pid":{pid},"tid":{pid},"ts":0,'
+            f'"args":{{"name":"worker","hunter_run":"{token}"}}}}\n'
+            f',{{"ph":"M","name":"thread_name","pid":{pid},"tid":{pid},"ts":0,"args":{{"name":"MainThread"}}}}\n'
+        )
+        Path(per_process_path(str(target), pid)).write_text(head + "".join(f",{line}\n" for line in lines))
+
+    old, new = 999_999_980, 999_999_981
+    child(
+        old,
+        [
+            f'{{"ph":"B","pid":{old},"tid":{old},"ts":1.5,"name":"f","cat":"m","args":{{}}}}',
+            f'{{"ph":"B","pid":{old},"tid":{old},"ts":2.5,"name":"g","cat":"m","args":{{}}}}',
+            f'{{"ph":"E","pid":{old},"tid":{old},"ts":3.5,"name":"g"}}',
+            f'{{"ph":"B","pid":{old},"tid":{old},"ts":4.5,"name":"h","cat":"m","args":{{}}}}',
+        ],
+    )
+    child(
+        new,
+        [
+            f'{{"ph":"X","pid":{new},"tid":{new},"ts":2.5,"dur":1.0,"name":"g","cat":"m","args":{{}}}}',
+            f'{{"ph":"B","pid":{new},"tid":{new},"ts":1.5,"name":"f","cat":"m","args":{{}}}}',
+            f'{{"ph":"X","pid":{new},"tid":{new},"ts":4.5,"dur":20.25,"name":"h","cat":"m","args":{{}}}}',
+        ],
+    )
+    result = run_python(["-m", "hunter", "merge", target], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    events = load_strict(target)
+    closing = {event["pid"]: event for event in events if event.get("args") == {"unfinished": "process ended"}}
+    assert sorted(closing) == [old, new]
+    assert closing[new]["ts"] == 24.75  # after the last call that ended (written before it, as it began earlier)
+    roots = check_timeline(events)
+    assert [node.shape() for node in roots[(old, old)]] == [("f", [("g", []), ("h", [])])]
+    assert [node.shape() for node in roots[(new, new)]] == [("f", [("g", []), ("h", [])])]
+
+
 @pytest.mark.skipif(not POSIX, reason="POSIX signals")
 @pytest.mark.parametrize("format", ["chrome", "jsonl"])
 def test_ctrl_c_in_a_timeline_run_exits_by_sigint_as_python_does(tmp_path: Path, format: str) -> None:
