@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -508,3 +509,76 @@ def test_each_greenlet_gets_a_track_of_its_own(tmp_path: Path) -> None:
     assert greenlets == [f"Greenlet-{number} (MainThread)" for number in range(2, 6)], tracks
     assert len({tid for tid, name in tracks.items() if name.startswith("Greenlet-")}) == 4
     assert " events, 1 thread, 5 greenlets, 1 process, " in result.stderr, describe(result)  # (and the hub)
+
+
+# -- progress while a timeline is finished ---------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_line_waits_then_is_rewritten_in_place_at_most_every_tenth_of_a_second() -> None:
+    from hunter.exporters._progress import Progress
+
+    times = iter([0.0, 0.2, 0.6, 0.65, 0.8])
+    stream = _Terminal()
+    progress = Progress(stream, delay=0.5, clock=lambda: next(times))  # (made at 0.0)
+    for text in ("early", "shown", "too soon", "again"):
+        progress.update(text)
+    progress.done()
+    assert stream.getvalue() == "\rhunter: shown\x1b[K\rhunter: again\x1b[K\r\x1b[K"
+    # Not a terminal (a file, a pipe): nothing, ever.
+    quiet = io.StringIO()
+    progress = Progress(quiet, delay=0)
+    progress.update("text")
+    progress.done()
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "file"])
+def test_finishing_a_timeline_shows_progress_on_a_terminal_then_the_summary_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    # (Thresholds of 0: the line shows however fast this machine finishes; DELAY_S decides when it does.)
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters import _progress
+    from hunter.exporters._files import per_process_path
+    from hunter.exporters._finish import finish_timeline, merge_main
+
+    monkeypatch.setattr(_progress, "DELAY_S", 0)
+    monkeypatch.setattr(_progress, "_EVERY_S", 0)  # (every step shows)
+    stream = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    target = tmp_path / "out.json"
+    exporter = ChromeTrace(str(target))
+    exporter.close()
+    token = json.loads(target.read_text().splitlines()[1])["args"]["hunter_run"]
+    Path(per_process_path(str(target), 999_999_970)).write_text(
+        '[\n{"ph":"M","name":"process_name","pid":999999970,"tid":999999970,"ts":0,'
+        f'"args":{{"name":"worker","hunter_run":"{token}"}}}}\n'
+    )
+    finish_timeline(exporter, "hunter")
+    written = stream.getvalue()
+    summary = f"hunter: timeline written to {target}: 0 events, 0 threads, 2 processes, "
+    if terminal:
+        # Merging the child's file, counting the events, cleared, then the summary line.
+        assert written.startswith("\rhunter: merging 2 files: ")
+        progress, _, rest = written.partition("\r\x1b[K")
+        assert "\x1b[K\rhunter: counting the events: " in progress
+        assert rest.startswith(summary) and rest.count("\n") == 1
+    else:
+        assert written.startswith(summary) and "\r" not in written
+    # hunter merge too.
+    Path(per_process_path(str(target), 999_999_971)).write_text(
+        '[\n{"ph":"M","name":"process_name","pid":999999971,"tid":999999971,"ts":0,'
+        f'"args":{{"name":"worker","hunter_run":"{token}"}}}}\n'
+    )
+    stream.seek(0)
+    stream.truncate()
+    assert merge_main([str(target)], "hunter") == 0
+    assert ("\rhunter: merging 2 files: " in stream.getvalue()) is terminal
+    assert stream.getvalue().split("\r\x1b[K")[-1].startswith(f"hunter: merged 1 file(s) into {target}: ")
