@@ -36,6 +36,8 @@ _RAW_DEPTH = -(1 << 61)
 #: thread's stack (where an event keeps its frame's id).
 CallSite = tuple[str, str, tuple[tuple[str, str], ...], str, str]
 _TRACING_ENDED = '"unfinished":"tracing ended"'
+#: Durations below 1 µs as text (microseconds, 3 decimals): a call through a tracer often lasts less.
+_SHORT = [f"0.{count:03d}" for count in range(1000)]
 #: A returned None (UNWIND records without an exception carry no text).
 _NONE_JSON = value_json(None, 8)
 
@@ -241,13 +243,21 @@ class ChromeTrace(TimelineWriter):
             if not self.args:
                 static = state.names.pop()
                 if depth >= state.begun:
-                    if now - start >= self.min_ns:
+                    took = now - start
+                    if took >= self.min_ns:
                         # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float
-                        # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
+                        # costs many times more (and _base keeps the count above 1000, so there are 4+ digits; a
+                        # duration below 1 µs, common, comes from a table).
                         ts = str(start - self._base)
-                        state.buf.append(
-                            f'{state.prefix[3]}{ts[:-3]}.{ts[-3:]},"dur":{(now - start) / 1000},{static}}}}}\n'
-                        )
+                        if took < 1000:
+                            state.buf.append(
+                                f'{state.prefix[3]}{ts[:-3]}.{ts[-3:]},"dur":{_SHORT[took]},{static}}}}}\n'
+                            )
+                        else:
+                            dur = str(took)
+                            state.buf.append(
+                                f'{state.prefix[3]}{ts[:-3]}.{ts[-3:]},"dur":{dur[:-3]}.{dur[-3:]},{static}}}}}\n'
+                            )
                 else:
                     self._end_begun(state, now, _name_of(static), "")
             else:
@@ -478,6 +488,7 @@ class ChromeTrace(TimelineWriter):
         complete = state.prefix[3]
         base = self._base
         shortest = self.min_ns
+        short = _SHORT
         for what, ns in records:
             if what is RETURN or what is UNWIND:
                 if not stack:
@@ -492,7 +503,12 @@ class ChromeTrace(TimelineWriter):
                 elif ns - start >= shortest:
                     # Microseconds with 3 decimals by cutting the nanoseconds' digits (see __call__).
                     ts = str(start - base)
-                    add(f'{complete}{ts[:-3]}.{ts[-3:]},"dur":{(ns - start) / 1000},{site[4]}')
+                    took = ns - start
+                    if took < 1000:
+                        add(f'{complete}{ts[:-3]}.{ts[-3:]},"dur":{short[took]},{site[4]}')
+                    else:
+                        dur = str(took)
+                        add(f'{complete}{ts[:-3]}.{ts[-3:]},"dur":{dur[:-3]}.{dur[-3:]},{site[4]}')
             else:
                 push(what)
                 push_static(what[0])
@@ -505,6 +521,9 @@ class ChromeTrace(TimelineWriter):
         push_start, pop_start, push_static, pop_static = starts.append, starts.pop, statics.append, statics.pop
         end_pair = self._end_pair
         shortest = self.min_ns
+        add = state.buf.append
+        begin, end = state.prefix[0], state.prefix[1]
+        base = self._base
         for what, ns, text in records:
             if what is RETURN or what is UNWIND:
                 if not stack:
@@ -518,14 +537,20 @@ class ChromeTrace(TimelineWriter):
                     state.exc = None
                     if what is UNWIND:
                         member = f'"exception":{escape(exc[1])}'
-                pop()
+                site = pop()
                 start = pop_start()
                 name = pop_name()
-                static = pop_static()
-                if len(stack) < state.begun or ns - start >= shortest:
+                pop_static()
+                if len(stack) < state.begun:
                     if member is None:
                         member = f'"return":{text or _NONE_JSON}'
-                    end_pair(state, start, ns, static, f"{name}{member}}}")
+                    end_pair(state, start, ns, site[0], f"{name}{member}}}")
+                elif ns - start >= shortest:
+                    # (The B, and the E with the values: _end_pair, inlined. Times as in __call__.)
+                    ts, te = str(start - base), str(ns - base)
+                    if member is None:
+                        member = f'"return":{text or _NONE_JSON}'
+                    add(f"{begin}{ts[:-3]}.{ts[-3:]},{site[4]}{end}{te[:-3]}.{te[-3:]},{name}{member}}}}}\n")
             else:
                 push(what)
                 push_static(what[0])
@@ -607,7 +632,7 @@ class ChromeTrace(TimelineWriter):
         elif now - start >= self.min_ns:
             ts = str(start - self._base)
             state.buf.append(
-                f'{state.prefix[3]}{ts[:-3]}.{ts[-3:]},"dur":{(now - start) / 1000},{static}'
+                f'{state.prefix[3]}{ts[:-3]}.{ts[-3:]},"dur":{_duration(now - start)},{static}'
                 f"{',' if member else ''}{member}}}}}\n"
             )
 
@@ -647,6 +672,14 @@ def end_fields(entry: str, member: str) -> str:
     if entry[-1] == ",":
         return f"{entry}{member}}}" if member else f"{entry[:-1]}}}"
     return f'{entry},"args":{{{member}}}' if member else entry
+
+
+def _duration(took: int) -> str:
+    """Nanoseconds as microseconds with 3 decimals (a ``dur``)."""
+    if took < 1000:
+        return _SHORT[max(took, 0)]
+    text = str(took)
+    return f"{text[:-3]}.{text[-3:]}"
 
 
 def _name_of(static: str) -> str:
