@@ -88,6 +88,7 @@ class ThreadState:
         #: When each open call began (``perf_counter_ns``), and what its beginning says (an exporter's own text):
         #: a call is written when it ends, whole; only calls still open when lines are written out get a beginning
         #: of their own first (the first ``begun`` of the stack have one), so that a file cut off shows them.
+        #: (ChromeTrace without argument values keeps a call's beginning in ``names`` and leaves ``statics`` empty.)
         self.starts: list[int] = []
         self.statics: list[str] = []
         self.begun = 0
