@@ -195,11 +195,13 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     sys.modules.pop(APP, None)
 
 
-def record(app: Any, path: Path, raw: bool, args: bool, predicate: Any) -> tuple[dict[str, list[Any]], int, Any]:
+def record(
+    app: Any, path: Path, raw: bool, args: bool, predicate: Any, batch: int = 256
+) -> tuple[dict[str, list[Any]], int, Any]:
     """Trace app.main() on one path; the timeline's events per thread name (without times and ids)."""
     hunter._engine._recording.enabled = raw
     try:
-        exporter = CountingChrome(str(path), args=args)
+        exporter = CountingChrome(str(path), args=args, batch=batch)
         tracer = hunter.trace(predicate, action=exporter)
         taken = tracer._context.recording if tracer._context is not None else None
         try:
@@ -276,11 +278,16 @@ def test_a_static_filter_records_raw_and_writes_what_events_write(
     assert {name for name in by_records if name.startswith("worker")} == {"worker-0", "worker-1"}
 
 
-def test_code_decided_per_event_keeps_its_place_among_raw_records(app: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [256, 1], ids=["batches", "every line"])
+@pytest.mark.parametrize("args", [True, False], ids=["args", "no-args"])
+def test_code_decided_per_event_keeps_its_place_among_raw_records(
+    app: Any, tmp_path: Path, args: bool, batch: int
+) -> None:
     # leaf() and fib() are certain (raw); the others depend on each event (depth): events, in between raw records.
+    # Written out at every line (batch=1), the calls open then (raw and not) get their B first, in their order.
     mixed = Q(module=APP, function_in=("leaf", "fib"), kind_in=("call", "return")) | Q(module=APP, depth_lt=1000)
-    by_events, events_seen, _ = record(app, tmp_path / "events.json", False, True, mixed)
-    by_records, raw_events_seen, plan = record(app, tmp_path / "raw.json", True, True, mixed)
+    by_events, events_seen, _ = record(app, tmp_path / "events.json", False, args, mixed, batch)
+    by_records, raw_events_seen, plan = record(app, tmp_path / "raw.json", True, args, mixed, batch)
     assert plan is not None
     assert by_records == by_events
     assert 0 < raw_events_seen < events_seen

@@ -169,16 +169,29 @@ class ChromeTrace(TimelineWriter):
     def _open_lines(self, state: ThreadState, now: int) -> None:
         # A B for each open call without one, oldest first; one younger than min_duration may still turn out
         # shorter (now=0: all of them, in a forked child's new file).
-        statics = state.statics if self.args else state.names
-        count = min(len(state.stack), len(state.starts), len(statics))
+        stack = state.stack
+        count = min(len(stack), len(state.starts), len(state.names))
         begun = state.begun
         if begun >= count:
             return
         limit = now - self.min_ns if now else 1 << 63
         starts, add, begin, base = state.starts, state.buf.append, state.prefix[0], self._base
+        # With values, ``statics`` holds the B texts of the calls taken as events only (int keys; a raw call's is
+        # its site's): the index of the next one is how many of those are below.
+        taken = sum(type(key) is int for key in stack[:begun]) if self.args else 0
         while begun < count and starts[begun] <= limit:
+            key = stack[begun]
+            if not self.args:
+                static = state.names[begun]
+            elif type(key) is not int:
+                static = key[0]
+            elif taken < len(state.statics):
+                static = state.statics[taken]
+                taken += 1
+            else:
+                break  # (another thread halfway through an event, at close)
             ts = str(starts[begun] - base)
-            add(f"{begin}{ts[:-3]}.{ts[-3:]},{statics[begun]}}}}}\n")
+            add(f"{begin}{ts[:-3]}.{ts[-3:]},{static}}}}}\n")
             begun += 1
         state.begun = begun
 
@@ -270,7 +283,7 @@ class ChromeTrace(TimelineWriter):
                         fields = self._after_exception(state, key, name, event, frame)
                     else:
                         fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
-                    self._end_pair(state, start, now, static, fields)
+                    self._end_pair(state, start, now, static, fields, 0)
                 elif state.exc is not None and state.exc[0] == key:
                     state.exc = None  # (a call left out: its exception ends with it)
         else:
@@ -516,10 +529,16 @@ class ChromeTrace(TimelineWriter):
 
     def _format_with_values(self, state: ThreadState, records: list[tuple[Any, ...]]) -> None:
         """``_format_records`` with arguments and return values: records are ``(site or mark, ns, text)``."""
-        stack, starts, statics, names = state.stack, state.starts, state.statics, state.names
-        push, pop, push_name, pop_name = stack.append, stack.pop, names.append, names.pop
-        push_start, pop_start, push_static, pop_static = starts.append, starts.pop, statics.append, statics.pop
-        end_pair = self._end_pair
+        # (A raw call's B text is its site's, on the stack: ``statics`` holds only those of calls taken as events.)
+        stack, starts, names = state.stack, state.starts, state.names
+        push, pop, push_name, pop_name, push_start, pop_start = (
+            stack.append,
+            stack.pop,
+            names.append,
+            names.pop,
+            starts.append,
+            starts.pop,
+        )
         shortest = self.min_ns
         add = state.buf.append
         begin, end = state.prefix[0], state.prefix[1]
@@ -531,29 +550,27 @@ class ChromeTrace(TimelineWriter):
                 if type(stack[-1]) is int and not self._unwind_to_raw(state):
                     continue
                 exc = state.exc
-                member = None
                 if exc is not None and exc[0] == _RAW_DEPTH - len(stack):
                     # An exception was raised in this call: it ended by it (UNWIND) or returned anyway.
                     state.exc = None
-                    if what is UNWIND:
-                        member = f'"exception":{escape(exc[1])}'
+                    member = f'"exception":{escape(exc[1])}' if what is UNWIND else f'"return":{text or _NONE_JSON}'
+                    site = pop()
+                    self._end_pair(state, pop_start(), ns, site[0], f"{pop_name()}{member}}}", shortest)
+                    continue
                 site = pop()
                 start = pop_start()
                 name = pop_name()
-                pop_static()
                 if len(stack) < state.begun:
-                    if member is None:
-                        member = f'"return":{text or _NONE_JSON}'
-                    end_pair(state, start, ns, site[0], f"{name}{member}}}")
+                    self._end_pair(state, start, ns, site[0], f'{name}"return":{text or _NONE_JSON}}}', 0)
                 elif ns - start >= shortest:
                     # (The B, and the E with the values: _end_pair, inlined. Times as in __call__.)
                     ts, te = str(start - base), str(ns - base)
-                    if member is None:
-                        member = f'"return":{text or _NONE_JSON}'
-                    add(f"{begin}{ts[:-3]}.{ts[-3:]},{site[4]}{end}{te[:-3]}.{te[-3:]},{name}{member}}}}}\n")
+                    add(
+                        f"{begin}{ts[:-3]}.{ts[-3:]},{site[4]}"
+                        f'{end}{te[:-3]}.{te[-3:]},{name}"return":{text or _NONE_JSON}}}}}\n'
+                    )
             else:
                 push(what)
-                push_static(what[0])
                 push_start(ns)
                 # (_name_entry, inlined: the arguments' text starts with a comma)
                 push_name(f'{what[1]},"args":{{{text[1:]},' if text else f'{what[1]},"args":{{')
@@ -610,21 +627,22 @@ class ChromeTrace(TimelineWriter):
         now = _perf_ns()
         unfinished = f'"unfinished":{escape(why)}'
         # (At close another thread may be halfway through an event: its lists can differ by one.)
-        depth = min(len(state.stack), len(state.starts), len(state.names), len(state.statics) if self.args else 1 << 30)
-        for lists in (state.stack, state.starts, state.names, state.statics if self.args else []):
+        depth = min(len(state.stack), len(state.starts), len(state.names))
+        for lists in (state.stack, state.starts, state.names):
             del lists[depth:]
+        if self.args:
+            del state.statics[sum(type(key) is int for key in state.stack) :]
         for _ in range(min(count, depth)):
             self._end_call(state, now, unfinished)
 
     def _end_call(self, state: ThreadState, now: int, member: str) -> None:
         """End the innermost open call at ``now``, with ``member`` (``"name":value``, or none) in its args."""
-        state.stack.pop()
+        key = state.stack.pop()
         start = state.starts.pop()
         if self.args:
             fields = end_fields(state.names.pop(), member)
-            static = state.statics.pop()
-            if len(state.stack) < state.begun or now - start >= self.min_ns:
-                self._end_pair(state, start, now, static, fields)
+            static = state.statics.pop() if type(key) is int else key[0]
+            self._end_pair(state, start, now, static, fields, self.min_ns)
             return
         static = state.names.pop()
         if len(state.stack) < state.begun:
@@ -642,15 +660,15 @@ class ChromeTrace(TimelineWriter):
         ts = str(now - self._base)
         state.buf.append(f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{end_fields(name, member)}}}\n")
 
-    def _end_pair(self, state: ThreadState, start: int, now: int, static: str, fields: str) -> None:
+    def _end_pair(self, state: ThreadState, start: int, now: int, static: str, fields: str, shortest: int) -> None:
         """A call with argument values ended (``fields``: its ``E``'s): its ``E``, after its ``B`` unless that was
-        written while it ran."""
+        written while it ran; nothing when it is shorter than ``shortest`` (and has no ``B`` yet)."""
         ts = str(now - self._base)
         end = f"{state.prefix[1]}{ts[:-3]}.{ts[-3:]},{fields}}}\n"
         if len(state.stack) < state.begun:
             state.begun = len(state.stack)
             state.buf.append(end)
-        else:
+        elif now - start >= shortest:
             begin = str(start - self._base)
             state.buf.append(f"{state.prefix[0]}{begin[:-3]}.{begin[-3:]},{static}}}}}\n{end}")
 
