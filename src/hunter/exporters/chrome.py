@@ -385,6 +385,7 @@ class ChromeTrace(TimelineWriter):
         kind = event.kind
         key = _DETACHED - event.depth
         stack = state.stack
+        now = self._now_ns()
         if kind == "call":
             code = event.code
             if event.builtin or code is None:
@@ -400,13 +401,13 @@ class ChromeTrace(TimelineWriter):
                 state.statics.append(static)
             else:
                 state.names.append(static)
-            state.starts.append(_perf_ns())
+            state.starts.append(now)
         elif kind == "return":
             if key not in stack:
                 return
             if stack[-1] != key:
                 self._unwind_to(state, key)
-            self._end_call(state, _perf_ns(), f'"return":{self.value_json(event.arg)}' if self.args else "")
+            self._end_call(state, now, f'"return":{self.value_json(event.arg)}' if self.args else "")
         elif kind == "exception":
             self._exception(state, event)
 
@@ -624,7 +625,7 @@ class ChromeTrace(TimelineWriter):
 
     def _end_open(self, state: ThreadState, count: int, why: str) -> None:
         """End the innermost ``count`` open calls now, their ends unseen (``why``)."""
-        now = _perf_ns()
+        now = self._now_ns()
         unfinished = f'"unfinished":{escape(why)}'
         # (At close another thread may be halfway through an event: its lists can differ by one.)
         depth = min(len(state.stack), len(state.starts), len(state.names))
@@ -634,6 +635,11 @@ class ChromeTrace(TimelineWriter):
             del state.statics[sum(type(key) is int for key in state.stack) :]
         for _ in range(min(count, depth)):
             self._end_call(state, now, unfinished)
+
+    def _now_ns(self) -> int:
+        """``perf_counter_ns()`` as ``now_us()`` tells it: a replay of a recording sets that to the recorded clock
+        (see record.replay), for the events it replays (detached) and the calls still open at its end."""
+        return round(self.now_us() * 1000) + self._base
 
     def _end_call(self, state: ThreadState, now: int, member: str) -> None:
         """End the innermost open call at ``now``, with ``member`` (``"name":value``, or none) in its args."""
