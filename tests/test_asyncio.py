@@ -248,11 +248,14 @@ def test_timeline_has_a_track_per_task(program: ModuleType, tmp_path: Path) -> N
         loop.close()
     events = read_events(str(path))
     names = {event["tid"]: event["args"]["name"] for event in events if event.get("name") == "thread_name"}
-    tracks: dict[str, list[str]] = {}
-    for event in events:
-        if event["ph"] in "BE":
-            tracks.setdefault(names[event["tid"]], []).append(f"{event['ph']} {event['name']}")
-    # Each task's steps on its own track: B/E pairs of each step (a coroutine's every resumption is a slice).
+    from test_exporters import check_timeline
+
+    def flat(nodes: list[Any]) -> list[str]:
+        return [text for node in nodes for text in (f"B {node.name}", *flat(node.children), f"E {node.name}")]
+
+    # (Calls in time order, as viewers show them: a call is written when it ends.)
+    tracks = {names[tid]: flat(nodes) for (_pid, tid), nodes in check_timeline(events).items()}
+    # Each task's steps on its own track: a slice for each step (a coroutine's every resumption is a slice).
     assert tracks == {
         "first (MainThread)": ["B fetch", "E fetch", "B fetch", "E fetch"],
         "main (MainThread)": [

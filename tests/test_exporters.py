@@ -16,6 +16,7 @@ from helpers import describe, run_python
 from hunter.exporters import ChromeTrace, JSONLines, merge, read_events
 from hunter.exporters._files import ROOTS_ENV, per_process_path
 from hunter.exporters._values import value_repr
+from hunter.exporters.viewer import build_model
 
 HAS_FORK = hasattr(os, "fork")
 
@@ -80,11 +81,56 @@ class Node:
         return (self.name, [child.shape() for child in self.children])
 
 
+#: What a call's beginning carries (the same for every call of a function); the rest of an X's args is its end's.
+BEGIN_ARGS = ("location", "builtin")
+
+
+def split_complete(event: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A complete event (X) as the B and E it stands for: the args every call shares begin it, the rest end it."""
+    assert isinstance(event.get("dur"), (int, float)) and event["dur"] >= 0, event
+    args = event.get("args", {})
+    begin = {**event, "ph": "B", "args": {key: value for key, value in args.items() if key in BEGIN_ARGS}}
+    del begin["dur"]
+    end = {"ph": "E", "pid": event["pid"], "tid": event["tid"], "ts": event["ts"] + event["dur"], "name": event["name"]}
+    rest = {key: value for key, value in args.items() if key not in BEGIN_ARGS}
+    if rest:
+        end["args"] = rest
+    return begin, end
+
+
+def thread_queues(events: list[dict[str, Any]]) -> dict[tuple[int, int], tuple[list[Any], list[Any], list[Any]]]:
+    """Per thread: its beginnings (B, and X as a B, with the X's duration), ends and instants, each in time order
+    (stable; beginnings at one time: the longer first, as speedscope and Perfetto nest complete events)."""
+    queues: dict[tuple[int, int], tuple[list[Any], list[Any], list[Any]]] = {}
+    for event in events:
+        if event["ph"] not in ("B", "E", "X", "i"):
+            continue
+        begins, ends, instants = queues.setdefault((event["pid"], event["tid"]), ([], [], []))
+        if event["ph"] == "X":
+            begin, end = split_complete(event)
+            begins.append((begin, event["dur"]))
+            ends.append(end)
+        elif event["ph"] == "B":
+            begins.append((event, float("inf")))
+        elif event["ph"] == "E":
+            ends.append(event)
+        else:
+            instants.append(event)
+    for begins, ends, instants in queues.values():
+        begins.sort(key=lambda pair: (pair[0]["ts"], -pair[1]))
+        ends.sort(key=lambda event: event["ts"])
+        instants.sort(key=lambda event: event["ts"])
+    return queues
+
+
 def check_timeline(events: list[dict[str, Any]]) -> dict[tuple[int, int], list[Node]]:
-    """Assert the structural rules of a timeline and return the call forest of each (pid, tid)."""
-    stacks: dict[tuple[int, int], list[Node]] = {}
+    """Assert the structural rules of a timeline and return the call forest of each (pid, tid).
+
+    Calls are complete events (X), or B/E pairs (with argument values, or a call that was running when lines were
+    written out); a file is in no time order (a call is written when it ends): its events are put in time order per
+    thread, as viewers do.
+    """
     roots: dict[tuple[int, int], list[Node]] = {}
-    last_ts: dict[tuple[int, int], float] = {}
     thread_names: set[tuple[int, int]] = set()
     process_names: set[int] = set()
     for event in events:
@@ -96,26 +142,36 @@ def check_timeline(events: list[dict[str, Any]]) -> dict[tuple[int, int], list[N
             (thread_names.add(where) if event["name"] == "thread_name" else process_names.add(event["pid"]))
             continue
         assert isinstance(event["ts"], (int, float)), event
-        assert event["ts"] >= last_ts.get(where, 0), f"time went backwards in thread {where}: {event}"
-        last_ts[where] = event["ts"]
-        stack = stacks.setdefault(where, [])
-        if event["ph"] == "B":
+        if event["ph"] in ("B", "X"):
             assert isinstance(event["name"], str) and event["name"], event
-            node = Node(event)
-            (stack[-1].children if stack else roots.setdefault(where, [])).append(node)
-            stack.append(node)
-        elif event["ph"] == "E":
-            assert stack, f"E without B in thread {where}: {event}"
-            # speedscope pairs an E with the B on top of its stack by name, and ignores it when they differ.
-            assert event.get("name") == stack[-1].name, f"E names {event.get('name')!r}, open: {stack[-1].name!r}"
-            stack.pop().end = event
         elif event["ph"] == "i":
             assert event.get("s") == "t", event
-            if stack:
-                stack[-1].instants.append(event)
-        else:
+        elif event["ph"] != "E":
             pytest.fail(f"unexpected event type: {event}")
-    for where, stack in stacks.items():
+    for where, (begins, ends, instants) in thread_queues(events).items():
+        stack: list[Node] = []
+        while begins or ends or instants:
+            front = [
+                begins[0][0]["ts"] if begins else float("inf"),
+                ends[0]["ts"] if ends else float("inf"),
+                instants[0]["ts"] if instants else float("inf"),
+            ]
+            # At one time: an end first, unless it ends the call beginning then (zero duration); instants between.
+            if begins and front[0] <= front[1] and (front[0] < front[1] or begins[0][0]["name"] == ends[0].get("name")):
+                if front[2] < front[0]:
+                    (stack[-1].instants if stack else []).append(instants.pop(0))
+                    continue
+                node = Node(begins.pop(0)[0])
+                (stack[-1].children if stack else roots.setdefault(where, [])).append(node)
+                stack.append(node)
+            elif ends and front[2] >= front[1]:
+                event = ends.pop(0)
+                assert stack, f"E without B in thread {where}: {event}"
+                # speedscope pairs an E with the B on top of its stack by name, and ignores it when they differ.
+                assert event.get("name") == stack[-1].name, f"E names {event.get('name')!r}, open: {stack[-1].name!r}"
+                stack.pop().end = event
+            else:
+                (stack[-1].instants if stack else []).append(instants.pop(0))
         assert not stack, f"B without E in thread {where}: {[node.name for node in stack]}"
         assert where in thread_names, f"no thread_name for {where}"
         assert where[0] in process_names, f"no process_name for pid {where[0]}"
@@ -129,19 +185,19 @@ def speedscope_forests(events: list[dict[str, Any]]) -> dict[tuple[int, int], li
     """The call trees speedscope's Trace Event importer builds from the events (B/E/X; others ignored).
 
     Modelled on its documented algorithm: per thread, a queue of B and a queue of E events, each in time
-    order (stable); the earlier front is taken, and at equal times B first only when both fronts have the same
-    name; an E whose name differs from the open B on top of the stack is ignored (it warns, the call stays
-    open). Any warning it would print fails here.
+    order (stable), an X adding one to each (X events at one time: the longer first); the earlier front is taken,
+    and at equal times B first only when both fronts have the same name; an E whose name differs from the open B on
+    top of the stack is ignored (it warns, the call stays open). Any warning it would print fails here. Each call's
+    frame is keyed by its name and its B's args (an X's whole args): every call of a function must have one key.
     """
-    per_thread: dict[tuple[int, int], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
-    for event in events:
-        if event["ph"] in ("B", "E"):
-            begins, ends = per_thread.setdefault((event["pid"], event["tid"]), ([], []))
-            (begins if event["ph"] == "B" else ends).append(event)
     forests: dict[tuple[int, int], list[Any]] = {}
-    for where, (begins, ends) in per_thread.items():
-        begins = sorted(begins, key=lambda event: event["ts"])
-        ends = sorted(ends, key=lambda event: event["ts"])
+    for event in events:
+        if event["ph"] in ("B", "X"):
+            # (A call that ended unseen says so in its X's args: a frame of its own, which speedscope may show apart.)
+            allowed = (*BEGIN_ARGS, "unfinished") if event["ph"] == "X" else BEGIN_ARGS
+            assert set(event.get("args", {})) <= set(allowed), f"speedscope: a frame per call: {event}"
+    for where, (begin_pairs, ends, _instants) in thread_queues(events).items():
+        begins = [begin for begin, _ in begin_pairs]
         roots: list[Any] = []
         stack: list[tuple[str, list[Any]]] = []
         while begins or ends:
@@ -167,26 +223,34 @@ def speedscope_forests(events: list[dict[str, Any]]) -> dict[tuple[int, int], li
 
 
 def perfetto_forests(events: list[dict[str, Any]]) -> dict[tuple[int, int], list[Any]]:
-    """The call trees Perfetto's JSON importer builds: events sorted by time (stable), an E closes the last B."""
+    """The call trees Perfetto's JSON importer builds: events sorted by time (stable; complete events at one time
+    the longer first), an E closes the last B, a complete event nests in the slices still open at its time."""
     forests: dict[tuple[int, int], list[Any]] = {}
-    stacks: dict[tuple[int, int], list[tuple[str, list[Any]]]] = {}
-    for event in sorted(events, key=lambda event: event.get("ts", 0)):
+    stacks: dict[tuple[int, int], list[tuple[str, list[Any], float]]] = {}
+    ordered = sorted(events, key=lambda event: (event.get("ts", 0), -event.get("dur", float("inf"))))
+    for event in ordered:
         where = (event["pid"], event["tid"])
         assert isinstance(event["pid"], int) and isinstance(event["tid"], int), event
+        stack = stacks.setdefault(where, [])
+        if event["ph"] != "M":
+            while stack and stack[-1][2] <= event["ts"] and not (event["ph"] == "E" and stack[-1][2] == float("inf")):
+                stack.pop()  # complete events that ended by now
         if event["ph"] == "M":
             assert isinstance(event["args"]["name"], str), event
         elif event["ph"] == "i":
             assert event["s"] in ("g", "p", "t") and isinstance(event["name"], str), event
-        elif event["ph"] == "B":
+        elif event["ph"] in ("B", "X"):
             node: tuple[str, list[Any]] = (event["name"], [])
-            stack = stacks.setdefault(where, [])
             (stack[-1][1] if stack else forests.setdefault(where, [])).append(node)
-            stack.append(node)
+            end = event["ts"] + event["dur"] if event["ph"] == "X" else float("inf")
+            stack.append((event["name"], node[1], end))
         elif event["ph"] == "E":
-            assert stacks.get(where), f"Perfetto: an E without an open slice in {where}: {event}"
-            stacks[where].pop()
-    assert not any(stacks.values()), "Perfetto: slices left open"
-    return forests
+            assert stack and stack[-1][2] == float("inf"), f"Perfetto: an E without an open slice in {where}: {event}"
+            stack.pop()
+    assert not any(entry[2] == float("inf") for stack in stacks.values() for entry in stack), (
+        "Perfetto: slices left open"
+    )
+    return {where: forest for where, forest in forests.items()}
 
 
 def load_strict(path: Path, form: str = "array") -> list[dict[str, Any]]:
@@ -514,10 +578,10 @@ def test_multiprocessing_children_from_pythonhunter_get_files_of_their_own(tmp_p
     assert main_trees(roots) == [EXPECTED_MAIN] * 3
     # One time axis (microseconds since the run started): the children start after the parent.
     parent = events[0]["pid"]
-    starts = {}
+    starts: dict[int, float] = {}
     for event in events:
-        if event["ph"] == "B":
-            starts.setdefault(event["pid"], event["ts"])
+        if event["ph"] in ("B", "X"):
+            starts[event["pid"]] = min(starts.get(event["pid"], event["ts"]), event["ts"])
     assert all(starts[parent] < start for pid, start in starts.items() if pid != parent)
     assert max(starts.values()) < 600 * 1_000_000
 
@@ -889,17 +953,73 @@ def test_object_form_holds_the_same_events_and_repairs_when_cut_off(tmp_path: Pa
     assert read_events(str(target)) == events
     # Cut off (a crash): read_events still takes every whole line, and merge() writes a complete object.
     lines = target.read_text().splitlines(keepends=True)
-    target.write_text("".join(lines[:-3]))
-    assert read_events(str(target)) == events[:-2]
+    # (The last lines: main()'s B and E, written when it ended; without its E, main() is still open.)
+    target.write_text("".join(lines[:-2]))
+    assert read_events(str(target)) == events[:-1]
     child = Path(per_process_path(str(target), 999_999_997))
     child.write_text("".join(lines[:2]).replace(f'"pid":{events[0]["pid"]}', '"pid":999999997'))
     merged, _ = merge(str(target))
     assert merged == [str(child)]
     repaired = load_strict(target, form="object")
-    assert len(repaired) == len(events) - 2 + 1 + 2  # the child's process_name; two closing events
+    assert len(repaired) == len(events) - 1 + 1 + 1  # the child's process_name; main()'s closing event
     check_timeline(repaired)
     with pytest.raises(ValueError, match="form"):
         ChromeTrace(str(target), form="list")
+
+
+@pytest.mark.parametrize("args", [False, True], ids=["no-args", "args"])
+def test_calls_are_written_whole_when_they_end_and_calls_running_at_a_kill_show(tmp_path: Path, args: bool) -> None:
+    # One complete event (X) per call without values, a B/E pair with them, written when the call ends; a call
+    # still running when its thread's lines are written out gets its B then, so that a kill -9 leaves it visible.
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("needs SIGKILL")
+    script = write_program(
+        tmp_path,
+        f"""
+        import os, signal, time
+        import hunter
+        from hunter import ChromeTrace
+
+        def wait_for_the_file():
+            give_up = time.monotonic() + 60
+            while '"name":"outer"' not in open(sys.argv[1]).read() and time.monotonic() < give_up:
+                leaf(0)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        def outer():
+            middle(1)
+            wait_for_the_file()
+
+        out = ChromeTrace(sys.argv[1], batch=1_000_000, args={args})
+        hunter.trace(module="__main__", action=out)
+        outer()
+        """,
+    )
+    target = tmp_path / "out.json"
+    result = run_python([script, str(target)], cwd=tmp_path)
+    assert result.returncode == -signal.SIGKILL, describe(result)
+    events = read_events(str(target))
+    calls = [event for event in events if event["ph"] in ("B", "E", "X")]
+    # The calls that ended: middle() and its two leaf() calls, whole, before anything else (written when they ended).
+    if args:
+        assert [(event["ph"], event["name"]) for event in calls[:6]] == [
+            ("B", "leaf"), ("E", "leaf"), ("B", "leaf"), ("E", "leaf"), ("B", "middle"), ("E", "middle")
+        ]  # fmt: skip
+        assert calls[5]["args"] == {"a": "1", "b": "3", "return": "8"}
+    else:
+        assert [(event["ph"], event["name"]) for event in calls[:3]] == [("X", "leaf"), ("X", "leaf"), ("X", "middle")]
+        assert calls[0]["dur"] > 0 and calls[0]["args"] == {"location": calls[0]["args"]["location"]}
+    # The calls running when the lines were written out: their beginnings, and no end.
+    running = [
+        event["name"] for event in calls if event["ph"] == "B" and event["name"] in ("outer", "wait_for_the_file")
+    ]
+    assert running == ["outer", "wait_for_the_file"]
+    assert not any(event["ph"] in ("E", "X") and event["name"] in running for event in calls)
+    # hunter view shows them running to the end, around the calls they made (depth by time).
+    model = build_model(str(target))
+    [track] = model["tracks"]
+    depths = {model["names"][row[3]]: row[2] for row in track["slices"]}
+    assert depths["outer"] == 0 and depths["middle"] == 1 and depths["wait_for_the_file"] == 1 and depths["leaf"] == 2
 
 
 def test_queued_lines_are_written_on_a_timer_not_only_by_count(tmp_path: Path) -> None:
@@ -931,3 +1051,90 @@ def test_queued_lines_are_written_on_a_timer_not_only_by_count(tmp_path: Path) -
     assert result.returncode == -signal.SIGKILL, describe(result)
     events = read_events(str(target))
     assert [event["name"] for event in events if event["ph"] == "B"].count("leaf") == 4
+
+
+# -- min_duration ----------------------------------------------------------------------------------------------
+
+
+def _leaf() -> None:
+    pass
+
+
+def _middle() -> None:
+    _leaf()
+    _leaf()
+
+
+def _top() -> None:
+    _middle()
+
+
+@pytest.mark.parametrize("args", [False, True], ids=["no-args", "args"])
+def test_min_duration_leaves_out_shorter_calls_on_the_event_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: bool
+) -> None:
+    import itertools
+    import time
+
+    import hunter
+    import hunter._engine._recording
+    import hunter.exporters.chrome
+
+    # A clock that moves 1 µs each time the exporter reads it (once per call and per return): a leaf lasts 1 µs,
+    # _middle() 5 µs, _top() 7 µs, whatever the machine's speed.
+    ticks = itertools.count()
+    origin = time.perf_counter_ns()
+    monkeypatch.setattr(hunter.exporters.chrome, "_perf_ns", lambda: origin + next(ticks) * 1000)
+    monkeypatch.setattr(hunter._engine._recording, "enabled", False)
+    target = tmp_path / "out.json"
+    with ChromeTrace(str(target), args=args, min_duration=3e-6) as out:
+        assert "min_duration=3e-06" in repr(out)
+        with hunter.trace(function_in=("_top", "_middle", "_leaf"), kind_in=("call", "return"), action=out):
+            _top()
+    roots = check_timeline(load_strict(target))
+    [forest] = roots.values()
+    assert [node.shape() for node in forest] == [("_top", [("_middle", [])])]
+    [top] = forest
+    assert top.end["ts"] - top.begin["ts"] == pytest.approx(7.0)
+    if args:
+        assert top.end["args"] == {"return": "None"}
+
+
+@pytest.mark.parametrize("args", [False, True], ids=["no-args", "args"])
+def test_min_duration_leaves_out_shorter_calls_recorded_raw(tmp_path: Path, args: bool) -> None:
+    import time
+
+    from hunter._engine._recording import RETURN
+
+    target = tmp_path / "out.json"
+    out = ChromeTrace(str(target), args=args, min_duration=0.001)
+    top, leaf = (out.describe(function.__code__, __name__, __file__) for function in (_top, _leaf))
+    records = out.thread_records()
+    assert records is not None
+    start = time.perf_counter_ns()
+    value = ('"1"',) if args else ()
+    text = (',"x":"2"',) if args else ()
+    records.extend(
+        [
+            (top, start, *text),
+            (leaf, start + 10, *text),
+            (RETURN, start + 999_999, *value),  # 0.99999 ms: left out
+            (leaf, start + 1_000_000, *text),
+            (RETURN, start + 2_000_000, *value),  # 1 ms: kept
+            (RETURN, start + 3_000_000, *value),
+        ]
+    )
+    out.close()
+    roots = check_timeline(load_strict(target))
+    [forest] = roots.values()
+    assert [node.shape() for node in forest] == [("_top", [("_leaf", [])])]
+    [kept] = forest[0].children
+    assert kept.end["ts"] - kept.begin["ts"] == pytest.approx(1000.0)
+    if args:
+        assert kept.end["args"] == {"x": "2", "return": "1"}
+
+
+def test_min_duration_is_checked() -> None:
+    for bad in (-1, "1ms", True, float("nan")):
+        with pytest.raises(ValueError, match="min_duration"):
+            ChromeTrace(os.devnull, min_duration=bad)

@@ -195,11 +195,13 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     sys.modules.pop(APP, None)
 
 
-def record(app: Any, path: Path, raw: bool, args: bool, predicate: Any) -> tuple[dict[str, list[Any]], int, Any]:
+def record(
+    app: Any, path: Path, raw: bool, args: bool, predicate: Any, batch: int = 256
+) -> tuple[dict[str, list[Any]], int, Any]:
     """Trace app.main() on one path; the timeline's events per thread name (without times and ids)."""
     hunter._engine._recording.enabled = raw
     try:
-        exporter = CountingChrome(str(path), args=args)
+        exporter = CountingChrome(str(path), args=args, batch=batch)
         tracer = hunter.trace(predicate, action=exporter)
         taken = tracer._context.recording if tracer._context is not None else None
         try:
@@ -211,16 +213,33 @@ def record(app: Any, path: Path, raw: bool, args: bool, predicate: Any) -> tuple
         hunter._engine._recording.enabled = True
     assert result == ("bad value", [1, 2, 3])
     events = load_strict(path)
-    check_timeline(events)
+    roots = check_timeline(events)
     names = {event["tid"]: event["args"]["name"] for event in events if event["name"] == "thread_name"}
     threads: dict[str, list[Any]] = {}
-    for event in events:
-        if event["ph"] != "M":
-            shown = {key: value for key, value in event.items() if key not in ("ts", "pid", "tid")}
-            # (A generator expression's argument is an iterator, shown with its address.)
-            shown = json.loads(re.sub(r"0x[0-9a-f]+", "0x?", json.dumps(shown)))
-            threads.setdefault(names[event["tid"]], []).append(shown)
+    for (_pid, tid), nodes in roots.items():
+        # The calls in the order they began, with what their beginning, end and instants say (how a call is written,
+        # X or B/E, depends on when lines were written out: the same calls, values and nesting either way).
+        threads[names[tid]] = [json.loads(re.sub(r"0x[0-9a-f]+", "0x?", json.dumps(call))) for call in _calls(nodes)]
     return threads, exporter.events, taken
+
+
+def _calls(nodes: list[Any], depth: int = 0) -> list[dict[str, Any]]:
+    """Each call of a forest (check_timeline's nodes) in the order they began: its name, category, args and depth."""
+    calls = []
+    for node in nodes:
+        instants = [{"name": event["name"], "args": event.get("args")} for event in node.instants]
+        calls.append(
+            {
+                "name": node.name,
+                "cat": node.begin.get("cat"),
+                "args": node.begin.get("args", {}),
+                "end": node.end.get("args", {}),
+                "depth": depth,
+                "instants": instants,
+            }
+        )
+        calls.extend(_calls(node.children, depth + 1))
+    return calls
 
 
 STATIC = {
@@ -241,7 +260,7 @@ def test_a_static_filter_records_raw_and_writes_what_events_write(
     # Really taken: without it no plan; with it, only exceptions (the instant events) reached the exporter as events.
     assert plan is None
     assert raw_plan is not None
-    exceptions = sum(event["ph"] == "i" for events in by_records.values() for event in events)
+    exceptions = sum(len(call["instants"]) for calls in by_records.values() for call in calls)
     assert exceptions >= 5  # fails() x3, unwinds(), catches()
     assert raw_events_seen == exceptions
     assert events_seen > 100
@@ -249,23 +268,26 @@ def test_a_static_filter_records_raw_and_writes_what_events_write(
     assert main[0]["name"] == "main"
     if args:
         # Arguments and values as events show them: taken when the call happens / the value is returned.
-        ended = next(event for event in main if event["ph"] == "E" and "options" in event.get("args", {}))
-        assert ended["args"]["options"] == "{'key': <recorded_app.Evil object at 0x?>}"  # (no user __repr__ runs)
-        returned = next(event for event in main if event["ph"] == "E" and event["name"] == "returns_list")
-        assert returned["args"] == {"items": "[1, 2]", "return": "[1, 2]"}
-        assert any(
-            event["ph"] == "E" and event.get("args") == {"exception": "ValueError('bad value')"} for event in main
-        )
+        ended = next(call for call in main if "options" in call["end"])
+        assert ended["end"]["options"] == "{'key': <recorded_app.Evil object at 0x?>}"  # (no user __repr__ runs)
+        returned = next(call for call in main if call["name"] == "returns_list")
+        assert returned["end"] == {"items": "[1, 2]", "return": "[1, 2]"}
+        assert any(call["end"] == {"exception": "ValueError('bad value')"} for call in main)
     else:
-        assert all(set(event.get("args", {})) <= {"location", "exception"} for event in main)
+        assert all(set(call["args"]) <= {"location", "builtin"} and not call["end"] for call in main)
     assert {name for name in by_records if name.startswith("worker")} == {"worker-0", "worker-1"}
 
 
-def test_code_decided_per_event_keeps_its_place_among_raw_records(app: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [256, 1], ids=["batches", "every line"])
+@pytest.mark.parametrize("args", [True, False], ids=["args", "no-args"])
+def test_code_decided_per_event_keeps_its_place_among_raw_records(
+    app: Any, tmp_path: Path, args: bool, batch: int
+) -> None:
     # leaf() and fib() are certain (raw); the others depend on each event (depth): events, in between raw records.
+    # Written out at every line (batch=1), the calls open then (raw and not) get their B first, in their order.
     mixed = Q(module=APP, function_in=("leaf", "fib"), kind_in=("call", "return")) | Q(module=APP, depth_lt=1000)
-    by_events, events_seen, _ = record(app, tmp_path / "events.json", False, True, mixed)
-    by_records, raw_events_seen, plan = record(app, tmp_path / "raw.json", True, True, mixed)
+    by_events, events_seen, _ = record(app, tmp_path / "events.json", False, args, mixed, batch)
+    by_records, raw_events_seen, plan = record(app, tmp_path / "raw.json", True, args, mixed, batch)
     assert plan is not None
     assert by_records == by_events
     assert 0 < raw_events_seen < events_seen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -300,6 +301,54 @@ def test_hunter_merge_folds_the_files_a_run_left(tmp_path: Path) -> None:
     )
 
 
+def test_merge_closes_the_calls_of_cut_off_files_of_either_form(tmp_path: Path) -> None:
+    # Files written before calls were written whole (a B as each call began) and after (an X when a call ended,
+    # after its callees; a B for a call running when lines were written out): both merge into a whole timeline.
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters._files import per_process_path
+
+    target = tmp_path / "out.json"
+    with ChromeTrace(str(target)):
+        pass
+    token = json.loads(target.read_text().splitlines()[1])["args"]["hunter_run"]
+
+    def child(pid: int, lines: list[str]) -> None:
+        head = (
+            f'[\n{{"ph":"M","name":"process_name","pid":{pid},"tid":{pid},"ts":0,'
+            f'"args":{{"name":"worker","hunter_run":"{token}"}}}}\n'
+            f',{{"ph":"M","name":"thread_name","pid":{pid},"tid":{pid},"ts":0,"args":{{"name":"MainThread"}}}}\n'
+        )
+        Path(per_process_path(str(target), pid)).write_text(head + "".join(f",{line}\n" for line in lines))
+
+    old, new = 999_999_980, 999_999_981
+    child(
+        old,
+        [
+            f'{{"ph":"B","pid":{old},"tid":{old},"ts":1.5,"name":"f","cat":"m","args":{{}}}}',
+            f'{{"ph":"B","pid":{old},"tid":{old},"ts":2.5,"name":"g","cat":"m","args":{{}}}}',
+            f'{{"ph":"E","pid":{old},"tid":{old},"ts":3.5,"name":"g"}}',
+            f'{{"ph":"B","pid":{old},"tid":{old},"ts":4.5,"name":"h","cat":"m","args":{{}}}}',
+        ],
+    )
+    child(
+        new,
+        [
+            f'{{"ph":"X","pid":{new},"tid":{new},"ts":2.5,"dur":1.0,"name":"g","cat":"m","args":{{}}}}',
+            f'{{"ph":"B","pid":{new},"tid":{new},"ts":1.5,"name":"f","cat":"m","args":{{}}}}',
+            f'{{"ph":"X","pid":{new},"tid":{new},"ts":4.5,"dur":20.25,"name":"h","cat":"m","args":{{}}}}',
+        ],
+    )
+    result = run_python(["-m", "hunter", "merge", target], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    events = load_strict(target)
+    closing = {event["pid"]: event for event in events if event.get("args") == {"unfinished": "process ended"}}
+    assert sorted(closing) == [old, new]
+    assert closing[new]["ts"] == 24.75  # after the last call that ended (written before it, as it began earlier)
+    roots = check_timeline(events)
+    assert [node.shape() for node in roots[(old, old)]] == [("f", [("g", []), ("h", [])])]
+    assert [node.shape() for node in roots[(new, new)]] == [("f", [("g", []), ("h", [])])]
+
+
 @pytest.mark.skipif(not POSIX, reason="POSIX signals")
 @pytest.mark.parametrize("format", ["chrome", "jsonl"])
 def test_ctrl_c_in_a_timeline_run_exits_by_sigint_as_python_does(tmp_path: Path, format: str) -> None:
@@ -348,6 +397,30 @@ def test_max_size_takes_units_and_says_what_is_wrong(tmp_path: Path) -> None:
     result = run_python(hunter("--max-size", "1MB", "-o", tmp_path / "t.txt"), cwd=tmp_path)
     assert result.returncode == 2
     assert "--max-size applies to --format chrome and jsonl" in result.stderr
+
+
+def test_min_duration_takes_units_and_says_what_is_wrong(tmp_path: Path) -> None:
+    from hunter.cli._parser import _duration
+
+    assert [_duration(text) for text in ("250", "100us", "0.5ms", "2s", "1.5 MS", ".5s")] == pytest.approx(
+        [250e-6, 100e-6, 0.5e-3, 2.0, 1.5e-3, 0.5]
+    )
+    for bad in ("", "ms", "5 parsecs", "-1ms", "1e3"):
+        with pytest.raises(ValueError):
+            _duration(bad)
+    (tmp_path / "prog.py").write_text("def f():\n    pass\n\nf()\n")
+    for args, message in [
+        (("--format", "jsonl"), "--min-duration applies to --format chrome"),
+        (("--format", "chrome", "--min-duration", "5parsec"), "invalid duration value: '5parsec'"),
+    ]:
+        result = run_python(hunter("--min-duration", "1ms", *args, "-o", tmp_path / "t.out"), cwd=tmp_path)
+        assert result.returncode == 2 and message in result.stderr, describe(result)
+    # Every call shorter than it: the timeline is empty, and the line says why (not "no event matched").
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "--min-duration", "1000s", "-o", out), cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    assert result.stderr.splitlines()[-1].startswith("hunter: no call lasted --min-duration (1000 s) or longer (")
+    assert not [event for event in load_strict(out) if event["ph"] != "M"]
 
 
 def test_the_summary_counts_asyncio_tasks_apart_from_threads(tmp_path: Path) -> None:
@@ -436,3 +509,76 @@ def test_each_greenlet_gets_a_track_of_its_own(tmp_path: Path) -> None:
     assert greenlets == [f"Greenlet-{number} (MainThread)" for number in range(2, 6)], tracks
     assert len({tid for tid, name in tracks.items() if name.startswith("Greenlet-")}) == 4
     assert " events, 1 thread, 5 greenlets, 1 process, " in result.stderr, describe(result)  # (and the hub)
+
+
+# -- progress while a timeline is finished ---------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_line_waits_then_is_rewritten_in_place_at_most_every_tenth_of_a_second() -> None:
+    from hunter.exporters._progress import Progress
+
+    times = iter([0.0, 0.2, 0.6, 0.65, 0.8])
+    stream = _Terminal()
+    progress = Progress(stream, delay=0.5, clock=lambda: next(times))  # (made at 0.0)
+    for text in ("early", "shown", "too soon", "again"):
+        progress.update(text)
+    progress.done()
+    assert stream.getvalue() == "\rhunter: shown\x1b[K\rhunter: again\x1b[K\r\x1b[K"
+    # Not a terminal (a file, a pipe): nothing, ever.
+    quiet = io.StringIO()
+    progress = Progress(quiet, delay=0)
+    progress.update("text")
+    progress.done()
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "file"])
+def test_finishing_a_timeline_shows_progress_on_a_terminal_then_the_summary_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    # (Thresholds of 0: the line shows however fast this machine finishes; DELAY_S decides when it does.)
+    from hunter.exporters import ChromeTrace
+    from hunter.exporters import _progress
+    from hunter.exporters._files import per_process_path
+    from hunter.exporters._finish import finish_timeline, merge_main
+
+    monkeypatch.setattr(_progress, "DELAY_S", 0)
+    monkeypatch.setattr(_progress, "_EVERY_S", 0)  # (every step shows)
+    stream = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    target = tmp_path / "out.json"
+    exporter = ChromeTrace(str(target))
+    exporter.close()
+    token = json.loads(target.read_text().splitlines()[1])["args"]["hunter_run"]
+    Path(per_process_path(str(target), 999_999_970)).write_text(
+        '[\n{"ph":"M","name":"process_name","pid":999999970,"tid":999999970,"ts":0,'
+        f'"args":{{"name":"worker","hunter_run":"{token}"}}}}\n'
+    )
+    finish_timeline(exporter, "hunter")
+    written = stream.getvalue()
+    summary = f"hunter: timeline written to {target}: 0 events, 0 threads, 2 processes, "
+    if terminal:
+        # Merging the child's file, counting the events, cleared, then the summary line.
+        assert written.startswith("\rhunter: merging 2 files: ")
+        progress, _, rest = written.partition("\r\x1b[K")
+        assert "\x1b[K\rhunter: counting the events: " in progress
+        assert rest.startswith(summary) and rest.count("\n") == 1
+    else:
+        assert written.startswith(summary) and "\r" not in written
+    # hunter merge too.
+    Path(per_process_path(str(target), 999_999_971)).write_text(
+        '[\n{"ph":"M","name":"process_name","pid":999999971,"tid":999999971,"ts":0,'
+        f'"args":{{"name":"worker","hunter_run":"{token}"}}}}\n'
+    )
+    stream.seek(0)
+    stream.truncate()
+    assert merge_main([str(target)], "hunter") == 0
+    assert ("\rhunter: merging 2 files: " in stream.getvalue()) is terminal
+    assert stream.getvalue().split("\r\x1b[K")[-1].startswith(f"hunter: merged 1 file(s) into {target}: ")

@@ -45,6 +45,7 @@ def _action_text(options: argparse.Namespace, output: str | None, child: bool) -
     limit += [] if options.max_size is None else [f"max_size={options.max_size}"]
     # signals=True: SIGTERM/SIGHUP close the file before the process ends (in the children too).
     if options.format == "chrome":
+        limit += [f"min_duration={options.min_duration!r}"] if options.min_duration else []
         return f"ChromeTrace({', '.join([repr(output), *limit, 'signals=True'])})"
     if options.format == "jsonl":
         return f"JSONLines({', '.join([repr(output), *limit, 'signals=True'])})"

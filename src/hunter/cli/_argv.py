@@ -27,6 +27,7 @@ _VALUE_OPTIONS = frozenset(
         "--max-size",
         "--last",  # (hunter record's flight recorder)
         "--last-size",
+        "--min-duration",
     }
 )
 _ACTIONS = {

@@ -142,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="timelines: stop recording once a process wrote SIZE (e.g. 200MB; the file stays whole)",
     )
     out.add_argument(
+        "--min-duration",
+        type=_duration,
+        metavar="TIME",
+        help="--format chrome: leave out calls shorter than TIME (e.g. 0.5ms, 100us, 1s; a bare number is µs)",
+    )
+    out.add_argument(
         "--compact",
         action="store_true",
         help="shorter lines for --action call: paths relative to here, Class.method names, exceptions as "
@@ -174,6 +180,20 @@ def _byte_count(text: str) -> int:
 
 
 _byte_count.__name__ = "size"  # "invalid size value: '12XB'"
+
+
+_SECONDS_PER = {"": 1e-6, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "ns": 1e-9}
+
+
+def _duration(text: str) -> float:
+    """``0.5ms``, ``100us``, ``2s``, ``250`` (microseconds, as viztracer's --min_duration) in seconds."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zµ]*)\s*", text.lower())
+    if match is None or match.group(2) not in _SECONDS_PER:
+        raise ValueError(text)
+    return float(match.group(1)) * _SECONDS_PER[match.group(2)]
+
+
+_duration.__name__ = "duration"  # "invalid duration value: '5 parsecs'"
 
 
 def _whole_number(text: str) -> int:

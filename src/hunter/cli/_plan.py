@@ -99,6 +99,9 @@ def _check_flags(options: argparse.Namespace) -> None:
         raise UsageError("--asyncio applies to --format chrome and to the text output of --action call or code")
     if options.max_size is not None and options.format == "text":
         raise UsageError("--max-size applies to --format chrome and jsonl")
+    if options.min_duration is not None and options.format != "chrome":
+        # (JSON Lines is the stream of events as they happen: a call's line is written before its callees'.)
+        raise UsageError("--min-duration applies to --format chrome (JSON Lines writes each call as it begins)")
     if options.repr_limit is not None and options.format != "text" and options.repr_limit < 8:
         raise UsageError(f"--repr-limit must be at least 8 for --format {options.format}")
 

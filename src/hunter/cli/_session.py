@@ -120,6 +120,14 @@ class Session:
 
             finish_text(self.plan.output)
         if sys.stderr is not None and self._traced_nothing(events):
+            shortest = max((getattr(exporter, "min_duration", 0) for exporter in self.exporters), default=0)
+            if shortest and self.tracer is not None and self.tracer.calls:
+                # Calls were traced; none lasted long enough to be kept: the filters are not what to loosen.
+                sys.stderr.write(
+                    f"hunter: no call lasted --min-duration ({_duration_text(shortest)}) or longer "
+                    f"({self.tracer.calls:,} calls traced)\n"
+                )
+                return
             script = self.plan.target.name if self.plan.target.kind == "script" else None
             sys.stderr.write(hint(self.plan.modules, script, list(sys.modules)) + "\n")
 
@@ -138,6 +146,14 @@ class Session:
         if self.exporters:
             return timeline_events == 0 and len(self.exporters) == len(actions)
         return _streams.writes == 0
+
+
+def _duration_text(seconds: float) -> str:
+    """``1.5 ms``, ``250 µs``, ``2 s``."""
+    for unit, size in (("s", 1.0), ("ms", 1e-3)):
+        if seconds >= size:
+            return f"{round(seconds / size, 6):g} {unit}"
+    return f"{round(seconds * 1e6, 3):g} µs"
 
 
 def _handle_fatal_signals(finish: Any) -> None:

@@ -8,9 +8,11 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from ._files import gzip_member, iter_lines, open_read, sibling_files
+from ._progress import Progress
 
 __all__ = ["FORMS", "OBJECT_FOOTER", "OBJECT_HEADER", "file_form", "merge", "read_events", "unfinished_children"]
 
@@ -21,7 +23,8 @@ OBJECT_FOOTER = "]}\n"
 
 
 _EVENT_HEAD = re.compile(
-    r',?\{"ph":"(.)",(?:"s":".",)?"pid":(-?\d+),"tid":(-?\d+),"ts":([-+0-9.eE]+)(?:,("name":"(?:[^"\\]|\\.)*"))?'
+    r',?\{"ph":"(.)",(?:"s":".",)?"pid":(-?\d+),"tid":(-?\d+),"ts":([-+0-9.eE]+)(?:,"dur":([-+0-9.eE]+))?'
+    r'(?:,("name":"(?:[^"\\]|\\.)*"))?'
 )
 
 
@@ -92,7 +95,7 @@ def _calls_balance(path: str) -> bool:
     return begins == ends
 
 
-def _copy_whole(source: str, out: Any, first: bool) -> None:
+def _copy_whole(source: str, out: Any, first: bool, step: Callable[[int], None]) -> None:
     """``_copy`` of a finished file (every call ended, every line whole): its bytes, without the parsing."""
     with open_read(source) as file:
         file.readline()  # the header
@@ -105,6 +108,7 @@ def _copy_whole(source: str, out: Any, first: bool) -> None:
             chunk = file.read(1 << 20)
             if not chunk:
                 break
+            step(len(chunk))
             out.write(pending)
             pending = chunk
         # The last piece ends with the footer line: leave it out.
@@ -123,21 +127,33 @@ def _still_running(pid: int) -> bool:
     return True
 
 
-def _copy(source: str, out: TextIO, first: bool, limit: int | None = None) -> None:
-    """Append one file's events (its first ``limit`` bytes) to ``out``; calls left open get closing events."""
+def _copy(source: str, out: TextIO, first: bool, step: Callable[[int], None], limit: int | None = None) -> None:
+    """Append one file's events (its first ``limit`` bytes) to ``out``; calls left open get closing events.
+
+    Calls are complete events (X), or B/E pairs (of either form: ours written when a call ends, or as it begins):
+    a B without its E is a call that was running when the file was cut off, closed at the last time of its thread.
+    """
     open_calls: dict[tuple[str, str], list[str]] = {}
-    last_ts: dict[tuple[str, str], str] = {}
+    last_ts: dict[tuple[str, str], float] = {}
     leading = first
+    taken = 0
     for line in iter_lines(source, limit):
+        taken += len(line)
+        if taken >= 1 << 20:
+            step(taken)
+            taken = 0
         text = line.strip()
         if not _is_event_line(text):
             continue
         match = _EVENT_HEAD.match(text)
         if match:
             where = (match.group(2), match.group(3))
-            last_ts[where] = match.group(4)
+            with contextlib.suppress(ValueError):  # (a file of another producer: odd numbers are left alone)
+                # A call written when it ended comes after those that began later: the latest time of all counts.
+                end = float(match.group(4)) + float(match.group(5) or 0)
+                last_ts[where] = max(last_ts.get(where, end), end)
             if match.group(1) == "B":
-                open_calls.setdefault(where, []).append(match.group(5) or '"name":"?"')
+                open_calls.setdefault(where, []).append(match.group(6) or '"name":"?"')
             elif match.group(1) == "E" and open_calls.get(where):
                 open_calls[where].pop()
         if leading:
@@ -147,7 +163,7 @@ def _copy(source: str, out: TextIO, first: bool, limit: int | None = None) -> No
             out.write(("" if text.startswith(",") else ",") + text + "\n")
     for (pid, tid), names in open_calls.items():
         out.writelines(
-            f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":{last_ts[(pid, tid)]},{name},'
+            f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":{round(last_ts.get((pid, tid), 0.0), 3)},{name},'
             '"args":{"unfinished":"process ended"}}\n'
             for name in reversed(names)
         )
@@ -165,13 +181,14 @@ def unfinished_children(path: str) -> list[str]:
     ]
 
 
-def merge(path: str) -> tuple[list[str], list[str]]:
+def merge(path: str, progress: Progress | None = None) -> tuple[list[str], list[str]]:
     """Fold the per-process files of the run that wrote ``path`` into it; returns ``(merged, still_running)``.
 
     A child's file is taken when it belongs to the same run (same token). Files of finished processes are
     removed once merged. A process still running gets what it wrote so far merged and its file stays, unless
     it wrote no event at all (e.g. multiprocessing's resource tracker, which outlives the main program by a
-    moment and whose own code a query rarely selects): that file is just removed.
+    moment and whose own code a query rarely selects): that file is just removed. ``progress`` is told how far the
+    copying got.
     """
     path = os.path.abspath(path)
     token = _run_token(path)
@@ -194,16 +211,26 @@ def merge(path: str) -> tuple[list[str], list[str]]:
     temporary = f"{path}.merging"
     obj = file_form(path) == "object"
     compressed = path.endswith(".gz")
+    names = [path, *merged, *running]
+    total = sum(sizes.get(name, _size(name)) for name in names)
+    copied = 0
+
+    def step(count: int) -> None:
+        nonlocal copied
+        copied += count
+        if progress is not None:
+            progress.bytes(f"merging {len(names)} files", copied, 0 if compressed else total)
+
     with open(temporary, "wb") as raw:
         sink: Any = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) if compressed else raw
         out = io.TextIOWrapper(sink, encoding="ascii", newline="\n")
         out.write(OBJECT_HEADER if obj else "[\n")
-        for index, name in enumerate([path, *merged, *running]):
+        for index, name in enumerate(names):
             if name in sizes or not _is_complete(name) or not _calls_balance(name):
-                _copy(name, out, first=index == 0, limit=sizes.get(name))
+                _copy(name, out, index == 0, step, limit=sizes.get(name))
             else:
                 out.flush()
-                _copy_whole(name, sink, first=index == 0)
+                _copy_whole(name, sink, index == 0, step)
         out.flush()
         out.detach()
         if compressed:

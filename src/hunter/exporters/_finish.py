@@ -12,6 +12,7 @@ import sys
 import time
 
 from ._files import is_regular_target, stop_marker
+from ._progress import Progress
 from ._summary import size_text, summarize
 from ._timeline import TimelineWriter
 from .chrome import ChromeTrace, merge, unfinished_children
@@ -55,14 +56,18 @@ def finish_timeline(exporter: TimelineWriter, prog: str) -> int:
     except OSError:
         marker = ""
     running: list[str] = []
+    # (A large file takes seconds to merge and count: a line on the terminal says what is going on meanwhile.)
+    progress = Progress(sys.stderr)
     try:
         if chrome:
             deadline = time.monotonic() + STOP_WAIT_S
-            while unfinished_children(path) and time.monotonic() < deadline:
+            while (unfinished := unfinished_children(path)) and time.monotonic() < deadline:
+                progress.update(f"waiting for {len(unfinished)} child process(es) to finish their files")
                 time.sleep(_POLL_S)
             try:
-                _merged, running = merge(path)
+                _merged, running = merge(path, progress)
             except OSError as exc:
+                progress.done()
                 sys.stderr.write(f"hunter: could not merge the child processes' timelines: {exc}\n")
     finally:
         if marker:
@@ -71,7 +76,8 @@ def finish_timeline(exporter: TimelineWriter, prog: str) -> int:
     how = f"view it with: {prog} view {path}"
     if chrome:
         how += " (or open it in https://ui.perfetto.dev)"
-    summary = summarize(path)
+    summary = summarize(path, progress)
+    progress.done()
     sys.stderr.write(f"hunter: {what} written to {path}: {summary.text()}; {how}\n")
     if running:
         sys.stderr.write(
@@ -97,19 +103,22 @@ def merge_main(argv: list[str], prog: str) -> int:
             sys.stderr.write(f"{prog} merge: error: {path!r} is not a file\n")
             status = 2
             continue
+        progress = Progress(sys.stderr)
         try:
-            merged, running = merge(path)
+            merged, running = merge(path, progress)
         except OSError as exc:
+            progress.done()
             sys.stderr.write(f"{prog} merge: error: cannot merge into {path!r}: {exc.strerror or exc}\n")
             status = 2
             continue
         if not merged and not running:
+            progress.done()
             sys.stderr.write(f"hunter: nothing to merge into {path} (no files of its run next to it)\n")
             continue
         note = f" ({len(running)} still being written: they stay)" if running else ""
-        sys.stderr.write(
-            f"hunter: merged {len(merged) + len(running)} file(s) into {path}{note}: {summarize(path).text()}\n"
-        )
+        summary = summarize(path, progress)
+        progress.done()
+        sys.stderr.write(f"hunter: merged {len(merged) + len(running)} file(s) into {path}{note}: {summary.text()}\n")
     return status
 
 

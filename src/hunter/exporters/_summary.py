@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from ._files import open_read, read_lines_of
+from ._progress import Progress
 
 __all__ = ["TimelineSummary", "parse_size", "size_text", "summarize"]
 
@@ -43,8 +44,9 @@ class TimelineSummary:
         )
 
 
-def summarize(path: str) -> TimelineSummary:
-    """Count the events, threads and processes of a Chrome trace or JSON Lines file (whole lines only)."""
+def summarize(path: str, progress: Progress | None = None) -> TimelineSummary:
+    """Count the events, threads and processes of a Chrome trace or JSON Lines file (whole lines only); ``progress``
+    is told how far the reading got."""
     events = 0
     threads: set[tuple[bytes, bytes]] = set()
     processes: set[bytes] = set()
@@ -53,8 +55,10 @@ def summarize(path: str) -> TimelineSummary:
         read = 0
         with open_read(path) as file:
             compressed = not isinstance(file, io.BufferedReader)
-            for line in read_lines_of(file):
+            for count, line in enumerate(read_lines_of(file)):
                 read += len(line)
+                if progress is not None and not count & 0xFFFF:
+                    progress.bytes("counting the events", read, 0 if compressed else size)
                 if not line.endswith(b"\n") or (read > size and not compressed):
                     break  # cut off, or written after we looked (a process that goes on: this could never end)
                 if line.startswith(b'{"time"'):  # JSON Lines: every line is an event

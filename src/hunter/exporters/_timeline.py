@@ -64,7 +64,9 @@ class ThreadState:
 
     __slots__ = (
         "begin_head",
+        "begun",
         "buf",
+        "complete_head",
         "end_head",
         "exc",
         "instant_head",
@@ -73,6 +75,8 @@ class ThreadState:
         "no_return_yet",
         "records",
         "stack",
+        "starts",
+        "statics",
         "thread_json",
         "tid",
     )
@@ -85,10 +89,18 @@ class ThreadState:
         #: The open calls (a key per frame) and, for their end events, their names.
         self.stack: list[Any] = []  # (an exporter's own keys: ints for frames; ChromeTrace's raw calls, their site)
         self.names: list[str] = []
+        #: When each open call began (``perf_counter_ns``), and what its beginning says (an exporter's own text):
+        #: a call is written when it ends, whole; only calls still open when lines are written out get a beginning
+        #: of their own first (the first ``begun`` of the stack have one), so that a file cut off shows them.
+        #: (ChromeTrace without argument values keeps a call's beginning in ``names`` and leaves ``statics`` empty.)
+        self.starts: list[int] = []
+        self.statics: list[str] = []
+        self.begun = 0
         self.exc: tuple[int, str] | None = None
         self.limit = 256
-        #: ChromeTrace: the start of the thread's B (begin), E (end) and i (instant) lines, its pid and tid in them.
-        self.begin_head = self.end_head = self.instant_head = ""
+        #: ChromeTrace: the start of the thread's B (begin), E (end), i (instant) and X (complete) lines, its pid and
+        #: tid in them.
+        self.begin_head = self.end_head = self.instant_head = self.complete_head = ""
         #: JsonlTrace: the thread's fields (pid, tid, threadid, threadname) as a ready-made piece of JSON.
         self.thread_json = ""
         #: ChromeTrace: no return seen yet in this thread (True from its first event on, until one is): until then a
@@ -261,6 +273,10 @@ class TimelineWriter(Action):
     def _format_records(self, state: ThreadState) -> None:
         """Turn a thread's raw records into lines in its ``buf`` (the caller holds the lock)."""
 
+    def _open_lines(self, state: ThreadState, now: int) -> None:
+        """Queue the beginnings of a thread's open calls that have none in the file yet (its lines are about to be
+        written at ``now``; the caller holds the lock)."""
+
     # -- time -------------------------------------------------------------------------------------------
 
     def now_us(self) -> float:
@@ -312,12 +328,16 @@ class TimelineWriter(Action):
 
     # -- writing ----------------------------------------------------------------------------------------
 
-    def _flush(self, state: ThreadState) -> None:
-        """Write a thread's queued lines (and records) in one piece."""
+    def _flush(self, state: ThreadState, own_ns: int = 0) -> None:
+        """Write a thread's queued lines (and records) in one piece; ``own_ns``: the thread's own write, at that
+        time (its open calls get their beginnings written, see ``_open_lines``)."""
         lines = state.buf
         with self._lock:
             if state.records:
                 self._format_records(state)
+            if own_ns:
+                # (Only the thread itself: another thread's stack may change under us while we read it.)
+                self._open_lines(state, own_ns)
             # Take a prefix instead of swapping lists: another thread (close, fork) may flush this
             # list while its own thread is still appending, and no line may get lost in between.
             count = len(lines)
@@ -329,10 +349,15 @@ class TimelineWriter(Action):
 
     def flush(self) -> None:
         """Write every queued line now."""
+        self._flush_all(_perf_ns())
+
+    def _flush_all(self, now: int) -> None:
+        """Write every thread's queued lines (at ``now``, the calling thread's open calls too)."""
+        own = getattr(self.local, "state", None)
         with self._lock:
             states = list(self._states.values())
         for state in states:
-            self._flush(state)
+            self._flush(state, now if state is own else 0)
         _signals.pending()
 
     def _flush_some(self, state: ThreadState, now: int) -> None:
@@ -345,9 +370,11 @@ class TimelineWriter(Action):
                     # The run's main process is finishing (see _finish): stop recording, so its merge has an end.
                     self.close()
                     return
-                self.flush()
+                self._flush_all(now)
+                if state is not getattr(self.local, "state", None):  # (a task's or greenlet's track)
+                    self._flush(state, now)
             elif len(state.buf) + len(state.records) >= self.batch:
-                self._flush(state)
+                self._flush(state, now)
                 _signals.pending()
         except OutputError:
             self.error_told = True  # (raised with an event: the tracer reports it)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import weakref
@@ -45,18 +44,24 @@ _RAW_DEPTH = -(1 << 61)
 #: thread's stack (where an event keeps its frame's id).
 CallSite = tuple[str, str, tuple[tuple[str, str], ...], str, str]
 _TRACING_ENDED = '"unfinished":"tracing ended"'
+#: Durations below 1 µs as text (microseconds, 3 decimals): a call through a tracer often lasts less.
+_SHORT = [f"0.{count:03d}" for count in range(1000)]
 #: A returned None (UNWIND records without an exception carry no text).
 _NONE_JSON = value_json(None, 8)
 
 
 class ChromeTrace(TimelineWriter):
-    """Writes calls as ``B``/``E`` duration events, exceptions as instant events, one JSON object per line.
+    """Writes each call when it ends, exceptions as instant events, one JSON object per line.
 
-    The file is ``[`` and then one event per line, every line after the first starting with a comma, so
+    A call is one complete event (``X``, with its ``dur``) without argument values, and a ``B``/``E`` pair with
+    them (the values go with the ``E``, see ``_name_entry``). A call still open when its thread's lines are written
+    out gets its ``B`` then, and its ``E`` when it ends, so that a file cut off by a crash shows the calls that were
+    running. The file is ``[`` and then one event per line, every line after the first starting with a comma, so
     that whatever was written so far is a JSON array missing only its closing bracket (which the format
     allows); :meth:`close` (called at exit) adds it. Every ``B`` gets an ``E``: frames still running when
-    tracing ends are closed then. Another process of the same run (a traced child) writes
-    ``<name>.<pid>.json`` next to the file; :func:`merge` folds those into the main file.
+    tracing ends are closed then. ``min_duration`` (seconds) leaves out calls shorter than it. Another process of
+    the same run (a traced child) writes ``<name>.<pid>.json`` next to the file; :func:`merge` folds those into the
+    main file.
     """
 
     #: It takes raw records (hunter._engine._recording): a static filter feeding it records calls without events.
@@ -80,10 +85,20 @@ class ChromeTrace(TimelineWriter):
         signals: bool = False,
         asyncio: bool = False,
         max_size: int | None = None,
+        min_duration: float = 0.0,
     ) -> None:
         if form not in FORMS:
             raise ValueError(f"form must be one of {', '.join(map(repr, FORMS))}, not {form!r}")
         self.form = form
+        if (
+            not isinstance(min_duration, (int, float))
+            or isinstance(min_duration, bool)
+            or not 0 <= min_duration < 1e9  # (NaN fails too)
+        ):
+            raise ValueError(f"min_duration must be a number of seconds (0 or more), not {min_duration!r}")
+        self.min_duration = min_duration
+        #: Calls shorter than this (nanoseconds) are left out.
+        self.min_ns = round(min_duration * 1e9)
         if form == "object":
             # The JSON Object Format (some tools accept nothing else): the same streamed lines inside
             # "traceEvents". Cut off by a crash it is not valid JSON until read_events()/merge() repair it.
@@ -107,7 +122,8 @@ class ChromeTrace(TimelineWriter):
         return (
             f"ChromeTrace({target!r}, args={self.args}, repr_limit={self.repr_limit}, batch={self.batch}{extra}"
             f"{', signals=True' if self.signals else ''}{', asyncio=True' if self.asyncio else ''}"
-            f"{'' if self.max_size is None else f', max_size={self.max_size}'})"
+            f"{'' if self.max_size is None else f', max_size={self.max_size}'}"
+            f"{f', min_duration={self.min_duration!r}' if self.min_ns else ''})"
         )
 
     __str__ = __repr__
@@ -133,10 +149,11 @@ class ChromeTrace(TimelineWriter):
 
     def _thread_start(self, state: ThreadState, event: Any, name: str | None = None) -> None:
         pid, tid = self.pid, state.tid
-        state.begin_head, state.end_head, state.instant_head = (
+        state.begin_head, state.end_head, state.instant_head, state.complete_head = (
             f',{{"ph":"B","pid":{pid},"tid":{tid},"ts":',
             f',{{"ph":"E","pid":{pid},"tid":{tid},"ts":',
             f',{{"ph":"i","s":"t","pid":{pid},"tid":{tid},"ts":',
+            f',{{"ph":"X","pid":{pid},"tid":{tid},"ts":',
         )
         # True until a return event shows up: then returns can be trusted to close calls. Without them
         # (a kind="call" filter) each call must check which of the open calls are still running.
@@ -148,33 +165,43 @@ class ChromeTrace(TimelineWriter):
         )
 
     def _thread_end(self, state: ThreadState, ts_us: float) -> None:
-        end = state.end_head
-        for name in reversed(state.names):
-            state.buf.append(f"{end}{ts_us},{end_fields(name, _TRACING_ENDED)}}}\n")
-        state.stack.clear()
-        state.names.clear()
+        self._end_open(state, len(state.stack), "tracing ended")
 
     def _thread_forked(self, state: ThreadState, ts_us: float) -> None:
-        # The child goes on inside the calls that were open at the fork: open them again in its own file,
-        # so that their returns have something to close. Their names come from the frames still on our stack.
-        frames: dict[int, FrameType] = {}
-        frame: FrameType | None = sys._getframe()
-        while frame is not None:
-            frames[id(frame)] = frame
-            frame = frame.f_back
-        begin = state.begin_head
-        for index, key in enumerate(state.stack):
-            if type(key) is not int:  # a call recorded raw: its site
+        # The child goes on inside the calls that were open at the fork: open them again in its own file (at the
+        # fork: the child's track starts there), so that their ends have something to close.
+        state.starts[:] = [_perf_ns()] * len(state.starts)
+        state.begun = 0
+        self._open_lines(state, 0)
+
+    def _open_lines(self, state: ThreadState, now: int) -> None:
+        # A B for each open call without one, oldest first; one younger than min_duration may still turn out
+        # shorter (now=0: all of them, in a forked child's new file).
+        stack = state.stack
+        count = min(len(stack), len(state.starts), len(state.names))
+        begun = state.begun
+        if begun >= count:
+            return
+        limit = now - self.min_ns if now else 1 << 63
+        starts, add, begin, base = state.starts, state.buf.append, state.begin_head, self._base
+        # With values, ``statics`` holds the B texts of the calls taken as events only (int keys; a raw call's is
+        # its site's): the index of the next one is how many of those are below.
+        taken = sum(type(key) is int for key in stack[:begun]) if self.args else 0
+        while begun < count and starts[begun] <= limit:
+            key = stack[begun]
+            if not self.args:
+                static = state.names[begun]
+            elif type(key) is not int:
                 static = key[0]
-                state.buf.append(f"{begin}{ts_us},{static}}}}}\n")
-                continue
-            frame = frames.get(abs(key))
-            if key < 0 or frame is None:
-                static = '"name":"(running at fork)","cat":"?","args":{"location":"?"'
-                state.names[index] = '"name":"(running at fork)",' + ('"args":{' if self.args else "")
+            elif taken < len(state.statics):
+                static = state.statics[taken]
+                taken += 1
             else:
-                static = self._describe(frame.f_code, Event(frame, "call", None))[0]
-            state.buf.append(f"{begin}{ts_us},{static}}}}}\n")
+                break  # (another thread halfway through an event, at close)
+            ts = str(starts[begun] - base)
+            add(f"{begin}{ts[:-3]}.{ts[-3:]},{static}}}}}\n")
+            begun += 1
+        state.begun = begun
 
     # -- events -----------------------------------------------------------------------------------------
 
@@ -211,34 +238,62 @@ class ChromeTrace(TimelineWriter):
                 static = site[0]
                 # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
                 # the name and the args of the B event, and must see every call of one function as the same.
-                name = _name_entry(site[1], self.arguments(site, frame)) if self.args else site[1]
+                name = _name_entry(site[1], self.arguments(site, frame)) if self.args else ""
             if stack and state.no_return_yet:
                 self._check_caller(state, frame)
             elif stack and len(stack) >= state.limit:
                 self._prune(state, frame)
-            # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float
-            # costs several times more (and _base keeps the count above 1000, so there are 4+ digits).
-            now = _perf_ns()
-            ts = str(now - self._base)
-            state.buf.append(f"{state.begin_head}{ts[:-3]}.{ts[-3:]},{static}}}}}\n")
+            # Nothing is written yet: the call is written whole when it ends (see _open_lines for one still open).
             stack.append(key)
-            state.names.append(name)
+            if self.args:
+                state.names.append(name)
+                state.statics.append(static)
+            else:
+                state.names.append(static)
+            now = _perf_ns()
+            state.starts.append(now)
         elif kind == "return":
             state.no_return_yet = False
             key = -id(frame) if event.builtin else id(frame)
             if not stack or (stack[-1] != key and not self._ended_above(state, key)):
                 return  # the call happened before tracing started (nothing was queued), or isn't open
-            stack.pop()
-            name = state.names.pop()
-            if not self.args or event.builtin:
-                fields = end_fields(name, "")
-            elif state.exc is not None:
-                fields = self._after_exception(state, key, name, event, frame)
-            else:
-                fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
             now = _perf_ns()
-            ts = str(now - self._base)
-            state.buf.append(f"{state.end_head}{ts[:-3]}.{ts[-3:]},{fields}}}\n")
+            stack.pop()
+            start = state.starts.pop()
+            depth = len(stack)
+            if not self.args:
+                static = state.names.pop()
+                if depth >= state.begun:
+                    took = now - start
+                    if took >= self.min_ns:
+                        # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float
+                        # costs many times more (and _base keeps the count above 1000, so there are 4+ digits; a
+                        # duration below 1 µs, common, comes from a table).
+                        ts = str(start - self._base)
+                        if took < 1000:
+                            state.buf.append(
+                                f'{state.complete_head}{ts[:-3]}.{ts[-3:]},"dur":{_SHORT[took]},{static}}}}}\n'
+                            )
+                        else:
+                            dur = str(took)
+                            state.buf.append(
+                                f'{state.complete_head}{ts[:-3]}.{ts[-3:]},"dur":{dur[:-3]}.{dur[-3:]},{static}}}}}\n'
+                            )
+                else:
+                    self._end_begun(state, now, _name_of(static), "")
+            else:
+                name = state.names.pop()
+                static = state.statics.pop()
+                if depth < state.begun or now - start >= self.min_ns:
+                    if event.builtin:
+                        fields = end_fields(name, "")
+                    elif state.exc is not None:
+                        fields = self._after_exception(state, key, name, event, frame)
+                    else:
+                        fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
+                    self._end_pair(state, start, now, static, fields, 0)
+                elif state.exc is not None and state.exc[0] == key:
+                    state.exc = None  # (a call left out: its exception ends with it)
         else:
             if kind == "exception":
                 self._exception(state, event)
@@ -338,6 +393,7 @@ class ChromeTrace(TimelineWriter):
         kind = event.kind
         key = _DETACHED - event.depth
         stack = state.stack
+        now = self._now_ns()
         if kind == "call":
             code = event.code
             if event.builtin or code is None:
@@ -349,23 +405,24 @@ class ChromeTrace(TimelineWriter):
                 static, name = site[0], site[1]
                 if self.args and event.locals:  # (a recording's call: its arguments' texts, in the E event as live)
                     name = _name_entry(name, argument_text(_Locals(event.locals), site[2], self.value_json))
-            state.buf.append(f"{state.begin_head}{self.now_us()},{static}}}}}\n")
             stack.append(key)
-            state.names.append(name)
+            if self.args:
+                state.names.append(name)
+                state.statics.append(static)
+            else:
+                state.names.append(static)
+            state.starts.append(now)
         elif kind == "return":
             if key not in stack:
                 return
             if stack[-1] != key:
                 self._unwind_to(state, key)
-            stack.pop()
-            name = state.names.pop()
             exc, state.exc = state.exc, None
             if exc is not None and exc[0] == key and event.instruction is not None and event.instruction < 0:
                 # A recording's return that is no return (an exception passed through): ended by it, as live.
-                fields = end_fields(name, f'"exception":{escape(exc[1])}' if self.args else "")
+                self._end_call(state, now, f'"exception":{escape(exc[1])}' if self.args else "")
             else:
-                fields = end_fields(name, f'"return":{self.value_json(event.arg)}' if self.args else "")
-            state.buf.append(f"{state.end_head}{self.now_us()},{fields}}}\n")
+                self._end_call(state, now, f'"return":{self.value_json(event.arg)}' if self.args else "")
         elif kind == "exception":
             self._exception(state, event)
 
@@ -451,35 +508,62 @@ class ChromeTrace(TimelineWriter):
 
     def _format_bare(self, state: ThreadState, records: list[tuple[Any, ...]]) -> None:
         """``_format_records`` without arguments and return values: records are ``(site or mark, ns)``."""
-        stack = state.stack
-        push, pop, push_name, pop_name = stack.append, stack.pop, state.names.append, state.names.pop
+        stack, starts, statics = state.stack, state.starts, state.names
+        push, pop, push_start, pop_start, push_static = (
+            stack.append,
+            stack.pop,
+            starts.append,
+            starts.pop,
+            statics.append,
+        )
+        pop_static = statics.pop
         add = state.buf.append
-        begin, end = state.begin_head, state.end_head
+        complete = state.complete_head
         base = self._base
+        shortest = self.min_ns
+        short = _SHORT
         for what, ns in records:
-            # Microseconds with 3 decimals by cutting the nanoseconds' digits (see __call__).
-            ts = str(ns - base)
             if what is RETURN or what is UNWIND:
                 if not stack:
                     continue  # the call happened before tracing started
                 if type(stack[-1]) is int and not self._unwind_to_raw(state):
                     continue
-                pop()
-                add(f"{end}{ts[:-3]}.{ts[-3:]},{pop_name()}}}\n")
+                site = pop()
+                pop_static()
+                start = pop_start()
+                if len(stack) < state.begun:
+                    self._end_begun(state, ns, site[1], "")
+                elif ns - start >= shortest:
+                    # Microseconds with 3 decimals by cutting the nanoseconds' digits (see __call__).
+                    ts = str(start - base)
+                    took = ns - start
+                    if took < 1000:
+                        add(f'{complete}{ts[:-3]}.{ts[-3:]},"dur":{short[took]},{site[4]}')
+                    else:
+                        dur = str(took)
+                        add(f'{complete}{ts[:-3]}.{ts[-3:]},"dur":{dur[:-3]}.{dur[-3:]},{site[4]}')
             else:
-                add(f"{begin}{ts[:-3]}.{ts[-3:]},{what[4]}")
                 push(what)
-                push_name(what[1])
+                push_static(what[0])
+                push_start(ns)
 
     def _format_with_values(self, state: ThreadState, records: list[tuple[Any, ...]]) -> None:
         """``_format_records`` with arguments and return values: records are ``(site or mark, ns, text)``."""
-        stack = state.stack
-        push, pop, push_name, pop_name = stack.append, stack.pop, state.names.append, state.names.pop
+        # (A raw call's B text is its site's, on the stack: ``statics`` holds only those of calls taken as events.)
+        stack, starts, names = state.stack, state.starts, state.names
+        push, pop, push_name, pop_name, push_start, pop_start = (
+            stack.append,
+            stack.pop,
+            names.append,
+            names.pop,
+            starts.append,
+            starts.pop,
+        )
+        shortest = self.min_ns
         add = state.buf.append
         begin, end = state.begin_head, state.end_head
         base = self._base
         for what, ns, text in records:
-            ts = str(ns - base)
             if what is RETURN or what is UNWIND:
                 if not stack:
                     continue
@@ -489,16 +573,25 @@ class ChromeTrace(TimelineWriter):
                 if exc is not None and exc[0] == _RAW_DEPTH - len(stack):
                     # An exception was raised in this call: it ended by it (UNWIND) or returned anyway.
                     state.exc = None
-                    if what is UNWIND:
-                        text = escape(exc[1])
-                        pop()
-                        add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()}"exception":{text}}}}}\n')
-                        continue
-                pop()
-                add(f'{end}{ts[:-3]}.{ts[-3:]},{pop_name()}"return":{text or _NONE_JSON}}}}}\n')
+                    member = f'"exception":{escape(exc[1])}' if what is UNWIND else f'"return":{text or _NONE_JSON}'
+                    site = pop()
+                    self._end_pair(state, pop_start(), ns, site[0], f"{pop_name()}{member}}}", shortest)
+                    continue
+                site = pop()
+                start = pop_start()
+                name = pop_name()
+                if len(stack) < state.begun:
+                    self._end_pair(state, start, ns, site[0], f'{name}"return":{text or _NONE_JSON}}}', 0)
+                elif ns - start >= shortest:
+                    # (The B, and the E with the values: _end_pair, inlined. Times as in __call__.)
+                    ts, te = str(start - base), str(ns - base)
+                    add(
+                        f"{begin}{ts[:-3]}.{ts[-3:]},{site[4]}"
+                        f'{end}{te[:-3]}.{te[-3:]},{name}"return":{text or _NONE_JSON}}}}}\n'
+                    )
             else:
-                add(f"{begin}{ts[:-3]}.{ts[-3:]},{what[4]}")
                 push(what)
+                push_start(ns)
                 # (_name_entry, inlined: the arguments' text starts with a comma)
                 push_name(f'{what[1]},"args":{{{text[1:]},' if text else f'{what[1]},"args":{{')
 
@@ -550,13 +643,59 @@ class ChromeTrace(TimelineWriter):
         self._end_open(state, count, "return not seen")
 
     def _end_open(self, state: ThreadState, count: int, why: str) -> None:
-        ts = self.now_us()
-        end = state.end_head
+        """End the innermost ``count`` open calls now, their ends unseen (``why``)."""
+        now = self._now_ns()
         unfinished = f'"unfinished":{escape(why)}'
-        for _ in range(count):
-            state.stack.pop()
-            name = state.names.pop()
-            state.buf.append(f"{end}{ts},{end_fields(name, unfinished)}}}\n")
+        # (At close another thread may be halfway through an event: its lists can differ by one.)
+        depth = min(len(state.stack), len(state.starts), len(state.names))
+        for lists in (state.stack, state.starts, state.names):
+            del lists[depth:]
+        if self.args:
+            del state.statics[sum(type(key) is int for key in state.stack) :]
+        for _ in range(min(count, depth)):
+            self._end_call(state, now, unfinished)
+
+    def _now_ns(self) -> int:
+        """``perf_counter_ns()`` as ``now_us()`` tells it: a replay of a recording sets that to the recorded clock
+        (see record.replay), for the events it replays (detached) and the calls still open at its end."""
+        return round(self.now_us() * 1000) + self._base
+
+    def _end_call(self, state: ThreadState, now: int, member: str) -> None:
+        """End the innermost open call at ``now``, with ``member`` (``"name":value``, or none) in its args."""
+        key = state.stack.pop()
+        start = state.starts.pop()
+        if self.args:
+            fields = end_fields(state.names.pop(), member)
+            static = state.statics.pop() if type(key) is int else key[0]
+            self._end_pair(state, start, now, static, fields, self.min_ns)
+            return
+        static = state.names.pop()
+        if len(state.stack) < state.begun:
+            self._end_begun(state, now, _name_of(static), member)
+        elif now - start >= self.min_ns:
+            ts = str(start - self._base)
+            state.buf.append(
+                f'{state.complete_head}{ts[:-3]}.{ts[-3:]},"dur":{_duration(now - start)},{static}'
+                f"{',' if member else ''}{member}}}}}\n"
+            )
+
+    def _end_begun(self, state: ThreadState, now: int, name: str, member: str) -> None:
+        """The ``E`` of a call without argument values whose ``B`` was written while it ran."""
+        state.begun = len(state.stack)
+        ts = str(now - self._base)
+        state.buf.append(f"{state.end_head}{ts[:-3]}.{ts[-3:]},{end_fields(name, member)}}}\n")
+
+    def _end_pair(self, state: ThreadState, start: int, now: int, static: str, fields: str, shortest: int) -> None:
+        """A call with argument values ended (``fields``: its ``E``'s): its ``E``, after its ``B`` unless that was
+        written while it ran; nothing when it is shorter than ``shortest`` (and has no ``B`` yet)."""
+        ts = str(now - self._base)
+        end = f"{state.end_head}{ts[:-3]}.{ts[-3:]},{fields}}}\n"
+        if len(state.stack) < state.begun:
+            state.begun = len(state.stack)
+            state.buf.append(end)
+        elif now - start >= shortest:
+            begin = str(start - self._base)
+            state.buf.append(f"{state.begin_head}{begin[:-3]}.{begin[-3:]},{static}}}}}\n{end}")
 
 
 class _Locals:
@@ -586,6 +725,19 @@ def end_fields(entry: str, member: str) -> str:
     if entry[-1] == ",":
         return f"{entry}{member}}}" if member else f"{entry[:-1]}}}"
     return f'{entry},"args":{{{member}}}' if member else entry
+
+
+def _duration(took: int) -> str:
+    """Nanoseconds as microseconds with 3 decimals (a ``dur``)."""
+    if took < 1000:
+        return _SHORT[max(took, 0)]
+    text = str(took)
+    return f"{text[:-3]}.{text[-3:]}"
+
+
+def _name_of(static: str) -> str:
+    """The ``"name":...`` member at the start of a call's ``B`` text (the name is escaped: no bare ``,"cat":``)."""
+    return static[: static.index(',"cat":')]
 
 
 def _name_field(name: str) -> str:

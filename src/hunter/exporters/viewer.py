@@ -176,8 +176,8 @@ class _Model:
         elif phase == "X":
             self._complete(event, where, ts)
         elif phase in ("i", "I"):
-            stack = self.stacks.get(where) or []
-            self.track(where)["instants"].append([ts, len(stack), self.name_index(str(event.get("name", "?")))])
+            # (Its depth: under the calls around it in time, see _nest.)
+            self.track(where)["instants"].append([ts, 0, self.name_index(str(event.get("name", "?")))])
 
     def _metadata(self, event: dict[str, Any], where: tuple[Any, Any]) -> None:
         label = str((event.get("args") or {}).get("name", ""))
@@ -187,14 +187,14 @@ class _Model:
             self.threads[where] = label
 
     def _begin(self, event: dict[str, Any], where: tuple[Any, Any], ts: float) -> None:
+        # A B is paired with its E in the file's order (a thread's lines are), but its depth comes from the times
+        # (see _nest): a call is written when it ends, after its callees.
         stack = self.stacks.setdefault(where, [])
         detail = json.dumps({"cat": event.get("cat"), **(event.get("args") or {})})[:_DETAIL_LIMIT]
-        row = [ts, 0.0, len(stack), self.name_index(str(event.get("name", "?"))), len(self.details)]
+        row = [ts, 0.0, -1, self.name_index(str(event.get("name", "?"))), len(self.details)]
         self.details.append(detail)
         stack.append(row)
-        entry = self.track(where)
-        entry["slices"].append(row)
-        entry["depth"] = max(entry["depth"], len(stack))
+        self.track(where)["slices"].append(row)
 
     def _end(self, event: dict[str, Any], where: tuple[Any, Any], ts: float) -> None:
         open_calls = self.stacks.get(where)
@@ -220,14 +220,16 @@ class _Model:
     def result(self, title: str) -> dict[str, Any]:
         """The page's data, once every event is in (calls left open end at the last event)."""
         first, last = self.first, self.last
+        running: set[int] = set()
         for stack in self.stacks.values():
             for row in stack:
                 row[1] = last - row[0]
+                running.add(id(row))
         if first == float("inf"):
             raise NotATimeline("no trace events in it")
         totals: dict[int, list[float]] = {}
         for entry in self.tracks.values():
-            _nest(entry, totals)
+            _nest(entry, totals, running)
         return {
             "title": title,
             "span": max(last - first, 1e-3),
@@ -257,15 +259,16 @@ class _Model:
         return ordered
 
 
-def _nest(entry: dict[str, Any], totals: dict[int, list[float]]) -> None:
-    """Give complete events their depth (by time), and add each call's time to its function's totals."""
+def _nest(entry: dict[str, Any], totals: dict[int, list[float]], running: set[int]) -> None:
+    """Give calls their depth (by time), and add each call's time to its function's totals (``running``: the ids of
+    calls still open at the end, which hold the calls that began as the file ends)."""
     slices = entry["slices"]
     slices.sort(key=lambda row: (row[0], -row[1]))
     stack: list[list[Any]] = []  # the calls around the current one (still open at its start)
     inner: dict[int, float] = {}  # time spent in each call's callees, by its detail index
     for row in slices:
         start = row[0]
-        while stack and stack[-1][0] + stack[-1][1] <= start and stack[-1] is not row:
+        while stack and stack[-1][0] + stack[-1][1] <= start and id(stack[-1]) not in running:
             stack.pop()
         if row[2] < 0:
             row[2] = len(stack)
@@ -279,6 +282,23 @@ def _nest(entry: dict[str, Any], totals: dict[int, list[float]]) -> None:
         stack.append(row)
     for row in slices:
         totals[row[3]][2] += max(row[1] - inner.get(row[4], 0.0), 0.0)
+    _place_instants(slices, entry["instants"])
+
+
+def _place_instants(slices: list[list[Any]], instants: list[list[Any]]) -> None:
+    """Give each instant its depth: below the calls running at its time (slices in order of their start)."""
+    stack: list[list[Any]] = []
+    taken = 0
+    for instant in sorted(instants, key=lambda row: row[0]):
+        while taken < len(slices) and slices[taken][0] <= instant[0]:
+            row = slices[taken]
+            taken += 1
+            while stack and stack[-1][0] + stack[-1][1] < row[0]:
+                stack.pop()
+            stack.append(row)
+        while stack and stack[-1][0] + stack[-1][1] < instant[0]:
+            stack.pop()
+        instant[1] = len(stack)
 
 
 def render_html(path: str) -> str:
