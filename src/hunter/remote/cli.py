@@ -406,17 +406,21 @@ class _CLISession:
     def _on_detach_signal(signum: int, frame: object) -> None:
         raise _Detach(signum)
 
+    def _hello(self, reader: channel.FrameReader, deadline: float) -> bytes:
+        """The target's first frame, its hello (the payload); an error it sent instead, or none, as an AttachError."""
+        frame = reader.read(deadline)
+        if frame is not None and frame.kind == channel.ERROR:
+            raise AttachError(_text(frame.payload))
+        if frame is None or frame.kind != channel.HELLO:
+            raise AttachError(f"process {self.pid} closed the connection before saying hello")
+        return frame.payload
+
     def handshake(self, conn: socket.socket, reader: channel.FrameReader, options: str) -> dict[str, Any]:
         """Say hello, send the request, wait for ACCEPTED; the target's facts (checked: it may be hostile)."""
         # Generous: with the settrace backend the target waits for its main thread to start the tracer.
         deadline = time.monotonic() + self.timeout + agent.MAIN_THREAD_TIMEOUT + 5
         try:
-            frame = reader.read(deadline)
-            if frame is not None and frame.kind == channel.ERROR:
-                raise AttachError(_text(frame.payload))
-            if frame is None or frame.kind != channel.HELLO:
-                raise AttachError(f"process {self.pid} closed the connection before saying hello")
-            hello = self._facts(frame.payload, "hello")
+            hello = self._facts(self._hello(reader, deadline), "hello")
             request = {"options": options, "colors": self.colors}
             channel.send_frame(conn, channel.REQUEST, json.dumps(request).encode())
             frame = reader.read(deadline)
@@ -442,11 +446,7 @@ class _CLISession:
         # (writing the recorder's events takes the process a moment: a little more than the timeout)
         deadline = time.monotonic() + self.timeout + 5
         try:
-            frame = reader.read(deadline)
-            if frame is not None and frame.kind == channel.ERROR:
-                raise AttachError(_text(frame.payload))
-            if frame is None or frame.kind != channel.HELLO:
-                raise AttachError(f"process {self.pid} closed the connection before saying hello")
+            self._hello(reader, deadline)
             channel.send_frame(conn, channel.DUMP)
             frame = reader.read(deadline)
         except TimeoutError:
