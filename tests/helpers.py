@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import re
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -108,3 +111,20 @@ def run_python(
 def describe(result: subprocess.CompletedProcess[str]) -> str:
     """Return a readable account of a finished subprocess, for assertion messages."""
     return f"exit code {result.returncode}\n--- stdout ---\n{result.stdout}--- stderr ---\n{result.stderr}"
+
+
+@contextlib.contextmanager
+def imported_program(directory: Path, name: str, source: str) -> Iterator[ModuleType]:
+    """``source`` written to ``directory/name.py`` and imported as the module ``name`` (in sys.modules while used):
+    a program whose code objects have a real file, so traces show its lines."""
+    path = directory / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(name, None)

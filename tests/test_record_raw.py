@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import abc
 import enum
-import importlib.util
 import io
 import json
 import os
 import re
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import imported_program
 from test_recording import APP, APP_SOURCE
 
 import hunter
@@ -29,15 +28,8 @@ from hunter.util import MISSING
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """test_recording's program: calls of every shape (generators, exceptions, async, threads)."""
-    path = tmp_path_factory.mktemp("recorded") / f"{APP}.py"
-    path.write_text(APP_SOURCE)
-    spec = importlib.util.spec_from_file_location(APP, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[APP] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(APP, None)
+    with imported_program(tmp_path_factory.mktemp("recorded"), APP, APP_SOURCE) as module:
+        yield module
 
 
 def recorded(app: Any, path: Path, raw: bool, **options: Any) -> tuple[dict[str, list[Any]], list[str], Any]:

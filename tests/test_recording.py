@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import re
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import imported_program
 from test_exporters import check_timeline, load_strict
 
 import hunter
@@ -184,15 +183,8 @@ class CountingChrome(ChromeTrace):
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    path = tmp_path_factory.mktemp("recorded") / f"{APP}.py"
-    path.write_text(APP_SOURCE)
-    spec = importlib.util.spec_from_file_location(APP, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[APP] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(APP, None)
+    with imported_program(tmp_path_factory.mktemp("recorded"), APP, APP_SOURCE) as module:
+        yield module
 
 
 def record(
