@@ -380,7 +380,7 @@ def test_max_size_stops_recording_with_one_message_and_a_whole_file(tmp_path: Pa
 
 def test_max_size_takes_units_and_says_what_is_wrong(tmp_path: Path) -> None:
     from hunter.exporters import ChromeTrace
-    from hunter.exporters._summary import parse_size
+    from hunter._output._sizes import parse_size
 
     assert [parse_size(text) for text in ("4096", "500k", "1.5MB", "2g", "3 mb")] == [
         4096,

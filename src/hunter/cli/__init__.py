@@ -3,7 +3,7 @@
 One module per job: ``_argv`` (hunter's options split from the program's), ``_parser`` (the option parser and its
 help), ``_queries`` (--query checked and split), ``_actions`` (the printers or exporter as text), ``_plan`` (options to
 a Plan: the trace() arguments as text), ``_session`` (start and finish of tracing), ``_run`` (the program run as
-python would run it), ``_errors``.
+python would run it), ``_execute`` (a plan carried out), ``_errors``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from .._engine._own_code import HUNTER_DIR
 from ._argv import Target, _prog, split_argv
 from ._errors import UsageError, _fail
 from ._plan import Plan, make_plan
-from ._run import _install_excepthook, _is_runnable_container, run_program
-from ._session import Session
+from ._execute import execute
 
 __all__ = ["Plan", "Target", "UsageError", "_launcher", "_prog", "execute", "main", "make_plan", "split_argv"]
 
@@ -66,27 +65,3 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UsageError as exc:
         _fail(f"{_prog()}: error: {exc} (see {_prog()} --help)", 2)
     execute(plan)
-
-
-def execute(plan: Plan) -> None:
-    """Run the plan's program, traced (``hunter record`` runs its own plans through here too)."""
-    target = plan.target
-    if target.kind == "script" and target.name != "-":
-        filename = os.path.abspath(target.name)
-        try:
-            if not _is_runnable_container(filename):
-                with open(filename, "rb") as file:
-                    target.source = file.read()
-        except OSError as exc:
-            # Word for word what python says, under the name python was started as.
-            program = (getattr(sys, "orig_argv", None) or [sys.executable])[0]
-            _fail(f"{program}: can't open file {filename!r}: [Errno {exc.errno}] {exc.strerror}", 2)
-    session = Session(plan)
-    session.prepare()
-    try:
-        run_program(session, target)
-    except SystemExit:
-        raise
-    except BaseException:
-        _install_excepthook(run_program.__code__)
-        raise

@@ -174,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _byte_count(text: str) -> int:
-    from hunter.exporters._summary import parse_size
+    from hunter._output._sizes import parse_size
 
     return parse_size(text)
 

@@ -13,7 +13,8 @@ import time
 
 from ._files import is_regular_target, stop_marker
 from ._progress import Progress
-from ._summary import size_text, summarize
+from .._output._sizes import size_text
+from ._summary import summarize
 from ._timeline import TimelineWriter
 from .chrome import ChromeTrace, merge, unfinished_children
 

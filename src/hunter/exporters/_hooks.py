@@ -5,15 +5,25 @@ from __future__ import annotations
 import atexit
 import os
 import weakref
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn, Protocol
 
 from . import _termination as _signals
 
-if TYPE_CHECKING:
-    from ._timeline import TimelineWriter
+
+class _Writer(Protocol):
+    """What the hooks ask of a timeline writer (``_timeline.TimelineWriter``)."""
+
+    #: When its next batch is due (``perf_counter_ns``); 0: at its next event.
+    due_ns: int
+
+    def _before_fork(self) -> None: ...
+    def _after_fork_in_child(self) -> None: ...
+    def close(self) -> None: ...
+    def flush(self) -> None: ...
+
 
 #: Writers that are open, for the fork and exit hooks (weak: an exporter nobody uses may go away).
-_live: weakref.WeakSet[TimelineWriter] = weakref.WeakSet()
+_live: weakref.WeakSet[_Writer] = weakref.WeakSet()
 
 
 def _before_fork() -> None:

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .._output._sizes import size_text
+
 __all__ = ["DELAY_S", "Progress"]
 
 #: Finishing that takes less than this shows no progress line (only the summary line that follows).
@@ -48,8 +50,6 @@ class Progress:
     def bytes(self, what: str, done: int, total: int) -> None:
         """``what: 12.3 MB of 40.0 MB`` (``12.3 MB read`` when ``total`` is 0)."""
         if self.enabled:
-            from ._summary import size_text
-
             # (total 0: not known, e.g. a compressed file, whose size says nothing of what it holds)
             self.update(f"{what}: {size_text(done)} " + (f"of {size_text(max(total, done))}" if total > 0 else "read"))
 

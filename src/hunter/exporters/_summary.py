@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass
 
 from ._files import open_read, read_lines_of
+from .._output._sizes import size_text
 from ._progress import Progress
 
-__all__ = ["TimelineSummary", "parse_size", "size_text", "summarize"]
+__all__ = ["TimelineSummary", "summarize"]
 
 _METADATA = re.compile(rb',?\{"ph":"M","name":"(process_name|thread_name)","pid":(-?\d+),"tid":(-?\d+)')
 #: The track ids of asyncio tasks count from here (see ChromeTrace: above any thread id).
@@ -86,27 +87,3 @@ def summarize(path: str, progress: Progress | None = None) -> TimelineSummary:
 
 def _count(number: int, singular: str, plural: str = "") -> str:
     return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
-
-
-def size_text(size: int) -> str:
-    """A byte count for people: ``532 bytes``, ``1.2 MB``."""
-    value = float(size)
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{size:,} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"  # pragma: no cover - the loop always returns
-
-
-_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3, "gb": 1000**3}
-
-
-def parse_size(text: str) -> int:
-    """``200MB``, ``1.5g``, ``500k``, ``4096`` as a number of bytes (decimal units, as the summary line prints)."""
-    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([a-zA-Z]*)\s*", text)
-    if match is None or match.group(2).lower() not in _UNITS:
-        raise ValueError(text)
-    size = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-    if size < 1:
-        raise ValueError(text)
-    return size

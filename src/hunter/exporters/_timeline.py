@@ -384,7 +384,7 @@ class TimelineWriter(Action):
 
     def _stop_at_limit(self) -> None:
         """The file reached ``max_size``: finish it (a whole timeline of what came first) and stop tracing."""
-        from ._summary import size_text
+        from .._output._sizes import size_text
 
         self.close()
         self.limited = True

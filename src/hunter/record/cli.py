@@ -22,7 +22,7 @@ _NOT_FOR_RECORD = ("--action", "--format", "--elapsed", "--asyncio")
 
 def main(command: str, args: list[str], launcher: str | None = None) -> NoReturn:
     """Run one of the commands (``hunter COMMAND ARGS``) and exit; ``launcher``: the console script's file."""
-    from ..cli import _prog
+    from ..cli._argv import _prog
 
     prog = f"{_prog()} {command}"
     try:
@@ -78,11 +78,14 @@ def _record_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def _record(prog: str, args: list[str], launcher: str | None = None) -> None:
-    from .. import cli
+    from ..cli._argv import _prog, split_argv
+    from ..cli._errors import UsageError
+    from ..cli._execute import execute
+    from ..cli._plan import make_plan
 
     try:
-        option_words, _target = cli.split_argv(args)
-    except cli.UsageError as exc:
+        option_words, _target = split_argv(args)
+    except UsageError as exc:
         raise _Usage(str(exc)) from None
     mine, rest = _record_parser(prog).parse_known_args(option_words)
     for word in rest:
@@ -98,7 +101,8 @@ def _record(prog: str, args: list[str], launcher: str | None = None) -> None:
             raise _Usage("--last must be at least 1")
         settings["record_last"] = repr(mine.last)
     if mine.last_size is not None:
-        from .flight import MIN_SIZE, parse_size
+        from .._output._sizes import parse_size
+        from .flight import MIN_SIZE
 
         try:
             size = parse_size(mine.last_size)
@@ -108,14 +112,14 @@ def _record(prog: str, args: list[str], launcher: str | None = None) -> None:
             raise _Usage(f"--last-size must be at least {MIN_SIZE} bytes")
         settings["record_last_size"] = repr(size)
     try:
-        plan = cli.make_plan([*rest, *args[len(option_words) :]], launcher)
-    except cli.UsageError as exc:
+        plan = make_plan([*rest, *args[len(option_words) :]], launcher)
+    except UsageError as exc:
         raise _Usage(str(exc)) from None
     plan.trace_text = _with_recorder(plan.trace_text, settings)
     plan.child_text = _with_recorder(plan.child_text, settings)
     plan.output = None
-    atexit.register(_say_recorded, path, cli._prog())
-    cli.execute(plan)
+    atexit.register(_say_recorded, path, _prog())
+    execute(plan)
 
 
 def _with_recorder(text: str, settings: dict[str, str]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import sys
 import threading
@@ -14,6 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from .._output._sizes import parse_size
 from ..event import Event
 from .writer import Recorder
 
@@ -29,18 +29,6 @@ _hooked = False
 LINE_OVERHEAD = 64
 #: The smallest size bound: room for a few events whatever their values.
 MIN_SIZE = 4096
-_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
-
-
-def parse_size(text: str | int) -> int:
-    """A size in bytes from ``10MB``, ``512k``, ``4096`` (units are powers of 1024, case ignored)."""
-    if isinstance(text, int) and not isinstance(text, bool):
-        return text
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
-    unit = match.group(2).lower() if match else None
-    if match is None or unit not in _UNITS:
-        raise ValueError(f"not a size: {text!r} (a number of bytes, or with a unit: 512KB, 10MB, 1GB)")
-    return int(float(match.group(1)) * _UNITS[unit])
 
 
 class SizedRing:

@@ -22,8 +22,8 @@ the first time a code object runs, the predicate's static verdicts decide which 
 Exceptions and unwinding can only be switched on interpreter-wide, and only are when the query allows them.
 
 One module per concern: ``_backend`` (lifecycle and nesting), ``_tools`` (tool-id ownership), ``_codes``
-(per-code records), ``_threads`` (new threads' start), ``_callbacks`` (the callbacks, per event family), ``_raw``
-(calls and returns recorded for a timeline without building events).
+(per-code records), ``_threads`` (new threads' start), ``_callbacks`` (the callbacks, per event family),
+``_wiring`` (what they share), ``_raw`` (calls and returns recorded for a timeline without building events).
 """
 
 from __future__ import annotations

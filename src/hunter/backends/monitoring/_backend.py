@@ -16,7 +16,8 @@ from ..._engine._reporting import report
 from ..._engine._verdict import NEVER, reads_calls, reads_depth
 from .. import Context
 from . import _tools
-from ._callbacks import Callbacks, Wiring, build, c_event_reporter
+from ._callbacks import Callbacks, build, c_event_reporter
+from ._wiring import Wiring
 from ._codes import CodeBook, CodeInfo
 from ._threads import ThreadStarts
 

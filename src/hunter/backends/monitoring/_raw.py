@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..._engine._recording import RETURN, UNWIND, RawSink, ended_by_exception
 
 if TYPE_CHECKING:
-    from ._callbacks import Wiring
+    from ._wiring import Wiring
     from ._codes import CodeInfo
 
 __all__ = ["RawSteps", "raw_steps"]
