@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from typing import Any
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +64,43 @@ def pytest_runtest_logstart(nodeid: str, location: object) -> None:
 
 def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
     _note_progress("")
+
+
+# -- the attach tests (test_remote*.py) --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cleanup() -> object:
+    """Kills whatever a test started, whatever happened."""
+    things: list[Any] = []  # (remote_support's Target, CLI, NobodyProcess: each has close())
+    yield things.append
+    for thing in reversed(things):
+        thing.close()
+
+
+@pytest.fixture
+def open_tmp() -> object:
+    """A scratch directory that other users can traverse (pytest's own are private to us)."""
+    path = Path(tempfile.mkdtemp(prefix="hunter-remote-test-", dir="/tmp"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def gdb_reason() -> str | None:
+    from remote_support import gdb_usable
+
+    return gdb_usable()
+
+
+@pytest.fixture
+def nobody_sleeper() -> object:
+    """A process of user 'nobody' (not Python: for the tests that never get as far as talking to it)."""
+    from remote_support import _nobody
+
+    uid, gid = _nobody()
+    process = subprocess.Popen(["sleep", "600"], user=uid, group=gid, extra_groups=[])
+    yield process
+    process.kill()
+    process.wait()

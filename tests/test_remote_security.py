@@ -6,7 +6,6 @@ rule where it is decided (a unit of the CLI, the channel or the agent), which ke
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -16,23 +15,20 @@ import sys
 import textwrap
 import threading
 import time
-import warnings
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
 from helpers import child_env
-from test_remote import (
+from remote_support import (
     DEADLINE,
-    Lines,
+    NobodyProcess,
     _as_other_user,
     _exit_code,
     _nobody,
     _nobody_dir,
-    cleanup,  # noqa: F401 - a fixture
-    leaf,
     needs_root,
-    open_tmp,  # noqa: F401 - a fixture
     start_cli,
     start_fake_target,
 )
@@ -195,7 +191,7 @@ def test_the_agent_sends_large_writes_in_pieces_the_cli_takes():
 # -- the hello, the detach and the terminal ------------------------------------------------------------------------
 
 
-def test_a_detach_that_is_never_confirmed(tmp_path, cleanup):  # noqa: F811
+def test_a_detach_that_is_never_confirmed(tmp_path, cleanup):
     target = start_fake_target(tmp_path, cleanup, "no-bye")
     cli = start_cli(cleanup, "-p", str(target.pid), "-t", "1")
     cli.err.wait_line("attached to process")
@@ -206,7 +202,7 @@ def test_a_detach_that_is_never_confirmed(tmp_path, cleanup):  # noqa: F811
     )
 
 
-def test_colours_the_target_left_open_are_reset(tmp_path, cleanup):  # noqa: F811
+def test_colours_the_target_left_open_are_reset(tmp_path, cleanup):
     target = start_fake_target(tmp_path, cleanup, "sgr-open")
     cli = start_cli(cleanup, "-p", str(target.pid), env={"NO_COLOR": None, "FORCE_COLOR": "1"})
     assert cli.wait() == 1, cli.describe()
@@ -214,7 +210,7 @@ def test_colours_the_target_left_open_are_reset(tmp_path, cleanup):  # noqa: F81
     assert cli.out.text() == "\x1b[8mhidden, and so would be the shell's prompt\n\x1b[0m"
 
 
-def test_output_in_the_terminals_encoding(tmp_path, cleanup):  # noqa: F811
+def test_output_in_the_terminals_encoding(tmp_path, cleanup):
     # UTF-8 bytes of U+201B end in 0x9b, CSI to a terminal in an 8-bit mode: in latin-1 it is escaped instead.
     target = start_fake_target(tmp_path, cleanup, "wide-chars")
     out_path = tmp_path / "out"
@@ -423,7 +419,7 @@ def test_a_session_lets_the_programs_signal_handler_exceptions_through():
 
 
 @pytest.fixture
-def scratch_dirs(open_tmp, monkeypatch):  # noqa: F811
+def scratch_dirs(open_tmp, monkeypatch):
     """The channel's directories moved into a scratch directory (never /tmp/hunter-0 of the machine)."""
     monkeypatch.setattr(channel, "RUNTIME_DIR", str(open_tmp / "run-user-{uid}"))
     monkeypatch.setattr(channel, "TMP_DIR", str(open_tmp / "hunter-{uid}"))
@@ -519,49 +515,10 @@ def test_the_agent_admits_its_own_user_and_root():
         assert _agent.admitted(channel.PeerCredentials(None, os.geteuid() + 1, os.getegid())) is not None
 
 
-class NobodyProcess:
-    """A fork of this test process running as 'nobody' (with the given ids): it heartbeats, prepared or not."""
-
-    def __init__(
-        self, cwd: Path | None = None, saved_uid: int | None = None, dumpable: bool = True, prepared: bool = True
-    ) -> None:
-        uid, gid = _nobody()
-        out_read, out_write = os.pipe()
-        err_read, err_write = os.pipe()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork() in a process with threads
-            pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            try:
-                os.dup2(out_write, 1)
-                os.dup2(err_write, 2)
-                if prepared:
-                    hunter.remote.install()  # before dropping privileges: as a daemon started by root does
-                os.setgroups([])
-                os.setresgid(gid, gid, gid)
-                os.setresuid(uid, uid, uid if saved_uid is None else saved_uid)
-                if cwd is not None:
-                    os.chdir(cwd)
-                # Changing ids made it non-dumpable (the kernel's suid_dumpable); say explicitly which it is.
-                ctypes.CDLL(None).prctl(4, int(dumpable), 0, 0, 0)  # PR_SET_DUMPABLE
-                n = 0
-                while True:
-                    leaf(n)
-                    os.write(1, f"heartbeat {n}\n".encode())
-                    n += 1
-                    time.sleep(0.01)
-            finally:
-                os._exit(1)
-        os.close(out_write)
-        os.close(err_write)
-        self.pid = pid
-        self.out = Lines(os.fdopen(out_read, "rb"))
-        self.err = Lines(os.fdopen(err_read, "rb"))
-        self.out.wait_line("heartbeat 1")
-
-    def close(self) -> None:
-        os.kill(self.pid, signal.SIGKILL)
-        _exit_code(self.pid)
+def nobody_daemon(**options: Any) -> NobodyProcess:
+    """A process of 'nobody' as a daemon started by root is: prepared before it dropped privileges, dumpable."""
+    options.setdefault("dumpable", True)
+    return NobodyProcess(install_as_root=True, wait=True, **options)
 
 
 @pytest.fixture
@@ -579,11 +536,11 @@ def preloaded() -> None:
 
 
 @needs_root
-def test_credentials_as_the_kernel_sees_them(cleanup, preloaded):  # noqa: F811
+def test_credentials_as_the_kernel_sees_them(cleanup, preloaded):
     uid, gid = _nobody()
-    daemon = NobodyProcess(saved_uid=0)
+    daemon = nobody_daemon(saved_uid=0)
     cleanup(daemon)
-    hidden = NobodyProcess(dumpable=False, prepared=False)
+    hidden = nobody_daemon(dumpable=False, prepared=False)
     cleanup(hidden)
     # With a saved uid 0 the kernel leaves the permitted capabilities in place: one more reason to refuse.
     full = peers.capabilities_of(os.getpid())
@@ -615,11 +572,11 @@ def _run_cli_as_nobody(argv: list[str], evil: bool = False) -> tuple[int, str]:
 
 
 @needs_root
-def test_nobody_cannot_attach_to_a_daemon_that_kept_saved_uid_0(cleanup, preloaded):  # noqa: F811
+def test_nobody_cannot_attach_to_a_daemon_that_kept_saved_uid_0(cleanup, preloaded):
     # The daemon was started by root, called install() and runs as (nobody, nobody, saved 0): gdb run by nobody
     # gets "Operation not permitted", and so must hunter-trace, or its query could call setresuid(0, 0, 0).
     _nobody_dir()
-    daemon = NobodyProcess(saved_uid=0)
+    daemon = nobody_daemon(saved_uid=0)
     cleanup(daemon)
     code, err = _run_cli_as_nobody(["-p", str(daemon.pid), "-t", "2", 'function="leaf"'])
     assert code == 2
@@ -639,7 +596,7 @@ def test_nobody_cannot_attach_to_a_daemon_that_kept_saved_uid_0(cleanup, preload
 
 
 @needs_root
-def test_root_writes_nothing_through_the_target_users_links(cleanup, open_tmp, preloaded):  # noqa: F811
+def test_root_writes_nothing_through_the_target_users_links(cleanup, open_tmp, preloaded):
     uid, gid = _nobody()
     appdir = open_tmp / "appdir"
     appdir.mkdir()
@@ -649,7 +606,7 @@ def test_root_writes_nothing_through_the_target_users_links(cleanup, open_tmp, p
     victim.chmod(0o600)
     assert _exit_code(_as_other_user(lambda: os.symlink(victim, appdir / "trace.json"))) == 0
     assert _exit_code(_as_other_user(lambda: os.symlink(victim, appdir / "printed.txt"))) == 0
-    target = NobodyProcess(cwd=appdir)
+    target = nobody_daemon(cwd=appdir)
     cleanup(target)
 
     # Through the link: the target (nobody) can't open root's file, so it refuses; root never opened it.
@@ -677,11 +634,11 @@ def test_root_writes_nothing_through_the_target_users_links(cleanup, open_tmp, p
 
 
 @needs_root
-def test_roots_session_is_not_taken_by_another_listener_of_the_user(cleanup, preloaded):  # noqa: F811
+def test_roots_session_is_not_taken_by_another_listener_of_the_user(cleanup, preloaded):
     # Another process of the target's user listens in that user's own directory, under the target's socket name:
     # when root attaches, the target connects to root's directory only.
     attacker_dir = _nobody_dir()
-    target = NobodyProcess()
+    target = nobody_daemon()
     cleanup(target)
     decoy = attacker_dir / channel.socket_name(target.pid)
     ready_read, ready_write = os.pipe()
