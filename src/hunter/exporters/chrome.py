@@ -226,10 +226,8 @@ class ChromeTrace(TimelineWriter):
             return
         stack = state.stack
         if kind == "call":
-            if event.builtin:
-                key = -id(frame)
-                name = _name_field(event.function)
-                static = self._builtin_static(event)
+            if event.builtin:  # (profile mode only)
+                key, name, static = -id(frame), _name_field(event.function), self._builtin_static(event)
             else:
                 code = frame.f_code
                 known = self._codes.get(id(code))
@@ -239,10 +237,8 @@ class ChromeTrace(TimelineWriter):
                 # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
                 # the name and the args of the B event, and must see every call of one function as the same.
                 name = _name_entry(site[1], self.arguments(site, frame)) if self.args else ""
-            if stack and state.no_return_yet:
-                self._check_caller(state, frame)
-            elif stack and len(stack) >= state.limit:
-                self._prune(state, frame)
+            if stack and (state.no_return_yet or len(stack) >= state.limit):
+                self._tidy_stack(state, frame)
             # Nothing is written yet: the call is written whole when it ends (see _open_lines for one still open).
             stack.append(key)
             if self.args:
@@ -263,40 +259,14 @@ class ChromeTrace(TimelineWriter):
             depth = len(stack)
             if not self.args:
                 static = state.names.pop()
-                if depth >= state.begun:
-                    took = now - start
-                    if took >= self.min_ns:
-                        # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float
-                        # costs many times more (and _base keeps the count above 1000, so there are 4+ digits; a
-                        # duration below 1 µs, common, comes from a table).
-                        ts = str(start - self._base)
-                        if took < 1000:
-                            state.buf.append(
-                                f'{state.complete_head}{ts[:-3]}.{ts[-3:]},"dur":{_SHORT[took]},{static}}}}}\n'
-                            )
-                        else:
-                            dur = str(took)
-                            state.buf.append(
-                                f'{state.complete_head}{ts[:-3]}.{ts[-3:]},"dur":{dur[:-3]}.{dur[-3:]},{static}}}}}\n'
-                            )
-                else:
+                if depth < state.begun:
                     self._end_begun(state, now, _name_of(static), "")
+                elif now - start >= self.min_ns:
+                    self._complete(state, start, now, static)
             else:
-                name = state.names.pop()
-                static = state.statics.pop()
-                if depth < state.begun or now - start >= self.min_ns:
-                    if event.builtin:
-                        fields = end_fields(name, "")
-                    elif state.exc is not None:
-                        fields = self._after_exception(state, key, name, event, frame)
-                    else:
-                        fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
-                    self._end_pair(state, start, now, static, fields, 0)
-                elif state.exc is not None and state.exc[0] == key:
-                    state.exc = None  # (a call left out: its exception ends with it)
-        else:
-            if kind == "exception":
-                self._exception(state, event)
+                self._end_with_values(state, event, frame, key, start, now, depth < state.begun)
+        else:  # an exception (line events went first)
+            self._exception(state, event)
             now = _perf_ns()
         if len(state.buf) >= self.batch or now >= self.due_ns:
             self._flush_some(state, now)
@@ -305,6 +275,43 @@ class ChromeTrace(TimelineWriter):
         """A thread's first event (or any event after close): make the thread's state, then take the event."""
         if self._new_state(event) is not None:
             self(event)
+
+    def _end_with_values(
+        self, state: ThreadState, event: Event, frame: FrameType, key: int, start: int, now: int, begun: bool
+    ) -> None:
+        """A call with argument values ends: its B/E pair (``begun``: its B is out already, only its E is due)."""
+        name = state.names.pop()
+        static = state.statics.pop()
+        if begun or now - start >= self.min_ns:
+            if event.builtin:
+                fields = end_fields(name, "")
+            elif state.exc is not None:
+                fields = self._after_exception(state, key, name, event, frame)
+            else:
+                fields = end_fields(name, f'"return":{self.value_json(event.arg)}')
+            self._end_pair(state, start, now, static, fields, 0)
+        elif state.exc is not None and state.exc[0] == key:
+            state.exc = None  # (a call left out: its exception ends with it)
+
+    def _tidy_stack(self, state: ThreadState, frame: FrameType) -> None:
+        """Before a call: without returns seen yet, the open calls that ended unseen go; a deep stack is pruned."""
+        if state.no_return_yet:
+            self._check_caller(state, frame)
+        else:
+            self._prune(state, frame)
+
+    def _complete(self, state: ThreadState, start: int, now: int, static: str) -> None:
+        """A call without argument values, written whole when it ends: one complete (X) event."""
+        # Microseconds with 3 decimals by cutting the digits of the nanoseconds: formatting a float costs many times
+        # more (and _base keeps the count above 1000, so there are 4+ digits; a duration below 1 µs, common, comes
+        # from a table).
+        ts = str(start - self._base)
+        took = now - start
+        if took < 1000:
+            state.buf.append(f'{state.complete_head}{ts[:-3]}.{ts[-3:]},"dur":{_SHORT[took]},{static}}}}}\n')
+        else:
+            dur = str(took)
+            state.buf.append(f'{state.complete_head}{ts[:-3]}.{ts[-3:]},"dur":{dur[:-3]}.{dur[-3:]},{static}}}}}\n')
 
     def _catch_up(self, state: ThreadState) -> ThreadState:
         """Before an event: the thread's raw records become lines first, and an asyncio task gets its own track."""

@@ -38,26 +38,23 @@ class RawSteps:
 
 def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     """The steps of a recording backend (``wiring.context.recording`` is set)."""
+    # Each step is called by a callback of the frame's event: getframe(2) is that frame. The steps follow
+    # hunter._engine._recording's contract (the thread's list read anew; the sink when it is missing or due).
     context = wiring.context
     recorder = context.recording.recorder  # type: ignore[union-attr]
     sink = RawSink(recorder, context.handler_failed, context.owner)
-    untraced_get = wiring.untraced.get
+    return RawSteps(_call_step(wiring, recorder, sink), _return_step(wiring, held_back, recorder, sink))
+
+
+def _call_step(wiring: Wiring, recorder: Any, sink: RawSink) -> Callable[[CodeInfo], None]:
+    """The step of a call recorded raw."""
+    context = wiring.context
     untraced_pop = wiring.untraced.pop
-    gate = wiring.gate
     getframe = _getframe
     perf_ns = _perf_ns
     batch = recorder.batch
     args = recorder.args
     arguments = recorder.arguments
-    value_json = recorder.value_json
-    # A framed recorder (hunter.record's writer) makes a return's text from the frame itself (see _recording).
-    framed = getattr(recorder, "framed", False) is True
-    returned_text = recorder.returned if framed else None
-    returned_mark = RETURN
-    unwind_mark = UNWIND
-
-    # Each step is called by a callback of the frame's event: getframe(2) is that frame. The steps follow
-    # hunter._engine._recording's contract (the thread's list read anew; the sink when it is missing or due).
 
     def call(info: CodeInfo) -> None:
         # After the callback's gate check, as its event delivery would be.
@@ -76,6 +73,27 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
         records.append((site, ns, arguments(site, getframe(2))) if args else (site, ns))
         if ns >= recorder.due_ns or len(records) >= batch:
             sink.due(ns, getframe(2), "call")
+
+    return call
+
+
+def _return_step(
+    wiring: Wiring, held_back: Callable[[], bool], recorder: Any, sink: RawSink
+) -> Callable[[CodeInfo, Any], None]:
+    """The step of a return (or an unwinding) of a call recorded raw."""
+    untraced_get = wiring.untraced.get
+    untraced_pop = wiring.untraced.pop
+    gate = wiring.gate
+    getframe = _getframe
+    perf_ns = _perf_ns
+    batch = recorder.batch
+    args = recorder.args
+    value_json = recorder.value_json
+    # A framed recorder (hunter.record's writer) makes a return's text from the frame itself (see _recording).
+    framed = getattr(recorder, "framed", False) is True
+    returned_text = recorder.returned if framed else None
+    returned_mark = RETURN
+    unwind_mark = UNWIND
 
     def returned(info: CodeInfo, value: Any) -> None:
         # PY_RETURN, PY_YIELD, and PY_UNWIND (value None): the checks of _callbacks' deliver (a silent frame, a
@@ -110,4 +128,4 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
         if ns >= recorder.due_ns or len(records) >= batch:
             sink.due(ns, getframe(2), "return")
 
-    return RawSteps(call, returned)
+    return returned
