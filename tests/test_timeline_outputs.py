@@ -273,6 +273,44 @@ def test_processes_are_named_after_the_script_and_their_multiprocessing_name(tmp
     assert sorted(names.values()) == ["ForkPoolWorker-1", "ForkPoolWorker-2", "prog.py"], names
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_child_that_outlives_terminate_gets_sigterm_again(tmp_path: Path) -> None:
+    # A traced child's SIGTERM runs hunter's Python handler, which can be noted and never acted on (it lands right
+    # before a wait no signal interrupts afterwards: a pool worker waiting for its queue's lock). Here the child's
+    # own handler lets the first one pass, as that lost one was: terminate() must still end it (see _child_ends).
+    (tmp_path / "prog.py").write_text(
+        textwrap.dedent(
+            """
+            import multiprocessing, os, signal
+
+            def work(ready):
+                seen = []
+                def on_term(signum, frame):
+                    seen.append(signum)
+                    if len(seen) > 1:
+                        os._exit(3)
+                signal.signal(signal.SIGTERM, on_term)
+                ready.set()
+                while True:
+                    signal.pause()
+
+            if __name__ == "__main__":
+                context = multiprocessing.get_context("fork")
+                ready = context.Event()
+                child = context.Process(target=work, args=(ready,))
+                child.start()
+                ready.wait()
+                child.terminate()
+                child.join()
+                print("joined", child.exitcode)
+            """
+        )
+    )
+    out = tmp_path / "out.json"
+    result = run_python(hunter("--format", "chrome", "-o", out), cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "joined 3\n"), describe(result)
+
+
 def test_hunter_merge_folds_the_files_a_run_left(tmp_path: Path) -> None:
     from hunter.exporters import ChromeTrace
     from hunter.exporters._files import per_process_path

@@ -8,6 +8,7 @@ import weakref
 from typing import NoReturn, Protocol
 
 from . import _termination as _signals
+from ._child_ends import ensure_children_end
 
 
 class _Writer(Protocol):
@@ -29,6 +30,8 @@ _live: weakref.WeakSet[_Writer] = weakref.WeakSet()
 def _before_fork() -> None:
     for writer in list(_live):
         writer._before_fork()
+    if _signals._previous:  # (SIGTERM is hunter's: see _child_ends)
+        ensure_children_end()
 
 
 def _after_fork_in_child() -> None:

@@ -84,7 +84,13 @@ def pending() -> None:
         _act(signum, frame)
 
 
+#: The process is ending by a signal already: one that comes again meanwhile (see _child_ends) waits for that end.
+_ending: list[int] = []
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    if _ending:
+        return
     if _interrupted_writer(frame):
         _deferred.append((signum, frame))
         on_defer()
@@ -108,11 +114,13 @@ def _act(signum: int, frame: FrameType | None) -> None:
         flush_all()
         previous(signum, frame)
         return
+    _ending.append(signum)
     run_hooks()
     close_all()
     # End as the signal would have ended the untraced program: by the signal, with its default action.
     try:
         signal.signal(signum, signal.SIG_DFL)
     except (ValueError, OSError):
+        _ending.clear()  # (the process goes on: later signals are handled again)
         return
     os.kill(os.getpid(), signum)
