@@ -369,12 +369,16 @@ class Recorder(Action):
                 table.codes.clear()
             entry = (code, table.new_ref(), tuple(name for _star, name in parameters(code)))
             table.codes[id(code)] = entry
-            filename = event.filename
-            if filename not in table.sources:
-                table.sources.add(filename)
-                self._buffer.extend(_source_lines(filename, event.globals))
-            self._buffer.append(_code_line(entry[1], event, code))
+            self._add_entry(table, event.filename, event.globals, _code_line(entry[1], event, code))
         return entry
+
+    def _add_entry(self, table: _Table, filename: str, f_globals: Any, line: str) -> None:
+        """A code entry among the shared entries, after its file's source when the file needs it stored (the
+        caller holds the lock)."""
+        if filename not in table.sources:
+            table.sources.add(filename)
+            self._buffer.extend(_source_lines(filename, f_globals))
+        self._buffer.append(line)
 
     def _new_thread(self, table: _Table) -> _ThreadState:
         """The current thread's state, at its first record: its ``t`` entry written."""
@@ -460,7 +464,7 @@ class Recorder(Action):
         if thread is not None and thread._name is not state.raw_name:  # (renamed: a new str; see __call__)
             self._raw_renamed(state, thread)
         if site.table is not self._table:
-            self._register(site, frame, state)
+            self._register(site, frame)
         frames = state.frames
         # (the caller is the innermost recorded call, mostly: one deeper than it, without walking the stack)
         count = frames[-1][1] + 1 if frames and frames[-1][0] is frame.f_back else self._count(frame, frames)
@@ -486,7 +490,7 @@ class Recorder(Action):
         else:
             site, count = self._unseen_call(frame, state)
         if site.table is not self._table:
-            self._register(site, frame, state)
+            self._register(site, frame)
         lasti = frame.f_lasti
         normal = "1" if lasti >= 0 and frame.f_code.co_code[lasti] in RETURN_OPCODES else "0"
         if not self.values:
@@ -535,7 +539,7 @@ class Recorder(Action):
         entered = owner.count_frames(frame) if owner is not None else 1
         return site, max(entered, 1)
 
-    def _register(self, site: _Site, frame: FrameType, state: _ThreadState) -> None:
+    def _register(self, site: _Site, frame: FrameType) -> None:
         """A raw site's first record in this file: its code entry (and source) go first, among the shared entries.
 
         Not among this thread's records: another thread may record the site too, and its records may be written out
@@ -551,10 +555,7 @@ class Recorder(Action):
                 return
             site.ref = table.new_ref()
             table.codes[id(code)] = (code, site.ref, site.names)
-            if site.filename not in table.sources:
-                table.sources.add(site.filename)
-                self._buffer.extend(_source_lines(site.filename, frame.f_globals))
-            self._buffer.append(_site_line(site))
+            self._add_entry(table, site.filename, frame.f_globals, _site_line(site))
 
     def _format(self, state: _ThreadState) -> None:
         """Turn a thread's raw records into lines (the caller holds the lock)."""
