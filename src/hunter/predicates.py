@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import operator as _operator
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._setup._keywords import STRING_SEQUENCES, compile_pattern, matches, parse_query_key, value_problem
+from ._engine._ceilings import Ceiling, ceiling_now, depth_ceiling, highest, is_pure, lowest
 from ._engine._program_signals import let_through
 from ._engine._verdict import (
     ALWAYS,
@@ -144,6 +146,17 @@ class Query(_Composable):
     def _reads_calls(self) -> bool:
         return any(field == "calls" for field, _, _ in self._checks)
 
+    def _pure(self) -> bool:
+        # A comparison with a value of the user's own type would run its __eq__ (or __lt__...).
+        return all(_plain(value) for _, _, value in self._checks)
+
+    def _depth_ceiling(self) -> Ceiling | None:
+        if not self._pure():
+            return None
+        bounds = [_depth_bound(operator, value) for field, operator, value in self._checks if field == "depth"]
+        found = [bound for bound in bounds if bound is not None]
+        return min(found) if found else None
+
     def _reads_depth(self) -> bool:
         return any(field == "depth" for field, _, _ in self._checks)
 
@@ -186,6 +199,25 @@ class Query(_Composable):
         return hash(("Query", self._key()))
 
 
+_PLAIN_TYPES = (str, bytes, int, float, bool, type(None), re.Pattern)
+
+
+def _plain(value: Any) -> bool:
+    """Whether comparing an event's field with ``value`` runs only the interpreter's own comparisons."""
+    if type(value) in (tuple, list, set, frozenset):
+        return all(_plain(item) for item in value)
+    return type(value) in _PLAIN_TYPES
+
+
+def _depth_bound(operator: str, value: Any) -> int | None:
+    """The depth from which a depth test with ``operator`` and ``value`` fails on every event, if there is one."""
+    if operator == "in" and type(value) in (tuple, list, set, frozenset) and all(type(v) is int for v in value):
+        return max(value, default=-1) + 1
+    if type(value) is not int:
+        return None
+    return {"lt": value, "lte": value + 1, "eq": value + 1}.get(operator)
+
+
 def _test_of(operator: str) -> Callable[[Any, Any], Any] | None:
     """How Query.__call__ tests a field with ``operator``: None for equality (compared inline)."""
     if operator == "eq":
@@ -216,6 +248,20 @@ class And(_Composable):
 
     def _verdict(self, facts: Event) -> Verdict:
         return combine_and([verdict_of(predicate, facts) for predicate in self.predicates])
+
+    def _pure(self) -> bool:
+        return all(is_pure(predicate) for predicate in self.predicates)
+
+    def _depth_ceiling(self) -> Ceiling | None:
+        # Left to right: a child's ceiling counts as long as every child before it is pure (they still run).
+        found = []
+        for predicate in self.predicates:
+            ceiling = depth_ceiling(predicate)
+            if ceiling is not None:
+                found.append(ceiling)
+            if not is_pure(predicate):
+                break
+        return lowest(found)
 
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
@@ -258,6 +304,12 @@ class Or(_Composable):
     def _verdict(self, facts: Event) -> Verdict:
         return combine_or([verdict_of(predicate, facts) for predicate in self.predicates])
 
+    def _pure(self) -> bool:
+        return all(is_pure(predicate) for predicate in self.predicates)
+
+    def _depth_ceiling(self) -> Ceiling | None:
+        return highest(depth_ceiling(predicate) for predicate in self.predicates)
+
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
 
@@ -291,6 +343,9 @@ class Not(_Composable):
 
     def _verdict(self, facts: Event) -> Verdict:
         return negate(verdict_of(self.predicate, facts))
+
+    def _pure(self) -> bool:
+        return is_pure(self.predicate)
 
     def _reads_calls(self) -> bool:
         return reads_calls(self.predicate)
@@ -353,6 +408,9 @@ class When(_Composable):
     def _verdict(self, facts: Event) -> Verdict:
         verdict = verdict_of(self.condition, facts)
         return NEVER if verdict is NEVER else EFFECT
+
+    def _depth_ceiling(self) -> Ceiling | None:
+        return depth_ceiling(self.condition)  # the actions run only on what the condition passes
 
     def _reads_calls(self) -> bool:
         return reads_calls(self.condition) or any(reads_calls(action) for action in self.actions)
@@ -417,6 +475,26 @@ class From(_Composable):
 
     def _reads_calls(self) -> bool:
         return True  # it records the call count where the condition matched and passes counts relative to it
+
+    def _depth_ceiling(self) -> Ceiling | None:
+        # Waiting: what the condition rejects, From rejects without starting. Started: events so far below the
+        # starting depth that the predicate rejects them (relative), and not above the watermark (they'd stop it).
+        waiting = depth_ceiling(self.condition)
+        relative = depth_ceiling(self.predicate) if self.predicate is not None else None
+        if waiting is None and relative is None:
+            return None
+        waiting_now = ceiling_now(waiting) if waiting is not None else None
+        relative_now = ceiling_now(relative) if relative is not None else None
+        watermark = self.watermark
+
+        def now() -> int | None:
+            origin = self.origin_depth
+            if origin is None:
+                return waiting_now() if waiting_now is not None else None
+            below = relative_now() if relative_now is not None else None
+            return None if below is None else origin + max(below, watermark)
+
+        return now
 
     def _reads_depth(self) -> bool:
         return True  # the same with the depth, on every event once the condition matched

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from .._engine._ceilings import Ceiling, depth_ceiling, static_ceiling
+from .._engine._ceilings import ceiling_now as _ceiling_now
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from .._engine._depths import CountedTrace, Depths
@@ -167,11 +169,13 @@ def _make_callbacks(
     # Each backend's counted trace functions are its own type: a frame another tracer counted is walked over.
     counted: type[CountedTrace] = type("Counted", (CountedTrace,), {"__slots__": ()})
     emit = _emitter(context, running)
-    locals_ = _Locals(context, running, emit)
+    # Events the query must reject at their depth are dropped before they are built (see _engine._ceilings).
+    ceiling = depth_ceiling(context.handler) if counting else None
+    locals_ = _Locals(context, running, emit, ceiling)
     codes = _Codes(context, running, locals_, counting)
     count = _counter(context.depths, counted)
     if counting:
-        global_trace = _counted_global_trace(context, running, emit, codes, locals_, count, counted)
+        global_trace = _counted_global_trace(context, running, emit, codes, locals_, count, counted, ceiling)
     else:
         global_trace = _global_trace(context, running, emit, codes, locals_)
     adopt = _adopter(codes, locals_, count, counted if counting else None)
@@ -198,21 +202,22 @@ def _emitter(context: Context, running: list[bool]) -> Emit:
     return emit
 
 
+def _plain_end_of_loop(frame: FrameType, arg: Any) -> bool:
+    """Whether an exception event is a for loop's plain end, not an exception the program could see (see _compat)."""
+    return (
+        arg[0] is StopIteration
+        and frame.f_code.co_code[frame.f_lasti] in ARTIFICIAL_STOP_ITERATION_OPCODES
+        and stop_iteration_value(arg[1]) is None
+        and arg[2] is None
+    )
+
+
 class _Locals:
     """The local trace functions of one backend (plain and counted) and how to tell them from anyone else's."""
 
-    def __init__(self, context: Context, running: list[bool], emit: Emit) -> None:
-        artificial = ARTIFICIAL_STOP_ITERATION_OPCODES
-        stop_value = stop_iteration_value
-
-        def plain_end_of_loop(frame: FrameType, arg: Any) -> bool:
-            # A for loop's plain end, not an exception the program could see (see _compat).
-            return (
-                arg[0] is StopIteration
-                and frame.f_code.co_code[frame.f_lasti] in artificial
-                and stop_value(arg[1]) is None
-                and arg[2] is None
-            )
+    def __init__(self, context: Context, running: list[bool], emit: Emit, ceiling: Ceiling | None) -> None:
+        ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
+        plain_end_of_loop = _plain_end_of_loop
 
         def make(fields: dict[str, Any]) -> TraceFunction:
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
@@ -241,14 +246,19 @@ class _Locals:
                 if not running[0]:
                     frame.f_trace = None  # stopped: see the plain local trace function
                     return
+                # A return counts at its caller's level, as its call does (see _depths.depth_of).
+                depth = count if kind != "return" else count - 1 if count > 0 else 0
+                if ceiling_now is not None:
+                    ceiling = ceiling_now()
+                    if ceiling is not None and depth >= ceiling:
+                        return  # the query rejects it, changing nothing (see _engine._ceilings)
                 if kind == "exception" and plain_end_of_loop(frame, arg):
                     return
                 event_fields = fields.copy()
                 event_fields["frame"] = frame
                 event_fields["kind"] = kind
                 event_fields["arg"] = arg
-                # A return counts at its caller's level, as its call does (see _depths.depth_of).
-                event_fields["depth"] = count if kind != "return" else count - 1 if count > 0 else 0
+                event_fields["depth"] = depth
                 event_fields["calls"] = context.calls
                 emit(event_fields)
 
@@ -392,13 +402,20 @@ def _counted_global_trace(
     locals_: _Locals,
     count: Callable[[FrameType | None], int],
     counted: type[CountedTrace],
+    ceiling: Ceiling | None,
 ) -> TraceFunction:
-    """The global trace function when depth is read: each new frame's local trace function carries its count."""
+    """The global trace function when depth is read: each new frame's local trace function carries its count.
+
+    With a depth ceiling (see _engine._ceilings), a call at or below it is dropped; so are the frame's lines when
+    the ceiling is fixed (they can't rise above it), else its local trace function asks again per event.
+    """
     code_info = codes.info
     known = codes.known
     record_call = codes.record_call
     hand_over = locals_.hand_over
     base_get = context.depths.base.get
+    ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
+    fixed = static_ceiling(ceiling)
 
     def global_trace(frame: FrameType, kind: str, arg: Any) -> Any:
         if not running[0]:
@@ -426,22 +443,27 @@ def _counted_global_trace(
             parent = frame.f_back
             trace = parent.f_trace if parent is not None else None
             frames = trace.args[0] + 1 if type(trace) is counted else count(parent) + 1
+        depth = frames - 1 if frames > 0 else 0  # a call counts at its caller's level
         if verdicts[ON_CALL] is not NEVER:
-            event_fields = info.fields.copy()
-            event_fields["frame"] = frame
-            event_fields["kind"] = kind
-            event_fields["arg"] = arg
-            event_fields["calls"] = calls
-            event_fields["depth"] = frames - 1 if frames > 0 else 0  # a call counts at its caller's level
-            if not emit(event_fields):
-                return None
-            newcomer = hand_over(frame)
-            if newcomer is not None:
-                return newcomer
+            ceiling = ceiling_now() if ceiling_now is not None else None
+            if ceiling is None or depth < ceiling:
+                event_fields = info.fields.copy()
+                event_fields["frame"] = frame
+                event_fields["kind"] = kind
+                event_fields["arg"] = arg
+                event_fields["calls"] = calls
+                event_fields["depth"] = depth
+                if not emit(event_fields):
+                    return None
+                newcomer = hand_over(frame)
+                if newcomer is not None:
+                    return newcomer
         if local is None:
             return None
         if verdicts[ON_LINE] is NEVER:
             frame.f_trace_lines = False
+        elif fixed is not None:
+            frame.f_trace_lines = frames < fixed  # (a generator resumed higher up gets its lines back)
         return counted(local, frames)
 
     return global_trace

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import Any
 
+from ..._engine._ceilings import ceiling_now as _ceiling_now
+from ..._engine._ceilings import depth_ceiling
 from ..._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from ..._engine._own_code import runs_for_hunter
 from ..._engine._program_signals import let_through
@@ -106,7 +108,10 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
 
 
 def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
-    """``deliver`` that fills in ``depth`` (and ``calls``): the frame is remembered until it leaves (see _returns)."""
+    """``deliver`` that fills in ``depth`` (and ``calls``): the frame is remembered until it leaves (see _returns).
+
+    Events at or below the query's depth ceiling are dropped here, before they are built.
+    """
     context = wiring.context
     handler = context.handler
     failed = context.handler_failed
@@ -118,17 +123,15 @@ def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Delive
     known = depths.known
     known_get = known.get
     count = depths.count
+    # Events the query must reject at their depth are dropped before they are built (see _engine._ceilings).
+    ceiling = depth_ceiling(handler)
+    ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
 
     def deliver(info: CodeInfo, fields: dict[str, Any], frame: FrameType, name: str, value: Any) -> None:
         if info.has_silent_frames and untraced_get(id(frame)) is frame:
             return
         if gate and held_back():
             return
-        event_fields = fields.copy()
-        event_fields["frame"] = frame
-        if count_calls:
-            event_fields["calls"] = context.calls  # (a call's own count follows, as ``name``)
-        event_fields[name] = value
         entry = known_get(id(frame))
         if entry is not None and entry[0] is frame:
             frames = entry[1]
@@ -137,6 +140,15 @@ def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Delive
             known[id(frame)] = (frame, frames)
         if (fields is info.call_fields or fields is info.return_fields) and frames:
             frames -= 1  # a call or return counts at its caller's level (see _depths.depth_of)
+        if ceiling_now is not None:
+            ceiling = ceiling_now()
+            if ceiling is not None and frames >= ceiling:
+                return  # the query rejects it, changing nothing (see _engine._ceilings)
+        event_fields = fields.copy()
+        event_fields["frame"] = frame
+        if count_calls:
+            event_fields["calls"] = context.calls  # (a call's own count follows, as ``name``)
+        event_fields[name] = value
         event_fields["depth"] = frames
         event = new_event(Event)
         event.__dict__ = event_fields
