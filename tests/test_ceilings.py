@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import hunter
 from hunter import And, CallPrinter, From, Not, Or, Q, When
 from hunter._engine._ceilings import depth_ceiling
+from hunter._engine._pruning import CodeJudge
 from hunter.event import Event
 
 
@@ -77,6 +79,20 @@ def test_a_started_from_has_a_ceiling_relative_to_its_start() -> None:
     assert depth_ceiling(From(Q(function="parse"))) is None  # started, it passes everything
 
 
+def test_a_waiting_from_rejects_the_code_its_condition_rules_out() -> None:
+    """Per code object: a waiting From rejects everything of a function its condition can't match (ceiling 0)."""
+    query = From(Q(function="parse"), Q(depth_lt=2))
+    ceiling = CodeJudge(query, None).ceiling(sys._getframe())  # this test function's code: not "parse"
+    assert callable(ceiling)
+    assert ceiling() == 0
+    query.origin_depth = 3
+    assert ceiling() == 5  # started: what is deep enough below the start, whatever the code
+    query.origin_depth = None
+    assert callable(ceiling)
+    assert ceiling() == 0
+    assert CodeJudge(From(Q(function=sys._getframe().f_code.co_name)), None).ceiling(sys._getframe()) is None
+
+
 class _Shallow:
     """A predicate stating a ceiling of 2, recording the depths it is asked about."""
 
@@ -87,7 +103,7 @@ class _Shallow:
         self.depths.append(event.depth)
         return event.depth < 2
 
-    def _depth_ceiling(self) -> int:
+    def _depth_ceiling(self, facts: object) -> int:
         return 2
 
 

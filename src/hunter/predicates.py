@@ -150,9 +150,11 @@ class Query(_Composable):
         # A comparison with a value of the user's own type would run its __eq__ (or __lt__...).
         return all(_plain(value) for _, _, value in self._checks)
 
-    def _depth_ceiling(self) -> Ceiling | None:
+    def _depth_ceiling(self, facts: object) -> Ceiling | None:
         if not self._pure():
             return None
+        if facts is not None and self._verdict(facts) is NEVER:  # type: ignore[arg-type]
+            return 0
         bounds = [_depth_bound(operator, value) for field, operator, value in self._checks if field == "depth"]
         found = [bound for bound in bounds if bound is not None]
         return min(found) if found else None
@@ -252,11 +254,11 @@ class And(_Composable):
     def _pure(self) -> bool:
         return all(is_pure(predicate) for predicate in self.predicates)
 
-    def _depth_ceiling(self) -> Ceiling | None:
+    def _depth_ceiling(self, facts: object) -> Ceiling | None:
         # Left to right: a child's ceiling counts as long as every child before it is pure (they still run).
         found = []
         for predicate in self.predicates:
-            ceiling = depth_ceiling(predicate)
+            ceiling = depth_ceiling(predicate, facts)
             if ceiling is not None:
                 found.append(ceiling)
             if not is_pure(predicate):
@@ -307,8 +309,8 @@ class Or(_Composable):
     def _pure(self) -> bool:
         return all(is_pure(predicate) for predicate in self.predicates)
 
-    def _depth_ceiling(self) -> Ceiling | None:
-        return highest(depth_ceiling(predicate) for predicate in self.predicates)
+    def _depth_ceiling(self, facts: object) -> Ceiling | None:
+        return highest(depth_ceiling(predicate, facts) for predicate in self.predicates)
 
     def _reads_calls(self) -> bool:
         return any(reads_calls(predicate) for predicate in self.predicates)
@@ -409,8 +411,8 @@ class When(_Composable):
         verdict = verdict_of(self.condition, facts)
         return NEVER if verdict is NEVER else EFFECT
 
-    def _depth_ceiling(self) -> Ceiling | None:
-        return depth_ceiling(self.condition)  # the actions run only on what the condition passes
+    def _depth_ceiling(self, facts: object) -> Ceiling | None:
+        return depth_ceiling(self.condition, facts)  # the actions run only on what the condition passes
 
     def _reads_calls(self) -> bool:
         return reads_calls(self.condition) or any(reads_calls(action) for action in self.actions)
@@ -476,11 +478,11 @@ class From(_Composable):
     def _reads_calls(self) -> bool:
         return True  # it records the call count where the condition matched and passes counts relative to it
 
-    def _depth_ceiling(self) -> Ceiling | None:
+    def _depth_ceiling(self, facts: object) -> Ceiling | None:
         # Waiting: what the condition rejects, From rejects without starting. Started: events so far below the
         # starting depth that the predicate rejects them (relative), and not above the watermark (they'd stop it).
-        waiting = depth_ceiling(self.condition)
-        relative = depth_ceiling(self.predicate) if self.predicate is not None else None
+        waiting = depth_ceiling(self.condition, facts)
+        relative = depth_ceiling(self.predicate, facts) if self.predicate is not None else None
         if waiting is None and relative is None:
             return None
         waiting_now = ceiling_now(waiting) if waiting is not None else None

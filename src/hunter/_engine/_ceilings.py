@@ -12,7 +12,9 @@ conditions (``_depth_ceiling``), and whether evaluating it is free of side effec
 (callables, subclasses that don't state their own) has no ceiling and is treated as impure.
 
 A ceiling is an ``int`` when it is fixed for the run, or a function returning the current one (``None``: no
-ceiling now), for queries with state: an active ``From`` has one relative to where its condition matched.
+ceiling now), for queries with state: a started ``From`` has one relative to where its condition matched, and a
+waiting one has its condition's. Backends ask once per code object, so a ceiling also carries the static verdicts:
+a waiting ``From(Q(function="parse"), ...)`` rejects every event of any other function (ceiling 0) until it starts.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ __all__ = ["Ceiling", "ceiling_now", "depth_ceiling", "highest", "is_pure", "low
 Ceiling = int | Callable[[], int | None]
 
 
-def depth_ceiling(obj: object) -> Ceiling | None:
-    """The query's ceiling, or None when it has none (or it can't be known: anything not built in)."""
+def depth_ceiling(obj: object, facts: object = None) -> Ceiling | None:
+    """The query's ceiling, or None when it has none (or it can't be known: anything not built in).
+
+    ``facts``: an event standing for one code object's events (see ``_pruning``), or None for any code. A query
+    that rules out the code's events outright (a NEVER verdict) has the ceiling 0 there: nothing passes.
+    """
     method = vars(type(obj)).get("_depth_ceiling")  # a subclass states its own, or has none
     if method is None:
         return None
-    ceiling: Ceiling | None = method(obj)
+    ceiling: Ceiling | None = method(obj, facts)
     return ceiling
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from ._ceilings import Ceiling, depth_ceiling
 from ._own_code import is_hunter_frame
 from ._program_signals import let_through
 from ._verdict import EFFECT, NEVER, Verdict, verdict_of
@@ -59,6 +60,20 @@ class CodeJudge:
             return _guarded_verdict(self._predicate, facts)
 
         return _per_kind(verdict_for), static
+
+    def ceiling(self, frame: FrameType) -> Ceiling | None:
+        """The predicate's depth ceiling for ``frame``'s code, whatever the event kind (see ``_ceilings``).
+
+        One for all kinds, so that the per-event check is one call: the facts leave ``kind`` unknown (a Query
+        testing it can't rule the code out by it).
+        """
+        facts = Event(frame, "call", None, 0, 0, self._threading_support)
+        del facts.kind
+        try:
+            return depth_ceiling(self._predicate, facts)
+        except Exception as exc:  # an odd predicate: no ceiling, every event is delivered
+            let_through(exc)
+            return None
 
 
 def nothing_after_call(verdicts: Verdicts) -> bool:

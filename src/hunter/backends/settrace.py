@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from .._engine._ceilings import Ceiling, depth_ceiling, static_ceiling
+from .._engine._ceilings import static_ceiling
 from .._engine._ceilings import ceiling_now as _ceiling_now
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
@@ -65,7 +65,7 @@ class _CodeInfo(CodeRecord):
     (``runs_for_hunter``).
     """
 
-    __slots__ = ("fields", "local", "own", "raw_site", "stdlib", "verdicts", "watch")
+    __slots__ = ("ceiling_now", "fields", "fixed_ceiling", "local", "own", "raw_site", "stdlib", "verdicts", "watch")
 
     def __init__(self, verdicts: Verdicts, fields: dict[str, Any], local: Any, own: bool, reports: bool) -> None:
         self.verdicts = verdicts
@@ -75,6 +75,9 @@ class _CodeInfo(CodeRecord):
         self.own = own
         self.stdlib = bool(fields.get("stdlib")) and not own
         self.watch = reports and self.stdlib
+        #: The query's depth ceiling here (see _engine._ceilings), asked per event; and the same when it is fixed.
+        self.ceiling_now: Callable[[], int | None] | None = None
+        self.fixed_ceiling: int | None = None
         #: Recording (_engine._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (``local`` then records them); None otherwise.
         self.raw_site: Any = None
@@ -169,13 +172,11 @@ def _make_callbacks(
     # Each backend's counted trace functions are its own type: a frame another tracer counted is walked over.
     counted: type[CountedTrace] = type("Counted", (CountedTrace,), {"__slots__": ()})
     emit = _emitter(context, running)
-    # Events the query must reject at their depth are dropped before they are built (see _engine._ceilings).
-    ceiling = depth_ceiling(context.handler) if counting else None
-    locals_ = _Locals(context, running, emit, ceiling)
+    locals_ = _Locals(context, running, emit)
     codes = _Codes(context, running, locals_, counting)
     count = _counter(context.depths, counted)
     if counting:
-        global_trace = _counted_global_trace(context, running, emit, codes, locals_, count, counted, ceiling)
+        global_trace = _counted_global_trace(context, running, emit, codes, locals_, count, counted)
     else:
         global_trace = _global_trace(context, running, emit, codes, locals_)
     adopt = _adopter(codes, locals_, count, counted if counting else None)
@@ -215,8 +216,7 @@ def _plain_end_of_loop(frame: FrameType, arg: Any) -> bool:
 class _Locals:
     """The local trace functions of one backend (plain and counted) and how to tell them from anyone else's."""
 
-    def __init__(self, context: Context, running: list[bool], emit: Emit, ceiling: Ceiling | None) -> None:
-        ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
+    def __init__(self, context: Context, running: list[bool], emit: Emit) -> None:
         plain_end_of_loop = _plain_end_of_loop
 
         def make(fields: dict[str, Any]) -> TraceFunction:
@@ -238,7 +238,7 @@ class _Locals:
 
             return local
 
-        def make_counted(fields: dict[str, Any]) -> CountedFunction:
+        def make_counted(fields: dict[str, Any], ceiling_now: Callable[[], int | None] | None) -> CountedFunction:
             # Called through the frame's counted partial. Returning None leaves the frame's f_trace as it is (CPython
             # replaces it only with a trace function returned): its partial, or the trace function of a debugger
             # that an action started there (see hand_over).
@@ -290,7 +290,7 @@ class _Codes:
 
     def __init__(self, context: Context, running: list[bool], locals_: _Locals, counting: bool) -> None:
         recording = context.recording
-        judge = code_judge(context.handler, context.threading_support, recording, drop_lines=True).judge
+        judge = code_judge(context.handler, context.threading_support, recording, drop_lines=True)
         profiling = context.profiling
         make = locals_.make
         make_counted = locals_.make_counted
@@ -308,14 +308,19 @@ class _Codes:
             found = per_code.get(id(code))
             if found is not None:
                 return found
-            verdicts, static = judge(frame)
+            verdicts, static = judge.judge(frame)
             fields = {**base, **static}
+            # Events the query must reject at their depth are dropped before they are built (_engine._ceilings).
+            ceiling = judge.ceiling(frame) if counting and recording is None else None
+            ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
             local: Any = None
             if not nothing_after_call(verdicts):
-                local = make_counted(fields) if counting else make(fields)
+                local = make_counted(fields, ceiling_now) if counting else make(fields)
             # In profile mode any frame may report (the C functions it calls).
             reports = profiling or local is not None or verdicts[ON_CALL] is not NEVER
             found = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
+            found.ceiling_now = ceiling_now
+            found.fixed_ceiling = static_ceiling(ceiling)
             if raw is not None and local is not None and records_raw(verdicts):
                 # Recorded raw: its calls and returns go to the recorder as records, without events. Its frames
                 # carry no count (a frame below one counts up to the nearest counted frame).
@@ -402,20 +407,17 @@ def _counted_global_trace(
     locals_: _Locals,
     count: Callable[[FrameType | None], int],
     counted: type[CountedTrace],
-    ceiling: Ceiling | None,
 ) -> TraceFunction:
     """The global trace function when depth is read: each new frame's local trace function carries its count.
 
-    With a depth ceiling (see _engine._ceilings), a call at or below it is dropped; so are the frame's lines when
-    the ceiling is fixed (they can't rise above it), else its local trace function asks again per event.
+    With a depth ceiling for the code (see _engine._ceilings), a call at or below it is dropped; so are the frame's
+    lines when the ceiling is fixed (they can't rise above it), else its local trace function asks again per event.
     """
     code_info = codes.info
     known = codes.known
     record_call = codes.record_call
     hand_over = locals_.hand_over
     base_get = context.depths.base.get
-    ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
-    fixed = static_ceiling(ceiling)
 
     def global_trace(frame: FrameType, kind: str, arg: Any) -> Any:
         if not running[0]:
@@ -445,6 +447,7 @@ def _counted_global_trace(
             frames = trace.args[0] + 1 if type(trace) is counted else count(parent) + 1
         depth = frames - 1 if frames > 0 else 0  # a call counts at its caller's level
         if verdicts[ON_CALL] is not NEVER:
+            ceiling_now = info.ceiling_now
             ceiling = ceiling_now() if ceiling_now is not None else None
             if ceiling is None or depth < ceiling:
                 event_fields = info.fields.copy()
@@ -462,8 +465,8 @@ def _counted_global_trace(
             return None
         if verdicts[ON_LINE] is NEVER:
             frame.f_trace_lines = False
-        elif fixed is not None:
-            frame.f_trace_lines = frames < fixed  # (a generator resumed higher up gets its lines back)
+        elif info.fixed_ceiling is not None:
+            frame.f_trace_lines = frames < info.fixed_ceiling  # (a generator resumed higher up gets its lines back)
         return counted(local, frames)
 
     return global_trace

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from types import BuiltinFunctionType, CodeType, FrameType, MethodDescriptorType
 from typing import Any
 
-from ..._engine._ceilings import ceiling_now as _ceiling_now
-from ..._engine._ceilings import depth_ceiling
 from ..._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from ..._engine._own_code import runs_for_hunter
 from ..._engine._program_signals import let_through
@@ -110,7 +108,7 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
 def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
     """``deliver`` that fills in ``depth`` (and ``calls``): the frame is remembered until it leaves (see _returns).
 
-    Events at or below the query's depth ceiling are dropped here, before they are built.
+    Events at or below the query's depth ceiling for the code are dropped here, before they are built.
     """
     context = wiring.context
     handler = context.handler
@@ -123,9 +121,6 @@ def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Delive
     known = depths.known
     known_get = known.get
     count = depths.count
-    # Events the query must reject at their depth are dropped before they are built (see _engine._ceilings).
-    ceiling = depth_ceiling(handler)
-    ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
 
     def deliver(info: CodeInfo, fields: dict[str, Any], frame: FrameType, name: str, value: Any) -> None:
         if info.has_silent_frames and untraced_get(id(frame)) is frame:
@@ -140,6 +135,7 @@ def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Delive
             known[id(frame)] = (frame, frames)
         if (fields is info.call_fields or fields is info.return_fields) and frames:
             frames -= 1  # a call or return counts at its caller's level (see _depths.depth_of)
+        ceiling_now = info.ceiling_now
         if ceiling_now is not None:
             ceiling = ceiling_now()
             if ceiling is not None and frames >= ceiling:

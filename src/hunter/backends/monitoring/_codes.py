@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any
 
+from ..._engine._ceilings import ceiling_now
 from ..._engine._codemap import CodeMap, CodeRecord
 from ..._engine._compat import LINE_EVENTS_NEED_RESUME_EVENTS
 from ...event import KINDS
@@ -33,6 +35,7 @@ class CodeInfo(CodeRecord):
 
     __slots__ = (
         "call_fields",
+        "ceiling_now",
         "exception_fields",
         "has_silent_frames",
         "hook",
@@ -51,6 +54,8 @@ class CodeInfo(CodeRecord):
         self.line_fields: Fields | None = None
         self.return_fields: Fields | None = None
         self.exception_fields: Fields | None = None
+        #: The query's depth ceiling here, asked per event when depth is counted (see _engine._ceilings), or None.
+        self.ceiling_now: Callable[[], int | None] | None = None
         #: Some of its frames were running when this tracer resumed (they belong to a newer tracer): those
         #: frames stay silent (see ``CodeBook.untraced``).
         self.has_silent_frames = False
@@ -139,6 +144,9 @@ class CodeBook:
         )
         info.own = is_hunter_frame(frame)
         info.stdlib = bool(static.get("stdlib")) and not info.own
+        if self._count_depth and self._recording is None:
+            ceiling = self._judge.ceiling(frame)
+            info.ceiling_now = ceiling_now(ceiling) if ceiling is not None else None
         if self._profiling:
             info.line_fields = info.exception_fields = None  # setprofile reports neither for Python code
         role = self._threads.hook_for(code)
