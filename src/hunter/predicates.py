@@ -399,6 +399,7 @@ class When(_Composable):
             raise TypeError("Must give at least one action.")
         self.condition = condition
         self.actions = tuple(_instantiate(action) for action in actions)
+        self._runner: Callable[[Event], Any] | None = None
 
     def __call__(self, event: Event) -> Any:
         if self.condition(event):
@@ -413,6 +414,24 @@ class When(_Composable):
 
     def _depth_ceiling(self, facts: object) -> Ceiling | None:
         return depth_ceiling(self.condition, facts)  # the actions run only on what the condition passes
+
+    def _certain_runner(self, facts: object) -> Callable[[Event], Any] | None:
+        """What calling this When comes to for events like ``facts`` when its condition is certainly true there:
+        running the actions (one: the action itself). None when the condition must be asked."""
+        if verdict_of(self.condition, facts) is not ALWAYS:
+            return None
+        actions = self.actions
+        if len(actions) == 1:
+            only: Callable[[Event], Any] = actions[0]
+            return only
+        if self._runner is None:  # one for every code object: the backends share its event path
+
+            def run_actions(event: Event) -> None:
+                for action in actions:
+                    action(event)
+
+            self._runner = run_actions
+        return self._runner
 
     def _reads_calls(self) -> bool:
         return reads_calls(self.condition) or any(reads_calls(action) for action in self.actions)

@@ -46,6 +46,16 @@ class CodeJudge:
         self._predicate = predicate
         self._threading_support = threading_support
 
+    @property
+    def predicate(self) -> Callable[[Event], Any]:
+        """The predicate judged."""
+        return self._predicate
+
+    @property
+    def threading_support(self) -> bool | None:
+        """The tracer's threading_support option (facts carry it)."""
+        return self._threading_support
+
     def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
         """The verdicts for ``frame``'s code and its static event fields (module, filename, stdlib) to pre-fill."""
         facts = Event(frame, "call", None, 0, 0, self._threading_support)
@@ -74,6 +84,31 @@ class CodeJudge:
         except Exception as exc:  # an odd predicate: no ceiling, every event is delivered
             let_through(exc)
             return None
+
+
+def handler_for_code(judge: CodeJudge, frame: FrameType) -> Callable[[Event], Any]:
+    """What the backend calls with the events of ``frame``'s code: the predicate, or what it certainly comes to.
+
+    ``When(condition, action)`` with a condition certainly true for every event of the code (an ALWAYS verdict for
+    every kind: ``stdlib=False`` for the program's own code) comes to the action: the condition need not be asked
+    per event. Only a When of hunter's own (a subclass may do anything in ``__call__``).
+    """
+    predicate = judge.predicate
+    method = vars(type(predicate)).get("_certain_runner")
+    if method is None:
+        return predicate
+    facts = Event(frame, "call", None, 0, 0, judge.threading_support)
+    runner: Callable[[Event], Any] | None = None
+    try:
+        for kind in KINDS:
+            facts.kind = kind
+            runner = method(predicate, facts)
+            if runner is None:
+                return predicate
+    except Exception as exc:  # an odd condition: ask it per event
+        let_through(exc)
+        return predicate
+    return runner if runner is not None else predicate
 
 
 def nothing_after_call(verdicts: Verdicts) -> bool:

@@ -21,7 +21,7 @@ from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from .._engine._depths import CountedTrace, Depths
 from .._engine._own_code import is_hunter_frame, runs_for_hunter
-from .._engine._pruning import ON_CALL, ON_LINE, ON_RETURN, Verdicts, nothing_after_call
+from .._engine._pruning import ON_CALL, ON_LINE, ON_RETURN, Verdicts, handler_for_code, nothing_after_call
 from .._engine._recording import RawSink, code_judge, records_raw
 from .._engine._verdict import NEVER, reads_depth
 from ..event import Event
@@ -65,7 +65,18 @@ class _CodeInfo(CodeRecord):
     (``runs_for_hunter``).
     """
 
-    __slots__ = ("ceiling_now", "fields", "fixed_ceiling", "local", "own", "raw_site", "stdlib", "verdicts", "watch")
+    __slots__ = (
+        "ceiling_now",
+        "emit",
+        "fields",
+        "fixed_ceiling",
+        "local",
+        "own",
+        "raw_site",
+        "stdlib",
+        "verdicts",
+        "watch",
+    )
 
     def __init__(self, verdicts: Verdicts, fields: dict[str, Any], local: Any, own: bool, reports: bool) -> None:
         self.verdicts = verdicts
@@ -75,6 +86,8 @@ class _CodeInfo(CodeRecord):
         self.own = own
         self.stdlib = bool(fields.get("stdlib")) and not own
         self.watch = reports and self.stdlib
+        #: Hands an event of this code to the handler, or to what it certainly comes to here (see _pruning).
+        self.emit: Emit = _never_emits
         #: The query's depth ceiling here (see _engine._ceilings), asked per event; and the same when it is fixed.
         self.ceiling_now: Callable[[], int | None] | None = None
         self.fixed_ceiling: int | None = None
@@ -171,21 +184,20 @@ def _make_callbacks(
     counting = not context.profiling and reads_depth(context.handler)
     # Each backend's counted trace functions are its own type: a frame another tracer counted is walked over.
     counted: type[CountedTrace] = type("Counted", (CountedTrace,), {"__slots__": ()})
-    emit = _emitter(context, running)
-    locals_ = _Locals(context, running, emit)
-    codes = _Codes(context, running, locals_, counting)
+    emit = _emitter(context.handler, context, running)
+    locals_ = _Locals(context, running)
+    codes = _Codes(context, running, locals_, counting, emit)
     count = _counter(context.depths, counted)
     if counting:
-        global_trace = _counted_global_trace(context, running, emit, codes, locals_, count, counted)
+        global_trace = _counted_global_trace(context, running, codes, locals_, count, counted)
     else:
-        global_trace = _global_trace(context, running, emit, codes, locals_)
+        global_trace = _global_trace(context, running, codes, locals_)
     adopt = _adopter(codes, locals_, count, counted if counting else None)
     return global_trace, _profiler(context, running, emit, codes), adopt
 
 
-def _emitter(context: Context, running: list[bool]) -> Emit:
-    """``emit(fields)``: an event from ``fields`` to the handler; whether tracing goes on."""
-    handler = context.handler
+def _emitter(handler: Callable[[Event], Any], context: Context, running: list[bool]) -> Emit:
+    """``emit(fields)``: an event from ``fields`` to ``handler``; whether tracing goes on."""
     failed = context.handler_failed
     new_event = _new_event
 
@@ -213,13 +225,18 @@ def _plain_end_of_loop(frame: FrameType, arg: Any) -> bool:
     )
 
 
+def _never_emits(fields: dict[str, Any]) -> bool:
+    """An emit that hands nothing on (a placeholder)."""
+    return False
+
+
 class _Locals:
     """The local trace functions of one backend (plain and counted) and how to tell them from anyone else's."""
 
-    def __init__(self, context: Context, running: list[bool], emit: Emit) -> None:
+    def __init__(self, context: Context, running: list[bool]) -> None:
         plain_end_of_loop = _plain_end_of_loop
 
-        def make(fields: dict[str, Any]) -> TraceFunction:
+        def make(fields: dict[str, Any], emit: Emit) -> TraceFunction:
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
                 if not running[0]:
                     # Stopped, but this frame still points here: when stop() put back a previous trace function
@@ -238,7 +255,9 @@ class _Locals:
 
             return local
 
-        def make_counted(fields: dict[str, Any], ceiling_now: Callable[[], int | None] | None) -> CountedFunction:
+        def make_counted(
+            fields: dict[str, Any], emit: Emit, ceiling_now: Callable[[], int | None] | None
+        ) -> CountedFunction:
             # Called through the frame's counted partial. Returning None leaves the frame's f_trace as it is (CPython
             # replaces it only with a trace function returned): its partial, or the trace function of a debugger
             # that an action started there (see hand_over).
@@ -265,7 +284,7 @@ class _Locals:
             return local
 
         #: The code of our local trace functions (and of the raw recording's), to tell them from others'.
-        self.codes = [make({}).__code__]
+        self.codes = [make({}, _never_emits).__code__]
         codes = self.codes
 
         def ours(current: Any) -> bool:
@@ -288,7 +307,7 @@ class _Locals:
 class _Codes:
     """Per code object: its record (``info(frame)``, or ``known(id(code))`` for one already made)."""
 
-    def __init__(self, context: Context, running: list[bool], locals_: _Locals, counting: bool) -> None:
+    def __init__(self, context: Context, running: list[bool], locals_: _Locals, counting: bool, emit: Emit) -> None:
         recording = context.recording
         judge = code_judge(context.handler, context.threading_support, recording, drop_lines=True)
         profiling = context.profiling
@@ -302,6 +321,15 @@ class _Codes:
             locals_.codes.append(raw.local_for(None, None).__code__)  # type: ignore[arg-type]
         #: Records a call of a code recorded raw (see hunter._engine._recording), or None when not recording.
         self.record_call = raw.call if raw is not None else None
+        emitters: dict[int, tuple[object, Emit]] = {id(context.handler): (context.handler, emit)}
+
+        def emitter_for(frame: FrameType) -> Emit:
+            # The events of a code whose condition is certainly true go straight to the actions (_pruning).
+            runner = handler_for_code(judge, frame) if recording is None else context.handler
+            found = emitters.get(id(runner))
+            if found is None:
+                found = emitters[id(runner)] = (runner, _emitter(runner, context, running))
+            return found[1]
 
         def info(frame: FrameType) -> _CodeInfo:
             code = frame.f_code
@@ -313,19 +341,21 @@ class _Codes:
             # Events the query must reject at their depth are dropped before they are built (_engine._ceilings).
             ceiling = judge.ceiling(frame) if counting and recording is None else None
             ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
+            code_emit = emitter_for(frame)
             local: Any = None
             if not nothing_after_call(verdicts):
-                local = make_counted(fields, ceiling_now) if counting else make(fields)
+                local = make_counted(fields, code_emit, ceiling_now) if counting else make(fields, code_emit)
             # In profile mode any frame may report (the C functions it calls).
             reports = profiling or local is not None or verdicts[ON_CALL] is not NEVER
             found = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
+            found.emit = code_emit
             found.ceiling_now = ceiling_now
             found.fixed_ceiling = static_ceiling(ceiling)
             if raw is not None and local is not None and records_raw(verdicts):
                 # Recorded raw: its calls and returns go to the recorder as records, without events. Its frames
                 # carry no count (a frame below one counts up to the nearest counted frame).
                 found.raw_site = recording.recorder.describe(code, fields["module"], fields["filename"])  # type: ignore[union-attr]
-                found.local = raw.local_for(found.raw_site, make(fields))
+                found.local = raw.local_for(found.raw_site, make(fields, code_emit))
             return found
 
         self.info = info
@@ -352,7 +382,7 @@ def _counter(depths: Depths, counted: type[CountedTrace]) -> Callable[[FrameType
     return count
 
 
-def _global_trace(context: Context, running: list[bool], emit: Emit, codes: _Codes, locals_: _Locals) -> TraceFunction:
+def _global_trace(context: Context, running: list[bool], codes: _Codes, locals_: _Locals) -> TraceFunction:
     """The global trace function: the call events, and each new frame's local trace function (or none)."""
     code_info = codes.info
     known = codes.known
@@ -387,7 +417,7 @@ def _global_trace(context: Context, running: list[bool], emit: Emit, codes: _Cod
             event_fields["kind"] = kind
             event_fields["arg"] = arg
             event_fields["calls"] = calls
-            if not emit(event_fields):
+            if not info.emit(event_fields):
                 return None
             newcomer = hand_over(frame)
             if newcomer is not None:
@@ -402,7 +432,6 @@ def _global_trace(context: Context, running: list[bool], emit: Emit, codes: _Cod
 def _counted_global_trace(
     context: Context,
     running: list[bool],
-    emit: Emit,
     codes: _Codes,
     locals_: _Locals,
     count: Callable[[FrameType | None], int],
@@ -456,7 +485,7 @@ def _counted_global_trace(
                 event_fields["arg"] = arg
                 event_fields["calls"] = calls
                 event_fields["depth"] = depth
-                if not emit(event_fields):
+                if not info.emit(event_fields):
                     return None
                 newcomer = hand_over(frame)
                 if newcomer is not None:

@@ -61,6 +61,7 @@ class MonitoringBackend:
             self._threads,
             context.recording,
             self._count_depth,
+            handler,
         )
         self._tool: int | None = None
         self._callbacks: Callbacks = {}

@@ -81,7 +81,6 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
     """
     if wiring.count_depth:
         return _counting_deliverer(wiring, held_back)
-    handler = wiring.context.handler
     failed = wiring.context.handler_failed
     untraced_get = wiring.untraced.get
     gate = wiring.gate
@@ -98,7 +97,7 @@ def _deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Deliver:
         event = new_event(Event)
         event.__dict__ = event_fields
         try:
-            handler(event)
+            info.handler(event)  # the tracer's handler, or what it certainly comes to for this code
         except Exception as exc:  # any failure of the user's predicate/action
             failed(event, exc)
 
@@ -111,7 +110,6 @@ def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Delive
     Events at or below the query's depth ceiling for the code are dropped here, before they are built.
     """
     context = wiring.context
-    handler = context.handler
     failed = context.handler_failed
     untraced_get = wiring.untraced.get
     gate = wiring.gate
@@ -149,7 +147,7 @@ def _counting_deliverer(wiring: Wiring, held_back: Callable[[], bool]) -> Delive
         event = new_event(Event)
         event.__dict__ = event_fields
         try:
-            handler(event)
+            info.handler(event)  # the tracer's handler, or what it certainly comes to for this code
         except Exception as exc:  # any failure of the user's predicate/action
             failed(event, exc)
 

@@ -12,7 +12,7 @@ from ..._engine._codemap import CodeMap, CodeRecord
 from ..._engine._compat import LINE_EVENTS_NEED_RESUME_EVENTS
 from ...event import KINDS
 from ..._engine._own_code import is_hunter_frame
-from ..._engine._pruning import CodeJudge
+from ..._engine._pruning import CodeJudge, handler_for_code
 from ..._engine._recording import Recording, records_raw
 from ..._engine._program_signals import let_through
 from ..._engine._verdict import NEVER
@@ -26,6 +26,10 @@ _E = _monitoring.events
 Fields = dict[str, Any]
 
 
+def _no_handler(event: Any) -> None:
+    """A placeholder handler: takes nothing."""
+
+
 class CodeInfo(CodeRecord):
     """One code object as the callbacks see it.
 
@@ -37,6 +41,7 @@ class CodeInfo(CodeRecord):
         "call_fields",
         "ceiling_now",
         "exception_fields",
+        "handler",
         "has_silent_frames",
         "hook",
         "keep_start_events",
@@ -54,6 +59,8 @@ class CodeInfo(CodeRecord):
         self.line_fields: Fields | None = None
         self.return_fields: Fields | None = None
         self.exception_fields: Fields | None = None
+        #: What its events are handed to: the tracer's handler, or what that certainly comes to here (_pruning).
+        self.handler: Callable[[Any], Any] = _no_handler
         #: The query's depth ceiling here, asked per event when depth is counted (see _engine._ceilings), or None.
         self.ceiling_now: Callable[[], int | None] | None = None
         #: Some of its frames were running when this tracer resumed (they belong to a newer tracer): those
@@ -100,8 +107,10 @@ class CodeBook:
         threads: ThreadStarts,
         recording: Recording | None = None,
         count_depth: bool = False,
+        handler: Callable[[Any], Any] = _no_handler,
     ) -> None:
         self._judge = judge
+        self._handler = handler
         self._count_depth = count_depth
         self._recording = recording
         self._base = base
@@ -144,9 +153,14 @@ class CodeBook:
         )
         info.own = is_hunter_frame(frame)
         info.stdlib = bool(static.get("stdlib")) and not info.own
-        if self._count_depth and self._recording is None:
-            ceiling = self._judge.ceiling(frame)
-            info.ceiling_now = ceiling_now(ceiling) if ceiling is not None else None
+        if self._recording is None:
+            # (Recording: the judge is of the recording's condition; other events go to the handler as they are.)
+            info.handler = handler_for_code(self._judge, frame)
+            if self._count_depth:
+                ceiling = self._judge.ceiling(frame)
+                info.ceiling_now = ceiling_now(ceiling) if ceiling is not None else None
+        else:
+            info.handler = self._handler
         if self._profiling:
             info.line_fields = info.exception_fields = None  # setprofile reports neither for Python code
         role = self._threads.hook_for(code)
