@@ -230,61 +230,16 @@ def _never_emits(fields: dict[str, Any]) -> bool:
     return False
 
 
+def _takes_nothing(event: Event) -> None:
+    """A handler that takes nothing (a placeholder)."""
+
+
 class _Locals:
     """The local trace functions of one backend (plain and counted) and how to tell them from anyone else's."""
 
     def __init__(self, context: Context, running: list[bool]) -> None:
-        plain_end_of_loop = _plain_end_of_loop
-
-        def make(fields: dict[str, Any], emit: Emit) -> TraceFunction:
-            def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
-                if not running[0]:
-                    # Stopped, but this frame still points here: when stop() put back a previous trace function
-                    # (a debugger, coverage), CPython goes on calling the frames' own ones. Let go of the frame.
-                    frame.f_trace = None
-                    return None
-                if kind == "exception" and plain_end_of_loop(frame, arg):
-                    return local
-                event_fields = fields.copy()
-                event_fields["frame"] = frame
-                event_fields["kind"] = kind
-                event_fields["arg"] = arg
-                if not emit(event_fields):
-                    return None
-                return hand_over(frame) or local
-
-            return local
-
-        def make_counted(
-            fields: dict[str, Any], emit: Emit, ceiling_now: Callable[[], int | None] | None
-        ) -> CountedFunction:
-            # Called through the frame's counted partial. Returning None leaves the frame's f_trace as it is (CPython
-            # replaces it only with a trace function returned): its partial, or the trace function of a debugger
-            # that an action started there (see hand_over).
-            def local(count: int, frame: FrameType, kind: str, arg: Any) -> None:
-                if not running[0]:
-                    frame.f_trace = None  # stopped: see the plain local trace function
-                    return
-                # A return counts at its caller's level, as its call does (see _depths.depth_of).
-                depth = count if kind != "return" else count - 1 if count > 0 else 0
-                if ceiling_now is not None:
-                    ceiling = ceiling_now()
-                    if ceiling is not None and depth >= ceiling:
-                        return  # the query rejects it, changing nothing (see _engine._ceilings)
-                if kind == "exception" and plain_end_of_loop(frame, arg):
-                    return
-                event_fields = fields.copy()
-                event_fields["frame"] = frame
-                event_fields["kind"] = kind
-                event_fields["arg"] = arg
-                event_fields["depth"] = depth
-                event_fields["calls"] = context.calls
-                emit(event_fields)
-
-            return local
-
         #: The code of our local trace functions (and of the raw recording's), to tell them from others'.
-        self.codes = [make({}, _never_emits).__code__]
+        self.codes: list[Any] = []
         codes = self.codes
 
         def ours(current: Any) -> bool:
@@ -298,10 +253,89 @@ class _Locals:
                 return current
             return None
 
-        self.make = make
-        self.make_counted = make_counted
+        self.make = _plain_maker(context, running, hand_over)
+        self.make_counted = _counted_maker(context, running)
         self.hand_over = hand_over
         self.ours = ours
+        codes.append(self.make({}, _takes_nothing).__code__)
+
+
+def _plain_maker(
+    context: Context, running: list[bool], hand_over: Callable[[FrameType], TraceFunction | None]
+) -> Callable[[dict[str, Any], Callable[[Event], Any]], TraceFunction]:
+    """``make(fields, handler)``: a code object's local trace function, its events going to ``handler``."""
+    plain_end_of_loop = _plain_end_of_loop
+    failed = context.handler_failed
+    new_event = _new_event
+
+    def make(fields: dict[str, Any], handler: Callable[[Event], Any]) -> TraceFunction:
+        # The most frequent path of this backend (every line of traced code): emit and hand_over inlined.
+        def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
+            if not running[0]:
+                # Stopped, but this frame still points here: when stop() put back a previous trace function
+                # (a debugger, coverage), CPython goes on calling the frames' own ones. Let go of the frame.
+                frame.f_trace = None
+                return None
+            if kind == "exception" and plain_end_of_loop(frame, arg):
+                return local
+            event_fields = fields.copy()
+            event_fields["frame"] = frame
+            event_fields["kind"] = kind
+            event_fields["arg"] = arg
+            event = new_event(Event)
+            event.__dict__ = event_fields
+            try:
+                handler(event)
+            except Exception as exc:  # any failure of the user's predicate/action
+                failed(event, exc)
+                return None
+            if not running[0]:
+                return None
+            current = frame.f_trace
+            if current is local or current is None:
+                return local
+            return hand_over(frame) or local
+
+        return local
+
+    return make
+
+
+def _counted_maker(
+    context: Context, running: list[bool]
+) -> Callable[[dict[str, Any], Emit, Callable[[], int | None] | None], CountedFunction]:
+    """``make_counted(fields, emit, ceiling_now)``: a code object's local trace function when depth is counted."""
+    plain_end_of_loop = _plain_end_of_loop
+
+    def make_counted(
+        fields: dict[str, Any], emit: Emit, ceiling_now: Callable[[], int | None] | None
+    ) -> CountedFunction:
+        # Called through the frame's counted partial. Returning None leaves the frame's f_trace as it is (CPython
+        # replaces it only with a trace function returned): its partial, or the trace function of a debugger
+        # that an action started there (see hand_over).
+        def local(count: int, frame: FrameType, kind: str, arg: Any) -> None:
+            if not running[0]:
+                frame.f_trace = None  # stopped: see the plain local trace function
+                return
+            # A return counts at its caller's level, as its call does (see _depths.depth_of).
+            depth = count if kind != "return" else count - 1 if count > 0 else 0
+            if ceiling_now is not None:
+                ceiling = ceiling_now()
+                if ceiling is not None and depth >= ceiling:
+                    return  # the query rejects it, changing nothing (see _engine._ceilings)
+            if kind == "exception" and plain_end_of_loop(frame, arg):
+                return
+            event_fields = fields.copy()
+            event_fields["frame"] = frame
+            event_fields["kind"] = kind
+            event_fields["arg"] = arg
+            event_fields["depth"] = depth
+            event_fields["calls"] = context.calls
+            emit(event_fields)
+
+        return local
+
+    return make_counted
 
 
 class _Codes:
@@ -321,15 +355,15 @@ class _Codes:
             locals_.codes.append(raw.local_for(None, None).__code__)  # type: ignore[arg-type]
         #: Records a call of a code recorded raw (see hunter._engine._recording), or None when not recording.
         self.record_call = raw.call if raw is not None else None
-        emitters: dict[int, tuple[object, Emit]] = {id(context.handler): (context.handler, emit)}
+        emitters: dict[int, tuple[Callable[[Event], Any], Emit]] = {id(context.handler): (context.handler, emit)}
 
-        def emitter_for(frame: FrameType) -> Emit:
+        def emitter_for(frame: FrameType) -> tuple[Callable[[Event], Any], Emit]:
             # The events of a code whose condition is certainly true go straight to the actions (_pruning).
             runner = handler_for_code(judge, frame) if recording is None else context.handler
             found = emitters.get(id(runner))
             if found is None:
                 found = emitters[id(runner)] = (runner, _emitter(runner, context, running))
-            return found[1]
+            return found
 
         def info(frame: FrameType) -> _CodeInfo:
             code = frame.f_code
@@ -341,10 +375,10 @@ class _Codes:
             # Events the query must reject at their depth are dropped before they are built (_engine._ceilings).
             ceiling = judge.ceiling(frame) if counting and recording is None else None
             ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
-            code_emit = emitter_for(frame)
+            code_handler, code_emit = emitter_for(frame)
             local: Any = None
             if not nothing_after_call(verdicts):
-                local = make_counted(fields, code_emit, ceiling_now) if counting else make(fields, code_emit)
+                local = make_counted(fields, code_emit, ceiling_now) if counting else make(fields, code_handler)
             # In profile mode any frame may report (the C functions it calls).
             reports = profiling or local is not None or verdicts[ON_CALL] is not NEVER
             found = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
@@ -355,7 +389,7 @@ class _Codes:
                 # Recorded raw: its calls and returns go to the recorder as records, without events. Its frames
                 # carry no count (a frame below one counts up to the nearest counted frame).
                 found.raw_site = recording.recorder.describe(code, fields["module"], fields["filename"])  # type: ignore[union-attr]
-                found.local = raw.local_for(found.raw_site, make(fields, code_emit))
+                found.local = raw.local_for(found.raw_site, make(fields, code_handler))
             return found
 
         self.info = info
