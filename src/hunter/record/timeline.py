@@ -24,7 +24,7 @@ def chrome_events(trace: Trace) -> Iterator[dict[str, Any]]:
     for event in trace.events():
         if event.kind == "line":
             continue
-        where = (event.pid, event.pid if event.threadid is None else event.threadid)
+        where = (event.pid, event.tid)  # (the ids a live ChromeTrace shows: the OS's)
         if named.get(where) != event.threadname:
             named[where] = event.threadname
             yield {"ph": "M", "name": "thread_name", "pid": where[0], "tid": where[1], "args": {"name": named[where]}}
