@@ -651,3 +651,41 @@ def test_json_lines_made_from_a_recording_are_the_live_lines_with_the_recorded_t
     for name, events in lines.items():
         assert {(event["pid"], event["tid"]) for event in events} == {(pid, tids[name])}
         assert [(event["time"], event["calls"], event["threadid"]) for event in events] == recorded_events[name]
+
+
+RENAMED = """
+import multiprocessing, os, sys
+import hunter
+
+def step(n):
+    return n + 1
+
+print('process', os.getpid(), flush=True)
+with hunter.trace(function="step", record=sys.argv[1]):
+    step(1)
+    hunter.record.read(sys.argv[1])  # (the events so far are written)
+    multiprocessing.current_process().name = "Renamed"
+    step(2)
+"""
+
+
+def test_a_recording_tells_a_new_name_of_its_process_and_its_timeline_shows_it(tmp_path: Path) -> None:
+    """The process's name changes after the file started (as a multiprocessing worker's): a 'p' entry says it at
+    the next write, the reader's part takes it, and a timeline made from the recording names the process so."""
+    (tmp_path / "app.py").write_text(RENAMED)
+    path = tmp_path / "run.hunt"
+    result = run_python(["app.py", str(path)], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert records[0][2]["label"] == "app.py"
+    assert [record for record in records if record[0] == "p"] == [["p", "Renamed"]]
+    part = read(path).parts[0]
+    assert part.label == "app.py"
+    assert [event.arg for event in part.events() if event.kind == "return"] == ["2", "3"]
+    assert part.label == "Renamed"  # (told as the events were read)
+    replayed = query(path, "function='step'", "--format", "chrome", "-o", str(tmp_path / "out.json"))
+    assert replayed.returncode == 0, describe(replayed)
+    pid, _threads = printed_ids(result.stdout)
+    names = [event["args"]["name"] for event in timeline_events(tmp_path / "out.json")
+             if event.get("name") == "process_name" and event["pid"] == pid]  # fmt: skip
+    assert names == ["app.py", "Renamed"]
