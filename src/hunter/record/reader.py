@@ -30,13 +30,15 @@ class Part:
     metadata: dict[str, Any]
     complete: bool = False
     #: What a timeline calls the process (a live ChromeTrace's process name): the header's, then each ``p`` entry's
-    #: as the events are read (a multiprocessing worker gets its name after it started); "python" for older files.
+    #: as the events are read (a multiprocessing worker gets its name after it started); older files: its command.
     label: str = ""
 
     def __post_init__(self) -> None:
         if not self.label:
-            label = self.metadata.get("label")
-            self.label = label if isinstance(label, str) and label else "python"
+            label, argv = self.metadata.get("label"), self.metadata.get("argv")
+            if not (isinstance(label, str) and label):
+                label = " ".join(str(word) for word in argv) if isinstance(argv, list) and argv else "python"
+            self.label = label
 
     @property
     def pid(self) -> int:
