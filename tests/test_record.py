@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import REFERENCE, describe, normalize, run_python
@@ -483,11 +484,15 @@ def test_a_backlog_with_vars_shows_the_recorded_values_as_live(tmp_path: Path) -
     assert normalize(replayed.stdout) == normalize(live.stderr)
 
 
+def timeline_events(path: Path) -> list[dict[str, Any]]:
+    """A Chrome trace's events (one per line, as ChromeTrace writes them)."""
+    lines = (line.lstrip(",") for line in path.read_text().splitlines())
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
 def timeline_by_thread(path: Path) -> dict[str, list[dict[str, object]]]:
     """A Chrome trace's events per thread name, without what differs from run to run (times, pids, thread ids)."""
-    events = [
-        json.loads(line.lstrip(",")) for line in path.read_text().splitlines() if line.lstrip(",").startswith("{")
-    ]
+    events = timeline_events(path)
     names = {event["tid"]: event["args"]["name"] for event in events if event.get("name") == "thread_name"}
     threads: dict[str, list[dict[str, object]]] = {}
     for event in events:
@@ -497,17 +502,49 @@ def timeline_by_thread(path: Path) -> dict[str, list[dict[str, object]]]:
     return threads
 
 
+def timeline_ids(path: Path) -> tuple[dict[int, str], dict[tuple[int, int], str], set[tuple[int, int]]]:
+    """A Chrome trace's process names by pid, thread names by (pid, tid) (the last given), and the (pid, tid) of its
+    other events."""
+    processes: dict[int, str] = {}
+    threads: dict[tuple[int, int], str] = {}
+    used: set[tuple[int, int]] = set()
+    for event in timeline_events(path):
+        if event.get("name") == "process_name":
+            processes[event["pid"]] = event["args"]["name"]
+        elif event.get("name") == "thread_name":
+            threads[event["pid"], event["tid"]] = event["args"]["name"]
+        else:
+            used.add((event["pid"], event["tid"]))
+    return processes, threads, used
+
+
+def printed_ids(output: str) -> tuple[int, dict[str, int]]:
+    """What a program of these tests printed: its pid (``process PID``) and each thread's OS id
+    (``thread NAME TID``)."""
+    words = [line.split() for line in output.splitlines()]
+    pid = next(int(line[1]) for line in words if line[0] == "process")
+    return pid, {line[1]: int(line[2]) for line in words if line[0] == "thread"}
+
+
+#: Two threads calling functions with arguments, return values and a caught exception; each says its ids.
+THREADS_APP = (
+    "import os, threading\n"
+    "def leaf(n, *rest, key=None):\n    return n * 2\n"
+    "def fail(text):\n    raise KeyError(text)\n"
+    "def top():\n"
+    "    print('thread', threading.current_thread().name, threading.get_native_id(), flush=True)\n"
+    "    try:\n        fail('x')\n    except KeyError:\n        pass\n    return leaf(3, 4, key='k')\n"
+    "print('process', os.getpid(), flush=True)\n"
+    "t = threading.Thread(target=top, name='helper'); t.start(); t.join()\n"
+    "top()\n"
+)
+
+
 def test_a_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path: Path) -> None:
     """ChromeTrace from a replay: each thread's calls, arguments, return values and exceptions (named by their class,
-    a call that an exception ended as such) as a live ChromeTrace writes them."""
-    (tmp_path / "app.py").write_text(
-        "import threading\n"
-        "def leaf(n, *rest, key=None):\n    return n * 2\n"
-        "def fail(text):\n    raise KeyError(text)\n"
-        "def top():\n    try:\n        fail('x')\n    except KeyError:\n        pass\n    return leaf(3, 4, key='k')\n"
-        "t = threading.Thread(target=top, name='helper'); t.start(); t.join()\n"
-        "top()\n"
-    )
+    a call that an exception ended as such) as a live ChromeTrace writes them, under the recorded process's pid and
+    name and the recorded threads' ids and names (not the replaying process's)."""
+    (tmp_path / "app.py").write_text(THREADS_APP)
     live = run_python(
         ["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": "module='__main__', action=ChromeTrace('live.json')"}
     )
@@ -521,3 +558,134 @@ def test_a_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path
     assert {"name": "KeyError", "ph": "i", "s": "t", "cat": "exception", "args": {"exception": "KeyError('x')",
             "location": f"{tmp_path / 'app.py'}:5"}} in expected["helper"]  # fmt: skip
     assert timeline_by_thread(tmp_path / "replay.json") == expected
+    # The ids and names: the live timeline's are its run's, the replay's the recorded run's.
+    for result, timeline in ((live, "live.json"), (recorded, "replay.json")):
+        pid, tids = printed_ids(result.stdout)
+        threads = {(pid, tids["MainThread"]): "MainThread", (pid, tids["helper"]): "helper"}
+        assert timeline_ids(tmp_path / timeline) == ({pid: "app.py"}, threads, set(threads)), timeline
+
+
+#: A process, a multiprocessing child (forked, named) and a subprocess, each saying its ids.
+PROCESSES_APP = """\
+import multiprocessing, os, subprocess, sys, threading
+def work(n):
+    return n * 2
+def child(n):
+    print('thread', 'Worker-A', os.getpid(), flush=True)
+    return work(n)
+SUB = "import os\\ndef f():\\n    return 1\\nprint('thread', 'sub', os.getpid(), flush=True)\\nf()\\n"
+if __name__ == '__main__':
+    print('process', os.getpid(), flush=True)
+    worker = multiprocessing.get_context('fork').Process(target=child, args=(2,), name='Worker-A')
+    worker.start()
+    worker.join()
+    subprocess.run([sys.executable, '-c', SUB], check=True)
+    work(1)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks a multiprocessing child")
+def test_a_timeline_made_from_a_recording_of_several_processes_keeps_each_process(tmp_path: Path) -> None:
+    """Each recorded process's events are under its own pid and name (a multiprocessing child's name, a subprocess's
+    command), its main thread's track under its own id: as a live ChromeTrace of the run names them."""
+    (tmp_path / "app.py").write_text(PROCESSES_APP)
+    hunter_module = ["-m", "hunter"]
+    live = run_python(
+        [*hunter_module, "--format", "chrome", "-o", "live.json", "--module", "__main__", "--", "app.py"], cwd=tmp_path
+    )
+    assert live.returncode == 0, describe(live)
+    recorded = run_python(
+        [*hunter_module, "record", "-o", "run.hunt", "--module", "__main__", "--", "app.py"], cwd=tmp_path
+    )
+    assert recorded.returncode == 0, describe(recorded)
+    replayed = query(tmp_path / "run.hunt", "module='__main__'", "--format", "chrome", "-o", str(tmp_path / "out.json"))
+    assert replayed.returncode == 0, describe(replayed)
+    for result, timeline in ((live, "live.json"), (recorded, "out.json")):
+        pid, children = printed_ids(result.stdout)
+        worker, sub = children["Worker-A"], children["sub"]
+        processes, threads, used = timeline_ids(tmp_path / timeline)
+        assert processes == {pid: "app.py", worker: "Worker-A", sub: "python -c"}, timeline
+        assert threads == {(each, each): "MainThread" for each in (pid, worker, sub)}, timeline  # (main: tid = pid)
+        assert used == set(threads), timeline
+
+
+def jsonl_by_thread(path: Path, left_out: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
+    """A JSON Lines trace's events per thread name, in order, without the keys ``left_out``."""
+    threads: dict[str, list[dict[str, Any]]] = {}
+    for line in path.read_text().splitlines():
+        event = json.loads(line)
+        threads.setdefault(event["threadname"], []).append({k: v for k, v in event.items() if k not in left_out})
+    return threads
+
+
+def test_json_lines_made_from_a_recording_are_the_live_lines_with_the_recorded_times_and_ids(tmp_path: Path) -> None:
+    """--format jsonl from a recording (with lines) writes each thread's lines as a live ``hunter --format jsonl``
+    of the same query does, with the recorded time, pid and thread ids (not the replaying process's); ``calls``
+    counts the recorded calls before each event (the live count includes calls that were not recorded)."""
+    (tmp_path / "app.py").write_text(THREADS_APP)
+    hunter_module = ["-m", "hunter"]
+    live = run_python(
+        [*hunter_module, "--format", "jsonl", "-o", "live.jsonl", "--module", "__main__", "--", "app.py"], cwd=tmp_path
+    )
+    assert live.returncode == 0, describe(live)
+    recording = [*hunter_module, "record", "-o", "run.hunt", "--lines", "--module", "__main__", "--", "app.py"]
+    recorded = run_python(recording, cwd=tmp_path)
+    assert recorded.returncode == 0, describe(recorded)
+    replayed = query(tmp_path / "run.hunt", "module='__main__'", "--format", "jsonl", "-o", str(tmp_path / "out.jsonl"))
+    assert replayed.returncode == 0 and replayed.stderr == "", describe(replayed)
+    differing = ("time", "pid", "tid", "threadid", "calls")
+    expected = jsonl_by_thread(tmp_path / "live.jsonl", differing)
+    assert {"kind": "exception", "function": "fail", "exception": "KeyError", "arg": "KeyError('x')"}.items() <= next(
+        event for event in expected["helper"] if event["kind"] == "exception"
+    ).items()
+    assert jsonl_by_thread(tmp_path / "out.jsonl", differing) == expected
+    # What differs is the recorded run's: its pid, its threads' ids, the recorded times; calls as the replay met them.
+    pid, tids = printed_ids(recorded.stdout)
+    recorded_events: dict[str, list[tuple[float, int, int | None]]] = {}
+    calls = 0
+    for event in read(tmp_path / "run.hunt").parts[0].events():
+        recorded_events.setdefault(event.threadname, []).append(((event.time_ns + 1000) / 1e9, calls, event.threadid))
+        calls += event.kind == "call"
+    lines = jsonl_by_thread(tmp_path / "out.jsonl", ())
+    assert set(lines) == set(recorded_events) == set(tids) == {"MainThread", "helper"}
+    for name, events in lines.items():
+        assert {(event["pid"], event["tid"]) for event in events} == {(pid, tids[name])}
+        assert [(event["time"], event["calls"], event["threadid"]) for event in events] == recorded_events[name]
+
+
+RENAMED = """
+import multiprocessing, os, sys
+import hunter
+
+def step(n):
+    return n + 1
+
+print('process', os.getpid(), flush=True)
+with hunter.trace(function="step", record=sys.argv[1]):
+    step(1)
+    hunter.record.read(sys.argv[1])  # (the events so far are written)
+    multiprocessing.current_process().name = "Renamed"
+    step(2)
+"""
+
+
+def test_a_recording_tells_a_new_name_of_its_process_and_its_timeline_shows_it(tmp_path: Path) -> None:
+    """The process's name changes after the file started (as a multiprocessing worker's): a 'p' entry says it at
+    the next write, the reader's part takes it, and a timeline made from the recording names the process so."""
+    (tmp_path / "app.py").write_text(RENAMED)
+    path = tmp_path / "run.hunt"
+    result = run_python(["app.py", str(path)], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert records[0][2]["label"] == "app.py"
+    assert [record for record in records if record[0] == "p"] == [["p", "Renamed"]]
+    part = read(path).parts[0]
+    assert part.label == "app.py"
+    assert [event.arg for event in part.events() if event.kind == "return"] == ["2", "3"]
+    assert part.label == "Renamed"  # (told as the events were read)
+    replayed = query(path, "function='step'", "--format", "chrome", "-o", str(tmp_path / "out.json"))
+    assert replayed.returncode == 0, describe(replayed)
+    pid, _threads = printed_ids(result.stdout)
+    names = [event["args"]["name"] for event in timeline_events(tmp_path / "out.json")
+             if event.get("name") == "process_name" and event["pid"] == pid]  # fmt: skip
+    assert names == ["app.py", "Renamed"]

@@ -9,6 +9,7 @@ them); a frame only when Backlog keeps one (to make up its first event's callers
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from types import CodeType
@@ -71,13 +72,15 @@ class RecordedEvent(Event):
     """An event kept after its moment: the fields a live event has, its values as texts (or as a value_filter made
     them), no live frame (but Backlog's copies, see :meth:`of`).
 
-    ``time_ns`` (wall clock) and ``pid`` say when and where it happened; ``cwd`` is the recorded program's working
-    directory (its relative file names are read from there). Read from a trace file, fields that were not recorded
-    read as empty (``locals`` holds a call's arguments, as texts; ``globals`` is empty; ``calls`` is 0).
+    ``time_ns`` (wall clock), ``pid`` and ``tid`` (the OS's thread id) say when and where it happened; ``cwd`` is
+    the recorded program's working directory (its relative file names are read from there). Read from a trace file,
+    fields that were not recorded read as empty (``locals`` holds a call's arguments, as texts; ``globals`` is empty;
+    ``calls`` is 0, and a replay sets it to the recorded calls before the event).
     """
 
     time_ns: int = 0
     pid: int = 0
+    tid: int = 0
     cwd: str = ""
 
     @classmethod
@@ -104,9 +107,9 @@ class RecordedEvent(Event):
             for name in _COPIED:
                 data[name] = getattr(event, name)
         if isinstance(event, RecordedEvent):
-            data.update(time_ns=event.time_ns, pid=event.pid, cwd=event.cwd)
+            data.update(time_ns=event.time_ns, pid=event.pid, tid=event.tid, cwd=event.cwd)
         else:
-            data.update(time_ns=time.time_ns(), pid=os.getpid())
+            data.update(time_ns=time.time_ns(), pid=os.getpid(), tid=threading.get_native_id())
         if event.detached:
             # Already kept once: its values are what a filter made of them (texts), and a second filter keeps them.
             if value_filter is None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._engine import _fork
@@ -17,12 +17,13 @@ from ..actions import Action, OutputError
 from . import _termination as _signals
 from ._files import _claim, gzip_member, is_regular_target, per_process_path, stop_marker
 from ._hooks import _install_process_hooks, _live, _register_methods
+from .._output._process import process_label
 from ._values import value_json_at
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["ThreadState", "TimelineWriter", "current_thread_name", "process_label"]
+__all__ = ["ThreadState", "TimelineWriter", "current_thread_name", "process_label", "replaying"]
 
 _perf_ns = time.perf_counter_ns
 #: Queued lines are written at least this often (checked at each event), besides whenever a batch is full:
@@ -30,30 +31,27 @@ _perf_ns = time.perf_counter_ns
 FLUSH_INTERVAL_NS = 200_000_000
 
 
+#: While a replay of a recording (hunter.record.replay) builds its query's actions: the recorded process (pid, name)
+#: that the timelines it makes begin with, instead of the replaying process.
+_replayed: list[tuple[int, str]] = []
+
+
+@contextlib.contextmanager
+def replaying(pid: int, label: str) -> Iterator[None]:
+    """Timeline writers made within show the recorded process ``pid`` (named ``label``) and the recorded events'
+    thread ids, not the replaying process's (see ``TimelineWriter.recorded_process``)."""
+    _replayed.append((pid, label))
+    try:
+        yield
+    finally:
+        _replayed.pop()
+
+
 def current_thread_name() -> str:
     """The current thread's name (as ``Event.threadname``: without making a dummy thread for one that is leaving)."""
     ident = threading.get_ident()
     thread = threading._active.get(ident)  # type: ignore[attr-defined]
     return thread.name if thread is not None else f"Thread-{ident}"
-
-
-def process_label() -> str:
-    """What a trace viewer should call this process: a multiprocessing child's name (``ForkPoolWorker-1``), else the
-    program's name (its script or command), as viztracer names them."""
-    multiprocessing = sys.modules.get("multiprocessing")
-    if multiprocessing is not None:
-        try:
-            name = multiprocessing.current_process().name
-        except Exception:  # (an odd state at shutdown: the program's name will do)
-            name = None
-        if isinstance(name, str) and name and name != "MainProcess":
-            return name
-    program = sys.argv[0] if sys.argv and isinstance(sys.argv[0], str) else ""
-    if program in ("", "-c", "-"):
-        return "python" + (f" {program}" if program else "")
-    if os.path.basename(program) == "__main__.py":  # python -m package: the package's name
-        return os.path.basename(os.path.dirname(program)) or program
-    return os.path.basename(program)
 
 
 # -- the writer ----------------------------------------------------------------------------------------------
@@ -211,6 +209,11 @@ class TimelineWriter(Action):
         # axis; plus 1 µs, so that they never go below 1000 ns (the exporters cut digits, see ChromeTrace).
         self._base = _perf_ns() - max(time.time_ns() - self.origin_ns, 0) - 1000
         self._label = process_label()
+        #: Made by a replay of a recording: the recorded processes and threads are shown (see ``replaying``).
+        self.recorded = bool(_replayed)
+        if _replayed:
+            self.pid, self._label = _replayed[-1]
+            self._relabel = False
         self.due_ns = _perf_ns() + FLUSH_INTERVAL_NS
         self._start_file()
         _install_process_hooks()
@@ -294,7 +297,7 @@ class TimelineWriter(Action):
                 raise error
             return None
         ident = threading.get_ident()
-        state = ThreadState(threading.get_native_id())
+        state = ThreadState(self._track_tid(event))
         self._thread_start(state, event)
         with self._lock:
             if self._closed:
@@ -312,6 +315,33 @@ class TimelineWriter(Action):
         self.local.records = state.records
         self.local.thread_state = state  # (the thread's own track, when greenlets take turns on it)
         return state
+
+    def _track_tid(self, event: Any) -> int:
+        """The tid of a new thread's track: the thread's OS id; in a replay, the recorded thread's."""
+        if self.recorded:
+            tid = getattr(event, "tid", 0)
+            if type(tid) is int and tid:
+                return tid
+        return threading.get_native_id()
+
+    def recorded_process(self, pid: int, label: str) -> None:
+        """A replay of a recording (``hunter query``) goes on with the events of process ``pid``, named ``label``: the
+        tracks so far end (at the time of the last event replayed), and the next events are shown under ``pid``."""
+        with self._lock:
+            if self._closed:
+                return
+            states = list(self._states.values())
+            self._states = {}
+            self.local = threading.local()  # (each thread's next event starts a track of the new process)
+        now = self.now_us()
+        for state in states:
+            self._thread_end(state, now)
+        renamed = (pid, label) != (self.pid, self._label)
+        self.pid, self._label, self._relabel = pid, label, False
+        with self._lock:
+            self._write(
+                "".join(line for state in states for line in state.buf) + (self._label_lines() if renamed else "")
+            )
 
     # -- raw records (hunter._engine._recording) ----------------------------------------------------------------
 

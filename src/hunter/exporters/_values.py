@@ -14,7 +14,17 @@ from typing import Any, TypeVar
 from .._engine._source import parameters
 from ..util import safe_repr
 
-__all__ = ["argument_spec", "argument_text", "escape", "remember_code", "value_json", "value_json_at", "value_repr"]
+__all__ = [
+    "RecordedArguments",
+    "argument_spec",
+    "argument_text",
+    "escape",
+    "recorded_json_at",
+    "remember_code",
+    "value_json",
+    "value_json_at",
+    "value_repr",
+]
 
 # json's C-accelerated string escaper; ASCII-only output means odd file names (lone surrogates from
 # undecodable paths) can never make a write fail.
@@ -160,3 +170,28 @@ def recorded_exception(text: str) -> tuple[str, str]:
     ``(type, value, traceback)``); ``("exception", text)`` for a text of another shape."""
     match = _RECORDED_EXCEPTION.match(text)
     return (match.group(1), match.group(2)) if match else ("exception", text)
+
+
+def recorded_json_at(limit: int) -> Callable[[Any], str]:
+    """The JSON text of a recorded value (its text, as the recording holds it), cut to ``limit`` characters as
+    ``value_repr`` cuts a live value's text: what a timeline made from a recording shows."""
+
+    def recorded_json(text: Any) -> str:
+        if type(text) is not str:  # (values not recorded: None)
+            return value_json(text, limit)
+        if len(text) > limit:
+            half = limit // 2
+            text = f"{text[:half]} [...] {text[-half:]}"
+        return _escape(text)
+
+    return recorded_json
+
+
+class RecordedArguments:
+    """A stand-in for a frame whose variables are a mapping (a recorded call's arguments' texts): ``argument_text``
+    reads ``f_locals`` only."""
+
+    __slots__ = ("f_locals",)
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self.f_locals = mapping

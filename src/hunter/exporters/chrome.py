@@ -16,6 +16,7 @@ from ._greenlets import GreenletTracks
 from ._summary import TASK_TIDS
 from ._timeline import ThreadState, TimelineWriter, current_thread_name
 from ._values import (
+    RecordedArguments,
     argument_spec,
     argument_text,
     escape,
@@ -411,7 +412,7 @@ class ChromeTrace(TimelineWriter):
                 site = known[1] if known is not None and known[0] is code else self._describe(code, event)
                 static, name = site[0], site[1]
                 if self.args and event.locals:  # (a recording's call: its arguments' texts, in the E event as live)
-                    name = _name_entry(name, argument_text(_Locals(event.locals), site[2], self.value_json))
+                    name = _name_entry(name, argument_text(RecordedArguments(event.locals), site[2], self.value_json))
             stack.append(key)
             if self.args:
                 state.names.append(name)
@@ -703,16 +704,6 @@ class ChromeTrace(TimelineWriter):
         elif now - start >= shortest:
             begin = str(start - self._base)
             state.buf.append(f"{state.begin_head}{begin[:-3]}.{begin[-3:]},{static}}}}}\n{end}")
-
-
-class _Locals:
-    """A stand-in for a frame whose variables are a mapping (a recorded call's arguments): ``argument_text`` reads
-    ``f_locals`` only."""
-
-    __slots__ = ("f_locals",)
-
-    def __init__(self, mapping: dict[str, Any]) -> None:
-        self.f_locals = mapping
 
 
 def _name_entry(name: str, arguments: str) -> str:

@@ -9,9 +9,19 @@ from typing import Any
 
 from ..event import Event
 from ._timeline import ThreadState, TimelineWriter
-from ._values import argument_spec, argument_text, escape, remember_code, value_json, value_repr
+from ._values import (
+    RecordedArguments,
+    argument_spec,
+    argument_text,
+    escape,
+    recorded_exception,
+    recorded_json_at,
+    remember_code,
+    value_json,
+    value_repr,
+)
 
-__all__ = ["JSONLines"]
+__all__ = ["JSONLines", "RecordedJSONLines"]
 
 _perf_ns = time.perf_counter_ns
 
@@ -130,6 +140,63 @@ class JSONLines(TimelineWriter):
         """``,"args":{...}``: the called function's parameters and the reprs of their values."""
         text = argument_text(frame, spec, self.value_json)
         return ',"args":{' + text[1:] + "}"  # (each part starts with a comma)
+
+
+class RecordedJSONLines(JSONLines):
+    """JSONLines in a replay of a recording (``hunter query --format jsonl``; the replay makes its JSONLines one):
+    each line holds what was recorded, the event's time, process, thread and values' texts, not the replay's.
+
+    The keys and their order are a live JSONLines'. ``calls`` is what the replay counts (see hunter.record.replay);
+    without recorded values, ``arg`` is null and ``args`` left out.
+    """
+
+    def __call__(self, event: Event) -> None:
+        """Write one recorded event as a JSON line."""
+        try:
+            state = self.local.state
+        except AttributeError:
+            state = self._new_state(event)
+            if state is None:
+                return
+        code = event.code
+        if event.builtin or code is None:
+            entry = self._builtin_entry(event)
+        else:
+            known = self._codes.get(id(code))
+            entry = known if known is not None and known[0] is code else self._describe(code, event)
+        lineno = event.lineno
+        source = ""
+        if self.source:
+            source = entry[2].get(lineno) or entry[2].setdefault(
+                lineno, ',"source":null' if lineno == 0 else f',"source":{escape(event.source)}'
+            )
+        # (The recorded time on a live writer's axis, which starts 1 µs after the origin: as a Chrome trace of the
+        # replay shows it.)
+        now = event.time_ns + 1000  # type: ignore[attr-defined]  # (a RecordedEvent's)
+        state.buf.append(
+            f'{{"time":{now / 1e9},{state.thread_json},"kind":"{event.kind}",'
+            f'"builtin":{"true" if event.builtin else "false"},'
+            f'{entry[1]},"lineno":{lineno},"depth":{event.depth},"calls":{event.calls}{source}'
+            f"{self._recorded_values(event, entry[3])}}}\n"
+        )
+        clock = _perf_ns()
+        if len(state.buf) >= self.batch or clock >= self.due_ns:
+            self._flush_some(state, clock)
+
+    def _recorded_values(self, event: Event, spec: tuple[tuple[str, str], ...]) -> str:
+        """The value fields of a recorded event's line: its recorded texts, cut to ``repr_limit`` as live."""
+        kind, text = event.kind, event.arg
+        as_json = recorded_json_at(self.repr_limit)
+        if kind == "return":
+            return ',"arg":null' if event.builtin or text is None else f',"arg":{as_json(text)}'
+        if kind == "exception":
+            if text is None:
+                return ',"arg":null'
+            name, value = recorded_exception(str(text))
+            return f',"exception":{escape(name)},"arg":{as_json(value)}'
+        if kind == "call" and self.args and spec and event.locals:
+            return ',"args":{' + argument_text(RecordedArguments(event.locals), spec, as_json)[1:] + "}"
+        return ""
 
 
 def _exception_fields(arg: Any, limit: int) -> str:

@@ -13,9 +13,10 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from .._output._process import process_label
 from .._output._sizes import parse_size
 from ..event import Event
-from .writer import Recorder
+from .writer import Recorder, label_line
 
 __all__ = ["FlightRecorder", "dump_all", "live_recorders"]
 
@@ -191,7 +192,8 @@ class FlightRecorder(Recorder):
                 kept.extend(self._bounded(lines))
             events = sorted(kept, key=_time_of)
             end = f'["end",{_time_of(events[-1]) if events else 0}]\n'
-            text = "".join([*self._buffer, *entries, *events, end])
+            # (the process's name now: a file replaced at each dump says it every time)
+            text = "".join([*self._buffer, label_line(process_label()), *entries, *events, end])
         finally:
             self._lock.release()
         filename = self.filename or self.path

@@ -7,8 +7,11 @@ Layout (docs/recording.md is the user's description):
   varnames]``: a code object, written once before the first event that refers to it;
 - ``["s", filename, text]``: the source of a file name no file holds (``-c`` code, strings given to exec that
   linecache knows, modules in zips), before the first code entry of that name;
-- ``["t", ref, threadid, threadname]``: a thread (``threadid`` null for the main thread), written before its first
-  event and again under a new ref when its name changes;
+- ``["t", ref, threadid, threadname, native_id]``: a thread (``threadid`` null for the main thread; ``native_id``
+  the OS's id, absent in files of hunter before it), written before its first event and again under a new ref when
+  its name changes;
+- ``["p", label]``: what a timeline calls the process from here on (when it changed since the header's ``label``:
+  a multiprocessing worker is named after it started);
 - events, arrays that start with a kind number: ``[kind, ns, thread, depth, code, lineno, ...]`` (see
   :data:`KINDS`); a call adds the texts of its arguments, a return whether it returned normally then its value's
   text, an exception its value's text (values only when the file's ``values`` is true);

@@ -29,6 +29,16 @@ class Part:
     filename: str
     metadata: dict[str, Any]
     complete: bool = False
+    #: What a timeline calls the process (a live ChromeTrace's process name): the header's, then each ``p`` entry's
+    #: as the events are read (a multiprocessing worker gets its name after it started); older files: its command.
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            label, argv = self.metadata.get("label"), self.metadata.get("argv")
+            if not (isinstance(label, str) and label):
+                label = " ".join(str(word) for word in argv) if isinstance(argv, list) and argv else "python"
+            self.label = label
 
     @property
     def pid(self) -> int:
@@ -154,6 +164,7 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
     cwd = str(metadata.get("cwd", ""))
     codes: dict[int, RecordedCode] = {}
     threads: dict[int, tuple[int | None, str]] = {}
+    natives: dict[int, int] = {}
     for record in _records(part.filename):
         tag = record[0]
         if type(tag) is int:
@@ -163,11 +174,23 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
             )
             event.time_ns = origin + record[1]
             event.pid = pid
+            event.tid = natives[record[2]]
             event.cwd = cwd
             yield event
         elif tag == "c":
             codes[record[1]] = RecordedCode(record)
         elif tag == "t":
             threads[record[1]] = (record[2], record[3])
+            natives[record[1]] = _native_id(record, pid)
         elif tag == "s":
             _remember_source(record[1], record[2])
+        elif tag == "p" and len(record) > 1 and isinstance(record[1], str):
+            part.label = record[1]
+
+
+def _native_id(record: list[Any], pid: int) -> int:
+    """A ``t`` entry's OS thread id; files written before it was recorded: the pid for the main thread (its id on
+    Linux), the ``threadid`` for others."""
+    if len(record) > 4 and type(record[4]) is int:
+        return record[4]
+    return pid if record[2] is None else int(record[2])

@@ -10,6 +10,7 @@ from typing import Any
 from .._output import _streams
 from .. import actions, config
 from .._setup._options import prepare
+from ..exporters._timeline import TimelineWriter, replaying
 from ..predicates import Backlog, Query, walk
 from ..util import safe_repr
 from .callers import CallChains
@@ -65,10 +66,16 @@ def check_replayable(predicate: Any, metadata: dict[str, Any]) -> None:
         problem = _LIVE_ONLY.get(type(node))
         if problem is not None:
             raise Refused(f"{type(node).__name__} {problem}")
-        if type(node).__name__ == "JSONLines":
-            raise Refused("JSONLines can't be made from a recording yet (its times would be the replay's)")
+        if _is_jsonlines(node) and type(node).__name__ != "JSONLines":
+            raise Refused(f"{type(node).__name__} (a JSONLines of its own) can't be made from a recording")
         if isinstance(node, actions.ColorStreamAction):
             _check_printer(node, values, limit)
+
+
+def _is_jsonlines(node: Any) -> bool:
+    from ..exporters import JSONLines
+
+    return isinstance(node, JSONLines)
 
 
 def _check_printer(printer: actions.ColorStreamAction, values: bool, limit: int) -> None:
@@ -130,8 +137,13 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
     """
     if stream is not None:
         config.default_stream = stream
-    args, kwargs = config.parse_trace_arguments(query)
-    setup = prepare(args, kwargs)
+    parts = [part for part in trace.parts if pid is None or part.pid == pid]
+    if not parts:
+        known = ", ".join(str(part.pid) for part in trace.parts)
+        raise Refused(f"no process {pid} in the recording (its processes: {known})")
+    with replaying(parts[0].pid, parts[0].label):  # (the query's timelines show the recorded processes and threads)
+        args, kwargs = config.parse_trace_arguments(query)
+        setup = prepare(args, kwargs)
     check_replayable(setup.predicate, trace.metadata)
     predicate = setup.predicate
     _fresh_printers(predicate)
@@ -147,16 +159,17 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
         if predicate(event):
             matched += 1
 
-    parts = [part for part in trace.parts if pid is None or part.pid == pid]
-    if not parts:
-        known = ", ".join(str(part.pid) for part in trace.parts)
-        raise Refused(f"no process {pid} in the recording (its processes: {known})")
+    writers = [node for node in _nodes(predicate) if isinstance(node, TimelineWriter)]
     try:
         for part in parts:
             if len(parts) > 1:
                 _streams.write(config.default_stream, f"--- process {part.pid}: {_command(part)}\n")
                 _fresh_printers(predicate)
+            for writer in writers:
+                writer.recorded_process(part.pid, part.label)
             _replay_part(part, handle, support, _needs_callers(predicate))
+            for writer in writers:  # (its tracks end with its last event; its name may have been told meanwhile)
+                writer.recorded_process(part.pid, part.label)
     finally:
         _close_exporters(predicate)
     return matched
@@ -178,6 +191,7 @@ def _replay_part(
     workers: dict[int | None, Callable[[RecordedEvent], None]] = {None: handle}
     first: list[int | None] = []
     chains = CallChains() if callers else None
+    calls = 0
     try:
         for event in part.events():
             if support is False:
@@ -186,6 +200,9 @@ def _replay_part(
                 if event.threadid != first[0]:
                     continue
             event.threading_support = support
+            # (what a JSONLines writes as ``calls``: the process's recorded calls before the event, see recording.md)
+            event.calls = calls
+            calls += event.kind == "call"
             if chains is not None:
                 chains.follow(event)
             run = workers.get(event.threadid)
@@ -214,15 +231,18 @@ def _command(part: Part) -> str:
 
 def _recorded_time(predicate: Any, clock: list[int], origin: int) -> None:
     """A timeline of a replay shows the recorded times: its clock reads the time of the event being replayed, and
-    its values are the recorded texts."""
-    from ..exporters import ChromeTrace
-    from ..exporters._values import escape
+    its values are the recorded texts (cut to its ``repr_limit``); a JSONLines writes each event's own."""
+    from ..exporters import ChromeTrace, JSONLines
+    from ..exporters._values import recorded_json_at
+    from ..exporters.jsonl import RecordedJSONLines
 
     for node in _nodes(predicate):
         if isinstance(node, ChromeTrace):
             # (microseconds since the recording's origin, plus the 1 µs every timeline starts at)
             node.now_us = lambda: (clock[0] - origin) / 1000 + 1  # type: ignore[method-assign]
-            node.value_json = escape
+            node.value_json = recorded_json_at(node.repr_limit)
+        elif type(node) is JSONLines:
+            node.__class__ = RecordedJSONLines
 
 
 #: How a recording holds a value whose repr failed (hunter.record.writer.value_text): the failure's text after it.

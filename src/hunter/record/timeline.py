@@ -16,19 +16,21 @@ def chrome_events(trace: Trace) -> Iterator[dict[str, Any]]:
     """The recorded calls, returns and exceptions as B/E/i events (µs since the recording's start), named as a
     live ``ChromeTrace`` names them; line events are left out (a timeline has no place for them)."""
     origin = int(trace.metadata.get("origin_ns", 0))
+    labels = [part.label for part in trace.parts]
     for part in trace.parts:
-        argv = part.metadata.get("argv")
-        label = " ".join(str(word) for word in argv) if isinstance(argv, list) else "python"
-        yield {"ph": "M", "name": "process_name", "pid": part.pid, "tid": part.pid, "args": {"name": label}}
+        yield {"ph": "M", "name": "process_name", "pid": part.pid, "tid": part.pid, "args": {"name": part.label}}
     named: dict[tuple[int, Any], str] = {}
     for event in trace.events():
         if event.kind == "line":
             continue
-        where = (event.pid, event.pid if event.threadid is None else event.threadid)
+        where = (event.pid, event.tid)  # (the ids a live ChromeTrace shows: the OS's)
         if named.get(where) != event.threadname:
             named[where] = event.threadname
             yield {"ph": "M", "name": "thread_name", "pid": where[0], "tid": where[1], "args": {"name": named[where]}}
         yield _event(event, where, (event.time_ns - origin) / 1000)
+    for part, label in zip(trace.parts, labels, strict=True):
+        if part.label != label:  # (a 'p' entry renamed it: a multiprocessing worker)
+            yield {"ph": "M", "name": "process_name", "pid": part.pid, "tid": part.pid, "args": {"name": part.label}}
 
 
 def _event(event: RecordedEvent, where: tuple[int, Any], ts: float) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from .._engine._recording import RETURN
 from .._output._streams import OutputError
 from ..actions import RETURN_OPCODES, Action
 from ..event import Event
+from .._output._process import process_label
 from .._output._reprs import shows_address_only
 from ..util import MISSING, safe_repr, shorten
 from .format import BUILTIN_KINDS, KINDS, PARAMETER_FLAGS, escape, header_line, part_path
@@ -186,10 +187,24 @@ class _ThreadState:
     """One thread's part of the file: its ref and name, where its lines go, its raw records not formatted yet, and
     the recorded calls still running (``frames``: ``(frame, count, site)``, innermost last) that give depths."""
 
-    __slots__ = ("formatted_ref", "frames", "ident", "name", "out", "raw_name", "records", "ref", "returns", "thread")
+    __slots__ = (
+        "formatted_ref",
+        "frames",
+        "ident",
+        "name",
+        "native",
+        "out",
+        "raw_name",
+        "records",
+        "ref",
+        "returns",
+        "thread",
+    )
 
     def __init__(self, ident: int, thread: threading.Thread | None, name: str, out: Any) -> None:
         self.ident = ident
+        #: The OS's id of the thread (made in the thread itself): what a live timeline shows as its ``tid``.
+        self.native = threading.get_native_id()
         #: The Thread whose ``_name`` (what its ``name`` gives) a raw call compares with ``raw_name``, to see a rename
         #: without a call of the property (None: a thread that threading doesn't know, or an odd Thread object).
         self.raw_name = getattr(thread, "_name", None)
@@ -283,6 +298,8 @@ class Recorder(Action):
         self._t0 = 0
         self._token = ""
         self._origin = 0
+        #: What this process was called when its file said so last (see ``_label_lines``).
+        self._label = ""
         self.due_ns = 0
         self._text: Callable[[Any], str] = _json_text_at(repr_limit)
         #: id(code) -> its raw site (``describe``), for a return whose call wasn't recorded.
@@ -609,6 +626,7 @@ class Recorder(Action):
             self._pid, self.filename = pid, filename
             self._token, self._origin = token, origin
             self._t0 = _perf_ns() - max(time.time_ns() - origin, 0)
+            self._label = process_label()
             metadata = {
                 "token": token,
                 "pid": pid,
@@ -621,6 +639,7 @@ class Recorder(Action):
                 "lines": self.lines,
                 "values": self.values,
                 "repr_limit": self.repr_limit,
+                "label": self._label,
             }
             self._buffer.append(header_line(metadata))
             self._ready = True
@@ -658,7 +677,8 @@ class Recorder(Action):
             if not self._buffer:
                 return
             count = len(self._buffer)
-            data = "".join(self._buffer[:count]).encode("ascii", "backslashreplace")
+            # (a new name after the lines: the first holds the header)
+            data = ("".join(self._buffer[:count]) + self._label_lines()).encode("ascii", "backslashreplace")
             del self._buffer[:count]
             try:
                 view = memoryview(data)
@@ -671,6 +691,15 @@ class Recorder(Action):
                 with contextlib.suppress(OSError):
                     os.close(fd)
                 raise OutputError(f"cannot write the recording to {self.filename!r}: {exc}") from exc
+
+    def _label_lines(self) -> str:
+        """A ``p`` entry when what a timeline calls this process changed since the file said it (a multiprocessing
+        worker is named after its start), else nothing: a timeline of the recording names the process as live."""
+        label = process_label()
+        if label == self._label:
+            return ""
+        self._label = label
+        return label_line(label)
 
     def close(self) -> None:
         """Write what is buffered and the end mark, then close the file (later events are ignored)."""
@@ -698,9 +727,14 @@ class Recorder(Action):
         self._reset()
 
 
+def label_line(label: str) -> str:
+    """A ``p`` entry: what a timeline calls the process from here on."""
+    return json.dumps(["p", label], ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
 def _thread_line(state: _ThreadState) -> str:
     """A thread's ``t`` entry, under its current ref and name."""
-    fields = ["t", state.ref, _threadid(state.ident), state.name]
+    fields = ["t", state.ref, _threadid(state.ident), state.name, state.native]
     return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 
