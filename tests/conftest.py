@@ -66,6 +66,19 @@ def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
     _note_progress("")
 
 
+@pytest.fixture(autouse=True)
+def _no_flight_recorder_left() -> Iterator[None]:
+    """A flight recorder a test started (record_last=N) is closed after it: hunter.dump() in a later test of the
+    same process would write it too (a stopped trace's recorder keeps its events until closed)."""
+    from hunter.record.flight import live_recorders
+
+    before = set(map(id, live_recorders()))
+    yield
+    for recorder in live_recorders():
+        if id(recorder) not in before:
+            recorder.close()
+
+
 # -- the attach tests (test_remote*.py) --------------------------------------------------------------------------
 
 
