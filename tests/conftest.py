@@ -37,6 +37,23 @@ def backend_config() -> Iterator[str]:
     _configure()
 
 
+@pytest.fixture(autouse=True)
+def _no_orphans() -> Iterator[None]:
+    """A child a test started in a group of its own (helpers.start_in_group) and left running dies with the test,
+    and so does everything it started: nothing a hung test started runs on into later tests."""
+    from helpers import kill_groups_started_since, live_groups
+
+    known = live_groups()
+    yield
+    kill_groups_started_since(known)
+
+
+def pytest_sessionfinish() -> None:
+    from helpers import kill_groups_started_since
+
+    kill_groups_started_since(set())  # (a group started outside any test: by a fixture of a wider scope)
+
+
 @pytest.fixture
 def backend(backend_config: str) -> str:
     """The backend name under test; pass it to Tracer(backend=...) when building tracers by hand."""

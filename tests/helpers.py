@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -90,14 +91,12 @@ def run_python(
         argv = [os.fspath(python), "-c", code_or_args]
     else:
         argv = [os.fspath(python), *(os.fspath(arg) for arg in code_or_args)]
-    completed = subprocess.run(
+    completed = run_in_group(
         argv,
         cwd=cwd,
         env=child_env(env, backend=backend),
         input=None if input is None else input.encode("utf-8"),
-        capture_output=True,
         timeout=timeout,
-        check=False,
         preexec_fn=default_signals if os.name == "posix" else None,
     )
     return subprocess.CompletedProcess(
@@ -106,6 +105,73 @@ def run_python(
         completed.stdout.decode("utf-8", "backslashreplace"),
         completed.stderr.decode("utf-8", "backslashreplace"),
     )
+
+
+# -- children in process groups of their own ---------------------------------------------------------------------
+# A test's child may start children of its own (multiprocessing workers, a forked process, gdb, a browser's helpers).
+# Killing only the child when it hangs left those running, as orphans that disturbed later tests: each child starts
+# a session (and process group) of its own, and the whole group is killed when the test is done with it.
+
+#: id -> group leader, for the children started by start_in_group and not killed yet.
+_leaders: dict[int, subprocess.Popen[Any]] = {}
+
+
+def start_in_group(argv: Sequence[str | os.PathLike[str]], **options: Any) -> subprocess.Popen[Any]:
+    """``subprocess.Popen(argv, **options)`` leading a session of its own: :func:`kill_group` ends it and all it
+    started (what didn't leave its group). A test kills the group when done with it (at the latest, the conftest's
+    teardown does, see :func:`kill_groups_started_since`)."""
+    process: subprocess.Popen[Any] = subprocess.Popen(argv, start_new_session=os.name == "posix", **options)
+    _leaders[id(process)] = process
+    return process
+
+
+def kill_group(process: subprocess.Popen[Any]) -> None:
+    """Kill ``process`` and the rest of its group (all of it, if it was started by :func:`start_in_group`), and
+    reap it; its pipes stay open for what is left to read."""
+    if _leaders.pop(id(process), None) is not None and os.name == "posix":
+        # (Before the leader is reaped its id can't be reused; after, the group keeps it while anyone is in it.)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def kill_groups_started_since(known: set[int]) -> None:
+    """Kill the groups started by :func:`start_in_group` since ``known`` (a snapshot of :func:`live_groups`)."""
+    for key, process in list(_leaders.items()):
+        if key not in known:
+            kill_group(process)
+
+
+def live_groups() -> set[int]:
+    """The groups started by :func:`start_in_group` and not killed yet (a snapshot, for a teardown)."""
+    return set(_leaders)
+
+
+def run_in_group(
+    argv: Sequence[str | os.PathLike[str]],
+    *,
+    timeout: float,
+    input: bytes | str | None = None,
+    **options: Any,
+) -> subprocess.CompletedProcess[Any]:
+    """``subprocess.run(argv, capture_output=True, timeout=timeout, **options)`` in a group of its own, killed whole
+    when the run ends: on a timeout (TimeoutExpired, as subprocess.run raises it) or an interruption, what the child
+    started dies with it; after a normal end, so do any children it left running."""
+    if input is not None:
+        options["stdin"] = subprocess.PIPE
+    options.setdefault("stdout", subprocess.PIPE)
+    options.setdefault("stderr", subprocess.PIPE)
+    process = start_in_group(argv, **options)
+    try:
+        stdout, stderr = process.communicate(input, timeout=timeout)
+    finally:
+        kill_group(process)
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def describe(result: subprocess.CompletedProcess[str]) -> str:

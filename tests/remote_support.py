@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from helpers import child_env, default_signals
+from helpers import child_env, default_signals, kill_group, run_in_group, start_in_group
 
 import hunter.remote
 from hunter.remote import inject as _remote_inject
@@ -176,6 +176,10 @@ class Lines:
     def wait_closed(self, timeout: float = DEADLINE) -> None:
         self.wait_for(lambda lines: self.closed, "end of output", timeout)
 
+    def finish(self) -> None:
+        """Let the reader reach the end (its writers were killed), so that closing the pipe can't race its read."""
+        self._thread.join(DEADLINE)
+
     def text(self) -> str:
         with self._cond:
             return "".join(self.lines)
@@ -193,7 +197,7 @@ class Target:
     ) -> None:
         script = tmp_path / "target.py"
         script.write_text(source)
-        self.process = subprocess.Popen(
+        self.process = start_in_group(
             [python, "-u", str(script)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -249,9 +253,9 @@ class Target:
         return self.process.poll() is None
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(DEADLINE)
+        kill_group(self.process)
+        self.out.finish()
+        self.err.finish()
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
@@ -261,7 +265,7 @@ class CLI:
     """A running ``hunter-trace`` (python -m hunter.remote) with stdout and stderr collected."""
 
     def __init__(self, args: Sequence[str], env: dict[str, str | None] | None = None, stdout: int | None = None):
-        self.process = subprocess.Popen(
+        self.process = start_in_group(
             [sys.executable, "-m", "hunter.remote", *args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if stdout is None else stdout,
@@ -285,9 +289,10 @@ class CLI:
         return self.wait()
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(DEADLINE)
+        kill_group(self.process)  # (with the gdb it may have started)
+        for lines in (self.out, self.err):
+            if lines is not None:
+                lines.finish()
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
@@ -321,14 +326,12 @@ def gdb_usable() -> str | None:
         return f"ptrace is restricted (kernel.yama.ptrace_scope={scope})"
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], stderr=subprocess.DEVNULL)
     try:
-        probe = subprocess.run(
+        probe = run_in_group(
             # The call is what an injection does: some gdb/CPU pairs attach but can't run a function in the
             # target (gdb 13 on CPUs with AMX: "Couldn't write extended state status").
             ["gdb", "-nx", "-batch", "-p", str(sleeper.pid), "-ex", "call (long) getpid()", "-ex", "detach"],
-            capture_output=True,
             text=True,
             timeout=DEADLINE,
-            check=False,
         )
     finally:
         sleeper.kill()

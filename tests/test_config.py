@@ -545,17 +545,15 @@ def run_without_stderr(args: list[str], env: dict[str, str], cwd: Path) -> Any:
     """Run python with file descriptor 2 closed, as a shell's ``2>&-`` does."""
     import subprocess
 
-    from helpers import child_env
+    from helpers import child_env, run_in_group
 
-    return subprocess.run(
+    return run_in_group(
         [sys.executable, *args],
         env=child_env(env),
         cwd=cwd,
-        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         preexec_fn=lambda: os.close(2),
         text=True,
-        check=False,
         timeout=120,
     )
 

@@ -3,14 +3,20 @@ program runs, whatever the size of each event's values."""
 
 from __future__ import annotations
 
+import gc
+import types
+import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import describe, run_python
 
 import hunter
 import hunter._engine._recording
-from hunter.record import FlightRecorder, read
+import hunter.record
+from hunter.record import FlightRecorder, read, writer
 from hunter._output._sizes import parse_size
 from hunter.record.flight import LINE_OVERHEAD
 
@@ -116,3 +122,51 @@ def test_hunter_record_last_size_writes_the_last_events_on_a_crash(tmp_path: Pat
     assert sum(len(line) + 1 + LINE_OVERHEAD for line in lines) <= 8192 + FlightRecorder.batch * (600 + LINE_OVERHEAD)
     refused = run_python(["-m", "hunter", "record", "--last-size", "lots", "-o", path, "-c", CRASH], cwd=tmp_path)
     assert refused.returncode == 2 and "--last-size: not a size: 'lots'" in refused.stderr, describe(refused)
+
+
+LOWERED_MAX_CODES = 8
+MADE = 40  # code objects made and run, five times the lowered bound
+
+
+def made_functions(count: int) -> Iterator[Callable[[int], int]]:
+    """Functions of a code object each, made one at a time (as a program compiling templates makes them)."""
+    for index in range(count):
+        namespace: dict[str, Any] = {"__name__": "madecode"}
+        exec(compile(f"def made{index}(x):\n    return x + {index}\n", "<made>", "exec"), namespace)
+        yield namespace[f"made{index}"]
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw-records", "events"])
+def test_more_code_objects_than_the_table_holds_stay_bounded_and_read_back(
+    tmp_path: Path, raw: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past MAX_CODES the writer's code table starts over on both paths: the code objects the program dropped die
+    (the recording keeps at most MAX_CODES alive), and every call and return still reads back under its code."""
+    monkeypatch.setattr(writer, "MAX_CODES", LOWERED_MAX_CODES)
+    path = tmp_path / "codes.hunt"
+    recorder = hunter.record.Recorder(str(path))
+    codes: list[weakref.ref[types.CodeType]] = []
+    hunter._engine._recording.enabled = raw
+    try:
+        query = {"module": "madecode", "function_startswith": "made", "kind_in": ("call", "return")}
+        tracer = hunter.trace(**query, action=recorder)
+        assert (tracer._context.recording is not None) is raw  # type: ignore[union-attr]
+        try:
+            for function in made_functions(MADE):
+                codes.append(weakref.ref(function.__code__))
+                function(1)
+            del function
+            gc.collect()  # (a function and its namespace hold each other)
+            table = len(recorder._table.codes)
+            alive = sum(code() is not None for code in codes)
+        finally:
+            tracer.stop()
+    finally:
+        hunter._engine._recording.enabled = True
+    assert table <= LOWERED_MAX_CODES
+    assert alive <= LOWERED_MAX_CODES
+    events = [(event.kind, event.function, event.lineno, event.depth, event.arg) for event in read(path)]
+    expected = []
+    for index in range(MADE):
+        expected += [("call", f"made{index}", 1, 0, None), ("return", f"made{index}", 2, 0, str(1 + index))]
+    assert events == expected

@@ -199,3 +199,28 @@ def test_a_recorded_value_is_its_safe_repr_as_json(index: int) -> None:
         text = writer._json_text_at(limit)(value)
         assert text == escape(writer.value_text(value, limit))
         assert json.loads(text) == writer.value_text(value, limit)
+
+
+def test_a_code_met_by_two_threads_at_once_gets_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two threads may both miss a code in the table before either takes the lock: the second to get the lock
+    finds the first's entry (one ``c`` entry per code object, not one per thread)."""
+    original = writer.Recorder._new_code
+
+    def raced(self: Any, event: Any, code: Any, table: Any) -> Any:
+        original(self, event, code, table)  # another thread adds the entry between this one's look and its lock
+        return original(self, event, code, table)
+
+    monkeypatch.setattr(writer.Recorder, "_new_code", raced)
+    path = tmp_path / "raced.hunt"
+    hunter._engine._recording.enabled = False
+    try:
+        with hunter.trace(function="work", kind_in=("call", "return"), record=str(path)):
+            work(2)
+    finally:
+        hunter._engine._recording.enabled = True
+    entries = [line for line in path.read_text().splitlines() if line.startswith('["c",') and '"work"' in line]
+    assert len(entries) == 1, entries
+    assert [(event.kind, event.function, event.arg) for event in hunter.record.read(path)] == [
+        ("call", "work", None),
+        ("return", "work", "3"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import child_env
+from helpers import child_env, kill_group, run_in_group, start_in_group
 from remote_support import (
     DEADLINE,
     TARGET,
@@ -190,7 +191,7 @@ def test_custom_signal(tmp_path, cleanup):
 def test_environment_variable_prepares_the_process(tmp_path, cleanup):
     script = "import hunter.remote; hunter.remote.activate_from_environment(); exec(open('target.py').read())"
     (tmp_path / "target.py").write_text(TARGET)
-    process = subprocess.Popen(
+    process = start_in_group(
         [sys.executable, "-u", "-c", script],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -206,18 +207,15 @@ def test_environment_variable_prepares_the_process(tmp_path, cleanup):
         cli.out.wait_line("=> leaf(")
         assert cli.interrupt() == 0
     finally:
-        process.kill()
-        process.wait()
+        kill_group(process)
 
 
 def test_bad_environment_variable_prints_one_line(tmp_path):
-    result = subprocess.run(
+    result = run_in_group(
         [sys.executable, "-c", "import hunter.remote; hunter.remote.activate_from_environment(); print('ran')"],
         env=child_env({"PYTHONHUNTER_REMOTE": "SIGNOPE"}),
-        capture_output=True,
         text=True,
         timeout=DEADLINE,
-        check=False,
     )
     assert result.stdout == "ran\n"
     assert (
@@ -542,9 +540,7 @@ def test_command_entry_points():
     assert hunter.remote.main is remote.main
     script = Path(sys.executable).parent / "hunter-trace"
     for argv in ([str(script)], [sys.executable, "-m", "hunter.remote"]):
-        result = subprocess.run(
-            [*argv, "-p", "0"], capture_output=True, text=True, timeout=DEADLINE, check=False, env=child_env()
-        )
+        result = run_in_group([*argv, "-p", "0"], text=True, timeout=DEADLINE, env=child_env())
         assert (result.returncode, result.stderr) == (2, "hunter-trace: invalid process id 0\n")
 
 
@@ -841,7 +837,7 @@ FORKING = textwrap.dedent(
 def test_forked_child_stays_out_of_the_session(tmp_path, cleanup):
     # The child shares the socket: it must not write into the session, nor keep it open once the parent dies.
     (tmp_path / "forking.py").write_text(FORKING)
-    parent = subprocess.Popen(
+    parent = start_in_group(
         [sys.executable, "-u", str(tmp_path / "forking.py")],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -867,10 +863,10 @@ def test_forked_child_stays_out_of_the_session(tmp_path, cleanup):
         assert "x=2" not in cli.out.text()
         os.kill(child_pid, 0)  # the child runs on
     finally:
-        parent.kill()
-        parent.wait()
+        kill_group(parent)  # (the forked child too: it stays in the parent's group)
         if child_pid is not None:
-            os.kill(child_pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child_pid, signal.SIGKILL)  # (in case it left the group)
 
 
 # -- a hostile target --------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 from pathlib import Path
 
 import pytest
-from helpers import child_env
+from helpers import child_env, run_in_group
 from remote_support import (
     DEADLINE,
     NobodyProcess,
@@ -323,13 +323,11 @@ FORK_DURING_BOOTSTRAP = textwrap.dedent(
 def test_a_fork_while_the_bootstrap_loads_hunter_does_not_warn(tmp_path):
     script = tmp_path / "program.py"
     script.write_text(FORK_DURING_BOOTSTRAP)
-    result = subprocess.run(
+    result = run_in_group(
         [sys.executable, "-W", "default", str(script), str(tmp_path / "nobody-listens.sock")],
-        capture_output=True,
         text=True,
         timeout=DEADLINE,
         env=child_env(),
-        check=False,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "filters restored\n", "")
 
@@ -369,9 +367,7 @@ FORK_DECISIONS = textwrap.dedent(
 def test_forks_are_quiet_exactly_while_the_only_other_threads_are_hunters(tmp_path):
     # Not only while a session holds the slot: the session thread also lives before it takes the slot and
     # after it gives it back, and a fork then was warned about (a CI flake).
-    result = subprocess.run(
-        [sys.executable, "-c", FORK_DECISIONS], capture_output=True, text=True, timeout=DEADLINE, env=child_env()
-    )
+    result = run_in_group([sys.executable, "-c", FORK_DECISIONS], text=True, timeout=DEADLINE, env=child_env())
     assert (result.stdout, result.stderr) == (
         "hunter's thread: quiet\nthe program's thread: warns\nno thread: no filter\n",
         "",

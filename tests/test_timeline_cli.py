@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import child_env, default_signals, describe, run_python
+from helpers import child_env, default_signals, describe, kill_group, run_in_group, run_python, start_in_group
 from test_exporters import EXPECTED_MAIN, PROGRAM, check_timeline, find, load_strict, main_trees
 
 POSIX = os.name == "posix"
@@ -31,7 +31,7 @@ WAITING = PROGRAM + textwrap.dedent(
 
 
 def start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    return start_in_group(
         [sys.executable, *args],
         cwd=cwd,
         env=child_env(),
@@ -48,7 +48,10 @@ def kill_when_ready(process: subprocess.Popen[str], signum: int) -> tuple[int, s
     line = process.stdout.readline()
     assert line == "ready\n", line + (process.stderr.read() if process.stderr else "")
     process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=60)
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        kill_group(process)  # (a hung one, with what it started; after an end, what it left running)
     return process.returncode, line + stdout, stderr
 
 
@@ -98,15 +101,13 @@ def test_an_ignored_or_handled_signal_stays_the_program_s(tmp_path: Path) -> Non
     )
     out = tmp_path / "out.json"
     command = [sys.executable, "-m", "hunter", "--format", "chrome", "--module", "__main__", "-o", str(out)]
-    result = subprocess.run(
+    result = run_in_group(
         [*command, "prog.py", str(out)],
         cwd=tmp_path,
         env=child_env(),
-        capture_output=True,
         text=True,
         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
         timeout=120,
-        check=False,
     )
     assert result.returncode == 0, describe(result)
     # The program's handler replaced hunter's: its SIGTERM is its own. (Its timeline may or may not hold the

@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from helpers import child_env, describe, run_python
+from helpers import child_env, describe, kill_group, run_python, start_in_group
 from test_exporters import EXPECTED_MAIN, PROGRAM, check_timeline, find, load_strict, main_trees
 
 POSIX = os.name == "posix"
@@ -155,7 +155,7 @@ def test_sigterm_to_a_busy_pool_stops_the_workers_recording_and_ends(tmp_path: P
     # The merge used to copy the workers' files while they grew faster than it read: the run never ended.
     (tmp_path / "pool.py").write_text(BUSY_POOL)
     out = tmp_path / "out.json"
-    process = subprocess.Popen(
+    process = start_in_group(
         [sys.executable, "-m", "hunter", "--format", "chrome", "-o", str(out), "--module", "__main__", "pool.py"],
         cwd=tmp_path,
         env=child_env(),
@@ -168,10 +168,8 @@ def test_sigterm_to_a_busy_pool_stops_the_workers_recording_and_ends(tmp_path: P
     process.send_signal(signal.SIGTERM)
     try:
         _stdout, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        raise
+    finally:
+        kill_group(process)  # (a hung run's pool workers with it)
     assert process.returncode == -signal.SIGTERM, stderr
     events = load_strict(out)  # whole: every worker's file was finished before it was merged
     workers = {event["pid"] for event in events if event.get("name") == "f"}

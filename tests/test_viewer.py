@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from helpers import child_env, describe, run_python
+from helpers import child_env, describe, kill_group, run_in_group, run_python, start_in_group
 
 from hunter.exporters.viewer import build_model, render_html
 
@@ -73,7 +73,7 @@ def test_view_writes_a_page_and_serves_it_on_loopback_only(tmp_path: Path) -> No
     result = run_python(["-m", "hunter", "view", trace, "-o", tmp_path / "t.html"], cwd=tmp_path)
     assert result.returncode == 0, describe(result)
     assert (tmp_path / "t.html").read_text() == render_html(str(trace))
-    server = subprocess.Popen(
+    server = start_in_group(
         [sys.executable, "-m", "hunter", "view", "--no-browser", str(trace)],
         cwd=tmp_path,
         env=child_env(),
@@ -89,7 +89,10 @@ def test_view_writes_a_page_and_serves_it_on_loopback_only(tmp_path: Path) -> No
             assert response.read().decode() == render_html(str(trace))
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        finally:
+            kill_group(server)
     missing = run_python(["-m", "hunter", "view", tmp_path / "nope.json"], cwd=tmp_path)
     assert missing.returncode == 2 and "cannot read" in missing.stderr
 
@@ -165,13 +168,9 @@ def test_headless_chromium_draws_the_calls_where_the_data_says(tmp_path: Path) -
         "--hide-scrollbars",
     ]
     assert CHROMIUM is not None
-    run = subprocess.run(
-        [CHROMIUM, *flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=False
-    )
+    run = run_in_group([CHROMIUM, *flags, f"--screenshot={shot}", page.as_uri()], timeout=120)
     assert run.returncode == 0 and shot.exists(), run.stderr.decode(errors="replace")[-2000:]
-    dom = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, timeout=120, check=False
-    ).stdout.decode()
+    dom = run_in_group([CHROMIUM, *flags, "--dump-dom", page.as_uri()], timeout=120).stdout.decode()
     # The script ran over the data: both calls drawn, and the header says what the file holds.
     assert "<title>hunter view: 2 calls drawn</title>" in dom
     assert 'data-drawn="2"' in dom
@@ -209,7 +208,7 @@ def test_what_cannot_be_viewed_is_one_line_and_exit_2(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('{"bad')
     (tmp_path / "empty.json").write_text("")
     (tmp_path / "other.json").write_text('{"traceEvents": [], "metadata": {}}')
-    taken = subprocess.Popen([sys.executable, "-c", "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',0)); "
+    taken = start_in_group([sys.executable, "-c", "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',0)); "
                               "s.listen(); print(s.getsockname()[1], flush=True); sys.stdin.read()"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
@@ -236,7 +235,10 @@ def test_what_cannot_be_viewed_is_one_line_and_exit_2(tmp_path: Path) -> None:
                 result
             )
     finally:
-        taken.communicate("")
+        try:
+            taken.communicate("", timeout=60)
+        finally:
+            kill_group(taken)
 
 
 def test_other_producers_complete_events_nest_by_time_and_add_up_per_function(tmp_path: Path) -> None:
@@ -312,9 +314,7 @@ def test_the_axis_speaks_in_sensible_units_and_zoomed_labels_stay_on_screen(tmp_
     (tmp_path / "long.json").write_text(json.dumps({"traceEvents": events}))
     (tmp_path / "page.html").write_text(render_html(str(tmp_path / "long.json")))
     (tmp_path / "harness.js").write_text(_NODE_HARNESS)
-    result = subprocess.run(
-        ["node", "harness.js", "page.html"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_in_group(["node", "harness.js", "page.html"], cwd=tmp_path, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     drawn = json.loads(result.stdout)
     axis = [text for text, _x in drawn["before"] if text.endswith("s")]
@@ -442,9 +442,7 @@ def test_headless_chromium_draws_a_recording(tmp_path: Path) -> None:
     assert CHROMIUM is not None
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
     flags += ["--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, timeout=120, check=False
-    ).stdout.decode()
+    dom = run_in_group([CHROMIUM, *flags, "--dump-dom", page.as_uri()], timeout=120).stdout.decode()
     assert "<title>hunter view: 3 calls drawn</title>" in dom
     assert "2 threads, 3 calls, 1 ms" in dom
 

@@ -14,14 +14,13 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import venvs
-from helpers import REPO, child_env, normalize
+from helpers import REPO, child_env, normalize, run_in_group
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS_DIR = HERE / "programs"
@@ -83,13 +82,11 @@ def run_driver(
     interpreter ``options``)."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out.json"
-        result = subprocess.run(
+        result = run_in_group(
             [os.fspath(python), *options, os.fspath(DRIVER), program, os.fspath(queries_file), os.fspath(out)],
             cwd=programs_dir,
             env=env,
-            capture_output=True,
             timeout=timeout,
-            check=False,
         )
         if result.returncode != 0 or not out.exists():
             raise RuntimeError(

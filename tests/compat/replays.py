@@ -14,14 +14,13 @@ import functools
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import harness
 from expectations import Difference
-from helpers import child_env
+from helpers import child_env, run_in_group
 
 REPLAY_DRIVER = harness.HERE / "replay_driver.py"
 
@@ -116,13 +115,11 @@ def _all_replays() -> dict[str, dict[str, dict[str, str | None]]]:
 def _replays(program: str) -> dict[str, dict[str, str | None]]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out.json"
-        result = subprocess.run(
+        result = run_in_group(
             [sys.executable, os.fspath(REPLAY_DRIVER), program, os.fspath(harness.QUERIES_FILE), os.fspath(out)],
             cwd=harness.PROGRAMS_DIR,
             env=child_env(harness.RUN_ENV),
-            capture_output=True,
             timeout=600,
-            check=False,
         )
         if result.returncode != 0 or not out.exists():
             raise RuntimeError(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import venvs
-from helpers import REPO, child_env
+from helpers import REPO, child_env, run_in_group
 
 HERE = Path(__file__).resolve().parent
 VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -112,7 +112,7 @@ def run(backend: str | None, exclude: list[str]) -> Outcome:
         *(f"--junitxml={report}", "tests"),
     ]
     started = time.monotonic()
-    result = subprocess.run(command, cwd=suite, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    result = run_in_group(command, cwd=suite, env=env, text=True, timeout=TIMEOUT)
     outcome = Outcome(output=result.stdout + result.stderr, seconds=time.monotonic() - started)
     if not report.exists() or not deselected.exists():
         raise RuntimeError(f"hunter 3.9's suite did not run (exit {result.returncode}):\n{outcome.output}")

@@ -5,26 +5,21 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
 import sys
 
 import harness
 import pytest
 import repr_values
-from helpers import child_env, normalize
+from helpers import child_env, normalize, run_in_group
 
 
 @functools.cache
 def reprs(python: str) -> dict[str, str]:
     """What repr_values.py prints under the given interpreter (its hunter's safe_repr of every value)."""
-    result = subprocess.run(
-        [python, repr_values.__file__],
-        env=child_env(harness.RUN_ENV, backend=False),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
+    result = run_in_group(
+        [python, repr_values.__file__], env=child_env(harness.RUN_ENV, backend=False), text=True, timeout=120
     )
+    result.check_returncode()
     texts: dict[str, str] = json.loads(result.stdout)
     return texts
 

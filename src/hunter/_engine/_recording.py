@@ -29,11 +29,13 @@ returns itself from the frame: calls are ``(site, ns, recorder.arguments(site, f
 ``(RETURN, ns, recorder.returned(frame, value))`` (never UNWIND: the text says how the frame was left).
 
 Backends make records with steps of their own (``backends/_settrace_raw.py``, ``backends/monitoring/_raw.py``),
-which also tell the recorder when they are due to be written, through a :class:`RawSink`.
+which also tell the recorder when they are due to be written, through a :class:`RawSink`; both build a return's
+record with the one maker :func:`return_maker` chose for the recorder.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +57,7 @@ __all__ = [
     "ended_by_exception",
     "recording_for",
     "records_raw",
+    "return_maker",
 ]
 
 
@@ -202,6 +205,49 @@ def ended_by_exception(frame: FrameType) -> bool:
 
 
 _perf_ns = time.perf_counter_ns
+_getframe = sys._getframe
+
+#: ``make(ns, value)``: the record of a return at ``ns`` of ``value`` (None for an unwinding).
+ReturnMaker = Callable[[int, Any], tuple[Any, ...]]
+
+
+def return_maker(recorder: Recorder, caller_depth: int) -> ReturnMaker:
+    """The maker of ``recorder``'s return records, chosen once so that a return asks nothing about the recorder.
+
+    ``caller_depth``: where the returning frame is, seen from the step that calls the maker
+    (``sys._getframe(caller_depth)`` there: 1 for a settrace trace function, 2 for a step a monitoring callback
+    calls). The frame is asked for only when the record needs it (most don't: under sys.monitoring it is made on
+    demand).
+    """
+    depth = caller_depth + 1  # (seen from the maker, one call further down)
+    getframe = _getframe
+    marker = RETURN
+    if getattr(recorder, "framed", False) is True:
+        # hunter.record's writer makes the text from the frame: it tells an unwinding itself (never UNWIND).
+        returned = recorder.returned
+
+        def framed(ns: int, value: Any) -> tuple[Any, ...]:
+            return (marker, ns, returned(getframe(depth), value))
+
+        return framed
+    if not recorder.args:
+
+        def bare(ns: int, value: Any) -> tuple[Any, ...]:
+            return (marker, ns)
+
+        return bare
+    value_json = recorder.value_json
+    unwind = UNWIND
+
+    def with_value(ns: int, value: Any) -> tuple[Any, ...]:
+        # Both backends' normal paths deliver an unwinding (PY_UNWIND) as a return of None, and an exporter tells
+        # an exception's end by the frame's last instruction (ended_by_exception: not always right, a generator
+        # left by an exception thrown into it at a yield shows its yield): the record says what that says.
+        if value is None and ended_by_exception(getframe(depth)):
+            return (unwind, ns, None)
+        return (marker, ns, value_json(value))
+
+    return with_value
 
 
 class RawSink:

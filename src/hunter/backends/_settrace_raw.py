@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from .._engine._recording import RETURN, UNWIND, RawSink, ended_by_exception
+from .._engine._recording import RawSink, return_maker
 
 __all__ = ["RawTracing"]
 
@@ -34,12 +34,7 @@ class RawTracing:
         batch = recorder.batch
         args = recorder.args
         arguments = recorder.arguments
-        value_json = recorder.value_json
-        # A framed recorder (hunter.record's writer) makes a return's text from the frame itself (see _recording).
-        framed = getattr(recorder, "framed", False) is True
-        returned_text = recorder.returned if framed else None
-        unwind = UNWIND
-        returned = RETURN
+        make_return = return_maker(recorder, 1)  # (a trace function's caller is its frame)
 
         def call(site: Any, frame: FrameType) -> None:
             ns = perf_ns()
@@ -65,14 +60,7 @@ class RawTracing:
                     result = normal(frame, kind, arg)
                     return local if result is normal else result
                 ns = perf_ns()
-                if framed:
-                    entry: tuple[Any, ...] = (returned, ns, returned_text(frame, arg))  # type: ignore[misc]
-                elif not args:
-                    entry = (returned, ns)
-                elif arg is None and ended_by_exception(frame):
-                    entry = (unwind, ns, None)
-                else:
-                    entry = (returned, ns, value_json(arg))
+                entry = make_return(ns, arg)
                 try:
                     records = recorder.local.records
                 except AttributeError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import linecache
 import os
@@ -16,6 +17,7 @@ from inspect import CO_OPTIMIZED
 from types import CodeType, FrameType
 from typing import Any, NoReturn
 
+from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._frames import locals_readable
 from .._engine._recording import RETURN
 from .._output._streams import OutputError
@@ -182,6 +184,16 @@ class _Table:
         self.next_ref += 1
         return self.next_ref
 
+    def add_code(self, code: CodeType, names: tuple[str, ...]) -> tuple[CodeType, int, tuple[str, ...]]:
+        """A new ref for ``code``, remembered; past ``MAX_CODES`` the table starts over (each entry keeps its code
+        alive: a program making code objects without end must not pile them up here). Forgotten codes met again
+        get an entry again under a new ref; the refs already written stay valid in the file."""
+        if len(self.codes) >= MAX_CODES:
+            self.codes.clear()
+        entry = (code, self.new_ref(), names)
+        self.codes[id(code)] = entry
+        return entry
+
 
 class _ThreadState:
     """One thread's part of the file: its ref and name, where its lines go, its raw records not formatted yet, and
@@ -220,15 +232,18 @@ class _ThreadState:
         self.returns = False
 
 
-class _Site:
-    """A code object whose calls and returns are recorded raw (``describe``): what its records need."""
+class _Site(CodeRecord):
+    """A code object whose calls and returns are recorded raw (``describe``): what its records need.
 
-    __slots__ = ("code", "filename", "module", "names", "optimized", "ref", "stdlib", "table")
+    It holds its code weakly (``code_ref``, set by the ``CodeMap`` that keeps it): the backends keep sites for as
+    long as their code lives, and a site must not be what keeps it alive.
+    """
+
+    __slots__ = ("filename", "module", "names", "optimized", "ref", "stdlib", "table")
 
     def __init__(self, code: CodeType, module: str, filename: str) -> None:
         from .._engine._source import is_stdlib, parameters
 
-        self.code = code
         self.module = module
         self.filename = filename
         self.stdlib = is_stdlib(filename, module)
@@ -302,8 +317,8 @@ class Recorder(Action):
         self._label = ""
         self.due_ns = 0
         self._text: Callable[[Any], str] = _json_text_at(repr_limit)
-        #: id(code) -> its raw site (``describe``), for a return whose call wasn't recorded.
-        self._sites: dict[int, _Site] = {}
+        #: id(code) -> its raw site (``describe``), for a return whose call wasn't recorded (gone with the code).
+        self._sites: CodeMap[_Site] = CodeMap()
         #: The tracer whose events these are (the raw path's depths need its start), see ``attach``.
         self._owner: Any = None
 
@@ -373,20 +388,35 @@ class Recorder(Action):
         if ref is None:
             with self._lock:
                 ref = table.builtins[key] = table.new_ref()
-                self._buffer.append(_code_line(ref, event, None))
+                self._buffer.append(_code_line(ref, event=event, code=None))
         number = BUILTIN_KINDS[kind]
         state.out.append(f"[{number},{now - self._t0},{state.ref},{event.depth},{ref},{event.lineno}]\n")
 
     def _new_code(self, event: Event, code: CodeType, table: _Table) -> tuple[CodeType, int, tuple[str, ...]]:
-        """Write a code object's entry (once per file) and remember its ref and parameter names."""
+        """A code object's entry met on the event path: its ref and parameter names (written once per file)."""
         from .._engine._source import parameters
 
+        names = tuple(name for _star, name in parameters(code))
+        return self._code_entry(
+            table, code, names, event.filename, event.globals, functools.partial(_code_line, event=event, code=code)
+        )
+
+    def _code_entry(
+        self,
+        table: _Table,
+        code: CodeType,
+        names: tuple[str, ...],
+        filename: str,
+        f_globals: Any,
+        line: Callable[[int], str],
+    ) -> tuple[CodeType, int, tuple[str, ...]]:
+        """``code``'s entry in ``table``; at its first, a new ref and the entry ``line(ref)`` written (after its
+        file's source when needed). Both paths take entries here; another thread may have just added it."""
         with self._lock:
-            if len(table.codes) >= MAX_CODES:
-                table.codes.clear()
-            entry = (code, table.new_ref(), tuple(name for _star, name in parameters(code)))
-            table.codes[id(code)] = entry
-            self._add_entry(table, event.filename, event.globals, _code_line(entry[1], event, code))
+            entry = table.codes.get(id(code))
+            if entry is None or entry[0] is not code:
+                entry = table.add_code(code, names)
+                self._add_entry(table, filename, f_globals, line(entry[1]))
         return entry
 
     def _add_entry(self, table: _Table, filename: str, f_globals: Any, line: str) -> None:
@@ -441,9 +471,7 @@ class Recorder(Action):
 
     def describe(self, code: CodeType, module: str, filename: str) -> _Site:
         """A code object whose calls and returns come as raw records: its site (written at its first record)."""
-        site = _Site(code, module, filename)
-        self._sites[id(code)] = site
-        return site
+        return self._sites.add(code, _Site(code, module, filename))
 
     def thread_records(self) -> list[tuple[Any, ...]] | None:
         """The current thread's raw record list, at its first record; None when not recording (dropped)."""
@@ -537,24 +565,25 @@ class Recorder(Action):
                 current = current.f_back
                 steps += 1
             frames.clear()  # (not a caller: calls whose returns were not recorded)
+        return self._entered(frame)
+
+    def _entered(self, frame: FrameType) -> int:
+        """Frames entered since tracing started, from ``frame`` up, as the tracer counts them (at least 1: the
+        frame itself; 1 when no tracer was attached)."""
         owner = self._owner
-        if owner is None:
-            return 1
-        entered: int = owner.count_frames(frame)
+        entered: int = owner.count_frames(frame) if owner is not None else 1
         return max(entered, 1)
 
     def _unseen_call(self, frame: FrameType, state: _ThreadState) -> tuple[_Site, int]:
         """The site and frame count of a raw return whose call was not recorded (it started before tracing)."""
         code = frame.f_code
         site = self._sites.get(id(code))
-        if site is None or site.code is not code:
+        if site is None or site.code_ref() is not code:
             from .._engine._source import code_filename, frame_module
 
             site = self.describe(code, frame_module(frame), code_filename(code, frame.f_globals))
         state.returns = True
-        owner = self._owner
-        entered = owner.count_frames(frame) if owner is not None else 1
-        return site, max(entered, 1)
+        return site, self._entered(frame)
 
     def _register(self, site: _Site, frame: FrameType) -> None:
         """A raw site's first record in this file: its code entry (and source) go first, among the shared entries.
@@ -563,16 +592,13 @@ class Recorder(Action):
         before this thread's are; the entries are written before any thread's records that follow them.
         """
         table = self._table
-        code = site.code
-        with self._lock:
-            site.table = table
-            entry = table.codes.get(id(code))
-            if entry is not None and entry[0] is code:
-                site.ref = entry[1]
-                return
-            site.ref = table.new_ref()
-            table.codes[id(code)] = (code, site.ref, site.names)
-            self._add_entry(table, site.filename, frame.f_globals, _site_line(site))
+        code = frame.f_code  # (the site's: its frame is running)
+        line = functools.partial(
+            _python_code_line, filename=site.filename, module=site.module, stdlib=site.stdlib, code=code
+        )
+        entry = self._code_entry(table, code, site.names, site.filename, frame.f_globals, line)
+        site.ref = entry[1]
+        site.table = table  # (last: another thread seeing it takes ``ref`` as it is)
 
     def _format(self, state: _ThreadState) -> None:
         """Turn a thread's raw records into lines (the caller holds the lock)."""
@@ -752,19 +778,15 @@ def _source_lines(filename: str, module_globals: dict[str, Any] | None) -> list[
     return [json.dumps(["s", filename, "".join(lines)], ensure_ascii=True, separators=(",", ":")) + "\n"]
 
 
-def _code_line(ref: int, event: Event, code: CodeType | None) -> str:
+def _code_line(ref: int, *, event: Event, code: CodeType | None) -> str:
     if code is None:  # a C function (profile mode): no parameters, no first line
         fields: list[Any] = ["c", ref, event.filename, event.module, event.function, 0, event.stdlib, True, 0, 0, 0, []]
         return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
-    return _python_code_line(ref, event.filename, event.module, event.stdlib, code)
+    return _python_code_line(ref, filename=event.filename, module=event.module, stdlib=event.stdlib, code=code)
 
 
-def _site_line(site: _Site) -> str:
-    """The code entry of a raw site: the same as the normal path writes for its first event."""
-    return _python_code_line(site.ref, site.filename, site.module, site.stdlib, site.code)
-
-
-def _python_code_line(ref: int, filename: str, module: str, stdlib: bool, code: CodeType) -> str:
+def _python_code_line(ref: int, *, filename: str, module: str, stdlib: bool, code: CodeType) -> str:
+    """A Python code object's entry (the raw path writes the same as the event path)."""
     count = code.co_argcount + code.co_kwonlyargcount
     flags = code.co_flags & PARAMETER_FLAGS
     count += bool(flags & 0x04) + bool(flags & 0x08)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..._engine._recording import RETURN, UNWIND, RawSink, ended_by_exception
+from ..._engine._recording import RawSink, return_maker
 
 if TYPE_CHECKING:
     from ._wiring import Wiring
@@ -87,13 +87,7 @@ def _return_step(
     getframe = _getframe
     perf_ns = _perf_ns
     batch = recorder.batch
-    args = recorder.args
-    value_json = recorder.value_json
-    # A framed recorder (hunter.record's writer) makes a return's text from the frame itself (see _recording).
-    framed = getattr(recorder, "framed", False) is True
-    returned_text = recorder.returned if framed else None
-    returned_mark = RETURN
-    unwind_mark = UNWIND
+    make_return = return_maker(recorder, 2)  # (the step's caller is a callback, whose caller is the frame)
 
     def returned(info: CodeInfo, value: Any) -> None:
         # PY_RETURN, PY_YIELD, and PY_UNWIND (value None): the checks of _callbacks' deliver (a silent frame, a
@@ -107,17 +101,7 @@ def _return_step(
         if gate and held_back():
             return
         ns = perf_ns()
-        if framed:
-            entry: tuple[Any, ...] = (returned_mark, ns, returned_text(getframe(2), value))  # type: ignore[misc]
-        elif not args:
-            entry = (returned_mark, ns)
-        elif value is None and ended_by_exception(getframe(2)):
-            # The normal path delivers PY_UNWIND as a return event of None too, and ChromeTrace tells an exception's
-            # end by the frame's last instruction (ended_by_exception; not always right: a generator left by an
-            # exception thrown into it at a yield shows its yield), so the record says what that says.
-            entry = (unwind_mark, ns, None)
-        else:
-            entry = (returned_mark, ns, value_json(value))
+        entry = make_return(ns, value)
         try:
             records = recorder.local.records
         except AttributeError:
