@@ -271,6 +271,31 @@ def test_processes_are_named_after_the_script_and_their_multiprocessing_name(tmp
     assert sorted(names.values()) == ["ForkPoolWorker-1", "ForkPoolWorker-2", "prog.py"], names
 
 
+@pytest.mark.parametrize(
+    ("command", "writes"),
+    [
+        ("import sys; print('a child of the program')", True),
+        ("from multiprocessing.resource_tracker import main; print('the resource tracker')", False),
+    ],
+    ids=["a program's child", "resource tracker"],
+)
+def test_multiprocessing_resource_tracker_writes_no_file_of_a_timeline_run(
+    tmp_path: Path, command: str, writes: bool
+) -> None:
+    """A process started as a timeline run's child (the environment the command line gives them): the program's
+    children write their file beside the timeline, the resource tracker (which may start after the run merged the
+    files, and would leave its own beside the timeline) none."""
+    out = tmp_path / "out.json"
+    env = {
+        "PYTHONHUNTER": f'module="__main__", action=ChromeTrace({str(out)!r})',
+        "HUNTER_TIMELINE_ROOTS": json.dumps({str(out): [1, "0011223344556677", 1_700_000_000_000_000_000]}),
+    }
+    result = run_python(command, env=env, cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    assert result.stderr == ""
+    assert len(list(tmp_path.glob("out.*.json"))) == (1 if writes else 0)
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
 def test_a_child_that_outlives_terminate_gets_sigterm_again(tmp_path: Path) -> None:
     # A traced child's SIGTERM runs hunter's Python handler, which can be noted and never acted on (it lands right

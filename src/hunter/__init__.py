@@ -8,7 +8,7 @@ import types
 from collections.abc import Callable, Collection
 from typing import Any
 
-from ._setup import _options
+from ._setup import _noise, _options
 from ._output import _tracebacks
 from . import config as _config
 from ._setup._options import load_config, trace
@@ -190,6 +190,8 @@ def _embed_via_environment() -> None:
     if not value.strip() or _activated:
         return
     _activated = True
+    if _noise.is_timeline_helper():
+        return  # multiprocessing's resource tracker in a timeline run: see _noise
     try:
         args, kwargs = _config.parse_trace_arguments(value)
         trace(*args, **kwargs)

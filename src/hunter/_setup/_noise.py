@@ -1,5 +1,6 @@
 """Events that belong to the machinery around a program, not to it: the interpreter's shutdown (left out by the
-command line) and a test runner's own code (left out of a test's trace)."""
+command line), a test runner's own code (left out of a test's trace) and multiprocessing's resource tracker (a
+process a timeline run doesn't trace)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,25 @@ from typing import Any
 from .._engine import _source
 from .._engine._verdict import ALWAYS, MAYBE, NEVER, Verdict
 
-__all__ = ["INTERPRETER_SHUTDOWN", "RunnerCode"]
+__all__ = ["INTERPRETER_SHUTDOWN", "TIMELINE_ROOTS_ENV", "RunnerCode", "is_timeline_helper"]
+
+#: What a timeline run tells its traced child processes (the file each one joins: see exporters._files).
+TIMELINE_ROOTS_ENV = "HUNTER_TIMELINE_ROOTS"
+#: How multiprocessing starts its resource tracker: ``python -c "from multiprocessing.resource_tracker import ..."``.
+_RESOURCE_TRACKER = "from multiprocessing.resource_tracker import main"
+
+
+def is_timeline_helper() -> bool:
+    """Whether this process is multiprocessing's resource tracker, started within a timeline run.
+
+    It runs multiprocessing's code, not the program's, and outlives the program by a moment: on a busy machine it
+    may even start tracing after the run merged its processes' files, and a file it wrote then would stay beside
+    the timeline. (The fork server is traced: the processes it forks are the program's.)
+    """
+    if TIMELINE_ROOTS_ENV not in os.environ:
+        return False
+    argv = getattr(sys, "orig_argv", None) or sys.argv  # (sys.argv isn't filled in yet when a .pth file runs)
+    return any(isinstance(arg, str) and arg.startswith(_RESOURCE_TRACKER) for arg in argv)
 
 
 class InterpreterShutdown:

@@ -12,6 +12,8 @@ import time
 import zlib
 from typing import Any
 
+from .._setup._noise import TIMELINE_ROOTS_ENV
+
 __all__ = [
     "ROOTS_ENV",
     "gzip_member",
@@ -27,7 +29,7 @@ __all__ = [
 #: Names the file a timeline writer owns in this process tree: ``{abspath: [pid, run token, origin ns]}``.
 #: A traced child process (PYTHONHUNTER is inherited) finds its parent's entry here and writes a file of
 #: its own instead of clobbering the parent's, on the same time axis as the parent.
-ROOTS_ENV = "HUNTER_TIMELINE_ROOTS"
+ROOTS_ENV = TIMELINE_ROOTS_ENV
 
 
 def per_process_path(path: str, pid: int) -> str:
