@@ -42,17 +42,23 @@ def claim() -> None:
 
 
 def only_ours_besides(current: int) -> bool:
-    """Whether there are other threads than ``current`` (a kernel thread id), and all of them are hunter's.
+    """Whether there are other threads than ``current`` (a kernel thread id), and all of them are hunter's; or none
+    is left but one of hunter's ended since the last call.
 
-    False when the kernel can't say. Forgets the ids of hunter's threads that are gone.
+    The second case: Python 3.14+ counts the threads for its fork warning before the fork hooks run, so a thread of
+    hunter's that ends in between is still counted, and the warning would be about it. False when the kernel
+    can't say. Forgets the ids of hunter's threads that are gone.
     """
     try:
         tasks = {int(name) for name in os.listdir("/proc/self/task")}
     except (OSError, ValueError):
         return False
+    ended = not NATIVE_IDS.issubset(tasks)
     NATIVE_IDS.intersection_update(tasks)
     others = tasks - {current}
-    return bool(others) and others <= NATIVE_IDS
+    if not others:
+        return ended
+    return others <= NATIVE_IDS
 
 
 def run(function: Callable[..., Any], *args: Any) -> Any:
