@@ -323,6 +323,11 @@ FORK_DURING_BOOTSTRAP = textwrap.dedent(
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="3.12+ warns about fork() with threads")
+@pytest.mark.xfail(
+    sys.version_info >= (3, 14),
+    strict=False,
+    reason="known race, open: on 3.14+ a fork as the bootstrap thread ends is sometimes warned about (2 CI runs)",
+)
 def test_a_fork_while_the_bootstrap_loads_hunter_does_not_warn(tmp_path):
     script = tmp_path / "program.py"
     script.write_text(FORK_DURING_BOOTSTRAP)
