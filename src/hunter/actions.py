@@ -24,6 +24,9 @@ from ._output._streams import OutputError
 from .event import Event
 from .util import MISSING, resolve_repr_func, safe_repr, shorten
 
+_get_ident = threading.get_ident
+_get_native_id = threading.get_native_id
+
 __all__ = [
     "Action",
     "CallPrinter",
@@ -432,7 +435,7 @@ class _CodeText(CodeRecord):
     __slots__ = ("arguments", "lines")
 
     def __init__(self) -> None:
-        self.lines: dict[int, tuple[str, str]] = {}
+        self.lines: dict[int, tuple[str, str, str]] = {}
         self.arguments: tuple[tuple[str, str], ...] | None = None
 
 
@@ -525,12 +528,25 @@ class CallPrinter(CodePrinter):
         #: "hunter" (hunter 3.9's lines) or "compact" (see hunter._output._compact).
         self.style = _compact.check_style(style)
 
+    #: Whether a live event's line is made by :meth:`_print_live` (kept up to date by ``__setattr__``).
+    _live = False
+    #: ``_streams.write_lock``, as an attribute: read faster than a module's global where it's read per event.
+    _output_lock = _streams.write_lock
+    #: The settings that decide ``_live``.
+    _LIVE_SETTINGS: ClassVar[frozenset[str]] = frozenset({"asyncio", "elapsed", "style"})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in self._LIVE_SETTINGS:
+            # Decided once here rather than per event: __call__ reads one attribute.
+            settings = self.__dict__
+            live = self._plain_class and not (settings.get("asyncio") or settings.get("elapsed"))
+            object.__setattr__(self, "_live", live and settings.get("style") == "hunter")
+
     def __call__(self, event: Event) -> None:
-        if self._plain_class and not (self.asyncio or self.elapsed) and self.style == "hunter":
-            frame = event.frame
-            if type(frame) is FrameType and not event.builtin and not event.detached:
-                _streams.write(self._stream, self._render_live(event, frame))
-                return
+        if self._live and type(event.frame) is FrameType and not event.builtin and not event.detached:
+            self._print_live(event)
+            return
         if self.asyncio and event.kind == "exception" and _tasks.is_await_machinery(event.frame, event.arg):
             return
         if self.style == "compact":
@@ -583,7 +599,7 @@ class CallPrinter(CodePrinter):
         return (*super()._settings(), self.style)
 
     #: Whether the class renders lines as CallPrinter does (no method that a line is made of is overridden, and
-    #: ``output`` isn't): then a live event's line is made by :meth:`_render_live`, the per-event fast path.
+    #: ``output`` isn't): then a live event is printed by :meth:`_print_live`, the per-event fast path.
     _plain_class: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -594,49 +610,75 @@ class CallPrinter(CodePrinter):
             for name in ("pid_prefix", "thread_prefix", "filename_prefix", "try_source", "_render_call", "_prefix")
         )
 
-    def _render_live(self, event: Event, frame: FrameType) -> str:
-        """:meth:`_render_call` for a live event of Python code (the common case), with the parts of its line that
-        depend only on the code and line (the ``filename:lineno`` column, the source) made once (see _CodeText)."""
+    def live_code_handler(self) -> Callable[[Event], None] | None:
+        """What a backend may call instead of this printer with live events of Python code (a real frame, not a
+        builtin, not detached): :meth:`_print_live`, which skips the checks of ``__call__``."""
+        return self._print_live if self._live else None
+
+    def _print_live(self, event: Event) -> None:
+        """Print a live event of Python code (the common case), with the parts of its line that depend only on the
+        code and line (the ``filename:lineno`` column, the source) made once (see _CodeText).
+
+        The code is laid out for speed: on 3.12+ under settrace each line, branch and call that runs here costs an
+        instrumentation callback (CPython's legacy tracing instruments all code, the tracer's own too).
+        """
+        if not self._live:  # (settings changed since a backend asked live_code_handler)
+            self.__call__(event)
+            return
+        frame: FrameType = event.frame  # type: ignore[assignment]  # (a live event of Python code has its frame)
         kind = event.kind
-        stack = self._live_stack(event, frame, kind)
+        tree = self._tree
+        tracer = event.tracer
+        # (_stack_for and the capping of _render_call, inlined)
+        if tracer is not None and getattr(tracer, "run_token", tracer) is not tree.run:
+            tree = self._tree = _tree_of_run(getattr(tracer, "run_token", tracer))
+        stack = tree.threads[_get_ident()]
         code = frame.f_code
-        lines = (self._code_texts.get(id(code)) or self._code_texts.add(code, _CodeText())).lines
+        if stack:
+            top = stack[-1]
+            # A line, return or exception of the open call on top: its frame's code name is the event's function
+            # (not asked of the event, where it's computed).
+            current = top[2] == id(frame) and top[1] == code.co_name and top[0] == event.module
+            if not (self._top_is_current(event, top) if kind == "call" else current):
+                self._cap(event, stack)
+        texts = self._code_texts.get(id(code)) or self._code_texts.add(code, _CodeText())
         # A backend may have filled in the line (sys.monitoring's line events): else it's the frame's, as
         # event.lineno would compute it.
         lineno = event.__dict__.get("lineno") or frame.f_lineno or 0
-        parts = lines.get(lineno)
-        if parts is None:
-            parts = lines[lineno] = (self.filename_prefix(event), self.try_source(event).strip())
-        pid = self.pid_prefix() if self.force_pid or _forked else ""
+        parts = texts.lines.get(lineno) or self._add_line_parts(event, texts, lineno)
         support = event.threading_support
-        if support is False or (support is None and threading.get_native_id() == self._only_thread):
-            thread = ""  # (what thread_prefix says then, without asking it)
-        else:
-            thread = ColorStreamAction.thread_prefix(self, event)
+        # The pid and thread columns are empty in a single-threaded, unforked process (thread_prefix says so then).
+        alone = support is False or (support is None and _get_native_id() == self._only_thread)
+        prefix = "" if alone and not (self.force_pid or _forked) else self._pid_and_thread(event)
         if kind == "line":
-            reset = self.tags["RESET"]
-            return f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}{reset}{'   ' * len(stack)}{parts[1]}{reset}\n"
-        columns = f"{pid}{thread}{parts[0]}{self._kind_columns[kind]}"
-        return self._tree_line(event, stack, columns, code.co_name, code)
+            text = f"{prefix}{parts[0]}{'   ' * len(stack)}{parts[1]}"
+        else:
+            text = self._tree_line(event, stack, f"{prefix}{parts[2]}{self._kind_columns[kind]}", code.co_name, code)
+        # (_streams.write, inlined)
+        self._output_lock.acquire()
+        try:
+            _streams.writes += 1
+            self._stream.write(text)
+        except (ValueError, OSError) as exc:
+            raise OutputError(f"cannot write to {self._stream!r}: {exc}") from exc
+        finally:
+            self._output_lock.release()
 
-    def _live_stack(self, event: Event, frame: FrameType, kind: str) -> OpenCalls:
-        """:meth:`_stack_for` and the capping of :meth:`_render_call` for a live event of Python code."""
-        tracer = event.tracer
-        tree = self._tree
-        if tracer is not None:
-            run = getattr(tracer, "run_token", tracer)
-            if run is not tree.run:
-                tree = self._tree = _tree_of_run(run)
-        stack = tree.threads[threading.get_ident()]
-        if stack:
-            top = stack[-1]
-            if kind == "call":
-                current = self._top_is_current(event, top)
-            else:  # (the frame's code name is the event's function: not asked of the event, where it's computed)
-                current = id(frame) == top[2] and frame.f_code.co_name == top[1] and event.module == top[0]
-            if not current:
-                self._cap(event, stack)
-        return stack
+    def _pid_and_thread(self, event: Event) -> str:
+        """The pid and thread columns of a live event (asyncio's task column is not on the fast path)."""
+        return f"{self.pid_prefix()}{ColorStreamAction.thread_prefix(self, event)}"
+
+    def _add_line_parts(self, event: Event, texts: _CodeText, lineno: int) -> tuple[str, str, str]:
+        """The texts of the event's line (see _line_parts), made and kept."""
+        parts = texts.lines[lineno] = self._line_parts(event)
+        return parts
+
+    def _line_parts(self, event: Event) -> tuple[str, str, str]:
+        """For one line of code: a line event's text before its indent and after it, and the ``filename:lineno``
+        column alone."""
+        column = self.filename_prefix(event)
+        reset = self.tags["RESET"]
+        return f"{column}{self._kind_columns['line']}{reset}", f"{self.try_source(event).strip()}{reset}\n", column
 
     def _render_call(self, event: Event) -> str:
         """The line for one event: the call tree's call, return, exception or source line."""
