@@ -1448,3 +1448,36 @@ def test_a_printer_reads_the_lines_of_a_module_loaded_again_from_a_changed_file(
         with hunter.trace(module="reloaded", kind="line", action=printer):
             module.f()
     assert [line.split(maxsplit=2)[2] for line in lines(stream.getvalue())] == ["return 'first'", "return 'second'"]
+
+
+#: The printer _twice_probe switches (a global: a printer's repr in the call line would differ between printers).
+_switched_printer: list[CallPrinter] = []
+
+
+def _twice_probe() -> int:
+    first = _output_probe(1)
+    _switched_printer[0].asyncio = True  # the task column from now on (blank: no task runs)
+    return first + _output_probe(2)
+
+
+def test_a_setting_changed_while_tracing_applies_from_the_next_event(backend: str) -> None:
+    # function_in= is certain for those functions' code: the backends call the printer's fast path directly
+    # (decided once per code object), which must still see the change.
+    switched, plain = io.StringIO(), io.StringIO()
+    printer = CallPrinter(stream=switched)
+    assert printer.live_code_handler() is not None
+    probes = ("_twice_probe", "_output_probe")
+    with hunter.trace(function_in=probes, action=printer, threading_support=False, backend=backend):
+        _switched_printer[:] = [printer]
+        _twice_probe()
+    assert printer.live_code_handler() is None  # (asyncio=True prints through __call__)
+    with hunter.trace(function_in=probes, action=CallPrinter(stream=plain), threading_support=False, backend=backend):
+        _switched_printer[:] = [CallPrinter(stream=io.StringIO())]
+        _twice_probe()
+    lines = plain.getvalue().splitlines()
+    setting = next(index for index, line in enumerate(lines) if ".asyncio = True" in line)
+    assert len(lines) > setting + 4  # (the second call of _output_probe, and returns)
+    # Every line after the setting has the task column (blank: no task runs), and nothing else changed.
+    task_column = " " * printer.thread_alignment
+    expected = lines[: setting + 1] + [f"{task_column}{line}" for line in lines[setting + 1 :]]
+    assert switched.getvalue().splitlines() == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import operator
 import os
 import sys
 import threading
@@ -25,7 +26,6 @@ from .event import Event
 from .util import MISSING, resolve_repr_func, safe_repr, shorten
 
 _get_ident = threading.get_ident
-_get_native_id = threading.get_native_id
 
 __all__ = [
     "Action",
@@ -129,7 +129,14 @@ class ColorStreamAction(Action):
         self._seen_threads: set[int] = set()
         #: The OS thread seen when it is the only one (so far, in this process): its events have no thread column.
         self._only_thread: int | None = None
+        #: That thread's ``threading.get_ident()``: CallPrinter's fast path compares it (no system call, unlike
+        #: get_native_id). Another thread can't have it while that one runs; one that reuses it after that thread
+        #: ended is taken for it, as hunter 3.9 (which tells threads by ident) does.
+        self._only_thread_ident: int | None = None
         self._seen_forks = _forks
+        #: Whether CallPrinter's fast path printed (it doesn't count in ``_streams.writes``: a module attribute's
+        #: update costs several times an instance's, per event).
+        self.printed = False
         self.stream = self._stream_option
 
     @property
@@ -314,9 +321,10 @@ class ColorStreamAction(Action):
                     self._seen_forks = _forks
                 seen.add(threading.get_native_id())
                 if len(seen) < 2:
-                    self._only_thread = next(iter(seen))  # (CallPrinter's fast path checks this one alone)
+                    self._only_thread = next(iter(seen))
+                    self._only_thread_ident = threading.get_ident()  # (CallPrinter's fast path checks this one)
                     return ""
-                self._only_thread = None
+                self._only_thread = self._only_thread_ident = None
         # event.threadname rather than current_thread(): that would create a _DummyThread for a thread
         # that already left threading's registry (events during its shutdown).
         return f"{event.threadname:{self.thread_alignment}}"
@@ -483,6 +491,18 @@ class _InstanceOrClassCleanup:
         return _traceless_tree.threads.clear if printer is None else printer._forget_open_calls
 
 
+def _live_setting(name: str) -> Any:
+    """A CallPrinter setting that decides whether :meth:`CallPrinter._print_live` may print an event: a property
+    whose setter decides it again (once per change, not per event), whose getter is C (it is read per event)."""
+    stored = f"_{name}"
+
+    def set_setting(printer: CallPrinter, value: Any) -> None:
+        printer.__dict__[stored] = value
+        printer._decide_live()
+
+    return property(operator.attrgetter(stored), set_setting, doc=f"The ``{name}`` option.")
+
+
 class CallPrinter(CodePrinter):
     """Prints a call tree: ``=> f(args)``, ``<= f: value``, `` ! f: exc``, lines indented by depth.
 
@@ -528,20 +548,19 @@ class CallPrinter(CodePrinter):
         #: "hunter" (hunter 3.9's lines) or "compact" (see hunter._output._compact).
         self.style = _compact.check_style(style)
 
-    #: Whether a live event's line is made by :meth:`_print_live` (kept up to date by ``__setattr__``).
+    #: Whether a live event is printed by :meth:`_print_live` (decided again whenever a setting it depends on is set).
     _live = False
     #: ``_streams.write_lock``, as an attribute: read faster than a module's global where it's read per event.
     _output_lock = _streams.write_lock
-    #: The settings that decide ``_live``.
-    _LIVE_SETTINGS: ClassVar[frozenset[str]] = frozenset({"asyncio", "elapsed", "style"})
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if name in self._LIVE_SETTINGS:
-            # Decided once here rather than per event: __call__ reads one attribute.
-            settings = self.__dict__
-            live = self._plain_class and not (settings.get("asyncio") or settings.get("elapsed"))
-            object.__setattr__(self, "_live", live and settings.get("style") == "hunter")
+    def _decide_live(self) -> None:
+        settings = self.__dict__  # (read as stored: CodePrinter sets asyncio and elapsed before style exists)
+        live = self._plain_class and not (settings.get("_asyncio") or settings.get("_elapsed"))
+        self._live = live and settings.get("_style") == "hunter"
+
+    asyncio = _live_setting("asyncio")
+    elapsed = _live_setting("elapsed")
+    style = _live_setting("style")
 
     def __call__(self, event: Event) -> None:
         if self._live and type(event.frame) is FrameType and not event.builtin and not event.detached:
@@ -632,7 +651,8 @@ class CallPrinter(CodePrinter):
         # (_stack_for and the capping of _render_call, inlined)
         if tracer is not None and getattr(tracer, "run_token", tracer) is not tree.run:
             tree = self._tree = _tree_of_run(getattr(tracer, "run_token", tracer))
-        stack = tree.threads[_get_ident()]
+        ident = _get_ident()
+        stack = tree.threads[ident]
         code = frame.f_code
         if stack:
             top = stack[-1]
@@ -648,7 +668,7 @@ class CallPrinter(CodePrinter):
         parts = texts.lines.get(lineno) or self._add_line_parts(event, texts, lineno)
         support = event.threading_support
         # The pid and thread columns are empty in a single-threaded, unforked process (thread_prefix says so then).
-        alone = support is False or (support is None and _get_native_id() == self._only_thread)
+        alone = support is False or (support is None and ident == self._only_thread_ident)
         prefix = "" if alone and not (self.force_pid or _forked) else self._pid_and_thread(event)
         if kind == "line":
             text = f"{prefix}{parts[0]}{'   ' * len(stack)}{parts[1]}"
@@ -657,7 +677,7 @@ class CallPrinter(CodePrinter):
         # (_streams.write, inlined)
         self._output_lock.acquire()
         try:
-            _streams.writes += 1
+            self.printed = True
             self._stream.write(text)
         except (ValueError, OSError) as exc:
             raise OutputError(f"cannot write to {self._stream!r}: {exc}") from exc
