@@ -159,6 +159,8 @@ class ColorStreamAction(Action):
         #: CallPrinter's texts per code object (see _CodeText): they hold colour tags.
         self._code_texts: CodeMap[_CodeText] = CodeMap()
         self._kind_columns = {kind: f"{self.tags['KIND']}{kind:9} " for kind in self.EVENT_COLORS}
+        #: Where a cut value's middle was (in colour when the stream has colours).
+        self._cut_marker = f"{self.tags['CONT']}[...]{self.tags['RESET']}"
 
     @property
     def other_colors(self) -> dict[str, str]:
@@ -196,8 +198,7 @@ class ColorStreamAction(Action):
 
     def _limited(self, text: str) -> str:
         """One line (newlines escaped), cut to ``repr_limit`` around a `` [...] `` marker."""
-        tags = self.tags
-        return shorten(text.replace("\n", "\\n"), self.repr_limit, f"{tags['CONT']}[...]{tags['RESET']}")
+        return shorten(text.replace("\n", "\\n"), self.repr_limit, self._cut_marker)
 
     def _failed(self, exc: Exception) -> str:
         tags = self.tags
@@ -211,8 +212,7 @@ class ColorStreamAction(Action):
             if self.repr_func is safe_repr:
                 # Rendered only as far as the cut keeps: a million-item list costs what its first and last
                 # characters do.
-                tags = self.tags
-                return cut_repr(obj, self.repr_limit, f"{tags['CONT']}[...]{tags['RESET']}")
+                return cut_repr(obj, self.repr_limit, self._cut_marker)
             return self._limited(self.repr_func(obj))
         except Exception as exc:  # the program's objects may fail in any way
             let_through(exc)
