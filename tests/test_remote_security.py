@@ -396,6 +396,46 @@ def test_forks_are_quiet_exactly_while_the_only_other_threads_are_hunters(tmp_pa
     )
 
 
+TWO_FILTERS = textwrap.dedent(
+    """\
+    import _thread, os, warnings
+    from hunter._engine import _own_threads
+    from hunter.remote import agent, inject
+
+    warning = f"This process (pid={os.getpid()}) is multi-threaded, use of fork() may lead to deadlocks in the child."
+    # The bootstrap's filter, put in place while its thread loads hunter (as its source does).
+    warnings.filterwarnings("ignore", inject.LOADING_FORK_WARNING % os.getpid(), DeprecationWarning)
+    loading = warnings.filters[0]
+    ready, go = _thread.allocate_lock(), _thread.allocate_lock()
+    ready.acquire()
+    go.acquire()
+
+    def body():
+        _own_threads.claim()  # the bootstrap thread, now hunter's (agent.bootstrap)
+        ready.release()
+        go.acquire()
+
+    _thread.start_new_thread(body, ())
+    ready.acquire()
+    agent._before_fork()  # a fork: the other thread is hunter's, the agent's filter goes in
+    agent._remove_filter(loading)  # meanwhile the bootstrap thread takes its own filter out (agent.bootstrap)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.warn(warning, DeprecationWarning)  # what the fork then warns
+    print("quiet" if not shown else "warned")
+    go.release()
+    """
+)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="3.12+ warns about fork() with threads")
+def test_the_bootstrap_taking_its_filter_out_leaves_the_agents_in_place(tmp_path):
+    # The two filters were equal (the same pattern): filterwarnings() replaced the bootstrap's with the agent's and
+    # the bootstrap then removed the agent's, so a fork at that moment warned (a CI flake on 3.14 and 3.15, where
+    # the fork waits for the import lock the bootstrap thread holds, and that thread runs meanwhile).
+    result = run_in_group([sys.executable, "-c", TWO_FILTERS], text=True, timeout=DEADLINE, env=child_env())
+    assert (result.stdout, result.stderr) == ("quiet\n", "")
+
+
 # -- one failure path ----------------------------------------------------------------------------------------------
 
 

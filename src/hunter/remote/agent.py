@@ -653,6 +653,10 @@ def _after_fork_in_child() -> None:
 
 #: The warning filter _before_fork() put in place (None: none).
 _fork_filter: Any = None
+#: Its message pattern (``% pid``). Not the one of the filter the bootstrap puts in place while it loads hunter
+#: (``inject.LOADING_FORK_WARNING``): equal filters are one to ``warnings``. filterwarnings() would replace that one
+#: with ours, and the bootstrap thread taking its own out would then take ours.
+_FORK_WARNING = r"This process \(pid=%d\) is multi-threaded, use of"
 
 
 def _before_fork() -> None:
@@ -668,8 +672,7 @@ def _before_fork() -> None:
         return
     import warnings
 
-    pattern = rf"This process \(pid={os.getpid()}\) is multi-threaded"
-    warnings.filterwarnings("ignore", pattern, DeprecationWarning)
+    warnings.filterwarnings("ignore", _FORK_WARNING % os.getpid(), DeprecationWarning)
     _fork_filter = warnings.filters[0]
 
 

@@ -40,6 +40,11 @@ def hunter_search_path() -> str:
     return os.path.dirname(package)
 
 
+#: The message pattern (``% pid``) of the warning filter the bootstrap puts in place while its thread loads hunter
+#: (see bootstrap_source).
+LOADING_FORK_WARNING = r"This process \(pid=%d\) is multi-threaded"
+
+
 def bootstrap_source(socket_path: str) -> str:
     """The Python code run in the target: start a thread that loads hunter and connects to ``socket_path``.
 
@@ -65,9 +70,7 @@ try:
 except OSError:
     alone = False
 if alone:
-    warnings.filterwarnings(
-        'ignore', r'This process \\(pid=%d\\) is multi-threaded' % os.getpid(), DeprecationWarning
-    )
+    warnings.filterwarnings('ignore', {LOADING_FORK_WARNING!r} % os.getpid(), DeprecationWarning)
     fork_filter = warnings.filters[0]
 
 def _hunter_remote_bootstrap(path={socket_path!r}, extra={hunter_search_path()!r}, fork_filter=fork_filter):
