@@ -1465,12 +1465,12 @@ def test_a_setting_changed_while_tracing_applies_from_the_next_event(backend: st
     # (decided once per code object), which must still see the change.
     switched, plain = io.StringIO(), io.StringIO()
     printer = CallPrinter(stream=switched)
-    assert printer.live_code_handler() is not None
+    assert printer._live_code_handler() is not None
     probes = ("_twice_probe", "_output_probe")
     with hunter.trace(function_in=probes, action=printer, threading_support=False, backend=backend):
         _switched_printer[:] = [printer]
         _twice_probe()
-    assert printer.live_code_handler() is None  # (asyncio=True prints through __call__)
+    assert printer._live_code_handler() is None  # (asyncio=True prints through __call__)
     with hunter.trace(function_in=probes, action=CallPrinter(stream=plain), threading_support=False, backend=backend):
         _switched_printer[:] = [CallPrinter(stream=io.StringIO())]
         _twice_probe()

@@ -136,7 +136,7 @@ class ColorStreamAction(Action):
         self._seen_forks = _forks
         #: Whether CallPrinter's fast path printed (it doesn't count in ``_streams.writes``: a module attribute's
         #: update costs several times an instance's, per event).
-        self.printed = False
+        self._printed = False
         self.stream = self._stream_option
 
     @property
@@ -629,7 +629,7 @@ class CallPrinter(CodePrinter):
             for name in ("pid_prefix", "thread_prefix", "filename_prefix", "try_source", "_render_call", "_prefix")
         )
 
-    def live_code_handler(self) -> Callable[[Event], None] | None:
+    def _live_code_handler(self) -> Callable[[Event], None] | None:
         """What a backend may call instead of this printer with live events of Python code (a real frame, not a
         builtin, not detached): :meth:`_print_live`, which skips the checks of ``__call__``."""
         return self._print_live if self._live else None
@@ -641,7 +641,7 @@ class CallPrinter(CodePrinter):
         The code is laid out for speed: on 3.12+ under settrace each line, branch and call that runs here costs an
         instrumentation callback (CPython's legacy tracing instruments all code, the tracer's own too).
         """
-        if not self._live:  # (settings changed since a backend asked live_code_handler)
+        if not self._live:  # (settings changed since a backend asked _live_code_handler)
             self.__call__(event)
             return
         frame: FrameType = event.frame  # type: ignore[assignment]  # (a live event of Python code has its frame)
@@ -677,7 +677,7 @@ class CallPrinter(CodePrinter):
         # (_streams.write, inlined)
         self._output_lock.acquire()
         try:
-            self.printed = True
+            self._printed = True
             self._stream.write(text)
         except (ValueError, OSError) as exc:
             raise OutputError(f"cannot write to {self._stream!r}: {exc}") from exc

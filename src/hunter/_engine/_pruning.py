@@ -113,9 +113,9 @@ def handler_for_code(judge: CodeJudge, frame: FrameType) -> Callable[[Event], An
 
 def _fast_callable(action: Callable[[Event], Any]) -> Callable[[Event], Any]:
     """What to call for ``action`` with live events of Python code, as fast as CPython calls things: a printer's own
-    entry for such events (``live_code_handler``), else a bound ``__call__`` for an instance of a class defined in
+    entry for such events (``_live_code_handler``), else a bound ``__call__`` for an instance of a class defined in
     Python (no slot lookup per call), else ``action``. Called for every event of the code."""
-    offered = getattr(action, "live_code_handler", None)
+    offered = getattr(action, "_live_code_handler", None)
     live = offered() if callable(offered) else None
     if live is not None:
         return live  # type: ignore[no-any-return]

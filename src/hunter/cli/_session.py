@@ -145,7 +145,7 @@ class Session:
             return False  # (a Debugger, the program's own action: whether they did anything is theirs to say)
         if self.exporters:
             return timeline_events == 0 and len(self.exporters) == len(actions)
-        return _streams.writes == 0 and not any(getattr(action, "printed", False) for action in actions)
+        return _streams.writes == 0 and not any(getattr(action, "_printed", False) for action in actions)
 
 
 def _duration_text(seconds: float) -> str:
