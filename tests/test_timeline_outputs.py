@@ -271,6 +271,34 @@ def test_processes_are_named_after_the_script_and_their_multiprocessing_name(tmp
     assert sorted(names.values()) == ["ForkPoolWorker-1", "ForkPoolWorker-2", "prog.py"], names
 
 
+def test_a_forked_worker_is_named_after_its_process_from_the_fork_on(tmp_path: Path) -> None:
+    # Between the fork and the Process's bootstrap, current_process() is still the parent's: a pool worker terminated
+    # then (the work was done by the other one) wrote a timeline named after the parent (a CI flake of the test
+    # above). The after-fork hook runs in that window.
+    (tmp_path / "prog.py").write_text(
+        textwrap.dedent(
+            """
+            import multiprocessing, os
+            from hunter._output._process import process_label
+
+            early = []
+            os.register_at_fork(after_in_child=lambda: early.append(process_label()))
+
+            def work():
+                print(early, process_label())
+
+            if __name__ == "__main__":
+                worker = multiprocessing.get_context("fork").Process(target=work, name="Worker-7")
+                worker.start()
+                worker.join()
+                print(process_label())
+            """
+        )
+    )
+    result = run_python(["prog.py"], cwd=tmp_path, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "['Worker-7'] Worker-7\nprog.py\n", "")
+
+
 @pytest.mark.parametrize(
     ("command", "writes"),
     [
