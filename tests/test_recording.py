@@ -385,3 +385,41 @@ def test_cli_timelines_take_the_raw_path(tmp_path: Path) -> None:
     result = run_python(["-m", "hunter", "--format", "chrome", "-o", str(tmp_path / "out.json"), str(script)])
     assert result.returncode == 0, describe(result)
     assert result.stdout.splitlines()[0] == "True", describe(result)
+
+
+class _RacingChrome(CountingChrome):
+    """While the backend describes a code object for raw records, another thread runs that code (once)."""
+
+    raced = False
+
+    def describe(self, code: Any, module: str, filename: str) -> Any:
+        if not self.raced and code.co_name == "leaf":
+            self.raced = True
+            # (threading: a thread started while tracing is traced, on settrace too)
+            import threading
+
+            other = threading.Thread(target=self.run_leaf)
+            other.start()
+            other.join()
+        return super().describe(code, module, filename)
+
+    def run_leaf(self) -> None:
+        self.leaf(5)
+
+
+def test_a_code_object_is_seen_by_other_threads_only_once_its_record_is_whole(app: Any, tmp_path: Path) -> None:
+    # The settrace backend published a code's record before it held its raw site and local trace function: a
+    # thread running the code meanwhile took the event path for its calls (and could find no emitter at all).
+    exporter = _RacingChrome(str(tmp_path / "out.json"), args=False)
+    exporter.leaf = app.leaf  # type: ignore[attr-defined]
+    tracer = hunter.trace(module=APP, kind_in=("call", "return", "exception"), action=exporter)
+    try:
+        app.leaf(1)
+    finally:
+        tracer.stop()
+    exporter.close()
+    assert exporter.raced
+    assert tracer._context is not None and tracer._context.recording is not None  # (the raw path was taken)
+    assert exporter.events == 0  # every call and return of leaf, in both threads, as raw records
+    names = [event["name"] for event in load_strict(tmp_path / "out.json") if event.get("ph") in ("B", "X")]
+    assert names == ["leaf", "leaf"]

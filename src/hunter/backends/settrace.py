@@ -381,7 +381,7 @@ class _Codes:
                 local = make_counted(fields, code_emit, ceiling_now) if counting else make(fields, code_handler)
             # In profile mode any frame may report (the C functions it calls).
             reports = profiling or local is not None or verdicts[ON_CALL] is not NEVER
-            found = per_code.add(code, _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports))
+            found = _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports)
             found.emit = code_emit
             found.ceiling_now = ceiling_now
             found.fixed_ceiling = static_ceiling(ceiling)
@@ -390,7 +390,9 @@ class _Codes:
                 # carry no count (a frame below one counts up to the nearest counted frame).
                 found.raw_site = recording.recorder.describe(code, fields["module"], fields["filename"])  # type: ignore[union-attr]
                 found.local = raw.local_for(found.raw_site, make(fields, code_handler))
-            return found
+            # Other threads see it once it is whole (they may run the code meanwhile: they make a record of their
+            # own, and one of the two is kept).
+            return per_code.add(code, found)
 
         self.info = info
         self.known = per_code.get
