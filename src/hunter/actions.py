@@ -127,11 +127,10 @@ class ColorStreamAction(Action):
         self.repr_limit = int(option(repr_limit, "repr_limit", 1024))
         self.repr_func = resolve_repr_func(option(repr_func, "repr_func", "safe_repr"))
         self._seen_threads: set[int] = set()
-        #: The OS thread seen when it is the only one (so far, in this process): its events have no thread column.
-        self._only_thread: int | None = None
-        #: That thread's ``threading.get_ident()``: CallPrinter's fast path compares it (no system call, unlike
-        #: get_native_id). Another thread can't have it while that one runs; one that reuses it after that thread
-        #: ended is taken for it, as hunter 3.9 (which tells threads by ident) does.
+        #: The ``threading.get_ident()`` of the thread seen when it is the only one (so far, in this process): its
+        #: events have no thread column. CallPrinter's fast path compares it (no system call, unlike get_native_id,
+        #: by which threads are counted). Another thread can't have it while that one runs; one that reuses it
+        #: after that thread ended is taken for it, as hunter 3.9 (which tells threads by ident) does.
         self._only_thread_ident: int | None = None
         self._seen_forks = _forks
         #: Whether CallPrinter's fast path printed (it doesn't count in ``_streams.writes``: a module attribute's
@@ -321,10 +320,9 @@ class ColorStreamAction(Action):
                     self._seen_forks = _forks
                 seen.add(threading.get_native_id())
                 if len(seen) < 2:
-                    self._only_thread = next(iter(seen))
                     self._only_thread_ident = threading.get_ident()  # (CallPrinter's fast path checks this one)
                     return ""
-                self._only_thread = self._only_thread_ident = None
+                self._only_thread_ident = None
         # event.threadname rather than current_thread(): that would create a _DummyThread for a thread
         # that already left threading's registry (events during its shutdown).
         return f"{event.threadname:{self.thread_alignment}}"
@@ -437,8 +435,9 @@ OpenCalls = list[OpenCall]
 
 class _CodeText(CodeRecord):
     """What CallPrinter keeps of a code object's text while the code lives (a module loaded again from a changed
-    file has new code objects, whose lines are read again): per line, its ``filename:lineno`` column and stripped
-    source; the text before each argument's value, with the argument's name."""
+    file has new code objects, whose lines are read again): per line, a line event's text before its indent and
+    after it (the stripped source) and the ``filename:lineno`` column (see CallPrinter._add_line_parts); the text
+    before each argument's value, with the argument's name."""
 
     __slots__ = ("arguments", "lines")
 
@@ -689,16 +688,13 @@ class CallPrinter(CodePrinter):
         return f"{self.pid_prefix()}{ColorStreamAction.thread_prefix(self, event)}"
 
     def _add_line_parts(self, event: Event, texts: _CodeText, lineno: int) -> tuple[str, str, str]:
-        """The texts of the event's line (see _line_parts), made and kept."""
-        parts = texts.lines[lineno] = self._line_parts(event)
-        return parts
-
-    def _line_parts(self, event: Event) -> tuple[str, str, str]:
-        """For one line of code: a line event's text before its indent and after it, and the ``filename:lineno``
-        column alone."""
+        """The texts of the event's line, made and kept in ``texts``: a line event's text before its indent and
+        after it, and the ``filename:lineno`` column alone."""
         column = self.filename_prefix(event)
         reset = self.tags["RESET"]
-        return f"{column}{self._kind_columns['line']}{reset}", f"{self.try_source(event).strip()}{reset}\n", column
+        source = self.try_source(event).strip()
+        parts = texts.lines[lineno] = (f"{column}{self._kind_columns['line']}{reset}", f"{source}{reset}\n", column)
+        return parts
 
     def _render_call(self, event: Event) -> str:
         """The line for one event: the call tree's call, return, exception or source line."""

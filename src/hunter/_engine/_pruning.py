@@ -45,6 +45,9 @@ class CodeJudge:
     def __init__(self, predicate: Callable[[Event], Any], threading_support: bool | None) -> None:
         self._predicate = predicate
         self._threading_support = threading_support
+        #: id(action) -> (action, what backends call for it): made once per action, not per code object (backends
+        #: keep per-handler state by the handler's identity).
+        self._entries: dict[int, tuple[Callable[[Event], Any], Callable[[Event], Any]]] = {}
 
     @property
     def predicate(self) -> Callable[[Event], Any]:
@@ -55,6 +58,13 @@ class CodeJudge:
     def threading_support(self) -> bool | None:
         """The tracer's threading_support option (facts carry it)."""
         return self._threading_support
+
+    def entry_for(self, action: Callable[[Event], Any]) -> Callable[[Event], Any]:
+        """What the backends call for ``action`` with live events of Python code (see ``_fast_callable``)."""
+        found = self._entries.get(id(action))
+        if found is None:
+            found = self._entries[id(action)] = (action, _fast_callable(action))
+        return found[1]
 
     def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
         """The verdicts for ``frame``'s code and its static event fields (module, filename, stdlib) to pre-fill."""
@@ -108,7 +118,7 @@ def handler_for_code(judge: CodeJudge, frame: FrameType) -> Callable[[Event], An
     except Exception as exc:  # an odd condition: ask it per event
         let_through(exc)
         return predicate
-    return _fast_callable(runner) if runner is not None else predicate
+    return judge.entry_for(runner) if runner is not None else predicate
 
 
 def _fast_callable(action: Callable[[Event], Any]) -> Callable[[Event], Any]:
