@@ -74,7 +74,8 @@ def measure(mode: str, output: str) -> float:
         if mode == "record-none":
             query["module"] = "no_such_module"
         start = time.process_time()
-        with hunter.trace(record=f"{output}.{index}.hunt", **query):
+        # (a new file each time: truncating the last round's file would be timed too, and costs what it held)
+        with hunter.trace(record=f"{output}.{os.getpid()}.{index}.hunt", **query):
             run()
         hunter.stop()
         times.append(time.process_time() - start)

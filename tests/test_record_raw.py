@@ -20,6 +20,7 @@ import hunter
 import hunter._engine._recording
 import hunter.record
 from hunter import Q
+from hunter._engine import _speedups
 from hunter.record import RecordedEvent, writer
 from hunter.record.format import escape
 from hunter.util import MISSING
@@ -72,10 +73,19 @@ OPTIONS = {
 }
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 @pytest.mark.parametrize("options", sorted(OPTIONS))
-def test_a_recording_on_the_raw_path_writes_what_events_write(app: Any, tmp_path: Path, options: str) -> None:
+def test_a_recording_on_the_raw_path_writes_what_events_write(
+    app: Any, tmp_path: Path, options: str, compiled: bool
+) -> None:
+    """Both raw paths (hunter._speedups' compiled callbacks and lines, and the Python steps) write what events do."""
     by_events, codes, plan = recorded(app, tmp_path / "events.hunt", False, **OPTIONS[options])
-    by_records, raw_codes, raw_plan = recorded(app, tmp_path / "raw.hunt", True, **OPTIONS[options])
+    before = _speedups.compiled
+    _speedups.use(compiled)
+    try:
+        by_records, raw_codes, raw_plan = recorded(app, tmp_path / "raw.hunt", True, **OPTIONS[options])
+    finally:
+        _speedups.compiled = before
     assert plan is None
     assert raw_plan is not None
     assert by_records == by_events

@@ -45,7 +45,8 @@ MULTIARCH = "usr/lib/x86_64-linux-gnu"
 
 
 def python_packages(version: str) -> tuple[str, ...]:
-    """Debian's packages that make up one CPython version (with venv support and the pip wheel)."""
+    """Debian's packages that make up one CPython version (with venv support, the pip wheel and the C headers that
+    hunter's compiled hot paths are built against)."""
     return (
         f"python{version}-minimal",
         f"libpython{version}-minimal",
@@ -53,8 +54,41 @@ def python_packages(version: str) -> tuple[str, ...]:
         f"python{version}",
         f"python{version}-venv",
         f"libpython{version}",
+        f"libpython{version}-dev",
         "python3-pip-whl",
     )
+
+
+def headers_path(version: str) -> Path:
+    """Where the provisioned interpreter's Python.h is (whether or not it is there yet)."""
+    return CACHE / version / "usr" / "include" / f"python{version}" / "Python.h"
+
+
+def use_own_pyconfig(root: Path, version: str) -> None:
+    """Debian's pyconfig.h only includes ``<MULTIARCH/pythonX.Y/pyconfig.h>``, found on the system's include path:
+    the unpacked tree's own copy takes its place, so that sysconfig's include folder is all a compiler needs."""
+    real = root / "usr" / "include" / "x86_64-linux-gnu" / f"python{version}" / "pyconfig.h"
+    if real.exists():
+        shutil.copyfile(real, root / "usr" / "include" / f"python{version}" / "pyconfig.h")
+
+
+def add_headers(version: str) -> None:
+    """Give an interpreter provisioned before the headers were part of it its C headers (no-op when it has them)."""
+    if headers_path(version).exists() or not interpreter_path(version).exists():
+        return
+    state = prepare_apt()
+    downloads = CACHE / f"debs-{version}-dev"
+    shutil.rmtree(downloads, ignore_errors=True)
+    downloads.mkdir(parents=True)
+    run(["apt-get", *apt_options(state), "download", f"libpython{version}-dev"], cwd=downloads)
+    unpacked = CACHE / f"{version}-dev.partial"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    for deb in sorted(downloads.glob("*.deb")):
+        run(["dpkg", "-x", str(deb), str(unpacked)])
+    use_own_pyconfig(unpacked, version)
+    shutil.copytree(unpacked / "usr" / "include", CACHE / version / "usr" / "include", dirs_exist_ok=True)
+    shutil.rmtree(unpacked, ignore_errors=True)
+    shutil.rmtree(downloads, ignore_errors=True)
 
 
 def interpreter_path(version: str) -> Path:
@@ -135,11 +169,8 @@ def patchelf_binary(state: Path) -> str:
     return str(binary)
 
 
-def provision(version: str) -> Path:
-    """Return the interpreter of ``version``, unpacking it from Debian's archive first when it isn't cached."""
-    python = interpreter_path(version)
-    if python.exists() and pip_wheel(version):
-        return python
+def prepare_apt() -> Path:
+    """apt's own state folder, with Debian unstable's package lists fresh in it."""
     for tool in ("apt-get", "dpkg"):
         if not shutil.which(tool):
             raise RuntimeError(f"{tool} not found: this is not a Debian-like machine")
@@ -151,6 +182,15 @@ def provision(version: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     (state / "sources.list").write_text(f"deb [trusted=yes] {archive} sid main\n")
     run(["apt-get", *apt_options(state), "update"])
+    return state
+
+
+def provision(version: str) -> Path:
+    """Return the interpreter of ``version``, unpacking it from Debian's archive first when it isn't cached."""
+    python = interpreter_path(version)
+    if python.exists() and pip_wheel(version):
+        return python
+    state = prepare_apt()
     downloads = CACHE / f"debs-{version}"
     shutil.rmtree(downloads, ignore_errors=True)
     downloads.mkdir(parents=True)
@@ -161,6 +201,7 @@ def provision(version: str) -> Path:
     building.mkdir()
     for deb in sorted(downloads.glob("*.deb")):
         run(["dpkg", "-x", str(deb), str(building)])
+    use_own_pyconfig(building, version)
     libraries = building / MULTIARCH
     binary = building / "usr" / "bin" / f"python{version}"
     run(

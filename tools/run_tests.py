@@ -58,9 +58,9 @@ STALL_TIMEOUT = 8 * 60
 #: overlap go in one module. (xdist_group would be finer, but pytest 9.2 ignores the node ids xdist rewrites for it.)
 #: Most tests wait on child processes, so a little more than the cores pays.
 DEFAULT_WORKERS = max(2, min(4, (os.cpu_count() or 1) + 1))
-# Files whose change means the installed metadata (entry points, the .pth hook, extras) may be stale. Source
-# files don't count: the install is editable.
-INSTALL_INPUTS = ("pyproject.toml", "MANIFEST.in", "_build/hunter_build.py", "src/hunter.pth")
+# Files whose change means the installed metadata (entry points, the .pth hook, extras) may be stale, or the
+# compiled hot paths (built at install). Python source files don't count: the install is editable.
+INSTALL_INPUTS = ("pyproject.toml", "MANIFEST.in", "_build/hunter_build.py", "src/hunter.pth", "src/hunter/_speedups.c")
 # Settings of the developer's shell that would change what the suite traces or imports.
 SCRUBBED_ENV = (
     "PYTHONHUNTER",
@@ -155,6 +155,11 @@ def find_interpreter(version: str) -> str | None:
 def obtain_interpreter(version: str) -> tuple[str | None, str]:
     """Find a CPython of ``version`` or, for the versions pyenv lacks, provision it; return it or why not."""
     python = find_interpreter(version)
+    if python is not None and version in PROVISIONED and is_provisioned(python):
+        try:
+            provision_python.add_headers(version)  # (unpacked by an older runner: hunter._speedups needs them)
+        except (RuntimeError, OSError) as error:
+            print(f"[{version}] no C headers ({error}): hunter._speedups won't be built there", flush=True)
     if python is not None or version not in PROVISIONED:
         return python, f"looked in pyenv's versions and for python{version} on PATH"
     print(f"[{version}] not installed: unpacking it from Debian's archive (tools/provision_python.py)", flush=True)

@@ -35,15 +35,28 @@ def from_signal_handler(exc: BaseException) -> bool:
     The handler's frame is in the exception's traceback (it ran on top of whatever was running); so only
     asked when an exception was caught, which costs nothing on the per-event path.
     """
+    tb = exc.__traceback__
+    if _only_hunter_frames(tb):
+        return False  # (most exceptions hunter catches: asking for every signal's handler costs ~25 µs)
     codes = _handler_codes()
     if not codes:
         return False
-    tb = exc.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code in codes:
             return True
         tb = tb.tb_next
     return False
+
+
+def _only_hunter_frames(tb: Any) -> bool:
+    """Whether every frame of a traceback runs hunter's own code (no program's handler is among them)."""
+    from ._own_code import HUNTER_DIR  # (late: _own_code imports much, and this module is imported early)
+
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(HUNTER_DIR):
+            return False
+        tb = tb.tb_next
+    return True
 
 
 #: What the C getsignal gives for a handler that is no Python code: SIG_DFL and SIG_IGN (ints), C functions.

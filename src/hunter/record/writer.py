@@ -17,6 +17,7 @@ from inspect import CO_OPTIMIZED
 from types import CodeType, FrameType
 from typing import Any, NoReturn
 
+from .._engine import _speedups
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._frames import locals_readable
 from .._engine._recording import RETURN
@@ -615,6 +616,10 @@ class Recorder(Action):
     ) -> int:
         """Raw records (of a thread whose ref is ``ref``) as event lines to ``out``, code and thread entries to
         ``entries``; the thread's ref after them."""
+        compiled = _speedups.compiled
+        if compiled is not None:
+            after: int = compiled.render(records, ref, self._t0, RETURN, _THREAD, out, entries)
+            return after
         head = f",{ref},"
         t0 = self._t0
         returned = RETURN

@@ -19,6 +19,7 @@ from ..._engine._program_signals import let_through
 from ...event import Event
 from .. import Context
 from ._codes import CodeInfo
+from ._compiled import compiled_callbacks
 from ._raw import RawSteps, raw_steps
 from ._wiring import Wiring
 
@@ -54,6 +55,9 @@ def build(wiring: Wiring, profiling: bool) -> Callbacks:
         _E.PY_UNWIND: on_unwind,
         _E.LINE: on_line,  # in profile mode only for a thread's bootstrap (see ThreadStarts)
     }
+    if raw is not None and not profiling:
+        # The common case of a raw call or return, compiled (the Python callbacks take the rest: _compiled).
+        compiled_callbacks(wiring, raw, callbacks)
     if profiling:
         callbacks.update(_c_calls(wiring, c_event_reporter(wiring.context), held_back))
     else:

@@ -143,6 +143,8 @@ class CodeBook:
         return info
 
     def _judged(self, code: CodeType, frame: FrameType) -> CodeInfo:
+        if is_hunter_frame(frame):
+            return self._own(code)
         verdicts, static = self._judge.judge(frame)
         base = {**self._base, **static}
         info = CodeInfo()
@@ -151,8 +153,7 @@ class CodeBook:
             {**base, "kind": kind, "arg": None} if verdict is not NEVER else None
             for kind, verdict in zip(KINDS, verdicts, strict=True)
         )
-        info.own = is_hunter_frame(frame)
-        info.stdlib = bool(static.get("stdlib")) and not info.own
+        info.stdlib = bool(static.get("stdlib"))
         if self._recording is None:
             # (Recording: the judge is of the recording's condition; other events go to the handler as they are.)
             info.handler = handler_for_code(self._judge, frame)
@@ -191,6 +192,13 @@ class CodeBook:
             or (LINE_EVENTS_NEED_RESUME_EVENTS and bool(mask & _E.LINE))
             or (info.stdlib and bool(mask))  # each new frame is asked whether hunter's code called it
         )
+        return info
+
+    def _own(self, code: CodeType) -> CodeInfo:
+        """hunter's own code (starting or stopping a tracer, a wrapper's bookkeeping): no events, nothing to judge."""
+        info = CodeInfo()
+        info.own = True
+        info.has_silent_frames = info.keep_start_events = id(code) in self._untraced_codes
         return info
 
     @staticmethod

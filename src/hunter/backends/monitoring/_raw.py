@@ -27,13 +27,17 @@ _perf_ns = time.perf_counter_ns
 
 
 class RawSteps:
-    """``call(info)``, ``returned(info, value)`` (None for PY_UNWIND): called from a callback, for raw code."""
+    """``call(info)``, ``returned(info, value)`` (None for PY_UNWIND): called from a callback, for raw code;
+    ``sink``: their slow steps."""
 
-    __slots__ = ("call", "returned")
+    __slots__ = ("call", "returned", "sink")
 
-    def __init__(self, call: Callable[[CodeInfo], None], returned: Callable[[CodeInfo, Any], None]) -> None:
+    def __init__(
+        self, call: Callable[[CodeInfo], None], returned: Callable[[CodeInfo, Any], None], sink: RawSink
+    ) -> None:
         self.call = call
         self.returned = returned
+        self.sink = sink
 
 
 def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
@@ -43,7 +47,7 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     context = wiring.context
     recorder = context.recording.recorder  # type: ignore[union-attr]
     sink = RawSink(recorder, context.handler_failed, context.owner)
-    return RawSteps(_call_step(wiring, recorder, sink), _return_step(wiring, held_back, recorder, sink))
+    return RawSteps(_call_step(wiring, recorder, sink), _return_step(wiring, held_back, recorder, sink), sink)
 
 
 def _call_step(wiring: Wiring, recorder: Any, sink: RawSink) -> Callable[[CodeInfo], None]:

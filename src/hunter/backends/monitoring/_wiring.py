@@ -22,7 +22,17 @@ class Wiring:
     until they leave (every code object that delivers events has its returns on then, and PY_UNWIND is on).
     """
 
-    __slots__ = ("context", "count_calls", "count_depth", "discover", "gate", "gate_admits", "info_of", "untraced")
+    __slots__ = (
+        "context",
+        "count_calls",
+        "count_depth",
+        "discover",
+        "gate",
+        "gate_admits",
+        "info_of",
+        "infos",
+        "untraced",
+    )
 
     def __init__(
         self,
@@ -35,6 +45,7 @@ class Wiring:
         count_depth: bool = False,
     ) -> None:
         self.context = context
+        self.infos = codes.infos
         self.info_of = codes.infos.get
         self.discover = discover
         self.untraced = codes.untraced

@@ -1,0 +1,856 @@
+/* hunter's compiled hot paths, optional: without them the Python code does the same work, slower.
+ *
+ * render(): a trace file's raw records as lines (hunter.record.writer.Recorder._render's loop), on every Python.
+ *
+ * raw_callback() (CPython 3.12+): a sys.monitoring callback that stands in for one of the monitoring backend's
+ * Python callbacks (PY_START/PY_RESUME or PY_RETURN/PY_YIELD) while a trace file's recording takes the raw
+ * path (see hunter/backends/monitoring/_raw.py and hunter/_engine/_recording.py). It takes the common case itself: a
+ * code object recorded raw, in a thread whose recording is set up, whose caller (for a call) or whose own frame
+ * (for a return) is the thread's innermost recorded call. There it does what the Python steps do (count the call,
+ * take the time, keep the frame chain, make the record's text, append it, write what is due) and makes the same
+ * records. Anything else (a code object seen for the first time, silent frames, a thread gate, a renamed thread, a
+ * new file, a frame chain to walk, an unexpected object) goes to the Python callback untouched: the fast path
+ * decides before it changes anything.
+ *
+ * The per-code, per-thread and per-site records are Python objects with __slots__ (CodeInfo, _ThreadState,
+ * _Site): their slots are read at the offsets their member descriptors give, after an exact type check.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* -- a growable byte buffer for one line ------------------------------------------------------------------ */
+
+typedef struct {
+    char *data;
+    size_t size;
+    size_t capacity;
+} Buffer;
+
+static int
+buffer_reserve(Buffer *buffer, size_t more)
+{
+    if (buffer->size + more <= buffer->capacity) {
+        return 0;
+    }
+    size_t capacity = (buffer->size + more) * 2 + 64;
+    char *data = PyMem_Realloc(buffer->data, capacity);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    buffer->data = data;
+    buffer->capacity = capacity;
+    return 0;
+}
+
+static int
+buffer_add(Buffer *buffer, const char *text, size_t size)
+{
+    if (buffer_reserve(buffer, size) < 0) {
+        return -1;
+    }
+    memcpy(buffer->data + buffer->size, text, size);
+    buffer->size += size;
+    return 0;
+}
+
+/* Append a str's UTF-8 text (a record's texts are ASCII JSON: their UTF-8 is their own storage, not a copy). */
+static int
+buffer_add_str(Buffer *buffer, PyObject *text)
+{
+    Py_ssize_t size;
+    const char *data = PyUnicode_AsUTF8AndSize(text, &size);
+    if (data == NULL) {
+        return -1;
+    }
+    return buffer_add(buffer, data, (size_t)size);
+}
+
+/* The buffer as a str (it is reused for the next line). */
+static PyObject *
+buffer_str(Buffer *buffer)
+{
+    return PyUnicode_DecodeUTF8(buffer->data, (Py_ssize_t)buffer->size, NULL);
+}
+
+/* Write ``value`` in decimal at ``out``; returns the number of characters (snprintf is several times slower). */
+static int
+put_int(char *out, long long value)
+{
+    char digits[24];
+    int count = 0, size = 0;
+    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[count++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (value < 0) {
+        out[size++] = '-';
+    }
+    while (count) {
+        out[size++] = digits[--count];
+    }
+    return size;
+}
+
+/* -- render ----------------------------------------------------------------------------------------------- */
+
+/* One record's line into ``out``: "[kind,time,thread,text]\n". */
+static int
+render_line(Buffer *buffer, char kind, long long since_t0, long long ref, PyObject *text, PyObject *out)
+{
+    char head[80];
+    int size = 0;
+    head[size++] = '[';
+    head[size++] = kind;
+    head[size++] = ',';
+    size += put_int(head + size, since_t0);
+    head[size++] = ',';
+    size += put_int(head + size, ref);
+    head[size++] = ',';
+    buffer->size = 0;
+    if (buffer_add(buffer, head, (size_t)size) < 0 || buffer_add_str(buffer, text) < 0 || buffer_add(buffer, "]\n", 2) < 0) {
+        return -1;
+    }
+    PyObject *line = buffer_str(buffer);
+    if (line == NULL) {
+        return -1;
+    }
+    PyObject *done = PyObject_CallOneArg(out, line);
+    Py_DECREF(line);
+    Py_XDECREF(done);
+    return done == NULL ? -1 : 0;
+}
+
+static PyObject *
+render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "render(records, ref, t0, return_marker, thread_marker, out, entries)");
+        return NULL;
+    }
+    PyObject *records = args[0], *marker = args[3], *thread_marker = args[4], *out = args[5], *entries = args[6];
+    PyObject *ref_obj = Py_NewRef(args[1]);
+    long long ref = PyLong_AsLongLong(ref_obj);
+    long long t0 = PyLong_AsLongLong(args[2]);
+    if (PyErr_Occurred()) {
+        Py_DECREF(ref_obj);
+        return NULL;
+    }
+    Buffer buffer = {NULL, 0, 0};
+    for (Py_ssize_t index = 0; index < PyList_GET_SIZE(records); index++) {
+        PyObject *record = Py_NewRef(PyList_GET_ITEM(records, index));
+        int failed = 1;
+        if (!PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) != 3) {
+            PyErr_SetString(PyExc_TypeError, "a raw record is (what, ns, text)");
+        }
+        else {
+            PyObject *what = PyTuple_GET_ITEM(record, 0), *ns = PyTuple_GET_ITEM(record, 1);
+            PyObject *text = PyTuple_GET_ITEM(record, 2);
+            if (what == Py_None || what == thread_marker) {
+                /* a code entry (or a source); or the thread renamed: its entry, and its ref (in ``ns``) from here on */
+                PyObject *done = PyObject_CallOneArg(entries, text);
+                failed = done == NULL;
+                Py_XDECREF(done);
+                if (!failed && what == thread_marker) {
+                    ref = PyLong_AsLongLong(ns);
+                    failed = ref == -1 && PyErr_Occurred();
+                    Py_SETREF(ref_obj, Py_NewRef(ns));
+                }
+            }
+            else {
+                long long at = PyLong_AsLongLong(ns);
+                failed = (at == -1 && PyErr_Occurred()) ||
+                         render_line(&buffer, what == marker ? '2' : '0', at - t0, ref, text, out) < 0;
+            }
+        }
+        Py_DECREF(record);
+        if (failed) {
+            PyMem_Free(buffer.data);
+            Py_DECREF(ref_obj);
+            return NULL;
+        }
+    }
+    PyMem_Free(buffer.data);
+    return ref_obj;
+}
+
+#if PY_VERSION_HEX >= 0x030C0000
+#define HAS_RAW_CALLBACKS 1
+
+/* -- slots of hunter's records ---------------------------------------------------------------------------- */
+
+/* The offset of slot ``name`` of ``type`` (a class with __slots__), or -1 with an exception. */
+static Py_ssize_t
+slot_offset(PyTypeObject *type, const char *name)
+{
+    PyObject *descriptor = PyObject_GetAttrString((PyObject *)type, name);
+    if (descriptor == NULL) {
+        return -1;
+    }
+    Py_ssize_t offset = -1;
+    if (Py_IS_TYPE(descriptor, &PyMemberDescr_Type) &&
+        ((PyMemberDescrObject *)descriptor)->d_member->type == Py_T_OBJECT_EX) {
+        offset = ((PyMemberDescrObject *)descriptor)->d_member->offset;
+    }
+    else {
+        PyErr_Format(PyExc_TypeError, "%s.%s is not a slot", type->tp_name, name);
+    }
+    Py_DECREF(descriptor);
+    return offset;
+}
+
+/* A slot's value (borrowed; NULL when unset). */
+static inline PyObject *
+slot(PyObject *obj, Py_ssize_t offset)
+{
+    return *(PyObject **)((char *)obj + offset);
+}
+
+/* Attribute names, interned once. */
+static PyObject *s_local, *s_state, *s__table, *s_due_ns, *s_calls, *s__name, *s_call, *s_return, *one;
+
+enum { CALL_EVENT, RETURN_EVENT };
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    int event;          /* CALL_EVENT (PY_START, PY_RESUME) or RETURN_EVENT (PY_RETURN, PY_YIELD) */
+    int values;         /* the recorder records values (fixed for a recording: its file's header says so) */
+    PyObject *fallback; /* the Python callback: whatever the fast path leaves */
+    PyObject *infos;    /* id(code) -> CodeInfo (a dict) */
+    PyObject *gate;     /* the thread gate (a set): the fast path needs it empty */
+    PyObject *context;  /* counts calls */
+    PyObject *recorder; /* hunter.record.writer.Recorder */
+    PyObject *due;      /* RawSink.due(ns, frame, kind) */
+    PyObject *marker;   /* a return record's first item */
+    PyObject *text;     /* a value's text (with values) */
+    PyObject *missing;  /* an unbound argument's stand-in (with values) */
+    PyObject *known;    /* id(frame) -> depth entry (a dict) that a leaving frame is taken out of, or None */
+    PyTypeObject *info_type, *state_type, *site_type;
+    Py_ssize_t batch;
+    /* slot offsets: CodeInfo's, _ThreadState's, _Site's */
+    Py_ssize_t info_raw_site, info_call_fields, info_stdlib, info_silent;
+    Py_ssize_t state_thread, state_raw_name, state_frames, state_records;
+    Py_ssize_t site_table, site_ref, site_names, site_optimized;
+    unsigned char returns[256]; /* opcodes a frame returns normally through */
+} RawCallback;
+
+static long long
+perf_counter_ns(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyTime_t now;
+    (void)PyTime_PerfCounterRaw(&now);
+    return (long long)now;
+#else
+    return (long long)_PyTime_GetPerfCounter();
+#endif
+}
+
+/* The CodeInfo of ``code`` (a new reference), or NULL (none yet, or not one: the Python callback decides). */
+static PyObject *
+info_of(RawCallback *self, PyObject *code)
+{
+    PyObject *key = PyLong_FromVoidPtr(code);
+    if (key == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *info = PyDict_GetItemWithError(self->infos, key);
+    Py_DECREF(key);
+    if (info == NULL || !Py_IS_TYPE(info, self->info_type)) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return Py_NewRef(info);
+}
+
+/* The current thread's _ThreadState (a new reference), when its recording is set up and its thread was not
+ * renamed since (the Python path writes the new name first); else NULL, no exception. */
+static PyObject *
+thread_state(RawCallback *self)
+{
+    PyObject *local = PyObject_GetAttr(self->recorder, s_local);
+    PyObject *state = local ? PyObject_GetAttr(local, s_state) : NULL;
+    Py_XDECREF(local);
+    if (state == NULL || !Py_IS_TYPE(state, self->state_type)) {
+        goto no;
+    }
+    PyObject *thread = slot(state, self->state_thread);
+    PyObject *frames = slot(state, self->state_frames), *records = slot(state, self->state_records);
+    if (thread == NULL || frames == NULL || records == NULL || !PyList_CheckExact(frames) ||
+        !PyList_CheckExact(records)) {
+        goto no;
+    }
+    if (thread != Py_None) {
+        PyObject *name = PyObject_GetAttr(thread, s__name);
+        int same = name != NULL && name == slot(state, self->state_raw_name);
+        Py_XDECREF(name);
+        if (!same) {
+            goto no;
+        }
+    }
+    return state;
+no:
+    PyErr_Clear();
+    Py_XDECREF(state);
+    return NULL;
+}
+
+/* Whether ``site`` is a _Site with its entry in the recorder's current file (else the Python path writes it). */
+static int
+site_registered(RawCallback *self, PyObject *site)
+{
+    if (!Py_IS_TYPE(site, self->site_type)) {
+        return 0;
+    }
+    PyObject *table = PyObject_GetAttr(self->recorder, s__table);
+    if (table == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int same = slot(site, self->site_table) == table && slot(site, self->site_ref) != NULL;
+    Py_DECREF(table);
+    return same;
+}
+
+/* Append a record to the thread's list; write what is due as the Python steps do. 0, or -1 with an exception. */
+static int
+append_record(RawCallback *self, PyObject *records, PyObject *first, long long ns, PyObject *text,
+              PyFrameObject *frame, PyObject *kind)
+{
+    PyObject *ns_obj = PyLong_FromLongLong(ns);
+    if (ns_obj == NULL) {
+        return -1;
+    }
+    PyObject *record = PyTuple_Pack(3, first, ns_obj, text);
+    if (record == NULL || PyList_Append(records, record) < 0) {
+        Py_XDECREF(record);
+        Py_DECREF(ns_obj);
+        return -1;
+    }
+    Py_DECREF(record);
+    PyObject *due_obj = PyObject_GetAttr(self->recorder, s_due_ns);
+    long long due_ns = due_obj ? PyLong_AsLongLong(due_obj) : -1;
+    Py_XDECREF(due_obj);
+    int result = due_ns == -1 && PyErr_Occurred() ? -1 : 0;
+    if (result == 0 && (ns >= due_ns || PyList_GET_SIZE(records) >= self->batch)) {
+        PyObject *done = PyObject_CallFunctionObjArgs(self->due, ns_obj, (PyObject *)frame, kind, NULL);
+        result = done == NULL ? -1 : 0;
+        Py_XDECREF(done);
+    }
+    Py_DECREF(ns_obj);
+    return result;
+}
+
+/* "head" or "head,tail" as a str (``tail`` a str or NULL). */
+static PyObject *
+joined_text(const char *head, int size, PyObject *tail)
+{
+    if (tail == NULL) {
+        return PyUnicode_DecodeUTF8(head, size, NULL);
+    }
+    Buffer buffer = {NULL, 0, 0};
+    PyObject *text = NULL;
+    if (buffer_add(&buffer, head, (size_t)size) == 0 && buffer_add(&buffer, ",", 1) == 0 &&
+        buffer_add_str(&buffer, tail) == 0) {
+        text = buffer_str(&buffer);
+    }
+    PyMem_Free(buffer.data);
+    return text;
+}
+
+/* The texts of a call's arguments, "[a,b]" (with values); NULL when the Python path must decide (not an optimized
+ * frame: its f_locals mapping is what the Python path reads) or with an exception. */
+static PyObject *
+argument_texts(RawCallback *self, PyObject *site, PyFrameObject *frame)
+{
+    PyObject *names = slot(site, self->site_names);
+    if (slot(site, self->site_optimized) != Py_True || names == NULL || !PyTuple_CheckExact(names)) {
+        return NULL;
+    }
+    Buffer buffer = {NULL, 0, 0};
+    PyObject *result = NULL;
+    if (buffer_add(&buffer, "[", 1) < 0) {
+        return NULL;
+    }
+    for (Py_ssize_t index = 0; index < PyTuple_GET_SIZE(names); index++) {
+        PyObject *value = PyFrame_GetVar(frame, PyTuple_GET_ITEM(names, index));
+        if (value == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_NameError)) {
+                goto done;
+            }
+            PyErr_Clear(); /* unbound: shown as the Python path's MISSING is */
+            value = Py_NewRef(self->missing);
+        }
+        PyObject *text = PyObject_CallOneArg(self->text, value);
+        Py_DECREF(value);
+        int failed = text == NULL || (index && buffer_add(&buffer, ",", 1) < 0) || buffer_add_str(&buffer, text) < 0;
+        Py_XDECREF(text);
+        if (failed) {
+            goto done;
+        }
+    }
+    if (buffer_add(&buffer, "]", 1) == 0) {
+        result = buffer_str(&buffer);
+    }
+done:
+    PyMem_Free(buffer.data);
+    return result;
+}
+
+/* A call (PY_START, PY_RESUME). 1: recorded; 0: left to the Python callback (nothing changed); -1: failed. */
+static int
+fast_call(RawCallback *self, PyObject *code)
+{
+    PyObject *info = info_of(self, code);
+    if (info == NULL) {
+        return 0;
+    }
+    PyObject *site = slot(info, self->info_raw_site), *fields = slot(info, self->info_call_fields);
+    if (site == NULL || site == Py_None || fields == NULL || fields == Py_None ||
+        slot(info, self->info_stdlib) != Py_False || slot(info, self->info_silent) != Py_False ||
+        !site_registered(self, site)) {
+        Py_DECREF(info);
+        return 0;
+    }
+    Py_INCREF(site);
+    Py_DECREF(info);
+    PyObject *state = thread_state(self);
+    if (state == NULL) {
+        Py_DECREF(site);
+        return 0;
+    }
+    int result = 0;
+    PyObject *arguments = NULL, *text = NULL, *entry = NULL, *count = NULL, *top = NULL;
+    PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
+    PyFrameObject *back = NULL, *frame = PyThreadState_GetFrame(PyThreadState_Get());
+    Py_ssize_t depth = PyList_GET_SIZE(frames);
+    if (frame == NULL || depth == 0) {
+        goto leave; /* (no frame chain yet: the Python path counts the frames) */
+    }
+    top = Py_NewRef(PyList_GET_ITEM(frames, depth - 1));
+    back = PyFrame_GetBack(frame);
+    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3 || (PyObject *)back != PyTuple_GET_ITEM(top, 0)) {
+        goto leave; /* its caller isn't the innermost recorded call: the Python path walks the chain */
+    }
+    long long caller_count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1));
+    long ref = PyLong_AsLong(slot(site, self->site_ref));
+    if (PyErr_Occurred()) {
+        goto leave;
+    }
+    long long ns = perf_counter_ns(); /* (before the texts, as the Python step takes it) */
+    if (self->values) {
+        arguments = argument_texts(self, site, frame);
+        if (arguments == NULL) {
+            goto leave;
+        }
+    }
+    /* Decided: from here on the call is recorded here. */
+    result = -1;
+    PyObject *calls = PyObject_GetAttr(self->context, s_calls);
+    PyObject *more = calls ? PyNumber_Add(calls, one) : NULL;
+    Py_XDECREF(calls);
+    if (more == NULL || PyObject_SetAttr(self->context, s_calls, more) < 0) {
+        Py_XDECREF(more);
+        goto leave;
+    }
+    Py_DECREF(more);
+    count = PyLong_FromLongLong(caller_count + 1);
+    entry = count ? PyTuple_Pack(3, (PyObject *)frame, count, site) : NULL;
+    if (entry == NULL || PyList_Append(frames, entry) < 0) {
+        goto leave;
+    }
+    char head[96];
+    int size = put_int(head, caller_count);
+    head[size++] = ',';
+    size += put_int(head + size, ref);
+    head[size++] = ',';
+    size += put_int(head + size, PyFrame_GetLineNumber(frame));
+    text = joined_text(head, size, arguments);
+    if (text == NULL || append_record(self, records, site, ns, text, frame, s_call) < 0) {
+        goto leave;
+    }
+    result = 1;
+leave:
+    if (result == 0) {
+        PyErr_Clear();
+    }
+    Py_DECREF(frames);
+    Py_DECREF(records);
+    Py_XDECREF(top);
+    Py_XDECREF(frame);
+    Py_XDECREF(back);
+    Py_XDECREF(arguments);
+    Py_XDECREF(text);
+    Py_XDECREF(entry);
+    Py_XDECREF(count);
+    Py_DECREF(site);
+    Py_DECREF(state);
+    return result;
+}
+
+/* The frame leaves: its depth entry goes (an event of it on the normal path made one), as the Python callback does. */
+static int
+forget_frame(PyObject *known, PyFrameObject *frame)
+{
+    PyObject *key = PyLong_FromVoidPtr(frame);
+    if (key == NULL) {
+        return -1;
+    }
+    int found = PyDict_Contains(known, key);
+    int result = found > 0 ? PyDict_DelItem(known, key) : found;
+    Py_DECREF(key);
+    return result;
+}
+
+/* A return (PY_RETURN, PY_YIELD) of ``value``. 1: recorded; 0: left to the Python callback; -1: failed. */
+static int
+fast_return(RawCallback *self, PyObject *code, PyObject *value)
+{
+    PyObject *info = info_of(self, code);
+    if (info == NULL) {
+        return 0;
+    }
+    PyObject *raw_site = slot(info, self->info_raw_site);
+    int raw = raw_site != NULL && raw_site != Py_None && slot(info, self->info_silent) == Py_False;
+    Py_DECREF(info);
+    if (!raw) {
+        return 0;
+    }
+    PyObject *state = thread_state(self);
+    if (state == NULL) {
+        return 0;
+    }
+    int result = 0;
+    PyObject *bytecode = NULL, *value_text = NULL, *text = NULL, *top = NULL;
+    PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
+    PyFrameObject *frame = PyThreadState_GetFrame(PyThreadState_Get());
+    Py_ssize_t depth = PyList_GET_SIZE(frames);
+    if (depth == 0 || frame == NULL) {
+        goto leave;
+    }
+    top = Py_NewRef(PyList_GET_ITEM(frames, depth - 1));
+    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3 || PyTuple_GET_ITEM(top, 0) != (PyObject *)frame) {
+        goto leave; /* its call wasn't recorded (it started before tracing): the Python path finds its count */
+    }
+    PyObject *site = PyTuple_GET_ITEM(top, 2);
+    long long count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1));
+    if ((count == -1 && PyErr_Occurred()) || !site_registered(self, site)) {
+        goto leave;
+    }
+    long ref = PyLong_AsLong(slot(site, self->site_ref));
+    int lasti = PyFrame_GetLasti(frame);
+    bytecode = PyCode_GetCode((PyCodeObject *)code);
+    if ((ref == -1 && PyErr_Occurred()) || bytecode == NULL || !PyBytes_Check(bytecode)) {
+        goto leave;
+    }
+    int normal = lasti >= 0 && lasti < PyBytes_GET_SIZE(bytecode) &&
+                 self->returns[(unsigned char)PyBytes_AS_STRING(bytecode)[lasti]];
+    long long ns = perf_counter_ns();
+    if (self->values) {
+        value_text = PyObject_CallOneArg(self->text, value);
+        if (value_text == NULL) {
+            goto leave;
+        }
+    }
+    /* Decided: from here on the return is recorded here. */
+    result = -1;
+    if (PyList_GET_SIZE(frames) != depth || PyList_GET_ITEM(frames, depth - 1) != top) {
+        goto leave; /* (a value's text changed the chain: not expected, but not to be misrecorded either) */
+    }
+    /* As list.pop() does, without giving memory back (``top`` holds the entry's reference now) */
+    Py_SET_SIZE(frames, depth - 1);
+    Py_DECREF(top);
+    char head[96];
+    int size = put_int(head, count - 1);
+    head[size++] = ',';
+    size += put_int(head + size, ref);
+    head[size++] = ',';
+    size += put_int(head + size, PyFrame_GetLineNumber(frame));
+    head[size++] = ',';
+    head[size++] = normal ? '1' : '0';
+    text = joined_text(head, size, value_text);
+    if (text == NULL || append_record(self, records, self->marker, ns, text, frame, s_return) < 0) {
+        goto leave;
+    }
+    if (self->known != Py_None && forget_frame(self->known, frame) < 0) {
+        goto leave;
+    }
+    result = 1;
+leave:
+    if (result == 0) {
+        PyErr_Clear();
+    }
+    Py_DECREF(frames);
+    Py_DECREF(records);
+    Py_XDECREF(frame);
+    Py_XDECREF(top);
+    Py_XDECREF(bytecode);
+    Py_XDECREF(value_text);
+    Py_XDECREF(text);
+    Py_DECREF(state);
+    return result;
+}
+
+static PyObject *
+raw_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    RawCallback *self = (RawCallback *)callable;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames == NULL && nargs == (self->event == RETURN_EVENT ? 3 : 2) && PyCode_Check(args[0]) &&
+        PySet_GET_SIZE(self->gate) == 0) {
+        int done = self->event == RETURN_EVENT ? fast_return(self, args[0], args[2]) : fast_call(self, args[0]);
+        if (done < 0) {
+            return NULL;
+        }
+        if (done > 0) {
+            Py_RETURN_NONE;
+        }
+    }
+    return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
+}
+
+static int
+raw_traverse(RawCallback *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->fallback);
+    Py_VISIT(self->infos);
+    Py_VISIT(self->gate);
+    Py_VISIT(self->context);
+    Py_VISIT(self->recorder);
+    Py_VISIT(self->due);
+    Py_VISIT(self->marker);
+    Py_VISIT(self->text);
+    Py_VISIT(self->missing);
+    Py_VISIT(self->known);
+    Py_VISIT(self->info_type);
+    Py_VISIT(self->state_type);
+    Py_VISIT(self->site_type);
+    return 0;
+}
+
+static int
+raw_clear(RawCallback *self)
+{
+    Py_CLEAR(self->fallback);
+    Py_CLEAR(self->infos);
+    Py_CLEAR(self->gate);
+    Py_CLEAR(self->context);
+    Py_CLEAR(self->recorder);
+    Py_CLEAR(self->due);
+    Py_CLEAR(self->marker);
+    Py_CLEAR(self->text);
+    Py_CLEAR(self->missing);
+    Py_CLEAR(self->known);
+    Py_CLEAR(self->info_type);
+    Py_CLEAR(self->state_type);
+    Py_CLEAR(self->site_type);
+    return 0;
+}
+
+static void
+raw_dealloc(RawCallback *self)
+{
+    PyObject_GC_UnTrack(self);
+    raw_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyObject *
+raw_repr(RawCallback *self)
+{
+    return PyUnicode_FromFormat("<compiled raw %s callback over %R>", self->event == CALL_EVENT ? "call" : "return",
+                                self->fallback);
+}
+
+static PyTypeObject RawCallbackType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "hunter._speedups.RawCallback",
+    .tp_basicsize = sizeof(RawCallback),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "A raw recording callback: the common case compiled, anything else to the Python callback.",
+    .tp_vectorcall_offset = offsetof(RawCallback, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_traverse = (traverseproc)raw_traverse,
+    .tp_clear = (inquiry)raw_clear,
+    .tp_dealloc = (destructor)raw_dealloc,
+    .tp_repr = (reprfunc)raw_repr,
+};
+
+/* Read the slot offsets of the three record classes; 0, or -1 with an exception. */
+static int
+read_offsets(RawCallback *self)
+{
+    struct {
+        Py_ssize_t *offset;
+        PyTypeObject *type;
+        const char *name;
+    } slots[] = {
+        {&self->info_raw_site, self->info_type, "raw_site"},
+        {&self->info_call_fields, self->info_type, "call_fields"},
+        {&self->info_stdlib, self->info_type, "stdlib"},
+        {&self->info_silent, self->info_type, "has_silent_frames"},
+        {&self->state_thread, self->state_type, "thread"},
+        {&self->state_raw_name, self->state_type, "raw_name"},
+        {&self->state_frames, self->state_type, "frames"},
+        {&self->state_records, self->state_type, "records"},
+        {&self->site_table, self->site_type, "table"},
+        {&self->site_ref, self->site_type, "ref"},
+        {&self->site_names, self->site_type, "names"},
+        {&self->site_optimized, self->site_type, "optimized"},
+    };
+    for (size_t index = 0; index < sizeof(slots) / sizeof(slots[0]); index++) {
+        *slots[index].offset = slot_offset(slots[index].type, slots[index].name);
+        if (*slots[index].offset < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "marker", "text",
+                               "missing", "known", "batch", "return_opcodes", "types", NULL};
+    int event;
+    PyObject *fallback, *infos, *gate, *context, *recorder, *due, *marker, *text, *missing, *known, *opcodes;
+    PyTypeObject *info_type, *state_type, *site_type;
+    Py_ssize_t batch;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOOnO(O!O!O!):raw_callback", keywords, &event,
+                                     &fallback, &PyDict_Type, &infos, &PySet_Type, &gate, &context, &recorder, &due,
+                                     &marker, &text, &missing, &known, &batch, &opcodes, &PyType_Type, &info_type,
+                                     &PyType_Type, &state_type, &PyType_Type, &site_type)) {
+        return NULL;
+    }
+    if (event != CALL_EVENT && event != RETURN_EVENT) {
+        PyErr_SetString(PyExc_ValueError, "event is CALL or RETURN");
+        return NULL;
+    }
+    PyObject *values = PyObject_GetAttrString(recorder, "values");
+    int values_on = values ? PyObject_IsTrue(values) : -1;
+    Py_XDECREF(values);
+    if (values_on < 0) {
+        return NULL;
+    }
+    RawCallback *self = PyObject_GC_New(RawCallback, &RawCallbackType);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->vectorcall = raw_vectorcall;
+    self->event = event;
+    self->values = values_on;
+    self->fallback = Py_NewRef(fallback);
+    self->infos = Py_NewRef(infos);
+    self->gate = Py_NewRef(gate);
+    self->context = Py_NewRef(context);
+    self->recorder = Py_NewRef(recorder);
+    self->due = Py_NewRef(due);
+    self->marker = Py_NewRef(marker);
+    self->text = Py_NewRef(text);
+    self->missing = Py_NewRef(missing);
+    self->known = Py_NewRef(known);
+    self->info_type = (PyTypeObject *)Py_NewRef(info_type);
+    self->state_type = (PyTypeObject *)Py_NewRef(state_type);
+    self->site_type = (PyTypeObject *)Py_NewRef(site_type);
+    self->batch = batch;
+    memset(self->returns, 0, sizeof(self->returns));
+    PyObject_GC_Track(self);
+    if (read_offsets(self) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    PyObject *iterator = PyObject_GetIter(opcodes);
+    PyObject *item;
+    while (iterator && (item = PyIter_Next(iterator)) != NULL) {
+        long opcode = PyLong_AsLong(item);
+        Py_DECREF(item);
+        if (opcode < 0 || opcode > 255) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "an opcode is 0-255");
+            }
+            break;
+        }
+        self->returns[opcode] = 1;
+    }
+    Py_XDECREF(iterator);
+    if (PyErr_Occurred()) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+intern_names(void)
+{
+    struct {
+        PyObject **slot;
+        const char *text;
+    } names[] = {
+        {&s_local, "local"},   {&s_state, "state"}, {&s__table, "_table"}, {&s_due_ns, "due_ns"},
+        {&s_calls, "calls"},   {&s__name, "_name"}, {&s_call, "call"},     {&s_return, "return"},
+    };
+    one = PyLong_FromLong(1);
+    if (one == NULL) {
+        return -1;
+    }
+    for (size_t index = 0; index < sizeof(names) / sizeof(names[0]); index++) {
+        *names[index].slot = PyUnicode_InternFromString(names[index].text);
+        if (*names[index].slot == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+#else
+#define HAS_RAW_CALLBACKS 0
+#endif
+
+static PyMethodDef speedups_methods[] = {
+    {"render", (PyCFunction)(void (*)(void))render, METH_FASTCALL,
+     "render(records, ref, t0, return_marker, thread_marker, out, entries) -> ref: raw records as a file's lines."},
+#if HAS_RAW_CALLBACKS
+    {"raw_callback", (PyCFunction)(void (*)(void))raw_callback, METH_VARARGS | METH_KEYWORDS,
+     "raw_callback(*, event, fallback, infos, gate, context, recorder, due, marker, text, missing, known, batch, "
+     "return_opcodes, types): a compiled raw recording callback over a Python one."},
+#endif
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "hunter._speedups",
+    .m_doc = "hunter's compiled hot paths (optional: the Python code does the same without them).",
+    .m_size = -1,
+    .m_methods = speedups_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+#if HAS_RAW_CALLBACKS
+    if (PyType_Ready(&RawCallbackType) < 0 || intern_names() < 0) {
+        return NULL;
+    }
+#endif
+    PyObject *module = PyModule_Create(&speedups_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(module, "RAW_CALLBACKS", HAS_RAW_CALLBACKS) < 0
+#if HAS_RAW_CALLBACKS
+        || PyModule_AddIntConstant(module, "CALL", CALL_EVENT) < 0 ||
+        PyModule_AddIntConstant(module, "RETURN", RETURN_EVENT) < 0
+#endif
+    ) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}

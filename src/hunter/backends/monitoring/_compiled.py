@@ -1,0 +1,61 @@
+"""The compiled raw recording callbacks (``hunter._speedups.raw_callback``): chosen over the Python ones when a trace
+file's recording takes the raw path.
+
+They take the common case of a raw call or return themselves and hand anything else to the Python callback
+they stand in for, so the records are the same either way (tests/test_record_raw.py compares both). Not built, or
+switched off (``hunter._engine._speedups``): the Python callbacks alone.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ..._engine import _speedups
+from ..._engine._compat import RETURN_OPCODES
+from ..._engine._recording import RETURN
+from ._codes import CodeInfo
+from ._raw import RawSteps
+from ._wiring import Wiring
+
+__all__ = ["compiled_callbacks"]
+
+_E = sys.monitoring.events
+
+
+def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Callable[..., Any]]) -> None:
+    """Put compiled stand-ins for the call and return callbacks into ``callbacks`` (the backend's, by event),
+    where they can be used: for hunter's own trace file recorder (the compiled code reads its per-thread state)."""
+    from ...record.writer import Recorder, _Site, _ThreadState
+    from ...util import MISSING
+
+    compiled = _speedups.compiled
+    recorder = raw.sink.recorder
+    if compiled is None or not compiled.RAW_CALLBACKS or not isinstance(recorder, Recorder):
+        return
+    kind: type[Any] = type(recorder)
+    if kind.arguments is not Recorder.arguments or kind.returned is not Recorder.returned:
+        return  # (a subclass that makes its texts otherwise)
+    shared: dict[str, Any] = {
+        "infos": wiring.infos,
+        "gate": wiring.gate,
+        "context": wiring.context,
+        "recorder": recorder,
+        "due": raw.sink.due,
+        "marker": RETURN,
+        "text": recorder.value_json,
+        "missing": MISSING,
+        # (where depths are counted, a frame leaving forgets its entry: see _callbacks._returns)
+        "known": wiring.context.depths.known if wiring.count_depth else None,
+        "batch": recorder.batch,
+        "return_opcodes": RETURN_OPCODES,
+        "types": (CodeInfo, _ThreadState, _Site),
+    }
+    for events, kind in (
+        ((_E.PY_START, _E.PY_RESUME), compiled.CALL),
+        ((_E.PY_RETURN, _E.PY_YIELD), compiled.RETURN),
+    ):
+        stand_in = compiled.raw_callback(event=kind, fallback=callbacks[events[0]], **shared)
+        for event in events:
+            callbacks[event] = stand_in

@@ -1,0 +1,232 @@
+"""The compiled hot paths (hunter._speedups): built, and writing exactly what the Python code writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import child_env
+
+import hunter
+import hunter._engine._recording
+import hunter.record
+from hunter import Q
+from hunter._engine import _speedups
+from hunter._engine._recording import RETURN
+from hunter.record import writer
+
+MONITORING = sys.version_info >= (3, 12)
+
+
+def test_the_compiled_hot_paths_are_built() -> None:
+    """``pip install -e .`` compiles them (a C compiler is all it takes); the raw callbacks need sys.monitoring."""
+    assert _speedups.compiled is not None, "hunter._speedups was not built: is a C compiler installed?"
+    assert _speedups.compiled.RAW_CALLBACKS == MONITORING
+
+
+def test_the_environment_can_leave_them_out() -> None:
+    code = "import hunter._engine._speedups as s; print(s.compiled is None)"
+    for value, expected in (("1", "True"), (None, "False")):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env=child_env({"HUNTER_PURE_PYTHON": value}),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert result.stdout.strip() == expected
+
+
+# -- a program of every shape the raw path meets -------------------------------------------------------------
+
+
+def leaf(value: Any) -> Any:
+    return value
+
+
+def closure_maker(value: int) -> Any:
+    def inner() -> int:
+        return value
+
+    return inner
+
+
+def counting(limit: int) -> Iterator[int]:
+    yield from range(limit)
+
+
+def forgets_its_argument(limit: int) -> Iterator[int]:
+    yield limit
+    del limit  # (resumed after this: the argument is unbound, and shown so)
+    yield 0
+
+
+def raises(value: int) -> None:
+    raise ValueError(value)
+
+
+def catches() -> str:
+    try:
+        raises(1)
+    except ValueError:
+        return "caught"
+    return "missed"
+
+
+def recursive(depth: int) -> int:
+    return depth if depth == 0 else recursive(depth - 1)
+
+
+class Thing:
+    def method(self, first: int, *rest: int, keyword: int = 1, **others: int) -> int:
+        return first + sum(rest) + keyword + sum(others.values())
+
+
+def program() -> list[Any]:
+    results: list[Any] = [leaf("text"), leaf([1, {"a": 2.5}]), closure_maker(2)(), list(counting(3))]
+    results += [list(forgets_its_argument(5)), catches(), recursive(4), Thing().method(1, 2, keyword=3, extra=4)]
+    results.append(sorted([3, 1, 2], key=leaf))  # (called from C: the caller frame is still this one)
+    worker = threading.Thread(target=leaf, args=("in a thread",), name="worker")
+    worker.start()
+    worker.join()
+    return results
+
+
+def recorded_events(path: Path, raw: bool, **options: Any) -> dict[str, list[Any]]:
+    """Record program() on one path; its events per thread (times and addresses left out: each thread's records
+    are written in their order, the threads' in the order they were written out)."""
+    hunter._engine._recording.enabled = raw
+    try:
+        with hunter.trace(Q(module=__name__, function_in=FUNCTIONS), record=str(path), **options) as tracer:
+            program()
+            assert (tracer._context is not None and tracer._context.recording is not None) is raw
+    finally:
+        hunter._engine._recording.enabled = True
+    threads: dict[str, list[Any]] = {}
+    for event in hunter.record.read(path):
+        fields = [event.kind, event.function, event.lineno, event.depth, event.instruction, event.arg, event.locals]
+        threads.setdefault(event.threadname, []).append(fields)
+    return json.loads(re.sub(r"0x[0-9a-f]+", "0x?", json.dumps(threads)))
+
+
+FUNCTIONS = (
+    "leaf",
+    "closure_maker",
+    "inner",
+    "counting",
+    "forgets_its_argument",
+    "raises",
+    "catches",
+    "recursive",
+    "method",
+    "program",
+)
+
+
+@pytest.mark.parametrize("values", [True, False], ids=["values", "no-values"])
+def test_compiled_and_python_raw_paths_write_what_events_write(tmp_path: Path, values: bool) -> None:
+    before = _speedups.compiled
+    try:
+        _speedups.use(False)
+        by_events = recorded_events(tmp_path / "events.hunt", False, record_values=values)
+        by_python = recorded_events(tmp_path / "python.hunt", True, record_values=values)
+        _speedups.use(True)
+        by_compiled = recorded_events(tmp_path / "compiled.hunt", True, record_values=values)
+    finally:
+        _speedups.compiled = before
+    assert by_python == by_events
+    assert by_compiled == by_events
+    assert [event[:2] for event in by_compiled["worker"]] == [["call", "leaf"], ["return", "leaf"]]
+    main = by_compiled["MainThread"]
+    assert len(main) > 40
+    resumed = [event[6] for event in main if event[:2] == ["call", "forgets_its_argument"]]
+    unbound = "<hunter.util.MISSING object at 0x?>"
+    assert resumed == ([{"limit": "5"}, {"limit": "5"}, {"limit": unbound}] if values else [{}, {}, {}])
+
+
+def spied_recording(path: Path, values: bool) -> tuple[int, int]:
+    """Record program() with a recorder whose Python steps count their calls: (calls recorded, Python steps)."""
+    recorder = writer.Recorder(path, values=values)
+    seen = [0]
+    arguments, returned = recorder.arguments, recorder.returned
+
+    def counted_arguments(site: Any, frame: Any) -> str:
+        seen[0] += 1
+        return arguments(site, frame)
+
+    def counted_returned(frame: Any, value: Any) -> str:
+        seen[0] += 1
+        return returned(frame, value)
+
+    recorder.arguments = counted_arguments  # type: ignore[method-assign]
+    recorder.returned = counted_returned  # type: ignore[method-assign]
+    try:
+        # (what record=PATH makes: the recorder is the only action, line events are left out)
+        kinds = ("call", "return", "exception")
+        with hunter.trace(Q(module=__name__, function_in=FUNCTIONS, kind_in=kinds), action=recorder) as tracer:
+            for _ in range(3):
+                program()
+            assert tracer._context is not None and tracer._context.recording is not None
+    finally:
+        recorder.close()
+    events = list(hunter.record.read(path))
+    return sum(1 for event in events if event.kind in ("call", "return")), seen[0]
+
+
+@pytest.mark.skipif(not MONITORING, reason="the compiled raw callbacks are sys.monitoring callbacks (3.12+)")
+@pytest.mark.parametrize("values", [True, False], ids=["values", "no-values"])
+def test_the_compiled_callbacks_take_the_calls_whose_caller_was_recorded(
+    tmp_path: Path, backend: str, values: bool
+) -> None:
+    """On the monitoring backend the compiled callbacks record every call and return but a code's first (its entry
+    is written first) and where a chain of recorded calls starts (a thread's first call, the first after an
+    exception left a frame); the Python steps record all of them otherwise."""
+    if backend != "monitoring":
+        pytest.skip("the settrace backend's raw path is Python (only the lines are rendered compiled)")
+    before = _speedups.compiled
+    try:
+        _speedups.use(True)
+        total, in_python = spied_recording(tmp_path / "compiled.hunt", values)
+        _speedups.use(False)
+        python_total, all_in_python = spied_recording(tmp_path / "python.hunt", values)
+    finally:
+        _speedups.compiled = before
+    assert total == python_total > 120
+    assert all_in_python == total
+    assert in_python <= len(FUNCTIONS) + 8, f"{in_python} of {total} calls and returns took the Python steps"
+
+
+def test_compiled_and_python_rendering_make_the_same_lines() -> None:
+    thread_marker = writer._THREAD
+    records = [
+        (None, 0, '["c",2,"a.py"]\n'),
+        ("site", 1500, "0,2,10,[1]"),
+        (RETURN, 1700, '0,2,11,1,"x\\u00e9"'),
+        (thread_marker, 7, '["t",7,null,"renamed",1]\n'),
+        ("site", 2000, "1,2,10,[2]"),
+        (RETURN, 999_999_999_999, "1,2,11,0,null"),
+    ]
+    assert _speedups.compiled is not None
+    made: list[tuple[list[str], list[str], int]] = []
+    for compiled in (_speedups.compiled, None):
+        recorder = writer.Recorder(Path.cwd() / "unused.hunt")
+        recorder._t0 = 1000
+        lines: list[str] = []
+        entries: list[str] = []
+        _speedups.compiled = compiled
+        try:
+            ref = recorder._render(list(records), 3, lines.append, entries.append)
+        finally:
+            _speedups.use(True)
+        made.append((lines, entries, ref))
+    assert made[0] == made[1]
+    assert made[0][2] == 7
+    assert made[0][0][0] == "[0,500,3,0,2,10,[1]]\n"
+    assert made[0][0][-1] == "[2,999999998999,7,1,2,11,0,null]\n"
