@@ -1,6 +1,6 @@
 """Benchmark: recording only the program's own code (``stdlib=False``) of a workload that mostly runs the stdlib.
 
-Usage: python benchmarks/recording.py [--rounds N] [--backend settrace|monitoring]...
+Usage: python benchmarks/recording.py [--rounds N] [--backend settrace|monitoring]... [--repeat N]
 
 The workload's own functions are few and call into the standard library (json, re, textwrap, fractions,
 dataclasses' generated code aside); the recording is ``record=PATH, stdlib=False`` (what ``hunter record
@@ -8,7 +8,9 @@ dataclasses' generated code aside); the recording is ``record=PATH, stdlib=False
 runs); modes are interleaved over ``--rounds`` rounds and the median is printed as a ratio to the untraced run.
 ``record-none`` records a module the workload never runs (the floor: a recording's start and stop, and judging
 each code object once); ``record-own-novalues`` is ``record-own`` without values (``--no-values``); ``record-all``
-records the standard library's calls too, for scale. CPU time of the measuring process.
+records the standard library's calls too, for scale. CPU time of the measuring process. ``--repeat N`` runs the
+workload N times in each measurement (traced: in one recording), for the cost of a longer run, where a recording's
+start and stop and judging each code object weigh less.
 """
 
 from __future__ import annotations
@@ -55,10 +57,15 @@ def workload() -> Callable[[], Any]:
     return report
 
 
-def measure(mode: str, output: str) -> float:
+def measure(mode: str, output: str, repeat: int) -> float:
     """The median of 3 timed runs under ``mode`` (after a warm-up run)."""
-    run = workload()
-    run()
+    once = workload()
+    once()
+
+    def run() -> None:
+        for _ in range(repeat):
+            once()
+
     times = []
     for index in range(3):
         if mode == "untraced":
@@ -87,21 +94,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backend", action="append", choices=("settrace", "monitoring"))
+    parser.add_argument("--repeat", type=int, default=1, help="workload runs per measurement (default 1)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
-        print(json.dumps(measure(options.child[0], options.child[1])))
+        print(json.dumps(measure(options.child[0], options.child[1], options.repeat)))
         return
     backends = options.backend or (["monitoring", "settrace"] if hasattr(sys, "monitoring") else ["settrace"])
     directory = tempfile.mkdtemp(prefix="hunter-bench-record-")
-    print(f"Python {sys.version.split()[0]}, cpu time, median of {options.rounds} interleaved rounds")
+    print(
+        f"Python {sys.version.split()[0]}, cpu time, median of {options.rounds} interleaved rounds,"
+        f" {options.repeat} workload run(s) per measurement"
+    )
     for backend in backends:
         env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHONHUNTER")}
         env["PYTHONHUNTERCONFIG"] = f'backend="{backend}"'
         times: dict[str, list[float]] = {mode: [] for mode in MODES}
         for _ in range(options.rounds):
             for mode in MODES:
-                argv = [sys.executable, __file__, "--child", mode, os.path.join(directory, mode)]
+                argv = [sys.executable, __file__, "--repeat", str(options.repeat), "--child", mode]
+                argv.append(os.path.join(directory, mode))
                 output = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
                 times[mode].append(float(output.strip().splitlines()[-1]))
         base = statistics.median(times["untraced"])

@@ -179,7 +179,8 @@ render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return ref_obj;
 }
 
-#if PY_VERSION_HEX >= 0x030C0000
+/* (Not on free-threaded builds: the fast path reads and shrinks lists that other threads may change.) */
+#if PY_VERSION_HEX >= 0x030C0000 && !defined(Py_GIL_DISABLED)
 #define HAS_RAW_CALLBACKS 1
 
 /* -- slots of hunter's records ---------------------------------------------------------------------------- */
