@@ -452,6 +452,10 @@ fast_call(RawCallback *self, PyObject *code)
             goto leave;
         }
     }
+    int lineno = PyFrame_GetLineNumber(frame);
+    if (lineno < 0 || PyList_GET_SIZE(frames) != depth || PyList_GET_ITEM(frames, depth - 1) != top) {
+        goto leave; /* (no line: the Python path writes what f_lineno says; a value's text changed the chain) */
+    }
     /* Decided: from here on the call is recorded here. */
     result = -1;
     PyObject *calls = PyObject_GetAttr(self->context, s_calls);
@@ -472,7 +476,7 @@ fast_call(RawCallback *self, PyObject *code)
     head[size++] = ',';
     size += put_int(head + size, ref);
     head[size++] = ',';
-    size += put_int(head + size, PyFrame_GetLineNumber(frame));
+    size += put_int(head + size, lineno);
     text = joined_text(head, size, arguments);
     if (text == NULL || append_record(self, records, site, ns, text, frame, s_call) < 0) {
         goto leave;
@@ -560,11 +564,12 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
             goto leave;
         }
     }
+    int lineno = PyFrame_GetLineNumber(frame);
+    if (lineno < 0 || PyList_GET_SIZE(frames) != depth || PyList_GET_ITEM(frames, depth - 1) != top) {
+        goto leave; /* (no line: the Python path writes what f_lineno says; a value's text changed the chain) */
+    }
     /* Decided: from here on the return is recorded here. */
     result = -1;
-    if (PyList_GET_SIZE(frames) != depth || PyList_GET_ITEM(frames, depth - 1) != top) {
-        goto leave; /* (a value's text changed the chain: not expected, but not to be misrecorded either) */
-    }
     /* As list.pop() does, without giving memory back (``top`` holds the entry's reference now) */
     Py_SET_SIZE(frames, depth - 1);
     Py_DECREF(top);
@@ -573,7 +578,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     head[size++] = ',';
     size += put_int(head + size, ref);
     head[size++] = ',';
-    size += put_int(head + size, PyFrame_GetLineNumber(frame));
+    size += put_int(head + size, lineno);
     head[size++] = ',';
     head[size++] = normal ? '1' : '0';
     text = joined_text(head, size, value_text);
