@@ -68,7 +68,7 @@ class CodeJudge:
 
     def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
         """The verdicts for ``frame``'s code and its static event fields (module, filename, stdlib) to pre-fill."""
-        facts = Event(frame, "call", None, 0, 0, self._threading_support)
+        facts = call_facts(frame, self._threading_support)
         # Fixed per code object and costly to derive per event (globals lookup, path checks): done once.
         static = {"module": facts.module, "filename": facts.filename, "stdlib": facts.stdlib}
         if is_hunter_frame(frame):
@@ -94,6 +94,26 @@ class CodeJudge:
         except Exception as exc:  # an odd predicate: no ceiling, every event is delivered
             let_through(exc)
             return None
+
+
+def call_facts(frame: FrameType, threading_support: bool | None) -> Event:
+    """``Event(frame, "call", None, 0, 0, threading_support)``, made as the backends make events (from its fields:
+    ``Event.__init__`` costs a few µs, paid for every code object a trace meets)."""
+    facts: Event = _new_event(Event)
+    facts.__dict__ = {
+        "frame": frame,
+        "kind": "call",
+        "builtin": False,
+        "arg": None,
+        "tracer": None,
+        "depth": 0,
+        "calls": 0,
+        "threading_support": threading_support,
+    }
+    return facts
+
+
+_new_event = object.__new__
 
 
 def handler_for_code(judge: CodeJudge, frame: FrameType) -> Callable[[Event], Any]:

@@ -14,6 +14,7 @@ __all__ = ["compiled", "use"]
 
 
 def _load() -> ModuleType | None:
+    """The built module, unless the environment leaves it out."""
     if os.environ.get("HUNTER_PURE_PYTHON"):
         return None
     try:

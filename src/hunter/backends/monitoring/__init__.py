@@ -23,7 +23,8 @@ Exceptions and unwinding can only be switched on interpreter-wide, and only are 
 
 One module per concern: ``_backend`` (lifecycle and nesting), ``_tools`` (tool-id ownership), ``_codes``
 (per-code records), ``_threads`` (new threads' start), ``_callbacks`` (the callbacks, per event family),
-``_wiring`` (what they share), ``_raw`` (calls and returns recorded for a timeline without building events).
+``_wiring`` (what they share), ``_raw`` (calls and returns recorded for a timeline without building events),
+``_compiled`` (the compiled stand-ins of the raw call and return callbacks, from ``hunter._speedups``).
 """
 
 from __future__ import annotations

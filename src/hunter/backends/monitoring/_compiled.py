@@ -34,8 +34,8 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
     recorder = raw.sink.recorder
     if compiled is None or not compiled.RAW_CALLBACKS or not isinstance(recorder, Recorder):
         return
-    kind: type[Any] = type(recorder)
-    if kind.arguments is not Recorder.arguments or kind.returned is not Recorder.returned:
+    recorder_type: type[Any] = type(recorder)
+    if recorder_type.arguments is not Recorder.arguments or recorder_type.returned is not Recorder.returned:
         return  # (a subclass that makes its texts otherwise)
     shared: dict[str, Any] = {
         "infos": wiring.infos,
@@ -52,10 +52,10 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "return_opcodes": RETURN_OPCODES,
         "types": (CodeInfo, _ThreadState, _Site),
     }
-    for events, kind in (
+    for events, which in (
         ((_E.PY_START, _E.PY_RESUME), compiled.CALL),
         ((_E.PY_RETURN, _E.PY_YIELD), compiled.RETURN),
     ):
-        stand_in = compiled.raw_callback(event=kind, fallback=callbacks[events[0]], **shared)
+        stand_in = compiled.raw_callback(event=which, fallback=callbacks[events[0]], **shared)
         for event in events:
             callbacks[event] = stand_in
