@@ -366,6 +366,29 @@ joined_text(const char *head, int size, PyObject *tail)
     return text;
 }
 
+/* The frame's line, when it has one and the thread's chain of recorded calls still ends in ``top`` (``depth`` long);
+ * else -1: the Python path decides (it writes what f_lineno says; a value's text changed the chain, unexpectedly). */
+static int
+line_if_unchanged(PyFrameObject *frame, PyObject *frames, Py_ssize_t depth, PyObject *top)
+{
+    if (PyList_GET_SIZE(frames) != depth || PyList_GET_ITEM(frames, depth - 1) != top) {
+        return -1;
+    }
+    int lineno = PyFrame_GetLineNumber(frame);
+    return lineno < 0 ? -1 : lineno;
+}
+
+/* A record's text up to its line: "depth,code ref,line"; the number of characters written. */
+static int
+record_head(char *head, long long depth, long ref, int lineno)
+{
+    int size = put_int(head, depth);
+    head[size++] = ',';
+    size += put_int(head + size, ref);
+    head[size++] = ',';
+    return size + put_int(head + size, lineno);
+}
+
 /* The texts of a call's arguments, "[a,b]" (with values); NULL when the Python path must decide (not an optimized
  * frame: its f_locals mapping is what the Python path reads) or with an exception. */
 static PyObject *
@@ -452,9 +475,9 @@ fast_call(RawCallback *self, PyObject *code)
             goto leave;
         }
     }
-    int lineno = PyFrame_GetLineNumber(frame);
-    if (lineno < 0 || PyList_GET_SIZE(frames) != depth || PyList_GET_ITEM(frames, depth - 1) != top) {
-        goto leave; /* (no line: the Python path writes what f_lineno says; a value's text changed the chain) */
+    int lineno = line_if_unchanged(frame, frames, depth, top);
+    if (lineno < 0) {
+        goto leave;
     }
     /* Decided: from here on the call is recorded here. */
     result = -1;
@@ -472,11 +495,7 @@ fast_call(RawCallback *self, PyObject *code)
         goto leave;
     }
     char head[96];
-    int size = put_int(head, caller_count);
-    head[size++] = ',';
-    size += put_int(head + size, ref);
-    head[size++] = ',';
-    size += put_int(head + size, lineno);
+    int size = record_head(head, caller_count, ref, lineno);
     text = joined_text(head, size, arguments);
     if (text == NULL || append_record(self, records, site, ns, text, frame, s_call) < 0) {
         goto leave;
@@ -564,9 +583,9 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
             goto leave;
         }
     }
-    int lineno = PyFrame_GetLineNumber(frame);
-    if (lineno < 0 || PyList_GET_SIZE(frames) != depth || PyList_GET_ITEM(frames, depth - 1) != top) {
-        goto leave; /* (no line: the Python path writes what f_lineno says; a value's text changed the chain) */
+    int lineno = line_if_unchanged(frame, frames, depth, top);
+    if (lineno < 0) {
+        goto leave;
     }
     /* Decided: from here on the return is recorded here. */
     result = -1;
@@ -574,11 +593,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     Py_SET_SIZE(frames, depth - 1);
     Py_DECREF(top);
     char head[96];
-    int size = put_int(head, count - 1);
-    head[size++] = ',';
-    size += put_int(head + size, ref);
-    head[size++] = ',';
-    size += put_int(head + size, lineno);
+    int size = record_head(head, count - 1, ref, lineno);
     head[size++] = ',';
     head[size++] = normal ? '1' : '0';
     text = joined_text(head, size, value_text);
