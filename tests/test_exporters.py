@@ -1138,3 +1138,47 @@ def test_min_duration_is_checked() -> None:
     for bad in (-1, "1ms", True, float("nan")):
         with pytest.raises(ValueError, match="min_duration"):
             ChromeTrace(os.devnull, min_duration=bad)
+
+
+def _stand_in() -> None:
+    """A function whose code a made-up frame runs (below)."""
+
+
+def _later() -> None:
+    """Another one."""
+
+
+class _MadeUpFrame:
+    """What an exporter reads of a frame, for a frame whose memory is to hold another frame later."""
+
+    def __init__(self, code: Any, back: Any) -> None:
+        self.f_code, self.f_back, self.f_globals = code, back, globals()
+        self.f_lineno, self.f_lasti, self.f_locals, self.f_trace = code.co_firstlineno, 0, {}, None
+
+
+def test_an_open_call_whose_frame_memory_holds_another_frame_is_closed(tmp_path: Path) -> None:
+    """Without returns (``kind="call"``) a call stays open until a later call shows it ended. Its frame may be gone
+    by then and its memory hold a frame made later (asyncio's task step, made when first asked for): the later call
+    must not pass for one made inside the ended call because that caller frame has its id."""
+    from hunter.event import Event
+
+    path = tmp_path / "reused.json"
+    exporter = ChromeTrace(str(path), args=False)
+    caller = _MadeUpFrame(_later.__code__, sys._getframe())
+    ended = _MadeUpFrame(_stand_in.__code__, caller)
+    exporter(Event(caller, "call", None))
+    exporter(Event(ended, "call", None))  # (its return is never seen)
+    ended.f_code = _later.__code__  # the same memory, another frame now: the caller of the next call
+    exporter(Event(_MadeUpFrame(_later.__code__, ended), "call", None))
+    exporter.close()
+    events = [event for event in load_strict(path) if event["ph"] in "BEX"]
+    assert [(event["name"], event["args"]["unfinished"]) for event in events] == [
+        ("_stand_in", "return not seen"),
+        ("_later", "tracing ended"),
+        ("_later", "tracing ended"),
+    ]
+    roots = check_timeline(load_strict(path))
+    (forest,) = roots.values()
+    assert [(node.name, [child.name for child in node.children]) for node in forest] == [
+        ("_later", ["_stand_in", "_later"])
+    ]

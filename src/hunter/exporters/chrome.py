@@ -38,6 +38,14 @@ _TASK_TIDS = TASK_TIDS
 #: the builtin and the detached keys.
 _RAW_DEPTH = -(1 << 61)
 
+
+def _frame_key(frame: FrameType) -> int:
+    """The stack key of a call of Python code: its frame's id and its code's. A call whose return is not seen stays
+    on the stack after its frame is gone, and the frame's memory may hold another frame by then (a caller made
+    lazily: a coroutine's task step); by the id alone the new frame would pass for the call's."""
+    return id(frame) | (id(frame.f_code) << 64)
+
+
 #: What ChromeTrace knows of a code object, for its call lines: ``(static, name, spec, filename, tail)``.
 #: ``static`` is the B line's fixed part (name, category, location; its ``args`` left open), ``name`` the
 #: ``"name":...`` member of its E line, ``spec`` the parameters (see ``argument_spec``), ``filename`` for
@@ -233,7 +241,7 @@ class ChromeTrace(TimelineWriter):
                 code = frame.f_code
                 known = self._codes.get(id(code))
                 site = known[1] if known is not None and known[0] is code else self._describe(code, event)
-                key = id(frame)
+                key = _frame_key(frame)
                 static = site[0]
                 # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
                 # the name and the args of the B event, and must see every call of one function as the same.
@@ -251,7 +259,7 @@ class ChromeTrace(TimelineWriter):
             state.starts.append(now)
         elif kind == "return":
             state.no_return_yet = False
-            key = -id(frame) if event.builtin else id(frame)
+            key = -id(frame) if event.builtin else _frame_key(frame)
             if not stack or (stack[-1] != key and not self._ended_above(state, key)):
                 return  # the call happened before tracing started (nothing was queued), or isn't open
             now = _perf_ns()
@@ -444,7 +452,7 @@ class ChromeTrace(TimelineWriter):
         elif event.builtin:
             key = -id(frame)
         else:
-            key = id(frame)
+            key = _frame_key(frame)
             stack = state.stack
             if stack and type(stack[-1]) is not int:
                 # The innermost open call was recorded raw (no frame to compare): the exception is its own, or of
@@ -617,15 +625,16 @@ class ChromeTrace(TimelineWriter):
         back = frame.f_back
         if back is not None:
             top = state.stack[-1]
-            if top == id(back) or top == -id(back):
+            if top == _frame_key(back) or top == -id(back):
                 return
         self._prune(state, frame)
 
     def _prune(self, state: ThreadState, frame: Any) -> None:
         """Close open calls that are not callers of ``frame`` any more (their returns never came)."""
-        callers: set[int] = set()
+        callers: set[int] = set()  # (the keys of a Python call and of a builtin call that each caller may have)
         current = frame.f_back
         while current is not None:
+            callers.add(_frame_key(current))
             callers.add(id(current))
             current = current.f_back
         stack = state.stack
