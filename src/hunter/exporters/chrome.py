@@ -241,7 +241,7 @@ class ChromeTrace(TimelineWriter):
                 code = frame.f_code
                 known = self._codes.get(id(code))
                 site = known[1] if known is not None and known[0] is code else self._describe(code, event)
-                key = _frame_key(frame)
+                key = id(frame) | (id(code) << 64)  # (_frame_key, inlined)
                 static = site[0]
                 # The argument values go with the call's end (see _name_entry): speedscope tells functions apart by
                 # the name and the args of the B event, and must see every call of one function as the same.
@@ -259,7 +259,7 @@ class ChromeTrace(TimelineWriter):
             state.starts.append(now)
         elif kind == "return":
             state.no_return_yet = False
-            key = -id(frame) if event.builtin else _frame_key(frame)
+            key = -id(frame) if event.builtin else id(frame) | (id(frame.f_code) << 64)  # (_frame_key, inlined)
             if not stack or (stack[-1] != key and not self._ended_above(state, key)):
                 return  # the call happened before tracing started (nothing was queued), or isn't open
             now = _perf_ns()
