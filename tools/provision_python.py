@@ -76,19 +76,26 @@ def add_headers(version: str) -> None:
     """Give an interpreter provisioned before the headers were part of it its C headers (no-op when it has them)."""
     if headers_path(version).exists() or not interpreter_path(version).exists():
         return
-    state = prepare_apt()
-    downloads = CACHE / f"debs-{version}-dev"
-    shutil.rmtree(downloads, ignore_errors=True)
-    downloads.mkdir(parents=True)
-    run(["apt-get", *apt_options(state), "download", f"libpython{version}-dev"], cwd=downloads)
-    unpacked = CACHE / f"{version}-dev.partial"
-    shutil.rmtree(unpacked, ignore_errors=True)
-    for deb in sorted(downloads.glob("*.deb")):
-        run(["dpkg", "-x", str(deb), str(unpacked)])
+    unpacked = unpack_packages(prepare_apt(), f"{version}-dev", [f"libpython{version}-dev"])
     use_own_pyconfig(unpacked, version)
     shutil.copytree(unpacked / "usr" / "include", CACHE / version / "usr" / "include", dirs_exist_ok=True)
     shutil.rmtree(unpacked, ignore_errors=True)
+
+
+def unpack_packages(state: Path, name: str, packages: list[str]) -> Path:
+    """Download Debian ``packages`` and unpack them all into a fresh folder of the cache (``NAME.partial``): the
+    caller moves it into place or takes from it, so that a broken run leaves no half-tree where it counts."""
+    downloads = CACHE / f"debs-{name}"
     shutil.rmtree(downloads, ignore_errors=True)
+    downloads.mkdir(parents=True)
+    run(["apt-get", *apt_options(state), "download", *packages], cwd=downloads)
+    unpacked = CACHE / f"{name}.partial"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    unpacked.mkdir()
+    for deb in sorted(downloads.glob("*.deb")):
+        run(["dpkg", "-x", str(deb), str(unpacked)])
+    shutil.rmtree(downloads, ignore_errors=True)
+    return unpacked
 
 
 def interpreter_path(version: str) -> Path:
@@ -191,16 +198,8 @@ def provision(version: str) -> Path:
     if python.exists() and pip_wheel(version):
         return python
     state = prepare_apt()
-    downloads = CACHE / f"debs-{version}"
-    shutil.rmtree(downloads, ignore_errors=True)
-    downloads.mkdir(parents=True)
-    run(["apt-get", *apt_options(state), "download", *python_packages(version), *C_LIBRARIES], cwd=downloads)
-    # Unpack into a fresh folder and move it into place only when complete, so a broken run leaves no half-tree.
-    building = CACHE / f"{version}.partial"
-    shutil.rmtree(building, ignore_errors=True)
-    building.mkdir()
-    for deb in sorted(downloads.glob("*.deb")):
-        run(["dpkg", "-x", str(deb), str(building)])
+    # Unpacked into a fresh folder, moved into place only when complete.
+    building = unpack_packages(state, version, [*python_packages(version), *C_LIBRARIES])
     use_own_pyconfig(building, version)
     libraries = building / MULTIARCH
     binary = building / "usr" / "bin" / f"python{version}"
@@ -219,7 +218,6 @@ def provision(version: str) -> Path:
         raise RuntimeError(f"the unpacked libc has no loader at {libraries}")
     shutil.rmtree(CACHE / version, ignore_errors=True)
     building.rename(CACHE / version)
-    shutil.rmtree(downloads, ignore_errors=True)
     check = subprocess.run(
         [str(python), "-c", "import ssl, sqlite3, ctypes, decimal, venv"], capture_output=True, text=True
     )
