@@ -6,6 +6,7 @@ import io
 import json
 import re
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -395,9 +396,7 @@ class _RacingChrome(CountingChrome):
     def describe(self, code: Any, module: str, filename: str) -> Any:
         if not self.raced and code.co_name == "leaf":
             self.raced = True
-            # (threading: a thread started while tracing is traced, on settrace too)
-            import threading
-
+            # (a thread started while tracing is traced, on settrace too)
             other = threading.Thread(target=self.run_leaf)
             other.start()
             other.join()
