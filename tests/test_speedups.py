@@ -84,6 +84,12 @@ def recursive(depth: int) -> int:
     return depth if depth == 0 else recursive(depth - 1)
 
 
+def two_ways(early: bool) -> str:
+    if early:
+        return "early"  # (a return of its own line: lines are kept per return instruction)
+    return "late"
+
+
 class Thing:
     def method(self, first: int, *rest: int, keyword: int = 1, **others: int) -> int:
         return first + sum(rest) + keyword + sum(others.values())
@@ -93,6 +99,7 @@ def program() -> list[Any]:
     results: list[Any] = [leaf("text"), leaf([1, {"a": 2.5}]), closure_maker(2)(), list(counting(3))]
     results += [list(forgets_its_argument(5)), catches(), recursive(4), Thing().method(1, 2, keyword=3, extra=4)]
     results.append(sorted([3, 1, 2], key=leaf))  # (called from C: the caller frame is still this one)
+    results += [two_ways(True), two_ways(False), two_ways(True)]
     worker = threading.Thread(target=leaf, args=("in a thread",), name="worker")
     worker.start()
     worker.join()
@@ -125,6 +132,7 @@ FUNCTIONS = (
     "raises",
     "catches",
     "recursive",
+    "two_ways",
     "method",
     "program",
 )

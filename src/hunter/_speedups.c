@@ -19,6 +19,7 @@
 #include <Python.h>
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +98,20 @@ put_int(char *out, long long value)
     return size;
 }
 
+/* A Python int as a long long, or -1 with an exception. Times (ns) are ints of two 30-bit digits, which
+ * PyLong_AsLongLong converts through a byte array before 3.13; this reads their digits. */
+static long long
+as_long_long(PyObject *number)
+{
+    int overflow;
+    long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError, "a number beyond a long long");
+        return -1;
+    }
+    return value;
+}
+
 /* -- render ----------------------------------------------------------------------------------------------- */
 
 /* One record's line into ``out``: "[kind,time,thread,text]\n". */
@@ -136,7 +151,7 @@ render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *records = args[0], *marker = args[3], *thread_marker = args[4], *out = args[5], *entries = args[6];
     PyObject *ref_obj = Py_NewRef(args[1]);
     long long ref = PyLong_AsLongLong(ref_obj);
-    long long t0 = PyLong_AsLongLong(args[2]);
+    long long t0 = as_long_long(args[2]);
     if (PyErr_Occurred()) {
         Py_DECREF(ref_obj);
         return NULL;
@@ -163,7 +178,7 @@ render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 }
             }
             else {
-                long long at = PyLong_AsLongLong(ns);
+                long long at = as_long_long(ns);
                 failed = (at == -1 && PyErr_Occurred()) ||
                          render_line(&buffer, what == marker ? '2' : '0', at - t0, ref, text, out) < 0;
             }
@@ -217,6 +232,31 @@ static PyObject *s_local, *s_state, *s__table, *s_due_ns, *s_calls, *s__name, *s
 
 enum { CALL_EVENT, RETURN_EVENT };
 
+/* A code object's CodeInfo, cached by the code's address. The code is only compared (not owned: a cache must not
+ * keep code alive); the CodeInfo's weak reference to its code tells that the entry is still that code's. */
+#define INFO_CACHE_SIZE 64
+typedef struct {
+    PyObject *code;
+    PyObject *info;
+} InfoSlot;
+
+/* A return's line, by its CodeInfo (owned: its address can't be another's meanwhile) and instruction offset:
+ * finding a line scans the code's line table from its start. */
+#define LINE_CACHE_SIZE 128
+typedef struct {
+    PyObject *info;
+    int offset;
+    int line;
+} LineSlot;
+
+/* A cache index from an object's address (they are 16-byte aligned) and a number. */
+static inline size_t
+cache_index(const void *address, int number, size_t size)
+{
+    uintptr_t value = (uintptr_t)address >> 4;
+    return (size_t)(value ^ (value >> 7) ^ (uintptr_t)number * 0x9E37u) & (size - 1);
+}
+
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
@@ -237,8 +277,14 @@ typedef struct {
     /* slot offsets: CodeInfo's, _ThreadState's, _Site's */
     Py_ssize_t info_raw_site, info_call_fields, info_stdlib, info_silent;
     Py_ssize_t state_thread, state_raw_name, state_frames, state_records;
-    Py_ssize_t site_table, site_ref, site_names, site_optimized;
+    Py_ssize_t site_table, site_ref, site_names, site_optimized, info_code_ref;
     unsigned char returns[256]; /* opcodes a frame returns normally through */
+    /* Caches of what each event would otherwise look up in Python objects (see info_of, thread_state, line_at). */
+    InfoSlot info_cache[INFO_CACHE_SIZE];
+    LineSlot line_cache[LINE_CACHE_SIZE];
+    unsigned long long cached_thread; /* PyThreadState_GetID of the thread whose state is cached */
+    PyObject *cached_local;           /* the recorder's ``local`` the state was read from (owned) */
+    PyObject *cached_state;           /* that thread's _ThreadState (owned) */
 } RawCallback;
 
 static long long
@@ -253,10 +299,37 @@ perf_counter_ns(void)
 #endif
 }
 
-/* The CodeInfo of ``code`` (a new reference), or NULL (none yet, or not one: the Python callback decides). */
+/* Whether the weak reference ``ref`` refers to ``object`` (alive). */
+static int
+refers_to(PyObject *ref, PyObject *object)
+{
+    if (ref == NULL || !PyWeakref_CheckRef(ref)) {
+        return 0;
+    }
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *target;
+    int alive = PyWeakref_GetRef(ref, &target);
+    if (alive <= 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_DECREF(target);
+    return target == object;
+#else
+    return PyWeakref_GetObject(ref) == object;
+#endif
+}
+
+/* The CodeInfo of ``code`` (a new reference), or NULL (none yet, or not one: the Python callback decides). The map
+ * (``id(code) -> CodeInfo``) is asked once per code object; the cache answers after that, as long as the CodeInfo
+ * is still that code's (a code object that died may leave its address to another). */
 static PyObject *
 info_of(RawCallback *self, PyObject *code)
 {
+    InfoSlot *cached = &self->info_cache[cache_index(code, 0, INFO_CACHE_SIZE)];
+    if (cached->code == code && refers_to(slot(cached->info, self->info_code_ref), code)) {
+        return Py_NewRef(cached->info);
+    }
     PyObject *key = PyLong_FromVoidPtr(code);
     if (key == NULL) {
         PyErr_Clear();
@@ -268,19 +341,38 @@ info_of(RawCallback *self, PyObject *code)
         PyErr_Clear();
         return NULL;
     }
+    cached->code = code;
+    Py_XSETREF(cached->info, Py_NewRef(info));
     return Py_NewRef(info);
 }
 
-/* The current thread's _ThreadState (a new reference), when its recording is set up and its thread was not
- * renamed since (the Python path writes the new name first); else NULL, no exception. */
+/* The current thread's _ThreadState (a new reference), when its recording is set up and (``check_name``: for a
+ * call, as the Python path does) its thread was not renamed since (the Python path writes the new name first);
+ * else NULL, no exception. A thread's state in one recorder's ``local`` is set once (Recorder._new_thread): the
+ * last one read is kept with the thread's id and that ``local``, and a new ``local`` (a new file) reads it again. */
 static PyObject *
-thread_state(RawCallback *self)
+thread_state(RawCallback *self, PyThreadState *tstate, int check_name)
 {
     PyObject *local = PyObject_GetAttr(self->recorder, s_local);
-    PyObject *state = local ? PyObject_GetAttr(local, s_state) : NULL;
-    Py_XDECREF(local);
-    if (state == NULL || !Py_IS_TYPE(state, self->state_type)) {
-        goto no;
+    if (local == NULL) {
+        goto no_state;
+    }
+    unsigned long long thread_id = PyThreadState_GetID(tstate);
+    PyObject *state;
+    if (local == self->cached_local && thread_id == self->cached_thread) {
+        state = Py_NewRef(self->cached_state);
+        Py_DECREF(local);
+    }
+    else {
+        state = PyObject_GetAttr(local, s_state);
+        if (state == NULL || !Py_IS_TYPE(state, self->state_type)) {
+            Py_XDECREF(state);
+            Py_DECREF(local);
+            goto no_state;
+        }
+        self->cached_thread = thread_id;
+        Py_XSETREF(self->cached_local, local);
+        Py_XSETREF(self->cached_state, Py_NewRef(state));
     }
     PyObject *thread = slot(state, self->state_thread);
     PyObject *frames = slot(state, self->state_frames), *records = slot(state, self->state_records);
@@ -288,7 +380,7 @@ thread_state(RawCallback *self)
         !PyList_CheckExact(records)) {
         goto no;
     }
-    if (thread != Py_None) {
+    if (check_name && thread != Py_None) {
         PyObject *name = PyObject_GetAttr(thread, s__name);
         int same = name != NULL && name == slot(state, self->state_raw_name);
         Py_XDECREF(name);
@@ -298,8 +390,9 @@ thread_state(RawCallback *self)
     }
     return state;
 no:
+    Py_DECREF(state);
+no_state:
     PyErr_Clear();
-    Py_XDECREF(state);
     return NULL;
 }
 
@@ -337,7 +430,7 @@ append_record(RawCallback *self, PyObject *records, PyObject *first, long long n
     }
     Py_DECREF(record);
     PyObject *due_obj = PyObject_GetAttr(self->recorder, s_due_ns);
-    long long due_ns = due_obj ? PyLong_AsLongLong(due_obj) : -1;
+    long long due_ns = due_obj ? as_long_long(due_obj) : -1;
     Py_XDECREF(due_obj);
     int result = due_ns == -1 && PyErr_Occurred() ? -1 : 0;
     if (result == 0 && (ns >= due_ns || PyList_GET_SIZE(records) >= self->batch)) {
@@ -366,16 +459,44 @@ joined_text(const char *head, int size, PyObject *tail)
     return text;
 }
 
-/* The frame's line, when it has one and the thread's chain of recorded calls still ends in ``top`` (``depth`` long);
- * else -1: the Python path decides (it writes what f_lineno says; a value's text changed the chain, unexpectedly). */
+/* Whether the thread's chain of recorded calls still ends in ``top`` (``depth`` long): a value's text may have
+ * changed it (unexpectedly: then the Python path decides). */
+static int
+chain_unchanged(PyObject *frames, Py_ssize_t depth, PyObject *top)
+{
+    return PyList_GET_SIZE(frames) == depth && PyList_GET_ITEM(frames, depth - 1) == top;
+}
+
+/* The frame's line, when it has one and the chain is unchanged; else -1: the Python path decides (it writes what
+ * f_lineno says). */
 static int
 line_if_unchanged(PyFrameObject *frame, PyObject *frames, Py_ssize_t depth, PyObject *top)
 {
-    if (PyList_GET_SIZE(frames) != depth || PyList_GET_ITEM(frames, depth - 1) != top) {
+    if (!chain_unchanged(frames, depth, top)) {
         return -1;
     }
     int lineno = PyFrame_GetLineNumber(frame);
     return lineno < 0 ? -1 : lineno;
+}
+
+/* A returning frame's line (what f_lineno says), or -1. Outside a trace function f_lineno is the line of the
+ * instruction at ``lasti`` (a trace function's line event sets it only while it runs), fixed for the code: kept by
+ * the code's CodeInfo and ``lasti``, since finding it scans the code's line table from its start. */
+static int
+return_line(RawCallback *self, PyObject *info, PyFrameObject *frame, int lasti)
+{
+    LineSlot *cached = &self->line_cache[cache_index(info, lasti, LINE_CACHE_SIZE)];
+    if (cached->info == info && cached->offset == lasti) {
+        return cached->line;
+    }
+    int lineno = PyFrame_GetLineNumber(frame);
+    if (lineno < 0) {
+        return -1;
+    }
+    Py_XSETREF(cached->info, Py_NewRef(info));
+    cached->offset = lasti;
+    cached->line = lineno;
+    return lineno;
 }
 
 /* A record's text up to its line: "depth,code ref,line"; the number of characters written. */
@@ -445,7 +566,8 @@ fast_call(RawCallback *self, PyObject *code)
     }
     Py_INCREF(site);
     Py_DECREF(info);
-    PyObject *state = thread_state(self);
+    PyThreadState *tstate = PyThreadState_Get();
+    PyObject *state = thread_state(self, tstate, 1);
     if (state == NULL) {
         Py_DECREF(site);
         return 0;
@@ -453,7 +575,7 @@ fast_call(RawCallback *self, PyObject *code)
     int result = 0;
     PyObject *arguments = NULL, *text = NULL, *entry = NULL, *count = NULL, *top = NULL;
     PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
-    PyFrameObject *back = NULL, *frame = PyThreadState_GetFrame(PyThreadState_Get());
+    PyFrameObject *back = NULL, *frame = PyThreadState_GetFrame(tstate);
     Py_ssize_t depth = PyList_GET_SIZE(frames);
     if (frame == NULL || depth == 0) {
         goto leave; /* (no frame chain yet: the Python path counts the frames) */
@@ -542,19 +664,20 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
         return 0;
     }
     PyObject *raw_site = slot(info, self->info_raw_site);
-    int raw = raw_site != NULL && raw_site != Py_None && slot(info, self->info_silent) == Py_False;
-    Py_DECREF(info);
-    if (!raw) {
+    if (raw_site == NULL || raw_site == Py_None || slot(info, self->info_silent) != Py_False) {
+        Py_DECREF(info);
         return 0;
     }
-    PyObject *state = thread_state(self);
+    PyThreadState *tstate = PyThreadState_Get();
+    PyObject *state = thread_state(self, tstate, 0); /* (a return doesn't look for a new name: the Python step doesn't) */
     if (state == NULL) {
+        Py_DECREF(info);
         return 0;
     }
     int result = 0;
     PyObject *bytecode = NULL, *value_text = NULL, *text = NULL, *top = NULL;
     PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
-    PyFrameObject *frame = PyThreadState_GetFrame(PyThreadState_Get());
+    PyFrameObject *frame = PyThreadState_GetFrame(tstate);
     Py_ssize_t depth = PyList_GET_SIZE(frames);
     if (depth == 0 || frame == NULL) {
         goto leave;
@@ -583,7 +706,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
             goto leave;
         }
     }
-    int lineno = line_if_unchanged(frame, frames, depth, top);
+    int lineno = chain_unchanged(frames, depth, top) ? return_line(self, info, frame, lasti) : -1;
     if (lineno < 0) {
         goto leave;
     }
@@ -616,6 +739,7 @@ leave:
     Py_XDECREF(value_text);
     Py_XDECREF(text);
     Py_DECREF(state);
+    Py_DECREF(info);
     return result;
 }
 
@@ -653,6 +777,14 @@ raw_traverse(RawCallback *self, visitproc visit, void *arg)
     Py_VISIT(self->info_type);
     Py_VISIT(self->state_type);
     Py_VISIT(self->site_type);
+    Py_VISIT(self->cached_local);
+    Py_VISIT(self->cached_state);
+    for (size_t index = 0; index < INFO_CACHE_SIZE; index++) {
+        Py_VISIT(self->info_cache[index].info);
+    }
+    for (size_t index = 0; index < LINE_CACHE_SIZE; index++) {
+        Py_VISIT(self->line_cache[index].info);
+    }
     return 0;
 }
 
@@ -672,6 +804,15 @@ raw_clear(RawCallback *self)
     Py_CLEAR(self->info_type);
     Py_CLEAR(self->state_type);
     Py_CLEAR(self->site_type);
+    Py_CLEAR(self->cached_local);
+    Py_CLEAR(self->cached_state);
+    for (size_t index = 0; index < INFO_CACHE_SIZE; index++) {
+        self->info_cache[index].code = NULL;
+        Py_CLEAR(self->info_cache[index].info);
+    }
+    for (size_t index = 0; index < LINE_CACHE_SIZE; index++) {
+        Py_CLEAR(self->line_cache[index].info);
+    }
     return 0;
 }
 
@@ -724,6 +865,7 @@ read_offsets(RawCallback *self)
         {&self->site_ref, self->site_type, "ref"},
         {&self->site_names, self->site_type, "names"},
         {&self->site_optimized, self->site_type, "optimized"},
+        {&self->info_code_ref, self->info_type, "code_ref"},
     };
     for (size_t index = 0; index < sizeof(slots) / sizeof(slots[0]); index++) {
         *slots[index].offset = slot_offset(slots[index].type, slots[index].name);
@@ -781,6 +923,10 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     self->site_type = (PyTypeObject *)Py_NewRef(site_type);
     self->batch = batch;
     memset(self->returns, 0, sizeof(self->returns));
+    memset(self->info_cache, 0, sizeof(self->info_cache));
+    memset(self->line_cache, 0, sizeof(self->line_cache));
+    self->cached_thread = 0;
+    self->cached_local = self->cached_state = NULL;
     PyObject_GC_Track(self);
     if (read_offsets(self) < 0) {
         Py_DECREF(self);
