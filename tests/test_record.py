@@ -18,12 +18,12 @@ from test_golden import Case, per_thread, read_cases, unified_diff
 
 import hunter
 from hunter.record import RecordedEvent, read
+from hunter.record.format import VERSION
 
 #: Cases whose action needs what a recording doesn't hold: the one-line refusal names it.
 REFUSED = {
     "vars": "VarsPrinter reads the frame's variables",
     "snooper": "VarsSnooper reads the frame's variables",
-    "stack": "StackPrinter reads the callers' frames",
     "repr-func": "CallPrinter uses repr_func=<built-in function repr>; values were recorded with safe_repr",
 }
 #: Cases whose sample runs two threads: their interleaving is the OS's, so each thread's lines are compared (the
@@ -250,7 +250,7 @@ def test_a_newer_version_is_refused_in_one_line(tmp_path: Path) -> None:
     result = query(path, "kind='call'")
     assert result.returncode == 2
     assert result.stderr.endswith(
-        f"{path} is a version 99 recording; this hunter reads versions up to 1: upgrade hunter\n"
+        f"{path} is a version 99 recording; this hunter reads versions up to {VERSION}: upgrade hunter\n"
     )
 
 

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -234,3 +235,22 @@ def test_a_code_met_by_two_threads_at_once_gets_one_entry(tmp_path: Path, monkey
         ("call", "work", None),
         ("return", "work", "3"),
     ]
+
+
+def test_a_raw_return_of_a_frame_an_event_put_among_the_recorded_calls(tmp_path: Path) -> None:
+    """An event of a frame whose call wasn't recorded (an exception, on the normal path) puts the frame among the
+    thread's recorded calls, without a raw site: its raw return finds its code's site then."""
+    recorder = writer.Recorder(tmp_path / "run.hunt", values=False)
+    recorder.open()
+    try:
+        state = recorder._new_thread(recorder._table)
+        frame = sys._getframe()
+        state.frames.append((frame, 1, None))
+        text = recorder.returned(frame, None)
+    finally:
+        recorder.close()
+    depth, ref, _line, normal = text.split(",")
+    assert (depth, normal) == ("0", "0")
+    assert state.frames == []
+    entries = [json.loads(line) for line in (tmp_path / "run.hunt").read_text().splitlines()[1:]]
+    assert ["c", int(ref), __file__] in [entry[:3] for entry in entries]

@@ -114,14 +114,17 @@ as_long_long(PyObject *number)
 
 /* -- render ----------------------------------------------------------------------------------------------- */
 
-/* One record's line into ``out``: "[kind,time,thread,text]\n". */
+/* One record's line into ``out``: "[kind,time,thread,text]\n" (``kind`` its JSON: a number, or a callers record's
+ * tag). */
 static int
-render_line(Buffer *buffer, char kind, long long since_t0, long long ref, PyObject *text, PyObject *out)
+render_line(Buffer *buffer, const char *kind, long long since_t0, long long ref, PyObject *text, PyObject *out)
 {
     char head[80];
     int size = 0;
     head[size++] = '[';
-    head[size++] = kind;
+    size_t kind_size = strlen(kind);
+    memcpy(head + size, kind, kind_size);
+    size += (int)kind_size;
     head[size++] = ',';
     size += put_int(head + size, since_t0);
     head[size++] = ',';
@@ -144,11 +147,13 @@ render_line(Buffer *buffer, char kind, long long since_t0, long long ref, PyObje
 static PyObject *
 render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "render(records, ref, t0, return_marker, thread_marker, out, entries)");
+    if (nargs != 8 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "render(records, ref, t0, return_marker, thread_marker, callers_marker, out, entries)");
         return NULL;
     }
-    PyObject *records = args[0], *marker = args[3], *thread_marker = args[4], *out = args[5], *entries = args[6];
+    PyObject *records = args[0], *marker = args[3], *thread_marker = args[4], *callers_marker = args[5];
+    PyObject *out = args[6], *entries = args[7];
     PyObject *ref_obj = Py_NewRef(args[1]);
     long long ref = PyLong_AsLongLong(ref_obj);
     long long t0 = as_long_long(args[2]);
@@ -179,8 +184,8 @@ render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             else {
                 long long at = as_long_long(ns);
-                failed = (at == -1 && PyErr_Occurred()) ||
-                         render_line(&buffer, what == marker ? '2' : '0', at - t0, ref, text, out) < 0;
+                const char *kind = what == marker ? "2" : what == callers_marker ? "\"k\"" : "0";
+                failed = (at == -1 && PyErr_Occurred()) || render_line(&buffer, kind, at - t0, ref, text, out) < 0;
             }
         }
         Py_DECREF(record);
@@ -240,11 +245,12 @@ typedef struct {
     PyObject *info;
 } InfoSlot;
 
-/* A return's line, by its CodeInfo (owned: its address can't be another's meanwhile) and instruction offset:
- * finding a line scans the code's line table from its start. */
+/* A line, by code object and instruction offset: finding a line scans the code's line table from its start. The
+ * code is compared, and held by a weak reference (owned) that tells the entry is still that code's. */
 #define LINE_CACHE_SIZE 128
 typedef struct {
-    PyObject *info;
+    PyObject *code;
+    PyObject *code_ref;
     int offset;
     int line;
 } LineSlot;
@@ -442,17 +448,18 @@ append_record(RawCallback *self, PyObject *records, PyObject *first, long long n
     return result;
 }
 
-/* "head" or "head,tail" as a str (``tail`` a str or NULL). */
+/* "head", "head,tail", then ``end`` (``size`` and ``end_size`` characters), as a str (``tail`` a str or NULL). */
 static PyObject *
-joined_text(const char *head, int size, PyObject *tail)
+joined_text(const char *head, int size, PyObject *tail, const char *end, int end_size)
 {
-    if (tail == NULL) {
+    if (tail == NULL && end_size == 0) {
         return PyUnicode_DecodeUTF8(head, size, NULL);
     }
     Buffer buffer = {NULL, 0, 0};
     PyObject *text = NULL;
-    if (buffer_add(&buffer, head, (size_t)size) == 0 && buffer_add(&buffer, ",", 1) == 0 &&
-        buffer_add_str(&buffer, tail) == 0) {
+    if (buffer_add(&buffer, head, (size_t)size) == 0 &&
+        (tail == NULL || (buffer_add(&buffer, ",", 1) == 0 && buffer_add_str(&buffer, tail) == 0)) &&
+        buffer_add(&buffer, end, (size_t)end_size) == 0) {
         text = buffer_str(&buffer);
     }
     PyMem_Free(buffer.data);
@@ -479,21 +486,25 @@ line_if_unchanged(PyFrameObject *frame, PyObject *frames, Py_ssize_t depth, PyOb
     return lineno < 0 ? -1 : lineno;
 }
 
-/* A returning frame's line (what f_lineno says), or -1. Outside a trace function f_lineno is the line of the
- * instruction at ``lasti`` (a trace function's line event sets it only while it runs), fixed for the code: kept by
- * the code's CodeInfo and ``lasti``, since finding it scans the code's line table from its start. */
+/* What a frame of ``code`` at ``lasti`` says its f_lineno is (-1: none). Outside a trace function f_lineno is the
+ * line of the instruction at ``lasti`` (a trace function's line event sets it only while it runs), fixed for the
+ * code: kept by code and offset. */
 static int
-return_line(RawCallback *self, PyObject *info, PyFrameObject *frame, int lasti)
+frame_line(RawCallback *self, PyObject *code, PyFrameObject *frame, int lasti)
 {
-    LineSlot *cached = &self->line_cache[cache_index(info, lasti, LINE_CACHE_SIZE)];
-    if (cached->info == info && cached->offset == lasti) {
+    LineSlot *cached = &self->line_cache[cache_index(code, lasti, LINE_CACHE_SIZE)];
+    if (cached->code == code && cached->offset == lasti && refers_to(cached->code_ref, code)) {
         return cached->line;
     }
     int lineno = PyFrame_GetLineNumber(frame);
-    if (lineno < 0) {
-        return -1;
+    lineno = lineno < 0 ? -1 : lineno;
+    PyObject *code_ref = PyWeakref_NewRef(code, NULL);
+    if (code_ref == NULL) {
+        PyErr_Clear(); /* (not kept: found again next time) */
+        return lineno;
     }
-    Py_XSETREF(cached->info, Py_NewRef(info));
+    cached->code = code;
+    Py_XSETREF(cached->code_ref, code_ref);
     cached->offset = lasti;
     cached->line = lineno;
     return lineno;
@@ -616,9 +627,21 @@ fast_call(RawCallback *self, PyObject *code)
     if (entry == NULL || PyList_Append(frames, entry) < 0) {
         goto leave;
     }
-    char head[96];
-    int size = record_head(head, caller_count, ref, lineno);
-    text = joined_text(head, size, arguments);
+    /* (the caller's line now, where it called: what a replay's StackPrinter shows of it) */
+    PyCodeObject *caller_code = PyFrame_GetCode(back);
+    int caller_line = frame_line(self, (PyObject *)caller_code, back, PyFrame_GetLasti(back));
+    Py_DECREF(caller_code);
+    char head[96], end[32];
+    int size = record_head(head, caller_count, ref, lineno), end_size = 1;
+    end[0] = ','; /* (after the arguments: the file's newer fields come last) */
+    if (caller_line < 0) {
+        memcpy(end + end_size, "null", 4);
+        end_size += 4;
+    }
+    else {
+        end_size += put_int(end + end_size, caller_line);
+    }
+    text = joined_text(head, size, arguments, end, end_size);
     if (text == NULL || append_record(self, records, site, ns, text, frame, s_call) < 0) {
         goto leave;
     }
@@ -664,14 +687,14 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
         return 0;
     }
     PyObject *raw_site = slot(info, self->info_raw_site);
-    if (raw_site == NULL || raw_site == Py_None || slot(info, self->info_silent) != Py_False) {
-        Py_DECREF(info);
+    int raw = raw_site != NULL && raw_site != Py_None && slot(info, self->info_silent) == Py_False;
+    Py_DECREF(info);
+    if (!raw) {
         return 0;
     }
     PyThreadState *tstate = PyThreadState_Get();
     PyObject *state = thread_state(self, tstate, 0); /* (a return doesn't look for a new name: the Python step doesn't) */
     if (state == NULL) {
-        Py_DECREF(info);
         return 0;
     }
     int result = 0;
@@ -706,7 +729,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
             goto leave;
         }
     }
-    int lineno = chain_unchanged(frames, depth, top) ? return_line(self, info, frame, lasti) : -1;
+    int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, lasti) : -1;
     if (lineno < 0) {
         goto leave;
     }
@@ -719,7 +742,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     int size = record_head(head, count - 1, ref, lineno);
     head[size++] = ',';
     head[size++] = normal ? '1' : '0';
-    text = joined_text(head, size, value_text);
+    text = joined_text(head, size, value_text, "", 0);
     if (text == NULL || append_record(self, records, self->marker, ns, text, frame, s_return) < 0) {
         goto leave;
     }
@@ -739,7 +762,6 @@ leave:
     Py_XDECREF(value_text);
     Py_XDECREF(text);
     Py_DECREF(state);
-    Py_DECREF(info);
     return result;
 }
 
@@ -783,7 +805,7 @@ raw_traverse(RawCallback *self, visitproc visit, void *arg)
         Py_VISIT(self->info_cache[index].info);
     }
     for (size_t index = 0; index < LINE_CACHE_SIZE; index++) {
-        Py_VISIT(self->line_cache[index].info);
+        Py_VISIT(self->line_cache[index].code_ref);
     }
     return 0;
 }
@@ -811,7 +833,8 @@ raw_clear(RawCallback *self)
         Py_CLEAR(self->info_cache[index].info);
     }
     for (size_t index = 0; index < LINE_CACHE_SIZE; index++) {
-        Py_CLEAR(self->line_cache[index].info);
+        self->line_cache[index].code = NULL;
+        Py_CLEAR(self->line_cache[index].code_ref);
     }
     return 0;
 }
@@ -981,7 +1004,8 @@ intern_names(void)
 
 static PyMethodDef speedups_methods[] = {
     {"render", (PyCFunction)(void (*)(void))render, METH_FASTCALL,
-     "render(records, ref, t0, return_marker, thread_marker, out, entries) -> ref: raw records as a file's lines."},
+     "render(records, ref, t0, return_marker, thread_marker, callers_marker, out, entries) -> ref: raw records as a "
+     "file's lines."},
 #if HAS_RAW_CALLBACKS
     {"raw_callback", (PyCFunction)(void (*)(void))raw_callback, METH_VARARGS | METH_KEYWORDS,
      "raw_callback(*, event, fallback, infos, gate, context, recorder, due, marker, text, missing, known, batch, "

@@ -14,6 +14,7 @@ def render(
     t0: int,
     return_marker: object,
     thread_marker: object,
+    callers_marker: object,
     out: Callable[[str], Any],
     entries: Callable[[str], Any],
 ) -> int:

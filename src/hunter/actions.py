@@ -1067,24 +1067,39 @@ class StackPrinter(ColorStreamAction):
         tags = self.tags
         head = f"{self.pid_prefix()}{self.thread_prefix(event)}{self.filename_prefix(event).rstrip()}"
         head += f"{tags['CONT']}:{tags['BRIGHT']}{tags['fore(BLUE)']}{event.function} {tags['KIND']}<="
-        frame = event.frame
-        if frame is None or frame.f_back is None:
+        found = _callers(event, self.depth)
+        if found is None:
             tail = (
                 f" {tags['BRIGHT']}{tags['fore(YELLOW)']}no frames available "
-                f"{tags['NORMAL']}(detached={event.detached})"
+                f"{tags['NORMAL']}(detached={event.detached and 'recorded_parents' not in event.__dict__})"
             )
         else:
-            parents: list[str] = []
-            parent: FrameType | None = frame.f_back
-            while parent is not None and len(parents) < self.depth:
-                filename = "/".join(parent.f_code.co_filename.split(os.sep)[-self.limit :])
+            parents = []
+            for filename, lineno, function in found:
+                filename = "/".join(filename.split(os.sep)[-self.limit :])
                 parents.append(
-                    f"{filename}{tags['CONT']}:{tags['RESET']}{parent.f_lineno}{tags['CONT']}:"
-                    f"{tags['BRIGHT']}{tags['fore(BLUE)']}{parent.f_code.co_name}"
+                    f"{filename}{tags['CONT']}:{tags['RESET']}{lineno}{tags['CONT']}:"
+                    f"{tags['BRIGHT']}{tags['fore(BLUE)']}{function}"
                 )
-                parent = parent.f_back
             tail = f"{tags['RESET']} " + f" {tags['KIND']}<={tags['RESET']} ".join(parents)
         self.write(f"{head}{tail}{tags['RESET']}\n")
+
+
+def _callers(event: Event, depth: int) -> list[tuple[str, Any, str]] | None:
+    """The first ``depth`` callers of the event's frame (file name, line now, function), innermost first; None when
+    its frame had none. A replayed event has the callers its recording told (hunter.record.stacks)."""
+    recorded = event.__dict__.get("recorded_parents")
+    if recorded is not None:
+        return list(recorded[:depth]) if recorded else None
+    frame = event.frame
+    if frame is None or frame.f_back is None:
+        return None
+    found: list[tuple[str, Any, str]] = []
+    parent: FrameType | None = frame.f_back
+    while parent is not None and len(found) < depth:
+        found.append((parent.f_code.co_filename, parent.f_lineno, parent.f_code.co_name))
+        parent = parent.f_back
+    return found
 
 
 def _debugger_hooks() -> tuple[int, object]:

@@ -88,6 +88,17 @@ def without_collector_callbacks(output: str) -> str:
     return _COLLECTOR_CALLBACK.sub("", output)
 
 
+#: A caller that StackPrinter shows from the frames of the drivers above ``traced`` (the frame both run the program
+#: from): the live run's are driver.py's, the recorded run's replay_driver.py's. Colours may come between its parts.
+_COLOUR = r"(?:\x1b\[[0-9;]*m)*"
+_DRIVER_CALLER = re.compile(rf"[\w/]*driver\.py{_COLOUR}:{_COLOUR}\d+{_COLOUR}:{_COLOUR}(?!traced\b)[\w<>]+")
+
+
+def without_driver_callers(output: str) -> str:
+    """``output`` with the callers that are the drivers' own frames (see _DRIVER_CALLER) shown as ``(driver)``."""
+    return _DRIVER_CALLER.sub("(driver)", output)
+
+
 def replay_difference(program: str, query: str) -> str | None:
     """The reason a case is a known difference here (this Python and backend), else None."""
     reasons = [difference.reason for difference in REPLAY_DIFFERENCES if difference.covers(program, query)]

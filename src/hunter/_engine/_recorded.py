@@ -42,6 +42,7 @@ class RecordedCode:
         "co_name",
         "co_qualname",
         "co_varnames",
+        "compiled_filename",
         "module",
         "stdlib",
     )
@@ -63,6 +64,9 @@ class RecordedCode:
         ) = fields[:12]
         self.co_varnames = tuple(varnames)
         self.co_qualname = self.co_name
+        #: The code object's own file name, what its frames show (``co_filename`` is the file its source is read from:
+        #: a frozen module's file, a .py for a .pyc); entries hold it when it differs.
+        self.compiled_filename: str = fields[12] if len(fields) > 12 else self.co_filename
 
     def __repr__(self) -> str:
         return f"<recorded code {self.co_name} at {self.co_filename}:{self.co_firstlineno}>"

@@ -68,6 +68,8 @@ class FlightRecorder(Recorder):
 
     #: Few raw records wait to become lines in a ring: what waits is outside the rings' bounds.
     batch = 16
+    #: (a ring keeps a thread's last lines only: the callers record an event needs may be gone from it)
+    records_callers = False
 
     def __init__(
         self,

@@ -14,7 +14,14 @@ Layout (docs/recording.md is the user's description):
   a multiprocessing worker is named after it started);
 - events, arrays that start with a kind number: ``[kind, ns, thread, depth, code, lineno, ...]`` (see
   :data:`KINDS`); a call adds the texts of its arguments, a return whether it returned normally then its value's
-  text, an exception its value's text (values only when the file's ``values`` is true);
+  text, an exception its value's text (values only when the file's ``values`` is true); then, in a file whose
+  header says ``callers``, a call adds its caller's line (what the caller's f_lineno said at the call; null
+  without a caller);
+- ``["k", ns, thread, top, [[code, lineno], ...]]`` (files whose header says ``callers``): the callers of the
+  thread's next event's frame that the records before don't tell (its first event, a call from code that isn't
+  recorded, an event of a frame whose call wasn't), innermost first, each with its line then; ``top`` 1 when they go
+  up to the thread's first frame (or the first :data:`MAX_CALLERS`), 0 when the last of them is the thread's
+  innermost recorded call (its line now: its frame may have moved on since its last recorded call);
 - ``["end", ns]``: the recording was closed cleanly (a file without it was cut off: a crash, kill -9).
 
 Strings are ASCII-only JSON, so any Python reads any file; a newer reader accepts every older version.
@@ -27,10 +34,23 @@ from typing import Any
 
 from ..event import KINDS as EVENT_KINDS
 
-__all__ = ["KINDS", "KIND_NAMES", "MAGIC", "VERSION", "header_line", "part_path"]
+__all__ = [
+    "CALLERS",
+    "KINDS",
+    "KIND_NAMES",
+    "MAGIC",
+    "MAX_CALLERS",
+    "VERSION",
+    "header_line",
+    "part_path",
+]
 
 MAGIC = "hunter-record"
 VERSION = 1
+#: The tag of a callers record (older readers skip it, as any tag they don't know).
+CALLERS = "k"
+#: Callers a callers record lists at most.
+MAX_CALLERS = 256
 #: Event kind numbers: the live event's ``kind`` and, for 4-6, ``builtin=True`` (profile mode's C functions).
 #: Each kind's number in the file: its place in ``hunter.event.KINDS``.
 KINDS = {kind: number for number, kind in enumerate(EVENT_KINDS)}

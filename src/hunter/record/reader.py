@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import RecordedCode, RecordedEvent
-from .format import KIND_NAMES, MAGIC, VERSION
+from .format import CALLERS, KIND_NAMES, KINDS, MAGIC, VERSION
 from .writer import flush_recording
 
 __all__ = ["FormatError", "Part", "Trace", "read"]
@@ -165,18 +165,36 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
     codes: dict[int, RecordedCode] = {}
     threads: dict[int, tuple[int | None, str]] = {}
     natives: dict[int, int] = {}
+    # (a call's caller's line follows its arguments' texts, in files that record callers)
+    caller_at = (1 if values else 0) if metadata.get("callers") else -1
+    #: Thread ref -> the callers record its next event comes with.
+    pending: dict[int, list[Any]] = {}
     for record in _records(part.filename):
         tag = record[0]
         if type(tag) is int:
             kind, builtin = KIND_NAMES[tag]
+            extra = record[6:]
+            caller_line = None
+            if tag == _CALL and 0 <= caller_at < len(extra):
+                caller_line = extra[caller_at]
             event = RecordedEvent.make(
-                kind, builtin, codes[record[4]], threads[record[2]], record[3], record[5], record[6:], values
+                kind, builtin, codes[record[4]], threads[record[2]], record[3], record[5], extra, values
             )
+            if caller_line is not None:
+                event.__dict__["caller_line"] = caller_line
+            callers = pending.pop(record[2], None)
+            if callers is not None:
+                event.__dict__["recorded_callers"] = (
+                    bool(callers[3]),
+                    tuple((codes[ref], line) for ref, line in callers[4]),
+                )
             event.time_ns = origin + record[1]
             event.pid = pid
             event.tid = natives[record[2]]
             event.cwd = cwd
             yield event
+        elif tag == CALLERS:
+            pending[record[2]] = record
         elif tag == "c":
             codes[record[1]] = RecordedCode(record)
         elif tag == "t":
@@ -186,6 +204,9 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
             _remember_source(record[1], record[2])
         elif tag == "p" and len(record) > 1 and isinstance(record[1], str):
             part.label = record[1]
+
+
+_CALL = KINDS["call"]
 
 
 def _native_id(record: list[Any], pid: int) -> int:

@@ -15,7 +15,9 @@ from ..predicates import Backlog, Query, walk
 from ..util import safe_repr
 from .callers import CallChains
 from .events import RECORDED_FIELDS, RecordedEvent
+from .format import MAX_CALLERS
 from .reader import Part, Trace
+from .stacks import Stacks
 
 __all__ = ["Refused", "check_replayable", "replay"]
 
@@ -28,7 +30,6 @@ class Refused(ValueError):
 _LIVE_ONLY: dict[type, str] = {
     actions.VarsPrinter: "reads the frame's variables, which recordings don't hold",
     actions.VarsSnooper: "reads the frame's variables, which recordings don't hold",
-    actions.StackPrinter: "reads the callers' frames, which recordings don't hold",
     actions.Debugger: "needs the live program",
     actions.Manhole: "needs the live program",
 }
@@ -66,10 +67,23 @@ def check_replayable(predicate: Any, metadata: dict[str, Any]) -> None:
         problem = _LIVE_ONLY.get(type(node))
         if problem is not None:
             raise Refused(f"{type(node).__name__} {problem}")
+        if isinstance(node, actions.StackPrinter):
+            _check_stack_printer(node, metadata)  # (it shows no values)
+            continue
         if _is_jsonlines(node) and type(node).__name__ != "JSONLines":
             raise Refused(f"{type(node).__name__} (a JSONLines of its own) can't be made from a recording")
         if isinstance(node, actions.ColorStreamAction):
             _check_printer(node, values, limit)
+
+
+def _check_stack_printer(printer: actions.StackPrinter, metadata: dict[str, Any]) -> None:
+    if not metadata.get("callers"):
+        raise Refused(
+            "StackPrinter reads the callers' frames, which this recording doesn't tell (a flight recorder's dump, or a "
+            "file of an older hunter): record the run again with record=PATH / hunter record"
+        )
+    if printer.depth > MAX_CALLERS:
+        raise Refused(f"StackPrinter(depth={printer.depth}) shows more callers than a recording tells ({MAX_CALLERS})")
 
 
 def _is_jsonlines(node: Any) -> bool:
@@ -167,12 +181,17 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
                 _fresh_printers(predicate)
             for writer in writers:
                 writer.recorded_process(part.pid, part.label)
-            _replay_part(part, handle, support, _needs_callers(predicate))
+            _replay_part(part, handle, support, _needs_callers(predicate), _needs_stacks(predicate))
             for writer in writers:  # (its tracks end with its last event; its name may have been told meanwhile)
                 writer.recorded_process(part.pid, part.label)
     finally:
         _close_exporters(predicate)
     return matched
+
+
+def _needs_stacks(predicate: Any) -> bool:
+    """Whether the query has a StackPrinter, which shows each event's callers (see stacks.py)."""
+    return any(isinstance(node, actions.StackPrinter) for node in _nodes(predicate))
 
 
 def _needs_callers(predicate: Any) -> bool:
@@ -181,7 +200,11 @@ def _needs_callers(predicate: Any) -> bool:
 
 
 def _replay_part(
-    part: Part, handle: Callable[[RecordedEvent], None], support: bool | None, callers: bool = False
+    part: Part,
+    handle: Callable[[RecordedEvent], None],
+    support: bool | None,
+    callers: bool = False,
+    stacks: bool = False,
 ) -> None:
     """One process's events: its main thread's on this thread, each other thread's on a thread of its own.
 
@@ -191,6 +214,7 @@ def _replay_part(
     workers: dict[int | None, Callable[[RecordedEvent], None]] = {None: handle}
     first: list[int | None] = []
     chains = CallChains() if callers else None
+    frames = Stacks() if stacks else None
     calls = 0
     try:
         for event in part.events():
@@ -205,6 +229,8 @@ def _replay_part(
             calls += event.kind == "call"
             if chains is not None:
                 chains.follow(event)
+            if frames is not None:
+                frames.follow(event)
             run = workers.get(event.threadid)
             if run is None:
                 run = workers[event.threadid] = _Worker(handle)

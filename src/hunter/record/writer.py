@@ -27,7 +27,7 @@ from ..event import Event
 from .._output._process import process_label
 from .._output._reprs import shows_address_only
 from ..util import MISSING, safe_repr, shorten
-from .format import BUILTIN_KINDS, KINDS, PARAMETER_FLAGS, escape, header_line, part_path
+from .format import BUILTIN_KINDS, CALLERS, KINDS, MAX_CALLERS, PARAMETER_FLAGS, escape, header_line, part_path
 
 __all__ = ["Recorder", "value_text"]
 
@@ -42,6 +42,8 @@ MAX_CODES = 50_000
 _perf_ns = time.perf_counter_ns
 #: A raw record that renames its thread: ``(_THREAD, new ref, its t entry)``.
 _THREAD = object()
+#: A raw callers record (see ``Recorder._callers``): ``(_CALLERS, ns, "top,[[ref,line],...]")``.
+_CALLERS = object()
 _live: weakref.WeakSet[Recorder] = weakref.WeakSet()
 
 
@@ -133,38 +135,6 @@ def _json_text_at(limit: int) -> Callable[[Any], str]:
         return escape(value_text(value, limit))
 
     return json_text
-
-
-def _depth(event: Event, kind: str, local: threading.local) -> int:
-    """The event's depth, mostly without walking the stack: a call whose caller is the thread's last recorded call
-    is one deeper than it (``local.frames``: the recorded calls still running, innermost last, with their frame
-    counts). Anything else asks the event, and starts the chain over from there."""
-    frame: Any = event.frame  # (a live event's: never None here)
-    frames: list[tuple[Any, int, Any]] = local.state.frames
-    count: int
-    if kind == "call":
-        if not frames and not local.state.returns:
-            # Until a return shows that returns are recorded, frames are not kept: one whose return is never seen
-            # would stay referenced (and its variables alive) after it ended.
-            depth: int = event.depth
-            return depth
-        if frames and frames[-1][0] is frame.f_back:
-            count = frames[-1][1] + 1
-        else:
-            count = event.depth + 1
-            frames.clear()  # (what was there is not this frame's chain: returns that were not recorded)
-        frames.append((frame, count, None))
-        return count - 1
-    if frames and frames[-1][0] is frame:
-        count = frames[-1][1]
-        if kind == "return":
-            frames.pop()
-            return count - 1
-        return count
-    if kind == "return":
-        local.state.returns = True
-    depth = event.depth
-    return depth
 
 
 class _Table:
@@ -286,6 +256,9 @@ class Recorder(Action):
     args = True
     #: Raw records a thread keeps before they are turned into lines.
     batch = 1024
+    #: Whether the file tells each event's callers (callers records, see ``_chain``): a replay's StackPrinter needs
+    #: them. A flight recorder's rings keep only each thread's last lines, which a callers record may have left.
+    records_callers = True
 
     def __init__(
         self, path: str | os.PathLike[str], *, lines: bool = False, values: bool = True, repr_limit: int = 1024
@@ -367,7 +340,10 @@ class Recorder(Action):
         entry = table.codes.get(id(code))
         if entry is None or entry[0] is not code:
             entry = self._new_code(event, code, table)
-        head = f"{KINDS[kind]},{now - self._t0},{thread},{_depth(event, kind, local)},{entry[1]},{event.lineno}"
+        depth, callers = self._chain(event, kind, state, table)
+        if callers is not None:
+            state.out.append(f'["{CALLERS}",0,{thread},{callers}]\n')
+        head = f"{KINDS[kind]},{now - self._t0},{thread},{depth},{entry[1]},{event.lineno}"
         if kind == "return":
             head += ",1" if event.instruction in RETURN_OPCODES else ",0"
         if self.values and kind != "line":
@@ -377,10 +353,80 @@ class Recorder(Action):
                 head += ",[" + ",".join([text(local_values.get(name, MISSING)) for name in entry[2]]) + "]"
             else:
                 head += "," + text(event.arg)
+        if kind == "call":
+            frame: Any = event.frame  # (a live event's: never None here)
+            head += f",{_line_json(frame.f_back)}"
         state.out.append(f"[{head}]\n")
         if now >= self.due_ns or len(self._buffer) >= self._flush_at:
             self.due_ns = now + FLUSH_INTERVAL_NS
             self.flush()
+
+    def _chain(self, event: Event, kind: str, state: _ThreadState, table: _Table) -> tuple[int, str | None]:
+        """The event's depth, mostly without walking the stack, and a callers record's text when the records before
+        don't tell its frame's callers (None when they do).
+
+        ``state.frames`` holds the recorded calls still running, innermost last, with their frame counts: a call whose
+        caller is the last of them is one deeper, an event of the last one's frame is at its depth. Anything else asks
+        the event for its depth, and its frame's callers are recorded up to the last of them (when it is one).
+        """
+        frame: Any = event.frame  # (a live event's: never None here)
+        frames = state.frames
+        if frames and frames[-1][0] is (frame.f_back if kind == "call" else frame):
+            count = frames[-1][1]
+            if kind == "call":
+                frames.append((frame, count + 1, None))
+                return count, None
+            if kind == "return":
+                frames.pop()
+                return count - 1, None
+            return count, None
+        # Until a return shows that returns are recorded, frames are not kept: one whose return is never seen would
+        # stay referenced (and its variables alive) after it ended.
+        keep = bool(frames) or state.returns or kind == "return"
+        if kind == "return":
+            state.returns = True
+        depth: int = event.depth
+        callers, reached, _walked = self._callers(table, frame.f_back, frames[-1][0] if frames else None)
+        if not reached:
+            frames.clear()  # (not this frame's chain: calls whose returns were not recorded)
+        if keep and kind != "return":
+            # (the frame's later events and calls continue from it: its count is one more than its call's depth,
+            # which a line or an exception already is)
+            frames.append((frame, depth + 1 if kind == "call" else depth, None))
+        return depth, callers if self.records_callers else None
+
+    def _callers(self, table: _Table, frame: FrameType | None, known: Any) -> tuple[str, bool, int]:
+        """A callers record's text: ``frame`` and the frames above it, innermost first, each as its code's ref and its
+        line now, up to ``known`` (the thread's innermost recorded call: listed last, for its line now, which its
+        recorded calls don't tell) or the thread's first frame; whether ``known`` was reached (then the text starts
+        with 0, else 1), and how many frames there are between."""
+        pairs: list[str] = []
+        listed = self.records_callers
+        walked = 0
+        while frame is not None and frame is not known and walked < MAX_CALLERS:
+            if listed:
+                pairs.append(f"[{self._frame_ref(table, frame)},{_line_json(frame)}]")
+            frame = frame.f_back
+            walked += 1
+        reached = frame is not None and frame is known
+        if frame is not None and reached and listed:
+            pairs.append(f"[{self._frame_ref(table, frame)},{_line_json(frame)}]")
+        return f"{0 if reached else 1},[{','.join(pairs)}]", reached, walked
+
+    def _frame_ref(self, table: _Table, frame: FrameType) -> int:
+        """The ref of a frame's code (its entry written at its first use, as the raw path writes it)."""
+        code = frame.f_code
+        entry = table.codes.get(id(code))
+        if entry is None or entry[0] is not code:
+            from .._engine._source import code_filename, frame_module, is_stdlib, parameters
+
+            filename, module = code_filename(code, frame.f_globals), frame_module(frame)
+            line = functools.partial(
+                _python_code_line, filename=filename, module=module, stdlib=is_stdlib(filename, module), code=code
+            )
+            names = tuple(name for _star, name in parameters(code))
+            entry = self._code_entry(table, code, names, filename, frame.f_globals, line)
+        return entry[1]
 
     def _builtin(self, event: Event, kind: str, now: int, state: _ThreadState, table: _Table) -> None:
         """A C function's event (profile mode): its own code entry, no values."""
@@ -512,15 +558,16 @@ class Recorder(Action):
         if site.table is not self._table:
             self._register(site, frame)
         frames = state.frames
+        back = frame.f_back
         # (the caller is the innermost recorded call, mostly: one deeper than it, without walking the stack)
-        count = frames[-1][1] + 1 if frames and frames[-1][0] is frame.f_back else self._count(frame, frames)
+        count = frames[-1][1] + 1 if frames and frames[-1][0] is back else self._count(frame, state)
         frames.append((frame, count, site))
         if not self.values:
-            return f"{count - 1},{site.ref},{frame.f_lineno}"
+            return f"{count - 1},{site.ref},{frame.f_lineno},{_line_json(back)}"
         text = self._text
         f_locals: Any = frame.f_locals if site.optimized or locals_readable(frame) else {}
         arguments = ",".join([text(f_locals.get(name, MISSING)) for name in site.names])
-        return f"{count - 1},{site.ref},{frame.f_lineno},[{arguments}]"
+        return f"{count - 1},{site.ref},{frame.f_lineno},[{arguments}],{_line_json(back)}"
 
     def returned(self, frame: FrameType, value: Any) -> str:
         """A raw return's text: depth, code ref, line number, whether it returned, and (values) the value's text."""
@@ -533,6 +580,8 @@ class Recorder(Action):
         frames = state.frames
         if frames and frames[-1][0] is frame:
             _frame, count, site = frames.pop()
+            if site is None:  # (its call wasn't recorded: an event of it on the normal path put it there)
+                site = self._site_for(frame)
         else:
             site, count = self._unseen_call(frame, state)
         if site.table is not self._table:
@@ -553,19 +602,18 @@ class Recorder(Action):
             state = self.local.state
         return state
 
-    def _count(self, frame: FrameType, frames: list[tuple[Any, int, Any]]) -> int:
+    def _count(self, frame: FrameType, state: _ThreadState) -> int:
         """Frames entered since tracing started, from ``frame`` up: from the innermost recorded call still running
-        when it is a caller (frames in between were not recorded), else from the tracer's start."""
-        if frames:
-            top, count = frames[-1][0], frames[-1][1]
-            current = frame.f_back
-            steps = 1
-            while current is not None and steps < 256:
-                if current is top:
-                    return count + steps
-                current = current.f_back
-                steps += 1
-            frames.clear()  # (not a caller: calls whose returns were not recorded)
+        when it is a caller (frames in between were not recorded), else from the tracer's start. The callers up to
+        there are recorded first (the records before don't tell them)."""
+        frames = state.frames
+        callers, reached, walked = self._callers(self._table, frame.f_back, frames[-1][0] if frames else None)
+        if self.records_callers:
+            state.records.append((_CALLERS, self._t0, callers))
+        if reached:
+            count: int = frames[-1][1] + walked + 1
+            return count
+        frames.clear()  # (not a caller: calls whose returns were not recorded)
         return self._entered(frame)
 
     def _entered(self, frame: FrameType) -> int:
@@ -576,15 +624,26 @@ class Recorder(Action):
         return max(entered, 1)
 
     def _unseen_call(self, frame: FrameType, state: _ThreadState) -> tuple[_Site, int]:
-        """The site and frame count of a raw return whose call was not recorded (it started before tracing)."""
+        """The site and frame count of a raw return whose call was not recorded (it started before tracing); its
+        callers are recorded first."""
+        frames = state.frames
+        callers, reached, _walked = self._callers(self._table, frame.f_back, frames[-1][0] if frames else None)
+        if self.records_callers:
+            state.records.append((_CALLERS, self._t0, callers))
+        if not reached:
+            frames.clear()
+        state.returns = True
+        return self._site_for(frame), self._entered(frame)
+
+    def _site_for(self, frame: FrameType) -> _Site:
+        """The raw site of a frame's code, made now if its calls were never recorded."""
         code = frame.f_code
         site = self._sites.get(id(code))
         if site is None or site.code_ref() is not code:
             from .._engine._source import code_filename, frame_module
 
             site = self.describe(code, frame_module(frame), code_filename(code, frame.f_globals))
-        state.returns = True
-        return site, self._entered(frame)
+        return site
 
     def _register(self, site: _Site, frame: FrameType) -> None:
         """A raw site's first record in this file: its code entry (and source) go first, among the shared entries.
@@ -618,7 +677,7 @@ class Recorder(Action):
         ``entries``; the thread's ref after them."""
         compiled = _speedups.compiled
         if compiled is not None:
-            after: int = compiled.render(records, ref, self._t0, RETURN, _THREAD, out, entries)
+            after: int = compiled.render(records, ref, self._t0, RETURN, _THREAD, _CALLERS, out, entries)
             return after
         head = f",{ref},"
         t0 = self._t0
@@ -632,6 +691,8 @@ class Recorder(Action):
                 entries(text)  # the thread renamed: its new entry, and its ref (in ``ns``) from here on
                 ref = ns
                 head = f",{ns},"
+            elif what is _CALLERS:
+                out(f'["{CALLERS}",{ns - t0}{head}{text}]\n')
             else:
                 out(f"[0,{ns - t0}{head}{text}]\n")
         return ref
@@ -671,6 +732,7 @@ class Recorder(Action):
                 "values": self.values,
                 "repr_limit": self.repr_limit,
                 "label": self._label,
+                "callers": self.records_callers,
             }
             self._buffer.append(header_line(metadata))
             self._ready = True
@@ -763,6 +825,12 @@ def label_line(label: str) -> str:
     return json.dumps(["p", label], ensure_ascii=True, separators=(",", ":")) + "\n"
 
 
+def _line_json(frame: FrameType | None) -> str:
+    """A frame's line now as JSON (null without a frame, or at an instruction without a line)."""
+    line = frame.f_lineno if frame is not None else None
+    return "null" if line is None else str(line)
+
+
 def _thread_line(state: _ThreadState) -> str:
     """A thread's ``t`` entry, under its current ref and name."""
     fields = ["t", state.ref, _threadid(state.ident), state.name, state.native]
@@ -809,6 +877,8 @@ def _python_code_line(ref: int, *, filename: str, module: str, stdlib: bool, cod
         flags,
         list(code.co_varnames[:count]),
     ]
+    if code.co_filename != filename:
+        fields.append(code.co_filename)  # (what its frames say: a replay's StackPrinter shows it)
     return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 

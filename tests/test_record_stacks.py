@@ -1,0 +1,180 @@
+"""A replay's StackPrinter: each event's callers as the live frames showed them (hunter.record.stacks)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import hunter
+from hunter import config
+from hunter._engine import _speedups
+from hunter.record import read
+from hunter.record.format import MAX_CALLERS
+from hunter.record.replay import Refused, replay
+
+# -- a program whose frames are called every way a recording meets --------------------------------------------
+
+
+def leaf(value: Any) -> Any:
+    return value
+
+
+def recurse(depth: int) -> int:
+    return leaf(depth) if depth == 0 else recurse(depth - 1)
+
+
+def unrecorded_middle(value: Any) -> Any:
+    return leaf(value)  # (a recorded call whose caller isn't recorded: the query leaves this function out)
+
+
+def counting(limit: int) -> Iterator[int]:
+    for index in range(limit):
+        yield leaf(index)
+
+
+def resumed_elsewhere() -> int:
+    numbers = counting(3)
+    next(numbers)
+
+    def elsewhere() -> int:
+        return next(numbers)  # (the generator resumes under another caller)
+
+    return elsewhere()
+
+
+def hook(mapping: dict[str, Any]) -> dict[str, Any]:
+    return leaf(mapping)  # (called by json's decoder: callers that the recording doesn't record)
+
+
+def decodes() -> list[Any]:
+    first = json.loads('{"a": {"b": 1}}', object_hook=hook)
+    second = json.loads("[{}]", object_hook=hook)  # (this frame's line moved on since its last recorded call)
+    return [first, second]
+
+
+def fails() -> None:
+    raise ValueError("no")
+
+
+def catches() -> str:
+    try:
+        fails()
+    except ValueError:
+        return leaf("caught")
+    return "missed"
+
+
+def program() -> list[Any]:
+    results = [recurse(3), unrecorded_middle(1), list(counting(2)), resumed_elsewhere()]
+    results += [decodes(), catches(), sorted([2, 1], key=leaf)]
+    worker = threading.Thread(target=recurse, args=(2,), name="worker")
+    worker.start()
+    worker.join()
+    return results
+
+
+#: (program itself is left out too: each of its calls is recorded with all of its callers; and the worker's events
+#: then come last, live and in the file, which holds each thread's records together)
+FUNCTIONS = ("leaf", "recurse", "counting", "resumed_elsewhere", "elsewhere", "hook", "decodes", "fails", "catches")
+SELECTION = f"module={__name__!r}, function_in={FUNCTIONS!r}"
+
+
+def traced(query: str, options: dict[str, Any]) -> str:
+    """What program() prints traced with the query and options (live and recorded runs alike start here: the frames
+    above program() are the same)."""
+    stream = io.StringIO()
+    saved, config.default_stream = config.default_stream, stream
+    try:
+        predicates, keywords = config.parse_trace_arguments(query)  # (its printers write to the stream above)
+        with hunter.trace(*predicates, **keywords, **options): program()  # fmt: skip  # noqa: E701
+    finally:
+        config.default_stream = saved
+        hunter.stop()
+    return stream.getvalue()
+
+
+def live_and_replayed(tmp_path: Path, query: str, **recording: Any) -> tuple[str, str]:
+    """The query's live output, and the replay's of a recording of the selected functions (``recording``: options)."""
+    outputs = []
+    for arguments in ((query, {}), ("", {"record": str(tmp_path / "run.hunt"), **recording})):
+        outputs.append(traced(*arguments))  # (one line for both: the frames above program() are the same)
+    assert outputs[1] == ""
+    stream = io.StringIO()
+    replay(read(tmp_path / "run.hunt"), query, stream=stream)
+    return outputs[0], stream.getvalue()
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+@pytest.mark.parametrize(
+    "recording",
+    [
+        {"module": __name__, "function_in": FUNCTIONS},
+        {"module": __name__, "function_in": FUNCTIONS, "record_values": False},
+        {"module": __name__, "record_lines": True},
+    ],
+    ids=["calls", "calls-no-values", "lines"],
+)
+def test_a_replayed_stack_printer_shows_the_callers_the_live_one_shows(
+    tmp_path: Path, compiled: bool, recording: dict[str, Any]
+) -> None:
+    """Callers recorded and not (json's decoder, a function the query leaves out, the test's own frames, a thread's
+    bootstrap), a generator resumed under another caller, exceptions, recursion and calls from C."""
+    kinds = "" if recording.get("record_lines") else ", kind_in=('call', 'return', 'exception')"
+    query = f"{SELECTION}{kinds}, action=StackPrinter(depth=12, limit=1)"
+    before = _speedups.compiled
+    try:
+        _speedups.use(compiled)
+        live, replayed = live_and_replayed(tmp_path, query, **recording)
+    finally:
+        _speedups.compiled = before
+    assert live.count("\n") > 40
+    assert "decoder.py" in live and "worker" in live and "threading.py" in live
+    assert replayed == live
+
+
+def test_a_flight_recorders_dump_refuses_the_stack_printer(tmp_path: Path) -> None:
+    """A flight recorder keeps each thread's last lines: the callers an event needs may be gone, so none are kept."""
+    path = tmp_path / "flight.hunt"
+    with hunter.trace(module=__name__, record=str(path), record_last=100):
+        program()
+        hunter.dump()
+    with pytest.raises(Refused, match="StackPrinter reads the callers' frames, which this recording doesn't tell"):
+        replay(read(path), "action=StackPrinter", stream=io.StringIO())
+    stream = io.StringIO()
+    replay(read(path), "kind='call', action=CallPrinter", stream=stream)  # (other printers answer from it)
+    assert "=> leaf" in stream.getvalue()
+
+
+def test_an_older_recording_refuses_the_stack_printer(tmp_path: Path) -> None:
+    """A version 1 file holds no callers (its calls no caller's line): read as ever, but StackPrinter is refused."""
+    path = tmp_path / "old.hunt"
+    header = {"token": "t", "pid": 1, "root": True, "origin_ns": 0, "values": False, "repr_limit": 1024}
+    lines = [
+        ["hunter-record", 1, header],
+        ["c", 1, "app.py", "app", "main", 1, False, False, 0, 0, 0, []],
+        ["t", 2, None, "MainThread", 1],
+        [0, 10, 2, 0, 1, 1],
+        [2, 20, 2, 0, 1, 2, 1],
+        ["end", 30],
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert [(event.kind, event.function, event.lineno) for event in read(path)] == [
+        ("call", "main", 1),
+        ("return", "main", 2),
+    ]
+    with pytest.raises(Refused, match="a file of an older hunter"):
+        replay(read(path), "action=StackPrinter", stream=io.StringIO())
+
+
+def test_a_stack_printer_deeper_than_a_recording_tells_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "run.hunt"
+    with hunter.trace(module=__name__, record=str(path)):
+        leaf(1)
+    with pytest.raises(Refused, match=f"shows more callers than a recording tells \\({MAX_CALLERS}\\)"):
+        replay(read(path), f"action=StackPrinter(depth={MAX_CALLERS + 1})", stream=io.StringIO())
