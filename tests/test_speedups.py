@@ -106,13 +106,16 @@ def program() -> list[Any]:
     return results
 
 
-def recorded_events(path: Path, raw: bool, **options: Any) -> dict[str, list[Any]]:
-    """Record program() on one path; its events per thread (times and addresses left out: each thread's records
-    are written in their order, the threads' in the order they were written out)."""
+def recorded_events(
+    path: Path, raw: bool, predicate: Any = None, run: Any = None, **options: Any
+) -> dict[str, list[Any]]:
+    """Record program() (or ``run``) on one path; its events per thread (times and addresses left out: each thread's
+    records are written in their order, the threads' in the order they were written out)."""
     hunter._engine._recording.enabled = raw
     try:
-        with hunter.trace(Q(module=__name__, function_in=FUNCTIONS), record=str(path), **options) as tracer:
-            program()
+        predicate = Q(module=__name__, function_in=FUNCTIONS) if predicate is None else predicate
+        with hunter.trace(predicate, record=str(path), **options) as tracer:
+            (run or program)()
             assert (tracer._context is not None and tracer._context.recording is not None) is raw
     finally:
         hunter._engine._recording.enabled = True
@@ -157,6 +160,53 @@ def test_compiled_and_python_raw_paths_write_what_events_write(tmp_path: Path, v
     resumed = [event[6] for event in main if event[:2] == ["call", "forgets_its_argument"]]
     unbound = "<hunter.util.MISSING object at 0x?>"
     assert resumed == ([{"limit": "5"}, {"limit": "5"}, {"limit": unbound}] if values else [{}, {}, {}])
+
+
+def uses_json() -> Any:
+    return json.loads(json.dumps({"a": [1, {"b": 2}]}), object_hook=leaf)
+
+
+def stdlib_program() -> list[Any]:
+    """Standard library code called by the program's, and (a new thread's entry: json.dumps) by hunter's own."""
+    results = [uses_json() for _ in range(3)]
+    worker = threading.Thread(target=uses_json, name="worker")
+    worker.start()
+    worker.join()
+    return results
+
+
+def test_standard_library_calls_are_recorded_alike_and_hunters_own_stay_silent(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled callbacks take standard library calls whose caller was recorded; one that hunter's own code
+    made stays out of the recording on every path."""
+    json_modules = (__name__, "json", "json.encoder", "json.decoder")
+    in_python = [0]
+    arguments = writer.Recorder.arguments
+
+    def counted(self: writer.Recorder, site: Any, frame: Any) -> str:
+        in_python[0] += 1
+        return arguments(self, site, frame)
+
+    monkeypatch.setattr(writer.Recorder, "arguments", counted)
+    recorded = []
+    before = _speedups.compiled
+    try:
+        for compiled, raw in ((False, False), (False, True), (True, True)):
+            _speedups.use(compiled)
+            in_python[0] = 0
+            path = tmp_path / f"{compiled}-{raw}.hunt"
+            recorded.append(recorded_events(path, raw, Q(module_in=json_modules), stdlib_program))
+    finally:
+        _speedups.compiled = before
+    assert recorded[1] == recorded[0]
+    assert recorded[2] == recorded[0]
+    if backend == "monitoring" and MONITORING:
+        # (each code's first call writes its entry; a thread's first call starts its chain: the rest is compiled)
+        assert in_python[0] <= 12, f"{in_python[0]} calls took the Python step"
+    calls = [event[1] for thread in recorded[0].values() for event in thread if event[0] == "call"]
+    assert calls.count("dumps") == 4 and calls.count("loads") == 4  # (the thread entries' dumps are hunter's)
+    assert calls.count("encode") == 4 and calls.count("decode") == 4
 
 
 def spied_recording(path: Path, values: bool) -> tuple[int, int]:

@@ -281,7 +281,7 @@ typedef struct {
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch;
     /* slot offsets: CodeInfo's, _ThreadState's, _Site's */
-    Py_ssize_t info_raw_site, info_call_fields, info_stdlib, info_silent;
+    Py_ssize_t info_raw_site, info_call_fields, info_silent;
     Py_ssize_t state_thread, state_raw_name, state_frames, state_records;
     Py_ssize_t site_table, site_ref, site_names, site_optimized, info_code_ref;
     unsigned char returns[256]; /* opcodes a frame returns normally through */
@@ -560,7 +560,11 @@ done:
     return result;
 }
 
-/* A call (PY_START, PY_RESUME). 1: recorded; 0: left to the Python callback (nothing changed); -1: failed. */
+/* A call (PY_START, PY_RESUME). 1: recorded; 0: left to the Python callback (nothing changed); -1: failed.
+ *
+ * Standard library code too: the Python callback asks whether hunter's own code called such a frame (through
+ * standard library frames only: then it stays silent), but the fast path takes only a call whose caller is the
+ * thread's innermost recorded call, a frame that was asked the same when it was called, on the same chain. */
 static int
 fast_call(RawCallback *self, PyObject *code)
 {
@@ -570,8 +574,7 @@ fast_call(RawCallback *self, PyObject *code)
     }
     PyObject *site = slot(info, self->info_raw_site), *fields = slot(info, self->info_call_fields);
     if (site == NULL || site == Py_None || fields == NULL || fields == Py_None ||
-        slot(info, self->info_stdlib) != Py_False || slot(info, self->info_silent) != Py_False ||
-        !site_registered(self, site)) {
+        slot(info, self->info_silent) != Py_False || !site_registered(self, site)) {
         Py_DECREF(info);
         return 0;
     }
@@ -878,7 +881,6 @@ read_offsets(RawCallback *self)
     } slots[] = {
         {&self->info_raw_site, self->info_type, "raw_site"},
         {&self->info_call_fields, self->info_type, "call_fields"},
-        {&self->info_stdlib, self->info_type, "stdlib"},
         {&self->info_silent, self->info_type, "has_silent_frames"},
         {&self->state_thread, self->state_type, "thread"},
         {&self->state_raw_name, self->state_type, "raw_name"},
