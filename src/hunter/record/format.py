@@ -17,11 +17,12 @@ Layout (docs/recording.md is the user's description):
   text, an exception its value's text (values only when the file's ``values`` is true); then, in a file whose
   header says ``callers``, a call adds its caller's line (what the caller's f_lineno said at the call; null
   without a caller);
-- ``["k", ns, thread, top, [[code, lineno], ...]]`` (files whose header says ``callers``): the callers of the
-  thread's next event's frame that the records before don't tell (its first event, a call from code that isn't
+- ``["k", ns, thread, top, [[code, lineno], ...], shared]`` (files whose header says ``callers``): the callers of
+  the thread's next event's frame that the records before don't tell (its first event, a call from code that isn't
   recorded, an event of a frame whose call wasn't), innermost first, each with its line then; ``top`` 1 when they go
-  up to the thread's first frame (or the first :data:`MAX_CALLERS`), 0 when the last of them is the thread's
-  innermost recorded call (its line now: its frame may have moved on since its last recorded call);
+  up to the thread's first frame (or the first :data:`MAX_CALLERS`; then the outermost ``shared`` are left out: the
+  outermost of the thread's last such record), 0 when the last of them is the thread's innermost recorded call (its
+  line now: its frame may have moved on since its last recorded call);
 - ``["end", ns]``: the recording was closed cleanly (a file without it was cut off: a crash, kill -9).
 
 Strings are ASCII-only JSON, so any Python reads any file; a newer reader accepts every older version.

@@ -169,6 +169,8 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
     caller_at = (1 if values else 0) if metadata.get("callers") else -1
     #: Thread ref -> the callers record its next event comes with.
     pending: dict[int, list[Any]] = {}
+    #: Thread (its threadid) -> the callers of its last callers record that went up to its first frame.
+    tops: dict[int | None, tuple[tuple[RecordedCode, Any], ...]] = {}
     for record in _records(part.filename):
         tag = record[0]
         if type(tag) is int:
@@ -184,10 +186,7 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
                 event.__dict__["caller_line"] = caller_line
             callers = pending.pop(record[2], None)
             if callers is not None:
-                event.__dict__["recorded_callers"] = (
-                    bool(callers[3]),
-                    tuple((codes[ref], line) for ref, line in callers[4]),
-                )
+                event.__dict__["recorded_callers"] = _callers(callers, codes, tops, threads[record[2]][0])
             event.time_ns = origin + record[1]
             event.pid = pid
             event.tid = natives[record[2]]
@@ -207,6 +206,24 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
 
 
 _CALL = KINDS["call"]
+
+
+def _callers(
+    record: list[Any],
+    codes: dict[int, RecordedCode],
+    tops: dict[int | None, tuple[tuple[RecordedCode, Any], ...]],
+    thread: int | None,
+) -> tuple[bool, tuple[tuple[RecordedCode, Any], ...]]:
+    """A callers record as (top, its callers innermost first): one that goes up to the thread's first frame may leave
+    out the outer ones it shares with the thread's last such record (their number follows the list)."""
+    top = bool(record[3])
+    listed = tuple((codes[ref], line) for ref, line in record[4])
+    if top:
+        shared = record[5] if len(record) > 5 and type(record[5]) is int else 0
+        last = tops.get(thread, ())
+        listed += last[len(last) - shared :] if shared else ()
+        tops[thread] = listed
+    return top, listed
 
 
 def _native_id(record: list[Any], pid: int) -> int:

@@ -182,6 +182,7 @@ class _ThreadState:
         "ref",
         "returns",
         "thread",
+        "top_callers",
     )
 
     def __init__(self, ident: int, thread: threading.Thread | None, name: str, out: Any) -> None:
@@ -201,6 +202,9 @@ class _ThreadState:
         self.frames: list[tuple[Any, int, Any]] = []
         #: A return was recorded on the normal path: its calls' frames can be kept (their returns will come).
         self.returns = False
+        #: The callers of the thread's last callers record that went up to its first frame, innermost first, as
+        #: ``(code, f_lasti, pair)``: the next one tells those it shares by their number (see ``Recorder._callers``).
+        self.top_callers: list[tuple[CodeType, int, str]] = []
 
 
 class _Site(CodeRecord):
@@ -386,7 +390,7 @@ class Recorder(Action):
         if kind == "return":
             state.returns = True
         depth: int = event.depth
-        callers, reached, _walked = self._callers(table, frame.f_back, frames[-1][0] if frames else None)
+        callers, reached, _walked = self._callers(table, state, frame.f_back)
         if not reached:
             frames.clear()  # (not this frame's chain: calls whose returns were not recorded)
         if keep and kind != "return":
@@ -395,23 +399,44 @@ class Recorder(Action):
             frames.append((frame, depth + 1 if kind == "call" else depth, None))
         return depth, callers if self.records_callers else None
 
-    def _callers(self, table: _Table, frame: FrameType | None, known: Any) -> tuple[str, bool, int]:
+    def _callers(self, table: _Table, state: _ThreadState, frame: FrameType | None) -> tuple[str, bool, int]:
         """A callers record's text: ``frame`` and the frames above it, innermost first, each as its code's ref and its
-        line now, up to ``known`` (the thread's innermost recorded call: listed last, for its line now, which its
-        recorded calls don't tell) or the thread's first frame; whether ``known`` was reached (then the text starts
-        with 0, else 1), and how many frames there are between."""
-        pairs: list[str] = []
-        listed = self.records_callers
-        walked = 0
-        while frame is not None and frame is not known and walked < MAX_CALLERS:
-            if listed:
-                pairs.append(f"[{self._frame_ref(table, frame)},{_line_json(frame)}]")
+        line now, up to the thread's innermost recorded call (listed last, for its line now, which its recorded calls
+        don't tell) or the thread's first frame; whether that call was reached (then the text starts with 0, else
+        1), and how many frames there are between."""
+        known = state.frames[-1][0] if state.frames else None
+        walked: list[FrameType] = []
+        while frame is not None and frame is not known and len(walked) < MAX_CALLERS:
+            walked.append(frame)
             frame = frame.f_back
-            walked += 1
         reached = frame is not None and frame is known
-        if frame is not None and reached and listed:
-            pairs.append(f"[{self._frame_ref(table, frame)},{_line_json(frame)}]")
-        return f"{0 if reached else 1},[{','.join(pairs)}]", reached, walked
+        if not self.records_callers:
+            return "", reached, len(walked)
+        if frame is not None and reached:
+            pairs = [self._caller_pair(table, caller) for caller in (*walked, frame)]
+            return f"0,[{','.join(pairs)}]", True, len(walked)
+        # Up to the thread's first frame: the outer ones are mostly those of its last such record (an event loop's, a
+        # test runner's, resuming the program's code over and over), told by their number (same code, same place).
+        last = state.top_callers if frame is None else []  # (a list cut at MAX_CALLERS is no thread's top)
+        count, known_count = len(walked), len(last)
+        shared = 0
+        while shared < count and shared < known_count:
+            caller = walked[count - 1 - shared]
+            known_code, known_lasti, _pair = last[known_count - 1 - shared]
+            if caller.f_code is not known_code or caller.f_lasti != known_lasti:
+                break
+            shared += 1
+        fresh = [
+            (caller.f_code, caller.f_lasti, self._caller_pair(table, caller)) for caller in walked[: count - shared]
+        ]
+        state.top_callers = [*fresh, *last[known_count - shared :]] if frame is None else []
+        if not fresh:
+            return f"1,[],{shared}", False, count
+        return f"1,[{','.join(pair for _code, _lasti, pair in fresh)}],{shared}", False, count
+
+    def _caller_pair(self, table: _Table, frame: FrameType) -> str:
+        """A caller as a callers record lists it: ``[code ref,line now]``."""
+        return f"[{self._frame_ref(table, frame)},{_line_json(frame)}]"
 
     def _frame_ref(self, table: _Table, frame: FrameType) -> int:
         """The ref of a frame's code (its entry written at its first use, as the raw path writes it)."""
@@ -607,7 +632,7 @@ class Recorder(Action):
         when it is a caller (frames in between were not recorded), else from the tracer's start. The callers up to
         there are recorded first (the records before don't tell them)."""
         frames = state.frames
-        callers, reached, walked = self._callers(self._table, frame.f_back, frames[-1][0] if frames else None)
+        callers, reached, walked = self._callers(self._table, state, frame.f_back)
         if self.records_callers:
             state.records.append((_CALLERS, self._t0, callers))
         if reached:
@@ -627,7 +652,7 @@ class Recorder(Action):
         """The site and frame count of a raw return whose call was not recorded (it started before tracing); its
         callers are recorded first."""
         frames = state.frames
-        callers, reached, _walked = self._callers(self._table, frame.f_back, frames[-1][0] if frames else None)
+        callers, reached, _walked = self._callers(self._table, state, frame.f_back)
         if self.records_callers:
             state.records.append((_CALLERS, self._t0, callers))
         if not reached:
