@@ -461,6 +461,15 @@ class Recorder(Action):
             with self._lock:
                 ref = table.builtins[key] = table.new_ref()
                 self._buffer.append(_code_line(ref, event=event, code=None))
+        frame: Any = event.frame  # (the Python frame it is called in: a live event's, never None here)
+        frames = state.frames
+        if self.records_callers and not (frames and frames[-1][0] is frame):
+            # The frame's callers, when the records before don't tell them (the frame itself isn't kept: its own
+            # events, if recorded, put it among the recorded calls).
+            callers, reached, _walked = self._callers(table, state, frame.f_back)
+            if not reached:
+                frames.clear()  # (not this frame's chain: calls whose returns were not recorded)
+            state.out.append(f'["{CALLERS}",0,{state.ref},{callers}]\n')
         number = BUILTIN_KINDS[kind]
         state.out.append(f"[{number},{now - self._t0},{state.ref},{event.depth},{ref},{event.lineno}]\n")
 
