@@ -1069,10 +1069,9 @@ class StackPrinter(ColorStreamAction):
         head += f"{tags['CONT']}:{tags['BRIGHT']}{tags['fore(BLUE)']}{event.function} {tags['KIND']}<="
         found = _callers(event, self.depth)
         if found is None:
-            tail = (
-                f" {tags['BRIGHT']}{tags['fore(YELLOW)']}no frames available "
-                f"{tags['NORMAL']}(detached={event.detached and 'recorded_parents' not in event.__dict__})"
-            )
+            # (a replayed event says what its live event said: it had no callers, it wasn't detached)
+            detached = event.detached and "recorded_parents" not in event.__dict__
+            tail = f" {tags['BRIGHT']}{tags['fore(YELLOW)']}no frames available {tags['NORMAL']}(detached={detached})"
         else:
             parents = []
             for filename, lineno, function in found:
