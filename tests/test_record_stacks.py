@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import describe, run_python
 
 import hunter
 from hunter import config
@@ -189,3 +190,42 @@ def test_a_stack_printer_deeper_than_a_recording_tells_is_refused(tmp_path: Path
         leaf(1)
     with pytest.raises(Refused, match=f"shows more callers than a recording tells \\({MAX_CALLERS}\\)"):
         replay(read(path), f"action=StackPrinter(depth={MAX_CALLERS + 1})", stream=io.StringIO())
+
+
+SCRIPT = """
+import json
+
+def hook(mapping):
+    return leaf(mapping)
+
+def leaf(value):
+    return value
+
+def main():
+    leaf(1)
+    return json.loads('{"a": {"b": 1}}', object_hook=hook)
+
+main()
+"""
+
+
+def test_the_command_line_shows_the_callers_python_itself_would(tmp_path: Path) -> None:
+    """``hunter script.py`` and a replay of ``hunter record -- script.py`` show the callers that ``python script.py``
+    shows: none above the script's own frame (the command line's launcher frames aren't the program's)."""
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    query = 'module="__main__", action=StackPrinter(depth=10)'
+    plain = run_python([script], cwd=tmp_path, env={"PYTHONHUNTER": query})
+    live = run_python(["-m", "hunter", "-q", query, script], cwd=tmp_path)
+    recorded = run_python(
+        ["-m", "hunter", "record", "--lines", "-o", tmp_path / "run.hunt", "--", script], cwd=tmp_path
+    )
+    replayed = run_python(["-m", "hunter", "query", tmp_path / "run.hunt", query], cwd=tmp_path)
+    assert recorded.returncode == 0, describe(recorded)
+    assert "script.py:14:<module> <= no frames available (detached=False)" in plain.stderr
+    assert "decoder.py" in plain.stderr and "hunter" not in plain.stderr.replace(str(tmp_path), "")
+    assert live.stderr == plain.stderr
+    assert replayed.stdout == plain.stderr
+    by_name = run_python(["-m", "hunter", "query", tmp_path / "run.hunt", 'module="__main__"', "--action", "stack"])
+    spelled_out = run_python(["-m", "hunter", "query", tmp_path / "run.hunt", 'module="__main__", action=StackPrinter'])
+    assert by_name.stdout == spelled_out.stdout and "no frames available" in by_name.stdout, describe(by_name)

@@ -15,7 +15,7 @@ from types import CodeType, FrameType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._output import _colors, _compact, _streams, _tasks
-from ._engine import _source
+from ._engine import _own_code, _source
 from ._engine._codemap import CodeMap, CodeRecord
 from . import config
 from ._output._reprs import cut_repr, stored_exception_repr
@@ -1086,16 +1086,18 @@ class StackPrinter(ColorStreamAction):
 
 def _callers(event: Event, depth: int) -> list[tuple[str, Any, str]] | None:
     """The first ``depth`` callers of the event's frame (file name, line now, function), innermost first; None when
-    its frame had none. A replayed event has the callers its recording told (hunter.record.stacks)."""
+    its frame had none (the command line's launcher frames aren't the program's). A replayed event has the callers
+    its recording told (hunter.record.stacks)."""
     recorded = event.__dict__.get("recorded_parents")
     if recorded is not None:
         return list(recorded[:depth]) if recorded else None
     frame = event.frame
-    if frame is None or frame.f_back is None:
+    runner = _own_code.PROGRAM_RUNNER
+    if frame is None or frame.f_back is None or frame.f_back.f_code is runner:
         return None
     found: list[tuple[str, Any, str]] = []
     parent: FrameType | None = frame.f_back
-    while parent is not None and len(found) < depth:
+    while parent is not None and parent.f_code is not runner and len(found) < depth:
         found.append((parent.f_code.co_filename, parent.f_lineno, parent.f_code.co_name))
         parent = parent.f_back
     return found

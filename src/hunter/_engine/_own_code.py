@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from ._source import frame_module, is_stdlib
 
-__all__ = ["HUNTER_DIR", "is_hunter_frame", "runs_for_hunter"]
+__all__ = ["HUNTER_DIR", "PROGRAM_RUNNER", "is_hunter_frame", "runs_for_hunter"]
 
 #: hunter's package directory, with a trailing separator: a file name starting with it is hunter's code.
 HUNTER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # (this is hunter/_engine/)
+
+
+#: The code of the frame in which hunter's command line runs the program (``hunter.cli._run.run_program``), once it
+#: does: the frames above it are the launcher's, which what shows the program's callers leaves out (a StackPrinter
+#: shows what it shows under ``python`` itself, as the command line's tracebacks do).
+PROGRAM_RUNNER: CodeType | None = None
 
 
 def is_hunter_frame(frame: FrameType) -> bool:

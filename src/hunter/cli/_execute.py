@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .._engine import _own_code
 from ._errors import _fail
 from ._plan import Plan
 from ._run import _install_excepthook, _is_runnable_container, run_program
@@ -28,6 +29,7 @@ def execute(plan: Plan) -> None:
             _fail(f"{program}: can't open file {filename!r}: [Errno {exc.errno}] {exc.strerror}", 2)
     session = Session(plan)
     session.prepare()
+    _own_code.PROGRAM_RUNNER = run_program.__code__
     try:
         run_program(session, target)
     except SystemExit:

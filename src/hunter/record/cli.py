@@ -15,7 +15,7 @@ __all__ = ["main"]
 COMMANDS = ("record", "query", "summary")
 DEFAULT_OUTPUT = "hunter-trace.hunt"
 #: --action of ``hunter query``: the printer it names.
-_ACTIONS = {"call": "CallPrinter", "code": "CodePrinter", "errors": "ErrorSnooper"}
+_ACTIONS = {"call": "CallPrinter", "code": "CodePrinter", "errors": "ErrorSnooper", "stack": "StackPrinter"}
 #: hunter's own options that make no sense when recording (the recording is the output).
 _NOT_FOR_RECORD = ("--action", "--format", "--elapsed", "--asyncio")
 

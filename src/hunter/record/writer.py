@@ -17,7 +17,7 @@ from inspect import CO_OPTIMIZED
 from types import CodeType, FrameType
 from typing import Any, NoReturn
 
-from .._engine import _speedups
+from .._engine import _own_code, _speedups
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._frames import locals_readable
 from .._engine._recording import RETURN
@@ -405,11 +405,14 @@ class Recorder(Action):
         don't tell) or the thread's first frame; whether that call was reached (then the text starts with 0, else
         1), and how many frames there are between."""
         known = state.frames[-1][0] if state.frames else None
+        runner = _own_code.PROGRAM_RUNNER  # (above it: the command line's launcher, not the program's callers)
         walked: list[FrameType] = []
-        while frame is not None and frame is not known and len(walked) < MAX_CALLERS:
+        while frame is not None and frame is not known and frame.f_code is not runner and len(walked) < MAX_CALLERS:
             walked.append(frame)
             frame = frame.f_back
         reached = frame is not None and frame is known
+        if frame is not None and frame.f_code is runner:
+            frame = None  # (the program's first frame: a top like a thread's first frame)
         if not self.records_callers:
             return "", reached, len(walked)
         if frame is not None and reached:
