@@ -599,12 +599,16 @@ class Recorder(Action):
         # (the caller is the innermost recorded call, mostly: one deeper than it, without walking the stack)
         count = frames[-1][1] + 1 if frames and frames[-1][0] is back else self._count(frame, state)
         frames.append((frame, count, site))
+        # (the caller's line now: a replay's StackPrinter shows it; inline, this is every raw call's step on settrace)
+        caller = back.f_lineno if back is not None else None
+        if caller is None:
+            caller = "null"
         if not self.values:
-            return f"{count - 1},{site.ref},{frame.f_lineno},{_line_json(back)}"
+            return f"{count - 1},{site.ref},{frame.f_lineno},{caller}"
         text = self._text
         f_locals: Any = frame.f_locals if site.optimized or locals_readable(frame) else {}
         arguments = ",".join([text(f_locals.get(name, MISSING)) for name in site.names])
-        return f"{count - 1},{site.ref},{frame.f_lineno},[{arguments}],{_line_json(back)}"
+        return f"{count - 1},{site.ref},{frame.f_lineno},[{arguments}],{caller}"
 
     def returned(self, frame: FrameType, value: Any) -> str:
         """A raw return's text: depth, code ref, line number, whether it returned, and (values) the value's text."""
