@@ -285,7 +285,7 @@ typedef struct {
     Py_ssize_t state_thread, state_raw_name, state_frames, state_records;
     Py_ssize_t site_table, site_ref, site_names, site_optimized, info_code_ref;
     unsigned char returns[256]; /* opcodes a frame returns normally through */
-    /* Caches of what each event would otherwise look up in Python objects (see info_of, thread_state, line_at). */
+    /* Caches of what each event would otherwise look up in Python objects (see info_of, thread_state, frame_line). */
     InfoSlot info_cache[INFO_CACHE_SIZE];
     LineSlot line_cache[LINE_CACHE_SIZE];
     unsigned long long cached_thread; /* PyThreadState_GetID of the thread whose state is cached */
