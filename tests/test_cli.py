@@ -326,6 +326,7 @@ def test_several_queries_must_all_match(project: Path) -> None:
         (["vars", "a", "b"], "[b => 3]"),
         (["snoop"], ":= "),
         (["errors"], "fails"),
+        (["stack"], "app.py:7:middle <= "),
         (["call"], "=> middle(a=1, b=3)"),
     ],
 )

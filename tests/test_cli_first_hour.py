@@ -145,7 +145,10 @@ def test_action_takes_several_printers(project: Path, tail: list[str]) -> None:
     ("args", "message"),
     [
         (["--action", "call", "call", "prog.py"], "python -m hunter: error: --action call given twice"),
-        (["--action", "calll", "prog.py"], "invalid choice: 'calll' (choose from call, code, vars, snoop, errors)"),
+        (
+            ["--action", "calll", "prog.py"],
+            "invalid choice: 'calll' (choose from call, code, vars, snoop, errors, stack)",
+        ),
         (["--action", "vars", "--", "prog.py"], "--action vars needs at least one NAME"),
     ],
 )

@@ -36,6 +36,7 @@ _ACTIONS = {
     "vars": "VarsPrinter",
     "snoop": "VarsSnooper",
     "errors": "ErrorSnooper",
+    "stack": "StackPrinter",
 }
 
 

@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--action",
         nargs="+",
         metavar="ACTION",
-        help="text output: call (default), code, vars NAME... (end the names with --), snoop, errors; several "
+        help="text output: call (default), code, vars NAME... (end the names with --), snoop, errors, stack; several "
         "at once: --action call errors",
     )
     out.add_argument(
