@@ -150,6 +150,54 @@ def test_a_replayed_stack_printer_of_profile_mode_shows_the_callers_of_c_functio
     assert replayed == live
 
 
+def runs_on(start: Any) -> int:
+    start()  # (tracing starts here: this frame and its callers ran before it did)
+    value = leaf(1)
+    return value
+
+
+def starts_tracing(start: Any) -> int:
+    total = runs_on(start)
+    return total + 1
+
+
+def started_inside(query: str, options: dict[str, Any]) -> str:
+    """What starts_tracing() prints traced with the query and options, tracing started inside it (and left on when
+    it returns)."""
+    stream = io.StringIO()
+    saved, config.default_stream = config.default_stream, stream
+    try:
+        predicates, keywords = config.parse_trace_arguments(query)
+        starts_tracing(lambda: hunter.trace(*predicates, **keywords, **options))
+    finally:
+        config.default_stream = saved
+        hunter.stop()
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("condition", ["", ", depth_lt=99"], ids=["raw-path", "events-path"])
+def test_frames_that_ran_before_tracing_started_keep_their_depth_and_callers(tmp_path: Path, condition: str) -> None:
+    """Their returns are at depth 0, as their lines are (hunter 3.9 keeps depths at 0 and up); a replay gives them
+    those depths and their callers. (A condition on depth is decided per event: recorded through events.)"""
+    selection = f"module={__name__!r}, function_in=('starts_tracing', 'runs_on', 'leaf'){condition}"
+    query = f"{selection}, action=StackPrinter(depth=3, limit=1)"
+    seen: list[tuple[str, str, int]] = []
+    path = tmp_path / "run.hunt"
+    outputs = []
+    for arguments in (
+        (query, {}),
+        (selection, {"action": lambda event: seen.append((event.kind, event.function, event.depth))}),
+        (selection, {"record": str(path), "record_lines": True}),
+    ):
+        outputs.append(started_inside(*arguments))  # (one line for all: the same frames above)
+    recorded = [(event.kind, event.function, event.depth) for event in read(path)]
+    assert ("return", "starts_tracing", 0) in seen
+    assert recorded == seen
+    stream = io.StringIO()
+    replay(read(path), query, stream=stream)
+    assert stream.getvalue() == outputs[0]
+
+
 def test_a_flight_recorders_dump_refuses_the_stack_printer(tmp_path: Path) -> None:
     """A flight recorder keeps each thread's last lines: the callers an event needs may be gone, so none are kept."""
     path = tmp_path / "flight.hunt"

@@ -44,6 +44,8 @@ class Stacks:
         # The depth of the event's frame: a call's and a return's own; a line or an exception is one deeper, as is a
         # C function's event (profile mode), whose frame is the Python frame it happens in.
         depth: int = event.depth - 1 if event.builtin or kind == "line" or kind == "exception" else event.depth
+        if kind == "return" and depth == 0 and stack and stack[-1].depth == -1 and stack[-1].code is event.code:
+            depth = -1  # (a frame that ran before tracing started: its return's depth is kept at 0, as hunter 3.9's)
         callers = data.get("recorded_callers")
         if callers is not None:
             top, listed = callers

@@ -382,7 +382,8 @@ class Recorder(Action):
                 return count, None
             if kind == "return":
                 frames.pop()
-                return count - 1, None
+                # (a frame that ran before tracing started counts 0: its return is at depth 0, as its lines are)
+                return max(count - 1, 0), None
             return count, None
         # Until a return shows that returns are recorded, frames are not kept: one whose return is never seen would
         # stay referenced (and its variables alive) after it ended.
@@ -629,9 +630,10 @@ class Recorder(Action):
             self._register(site, frame)
         lasti = frame.f_lasti
         normal = "1" if lasti >= 0 and frame.f_code.co_code[lasti] in RETURN_OPCODES else "0"
+        depth = max(count - 1, 0)  # (an event put it there: a frame that ran before tracing started counts 0)
         if not self.values:
-            return f"{count - 1},{site.ref},{frame.f_lineno},{normal}"
-        return f"{count - 1},{site.ref},{frame.f_lineno},{normal},{self._text(value)}"
+            return f"{depth},{site.ref},{frame.f_lineno},{normal}"
+        return f"{depth},{site.ref},{frame.f_lineno},{normal},{self._text(value)}"
 
     def value_json(self, value: Any) -> str:
         """A value's text (``returned`` makes the texts of raw returns: this is the protocol's fallback)."""
