@@ -344,7 +344,7 @@ class Recorder(Action):
         entry = table.codes.get(id(code))
         if entry is None or entry[0] is not code:
             entry = self._new_code(event, code, table)
-        depth, callers = self._chain(event, kind, state, table)
+        depth, callers = self._chain(event, kind, state)
         if callers is not None:
             state.out.append(f'["{CALLERS}",0,{thread},{callers}]\n')
         head = f"{KINDS[kind]},{now - self._t0},{thread},{depth},{entry[1]},{event.lineno}"
@@ -365,7 +365,7 @@ class Recorder(Action):
             self.due_ns = now + FLUSH_INTERVAL_NS
             self.flush()
 
-    def _chain(self, event: Event, kind: str, state: _ThreadState, table: _Table) -> tuple[int, str | None]:
+    def _chain(self, event: Event, kind: str, state: _ThreadState) -> tuple[int, str | None]:
         """The event's depth, mostly without walking the stack, and a callers record's text when the records before
         don't tell its frame's callers (None when they do).
 
@@ -391,20 +391,19 @@ class Recorder(Action):
         if kind == "return":
             state.returns = True
         depth: int = event.depth
-        callers, reached, _walked = self._callers(table, state, frame.f_back)
-        if not reached:
-            frames.clear()  # (not this frame's chain: calls whose returns were not recorded)
+        callers, _reached, _walked = self._callers(state, frame.f_back)
         if keep and kind != "return":
             # (the frame's later events and calls continue from it: its count is one more than its call's depth,
             # which a line or an exception already is)
             frames.append((frame, depth + 1 if kind == "call" else depth, None))
         return depth, callers if self.records_callers else None
 
-    def _callers(self, table: _Table, state: _ThreadState, frame: FrameType | None) -> tuple[str, bool, int]:
+    def _callers(self, state: _ThreadState, frame: FrameType | None) -> tuple[str, bool, int]:
         """A callers record's text: ``frame`` and the frames above it, innermost first, each as its code's ref and its
         line now, up to the thread's innermost recorded call (listed last, for its line now, which its recorded calls
         don't tell) or the thread's first frame; whether that call was reached (then the text starts with 0, else
-        1), and how many frames there are between."""
+        1), and how many frames there are between. Not reached, the recorded calls are forgotten: they aren't this
+        frame's chain (their returns were not recorded)."""
         known = state.frames[-1][0] if state.frames else None
         runner = _own_code.PROGRAM_RUNNER  # (above it: the command line's launcher, not the program's callers)
         walked: list[FrameType] = []
@@ -412,12 +411,14 @@ class Recorder(Action):
             walked.append(frame)
             frame = frame.f_back
         reached = frame is not None and frame is known
+        if not reached:
+            state.frames.clear()
         if frame is not None and frame.f_code is runner:
             frame = None  # (the program's first frame: a top like a thread's first frame)
         if not self.records_callers:
             return "", reached, len(walked)
         if frame is not None and reached:
-            pairs = [self._caller_pair(table, caller) for caller in (*walked, frame)]
+            pairs = [self._caller_pair(caller) for caller in (*walked, frame)]
             return f"0,[{','.join(pairs)}]", True, len(walked)
         # Up to the thread's first frame: the outer ones are mostly those of its last such record (an event loop's, a
         # test runner's, resuming the program's code over and over), told by their number (same code, same place).
@@ -430,32 +431,25 @@ class Recorder(Action):
             if caller.f_code is not known_code or caller.f_lasti != known_lasti:
                 break
             shared += 1
-        fresh = [
-            (caller.f_code, caller.f_lasti, self._caller_pair(table, caller)) for caller in walked[: count - shared]
-        ]
+        fresh = [(caller.f_code, caller.f_lasti, self._caller_pair(caller)) for caller in walked[: count - shared]]
         state.top_callers = [*fresh, *last[known_count - shared :]] if frame is None else []
         if not fresh:
             return f"1,[],{shared}", False, count
         return f"1,[{','.join(pair for _code, _lasti, pair in fresh)}],{shared}", False, count
 
-    def _caller_pair(self, table: _Table, frame: FrameType) -> str:
+    def _caller_pair(self, frame: FrameType) -> str:
         """A caller as a callers record lists it: ``[code ref,line now]``."""
-        return f"[{self._frame_ref(table, frame)},{_line_json(frame)}]"
+        return f"[{self._frame_ref(frame)},{_line_json(frame)}]"
 
-    def _frame_ref(self, table: _Table, frame: FrameType) -> int:
-        """The ref of a frame's code (its entry written at its first use, as the raw path writes it)."""
+    def _frame_ref(self, frame: FrameType) -> int:
+        """The ref of a frame's code in this file: its entry written at its first use, as a raw site's is."""
         code = frame.f_code
-        entry = table.codes.get(id(code))
-        if entry is None or entry[0] is not code:
-            from .._engine._source import code_filename, frame_module, is_stdlib, parameters
-
-            filename, module = code_filename(code, frame.f_globals), frame_module(frame)
-            line = functools.partial(
-                _python_code_line, filename=filename, module=module, stdlib=is_stdlib(filename, module), code=code
-            )
-            names = tuple(name for _star, name in parameters(code))
-            entry = self._code_entry(table, code, names, filename, frame.f_globals, line)
-        return entry[1]
+        entry = self._table.codes.get(id(code))
+        if entry is not None and entry[0] is code:
+            return entry[1]
+        site = self._site_for(frame)
+        self._register(site, frame)
+        return site.ref
 
     def _builtin(self, event: Event, kind: str, now: int, state: _ThreadState, table: _Table) -> None:
         """A C function's event (profile mode): its own code entry, no values."""
@@ -470,9 +464,7 @@ class Recorder(Action):
         if self.records_callers and not (frames and frames[-1][0] is frame):
             # The frame's callers, when the records before don't tell them (the frame itself isn't kept: its own
             # events, if recorded, put it among the recorded calls).
-            callers, reached, _walked = self._callers(table, state, frame.f_back)
-            if not reached:
-                frames.clear()  # (not this frame's chain: calls whose returns were not recorded)
+            callers, _reached, _walked = self._callers(state, frame.f_back)
             state.out.append(f'["{CALLERS}",0,{state.ref},{callers}]\n')
         number = BUILTIN_KINDS[kind]
         state.out.append(f"[{number},{now - self._t0},{state.ref},{event.depth},{ref},{event.lineno}]\n")
@@ -649,15 +641,19 @@ class Recorder(Action):
         """Frames entered since tracing started, from ``frame`` up: from the innermost recorded call still running
         when it is a caller (frames in between were not recorded), else from the tracer's start. The callers up to
         there are recorded first (the records before don't tell them)."""
-        frames = state.frames
-        callers, reached, walked = self._callers(self._table, state, frame.f_back)
+        reached, walked = self._raw_callers(state, frame)
+        if reached:
+            count: int = state.frames[-1][1] + walked + 1
+            return count
+        return self._entered(frame)
+
+    def _raw_callers(self, state: _ThreadState, frame: FrameType) -> tuple[bool, int]:
+        """A raw callers record of ``frame``'s callers among the thread's records (see ``_callers``): whether the
+        innermost recorded call was reached, and how many frames there are between."""
+        callers, reached, walked = self._callers(state, frame.f_back)
         if self.records_callers:
             state.records.append((_CALLERS, self._t0, callers))
-        if reached:
-            count: int = frames[-1][1] + walked + 1
-            return count
-        frames.clear()  # (not a caller: calls whose returns were not recorded)
-        return self._entered(frame)
+        return reached, walked
 
     def _entered(self, frame: FrameType) -> int:
         """Frames entered since tracing started, from ``frame`` up, as the tracer counts them (at least 1: the
@@ -669,12 +665,7 @@ class Recorder(Action):
     def _unseen_call(self, frame: FrameType, state: _ThreadState) -> tuple[_Site, int]:
         """The site and frame count of a raw return whose call was not recorded (it started before tracing); its
         callers are recorded first."""
-        frames = state.frames
-        callers, reached, _walked = self._callers(self._table, state, frame.f_back)
-        if self.records_callers:
-            state.records.append((_CALLERS, self._t0, callers))
-        if not reached:
-            frames.clear()
+        self._raw_callers(state, frame)
         state.returns = True
         return self._site_for(frame), self._entered(frame)
 
