@@ -474,18 +474,6 @@ chain_unchanged(PyObject *frames, Py_ssize_t depth, PyObject *top)
     return PyList_GET_SIZE(frames) == depth && PyList_GET_ITEM(frames, depth - 1) == top;
 }
 
-/* The frame's line, when it has one and the chain is unchanged; else -1: the Python path decides (it writes what
- * f_lineno says). */
-static int
-line_if_unchanged(PyFrameObject *frame, PyObject *frames, Py_ssize_t depth, PyObject *top)
-{
-    if (!chain_unchanged(frames, depth, top)) {
-        return -1;
-    }
-    int lineno = PyFrame_GetLineNumber(frame);
-    return lineno < 0 ? -1 : lineno;
-}
-
 /* What a frame of ``code`` at ``lasti`` says its f_lineno is (-1: none). Outside a trace function f_lineno is the
  * line of the instruction at ``lasti`` (a trace function's line event sets it only while it runs), fixed for the
  * code: kept by code and offset. */
@@ -611,7 +599,8 @@ fast_call(RawCallback *self, PyObject *code)
             goto leave;
         }
     }
-    int lineno = line_if_unchanged(frame, frames, depth, top);
+    /* (no line, or a chain a value's text changed: the Python path decides, and writes what f_lineno says) */
+    int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, PyFrame_GetLasti(frame)) : -1;
     if (lineno < 0) {
         goto leave;
     }

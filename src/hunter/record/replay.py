@@ -181,7 +181,9 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
                 _fresh_printers(predicate)
             for writer in writers:
                 writer.recorded_process(part.pid, part.label)
-            _replay_part(part, handle, support, _needs_callers(predicate), _needs_stacks(predicate))
+            # (a Backlog makes up calls for the callers of its first event, see callers.py; a StackPrinter shows each
+            # event's callers, see stacks.py)
+            _replay_part(part, handle, support, _has(predicate, Backlog), _has(predicate, actions.StackPrinter))
             for writer in writers:  # (its tracks end with its last event; its name may have been told meanwhile)
                 writer.recorded_process(part.pid, part.label)
     finally:
@@ -189,14 +191,9 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
     return matched
 
 
-def _needs_stacks(predicate: Any) -> bool:
-    """Whether the query has a StackPrinter, which shows each event's callers (see stacks.py)."""
-    return any(isinstance(node, actions.StackPrinter) for node in _nodes(predicate))
-
-
-def _needs_callers(predicate: Any) -> bool:
-    """Whether the query has a Backlog, which makes up calls for the callers of its first event (see callers.py)."""
-    return any(isinstance(node, Backlog) for node in _nodes(predicate))
+def _has(predicate: Any, kind: type) -> bool:
+    """Whether the query has a predicate or action of this kind."""
+    return any(isinstance(node, kind) for node in _nodes(predicate))
 
 
 def _replay_part(
