@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +86,27 @@ FUNCTIONS = ("leaf", "recurse", "counting", "resumed_elsewhere", "elsewhere", "h
 SELECTION = f"module={__name__!r}, function_in={FUNCTIONS!r}"
 
 
-def traced(query: str, options: dict[str, Any]) -> str:
-    """What program() prints traced with the query and options (live and recorded runs alike start here: the frames
-    above program() are the same)."""
+def printed(query: str, run: Callable[[tuple[Any, ...], dict[str, Any]], Any]) -> str:
+    """What ``run(predicates, keywords)`` prints, given the query's arguments (its printers write to a stream made
+    here); tracing is stopped after it."""
     stream = io.StringIO()
     saved, config.default_stream = config.default_stream, stream
     try:
-        predicates, keywords = config.parse_trace_arguments(query)  # (its printers write to the stream above)
-        with hunter.trace(*predicates, **keywords, **options): program()  # fmt: skip  # noqa: E701
+        run(*config.parse_trace_arguments(query))
     finally:
         config.default_stream = saved
         hunter.stop()
     return stream.getvalue()
+
+
+def traced(query: str, options: dict[str, Any]) -> str:
+    """What program() prints traced with the query and options (live and recorded runs alike start here: the frames
+    above program() are the same)."""
+
+    def run(predicates: tuple[Any, ...], keywords: dict[str, Any]) -> None:
+        with hunter.trace(*predicates, **keywords, **options): program()  # fmt: skip  # noqa: E701
+
+    return printed(query, run)
 
 
 def live_and_replayed(tmp_path: Path, query: str, **recording: Any) -> tuple[str, str]:
@@ -164,15 +173,9 @@ def starts_tracing(start: Any) -> int:
 def started_inside(query: str, options: dict[str, Any]) -> str:
     """What starts_tracing() prints traced with the query and options, tracing started inside it (and left on when
     it returns)."""
-    stream = io.StringIO()
-    saved, config.default_stream = config.default_stream, stream
-    try:
-        predicates, keywords = config.parse_trace_arguments(query)
-        starts_tracing(lambda: hunter.trace(*predicates, **keywords, **options))
-    finally:
-        config.default_stream = saved
-        hunter.stop()
-    return stream.getvalue()
+    return printed(
+        query, lambda predicates, keywords: starts_tracing(lambda: hunter.trace(*predicates, **keywords, **options))
+    )
 
 
 @pytest.mark.parametrize("condition", ["", ", depth_lt=99"], ids=["raw-path", "events-path"])
