@@ -63,6 +63,10 @@ def _construction_value(key: str, operator: str, value: Any) -> Any:
     return value
 
 
+#: What a verdict reads of a field the facts don't hold (see ``Query._verdict``).
+_UNKNOWN = object()
+
+
 class _Composable:
     """The &, | and ~ operators shared by every built-in predicate (and reflected for plain callables)."""
 
@@ -134,7 +138,10 @@ class Query(_Composable):
         for field, operator, expected in self._checks:
             if field in STATIC_FIELDS:
                 try:
-                    if not matches(operator, getattr(facts, field), expected):
+                    actual = getattr(facts, field, _UNKNOWN)
+                    if actual is _UNKNOWN:  # (facts without it: a code's facts before the kind is set)
+                        static = False
+                    elif not matches(operator, actual, expected):
                         return NEVER
                 except Exception as exc:  # let the real event raise, where the user sees it
                     let_through(exc)

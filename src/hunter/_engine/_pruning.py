@@ -17,6 +17,7 @@ from ..event import KINDS, Event
 #: constants: a NamedTuple's attributes cost more on the backends' per-event path).
 Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]
 ON_CALL, ON_LINE, ON_RETURN, ON_EXCEPTION = 0, 1, 2, 3
+_ALL_NEVER: Verdicts = (NEVER, NEVER, NEVER, NEVER)
 
 
 def _per_kind(verdict_for: Callable[[str], Verdict]) -> Verdicts:
@@ -73,7 +74,13 @@ class CodeJudge:
         static = {"module": facts.module, "filename": facts.filename, "stdlib": facts.stdlib}
         if is_hunter_frame(frame):
             # hunter's own machinery (a tracer stopping itself, wrap's bookkeeping) is never the program's doing.
-            return (NEVER, NEVER, NEVER, NEVER), static
+            return _ALL_NEVER, static
+
+        # First without a kind: most code a filter meets (the standard library under stdlib=False, other modules) is
+        # ruled out whatever the kind, and one verdict then stands for the four.
+        del facts.kind
+        if _guarded_verdict(self._predicate, facts) is NEVER:
+            return _ALL_NEVER, static
 
         def verdict_for(kind: str) -> Verdict:
             facts.kind = kind

@@ -69,11 +69,18 @@ def is_stdlib(filename: str, module: str) -> bool:
         # Code compiled from a string: it belongs where it runs (site's .pth lines, namedtuple's methods).
         root = module.partition(".")[0]
         return root in _STDLIB_NAMES or module.startswith("namedtuple_")
-    path = os.path.realpath(os.path.abspath(filename))
+    # (A relative name depends on the working directory at the time: only absolute ones are remembered.)
+    path = _real_path(filename) if os.path.isabs(filename) else os.path.realpath(os.path.abspath(filename))
     # Site-packages (and our own folder) sit *inside* the prefix, so exclusions win over roots.
     if any(path.startswith(excluded) for excluded in _NOT_STDLIB):
         return False
     return any(path.startswith(root) for root in _STDLIB_ROOTS)
+
+
+@lru_cache(maxsize=4096)
+def _real_path(filename: str) -> str:
+    # realpath stats every folder on the way (~10 µs), and every code object a trace meets is asked about.
+    return os.path.realpath(filename)
 
 
 @lru_cache(maxsize=4096)
