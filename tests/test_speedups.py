@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
@@ -261,6 +262,44 @@ def test_the_compiled_callbacks_take_the_calls_whose_caller_was_recorded(
     assert in_python <= len(FUNCTIONS) + 8, f"{in_python} of {total} calls and returns took the Python steps"
 
 
+def leaves(count: int) -> None:
+    for index in range(count):
+        leaf(index)
+
+
+@pytest.mark.skipif(not MONITORING, reason="the compiled raw callbacks are sys.monitoring callbacks (3.12+)")
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+def test_records_waiting_in_memory_give_the_garbage_collector_nothing_to_count(
+    tmp_path: Path, backend: str, compiled: bool
+) -> None:
+    """A batch of records waits in memory until it is written; the compiled callbacks keep each as its line, a str,
+    where a tuple is a container the collector counts: a few hundred calls made it collect before."""
+    if backend != "monitoring":
+        pytest.skip("the settrace backend's raw path is Python")
+    recorder = writer.Recorder(tmp_path / "gc.hunt")
+    before_compiled = _speedups.compiled
+    _speedups.use(compiled)
+    gc.disable()
+    try:
+        with hunter.trace(
+            Q(module=__name__, function_in=("leaves", "leaf"), kind_in=("call", "return")), action=recorder
+        ):
+            leaves(1)  # (the first calls take the Python steps: their codes' entries are written first)
+            count = gc.get_count()[0]
+            leaves(500)
+            grown = gc.get_count()[0] - count
+    finally:
+        gc.enable()
+        _speedups.compiled = before_compiled
+        recorder.close()
+    events = [(event.kind, event.function) for event in hunter.record.read(tmp_path / "gc.hunt")]
+    assert len(events) == 2 * (2 + 501)
+    if compiled:
+        assert grown < 20, f"{grown} containers more after 1,000 records"
+    else:
+        assert grown > 500  # (the Python steps' tuples: what the compiled path no longer makes)
+
+
 def test_compiled_and_python_rendering_make_the_same_lines() -> None:
     thread_marker = writer._THREAD
     records = [
@@ -270,6 +309,7 @@ def test_compiled_and_python_rendering_make_the_same_lines() -> None:
         (thread_marker, 7, '["t",7,null,"renamed",1]\n'),
         ("site", 2000, "1,2,10,[2]"),
         (RETURN, 999_999_999_999, "1,2,11,0,null"),
+        "[0,999999999999,7,1,2,10,[3],12]\n",  # (the compiled callbacks' records are whole lines already)
     ]
     assert _speedups.compiled is not None
     made: list[tuple[list[str], list[str], int]] = []
@@ -287,4 +327,4 @@ def test_compiled_and_python_rendering_make_the_same_lines() -> None:
     assert made[0] == made[1]
     assert made[0][2] == 7
     assert made[0][0][0] == "[0,500,3,0,2,10,[1]]\n"
-    assert made[0][0][-1] == "[2,999999998999,7,1,2,11,0,null]\n"
+    assert made[0][0][-2:] == ["[2,999999998999,7,1,2,11,0,null]\n", records[-1]]

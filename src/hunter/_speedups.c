@@ -165,8 +165,14 @@ render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t index = 0; index < PyList_GET_SIZE(records); index++) {
         PyObject *record = Py_NewRef(PyList_GET_ITEM(records, index));
         int failed = 1;
-        if (!PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) != 3) {
-            PyErr_SetString(PyExc_TypeError, "a raw record is (what, ns, text)");
+        if (PyUnicode_CheckExact(record)) {
+            /* an event's whole line, made by the compiled callbacks */
+            PyObject *done = PyObject_CallOneArg(out, record);
+            failed = done == NULL;
+            Py_XDECREF(done);
+        }
+        else if (!PyTuple_CheckExact(record) || PyTuple_GET_SIZE(record) != 3) {
+            PyErr_SetString(PyExc_TypeError, "a raw record is (what, ns, text) or a line");
         }
         else {
             PyObject *what = PyTuple_GET_ITEM(record, 0), *ns = PyTuple_GET_ITEM(record, 1);
@@ -233,12 +239,14 @@ slot(PyObject *obj, Py_ssize_t offset)
 }
 
 /* Attribute names, interned once. */
-static PyObject *s_local, *s_state, *s__table, *s_due_ns, *s_calls, *s__name, *s_call, *s_return, *one;
+static PyObject *s_state, *s__name, *s_call, *s_return, *one;
 
 enum { CALL_EVENT, RETURN_EVENT };
 
 /* A code object's CodeInfo, cached by the code's address. The code is only compared (not owned: a cache must not
- * keep code alive); the CodeInfo's weak reference to its code tells that the entry is still that code's. */
+ * keep code alive); the CodeInfo's weak reference to its code tells that the entry is still that code's. Both caches
+ * are two-way: a bucket is two neighbouring entries, the newest first (two keys that meet in one bucket take turns
+ * otherwise, and each then misses every time). */
 #define INFO_CACHE_SIZE 64
 typedef struct {
     PyObject *code;
@@ -255,12 +263,14 @@ typedef struct {
     int line;
 } LineSlot;
 
-/* A cache index from an object's address (they are 16-byte aligned) and a number. */
+/* The first entry of a cache bucket, from an object's address (they are 16-byte aligned) and a number: both mixed
+ * by multiplying with large odd constants, whose high bits depend on every bit of the key. */
 static inline size_t
 cache_index(const void *address, int number, size_t size)
 {
-    uintptr_t value = (uintptr_t)address >> 4;
-    return (size_t)(value ^ (value >> 7) ^ (uintptr_t)number * 0x9E37u) & (size - 1);
+    uint64_t value = ((uint64_t)(uintptr_t)address >> 4) * 0x9E3779B97F4A7C15ull;
+    value ^= (uint64_t)(uint32_t)number * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(value >> 40) & (size - 2);
 }
 
 typedef struct {
@@ -274,7 +284,6 @@ typedef struct {
     PyObject *context;  /* counts calls */
     PyObject *recorder; /* hunter.record.writer.Recorder */
     PyObject *due;      /* RawSink.due(ns, frame, kind) */
-    PyObject *marker;   /* a return record's first item */
     PyObject *text;     /* a value's text (with values) */
     PyObject *missing;  /* an unbound argument's stand-in (with values) */
     PyObject *known;    /* id(frame) -> depth entry (a dict) that a leaving frame is taken out of, or None */
@@ -282,8 +291,10 @@ typedef struct {
     Py_ssize_t batch;
     /* slot offsets: CodeInfo's, _ThreadState's, _Site's */
     Py_ssize_t info_raw_site, info_call_fields, info_silent;
-    Py_ssize_t state_thread, state_raw_name, state_frames, state_records;
+    Py_ssize_t state_thread, state_raw_name, state_frames, state_records, state_ref;
     Py_ssize_t site_table, site_ref, site_names, site_optimized, info_code_ref;
+    /* the recorder's (``local``, ``due_ns``, ``_table``, ``_t0``) and the context's (``calls``): read per event */
+    Py_ssize_t recorder_local, recorder_due_ns, recorder_table, recorder_t0, context_calls;
     unsigned char returns[256]; /* opcodes a frame returns normally through */
     /* Caches of what each event would otherwise look up in Python objects (see info_of, thread_state, frame_line). */
     InfoSlot info_cache[INFO_CACHE_SIZE];
@@ -333,8 +344,10 @@ static PyObject *
 info_of(RawCallback *self, PyObject *code)
 {
     InfoSlot *cached = &self->info_cache[cache_index(code, 0, INFO_CACHE_SIZE)];
-    if (cached->code == code && refers_to(slot(cached->info, self->info_code_ref), code)) {
-        return Py_NewRef(cached->info);
+    for (int way = 0; way < 2; way++) {
+        if (cached[way].code == code && refers_to(slot(cached[way].info, self->info_code_ref), code)) {
+            return Py_NewRef(cached[way].info);
+        }
     }
     PyObject *key = PyLong_FromVoidPtr(code);
     if (key == NULL) {
@@ -347,8 +360,10 @@ info_of(RawCallback *self, PyObject *code)
         PyErr_Clear();
         return NULL;
     }
+    Py_XDECREF(cached[1].info);
+    cached[1] = cached[0];
     cached->code = code;
-    Py_XSETREF(cached->info, Py_NewRef(info));
+    cached->info = Py_NewRef(info);
     return Py_NewRef(info);
 }
 
@@ -359,7 +374,7 @@ info_of(RawCallback *self, PyObject *code)
 static PyObject *
 thread_state(RawCallback *self, PyThreadState *tstate, int check_name)
 {
-    PyObject *local = PyObject_GetAttr(self->recorder, s_local);
+    PyObject *local = Py_XNewRef(slot(self->recorder, self->recorder_local));
     if (local == NULL) {
         goto no_state;
     }
@@ -409,51 +424,84 @@ site_registered(RawCallback *self, PyObject *site)
     if (!Py_IS_TYPE(site, self->site_type)) {
         return 0;
     }
-    PyObject *table = PyObject_GetAttr(self->recorder, s__table);
-    if (table == NULL) {
-        PyErr_Clear();
-        return 0;
-    }
-    int same = slot(site, self->site_table) == table && slot(site, self->site_ref) != NULL;
-    Py_DECREF(table);
-    return same;
+    PyObject *table = slot(self->recorder, self->recorder_table);
+    return table != NULL && slot(site, self->site_table) == table && slot(site, self->site_ref) != NULL;
 }
 
-/* Append a record to the thread's list; write what is due as the Python steps do. 0, or -1 with an exception. */
+/* Append an event's line to the thread's records; write what is due as the Python steps do. 0, or -1 with an
+ * exception.
+ *
+ * The line is whole (a str, which render passes on as it is), where the Python steps append a tuple that render
+ * makes the line of: a tuple per event is a container the garbage collector counts, and a recording keeps a batch
+ * of them alive, so that collections came every few hundred events; a str isn't one. */
 static int
-append_record(RawCallback *self, PyObject *records, PyObject *first, long long ns, PyObject *text,
-              PyFrameObject *frame, PyObject *kind)
+append_record(RawCallback *self, PyObject *records, long long ns, PyObject *line, PyFrameObject *frame,
+              PyObject *kind)
 {
+    if (PyList_Append(records, line) < 0) {
+        return -1;
+    }
+    PyObject *due_obj = slot(self->recorder, self->recorder_due_ns);
+    long long due_ns = due_obj ? as_long_long(due_obj) : 0; /* (unset: due now, the Python step decides) */
+    if (due_ns == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (ns < due_ns && PyList_GET_SIZE(records) < self->batch) {
+        return 0;
+    }
     PyObject *ns_obj = PyLong_FromLongLong(ns);
-    if (ns_obj == NULL) {
+    PyObject *done = ns_obj ? PyObject_CallFunctionObjArgs(self->due, ns_obj, (PyObject *)frame, kind, NULL) : NULL;
+    Py_XDECREF(ns_obj);
+    Py_XDECREF(done);
+    return done == NULL ? -1 : 0;
+}
+
+/* The start of an event's line, "[kind,time,thread," (``kind`` a digit), into ``out``; the number of characters, or
+ * -1 with an exception (the recording's start or the thread's ref isn't a number). */
+static int
+line_start(RawCallback *self, char kind, long long ns, PyObject *state, char *out)
+{
+    PyObject *t0_obj = slot(self->recorder, self->recorder_t0), *ref_obj = slot(state, self->state_ref);
+    if (t0_obj == NULL || ref_obj == NULL || !PyLong_CheckExact(t0_obj) || !PyLong_CheckExact(ref_obj)) {
+        PyErr_SetString(PyExc_TypeError, "a recording's start and a thread's ref are ints");
         return -1;
     }
-    PyObject *record = PyTuple_Pack(3, first, ns_obj, text);
-    if (record == NULL || PyList_Append(records, record) < 0) {
-        Py_XDECREF(record);
-        Py_DECREF(ns_obj);
+    long long t0 = as_long_long(t0_obj), ref = as_long_long(ref_obj);
+    if (PyErr_Occurred()) {
         return -1;
     }
-    Py_DECREF(record);
-    PyObject *due_obj = PyObject_GetAttr(self->recorder, s_due_ns);
-    long long due_ns = due_obj ? as_long_long(due_obj) : -1;
-    Py_XDECREF(due_obj);
-    int result = due_ns == -1 && PyErr_Occurred() ? -1 : 0;
-    if (result == 0 && (ns >= due_ns || PyList_GET_SIZE(records) >= self->batch)) {
-        PyObject *done = PyObject_CallFunctionObjArgs(self->due, ns_obj, (PyObject *)frame, kind, NULL);
-        result = done == NULL ? -1 : 0;
-        Py_XDECREF(done);
-    }
-    Py_DECREF(ns_obj);
-    return result;
+    int size = 0;
+    out[size++] = '[';
+    out[size++] = kind;
+    out[size++] = ',';
+    size += put_int(out + size, ns - t0);
+    out[size++] = ',';
+    size += put_int(out + size, ref);
+    out[size++] = ',';
+    return size;
 }
 
 /* "head", "head,tail", then ``end`` (``size`` and ``end_size`` characters), as a str (``tail`` a str or NULL). */
 static PyObject *
 joined_text(const char *head, int size, PyObject *tail, const char *end, int end_size)
 {
-    if (tail == NULL && end_size == 0) {
-        return PyUnicode_DecodeUTF8(head, size, NULL);
+    if (tail == NULL || (PyUnicode_Check(tail) && PyUnicode_IS_ASCII(tail))) {
+        /* (the common case, ASCII throughout: one str made to size and filled, no buffer in between) */
+        Py_ssize_t tail_size = tail == NULL ? 0 : PyUnicode_GET_LENGTH(tail);
+        PyObject *text = PyUnicode_New(size + (tail == NULL ? 0 : 1 + tail_size) + end_size, 127);
+        if (text == NULL) {
+            return NULL;
+        }
+        Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
+        memcpy(out, head, (size_t)size);
+        out += size;
+        if (tail != NULL) {
+            *out++ = ',';
+            memcpy(out, PyUnicode_1BYTE_DATA(tail), (size_t)tail_size);
+            out += tail_size;
+        }
+        memcpy(out, end, (size_t)end_size);
+        return text;
     }
     Buffer buffer = {NULL, 0, 0};
     PyObject *text = NULL;
@@ -481,18 +529,22 @@ static int
 frame_line(RawCallback *self, PyObject *code, PyFrameObject *frame, int lasti)
 {
     LineSlot *cached = &self->line_cache[cache_index(code, lasti, LINE_CACHE_SIZE)];
-    if (cached->code == code && cached->offset == lasti && refers_to(cached->code_ref, code)) {
-        return cached->line;
+    for (int way = 0; way < 2; way++) {
+        if (cached[way].code == code && cached[way].offset == lasti && refers_to(cached[way].code_ref, code)) {
+            return cached[way].line;
+        }
     }
     int lineno = PyFrame_GetLineNumber(frame);
     lineno = lineno < 0 ? -1 : lineno;
-    PyObject *code_ref = PyWeakref_NewRef(code, NULL);
+    PyObject *code_ref = PyWeakref_NewRef(code, NULL); /* (the code's plain weak reference, where it has one) */
     if (code_ref == NULL) {
         PyErr_Clear(); /* (not kept: found again next time) */
         return lineno;
     }
+    Py_XDECREF(cached[1].code_ref);
+    cached[1] = cached[0];
     cached->code = code;
-    Py_XSETREF(cached->code_ref, code_ref);
+    cached->code_ref = code_ref;
     cached->offset = lasti;
     cached->line = lineno;
     return lineno;
@@ -601,19 +653,19 @@ fast_call(RawCallback *self, PyObject *code)
     }
     /* (no line, or a chain a value's text changed: the Python path decides, and writes what f_lineno says) */
     int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, PyFrame_GetLasti(frame)) : -1;
-    if (lineno < 0) {
+    char head[160], end[32];
+    int size = lineno < 0 ? -1 : line_start(self, '0', ns, state, head), end_size = 1;
+    if (size < 0) {
         goto leave;
     }
     /* Decided: from here on the call is recorded here. */
     result = -1;
-    PyObject *calls = PyObject_GetAttr(self->context, s_calls);
-    PyObject *more = calls ? PyNumber_Add(calls, one) : NULL;
-    Py_XDECREF(calls);
-    if (more == NULL || PyObject_SetAttr(self->context, s_calls, more) < 0) {
-        Py_XDECREF(more);
+    PyObject **calls = (PyObject **)((char *)self->context + self->context_calls);
+    PyObject *more = *calls != NULL ? PyNumber_Add(*calls, one) : NULL;
+    if (more == NULL) {
         goto leave;
     }
-    Py_DECREF(more);
+    Py_SETREF(*calls, more);
     count = PyLong_FromLongLong(caller_count + 1);
     entry = count ? PyTuple_Pack(3, (PyObject *)frame, count, site) : NULL;
     if (entry == NULL || PyList_Append(frames, entry) < 0) {
@@ -623,8 +675,7 @@ fast_call(RawCallback *self, PyObject *code)
     PyCodeObject *caller_code = PyFrame_GetCode(back);
     int caller_line = frame_line(self, (PyObject *)caller_code, back, PyFrame_GetLasti(back));
     Py_DECREF(caller_code);
-    char head[96], end[32];
-    int size = record_head(head, caller_count, ref, lineno), end_size = 1;
+    size += record_head(head + size, caller_count, ref, lineno);
     end[0] = ','; /* (after the arguments: the file's newer fields come last) */
     if (caller_line < 0) {
         memcpy(end + end_size, "null", 4);
@@ -633,8 +684,10 @@ fast_call(RawCallback *self, PyObject *code)
     else {
         end_size += put_int(end + end_size, caller_line);
     }
+    memcpy(end + end_size, "]\n", 2);
+    end_size += 2;
     text = joined_text(head, size, arguments, end, end_size);
-    if (text == NULL || append_record(self, records, site, ns, text, frame, s_call) < 0) {
+    if (text == NULL || append_record(self, records, ns, text, frame, s_call) < 0) {
         goto leave;
     }
     result = 1;
@@ -722,7 +775,9 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
         }
     }
     int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, lasti) : -1;
-    if (lineno < 0) {
+    char head[160];
+    int size = lineno < 0 ? -1 : line_start(self, '2', ns, state, head);
+    if (size < 0) {
         goto leave;
     }
     /* Decided: from here on the return is recorded here. */
@@ -730,15 +785,14 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     /* As list.pop() does, without giving memory back (``top`` holds the entry's reference now) */
     Py_SET_SIZE(frames, depth - 1);
     Py_DECREF(top);
-    char head[96];
-    int size = record_head(head, count - 1, ref, lineno);
+    size += record_head(head + size, count - 1, ref, lineno);
     head[size++] = ',';
     head[size++] = normal ? '1' : '0';
-    text = joined_text(head, size, value_text, "", 0);
-    if (text == NULL || append_record(self, records, self->marker, ns, text, frame, s_return) < 0) {
+    text = joined_text(head, size, value_text, "]\n", 2);
+    if (text == NULL || append_record(self, records, ns, text, frame, s_return) < 0) {
         goto leave;
     }
-    if (self->known != Py_None && forget_frame(self->known, frame) < 0) {
+    if (self->known != Py_None && PyDict_GET_SIZE(self->known) && forget_frame(self->known, frame) < 0) {
         goto leave;
     }
     result = 1;
@@ -784,7 +838,6 @@ raw_traverse(RawCallback *self, visitproc visit, void *arg)
     Py_VISIT(self->context);
     Py_VISIT(self->recorder);
     Py_VISIT(self->due);
-    Py_VISIT(self->marker);
     Py_VISIT(self->text);
     Py_VISIT(self->missing);
     Py_VISIT(self->known);
@@ -811,7 +864,6 @@ raw_clear(RawCallback *self)
     Py_CLEAR(self->context);
     Py_CLEAR(self->recorder);
     Py_CLEAR(self->due);
-    Py_CLEAR(self->marker);
     Py_CLEAR(self->text);
     Py_CLEAR(self->missing);
     Py_CLEAR(self->known);
@@ -859,7 +911,8 @@ static PyTypeObject RawCallbackType = {
     .tp_repr = (reprfunc)raw_repr,
 };
 
-/* Read the slot offsets of the three record classes; 0, or -1 with an exception. */
+/* Read the slot offsets of the three record classes, the recorder's and the context's; 0, or -1 with an exception
+ * (a TypeError where one is not a slot: a subclass that made it a property, say). */
 static int
 read_offsets(RawCallback *self)
 {
@@ -880,6 +933,12 @@ read_offsets(RawCallback *self)
         {&self->site_names, self->site_type, "names"},
         {&self->site_optimized, self->site_type, "optimized"},
         {&self->info_code_ref, self->info_type, "code_ref"},
+        {&self->recorder_local, Py_TYPE(self->recorder), "local"},
+        {&self->recorder_due_ns, Py_TYPE(self->recorder), "due_ns"},
+        {&self->recorder_table, Py_TYPE(self->recorder), "_table"},
+        {&self->recorder_t0, Py_TYPE(self->recorder), "_t0"},
+        {&self->state_ref, self->state_type, "ref"},
+        {&self->context_calls, Py_TYPE(self->context), "calls"},
     };
     for (size_t index = 0; index < sizeof(slots) / sizeof(slots[0]); index++) {
         *slots[index].offset = slot_offset(slots[index].type, slots[index].name);
@@ -893,15 +952,15 @@ read_offsets(RawCallback *self)
 static PyObject *
 raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "marker", "text",
-                               "missing", "known", "batch", "return_opcodes", "types", NULL};
+    static char *keywords[] = {"event",   "fallback", "infos", "gate",           "context", "recorder", "due",
+                               "text",    "missing",  "known", "batch", "return_opcodes", "types",    NULL};
     int event;
-    PyObject *fallback, *infos, *gate, *context, *recorder, *due, *marker, *text, *missing, *known, *opcodes;
+    PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes;
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOOnO(O!O!O!):raw_callback", keywords, &event,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!):raw_callback", keywords, &event,
                                      &fallback, &PyDict_Type, &infos, &PySet_Type, &gate, &context, &recorder, &due,
-                                     &marker, &text, &missing, &known, &batch, &opcodes, &PyType_Type, &info_type,
+                                     &text, &missing, &known, &batch, &opcodes, &PyType_Type, &info_type,
                                      &PyType_Type, &state_type, &PyType_Type, &site_type)) {
         return NULL;
     }
@@ -928,7 +987,6 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     self->context = Py_NewRef(context);
     self->recorder = Py_NewRef(recorder);
     self->due = Py_NewRef(due);
-    self->marker = Py_NewRef(marker);
     self->text = Py_NewRef(text);
     self->missing = Py_NewRef(missing);
     self->known = Py_NewRef(known);
@@ -974,8 +1032,10 @@ intern_names(void)
         PyObject **slot;
         const char *text;
     } names[] = {
-        {&s_local, "local"},   {&s_state, "state"}, {&s__table, "_table"}, {&s_due_ns, "due_ns"},
-        {&s_calls, "calls"},   {&s__name, "_name"}, {&s_call, "call"},     {&s_return, "return"},
+        {&s_state, "state"},
+        {&s__name, "_name"},
+        {&s_call, "call"},
+        {&s_return, "return"},
     };
     one = PyLong_FromLong(1);
     if (one == NULL) {
@@ -999,7 +1059,7 @@ static PyMethodDef speedups_methods[] = {
      "file's lines."},
 #if HAS_RAW_CALLBACKS
     {"raw_callback", (PyCFunction)(void (*)(void))raw_callback, METH_VARARGS | METH_KEYWORDS,
-     "raw_callback(*, event, fallback, infos, gate, context, recorder, due, marker, text, missing, known, batch, "
+     "raw_callback(*, event, fallback, infos, gate, context, recorder, due, text, missing, known, batch, "
      "return_opcodes, types): a compiled raw recording callback over a Python one."},
 #endif
     {NULL, NULL, 0, NULL},

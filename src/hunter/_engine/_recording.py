@@ -26,7 +26,9 @@ The records (tuples in the list ``recorder.local.records`` of the thread that ma
 
 A recorder that says ``framed = True`` (the trace file writer, ``hunter.record``) makes the texts of calls and
 returns itself from the frame: calls are ``(site, ns, recorder.arguments(site, frame))`` as with ``args``, returns
-``(RETURN, ns, recorder.returned(frame, value))`` (never UNWIND: the text says how the frame was left).
+``(RETURN, ns, recorder.returned(frame, value))`` (never UNWIND: the text says how the frame was left). Its
+compiled callbacks (``hunter._speedups``, see ``backends/monitoring/_compiled.py``) append each call's and return's
+whole line instead, a str: a tuple per event would be a container for the garbage collector to count.
 
 Backends make records with steps of their own (``backends/_settrace_raw.py``, ``backends/monitoring/_raw.py``),
 which also tell the recorder when they are due to be written, through a :class:`RawSink`; both build a return's

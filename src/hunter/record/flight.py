@@ -32,6 +32,14 @@ LINE_OVERHEAD = 64
 MIN_SIZE = 4096
 
 
+def _held(record: Any) -> int:
+    """The bytes a raw record still waiting holds, as a ring counts its line (the compiled callbacks' records are
+    their lines already; a record without a text is counted when it becomes one)."""
+    if type(record) is str:
+        return len(record) + LINE_OVERHEAD
+    return len(record[2]) + LINE_OVERHEAD if len(record) > 2 else 0
+
+
 class SizedRing:
     """A thread's last events: at most ``count`` of them (None: any number) holding at most ``limit`` bytes
     (their text plus ``LINE_OVERHEAD`` each), the oldest dropped first; the newest is always kept."""
@@ -141,7 +149,7 @@ class FlightRecorder(Recorder):
             for ring in list(self._rings)
         )
         for state in list(self._table.threads):
-            held += sum(len(record[2]) + LINE_OVERHEAD for record in list(state.records) if len(record) > 2)
+            held += sum(_held(record) for record in list(state.records))
         return held
 
     def _open_file(self, filename: str) -> None:

@@ -198,7 +198,7 @@ class _ThreadState:
         #: The ref of the records waiting to be formatted (a raw rename record changes it from there on).
         self.formatted_ref = 0
         self.out = out
-        self.records: list[tuple[Any, ...]] = []
+        self.records: list[tuple[Any, ...] | str] = []
         self.frames: list[tuple[Any, int, Any]] = []
         #: A return was recorded on the normal path: its calls' frames can be kept (their returns will come).
         self.returns = False
@@ -255,6 +255,9 @@ class Recorder(Action):
 
     #: Raw records (see hunter._engine._recording): the backends hand over the frame of every call (``arguments``)
     #: and return (``returned``), whose texts the recorder makes itself.
+    # Slots beside the instance dict: the compiled callbacks read these per event at their offsets.
+    __slots__ = ("_t0", "_table", "due_ns", "local")
+
     takes_raw_records = True
     framed = True
     args = True
@@ -550,7 +553,7 @@ class Recorder(Action):
         """A code object whose calls and returns come as raw records: its site (written at its first record)."""
         return self._sites.add(code, _Site(code, module, filename))
 
-    def thread_records(self) -> list[tuple[Any, ...]] | None:
+    def thread_records(self) -> list[tuple[Any, ...] | str] | None:
         """The current thread's raw record list, at its first record; None when not recording (dropped)."""
         if not self._ready and (self._closed or not self._open()):
             return None
@@ -705,7 +708,7 @@ class Recorder(Action):
             del records[:count]
 
     def _render(
-        self, records: list[tuple[Any, ...]], ref: int, out: Callable[[str], Any], entries: Callable[[str], Any]
+        self, records: list[tuple[Any, ...] | str], ref: int, out: Callable[[str], Any], entries: Callable[[str], Any]
     ) -> int:
         """Raw records (of a thread whose ref is ``ref``) as event lines to ``out``, code and thread entries to
         ``entries``; the thread's ref after them."""
@@ -716,7 +719,11 @@ class Recorder(Action):
         head = f",{ref},"
         t0 = self._t0
         returned = RETURN
-        for what, ns, text in records:
+        for record in records:
+            if isinstance(record, str):
+                out(record)  # an event's whole line (the compiled callbacks make them)
+                continue
+            what, ns, text = record
             if what is returned:
                 out(f"[2,{ns - t0}{head}{text}]\n")
             elif what is None:

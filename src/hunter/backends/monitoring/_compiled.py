@@ -14,7 +14,6 @@ from typing import Any
 
 from ..._engine import _speedups
 from ..._engine._compat import RETURN_OPCODES
-from ..._engine._recording import RETURN
 from ._codes import CodeInfo
 from ._raw import RawSteps
 from ._wiring import Wiring
@@ -43,7 +42,6 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "context": wiring.context,
         "recorder": recorder,
         "due": raw.sink.due,
-        "marker": RETURN,
         "text": recorder.value_json,
         "missing": MISSING,
         # (where depths are counted, a frame leaving forgets its entry: see _callbacks._returns)
@@ -52,10 +50,14 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "return_opcodes": RETURN_OPCODES,
         "types": (CodeInfo, _ThreadState, _Site),
     }
+    stand_ins = {}
     for events, which in (
         ((_E.PY_START, _E.PY_RESUME), compiled.CALL),
         ((_E.PY_RETURN, _E.PY_YIELD), compiled.RETURN),
     ):
-        stand_in = compiled.raw_callback(event=which, fallback=callbacks[events[0]], **shared)
-        for event in events:
-            callbacks[event] = stand_in
+        try:
+            stand_in = compiled.raw_callback(event=which, fallback=callbacks[events[0]], **shared)
+        except TypeError:
+            return  # (a subclass made an attribute the compiled code reads at its slot into something else)
+        stand_ins.update(dict.fromkeys(events, stand_in))
+    callbacks.update(stand_ins)
