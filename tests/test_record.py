@@ -408,6 +408,87 @@ def test_read_in_the_recording_process_sees_every_event(tmp_path: Path) -> None:
     assert len(events) == 10
 
 
+def open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts this process's open files in /proc")
+def test_a_recording_is_finished_when_its_tracer_stops(tmp_path: Path) -> None:
+    """trace(record=...)'s file is whole at stop (its end mark written) and closed: a program (a test suite) that
+    records again and again doesn't keep a file open for each recording until it exits."""
+
+    def triple(n: int) -> int:
+        return n * 3
+
+    before = open_files()
+    for index in range(40):
+        path = tmp_path / f"run{index}.hunt"
+        with hunter.trace(function="triple", record=str(path)):
+            triple(index)
+        assert path.read_text().splitlines()[-1].startswith('["end",')
+    assert open_files() == before
+    assert [(event.kind, event.arg) for event in read(path)] == [("call", None), ("return", "117")]
+
+
+def test_a_flight_recorder_outlives_its_tracer_until_a_dump(tmp_path: Path) -> None:
+    """Its events are written on a dump, which may come after the tracer stopped (an uncaught exception leaves the
+    ``with`` block first): stopping doesn't drop them."""
+    path = tmp_path / "later.hunt"
+
+    def triple(n: int) -> int:
+        return n * 3
+
+    with hunter.trace(function="triple", record=str(path), record_last=4):
+        for n in range(10):
+            triple(n)
+    assert not path.exists()
+    assert hunter.dump() == [str(path)]
+    assert [(event.kind, event.arg) for event in read(path)] == [
+        ("call", None),
+        ("return", "24"),
+        ("call", None),
+        ("return", "27"),
+    ]
+
+
+def wrapped_twice(n: int) -> int:
+    return double(n) + 1
+
+
+def double(n: int) -> int:
+    return n * 2
+
+
+def wrapped_counter(limit: int) -> Any:
+    for n in range(limit):
+        yield double(n)
+
+
+def test_a_wrapped_function_records_every_run_into_one_file(tmp_path: Path) -> None:
+    """``@hunter.wrap(record=PATH)`` starts a tracer at each run (each resumption of a generator): they all write
+    one recording, the function's runs in order (a recorder per run started the file over each time)."""
+    path, generator_path = tmp_path / "wrapped.hunt", tmp_path / "generator.hunt"
+    function = hunter.wrap(record=str(path))(wrapped_twice)
+    generator = hunter.wrap(record=str(generator_path))(wrapped_counter)
+    assert [function(n) for n in range(3)] == [1, 3, 5]
+    assert list(generator(2)) == [0, 2]
+    for written in (path, generator_path):
+        hunter.record.writer.flush_recording(str(written))
+    runs = [
+        [
+            ("call", "wrapped_twice", None),
+            ("call", "double", None),
+            ("return", "double", str(2 * n)),
+            ("return", "wrapped_twice", str(2 * n + 1)),
+        ]
+        for n in range(3)
+    ]
+    assert [(event.kind, event.function, event.arg) for event in read(path)] == [event for run in runs for event in run]
+    resumed = [(event.kind, event.function, event.arg) for event in read(generator_path) if event.function == "double"]
+    steps = [[("call", "double", None), ("return", "double", str(2 * n))] for n in range(2)]
+    assert resumed == [event for step in steps for event in step]
+
+
 COMMAND = """
 def twice(x):
     return x * 2

@@ -215,12 +215,14 @@ class Tracer:
 
 def _flush_actions(predicate: Any) -> None:
     """Flush what the actions in a predicate tree buffered (exporters batch their lines), so output is complete
-    when the tracer stops rather than only at exit."""
+    when the tracer stops rather than only at exit; close those that are this tracer's own (``record=PATH``)."""
     for _role, node in walk(predicate):
         flush = getattr(type(node), "flush", None)
         if callable(flush):
             try:
                 flush(node)
+                if getattr(node, "closes_with_tracer", False) is True:
+                    node.close()
             except Exception as exc:  # stopping must go on; the exporter reports its own failures
                 let_through(exc)
 

@@ -21,7 +21,16 @@ from ..event import Event
 from ..predicates import Q, check
 from ..tracer import Tracer
 
-__all__ = ["TraceSetup", "classify", "load_config", "prepare", "prepare_predicate", "trace"]
+__all__ = [
+    "TraceSetup",
+    "classify",
+    "load_config",
+    "new_recorder",
+    "prepare",
+    "prepare_predicate",
+    "trace",
+    "with_recorder",
+]
 
 Predicate = Callable[[Event], Any]
 
@@ -132,8 +141,19 @@ def CHECK_ONLY(event: Any) -> None:
 def _recording(
     predicates: tuple[Any, ...], keywords: dict[str, Any], record: dict[str, Any], create: bool
 ) -> tuple[Any, ...]:
-    """``record=PATH``: a Recorder joins the actions; without ``record_lines=True`` line events are left out, so
-    that the backends don't deliver them at all."""
+    """``record=PATH``: a Recorder of this tracer's own joins the actions (see :func:`with_recorder`)."""
+    recorder = new_recorder(record)
+    if create:
+        recorder.open()  # (a run with no event still leaves a recording, an empty one)
+        # Its file is finished (the end mark written, closed) when the tracer stops: the recording is whole then, and
+        # a program that records again and again doesn't keep a file open for each. A flight recorder stays: its
+        # events are written later, on a dump (an uncaught exception, a signal).
+        recorder.closes_with_tracer = not recorder.keeps_last
+    return with_recorder(predicates, keywords, recorder)
+
+
+def new_recorder(record: dict[str, Any]) -> Any:
+    """The Recorder (or FlightRecorder) the ``record=``/``record_*=`` keywords ask for; the file isn't opened yet."""
     if "record" not in record:
         raise TypeError(f"{sorted(record)[0]!r} needs record=PATH (the file to record to).")
     from ..record import FlightRecorder, Recorder
@@ -142,12 +162,15 @@ def _recording(
     # record_last=N / record_last_size=SIZE: the flight recorder (each thread's last events, written when something
     # goes wrong).
     flight = "last" in settings or "last_size" in settings
-    recorder = FlightRecorder(record["record"], **settings) if flight else Recorder(record["record"], **settings)
-    if create:
-        recorder.open()  # (a run with no event still leaves a recording, an empty one)
+    return FlightRecorder(record["record"], **settings) if flight else Recorder(record["record"], **settings)
+
+
+def with_recorder(predicates: tuple[Any, ...], keywords: dict[str, Any], recorder: Any) -> tuple[Any, ...]:
+    """The recorder joins the actions in ``keywords``; without line events recorded, lines are left out of the
+    predicates returned, so that the backends don't deliver them at all."""
     keywords["actions"] = [*keywords.get("actions", ()), *([keywords.pop("action")] if "action" in keywords else [])]
     keywords["actions"].append(recorder)
-    if not settings.get("lines"):
+    if not recorder.lines:
         predicates = (*predicates, Q(kind_in=("call", "return", "exception")))
     return predicates
 

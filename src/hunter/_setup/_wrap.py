@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
 from collections.abc import Callable, Generator
 from typing import Any
 
-from ._options import trace
+from .. import config
+from ._options import new_recorder, trace, with_recorder
 from ..predicates import Not, Query
 
 #: ``local=True``: the function's own frame (call at depth 0, lines at 1) and the calls it makes (depth 1).
@@ -20,10 +22,25 @@ _NOT_HUNTER = Not(Query(module_regex=r"hunter(\.|$)"))
 
 def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str, Any]) -> Callable[..., Any]:
     """A function like ``func`` that traces each of its runs (each resumption, for generators and coroutines)."""
+    record = {key: value for key, value in trace_options.items() if key in config.RECORD_OPTIONS}
+    others = {key: value for key, value in trace_options.items() if key not in config.RECORD_OPTIONS}
+    recorders: list[Any] = []  # (``record=PATH``: one recorder, made at the first run, writes every run's events)
+    lock = threading.Lock()
+
+    def recorder() -> Any:
+        with lock:
+            if not recorders:
+                made = new_recorder(record)
+                made.open()
+                recorders.append(made)
+        return recorders[0]
 
     def start() -> Any:
-        options = dict(trace_options)
-        predicates = (_NOT_HUNTER, _LOCAL) if local else (_NOT_HUNTER,)
+        options = dict(others)
+        predicates: tuple[Any, ...] = (_NOT_HUNTER, _LOCAL) if local else (_NOT_HUNTER,)
+        if record:
+            # Each run starts a tracer of its own: a recorder of its own would start the file over each time.
+            predicates = with_recorder(predicates, options, recorder())
         # Tracing starts in the wrapper, so the wrapped function's frame is the first new one: depth 0.
         return trace(*predicates, **options)
 

@@ -78,6 +78,7 @@ class FlightRecorder(Recorder):
     batch = 16
     #: (a ring keeps a thread's last lines only: the callers record an event needs may be gone from it)
     records_callers = False
+    keeps_last = True
 
     def __init__(
         self,

@@ -263,6 +263,10 @@ class Recorder(Action):
     args = True
     #: Raw records a thread keeps before they are turned into lines.
     batch = 1024
+    #: Set by ``trace(record=PATH)`` on the recorder it makes: the tracer's stop finishes the file (see ``close``).
+    closes_with_tracer = False
+    #: Whether it keeps only the last events until a dump (FlightRecorder).
+    keeps_last = False
     #: Whether the file tells each event's callers (callers records, see ``_chain``): a replay's StackPrinter needs
     #: them. A flight recorder's rings keep only each thread's last lines, which a callers record may have left.
     records_callers = True
