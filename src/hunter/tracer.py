@@ -101,6 +101,10 @@ class Tracer:
         ``calls`` keeps counting.
         """
         check(predicate)
+        return self._start(predicate)
+
+    def _start(self, predicate: Callable[[Event], Any]) -> Tracer:
+        """:meth:`trace` for a predicate already checked (``hunter.trace()`` checks what it builds)."""
         if self._backend is not None:
             base_frames = self._base_frames
             self.stop()
@@ -220,9 +224,10 @@ def _flush_actions(predicate: Any) -> None:
         flush = getattr(type(node), "flush", None)
         if callable(flush):
             try:
-                flush(node)
                 if getattr(node, "closes_with_tracer", False) is True:
-                    node.close()
+                    node.close()  # (which writes what it holds)
+                else:
+                    flush(node)
             except Exception as exc:  # stopping must go on; the exporter reports its own failures
                 let_through(exc)
 

@@ -184,7 +184,7 @@ def trace(*predicates: Predicate, **options: Any) -> Tracer:
         threading_support=setup.threading_support, profiling_mode=setup.profiling_mode, backend=setup.backend
     )
     config.last_tracer = tracer
-    return tracer.trace(setup.predicate)
+    return tracer._start(setup.predicate)  # (prepare checked it)
 
 
 # -- load_config() ------------------------------------------------------------------------------------------

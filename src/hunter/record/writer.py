@@ -806,12 +806,18 @@ class Recorder(Action):
 
     def flush(self) -> None:
         """Write every buffered record now (whole lines, one write)."""
+        self._write_buffered(end=False)
+
+    def _write_buffered(self, end: bool) -> None:
+        """Write every buffered record, and with ``end`` the end mark last, in one write."""
         with self._lock:
             if self._fd < 0 or self._pid != os.getpid():
                 return
             for state in self._table.threads:
                 if state.records:
                     self._format(state)
+            if end:
+                self._buffer.append(f'["end",{_perf_ns() - self._t0}]\n')
             if not self._buffer:
                 return
             count = len(self._buffer)
@@ -845,9 +851,7 @@ class Recorder(Action):
             return
         if self._fd >= 0 and self._pid == os.getpid():
             with contextlib.suppress(OutputError):
-                self.flush()  # (every thread's raw records first: the end mark is the last line)
-                self._buffer.append(f'["end",{_perf_ns() - self._t0}]\n')
-                self.flush()
+                self._write_buffered(end=True)
         self._closed = True
         with self._lock:
             self._reset()
