@@ -430,6 +430,28 @@ def test_a_recording_is_finished_when_its_tracer_stops(tmp_path: Path) -> None:
     assert [(event.kind, event.arg) for event in read(path)] == [("call", None), ("return", "117")]
 
 
+def test_a_tracer_given_its_predicate_again_goes_on_recording_into_the_same_file(tmp_path: Path) -> None:
+    """Tracer.trace() on a running tracer replaces the predicate and tracing goes on (hunter 3.9): the recorder of
+    the predicate given again is still open, and the file is finished at the real stop."""
+    path = tmp_path / "again.hunt"
+
+    def triple(n: int) -> int:
+        return n * 3
+
+    tracer = hunter.trace(function="triple", record=str(path))
+    triple(1)
+    tracer.trace(tracer.handler)
+    triple(2)
+    tracer.stop()
+    assert [(event.kind, event.arg) for event in read(path)] == [
+        ("call", None),
+        ("return", "3"),
+        ("call", None),
+        ("return", "6"),
+    ]
+    assert path.read_text().splitlines()[-1].startswith('["end",')
+
+
 def test_a_flight_recorder_outlives_its_tracer_until_a_dump(tmp_path: Path) -> None:
     """Its events are written on a dump, which may come after the tracer stopped (an uncaught exception leaves the
     ``with`` block first): stopping doesn't drop them."""

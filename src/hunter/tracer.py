@@ -107,7 +107,7 @@ class Tracer:
         """:meth:`trace` for a predicate already checked (``hunter.trace()`` checks what it builds)."""
         if self._backend is not None:
             base_frames = self._base_frames
-            self.stop()
+            self._stop(finishing=False)  # (tracing goes on: what the old predicate's recorders hold stays open)
         else:
             base_frames = current_stacks()
             self.run_token = object()
@@ -144,6 +144,9 @@ class Tracer:
 
     def stop(self) -> None:
         """Stop tracing and restore the previous trace function; safe to call twice or from an action."""
+        self._stop(finishing=True)
+
+    def _stop(self, finishing: bool) -> None:
         backend = self._backend
         if backend is None:
             return
@@ -156,7 +159,7 @@ class Tracer:
             self._forget_frames()
             with _running_lock:
                 _running.discard(self)
-            _flush_actions(handler)  # last: a signal's exception may come out of an action's flush()
+            _flush_actions(handler, finishing)  # last: a signal's exception may come out of an action's flush()
             _streams.flush_all()
 
     def hand_over_thread(self) -> None:
@@ -217,14 +220,15 @@ class Tracer:
         report(handler_failure(handler, event, exc), config.default_stream)
 
 
-def _flush_actions(predicate: Any) -> None:
+def _flush_actions(predicate: Any, finishing: bool = True) -> None:
     """Flush what the actions in a predicate tree buffered (exporters batch their lines), so output is complete
-    when the tracer stops rather than only at exit; close those that are this tracer's own (``record=PATH``)."""
+    when the tracer stops rather than only at exit; ``finishing``: close those that are this tracer's own
+    (``record=PATH``)."""
     for _role, node in walk(predicate):
         flush = getattr(type(node), "flush", None)
         if callable(flush):
             try:
-                if getattr(node, "closes_with_tracer", False) is True:
+                if finishing and getattr(node, "closes_with_tracer", False) is True:
                     node.close()  # (which writes what it holds)
                 else:
                     flush(node)
