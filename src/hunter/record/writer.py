@@ -150,6 +150,8 @@ class _Table:
         #: ``local.state`` (the thread's _ThreadState) and ``local.records`` (its raw records, see _engine._recording).
         self.local = threading.local()
         self.threads: list[_ThreadState] = []
+        #: (code ref, f_lasti) -> a caller's ``[ref,line]`` in a callers record (see ``Recorder._caller_pair``).
+        self.caller_pairs: dict[tuple[int, int], str] = {}
 
     def new_ref(self) -> int:
         self.next_ref += 1
@@ -161,6 +163,7 @@ class _Table:
         get an entry again under a new ref; the refs already written stay valid in the file."""
         if len(self.codes) >= MAX_CODES:
             self.codes.clear()
+            self.caller_pairs.clear()
         entry = (code, self.new_ref(), names)
         self.codes[id(code)] = entry
         return entry
@@ -446,7 +449,16 @@ class Recorder(Action):
 
     def _caller_pair(self, frame: FrameType) -> str:
         """A caller as a callers record lists it: ``[code ref,line now]``."""
-        return f"[{self._frame_ref(frame)},{_line_json(frame)}]"
+        ref = self._frame_ref(frame)
+        if not _LINE_FROM_LASTI:
+            return f"[{ref},{_line_json(frame)}]"
+        # An event loop resuming coroutines has the same callers, at the same places, over and over: finding a line
+        # scans the code's line table (µs for a long function like the loop's), so the pair is kept by place.
+        key = (ref, frame.f_lasti)
+        pair = self._table.caller_pairs.get(key)
+        if pair is None:
+            pair = self._table.caller_pairs[key] = f"[{ref},{_line_json(frame)}]"
+        return pair
 
     def _frame_ref(self, frame: FrameType) -> int:
         """The ref of a frame's code in this file: its entry written at its first use, as a raw site's is."""
@@ -872,6 +884,11 @@ class Recorder(Action):
 def label_line(label: str) -> str:
     """A ``p`` entry: what a timeline calls the process from here on."""
     return json.dumps(["p", label], ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
+#: A caller's f_lineno is the line of its instruction at f_lasti (3.12+: a settrace line event sets a frame's f_lineno
+#: only while its callback runs; before, a traced frame's f_lineno is its last line event's, which may lag).
+_LINE_FROM_LASTI = sys.version_info >= (3, 12)
 
 
 def _line_json(frame: FrameType | None) -> str:
