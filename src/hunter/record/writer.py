@@ -150,7 +150,8 @@ class _Table:
         #: ``local.state`` (the thread's _ThreadState) and ``local.records`` (its raw records, see _engine._recording).
         self.local = threading.local()
         self.threads: list[_ThreadState] = []
-        #: (code ref, f_lasti) -> a caller's ``[ref,line]`` in a callers record (see ``Recorder._caller_pair``).
+        #: (id(code), f_lasti) -> a caller's ``[ref,line]`` in a callers record (see ``Recorder._caller_pair``); only
+        #: codes with an entry in ``codes``, which keeps them alive (both start over together).
         self.caller_pairs: dict[tuple[int, int], str] = {}
 
     def new_ref(self) -> int:
@@ -449,15 +450,16 @@ class Recorder(Action):
 
     def _caller_pair(self, frame: FrameType) -> str:
         """A caller as a callers record lists it: ``[code ref,line now]``."""
-        ref = self._frame_ref(frame)
         if not _LINE_FROM_LASTI:
-            return f"[{ref},{_line_json(frame)}]"
+            return f"[{self._frame_ref(frame)},{_line_json(frame)}]"
         # An event loop resuming coroutines has the same callers, at the same places, over and over: finding a line
         # scans the code's line table (µs for a long function like the loop's), so the pair is kept by place.
-        key = (ref, frame.f_lasti)
-        pair = self._table.caller_pairs.get(key)
+        key = (id(frame.f_code), frame.f_lasti)
+        pairs = self._table.caller_pairs
+        pair = pairs.get(key)
         if pair is None:
-            pair = self._table.caller_pairs[key] = f"[{ref},{_line_json(frame)}]"
+            ref = self._frame_ref(frame)  # (first: it gives the code an entry in the table)
+            pair = pairs[key] = f"[{ref},{_line_json(frame)}]"
         return pair
 
     def _frame_ref(self, frame: FrameType) -> int:
