@@ -16,8 +16,10 @@ start and stop and judging each code object weigh less.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -102,6 +104,7 @@ def main() -> None:
         return
     backends = options.backend or (["monitoring", "settrace"] if hasattr(sys, "monitoring") else ["settrace"])
     directory = tempfile.mkdtemp(prefix="hunter-bench-record-")
+    atexit.register(shutil.rmtree, directory, True)  # (the recordings of every round)
     print(
         f"Python {sys.version.split()[0]}, cpu time, median of {options.rounds} interleaved rounds,"
         f" {options.repeat} workload run(s) per measurement"

@@ -35,8 +35,10 @@ and after a change, measured in one run, interleaved.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -124,13 +126,15 @@ def measure(workload: str, mode: str, repeat: int, clock: Callable[[], float]) -
     the size of the file the last run wrote."""
     run = WORKLOADS[workload]()
     run()  # warm up: imports, caches, specialisation
-    directory = tempfile.mkdtemp(prefix="hunter-bench-")
-    times = [_timed(run, mode, os.path.join(directory, f"{index}.json"), clock) for index in range(repeat)]
-    fixed = [_timed(_nothing, mode, os.path.join(directory, f"empty{index}.json"), clock) for index in range(repeat)]
-    size = 0
-    for name in (f"{repeat - 1}.json", f"{repeat - 1}.jsonl", f"{repeat - 1}.json.hunt"):
-        if os.path.exists(os.path.join(directory, name)):
-            size = os.path.getsize(os.path.join(directory, name))
+    # (removed after: a round writes tens of MB, and the benchmark is run again and again)
+    with tempfile.TemporaryDirectory(prefix="hunter-bench-") as directory:
+        times = [_timed(run, mode, os.path.join(directory, f"{index}.json"), clock) for index in range(repeat)]
+        empty = [os.path.join(directory, f"empty{index}.json") for index in range(repeat)]
+        fixed = [_timed(_nothing, mode, output, clock) for output in empty]
+        size = 0
+        for name in (f"{repeat - 1}.json", f"{repeat - 1}.jsonl", f"{repeat - 1}.json.hunt"):
+            if os.path.exists(os.path.join(directory, name)):
+                size = os.path.getsize(os.path.join(directory, name))
     return statistics.median(times), statistics.median(fixed), size
 
 
@@ -218,6 +222,7 @@ def viztracer_python() -> str:
 def source_tree(ref: str) -> str:
     """The ``src`` directory of a git revision of this repository, exported to a temporary directory."""
     directory = tempfile.mkdtemp(prefix="hunter-bench-src-")
+    atexit.register(shutil.rmtree, directory, True)
     archive = subprocess.run(["git", "-C", ROOT, "archive", ref, "src"], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", directory], input=archive, check=True)
     return os.path.join(directory, "src")
