@@ -114,22 +114,30 @@ as_long_long(PyObject *number)
 
 /* -- render ----------------------------------------------------------------------------------------------- */
 
-/* One record's line into ``out``: "[kind,time,thread,text]\n" (``kind`` its JSON: a number, or a callers record's
- * tag). */
+/* The start of an event's line, "[kind,time,thread," (``kind`` its JSON: a number, or a callers record's tag), into
+ * ``out`` (room for 80 characters); the number of characters written. */
+static int
+put_line_head(char *out, const char *kind, long long since_t0, long long ref)
+{
+    int size = 0;
+    out[size++] = '[';
+    size_t kind_size = strlen(kind);
+    memcpy(out + size, kind, kind_size);
+    size += (int)kind_size;
+    out[size++] = ',';
+    size += put_int(out + size, since_t0);
+    out[size++] = ',';
+    size += put_int(out + size, ref);
+    out[size++] = ',';
+    return size;
+}
+
+/* One record's line into ``out``: "[kind,time,thread,text]\n". */
 static int
 render_line(Buffer *buffer, const char *kind, long long since_t0, long long ref, PyObject *text, PyObject *out)
 {
     char head[80];
-    int size = 0;
-    head[size++] = '[';
-    size_t kind_size = strlen(kind);
-    memcpy(head + size, kind, kind_size);
-    size += (int)kind_size;
-    head[size++] = ',';
-    size += put_int(head + size, since_t0);
-    head[size++] = ',';
-    size += put_int(head + size, ref);
-    head[size++] = ',';
+    int size = put_line_head(head, kind, since_t0, ref);
     buffer->size = 0;
     if (buffer_add(buffer, head, (size_t)size) < 0 || buffer_add_str(buffer, text) < 0 || buffer_add(buffer, "]\n", 2) < 0) {
         return -1;
@@ -456,10 +464,10 @@ append_record(RawCallback *self, PyObject *records, long long ns, PyObject *line
     return done == NULL ? -1 : 0;
 }
 
-/* The start of an event's line, "[kind,time,thread," (``kind`` a digit), into ``out``; the number of characters, or
- * -1 with an exception (the recording's start or the thread's ref isn't a number). */
+/* The start of an event's line (see put_line_head) at ``ns``, of the thread whose state is ``state``, into ``out``;
+ * the number of characters, or -1 with an exception (the recording's start or the thread's ref isn't a number). */
 static int
-line_start(RawCallback *self, char kind, long long ns, PyObject *state, char *out)
+line_start(RawCallback *self, const char *kind, long long ns, PyObject *state, char *out)
 {
     PyObject *t0_obj = slot(self->recorder, self->recorder_t0), *ref_obj = slot(state, self->state_ref);
     if (t0_obj == NULL || ref_obj == NULL || !PyLong_CheckExact(t0_obj) || !PyLong_CheckExact(ref_obj)) {
@@ -470,15 +478,7 @@ line_start(RawCallback *self, char kind, long long ns, PyObject *state, char *ou
     if (PyErr_Occurred()) {
         return -1;
     }
-    int size = 0;
-    out[size++] = '[';
-    out[size++] = kind;
-    out[size++] = ',';
-    size += put_int(out + size, ns - t0);
-    out[size++] = ',';
-    size += put_int(out + size, ref);
-    out[size++] = ',';
-    return size;
+    return put_line_head(out, kind, ns - t0, ref);
 }
 
 /* "head", "head,tail", then ``end`` (``size`` and ``end_size`` characters), as a str (``tail`` a str or NULL). */
@@ -654,14 +654,15 @@ fast_call(RawCallback *self, PyObject *code)
     /* (no line, or a chain a value's text changed: the Python path decides, and writes what f_lineno says) */
     int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, PyFrame_GetLasti(frame)) : -1;
     char head[160], end[32];
-    int size = lineno < 0 ? -1 : line_start(self, '0', ns, state, head), end_size = 1;
+    int size = lineno < 0 ? -1 : line_start(self, "0", ns, state, head), end_size = 1;
     if (size < 0) {
         goto leave;
     }
     /* Decided: from here on the call is recorded here. */
     result = -1;
     PyObject **calls = (PyObject **)((char *)self->context + self->context_calls);
-    PyObject *more = *calls != NULL ? PyNumber_Add(*calls, one) : NULL;
+    PyObject *more = *calls != NULL ? PyNumber_Add(*calls, one)
+                                    : PyErr_Format(PyExc_AttributeError, "the context's calls count is unset");
     if (more == NULL) {
         goto leave;
     }
@@ -776,7 +777,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     }
     int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, lasti) : -1;
     char head[160];
-    int size = lineno < 0 ? -1 : line_start(self, '2', ns, state, head);
+    int size = lineno < 0 ? -1 : line_start(self, "2", ns, state, head);
     if (size < 0) {
         goto leave;
     }
@@ -952,8 +953,8 @@ read_offsets(RawCallback *self)
 static PyObject *
 raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-    static char *keywords[] = {"event",   "fallback", "infos", "gate",           "context", "recorder", "due",
-                               "text",    "missing",  "known", "batch", "return_opcodes", "types",    NULL};
+    static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "text",
+                               "missing", "known", "batch", "return_opcodes", "types", NULL};
     int event;
     PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes;
     PyTypeObject *info_type, *state_type, *site_type;

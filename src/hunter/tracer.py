@@ -220,7 +220,7 @@ class Tracer:
         report(handler_failure(handler, event, exc), config.default_stream)
 
 
-def _flush_actions(predicate: Any, finishing: bool = True) -> None:
+def _flush_actions(predicate: Any, finishing: bool) -> None:
     """Flush what the actions in a predicate tree buffered (exporters batch their lines), so output is complete
     when the tracer stops rather than only at exit; ``finishing``: close those that are this tracer's own
     (``record=PATH``)."""

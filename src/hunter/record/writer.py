@@ -257,11 +257,11 @@ class Recorder(Action):
     hand it the calls and returns of such code without building events (the file is the same).
     """
 
-    #: Raw records (see hunter._engine._recording): the backends hand over the frame of every call (``arguments``)
-    #: and return (``returned``), whose texts the recorder makes itself.
     # Slots beside the instance dict: the compiled callbacks read these per event at their offsets.
     __slots__ = ("_t0", "_table", "due_ns", "local")
 
+    #: Raw records (see hunter._engine._recording): the backends hand over the frame of every call (``arguments``)
+    #: and return (``returned``), whose texts the recorder makes itself.
     takes_raw_records = True
     framed = True
     args = True
