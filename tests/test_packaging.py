@@ -229,3 +229,10 @@ def test_wheel_and_sdist_contents(tmp_path: Path, build_tools: Path) -> None:
     with tarfile.open(out / sdist_name) as sdist:
         members = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert {"pyproject.toml", "src/hunter.pth", "_build/hunter_build.py", "src/hunter/py.typed"} <= members
+    # (the C extension's sources and the headers they include: without them the sdist builds no extension)
+    assert {
+        "src/hunter/_speedups.c",
+        "src/hunter/_value_json.c",
+        "src/hunter/_buffer.h",
+        "src/hunter/_value_json.h",
+    } <= members

@@ -320,3 +320,91 @@ def test_compiled_and_python_rendering_make_the_same_lines() -> None:
     assert made[0][2] == 7
     assert made[0][0][0] == "[0,500,3,0,2,10,[1]]\n"
     assert made[0][0][-2:] == ["[2,999999998999,7,1,2,11,0,null]\n", records[-1]]
+
+
+# -- value texts ------------------------------------------------------------------------------------------------
+
+PLAIN_VALUES = [
+    "",
+    "plain words",
+    "it's",
+    'say "hi"',
+    "both ' and \"",
+    "back\\slash",
+    "tab\tnew\nline\rcr",
+    "\x00\x08\x0c\x1f\x7f",
+    "café",
+    "ünïcödé \u2028 \u00a0",
+    "party 🎉",
+    "\ud800 lone",
+    "x" * 2000,
+    "é" * 2000 + "🎉",
+    'a"b\\' * 500,
+    0,
+    -1,
+    10**15 - 1,
+    10**15,
+    -(10**15) + 1,
+    -(10**15),
+    2**63,
+    -(2**63),
+    10**40,
+    True,
+    False,
+    None,
+    0.0,
+    -0.0,
+    1.5,
+    1e300,
+    -1e-300,
+    float("inf"),
+    float("nan"),
+    1 / 3,
+    b"",
+    b"abc",
+    b"\x00\xff'\"\n",
+    bytes(range(256)),
+    [],
+    (),
+    {},
+    (1,),
+    ("é",),
+    [1, "a", None, 2.5, b"x", True],
+    {"id": 5, "text": "hello 'world'"},
+    {1: "é", None: b"\n", 2.5: 10**20},
+    ("x" * 3000, 1),
+    list(range(500)),
+]
+
+
+class _Text(str):
+    pass
+
+
+OTHER_VALUES = [[[1]], {"a": [1]}, object(), _Text("sub"), [_Text("sub")], {_Text("k"): 1}, (object(),), writer.MISSING]
+
+
+@pytest.mark.parametrize("limit", [8, 9, 15, 16, 100, 1024])
+def test_compiled_value_texts_are_the_python_ones(limit: int) -> None:
+    """The C texts of plain values (exact builtin scalars, flat containers of them) are the Python function's, cut
+    and escaped alike; other values are left to the Python function."""
+    assert _speedups.compiled is not None
+    compiled_text = _speedups.compiled.json_text
+    python_text = writer._python_json_text_at(limit)
+    for value in PLAIN_VALUES:
+        assert compiled_text(value, limit) == python_text(value), value
+        assert json.loads(python_text(value))  # (a JSON string: what the file's readers decode)
+    for value in OTHER_VALUES:
+        assert compiled_text(value, limit) is None, value
+
+
+def test_a_value_whose_repr_fails_is_left_to_the_python_text() -> None:
+    assert _speedups.compiled is not None
+    huge = 10**5000  # (its repr fails on Pythons that limit int printing: the Python text says so)
+    for value in (huge, [huge], {"n": huge}):
+        try:
+            repr(value)
+        except ValueError:
+            assert _speedups.compiled.json_text(value, 1024) is None
+        else:
+            assert _speedups.compiled.json_text(value, 1024) == writer._python_json_text_at(1024)(value)

@@ -2,6 +2,8 @@
  *
  * render(): a trace file's raw records as lines (hunter.record.writer.Recorder._render's loop), on every Python.
  *
+ * json_text(): a recorded value's text, for the plain values it is certain of (_value_json.c), on every Python.
+ *
  * raw_callback() (CPython 3.12+): a sys.monitoring callback that stands in for one of the monitoring backend's
  * Python callbacks (PY_START/PY_RESUME or PY_RETURN/PY_YIELD) while a trace file's recording takes the raw
  * path (see hunter/backends/monitoring/_raw.py and hunter/_engine/_recording.py). It takes the common case itself: a
@@ -23,41 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* -- a growable byte buffer for one line ------------------------------------------------------------------ */
-
-typedef struct {
-    char *data;
-    size_t size;
-    size_t capacity;
-} Buffer;
-
-static int
-buffer_reserve(Buffer *buffer, size_t more)
-{
-    if (buffer->size + more <= buffer->capacity) {
-        return 0;
-    }
-    size_t capacity = (buffer->size + more) * 2 + 64;
-    char *data = PyMem_Realloc(buffer->data, capacity);
-    if (data == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    buffer->data = data;
-    buffer->capacity = capacity;
-    return 0;
-}
-
-static int
-buffer_add(Buffer *buffer, const char *text, size_t size)
-{
-    if (buffer_reserve(buffer, size) < 0) {
-        return -1;
-    }
-    memcpy(buffer->data + buffer->size, text, size);
-    buffer->size += size;
-    return 0;
-}
+#include "_buffer.h"
+#include "_value_json.h"
 
 /* Append a str's UTF-8 text (a record's texts are ASCII JSON: their UTF-8 is their own storage, not a copy). */
 static int
@@ -76,26 +45,6 @@ static PyObject *
 buffer_str(Buffer *buffer)
 {
     return PyUnicode_DecodeUTF8(buffer->data, (Py_ssize_t)buffer->size, NULL);
-}
-
-/* Write ``value`` in decimal at ``out``; returns the number of characters (snprintf is several times slower). */
-static int
-put_int(char *out, long long value)
-{
-    char digits[24];
-    int count = 0, size = 0;
-    unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
-    do {
-        digits[count++] = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude);
-    if (value < 0) {
-        out[size++] = '-';
-    }
-    while (count) {
-        out[size++] = digits[--count];
-    }
-    return size;
 }
 
 /* A Python int as a long long, or -1 with an exception. Times (ns) are ints of two 30-bit digits, which
@@ -169,7 +118,7 @@ render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(ref_obj);
         return NULL;
     }
-    Buffer buffer = {NULL, 0, 0};
+    Buffer buffer = {NULL, 0, 0, 0};
     for (Py_ssize_t index = 0; index < PyList_GET_SIZE(records); index++) {
         PyObject *record = Py_NewRef(PyList_GET_ITEM(records, index));
         int failed = 1;
@@ -204,12 +153,12 @@ render(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_DECREF(record);
         if (failed) {
-            PyMem_Free(buffer.data);
+            buffer_free(&buffer);
             Py_DECREF(ref_obj);
             return NULL;
         }
     }
-    PyMem_Free(buffer.data);
+    buffer_free(&buffer);
     return ref_obj;
 }
 
@@ -293,6 +242,7 @@ typedef struct {
     PyObject *recorder; /* hunter.record.writer.Recorder */
     PyObject *due;      /* RawSink.due(ns, frame, kind) */
     PyObject *text;     /* a value's text (with values) */
+    Py_ssize_t limit;   /* the recorder's repr_limit, for value_json (0: ``text`` makes every value's text) */
     PyObject *missing;  /* an unbound argument's stand-in (with values) */
     PyObject *known;    /* id(frame) -> depth entry (a dict) that a leaving frame is taken out of, or None */
     PyTypeObject *info_type, *state_type, *site_type;
@@ -503,14 +453,14 @@ joined_text(const char *head, int size, PyObject *tail, const char *end, int end
         memcpy(out, end, (size_t)end_size);
         return text;
     }
-    Buffer buffer = {NULL, 0, 0};
+    Buffer buffer = {NULL, 0, 0, 0};
     PyObject *text = NULL;
     if (buffer_add(&buffer, head, (size_t)size) == 0 &&
         (tail == NULL || (buffer_add(&buffer, ",", 1) == 0 && buffer_add_str(&buffer, tail) == 0)) &&
         buffer_add(&buffer, end, (size_t)end_size) == 0) {
         text = buffer_str(&buffer);
     }
-    PyMem_Free(buffer.data);
+    buffer_free(&buffer);
     return text;
 }
 
@@ -561,6 +511,20 @@ record_head(char *head, long long depth, long ref, int lineno)
     return size + put_int(head + size, lineno);
 }
 
+/* A value's text (with values): value_json's where it can tell, else what the recorder's ``text`` makes of it. */
+static PyObject *
+value_text(RawCallback *self, PyObject *value)
+{
+    if (self->limit) {
+        PyObject *text = value_json(value, self->limit);
+        if (text != Py_None) {
+            return text;
+        }
+        Py_DECREF(text);
+    }
+    return PyObject_CallOneArg(self->text, value);
+}
+
 /* The texts of a call's arguments, "[a,b]" (with values); NULL when the Python path must decide (not an optimized
  * frame: its f_locals mapping is what the Python path reads) or with an exception. */
 static PyObject *
@@ -570,7 +534,8 @@ argument_texts(RawCallback *self, PyObject *site, PyFrameObject *frame)
     if (slot(site, self->site_optimized) != Py_True || names == NULL || !PyTuple_CheckExact(names)) {
         return NULL;
     }
-    Buffer buffer = {NULL, 0, 0};
+    char storage[4096];
+    Buffer buffer = BUFFER_IN(storage);
     PyObject *result = NULL;
     if (buffer_add(&buffer, "[", 1) < 0) {
         return NULL;
@@ -584,11 +549,15 @@ argument_texts(RawCallback *self, PyObject *site, PyFrameObject *frame)
             PyErr_Clear(); /* unbound: shown as the Python path's MISSING is */
             value = Py_NewRef(self->missing);
         }
-        PyObject *text = PyObject_CallOneArg(self->text, value);
+        /* (value_json's text straight into the line; else what the recorder's ``text`` makes of the value) */
+        int written = index && buffer_add(&buffer, ",", 1) < 0 ? -1 : self->limit ? put_value_json(&buffer, value, self->limit) : 0;
+        if (written == 0) {
+            PyObject *text = PyObject_CallOneArg(self->text, value);
+            written = text == NULL || buffer_add_str(&buffer, text) < 0 ? -1 : 1;
+            Py_XDECREF(text);
+        }
         Py_DECREF(value);
-        int failed = text == NULL || (index && buffer_add(&buffer, ",", 1) < 0) || buffer_add_str(&buffer, text) < 0;
-        Py_XDECREF(text);
-        if (failed) {
+        if (written < 0) {
             goto done;
         }
     }
@@ -596,7 +565,7 @@ argument_texts(RawCallback *self, PyObject *site, PyFrameObject *frame)
         result = buffer_str(&buffer);
     }
 done:
-    PyMem_Free(buffer.data);
+    buffer_free(&buffer);
     return result;
 }
 
@@ -744,7 +713,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
         return 0;
     }
     int result = 0;
-    PyObject *bytecode = NULL, *value_text = NULL, *text = NULL, *top = NULL;
+    PyObject *bytecode = NULL, *returned = NULL, *text = NULL, *top = NULL;
     PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
     PyFrameObject *frame = PyThreadState_GetFrame(tstate);
     Py_ssize_t depth = PyList_GET_SIZE(frames);
@@ -770,8 +739,8 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
                  self->returns[(unsigned char)PyBytes_AS_STRING(bytecode)[lasti]];
     long long ns = perf_counter_ns();
     if (self->values) {
-        value_text = PyObject_CallOneArg(self->text, value);
-        if (value_text == NULL) {
+        returned = value_text(self, value);
+        if (returned == NULL) {
             goto leave;
         }
     }
@@ -789,7 +758,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     size += record_head(head + size, count - 1, ref, lineno);
     head[size++] = ',';
     head[size++] = normal ? '1' : '0';
-    text = joined_text(head, size, value_text, "]\n", 2);
+    text = joined_text(head, size, returned, "]\n", 2);
     if (text == NULL || append_record(self, records, ns, text, frame, s_return) < 0) {
         goto leave;
     }
@@ -806,7 +775,7 @@ leave:
     Py_XDECREF(frame);
     Py_XDECREF(top);
     Py_XDECREF(bytecode);
-    Py_XDECREF(value_text);
+    Py_XDECREF(returned);
     Py_XDECREF(text);
     Py_DECREF(state);
     return result;
@@ -954,15 +923,15 @@ static PyObject *
 raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "text",
-                               "missing", "known", "batch", "return_opcodes", "types", NULL};
+                               "missing", "known", "batch", "return_opcodes", "types", "limit", NULL};
     int event;
     PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes;
     PyTypeObject *info_type, *state_type, *site_type;
-    Py_ssize_t batch;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!):raw_callback", keywords, &event,
+    Py_ssize_t batch, limit;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!)n:raw_callback", keywords, &event,
                                      &fallback, &PyDict_Type, &infos, &PySet_Type, &gate, &context, &recorder, &due,
                                      &text, &missing, &known, &batch, &opcodes, &PyType_Type, &info_type,
-                                     &PyType_Type, &state_type, &PyType_Type, &site_type)) {
+                                     &PyType_Type, &state_type, &PyType_Type, &site_type, &limit)) {
         return NULL;
     }
     if (event != CALL_EVENT && event != RETURN_EVENT) {
@@ -989,6 +958,7 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     self->recorder = Py_NewRef(recorder);
     self->due = Py_NewRef(due);
     self->text = Py_NewRef(text);
+    self->limit = limit;
     self->missing = Py_NewRef(missing);
     self->known = Py_NewRef(known);
     self->info_type = (PyTypeObject *)Py_NewRef(info_type);
@@ -1054,14 +1024,28 @@ intern_names(void)
 #define HAS_RAW_CALLBACKS 0
 #endif
 
+static PyObject *
+json_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "json_text(value, limit)");
+        return NULL;
+    }
+    Py_ssize_t limit = PyLong_AsSsize_t(args[1]);
+    return limit == -1 && PyErr_Occurred() ? NULL : value_json(args[0], limit);
+}
+
 static PyMethodDef speedups_methods[] = {
     {"render", (PyCFunction)(void (*)(void))render, METH_FASTCALL,
      "render(records, ref, t0, return_marker, thread_marker, callers_marker, out, entries) -> ref: raw records as a "
      "file's lines."},
+    {"json_text", (PyCFunction)(void (*)(void))json_text, METH_FASTCALL,
+     "json_text(value, limit) -> str or None: a recorded value's text, where it is certain without running the "
+     "program's code (None: the Python path decides)."},
 #if HAS_RAW_CALLBACKS
     {"raw_callback", (PyCFunction)(void (*)(void))raw_callback, METH_VARARGS | METH_KEYWORDS,
      "raw_callback(*, event, fallback, infos, gate, context, recorder, due, text, missing, known, batch, "
-     "return_opcodes, types): a compiled raw recording callback over a Python one."},
+     "return_opcodes, types, limit): a compiled raw recording callback over a Python one."},
 #endif
     {NULL, NULL, 0, NULL},
 };

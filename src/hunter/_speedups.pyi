@@ -20,6 +20,9 @@ def render(
 ) -> int:
     """Raw records as a trace file's lines (``Recorder._render``); the thread's ref after them."""
 
+def json_text(value: Any, limit: int) -> str | None:
+    """A recorded value's text (``Recorder``'s ``json_text``) for plain builtin values; None for any other."""
+
 def raw_callback(
     *,
     event: int,
@@ -29,12 +32,12 @@ def raw_callback(
     context: Any,
     recorder: Any,
     due: Callable[[int, Any, str], None],
-    marker: object,
     text: Callable[[Any], str],
     missing: object,
     known: dict[int, Any] | None,
     batch: int,
     return_opcodes: Iterable[int],
     types: tuple[type, type, type],
+    limit: int,
 ) -> Callable[..., Any]:
     """A sys.monitoring callback for ``event`` (CALL or RETURN) that records the common raw case itself."""

@@ -95,7 +95,23 @@ object_repr = object.__repr__
 
 
 def _json_text_at(limit: int) -> Callable[[Any], str]:
-    """``value_text`` as a JSON string, with a fast path for the small numbers most arguments are."""
+    """``value_text`` as a JSON string: the compiled one's for the plain values it takes (when built), else with a
+    fast path for the small numbers most arguments are."""
+    python_text = _python_json_text_at(limit)
+    compiled = _speedups.compiled
+    if compiled is None:
+        return python_text
+    plain_text = compiled.json_text
+
+    def json_text(value: Any) -> str:
+        text = plain_text(value, limit)
+        return python_text(value) if text is None else text
+
+    return json_text
+
+
+def _python_json_text_at(limit: int) -> Callable[[Any], str]:
+    """``_json_text_at`` in Python (the compiled one's texts are these, tests compare them)."""
     scalars = _SCALAR_TYPES.issuperset
     #: Classes (metaclass ``type``) -> whether safe_repr shows their instances as object.__repr__ does.
     address_only: dict[type, bool] = {}

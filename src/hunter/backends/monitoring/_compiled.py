@@ -49,6 +49,8 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "batch": recorder.batch,
         "return_opcodes": RETURN_OPCODES,
         "types": (CodeInfo, _ThreadState, _Site),
+        # (value texts made in C where they can be, unless a subclass makes its own)
+        "limit": recorder.repr_limit if recorder_type.value_json is Recorder.value_json else 0,
     }
     stand_ins = {}
     for events, which in (

@@ -1,0 +1,18 @@
+/* A recorded value's text, in C, for the values whose repr runs none of the program's code (see _value_json.c). */
+#ifndef HUNTER_VALUE_JSON_H
+#define HUNTER_VALUE_JSON_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "_buffer.h"
+
+/* What hunter.record.writer's json_text makes of ``value`` with ``limit`` (a new str), for exact builtin scalars and
+ * flat dicts, lists and tuples of them; None (a new reference) for anything else, and for a repr that failed: the
+ * Python path decides those. NULL only when memory ran out. */
+PyObject *value_json(PyObject *value, Py_ssize_t limit);
+
+/* value_json's text appended to ``out``. 1: appended; 0: not a value it takes (nothing appended); -1: failed. */
+int put_value_json(Buffer *out, PyObject *value, Py_ssize_t limit);
+
+#endif
