@@ -18,6 +18,7 @@ from test_golden import Case, per_thread, read_cases, unified_diff
 
 import hunter
 from hunter.record import RecordedEvent, read
+from hunter.record import writer
 from hunter.record.format import VERSION
 
 #: Cases whose action needs what a recording doesn't hold: the one-line refusal names it.
@@ -406,6 +407,40 @@ def test_read_in_the_recording_process_sees_every_event(tmp_path: Path) -> None:
     events = list(read(path))
     assert [(event.kind, event.arg) for event in events[-2:]] == [("call", None), ("return", "12")]
     assert len(events) == 10
+
+
+def test_a_big_batch_is_written_whole_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch is joined in pieces of a few lines, gathered into writes of a few pieces: the file holds every line,
+    in order, as one batch written at once holds them."""
+
+    def triple(n: int) -> int:
+        return n * 3
+
+    def record(path: Path) -> list[tuple[str, Any, int]]:
+        with hunter.trace(function="triple", record=str(path)):
+            for n in range(25):
+                triple(n)
+        return [(event.kind, event.arg, event.depth) for event in read(path)]
+
+    whole = record(tmp_path / "whole.hunt")
+    monkeypatch.setattr(writer, "_LINES_PER_PIECE", 2)
+    monkeypatch.setattr(writer, "_PIECES_PER_WRITE", 3)
+    assert record(tmp_path / "pieces.hunt") == whole
+    assert len(whole) == 50 and whole[-1] == ("return", "72", 0)
+
+
+def test_a_short_gathered_write_is_finished_one_write_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "short.bin"
+    pieces = [b"first,", b"second,", b"third"]
+    monkeypatch.setattr(os, "writev", lambda fd, group: os.write(fd, group[0][:3]), raising=False)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        writer._write_all(fd, pieces)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"first,second,third"
 
 
 def open_files() -> int:
