@@ -210,6 +210,56 @@ def test_standard_library_calls_are_recorded_alike_and_hunters_own_stay_silent(
     assert calls.count("encode") == 4 and calls.count("decode") == 4
 
 
+def replace(match: Any) -> str:
+    return str(leaf(match.group().upper()))
+
+
+def substitutes() -> str:
+    # (re.sub's own frame, which the recording leaves out, is each call's caller: a callback from the stdlib)
+    return re.sub("[a-z]", replace, "a1b2c3d4e5f6g7h8i9j0")
+
+
+def callers_lines(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines() if line.startswith('["k"')]
+
+
+def test_calls_from_code_the_recording_leaves_out_are_recorded_alike(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recorded function that unrecorded code calls (re.sub calling its replacement function) gets a callers
+    record up to the innermost recorded call: the compiled callbacks write it once the callers' entries are made,
+    as the Python steps write it."""
+    in_python = [0]
+    arguments = writer.Recorder.arguments
+
+    def counted(self: writer.Recorder, site: Any, frame: Any) -> str:
+        in_python[0] += 1
+        return arguments(self, site, frame)
+
+    monkeypatch.setattr(writer.Recorder, "arguments", counted)
+    recorded, callers, steps = [], [], []
+    before = _speedups.compiled
+    try:
+        for compiled in (False, True):
+            _speedups.use(compiled)
+            in_python[0] = 0
+            path = tmp_path / f"{compiled}.hunt"
+            predicate = Q(module=__name__, function_in=("replace", "leaf", "substitutes"))
+            recorded.append(recorded_events(path, True, predicate, substitutes))
+            callers.append(callers_lines(path))
+            steps.append(in_python[0])
+    finally:
+        _speedups.compiled = before
+    assert recorded[1] == recorded[0]
+    assert callers[1] == callers[0]
+    # (the thread's first call's, up to its first frame; then one per call of replace, up to substitutes's call)
+    assert len(callers[0]) == 11 and all(line.startswith('["k",0,1,0,[[') for line in callers[0][1:])
+    assert steps[0] == 21
+    if backend == "monitoring" and MONITORING:
+        # (substitutes's call, and replace's and leaf's first: their entries and re.sub's pair are made then)
+        assert steps[1] <= 3, f"{steps[1]} calls took the Python step"
+
+
 def spied_recording(path: Path, values: bool) -> tuple[int, int]:
     """Record program() with a recorder whose Python steps count their calls: (calls recorded, Python steps)."""
     recorder = writer.Recorder(path, values=values)

@@ -196,7 +196,7 @@ slot(PyObject *obj, Py_ssize_t offset)
 }
 
 /* Attribute names, interned once. */
-static PyObject *s_state, *s__name, *s_call, *s_return, *one;
+static PyObject *s_state, *s__name, *s_call, *s_return, *s_caller_pairs, *s_program_runner, *one;
 
 enum { CALL_EVENT, RETURN_EVENT };
 
@@ -245,6 +245,9 @@ typedef struct {
     Py_ssize_t limit;   /* the recorder's repr_limit, for value_json (0: ``text`` makes every value's text) */
     PyObject *missing;  /* an unbound argument's stand-in (with values) */
     PyObject *known;    /* id(frame) -> depth entry (a dict) that a leaving frame is taken out of, or None */
+    PyObject *own_code; /* hunter._engine._own_code: its PROGRAM_RUNNER is the top of the program's callers */
+    int records_callers;  /* the recorder writes callers records (a flight recorder doesn't) */
+    Py_ssize_t max_callers; /* how many callers a callers record lists at most */
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch;
     /* slot offsets: CodeInfo's, _ThreadState's, _Site's */
@@ -569,6 +572,88 @@ done:
     return result;
 }
 
+/* Append a callers record, "0,[...]" in ``text``, as its line (as Recorder._raw_callers' record is rendered: at the
+ * recording's start, so 0 ns after it). */
+static int
+append_callers(RawCallback *self, PyObject *records, PyObject *state, PyObject *text)
+{
+    PyObject *t0 = slot(self->recorder, self->recorder_t0);
+    long long start = t0 != NULL ? as_long_long(t0) : -1;
+    char head[80];
+    int size = start < 0 && PyErr_Occurred() ? -1 : line_start(self, "\"k\"", start, state, head);
+    PyObject *line = size < 0 ? NULL : joined_text(head, size - 1, text, "]\n", 2);
+    int result = line != NULL ? PyList_Append(records, line) : -1;
+    Py_XDECREF(line);
+    return result;
+}
+
+/* A caller's ``[ref,line]`` as the thread's callers records list it, kept by its code and instruction offset in the
+ * table's ``caller_pairs`` (borrowed; NULL, without an exception, when it isn't there yet: the Python path makes it). */
+static PyObject *
+caller_pair(PyObject *pairs, PyFrameObject *frame)
+{
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    PyObject *key = Py_BuildValue("(NN)", PyLong_FromVoidPtr(code), PyLong_FromLong(PyFrame_GetLasti(frame)));
+    Py_DECREF(code);
+    PyObject *pair = key != NULL ? PyDict_GetItemWithError(pairs, key) : NULL;
+    Py_XDECREF(key);
+    return pair != NULL && PyUnicode_Check(pair) ? pair : NULL;
+}
+
+/* A call whose caller isn't the thread's innermost recorded call (``known``): its callers from ``start`` (the
+ * caller) up to there, as Recorder._callers lists them when it reaches that call, "0,[[ref,line],...]" with
+ * ``known``'s own pair last (NULL without records of callers); ``*between`` the frames in between. 0: walked; -1:
+ * the Python path decides (the chain doesn't reach it within the callers a record lists, or passes the program's
+ * launcher, or a caller's pair isn't made yet), or an exception. */
+static int
+callers_up_to(RawCallback *self, PyFrameObject *start, PyObject *known, PyObject **text, Py_ssize_t *between)
+{
+    PyObject *table = slot(self->recorder, self->recorder_table);
+    PyObject *pairs = table != NULL && self->records_callers ? PyObject_GetAttr(table, s_caller_pairs) : NULL;
+    PyObject *runner = PyObject_GetAttr(self->own_code, s_program_runner);
+    if ((self->records_callers && (pairs == NULL || !PyDict_CheckExact(pairs))) || runner == NULL) {
+        Py_XDECREF(pairs);
+        Py_XDECREF(runner);
+        return -1;
+    }
+    char storage[1024];
+    Buffer buffer = BUFFER_IN(storage);
+    int result = buffer_add(&buffer, "0,[", 3);
+    Py_ssize_t count = 0;
+    PyFrameObject *frame = (PyFrameObject *)Py_XNewRef(start);
+    while (result == 0) {
+        PyCodeObject *code = frame != NULL ? PyFrame_GetCode(frame) : NULL;
+        Py_XDECREF(code); /* (compared only: the frame holds it) */
+        if (frame == NULL || (PyObject *)code == runner || ((PyObject *)frame != known && count >= self->max_callers)) {
+            result = -1; /* (the Python path walks on to the thread's first frame) */
+            break;
+        }
+        if (pairs != NULL) {
+            PyObject *pair = caller_pair(pairs, frame);
+            if (pair == NULL || (count && buffer_add(&buffer, ",", 1) < 0) || buffer_add_str(&buffer, pair) < 0) {
+                result = -1;
+                break;
+            }
+        }
+        if ((PyObject *)frame == known) {
+            break;
+        }
+        count++;
+        Py_SETREF(frame, PyFrame_GetBack(frame));
+    }
+    Py_XDECREF(frame);
+    Py_XDECREF(pairs);
+    Py_DECREF(runner);
+    *text = NULL;
+    if (result == 0 && self->records_callers) {
+        *text = buffer_add(&buffer, "]", 1) == 0 ? buffer_str(&buffer) : NULL;
+        result = *text != NULL ? 0 : -1;
+    }
+    buffer_free(&buffer);
+    *between = count;
+    return result;
+}
+
 /* A call (PY_START, PY_RESUME). 1: recorded; 0: left to the Python callback (nothing changed); -1: failed.
  *
  * Standard library code too: the Python callback asks whether hunter's own code called such a frame (through
@@ -596,19 +681,25 @@ fast_call(RawCallback *self, PyObject *code)
         return 0;
     }
     int result = 0;
-    PyObject *arguments = NULL, *text = NULL, *entry = NULL, *count = NULL, *top = NULL;
+    PyObject *arguments = NULL, *text = NULL, *entry = NULL, *count = NULL, *top = NULL, *callers = NULL;
     PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
     PyFrameObject *back = NULL, *frame = PyThreadState_GetFrame(tstate);
-    Py_ssize_t depth = PyList_GET_SIZE(frames);
+    Py_ssize_t depth = PyList_GET_SIZE(frames), between = 0;
     if (frame == NULL || depth == 0) {
         goto leave; /* (no frame chain yet: the Python path counts the frames) */
     }
     top = Py_NewRef(PyList_GET_ITEM(frames, depth - 1));
     back = PyFrame_GetBack(frame);
-    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3 || (PyObject *)back != PyTuple_GET_ITEM(top, 0)) {
-        goto leave; /* its caller isn't the innermost recorded call: the Python path walks the chain */
+    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3) {
+        goto leave;
     }
-    long long caller_count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1));
+    /* A caller that isn't the innermost recorded call (a callback from code the recording leaves out): its callers
+     * up to that call, recorded before the call (callers_up_to says when the Python path walks the chain instead). */
+    if ((PyObject *)back != PyTuple_GET_ITEM(top, 0) &&
+        callers_up_to(self, back, PyTuple_GET_ITEM(top, 0), &callers, &between) < 0) {
+        goto leave;
+    }
+    long long caller_count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1)) + between;
     long ref = PyLong_AsLong(slot(site, self->site_ref));
     if (PyErr_Occurred()) {
         goto leave;
@@ -638,7 +729,7 @@ fast_call(RawCallback *self, PyObject *code)
     Py_SETREF(*calls, more);
     count = PyLong_FromLongLong(caller_count + 1);
     entry = count ? PyTuple_Pack(3, (PyObject *)frame, count, site) : NULL;
-    if (entry == NULL || PyList_Append(frames, entry) < 0) {
+    if (entry == NULL || PyList_Append(frames, entry) < 0 || (callers != NULL && append_callers(self, records, state, callers) < 0)) {
         goto leave;
     }
     /* (the caller's line now, where it called: what a replay's StackPrinter shows of it) */
@@ -674,6 +765,7 @@ leave:
     Py_XDECREF(text);
     Py_XDECREF(entry);
     Py_XDECREF(count);
+    Py_XDECREF(callers);
     Py_DECREF(site);
     Py_DECREF(state);
     return result;
@@ -811,6 +903,7 @@ raw_traverse(RawCallback *self, visitproc visit, void *arg)
     Py_VISIT(self->text);
     Py_VISIT(self->missing);
     Py_VISIT(self->known);
+    Py_VISIT(self->own_code);
     Py_VISIT(self->info_type);
     Py_VISIT(self->state_type);
     Py_VISIT(self->site_type);
@@ -837,6 +930,7 @@ raw_clear(RawCallback *self)
     Py_CLEAR(self->text);
     Py_CLEAR(self->missing);
     Py_CLEAR(self->known);
+    Py_CLEAR(self->own_code);
     Py_CLEAR(self->info_type);
     Py_CLEAR(self->state_type);
     Py_CLEAR(self->site_type);
@@ -923,15 +1017,17 @@ static PyObject *
 raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "text",
-                               "missing", "known", "batch", "return_opcodes", "types", "limit", NULL};
+                               "missing", "known", "batch", "return_opcodes", "types", "limit", "own_code",
+                               "max_callers", NULL};
     int event;
-    PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes;
+    PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes, *own_code;
     PyTypeObject *info_type, *state_type, *site_type;
-    Py_ssize_t batch, limit;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!)n:raw_callback", keywords, &event,
+    Py_ssize_t batch, limit, max_callers;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!)nOn:raw_callback", keywords, &event,
                                      &fallback, &PyDict_Type, &infos, &PySet_Type, &gate, &context, &recorder, &due,
                                      &text, &missing, &known, &batch, &opcodes, &PyType_Type, &info_type,
-                                     &PyType_Type, &state_type, &PyType_Type, &site_type, &limit)) {
+                                     &PyType_Type, &state_type, &PyType_Type, &site_type, &limit, &own_code,
+                                     &max_callers)) {
         return NULL;
     }
     if (event != CALL_EVENT && event != RETURN_EVENT) {
@@ -941,7 +1037,10 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     PyObject *values = PyObject_GetAttrString(recorder, "values");
     int values_on = values ? PyObject_IsTrue(values) : -1;
     Py_XDECREF(values);
-    if (values_on < 0) {
+    PyObject *callers = values_on < 0 ? NULL : PyObject_GetAttrString(recorder, "records_callers");
+    int callers_on = callers ? PyObject_IsTrue(callers) : -1;
+    Py_XDECREF(callers);
+    if (values_on < 0 || callers_on < 0) {
         return NULL;
     }
     RawCallback *self = PyObject_GC_New(RawCallback, &RawCallbackType);
@@ -961,6 +1060,9 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     self->limit = limit;
     self->missing = Py_NewRef(missing);
     self->known = Py_NewRef(known);
+    self->own_code = Py_NewRef(own_code);
+    self->records_callers = callers_on;
+    self->max_callers = max_callers;
     self->info_type = (PyTypeObject *)Py_NewRef(info_type);
     self->state_type = (PyTypeObject *)Py_NewRef(state_type);
     self->site_type = (PyTypeObject *)Py_NewRef(site_type);
@@ -1005,6 +1107,8 @@ intern_names(void)
     } names[] = {
         {&s_state, "state"},
         {&s__name, "_name"},
+        {&s_caller_pairs, "caller_pairs"},
+        {&s_program_runner, "PROGRAM_RUNNER"},
         {&s_call, "call"},
         {&s_return, "return"},
     };
@@ -1045,7 +1149,7 @@ static PyMethodDef speedups_methods[] = {
 #if HAS_RAW_CALLBACKS
     {"raw_callback", (PyCFunction)(void (*)(void))raw_callback, METH_VARARGS | METH_KEYWORDS,
      "raw_callback(*, event, fallback, infos, gate, context, recorder, due, text, missing, known, batch, "
-     "return_opcodes, types, limit): a compiled raw recording callback over a Python one."},
+     "return_opcodes, types, limit, own_code, max_callers): a compiled raw recording callback over a Python one."},
 #endif
     {NULL, NULL, 0, NULL},
 };

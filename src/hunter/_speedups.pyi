@@ -39,5 +39,7 @@ def raw_callback(
     return_opcodes: Iterable[int],
     types: tuple[type, type, type],
     limit: int,
+    own_code: Any,
+    max_callers: int,
 ) -> Callable[..., Any]:
     """A sys.monitoring callback for ``event`` (CALL or RETURN) that records the common raw case itself."""

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ..._engine import _speedups
+from ..._engine import _own_code, _speedups
 from ..._engine._compat import RETURN_OPCODES
 from ._codes import CodeInfo
 from ._raw import RawSteps
@@ -26,6 +26,7 @@ _E = sys.monitoring.events
 def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Callable[..., Any]]) -> None:
     """Put compiled stand-ins for the call and return callbacks into ``callbacks`` (the backend's, by event),
     where they can be used: for hunter's own trace file recorder (the compiled code reads its per-thread state)."""
+    from ...record.format import MAX_CALLERS
     from ...record.writer import Recorder, _Site, _ThreadState
     from ...util import MISSING
 
@@ -51,6 +52,9 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "types": (CodeInfo, _ThreadState, _Site),
         # (value texts made in C where they can be, unless a subclass makes its own)
         "limit": recorder.repr_limit if recorder_type.value_json is Recorder.value_json else 0,
+        # (a call from code the recording leaves out: its callers up to the innermost recorded call, see _callers)
+        "own_code": _own_code,
+        "max_callers": MAX_CALLERS,
     }
     stand_ins = {}
     for events, which in (
