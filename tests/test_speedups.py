@@ -424,6 +424,12 @@ PLAIN_VALUES = [
     {1: "é", None: b"\n", 2.5: 10**20},
     ("x" * 3000, 1),
     list(range(500)),
+    # (an exception event's arg: the class, the exception, its traceback)
+    (StopIteration, StopIteration(), None),
+    (StopIteration, StopIteration([1, "a"]), None),
+    (ValueError, ValueError(1, "two", (3,), {"four": 4.0}), None),
+    (KeyError, KeyError("key"), None),
+    (UnicodeDecodeError, UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"), None),
 ]
 
 
@@ -431,7 +437,35 @@ class _Text(str):
     pass
 
 
-OTHER_VALUES = [[[1]], {"a": [1]}, object(), _Text("sub"), [_Text("sub")], {_Text("k"): 1}, (object(),), writer.MISSING]
+class _Failure(Exception):
+    pass
+
+
+def _caught() -> tuple[Any, ...]:
+    try:
+        raise ValueError("with a traceback")
+    except ValueError as exc:
+        return (ValueError, exc, exc.__traceback__)
+
+
+PLAIN_VALUES.append(_caught())
+
+OTHER_VALUES = [
+    [[1]],
+    {"a": [1]},
+    object(),
+    _Text("sub"),
+    [_Text("sub")],
+    {_Text("k"): 1},
+    (object(),),
+    writer.MISSING,
+    (_Failure, _Failure(1), None),  # (a class of the program's: its args may be anything)
+    (ValueError, ValueError(object()), None),
+    (ValueError, ValueError([[1]]), None),
+    (OSError, FileNotFoundError(2, "gone"), None),  # (not exactly the class the tuple names)
+    (ValueError, ValueError(1), "not a traceback"),
+    (KeyError, KeyError("é"), None),  # (text beyond ASCII in an exception's args: the Python text makes it)
+]
 
 
 @pytest.mark.parametrize("limit", [8, 9, 15, 16, 100, 1024])

@@ -1,8 +1,10 @@
 /* A recorded value's text in C: what hunter.record.writer's json_text makes of a value (the repr a printer shows,
  * cut to the limit as hunter.util.shorten cuts it, as a JSON string escaped as json.encoder's
  * encode_basestring_ascii escapes it), for the values where that text is certain without asking the program:
- * exact str, int, float, bool, bytes and None, and dicts, lists and tuples that hold only those. Their reprs are
- * CPython's own C code, and safe_repr shows them as repr() does.
+ * exact str, int, float, bool, bytes and None, and dicts, lists and tuples that hold only those (their reprs are
+ * CPython's own C code, and safe_repr shows them as repr() does); and an exception event's ``(type, value,
+ * traceback)`` of one of Python's own exception classes with such args (safe_repr shows its class, its args and the
+ * traceback's address).
  *
  * Arguments and return values are mostly such values, and their texts were most of a recording's cost with values.
  * The repr of an ASCII str, a small int and a container of those is written here (two quick passes over the bytes,
@@ -98,6 +100,34 @@ is_flat(PyObject *value)
         return 1;
     }
     return is_plain(value);
+}
+
+/* An exception as an exception event's arg holds it, ``(type, value, traceback)``, where safe_repr's text of it is
+ * certain: the type is one of Python's own exception classes (a static type of builtins: its args are the stored
+ * ones, its name is its tp_name), the value is of exactly that type with flat args, the traceback None or one. */
+static int
+is_exception_triple(PyObject *value)
+{
+    if (Py_TYPE(value) != &PyTuple_Type || PyTuple_GET_SIZE(value) != 3) {
+        return 0;
+    }
+    PyObject *type = PyTuple_GET_ITEM(value, 0), *exception = PyTuple_GET_ITEM(value, 1);
+    PyObject *traceback = PyTuple_GET_ITEM(value, 2);
+    if (Py_TYPE(type) != &PyType_Type || !PyExceptionClass_Check(type) ||
+        (((PyTypeObject *)type)->tp_flags & Py_TPFLAGS_HEAPTYPE) || strchr(((PyTypeObject *)type)->tp_name, '.') ||
+        (PyObject *)Py_TYPE(exception) != type || (traceback != Py_None && !PyTraceBack_Check(traceback))) {
+        return 0;
+    }
+    PyObject *args = ((PyBaseExceptionObject *)exception)->args;
+    if (args == NULL || Py_TYPE(args) != &PyTuple_Type) {
+        return 0;
+    }
+    for (Py_ssize_t index = 0; index < PyTuple_GET_SIZE(args); index++) {
+        if (!is_flat(PyTuple_GET_ITEM(args, index))) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 /* The repr of an ASCII str, as CPython writes it: in single quotes, unless it holds a single quote and no double
@@ -230,6 +260,29 @@ put_repr(Buffer *out, PyObject *value)
     return put_scalar_repr(out, value);
 }
 
+/* Append an exception triple's text (``is_exception_triple``) as safe_repr writes it:
+ * "(<class 'Name'>, Name(arg, ...), None)", a traceback as its repr (its type and address). 1: written; 0: some of
+ * it isn't ASCII; -1: failed. */
+static int
+put_exception_repr(Buffer *out, PyObject *value)
+{
+    const char *name = Py_TYPE(PyTuple_GET_ITEM(value, 1))->tp_name;
+    PyObject *args = ((PyBaseExceptionObject *)PyTuple_GET_ITEM(value, 1))->args;
+    size_t size = strlen(name);
+    int written = buffer_add(out, "(<class '", 9) < 0 || buffer_add(out, name, size) < 0 ||
+                          buffer_add(out, "'>, ", 4) < 0 || buffer_add(out, name, size) < 0 ||
+                          buffer_add(out, "(", 1) < 0
+                      ? -1
+                      : 1;
+    for (Py_ssize_t index = 0; written > 0 && index < PyTuple_GET_SIZE(args); index++) {
+        written = index && buffer_add(out, ", ", 2) < 0 ? -1 : put_repr(out, PyTuple_GET_ITEM(args, index));
+    }
+    if (written > 0) {
+        written = buffer_add(out, "), ", 3) < 0 ? -1 : put_scalar_repr(out, PyTuple_GET_ITEM(value, 2));
+    }
+    return written > 0 ? (buffer_add(out, ")", 1) < 0 ? -1 : 1) : written;
+}
+
 /* Write the characters ``start``..``stop`` of a text (``kind``, ``data``) at ``end`` escaped as
  * encode_basestring_ascii escapes them: printable ASCII as it is (but for the quote and the backslash), the rest as
  * \uXXXX escapes (12 characters at most for one, a surrogate pair's two); returns the end of what it wrote. */
@@ -353,11 +406,12 @@ put_quoted_str_json(Buffer *out, PyObject *value, Py_ssize_t limit)
 int
 put_value_json(Buffer *out, PyObject *value, Py_ssize_t limit)
 {
-    if (limit < 2 || !is_flat(value)) {
+    int exception = 0;
+    if (limit < 2 || (!is_flat(value) && !(exception = is_exception_triple(value)))) {
         return 0;
     }
-    int written = put_small_json(out, value);
-    if (written == 0) {
+    int written = exception ? 0 : put_small_json(out, value);
+    if (written == 0 && !exception) {
         written = put_quoted_str_json(out, value, limit);
     }
     if (written != 0) {
@@ -367,11 +421,11 @@ put_value_json(Buffer *out, PyObject *value, Py_ssize_t limit)
     char storage[1024];
     Buffer repr = BUFFER_IN(storage);
     int result = -1;
-    written = put_repr(&repr, value);
+    written = exception ? put_exception_repr(&repr, value) : put_repr(&repr, value);
     if (written > 0) {
         result = put_json_string(out, PyUnicode_1BYTE_KIND, repr.data, (Py_ssize_t)repr.size, limit);
     }
-    else if (written == 0) {
+    else if (written == 0 && !exception) {
         PyObject *text = PyObject_Repr(value); /* (CPython's, for text beyond ASCII) */
         if (text != NULL) {
             result = put_json_string(out, PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), limit);

@@ -7,8 +7,8 @@
 
 #include "_buffer.h"
 
-/* What hunter.record.writer's json_text makes of ``value`` with ``limit`` (a new str), for exact builtin scalars and
- * flat dicts, lists and tuples of them; None (a new reference) for anything else, and for a repr that failed: the
+/* What hunter.record.writer's json_text makes of ``value`` with ``limit`` (a new str), for exact builtin scalars,
+ * flat dicts, lists and tuples of them, and exception events' args of builtin exceptions with such args; None (a new reference) for anything else, and for a repr that failed: the
  * Python path decides those. NULL only when memory ran out. */
 PyObject *value_json(PyObject *value, Py_ssize_t limit);
 
