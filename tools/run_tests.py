@@ -60,7 +60,9 @@ STALL_TIMEOUT = 8 * 60
 DEFAULT_WORKERS = max(2, min(4, (os.cpu_count() or 1) + 1))
 # Files whose change means the installed metadata (entry points, the .pth hook, extras) may be stale, or the
 # compiled hot paths (built at install). Python source files don't count: the install is editable.
-INSTALL_INPUTS = ("pyproject.toml", "MANIFEST.in", "_build/hunter_build.py", "src/hunter.pth", "src/hunter/_speedups.c")
+INSTALL_INPUTS = ("pyproject.toml", "MANIFEST.in", "_build/hunter_build.py", "src/hunter.pth")
+#: The C extension's sources and headers (all of them: a new one counts as soon as it is there).
+C_SOURCES = ("src/hunter/*.c", "src/hunter/*.h")
 # Settings of the developer's shell that would change what the suite traces or imports.
 SCRUBBED_ENV = (
     "PYTHONHUNTER",
@@ -182,7 +184,8 @@ def venv_python(venv: Path) -> Path:
 def install_stamp(python: str) -> str:
     """Return a fingerprint of what the install depends on: the base interpreter and the packaging files."""
     digest = hashlib.sha256(os.path.realpath(python).encode())
-    for name in INSTALL_INPUTS:
+    sources = sorted(str(path.relative_to(ROOT)) for pattern in C_SOURCES for path in ROOT.glob(pattern))
+    for name in (*INSTALL_INPUTS, *sources):
         path = ROOT / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
     return digest.hexdigest()
