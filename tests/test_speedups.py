@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import collections
+import datetime
+import decimal
+import enum
 import gc
 import json
 import re
@@ -176,12 +180,9 @@ def stdlib_program() -> list[Any]:
     return results
 
 
-def test_standard_library_calls_are_recorded_alike_and_hunters_own_stay_silent(
-    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The compiled callbacks take standard library calls whose caller was recorded; one that hunter's own code
-    made stays out of the recording on every path."""
-    json_modules = (__name__, "json", "json.encoder", "json.decoder")
+@pytest.fixture
+def python_steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many raw calls took the Python step (``[count]``, which a test may reset)."""
     in_python = [0]
     arguments = writer.Recorder.arguments
 
@@ -190,6 +191,16 @@ def test_standard_library_calls_are_recorded_alike_and_hunters_own_stay_silent(
         return arguments(self, site, frame)
 
     monkeypatch.setattr(writer.Recorder, "arguments", counted)
+    return in_python
+
+
+def test_standard_library_calls_are_recorded_alike_and_hunters_own_stay_silent(
+    tmp_path: Path, backend: str, python_steps: list[int]
+) -> None:
+    """The compiled callbacks take standard library calls whose caller was recorded; one that hunter's own code
+    made stays out of the recording on every path."""
+    json_modules = (__name__, "json", "json.encoder", "json.decoder")
+    in_python = python_steps
     recorded = []
     before = _speedups.compiled
     try:
@@ -224,19 +235,12 @@ def callers_lines(path: Path) -> list[str]:
 
 
 def test_calls_from_code_the_recording_leaves_out_are_recorded_alike(
-    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, backend: str, python_steps: list[int]
 ) -> None:
     """A recorded function that unrecorded code calls (re.sub calling its replacement function) gets a callers
     record up to the innermost recorded call: the compiled callbacks write it once the callers' entries are made,
     as the Python steps write it."""
-    in_python = [0]
-    arguments = writer.Recorder.arguments
-
-    def counted(self: writer.Recorder, site: Any, frame: Any) -> str:
-        in_python[0] += 1
-        return arguments(self, site, frame)
-
-    monkeypatch.setattr(writer.Recorder, "arguments", counted)
+    in_python = python_steps
     recorded, callers, steps = [], [], []
     before = _speedups.compiled
     try:
@@ -474,12 +478,64 @@ def test_compiled_value_texts_are_the_python_ones(limit: int) -> None:
     and escaped alike; other values are left to the Python function."""
     assert _speedups.compiled is not None
     compiled_text = _speedups.compiled.json_text
-    python_text = writer._python_json_text_at(limit)
+    python_text = writer._python_json_text_at(limit, {})
     for value in PLAIN_VALUES:
         assert compiled_text(value, limit) == python_text(value), value
         assert json.loads(python_text(value))  # (a JSON string: what the file's readers decode)
     for value in OTHER_VALUES:
         assert compiled_text(value, limit) is None, value
+
+
+class _Shown:
+    """A class of the program's: safe_repr shows its instances by type and address."""
+
+
+class _Colour(enum.Enum):
+    RED = 1
+
+
+class _Renamed:
+    pass
+
+
+_Renamed.__qualname__ = "oddly\nnamed ü"
+
+
+class _Meta(type):
+    pass
+
+
+class _Builtin(metaclass=_Meta):
+    pass
+
+
+_Builtin.__module__ = "builtins"  # (object.__repr__ then shows its __name__ alone)
+
+
+# (a __module__ that isn't a str: object.__repr__ then shows the class's __name__ alone)
+_Nowhere = type("_Nowhere", (), {"__module__": 5})
+
+
+@pytest.mark.parametrize("limit", [8, 40, 1024])
+def test_instances_shown_by_type_and_address_are_compiled_once_their_class_is_known(limit: int) -> None:
+    """An instance of the program's class is shown by its type and address: the compiled text makes it once the
+    Python text has met its class (the cache both read); another metaclass's instance (an enum member) at once."""
+    assert _speedups.compiled is not None
+    compiled_text = _speedups.compiled.json_text
+    classes: dict[type, bool] = {}
+    python_text = writer._python_json_text_at(limit, classes)
+    values = [_Shown(), object(), _Renamed(), _Nowhere(), writer.MISSING]
+    for value in values:
+        assert compiled_text(value, limit, classes) is None, value
+        assert python_text(value) is not None
+        assert compiled_text(value, limit, classes) == python_text(value), value
+    for value in (_Colour.RED, _Builtin()):  # (another metaclass: its instances by type and address, asking it nothing)
+        assert compiled_text(value, limit, classes) == python_text(value), value
+    # (classes whose instances safe_repr shows otherwise stay the Python text's, known or not)
+    for value in (decimal.Decimal("1.5"), datetime.date(2026, 12, 7), collections.OrderedDict(a=1)):
+        python_text(value)
+        assert classes[type(value)] is False
+        assert compiled_text(value, limit, classes) is None, value
 
 
 def test_a_value_whose_repr_fails_is_left_to_the_python_text() -> None:
@@ -491,4 +547,4 @@ def test_a_value_whose_repr_fails_is_left_to_the_python_text() -> None:
         except ValueError:
             assert _speedups.compiled.json_text(value, 1024) is None
         else:
-            assert _speedups.compiled.json_text(value, 1024) == writer._python_json_text_at(1024)(value)
+            assert _speedups.compiled.json_text(value, 1024) == writer._python_json_text_at(1024, {})(value)

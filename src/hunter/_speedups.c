@@ -243,6 +243,7 @@ typedef struct {
     PyObject *due;      /* RawSink.due(ns, frame, kind) */
     PyObject *text;     /* a value's text (with values) */
     Py_ssize_t limit;   /* the recorder's repr_limit, for value_json (0: ``text`` makes every value's text) */
+    PyObject *address_only; /* the recorder's classes shown by type and address (a dict), for value_json */
     PyObject *missing;  /* an unbound argument's stand-in (with values) */
     PyObject *known;    /* id(frame) -> depth entry (a dict) that a leaving frame is taken out of, or None */
     PyObject *own_code; /* hunter._engine._own_code: its PROGRAM_RUNNER is the top of the program's callers */
@@ -519,7 +520,7 @@ static PyObject *
 value_text(RawCallback *self, PyObject *value)
 {
     if (self->limit) {
-        PyObject *text = value_json(value, self->limit);
+        PyObject *text = value_json(value, self->limit, self->address_only);
         if (text != Py_None) {
             return text;
         }
@@ -553,7 +554,7 @@ argument_texts(RawCallback *self, PyObject *site, PyFrameObject *frame)
             value = Py_NewRef(self->missing);
         }
         /* (value_json's text straight into the line; else what the recorder's ``text`` makes of the value) */
-        int written = index && buffer_add(&buffer, ",", 1) < 0 ? -1 : self->limit ? put_value_json(&buffer, value, self->limit) : 0;
+        int written = index && buffer_add(&buffer, ",", 1) < 0 ? -1 : self->limit ? put_value_json(&buffer, value, self->limit, self->address_only) : 0;
         if (written == 0) {
             PyObject *text = PyObject_CallOneArg(self->text, value);
             written = text == NULL || buffer_add_str(&buffer, text) < 0 ? -1 : 1;
@@ -904,6 +905,7 @@ raw_traverse(RawCallback *self, visitproc visit, void *arg)
     Py_VISIT(self->missing);
     Py_VISIT(self->known);
     Py_VISIT(self->own_code);
+    Py_VISIT(self->address_only);
     Py_VISIT(self->info_type);
     Py_VISIT(self->state_type);
     Py_VISIT(self->site_type);
@@ -931,6 +933,7 @@ raw_clear(RawCallback *self)
     Py_CLEAR(self->missing);
     Py_CLEAR(self->known);
     Py_CLEAR(self->own_code);
+    Py_CLEAR(self->address_only);
     Py_CLEAR(self->info_type);
     Py_CLEAR(self->state_type);
     Py_CLEAR(self->site_type);
@@ -1018,16 +1021,17 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "text",
                                "missing", "known", "batch", "return_opcodes", "types", "limit", "own_code",
-                               "max_callers", NULL};
+                               "max_callers", "address_only", NULL};
     int event;
     PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes, *own_code;
+    PyObject *address_only;
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch, limit, max_callers;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!)nOn:raw_callback", keywords, &event,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!)nOnO!:raw_callback", keywords, &event,
                                      &fallback, &PyDict_Type, &infos, &PySet_Type, &gate, &context, &recorder, &due,
                                      &text, &missing, &known, &batch, &opcodes, &PyType_Type, &info_type,
                                      &PyType_Type, &state_type, &PyType_Type, &site_type, &limit, &own_code,
-                                     &max_callers)) {
+                                     &max_callers, &PyDict_Type, &address_only)) {
         return NULL;
     }
     if (event != CALL_EVENT && event != RETURN_EVENT) {
@@ -1061,6 +1065,7 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     self->missing = Py_NewRef(missing);
     self->known = Py_NewRef(known);
     self->own_code = Py_NewRef(own_code);
+    self->address_only = Py_NewRef(address_only);
     self->records_callers = callers_on;
     self->max_callers = max_callers;
     self->info_type = (PyTypeObject *)Py_NewRef(info_type);
@@ -1131,12 +1136,12 @@ intern_names(void)
 static PyObject *
 json_text(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyLong_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "json_text(value, limit)");
+    if (nargs < 2 || nargs > 3 || !PyLong_Check(args[1]) || (nargs == 3 && !PyDict_CheckExact(args[2]))) {
+        PyErr_SetString(PyExc_TypeError, "json_text(value, limit, address_only={})");
         return NULL;
     }
     Py_ssize_t limit = PyLong_AsSsize_t(args[1]);
-    return limit == -1 && PyErr_Occurred() ? NULL : value_json(args[0], limit);
+    return limit == -1 && PyErr_Occurred() ? NULL : value_json(args[0], limit, nargs == 3 ? args[2] : NULL);
 }
 
 static PyMethodDef speedups_methods[] = {
@@ -1144,12 +1149,12 @@ static PyMethodDef speedups_methods[] = {
      "render(records, ref, t0, return_marker, thread_marker, callers_marker, out, entries) -> ref: raw records as a "
      "file's lines."},
     {"json_text", (PyCFunction)(void (*)(void))json_text, METH_FASTCALL,
-     "json_text(value, limit) -> str or None: a recorded value's text, where it is certain without running the "
-     "program's code (None: the Python path decides)."},
+     "json_text(value, limit, address_only={}) -> str or None: a recorded value's text, where it is certain without "
+     "running the program's code (None: the Python path decides)."},
 #if HAS_RAW_CALLBACKS
     {"raw_callback", (PyCFunction)(void (*)(void))raw_callback, METH_VARARGS | METH_KEYWORDS,
      "raw_callback(*, event, fallback, infos, gate, context, recorder, due, text, missing, known, batch, "
-     "return_opcodes, types, limit, own_code, max_callers): a compiled raw recording callback over a Python one."},
+     "return_opcodes, types, limit, own_code, max_callers, address_only): a compiled raw recording callback over a Python one."},
 #endif
     {NULL, NULL, 0, NULL},
 };
@@ -1170,6 +1175,9 @@ PyInit__speedups(void)
         return NULL;
     }
 #endif
+    if (value_json_init() < 0) {
+        return NULL;
+    }
     PyObject *module = PyModule_Create(&speedups_module);
     if (module == NULL) {
         return NULL;

@@ -20,8 +20,8 @@ def render(
 ) -> int:
     """Raw records as a trace file's lines (``Recorder._render``); the thread's ref after them."""
 
-def json_text(value: Any, limit: int) -> str | None:
-    """A recorded value's text (``Recorder``'s ``json_text``) for plain builtin values; None for any other."""
+def json_text(value: Any, limit: int, address_only: dict[type, bool] = ...) -> str | None:
+    """A recorded value's text (``Recorder``'s ``json_text``) where it is certain; None for any other value."""
 
 def raw_callback(
     *,
@@ -41,5 +41,6 @@ def raw_callback(
     limit: int,
     own_code: Any,
     max_callers: int,
+    address_only: dict[type, bool],
 ) -> Callable[..., Any]:
     """A sys.monitoring callback for ``event`` (CALL or RETURN) that records the common raw case itself."""

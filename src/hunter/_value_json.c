@@ -4,7 +4,7 @@
  * exact str, int, float, bool, bytes and None, and dicts, lists and tuples that hold only those (their reprs are
  * CPython's own C code, and safe_repr shows them as repr() does); and an exception event's ``(type, value,
  * traceback)`` of one of Python's own exception classes with such args (safe_repr shows its class, its args and the
- * traceback's address).
+ * traceback's address); and the instances safe_repr shows by their type and address (the program's own classes).
  *
  * Arguments and return values are mostly such values, and their texts were most of a recording's cost with values.
  * The repr of an ASCII str, a small int and a container of those is written here (two quick passes over the bytes,
@@ -16,11 +16,22 @@
 #include "_buffer.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* json_text shows ints in this range without cutting them (its fast path for the small numbers most arguments are) */
 #define SMALL_INT 1000000000000000LL
 
 static const char hex_digits[] = "0123456789abcdef";
+
+/* "__module__", interned once (value_json_init) */
+static PyObject *s_module;
+
+int
+value_json_init(void)
+{
+    s_module = PyUnicode_InternFromString("__module__");
+    return s_module == NULL ? -1 : 0;
+}
 
 /* -- finding the characters that need escaping, eight bytes at a time ------------------------------------- */
 
@@ -403,12 +414,95 @@ put_quoted_str_json(Buffer *out, PyObject *value, Py_ssize_t limit)
     return 1;
 }
 
-int
-put_value_json(Buffer *out, PyObject *value, Py_ssize_t limit)
+/* object.__repr__ of an instance of a class defined in Python, written as CPython's object_repr writes it
+ * ("<module.qualname object at 0x...>", the address as PyUnicode_FromFormat's %p writes it) without its format
+ * machinery. 1: written; 0: another class, or names beyond ASCII (object.__repr__ itself is asked); -1: failed. */
+static int
+put_object_repr(Buffer *out, PyObject *value)
 {
-    int exception = 0;
-    if (limit < 2 || (!is_flat(value) && !(exception = is_exception_triple(value)))) {
+    PyTypeObject *type = Py_TYPE(value);
+    if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_dict == NULL) {
         return 0;
+    }
+    PyObject *module = PyDict_GetItemWithError(type->tp_dict, s_module), *name = ((PyHeapTypeObject *)type)->ht_qualname;
+    if (module == NULL || !PyUnicode_CheckExact(module) || !PyUnicode_IS_ASCII(module) ||
+        PyUnicode_CompareWithASCIIString(module, "builtins") == 0 || name == NULL || !PyUnicode_CheckExact(name) ||
+        !PyUnicode_IS_ASCII(name)) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    char address[64];
+    int size = snprintf(address, sizeof(address) - 2, "%p", (void *)value);
+    if (size < 2 || size >= (int)sizeof(address) - 2) {
+        return 0;
+    }
+    if (address[1] == 'X') { /* (%p is ill-defined: CPython makes it start with 0x, as here) */
+        address[1] = 'x';
+    }
+    else if (address[1] != 'x') {
+        memmove(address + 2, address, (size_t)size + 1);
+        address[0] = '0';
+        address[1] = 'x';
+        size += 2;
+    }
+    return buffer_add(out, "<", 1) < 0 ||
+                   buffer_add(out, (const char *)PyUnicode_1BYTE_DATA(module), (size_t)PyUnicode_GET_LENGTH(module)) < 0 ||
+                   buffer_add(out, ".", 1) < 0 ||
+                   buffer_add(out, (const char *)PyUnicode_1BYTE_DATA(name), (size_t)PyUnicode_GET_LENGTH(name)) < 0 ||
+                   buffer_add(out, " object at ", 11) < 0 || buffer_add(out, address, (size_t)size) < 0 ||
+                   buffer_add(out, ">", 1) < 0
+               ? -1
+               : 1;
+}
+
+/* Append the text of a value that safe_repr shows as object.__repr__ does (its type and address): an instance of a
+ * class of another metaclass than ``type`` (asking the metaclass nothing), or of a class ``address_only`` (the
+ * Python text's cache, class -> whether it is so) says is so. 1: written; 0: not such a value (or a class not
+ * met yet: the Python text decides it, and notes it); -1: failed. */
+static int
+put_address_json(Buffer *out, PyObject *value, Py_ssize_t limit, PyObject *address_only)
+{
+    PyTypeObject *type = Py_TYPE(value);
+    if (Py_TYPE(type) == &PyType_Type) {
+        /* (a class of metaclass type hashes and compares by identity: the lookup runs none of its code) */
+        PyObject *known = address_only != NULL && PyDict_CheckExact(address_only)
+                              ? PyDict_GetItemWithError(address_only, (PyObject *)type)
+                              : NULL;
+        if (known != Py_True) {
+            return known == NULL && PyErr_Occurred() ? -1 : 0;
+        }
+    }
+    char storage[256];
+    Buffer repr = BUFFER_IN(storage);
+    int written = put_object_repr(&repr, value);
+    int result;
+    if (written > 0) {
+        result = put_json_string(out, PyUnicode_1BYTE_KIND, repr.data, (Py_ssize_t)repr.size, limit);
+    }
+    else {
+        PyObject *text = written == 0 ? PyBaseObject_Type.tp_repr(value) : NULL; /* (object.__repr__ itself) */
+        result = text != NULL ? put_json_string(out, PyUnicode_KIND(text), PyUnicode_DATA(text),
+                                                PyUnicode_GET_LENGTH(text), limit)
+                              : -1;
+        Py_XDECREF(text);
+    }
+    buffer_free(&repr);
+    return result < 0 ? -1 : 1;
+}
+
+int
+put_value_json(Buffer *out, PyObject *value, Py_ssize_t limit, PyObject *address_only)
+{
+    if (limit < 2) {
+        return 0;
+    }
+    int exception = 0;
+    if (!is_flat(value) && !(exception = is_exception_triple(value))) {
+        int written = put_address_json(out, value, limit, address_only);
+        if (written < 0 && !PyErr_ExceptionMatches(PyExc_MemoryError)) {
+            PyErr_Clear(); /* (the Python text says what it says of it) */
+            written = 0;
+        }
+        return written;
     }
     int written = exception ? 0 : put_small_json(out, value);
     if (written == 0 && !exception) {
@@ -445,11 +539,11 @@ put_value_json(Buffer *out, PyObject *value, Py_ssize_t limit)
 }
 
 PyObject *
-value_json(PyObject *value, Py_ssize_t limit)
+value_json(PyObject *value, Py_ssize_t limit, PyObject *address_only)
 {
     char storage[4096];
     Buffer out = BUFFER_IN(storage);
-    int written = put_value_json(&out, value, limit);
+    int written = put_value_json(&out, value, limit, address_only);
     PyObject *result = written < 0 ? NULL : written == 0 ? Py_NewRef(Py_None) : PyUnicode_New((Py_ssize_t)out.size, 127);
     if (written > 0 && result != NULL) {
         memcpy(PyUnicode_1BYTE_DATA(result), out.data, out.size);

@@ -94,27 +94,27 @@ _SMALL = 10**15
 object_repr = object.__repr__
 
 
-def _json_text_at(limit: int) -> Callable[[Any], str]:
-    """``value_text`` as a JSON string: the compiled one's for the plain values it takes (when built), else with a
-    fast path for the small numbers most arguments are."""
-    python_text = _python_json_text_at(limit)
+def _json_text_at(limit: int, address_only: dict[type, bool] | None = None) -> Callable[[Any], str]:
+    """``value_text`` as a JSON string: the compiled one's for the values it takes (when built), else with a fast
+    path for the small numbers most arguments are. ``address_only``: classes -> whether safe_repr shows their
+    instances as object.__repr__ does (filled here as classes are met; the compiled one reads it)."""
+    address_only = {} if address_only is None else address_only
+    python_text = _python_json_text_at(limit, address_only)
     compiled = _speedups.compiled
     if compiled is None:
         return python_text
-    plain_text = compiled.json_text
+    compiled_text = compiled.json_text
 
     def json_text(value: Any) -> str:
-        text = plain_text(value, limit)
+        text = compiled_text(value, limit, address_only)
         return python_text(value) if text is None else text
 
     return json_text
 
 
-def _python_json_text_at(limit: int) -> Callable[[Any], str]:
+def _python_json_text_at(limit: int, address_only: dict[type, bool]) -> Callable[[Any], str]:
     """``_json_text_at`` in Python (the compiled one's texts are these, tests compare them)."""
     scalars = _SCALAR_TYPES.issuperset
-    #: Classes (metaclass ``type``) -> whether safe_repr shows their instances as object.__repr__ does.
-    address_only: dict[type, bool] = {}
 
     def json_text(value: Any) -> str:
         kind = type(value)
@@ -321,7 +321,10 @@ class Recorder(Action):
         #: What this process was called when its file said so last (see ``_label_lines``).
         self._label = ""
         self.due_ns = 0
-        self._text: Callable[[Any], str] = _json_text_at(repr_limit)
+        #: Classes (metaclass ``type``) -> whether safe_repr shows their instances as object.__repr__ does: what
+        #: ``_text`` learns as it meets them, and what the compiled callbacks read (see _value_json.c).
+        self.address_only: dict[type, bool] = {}
+        self._text: Callable[[Any], str] = _json_text_at(repr_limit, self.address_only)
         #: id(code) -> its raw site (``describe``), for a return whose call wasn't recorded (gone with the code).
         self._sites: CodeMap[_Site] = CodeMap()
         #: The tracer whose events these are (the raw path's depths need its start), see ``attach``.

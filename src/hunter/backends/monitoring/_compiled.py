@@ -55,6 +55,7 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         # (a call from code the recording leaves out: its callers up to the innermost recorded call, see _callers)
         "own_code": _own_code,
         "max_callers": MAX_CALLERS,
+        "address_only": recorder.address_only,
     }
     stand_ins = {}
     for events, which in (
