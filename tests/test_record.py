@@ -19,6 +19,7 @@ from test_golden import Case, per_thread, read_cases, unified_diff
 import hunter
 from hunter.record import RecordedEvent, read
 from hunter.record import writer
+from hunter.util import shorten
 from hunter.record.format import VERSION
 
 #: Cases whose action needs what a recording doesn't hold: the one-line refusal names it.
@@ -384,14 +385,18 @@ class Opaque:
         [1, [2, [3, [4, [5, [6]]]]]],
         {"key": [Opaque(), (1,)], (1, 2): frozenset({1})},
         {"a": [{"b": [{"c": 1.5, "d": None, "e": True}]}]},
+        [Opaque()] * 5000,
+        {index: ["x\ny", Opaque()] for index in range(300)},
     ],
 )
 def test_values_are_recorded_as_safe_repr_shows_them(value: object) -> None:
-    """The recorder's quick repr of plain values is safe_repr's text exactly (depth limit included)."""
-    from hunter.record.writer import quick_repr
+    """A recorded value's text is safe_repr's, newlines escaped, cut to its head and tail (depth limit included),
+    rendering only what it keeps."""
+    from hunter.record.writer import value_text
     from hunter.util import safe_repr
 
-    assert quick_repr(value) == safe_repr(value)
+    for limit in (8, 31, 1024):
+        assert value_text(value, limit) == shorten(safe_repr(value).replace("\n", "\\n"), limit)
 
 
 def test_read_in_the_recording_process_sees_every_event(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from .._output._streams import OutputError
 from ..actions import RETURN_OPCODES, Action
 from ..event import Event
 from .._output._process import process_label
-from .._output._reprs import shows_address_only
+from .._output._reprs import cut_repr, shows_address_only
 from ..util import MISSING, safe_repr, shorten
 from .format import BUILTIN_KINDS, CALLERS, KINDS, MAX_CALLERS, PARAMETER_FLAGS, escape, header_line, part_path
 
@@ -50,44 +50,16 @@ _live: weakref.WeakSet[Recorder] = weakref.WeakSet()
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None), bytes})
 
 
-def quick_repr(value: Any, maxdepth: int = 5) -> str:
-    """``safe_repr(value)``, the same text, faster for the plain values most arguments are (exact builtin scalars,
-    lists, tuples and dicts of them); anything else is safe_repr's own business."""
-    if not maxdepth:
-        return "..."
-    kind = type(value)
-    if kind in _SCALAR_TYPES:  # (their exact types' reprs run no code of the program's)
-        return repr(value)
-    depth = maxdepth - 1
-    if depth and (kind is list or kind is tuple) and _SCALAR_TYPES.issuperset(map(type, value)):
-        return repr(value)  # (a flat container of exact scalars: its repr is the one safe_repr makes, in C)
-    if (
-        depth
-        and kind is dict
-        and _SCALAR_TYPES.issuperset(map(type, value))
-        and _SCALAR_TYPES.issuperset(map(type, value.values()))
-    ):
-        return repr(value)
-    if kind is list:
-        return "[" + ", ".join([quick_repr(item, depth) for item in value]) + "]"
-    if kind is tuple:
-        return "(" + ", ".join([quick_repr(item, depth) for item in value]) + ("," if len(value) == 1 else "") + ")"
-    if kind is dict:
-        # (keys at the dict's own depth, values one level deeper: safe_repr's layout)
-        return "{" + ", ".join([f"{quick_repr(k, maxdepth)}: {quick_repr(v, depth)}" for k, v in value.items()]) + "}"
-    return safe_repr(value, maxdepth)
-
-
 def value_text(value: Any, limit: int) -> str:
     """What a printer shows of ``value`` with safe_repr, one line, kept to its first and last ``limit // 2`` chars.
 
     A printer cutting this text to any limit up to ``limit`` gets what it gets from the value itself.
     """
     try:
-        text = quick_repr(value)
+        # (only the head and tail that are kept are rendered: a list of 5,000 objects is 1,024 characters' work)
+        return cut_repr(value, limit)
     except Exception as exc:  # (a huge int on 3.11+) never fail the program over a repr
         return f"!!! FAILED REPR: {safe_repr(exc)}"
-    return shorten(text.replace("\n", "\\n"), limit)
 
 
 _SMALL = 10**15
@@ -141,7 +113,7 @@ def _python_json_text_at(limit: int, address_only: dict[type, bool]) -> Callable
         if (kind is dict and scalars(map(type, value)) and scalars(map(type, value.values()))) or (
             (kind is list or kind is tuple) and scalars(map(type, value))
         ):
-            # A flat container of exact scalars: quick_repr's fast path, without its calls (the repr of an int too
+            # A flat container of exact scalars: its repr is safe_repr's, made in C (the repr of an int too
             # big to print fails: value_text says so).
             try:
                 text = repr(value)
