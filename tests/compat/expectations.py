@@ -26,9 +26,11 @@ class Difference:
     queries: tuple[str, ...] = ("*",)
     versions: tuple[str, ...] = ("*",)
     backends: tuple[str, ...] = ("*",)
+    #: hunter 3.9's build compared with: "compiled" (its wheels, or its sdist built with a compiler) or "pure".
+    builds: tuple[str, ...] = ("*",)
 
-    def covers(self, program: str, query: str) -> bool:
-        """Whether this entry applies to the case here (this Python version and backend)."""
+    def covers(self, program: str, query: str, build: str = "compiled") -> bool:
+        """Whether this entry applies to the case here (this Python version and backend, hunter 3.9's ``build``)."""
         return all(
             any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns)
             for value, patterns in (
@@ -36,6 +38,7 @@ class Difference:
                 (query, self.queries),
                 (VERSION, self.versions),
                 (BACKEND, self.backends),
+                (build, self.builds),
             )
         )
 
@@ -89,39 +92,40 @@ DIFFERENCES: tuple[Difference, ...] = (
         versions=("3.13", "3.14", "3.15"),
         backends=MONITORING,
     ),
-    # -- Python 3.15: hunter 3.9 has no compiled wheel there, so pip installs its pure-Python build, which behaves
+    # -- hunter 3.9's pure-Python build: where it has no compiled wheel (3.15), pip builds its sdist, compiled when
+    # the interpreter's headers and a compiler are there and pure Python otherwise; the pure build behaves
     # differently from the compiled one its users get on every other version (and from us). Measured case by case
     # against 3.14's compiled comparison, where all of these print the same as hunter 3.9.
     Difference(
-        "hunter 3.9's pure-Python build (3.15) counts the calls of its own tracer's frames, so calls_gt/calls_lt "
+        "hunter 3.9's pure-Python build counts the calls of its own tracer's frames, so calls_gt/calls_lt "
         "and a Stop after N calls fire earlier than in its compiled build and ours",
         programs=("basics", "bigreprs", "coros", "errors", "gens", "libstyle", "recursion", "values"),
         queries=("gt", "calls-lt", "stop"),
-        versions=("3.15",),
+        builds=("pure",),
     ),
     Difference(
-        "hunter 3.9's pure-Python Backlog (3.15) replays its backlog differently from the compiled one (see "
+        "hunter 3.9's pure-Python Backlog replays its backlog differently from the compiled one (see "
         "tests/reference/README.md)",
         programs=("aio", "bigreprs", "coros", "errors", "gens"),
         queries=("backlog", "backlog-code", "backlog-not"),
-        versions=("3.15",),
+        builds=("pure",),
     ),
     Difference(
-        "hunter 3.9's pure-Python Backlog (3.15) replays its backlog differently from the compiled one (see "
+        "hunter 3.9's pure-Python Backlog replays its backlog differently from the compiled one (see "
         "tests/reference/README.md)",
         programs=("aio", "basics", "bigreprs", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
         queries=("backlog-nostrip", "backlog-stack"),
-        versions=("3.15",),
+        builds=("pure",),
     ),
     Difference(
-        "hunter 3.9's pure-Python Debugger (3.15) stops at the next call (pdb's --Call--) instead of the event's "
+        "hunter 3.9's pure-Python Debugger stops at the next call (pdb's --Call--) instead of the event's "
         "line, where its compiled build and we stop",
         programs=("basics", "bigreprs", "coros", "errors", "gens", "libstyle", "recursion", "stdlibs", "values"),
         queries=("debugger-call",),
-        versions=("3.15",),
+        builds=("pure",),
     ),
     Difference(
-        "hunter 3.9's pure-Python build (3.15) doesn't trace the frame that called trace(): its compiled build and "
+        "hunter 3.9's pure-Python build doesn't trace the frame that called trace(): its compiled build and "
         "we report that frame's next lines",
         programs=("running",),
         queries=(
@@ -129,10 +133,10 @@ DIFFERENCES: tuple[Difference, ...] = (
             *("eq", "ew", "from", "from-kwargs", "in", "lt", "lte", "narrow", "not-helper", "or-helper"),
             *("stdlib-off", "stdlib-off-code", "stop", "sw", "threads-on", "vars-printer", "vars-snooper"),
         ),
-        versions=("3.15",),
+        builds=("pure",),
     ),
     Difference(
-        "hunter 3.9's pure-Python build (3.15) shows the thread column from the worker thread's first event; its "
+        "hunter 3.9's pure-Python build shows the thread column from the worker thread's first event; its "
         "compiled build and we show none here",
         programs=("threads",),
         queries=(
@@ -143,7 +147,7 @@ DIFFERENCES: tuple[Difference, ...] = (
             *("repr-func", "repr-limit", "rx", "stack", "stdlib-off", "stdlib-off-code", "vars-printer"),
             *("vars-snooper", "when", "when-actions"),
         ),
-        versions=("3.15",),
+        builds=("pure",),
     ),
 )
 
@@ -162,9 +166,10 @@ NOT_COMPARED: tuple[Difference, ...] = (
 )
 
 
-def expected_difference(program: str, query: str) -> str | None:
-    """The reason a case is known to differ, or None when it must print exactly what hunter 3.9 prints."""
-    reasons = [difference.reason for difference in DIFFERENCES if difference.covers(program, query)]
+def expected_difference(program: str, query: str, build: str = "compiled") -> str | None:
+    """The reason a case is known to differ from hunter 3.9's ``build``, or None when it must print exactly what
+    hunter 3.9 prints."""
+    reasons = [difference.reason for difference in DIFFERENCES if difference.covers(program, query, build)]
     return "; ".join(reasons) or None
 
 

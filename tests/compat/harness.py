@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -110,8 +111,8 @@ def _all_ours() -> dict[str, Run]:
         return dict(zip(programs(), runs, strict=True))
 
 
-#: hunter 3.9.0 ships compiled wheels up to Python 3.14; on newer Pythons pip builds its pure-Python sdist, which
-#: is what its users get there too.
+#: hunter 3.9.0 ships compiled wheels up to Python 3.14; on newer Pythons pip builds its sdist, as it does for its
+#: users there: compiled when the interpreter's headers and a compiler are there, its pure-Python build otherwise.
 COMPILED_WHEELS = sys.version_info < (3, 15)
 
 
@@ -123,6 +124,15 @@ def hunter39_python() -> Path:
     if COMPILED_WHEELS:
         check = "import hunter._tracer; " + check
     return venvs.ensure_venv(HUNTER39_VENV, [*binary, HUNTER39_REQUIREMENT], check)
+
+
+@functools.cache
+def hunter39_build() -> str:
+    """Which build of hunter 3.9 the comparison runs: "compiled" or "pure" (its pure-Python build, see
+    expectations.py); the virtualenv is made first when missing."""
+    python = hunter39_python()
+    compiled = subprocess.run([os.fspath(python), "-c", "import hunter._tracer"], capture_output=True, check=False)
+    return "compiled" if compiled.returncode == 0 else "pure"
 
 
 def inputs_digest(python: Path) -> str:

@@ -18,7 +18,7 @@ def marks(program: str, query: str) -> list[pytest.MarkDecorator]:
     """A known difference is a strict expected failure; a case whose output changes from run to run is skipped."""
     if reason := not_compared(program, query):
         return [pytest.mark.skip(reason=f"not comparable: {reason}")]
-    if reason := expected_difference(program, query):
+    if reason := expected_difference(program, query, harness.hunter39_build()):
         return [pytest.mark.xfail(strict=True, reason=reason)]
     return []
 
