@@ -461,6 +461,9 @@ put_object_repr(Buffer *out, PyObject *value)
 static int
 put_address_json(Buffer *out, PyObject *value, Py_ssize_t limit, PyObject *address_only)
 {
+#ifdef Py_GIL_DISABLED
+    return 0; /* (the dict lookups here lend references that another thread could take away: the Python text) */
+#endif
     PyTypeObject *type = Py_TYPE(value);
     if (Py_TYPE(type) == &PyType_Type) {
         /* (a class of metaclass type hashes and compares by identity: the lookup runs none of its code) */
