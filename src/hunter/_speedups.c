@@ -554,7 +554,9 @@ argument_texts(RawCallback *self, PyObject *site, PyFrameObject *frame)
             value = Py_NewRef(self->missing);
         }
         /* (value_json's text straight into the line; else what the recorder's ``text`` makes of the value) */
-        int written = index && buffer_add(&buffer, ",", 1) < 0 ? -1 : self->limit ? put_value_json(&buffer, value, self->limit, self->address_only) : 0;
+        int written = index && buffer_add(&buffer, ",", 1) < 0 ? -1
+                      : self->limit ? put_value_json(&buffer, value, self->limit, self->address_only)
+                                    : 0;
         if (written == 0) {
             PyObject *text = PyObject_CallOneArg(self->text, value);
             written = text == NULL || buffer_add_str(&buffer, text) < 0 ? -1 : 1;
@@ -589,7 +591,7 @@ append_callers(RawCallback *self, PyObject *records, PyObject *state, PyObject *
 }
 
 /* A caller's ``[ref,line]`` as the thread's callers records list it, kept by its code and instruction offset in the
- * table's ``caller_pairs`` (borrowed; NULL, without an exception, when it isn't there yet: the Python path makes it). */
+ * table's ``caller_pairs`` (borrowed; NULL when it isn't there yet: the Python path makes it). */
 static PyObject *
 caller_pair(PyObject *pairs, PyFrameObject *frame)
 {
@@ -730,7 +732,8 @@ fast_call(RawCallback *self, PyObject *code)
     Py_SETREF(*calls, more);
     count = PyLong_FromLongLong(caller_count + 1);
     entry = count ? PyTuple_Pack(3, (PyObject *)frame, count, site) : NULL;
-    if (entry == NULL || PyList_Append(frames, entry) < 0 || (callers != NULL && append_callers(self, records, state, callers) < 0)) {
+    if (entry == NULL || PyList_Append(frames, entry) < 0 ||
+        (callers != NULL && append_callers(self, records, state, callers) < 0)) {
         goto leave;
     }
     /* (the caller's line now, where it called: what a replay's StackPrinter shows of it) */
@@ -1154,7 +1157,8 @@ static PyMethodDef speedups_methods[] = {
 #if HAS_RAW_CALLBACKS
     {"raw_callback", (PyCFunction)(void (*)(void))raw_callback, METH_VARARGS | METH_KEYWORDS,
      "raw_callback(*, event, fallback, infos, gate, context, recorder, due, text, missing, known, batch, "
-     "return_opcodes, types, limit, own_code, max_callers, address_only): a compiled raw recording callback over a Python one."},
+     "return_opcodes, types, limit, own_code, max_callers, address_only): a compiled raw recording callback over "
+     "a Python one."},
 #endif
     {NULL, NULL, 0, NULL},
 };

@@ -2,9 +2,9 @@
  * cut to the limit as hunter.util.shorten cuts it, as a JSON string escaped as json.encoder's
  * encode_basestring_ascii escapes it), for the values where that text is certain without asking the program:
  * exact str, int, float, bool, bytes and None, and dicts, lists and tuples that hold only those (their reprs are
- * CPython's own C code, and safe_repr shows them as repr() does); and an exception event's ``(type, value,
+ * CPython's own C code, and safe_repr shows them as repr() does); an exception event's ``(type, value,
  * traceback)`` of one of Python's own exception classes with such args (safe_repr shows its class, its args and the
- * traceback's address); and the instances safe_repr shows by their type and address (the program's own classes).
+ * traceback's address); the instances safe_repr shows by their type and address (the program's own classes).
  *
  * Arguments and return values are mostly such values, and their texts were most of a recording's cost with values.
  * The repr of an ASCII str, a small int and a container of those is written here (two quick passes over the bytes,
@@ -148,7 +148,8 @@ put_str_repr(Buffer *out, PyObject *value)
 {
     const Py_UCS1 *data = PyUnicode_1BYTE_DATA(value);
     size_t size = (size_t)PyUnicode_GET_LENGTH(value);
-    if (first_to_escape(data, 0, (Py_ssize_t)size, '\'') == (Py_ssize_t)size) { /* (most are: in single quotes as they are) */
+    if (first_to_escape(data, 0, (Py_ssize_t)size, '\'') == (Py_ssize_t)size) {
+        /* (most are: in single quotes as they are) */
         if (buffer_reserve(out, size + 2) < 0) {
             return -1;
         }
@@ -363,6 +364,13 @@ put_json_string(Buffer *out, int kind, const void *data, Py_ssize_t size, Py_ssi
     return 0;
 }
 
+/* ``put_json_string`` of a str's text. */
+static int
+put_json_of(Buffer *out, PyObject *text, Py_ssize_t limit)
+{
+    return put_json_string(out, PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), limit);
+}
+
 /* Append a small int, a bool or None in quotes, uncut (json_text's fast path). 1: written; 0: not one of those. */
 static int
 put_small_json(Buffer *out, PyObject *value)
@@ -414,6 +422,13 @@ put_quoted_str_json(Buffer *out, PyObject *value, Py_ssize_t limit)
     return 1;
 }
 
+/* Append an ASCII str's characters. */
+static int
+buffer_add_ascii(Buffer *out, PyObject *text)
+{
+    return buffer_add(out, (const char *)PyUnicode_1BYTE_DATA(text), (size_t)PyUnicode_GET_LENGTH(text));
+}
+
 /* object.__repr__ of an instance of a class defined in Python, written as CPython's object_repr writes it
  * ("<module.qualname object at 0x...>", the address as PyUnicode_FromFormat's %p writes it) without its format
  * machinery. 1: written; 0: another class, or names beyond ASCII (object.__repr__ itself is asked); -1: failed. */
@@ -424,7 +439,8 @@ put_object_repr(Buffer *out, PyObject *value)
     if (!(type->tp_flags & Py_TPFLAGS_HEAPTYPE) || type->tp_dict == NULL) {
         return 0;
     }
-    PyObject *module = PyDict_GetItemWithError(type->tp_dict, s_module), *name = ((PyHeapTypeObject *)type)->ht_qualname;
+    PyObject *module = PyDict_GetItemWithError(type->tp_dict, s_module);
+    PyObject *name = ((PyHeapTypeObject *)type)->ht_qualname;
     if (module == NULL || !PyUnicode_CheckExact(module) || !PyUnicode_IS_ASCII(module) ||
         PyUnicode_CompareWithASCIIString(module, "builtins") == 0 || name == NULL || !PyUnicode_CheckExact(name) ||
         !PyUnicode_IS_ASCII(name)) {
@@ -444,12 +460,9 @@ put_object_repr(Buffer *out, PyObject *value)
         address[1] = 'x';
         size += 2;
     }
-    return buffer_add(out, "<", 1) < 0 ||
-                   buffer_add(out, (const char *)PyUnicode_1BYTE_DATA(module), (size_t)PyUnicode_GET_LENGTH(module)) < 0 ||
-                   buffer_add(out, ".", 1) < 0 ||
-                   buffer_add(out, (const char *)PyUnicode_1BYTE_DATA(name), (size_t)PyUnicode_GET_LENGTH(name)) < 0 ||
-                   buffer_add(out, " object at ", 11) < 0 || buffer_add(out, address, (size_t)size) < 0 ||
-                   buffer_add(out, ">", 1) < 0
+    return buffer_add(out, "<", 1) < 0 || buffer_add_ascii(out, module) < 0 || buffer_add(out, ".", 1) < 0 ||
+                   buffer_add_ascii(out, name) < 0 || buffer_add(out, " object at ", 11) < 0 ||
+                   buffer_add(out, address, (size_t)size) < 0 || buffer_add(out, ">", 1) < 0
                ? -1
                : 1;
 }
@@ -483,9 +496,7 @@ put_address_json(Buffer *out, PyObject *value, Py_ssize_t limit, PyObject *addre
     }
     else {
         PyObject *text = written == 0 ? PyBaseObject_Type.tp_repr(value) : NULL; /* (object.__repr__ itself) */
-        result = text != NULL ? put_json_string(out, PyUnicode_KIND(text), PyUnicode_DATA(text),
-                                                PyUnicode_GET_LENGTH(text), limit)
-                              : -1;
+        result = text != NULL ? put_json_of(out, text, limit) : -1;
         Py_XDECREF(text);
     }
     buffer_free(&repr);
@@ -525,7 +536,7 @@ put_value_json(Buffer *out, PyObject *value, Py_ssize_t limit, PyObject *address
     else if (written == 0 && !exception) {
         PyObject *text = PyObject_Repr(value); /* (CPython's, for text beyond ASCII) */
         if (text != NULL) {
-            result = put_json_string(out, PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), limit);
+            result = put_json_of(out, text, limit);
             Py_DECREF(text);
         }
     }
@@ -547,7 +558,9 @@ value_json(PyObject *value, Py_ssize_t limit, PyObject *address_only)
     char storage[4096];
     Buffer out = BUFFER_IN(storage);
     int written = put_value_json(&out, value, limit, address_only);
-    PyObject *result = written < 0 ? NULL : written == 0 ? Py_NewRef(Py_None) : PyUnicode_New((Py_ssize_t)out.size, 127);
+    PyObject *result = written < 0    ? NULL
+                       : written == 0 ? Py_NewRef(Py_None)
+                                      : PyUnicode_New((Py_ssize_t)out.size, 127);
     if (written > 0 && result != NULL) {
         memcpy(PyUnicode_1BYTE_DATA(result), out.data, out.size);
     }

@@ -1,4 +1,4 @@
-/* A recorded value's text, in C, for the values whose repr runs none of the program's code (see _value_json.c). */
+/* A recorded value's text, in C, where it is certain without running the program's code (see _value_json.c). */
 #ifndef HUNTER_VALUE_JSON_H
 #define HUNTER_VALUE_JSON_H
 
@@ -9,8 +9,8 @@
 
 /* What hunter.record.writer's json_text makes of ``value`` with ``limit`` (a new str), for exact builtin scalars,
  * flat dicts, lists and tuples of them, exception events' args of builtin exceptions with such args, and instances
- * shown by type and address (``address_only``: the Python text's cache of classes, or NULL); None (a new reference) for anything else, and for a repr that failed: the
- * Python path decides those. NULL only when memory ran out. */
+ * shown by type and address (``address_only``: the Python text's cache of classes, or NULL); None (a new reference)
+ * for anything else, and for a repr that failed: the Python path decides those. NULL only when memory ran out. */
 PyObject *value_json(PyObject *value, Py_ssize_t limit, PyObject *address_only);
 
 /* Set up what value_json needs once (at the module's import); -1 with an exception. */

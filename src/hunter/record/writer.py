@@ -66,11 +66,10 @@ _SMALL = 10**15
 object_repr = object.__repr__
 
 
-def _json_text_at(limit: int, address_only: dict[type, bool] | None = None) -> Callable[[Any], str]:
+def _json_text_at(limit: int, address_only: dict[type, bool]) -> Callable[[Any], str]:
     """``value_text`` as a JSON string: the compiled one's for the values it takes (when built), else with a fast
     path for the small numbers most arguments are. ``address_only``: classes -> whether safe_repr shows their
     instances as object.__repr__ does (filled here as classes are met; the compiled one reads it)."""
-    address_only = {} if address_only is None else address_only
     python_text = _python_json_text_at(limit, address_only)
     compiled = _speedups.compiled
     if compiled is None:
