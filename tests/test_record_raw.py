@@ -207,7 +207,7 @@ def test_a_recorded_value_is_its_safe_repr_as_json(index: int) -> None:
     """The recorder's fast paths for strings and flat containers write what value_text (safe_repr) gives."""
     value = values()[index]
     for limit in (1024, 20, 8):
-        text = writer._json_text_at(limit)(value)
+        text = writer._json_text_at(limit, {})(value)
         assert text == escape(writer.value_text(value, limit))
         assert json.loads(text) == writer.value_text(value, limit)
 
