@@ -141,6 +141,13 @@ is_exception_triple(PyObject *value)
     return 1;
 }
 
+/* Append an ASCII str's characters. */
+static int
+buffer_add_ascii(Buffer *out, PyObject *text)
+{
+    return buffer_add(out, (const char *)PyUnicode_1BYTE_DATA(text), (size_t)PyUnicode_GET_LENGTH(text));
+}
+
 /* The repr of an ASCII str, as CPython writes it: in single quotes, unless it holds a single quote and no double
  * one; the quote it is in, backslashes and control characters escaped. */
 static int
@@ -226,9 +233,7 @@ put_scalar_repr(Buffer *out, PyObject *value)
     }
     int written = 0;
     if (PyUnicode_IS_ASCII(repr)) {
-        written = buffer_add(out, (const char *)PyUnicode_1BYTE_DATA(repr), (size_t)PyUnicode_GET_LENGTH(repr)) < 0
-                      ? -1
-                      : 1;
+        written = buffer_add_ascii(out, repr) < 0 ? -1 : 1;
     }
     Py_DECREF(repr);
     return written;
@@ -375,27 +380,18 @@ put_json_of(Buffer *out, PyObject *text, Py_ssize_t limit)
 static int
 put_small_json(Buffer *out, PyObject *value)
 {
-    if (value == Py_None || value == Py_True || value == Py_False) {
-        const char *text = value == Py_None ? "\"None\"" : value == Py_True ? "\"True\"" : "\"False\"";
-        return buffer_add(out, text, strlen(text)) < 0 ? -1 : 1;
+    if (value != Py_None && value != Py_True && value != Py_False) {
+        if (Py_TYPE(value) != &PyLong_Type) {
+            return 0;
+        }
+        int overflow;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow || number <= -SMALL_INT || number >= SMALL_INT) {
+            return 0;
+        }
     }
-    if (Py_TYPE(value) != &PyLong_Type) {
-        return 0;
-    }
-    int overflow;
-    long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
-    if (overflow || number <= -SMALL_INT || number >= SMALL_INT) {
-        return 0;
-    }
-    if (buffer_reserve(out, 32) < 0) {
-        return -1;
-    }
-    char *end = out->data + out->size;
-    *end++ = '"';
-    end += put_int(end, number);
-    *end++ = '"';
-    out->size = (size_t)(end - out->data);
-    return 1;
+    /* (their reprs: put_scalar_repr's, without the cut and escapes they never need) */
+    return buffer_add(out, "\"", 1) < 0 || put_scalar_repr(out, value) < 0 || buffer_add(out, "\"", 1) < 0 ? -1 : 1;
 }
 
 /* Append an ASCII str whose repr is itself in single quotes (nothing in it to escape) and fits the limit, as
@@ -420,13 +416,6 @@ put_quoted_str_json(Buffer *out, PyObject *value, Py_ssize_t limit)
     memcpy(end, "'\"", 2);
     out->size = (size_t)(end + 2 - out->data);
     return 1;
-}
-
-/* Append an ASCII str's characters. */
-static int
-buffer_add_ascii(Buffer *out, PyObject *text)
-{
-    return buffer_add(out, (const char *)PyUnicode_1BYTE_DATA(text), (size_t)PyUnicode_GET_LENGTH(text));
 }
 
 /* object.__repr__ of an instance of a class defined in Python, written as CPython's object_repr writes it
