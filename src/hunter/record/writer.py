@@ -892,7 +892,8 @@ def _write_all(fd: int, pieces: list[bytes]) -> None:
         written = gather(fd, group) if gather is not None and len(group) > 1 else 0
         if written == sum(map(len, group)):
             continue
-        view = memoryview(b"".join(group))[written:]  # (no gathering, or a short write: rare for a file)
+        # (no gathering, or a short write: rare for a file; one piece is written as it is, not copied)
+        view = memoryview(group[0] if len(group) == 1 else b"".join(group))[written:]
         while view:
             view = view[os.write(fd, view) :]
 
