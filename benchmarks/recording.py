@@ -4,13 +4,13 @@ Usage: python benchmarks/recording.py [--rounds N] [--backend settrace|monitorin
 
 The workload's own functions are few and call into the standard library (json, re, textwrap, fractions,
 dataclasses' generated code aside); the recording is ``record=PATH, stdlib=False`` (what ``hunter record
---no-stdlib`` does), with values. Each measurement runs in a fresh interpreter (warm-up, then the median of 3
-runs); modes are interleaved over ``--rounds`` rounds and the median is printed as a ratio to the untraced run.
-``record-none`` records a module the workload never runs (the floor: a recording's start and stop, and judging
-each code object once); ``record-own-novalues`` is ``record-own`` without values (``--no-values``); ``record-all``
-records the standard library's calls too, for scale. CPU time of the measuring process. ``--repeat N`` runs the
-workload N times in each measurement (traced: in one recording), for the cost of a longer run, where a recording's
-start and stop and judging each code object weigh less.
+--no-stdlib`` does), with values. Each measurement runs in a fresh interpreter (a warm-up run under the same mode,
+then the median of 5 runs); modes are interleaved over ``--rounds`` rounds and the median is printed as a ratio to the
+untraced run. ``record-none`` records a module the workload never runs (the floor: a recording's start and stop,
+and judging each code object once); ``record-own-novalues`` is ``record-own`` without values (``--no-values``);
+``record-all`` records the standard library's calls too, for scale. CPU time of the measuring process.
+``--repeat N`` runs the workload N times in each measurement (traced: in one recording), for the cost of a longer
+run, where a recording's start and stop and judging each code object weigh less.
 """
 
 from __future__ import annotations
@@ -60,16 +60,17 @@ def workload() -> Callable[[], Any]:
 
 
 def measure(mode: str, output: str, repeat: int) -> float:
-    """The median of 3 timed runs under ``mode`` (after a warm-up run)."""
+    """The median of 5 timed runs under ``mode`` (after a warm-up run under the same mode)."""
     once = workload()
-    once()
 
     def run() -> None:
         for _ in range(repeat):
             once()
 
     times = []
-    for index in range(3):
+    # (index -1 is the warm-up: the workload's first run imports and compiles its own modules, and a process's
+    # first recording imports hunter's recording modules; both are once per process, like ``import hunter``)
+    for index in range(-1, 5):
         if mode == "untraced":
             start = time.process_time()
             run()
@@ -88,7 +89,7 @@ def measure(mode: str, output: str, repeat: int) -> float:
             run()
         hunter.stop()
         times.append(time.process_time() - start)
-    return statistics.median(times)
+    return statistics.median(times[1:])
 
 
 def main() -> None:
