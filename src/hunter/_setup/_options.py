@@ -156,13 +156,16 @@ def new_recorder(record: dict[str, Any]) -> Any:
     """The Recorder (or FlightRecorder) the ``record=``/``record_*=`` keywords ask for; the file isn't opened yet."""
     if "record" not in record:
         raise TypeError(f"{sorted(record)[0]!r} needs record=PATH (the file to record to).")
-    from ..record import FlightRecorder, Recorder
-
     settings = {key[len("record_") :]: value for key, value in record.items() if key != "record"}
     # record_last=N / record_last_size=SIZE: the flight recorder (each thread's last events, written when something
     # goes wrong).
-    flight = "last" in settings or "last_size" in settings
-    return FlightRecorder(record["record"], **settings) if flight else Recorder(record["record"], **settings)
+    if "last" in settings or "last_size" in settings:
+        from ..record.flight import FlightRecorder
+
+        return FlightRecorder(record["record"], **settings)
+    from ..record.writer import Recorder
+
+    return Recorder(record["record"], **settings)
 
 
 def with_recorder(predicates: tuple[Any, ...], keywords: dict[str, Any], recorder: Any) -> tuple[Any, ...]:
