@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import enum
 import io
 import json
@@ -23,7 +24,7 @@ import hunter.record
 from hunter import Q
 from hunter._engine import _speedups
 from hunter.record import RecordedEvent, writer
-from hunter.record.format import escape
+from hunter.record.format import MAX_CALLERS, escape
 from hunter.util import MISSING
 
 
@@ -254,3 +255,64 @@ def test_a_raw_return_of_a_frame_an_event_put_among_the_recorded_calls(tmp_path:
     assert state.frames == []
     entries = [json.loads(line) for line in (tmp_path / "run.hunt").read_text().splitlines()[1:]]
     assert ["c", int(ref), __file__] in [entry[:3] for entry in entries]
+
+
+# -- calls with no recorded call on their chain: the compiled path walks their callers as the Python one does --------
+
+
+def callback(value: Any) -> Any:
+    return value
+
+
+def far_below(levels: int) -> Any:
+    # (deeper than a callers record lists: its list is cut, and is no thread's top)
+    return far_below(levels - 1) if levels else callback(levels)
+
+
+async def resumed(times: int) -> int:
+    for _ in range(times):
+        await asyncio.sleep(0)  # (each resumption comes from the event loop: the same callers as the last one)
+    return times
+
+
+def unrecorded_caller() -> list[Any]:
+    results: list[Any] = [sorted([3, 1, 2], key=callback), callback("direct")]
+    results.append(asyncio.run(resumed(4)))
+    results.append(far_below(MAX_CALLERS + 5))
+    worker = threading.Thread(target=callback, args=("thread",), name="worker")  # (called by threading's frames)
+    worker.start()
+    worker.join()
+    return results
+
+
+def recorded_lines(path: Path, compiled: bool, **options: Any) -> list[Any]:
+    """unrecorded_caller()'s recording of callback, resumed and far_below's innermost call, times left out."""
+    before = _speedups.compiled
+    _speedups.use(compiled)
+    try:
+        selection = Q(module=__name__, function_in=("callback", "resumed"))
+        with hunter.trace(selection, record=str(path), **options):
+            unrecorded_caller()
+    finally:
+        _speedups.compiled = before
+    lines = [json.loads(line) for line in path.read_text().splitlines()[1:]]
+    untimed = [[line[0], *line[2:]] if line[0] in (0, 1, 2, 3, "k", "end") else line for line in lines]
+    # (a thread's entry without its ids: each run has a new thread)
+    return [line[:2] + line[3:4] if line[0] == "t" else line for line in untimed]
+
+
+@pytest.mark.parametrize("options", sorted(OPTIONS))
+def test_calls_with_no_recorded_caller_are_recorded_alike_on_both_raw_paths(tmp_path: Path, options: str) -> None:
+    """A call from code the recording leaves out, with no recorded call running (a callback from C, an event loop's
+    resumption, a thread's first call, one below more callers than a record lists): the same records, callers
+    records and depths, compiled or not."""
+    if _speedups.compiled is None or not _speedups.compiled.RAW_CALLBACKS:
+        pytest.skip("no compiled raw callbacks on this Python")
+    # (both from one line: this frame is among the callers recorded)
+    compiled, python = (recorded_lines(tmp_path / f"{on}.hunt", on, **OPTIONS[options]) for on in (True, False))
+    assert compiled == python
+    callers = [line for line in compiled if line[0] == "k"]
+    assert len(callers) > 8
+    # (["k", thread, 1: up to the thread's first frame, [[code, line], ...], how many outer ones the last one had])
+    assert any(line[2:4] == [1, []] and line[4] >= 6 for line in callers)  # (an event loop's callers, by their number)
+    assert any(len(line[3]) == MAX_CALLERS and line[4] == 0 for line in callers)  # (the cut list)

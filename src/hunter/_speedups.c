@@ -196,7 +196,7 @@ slot(PyObject *obj, Py_ssize_t offset)
 }
 
 /* Attribute names, interned once. */
-static PyObject *s_state, *s__name, *s_call, *s_return, *s_caller_pairs, *s_program_runner, *one;
+static PyObject *s_state, *s__name, *s__owner, *s_call, *s_return, *s_caller_pairs, *s_program_runner, *one;
 
 enum { CALL_EVENT, RETURN_EVENT };
 
@@ -247,13 +247,15 @@ typedef struct {
     PyObject *missing;  /* an unbound argument's stand-in (with values) */
     PyObject *known;    /* id(frame) -> depth entry (a dict) that a leaving frame is taken out of, or None */
     PyObject *own_code; /* hunter._engine._own_code: its PROGRAM_RUNNER is the top of the program's callers */
+    PyObject *owner;    /* the tracer: a recorder it is attached to counts a call's frames by its depths */
+    PyObject *depths_base, *depths_known; /* its Depths' ``base`` and ``known`` (dicts; NULL: not counted here) */
     int records_callers;  /* the recorder writes callers records (a flight recorder doesn't) */
     Py_ssize_t max_callers; /* how many callers a callers record lists at most */
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch;
     /* slot offsets: CodeInfo's, _ThreadState's, _Site's */
-    Py_ssize_t info_raw_site, info_call_fields, info_silent;
-    Py_ssize_t state_thread, state_raw_name, state_frames, state_records, state_ref;
+    Py_ssize_t info_raw_site, info_call_fields, info_silent, info_stdlib;
+    Py_ssize_t state_thread, state_raw_name, state_frames, state_records, state_ref, state_top_callers;
     Py_ssize_t site_table, site_ref, site_names, site_optimized, info_code_ref;
     /* the recorder's (``local``, ``due_ns``, ``_table``, ``_t0``) and the context's (``calls``): read per event */
     Py_ssize_t recorder_local, recorder_due_ns, recorder_table, recorder_t0, context_calls;
@@ -473,7 +475,7 @@ joined_text(const char *head, int size, PyObject *tail, const char *end, int end
 static int
 chain_unchanged(PyObject *frames, Py_ssize_t depth, PyObject *top)
 {
-    return PyList_GET_SIZE(frames) == depth && PyList_GET_ITEM(frames, depth - 1) == top;
+    return PyList_GET_SIZE(frames) == depth && (depth == 0 || PyList_GET_ITEM(frames, depth - 1) == top);
 }
 
 /* What a frame of ``code`` at ``lasti`` says its f_lineno is (-1: none). Outside a trace function f_lineno is the
@@ -603,14 +605,109 @@ caller_pair(PyObject *pairs, PyFrameObject *frame)
     return pair != NULL && PyUnicode_Check(pair) ? pair : NULL;
 }
 
-/* A call whose caller isn't the thread's innermost recorded call (``known``): its callers from ``start`` (the
- * caller) up to there, as Recorder._callers lists them when it reaches that call, "0,[[ref,line],...]" with
- * ``known``'s own pair last (NULL without records of callers); ``*between`` the frames in between. 0: walked; -1:
- * the Python path decides (the chain doesn't reach it within the callers a record lists, or passes the program's
- * launcher, or a caller's pair isn't made yet), or an exception. */
-static int
-callers_up_to(RawCallback *self, PyFrameObject *start, PyObject *known, PyObject **text, Py_ssize_t *between)
+/* The callers of a call whose caller isn't the thread's innermost recorded call, as Recorder._callers finds them:
+ * walked from the caller up to that call (``reached``), or to the thread's first frame (or the program's launcher). */
+typedef struct {
+    PyObject *text;     /* the callers record's text (owned; NULL without records of callers) */
+    PyObject *top;      /* not reached: the thread's next ``top_callers`` (owned; NULL: it stays as it is) */
+    Py_ssize_t between; /* the frames walked */
+    int reached;
+} Callers;
+
+/* (a walk lists at most this many callers here: the file's MAX_CALLERS is 256; more is left to the Python path) */
+#define CALLERS_LIMIT 256
+
+static void
+callers_clear(Callers *callers)
 {
+    Py_CLEAR(callers->text);
+    Py_CLEAR(callers->top);
+}
+
+/* A callers record's pairs, innermost first: ``frames``' (their ``[ref,line]`` from the table's ``caller_pairs``).
+ * -1 when a pair isn't made yet (the Python path makes it) or with an exception. */
+static int
+add_pairs(Buffer *buffer, PyObject *pairs, PyFrameObject **frames, Py_ssize_t count)
+{
+    for (Py_ssize_t index = 0; index < count; index++) {
+        PyObject *pair = caller_pair(pairs, frames[index]);
+        if (pair == NULL || (index && buffer_add(buffer, ",", 1) < 0) || buffer_add_str(buffer, pair) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Not reached: "1,[pairs],shared" for the callers up to the thread's first frame, the outermost ``shared`` of them
+ * told by their number (the same code at the same place as the last such record's, ``state``'s ``top_callers``);
+ * and the thread's next ``top_callers``. ``cut``: the walk stopped at the most a record lists (no thread's top). */
+static int
+top_callers_text(RawCallback *self, PyObject *state, PyObject *pairs, PyFrameObject **walked, Py_ssize_t count,
+                 int cut, Callers *out)
+{
+    PyObject *last = slot(state, self->state_top_callers);
+    if (last == NULL || !PyList_CheckExact(last)) {
+        return -1;
+    }
+    Py_ssize_t known_count = cut ? 0 : PyList_GET_SIZE(last), shared = 0;
+    for (; shared < count && shared < known_count; shared++) {
+        PyObject *entry = PyList_GET_ITEM(last, known_count - 1 - shared);
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 3 ||
+            !PyLong_CheckExact(PyTuple_GET_ITEM(entry, 1))) {
+            return -1;
+        }
+        PyFrameObject *caller = walked[count - 1 - shared];
+        PyCodeObject *code = PyFrame_GetCode(caller);
+        Py_DECREF(code); /* (compared only: the frame holds it) */
+        if ((PyObject *)code != PyTuple_GET_ITEM(entry, 0) ||
+            PyFrame_GetLasti(caller) != PyLong_AsLong(PyTuple_GET_ITEM(entry, 1))) {
+            break;
+        }
+    }
+    Py_ssize_t fresh = count - shared;
+    PyObject *top = PyList_New(cut ? 0 : count);
+    if (top == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t index = 0; !cut && index < fresh; index++) {
+        PyCodeObject *code = PyFrame_GetCode(walked[index]);
+        PyObject *pair = caller_pair(pairs, walked[index]);
+        PyObject *entry = pair == NULL ? NULL : Py_BuildValue("(NiO)", code, PyFrame_GetLasti(walked[index]), pair);
+        if (entry == NULL) {
+            Py_XDECREF(pair == NULL ? (PyObject *)code : NULL);
+            Py_DECREF(top);
+            return -1;
+        }
+        PyList_SET_ITEM(top, index, entry);
+    }
+    /* (the shared ones: the last record's, as they are) */
+    for (Py_ssize_t index = shared; !cut && index > 0; index--) {
+        PyList_SET_ITEM(top, count - index, Py_NewRef(PyList_GET_ITEM(last, known_count - index)));
+    }
+    char storage[1024];
+    Buffer buffer = BUFFER_IN(storage);
+    char tail[32];
+    int tail_size = snprintf(tail, sizeof(tail), "],%zd", shared);
+    if (buffer_add(&buffer, "1,[", 3) == 0 && add_pairs(&buffer, pairs, walked, fresh) == 0 &&
+        buffer_add(&buffer, tail, (size_t)tail_size) == 0) {
+        out->text = buffer_str(&buffer);
+    }
+    buffer_free(&buffer);
+    if (out->text == NULL) {
+        Py_DECREF(top);
+        return -1;
+    }
+    out->top = top;
+    return 0;
+}
+
+/* The callers of a call from ``start`` (its caller) up to ``known`` (the thread's innermost recorded call, or NULL),
+ * into ``out`` (Callers); nothing of the thread's state changes here. 0: walked; -1: the Python path decides (a
+ * caller's pair isn't made yet, a walk longer than CALLERS_LIMIT), or an exception. */
+static int
+walk_callers(RawCallback *self, PyObject *state, PyFrameObject *start, PyObject *known, Callers *out)
+{
+    *out = (Callers){NULL, NULL, 0, 0};
     PyObject *table = slot(self->recorder, self->recorder_table);
     PyObject *pairs = table != NULL && self->records_callers ? PyObject_GetAttr(table, s_caller_pairs) : NULL;
     PyObject *runner = PyObject_GetAttr(self->own_code, s_program_runner);
@@ -619,49 +716,96 @@ callers_up_to(RawCallback *self, PyFrameObject *start, PyObject *known, PyObject
         Py_XDECREF(runner);
         return -1;
     }
-    char storage[1024];
-    Buffer buffer = BUFFER_IN(storage);
-    int result = buffer_add(&buffer, "0,[", 3);
+    PyFrameObject *walked[CALLERS_LIMIT + 1]; /* (owned; and room for the reached call, borrowed) */
     Py_ssize_t count = 0;
+    int result = 0, at_runner = 0;
     PyFrameObject *frame = (PyFrameObject *)Py_XNewRef(start);
-    while (result == 0) {
-        PyCodeObject *code = frame != NULL ? PyFrame_GetCode(frame) : NULL;
-        Py_XDECREF(code); /* (compared only: the frame holds it) */
-        if (frame == NULL || (PyObject *)code == runner || ((PyObject *)frame != known && count >= self->max_callers)) {
-            result = -1; /* (the Python path walks on to the thread's first frame) */
+    while (frame != NULL && (PyObject *)frame != known) {
+        PyCodeObject *code = PyFrame_GetCode(frame);
+        Py_DECREF(code); /* (compared only: the frame holds it) */
+        if ((at_runner = (PyObject *)code == runner) || count >= self->max_callers) {
+            break; /* (above the runner: the command line's launcher, not the program's callers) */
+        }
+        if (count == CALLERS_LIMIT) {
+            result = -1;
             break;
         }
-        if (pairs != NULL) {
-            PyObject *pair = caller_pair(pairs, frame);
-            if (pair == NULL || (count && buffer_add(&buffer, ",", 1) < 0) || buffer_add_str(&buffer, pair) < 0) {
-                result = -1;
-                break;
-            }
+        walked[count++] = frame;
+        frame = PyFrame_GetBack(frame);
+    }
+    out->reached = frame != NULL && (PyObject *)frame == known;
+    out->between = count;
+    if (result == 0 && self->records_callers && out->reached) {
+        /* "0,[pairs]": the callers and the reached call last (its line now, which its recorded calls don't tell) */
+        char storage[1024];
+        Buffer buffer = BUFFER_IN(storage);
+        walked[count] = frame; /* (borrowed here: ``frame`` holds it) */
+        if (buffer_add(&buffer, "0,[", 3) == 0 && add_pairs(&buffer, pairs, walked, count + 1) == 0 &&
+            buffer_add(&buffer, "]", 1) == 0) {
+            out->text = buffer_str(&buffer);
         }
-        if ((PyObject *)frame == known) {
+        buffer_free(&buffer);
+        result = out->text != NULL ? 0 : -1;
+    }
+    else if (result == 0 && self->records_callers) {
+        int cut = frame != NULL && !at_runner;
+        result = top_callers_text(self, state, pairs, walked, count, cut, out);
+    }
+    for (Py_ssize_t index = 0; index < count; index++) {
+        Py_DECREF(walked[index]);
+    }
+    Py_XDECREF(frame);
+    Py_XDECREF(pairs);
+    Py_DECREF(runner);
+    if (result < 0) {
+        callers_clear(out);
+    }
+    return result;
+}
+
+/* How many frames from ``start`` up its chain started after tracing did, as the tracer's Depths.count tells: up to
+ * a frame it remembers (its count added) or one of the frames running at its start. 0, or -1 with an exception. */
+static int
+frames_entered(RawCallback *self, PyFrameObject *start, long long *entered)
+{
+    long long count = 0;
+    int result = 0;
+    PyFrameObject *frame = (PyFrameObject *)Py_XNewRef(start);
+    while (frame != NULL) {
+        PyObject *key = PyLong_FromVoidPtr(frame);
+        PyObject *entry = key != NULL ? PyDict_GetItemWithError(self->depths_known, key) : NULL;
+        if (entry != NULL && PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) == 2 &&
+            PyTuple_GET_ITEM(entry, 0) == (PyObject *)frame) {
+            long long known = PyLong_AsLongLong(PyTuple_GET_ITEM(entry, 1));
+            result = known == -1 && PyErr_Occurred() ? -1 : 0;
+            count += known;
+            Py_DECREF(key);
+            break;
+        }
+        PyObject *based = key != NULL && !PyErr_Occurred() ? PyDict_GetItemWithError(self->depths_base, key) : NULL;
+        Py_XDECREF(key);
+        if (PyErr_Occurred()) {
+            result = -1;
+            break;
+        }
+        if (based == (PyObject *)frame) {
             break;
         }
         count++;
         Py_SETREF(frame, PyFrame_GetBack(frame));
     }
     Py_XDECREF(frame);
-    Py_XDECREF(pairs);
-    Py_DECREF(runner);
-    *text = NULL;
-    if (result == 0 && self->records_callers) {
-        *text = buffer_add(&buffer, "]", 1) == 0 ? buffer_str(&buffer) : NULL;
-        result = *text != NULL ? 0 : -1;
-    }
-    buffer_free(&buffer);
-    *between = count;
+    *entered = count;
     return result;
 }
 
 /* A call (PY_START, PY_RESUME). 1: recorded; 0: left to the Python callback (nothing changed); -1: failed.
  *
- * Standard library code too: the Python callback asks whether hunter's own code called such a frame (through
- * standard library frames only: then it stays silent), but the fast path takes only a call whose caller is the
- * thread's innermost recorded call, a frame that was asked the same when it was called, on the same chain. */
+ * A call whose caller isn't the thread's innermost recorded call (called from code the recording leaves out, or with
+ * no recorded call running) has its callers walked here as the Python step walks them, and its depth counted as the
+ * tracer counts it. Standard library code only when its caller is that call: the Python callback asks whether
+ * hunter's own code called such a frame (through standard library frames only: then it stays silent), and that call
+ * was asked the same when it was called, on the same chain. */
 static int
 fast_call(RawCallback *self, PyObject *code)
 {
@@ -675,6 +819,7 @@ fast_call(RawCallback *self, PyObject *code)
         Py_DECREF(info);
         return 0;
     }
+    int stdlib = slot(info, self->info_stdlib) != Py_False;
     Py_INCREF(site);
     Py_DECREF(info);
     PyThreadState *tstate = PyThreadState_Get();
@@ -684,25 +829,48 @@ fast_call(RawCallback *self, PyObject *code)
         return 0;
     }
     int result = 0;
-    PyObject *arguments = NULL, *text = NULL, *entry = NULL, *count = NULL, *top = NULL, *callers = NULL;
+    PyObject *arguments = NULL, *text = NULL, *entry = NULL, *count = NULL, *top = NULL;
     PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
+    /* (held: a value's text may run code that records a call and replaces it, which the check below must see) */
+    PyObject *top_callers = Py_XNewRef(slot(state, self->state_top_callers));
     PyFrameObject *back = NULL, *frame = PyThreadState_GetFrame(tstate);
-    Py_ssize_t depth = PyList_GET_SIZE(frames), between = 0;
-    if (frame == NULL || depth == 0) {
-        goto leave; /* (no frame chain yet: the Python path counts the frames) */
+    Py_ssize_t depth = PyList_GET_SIZE(frames);
+    Callers callers = {NULL, NULL, 0, 1};
+    if (frame == NULL) {
+        goto leave;
     }
-    top = Py_NewRef(PyList_GET_ITEM(frames, depth - 1));
+    if (depth > 0) {
+        top = Py_NewRef(PyList_GET_ITEM(frames, depth - 1));
+        if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3) {
+            goto leave;
+        }
+    }
     back = PyFrame_GetBack(frame);
-    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3) {
-        goto leave;
+    PyObject *known = top != NULL ? PyTuple_GET_ITEM(top, 0) : NULL;
+    /* A caller that isn't the innermost recorded call (a callback from code the recording leaves out, or a call with no
+     * recorded call running): its callers up to that call or the thread's first frame, recorded before the call. */
+    if (back == NULL || (PyObject *)back != known) {
+        if (stdlib || walk_callers(self, state, back, known, &callers) < 0) {
+            goto leave;
+        }
     }
-    /* A caller that isn't the innermost recorded call (a callback from code the recording leaves out): its callers
-     * up to that call, recorded before the call (callers_up_to says when the Python path walks the chain instead). */
-    if ((PyObject *)back != PyTuple_GET_ITEM(top, 0) &&
-        callers_up_to(self, back, PyTuple_GET_ITEM(top, 0), &callers, &between) < 0) {
-        goto leave;
+    long long caller_count;
+    if (callers.reached) {
+        caller_count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1)) + callers.between;
     }
-    long long caller_count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1)) + between;
+    else {
+        /* (not on the chain of the recorded calls: counted from the tracer's start, as Recorder._entered does) */
+        PyObject *owner = PyObject_GetAttr(self->recorder, s__owner);
+        long long entered = 1;
+        int counted = owner == Py_None                                ? 0
+                      : owner == self->owner && self->depths_base != NULL ? frames_entered(self, frame, &entered)
+                                                                          : -1;
+        Py_XDECREF(owner);
+        if (counted < 0) {
+            goto leave;
+        }
+        caller_count = (entered > 1 ? entered : 1) - 1;
+    }
     long ref = PyLong_AsLong(slot(site, self->site_ref));
     if (PyErr_Occurred()) {
         goto leave;
@@ -715,7 +883,8 @@ fast_call(RawCallback *self, PyObject *code)
         }
     }
     /* (no line, or a chain a value's text changed: the Python path decides, and writes what f_lineno says) */
-    int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, PyFrame_GetLasti(frame)) : -1;
+    int unchanged = chain_unchanged(frames, depth, top) && slot(state, self->state_top_callers) == top_callers;
+    int lineno = unchanged ? frame_line(self, code, frame, PyFrame_GetLasti(frame)) : -1;
     char head[160], end[32];
     int size = lineno < 0 ? -1 : line_start(self, "0", ns, state, head), end_size = 1;
     if (size < 0) {
@@ -730,16 +899,26 @@ fast_call(RawCallback *self, PyObject *code)
         goto leave;
     }
     Py_SETREF(*calls, more);
+    if (!callers.reached && depth > 0 && PyList_SetSlice(frames, 0, depth, NULL) < 0) {
+        goto leave; /* (the recorded calls aren't this call's chain: their returns were not recorded) */
+    }
+    if (callers.top != NULL) {
+        PyObject **state_top = (PyObject **)((char *)state + self->state_top_callers);
+        Py_XSETREF(*state_top, Py_NewRef(callers.top));
+    }
     count = PyLong_FromLongLong(caller_count + 1);
     entry = count ? PyTuple_Pack(3, (PyObject *)frame, count, site) : NULL;
     if (entry == NULL || PyList_Append(frames, entry) < 0 ||
-        (callers != NULL && append_callers(self, records, state, callers) < 0)) {
+        (callers.text != NULL && append_callers(self, records, state, callers.text) < 0)) {
         goto leave;
     }
     /* (the caller's line now, where it called: what a replay's StackPrinter shows of it) */
-    PyCodeObject *caller_code = PyFrame_GetCode(back);
-    int caller_line = frame_line(self, (PyObject *)caller_code, back, PyFrame_GetLasti(back));
-    Py_DECREF(caller_code);
+    int caller_line = -1;
+    if (back != NULL) {
+        PyCodeObject *caller_code = PyFrame_GetCode(back);
+        caller_line = frame_line(self, (PyObject *)caller_code, back, PyFrame_GetLasti(back));
+        Py_DECREF(caller_code);
+    }
     size += record_head(head + size, caller_count, ref, lineno);
     end[0] = ','; /* (after the arguments: the file's newer fields come last) */
     if (caller_line < 0) {
@@ -769,7 +948,8 @@ leave:
     Py_XDECREF(text);
     Py_XDECREF(entry);
     Py_XDECREF(count);
-    Py_XDECREF(callers);
+    Py_XDECREF(top_callers);
+    callers_clear(&callers);
     Py_DECREF(site);
     Py_DECREF(state);
     return result;
@@ -908,6 +1088,9 @@ raw_traverse(RawCallback *self, visitproc visit, void *arg)
     Py_VISIT(self->missing);
     Py_VISIT(self->known);
     Py_VISIT(self->own_code);
+    Py_VISIT(self->owner);
+    Py_VISIT(self->depths_base);
+    Py_VISIT(self->depths_known);
     Py_VISIT(self->address_only);
     Py_VISIT(self->info_type);
     Py_VISIT(self->state_type);
@@ -936,6 +1119,9 @@ raw_clear(RawCallback *self)
     Py_CLEAR(self->missing);
     Py_CLEAR(self->known);
     Py_CLEAR(self->own_code);
+    Py_CLEAR(self->owner);
+    Py_CLEAR(self->depths_base);
+    Py_CLEAR(self->depths_known);
     Py_CLEAR(self->address_only);
     Py_CLEAR(self->info_type);
     Py_CLEAR(self->state_type);
@@ -994,6 +1180,7 @@ read_offsets(RawCallback *self)
         {&self->info_raw_site, self->info_type, "raw_site"},
         {&self->info_call_fields, self->info_type, "call_fields"},
         {&self->info_silent, self->info_type, "has_silent_frames"},
+        {&self->info_stdlib, self->info_type, "stdlib"},
         {&self->state_thread, self->state_type, "thread"},
         {&self->state_raw_name, self->state_type, "raw_name"},
         {&self->state_frames, self->state_type, "frames"},
@@ -1008,6 +1195,7 @@ read_offsets(RawCallback *self)
         {&self->recorder_table, Py_TYPE(self->recorder), "_table"},
         {&self->recorder_t0, Py_TYPE(self->recorder), "_t0"},
         {&self->state_ref, self->state_type, "ref"},
+        {&self->state_top_callers, self->state_type, "top_callers"},
         {&self->context_calls, Py_TYPE(self->context), "calls"},
     };
     for (size_t index = 0; index < sizeof(slots) / sizeof(slots[0]); index++) {
@@ -1024,17 +1212,17 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "text",
                                "missing", "known", "batch", "return_opcodes", "types", "limit", "own_code",
-                               "max_callers", "address_only", NULL};
+                               "max_callers", "address_only", "owner", "depths", NULL};
     int event;
     PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes, *own_code;
-    PyObject *address_only;
+    PyObject *address_only, *owner, *depths;
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch, limit, max_callers;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!)nOnO!:raw_callback", keywords, &event,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!)nOnO!OO:raw_callback", keywords, &event,
                                      &fallback, &PyDict_Type, &infos, &PySet_Type, &gate, &context, &recorder, &due,
                                      &text, &missing, &known, &batch, &opcodes, &PyType_Type, &info_type,
                                      &PyType_Type, &state_type, &PyType_Type, &site_type, &limit, &own_code,
-                                     &max_callers, &PyDict_Type, &address_only)) {
+                                     &max_callers, &PyDict_Type, &address_only, &owner, &depths)) {
         return NULL;
     }
     if (event != CALL_EVENT && event != RETURN_EVENT) {
@@ -1069,6 +1257,16 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     self->known = Py_NewRef(known);
     self->own_code = Py_NewRef(own_code);
     self->address_only = Py_NewRef(address_only);
+    self->owner = Py_NewRef(owner);
+    /* (a Depths' dicts are made once and stay: read here, not per call) */
+    PyObject *base = depths != Py_None ? PyObject_GetAttrString(depths, "base") : NULL;
+    PyObject *known_frames = base != NULL ? PyObject_GetAttrString(depths, "known") : NULL;
+    int counts = base != NULL && known_frames != NULL && PyDict_CheckExact(base) && PyDict_CheckExact(known_frames);
+    self->depths_base = counts ? Py_NewRef(base) : NULL;
+    self->depths_known = counts ? Py_NewRef(known_frames) : NULL;
+    Py_XDECREF(base);
+    Py_XDECREF(known_frames);
+    PyErr_Clear(); /* (no such dicts: such calls are left to the Python path) */
     self->records_callers = callers_on;
     self->max_callers = max_callers;
     self->info_type = (PyTypeObject *)Py_NewRef(info_type);
@@ -1115,6 +1313,7 @@ intern_names(void)
     } names[] = {
         {&s_state, "state"},
         {&s__name, "_name"},
+        {&s__owner, "_owner"},
         {&s_caller_pairs, "caller_pairs"},
         {&s_program_runner, "PROGRAM_RUNNER"},
         {&s_call, "call"},

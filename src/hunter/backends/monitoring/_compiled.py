@@ -56,6 +56,9 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "own_code": _own_code,
         "max_callers": MAX_CALLERS,
         "address_only": recorder.address_only,
+        # (a call with no recorded call on its chain: its frames counted as the tracer counts them, see _entered)
+        "owner": wiring.context.owner,
+        "depths": wiring.context.depths,
     }
     stand_ins = {}
     for events, which in (
