@@ -57,6 +57,7 @@ __all__ = [
     "Recording",
     "code_judge",
     "ended_by_exception",
+    "raises_raw",
     "recording_for",
     "records_raw",
     "return_maker",
@@ -193,9 +194,15 @@ def records_raw(verdicts: Verdicts) -> bool:
 
     Calls and returns must both be certain (ALWAYS: true, nothing to run), so that every recorded call gets its
     return; lines must not need the condition to act (not EFFECT): any that are delivered take the normal path, and
-    the recorder drops them. Exceptions take the normal path whatever their verdict.
+    the recorder drops them. Exceptions take the normal path unless they are certain too (see :func:`raises_raw`).
     """
     return verdicts[ON_CALL] is ALWAYS and verdicts[ON_RETURN] is ALWAYS and verdicts[ON_LINE] is not EFFECT
+
+
+def raises_raw(recording: Recording) -> bool:
+    """Whether the recording's exceptions may go to its recorder as raw lines too, where they are certain to be
+    recorded (``raised_line``: hunter.record's writer; other recorders take them on the normal path)."""
+    return callable(getattr(recording.recorder, "raised_line", None))
 
 
 def ended_by_exception(frame: FrameType) -> bool:

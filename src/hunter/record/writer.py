@@ -638,6 +638,24 @@ class Recorder(Action):
             return f"{depth},{site.ref},{frame.f_lineno},{normal}"
         return f"{depth},{site.ref},{frame.f_lineno},{normal},{self._text(value)}"
 
+    def raised_line(self, frame: FrameType, value: Any, ns: int) -> str | None:
+        """A raw exception record's line, of the thread's innermost recorded call (``frame``) at ``ns``, as the normal
+        path writes it; None when ``frame`` isn't that call (the event then takes the normal path)."""
+        try:
+            state: _ThreadState = self.local.state
+        except AttributeError:
+            return None
+        frames = state.frames
+        if not frames or frames[-1][0] is not frame:
+            return None
+        _frame, count, site = frames[-1]
+        if site is None or site.table is not self._table:
+            return None
+        head = f"[3,{ns - self._t0},{state.ref},{count},{site.ref},{frame.f_lineno}"
+        if not self.values:
+            return head + "]\n"
+        return f"{head},{self._text(value)}]\n"
+
     def value_json(self, value: Any) -> str:
         """A value's text (``returned`` makes the texts of raw returns: this is the protocol's fallback)."""
         return self._text(value)

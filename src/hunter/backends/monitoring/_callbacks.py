@@ -61,7 +61,7 @@ def build(wiring: Wiring, profiling: bool) -> Callbacks:
     if profiling:
         callbacks.update(_c_calls(wiring, c_event_reporter(wiring.context), held_back))
     else:
-        on_raise, on_stop_iteration = _exceptions(wiring, deliver)
+        on_raise, on_stop_iteration = _exceptions(wiring, deliver, raw)
         callbacks.update({_E.RAISE: on_raise, _E.STOP_ITERATION: on_stop_iteration, _E.JUMP: on_jump})
     return callbacks
 
@@ -346,7 +346,7 @@ def _returns(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Ca
     return on_return, on_unwind
 
 
-def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], ...]:
+def _exceptions(wiring: Wiring, deliver: Deliver, raw: RawSteps | None) -> tuple[Callable[..., Any], ...]:
     """RAISE (in every frame the exception enters) and STOP_ITERATION: settrace's ``exception``."""
     get_info = wiring.info_of
     getframe = _getframe
@@ -358,7 +358,10 @@ def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], .
         if info is not None:
             fields = info.exception_fields
             if fields is not None:
-                deliver(info, fields, getframe(1), "arg", (type(exc), exc, exc.__traceback__))
+                value = (type(exc), exc, exc.__traceback__)
+                if info.raw_exceptions and raw.raised(info, value):  # type: ignore[union-attr]  # (see _raw)
+                    return
+                deliver(info, fields, getframe(1), "arg", value)
 
     def on_stop_iteration(code: CodeType, offset: int, exc: BaseException) -> None:
         # The end of ``yield from`` (settrace reports it too), and a for loop's end only when the generator
@@ -369,7 +372,10 @@ def _exceptions(wiring: Wiring, deliver: Deliver) -> tuple[Callable[..., Any], .
             if fields is not None and (
                 code.co_code[offset] not in artificial or stop_value(exc) is not None or exc.__traceback__ is not None
             ):
-                deliver(info, fields, getframe(1), "arg", (type(exc), exc, exc.__traceback__))
+                value = (type(exc), exc, exc.__traceback__)
+                if info.raw_exceptions and raw.raised(info, value):  # type: ignore[union-attr]  # (see _raw)
+                    return
+                deliver(info, fields, getframe(1), "arg", value)
 
     return on_raise, on_stop_iteration
 

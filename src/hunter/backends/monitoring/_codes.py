@@ -12,10 +12,10 @@ from ..._engine._codemap import CodeMap, CodeRecord
 from ..._engine._compat import LINE_EVENTS_NEED_RESUME_EVENTS
 from ...event import KINDS
 from ..._engine._own_code import is_hunter_frame
-from ..._engine._pruning import CodeJudge, handler_for_code
-from ..._engine._recording import Recording, records_raw
+from ..._engine._pruning import ON_EXCEPTION, CodeJudge, handler_for_code
+from ..._engine._recording import Recording, raises_raw, records_raw
 from ..._engine._program_signals import let_through
-from ..._engine._verdict import NEVER
+from ..._engine._verdict import ALWAYS, NEVER
 from ._threads import ThreadHook, ThreadStarts
 
 __all__ = ["CodeBook", "CodeInfo"]
@@ -49,6 +49,7 @@ class CodeInfo(CodeRecord):
         "lines",
         "mask",
         "own",
+        "raw_exceptions",
         "raw_site",
         "return_fields",
         "stdlib",
@@ -82,6 +83,8 @@ class CodeInfo(CodeRecord):
         #: Recording (_engine._recording): the recorder's site for a code whose calls and returns are recorded raw
         #: (by the callbacks of ``_raw``); None otherwise.
         self.raw_site: Any = None
+        #: Its exceptions are recorded raw too (certain to be recorded, by a recorder that writes them so).
+        self.raw_exceptions = False
 
     def line_at(self, code: CodeType, offset: int) -> int:
         """The line of the instruction at ``offset`` (-1 where there is none), as the instrumentation sees it."""
@@ -186,6 +189,9 @@ class CodeBook:
         ):
             # Recorded raw: its calls and returns go to the recorder as records, without events.
             info.raw_site = self._recording.recorder.describe(code, static["module"], static["filename"])
+            info.raw_exceptions = (
+                info.exception_fields is not None and verdicts[ON_EXCEPTION] is ALWAYS and raises_raw(self._recording)
+            )
         info.keep_start_events = (
             info.has_silent_frames
             or (self._count_calls and not info.own)

@@ -28,15 +28,21 @@ _perf_ns = time.perf_counter_ns
 
 class RawSteps:
     """``call(info)``, ``returned(info, value)`` (None for PY_UNWIND): called from a callback, for raw code;
-    ``sink``: their slow steps."""
+    ``raised(info, value)``: an exception of code whose exceptions are raw too (False: the event takes the normal
+    path); ``sink``: their slow steps."""
 
-    __slots__ = ("call", "returned", "sink")
+    __slots__ = ("call", "raised", "returned", "sink")
 
     def __init__(
-        self, call: Callable[[CodeInfo], None], returned: Callable[[CodeInfo, Any], None], sink: RawSink
+        self,
+        call: Callable[[CodeInfo], None],
+        returned: Callable[[CodeInfo, Any], None],
+        raised: Callable[[CodeInfo, Any], bool],
+        sink: RawSink,
     ) -> None:
         self.call = call
         self.returned = returned
+        self.raised = raised
         self.sink = sink
 
 
@@ -47,7 +53,12 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     context = wiring.context
     recorder = context.recording.recorder  # type: ignore[union-attr]
     sink = RawSink(recorder, context.handler_failed, context.owner)
-    return RawSteps(_call_step(wiring, recorder, sink), _return_step(wiring, held_back, recorder, sink), sink)
+    return RawSteps(
+        _call_step(wiring, recorder, sink),
+        _return_step(wiring, held_back, recorder, sink),
+        _exception_step(wiring, held_back, recorder, sink),
+        sink,
+    )
 
 
 def _call_step(wiring: Wiring, recorder: Any, sink: RawSink) -> Callable[[CodeInfo], None]:
@@ -117,3 +128,37 @@ def _return_step(
             sink.due(ns, getframe(2), "return")
 
     return returned
+
+
+def _exception_step(
+    wiring: Wiring, held_back: Callable[[], bool], recorder: Any, sink: RawSink
+) -> Callable[[CodeInfo, Any], bool]:
+    """The step of an exception (RAISE, STOP_ITERATION) of code whose exceptions are recorded raw: the checks of
+    _callbacks' deliver, then the recorder's line; False when the frame isn't the thread's innermost recorded call
+    (the event takes the normal path, which finds its depth and callers)."""
+    untraced_get = wiring.untraced.get
+    gate = wiring.gate
+    getframe = _getframe
+    perf_ns = _perf_ns
+    batch = recorder.batch
+    line_of = getattr(recorder, "raised_line", None)
+
+    def raised(info: CodeInfo, value: Any) -> bool:
+        if line_of is None:
+            return False
+        frame = getframe(2)
+        if info.has_silent_frames and untraced_get(id(frame)) is frame:
+            return True  # (silent: nothing, as deliver)
+        if gate and held_back():
+            return True
+        ns = perf_ns()
+        line = line_of(frame, value, ns)
+        if line is None:
+            return False
+        records = recorder.local.records  # (the thread has a state: its innermost recorded call is this frame)
+        records.append(line)
+        if ns >= recorder.due_ns or len(records) >= batch:
+            sink.due(ns, frame, "exception")
+        return True
+
+    return raised
