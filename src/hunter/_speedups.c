@@ -88,7 +88,8 @@ render_line(Buffer *buffer, const char *kind, long long since_t0, long long ref,
     char head[80];
     int size = put_line_head(head, kind, since_t0, ref);
     buffer->size = 0;
-    if (buffer_add(buffer, head, (size_t)size) < 0 || buffer_add_str(buffer, text) < 0 || buffer_add(buffer, "]\n", 2) < 0) {
+    if (buffer_add(buffer, head, (size_t)size) < 0 || buffer_add_str(buffer, text) < 0 ||
+        buffer_add(buffer, "]\n", 2) < 0) {
         return -1;
     }
     PyObject *line = buffer_str(buffer);
@@ -196,9 +197,10 @@ slot(PyObject *obj, Py_ssize_t offset)
 }
 
 /* Attribute names, interned once. */
-static PyObject *s_state, *s__name, *s__owner, *s_call, *s_return, *s_caller_pairs, *s_program_runner, *one;
+static PyObject *s_state, *s__name, *s__owner, *s_call, *s_return, *s_exception, *s_caller_pairs, *s_program_runner;
+static PyObject *one;
 
-enum { CALL_EVENT, RETURN_EVENT };
+enum { CALL_EVENT, RETURN_EVENT, RAISE_EVENT, STOP_EVENT };
 
 /* A code object's CodeInfo, cached by the code's address. The code is only compared (not owned: a cache must not
  * keep code alive); the CodeInfo's weak reference to its code tells that the entry is still that code's. Both caches
@@ -233,7 +235,7 @@ cache_index(const void *address, int number, size_t size)
 typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
-    int event;          /* CALL_EVENT (PY_START, PY_RESUME) or RETURN_EVENT (PY_RETURN, PY_YIELD) */
+    int event; /* CALL_EVENT (PY_START, PY_RESUME), RETURN_EVENT (PY_RETURN, PY_YIELD), RAISE_EVENT, STOP_EVENT */
     int values;         /* the recorder records values (fixed for a recording: its file's header says so) */
     PyObject *fallback; /* the Python callback: whatever the fast path leaves */
     PyObject *infos;    /* id(code) -> CodeInfo (a dict) */
@@ -254,12 +256,13 @@ typedef struct {
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch;
     /* slot offsets: CodeInfo's, _ThreadState's, _Site's */
-    Py_ssize_t info_raw_site, info_call_fields, info_silent, info_stdlib;
+    Py_ssize_t info_raw_site, info_call_fields, info_silent, info_stdlib, info_raw_exceptions;
     Py_ssize_t state_thread, state_raw_name, state_frames, state_records, state_ref, state_top_callers;
     Py_ssize_t site_table, site_ref, site_names, site_optimized, info_code_ref;
     /* the recorder's (``local``, ``due_ns``, ``_table``, ``_t0``) and the context's (``calls``): read per event */
     Py_ssize_t recorder_local, recorder_due_ns, recorder_table, recorder_t0, context_calls;
-    unsigned char returns[256]; /* opcodes a frame returns normally through */
+    unsigned char returns[256];    /* opcodes a frame returns normally through */
+    unsigned char artificial[256]; /* opcodes of a StopIteration the program never sees (_compat) */
     /* Caches of what each event would otherwise look up in Python objects (see info_of, thread_state, frame_line). */
     InfoSlot info_cache[INFO_CACHE_SIZE];
     LineSlot line_cache[LINE_CACHE_SIZE];
@@ -830,7 +833,8 @@ fast_call(RawCallback *self, PyObject *code)
     }
     int result = 0;
     PyObject *arguments = NULL, *text = NULL, *entry = NULL, *count = NULL, *top = NULL;
-    PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
+    PyObject *frames = Py_NewRef(slot(state, self->state_frames));
+    PyObject *records = Py_NewRef(slot(state, self->state_records));
     /* (held: a value's text may run code that records a call and replaces it, which the check below must see) */
     PyObject *top_callers = Py_XNewRef(slot(state, self->state_top_callers));
     PyFrameObject *back = NULL, *frame = PyThreadState_GetFrame(tstate);
@@ -984,13 +988,15 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
         return 0;
     }
     PyThreadState *tstate = PyThreadState_Get();
-    PyObject *state = thread_state(self, tstate, 0); /* (a return doesn't look for a new name: the Python step doesn't) */
+    /* (a return doesn't look for a new name: the Python step doesn't) */
+    PyObject *state = thread_state(self, tstate, 0);
     if (state == NULL) {
         return 0;
     }
     int result = 0;
     PyObject *bytecode = NULL, *returned = NULL, *text = NULL, *top = NULL;
-    PyObject *frames = Py_NewRef(slot(state, self->state_frames)), *records = Py_NewRef(slot(state, self->state_records));
+    PyObject *frames = Py_NewRef(slot(state, self->state_frames));
+    PyObject *records = Py_NewRef(slot(state, self->state_records));
     PyFrameObject *frame = PyThreadState_GetFrame(tstate);
     Py_ssize_t depth = PyList_GET_SIZE(frames);
     if (depth == 0 || frame == NULL) {
@@ -1057,14 +1063,111 @@ leave:
     return result;
 }
 
+/* An exception (RAISE, STOP_ITERATION) of ``exc`` at ``offset``, of code whose exceptions are recorded raw, in the
+ * thread's innermost recorded call: its line, as Recorder.raised_line makes it. 1: recorded; 0: left to the Python
+ * callback (which also drops a StopIteration the program never sees); -1: failed. */
+static int
+fast_exception(RawCallback *self, PyObject *code, PyObject *offset_obj, PyObject *exc)
+{
+    PyObject *info = info_of(self, code);
+    if (info == NULL) {
+        return 0;
+    }
+    int raw = slot(info, self->info_raw_exceptions) == Py_True && slot(info, self->info_silent) == Py_False;
+    Py_DECREF(info);
+    if (!raw || !PyExceptionInstance_Check(exc)) {
+        return 0;
+    }
+    PyObject *traceback = PyException_GetTraceback(exc);
+    if (self->event == STOP_EVENT && traceback == NULL) {
+        /* (at a loop's end the interpreter makes one the program never sees: the Python callback tells which) */
+        long offset = PyLong_AsLong(offset_obj);
+        PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
+        int artificial = bytecode == NULL || !PyBytes_Check(bytecode) || offset < 0 ||
+                         offset >= PyBytes_GET_SIZE(bytecode) ||
+                         self->artificial[(unsigned char)PyBytes_AS_STRING(bytecode)[offset]];
+        Py_XDECREF(bytecode);
+        if (artificial) {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    PyThreadState *tstate = PyThreadState_Get();
+    PyObject *state = thread_state(self, tstate, 0);
+    if (state == NULL) {
+        Py_XDECREF(traceback);
+        return 0;
+    }
+    int result = 0;
+    PyObject *value = NULL, *text = NULL, *top = NULL;
+    PyObject *frames = Py_NewRef(slot(state, self->state_frames));
+    PyObject *records = Py_NewRef(slot(state, self->state_records));
+    PyFrameObject *frame = PyThreadState_GetFrame(tstate);
+    Py_ssize_t depth = PyList_GET_SIZE(frames);
+    if (depth == 0 || frame == NULL) {
+        goto leave;
+    }
+    top = Py_NewRef(PyList_GET_ITEM(frames, depth - 1));
+    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3 || PyTuple_GET_ITEM(top, 0) != (PyObject *)frame) {
+        goto leave; /* (not the innermost recorded call: the normal path finds its depth and callers) */
+    }
+    PyObject *site = PyTuple_GET_ITEM(top, 2);
+    long long count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1));
+    if ((count == -1 && PyErr_Occurred()) || site == Py_None || !site_registered(self, site)) {
+        goto leave;
+    }
+    long ref = PyLong_AsLong(slot(site, self->site_ref));
+    if (ref == -1 && PyErr_Occurred()) {
+        goto leave;
+    }
+    long long ns = perf_counter_ns();
+    if (self->values) {
+        PyObject *triple = PyTuple_Pack(3, (PyObject *)Py_TYPE(exc), exc, traceback != NULL ? traceback : Py_None);
+        value = triple != NULL ? value_text(self, triple) : NULL;
+        Py_XDECREF(triple);
+        if (value == NULL) {
+            goto leave;
+        }
+    }
+    int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, PyFrame_GetLasti(frame)) : -1;
+    char head[160];
+    int size = lineno < 0 ? -1 : line_start(self, "3", ns, state, head);
+    if (size < 0) {
+        goto leave;
+    }
+    /* Decided: from here on the exception is recorded here. */
+    result = -1;
+    size += record_head(head + size, count, ref, lineno);
+    text = joined_text(head, size, value, "]\n", 2);
+    if (text == NULL || append_record(self, records, ns, text, frame, s_exception) < 0) {
+        goto leave;
+    }
+    result = 1;
+leave:
+    if (result == 0) {
+        PyErr_Clear();
+    }
+    Py_DECREF(frames);
+    Py_DECREF(records);
+    Py_XDECREF(frame);
+    Py_XDECREF(top);
+    Py_XDECREF(value);
+    Py_XDECREF(text);
+    Py_XDECREF(traceback);
+    Py_DECREF(state);
+    return result;
+}
+
 static PyObject *
 raw_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     RawCallback *self = (RawCallback *)callable;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (kwnames == NULL && nargs == (self->event == RETURN_EVENT ? 3 : 2) && PyCode_Check(args[0]) &&
+    if (kwnames == NULL && nargs == (self->event == CALL_EVENT ? 2 : 3) && PyCode_Check(args[0]) &&
         PySet_GET_SIZE(self->gate) == 0) {
-        int done = self->event == RETURN_EVENT ? fast_return(self, args[0], args[2]) : fast_call(self, args[0]);
+        int done = self->event == CALL_EVENT     ? fast_call(self, args[0])
+                   : self->event == RETURN_EVENT ? fast_return(self, args[0], args[2])
+                                                 : fast_exception(self, args[0], args[1], args[2]);
         if (done < 0) {
             return NULL;
         }
@@ -1150,7 +1253,8 @@ raw_dealloc(RawCallback *self)
 static PyObject *
 raw_repr(RawCallback *self)
 {
-    return PyUnicode_FromFormat("<compiled raw %s callback over %R>", self->event == CALL_EVENT ? "call" : "return",
+    static const char *names[] = {"call", "return", "raise", "stop iteration"};
+    return PyUnicode_FromFormat("<compiled raw %s callback over %R>", names[self->event],
                                 self->fallback);
 }
 
@@ -1181,6 +1285,7 @@ read_offsets(RawCallback *self)
         {&self->info_call_fields, self->info_type, "call_fields"},
         {&self->info_silent, self->info_type, "has_silent_frames"},
         {&self->info_stdlib, self->info_type, "stdlib"},
+        {&self->info_raw_exceptions, self->info_type, "raw_exceptions"},
         {&self->state_thread, self->state_type, "thread"},
         {&self->state_raw_name, self->state_type, "raw_name"},
         {&self->state_frames, self->state_type, "frames"},
@@ -1207,26 +1312,48 @@ read_offsets(RawCallback *self)
     return 0;
 }
 
+/* Mark each opcode of the iterable ``opcodes`` in ``table``; 0, or -1 with an exception. */
+static int
+read_opcodes(PyObject *opcodes, unsigned char *table)
+{
+    PyObject *iterator = PyObject_GetIter(opcodes);
+    PyObject *item;
+    while (iterator && (item = PyIter_Next(iterator)) != NULL) {
+        long opcode = PyLong_AsLong(item);
+        Py_DECREF(item);
+        if (opcode < 0 || opcode > 255) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_ValueError, "an opcode is 0-255");
+            }
+            break;
+        }
+        table[opcode] = 1;
+    }
+    Py_XDECREF(iterator);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 static PyObject *
 raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "text",
-                               "missing", "known", "batch", "return_opcodes", "types", "limit", "own_code",
-                               "max_callers", "address_only", "owner", "depths", NULL};
+                               "missing", "known", "batch", "return_opcodes", "artificial_opcodes", "types", "limit",
+                               "own_code", "max_callers", "address_only", "owner", "depths", NULL};
     int event;
-    PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes, *own_code;
+    PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes, *artificial;
+    PyObject *own_code;
     PyObject *address_only, *owner, *depths;
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch, limit, max_callers;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnO(O!O!O!)nOnO!OO:raw_callback", keywords, &event,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnOO(O!O!O!)nOnO!OO:raw_callback", keywords, &event,
                                      &fallback, &PyDict_Type, &infos, &PySet_Type, &gate, &context, &recorder, &due,
-                                     &text, &missing, &known, &batch, &opcodes, &PyType_Type, &info_type,
+                                     &text, &missing, &known, &batch, &opcodes, &artificial, &PyType_Type, &info_type,
                                      &PyType_Type, &state_type, &PyType_Type, &site_type, &limit, &own_code,
                                      &max_callers, &PyDict_Type, &address_only, &owner, &depths)) {
         return NULL;
     }
-    if (event != CALL_EVENT && event != RETURN_EVENT) {
-        PyErr_SetString(PyExc_ValueError, "event is CALL or RETURN");
+    if (event < CALL_EVENT || event > STOP_EVENT) {
+        PyErr_SetString(PyExc_ValueError, "event is CALL, RETURN, RAISE or STOP");
         return NULL;
     }
     PyObject *values = PyObject_GetAttrString(recorder, "values");
@@ -1274,6 +1401,7 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     self->site_type = (PyTypeObject *)Py_NewRef(site_type);
     self->batch = batch;
     memset(self->returns, 0, sizeof(self->returns));
+    memset(self->artificial, 0, sizeof(self->artificial));
     memset(self->info_cache, 0, sizeof(self->info_cache));
     memset(self->line_cache, 0, sizeof(self->line_cache));
     self->cached_thread = 0;
@@ -1283,21 +1411,7 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
         Py_DECREF(self);
         return NULL;
     }
-    PyObject *iterator = PyObject_GetIter(opcodes);
-    PyObject *item;
-    while (iterator && (item = PyIter_Next(iterator)) != NULL) {
-        long opcode = PyLong_AsLong(item);
-        Py_DECREF(item);
-        if (opcode < 0 || opcode > 255) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_ValueError, "an opcode is 0-255");
-            }
-            break;
-        }
-        self->returns[opcode] = 1;
-    }
-    Py_XDECREF(iterator);
-    if (PyErr_Occurred()) {
+    if (read_opcodes(opcodes, self->returns) < 0 || read_opcodes(artificial, self->artificial) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -1317,6 +1431,7 @@ intern_names(void)
         {&s_caller_pairs, "caller_pairs"},
         {&s_program_runner, "PROGRAM_RUNNER"},
         {&s_call, "call"},
+        {&s_exception, "exception"},
         {&s_return, "return"},
     };
     one = PyLong_FromLong(1);
@@ -1356,8 +1471,8 @@ static PyMethodDef speedups_methods[] = {
 #if HAS_RAW_CALLBACKS
     {"raw_callback", (PyCFunction)(void (*)(void))raw_callback, METH_VARARGS | METH_KEYWORDS,
      "raw_callback(*, event, fallback, infos, gate, context, recorder, due, text, missing, known, batch, "
-     "return_opcodes, types, limit, own_code, max_callers, address_only): a compiled raw recording callback over "
-     "a Python one."},
+     "return_opcodes, artificial_opcodes, types, limit, own_code, max_callers, address_only, owner, depths): a "
+     "compiled raw recording callback over a Python one."},
 #endif
     {NULL, NULL, 0, NULL},
 };
@@ -1388,7 +1503,9 @@ PyInit__speedups(void)
     if (PyModule_AddIntConstant(module, "RAW_CALLBACKS", HAS_RAW_CALLBACKS) < 0
 #if HAS_RAW_CALLBACKS
         || PyModule_AddIntConstant(module, "CALL", CALL_EVENT) < 0 ||
-        PyModule_AddIntConstant(module, "RETURN", RETURN_EVENT) < 0
+        PyModule_AddIntConstant(module, "RETURN", RETURN_EVENT) < 0 ||
+        PyModule_AddIntConstant(module, "RAISE", RAISE_EVENT) < 0 ||
+        PyModule_AddIntConstant(module, "STOP", STOP_EVENT) < 0
 #endif
     ) {
         Py_DECREF(module);

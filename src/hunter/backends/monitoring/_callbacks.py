@@ -55,14 +55,14 @@ def build(wiring: Wiring, profiling: bool) -> Callbacks:
         _E.PY_UNWIND: on_unwind,
         _E.LINE: on_line,  # in profile mode only for a thread's bootstrap (see ThreadStarts)
     }
-    if raw is not None and not profiling:
-        # The common case of a raw call or return, compiled (the Python callbacks take the rest: _compiled).
-        compiled_callbacks(wiring, raw, callbacks)
     if profiling:
         callbacks.update(_c_calls(wiring, c_event_reporter(wiring.context), held_back))
     else:
         on_raise, on_stop_iteration = _exceptions(wiring, deliver, raw)
         callbacks.update({_E.RAISE: on_raise, _E.STOP_ITERATION: on_stop_iteration, _E.JUMP: on_jump})
+    if raw is not None and not profiling:
+        # The common case of a raw call, return or exception, compiled (the Python callbacks take the rest: _compiled).
+        compiled_callbacks(wiring, raw, callbacks)
     return callbacks
 
 

@@ -1,9 +1,9 @@
 """The compiled raw recording callbacks (``hunter._speedups.raw_callback``): chosen over the Python ones when a trace
 file's recording takes the raw path.
 
-They take the common case of a raw call or return themselves and hand anything else to the Python callback
-they stand in for, so the records are the same either way (tests/test_record_raw.py compares both). Not built, or
-switched off (``hunter._engine._speedups``): the Python callbacks alone.
+They take the common case of a raw call, return or exception themselves and hand anything else to the Python
+callback they stand in for, so the records are the same either way (tests/test_record_raw.py compares both). Not
+built, or switched off (``hunter._engine._speedups``): the Python callbacks alone.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..._engine import _own_code, _speedups
-from ..._engine._compat import RETURN_OPCODES
+from ..._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, RETURN_OPCODES
 from ._codes import CodeInfo
 from ._raw import RawSteps
 from ._wiring import Wiring
@@ -24,8 +24,9 @@ _E = sys.monitoring.events
 
 
 def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Callable[..., Any]]) -> None:
-    """Put compiled stand-ins for the call and return callbacks into ``callbacks`` (the backend's, by event),
-    where they can be used: for hunter's own trace file recorder (the compiled code reads its per-thread state)."""
+    """Put compiled stand-ins for the call, return and exception callbacks into ``callbacks`` (the backend's, by
+    event), where they can be used: for hunter's own trace file recorder (the compiled code reads its per-thread
+    state)."""
     from ...record.format import MAX_CALLERS
     from ...record.writer import Recorder, _Site, _ThreadState
     from ...util import MISSING
@@ -37,6 +38,7 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
     recorder_type: type[Any] = type(recorder)
     if recorder_type.arguments is not Recorder.arguments or recorder_type.returned is not Recorder.returned:
         return  # (a subclass that makes its texts otherwise)
+    own_lines = recorder_type.raised_line is Recorder.raised_line  # (else its exceptions' lines are its own)
     shared: dict[str, Any] = {
         "infos": wiring.infos,
         "gate": wiring.gate,
@@ -49,6 +51,7 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "known": wiring.context.depths.known if wiring.count_depth else None,
         "batch": recorder.batch,
         "return_opcodes": RETURN_OPCODES,
+        "artificial_opcodes": ARTIFICIAL_STOP_ITERATION_OPCODES,
         "types": (CodeInfo, _ThreadState, _Site),
         # (value texts made in C where they can be, unless a subclass makes its own)
         "limit": recorder.repr_limit if recorder_type.value_json is Recorder.value_json else 0,
@@ -64,7 +67,12 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
     for events, which in (
         ((_E.PY_START, _E.PY_RESUME), compiled.CALL),
         ((_E.PY_RETURN, _E.PY_YIELD), compiled.RETURN),
+        # (an exception of code whose exceptions are raw, see _raw; not in profile mode, which has no such callbacks)
+        ((_E.RAISE,), compiled.RAISE),
+        ((_E.STOP_ITERATION,), compiled.STOP),
     ):
+        if events[0] not in callbacks or (which in (compiled.RAISE, compiled.STOP) and not own_lines):
+            continue
         try:
             stand_in = compiled.raw_callback(event=which, fallback=callbacks[events[0]], **shared)
         except TypeError:
