@@ -973,6 +973,91 @@ forget_frame(PyObject *known, PyFrameObject *frame)
     return result;
 }
 
+/* A return or an exception of the thread's innermost recorded call, the running frame: the thread's state and
+ * lists, the frame, its entry among the recorded calls, its count and its code's ref (the objects owned). */
+typedef struct {
+    PyObject *state, *frames, *records, *top;
+    PyFrameObject *frame;
+    Py_ssize_t depth;
+    long long count;
+    long ref;
+} Innermost;
+
+static void
+innermost_clear(Innermost *in)
+{
+    Py_CLEAR(in->state);
+    Py_CLEAR(in->frames);
+    Py_CLEAR(in->records);
+    Py_CLEAR(in->top);
+    Py_CLEAR(in->frame);
+}
+
+/* Fill ``in`` when the current thread's innermost recorded call is its running frame, whose code has its entry in
+ * this file. 1: so; 0: not so (its call wasn't recorded, it started before tracing, ...: the Python path decides,
+ * and ``in`` holds nothing). */
+static int
+innermost_call(RawCallback *self, Innermost *in)
+{
+    *in = (Innermost){NULL, NULL, NULL, NULL, NULL, 0, 0, 0};
+    PyThreadState *tstate = PyThreadState_Get();
+    /* (no look for a new name: neither Python step looks) */
+    in->state = thread_state(self, tstate, 0);
+    if (in->state == NULL) {
+        return 0;
+    }
+    in->frames = Py_NewRef(slot(in->state, self->state_frames));
+    in->records = Py_NewRef(slot(in->state, self->state_records));
+    in->frame = PyThreadState_GetFrame(tstate);
+    in->depth = PyList_GET_SIZE(in->frames);
+    if (in->depth == 0 || in->frame == NULL) {
+        goto no;
+    }
+    PyObject *top = in->top = Py_NewRef(PyList_GET_ITEM(in->frames, in->depth - 1));
+    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3 || PyTuple_GET_ITEM(top, 0) != (PyObject *)in->frame) {
+        goto no;
+    }
+    PyObject *site = PyTuple_GET_ITEM(top, 2);
+    in->count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1));
+    if ((in->count == -1 && PyErr_Occurred()) || site == Py_None || !site_registered(self, site)) {
+        goto no;
+    }
+    in->ref = PyLong_AsLong(slot(site, self->site_ref));
+    if (in->ref == -1 && PyErr_Occurred()) {
+        goto no;
+    }
+    return 1;
+no:
+    PyErr_Clear();
+    innermost_clear(in);
+    return 0;
+}
+
+/* The start of the line of ``in``'s event of ``kind`` at ``ns``, "[kind,ns,thread,depth,ref,line", into ``head``;
+ * its size, or -1: the Python path decides (no line, or a value's text changed the chain of recorded calls). */
+static int
+innermost_head(RawCallback *self, Innermost *in, const char *kind, long long ns, long long depth, PyObject *code,
+               char *head)
+{
+    int lineno = chain_unchanged(in->frames, in->depth, in->top)
+                     ? frame_line(self, code, in->frame, PyFrame_GetLasti(in->frame))
+                     : -1;
+    int size = lineno < 0 ? -1 : line_start(self, kind, ns, in->state, head);
+    return size < 0 ? -1 : size + record_head(head + size, depth, in->ref, lineno);
+}
+
+/* Append ``in``'s event line: ``head`` (``size`` characters), then ",value" (with values), then its end; 0, or -1
+ * with an exception. */
+static int
+append_innermost_line(RawCallback *self, Innermost *in, long long ns, const char *head, int size, PyObject *value,
+                      PyObject *kind)
+{
+    PyObject *text = joined_text(head, size, value, "]\n", 2);
+    int result = text == NULL ? -1 : append_record(self, in->records, ns, text, in->frame, kind);
+    Py_XDECREF(text);
+    return result;
+}
+
 /* A return (PY_RETURN, PY_YIELD) of ``value``. 1: recorded; 0: left to the Python callback; -1: failed. */
 static int
 fast_return(RawCallback *self, PyObject *code, PyObject *value)
@@ -984,37 +1069,15 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     PyObject *raw_site = slot(info, self->info_raw_site);
     int raw = raw_site != NULL && raw_site != Py_None && slot(info, self->info_silent) == Py_False;
     Py_DECREF(info);
-    if (!raw) {
-        return 0;
-    }
-    PyThreadState *tstate = PyThreadState_Get();
-    /* (a return doesn't look for a new name: the Python step doesn't) */
-    PyObject *state = thread_state(self, tstate, 0);
-    if (state == NULL) {
-        return 0;
+    Innermost in;
+    if (!raw || !innermost_call(self, &in)) {
+        return 0; /* (a call not recorded, one that started before tracing: the Python path finds its count) */
     }
     int result = 0;
-    PyObject *bytecode = NULL, *returned = NULL, *text = NULL, *top = NULL;
-    PyObject *frames = Py_NewRef(slot(state, self->state_frames));
-    PyObject *records = Py_NewRef(slot(state, self->state_records));
-    PyFrameObject *frame = PyThreadState_GetFrame(tstate);
-    Py_ssize_t depth = PyList_GET_SIZE(frames);
-    if (depth == 0 || frame == NULL) {
-        goto leave;
-    }
-    top = Py_NewRef(PyList_GET_ITEM(frames, depth - 1));
-    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3 || PyTuple_GET_ITEM(top, 0) != (PyObject *)frame) {
-        goto leave; /* its call wasn't recorded (it started before tracing): the Python path finds its count */
-    }
-    PyObject *site = PyTuple_GET_ITEM(top, 2);
-    long long count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1));
-    if ((count == -1 && PyErr_Occurred()) || !site_registered(self, site)) {
-        goto leave;
-    }
-    long ref = PyLong_AsLong(slot(site, self->site_ref));
-    int lasti = PyFrame_GetLasti(frame);
-    bytecode = PyCode_GetCode((PyCodeObject *)code);
-    if ((ref == -1 && PyErr_Occurred()) || bytecode == NULL || !PyBytes_Check(bytecode)) {
+    PyObject *returned = NULL;
+    int lasti = PyFrame_GetLasti(in.frame);
+    PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
+    if (bytecode == NULL || !PyBytes_Check(bytecode)) {
         goto leave;
     }
     int normal = lasti >= 0 && lasti < PyBytes_GET_SIZE(bytecode) &&
@@ -1026,25 +1089,22 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
             goto leave;
         }
     }
-    int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, lasti) : -1;
     char head[160];
-    int size = lineno < 0 ? -1 : line_start(self, "2", ns, state, head);
+    int size = innermost_head(self, &in, "2", ns, in.count - 1, code, head);
     if (size < 0) {
         goto leave;
     }
     /* Decided: from here on the return is recorded here. */
     result = -1;
-    /* As list.pop() does, without giving memory back (``top`` holds the entry's reference now) */
-    Py_SET_SIZE(frames, depth - 1);
-    Py_DECREF(top);
-    size += record_head(head + size, count - 1, ref, lineno);
+    /* As list.pop() does, without giving memory back (``in.top`` holds the entry's reference now) */
+    Py_SET_SIZE(in.frames, in.depth - 1);
+    Py_DECREF(in.top);
     head[size++] = ',';
     head[size++] = normal ? '1' : '0';
-    text = joined_text(head, size, returned, "]\n", 2);
-    if (text == NULL || append_record(self, records, ns, text, frame, s_return) < 0) {
+    if (append_innermost_line(self, &in, ns, head, size, returned, s_return) < 0) {
         goto leave;
     }
-    if (self->known != Py_None && PyDict_GET_SIZE(self->known) && forget_frame(self->known, frame) < 0) {
+    if (self->known != Py_None && PyDict_GET_SIZE(self->known) && forget_frame(self->known, in.frame) < 0) {
         goto leave;
     }
     result = 1;
@@ -1052,14 +1112,9 @@ leave:
     if (result == 0) {
         PyErr_Clear();
     }
-    Py_DECREF(frames);
-    Py_DECREF(records);
-    Py_XDECREF(frame);
-    Py_XDECREF(top);
+    innermost_clear(&in);
     Py_XDECREF(bytecode);
     Py_XDECREF(returned);
-    Py_XDECREF(text);
-    Py_DECREF(state);
     return result;
 }
 
@@ -1092,34 +1147,13 @@ fast_exception(RawCallback *self, PyObject *code, PyObject *offset_obj, PyObject
             return 0;
         }
     }
-    PyThreadState *tstate = PyThreadState_Get();
-    PyObject *state = thread_state(self, tstate, 0);
-    if (state == NULL) {
+    Innermost in;
+    if (!innermost_call(self, &in)) {
         Py_XDECREF(traceback);
-        return 0;
+        return 0; /* (not the innermost recorded call: the normal path finds its depth and callers) */
     }
     int result = 0;
-    PyObject *value = NULL, *text = NULL, *top = NULL;
-    PyObject *frames = Py_NewRef(slot(state, self->state_frames));
-    PyObject *records = Py_NewRef(slot(state, self->state_records));
-    PyFrameObject *frame = PyThreadState_GetFrame(tstate);
-    Py_ssize_t depth = PyList_GET_SIZE(frames);
-    if (depth == 0 || frame == NULL) {
-        goto leave;
-    }
-    top = Py_NewRef(PyList_GET_ITEM(frames, depth - 1));
-    if (!PyTuple_CheckExact(top) || PyTuple_GET_SIZE(top) != 3 || PyTuple_GET_ITEM(top, 0) != (PyObject *)frame) {
-        goto leave; /* (not the innermost recorded call: the normal path finds its depth and callers) */
-    }
-    PyObject *site = PyTuple_GET_ITEM(top, 2);
-    long long count = PyLong_AsLongLong(PyTuple_GET_ITEM(top, 1));
-    if ((count == -1 && PyErr_Occurred()) || site == Py_None || !site_registered(self, site)) {
-        goto leave;
-    }
-    long ref = PyLong_AsLong(slot(site, self->site_ref));
-    if (ref == -1 && PyErr_Occurred()) {
-        goto leave;
-    }
+    PyObject *value = NULL;
     long long ns = perf_counter_ns();
     if (self->values) {
         PyObject *triple = PyTuple_Pack(3, (PyObject *)Py_TYPE(exc), exc, traceback != NULL ? traceback : Py_None);
@@ -1129,32 +1163,20 @@ fast_exception(RawCallback *self, PyObject *code, PyObject *offset_obj, PyObject
             goto leave;
         }
     }
-    int lineno = chain_unchanged(frames, depth, top) ? frame_line(self, code, frame, PyFrame_GetLasti(frame)) : -1;
     char head[160];
-    int size = lineno < 0 ? -1 : line_start(self, "3", ns, state, head);
+    int size = innermost_head(self, &in, "3", ns, in.count, code, head);
     if (size < 0) {
         goto leave;
     }
     /* Decided: from here on the exception is recorded here. */
-    result = -1;
-    size += record_head(head + size, count, ref, lineno);
-    text = joined_text(head, size, value, "]\n", 2);
-    if (text == NULL || append_record(self, records, ns, text, frame, s_exception) < 0) {
-        goto leave;
-    }
-    result = 1;
+    result = append_innermost_line(self, &in, ns, head, size, value, s_exception) < 0 ? -1 : 1;
 leave:
     if (result == 0) {
         PyErr_Clear();
     }
-    Py_DECREF(frames);
-    Py_DECREF(records);
-    Py_XDECREF(frame);
-    Py_XDECREF(top);
+    innermost_clear(&in);
     Py_XDECREF(value);
-    Py_XDECREF(text);
     Py_XDECREF(traceback);
-    Py_DECREF(state);
     return result;
 }
 
