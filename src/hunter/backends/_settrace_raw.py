@@ -2,9 +2,10 @@
 
 For a code object whose calls and returns the recording's filter always takes, the global trace function records
 the call (``call``) and gives the frame the code's *raw local* trace function (``local_for``), which records the
-frame's returns and passes anything else (exceptions) to the backend's own local trace function, which builds an
-event as usual. Both follow ``_engine._recording``'s contract: the thread's list read anew from ``recorder.local``
-each time, ``sink.first()`` when it is missing, ``sink.due()`` when the batch is full or the flush time passed.
+frame's returns (and, where they are certain to be recorded, its exceptions: ``Recorder.raised_line``) and passes
+anything else to the backend's own local trace function, which builds an event as usual. Both follow
+``_engine._recording``'s contract: the thread's list read anew from ``recorder.local`` each time, ``sink.first()``
+when it is missing, ``sink.due()`` when the batch is full or the flush time passed.
 """
 
 from __future__ import annotations
@@ -24,17 +25,19 @@ _perf_ns = time.perf_counter_ns
 
 
 class RawTracing:
-    """``call(site, frame)`` records a call; ``local_for(site, normal)`` is a code's raw local trace function."""
+    """``call(site, frame)`` records a call; ``local_for(site, normal, raises)`` is a code's raw local trace function
+    (``raises``: its exceptions are raw too)."""
 
     __slots__ = ("call", "local_for")
 
-    def __init__(self, sink: RawSink, running: list[bool]) -> None:
+    def __init__(self, sink: RawSink, running: list[bool], plain_end_of_loop: Callable[[FrameType, Any], bool]) -> None:
         recorder = sink.recorder
         perf_ns = _perf_ns
         batch = recorder.batch
         args = recorder.args
         arguments = recorder.arguments
         make_return = return_maker(recorder, 1)  # (a trace function's caller is its frame)
+        raised = _raised_step(sink, plain_end_of_loop)
 
         def call(site: Any, frame: FrameType) -> None:
             ns = perf_ns()
@@ -48,15 +51,18 @@ class RawTracing:
             if ns >= recorder.due_ns or len(records) >= batch:
                 sink.due(ns, frame, "call")
 
-        def local_for(site: Any, normal: TraceFunction) -> TraceFunction:
-            # ``normal``: the backend's own local trace function for the code (exceptions go there).
+        def local_for(site: Any, normal: TraceFunction, raises: bool = False) -> TraceFunction:
+            # ``normal``: the backend's own local trace function for the code (other exceptions go there).
+            step = raised if raises else None
 
             def local(frame: FrameType, kind: str, arg: Any) -> TraceFunction | None:
                 if not running[0]:
                     frame.f_trace = None  # stopped (see the backend's own local trace function)
                     return None
                 if kind != "return":
-                    # Exceptions take the normal path (an event, through the predicate); the frame stays ours.
+                    if step is not None and kind == "exception" and step(frame, arg):
+                        return local
+                    # Other exceptions take the normal path (an event, through the predicate); the frame stays ours.
                     result = normal(frame, kind, arg)
                     return local if result is normal else result
                 ns = perf_ns()
@@ -76,3 +82,31 @@ class RawTracing:
 
         self.call = call
         self.local_for = local_for
+
+
+def _raised_step(
+    sink: RawSink, plain_end_of_loop: Callable[[FrameType, Any], bool]
+) -> Callable[[FrameType, Any], bool] | None:
+    """The step of an exception certain to be recorded (None: the recorder has no raw lines for them): a raw line when
+    the frame is the thread's innermost recorded call (True), else False (the event takes the normal path)."""
+    recorder = sink.recorder
+    line_of = getattr(recorder, "raised_line", None)
+    if line_of is None:
+        return None
+    perf_ns = _perf_ns
+    batch = recorder.batch
+
+    def raised(frame: FrameType, arg: Any) -> bool:
+        if plain_end_of_loop(frame, arg):
+            return True  # (no event: see the backend's own local trace function)
+        ns = perf_ns()
+        line = line_of(frame, arg, ns)
+        if line is None:
+            return False
+        records = recorder.local.records  # (the thread has a state: its innermost recorded call is this frame)
+        records.append(line)
+        if ns >= recorder.due_ns or len(records) >= batch:
+            sink.due(ns, frame, "exception")
+        return True
+
+    return raised
