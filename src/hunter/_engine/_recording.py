@@ -57,6 +57,7 @@ __all__ = [
     "Recording",
     "code_judge",
     "ended_by_exception",
+    "raised_step",
     "raises_raw",
     "recording_for",
     "records_raw",
@@ -203,6 +204,31 @@ def raises_raw(recording: Recording) -> bool:
     """Whether the recording's exceptions may go to its recorder as raw lines too, where they are certain to be
     recorded (``raised_line``: hunter.record's writer; other recorders take them on the normal path)."""
     return callable(getattr(recording.recorder, "raised_line", None))
+
+
+def raised_step(sink: RawSink) -> Callable[[FrameType, Any], bool] | None:
+    """``raised(frame, value)``, the step of an exception certain to be recorded, after the backend's own checks: the
+    recorder's raw line when ``frame`` is the thread's innermost recorded call (True), else False (the event takes
+    the normal path). None: the recorder has no raw lines for exceptions (see :func:`raises_raw`)."""
+    recorder = sink.recorder
+    line_of = getattr(recorder, "raised_line", None)
+    if line_of is None:
+        return None
+    perf_ns = _perf_ns
+    batch = recorder.batch
+
+    def raised(frame: FrameType, value: Any) -> bool:
+        ns = perf_ns()
+        line = line_of(frame, value, ns)
+        if line is None:
+            return False
+        records = recorder.local.records  # (the thread has a state: its innermost recorded call is this frame)
+        records.append(line)
+        if ns >= recorder.due_ns or len(records) >= batch:
+            sink.due(ns, frame, "exception")
+        return True
+
+    return raised
 
 
 def ended_by_exception(frame: FrameType) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from .._engine._recording import RawSink, return_maker
+from .._engine._recording import RawSink, raised_step, return_maker
 
 __all__ = ["RawTracing"]
 
@@ -37,7 +37,7 @@ class RawTracing:
         args = recorder.args
         arguments = recorder.arguments
         make_return = return_maker(recorder, 1)  # (a trace function's caller is its frame)
-        raised = _raised_step(sink, plain_end_of_loop)
+        raised = raised_step(sink)
 
         def call(site: Any, frame: FrameType) -> None:
             ns = perf_ns()
@@ -60,8 +60,8 @@ class RawTracing:
                     frame.f_trace = None  # stopped (see the backend's own local trace function)
                     return None
                 if kind != "return":
-                    if step is not None and kind == "exception" and step(frame, arg):
-                        return local
+                    if step is not None and kind == "exception" and (plain_end_of_loop(frame, arg) or step(frame, arg)):
+                        return local  # (a loop's plain end is no event: see the backend's own local trace function)
                     # Other exceptions take the normal path (an event, through the predicate); the frame stays ours.
                     result = normal(frame, kind, arg)
                     return local if result is normal else result
@@ -82,31 +82,3 @@ class RawTracing:
 
         self.call = call
         self.local_for = local_for
-
-
-def _raised_step(
-    sink: RawSink, plain_end_of_loop: Callable[[FrameType, Any], bool]
-) -> Callable[[FrameType, Any], bool] | None:
-    """The step of an exception certain to be recorded (None: the recorder has no raw lines for them): a raw line when
-    the frame is the thread's innermost recorded call (True), else False (the event takes the normal path)."""
-    recorder = sink.recorder
-    line_of = getattr(recorder, "raised_line", None)
-    if line_of is None:
-        return None
-    perf_ns = _perf_ns
-    batch = recorder.batch
-
-    def raised(frame: FrameType, arg: Any) -> bool:
-        if plain_end_of_loop(frame, arg):
-            return True  # (no event: see the backend's own local trace function)
-        ns = perf_ns()
-        line = line_of(frame, arg, ns)
-        if line is None:
-            return False
-        records = recorder.local.records  # (the thread has a state: its innermost recorded call is this frame)
-        records.append(line)
-        if ns >= recorder.due_ns or len(records) >= batch:
-            sink.due(ns, frame, "exception")
-        return True
-
-    return raised

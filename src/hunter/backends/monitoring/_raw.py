@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..._engine._recording import RawSink, return_maker
+from ..._engine._recording import RawSink, raised_step, return_maker
 
 if TYPE_CHECKING:
     from ._wiring import Wiring
@@ -56,7 +56,7 @@ def raw_steps(wiring: Wiring, held_back: Callable[[], bool]) -> RawSteps:
     return RawSteps(
         _call_step(wiring, recorder, sink),
         _return_step(wiring, held_back, recorder, sink),
-        _exception_step(wiring, held_back, recorder, sink),
+        _exception_step(wiring, held_back, sink),
         sink,
     )
 
@@ -130,35 +130,23 @@ def _return_step(
     return returned
 
 
-def _exception_step(
-    wiring: Wiring, held_back: Callable[[], bool], recorder: Any, sink: RawSink
-) -> Callable[[CodeInfo, Any], bool]:
+def _exception_step(wiring: Wiring, held_back: Callable[[], bool], sink: RawSink) -> Callable[[CodeInfo, Any], bool]:
     """The step of an exception (RAISE, STOP_ITERATION) of code whose exceptions are recorded raw: the checks of
-    _callbacks' deliver, then the recorder's line; False when the frame isn't the thread's innermost recorded call
-    (the event takes the normal path, which finds its depth and callers)."""
+    _callbacks' deliver, then the recorder's line (``_recording.raised_step``); False when the frame isn't the thread's
+    innermost recorded call (the event takes the normal path, which finds its depth and callers)."""
     untraced_get = wiring.untraced.get
     gate = wiring.gate
     getframe = _getframe
-    perf_ns = _perf_ns
-    batch = recorder.batch
-    line_of = getattr(recorder, "raised_line", None)
+    step = raised_step(sink)
 
     def raised(info: CodeInfo, value: Any) -> bool:
-        if line_of is None:
+        if step is None:
             return False
         frame = getframe(2)
         if info.has_silent_frames and untraced_get(id(frame)) is frame:
             return True  # (silent: nothing, as deliver)
         if gate and held_back():
             return True
-        ns = perf_ns()
-        line = line_of(frame, value, ns)
-        if line is None:
-            return False
-        records = recorder.local.records  # (the thread has a state: its innermost recorded call is this frame)
-        records.append(line)
-        if ns >= recorder.due_ns or len(records) >= batch:
-            sink.due(ns, frame, "exception")
-        return True
+        return step(frame, value)
 
     return raised
