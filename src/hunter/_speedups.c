@@ -669,35 +669,38 @@ top_callers_text(RawCallback *self, PyObject *state, PyObject *pairs, PyFrameObj
     }
     Py_ssize_t fresh = count - shared;
     PyObject *top = PyList_New(cut ? 0 : count);
-    if (top == NULL) {
-        return -1;
-    }
-    for (Py_ssize_t index = 0; !cut && index < fresh; index++) {
-        PyCodeObject *code = PyFrame_GetCode(walked[index]);
-        PyObject *pair = caller_pair(pairs, walked[index]);
-        PyObject *entry = pair == NULL ? NULL : Py_BuildValue("(NiO)", code, PyFrame_GetLasti(walked[index]), pair);
-        if (entry == NULL) {
-            Py_XDECREF(pair == NULL ? (PyObject *)code : NULL);
-            Py_DECREF(top);
-            return -1;
-        }
-        PyList_SET_ITEM(top, index, entry);
-    }
-    /* (the shared ones: the last record's, as they are) */
-    for (Py_ssize_t index = shared; !cut && index > 0; index--) {
-        PyList_SET_ITEM(top, count - index, Py_NewRef(PyList_GET_ITEM(last, known_count - index)));
-    }
     char storage[1024];
     Buffer buffer = BUFFER_IN(storage);
+    int result = top != NULL && buffer_add(&buffer, "1,[", 3) == 0 ? 0 : -1;
+    /* (each fresh caller's pair, looked up once: into the text, and into the next top_callers) */
+    for (Py_ssize_t index = 0; result == 0 && index < fresh; index++) {
+        PyObject *pair = caller_pair(pairs, walked[index]);
+        if (pair == NULL || (index && buffer_add(&buffer, ",", 1) < 0) || buffer_add_str(&buffer, pair) < 0) {
+            result = -1;
+            break;
+        }
+        if (!cut) {
+            PyObject *code = (PyObject *)PyFrame_GetCode(walked[index]);
+            PyObject *entry = Py_BuildValue("(NiO)", code, PyFrame_GetLasti(walked[index]), pair);
+            if (entry == NULL) {
+                result = -1;
+                break;
+            }
+            PyList_SET_ITEM(top, index, entry);
+        }
+    }
+    /* (the shared ones: the last record's, as they are) */
+    for (Py_ssize_t index = shared; result == 0 && !cut && index > 0; index--) {
+        PyList_SET_ITEM(top, count - index, Py_NewRef(PyList_GET_ITEM(last, known_count - index)));
+    }
     char tail[32];
     int tail_size = snprintf(tail, sizeof(tail), "],%zd", shared);
-    if (buffer_add(&buffer, "1,[", 3) == 0 && add_pairs(&buffer, pairs, walked, fresh) == 0 &&
-        buffer_add(&buffer, tail, (size_t)tail_size) == 0) {
+    if (result == 0 && buffer_add(&buffer, tail, (size_t)tail_size) == 0) {
         out->text = buffer_str(&buffer);
     }
     buffer_free(&buffer);
     if (out->text == NULL) {
-        Py_DECREF(top);
+        Py_XDECREF(top); /* (its unset items are NULL: a list lets them be) */
         return -1;
     }
     out->top = top;
