@@ -1061,6 +1061,23 @@ append_innermost_line(RawCallback *self, Innermost *in, long long ns, const char
     return result;
 }
 
+/* The opcode at byte ``offset`` of ``code``'s bytecode (co_code, as the Python callbacks read it); -1 where there is
+ * none (an offset outside it), or -1 with an exception (no bytecode). */
+static int
+opcode_at(PyObject *code, long offset)
+{
+    PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
+    if (bytecode != NULL && !PyBytes_Check(bytecode)) {
+        Py_SETREF(bytecode, NULL);
+        PyErr_SetString(PyExc_TypeError, "a code object's co_code is bytes");
+    }
+    int opcode = bytecode == NULL || offset < 0 || offset >= PyBytes_GET_SIZE(bytecode)
+                     ? -1
+                     : (unsigned char)PyBytes_AS_STRING(bytecode)[offset];
+    Py_XDECREF(bytecode);
+    return opcode;
+}
+
 /* A return (PY_RETURN, PY_YIELD) of ``value``. 1: recorded; 0: left to the Python callback; -1: failed. */
 static int
 fast_return(RawCallback *self, PyObject *code, PyObject *value)
@@ -1078,13 +1095,11 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     }
     int result = 0;
     PyObject *returned = NULL;
-    int lasti = PyFrame_GetLasti(in.frame);
-    PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
-    if (bytecode == NULL || !PyBytes_Check(bytecode)) {
+    int opcode = opcode_at(code, PyFrame_GetLasti(in.frame));
+    if (opcode < 0 && PyErr_Occurred()) {
         goto leave;
     }
-    int normal = lasti >= 0 && lasti < PyBytes_GET_SIZE(bytecode) &&
-                 self->returns[(unsigned char)PyBytes_AS_STRING(bytecode)[lasti]];
+    int normal = opcode >= 0 && self->returns[opcode];
     long long ns = perf_counter_ns();
     if (self->values) {
         returned = value_text(self, value);
@@ -1116,7 +1131,6 @@ leave:
         PyErr_Clear();
     }
     innermost_clear(&in);
-    Py_XDECREF(bytecode);
     Py_XDECREF(returned);
     return result;
 }
@@ -1139,13 +1153,8 @@ fast_exception(RawCallback *self, PyObject *code, PyObject *offset_obj, PyObject
     PyObject *traceback = PyException_GetTraceback(exc);
     if (self->event == STOP_EVENT && traceback == NULL) {
         /* (at a loop's end the interpreter makes one the program never sees: the Python callback tells which) */
-        long offset = PyLong_AsLong(offset_obj);
-        PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
-        int artificial = bytecode == NULL || !PyBytes_Check(bytecode) || offset < 0 ||
-                         offset >= PyBytes_GET_SIZE(bytecode) ||
-                         self->artificial[(unsigned char)PyBytes_AS_STRING(bytecode)[offset]];
-        Py_XDECREF(bytecode);
-        if (artificial) {
+        int opcode = opcode_at(code, PyLong_AsLong(offset_obj));
+        if (opcode < 0 || self->artificial[opcode]) {
             PyErr_Clear();
             return 0;
         }
