@@ -200,10 +200,11 @@ def records_raw(verdicts: Verdicts) -> bool:
     return verdicts[ON_CALL] is ALWAYS and verdicts[ON_RETURN] is ALWAYS and verdicts[ON_LINE] is not EFFECT
 
 
-def raises_raw(recording: Recording) -> bool:
-    """Whether the recording's exceptions may go to its recorder as raw lines too, where they are certain to be
-    recorded (``raised_line``: hunter.record's writer; other recorders take them on the normal path)."""
-    return callable(getattr(recording.recorder, "raised_line", None))
+def raises_raw(recording: Recording, verdicts: Verdicts) -> bool:
+    """Whether a code object's exceptions go to the recorder as raw lines too (judged by ``code_judge``): they are
+    certain (ALWAYS), and the recorder writes them so (``raised_line``: hunter.record's writer; other recorders take
+    them on the normal path)."""
+    return verdicts[ON_EXCEPTION] is ALWAYS and callable(getattr(recording.recorder, "raised_line", None))
 
 
 def raised_step(sink: RawSink) -> Callable[[FrameType, Any], bool] | None:

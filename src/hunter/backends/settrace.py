@@ -21,9 +21,9 @@ from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from .._engine._depths import CountedTrace, Depths
 from .._engine._own_code import is_hunter_frame, runs_for_hunter
-from .._engine._pruning import ON_CALL, ON_EXCEPTION, ON_LINE, ON_RETURN, Verdicts, handler_for_code, nothing_after_call
+from .._engine._pruning import ON_CALL, ON_LINE, ON_RETURN, Verdicts, handler_for_code, nothing_after_call
 from .._engine._recording import RawSink, code_judge, raises_raw, records_raw
-from .._engine._verdict import ALWAYS, NEVER, reads_depth
+from .._engine._verdict import NEVER, reads_depth
 from ..event import Event
 from . import Context
 from ._settrace_raw import RawTracing
@@ -390,7 +390,7 @@ class _Codes:
                 # Recorded raw: its calls and returns go to the recorder as records, without events. Its frames
                 # carry no count (a frame below one counts up to the nearest counted frame).
                 found.raw_site = recording.recorder.describe(code, fields["module"], fields["filename"])  # type: ignore[union-attr]
-                raises = verdicts[ON_EXCEPTION] is ALWAYS and raises_raw(recording)  # type: ignore[arg-type]
+                raises = raises_raw(recording, verdicts)  # type: ignore[arg-type]
                 found.local = raw.local_for(found.raw_site, make(fields, code_handler), raises)
             # Other threads see it once it is whole (they may run the code meanwhile: they make a record of their
             # own, and one of the two is kept).

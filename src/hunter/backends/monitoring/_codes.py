@@ -12,10 +12,10 @@ from ..._engine._codemap import CodeMap, CodeRecord
 from ..._engine._compat import LINE_EVENTS_NEED_RESUME_EVENTS
 from ...event import KINDS
 from ..._engine._own_code import is_hunter_frame
-from ..._engine._pruning import ON_EXCEPTION, CodeJudge, handler_for_code
+from ..._engine._pruning import CodeJudge, handler_for_code
 from ..._engine._recording import Recording, raises_raw, records_raw
 from ..._engine._program_signals import let_through
-from ..._engine._verdict import ALWAYS, NEVER
+from ..._engine._verdict import NEVER
 from ._threads import ThreadHook, ThreadStarts
 
 __all__ = ["CodeBook", "CodeInfo"]
@@ -189,9 +189,7 @@ class CodeBook:
         ):
             # Recorded raw: its calls and returns go to the recorder as records, without events.
             info.raw_site = self._recording.recorder.describe(code, static["module"], static["filename"])
-            info.raw_exceptions = (
-                info.exception_fields is not None and verdicts[ON_EXCEPTION] is ALWAYS and raises_raw(self._recording)
-            )
+            info.raw_exceptions = info.exception_fields is not None and raises_raw(self._recording, verdicts)
         info.keep_start_events = (
             info.has_silent_frames
             or (self._count_calls and not info.own)
