@@ -1305,6 +1305,18 @@ static PyTypeObject RawCallbackType = {
     .tp_repr = (reprfunc)raw_repr,
 };
 
+/* The slot offsets read last, with the classes they were read from (held, so that no other class takes an address)
+ * and those classes' version tags: a backend's callbacks, and every later recording's, read the same classes, and
+ * reading an offset is an attribute lookup by a C string (the four callbacks of a recording read 84). */
+#define OFFSET_TYPES 5
+#define OFFSET_SLOTS 32
+static struct {
+    PyTypeObject *types[OFFSET_TYPES];
+    unsigned int tags[OFFSET_TYPES];
+    Py_ssize_t offsets[OFFSET_SLOTS];
+    size_t count;
+} offset_cache;
+
 /* Read the slot offsets of the three record classes, the recorder's and the context's; 0, or -1 with an exception
  * (a TypeError where one is not a slot: a subclass that made it a property, say). */
 static int
@@ -1337,11 +1349,31 @@ read_offsets(RawCallback *self)
         {&self->state_top_callers, self->state_type, "top_callers"},
         {&self->context_calls, Py_TYPE(self->context), "calls"},
     };
-    for (size_t index = 0; index < sizeof(slots) / sizeof(slots[0]); index++) {
-        *slots[index].offset = slot_offset(slots[index].type, slots[index].name);
+    enum { SLOT_COUNT = sizeof(slots) / sizeof(slots[0]) };
+    Py_BUILD_ASSERT(SLOT_COUNT <= OFFSET_SLOTS);
+    PyTypeObject *types[OFFSET_TYPES] = {self->info_type, self->state_type, self->site_type, Py_TYPE(self->recorder),
+                                         Py_TYPE(self->context)};
+    int cached = offset_cache.count == SLOT_COUNT;
+    for (int index = 0; cached && index < OFFSET_TYPES; index++) {
+        cached = types[index] == offset_cache.types[index] && types[index]->tp_version_tag != 0 &&
+                 types[index]->tp_version_tag == offset_cache.tags[index];
+    }
+    for (size_t index = 0; index < SLOT_COUNT; index++) {
+        *slots[index].offset = cached ? offset_cache.offsets[index] : slot_offset(slots[index].type, slots[index].name);
         if (*slots[index].offset < 0) {
             return -1;
         }
+    }
+    if (!cached) {
+        /* (kept with the classes' version tags, which change when a class or a base is changed) */
+        for (int index = 0; index < OFFSET_TYPES; index++) {
+            Py_XSETREF(offset_cache.types[index], (PyTypeObject *)Py_NewRef(types[index]));
+            offset_cache.tags[index] = types[index]->tp_version_tag;
+        }
+        for (size_t index = 0; index < SLOT_COUNT; index++) {
+            offset_cache.offsets[index] = *slots[index].offset;
+        }
+        offset_cache.count = SLOT_COUNT;
     }
     return 0;
 }
