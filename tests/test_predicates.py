@@ -15,7 +15,18 @@ from programs import block, lines, load, output_of
 import hunter
 from hunter import And, Backlog, From, Not, Or, Q, Query, When
 from hunter import predicates as hp
-from hunter._engine._verdict import ALWAYS, EFFECT, MAYBE, NEVER, combine_and, combine_or, negate, verdict_of
+from hunter._engine._pruning import CodeJudge
+from hunter._engine._verdict import (
+    ALWAYS,
+    EFFECT,
+    MAYBE,
+    NEVER,
+    combine_and,
+    combine_or,
+    negate,
+    verdict_fields,
+    verdict_of,
+)
 from hunter.actions import CallPrinter, CodePrinter, ColorStreamAction, Debugger, VarsPrinter
 from hunter.event import Event
 
@@ -718,6 +729,67 @@ def test_verdict_combination_rules() -> None:
     assert combine_or([ALWAYS, EFFECT]) is ALWAYS
     assert combine_or([NEVER, EFFECT]) is EFFECT
     assert [negate(verdict) for verdict in (NEVER, ALWAYS, MAYBE, EFFECT)] == [ALWAYS, NEVER, MAYBE, EFFECT]
+
+
+def test_verdict_fields_name_what_a_verdict_reads() -> None:
+    def plain(event: Event) -> bool:
+        return True
+
+    class Odd(Query):
+        def _verdict(self, facts: Event) -> hp.Verdict:  # (reads what it likes)
+            return MAYBE if facts.lineno else NEVER
+
+    assert verdict_fields(Q(stdlib=False)) == {"stdlib"}
+    assert verdict_fields(Q(module_startswith="app", kind="call", depth_lt=3)) == {"module", "kind"}
+    assert verdict_fields(Q(module="app") & ~Q(filename_endswith=".py") | Q(function="f")) == {
+        "module",
+        "filename",
+        "function",
+    }
+    assert verdict_fields(Q(Q(stdlib=False), action=CallPrinter)) == {"stdlib"}  # (a When: its condition's)
+    assert verdict_fields(plain) == frozenset()  # (always EFFECT)
+    assert verdict_fields(And(Q(module="app"), plain)) == {"module"}
+    assert verdict_fields(Odd(module="app")) is None
+    assert verdict_fields(And(Q(stdlib=False), Odd(module="app"))) is None
+    assert verdict_fields(Q(module=SimpleNamespace())) is None  # (comparing runs a user's object's code)
+
+
+def test_verdicts_kept_by_the_fields_read_are_each_code_objects_own() -> None:
+    """The judge keeps verdicts by the values of the fields the predicate reads: two code objects that differ in
+    one of them get verdicts of their own, and every code gets what asking the predicate for it gives."""
+    first, second = (
+        load(
+            name,
+            """
+            import sys
+
+            def target():
+                return sys._getframe()
+
+            def other():
+                return sys._getframe()
+            """,
+        )
+        for name in ("judgedfirst", "judgedsecond")
+    )
+    frames = [module.target() for module in (first, second)] + [first.other(), second.other()]
+    frames.append(sys._getframe())  # (another file: pytest's own module's)
+    predicates = [
+        Q(module="judgedsecond", action=CallPrinter),
+        Q(Q(module_startswith="judged", function="other") | Q(stdlib=True), kind="call"),
+        ~Q(filename_contains="test_"),
+        Q(stdlib=False, kind_in=("call", "return")),
+    ]
+    for predicate in predicates:
+        kept = CodeJudge(predicate, None)
+        asked = CodeJudge(predicate, None)
+        asked._key_fields = None  # (asks the predicate for every code object)
+        assert kept._key_fields is not None, predicate
+        for frame in frames * 2:
+            assert kept.judge(frame) == asked.judge(frame), (predicate, frame)
+        assert len(kept._known) <= len(frames), predicate
+    # (the five code objects are none of them the standard library's: one set of verdicts serves them all)
+    assert len(kept._known) == 1
 
 
 def test_pruned_code_is_still_right_for_stateful_predicates() -> None:

@@ -21,9 +21,11 @@ from ._engine._verdict import (
     Verdict,
     combine_and,
     combine_or,
+    fields_of_all,
     negate,
     reads_calls,
     reads_depth,
+    verdict_fields,
     verdict_of,
 )
 from .actions import Action, CallPrinter, CodePrinter, ColorStreamAction
@@ -91,6 +93,10 @@ class _Composable:
     def _verdict(self, facts: Event) -> Verdict:
         return EFFECT
 
+    def _verdict_fields(self) -> frozenset[str] | None:
+        # (EFFECT whatever the facts; a subclass with a _verdict of its own that doesn't say can't tell)
+        return frozenset() if type(self)._verdict is _Composable._verdict else None
+
     def _reads_calls(self) -> bool:
         # Unknown subclasses may read anything.
         return True
@@ -149,6 +155,11 @@ class Query(_Composable):
             else:
                 static = False
         return ALWAYS if static else MAYBE
+
+    def _verdict_fields(self) -> frozenset[str] | None:
+        if type(self)._verdict is not Query._verdict or not self._pure():
+            return None  # (a comparison with a user's object runs its code: asked per code object, as before)
+        return frozenset(field for field, _, _ in self._checks if field in STATIC_FIELDS)
 
     def _reads_calls(self) -> bool:
         return any(field == "calls" for field, _, _ in self._checks)
@@ -258,6 +269,9 @@ class And(_Composable):
     def _verdict(self, facts: Event) -> Verdict:
         return combine_and([verdict_of(predicate, facts) for predicate in self.predicates])
 
+    def _verdict_fields(self) -> frozenset[str] | None:
+        return fields_of_all(self.predicates) if type(self)._verdict is And._verdict else None
+
     def _pure(self) -> bool:
         return all(is_pure(predicate) for predicate in self.predicates)
 
@@ -313,6 +327,9 @@ class Or(_Composable):
     def _verdict(self, facts: Event) -> Verdict:
         return combine_or([verdict_of(predicate, facts) for predicate in self.predicates])
 
+    def _verdict_fields(self) -> frozenset[str] | None:
+        return fields_of_all(self.predicates) if type(self)._verdict is Or._verdict else None
+
     def _pure(self) -> bool:
         return all(is_pure(predicate) for predicate in self.predicates)
 
@@ -352,6 +369,9 @@ class Not(_Composable):
 
     def _verdict(self, facts: Event) -> Verdict:
         return negate(verdict_of(self.predicate, facts))
+
+    def _verdict_fields(self) -> frozenset[str] | None:
+        return verdict_fields(self.predicate) if type(self)._verdict is Not._verdict else None
 
     def _pure(self) -> bool:
         return is_pure(self.predicate)
@@ -418,6 +438,10 @@ class When(_Composable):
     def _verdict(self, facts: Event) -> Verdict:
         verdict = verdict_of(self.condition, facts)
         return NEVER if verdict is NEVER else EFFECT
+
+    def _verdict_fields(self) -> frozenset[str] | None:
+        # (the actions' verdicts don't count: the When acts whenever its condition may be true)
+        return verdict_fields(self.condition) if type(self)._verdict is When._verdict else None
 
     def _depth_ceiling(self, facts: object) -> Ceiling | None:
         return depth_ceiling(self.condition, facts)  # the actions run only on what the condition passes

@@ -9,7 +9,8 @@ from typing import Any
 from ._ceilings import Ceiling, depth_ceiling
 from ._own_code import is_hunter_frame
 from ._program_signals import let_through
-from ._verdict import EFFECT, NEVER, Verdict, verdict_of
+from ._source import code_filename, frame_module, is_stdlib
+from ._verdict import EFFECT, NEVER, Verdict, verdict_fields, verdict_of
 from ..event import KINDS, Event
 
 
@@ -17,7 +18,13 @@ from ..event import KINDS, Event
 #: constants: a NamedTuple's attributes cost more on the backends' per-event path).
 Verdicts = tuple[Verdict, Verdict, Verdict, Verdict]
 ON_CALL, ON_LINE, ON_RETURN, ON_EXCEPTION = 0, 1, 2, 3
-_ALL_NEVER: Verdicts = (NEVER, NEVER, NEVER, NEVER)
+ALL_NEVER: Verdicts = (NEVER, NEVER, NEVER, NEVER)
+
+#: The fields a code object's verdicts may be kept by (see ``CodeJudge``): its static fields that are known before it
+#: is judged. ``kind`` is judged for each kind anyway; ``builtin`` and ``threading_support`` are the same for every
+#: code a judge meets.
+_KEY_FIELDS = ("filename", "function", "module", "stdlib")
+_SAME_FOR_EVERY_CODE = frozenset({"kind", "builtin", "threading_support"})
 
 
 def _per_kind(verdict_for: Callable[[str], Verdict]) -> Verdicts:
@@ -49,6 +56,13 @@ class CodeJudge:
         #: id(action) -> (action, what backends call for it): made once per action, not per code object (backends
         #: keep per-handler state by the handler's identity).
         self._entries: dict[int, tuple[Callable[[Event], Any], Callable[[Event], Any]]] = {}
+        #: The fields the verdicts read, when the predicate can tell and they are among _KEY_FIELDS: the verdicts are
+        #: then kept by those fields' values (``stdlib=False`` reads one: two sets of verdicts serve every code object
+        #: a recording meets). None: asked for each code object.
+        fields = verdict_fields(predicate)
+        read = None if fields is None else fields - _SAME_FOR_EVERY_CODE
+        self._key_fields = None if read is None or not read <= set(_KEY_FIELDS) else tuple(sorted(read))
+        self._known: dict[tuple[Any, ...], Verdicts] = {}
 
     @property
     def predicate(self) -> Callable[[Event], Any]:
@@ -69,24 +83,38 @@ class CodeJudge:
 
     def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
         """The verdicts for ``frame``'s code and its static event fields (module, filename, stdlib) to pre-fill."""
-        facts = call_facts(frame, self._threading_support)
-        # Fixed per code object and costly to derive per event (globals lookup, path checks): done once.
-        static = {"module": facts.module, "filename": facts.filename, "stdlib": facts.stdlib}
+        # Fixed per code object and costly to derive per event (globals lookup, path checks): done once, as Event
+        # derives them.
+        module = frame_module(frame)
+        filename = code_filename(frame.f_code, frame.f_globals)
+        static = {"module": module, "filename": filename, "stdlib": is_stdlib(filename, module)}
         if is_hunter_frame(frame):
             # hunter's own machinery (a tracer stopping itself, wrap's bookkeeping) is never the program's doing.
-            return _ALL_NEVER, static
+            return ALL_NEVER, static
+        fields = self._key_fields
+        if fields is None:
+            return self._verdicts(frame, static), static
+        key = tuple([frame.f_code.co_name if name == "function" else static[name] for name in fields])
+        verdicts = self._known.get(key)
+        if verdicts is None:
+            verdicts = self._known[key] = self._verdicts(frame, static)
+        return verdicts, static
 
+    def _verdicts(self, frame: FrameType, static: dict[str, Any]) -> Verdicts:
+        """Ask the predicate, once per kind (and first for any kind)."""
+        facts = call_facts(frame, self._threading_support)
+        facts.__dict__.update(static)
         # First without a kind: most code a filter meets (the standard library under stdlib=False, other modules) is
         # ruled out whatever the kind, and one verdict then stands for the four.
         del facts.kind
         if _guarded_verdict(self._predicate, facts) is NEVER:
-            return _ALL_NEVER, static
+            return ALL_NEVER
 
         def verdict_for(kind: str) -> Verdict:
             facts.kind = kind
             return _guarded_verdict(self._predicate, facts)
 
-        return _per_kind(verdict_for), static
+        return _per_kind(verdict_for)
 
     def ceiling(self, frame: FrameType) -> Ceiling | None:
         """The predicate's depth ceiling for ``frame``'s code, whatever the event kind (see ``_ceilings``).

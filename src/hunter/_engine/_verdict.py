@@ -6,6 +6,7 @@ is NEVER. The four answers form a small algebra that And/Or/Not combine.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import IntEnum
 
 from ..event import fields_where
@@ -38,6 +39,38 @@ def verdict_of(predicate: object, facts: object) -> Verdict:
         return EFFECT
     verdict: Verdict = method(predicate, facts)
     return verdict
+
+
+def verdict_fields(predicate: object) -> frozenset[str] | None:
+    """The event fields a predicate's verdict reads (its verdict is a function of them); None when it can't tell.
+
+    Anything without a ``_verdict`` reads nothing (its verdict is always EFFECT). A class with one says what it reads
+    through ``_verdict_fields``; a class that has its own ``_verdict`` but not that, or whose method fails, can't
+    tell. Backends keep verdicts by these fields' values (see ``_pruning.CodeJudge``).
+    """
+    cls = type(predicate)
+    if getattr(cls, "_verdict", None) is None:
+        return frozenset()
+    method = getattr(cls, "_verdict_fields", None)
+    if method is None:
+        return None
+    try:
+        fields: frozenset[str] | None = method(predicate)
+    except Exception as exc:  # an odd predicate: it can't tell
+        let_through(exc)
+        return None
+    return fields
+
+
+def fields_of_all(predicates: Iterable[object]) -> frozenset[str] | None:
+    """The fields that the verdicts of all of ``predicates`` read; None when one of them can't tell."""
+    found: set[str] = set()
+    for predicate in predicates:
+        fields = verdict_fields(predicate)
+        if fields is None:
+            return None
+        found |= fields
+    return frozenset(found)
 
 
 def combine_and(verdicts: list[Verdict]) -> Verdict:

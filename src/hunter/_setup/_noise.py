@@ -58,6 +58,9 @@ class InterpreterShutdown:
         # Decided per event only in the threading module: everywhere else it is false, and pruning stays whole.
         return MAYBE if facts.module == "threading" else NEVER
 
+    def _verdict_fields(self) -> frozenset[str] | None:
+        return frozenset({"module"}) if type(self)._verdict is InterpreterShutdown._verdict else None
+
     def _reads_calls(self) -> bool:
         return False
 
@@ -118,6 +121,9 @@ class RunnerCode:
     def _verdict(self, facts: Any) -> Verdict:
         role = _role(facts.filename, facts.module, self.pattern)
         return ALWAYS if role == "runner" else MAYBE if role == "library" else NEVER
+
+    def _verdict_fields(self) -> frozenset[str] | None:
+        return frozenset({"filename", "module"}) if type(self)._verdict is RunnerCode._verdict else None
 
     def _reads_calls(self) -> bool:
         return False

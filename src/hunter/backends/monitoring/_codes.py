@@ -12,7 +12,7 @@ from ..._engine._codemap import CodeMap, CodeRecord
 from ..._engine._compat import LINE_EVENTS_NEED_RESUME_EVENTS
 from ...event import KINDS
 from ..._engine._own_code import is_hunter_frame
-from ..._engine._pruning import CodeJudge, handler_for_code
+from ..._engine._pruning import ALL_NEVER, CodeJudge, handler_for_code
 from ..._engine._recording import Recording, raises_raw, records_raw
 from ..._engine._program_signals import let_through
 from ..._engine._verdict import NEVER
@@ -150,7 +150,7 @@ class CodeBook:
             return self._own(code)
         verdicts, static = self._judge.judge(frame)
         info = CodeInfo()
-        if any(verdict is not NEVER for verdict in verdicts):  # (most code a filter meets has none: left None)
+        if verdicts != ALL_NEVER:  # (most code a filter meets has none: left None)
             base = {**self._base, **static}
             # Calls and lines keep arg=None (as does PY_UNWIND's return): pre-filled per kind.
             info.call_fields, info.line_fields, info.return_fields, info.exception_fields = (
@@ -213,8 +213,10 @@ class CodeBook:
         ``count_depth``: the returns of a code with any events too, which remembered frames leave by.
         """
         mask = 0
-        fields = (info.call_fields, info.line_fields, info.return_fields, info.exception_fields)
-        if info.return_fields is not None or (count_depth and any(item is not None for item in fields)):
+        if info.return_fields is not None or (
+            count_depth
+            and (info.call_fields is not None or info.line_fields is not None or info.exception_fields is not None)
+        ):
             mask |= _E.PY_RETURN | _E.PY_YIELD
         if info.line_fields is not None:
             mask |= _E.LINE | _E.JUMP
