@@ -21,6 +21,7 @@ from .._engine import _own_code, _speedups
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._frames import locals_readable
 from .._engine._recording import RETURN
+from .._engine._source import is_stdlib, parameters
 from .._output._streams import OutputError
 from ..actions import RETURN_OPCODES, Action
 from ..event import Event
@@ -208,8 +209,6 @@ class _Site(CodeRecord):
     __slots__ = ("filename", "module", "names", "optimized", "ref", "stdlib", "table")
 
     def __init__(self, code: CodeType, module: str, filename: str) -> None:
-        from .._engine._source import is_stdlib, parameters
-
         self.module = module
         self.filename = filename
         self.stdlib = is_stdlib(filename, module)
@@ -482,8 +481,6 @@ class Recorder(Action):
 
     def _new_code(self, event: Event, code: CodeType, table: _Table) -> tuple[CodeType, int, tuple[str, ...]]:
         """A code object's entry met on the event path: its ref and parameter names (written once per file)."""
-        from .._engine._source import parameters
-
         names = tuple(name for _star, name in parameters(code))
         return self._code_entry(
             table, code, names, event.filename, event.globals, functools.partial(_code_line, event=event, code=code)

@@ -153,10 +153,10 @@ class CodeBook:
         if verdicts != ALL_NEVER:  # (most code a filter meets has none: left None)
             base = {**self._base, **static}
             # Calls and lines keep arg=None (as does PY_UNWIND's return): pre-filled per kind.
-            info.call_fields, info.line_fields, info.return_fields, info.exception_fields = (
+            info.call_fields, info.line_fields, info.return_fields, info.exception_fields = [
                 {**base, "kind": kind, "arg": None} if verdict is not NEVER else None
                 for kind, verdict in zip(KINDS, verdicts, strict=True)
-            )
+            ]
         info.stdlib = bool(static.get("stdlib"))
         if self._recording is None:
             # (Recording: the judge is of the recording's condition; other events go to the handler as they are.)
