@@ -62,24 +62,38 @@ buffer_add(Buffer *buffer, const char *text, size_t size)
     return 0;
 }
 
+/* "00" to "99": put_int writes two digits per division (a recorded event's time is a number of ~10 digits). */
+static const char put_int_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 /* Write ``value`` in decimal at ``out``; returns the number of characters (snprintf is several times slower). */
 static inline int
 put_int(char *out, long long value)
 {
     char digits[24];
-    int count = 0, size = 0;
+    char *end = digits + sizeof(digits), *start = end;
     unsigned long long magnitude = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
-    do {
-        digits[count++] = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude);
+    while (magnitude >= 100) {
+        size_t pair = (size_t)(magnitude % 100) * 2;
+        magnitude /= 100;
+        start -= 2;
+        memcpy(start, put_int_pairs + pair, 2);
+    }
+    if (magnitude >= 10) {
+        start -= 2;
+        memcpy(start, put_int_pairs + magnitude * 2, 2);
+    }
+    else {
+        *--start = (char)('0' + magnitude);
+    }
+    int size = 0;
     if (value < 0) {
         out[size++] = '-';
     }
-    while (count) {
-        out[size++] = digits[--count];
-    }
-    return size;
+    memcpy(out + size, start, (size_t)(end - start));
+    return size + (int)(end - start);
 }
 
 #endif

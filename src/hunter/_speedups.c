@@ -61,6 +61,22 @@ as_long_long(PyObject *number)
     return value;
 }
 
+/* ``number`` (an int) as a long long, converted only when it isn't ``*held``, the int converted last, whose value
+ * ``*value`` keeps; ``*held`` is owned (so that no other int takes its address). -1 with an exception. */
+static long long
+held_long_long(PyObject *number, PyObject **held, long long *value)
+{
+    if (number != *held) {
+        long long converted = as_long_long(number);
+        if (converted == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        Py_XSETREF(*held, Py_NewRef(number));
+        *value = converted;
+    }
+    return *value;
+}
+
 /* -- render ----------------------------------------------------------------------------------------------- */
 
 /* The start of an event's line, "[kind,time,thread," (``kind`` its JSON: a number, or a callers record's tag), into
@@ -266,6 +282,10 @@ typedef struct {
     /* Caches of what each event would otherwise look up in Python objects (see info_of, thread_state, frame_line). */
     InfoSlot info_cache[INFO_CACHE_SIZE];
     LineSlot line_cache[LINE_CACHE_SIZE];
+    /* The recorder's ``_t0`` and ``due_ns`` last read (owned: no other int takes their address) and their values: times
+     * are ints of two digits, which take the slow way through PyLong_AsLongLongAndOverflow, for every event. */
+    PyObject *t0_held, *due_held;
+    long long t0_value, due_value;
     unsigned long long cached_thread; /* PyThreadState_GetID of the thread whose state is cached */
     PyObject *cached_local;           /* the recorder's ``local`` the state was read from (owned) */
     PyObject *cached_state;           /* that thread's _ThreadState (owned) */
@@ -409,7 +429,8 @@ append_record(RawCallback *self, PyObject *records, long long ns, PyObject *line
         return -1;
     }
     PyObject *due_obj = slot(self->recorder, self->recorder_due_ns);
-    long long due_ns = due_obj ? as_long_long(due_obj) : 0; /* (unset: due now, the Python step decides) */
+    /* (unset: due now, the Python step decides) */
+    long long due_ns = due_obj ? held_long_long(due_obj, &self->due_held, &self->due_value) : 0;
     if (due_ns == -1 && PyErr_Occurred()) {
         return -1;
     }
@@ -433,7 +454,7 @@ line_start(RawCallback *self, const char *kind, long long ns, PyObject *state, c
         PyErr_SetString(PyExc_TypeError, "a recording's start and a thread's ref are ints");
         return -1;
     }
-    long long t0 = as_long_long(t0_obj), ref = as_long_long(ref_obj);
+    long long t0 = held_long_long(t0_obj, &self->t0_held, &self->t0_value), ref = as_long_long(ref_obj);
     if (PyErr_Occurred()) {
         return -1;
     }
@@ -1265,6 +1286,8 @@ raw_clear(RawCallback *self)
     Py_CLEAR(self->site_type);
     Py_CLEAR(self->cached_local);
     Py_CLEAR(self->cached_state);
+    Py_CLEAR(self->t0_held);
+    Py_CLEAR(self->due_held);
     for (size_t index = 0; index < INFO_CACHE_SIZE; index++) {
         self->info_cache[index].code = NULL;
         Py_CLEAR(self->info_cache[index].info);
@@ -1472,6 +1495,8 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     memset(self->line_cache, 0, sizeof(self->line_cache));
     self->cached_thread = 0;
     self->cached_local = self->cached_state = NULL;
+    self->t0_held = self->due_held = NULL;
+    self->t0_value = self->due_value = 0;
     PyObject_GC_Track(self);
     if (read_offsets(self) < 0) {
         Py_DECREF(self);
