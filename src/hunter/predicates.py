@@ -48,6 +48,13 @@ Predicate = Callable[[Event], Any]
 
 # Display order of the operator groups in str()/repr() (hunter 3.9's format).
 _OPERATOR_ORDER = ("eq", "in", "contains", "startswith", "endswith", "regex", "lt", "lte", "gt", "gte")
+_ATTRIBUTES = {operator: f"query_{operator}" for operator in _OPERATOR_ORDER}
+_NO_TESTS: dict[str, tuple[()]] = dict.fromkeys(_ATTRIBUTES.values(), ())
+
+
+def _not_static(check: tuple[str, str, Any]) -> bool:
+    """A Query's sort key of a check: static fields first."""
+    return check[0] not in STATIC_FIELDS
 
 
 def _construction_value(key: str, operator: str, value: Any) -> Any:
@@ -113,15 +120,21 @@ class Query(_Composable):
     """A conjunction of field tests: ``Query(module="app", function_startswith="test_", depth_lt=3)``."""
 
     def __init__(self, **query: Any) -> None:
-        groups: dict[str, dict[str, Any]] = {operator: {} for operator in _OPERATOR_ORDER}
+        groups: dict[str, dict[str, Any]] = {}
         for key, value in query.items():
             field, operator = parse_query_key(key)
-            groups[operator][field] = _construction_value(key, operator, value)
+            groups.setdefault(operator, {})[field] = _construction_value(key, operator, value)
+        # One attribute per operator, as in hunter 3.9 (``query_eq``...): empty where it tests nothing.
+        attributes = vars(self)
+        attributes.update(_NO_TESTS)
+        checks = []
         for operator in _OPERATOR_ORDER:
-            setattr(self, f"query_{operator}", tuple(sorted(groups[operator].items())))
+            tests = groups.get(operator)
+            if tests:
+                attributes[_ATTRIBUTES[operator]] = tuple(sorted(tests.items()))
+                checks.extend([(field, operator, value) for field, value in tests.items()])
         # Flat list for the hot path; static fields first, they are the cheapest to compute.
-        checks = [(field, operator, value) for operator in _OPERATOR_ORDER for field, value in groups[operator].items()]
-        checks.sort(key=lambda check: check[0] not in STATIC_FIELDS)
+        checks.sort(key=_not_static)
         self._checks: tuple[tuple[str, str, Any], ...] = tuple(checks)
         # What __call__ runs: each check's test as a function of (actual, expected), None for equality (compared
         # inline); the ordering operators straight from the operator module, the rest through matches().

@@ -195,6 +195,12 @@ def nothing_after_call(verdicts: Verdicts) -> bool:
     return verdicts[ON_LINE] is NEVER and verdicts[ON_RETURN] is NEVER and verdicts[ON_EXCEPTION] is NEVER
 
 
+class _NotKnown(AttributeError, LookupError):
+    """A field that facts about an event kind alone don't hold. An AttributeError, so that ``getattr`` with a default
+    (a Query's verdict) gives the default without an exception reaching Python code: a verdict that reads the field
+    plainly still fails, and is EFFECT (see _guarded_verdict)."""
+
+
 class _KindFacts:
     """Facts about an event kind alone: every field but ``kind`` and ``builtin`` is unknown (reading it raises)."""
 
@@ -204,7 +210,7 @@ class _KindFacts:
         self.threading_support = threading_support
 
     def __getattr__(self, name: str) -> Any:
-        raise LookupError(f"{name} is not known without a code object")
+        raise _NotKnown(f"{name} is not known without a code object")
 
 
 def kind_verdicts(predicate: Callable[[Event], Any], threading_support: bool | None, builtin: bool = False) -> Verdicts:

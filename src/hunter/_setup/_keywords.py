@@ -7,6 +7,7 @@ instead of staying silent or raising on every event.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -93,6 +94,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f" Did you mean {suggestion!r}?" if suggestion else ""
 
 
+@functools.lru_cache(maxsize=512)
 def parse_query_key(key: str) -> tuple[str, str]:
     """Split a Query keyword into (field, operator); an unknown field or operator is a TypeError naming it.
 
