@@ -19,9 +19,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import venvs
-from helpers import REPO, child_env, normalize, run_in_group
+from helpers import REPO, child_env, default_signals, normalize, run_in_group
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS_DIR = HERE / "programs"
@@ -69,6 +70,15 @@ class Run:
     texts: dict[str, str]
 
 
+def run_as_from_terminal(argv: list[str], *, timeout: float, **options: Any) -> subprocess.CompletedProcess[Any]:
+    """Run a driver of the compat programs (``run_in_group``) with the signal dispositions of a terminal's program.
+
+    A test run started in a background job ignores SIGINT, and asyncio's Runner then leaves the SIGINT handler
+    alone, which changes what a program prints: the outputs must not depend on how the test run was started.
+    """
+    return run_in_group(argv, timeout=timeout, preexec_fn=default_signals if os.name == "posix" else None, **options)
+
+
 def run_driver(
     python: str | os.PathLike[str],
     program: str,
@@ -83,7 +93,7 @@ def run_driver(
     interpreter ``options``)."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out.json"
-        result = run_in_group(
+        result = run_as_from_terminal(
             [os.fspath(python), *options, os.fspath(DRIVER), program, os.fspath(queries_file), os.fspath(out)],
             cwd=programs_dir,
             env=env,

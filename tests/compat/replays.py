@@ -20,7 +20,7 @@ from pathlib import Path
 
 import harness
 from expectations import Difference
-from helpers import child_env, run_in_group
+from helpers import child_env
 
 REPLAY_DRIVER = harness.HERE / "replay_driver.py"
 
@@ -126,7 +126,7 @@ def _all_replays() -> dict[str, dict[str, dict[str, str | None]]]:
 def _replays(program: str) -> dict[str, dict[str, str | None]]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out.json"
-        result = run_in_group(
+        result = harness.run_as_from_terminal(
             [sys.executable, os.fspath(REPLAY_DRIVER), program, os.fspath(harness.QUERIES_FILE), os.fspath(out)],
             cwd=harness.PROGRAMS_DIR,
             env=child_env(harness.RUN_ENV),
