@@ -494,6 +494,19 @@ def test_compiled_value_texts_are_the_python_ones(limit: int) -> None:
         assert compiled_text(value, limit) is None, value
 
 
+@pytest.mark.parametrize("character", ["'", '"', "\\", "\n", "\x1f", "\x7f", "\x80", "é"])
+def test_compiled_texts_find_a_character_to_escape_wherever_it_stands(character: str) -> None:
+    """The C scan looks at many characters per step: a character to escape is found at every place of a text, at
+    the start or end of a step or within one, alone or with another after it, in a str and in a dict's repr."""
+    assert _speedups.compiled is not None
+    compiled_text = _speedups.compiled.json_text
+    python_text = writer._python_json_text_at(1024, {})
+    for place in range(48):
+        for text in ("y" * place + character + "z" * (47 - place), "y" * place + character * 2 + "z" * 30):
+            for value in (text, {"text": text}, [text, text]):
+                assert compiled_text(value, 1024) == python_text(value), (place, value)
+
+
 class _Shown:
     """A class of the program's: safe_repr shows its instances by type and address."""
 
