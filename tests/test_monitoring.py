@@ -669,3 +669,26 @@ def test_threads_started_while_tracing_report_nothing_after_stop(mod: Any, backe
     done.wait()
     thread.join()
     assert "leaf" not in stream.getvalue()
+
+
+@needs_monitoring
+def test_the_lines_where_globals_are_loaded_are_read_from_the_bytecode_as_dis_reads_them() -> None:
+    """The backend finds where threading's bootstrap loads its hooks without dis: the same lines as dis finds, for a
+    name loaded twice, on lines apart, and past the 256th name (its argument takes an EXTENDED_ARG)."""
+    import dis
+
+    from hunter.backends.monitoring._threads import _global_load_lines
+
+    filler = "\n".join(f"    g{index}" for index in range(300))
+    source = f"def f():\n    first\n{filler}\n    if first:\n        last(first)\n    last\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<globals>", "exec"), namespace)
+    code = namespace["f"].__code__
+    names = ("first", "last", "g299")
+    expected: dict[str, int] = {}
+    for instruction in dis.get_instructions(code):
+        if instruction.opname == "LOAD_GLOBAL" and instruction.argval in names and instruction.positions is not None:
+            line = instruction.positions.lineno or 0
+            expected[instruction.argval] = max(expected.get(instruction.argval, 0), line)
+    assert expected == {"first": 304, "g299": 302, "last": 305}
+    assert _global_load_lines(code, names) == expected

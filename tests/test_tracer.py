@@ -15,7 +15,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 import pytest
-from helpers import describe, normalize, run_python
+from helpers import backend_under_test, describe, normalize, run_python
 from programs import block, lines, load, output_of
 
 import hunter
@@ -912,3 +912,27 @@ def test_sys_gettrace_stands_in_for_the_running_tracer(backend: str) -> None:
         if backend == "settrace":
             assert sys.gettrace().handler == outer.handler  # type: ignore[union-attr]
     assert sys.gettrace() is None
+
+
+# Modules that only some features need, and whose import is a large part of a small program's start-up (inspect
+# brings ast, dis and more; dataclasses brings inspect). (The monitoring backend reads threading's bytecode with dis,
+# once a process; option text, PYTHONHUNTER's, is parsed with ast.)
+_FEATURE_MODULES = ("inspect", "ast", "dataclasses", "difflib")
+
+
+@pytest.mark.parametrize("record", [False, True])
+def test_importing_and_starting_hunter_leaves_out_what_only_some_features_need(tmp_path: Path, record: bool) -> None:
+    """``import hunter`` (what PYTHONHUNTER does in every traced program) and a trace's start and stop, printing or
+    recording, import none of the modules only some features need."""
+    options = f"record={str(tmp_path / 'run.hunt')!r}, stdlib=False" if record else "module='nothing.matches'"
+    backend = backend_under_test()
+    if backend is not None:
+        options += f", backend={backend!r}"  # (given here: a PYTHONHUNTERCONFIG would be option text)
+    code = (
+        "import sys, hunter\n"
+        f"hunter.trace({options})\n"
+        "hunter.stop()\n"
+        f"print(sorted(name for name in {_FEATURE_MODULES!r} if name in sys.modules))\n"
+    )
+    result = run_python(code, backend=False)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "[]\n", "")

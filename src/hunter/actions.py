@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import builtins
 import operator
 import os
@@ -847,6 +846,8 @@ class CallPrinter(CodePrinter):
 
 
 def _names_in(expression: str) -> frozenset[str]:
+    import ast  # (at a VarsPrinter's start: not imported into every traced program)
+
     tree = ast.parse(expression)
     return frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
 

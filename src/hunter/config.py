@@ -7,13 +7,15 @@ back; ``hunter._default_stream`` and friends are views of it. Only the standard 
 
 from __future__ import annotations
 
-import ast
 import io
 import sys
-import tokenize
 import warnings
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ast
+    import tokenize
 
 __all__ = ["ConfigError", "apply_config", "parse_trace_arguments", "say", "stop"]
 
@@ -142,6 +144,8 @@ class ConfigError(ValueError):
 
 def _unclosed_bracket(text: str) -> tuple[int, int, str] | None:
     """The innermost bracket the value opens and never closes: its line, column (both from 1) and character."""
+    import tokenize  # (only for this message: not imported into every traced program)
+
     opened: list[tokenize.TokenInfo] = []
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -158,6 +162,8 @@ def _unclosed_bracket(text: str) -> tuple[int, int, str] | None:
 
 
 def _parse_call(text: str) -> ast.Call:
+    import ast  # (hunter's own import stays light: a program that is traced without option text never needs it)
+
     try:
         # The closing parenthesis sits on its own line so a trailing comment can't swallow it.
         tree = ast.parse(f"_({text}\n)", mode="eval")
@@ -190,6 +196,8 @@ def parse_trace_arguments(
     Names resolve in ``namespace`` (a dict, or a function of the names the text mentions); by default,
     hunter's public API.
     """
+    import ast
+
     call = _parse_call(text)
     if not isinstance(namespace, dict):
         mentioned = {node.id for node in ast.walk(call) if isinstance(node, ast.Name)}

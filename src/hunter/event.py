@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import CodeType, FrameType, FunctionType
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, Protocol, cast
 
 from ._engine import _source
 from ._engine._frames import locals_readable
@@ -21,22 +21,40 @@ _MISSING: Any = object()
 _main_thread = threading.main_thread
 
 
-class Field(NamedTuple):
-    """One field of an event: the one place that says what it is (adding a field starts with a row below)."""
+class Field:
+    """One field of an event: the one place that says what it is (adding a field starts with a row below).
 
-    name: str
-    #: What it holds, which decides the query values that can ever match it (see ``_setup._keywords``): "text",
-    #: "number", "number or none", "mapping", "kind" (one of KINDS), "flag" (a bool), "any", "code", "option".
-    holds: str
-    #: A Query can test it (``FIELD=``, ``FIELD_OPERATOR=``).
-    query: bool
-    #: Fixed per code object, given the event kind: a Query decides it before any event (see ``_engine._verdict``),
-    #: and backends pre-fill it once per code object.
-    static: bool = False
-    #: A detached copy (``Event.detach``) keeps its value; the values and the source lines are handled apart.
-    detached: bool = False
-    #: A recording (``hunter record``) holds it, so a query of a trace file can test it (``arg``: with values).
-    recorded: bool = False
+    (A plain class: a NamedTuple class is made through annotationlib, and so ast, on 3.14.)
+    """
+
+    __slots__ = ("detached", "holds", "name", "query", "recorded", "static")
+
+    def __init__(
+        self,
+        name: str,
+        holds: str,
+        *,
+        query: bool,
+        static: bool = False,
+        detached: bool = False,
+        recorded: bool = False,
+    ) -> None:
+        self.name = name
+        #: What it holds, which decides the query values that can ever match it (see ``_setup._keywords``): "text",
+        #: "number", "number or none", "mapping", "kind" (one of KINDS), "flag" (a bool), "any", "code", "option".
+        self.holds = holds
+        #: A Query can test it (``FIELD=``, ``FIELD_OPERATOR=``).
+        self.query = query
+        #: Fixed per code object, given the event kind: a Query decides it before any event (see
+        #: ``_engine._verdict``), and backends pre-fill it once per code object.
+        self.static = static
+        #: A detached copy (``Event.detach``) keeps its value; the values and the source lines are handled apart.
+        self.detached = detached
+        #: A recording (``hunter record``) holds it, so a query of a trace file can test it (``arg``: with values).
+        self.recorded = recorded
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, {self.holds!r})"
 
 
 #: Every field of an event. Query keywords come in this order (``Event.FIELDS``).

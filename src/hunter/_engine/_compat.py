@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dis
 import opcode
 import sys
 from types import FrameType
@@ -20,7 +19,7 @@ READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS: bool = PY_VERSION == (3, 12)
 
 
 def _opcodes(*names: str) -> frozenset[int]:
-    return frozenset(dis.opmap[name] for name in names if name in dis.opmap)
+    return frozenset(opcode.opmap[name] for name in names if name in opcode.opmap)
 
 
 #: The instructions a frame returns through: a ``return`` event at any other (a ``yield``, an ``await``, an

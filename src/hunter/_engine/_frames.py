@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dis
-import inspect
 import sys
 from types import CodeType, FrameType
 from typing import Any
 
+from ._code_flags import CO_OPTIMIZED
 from ._codemap import CodeMap, CodeRecord
 from ._compat import READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS
 
@@ -46,7 +45,7 @@ def locals_readable(frame: FrameType) -> bool:
     if not READING_LOCALS_CAN_CLOBBER_COMPREHENSIONS:
         return True
     code = frame.f_code
-    if code.co_flags & inspect.CO_OPTIMIZED or not code.co_varnames:
+    if code.co_flags & CO_OPTIMIZED or not code.co_varnames:
         return True  # function frames keep every local in the dict; no hidden variables at all
     record = _spans.get(id(code))
     if record is None:
@@ -61,6 +60,10 @@ def _comprehension_spans(code: CodeType) -> tuple[tuple[int, int], ...]:
     Each one is covered by an exception-table entry whose handler puts the comprehension's variables back as
     they were (STORE_FAST: the only use of fast locals in such code) before re-raising.
     """
+    try:
+        import dis  # (3.12 only, and only where a module or class body's locals are read)
+    except ImportError:  # (at interpreter shutdown: the whole body counts as one, its locals aren't read)
+        return ((0, sys.maxsize),)
     stores = {instruction.offset for instruction in dis.get_instructions(code) if instruction.opname == "STORE_FAST"}
     ends = sorted(instruction.offset for instruction in dis.get_instructions(code) if instruction.opname == "RERAISE")
     spans = []

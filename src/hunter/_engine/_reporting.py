@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import traceback
 from typing import Any
 
 from ._program_signals import let_through
@@ -26,5 +25,12 @@ def report(text: str, stream: Any = None) -> None:
 
 def handler_failure(handler: object, event: object, exc: BaseException) -> str:
     """The text shown when a predicate or action raised: its traceback and hunter 3.9's "Disabling" line."""
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        # (imported when a handler fails, not with hunter: on 3.14 traceback brings dataclasses and inspect along,
+        # a large part of a small program's start-up)
+        import traceback
+    except Exception:  # (late in interpreter shutdown, the import machinery gone: the exception's class alone)
+        text = f"{type(exc).__name__}\n"
+    else:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return text + f"Disabling tracer because handler {handler!r} failed ({exc!r}) at {event!r}.\n\n"

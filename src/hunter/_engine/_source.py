@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import linecache
 import os
 import re
 import site
 import sys
 import sysconfig
-import tokenize
 from functools import lru_cache
 from types import CodeType, FrameType
 from typing import Any
+
+from ._code_flags import CO_VARARGS, CO_VARKEYWORDS
 
 #: hunter's package directory (this module is in hunter/_engine/): never the standard library's.
 _HUNTER_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -146,6 +146,10 @@ def definition_source(filename: str, lineno: int, frame_globals: dict[str, Any] 
         block.append(line[len(indent) :])
     readline = iter(block).__next__
     try:
+        import tokenize  # (only CodePrinter reads definitions: not imported into every traced program)
+    except ImportError:  # (at interpreter shutdown)
+        return None
+    try:
         for token in tokenize.generate_tokens(readline):
             if token.type == tokenize.NAME and token.string in ("def", "class", "lambda"):
                 return "".join(lines[: token.start[0]])
@@ -164,11 +168,11 @@ def parameters(code: CodeType) -> tuple[tuple[str, str], ...]:
     positional, keyword_only, flags = code.co_argcount, code.co_kwonlyargcount, code.co_flags
     found = [("", name) for name in names[:positional]]
     index = positional + keyword_only
-    if flags & inspect.CO_VARARGS:
+    if flags & CO_VARARGS:
         found.append(("*", names[index]))
         index += 1
     found.extend(("", name) for name in names[positional : positional + keyword_only])
-    if flags & inspect.CO_VARKEYWORDS:
+    if flags & CO_VARKEYWORDS:
         found.append(("**", names[index]))
     return tuple(found)
 

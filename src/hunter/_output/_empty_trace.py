@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import difflib
 import os
 from collections.abc import Iterable
 
@@ -15,6 +13,8 @@ _MODULE_KEYWORDS = ("module", "module_in", "module_startswith", "module_sw")
 
 def asked_modules(flag_modules: Iterable[str], query_parts: Iterable[tuple[str, str]]) -> list[str]:
     """The module names a command line asks for: ``--module`` values and literal ``module=`` query values."""
+    import ast  # (the command line's own checks: not imported into every traced program)
+
     names = list(flag_modules)
     for key, text in query_parts:
         if key not in _MODULE_KEYWORDS:
@@ -38,6 +38,8 @@ def hint(asked: list[str], script: str | None, ran: Iterable[str]) -> str:
     stem = os.path.splitext(os.path.basename(script))[0] if script else None
     if stem and stem in asked:
         return f"{head}; {os.path.basename(script or '')} runs as __main__, not as {stem}: use --module __main__"
+    import difflib
+
     loaded = set(ran)
     missing = [name for name in asked if not any(m == name or m.startswith(name + ".") for m in loaded)]
     for name in missing:

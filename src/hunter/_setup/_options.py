@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from typing import Any
 
 from .. import config
@@ -69,15 +68,29 @@ def unexpected_option(key: str) -> str:
 # -- trace() -------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class TraceSetup:
-    """What trace()-style arguments ask for: the predicate to install and how to build the Tracer."""
+    """What trace()-style arguments ask for: the predicate to install and how to build the Tracer.
 
-    predicate: Predicate
-    threading_support: bool | None
-    profiling_mode: bool
-    backend: str | None
-    clear_env_var: bool
+    (A plain class: a dataclass's module imports inspect, and a NamedTuple class is made through annotationlib, and
+    so ast, on 3.14; each a large part of a small program's start-up when hunter is imported.)
+    """
+
+    __slots__ = ("backend", "clear_env_var", "predicate", "profiling_mode", "threading_support")
+
+    def __init__(
+        self,
+        *,
+        predicate: Predicate,
+        threading_support: bool | None,
+        profiling_mode: bool,
+        backend: str | None,
+        clear_env_var: bool,
+    ) -> None:
+        self.predicate = predicate
+        self.threading_support = threading_support
+        self.profiling_mode = profiling_mode
+        self.backend = backend
+        self.clear_env_var = clear_env_var
 
 
 def prepare_predicate(*predicates: Any, **options: Any) -> Predicate:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import threading
 import types
 from collections.abc import Callable, Generator
@@ -43,6 +42,8 @@ def make_wrapper(func: Callable[..., Any], local: bool, trace_options: dict[str,
             predicates = with_recorder(predicates, options, recorder())
         # Tracing starts in the wrapper, so the wrapped function's frame is the first new one: depth 0.
         return trace(*predicates, **options)
+
+    import inspect  # (at decoration: hunter's own import doesn't pull it into every traced program)
 
     if inspect.isasyncgenfunction(func):
         return _async_generator_wrapper(func, start)

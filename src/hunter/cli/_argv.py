@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from ._errors import UsageError
 
@@ -40,16 +39,32 @@ _ACTIONS = {
 }
 
 
-@dataclass
 class Target:
     """What to run: a script (``kind='script'``; ``'-'`` for stdin), a module (``kind='module'``) or the code given
-    with -c (``kind='command'``, the code in ``name``)."""
+    with -c (``kind='command'``, the code in ``name``).
 
-    kind: str
-    name: str
-    args: list[str] = field(default_factory=list)
-    #: A script file's contents, read before anything runs (so that an unreadable one fails as python's does).
-    source: bytes | None = field(default=None, compare=False, repr=False)
+    (A plain class, not a dataclass: ``dataclasses`` imports ``inspect``, whose import alone was a tenth of the
+    command line's start-up.)
+    """
+
+    __slots__ = ("args", "kind", "name", "source")
+
+    def __init__(self, kind: str, name: str, args: list[str] | None = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.args = [] if args is None else args
+        #: A script file's contents, read before anything runs (so that an unreadable one fails as python's does).
+        self.source: bytes | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Target):
+            return NotImplemented
+        return (self.kind, self.name, self.args) == (other.kind, other.name, other.args)
+
+    __hash__ = None  # type: ignore[assignment]  # (mutable: compared by value, never a key)
+
+    def __repr__(self) -> str:
+        return f"Target(kind={self.kind!r}, name={self.name!r}, args={self.args!r})"
 
 
 def _prog() -> str:

@@ -6,7 +6,6 @@ import argparse
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from .. import config
 from .._output._empty_trace import asked_modules
@@ -25,18 +24,31 @@ from ._queries import _check_query
 _SHUTDOWN = "__import__('hunter._setup._noise')._setup._noise.INTERPRETER_SHUTDOWN"
 
 
-@dataclass
 class Plan:
-    """Everything decided from the command line before anything runs."""
+    """Everything decided from the command line before anything runs (``hunter record`` adds its recorder to the
+    texts). A plain class, as Target is."""
 
-    target: Target
-    trace_text: str
-    child_text: str
-    output: str | None
-    format: str
-    children: bool
-    #: The module names asked for (--module, module= in a query): what the hint of an empty trace is about.
-    modules: list[str] = field(default_factory=list)
+    __slots__ = ("child_text", "children", "format", "modules", "output", "target", "trace_text")
+
+    def __init__(
+        self,
+        *,
+        target: Target,
+        trace_text: str,
+        child_text: str,
+        output: str | None,
+        format: str,
+        children: bool,
+        modules: list[str],
+    ) -> None:
+        self.target = target
+        self.trace_text = trace_text
+        self.child_text = child_text
+        self.output = output
+        self.format = format
+        self.children = children
+        #: The module names asked for (--module, module= in a query): what the hint of an empty trace is about.
+        self.modules = modules
 
 
 def _kinds(values: list[str]) -> list[str]:

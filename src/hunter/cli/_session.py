@@ -17,6 +17,13 @@ from ._errors import _fail
 from ._plan import Plan
 
 
+def _is_timeline(action: Any) -> bool:
+    """Whether ``action`` is a timeline exporter. Read without importing the exporters (most runs print or record;
+    the exporters are a large import): a timeline exporter exists only once its module was imported."""
+    timeline = sys.modules.get("hunter.exporters._timeline")
+    return timeline is not None and isinstance(action, timeline.TimelineWriter)
+
+
 def _writes_nowhere(action: Any) -> bool:
     """Whether ``action`` is a printer left without a stream (its default, stderr, is closed)."""
     return getattr(action, "stream", None) is _streams.NOWHERE
@@ -74,12 +81,13 @@ class Session:
         if sys.stderr is None and all(_writes_nowhere(action) for action in actions):
             self.run_untraced()  # every printer writes to the closed stderr: the trace has nowhere to go
             return
-        from hunter.exporters._timeline import TimelineWriter
-
-        self.exporters = [action for action in actions if isinstance(action, TimelineWriter)]
+        self.exporters = [action for action in actions if _is_timeline(action)]
         if self.exporters or plan.output is not None:
             # Now, not at exit: importing a module at exit after a KeyboardInterrupt makes python exit with 1.
             from hunter.exporters import _finish  # noqa: F401
+        if plan.modules:
+            # (the hint of an empty trace suggests close module names at exit: imported now, for the reason above)
+            import difflib  # noqa: F401
         atexit.register(self.finish)
         if self.exporters:
             # What finish() needs, imported now: python forgets an uncaught KeyboardInterrupt (and ends with
@@ -134,13 +142,12 @@ class Session:
     def _traced_nothing(self, timeline_events: int) -> bool:
         """Whether the run's output holds no event (only known for printers and timelines)."""
         from ..actions import ColorStreamAction
-        from ..exporters._timeline import TimelineWriter
 
         actions = self.kwargs.get("actions") or [self.kwargs.get("action")]
         if (
             self.untraced
             or self.tracer is None
-            or not all(isinstance(action, (ColorStreamAction, TimelineWriter)) for action in actions)
+            or not all(isinstance(action, ColorStreamAction) or _is_timeline(action) for action in actions)
         ):
             return False  # (a Debugger, the program's own action: whether they did anything is theirs to say)
         if self.exporters:

@@ -13,11 +13,11 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from inspect import CO_OPTIMIZED
 from types import CodeType, FrameType
 from typing import Any, NoReturn
 
 from .._engine import _own_code, _speedups
+from .._engine._code_flags import CO_OPTIMIZED
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._frames import locals_readable
 from .._engine._recording import RETURN

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import opcode
 import sys
 import threading
 from collections.abc import Callable
@@ -22,18 +23,35 @@ def thread_start_facts() -> tuple[CodeType, CodeType, int, int] | None:
     None when threading looks different from what this module knows (then new threads are traced from
     their first call, like threads not started through threading).
     """
-    import dis
-
     try:
         bootstrap = threading.Thread._bootstrap.__code__  # type: ignore[attr-defined]
         inner = threading.Thread._bootstrap_inner.__code__  # type: ignore[attr-defined]
-        lines: dict[str, int] = {}
-        for instruction in dis.get_instructions(inner):
-            if instruction.argval in ("_trace_hook", "_profile_hook") and instruction.positions is not None:
-                lines[instruction.argval] = max(lines.get(instruction.argval, 0), instruction.positions.lineno or 0)
+        lines = _global_load_lines(inner, ("_trace_hook", "_profile_hook"))
         return bootstrap, inner, lines["_trace_hook"], lines["_profile_hook"]
-    except (AttributeError, KeyError):
+    except (AttributeError, KeyError, IndexError):
         return None
+
+
+def _global_load_lines(code: CodeType, names: tuple[str, ...]) -> dict[str, int]:
+    """The last line where ``code`` loads each of ``names`` as a global.
+
+    Read from the bytecode itself, two bytes an instruction (``co_code`` is the code before any specialisation,
+    inline caches zeroed), rather than with ``dis``: the backend would import dis into every program it traces, and
+    a traced program importing it then shows otherwise than under settrace. Lines come from ``co_positions()``,
+    one entry per two bytes. LOAD_GLOBAL's argument is the name's index shifted left by one (3.11+).
+    """
+    load_global, extended_arg = opcode.opmap["LOAD_GLOBAL"], opcode.EXTENDED_ARG
+    raw = code.co_code
+    positions = list(code.co_positions())
+    lines: dict[str, int] = {}
+    extended = 0
+    for unit in range(len(raw) // 2):
+        operation, argument = raw[2 * unit], raw[2 * unit + 1] | extended
+        extended = argument << 8 if operation == extended_arg else 0
+        if operation == load_global and code.co_names[argument >> 1] in names:
+            name = code.co_names[argument >> 1]
+            lines[name] = max(lines.get(name, 0), positions[unit][0] or 0)
+    return lines
 
 
 class ThreadStarts:
