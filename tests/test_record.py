@@ -141,6 +141,55 @@ def test_hunter_record_command_and_summary(samples: Path, tmp_path: Path) -> Non
     ]
 
 
+def test_summary_names_methods_and_nested_functions_by_their_qualified_names(tmp_path: Path) -> None:
+    """``hunter summary`` lists ``Account.withdraw``, not ``withdraw`` (two classes' ``__init__`` would read alike),
+    and where an exception was raised and caught by those names too (3.11+: code objects know them)."""
+    (tmp_path / "bank.py").write_text(
+        "class Account:\n"
+        "    def __init__(self, balance):\n        self.balance = balance\n"
+        "    def withdraw(self, amount):\n"
+        "        if amount > self.balance:\n            raise ValueError(amount)\n"
+        "        self.balance -= amount\n"
+        "def main():\n"
+        "    def attempt(account, amount):\n"
+        "        try:\n            account.withdraw(amount)\n        except ValueError:\n            pass\n"
+        "    account = Account(10)\n    attempt(account, 5)\n    attempt(account, 50)\n"
+        "main()\n"
+    )
+    recording = ["-m", "hunter", "record", "-o", "run.hunt", "--module", "__main__", "--", "bank.py"]
+    recorded = run_python(recording, cwd=tmp_path)
+    assert recorded.returncode == 0, describe(recorded)
+    summary = run_python(["-m", "hunter", "summary", "run.hunt"], cwd=tmp_path)
+    lines = summary.stdout.replace(f"{tmp_path}{os.sep}", "").splitlines()
+    functions = sorted(re.sub(r"\s+\d+\.\d+\s+\d+\.\d+\s+", " | ", line).strip() for line in lines[3:9])
+    qualified = sys.version_info >= (3, 11)
+    account, attempt = ("Account.", "main.<locals>.attempt") if qualified else ("", "attempt")
+    assert functions == sorted(
+        [
+            "1 | __main__.<module> (bank.py:1)",
+            "1 | __main__.Account (bank.py:1)",
+            f"1 | __main__.{account}__init__ (bank.py:2)",
+            f"2 | __main__.{account}withdraw (bank.py:4)",
+            "1 | __main__.main (bank.py:8)",
+            f"2 | __main__.{attempt} (bank.py:9)",
+        ]
+    )
+    caught = f"__main__.{account}withdraw (bank.py:6) -> __main__.{attempt} (bank.py:11)"
+    assert lines[11:] == [f"        1  ValueError: {caught}"]
+
+
+def test_a_code_entry_gives_its_qualified_name_and_older_entries_their_name() -> None:
+    """A code entry holds the qualified name last, after the code's own file name, when it differs from the name;
+    entries without it (files of hunter before it, and of 3.10) give the name."""
+    from hunter._engine._recorded import RecordedCode
+
+    head: list[Any] = ["c", 1, "app.py", "app", "size", 3, False, False, 1, 0, 0, ["cls"]]
+    assert RecordedCode([*head, "app.py", "Box.size"]).co_qualname == "Box.size"
+    assert RecordedCode([*head, "app.py", "Box.size"]).compiled_filename == "app.py"
+    assert RecordedCode([*head, "<frozen app>"]).co_qualname == "size"
+    assert RecordedCode(head).co_qualname == "size"
+
+
 KILLED = """
 import os, signal, sys
 import hunter
@@ -669,14 +718,18 @@ def printed_ids(output: str) -> tuple[int, dict[str, int]]:
     return pid, {line[1]: int(line[2]) for line in words if line[0] == "thread"}
 
 
-#: Two threads calling functions with arguments, return values and a caught exception; each says its ids.
+#: Two threads calling functions with arguments, return values and a caught exception; each says its ids. A method and
+#: a nested function too: a timeline names them by their qualified names (``Box.size``, ``top.<locals>.inner``; a
+#: class method: its argument, the class, shows alike in two runs, where an instance shows its address).
 THREADS_APP = (
     "import os, threading\n"
     "def leaf(n, *rest, key=None):\n    return n * 2\n"
     "def fail(text):\n    raise KeyError(text)\n"
     "def top():\n"
     "    print('thread', threading.current_thread().name, threading.get_native_id(), flush=True)\n"
-    "    try:\n        fail('x')\n    except KeyError:\n        pass\n    return leaf(3, 4, key='k')\n"
+    "    def inner():\n        return Box.size()\n"
+    "    try:\n        fail('x')\n    except KeyError:\n        pass\n    return leaf(3, 4, key='k') + inner()\n"
+    "class Box:\n    @classmethod\n    def size(cls):\n        return 1\n"
     "print('process', os.getpid(), flush=True)\n"
     "t = threading.Thread(target=top, name='helper'); t.start(); t.join()\n"
     "top()\n"
@@ -700,6 +753,8 @@ def test_a_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path
     expected = timeline_by_thread(tmp_path / "live.json")
     assert {"name": "KeyError", "ph": "i", "s": "t", "cat": "exception", "args": {"exception": "KeyError('x')",
             "location": f"{tmp_path / 'app.py'}:5"}} in expected["helper"]  # fmt: skip
+    if sys.version_info >= (3, 11):  # (code objects know their qualified names from 3.11 on)
+        assert {"Box.size", "top.<locals>.inner"} <= {event.get("name") for event in expected["helper"]}
     assert timeline_by_thread(tmp_path / "replay.json") == expected
     # The ids and names: the live timeline's are its run's, the replay's the recorded run's.
     for result, timeline in ((live, "live.json"), (recorded, "replay.json")):

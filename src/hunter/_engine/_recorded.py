@@ -63,10 +63,12 @@ class RecordedCode:
             varnames,
         ) = fields[:12]
         self.co_varnames = tuple(varnames)
-        self.co_qualname = self.co_name
         #: The code object's own file name, what its frames show (``co_filename`` is the file its source is read from:
-        #: a frozen module's file, a .py for a .pyc); entries hold it when it differs.
+        #: a frozen module's file, a .py for a .pyc); entries hold it when it differs (or a qualified name follows).
         self.compiled_filename: str = fields[12] if len(fields) > 12 else self.co_filename
+        #: ``Account.withdraw`` (3.11+ code objects have it; entries hold it when it differs from the name; files of
+        #: hunter before it, and of 3.10, give the name).
+        self.co_qualname: str = fields[13] if len(fields) > 13 and isinstance(fields[13], str) else self.co_name
 
     def __repr__(self) -> str:
         return f"<recorded code {self.co_name} at {self.co_filename}:{self.co_firstlineno}>"

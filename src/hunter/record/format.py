@@ -4,7 +4,8 @@ Layout (docs/recording.md is the user's description):
 
 - line 1, the header: ``["hunter-record", VERSION, {metadata}]``;
 - ``["c", ref, filename, module, function, firstlineno, stdlib, builtin, argcount, kwonlyargcount, flags,
-  varnames]``: a code object, written once before the first event that refers to it;
+  varnames, co_filename, qualname]``: a code object, written once before the first event that refers to it (the last
+  two only when they differ from ``filename`` and ``function``; ``co_filename`` then too when ``qualname`` differs);
 - ``["s", filename, text]``: the source of a file name no file holds (``-c`` code, strings given to exec that
   linecache knows, modules in zips), before the first code entry of that name;
 - ``["t", ref, threadid, threadname, native_id]``: a thread (``threadid`` null for the main thread; ``native_id``

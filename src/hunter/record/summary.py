@@ -41,11 +41,11 @@ class Profile:
 
 
 def _where(event: RecordedEvent) -> str:
-    return f"{event.module}.{event.function} ({event.filename}:{event.lineno})"
+    return f"{event.module}.{event.code.co_qualname} ({event.filename}:{event.lineno})"
 
 
 def _function(event: RecordedEvent) -> str:
-    return f"{event.module}.{event.function} ({event.filename}:{event.code.co_firstlineno})"
+    return f"{event.module}.{event.code.co_qualname} ({event.filename}:{event.code.co_firstlineno})"
 
 
 def profile(trace: Trace) -> Profile:

@@ -975,8 +975,11 @@ def _python_code_line(ref: int, *, filename: str, module: str, stdlib: bool, cod
         flags,
         list(code.co_varnames[:count]),
     ]
-    if code.co_filename != filename:
+    qualname = getattr(code, "co_qualname", code.co_name)  # (3.11+)
+    if code.co_filename != filename or qualname != code.co_name:
         fields.append(code.co_filename)  # (what its frames say: a replay's StackPrinter shows it)
+    if qualname != code.co_name:
+        fields.append(qualname)  # (``Account.withdraw``: what a timeline and the compact printer name it by)
     return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
 
 
