@@ -763,6 +763,39 @@ def test_a_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path
         assert timeline_ids(tmp_path / timeline) == ({pid: "app.py"}, threads, set(threads)), timeline
 
 
+#: A coroutine awaiting: the interpreter's StopIteration at the await is an exception event without a traceback.
+AWAITING_APP = "import asyncio\nasync def job(n):\n    await asyncio.sleep(0)\n    return n\nasyncio.run(job(1))\n"
+
+
+@pytest.mark.parametrize("output", ["chrome", "jsonl"])
+def test_an_exception_without_a_traceback_is_named_by_its_class_in_a_timeline_of_a_recording(
+    tmp_path: Path, output: str
+) -> None:
+    """An exception event whose traceback is None (a coroutine's StopIteration at an await) shows in a timeline made
+    from a recording as in the live one: named by its class, the exception's text as its value (not "exception" and
+    the text of the whole ``(type, value, traceback)``)."""
+    (tmp_path / "app.py").write_text(AWAITING_APP)
+    live_file, replay_file = tmp_path / f"live.{output}", tmp_path / f"replay.{output}"
+    live_run = ["-m", "hunter", "--module", "__main__", "--format", output, "-o", live_file, "app.py"]
+    live = run_python(live_run, cwd=tmp_path)
+    assert live.returncode == 0, describe(live)
+    recording = ["-m", "hunter", "record", "-o", "run.hunt", "--lines", "--module", "__main__", "--", "app.py"]
+    assert run_python(recording, cwd=tmp_path).returncode == 0
+    replayed = query(tmp_path / "run.hunt", "module='__main__'", "--format", output, "-o", str(replay_file))
+    assert replayed.returncode == 0, describe(replayed)
+    if output == "chrome":
+        expected: Any = timeline_by_thread(live_file)
+        assert {"name": "StopIteration", "ph": "i", "s": "t", "cat": "exception", "args": {"exception":
+                "StopIteration()", "location": f"{tmp_path / 'app.py'}:3"}} in expected["MainThread"]  # fmt: skip
+        assert timeline_by_thread(replay_file) == expected
+    else:
+        differing = ("time", "pid", "tid", "threadid", "calls")
+        expected = jsonl_by_thread(live_file, differing)
+        exceptions = [event for event in expected["MainThread"] if event["kind"] == "exception"]
+        assert [(event["exception"], event["arg"]) for event in exceptions] == [("StopIteration", "StopIteration()")]
+        assert jsonl_by_thread(replay_file, differing) == expected
+
+
 #: A process, a multiprocessing child (forked, named) and a subprocess, each saying its ids.
 PROCESSES_APP = """\
 import multiprocessing, os, subprocess, sys, threading

@@ -159,9 +159,10 @@ def value_repr(value: Any, limit: int) -> str:
     return text
 
 
-#: A recorded exception's text, ``(<class 'mod.Name'>, value, <traceback object at 0x...>)``: its parts.
+#: A recorded exception's text, ``(<class 'mod.Name'>, value, <traceback object at 0x...>)`` (or None: a coroutine's
+#: StopIteration at an await has no traceback): its parts.
 _RECORDED_EXCEPTION = re.compile(
-    r"\(<class '(?:[^']*\.)?([^'.]+)'>, (.*), <traceback object at 0x[0-9a-fA-F]+>\)\Z", re.S
+    r"\(<class '(?:[^']*\.)?([^'.]+)'>, (.*), (?:<traceback object at 0x[0-9a-fA-F]+>|None)\)\Z", re.S
 )
 
 
