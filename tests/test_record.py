@@ -763,8 +763,14 @@ def test_a_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path
         assert timeline_ids(tmp_path / timeline) == ({pid: "app.py"}, threads, set(threads)), timeline
 
 
-#: A coroutine awaiting: the interpreter's StopIteration at the await is an exception event without a traceback.
-AWAITING_APP = "import asyncio\nasync def job(n):\n    await asyncio.sleep(0)\n    return n\nasyncio.run(job(1))\n"
+#: Coroutines awaiting: the interpreter's StopIteration at an await is an exception event without a traceback, and
+#: ``runner`` suspends again after one (it isn't ended by it).
+AWAITING_APP = (
+    "import asyncio\n"
+    "async def job(n):\n    await asyncio.sleep(0)\n    return n\n"
+    "async def runner():\n    total = 0\n    for n in range(2):\n        total += await job(n)\n    return total\n"
+    "asyncio.run(runner())\n"
+)
 
 
 @pytest.mark.parametrize("output", ["chrome", "jsonl"])
@@ -773,7 +779,8 @@ def test_an_exception_without_a_traceback_is_named_by_its_class_in_a_timeline_of
 ) -> None:
     """An exception event whose traceback is None (a coroutine's StopIteration at an await) shows in a timeline made
     from a recording as in the live one: named by its class, the exception's text as its value (not "exception" and
-    the text of the whole ``(type, value, traceback)``)."""
+    the text of the whole ``(type, value, traceback)``). A coroutine that suspends after such an exception returned
+    (3.10 left its f_lasti before the YIELD_FROM: the live timeline took the suspension for the exception's end)."""
     (tmp_path / "app.py").write_text(AWAITING_APP)
     live_file, replay_file = tmp_path / f"live.{output}", tmp_path / f"replay.{output}"
     live_run = ["-m", "hunter", "--module", "__main__", "--format", output, "-o", live_file, "app.py"]
@@ -787,12 +794,15 @@ def test_an_exception_without_a_traceback_is_named_by_its_class_in_a_timeline_of
         expected: Any = timeline_by_thread(live_file)
         assert {"name": "StopIteration", "ph": "i", "s": "t", "cat": "exception", "args": {"exception":
                 "StopIteration()", "location": f"{tmp_path / 'app.py'}:3"}} in expected["MainThread"]  # fmt: skip
+        ends = [event for event in expected["MainThread"] if event["ph"] == "E" and event["name"] == "runner"]
+        assert [event["args"] for event in ends] == [{"return": "None"}] * 2 + [{"return": "1"}]
         assert timeline_by_thread(replay_file) == expected
     else:
         differing = ("time", "pid", "tid", "threadid", "calls")
         expected = jsonl_by_thread(live_file, differing)
         exceptions = [event for event in expected["MainThread"] if event["kind"] == "exception"]
-        assert [(event["exception"], event["arg"]) for event in exceptions] == [("StopIteration", "StopIteration()")]
+        texts = ["StopIteration()", "StopIteration(0)", "StopIteration()", "StopIteration(1)"]
+        assert [(event["exception"], event["arg"]) for event in exceptions] == [("StopIteration", t) for t in texts]
         assert jsonl_by_thread(replay_file, differing) == expected
 
 

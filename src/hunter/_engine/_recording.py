@@ -44,7 +44,7 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any, Protocol
 
-from ._compat import NORMAL_EXIT_OPCODES
+from ._compat import NORMAL_EXIT_OPCODES, is_suspension
 from ._pruning import ON_CALL, ON_EXCEPTION, ON_LINE, ON_RETURN, CodeJudge, Verdicts
 from ._verdict import ALWAYS, EFFECT, NEVER, reads_calls
 from ..event import Event
@@ -233,9 +233,13 @@ def raised_step(sink: RawSink) -> Callable[[FrameType, Any], bool] | None:
 
 
 def ended_by_exception(frame: FrameType) -> bool:
-    """Whether a frame reporting a ``return`` is left by an exception (its last instruction doesn't return/yield)."""
+    """Whether a frame reporting a ``return`` is left by an exception (its last instruction doesn't return/yield).
+
+    A generator or coroutine suspended at an await or ``yield from`` isn't: 3.10 leaves its f_lasti before the
+    YIELD_FROM, and 3.13 reports a yield as the RESUME after it (``is_suspension`` knows both).
+    """
     try:
-        return frame.f_code.co_code[frame.f_lasti] not in NORMAL_EXIT_OPCODES
+        return frame.f_code.co_code[frame.f_lasti] not in NORMAL_EXIT_OPCODES and not is_suspension(frame)
     except (IndexError, AttributeError):
         return False
 
