@@ -806,6 +806,40 @@ def test_an_exception_without_a_traceback_is_named_by_its_class_in_a_timeline_of
         assert jsonl_by_thread(replay_file, differing) == expected
 
 
+#: A generator that catches an exception thrown into it and yields, then is closed (GeneratorExit passes through).
+CATCHING_GENERATOR_APP = (
+    "def gen():\n"
+    "    try:\n        yield 1\n    except ValueError as exc:\n        yield f'caught {exc}'\n"
+    "    return 'done'\n"
+    "def main():\n"
+    "    g = gen()\n    next(g)\n    g.throw(ValueError('boom'))\n    g.close()\n"
+    "    h = gen()\n    next(h)\n    next(h, None)\n"
+    "main()\n"
+)
+
+
+def test_a_recording_tells_a_suspension_from_a_return_and_from_an_exceptions_end(tmp_path: Path) -> None:
+    """A return record says how the frame left: 2 at a yield (suspended), 1 when it returned; a timeline made from
+    the recording then shows the yield after a caught exception as a yield of its value, as the live one does (the
+    replay took it for the exception's end). (A generator closed at a yield shows the yield, live and recorded: the
+    frame's last instruction is all either has.)"""
+    (tmp_path / "app.py").write_text(CATCHING_GENERATOR_APP)
+    recording = ["-m", "hunter", "record", "-o", "run.hunt", "--module", "__main__", "--", "app.py"]
+    assert run_python(recording, cwd=tmp_path).returncode == 0
+    lines = [json.loads(line) for line in (tmp_path / "run.hunt").read_text().splitlines()]
+    code_refs = {line[1]: line[4] for line in lines if line[0] == "c"}
+    gen_returns = [line[6] for line in lines if line[0] == 2 and code_refs[line[4]] == "gen"]
+    assert gen_returns == [2, 2, 2, 2, 1]  # (g: yield, yield, closed at the yield; h: yield, returned 'done')
+    live_run = ["-m", "hunter", "--module", "__main__", "--format", "chrome", "-o", "live.json", "app.py"]
+    assert run_python(live_run, cwd=tmp_path).returncode == 0
+    replayed = query(tmp_path / "run.hunt", "module='__main__'", "--format", "chrome", "-o", str(tmp_path / "out.json"))
+    assert replayed.returncode == 0, describe(replayed)
+    expected = timeline_by_thread(tmp_path / "live.json")
+    ends = [event["args"] for event in expected["MainThread"] if event["ph"] == "E" and event["name"] == "gen"]
+    assert ends[:2] == [{"return": "1"}, {"return": "'caught boom'"}]
+    assert timeline_by_thread(tmp_path / "out.json") == expected
+
+
 #: A process, a multiprocessing child (forked, named) and a subprocess, each saying its ids.
 PROCESSES_APP = """\
 import multiprocessing, os, subprocess, sys, threading

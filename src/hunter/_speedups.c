@@ -278,6 +278,8 @@ typedef struct {
     /* the recorder's (``local``, ``due_ns``, ``_table``, ``_t0``) and the context's (``calls``): read per event */
     Py_ssize_t recorder_local, recorder_due_ns, recorder_table, recorder_t0, context_calls;
     unsigned char returns[256];    /* opcodes a frame returns normally through */
+    unsigned char yields[256];     /* opcodes a frame suspends at (a yield; an await suspends at one too) */
+    unsigned char resumes[256];    /* 3.13+: the RESUME after a yield, where a suspended frame says it is */
     unsigned char artificial[256]; /* opcodes of a StopIteration the program never sees (_compat) */
     /* Caches of what each event would otherwise look up in Python objects (see info_of, thread_state, frame_line). */
     InfoSlot info_cache[INFO_CACHE_SIZE];
@@ -1099,6 +1101,38 @@ opcode_at(PyObject *code, long offset)
     return opcode;
 }
 
+/* Code flags of functions whose frames suspend: generators, coroutines, async generators (as _compat's). */
+#define SUSPENDABLE_FLAGS (0x20 | 0x80 | 0x100 | 0x200)
+
+/* A return's ``normal`` field, as _recording.how_left tells it: '1' the frame returned, '2' it suspended (a yield, an
+ * await), '0' an exception passed through; -1 with an exception (no bytecode). */
+static int
+how_left(RawCallback *self, PyObject *code, int lasti)
+{
+    PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
+    if (bytecode == NULL) {
+        return -1;
+    }
+    if (!PyBytes_Check(bytecode)) {
+        Py_DECREF(bytecode);
+        PyErr_SetString(PyExc_TypeError, "a code object's co_code is bytes");
+        return -1;
+    }
+    const unsigned char *raw = (const unsigned char *)PyBytes_AS_STRING(bytecode);
+    Py_ssize_t size = PyBytes_GET_SIZE(bytecode);
+    int opcode = lasti >= 0 && lasti < size ? raw[lasti] : -1;
+    int oparg = lasti >= 0 && lasti + 1 < size ? raw[lasti + 1] : 0;
+    Py_DECREF(bytecode);
+    if (opcode >= 0 && self->returns[opcode]) {
+        return '1';
+    }
+    int suspends = ((PyCodeObject *)code)->co_flags & SUSPENDABLE_FLAGS;
+    if (opcode >= 0 && suspends && (self->yields[opcode] || (self->resumes[opcode] && (oparg & 3) != 0))) {
+        return '2';
+    }
+    return '0';
+}
+
 /* A return (PY_RETURN, PY_YIELD) of ``value``. 1: recorded; 0: left to the Python callback; -1: failed. */
 static int
 fast_return(RawCallback *self, PyObject *code, PyObject *value)
@@ -1116,11 +1150,10 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     }
     int result = 0;
     PyObject *returned = NULL;
-    int opcode = opcode_at(code, PyFrame_GetLasti(in.frame));
-    if (opcode < 0 && PyErr_Occurred()) {
+    int normal = how_left(self, code, PyFrame_GetLasti(in.frame));
+    if (normal < 0) {
         goto leave;
     }
-    int normal = opcode >= 0 && self->returns[opcode];
     long long ns = perf_counter_ns();
     if (self->values) {
         returned = value_text(self, value);
@@ -1139,7 +1172,7 @@ fast_return(RawCallback *self, PyObject *code, PyObject *value)
     Py_SET_SIZE(in.frames, in.depth - 1);
     Py_DECREF(in.top);
     head[size++] = ',';
-    head[size++] = normal ? '1' : '0';
+    head[size++] = (char)normal;
     if (append_innermost_line(self, &in, ns, head, size, returned, s_return) < 0) {
         goto leave;
     }
@@ -1427,18 +1460,21 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"event", "fallback", "infos", "gate", "context", "recorder", "due", "text",
                                "missing", "known", "batch", "return_opcodes", "artificial_opcodes", "types", "limit",
-                               "own_code", "max_callers", "address_only", "owner", "depths", NULL};
+                               "own_code", "max_callers", "address_only", "owner", "depths", "yield_opcodes",
+                               "resume_opcodes", NULL};
     int event;
     PyObject *fallback, *infos, *gate, *context, *recorder, *due, *text, *missing, *known, *opcodes, *artificial;
+    PyObject *yield_opcodes, *resume_opcodes;
     PyObject *own_code;
     PyObject *address_only, *owner, *depths;
     PyTypeObject *info_type, *state_type, *site_type;
     Py_ssize_t batch, limit, max_callers;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnOO(O!O!O!)nOnO!OO:raw_callback", keywords, &event,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$iOO!O!OOOOOOnOO(O!O!O!)nOnO!OOOO:raw_callback", keywords, &event,
                                      &fallback, &PyDict_Type, &infos, &PySet_Type, &gate, &context, &recorder, &due,
                                      &text, &missing, &known, &batch, &opcodes, &artificial, &PyType_Type, &info_type,
                                      &PyType_Type, &state_type, &PyType_Type, &site_type, &limit, &own_code,
-                                     &max_callers, &PyDict_Type, &address_only, &owner, &depths)) {
+                                     &max_callers, &PyDict_Type, &address_only, &owner, &depths, &yield_opcodes,
+                                     &resume_opcodes)) {
         return NULL;
     }
     if (event < CALL_EVENT || event > STOP_EVENT) {
@@ -1490,6 +1526,8 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     self->site_type = (PyTypeObject *)Py_NewRef(site_type);
     self->batch = batch;
     memset(self->returns, 0, sizeof(self->returns));
+    memset(self->yields, 0, sizeof(self->yields));
+    memset(self->resumes, 0, sizeof(self->resumes));
     memset(self->artificial, 0, sizeof(self->artificial));
     memset(self->info_cache, 0, sizeof(self->info_cache));
     memset(self->line_cache, 0, sizeof(self->line_cache));
@@ -1502,7 +1540,8 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
         Py_DECREF(self);
         return NULL;
     }
-    if (read_opcodes(opcodes, self->returns) < 0 || read_opcodes(artificial, self->artificial) < 0) {
+    if (read_opcodes(opcodes, self->returns) < 0 || read_opcodes(artificial, self->artificial) < 0 ||
+        read_opcodes(yield_opcodes, self->yields) < 0 || read_opcodes(resume_opcodes, self->resumes) < 0) {
         Py_DECREF(self);
         return NULL;
     }

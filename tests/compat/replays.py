@@ -30,8 +30,16 @@ REPLAY_DIFFERENCES: tuple[Difference, ...] = (
         "Backlog makes up calls for the callers of its first stored event by walking up its frame when it replays; "
         "a replay walks up the recorded calls instead, and can't tell which coroutine of the event loop a recorded "
         "call resumed (a live frame is the same object across resumptions)",
+        queries=("backlog-unfiltered",),
+        programs=("aio",),
+    ),
+    Difference(
+        "Backlog makes up calls for the callers of its first stored event by walking up its frame when it replays: "
+        "a suspended coroutine's frame has no f_back but on 3.12 and 3.13, so live it makes up none above one, where "
+        "a replay walks up the recorded calls (a recording tells a suspension from an exception's end)",
         queries=("backlog-vars", "backlog-unfiltered"),
         programs=("aio", "coros"),
+        versions=("3.10", "3.11", "3.14", "3.15"),
     ),
     Difference(
         "a generator that returned keeps its frame's f_back on 3.12 and 3.13 only: elsewhere a live Backlog makes "

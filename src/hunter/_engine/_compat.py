@@ -86,6 +86,12 @@ _YIELD_FROM = _opcodes("YIELD_FROM")  # 3.10
 AWAIT_OPCODES: frozenset[int] = _opcodes("YIELD_FROM", "SEND", "END_SEND", "INSTRUMENTED_END_SEND")
 
 
+#: Where a suspending frame is at its ``return`` event: a yield (3.11, 3.12: an await suspends at one too), and from
+#: 3.13 the RESUME after it (its oparg's low bits not 0); for the compiled callbacks (3.12+), which read the opcode.
+YIELD_OPCODES: frozenset[int] = _YIELD
+RESUME_AFTER_YIELD_OPCODES: frozenset[int] = _RESUME if PY_VERSION >= (3, 13) else frozenset()
+
+
 def is_resumption(frame: FrameType) -> bool:
     """At a ``call`` event: whether the frame is a generator or coroutine going on after a yield or await."""
     code = frame.f_code

@@ -16,7 +16,7 @@ from types import CodeType
 from typing import Any, cast
 
 from ..event import Event, fields_where
-from ._compat import RETURN_OPCODES
+from ._compat import RETURN_OPCODES, YIELD_OPCODES
 from ._source import parameters
 
 __all__ = ["RECORDED_FIELDS", "RecordedCode", "RecordedEvent"]
@@ -25,6 +25,8 @@ __all__ = ["RECORDED_FIELDS", "RecordedCode", "RecordedEvent"]
 RECORDED_FIELDS = frozenset(fields_where(recorded=True))
 #: An instruction that is not a normal return (ErrorSnooper tells returns from exceptions passing through by it).
 _NOT_A_RETURN = -1
+#: The instruction of a recorded suspension (a yield, an await: a file's ``normal`` 2): a yield, as live.
+_SUSPENSION = min(YIELD_OPCODES)
 #: What a detached copy takes from its event (source and fullsource stay lazy: kind, filename and lineno give them).
 _COPIED = fields_where(detached=True)
 
@@ -170,7 +172,8 @@ class RecordedEvent(Event):
             locals={},
         )
         if kind == "return":
-            data["instruction"] = RETURN_OPCODES[0] if extra and extra[0] else _NOT_A_RETURN
+            normal = extra[0] if extra else 0
+            data["instruction"] = RETURN_OPCODES[0] if normal == 1 else _SUSPENSION if normal == 2 else _NOT_A_RETURN
             extra = extra[1:]
         if values and extra and not builtin:
             if kind == "call":

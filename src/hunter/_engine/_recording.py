@@ -44,19 +44,24 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any, Protocol
 
-from ._compat import NORMAL_EXIT_OPCODES, is_suspension
+from ._compat import NORMAL_EXIT_OPCODES, RETURN_OPCODES, YIELD_OPCODES, is_suspension
 from ._pruning import ON_CALL, ON_EXCEPTION, ON_LINE, ON_RETURN, CodeJudge, Verdicts
 from ._verdict import ALWAYS, EFFECT, NEVER, reads_calls
 from ..event import Event
 
 __all__ = [
+    "LEFT_BY_EXCEPTION",
     "RETURN",
+    "RETURNED",
+    "SUSPENDED",
     "UNWIND",
     "RawSink",
     "Recorder",
     "Recording",
     "code_judge",
     "ended_by_exception",
+    "how_event_left",
+    "how_left",
     "raised_step",
     "raises_raw",
     "recording_for",
@@ -230,6 +235,31 @@ def raised_step(sink: RawSink) -> Callable[[FrameType, Any], bool] | None:
         return True
 
     return raised
+
+
+#: A recorded return's ``normal`` field: the frame returned, it suspended (a yield, an await: it is resumed later), or
+#: an exception passed through it (``ended_by_exception``). Files of hunter before 2 said 0 for a suspension.
+RETURNED, SUSPENDED, LEFT_BY_EXCEPTION = "1", "2", "0"
+
+
+def how_left(frame: FrameType) -> str:
+    """A return event's ``normal`` field (RETURNED, SUSPENDED or LEFT_BY_EXCEPTION), from where the frame is."""
+    lasti = frame.f_lasti
+    code = frame.f_code.co_code
+    opcode = code[lasti] if 0 <= lasti < len(code) else -1
+    if opcode in RETURN_OPCODES:
+        return RETURNED
+    return SUSPENDED if opcode in NORMAL_EXIT_OPCODES or is_suspension(frame) else LEFT_BY_EXCEPTION
+
+
+def how_event_left(event: Event) -> str:
+    """:func:`how_left` of a return event's frame; for a detached event (a Backlog's), by its instruction."""
+    if event.frame is not None:
+        return how_left(event.frame)
+    instruction = event.instruction
+    if instruction in RETURN_OPCODES:
+        return RETURNED
+    return SUSPENDED if instruction in YIELD_OPCODES else LEFT_BY_EXCEPTION
 
 
 def ended_by_exception(frame: FrameType) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._engine._compat import YIELD_OPCODES
 from .events import RecordedEvent
 
 __all__ = ["CallChains"]
@@ -97,5 +98,9 @@ class CallChains:
         event.__dict__["made_up_calls"] = MadeUpCalls(tuple(reversed(stack)), kind == "call")
         if kind == "return" and stack:
             top = stack.pop()
-            suspended = event.instruction is not None and event.instruction < 0 and not top.raised
+            # (a suspension: a yield's instruction; files of hunter before it said what an exception's end says)
+            instruction = event.instruction
+            suspended = instruction is not None and (
+                instruction in YIELD_OPCODES or (instruction < 0 and not top.raised)
+            )
             top.walkable = not suspended

@@ -14,7 +14,8 @@ Layout (docs/recording.md is the user's description):
 - ``["p", label]``: what a timeline calls the process from here on (when it changed since the header's ``label``:
   a multiprocessing worker is named after it started);
 - events, arrays that start with a kind number: ``[kind, ns, thread, depth, code, lineno, ...]`` (see
-  :data:`KINDS`); a call adds the texts of its arguments, a return whether it returned normally then its value's
+  :data:`KINDS`); a call adds the texts of its arguments, a return how it left (1 returned, 2 suspended, 0 an
+  exception passed through: ``_engine._recording.how_left``) then its value's
   text, an exception its value's text (values only when the file's ``values`` is true); then, in a file whose
   header says ``callers``, a call adds its caller's line (what the caller's f_lineno said at the call; null
   without a caller);

@@ -38,7 +38,8 @@ def _event(event: RecordedEvent, where: tuple[int, Any], ts: float) -> dict[str,
     if event.kind == "call":
         return {**base, "ph": "B", "name": _name(event), "cat": event.module, "args": _call_args(event)}
     if event.kind == "return":
-        # (a return that is an exception passing through, or a yield, ends the call without a value to show)
+        # (a return that is an exception passing through ends the call without a value to show; a yield shows its
+        # value, as live)
         returned = event.arg is not None and event.instruction is not None and event.instruction >= 0
         return {**base, "ph": "E", "name": _name(event), "args": {"return": event.arg} if returned else {}}
     name, value = recorded_exception(str(event.arg or ""))
@@ -53,7 +54,7 @@ def _event(event: RecordedEvent, where: tuple[int, Any], ts: float) -> dict[str,
 
 
 def _name(event: RecordedEvent) -> str:
-    return f"<module {event.module}>" if event.function == "<module>" else str(event.function)
+    return f"<module {event.module}>" if event.function == "<module>" else str(event.code.co_qualname)
 
 
 def _call_args(event: RecordedEvent) -> dict[str, Any]:

@@ -20,10 +20,10 @@ from .._engine import _own_code, _speedups
 from .._engine._code_flags import CO_OPTIMIZED
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._frames import locals_readable
-from .._engine._recording import RETURN
+from .._engine._recording import RETURN, how_event_left, how_left
 from .._engine._source import is_stdlib, parameters
 from .._output._streams import OutputError
-from ..actions import RETURN_OPCODES, Action
+from ..actions import Action
 from ..event import Event
 from .._output._process import process_label
 from .._output._reprs import cut_repr, shows_address_only
@@ -349,7 +349,7 @@ class Recorder(Action):
             state.out.append(f'["{CALLERS}",0,{thread},{callers}]\n')
         head = f"{KINDS[kind]},{now - self._t0},{thread},{depth},{entry[1]},{event.lineno}"
         if kind == "return":
-            head += ",1" if event.instruction in RETURN_OPCODES else ",0"
+            head += f",{how_event_left(event)}"
         if self.values and kind != "line":
             text = self._text
             if kind == "call":
@@ -628,8 +628,7 @@ class Recorder(Action):
             site, count = self._unseen_call(frame, state)
         if site.table is not self._table:
             self._register(site, frame)
-        lasti = frame.f_lasti
-        normal = "1" if lasti >= 0 and frame.f_code.co_code[lasti] in RETURN_OPCODES else "0"
+        normal = how_left(frame)
         depth = max(count - 1, 0)  # (an event put it there: a frame that ran before tracing started counts 0)
         if not self.values:
             return f"{depth},{site.ref},{frame.f_lineno},{normal}"

@@ -13,7 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..._engine import _own_code, _speedups
-from ..._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, RETURN_OPCODES
+from ..._engine._compat import (
+    ARTIFICIAL_STOP_ITERATION_OPCODES,
+    RESUME_AFTER_YIELD_OPCODES,
+    RETURN_OPCODES,
+    YIELD_OPCODES,
+)
 from ._codes import CodeInfo
 from ._raw import RawSteps
 from ._wiring import Wiring
@@ -51,6 +56,9 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "known": wiring.context.depths.known if wiring.count_depth else None,
         "batch": recorder.batch,
         "return_opcodes": RETURN_OPCODES,
+        # (a return's ``normal`` field tells a suspension apart: _recording.how_left)
+        "yield_opcodes": YIELD_OPCODES,
+        "resume_opcodes": RESUME_AFTER_YIELD_OPCODES,
         "artificial_opcodes": ARTIFICIAL_STOP_ITERATION_OPCODES,
         "types": (CodeInfo, _ThreadState, _Site),
         # (value texts made in C where they can be, unless a subclass makes its own)
