@@ -840,6 +840,36 @@ def test_a_recording_tells_a_suspension_from_a_return_and_from_an_exceptions_end
     assert timeline_by_thread(tmp_path / "out.json") == expected
 
 
+#: A thread that runs (and ends) while the main thread waits for it, then the main thread's own calls: one order of
+#: events only, whichever thread's records are written first.
+ONE_THREAD_AFTER_ANOTHER_APP = (
+    "import threading\n"
+    "def f(n):\n    return n + 1\n"
+    "def work():\n    for n in range(300):\n        f(n)\n"
+    "thread = threading.Thread(target=work, name='worker')\nthread.start()\nthread.join()\n"
+    "for n in range(3):\n    f(n)\n"
+)
+
+
+def test_a_replay_prints_the_threads_events_in_the_order_they_happened(tmp_path: Path) -> None:
+    """A thread's records wait in memory until a write (its batch full, the recording's end) and each write holds
+    every thread's, a thread at a time: the worker's last calls, written at the end, came after the main thread's
+    later calls in the file. The replay orders each write's events by time: what the live trace printed."""
+    (tmp_path / "app.py").write_text(ONE_THREAD_AFTER_ANOTHER_APP)
+    live_run = ["-m", "hunter", "--module", "__main__", "--kind", "call,return", "-o", "live.txt", "app.py"]
+    live = run_python(live_run, cwd=tmp_path)
+    assert live.returncode == 0, describe(live)
+    recording = ["-m", "hunter", "record", "-o", "run.hunt", "--module", "__main__", "--", "app.py"]
+    assert run_python(recording, cwd=tmp_path).returncode == 0
+    replayed = query(tmp_path / "run.hunt", "module='__main__'")
+    assert replayed.returncode == 0, describe(replayed)
+    expected = (tmp_path / "live.txt").read_text().splitlines()
+    worker_end = next(index for index, line in enumerate(expected) if "<= work:" in line)
+    assert expected[worker_end].startswith("worker") and expected[worker_end + 1].startswith("MainThread")
+    assert len(expected) == 2 + 2 * 301 + 2 * 3  # (the module, work and its calls of f, the main thread's calls of f)
+    assert normalize(replayed.stdout).splitlines() == [normalize(line) for line in expected]
+
+
 #: A process, a multiprocessing child (forked, named) and a subprocess, each saying its ids.
 PROCESSES_APP = """\
 import multiprocessing, os, subprocess, sys, threading

@@ -25,6 +25,9 @@ Layout (docs/recording.md is the user's description):
   up to the thread's first frame (or the first :data:`MAX_CALLERS`; then the outermost ``shared`` are left out: the
   outermost of the thread's last such record), 0 when the last of them is the thread's innermost recorded call (its
   line now: its frame may have moved on since its last recorded call);
+- ``["w"]`` (files whose header says ``written``): the end of one write; each thread's records waiting then were
+  written a thread at a time, so the events between two of these are in order per thread only: a reader orders them
+  by time;
 - ``["end", ns]``: the recording was closed cleanly (a file without it was cut off: a crash, kill -9).
 
 Strings are ASCII-only JSON, so any Python reads any file; a newer reader accepts every older version.
@@ -44,6 +47,7 @@ __all__ = [
     "MAGIC",
     "MAX_CALLERS",
     "VERSION",
+    "WRITTEN",
     "header_line",
     "part_path",
 ]
@@ -52,6 +56,10 @@ MAGIC = "hunter-record"
 VERSION = 1
 #: The tag of a callers record (older readers skip it, as any tag they don't know).
 CALLERS = "k"
+#: The tag of the line that ends each write (files whose header says ``written``): every thread's records waiting
+#: then are written at once, a thread's after another's, so a reader orders the events between two such lines by
+#: their times to have the threads' events in the order they happened (older readers skip it).
+WRITTEN = "w"
 #: Callers a callers record lists at most.
 MAX_CALLERS = 256
 #: Event kind numbers: the live event's ``kind`` and, for 4-6, ``builtin=True`` (profile mode's C functions).

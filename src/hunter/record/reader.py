@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import RecordedCode, RecordedEvent
-from .format import CALLERS, KIND_NAMES, KINDS, MAGIC, VERSION
+from .format import CALLERS, KIND_NAMES, KINDS, MAGIC, VERSION, WRITTEN
 from .writer import flush_recording
 
 __all__ = ["FormatError", "Part", "Trace", "read"]
@@ -157,6 +157,30 @@ def _remember_source(filename: str, text: str) -> None:
 
 
 def _part_events(part: Part) -> Iterator[RecordedEvent]:
+    """A part's events in the order they happened: each write's in time order (a file whose header says
+    ``written``: each write holds every thread's waiting records, a thread's after another's), else in file order."""
+    events = _file_events(part)
+    if not part.metadata.get("written"):
+        yield from (event for event in events if event is not None)
+        return
+    write: list[RecordedEvent] = []
+    for event in events:
+        if event is not None:
+            write.append(event)
+            continue
+        write.sort(key=_time_of)  # (stable: a thread's events, and events at the same time, keep the file's order)
+        yield from write
+        write.clear()
+    write.sort(key=_time_of)  # (a file cut off: the last write's events that are whole)
+    yield from write
+
+
+def _time_of(event: RecordedEvent) -> int:
+    return event.time_ns
+
+
+def _file_events(part: Part) -> Iterator[RecordedEvent | None]:
+    """A part's events in the file's order, and None where a write ends (a ``WRITTEN`` line)."""
     metadata = part.metadata
     origin = int(metadata.get("origin_ns", 0))
     values = bool(metadata.get("values", False))
@@ -203,6 +227,8 @@ def _part_events(part: Part) -> Iterator[RecordedEvent]:
             _remember_source(record[1], record[2])
         elif tag == "p" and len(record) > 1 and isinstance(record[1], str):
             part.label = record[1]
+        elif tag == WRITTEN:
+            yield None
 
 
 _CALL = KINDS["call"]

@@ -28,7 +28,17 @@ from ..event import Event
 from .._output._process import process_label
 from .._output._reprs import cut_repr, shows_address_only
 from ..util import MISSING, safe_repr, shorten
-from .format import BUILTIN_KINDS, CALLERS, KINDS, MAX_CALLERS, PARAMETER_FLAGS, escape, header_line, part_path
+from .format import (
+    BUILTIN_KINDS,
+    CALLERS,
+    KINDS,
+    MAX_CALLERS,
+    PARAMETER_FLAGS,
+    WRITTEN,
+    escape,
+    header_line,
+    part_path,
+)
 
 __all__ = ["Recorder", "value_text"]
 
@@ -796,6 +806,8 @@ class Recorder(Action):
                 "repr_limit": self.repr_limit,
                 "label": self._label,
                 "callers": self.records_callers,
+                # (each write ends with a WRITTEN line: the threads' events between two are ordered by time)
+                "written": True,
             }
             self._buffer.append(header_line(metadata))
             self._ready = True
@@ -834,6 +846,8 @@ class Recorder(Action):
             for state in self._table.threads:
                 if state.records:
                     self._format(state)
+            if self._buffer:
+                self._buffer.append(_WRITTEN_LINE)
             if end:
                 self._buffer.append(f'["end",{_perf_ns() - self._t0}]\n')
             if not self._buffer:
@@ -891,6 +905,9 @@ class Recorder(Action):
         self._lock = threading.Lock()
         self._reset()
 
+
+#: The line that ends each write (see format.WRITTEN).
+_WRITTEN_LINE = f'["{WRITTEN}"]\n'
 
 #: How many lines ``_write_buffered`` joins into one piece of a write (about 30 KB of the usual lines), and how many
 #: pieces one system call gathers (under every platform's IOV_MAX).
