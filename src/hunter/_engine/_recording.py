@@ -238,7 +238,7 @@ def raised_step(sink: RawSink) -> Callable[[FrameType, Any], bool] | None:
 
 
 #: A recorded return's ``normal`` field: the frame returned, it suspended (a yield, an await: it is resumed later), or
-#: an exception passed through it (``ended_by_exception``). Files of hunter before 2 said 0 for a suspension.
+#: an exception passed through it (``ended_by_exception``). Files of earlier hunters say 0 for a suspension too.
 RETURNED, SUSPENDED, LEFT_BY_EXCEPTION = "1", "2", "0"
 
 
