@@ -683,8 +683,10 @@ def timeline_events(path: Path) -> list[dict[str, Any]]:
 
 
 def timeline_by_thread(path: Path) -> dict[str, list[dict[str, object]]]:
-    """A Chrome trace's events per thread name, without what differs from run to run (times, pids, thread ids)."""
-    events = timeline_events(path)
+    """A Chrome trace's events per thread name in the order of their times (a writer writes an open call's B event at
+    a write, after later events that a viewer orders by time too), without what differs from run to run (times, pids,
+    thread ids)."""
+    events = sorted(timeline_events(path), key=lambda event: float(event.get("ts", 0)))  # (stable: ties keep order)
     names = {event["tid"]: event["args"]["name"] for event in events if event.get("name") == "thread_name"}
     threads: dict[str, list[dict[str, object]]] = {}
     for event in events:
