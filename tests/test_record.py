@@ -996,3 +996,33 @@ def test_a_recording_tells_a_new_name_of_its_process_and_its_timeline_shows_it(t
     names = [event["args"]["name"] for event in timeline_events(tmp_path / "out.json")
              if event.get("name") == "process_name" and event["pid"] == pid]  # fmt: skip
     assert names == ["app.py", "Renamed"]
+
+
+DELETING_GENERATOR = """
+import sys, weakref
+import hunter
+
+class Thing:
+    pass
+
+def gen():
+    thing = Thing()
+    yield weakref.ref(thing)
+    del thing  # (the generator is resumed with it bound: a copy of its locals made then would keep it)
+    yield 2
+
+with hunter.trace(module="__main__", record=sys.argv[1]):
+    generator = gen()
+    ref = next(generator)
+    next(generator)
+    print(ref() is None)
+"""
+
+
+def test_recording_a_generator_without_parameters_keeps_nothing_it_deletes(tmp_path: Path) -> None:
+    """A resumption of code without parameters is recorded without reading its locals: before 3.13 reading
+    ``frame.f_locals`` stores a copy of every local in the frame, which kept an object the generator had deleted."""
+    (tmp_path / "app.py").write_text(DELETING_GENERATOR)
+    result = run_python(["app.py", "run.hunt"], cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "True\n"), describe(result)
+    assert [event.function for event in read(tmp_path / "run.hunt") if event.kind == "call"] == ["gen", "gen"]
