@@ -1085,18 +1085,22 @@ append_innermost_line(RawCallback *self, Innermost *in, long long ns, const char
 }
 
 /* The opcode at byte ``offset`` of ``code``'s bytecode (co_code, as the Python callbacks read it); -1 where there is
- * none (an offset outside it), or -1 with an exception (no bytecode). */
+ * none (an offset outside it), or -1 with an exception (no bytecode). ``oparg`` (unless NULL): its argument byte, 0
+ * where there is none. */
 static int
-opcode_at(PyObject *code, long offset)
+opcode_at(PyObject *code, long offset, int *oparg)
 {
     PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
     if (bytecode != NULL && !PyBytes_Check(bytecode)) {
         Py_SETREF(bytecode, NULL);
         PyErr_SetString(PyExc_TypeError, "a code object's co_code is bytes");
     }
-    int opcode = bytecode == NULL || offset < 0 || offset >= PyBytes_GET_SIZE(bytecode)
-                     ? -1
-                     : (unsigned char)PyBytes_AS_STRING(bytecode)[offset];
+    Py_ssize_t size = bytecode == NULL ? 0 : PyBytes_GET_SIZE(bytecode);
+    const unsigned char *raw = bytecode == NULL ? NULL : (const unsigned char *)PyBytes_AS_STRING(bytecode);
+    int opcode = offset < 0 || offset >= size ? -1 : raw[offset];
+    if (oparg != NULL) {
+        *oparg = offset < 0 || offset + 1 >= size ? 0 : raw[offset + 1];
+    }
     Py_XDECREF(bytecode);
     return opcode;
 }
@@ -1109,20 +1113,11 @@ opcode_at(PyObject *code, long offset)
 static int
 how_left(RawCallback *self, PyObject *code, int lasti)
 {
-    PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
-    if (bytecode == NULL) {
+    int oparg;
+    int opcode = opcode_at(code, lasti, &oparg);
+    if (opcode < 0 && PyErr_Occurred()) {
         return -1;
     }
-    if (!PyBytes_Check(bytecode)) {
-        Py_DECREF(bytecode);
-        PyErr_SetString(PyExc_TypeError, "a code object's co_code is bytes");
-        return -1;
-    }
-    const unsigned char *raw = (const unsigned char *)PyBytes_AS_STRING(bytecode);
-    Py_ssize_t size = PyBytes_GET_SIZE(bytecode);
-    int opcode = lasti >= 0 && lasti < size ? raw[lasti] : -1;
-    int oparg = lasti >= 0 && lasti + 1 < size ? raw[lasti + 1] : 0;
-    Py_DECREF(bytecode);
     if (opcode >= 0 && self->returns[opcode]) {
         return '1';
     }
@@ -1207,7 +1202,7 @@ fast_exception(RawCallback *self, PyObject *code, PyObject *offset_obj, PyObject
     PyObject *traceback = PyException_GetTraceback(exc);
     if (self->event == STOP_EVENT && traceback == NULL) {
         /* (at a loop's end the interpreter makes one the program never sees: the Python callback tells which) */
-        int opcode = opcode_at(code, PyLong_AsLong(offset_obj));
+        int opcode = opcode_at(code, PyLong_AsLong(offset_obj), NULL);
         if (opcode < 0 || self->artificial[opcode]) {
             PyErr_Clear();
             return 0;

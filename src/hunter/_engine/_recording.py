@@ -249,7 +249,7 @@ def how_left(frame: FrameType) -> str:
     opcode = code[lasti] if 0 <= lasti < len(code) else -1
     if opcode in RETURN_OPCODES:
         return RETURNED
-    return SUSPENDED if opcode in NORMAL_EXIT_OPCODES or is_suspension(frame) else LEFT_BY_EXCEPTION
+    return LEFT_BY_EXCEPTION if _left_by_exception(frame, opcode) else SUSPENDED
 
 
 def how_event_left(event: Event) -> str:
@@ -269,9 +269,15 @@ def ended_by_exception(frame: FrameType) -> bool:
     YIELD_FROM, and 3.13 reports a yield as the RESUME after it (``is_suspension`` knows both).
     """
     try:
-        return frame.f_code.co_code[frame.f_lasti] not in NORMAL_EXIT_OPCODES and not is_suspension(frame)
+        return _left_by_exception(frame, frame.f_code.co_code[frame.f_lasti])
     except (IndexError, AttributeError):
         return False
+
+
+def _left_by_exception(frame: FrameType, opcode: int) -> bool:
+    """Whether a frame at ``opcode`` at its return event is left by an exception: neither returning nor yielding there,
+    nor suspended (how_left and ended_by_exception, which the recording and the live exporters ask, must agree)."""
+    return opcode not in NORMAL_EXIT_OPCODES and not is_suspension(frame)
 
 
 _perf_ns = time.perf_counter_ns

@@ -616,13 +616,13 @@ class Recorder(Action):
             caller = "null"
         if not self.values:
             return f"{count - 1},{site.ref},{frame.f_lineno},{caller}"
-        if not site.names:
-            # (no parameters: f_locals isn't read at all. Before 3.13 reading it stores a copy of every local in the
-            # frame, which holds them until the next read: a generator resumed here would keep what it deletes)
-            return f"{count - 1},{site.ref},{frame.f_lineno},[],{caller}"
-        text = self._text
-        f_locals: Any = frame.f_locals if site.optimized or locals_readable(frame) else {}
-        arguments = ",".join([text(f_locals.get(name, MISSING)) for name in site.names])
+        arguments = ""
+        # (f_locals is read only where there are parameters: before 3.13 reading it stores a copy of every local in the
+        # frame, which holds them until the next read, so a generator resumed here would keep what it deletes)
+        if site.names:
+            text = self._text
+            f_locals: Any = frame.f_locals if site.optimized or locals_readable(frame) else {}
+            arguments = ",".join([text(f_locals.get(name, MISSING)) for name in site.names])
         return f"{count - 1},{site.ref},{frame.f_lineno},[{arguments}],{caller}"
 
     def returned(self, frame: FrameType, value: Any) -> str:
