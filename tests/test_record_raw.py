@@ -213,6 +213,42 @@ def test_a_recorded_value_is_its_safe_repr_as_json(index: int) -> None:
         assert json.loads(text) == writer.value_text(value, limit)
 
 
+def _entry_fields(code: Any, filename: str, module: str, stdlib: bool) -> list[Any]:
+    """What a code entry holds, as the format documents it (docs/recording.md)."""
+    flags = code.co_flags & writer.PARAMETER_FLAGS
+    count = code.co_argcount + code.co_kwonlyargcount + bool(flags & 0x04) + bool(flags & 0x08)
+    fields = [
+        *("c", 7, filename, module, code.co_name, code.co_firstlineno, stdlib, False),
+        *(code.co_argcount, code.co_kwonlyargcount, flags, list(code.co_varnames[:count])),
+    ]
+    qualname = getattr(code, "co_qualname", code.co_name)
+    if code.co_filename != filename or qualname != code.co_name:
+        fields.append(code.co_filename)
+    if qualname != code.co_name:
+        fields.append(qualname)
+    return fields
+
+
+@pytest.mark.parametrize("filename", ["/app/plain.py", '/tmp/"quoted" \\ dir/ünï\u2603.py', "<string>"])
+def test_a_code_entry_is_the_json_of_its_fields(filename: str) -> None:
+    """Code entries are formatted by hand (one per code object a recording meets): the JSON an encoder writes."""
+
+    class Konto:
+        def überweisen(self, betrag: int, *rest: Any, zweck: str = "", **mehr: Any) -> None:
+            """A method: a qualified name; non-ASCII names; every kind of parameter."""
+
+    def plain() -> None:
+        """No parameters."""
+
+    source = "def f(a, b):\n    return a\n"
+    compiled = compile(source, filename, "exec").co_consts[0]
+    for code in (Konto.überweisen.__code__, plain.__code__, compiled):
+        for module, stdlib in (("app.módulo", False), ("?", True)):
+            line = writer._python_code_line(7, filename=filename, module=module, stdlib=stdlib, code=code)
+            fields = _entry_fields(code, filename, module, stdlib)
+            assert line == json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
+
+
 def test_a_code_met_by_two_threads_at_once_gets_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two threads may both miss a code in the table before either takes the lock: the second to get the lock
     finds the first's entry (one ``c`` entry per code object, not one per thread)."""

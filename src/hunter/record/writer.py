@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import functools
 import json
+from json.encoder import encode_basestring_ascii as _json_str  # (a str as JSON, ASCII only: the encoder's own)
 import linecache
 import os
 import sys
@@ -933,9 +934,14 @@ def _write_all(fd: int, pieces: list[bytes]) -> None:
             view = view[os.write(fd, view) :]
 
 
+#: Entries' JSON, without spaces: one encoder for them all (``json.dumps`` with any option makes an encoder per call,
+#: which cost more than encoding a code entry, for every code object a recording met).
+_compact_json = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
 def label_line(label: str) -> str:
     """A ``p`` entry: what a timeline calls the process from here on."""
-    return json.dumps(["p", label], ensure_ascii=True, separators=(",", ":")) + "\n"
+    return _compact_json(["p", label]) + "\n"
 
 
 #: A caller's f_lineno is the line of its instruction at f_lasti (3.12+: a settrace line event sets a frame's f_lineno
@@ -952,7 +958,7 @@ def _line_json(frame: FrameType | None) -> str:
 def _thread_line(state: _ThreadState) -> str:
     """A thread's ``t`` entry, under its current ref and name."""
     fields = ["t", state.ref, _threadid(state.ident), state.name, state.native]
-    return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
+    return _compact_json(fields) + "\n"
 
 
 def _source_lines(filename: str, module_globals: dict[str, Any] | None) -> list[str]:
@@ -966,13 +972,13 @@ def _source_lines(filename: str, module_globals: dict[str, Any] | None) -> list[
         return []
     if not lines:
         return []
-    return [json.dumps(["s", filename, "".join(lines)], ensure_ascii=True, separators=(",", ":")) + "\n"]
+    return [_compact_json(["s", filename, "".join(lines)]) + "\n"]
 
 
 def _code_line(ref: int, *, event: Event, code: CodeType | None) -> str:
     if code is None:  # a C function (profile mode): no parameters, no first line
         fields: list[Any] = ["c", ref, event.filename, event.module, event.function, 0, event.stdlib, True, 0, 0, 0, []]
-        return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
+        return _compact_json(fields) + "\n"
     return _python_code_line(ref, filename=event.filename, module=event.module, stdlib=event.stdlib, code=code)
 
 
@@ -981,26 +987,18 @@ def _python_code_line(ref: int, *, filename: str, module: str, stdlib: bool, cod
     count = code.co_argcount + code.co_kwonlyargcount
     flags = code.co_flags & PARAMETER_FLAGS
     count += bool(flags & 0x04) + bool(flags & 0x08)
-    fields = [
-        "c",
-        ref,
-        filename,
-        module,
-        code.co_name,
-        code.co_firstlineno,
-        stdlib,
-        False,
-        code.co_argcount,
-        code.co_kwonlyargcount,
-        flags,
-        list(code.co_varnames[:count]),
-    ]
+    # (formatted here rather than by an encoder: every code object a recording meets writes one)
+    names = ",".join([_json_str(name) for name in code.co_varnames[:count]])
     qualname = getattr(code, "co_qualname", code.co_name)  # (3.11+)
+    tail = ""
     if code.co_filename != filename or qualname != code.co_name:
-        fields.append(code.co_filename)  # (what its frames say: a replay's StackPrinter shows it)
+        tail = "," + _json_str(code.co_filename)  # (what its frames say: a replay's StackPrinter shows it)
     if qualname != code.co_name:
-        fields.append(qualname)  # (``Account.withdraw``: what a timeline and the compact printer name it by)
-    return json.dumps(fields, ensure_ascii=True, separators=(",", ":")) + "\n"
+        tail += "," + _json_str(qualname)  # (``Account.withdraw``: what a timeline and the compact printer name it by)
+    return (
+        f'["c",{ref},{_json_str(filename)},{_json_str(module)},{_json_str(code.co_name)},{code.co_firstlineno},'
+        f"{'true' if stdlib else 'false'},false,{code.co_argcount},{code.co_kwonlyargcount},{flags},[{names}]{tail}]\n"
+    )
 
 
 def _claim(path: str, pid: int) -> tuple[bool, str, int]:
