@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import io
 import json
 import os
 import re
@@ -10,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -552,6 +555,10 @@ def test_a_flight_recorder_outlives_its_tracer_until_a_dump(tmp_path: Path) -> N
     with hunter.trace(function="triple", record=str(path), record_last=4):
         for n in range(10):
             triple(n)
+    # (nothing else holds it now: not the stopped tracer, not the next one, not a reference cycle)
+    with hunter.trace(function="nothing_here", action=hunter.CallPrinter(stream=io.StringIO())):
+        pass
+    gc.collect()
     assert not path.exists()
     assert hunter.dump() == [str(path)]
     assert [(event.kind, event.arg) for event in read(path)] == [
@@ -1026,3 +1033,31 @@ def test_recording_a_generator_without_parameters_keeps_nothing_it_deletes(tmp_p
     result = run_python(["app.py", "run.hunt"], cwd=tmp_path)
     assert (result.returncode, result.stdout) == (0, "True\n"), describe(result)
     assert [event.function for event in read(tmp_path / "run.hunt") if event.kind == "call"] == ["gen", "gen"]
+
+
+def _recorded_quietly(path: Path) -> None:
+    """A recording of a few calls, started and stopped in a frame of its own (whose locals a cycle would hold)."""
+    held_by_this_frame = [object()]  # noqa: F841 (what a cycle through this frame would keep alive)
+    with hunter.trace(stdlib=False, record=str(path)):
+        double(2)
+        wrapped_twice(3)
+
+
+def test_a_stopped_recording_leaves_no_reference_cycles(tmp_path: Path, backend: str) -> None:
+    """Stopping frees the tracer's parts when the last reference goes, not at some later collection: the frames
+    running at start (and what their locals hold) above all. (On settrace each local trace function returns itself,
+    a cycle that holds only its own code's fields.)"""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # (unreachable objects are kept in gc.garbage: what cycles held)
+    try:
+        _recorded_quietly(tmp_path / "quiet.hunt")
+        gc.collect()
+        frames = [frame.f_code.co_name for frame in gc.garbage if isinstance(frame, FrameType)]
+        hunter_parts = {type(part).__qualname__ for part in gc.garbage if type(part).__module__.startswith("hunter.")}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert frames == []
+    if backend == "monitoring":
+        assert hunter_parts == set()
+    assert read(tmp_path / "quiet.hunt")  # (it did record)

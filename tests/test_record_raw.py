@@ -147,6 +147,7 @@ def test_a_thread_renamed_while_recorded_shows_its_new_name_from_its_next_call(t
     hunter._engine._recording.enabled = raw
     try:
         tracer = hunter.trace(function_in=("work", "renaming"), record=str(path), threading_support=True)
+        context = tracer._context  # (a stopped tracer lets go of it)
         try:
             thread = threading.Thread(target=renaming, name="before")
             thread.start()
@@ -155,7 +156,7 @@ def test_a_thread_renamed_while_recorded_shows_its_new_name_from_its_next_call(t
             tracer.stop()
     finally:
         hunter._engine._recording.enabled = True
-    assert (tracer._context.recording is not None) is raw  # type: ignore[union-attr]
+    assert (context.recording is not None) is raw  # type: ignore[union-attr]
     assert [(event.kind, event.function, event.threadname) for event in hunter.record.read(path)] == [
         ("call", "renaming", "before"),
         ("call", "work", "before"),

@@ -308,6 +308,7 @@ def test_calls_recorded_raw_are_counted(app: Any, tmp_path: Path, raw: bool) -> 
     try:
         with ChromeTrace(str(tmp_path / "out.json")) as exporter:
             tracer = hunter.trace(module=APP, kind_in=("call", "return"), action=exporter)
+            context = tracer._context  # (a stopped tracer lets go of it)
             try:
                 app.fib(5)
                 list(app.gen(3))
@@ -315,7 +316,7 @@ def test_calls_recorded_raw_are_counted(app: Any, tmp_path: Path, raw: bool) -> 
                 tracer.stop()
     finally:
         hunter._engine._recording.enabled = True
-    assert (tracer._context.recording is not None) is raw  # type: ignore[union-attr]
+    assert (context.recording is not None) is raw  # type: ignore[union-attr]
     assert tracer.calls == 15 + 4 + 3  # fib(5): 15 calls; gen(3): started and resumed 3 times; leaf() 3 times
 
 
@@ -412,13 +413,14 @@ def test_a_code_object_is_seen_by_other_threads_only_once_its_record_is_whole(ap
     exporter = _RacingChrome(str(tmp_path / "out.json"), args=False)
     exporter.leaf = app.leaf  # type: ignore[attr-defined]
     tracer = hunter.trace(module=APP, kind_in=("call", "return", "exception"), action=exporter)
+    context = tracer._context  # (a stopped tracer lets go of it)
     try:
         app.leaf(1)
     finally:
         tracer.stop()
     exporter.close()
     assert exporter.raced
-    assert tracer._context is not None and tracer._context.recording is not None  # (the raw path was taken)
+    assert context is not None and context.recording is not None  # (the raw path was taken)
     assert exporter.events == 0  # every call and return of leaf, in both threads, as raw records
     names = [event["name"] for event in load_strict(tmp_path / "out.json") if event.get("ph") in ("B", "X")]
     assert names == ["leaf", "leaf"]

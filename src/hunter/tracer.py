@@ -41,7 +41,8 @@ class Tracer:
         self._base_frames: dict[int, FrameType] = {}
         #: The frame counts of the running backend (see hunter._engine._depths), from the base frames.
         self._depths = Depths(self._base_frames)
-        self._context: Context | None = None  # what the backend gets; kept after stop for ``calls``
+        self._context: Context | None = None  # what the backend gets, while it runs
+        self._calls_at_stop = 0  # (the context's count when tracing stopped)
         #: A new token each time tracing starts (not when trace() hands over to a new predicate): what printers
         #: keep per run (CallPrinter's open calls) starts afresh with it.
         self.run_token: object = None
@@ -71,7 +72,8 @@ class Tracer:
     @property
     def calls(self) -> int:
         """How many call events were seen since tracing started."""
-        return self._context.calls if self._context is not None else 0
+        context = self._context
+        return context.calls if context is not None else self._calls_at_stop
 
     @property
     def backend(self) -> str:
@@ -106,7 +108,7 @@ class Tracer:
     def _start(self, predicate: Callable[[Event], Any]) -> Tracer:
         """:meth:`trace` for a predicate already checked (``hunter.trace()`` checks what it builds)."""
         if self._backend is not None:
-            base_frames = self._base_frames
+            base_frames = dict(self._base_frames)  # (stopping clears the old dict)
             self._stop(finishing=False)  # (tracing goes on: what the old predicate's recorders hold stays open)
         else:
             base_frames = current_stacks()
@@ -156,6 +158,12 @@ class Tracer:
             backend.stop()
         finally:
             self._handler = None
+            context = self._context
+            if finishing and context is not None:
+                # (the context holds this tracer: dropped here, the stopped backend, its callbacks and recorder go
+                # when the last reference does, not at the next collection)
+                self._calls_at_stop = context.calls
+                self._context = None
             self._forget_frames()
             with _running_lock:
                 _running.discard(self)
@@ -197,6 +205,9 @@ class Tracer:
     def _forget_frames(self) -> None:
         """Stopped: no base frames (nothing to count from), nothing remembered."""
         self._depths.clear()
+        # (emptied, not only dropped: the stopped backend's context still holds it, and these frames hold their
+        # locals, among them this tracer: a cycle that kept the program's frames and objects alive until a collection)
+        self._base_frames.clear()
         self._base_frames = {}
         self._depths = Depths(self._base_frames)
 

@@ -14,9 +14,14 @@ __all__ = ["current_stacks", "locals_readable"]
 
 
 def current_stacks() -> dict[int, FrameType]:
-    """Every frame on every thread's stack now, by id."""
+    """Every frame on every thread's stack now, by id (but this function's own)."""
     frames: dict[int, FrameType] = {}
-    for top in sys._current_frames().values():
+    here = sys._getframe()
+    # (its own frame left out, and no local left holding it: the dict in a caller's frame would hold this frame,
+    # whose f_back is that caller's: a cycle that kept the caller's locals alive until a collection)
+    tops = [here.f_back if top is here else top for top in sys._current_frames().values()]
+    del here
+    for top in tops:
         frame: FrameType | None = top
         while frame is not None:
             frames[id(frame)] = frame

@@ -110,7 +110,7 @@ class SettraceBackend:
         # Frames that were running at start and got our local trace function: (frame, ours, their f_trace and
         # f_trace_lines before), put back on stop (a suspended hunter tracer's local trace function, or None).
         self._adopted: list[tuple[FrameType, TraceFunction, Any, bool]] = []
-        self._global, self._profile, self._adopt = _make_callbacks(context, self._running)
+        self._global, self._profile, self._adopt, self._forget_codes = _make_callbacks(context, self._running)
         self._hook = tracer_hook(self._global, context.owner)
 
     @property
@@ -162,6 +162,9 @@ class SettraceBackend:
                     frame.f_trace = previous
                     frame.f_trace_lines = lines
             self._adopted = []
+        # (each record holds a reference back to the map: a cycle that kept the predicate, the actions and a
+        # recorder alive until a collection; frames still calling their local trace functions don't need it)
+        self._forget_codes()
 
     def _adopt_running_frames(self, frame: FrameType | None) -> None:
         """The frames running in this thread report their later events (lines, returns), as with hunter 3.9.
@@ -179,8 +182,9 @@ class SettraceBackend:
 
 def _make_callbacks(
     context: Context, running: list[bool]
-) -> tuple[TraceFunction, TraceFunction, Callable[[FrameType], TraceFunction | None]]:
-    """The global trace function, the profile function and ``adopt`` (a running frame's local trace function)."""
+) -> tuple[TraceFunction, TraceFunction, Callable[[FrameType], TraceFunction | None], Callable[[], None]]:
+    """The global trace function, the profile function, ``adopt`` (a running frame's local trace function) and
+    ``forget`` (every code object's record, on stop)."""
     counting = not context.profiling and reads_depth(context.handler)
     # Each backend's counted trace functions are its own type: a frame another tracer counted is walked over.
     counted: type[CountedTrace] = type("Counted", (CountedTrace,), {"__slots__": ()})
@@ -193,7 +197,7 @@ def _make_callbacks(
     else:
         global_trace = _global_trace(context, running, codes, locals_)
     adopt = _adopter(codes, locals_, count, counted if counting else None)
-    return global_trace, _profiler(context, running, emit, codes), adopt
+    return global_trace, _profiler(context, running, emit, codes), adopt, codes.forget
 
 
 def _emitter(handler: Callable[[Event], Any], context: Context, running: list[bool]) -> Emit:
@@ -398,6 +402,7 @@ class _Codes:
 
         self.info = info
         self.known = per_code.get
+        self.forget = per_code.clear
 
 
 def _counter(depths: Depths, counted: type[CountedTrace]) -> Callable[[FrameType | None], int]:

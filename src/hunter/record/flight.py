@@ -23,6 +23,10 @@ __all__ = ["FlightRecorder", "dump_all", "live_recorders"]
 #: The signal that asks every flight recorder of the process to write its events.
 DUMP_SIGNAL = getattr(signal, "SIGUSR2", None)
 _live: weakref.WeakSet[FlightRecorder] = weakref.WeakSet()
+#: The newest flight recorder of each file, held until it is closed: its events outlive the tracer that recorded them
+#: (a crash or a dump may come after the tracer stopped). A newer one of the same file replaces it (the file it
+#: would write is that one's now): recorders made over and over don't pile up.
+_kept: dict[str, FlightRecorder] = {}
 _hooked = False
 
 
@@ -158,6 +162,7 @@ class FlightRecorder(Recorder):
         with contextlib.suppress(OSError):
             os.unlink(filename)
         _live.add(self)
+        _kept[os.path.abspath(filename)] = self
         _install_hooks()
 
     def _reset(self) -> None:
@@ -178,6 +183,9 @@ class FlightRecorder(Recorder):
             self._reset()
             self._pid = 0
         _live.discard(self)
+        for filename, recorder in list(_kept.items()):
+            if recorder is self:
+                _kept.pop(filename, None)
 
     def dump(self, wait: bool = True) -> str | None:
         """Write the kept events to the file (replacing it); returns its name, None when there was nothing to write.

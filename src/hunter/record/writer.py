@@ -898,6 +898,7 @@ class Recorder(Action):
         with self._lock:
             self._reset()
             self._pid = 0
+            self._sites.clear()  # (each holds a reference back to the map: a cycle, until a collection, otherwise)
         _live.discard(self)
 
     @property

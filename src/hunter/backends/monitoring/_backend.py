@@ -156,6 +156,10 @@ class MonitoringBackend:
                 # As settrace's stop() does in the stopping thread: the debugger's hook goes, the earlier returns.
                 sys.settrace(self._settrace_before)
             self._handed_over.clear()
+            # (the callbacks hold this backend: a cycle, and with it the recorder and the predicate, until a
+            # collection; callbacks still running in other threads keep what they use)
+            self._callbacks = {}
+            self._wiring = None
             if was_running and _stack:
                 _stack[-1]._resume()
 
@@ -182,6 +186,7 @@ class MonitoringBackend:
         # a local trace function: their code objects' events must be on. hunter's own code gets none.
         for frame in running.values():
             self._discover(frame.f_code, frame)
+        running.clear()  # (it holds this very frame: a cycle otherwise, and with it every frame above this one)
         return tool
 
     def _acquire(self) -> int:
