@@ -384,6 +384,32 @@ def test_profile_mode_shows_builtin_calls_around_the_python_calls_they_make(tmp_
     assert length.begin["cat"] == "builtins" and length.begin["args"] == {"builtin": True}
 
 
+def test_a_builtin_call_before_any_return_leaves_its_caller_open(tmp_path: Path) -> None:
+    """A C function's call event comes with its caller's frame: before any return was seen (when each call checks
+    which open calls its callers still are) the caller was taken to have ended unseen, its real return dropped."""
+    script = write_program(
+        tmp_path,
+        """
+        import hunter
+        from hunter import ChromeTrace, Q
+
+        def work(items):
+            total = sum(items)
+            return len(items) + total
+
+        query = Q(module="__main__") | Q(builtin=True, function_in=["sum", "len"])
+        with ChromeTrace(sys.argv[1]) as out, hunter.trace(query, profile=True, action=out):
+            work([1, 2, 3])
+        """,
+    )
+    target = tmp_path / "out.json"
+    run(script, str(target))
+    roots = check_timeline(load_strict(target))
+    assert [node.shape() for nodes in roots.values() for node in nodes] == [("work", [("sum", []), ("len", [])])]
+    [(_pid, work)] = find(roots, "work")
+    assert work.end["args"] == {"items": "[1, 2, 3]", "return": "9"}
+
+
 def test_args_false_records_no_values(tmp_path: Path) -> None:
     script = write_program(
         tmp_path,

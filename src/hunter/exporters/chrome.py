@@ -247,7 +247,8 @@ class ChromeTrace(TimelineWriter):
                 # the name and the args of the B event, and must see every call of one function as the same.
                 name = _name_entry(site[1], self.arguments(site, frame)) if self.args else ""
             if stack and (state.no_return_yet or len(stack) >= state.limit):
-                self._tidy_stack(state, frame)
+                # (a C function's call event comes with its caller's frame: the caller is that frame itself)
+                self._tidy_stack(state, frame if event.builtin else frame.f_back)
             # Nothing is written yet: the call is written whole when it ends (see _open_lines for one still open).
             stack.append(key)
             if self.args:
@@ -302,12 +303,13 @@ class ChromeTrace(TimelineWriter):
         elif state.exc is not None and state.exc[0] == key:
             state.exc = None  # (a call left out: its exception ends with it)
 
-    def _tidy_stack(self, state: ThreadState, frame: FrameType) -> None:
-        """Before a call: without returns seen yet, the open calls that ended unseen go; a deep stack is pruned."""
+    def _tidy_stack(self, state: ThreadState, caller: FrameType | None) -> None:
+        """Before a call from ``caller``: without returns seen yet, the open calls that ended unseen go; a deep stack
+        is pruned."""
         if state.no_return_yet:
-            self._check_caller(state, frame)
+            self._check_caller(state, caller)
         else:
-            self._prune(state, frame)
+            self._prune(state, caller)
 
     def _complete(self, state: ThreadState, start: int, now: int, static: str) -> None:
         """A call without argument values, written whole when it ends: one complete (X) event."""
@@ -437,8 +439,10 @@ class ChromeTrace(TimelineWriter):
             if exc is not None and exc[0] == key and event.instruction is not None and event.instruction < 0:
                 # A recording's return that is no return (an exception passed through): ended by it, as live.
                 self._end_call(state, now, f'"exception":{escape(exc[1])}' if self.args else "")
+            elif event.builtin or not self.args:
+                self._end_call(state, now, "")  # (a C function's return shows no value, as live)
             else:
-                self._end_call(state, now, f'"return":{self.value_json(event.arg)}' if self.args else "")
+                self._end_call(state, now, f'"return":{self.value_json(event.arg)}')
         elif kind == "exception":
             self._exception(state, event)
 
@@ -620,19 +624,18 @@ class ChromeTrace(TimelineWriter):
                 return True
         return False
 
-    def _check_caller(self, state: ThreadState, frame: Any) -> None:
-        """Without return events, close the open calls that the new call shows to have ended."""
-        back = frame.f_back
-        if back is not None:
+    def _check_caller(self, state: ThreadState, caller: Any) -> None:
+        """Without return events, close the open calls that a new call from ``caller`` shows to have ended."""
+        if caller is not None:
             top = state.stack[-1]
-            if top == _frame_key(back) or top == -id(back):
+            if top == _frame_key(caller) or top == -id(caller):
                 return
-        self._prune(state, frame)
+        self._prune(state, caller)
 
-    def _prune(self, state: ThreadState, frame: Any) -> None:
-        """Close open calls that are not callers of ``frame`` any more (their returns never came)."""
+    def _prune(self, state: ThreadState, caller: Any) -> None:
+        """Close open calls that are not ``caller`` or its callers any more (their returns never came)."""
         callers: set[int] = set()  # (the keys of a Python call and of a builtin call that each caller may have)
-        current = frame.f_back
+        current = caller
         while current is not None:
             callers.add(_frame_key(current))
             callers.add(id(current))
