@@ -772,6 +772,42 @@ def test_a_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path
         assert timeline_ids(tmp_path / timeline) == ({pid: "app.py"}, threads, set(threads)), timeline
 
 
+#: Python functions calling C functions (profile mode shows both), the first before any return.
+BUILTINS_APP = (
+    "def work(items):\n    total = sum(items)\n    return len(items) + total\n"
+    "def main():\n    return work([1, 2, 3]), sorted([3, 1], key=abs)\n"
+    "main()\n"
+)
+
+
+def test_a_profile_mode_timeline_made_from_a_recording_has_the_live_timelines_events(tmp_path: Path) -> None:
+    """C functions' calls in profile mode: each inside the Python call it was made from, its end showing no value,
+    live and replayed alike (the recording holds their values, the functions: a printer shows them as live)."""
+    (tmp_path / "app.py").write_text(BUILTINS_APP)
+    query_text = "filename_endswith='app.py', profile=True"  # (a C function's event has its caller's file name)
+    live = run_python(["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": f"{query_text}, action=ChromeTrace('live.json')"})
+    assert live.returncode == 0, describe(live)
+    path = tmp_path / "run.hunt"
+    recorded = run_python(["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": f"profile=True, record={str(path)!r}"})
+    assert recorded.returncode == 0, describe(recorded)
+    replayed = query(path, query_text, "--format", "chrome", "-o", str(tmp_path / "replay.json"))
+    assert replayed.returncode == 0, describe(replayed)
+    expected = timeline_by_thread(tmp_path / "live.json")
+    names = [(event["ph"], event["name"]) for event in expected["MainThread"]]
+    assert names == [
+        *(("B", "<module __main__>"), ("B", "main"), ("B", "work"), ("B", "sum"), ("E", "sum"), ("B", "len")),
+        *(("E", "len"), ("E", "work"), ("B", "sorted"), ("E", "sorted"), ("E", "main"), ("E", "<module __main__>")),
+    ]
+    assert [event.get("args") for event in expected["MainThread"] if event["name"] == "work"][1] == {
+        "items": "[1, 2, 3]",
+        "return": "9",
+    }
+    assert timeline_by_thread(tmp_path / "replay.json") == expected
+    code = query(path, query_text, "--action", "code")
+    assert code.returncode == 0, describe(code)
+    assert "return value: <built-in function sum>" in code.stdout
+
+
 #: Coroutines awaiting: the interpreter's StopIteration at an await is an exception event without a traceback, and
 #: ``runner`` suspends again after one (it isn't ended by it).
 AWAITING_APP = (

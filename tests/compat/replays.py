@@ -49,12 +49,6 @@ REPLAY_DIFFERENCES: tuple[Difference, ...] = (
         versions=("3.10", "3.11", "3.14", "3.15"),
     ),
     Difference(
-        "a C function's return (profile mode) shows the function as its value live; recordings keep no value for "
-        "C functions' events",
-        queries=("profile-code",),
-        programs=("aio", "basics", "bigreprs", "coros", "gens", "libstyle", "stdlibs", "threads", "values"),
-    ),
-    Difference(
         "CallPrinter tells which printed calls still run by their frames live, by depth in a replay: a sibling "
         "call whose return was filtered out (a generator's yield) indents the next call one level more",
         queries=("lt",),

@@ -171,11 +171,16 @@ class RecordedEvent(Event):
             globals={},
             locals={},
         )
+        if builtin:
+            # (a C function's event: its value, the function, is all that may follow; files before it had none)
+            if values and extra:
+                data["arg"] = extra[0]
+            return event
         if kind == "return":
             normal = extra[0] if extra else 0
             data["instruction"] = RETURN_OPCODES[0] if normal == 1 else _SUSPENSION if normal == 2 else _NOT_A_RETURN
             extra = extra[1:]
-        if values and extra and not builtin:
+        if values and extra:
             if kind == "call":
                 # (in the order the writer used: the parameters' order, which RecordedCode gives as its code did)
                 names = [name for _star, name in parameters(cast(CodeType, code))]

@@ -473,7 +473,8 @@ class Recorder(Action):
         return site.ref
 
     def _builtin(self, event: Event, kind: str, now: int, state: _ThreadState, table: _Table) -> None:
-        """A C function's event (profile mode): its own code entry, no values."""
+        """A C function's event (profile mode): its own code entry; with values, its ``arg`` (the function, as
+        hunter 3.9's C events carry it)."""
         key = (event.filename, event.module, event.function, event.stdlib)
         ref = table.builtins.get(key)
         if ref is None:
@@ -488,7 +489,8 @@ class Recorder(Action):
             callers, _reached, _walked = self._callers(state, frame.f_back)
             state.out.append(f'["{CALLERS}",0,{state.ref},{callers}]\n')
         number = BUILTIN_KINDS[kind]
-        state.out.append(f"[{number},{now - self._t0},{state.ref},{event.depth},{ref},{event.lineno}]\n")
+        value = f",{self._text(event.arg)}" if self.values else ""
+        state.out.append(f"[{number},{now - self._t0},{state.ref},{event.depth},{ref},{event.lineno}{value}]\n")
 
     def _new_code(self, event: Event, code: CodeType, table: _Table) -> tuple[CodeType, int, tuple[str, ...]]:
         """A code object's entry met on the event path: its ref and parameter names (written once per file)."""
