@@ -569,6 +569,27 @@ def test_a_flight_recorder_outlives_its_tracer_until_a_dump(tmp_path: Path) -> N
     ]
 
 
+def test_only_the_newest_flight_recorders_outlive_their_tracers(tmp_path: Path) -> None:
+    """A flight recorder per request, each to a file of its own: the newest files' recorders are held for a dump,
+    the older ones go (their events with them) rather than pile up in memory."""
+    from hunter.record.flight import KEPT_FILES, live_recorders
+
+    def triple(n: int) -> int:
+        return n * 3
+
+    paths = [tmp_path / f"request-{index}.hunt" for index in range(KEPT_FILES + 3)]
+    for path in paths:
+        with hunter.trace(function="triple", record=str(path), record_last=2):
+            triple(1)
+    gc.collect()
+    try:
+        assert sorted(hunter.dump()) == sorted(str(path) for path in paths[3:])
+        assert not any(path.exists() for path in paths[:3])
+    finally:
+        for recorder in live_recorders():
+            recorder.close()  # (held until closed: later tests' dumps would write them too)
+
+
 def wrapped_twice(n: int) -> int:
     return double(n) + 1
 

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from .._engine import _fork
 from .._output._process import process_label
 from .._output._sizes import parse_size
 from ..event import Event
@@ -25,8 +26,11 @@ DUMP_SIGNAL = getattr(signal, "SIGUSR2", None)
 _live: weakref.WeakSet[FlightRecorder] = weakref.WeakSet()
 #: The newest flight recorder of each file, held until it is closed: its events outlive the tracer that recorded them
 #: (a crash or a dump may come after the tracer stopped). A newer one of the same file replaces it (the file it
-#: would write is that one's now): recorders made over and over don't pile up.
+#: would write is that one's now), and only the newest KEPT_FILES files' are held: a program that records each
+#: request to a file of its own doesn't pile them up (an older one lives on while its tracer or the program holds it).
 _kept: dict[str, FlightRecorder] = {}
+KEPT_FILES = 16
+_kept_lock = _fork.lock(_fork.TIMELINE)  # (a leaf: nothing is taken while it is held; free in a forked child)
 _hooked = False
 
 
@@ -162,7 +166,7 @@ class FlightRecorder(Recorder):
         with contextlib.suppress(OSError):
             os.unlink(filename)
         _live.add(self)
-        _kept[os.path.abspath(filename)] = self
+        _keep(os.path.abspath(filename), self)
         _install_hooks()
 
     def _reset(self) -> None:
@@ -183,9 +187,7 @@ class FlightRecorder(Recorder):
             self._reset()
             self._pid = 0
         _live.discard(self)
-        for filename, recorder in list(_kept.items()):
-            if recorder is self:
-                _kept.pop(filename, None)
+        _let_go(self)
 
     def dump(self, wait: bool = True) -> str | None:
         """Write the kept events to the file (replacing it); returns its name, None when there was nothing to write.
@@ -221,6 +223,23 @@ class FlightRecorder(Recorder):
             file.write(text.encode("ascii", "backslashreplace"))
         os.replace(temporary, filename)  # (a reader never sees half a dump)
         return filename
+
+
+def _keep(filename: str, recorder: FlightRecorder) -> None:
+    """Hold ``recorder`` as the newest of ``filename`` (see _kept)."""
+    with _kept_lock:
+        _kept.pop(filename, None)  # (then last in the order: the newest)
+        _kept[filename] = recorder
+        while len(_kept) > KEPT_FILES:
+            del _kept[next(iter(_kept))]
+
+
+def _let_go(recorder: FlightRecorder) -> None:
+    """``recorder`` was closed: no longer held."""
+    with _kept_lock:
+        for filename, kept in list(_kept.items()):
+            if kept is recorder:
+                del _kept[filename]
 
 
 def _time_of(line: str) -> int:
