@@ -1248,9 +1248,13 @@ raw_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObjec
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (kwnames == NULL && nargs == (self->event == CALL_EVENT ? 2 : 3) && PyCode_Check(args[0]) &&
         PySet_GET_SIZE(self->gate) == 0) {
+        /* Held while it runs: sys.monitoring calls a callback through a borrowed reference, and writing what is due
+         * may stop the tracer (a failed write), which unregisters this callback and may let the last reference go. */
+        Py_INCREF(self);
         int done = self->event == CALL_EVENT     ? fast_call(self, args[0])
                    : self->event == RETURN_EVENT ? fast_return(self, args[0], args[2])
                                                  : fast_exception(self, args[0], args[1], args[2]);
+        Py_DECREF(self);
         if (done < 0) {
             return NULL;
         }
@@ -1258,6 +1262,7 @@ raw_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObjec
             Py_RETURN_NONE;
         }
     }
+    /* (the fallback's own frame holds it; nothing here reads this callback after the call) */
     return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
 }
 
