@@ -1118,3 +1118,36 @@ def test_a_stopped_recording_leaves_no_reference_cycles(tmp_path: Path, backend:
     if backend == "monitoring":
         assert hunter_parts == set()
     assert read(tmp_path / "quiet.hunt")  # (it did record)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_recording_whose_first_write_fails_is_one_message_and_the_program_runs_on(tmp_path: Path) -> None:
+    """The header is written when recording starts: a full disk then stopped the command with a traceback, the
+    program never ran; now it is said in one line, as when a later write fails, and the program runs untraced."""
+    (tmp_path / "prog.py").write_text("def f(n):\n    return n\nprint(sum(f(n) for n in range(3)))\n")
+    result = run_python(["-m", "hunter", "record", "-o", "/dev/full", "--", "prog.py"], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "3\n"
+    assert result.stderr == (
+        "hunter: tracing stopped: cannot write the recording to '/dev/full': [Errno 28] No space left on device\n"
+    ), describe(result)
+
+
+def test_a_program_closing_the_recordings_file_runs_on(tmp_path: Path) -> None:
+    """The program closes every file descriptor it didn't open (as a daemon does) while recorded calls go on: the
+    failed write stops tracing from inside a compiled callback, which then must not be freed under its own feet."""
+    program = (
+        "import os\n"
+        "def f(n):\n    return n\n"
+        "for n in range(2000):\n    f(n)\n"
+        "os.closerange(3, 4096)\n"
+        "for n in range(5000):\n    f(n)\n"
+        "print('done')\n"
+    )
+    (tmp_path / "prog.py").write_text(program)
+    result = run_python(["-m", "hunter", "record", "-o", "run.hunt", "--", "prog.py"], cwd=tmp_path)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "done\n"
+    assert "hunter: tracing stopped: cannot write the recording to" in result.stderr, describe(result)
+    assert "[Errno 9] Bad file descriptor" in result.stderr, describe(result)
+    assert [event.function for event in read(tmp_path / "run.hunt")][:1] == ["<module>"]  # (what was written)

@@ -103,10 +103,20 @@ class Session:
             return
         try:
             self.tracer = trace(*self.args, **self.kwargs)
-        except Exception:
-            if sys.stderr is not None:
-                raise
-            self.run_untraced()
+        except Exception as exc:
+            if sys.stderr is None:
+                self.run_untraced()
+                return
+            if isinstance(exc, _streams.OutputError):
+                # The output broke at its first write (a full disk): as when it breaks later, the program runs on.
+                config.say(f"hunter: tracing stopped: {exc}\n")
+                self.run_untraced()
+                return
+            if isinstance(exc, (OSError, ValueError)):
+                # What only starting can tell (a recording's folder that is missing, options that conflict):
+                # one line, nothing run, as for the other outputs.
+                _fail(f"{self.prog}: error: {exc}", 2)
+            raise
 
     def finish(self) -> None:
         """At exit (after the program's own exit handlers): stop, close the files, merge the children's."""

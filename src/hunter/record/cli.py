@@ -134,7 +134,7 @@ def _with_recorder(text: str, settings: dict[str, str]) -> str:
 
 
 def _say_recorded(path: str, prog: str) -> None:
-    if os.path.exists(path):
+    if os.path.isfile(path) and os.path.getsize(path):  # (not a device, nor a file the first write never reached)
         sys.stderr.write(f"hunter: recorded to {path}; ask it with: {prog} query {path} 'QUERY' (or {prog} summary)\n")
 
 
