@@ -671,3 +671,48 @@ def test_finishing_a_timeline_shows_progress_on_a_terminal_then_the_summary_line
     assert merge_main([str(target)], "hunter") == 0
     assert ("\rhunter: merging 2 files: " in stream.getvalue()) is terminal
     assert stream.getvalue().split("\r\x1b[K")[-1].startswith(f"hunter: merged 1 file(s) into {target}: ")
+
+
+#: A daemon's start: every descriptor it didn't open is closed, then its own log takes the lowest free number (the
+#: one hunter's output had), and calls go on being traced while it writes there.
+DAEMON = textwrap.dedent(
+    """
+    import os
+    def f(n):
+        return n
+    for n in range(100):
+        f(n)
+    os.closerange(3, 4096)
+    with open("daemon.log", "w") as log:
+        log.write("mine\\n")
+        log.flush()
+        for n in range(3000):
+            f(n)
+        log.write("still mine\\n")
+    print(open("daemon.log").read(), end="")
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "closerange") or sys.platform == "win32", reason="POSIX descriptors")
+@pytest.mark.parametrize(
+    "output",
+    [
+        ["--format", "chrome", "-o", "out.json"],
+        ["--format", "jsonl", "-o", "out.jsonl"],
+        ["--kind", "call", "-o", "out.txt"],
+        ["record", "-o", "out.hunt"],
+    ],
+    ids=["chrome", "jsonl", "text", "record"],
+)
+def test_an_output_whose_descriptor_the_program_closed_is_never_written_to_again(
+    tmp_path: Path, output: list[str]
+) -> None:
+    """Writing on to the number hunter remembered wrote the trace into the program's own file (and closing it at the
+    end closed the program's): now the write finds that the number is another file's and tracing stops."""
+    (tmp_path / "daemon.py").write_text(DAEMON)
+    result = run_python(["-m", "hunter", *output, "--module", "__main__", "--", "daemon.py"], cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout == "mine\nstill mine\n", describe(result)
+    assert (tmp_path / "daemon.log").read_text() == "mine\nstill mine\n"
+    assert "[Errno 9] the traced program closed the file descriptor" in result.stderr, describe(result)

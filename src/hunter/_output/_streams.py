@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-from typing import IO, Any
+from typing import Any
 
 from .._engine import _fork
+from ._owned_fd import OwnedTextFile
 
 #: Files opened from a path are shared by every action that names the same path.
-_opened: dict[str, IO[str]] = {}
+_opened: dict[str, OwnedTextFile] = {}
 #: One lock for all printer output: a line is written whole, never interleaved with another thread's.
 write_lock = _fork.lock(_fork.OUTPUT, reentrant=True)
 
@@ -53,8 +54,7 @@ def resolve_stream(stream: Any) -> Any:
     if isinstance(stream, str):
         file = _opened.get(stream)
         if file is None or file.closed:
-            # Line buffered: someone tailing the file of a hung program must see every line so far.
-            file = _opened[stream] = open(stream, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+            file = _opened[stream] = OwnedTextFile(stream)
         return file
     if not hasattr(stream, "write"):
         raise TypeError(f"stream must be a path or a file-like object with a write() method, not {stream!r}")

@@ -17,6 +17,7 @@ from ..actions import Action, OutputError
 from . import _termination as _signals
 from ._files import _claim, gzip_member, is_regular_target, per_process_path, stop_marker
 from ._hooks import _install_process_hooks, _live, _register_methods
+from .._output._owned_fd import FileIdentity, close_if_ours, identity, raise_unless_ours
 from .._output._process import process_label
 from ._values import value_json_at
 
@@ -159,6 +160,8 @@ class TimelineWriter(Action):
         self._closed = False
         self._owns_file = False
         self._file: Any = None
+        #: The file an owned file's descriptor was opened on (see _output._owned_fd).
+        self._fd_file: FileIdentity = (-1, -1)
         self._text_mode = False
         self.token = ""
         self.origin_ns = 0
@@ -443,6 +446,7 @@ class TimelineWriter(Action):
                 if self.compress:
                     data = gzip_member(data)
                 if self._owns_file:
+                    raise_unless_ours(file.fileno(), self._fd_file)  # (a number the program took over: not written)
                     view = memoryview(data)
                     while view:  # a raw write may take less than all of it (rare, e.g. a signal)
                         written = file.write(view)
@@ -468,7 +472,9 @@ class TimelineWriter(Action):
         # processes sharing a file (shared_file) each add whole batches at its end, never overwrite.
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if truncate else 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(filename, flags, 0o666)
-        self._file = open(fd, "ab", buffering=0)  # noqa: SIM115
+        self._fd_file = identity(fd)
+        # (closefd=False: _close_file closes the descriptor, only while it is still the one opened here)
+        self._file = open(fd, "ab", buffering=0, closefd=False)  # noqa: SIM115
         self._owns_file = True
         self._text_mode = False
 
@@ -509,10 +515,15 @@ class TimelineWriter(Action):
             pass
         finally:
             _live.discard(self)
-            if self._owns_file and self._file is not None:
-                with contextlib.suppress(OSError):
-                    self._file.close()
+            self._close_file()
         _signals.pending()
+
+    def _close_file(self) -> None:
+        """Close a file of our own (its descriptor only if it is still the one we opened)."""
+        if self._owns_file and self._file is not None:
+            with contextlib.suppress(OSError, ValueError):
+                close_if_ours(self._file.fileno(), self._fd_file)
+                self._file.close()
 
     # -- fork -------------------------------------------------------------------------------------------
 
@@ -551,9 +562,7 @@ class TimelineWriter(Action):
                 self._thread_forked(state, self.now_us())
                 self._keep_state(state)
             return
-        if self._owns_file and self._file is not None:
-            with contextlib.suppress(OSError):
-                self._file.close()
+        self._close_file()
         self.filename = per_process_path(self.path, self.pid)
         try:
             self._open_path(self.filename, truncate=True)

@@ -26,6 +26,7 @@ from .._engine._source import is_stdlib, parameters
 from .._output._streams import OutputError
 from ..actions import Action
 from ..event import Event
+from .._output._owned_fd import FileIdentity, close_if_ours, identity, raise_unless_ours
 from .._output._process import process_label
 from .._output._reprs import cut_repr, shows_address_only
 from ..util import MISSING, safe_repr, shorten
@@ -288,6 +289,7 @@ class Recorder(Action):
         self._lock = threading.Lock()
         self._buffer: list[str] = []
         self._fd = -1
+        self._fd_file: FileIdentity = (-1, -1)  # (the file it was opened on: see _output._owned_fd)
         #: Set up in this process (a forked child sets itself up again at its first event).
         self._ready = False
         #: Buffered lines that make the next event write them.
@@ -826,15 +828,14 @@ class Recorder(Action):
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC | getattr(os, "O_BINARY", 0)
         try:
             self._fd = os.open(filename, flags, 0o666)
+            self._fd_file = identity(self._fd)
         except OSError as exc:
             self._closed = True
             raise OutputError(f"cannot record to {filename!r}: {exc}") from exc
 
     def _reset(self) -> None:
         """Forget the file (a forked child starts a part of its own: nothing it inherited is written twice)."""
-        if self._fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
+        close_if_ours(self._fd, self._fd_file)
         self._fd = -1
         self._ready = False
         self._buffer = []
@@ -872,12 +873,12 @@ class Recorder(Action):
                 pieces.append(label.encode("ascii", "backslashreplace"))
             del lines[:count]
             try:
+                raise_unless_ours(self._fd, self._fd_file)  # (a number the program took over is not written to)
                 _write_all(self._fd, pieces)
             except OSError as exc:
                 self._closed = True
                 fd, self._fd = self._fd, -1
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+                close_if_ours(fd, self._fd_file)
                 raise OutputError(f"cannot write the recording to {self.filename!r}: {exc}") from exc
 
     def _label_lines(self) -> str:
