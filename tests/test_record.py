@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -1152,3 +1153,22 @@ def test_a_program_closing_the_recordings_file_runs_on(tmp_path: Path) -> None:
     assert "[Errno 9] the traced program closed the file descriptor" in result.stderr, describe(result)
     assert [event.function for event in read(tmp_path / "run.hunt")][:1] == ["<module>"]  # (what was written)
 
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_flight_recorder_never_removes_what_is_not_a_file(tmp_path: Path) -> None:
+    """A flight recorder removes the file an earlier run left when it starts: it removed whatever the path named, and
+    as root ``-o /dev/full`` deleted the device. A pipe (or a device) stays; only a regular file goes."""
+    pipe, old = tmp_path / "pipe", tmp_path / "old.hunt"
+    os.mkfifo(pipe)
+    old.write_text("an earlier run's dump\n")
+    from hunter.record.flight import live_recorders
+
+    try:
+        for path in (pipe, old):
+            with hunter.trace(function="nothing_here", record=str(path), record_last=10):
+                pass
+        assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+        assert not old.exists()
+    finally:
+        for recorder in live_recorders():
+            recorder.close()  # (a later dump would wait for a reader of the pipe)

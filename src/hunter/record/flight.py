@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import sys
 import threading
 import weakref
@@ -163,8 +164,9 @@ class FlightRecorder(Recorder):
 
     def _open_file(self, filename: str) -> None:
         """Nothing is opened before a dump (an older file is removed); the dump's hooks are set up instead."""
-        with contextlib.suppress(OSError):
-            os.unlink(filename)
+        if _is_file(filename):  # (never a device or a pipe: as root, /dev/full was deleted)
+            with contextlib.suppress(OSError):
+                os.unlink(filename)
         _live.add(self)
         _keep(os.path.abspath(filename), self)
         _install_hooks()
@@ -218,11 +220,32 @@ class FlightRecorder(Recorder):
         finally:
             self._lock.release()
         filename = self.filename or self.path
+        data = text.encode("ascii", "backslashreplace")
+        if not _is_file(filename) and os.path.exists(filename):
+            # A device or a pipe is written to, not replaced by a file; a pipe nobody reads fails at once (ENXIO)
+            # rather than hold the program (a dump comes from a crash or a signal handler too).
+            fd = os.open(filename, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0))
+            try:
+                os.set_blocking(fd, True)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
+            return filename
         temporary = f"{filename}.{os.getpid()}.tmp"
         with open(temporary, "wb") as file:
-            file.write(text.encode("ascii", "backslashreplace"))
+            file.write(data)
         os.replace(temporary, filename)  # (a reader never sees half a dump)
         return filename
+
+
+def _is_file(path: str) -> bool:
+    """Whether ``path`` is a regular file (a symbolic link is looked through)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _keep(filename: str, recorder: FlightRecorder) -> None:
