@@ -1,8 +1,10 @@
-"""File descriptors hunter opened for its output, checked before each use: the traced program may have closed them.
+"""File descriptors hunter opens for its output, kept out of the traced program's way.
 
 A daemon closes every descriptor it didn't open (``os.closerange``) and then opens files of its own, which take the
 lowest free numbers: a write to the number hunter remembers would land in the program's file, and closing it would
-close the program's. A descriptor is hunter's while it still refers to the file hunter opened (device and inode).
+close the program's. Hunter's descriptors are moved to high numbers, and a recording's or a timeline's are checked
+before each batch is written (and before they are closed): one is hunter's while it still refers to the file hunter
+opened (device and inode). A printer's file, written a line at a time, relies on the high number alone.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+from typing import IO
 
-__all__ = ["FileIdentity", "OwnedTextFile", "close_if_ours", "identity", "raise_unless_ours"]
+__all__ = ["FileIdentity", "close_if_ours", "identity", "open_out_of_the_way", "open_text", "raise_unless_ours"]
 
 #: A descriptor's file: (device, inode).
 FileIdentity = tuple[int, int]
@@ -43,45 +46,33 @@ def close_if_ours(fd: int, opened: FileIdentity) -> None:
             os.close(fd)
 
 
-class OwnedTextFile:
-    """A text file a printer's ``stream`` names by its path: appended to, each write straight to the file (a line at a
-    time: someone tailing the file of a hung program sees every line so far), and only while the descriptor is still
-    the one opened here."""
+#: Where hunter's descriptors go (see open_out_of_the_way): far above what programs usually hold open.
+_HIGH = 1000
 
-    encoding = "utf-8"
 
-    def __init__(self, path: str) -> None:
-        self.name = path
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0), 0o666)
-        self._file = identity(self._fd)
-        self.closed = False
+def open_out_of_the_way(path: str, flags: int) -> int:
+    """``os.open(path, flags)``, the descriptor moved to a high number where it can: a program that closes every
+    descriptor then opens files of its own gets the lowest numbers, not this one (writes to it fail instead)."""
+    fd = os.open(path, flags, 0o666)
+    try:
+        import fcntl  # (POSIX only)
+        import resource
 
-    def write(self, text: str) -> int:
-        """Write ``text`` whole (OSError, EBADF, once the program closed the descriptor)."""
-        if self.closed:
-            raise ValueError("I/O operation on closed file")
-        raise_unless_ours(self._fd, self._file)
-        view = memoryview(text.encode("utf-8", "backslashreplace"))
-        while view:  # (a write may take less than all of it: a signal)
-            view = view[os.write(self._fd, view) :]
-        return len(text)
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        floor = _HIGH if soft == resource.RLIM_INFINITY else min(_HIGH, soft - 64)
+        if floor <= fd:
+            return fd
+        moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
+    except (ImportError, OSError, ValueError, AttributeError):
+        return fd
+    os.close(fd)
+    return moved
 
-    def flush(self) -> None:
-        """Nothing is buffered."""
-        if self.closed:
-            raise ValueError("I/O operation on closed file")
 
-    def isatty(self) -> bool:
-        return False  # (a path names a file: a terminal is written to through sys.stderr)
-
-    def fileno(self) -> int:
-        return self._fd
-
-    def close(self) -> None:
-        """Close the descriptor, if it is still the one opened here."""
-        if not self.closed:
-            self.closed = True
-            close_if_ours(self._fd, self._file)
-
-    def __repr__(self) -> str:
-        return f"<file {self.name!r}>"
+def open_text(path: str) -> IO[str]:
+    """A printer's file named by its path: appended to, line buffered (someone tailing the file of a hung program
+    sees every line so far), its descriptor out of the way."""
+    fd = open_out_of_the_way(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0))
+    file = open(fd, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 (the printers keep it open)
+    file.buffer.raw.name = path  # type: ignore[attr-defined]  # (as open(path) names it: printer.stream.name)
+    return file

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-from typing import Any
+from typing import IO, Any
 
 from .._engine import _fork
-from ._owned_fd import OwnedTextFile
+from ._owned_fd import open_text
 
 #: Files opened from a path are shared by every action that names the same path.
-_opened: dict[str, OwnedTextFile] = {}
+_opened: dict[str, IO[str]] = {}
 #: One lock for all printer output: a line is written whole, never interleaved with another thread's.
 write_lock = _fork.lock(_fork.OUTPUT, reentrant=True)
 
@@ -54,7 +54,7 @@ def resolve_stream(stream: Any) -> Any:
     if isinstance(stream, str):
         file = _opened.get(stream)
         if file is None or file.closed:
-            file = _opened[stream] = OwnedTextFile(stream)
+            file = _opened[stream] = open_text(stream)
         return file
     if not hasattr(stream, "write"):
         raise TypeError(f"stream must be a path or a file-like object with a write() method, not {stream!r}")

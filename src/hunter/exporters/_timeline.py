@@ -17,7 +17,7 @@ from ..actions import Action, OutputError
 from . import _termination as _signals
 from ._files import _claim, gzip_member, is_regular_target, per_process_path, stop_marker
 from ._hooks import _install_process_hooks, _live, _register_methods
-from .._output._owned_fd import FileIdentity, close_if_ours, identity, raise_unless_ours
+from .._output._owned_fd import FileIdentity, close_if_ours, identity, open_out_of_the_way, raise_unless_ours
 from .._output._process import process_label
 from ._values import value_json_at
 
@@ -471,7 +471,7 @@ class TimelineWriter(Action):
         # Unbuffered: batching is ours, so a write() call always hands whole lines to the OS. O_APPEND:
         # processes sharing a file (shared_file) each add whole batches at its end, never overwrite.
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_TRUNC if truncate else 0) | getattr(os, "O_BINARY", 0)
-        fd = os.open(filename, flags, 0o666)
+        fd = open_out_of_the_way(filename, flags)
         self._fd_file = identity(fd)
         # (closefd=False: _close_file closes the descriptor, only while it is still the one opened here)
         self._file = open(fd, "ab", buffering=0, closefd=False)  # noqa: SIM115

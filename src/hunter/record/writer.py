@@ -26,7 +26,7 @@ from .._engine._source import is_stdlib, parameters
 from .._output._streams import OutputError
 from ..actions import Action
 from ..event import Event
-from .._output._owned_fd import FileIdentity, close_if_ours, identity, raise_unless_ours
+from .._output._owned_fd import FileIdentity, close_if_ours, identity, open_out_of_the_way, raise_unless_ours
 from .._output._process import process_label
 from .._output._reprs import cut_repr, shows_address_only
 from ..util import MISSING, safe_repr, shorten
@@ -827,7 +827,7 @@ class Recorder(Action):
     def _open_file(self, filename: str) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC | getattr(os, "O_BINARY", 0)
         try:
-            self._fd = os.open(filename, flags, 0o666)
+            self._fd = open_out_of_the_way(filename, flags)
             self._fd_file = identity(self._fd)
         except OSError as exc:
             self._closed = True
