@@ -209,7 +209,6 @@ def test_installed_command_runs_programs_too(project: Path) -> None:
         (["-q", "threads=True", "-q", "threads=False", "prog.py"], "given in more than one --query"),
         (["--stdlib", "--no-stdlib", "prog.py"], "not allowed with argument"),
         (["-o", "/nonexistent-dir/x/out.txt", "prog.py"], "out.txt"),
-        (["record", "-o", "/nonexistent-dir/x/run.hunt", "prog.py"], "its folder is missing"),
         ([], "no script, -m module or -c code given"),
         (["-m"], "expected a module name"),
     ],

@@ -1172,3 +1172,14 @@ def test_a_flight_recorder_never_removes_what_is_not_a_file(tmp_path: Path) -> N
     finally:
         for recorder in live_recorders():
             recorder.close()  # (a later dump would wait for a reader of the pipe)
+
+
+@pytest.mark.parametrize("where", ["missing/run.hunt", "."], ids=["missing-folder", "a-folder"])
+def test_a_recording_that_cannot_be_created_is_one_line_and_nothing_runs(tmp_path: Path, where: str) -> None:
+    """As a timeline's -o: said before the program runs (it was a traceback, once the program had started)."""
+    (tmp_path / "prog.py").write_text("open('ran', 'w').close()\n")
+    result = run_python(["-m", "hunter", "record", "-o", where, "--", "prog.py"], cwd=tmp_path)
+    assert result.returncode == 2, describe(result)
+    reason = "its folder is missing" if where != "." else "Is a directory"
+    assert result.stderr == f"python -m hunter record: error: cannot record to {str(tmp_path / where)!r}: {reason}\n"
+    assert not (tmp_path / "ran").exists()

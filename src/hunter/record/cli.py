@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import atexit
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -94,6 +95,7 @@ def _record(prog: str, args: list[str], launcher: str | None = None) -> None:
     if mine.repr_limit < 8:
         raise _Usage("--repr-limit must be at least 8")
     path = os.path.abspath(mine.output)
+    _check_writable(path)
     settings = {"record": repr(path), "record_lines": repr(mine.lines), "record_values": repr(not mine.no_values)}
     settings["record_repr_limit"] = repr(mine.repr_limit)
     if mine.last is not None:
@@ -120,6 +122,18 @@ def _record(prog: str, args: list[str], launcher: str | None = None) -> None:
     plan.output = None
     atexit.register(_say_recorded, path, _prog())
     execute(plan)
+
+
+def _check_writable(path: str) -> None:
+    """A recording's file that can't be created (a folder, a missing folder, no permission) is a bad command line:
+    said before the program runs, as a timeline's ``-o`` is. (A device or a pipe that exists is left untouched.)"""
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o666))
+    except OSError as exc:
+        reason = "its folder is missing" if exc.errno == errno.ENOENT else exc.strerror
+        raise _Usage(f"cannot record to {path!r}: {reason}") from None
 
 
 def _with_recorder(text: str, settings: dict[str, str]) -> str:
