@@ -76,6 +76,40 @@ def test_fork_while_other_threads_print(tmp_path: Path) -> None:
         assert lines == expected
 
 
+#: As FORK_WHILE_PRINTING, recorded (or written to a timeline) whole, the standard library included: in the child the
+#: interpreter's own fork hook (threading's) runs before hunter's and makes events, while the forking thread still
+#: holds the recorder's lock, taken for the fork.
+FORK_WHILE_RECORDING = """\
+import os, threading, hunter
+hunter.trace({output})
+def f(): pass
+def spin():
+    while True: f()
+for _ in range(3): threading.Thread(target=spin, daemon=True).start()
+for i in range(20):
+    pid = os.fork()
+    if pid == 0:
+        f(); os._exit(0)
+    os.waitpid(pid, 0)
+print("ok")
+"""
+
+
+@pytest.mark.parametrize(
+    "output", ["record='run.hunt'", "action=hunter.ChromeTrace('t.json')"], ids=["record", "chrome"]
+)
+def test_fork_while_other_threads_record_everything(tmp_path: Path, output: str) -> None:
+    result = run(FORK_WHILE_RECORDING.format(output=output), tmp_path)
+    assert result.returncode == 0 and result.stdout == "ok\n", describe(result)
+    if output.startswith("record"):
+        from hunter.record import read
+
+        # (the parent's threads call f too: 21 processes)
+        assert len({event.pid for event in read(tmp_path / "run.hunt") if event.function == "f"}) == 21
+    else:
+        assert len(list(tmp_path.glob("t.*.json"))) == 20  # (each child's file: merged by the command line's end)
+
+
 POOL_WITH_HEARTBEAT = """\
 import multiprocessing, os, threading, hunter
 hunter.trace(module="__main__", action=hunter.CallPrinter(stream="t.txt"))

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import CodeType, FrameType
 from typing import Any, NoReturn
 
-from .._engine import _own_code, _speedups
+from .._engine import _fork, _own_code, _speedups
 from .._engine._code_flags import CO_OPTIMIZED
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._frames import locals_readable
@@ -286,7 +286,9 @@ class Recorder(Action):
         self.values = bool(values)
         self.repr_limit = repr_limit
         self.filename: str | None = None
-        self._lock = threading.Lock()
+        # Held across a fork by the forking thread (_engine._fork), so that no other thread is half-way through a
+        # record then; reentrant: in the child, the interpreter's own fork hooks run first and may make events.
+        self._lock = _fork.lock(_fork.TIMELINE, reentrant=True)
         self._buffer: list[str] = []
         self._fd = -1
         self._fd_file: FileIdentity = (-1, -1)  # (the file it was opened on: see _output._owned_fd)
@@ -911,7 +913,7 @@ class Recorder(Action):
 
     def _after_fork_in_child(self) -> None:
         # The lock may have been held by a thread that doesn't exist here; the part file opens at the first event.
-        self._lock = threading.Lock()
+        self._lock = _fork.lock(_fork.TIMELINE, reentrant=True)
         self._reset()
 
 
