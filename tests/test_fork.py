@@ -79,20 +79,9 @@ def test_fork_while_other_threads_print(tmp_path: Path) -> None:
 #: As FORK_WHILE_PRINTING, recorded (or written to a timeline) whole, the standard library included: in the child the
 #: interpreter's own fork hook (threading's) runs before hunter's and makes events, while the forking thread still
 #: holds the recorder's lock, taken for the fork.
-FORK_WHILE_RECORDING = """\
-import os, threading, hunter
-hunter.trace({output})
-def f(): pass
-def spin():
-    while True: f()
-for _ in range(3): threading.Thread(target=spin, daemon=True).start()
-for i in range(20):
-    pid = os.fork()
-    if pid == 0:
-        f(); os._exit(0)
-    os.waitpid(pid, 0)
-print("ok")
-"""
+FORK_WHILE_RECORDING = FORK_WHILE_PRINTING.replace(
+    'hunter.trace(module="__main__", action=hunter.CallPrinter(stream="t.txt"))', "hunter.trace({output})"
+)
 
 
 @pytest.mark.parametrize(
