@@ -1183,3 +1183,29 @@ def test_a_recording_that_cannot_be_created_is_one_line_and_nothing_runs(tmp_pat
     reason = "its folder is missing" if where != "." else "Is a directory"
     assert result.stderr == f"python -m hunter record: error: cannot record to {str(tmp_path / where)!r}: {reason}\n"
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_recording_lets_go_of_the_threads_that_ended(tmp_path: Path) -> None:
+    """A thread's part of the recording (and its Thread) went only when the recording did: a server starting a thread
+    per request grew by ~3 KB a thread. Once a finished thread's lines are written, nothing of it is held."""
+    import threading
+    import weakref
+
+    path = tmp_path / "threads.hunt"
+    ended = []
+
+    def work() -> None:
+        double(1)
+
+    with hunter.trace(function="double", record=str(path), threading_support=True):
+        for _ in range(30):
+            thread = threading.Thread(target=work)
+            thread.start()
+            thread.join()
+            ended.append(weakref.ref(thread))
+            del thread
+        read(path)  # (in the recording process: writes out what is buffered first)
+        gc.collect()
+        held = [ref for ref in ended if ref() is not None]
+    assert len(held) <= 1  # (the compiled callbacks keep the last thread's state they used: one)
+    assert [event.kind for event in read(path) if event.function == "double"] == ["call", "return"] * 30

@@ -853,9 +853,14 @@ class Recorder(Action):
         with self._lock:
             if self._fd < 0 or self._pid != os.getpid():
                 return
-            for state in self._table.threads:
+            threads = self._table.threads
+            for state in threads:
                 if state.records:
                     self._format(state)
+            if any(_finished(state) for state in threads):
+                # (a finished thread's lines are all out now: its state goes, and the Thread it holds; a program that
+                # starts a thread per request kept every one for as long as it was recorded)
+                threads[:] = [state for state in threads if not _finished(state)]
             if self._buffer:
                 self._buffer.append(_WRITTEN_LINE)
             if end:
@@ -915,6 +920,12 @@ class Recorder(Action):
         # The lock may have been held by a thread that doesn't exist here; the part file opens at the first event.
         self._lock = _fork.lock(_fork.TIMELINE, reentrant=True)
         self._reset()
+
+
+def _finished(state: _ThreadState) -> bool:
+    """Whether ``state``'s thread has ended (threading says so: it makes no more events) with nothing left to write."""
+    thread = state.thread
+    return thread is not None and not thread.is_alive() and not state.records
 
 
 #: The line that ends each write (see format.WRITTEN).
