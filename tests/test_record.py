@@ -1209,3 +1209,25 @@ def test_a_recording_lets_go_of_the_threads_that_ended(tmp_path: Path) -> None:
         held = [ref for ref in ended if ref() is not None]
     assert len(held) <= 1  # (the compiled callbacks keep the last thread's state they used: one)
     assert [event.kind for event in read(path) if event.function == "double"] == ["call", "return"] * 30
+
+
+class _EndedStandIn:
+    """A Thread stand-in whose thread has ended: 3.13+'s ``_DummyThread`` (a thread threading didn't start) says so by
+    raising from is_alive()."""
+
+    _name = "Dummy-1"
+
+    def is_alive(self) -> bool:
+        raise RuntimeError("thread is not alive")
+
+
+def test_a_thread_that_threading_did_not_start_is_let_go_once_it_ended() -> None:
+    """Asked whether its thread ended, as the recording lets go of finished threads, the stand-in's error stopped
+    tracing; a live thread and one with lines still to write are kept."""
+    import threading
+
+    ended = writer._ThreadState(1, _EndedStandIn(), "Dummy-1", [])  # type: ignore[arg-type]
+    assert writer._finished(ended)
+    ended.records.append("a line still to write")
+    assert not writer._finished(ended)
+    assert not writer._finished(writer._ThreadState(2, threading.current_thread(), "MainThread", []))

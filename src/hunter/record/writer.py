@@ -925,7 +925,12 @@ class Recorder(Action):
 def _finished(state: _ThreadState) -> bool:
     """Whether ``state``'s thread has ended (threading says so: it makes no more events) with nothing left to write."""
     thread = state.thread
-    return thread is not None and not thread.is_alive() and not state.records
+    if thread is None or state.records:
+        return False
+    try:
+        return not thread.is_alive()
+    except RuntimeError:  # (3.13+: a thread that threading didn't start says so once it has ended)
+        return True
 
 
 #: The line that ends each write (see format.WRITTEN).
