@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import stat
 import sys
 import threading
 import weakref
@@ -18,7 +17,7 @@ from .._engine import _fork
 from .._output._process import process_label
 from .._output._sizes import parse_size
 from ..event import Event
-from .writer import Recorder, label_line
+from .writer import Recorder, _write_all, label_line
 
 __all__ = ["FlightRecorder", "dump_all", "live_recorders"]
 
@@ -164,7 +163,7 @@ class FlightRecorder(Recorder):
 
     def _open_file(self, filename: str) -> None:
         """Nothing is opened before a dump (an older file is removed); the dump's hooks are set up instead."""
-        if _is_file(filename):  # (never a device or a pipe: as root, /dev/full was deleted)
+        if os.path.isfile(filename):  # (never a device or a pipe: as root, /dev/full was deleted)
             with contextlib.suppress(OSError):
                 os.unlink(filename)
         _live.add(self)
@@ -222,15 +221,13 @@ class FlightRecorder(Recorder):
             self._lock.release()
         filename = self.filename or self.path
         data = text.encode("ascii", "backslashreplace")
-        if not _is_file(filename) and os.path.exists(filename):
+        if not os.path.isfile(filename) and os.path.exists(filename):
             # A device or a pipe is written to, not replaced by a file; a pipe nobody reads fails at once (ENXIO)
             # rather than hold the program (a dump comes from a crash or a signal handler too).
             fd = os.open(filename, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0))
             try:
                 os.set_blocking(fd, True)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
+                _write_all(fd, [data])
             finally:
                 os.close(fd)
             return filename
@@ -239,14 +236,6 @@ class FlightRecorder(Recorder):
             file.write(data)
         os.replace(temporary, filename)  # (a reader never sees half a dump)
         return filename
-
-
-def _is_file(path: str) -> bool:
-    """Whether ``path`` is a regular file (a symbolic link is looked through)."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _keep(filename: str, recorder: FlightRecorder) -> None:

@@ -6,7 +6,6 @@ import atexit
 import contextlib
 import functools
 import json
-from json.encoder import encode_basestring_ascii as _json_str  # (a str as JSON, ASCII only: the encoder's own)
 import linecache
 import os
 import sys
@@ -37,6 +36,7 @@ from .format import (
     MAX_CALLERS,
     PARAMETER_FLAGS,
     WRITTEN,
+    compact_json,
     escape,
     header_line,
     part_path,
@@ -857,10 +857,11 @@ class Recorder(Action):
             for state in threads:
                 if state.records:
                     self._format(state)
-            if any(_finished(state) for state in threads):
-                # (a finished thread's lines are all out now: its state goes, and the Thread it holds; a program that
-                # starts a thread per request kept every one for as long as it was recorded)
-                threads[:] = [state for state in threads if not _finished(state)]
+            # (a finished thread's lines are all out now: its state goes, and the Thread it holds; a program that
+            # starts a thread per request kept every one for as long as it was recorded)
+            running = [state for state in threads if not _finished(state)]
+            if len(running) < len(threads):
+                threads[:] = running
             if self._buffer:
                 self._buffer.append(_WRITTEN_LINE)
             if end:
@@ -956,14 +957,9 @@ def _write_all(fd: int, pieces: list[bytes]) -> None:
             view = view[os.write(fd, view) :]
 
 
-#: Entries' JSON, without spaces: one encoder for them all (``json.dumps`` with any option makes an encoder per call,
-#: which cost more than encoding a code entry, for every code object a recording met).
-_compact_json = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
-
-
 def label_line(label: str) -> str:
     """A ``p`` entry: what a timeline calls the process from here on."""
-    return _compact_json(["p", label]) + "\n"
+    return compact_json(["p", label]) + "\n"
 
 
 #: A caller's f_lineno is the line of its instruction at f_lasti (3.12+: a settrace line event sets a frame's f_lineno
@@ -980,7 +976,7 @@ def _line_json(frame: FrameType | None) -> str:
 def _thread_line(state: _ThreadState) -> str:
     """A thread's ``t`` entry, under its current ref and name."""
     fields = ["t", state.ref, _threadid(state.ident), state.name, state.native]
-    return _compact_json(fields) + "\n"
+    return compact_json(fields) + "\n"
 
 
 def _source_lines(filename: str, module_globals: dict[str, Any] | None) -> list[str]:
@@ -994,13 +990,13 @@ def _source_lines(filename: str, module_globals: dict[str, Any] | None) -> list[
         return []
     if not lines:
         return []
-    return [_compact_json(["s", filename, "".join(lines)]) + "\n"]
+    return [compact_json(["s", filename, "".join(lines)]) + "\n"]
 
 
 def _code_line(ref: int, *, event: Event, code: CodeType | None) -> str:
     if code is None:  # a C function (profile mode): no parameters, no first line
         fields: list[Any] = ["c", ref, event.filename, event.module, event.function, 0, event.stdlib, True, 0, 0, 0, []]
-        return _compact_json(fields) + "\n"
+        return compact_json(fields) + "\n"
     return _python_code_line(ref, filename=event.filename, module=event.module, stdlib=event.stdlib, code=code)
 
 
@@ -1010,15 +1006,15 @@ def _python_code_line(ref: int, *, filename: str, module: str, stdlib: bool, cod
     flags = code.co_flags & PARAMETER_FLAGS
     count += bool(flags & 0x04) + bool(flags & 0x08)
     # (formatted here rather than by an encoder: every code object a recording meets writes one)
-    names = ",".join([_json_str(name) for name in code.co_varnames[:count]])
+    names = ",".join([escape(name) for name in code.co_varnames[:count]])
     qualname = getattr(code, "co_qualname", code.co_name)  # (3.11+)
     tail = ""
     if code.co_filename != filename or qualname != code.co_name:
-        tail = "," + _json_str(code.co_filename)  # (what its frames say: a replay's StackPrinter shows it)
+        tail = "," + escape(code.co_filename)  # (what its frames say: a replay's StackPrinter shows it)
     if qualname != code.co_name:
-        tail += "," + _json_str(qualname)  # (``Account.withdraw``: what a timeline and the compact printer name it by)
+        tail += "," + escape(qualname)  # (``Account.withdraw``: what a timeline and the compact printer name it by)
     return (
-        f'["c",{ref},{_json_str(filename)},{_json_str(module)},{_json_str(code.co_name)},{code.co_firstlineno},'
+        f'["c",{ref},{escape(filename)},{escape(module)},{escape(code.co_name)},{code.co_firstlineno},'
         f"{'true' if stdlib else 'false'},false,{code.co_argcount},{code.co_kwonlyargcount},{flags},[{names}]{tail}]\n"
     )
 
