@@ -24,7 +24,7 @@ __all__ = ["Tracer"]
 
 #: Tracers that are running, so that interpreter exit can stop them (and flush their output).
 _running: set[Tracer] = set()
-_running_lock = _fork.lock(_fork.LIFECYCLE, reentrant=True)  # (see writer.Recorder._lock)
+_running_lock = _fork.lock(_fork.LIFECYCLE)
 
 
 class Tracer:

@@ -4,6 +4,9 @@ A lock another thread holds at the moment of a fork stays held for ever in the c
 exist: the child's first line of output (or its tracer's stop) would wait for it. So every lock hunter takes is
 made here, and a fork hook takes them all in the parent just before the fork (no other thread is then half-way
 through a write or a start/stop), releases them in the parent after it, and makes them new in the child.
+
+They are reentrant: in the child, the interpreter's own fork hooks (threading's, registered first) run before hunter's
+and may make events while the forking thread still holds every one of them.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ _locks: list[tuple[int, weakref.ref[Any]]] = []
 _held: list[Any] = []
 
 
-def lock(rank: int, reentrant: bool = False) -> Any:
-    """A new lock (an RLock when ``reentrant``) that is held across forks and free in the child."""
-    new = threading.RLock() if reentrant else threading.Lock()
+def lock(rank: int) -> Any:
+    """A new reentrant lock that is held across forks and free in the child."""
+    new = threading.RLock()
     if len(_locks) > 64:  # a program may make many exporters: forget the locks of those that are gone
         _locks[:] = [(old_rank, ref) for old_rank, ref in _locks if ref() is not None]
     _locks.append((rank, weakref.ref(new)))

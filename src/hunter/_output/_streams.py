@@ -12,7 +12,7 @@ from ._owned_fd import open_text
 #: Files opened from a path are shared by every action that names the same path.
 _opened: dict[str, IO[str]] = {}
 #: One lock for all printer output: a line is written whole, never interleaved with another thread's.
-write_lock = _fork.lock(_fork.OUTPUT, reentrant=True)
+write_lock = _fork.lock(_fork.OUTPUT)
 
 
 class _Nowhere:

@@ -150,9 +150,7 @@ class TimelineWriter(Action):
         #: The JSON text of a value (arguments, returned values), with this writer's repr limit.
         self.value_json = value_json_at(repr_limit)
         self.batch = batch
-        # Reentrant: in a forked child, the interpreter's own fork hooks (threading's) run before hunter's and may
-        # make events while the forking thread still holds this lock (taken for the fork: see _engine._fork).
-        self._lock = _fork.lock(_fork.TIMELINE, reentrant=True)
+        self._lock = _fork.lock(_fork.TIMELINE)
         #: Every thread's state, by threading.get_ident() (for flushing and closing from any thread).
         self._states: dict[int, ThreadState] = {}
         #: The current thread's state (``local.state``) and its raw records (``local.records``), for the hot path.
@@ -539,7 +537,7 @@ class TimelineWriter(Action):
     def _after_fork_in_child(self) -> None:
         if self._closed:
             return
-        self._lock = _fork.lock(_fork.TIMELINE, reentrant=True)  # (the parent's may have been held by a thread gone)
+        self._lock = _fork.lock(_fork.TIMELINE)  # the parent's may have been held by a thread that doesn't exist here
         # The forking thread is the only one left; threading.get_ident() stays the same across fork.
         state = self._states.get(self._fork_ident)
         self._states = {}

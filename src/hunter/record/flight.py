@@ -30,7 +30,7 @@ _live: weakref.WeakSet[FlightRecorder] = weakref.WeakSet()
 #: request to a file of its own doesn't pile them up (an older one lives on while its tracer or the program holds it).
 _kept: dict[str, FlightRecorder] = {}
 KEPT_FILES = 16
-_kept_lock = _fork.lock(_fork.TIMELINE, reentrant=True)  # (free in a forked child; see writer.Recorder._lock)
+_kept_lock = _fork.lock(_fork.TIMELINE)
 _hooked = False
 
 
@@ -198,7 +198,7 @@ class FlightRecorder(Recorder):
         """
         if not self._ready or self._pid != os.getpid():
             return None
-        # (the lock is reentrant: a signal handler in the thread that is recording would get it, mid-record)
+        # (the lock is reentrant, see _engine._fork: a signal handler in the thread that is recording would get it)
         if self._lock._is_owned() or not self._lock.acquire(blocking=wait):
             self._pending = True
             return None

@@ -286,9 +286,8 @@ class Recorder(Action):
         self.values = bool(values)
         self.repr_limit = repr_limit
         self.filename: str | None = None
-        # Held across a fork by the forking thread (_engine._fork), so that no other thread is half-way through a
-        # record then; reentrant: in the child, the interpreter's own fork hooks run first and may make events.
-        self._lock = _fork.lock(_fork.TIMELINE, reentrant=True)
+        # (held across a fork by the forking thread: no other thread is half-way through a record then)
+        self._lock = _fork.lock(_fork.TIMELINE)
         self._buffer: list[str] = []
         self._fd = -1
         self._fd_file: FileIdentity = (-1, -1)  # (the file it was opened on: see _output._owned_fd)
@@ -919,7 +918,7 @@ class Recorder(Action):
 
     def _after_fork_in_child(self) -> None:
         # The lock may have been held by a thread that doesn't exist here; the part file opens at the first event.
-        self._lock = _fork.lock(_fork.TIMELINE, reentrant=True)
+        self._lock = _fork.lock(_fork.TIMELINE)
         self._reset()
 
 

@@ -29,7 +29,7 @@ _E = _monitoring.events
 #: Started backends, oldest first. The last one runs; the others wait until it stops, as an older
 #: ``sys.settrace`` function does until a newer tracer restores it.
 _stack: list[MonitoringBackend] = []
-_lock = _fork.lock(_fork.LIFECYCLE, reentrant=True)
+_lock = _fork.lock(_fork.LIFECYCLE)
 
 
 class MonitoringBackend:
