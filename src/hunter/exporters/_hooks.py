@@ -16,6 +16,8 @@ class _Writer(Protocol):
 
     #: When its next batch is due (``perf_counter_ns``); 0: at its next event.
     due_ns: int
+    #: The process it writes for: another one in a forked child until its ``_after_fork_in_child`` has run.
+    process_id: int
 
     def _before_fork(self) -> None: ...
     def _after_fork_in_child(self) -> None: ...
@@ -35,8 +37,11 @@ def _before_fork() -> None:
 
 
 def _after_fork_in_child() -> None:
+    pid = os.getpid()
     for writer in list(_live):
-        writer._after_fork_in_child()
+        # (A signal's handler may have done it already, before this hook's turn came: see _termination.)
+        if writer.process_id != pid:
+            writer._after_fork_in_child()
 
 
 def _close_all() -> None:
@@ -69,6 +74,7 @@ def _register_methods(cls: type) -> None:
 
 
 _signals.close_all = _close_all
+_signals.after_fork = _after_fork_in_child
 _signals.flush_all = _flush_all
 _signals.on_defer = _due_now
 

@@ -39,6 +39,8 @@ def _nothing() -> None:
 #: Set by the writers' module: closes every open timeline / writes out every queued line.
 close_all: Callable[[], None] = _nothing
 flush_all: Callable[[], None] = _nothing
+#: Makes the writers this process's own in a forked child (a no-op once done, and in the process that made them).
+after_fork: Callable[[], None] = _nothing
 #: Called with no argument when a signal is deferred: makes every writer check ``pending()`` at its next event.
 on_defer: Callable[[], None] = _nothing
 
@@ -108,6 +110,10 @@ def _interrupted_writer(frame: FrameType | None) -> bool:
 
 
 def _act(signum: int, frame: FrameType | None) -> None:
+    # A signal that reaches a forked child while the interpreter's fork hooks still run (a pool's terminate() of a
+    # worker that has only just started) may come before hunter's own: the writers would still be the parent's, and
+    # would end the parent's file with the child's close.
+    after_fork()
     previous = _previous.get(signum)
     if callable(previous):
         # The program's own handler decides what happens; the timelines are on disk whatever it does.

@@ -207,7 +207,7 @@ class TimelineWriter(Action):
             self._text_mode = not _is_binary(path)
         else:
             raise TypeError(f"expected a path or a writable file object, not {path!r}")
-        self.pid = os.getpid()
+        self.pid = self.process_id = os.getpid()
         # Timestamps count from the root process's origin, so that the files of one run share a time
         # axis; plus 1 µs, so that they never go below 1000 ns (the exporters cut digits, see ChromeTrace).
         self._base = _perf_ns() - max(time.time_ns() - self.origin_ns, 0) - 1000
@@ -535,6 +535,7 @@ class TimelineWriter(Action):
             self.flush()
 
     def _after_fork_in_child(self) -> None:
+        self.process_id = os.getpid()
         if self._closed:
             return
         self._lock = _fork.lock(_fork.TIMELINE)  # the parent's may have been held by a thread that doesn't exist here
