@@ -21,7 +21,8 @@ from helpers import REFERENCE, describe, normalize, run_python
 from test_golden import Case, per_thread, read_cases, unified_diff
 
 import hunter
-from hunter.record import RecordedEvent, read
+from hunter.record import FormatError, RecordedEvent, read
+
 from hunter.record import writer
 from hunter.util import shorten
 from hunter.record.format import VERSION
@@ -1123,15 +1124,42 @@ def test_a_stopped_recording_leaves_no_reference_cycles(tmp_path: Path, backend:
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 def test_a_recording_whose_first_write_fails_is_one_message_and_the_program_runs_on(tmp_path: Path) -> None:
-    """The header is written when recording starts: a full disk then stopped the command with a traceback, the
-    program never ran; now it is said in one line, as when a later write fails, and the program runs untraced."""
+    """A short run writes its recording once, when it stops (the header waits for the first batch): a full disk then
+    is one line, which says what the recording holds. (It once stopped the command with a traceback, and later the
+    last write's failure was not said at all.)"""
     (tmp_path / "prog.py").write_text("def f(n):\n    return n\nprint(sum(f(n) for n in range(3)))\n")
     result = run_python(["-m", "hunter", "record", "-o", "/dev/full", "--", "prog.py"], cwd=tmp_path)
     assert result.returncode == 0, describe(result)
     assert result.stdout == "3\n"
     assert result.stderr == (
+        "hunter: cannot write the recording to '/dev/full': [Errno 28] No space left on device"
+        " (the recording holds what was written before)\n"
+    ), describe(result)
+
+
+def test_a_long_run_whose_write_fails_stops_tracing_with_one_message(tmp_path: Path) -> None:
+    """A batch written while the program runs (a full one) fails: tracing stops there, said once, the program runs."""
+    program = "def f(n):\n    return n\nfor n in range(5000):\n    f(n)\nprint('ran')\n"  # (more than a batch)
+    (tmp_path / "prog.py").write_text(program)
+    result = run_python(["-m", "hunter", "record", "-o", "/dev/full", "--", "prog.py"], cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "ran\n"), describe(result)
+    assert result.stderr == (
         "hunter: tracing stopped: cannot write the recording to '/dev/full': [Errno 28] No space left on device\n"
     ), describe(result)
+
+
+def test_a_recording_killed_before_its_first_write_is_said_to_be_empty(tmp_path: Path) -> None:
+    """kill -9 a moment after recording started: the file exists but holds nothing yet; a reader says so."""
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os, signal, sys\nimport hunter\nhunter.trace(record=sys.argv[1])\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    path = tmp_path / "killed.hunt"
+    result = run_python([script, path])
+    assert result.returncode == -signal.SIGKILL, describe(result)
+    with pytest.raises(FormatError, match=r"killed\.hunt is empty: its program ended \(or was killed\) before"):
+        read(path)
 
 
 def test_a_program_closing_the_recordings_file_runs_on(tmp_path: Path) -> None:
@@ -1141,6 +1169,8 @@ def test_a_program_closing_the_recordings_file_runs_on(tmp_path: Path) -> None:
         "import os\n"
         "def f(n):\n    return n\n"
         "for n in range(2000):\n    f(n)\n"
+        "import hunter.record.writer\n"
+        "[recorder.flush() for recorder in list(hunter.record.writer._live)]\n"  # (the file holds its first batch)
         "os.closerange(3, 4096)\n"
         "for n in range(5000):\n    f(n)\n"
         "print('done')\n"

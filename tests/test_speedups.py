@@ -316,6 +316,39 @@ def test_the_compiled_callbacks_take_the_calls_whose_caller_was_recorded(
     assert in_python <= len(FUNCTIONS) + 8, f"{in_python} of {total} calls and returns took the Python steps"
 
 
+@pytest.mark.skipif(not MONITORING, reason="the compiled raw callbacks are sys.monitoring callbacks (3.12+)")
+def test_a_recordings_compiled_callbacks_are_made_from_one_reading_of_its_settings(tmp_path: Path) -> None:
+    """The return, raise and stop-iteration callbacks are the call callback's ``for_event``: each for its own event,
+    over its own Python callback (what its repr shows), and asking for an event that doesn't exist is refused."""
+    from hunter.backends.monitoring import _backend
+
+    if _speedups.compiled is None or not _speedups.compiled.RAW_CALLBACKS:
+        pytest.skip("no compiled raw callbacks on this Python")
+    events = sys.monitoring.events
+    tracer = hunter.trace(module="no_such_module", record=str(tmp_path / "made.hunt"), backend="monitoring")
+    try:
+        backend = tracer._backend
+        assert isinstance(backend, _backend.MonitoringBackend)
+        callbacks = dict(backend._callbacks)
+    finally:
+        tracer.stop()
+    kinds = {
+        event: re.fullmatch(r"<compiled raw (\w+(?: \w+)?) callback over <function (\S+) .*>", repr(callbacks[event]))
+        for event in (events.PY_START, events.PY_RETURN, events.RAISE, events.STOP_ITERATION)
+    }
+    assert {event: found.groups() if found else None for event, found in kinds.items()} == {
+        events.PY_START: ("call", "_starts.<locals>.on_start"),
+        events.PY_RETURN: ("return", "_returns.<locals>.on_return"),
+        events.RAISE: ("raise", "_exceptions.<locals>.on_raise"),
+        events.STOP_ITERATION: ("stop iteration", "_exceptions.<locals>.on_stop_iteration"),
+    }
+    first = callbacks[events.PY_START]
+    with pytest.raises(ValueError, match="event is CALL, RETURN, RAISE or STOP"):
+        first.for_event(7, print)
+    with pytest.raises(TypeError, match=r"for_event\(event, fallback\)"):
+        first.for_event(_speedups.compiled.RETURN, "not callable")
+
+
 def leaves(count: int) -> None:
     for index in range(count):
         leaf(index)

@@ -1348,6 +1348,57 @@ raw_repr(RawCallback *self)
                                 self->fallback);
 }
 
+static PyTypeObject RawCallbackType;
+
+/* for_event(event, fallback): a callback like this one for another event, over another Python callback. A backend
+ * makes four that differ only in these: parsing the settings once, not four times, is a good part of a recording's
+ * start. The caches start empty (each event meets its own code objects and threads). */
+static PyObject *
+raw_for_event(RawCallback *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyLong_Check(args[0]) || !PyCallable_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "for_event(event, fallback)");
+        return NULL;
+    }
+    long event = PyLong_AsLong(args[0]);
+    if (event < CALL_EVENT || event > STOP_EVENT) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_ValueError, "event is CALL, RETURN, RAISE or STOP");
+        }
+        return NULL;
+    }
+    RawCallback *copy = PyObject_GC_New(RawCallback, &RawCallbackType);
+    if (copy == NULL) {
+        return NULL;
+    }
+    /* (everything after the object's header; the references it holds are taken below) */
+    memcpy(&copy->vectorcall, &self->vectorcall, sizeof(RawCallback) - offsetof(RawCallback, vectorcall));
+    copy->event = (int)event;
+    copy->fallback = Py_NewRef(args[1]);
+    PyObject **held[] = {&copy->infos,        &copy->gate,         &copy->context,   &copy->recorder,
+                         &copy->due,          &copy->text,         &copy->missing,   &copy->known,
+                         &copy->own_code,     &copy->address_only, &copy->owner,     &copy->depths_base,
+                         &copy->depths_known, (PyObject **)&copy->info_type, (PyObject **)&copy->state_type,
+                         (PyObject **)&copy->site_type};
+    for (size_t index = 0; index < sizeof(held) / sizeof(held[0]); index++) {
+        Py_XINCREF(*held[index]);
+    }
+    memset(copy->info_cache, 0, sizeof(copy->info_cache));
+    memset(copy->line_cache, 0, sizeof(copy->line_cache));
+    copy->cached_thread = 0;
+    copy->cached_local = copy->cached_state = NULL;
+    copy->t0_held = copy->due_held = NULL;
+    copy->t0_value = copy->due_value = 0;
+    PyObject_GC_Track(copy);
+    return (PyObject *)copy;
+}
+
+static PyMethodDef raw_methods[] = {
+    {"for_event", (PyCFunction)(void (*)(void))raw_for_event, METH_FASTCALL,
+     "for_event(event, fallback): the same compiled callback for another event, over another Python callback."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyTypeObject RawCallbackType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "hunter._speedups.RawCallback",
     .tp_basicsize = sizeof(RawCallback),
@@ -1359,6 +1410,7 @@ static PyTypeObject RawCallbackType = {
     .tp_clear = (inquiry)raw_clear,
     .tp_dealloc = (destructor)raw_dealloc,
     .tp_repr = (reprfunc)raw_repr,
+    .tp_methods = raw_methods,
 };
 
 /* The slot offsets read last, with the classes they were read from (held, so that no other class takes an address)

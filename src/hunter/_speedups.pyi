@@ -43,4 +43,5 @@ def raw_callback(
     max_callers: int,
     address_only: dict[type, bool],
 ) -> Callable[..., Any]:
-    """A sys.monitoring callback for ``event`` (CALL or RETURN) that records the common raw case itself."""
+    """A sys.monitoring callback for ``event`` (CALL or RETURN) that records the common raw case itself; its
+    ``for_event(event, fallback)`` makes the same for another event."""

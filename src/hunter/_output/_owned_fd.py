@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 from typing import IO
 
@@ -56,17 +57,24 @@ def open_out_of_the_way(path: str, flags: int) -> int:
     fd = os.open(path, flags, 0o666)
     try:
         import fcntl  # (POSIX only)
-        import resource
 
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        floor = _HIGH if soft == resource.RLIM_INFINITY else min(_HIGH, soft - 64)
+        floor = _floor()
         if floor <= fd:
             return fd
         moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, floor)
-    except (ImportError, OSError, ValueError, AttributeError):
+    except (ImportError, OSError, ValueError, AttributeError):  # (e.g. a limit lowered since: the number stays)
         return fd
     os.close(fd)
     return moved
+
+
+@functools.cache
+def _floor() -> int:
+    """The lowest number hunter's descriptors are moved to: _HIGH, or under a lower limit of open files."""
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return _HIGH if soft == resource.RLIM_INFINITY else min(_HIGH, soft - 64)
 
 
 def open_text(path: str) -> IO[str]:

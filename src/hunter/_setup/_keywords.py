@@ -46,6 +46,8 @@ _DOMAINS: dict[str, tuple[Any, ...]] = {
     **dict.fromkeys(fields_where(holds="kind", query=True), KINDS),
     **dict.fromkeys(fields_where(holds="flag", query=True), (True, False)),
 }
+#: The types of the domains' own values: one of them is in a domain exactly when it equals one of its values.
+_PLAIN_DOMAIN_TYPES = (str, bool)
 _ORDERING = frozenset({"lt", "lte", "gt", "gte"})
 _STRING_ONLY = frozenset({"startswith", "endswith", "regex"})
 
@@ -136,6 +138,8 @@ def _is_builtin(value: Any) -> bool:
 def _item_problem(field: str, value: Any) -> str | None:
     """Why ``value`` can never equal the field (a wrong type, or outside a small domain), or None."""
     if field in _DOMAINS:
+        if type(value) in _PLAIN_DOMAIN_TYPES and value in _DOMAINS[field]:
+            return None  # (the usual case, decided without comparing by hand: each tracer's start checks its query)
         if not any(_safely_matches("eq", possible, value) for possible in _DOMAINS[field]):
             return _outside_domain(field, value)
         return None

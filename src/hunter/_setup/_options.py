@@ -7,6 +7,7 @@ so an option means the same everywhere and a mistake is reported the same way, b
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Collection
@@ -187,8 +188,14 @@ def with_recorder(predicates: tuple[Any, ...], keywords: dict[str, Any], recorde
     keywords["actions"] = [*keywords.get("actions", ()), *([keywords.pop("action")] if "action" in keywords else [])]
     keywords["actions"].append(recorder)
     if not recorder.lines:
-        predicates = (*predicates, Q(kind_in=("call", "return", "exception")))
+        predicates = (*predicates, _without_lines())
     return predicates
+
+
+@functools.cache
+def _without_lines() -> Predicate:
+    """``Q(kind_in=("call", "return", "exception"))``, made once (a Query never changes)."""
+    return Q(kind_in=("call", "return", "exception"))
 
 
 def trace(*predicates: Predicate, **options: Any) -> Tracer:

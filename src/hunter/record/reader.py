@@ -96,6 +96,11 @@ def read(path: str | os.PathLike[str]) -> Trace:
 def _read_header(filename: str) -> Part:
     with open(filename, "rb") as file:
         first = file.readline()
+    if not first:
+        raise FormatError(
+            f"{filename} is empty: its program ended (or was killed) before hunter's first write to it, which"
+            " comes a fraction of a second after recording starts, or when it stops"
+        )
     try:
         header = json.loads(first)
     except ValueError:

@@ -21,6 +21,7 @@ from .._engine._code_flags import CO_OPTIMIZED
 from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._frames import locals_readable
 from .._engine._recording import RETURN, how_event_left, how_left
+from .._engine._reporting import report
 from .._engine._source import is_stdlib, parameters
 from .._output._streams import OutputError
 from ..actions import Action
@@ -786,7 +787,6 @@ class Recorder(Action):
         """Open the file now (else the first event does): a run without events still leaves a recording."""
         if not self._closed and self._pid != os.getpid():
             self._open()
-            self.flush()
 
     def _open(self) -> bool:
         """Open this process's file at its first event (the root's, or a part of its own); False: not recording."""
@@ -820,6 +820,9 @@ class Recorder(Action):
                 "written": True,
             }
             self._buffer.append(header_line(metadata))
+            # The header goes out with the first batch, a flush interval from now (or at close): a short run makes
+            # one write in all. (A kill -9 before it leaves an empty file, as it would lose that interval's events.)
+            self.due_ns = _perf_ns() + FLUSH_INTERVAL_NS
             self._ready = True
         _install_process_hooks()
         _live.add(self)
@@ -902,8 +905,10 @@ class Recorder(Action):
         if self._closed:
             return
         if self._fd >= 0 and self._pid == os.getpid():
-            with contextlib.suppress(OutputError):
+            try:
                 self._write_buffered(end=True)
+            except OutputError as exc:  # (a full disk: the last batch, and with a short run the whole recording)
+                report(f"hunter: {exc} (the recording holds what was written before)\n")
         self._closed = True
         with self._lock:
             self._reset()
@@ -1020,8 +1025,9 @@ def _python_code_line(ref: int, *, filename: str, module: str, stdlib: bool, cod
 
 def _claim(path: str, pid: int) -> tuple[bool, str, int]:
     """Whether this process writes ``path`` itself (the run's root) or a part next to it; the run's token and origin."""
+    noted = os.environ.get(ROOTS_ENV)
     try:
-        roots = json.loads(os.environ.get(ROOTS_ENV) or "{}")
+        roots = json.loads(noted) if noted else {}
     except ValueError:
         roots = {}
     roots = roots if isinstance(roots, dict) else {}

@@ -72,6 +72,7 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
         "depths": wiring.context.depths,
     }
     stand_ins = {}
+    first: Any = None
     for events, which in (
         ((_E.PY_START, _E.PY_RESUME), compiled.CALL),
         ((_E.PY_RETURN, _E.PY_YIELD), compiled.RETURN),
@@ -81,8 +82,13 @@ def compiled_callbacks(wiring: Wiring, raw: RawSteps, callbacks: dict[int, Calla
     ):
         if events[0] not in callbacks or (which in (compiled.RAISE, compiled.STOP) and not own_lines):
             continue
+        fallback = callbacks[events[0]]
         try:
-            stand_in = compiled.raw_callback(event=which, fallback=callbacks[events[0]], **shared)
+            # (the settings are read once; the others are made from the first)
+            if first is None:
+                stand_in = first = compiled.raw_callback(event=which, fallback=fallback, **shared)
+            else:
+                stand_in = first.for_event(which, fallback)
         except TypeError:
             return  # (a subclass made an attribute the compiled code reads at its slot into something else)
         stand_ins.update(dict.fromkeys(events, stand_in))
