@@ -706,6 +706,51 @@ def test_a_backlog_with_vars_shows_the_recorded_values_as_live(tmp_path: Path) -
     assert normalize(replayed.stdout) == normalize(live.stderr)
 
 
+SIBLINGS = """\
+def other():
+    return 1
+def numbers(limit):
+    for value in range(limit):
+        yield value
+def closer():
+    try:
+        yield 1
+    finally:
+        pass
+def main():
+    for n in numbers(2):
+        pass
+    other()
+    early = closer()
+    next(early)
+    early.close()
+    list(value for value in numbers(1))
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    "query_text",
+    ["module='__main__', lineno_lt=5", "module='__main__', lineno_lt=9", "~Q(kind='return'), module='__main__'"],
+    ids=["yields-hidden", "close-hidden", "no-returns"],
+)
+def test_a_replays_call_tree_is_the_live_one_when_returns_are_filtered_out(tmp_path: Path, query_text: str) -> None:
+    """A printed call whose return the query drops stops indenting the calls after it when its frame is gone, live
+    and replayed: a generator resumed where its resumption isn't shown goes on at its call's level (the same frame),
+    and a sibling called deeper after a closed generator (through a generator expression) is not indented under
+    it (it was, in a replay that told the running calls by depth alone)."""
+    (tmp_path / "app.py").write_text(SIBLINGS)
+    live = run_python(["app.py"], cwd=tmp_path, env={"PYTHONHUNTER": query_text})
+    path = tmp_path / "run.hunt"
+    env = {"PYTHONHUNTER": f"module='__main__', record={str(path)!r}, record_lines=True"}
+    recorded = run_python(["app.py"], cwd=tmp_path, env=env)
+    assert recorded.returncode == 0, describe(recorded)
+    replayed = query(path, query_text, cwd=tmp_path)
+    assert replayed.returncode == 0, describe(replayed)
+    assert "=> numbers(limit=2)" in live.stderr, describe(live)
+    assert normalize(replayed.stdout) == normalize(live.stderr)
+
+
 def timeline_events(path: Path) -> list[dict[str, Any]]:
     """A Chrome trace's events (one per line, as ChromeTrace writes them)."""
     lines = (line.lstrip(",") for line in path.read_text().splitlines())

@@ -19,6 +19,7 @@ from ._engine._codemap import CodeMap, CodeRecord
 from . import config
 from ._output._reprs import cut_repr, stored_exception_repr
 from ._engine._compat import RETURN_OPCODES as _RETURN_OPCODES
+from ._engine._recorded import recorded_frame
 from ._engine._program_signals import let_through
 from ._output._streams import OutputError
 from .event import Event
@@ -427,7 +428,8 @@ _LINE_FORMAT_39 = "{}{}{}{KIND}{:9} {RESET}{}{}{RESET}\n"
 
 
 #: One open call on a CallPrinter's stack: ``(module, function, id of its frame or None, depth or None)``. A replayed
-#: call (no frame to ask later) has its depth instead of a frame id.
+#: call has its recorded frame's token instead of a frame id (see ``_engine._recorded.RecordedFrame``), or, without
+#: one (a Backlog's events), its depth.
 OpenCall = tuple[str, str, "int | None", "int | None"]
 OpenCalls = list[OpenCall]
 
@@ -760,8 +762,12 @@ class CallPrinter(CodePrinter):
             function = event.function
         if frame is None or event.detached or type(frame) is not FrameType:
             # A replayed event (a Backlog's, a recording's) has no frame to ask later, and a stand-in for a frame
-            # (a test's fake tracer) has no real chain: its depth tells instead.
-            stack.append((event.module, function, None, event.depth))
+            # (a test's fake tracer) has no real chain: its recorded frame tells, else its depth.
+            recorded = recorded_frame(event)
+            if recorded is not None:
+                stack.append((event.module, function, recorded.token, None))
+            else:
+                stack.append((event.module, function, None, event.depth))
         else:
             stack.append((event.module, function, id(frame), None))
 
@@ -775,13 +781,20 @@ class CallPrinter(CodePrinter):
         decide: tracing may start anywhere below depth 0 (``-m``, an import, a notebook cell).
         """
         frame = event.frame
-        if type(frame) is FrameType and not event.detached:
+        live = type(frame) is FrameType and not event.detached
+        recorded = None if live else recorded_frame(event)
+        if live or recorded is not None:
             # (A Backlog replays events that keep their frames, which may have returned since: depth decides there.)
-            running = {}
-            current = frame.f_back if event.kind == "call" and not event.builtin else frame
-            while current is not None:
-                running[id(current)] = current.f_code.co_name
-                current = current.f_back
+            running: dict[int, str] = {}
+            caller_only = event.kind == "call" and not event.builtin
+            if recorded is not None:  # (a recording's replay: the recorded frames' chain, as the live one's)
+                above = recorded.parent if caller_only else recorded
+                running = above.chain() if above is not None else {}
+            else:
+                current = frame.f_back if caller_only else frame  # type: ignore[union-attr]
+                while current is not None:
+                    running[id(current)] = current.f_code.co_name
+                    current = current.f_back
             # (Calls of detached events have no frame id: from the first of them down, the depth decides.)
             while stack and stack[-1][2] is not None and running.get(stack[-1][2]) != stack[-1][1]:
                 stack.pop()
@@ -805,8 +818,13 @@ class CallPrinter(CodePrinter):
         memory reused by a new one.
         """
         frame = event.frame
-        if frame is None:  # detached (a Backlog replay): only the stored depth can tell
-            return False
+        if frame is None:  # detached: a recording's replay tells by its recorded frames, a Backlog's by depth only
+            recorded = recorded_frame(event)
+            if recorded is None or top[2] is None:
+                return False
+            if event.kind == "call" and not event.builtin:
+                recorded = recorded.parent
+            return recorded is not None and recorded.token == top[2] and recorded.name == top[1]
         top_module, top_function, top_id, _depth = top
         if event.kind == "call" and not event.builtin:
             caller = frame.f_back

@@ -49,18 +49,6 @@ REPLAY_DIFFERENCES: tuple[Difference, ...] = (
         versions=("3.10", "3.11", "3.14", "3.15"),
     ),
     Difference(
-        "CallPrinter tells which printed calls still run by their frames live, by depth in a replay: a sibling "
-        "call whose return was filtered out (a generator's yield) indents the next call one level more",
-        queries=("lt",),
-        programs=("gens",),
-    ),
-    Difference(
-        "CallPrinter tells which printed calls still run by their frames live, by depth in a replay: a sibling "
-        "call whose return was filtered out (a generator's yield) indents the next call one level more",
-        queries=("from-watermark",),
-        programs=("libstyle",),
-    ),
-    Difference(
         "live, Backlog keeps its stored events' frames (as hunter 3.9 does), which keeps a finished generator alive "
         "until the trace is over; recorded without a Backlog, its close (GeneratorExit) comes while tracing",
         queries=("backlog", "backlog-vars", "backlog-code", "backlog-unfiltered"),

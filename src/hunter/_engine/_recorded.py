@@ -19,7 +19,7 @@ from ..event import Event, fields_where
 from ._compat import RETURN_OPCODES, YIELD_OPCODES
 from ._source import parameters
 
-__all__ = ["RECORDED_FIELDS", "RecordedCode", "RecordedEvent"]
+__all__ = ["RECORDED_FIELDS", "RecordedCode", "RecordedEvent", "RecordedFrame", "recorded_frame"]
 
 #: The query fields a recording holds (``arg`` only when its values were recorded).
 RECORDED_FIELDS = frozenset(fields_where(recorded=True))
@@ -29,6 +29,38 @@ _NOT_A_RETURN = -1
 _SUSPENSION = min(YIELD_OPCODES)
 #: What a detached copy takes from its event (source and fullsource stay lazy: kind, filename and lineno give them).
 _COPIED = fields_where(detached=True)
+
+
+class RecordedFrame:
+    """A frame of a replayed thread, as far as the recording tells it: a token that stands for the frame's identity
+    (``id(frame)`` live; negative, so never one), its function's name, its depth, and the recorded frame it was
+    called from (None: none recorded). A replayed event holds its own (``recorded_frame``) when a replay follows
+    them: a CallPrinter then tells which printed calls still run as it does live, by the chain above the event."""
+
+    __slots__ = ("code", "depth", "name", "parent", "token")
+
+    def __init__(self, token: int, name: str, depth: int, code: Any, parent: RecordedFrame | None) -> None:
+        self.token = token
+        self.name = name
+        self.depth = depth
+        self.code = code
+        self.parent = parent
+
+    def chain(self) -> dict[int, str]:
+        """This frame and those it was called from: token -> function name (what a live frame's ``f_back`` walk
+        gives by ``id``)."""
+        running: dict[int, str] = {}
+        frame: RecordedFrame | None = self
+        while frame is not None:
+            running[frame.token] = frame.name
+            frame = frame.parent
+        return running
+
+
+def recorded_frame(event: Event) -> RecordedFrame | None:
+    """The recorded frame a replay gave ``event`` (see RecordedFrame), or None."""
+    found = event.__dict__.get("recorded_frame") if event.detached else None
+    return found if type(found) is RecordedFrame else None
 
 
 class RecordedCode:

@@ -17,6 +17,7 @@ from .callers import CallChains
 from .events import RECORDED_FIELDS, RecordedEvent
 from .format import MAX_CALLERS
 from .reader import Part, Trace
+from .running import RunningFrames
 from .stacks import Stacks
 
 __all__ = ["Refused", "check_replayable", "replay"]
@@ -182,8 +183,15 @@ def replay(trace: Trace, query: str, stream: Any = None, pid: int | None = None)
             for writer in writers:
                 writer.recorded_process(part.pid, part.label)
             # (a Backlog makes up calls for the callers of its first event, see callers.py; a StackPrinter shows each
-            # event's callers, see stacks.py)
-            _replay_part(part, handle, support, _has(predicate, Backlog), _has(predicate, actions.StackPrinter))
+            # event's callers, see stacks.py; a CallPrinter tells its open calls by the frames running, see running.py)
+            _replay_part(
+                part,
+                handle,
+                support,
+                _has(predicate, Backlog),
+                _has(predicate, actions.StackPrinter),
+                _has(predicate, actions.CallPrinter),
+            )
             for writer in writers:  # (its tracks end with its last event; its name may have been told meanwhile)
                 writer.recorded_process(part.pid, part.label)
     finally:
@@ -202,6 +210,7 @@ def _replay_part(
     support: bool | None,
     callers: bool = False,
     stacks: bool = False,
+    running: bool = False,
 ) -> None:
     """One process's events: its main thread's on this thread, each other thread's on a thread of its own.
 
@@ -212,6 +221,7 @@ def _replay_part(
     first: list[int | None] = []
     chains = CallChains() if callers else None
     frames = Stacks() if stacks else None
+    running_frames = RunningFrames() if running else None
     calls = 0
     try:
         for event in part.events():
@@ -228,6 +238,8 @@ def _replay_part(
                 chains.follow(event)
             if frames is not None:
                 frames.follow(event)
+            if running_frames is not None:
+                running_frames.follow(event)
             run = workers.get(event.threadid)
             if run is None:
                 run = workers[event.threadid] = _Worker(handle)
