@@ -1350,6 +1350,18 @@ raw_repr(RawCallback *self)
 
 static PyTypeObject RawCallbackType;
 
+/* A new callback's caches: empty (they hold no references yet). */
+static void
+empty_caches(RawCallback *self)
+{
+    memset(self->info_cache, 0, sizeof(self->info_cache));
+    memset(self->line_cache, 0, sizeof(self->line_cache));
+    self->cached_thread = 0;
+    self->cached_local = self->cached_state = NULL;
+    self->t0_held = self->due_held = NULL;
+    self->t0_value = self->due_value = 0;
+}
+
 /* for_event(event, fallback): a callback like this one for another event, over another Python callback. A backend
  * makes four that differ only in these: parsing the settings once, not four times, is a good part of a recording's
  * start. The caches start empty (each event meets its own code objects and threads). */
@@ -1383,12 +1395,7 @@ raw_for_event(RawCallback *self, PyObject *const *args, Py_ssize_t nargs)
     for (size_t index = 0; index < sizeof(held) / sizeof(held[0]); index++) {
         Py_XINCREF(*held[index]);
     }
-    memset(copy->info_cache, 0, sizeof(copy->info_cache));
-    memset(copy->line_cache, 0, sizeof(copy->line_cache));
-    copy->cached_thread = 0;
-    copy->cached_local = copy->cached_state = NULL;
-    copy->t0_held = copy->due_held = NULL;
-    copy->t0_value = copy->due_value = 0;
+    empty_caches(copy);
     PyObject_GC_Track(copy);
     return (PyObject *)copy;
 }
@@ -1581,12 +1588,7 @@ raw_callback(PyObject *module, PyObject *args, PyObject *kwargs)
     memset(self->yields, 0, sizeof(self->yields));
     memset(self->resumes, 0, sizeof(self->resumes));
     memset(self->artificial, 0, sizeof(self->artificial));
-    memset(self->info_cache, 0, sizeof(self->info_cache));
-    memset(self->line_cache, 0, sizeof(self->line_cache));
-    self->cached_thread = 0;
-    self->cached_local = self->cached_state = NULL;
-    self->t0_held = self->due_held = NULL;
-    self->t0_value = self->due_value = 0;
+    empty_caches(self);
     PyObject_GC_Track(self);
     if (read_offsets(self) < 0) {
         Py_DECREF(self);
