@@ -17,6 +17,9 @@ from .events import RecordedEvent
 
 __all__ = ["RunningFrames"]
 
+#: How many suspended frames of one code a thread's replay keeps for their resumption (the newest).
+_KEPT_SUSPENDED = 64
+
 
 class RunningFrames:
     """Follows each recorded thread's running frames through the replay (``follow``, for every event in order)."""
@@ -51,7 +54,10 @@ class RunningFrames:
         event.__dict__["recorded_frame"] = top
         if kind == "return":
             if event.instruction in YIELD_OPCODES:
-                self._suspended.setdefault(thread, {}).setdefault(id(event.code), []).append(top)
+                waiting = self._suspended.setdefault(thread, {}).setdefault(id(event.code), [])
+                waiting.append(top)
+                if len(waiting) > _KEPT_SUSPENDED:
+                    del waiting[0]  # (generators left unfinished by the thousand: the oldest are let go)
             top = top.parent
         self._tops[thread] = top
 
