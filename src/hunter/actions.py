@@ -790,8 +790,8 @@ class CallPrinter(CodePrinter):
             if recorded is not None:  # (a recording's replay: the recorded frames' chain, as the live one's)
                 above = recorded.parent if caller_only else recorded
                 running = above.chain() if above is not None else {}
-            else:
-                current = frame.f_back if caller_only else frame  # type: ignore[union-attr]
+            elif type(frame) is FrameType:
+                current = frame.f_back if caller_only else frame
                 while current is not None:
                     running[id(current)] = current.f_code.co_name
                     current = current.f_back
