@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from types import FrameType, FunctionType, MethodType
 from typing import Any
@@ -62,7 +63,11 @@ class CodeJudge:
         fields = verdict_fields(predicate)
         read = None if fields is None else fields - _SAME_FOR_EVERY_CODE
         self._key_fields = None if read is None or not read <= set(_KEY_FIELDS) else tuple(sorted(read))
-        self._known: dict[tuple[Any, ...], Verdicts] = {}
+        #: The key of a code's static fields, when ``function`` (its code's, not among them) isn't one of the fields.
+        self._static_key = (
+            operator.itemgetter(*self._key_fields) if self._key_fields and "function" not in self._key_fields else None
+        )
+        self._known: dict[Any, Verdicts] = {}
 
     @property
     def predicate(self) -> Callable[[Event], Any]:
@@ -81,20 +86,27 @@ class CodeJudge:
             found = self._entries[id(action)] = (action, _fast_callable(action))
         return found[1]
 
-    def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
-        """The verdicts for ``frame``'s code and its static event fields (module, filename, stdlib) to pre-fill."""
+    def judge(self, frame: FrameType, hunters: bool = True) -> tuple[Verdicts, dict[str, Any]]:
+        """The verdicts for ``frame``'s code and its static event fields (module, filename, stdlib) to pre-fill.
+
+        ``hunters=False``: the caller knows the frame isn't running hunter's own code (asked once, not twice).
+        """
         # Fixed per code object and costly to derive per event (globals lookup, path checks): done once, as Event
         # derives them.
         module = frame_module(frame)
         filename = code_filename(frame.f_code, frame.f_globals)
         static = {"module": module, "filename": filename, "stdlib": is_stdlib(filename, module)}
-        if is_hunter_frame(frame):
+        if hunters and is_hunter_frame(frame):
             # hunter's own machinery (a tracer stopping itself, wrap's bookkeeping) is never the program's doing.
             return ALL_NEVER, static
         fields = self._key_fields
         if fields is None:
             return self._verdicts(frame, static), static
-        key = tuple([frame.f_code.co_name if name == "function" else static[name] for name in fields])
+        static_key = self._static_key
+        if static_key is not None:
+            key = static_key(static)
+        else:
+            key = tuple([frame.f_code.co_name if name == "function" else static[name] for name in fields])
         verdicts = self._known.get(key)
         if verdicts is None:
             verdicts = self._known[key] = self._verdicts(frame, static)

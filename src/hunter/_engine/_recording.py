@@ -167,9 +167,9 @@ class _RecordingJudge(CodeJudge):
         super().__init__(condition, threading_support)
         self._drop_lines = drop_lines
 
-    def judge(self, frame: FrameType) -> tuple[Verdicts, dict[str, Any]]:
+    def judge(self, frame: FrameType, hunters: bool = True) -> tuple[Verdicts, dict[str, Any]]:
         """As :meth:`CodeJudge.judge`, for the recording's condition."""
-        verdicts, static = super().judge(frame)
+        verdicts, static = super().judge(frame, hunters)
         if self._drop_lines and verdicts[ON_LINE] is not EFFECT:
             verdicts = (verdicts[ON_CALL], NEVER, verdicts[ON_RETURN], verdicts[ON_EXCEPTION])
         return verdicts, static

@@ -21,7 +21,7 @@ from .._engine._codemap import CodeMap, CodeRecord
 from .._engine._compat import ARTIFICIAL_STOP_ITERATION_OPCODES, stop_iteration_value
 from .._engine._depths import CountedTrace, Depths
 from .._engine._own_code import is_hunter_frame, runs_for_hunter
-from .._engine._pruning import ON_CALL, ON_LINE, ON_RETURN, Verdicts, handler_for_code, nothing_after_call
+from .._engine._pruning import ALL_NEVER, ON_CALL, ON_LINE, ON_RETURN, Verdicts, handler_for_code, nothing_after_call
 from .._engine._recording import RawSink, code_judge, raises_raw, records_raw
 from .._engine._verdict import NEVER, reads_depth
 from ..event import Event
@@ -375,18 +375,22 @@ class _Codes:
             found = per_code.get(id(code))
             if found is not None:
                 return found
-            verdicts, static = judge.judge(frame)
+            own = is_hunter_frame(frame)
+            verdicts, static = judge.judge(frame, hunters=own)  # (hunter's own code: ALL_NEVER, its query not asked)
             fields = {**base, **static}
-            # Events the query must reject at their depth are dropped before they are built (_engine._ceilings).
-            ceiling = judge.ceiling(frame) if counting and recording is None else None
+            # Events the query must reject at their depth are dropped before they are built (_engine._ceilings). A
+            # code ruled out has neither a ceiling nor anything its events certainly come to (its C functions' events,
+            # in profile mode, go to the handler as they are): neither is asked.
+            ruled_out = verdicts == ALL_NEVER
+            ceiling = judge.ceiling(frame) if counting and recording is None and not ruled_out else None
             ceiling_now = _ceiling_now(ceiling) if ceiling is not None else None
-            code_handler, code_emit = emitter_for(frame)
+            code_handler, code_emit = emitters[id(context.handler)] if ruled_out else emitter_for(frame)
             local: Any = None
             if not nothing_after_call(verdicts):
                 local = make_counted(fields, code_emit, ceiling_now) if counting else make(fields, code_handler)
             # In profile mode any frame may report (the C functions it calls).
             reports = profiling or local is not None or verdicts[ON_CALL] is not NEVER
-            found = _CodeInfo(verdicts, fields, local, is_hunter_frame(frame), reports)
+            found = _CodeInfo(verdicts, fields, local, own, reports)
             found.emit = code_emit
             found.ceiling_now = ceiling_now
             found.fixed_ceiling = static_ceiling(ceiling)

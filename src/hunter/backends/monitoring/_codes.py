@@ -148,7 +148,7 @@ class CodeBook:
     def _judged(self, code: CodeType, frame: FrameType) -> CodeInfo:
         if is_hunter_frame(frame):
             return self._own(code)
-        verdicts, static = self._judge.judge(frame)
+        verdicts, static = self._judge.judge(frame, hunters=False)
         info = CodeInfo()
         if verdicts != ALL_NEVER:  # (most code a filter meets has none: left None)
             base = {**self._base, **static}
@@ -158,8 +158,10 @@ class CodeBook:
                 for kind, verdict in zip(KINDS, verdicts, strict=True)
             ]
         info.stdlib = bool(static.get("stdlib"))
-        if self._recording is None:
-            # (Recording: the judge is of the recording's condition; other events go to the handler as they are.)
+        if self._recording is None and verdicts != ALL_NEVER:
+            # (Recording: the judge is of the recording's condition; other events go to the handler as they are. A
+            # code ruled out hands no event to anything: what its events would come to isn't asked, per code object
+            # the costliest step of meeting one.)
             info.handler = handler_for_code(self._judge, frame)
             if self._count_depth:
                 ceiling = self._judge.ceiling(frame)
