@@ -150,14 +150,21 @@ class CodeBook:
             return self._own(code)
         verdicts, static = self._judge.judge(frame, hunters=False)
         info = CodeInfo()
-        if verdicts != ALL_NEVER:  # (most code a filter meets has none: left None)
+        info.stdlib = bool(static.get("stdlib"))
+        if verdicts == ALL_NEVER and self._threads.hook_for(code) is None:
+            # Most code a filter meets: no event of it can matter, so nothing is switched on and the fields stay None
+            # (what follows would come to that, asked step by step).
+            info.handler = self._handler
+            info.has_silent_frames = id(code) in self._untraced_codes
+            info.keep_start_events = info.has_silent_frames or self._count_calls
+            return info
+        if verdicts != ALL_NEVER:
             base = {**self._base, **static}
             # Calls and lines keep arg=None (as does PY_UNWIND's return): pre-filled per kind.
             info.call_fields, info.line_fields, info.return_fields, info.exception_fields = [
                 {**base, "kind": kind, "arg": None} if verdict is not NEVER else None
                 for kind, verdict in zip(KINDS, verdicts, strict=True)
             ]
-        info.stdlib = bool(static.get("stdlib"))
         if self._recording is None and verdicts != ALL_NEVER:
             # (Recording: the judge is of the recording's condition; other events go to the handler as they are. A
             # code ruled out hands no event to anything: what its events would come to isn't asked, per code object
