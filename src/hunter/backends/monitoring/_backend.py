@@ -10,7 +10,7 @@ from typing import Any
 from ..._engine import _fork, _own_threads
 from ..._engine._compat import GENERATOR_CLOSE_NEEDS_UNWIND_EVENTS
 from ..._engine._frames import current_stacks
-from ..._engine._own_code import HUNTER_DIR
+from ..._engine._own_code import is_hunter_frame
 from ..._engine._pruning import ON_CALL, ON_EXCEPTION, ON_RETURN, kind_verdicts
 from ..._engine._recording import code_judge
 from ..._engine._reporting import report
@@ -186,7 +186,7 @@ class MonitoringBackend:
         # Frames running now (in every thread) report their later events, as settrace's frames do once they have
         # a local trace function: their code objects' events must be on. hunter's own code gets none.
         for frame in running.values():
-            if frame.f_code.co_filename.startswith(HUNTER_DIR):
+            if is_hunter_frame(frame):
                 continue  # (hunter's own, starting this tracer: nothing to switch on; judged if it runs again)
             self._discover(frame.f_code, frame)
         running.clear()  # (it holds this very frame: a cycle otherwise, and with it every frame above this one)

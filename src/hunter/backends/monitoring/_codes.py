@@ -151,21 +151,23 @@ class CodeBook:
         verdicts, static = self._judge.judge(frame, hunters=False)
         info = CodeInfo()
         info.stdlib = bool(static.get("stdlib"))
-        if verdicts == ALL_NEVER and self._threads.hook_for(code) is None:
+        ruled_out = verdicts == ALL_NEVER
+        role = self._threads.hook_for(code)
+        if ruled_out and role is None:
             # Most code a filter meets: no event of it can matter, so nothing is switched on and the fields stay None
             # (what follows would come to that, asked step by step).
             info.handler = self._handler
             info.has_silent_frames = id(code) in self._untraced_codes
             info.keep_start_events = info.has_silent_frames or self._count_calls
             return info
-        if verdicts != ALL_NEVER:
+        if not ruled_out:
             base = {**self._base, **static}
             # Calls and lines keep arg=None (as does PY_UNWIND's return): pre-filled per kind.
             info.call_fields, info.line_fields, info.return_fields, info.exception_fields = [
                 {**base, "kind": kind, "arg": None} if verdict is not NEVER else None
                 for kind, verdict in zip(KINDS, verdicts, strict=True)
             ]
-        if self._recording is None and verdicts != ALL_NEVER:
+        if self._recording is None and not ruled_out:
             # (Recording: the judge is of the recording's condition; other events go to the handler as they are. A
             # code ruled out hands no event to anything: what its events would come to isn't asked, per code object
             # the costliest step of meeting one.)
@@ -177,7 +179,6 @@ class CodeBook:
             info.handler = self._handler
         if self._profiling:
             info.line_fields = info.exception_fields = None  # setprofile reports neither for Python code
-        role = self._threads.hook_for(code)
         if role is not None:
             # A thread's bootstrap frames: settrace never reports their calls (the thread gets its trace
             # function later, inside Thread._bootstrap_inner) nor, in line mode, anything else of them.
