@@ -14,6 +14,7 @@ import itertools
 from .._engine._compat import YIELD_OPCODES
 from .._engine._recorded import RecordedFrame
 from .events import RecordedEvent
+from .stacks import frame_depth
 
 __all__ = ["RunningFrames"]
 
@@ -36,10 +37,7 @@ class RunningFrames:
         thread = event.threadid
         top = self._tops.get(thread)
         kind = event.kind
-        # (a call's and a return's depth is their frame's; a line, an exception and a C function's event are one deeper)
-        depth: int = event.depth - 1 if event.builtin or kind == "line" or kind == "exception" else event.depth
-        if kind == "return" and depth == 0 and top is not None and top.depth == -1 and top.code is event.code:
-            depth = -1  # (a frame that ran before tracing started: its return's depth is kept at 0, as hunter 3.9's)
+        depth = frame_depth(event, top)
         while top is not None and (top.depth > depth or (kind == "call" and not event.builtin and top.depth == depth)):
             top = top.parent  # (frames that left without a recorded return)
         if event.builtin:

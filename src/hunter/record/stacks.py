@@ -8,14 +8,33 @@ depth, which counts every frame, recorded or not: the frames above an event are 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from .events import RecordedEvent
 
-__all__ = ["Stacks"]
+__all__ = ["Placed", "Stacks", "frame_depth"]
 
 #: A caller as StackPrinter shows it: its code's own file name, its line now, its function.
 Parent = tuple[str, Any, str]
+
+
+class Placed(Protocol):
+    """A frame placed by depth (the innermost one a replay follows in the event's thread)."""
+
+    depth: int
+    code: Any
+
+
+def frame_depth(event: RecordedEvent, top: Placed | None) -> int:
+    """The depth of the event's frame, ``top`` being the innermost frame followed in its thread so far.
+
+    A call's and a return's own depth; a line or an exception is one deeper, as is a C function's event (profile
+    mode), whose frame is the Python frame it happens in.
+    """
+    depth: int = event.depth - 1 if event.builtin or event.kind in ("line", "exception") else event.depth
+    if event.kind == "return" and depth == 0 and top is not None and top.depth == -1 and top.code is event.code:
+        depth = -1  # (a frame that ran before tracing started: its return's depth is kept at 0, as hunter 3.9's)
+    return depth
 
 
 class _Frame:
@@ -41,11 +60,7 @@ class Stacks:
         stack = self._threads.setdefault(event.threadid, [])
         data = event.__dict__
         kind = event.kind
-        # The depth of the event's frame: a call's and a return's own; a line or an exception is one deeper, as is a
-        # C function's event (profile mode), whose frame is the Python frame it happens in.
-        depth: int = event.depth - 1 if event.builtin or kind == "line" or kind == "exception" else event.depth
-        if kind == "return" and depth == 0 and stack and stack[-1].depth == -1 and stack[-1].code is event.code:
-            depth = -1  # (a frame that ran before tracing started: its return's depth is kept at 0, as hunter 3.9's)
+        depth = frame_depth(event, stack[-1] if stack else None)
         callers = data.get("recorded_callers")
         if callers is not None:
             top, listed = callers
