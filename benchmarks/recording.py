@@ -87,14 +87,20 @@ def _timed(mode: str, run: Callable[[], None], path: str) -> float:
     return time.process_time() - start
 
 
-def measure(mode: str, output: str, repeat: int) -> float:
-    """The median of 5 timed runs under ``mode`` (after a warm-up run under the same mode)."""
+def _repeated(repeat: int) -> Callable[[], None]:
+    """One measured run: the workload ``repeat`` times."""
     once = workload()
 
     def run() -> None:
         for _ in range(repeat):
             once()
 
+    return run
+
+
+def measure(mode: str, output: str, repeat: int) -> float:
+    """The median of 5 timed runs under ``mode`` (after a warm-up run under the same mode)."""
+    run = _repeated(repeat)
     # (index -1 is the warm-up: the workload's first run imports and compiles its own modules, and a process's
     # first recording imports hunter's recording modules; both are once per process, like ``import hunter``; a new
     # file each time: truncating the last round's file would be timed too, and costs what it held)
@@ -106,12 +112,7 @@ def measure_pairs(mode: str, output: str, repeat: int, pairs: int) -> list[float
     """``--paired``: in one process, each recording's time over the untraced run's just before it, ``pairs`` times
     (after a warm-up pair): a ratio of two runs a moment apart, where the machine's drift from one process to the
     next is gone (its noise is a few hundredths, against the process-per-mode rounds' ~0.05)."""
-    once = workload()
-
-    def run() -> None:
-        for _ in range(repeat):
-            once()
-
+    run = _repeated(repeat)
     ratios = []
     for index in range(-1, pairs):
         untraced = _timed("untraced", run, "")
